@@ -1,0 +1,133 @@
+/*
+ * buf.c - growable byte buffer.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+
+void
+buf_init(struct buf *b, size_t max)
+{
+	b->p = NULL;
+	b->len = 0;
+	b->cap = 0;
+	b->max = max;
+}
+
+void
+buf_free(struct buf *b)
+{
+	free(b->p);
+	b->p = NULL;
+	b->len = 0;
+	b->cap = 0;
+}
+
+void
+buf_reset(struct buf *b)
+{
+	b->len = 0;
+	if (b->p != NULL)
+		b->p[0] = '\0';
+}
+
+static pc_rc
+buf_grow(struct buf *b, size_t need)
+{
+	size_t ncap;
+	char *np;
+
+	if (need < b->len || (b->max != 0 && need > b->max))
+		return PC_ELIMIT;
+	if (need + 1 <= b->cap)
+		return PC_OK;
+	ncap = b->cap ? b->cap : 64;
+	while (ncap < need + 1) {
+		if (ncap > ((size_t)-1) / 2)
+			return PC_ENOMEM;
+		ncap *= 2;
+	}
+	if ((np = realloc(b->p, ncap)) == NULL)
+		return PC_ENOMEM;
+	b->p = np;
+	b->cap = ncap;
+	return PC_OK;
+}
+
+pc_rc
+buf_add(struct buf *b, const void *data, size_t n)
+{
+	pc_rc rc;
+
+	if ((rc = buf_grow(b, b->len + n)) != PC_OK)
+		return rc;
+	if (n > 0)
+		memcpy(b->p + b->len, data, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+	return PC_OK;
+}
+
+pc_rc
+buf_adds(struct buf *b, const char *s)
+{
+	return buf_add(b, s, strlen(s));
+}
+
+pc_rc
+buf_addc(struct buf *b, char c)
+{
+	return buf_add(b, &c, 1);
+}
+
+pc_rc
+buf_vaddf(struct buf *b, const char *fmt, va_list ap)
+{
+	va_list ap2;
+	int n;
+	pc_rc rc;
+
+	va_copy(ap2, ap);
+	n = vsnprintf(NULL, 0, fmt, ap2);
+	va_end(ap2);
+	if (n < 0)
+		return PC_EUSAGE;
+	if ((rc = buf_grow(b, b->len + (size_t)n)) != PC_OK)
+		return rc;
+	vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+	b->len += (size_t)n;
+	return PC_OK;
+}
+
+pc_rc
+buf_addf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	pc_rc rc;
+
+	va_start(ap, fmt);
+	rc = buf_vaddf(b, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+const char *
+buf_str(const struct buf *b)
+{
+	return b->p != NULL ? b->p : "";
+}
+
+char *
+buf_detach(struct buf *b)
+{
+	char *p = b->p;
+
+	if (p == NULL)
+		p = calloc(1, 1);
+	b->p = NULL;
+	b->len = 0;
+	b->cap = 0;
+	return p;
+}

@@ -1,0 +1,61 @@
+/*
+ * codes.h - the pcmds/1 code lists, with the labels people read.
+ *
+ * Codes are the stable values in records and the API; labels are for
+ * prompts, tables and CSV headers. Order is significant: aggregates and
+ * reports list groups in this order.
+ */
+#ifndef PCMDS_CODES_H
+#define PCMDS_CODES_H
+
+#include <stddef.h>
+
+/* SNOMED CT concepts the data set maps to. */
+#define SNOMED_REFERRAL	"871731000000106"	/* Referral to social prescribing service */
+#define SNOMED_DECLINED	"871711000000103"	/* Social prescribing declined */
+
+struct code {
+	const char	*code;
+	const char	*label;
+};
+
+struct codelist {
+	const char		*name;	/* e.g. "source" */
+	const char		*title;	/* e.g. "Source of referral" */
+	const struct code	*v;
+	size_t			 n;
+};
+
+extern const struct codelist codes_kind;
+extern const struct codelist codes_person_basis;
+extern const struct codelist codes_source;
+extern const struct codelist codes_reason;
+extern const struct codelist codes_service;
+extern const struct codelist codes_gender;
+extern const struct codelist codes_ethnicity;
+extern const struct codelist codes_stage;
+extern const struct codelist codes_mode;
+extern const struct codelist codes_support;
+extern const struct codelist codes_outcome;
+extern const struct codelist codes_closure;
+extern const struct codelist codes_tristate;
+
+/* Groupings used by aggregates. */
+extern const struct codelist codes_ethnic_group;
+extern const struct codelist codes_age_band;
+extern const struct codelist codes_imd_quintile;
+
+/* Index of code in the list, or -1. */
+int		 code_index(const struct codelist *, const char *code);
+const char	*code_label(const struct codelist *, const char *code);
+/* "a, b or c": the allowed codes, for messages. */
+void		 code_choices(const struct codelist *, char *out, size_t len);
+
+/* Ethnic category code (A..S, Z, 99) to its codes_ethnic_group index. */
+int		 codes_ethnic_group_of(const char *ethnicity);
+/* Age in whole years to its codes_age_band index. */
+int		 codes_age_band_of(int age);
+/* IMD decile (1..10) to its codes_imd_quintile index; -1 when unknown. */
+int		 codes_imd_quintile_of(int decile);
+
+#endif

@@ -1,0 +1,884 @@
+/*
+ * rec.c - pcmds/1 field tables and the record validator.
+ *
+ * Validation never stops at the first problem: a link worker fixing a
+ * record wants every problem at once. Each problem gets a stable code,
+ * the field path and a sentence saying what is allowed and what was found.
+ */
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "canon.h"
+#include "rec.h"
+#include "utf8.h"
+
+#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
+#define SEQ_MAX		9007199254740991LL	/* 2^53 - 1: exact in JSON */
+
+const struct field rec_envelope[] = {
+	{"id", FT_UUID, FF_REQUIRED | FF_ENVELOPE, 0, 0, NULL, "Record id",
+	    "UUID made on the device; the idempotency key"},
+	{"schema", FT_SCHEMA, FF_REQUIRED | FF_ENVELOPE, 0, 0, NULL,
+	    "Schema", "always \"" REC_SCHEMA "\""},
+	{"kind", FT_KIND, FF_REQUIRED | FF_ENVELOPE, 0, 0, &codes_kind,
+	    "Kind", "what the record is"},
+	{"recorded_at", FT_TIME, FF_REQUIRED | FF_ENVELOPE, 0, 0, NULL,
+	    "Recorded at", "RFC 3339 UTC time the record was made on the device"},
+	{"device_seq", FT_SEQ, FF_REQUIRED | FF_ENVELOPE, 1, SEQ_MAX, NULL,
+	    "Device sequence", "per-device counter, strictly increasing"},
+	{"worker", FT_WORKER, FF_REQUIRED | FF_ENVELOPE, 1, REC_WORKER_MAX,
+	    NULL, "Link worker", "link worker id, from enrolment"},
+	{"place", FT_PLACE, FF_REQUIRED | FF_ENVELOPE, 1, REC_PLACE_MAX, NULL,
+	    "Place", "place code, from enrolment"},
+	{"pcn", FT_PCN, FF_ENVELOPE, 0, 0, NULL, "Primary care network",
+	    "ODS code of the primary care network: U and 5 digits"},
+	{"referral", FT_UUID, FF_REQUIRED | FF_ENVELOPE, 0, 0, NULL,
+	    "Referral", "id of the referral the record belongs to"},
+};
+const size_t rec_envelope_n = NELEM(rec_envelope);
+
+static const struct field referral_fields[] = {
+	{"person", FT_HEX64, FF_REQUIRED, 0, 0, NULL, "Person",
+	    "pseudonym: HMAC-SHA256 of the NHS number under the deployment "
+	    "key, or a random id"},
+	{"person_basis", FT_ENUM, FF_REQUIRED, 0, 0, &codes_person_basis,
+	    "Person identified by", "nhs_number, or local for people with no "
+	    "NHS number"},
+	{"referred_on", FT_DATE, FF_REQUIRED | FF_EVENT_DATE, 0, 0, NULL,
+	    "Referred on", "date of the referral"},
+	{"source", FT_ENUM, FF_REQUIRED, 0, 0, &codes_source,
+	    "Source of referral", "who referred the person"},
+	{"reasons", FT_ENUM_SET, FF_REQUIRED, 1, 18, &codes_reason,
+	    "Reasons for referral", "one or more reasons"},
+	{"service", FT_ENUM, FF_REQUIRED, 0, 0, &codes_service,
+	    "Service", "the social prescribing service"},
+	{"age", FT_INT, FF_REQUIRED, 0, 120, NULL, "Age",
+	    "whole years at referral"},
+	{"gender", FT_ENUM, FF_REQUIRED, 0, 0, &codes_gender, "Gender",
+	    "as the person describes it"},
+	{"ethnicity", FT_ENUM, FF_REQUIRED, 0, 0, &codes_ethnicity,
+	    "Ethnic category", "NHS Data Dictionary ethnic category"},
+	{"imd_decile", FT_INT, 0, 1, 10, NULL, "IMD decile",
+	    "Index of Multiple Deprivation decile of home LSOA: 1 most "
+	    "deprived"},
+	{"carer", FT_TRISTATE, 0, 0, 0, &codes_tristate, "Carer",
+	    "the person is an unpaid carer"},
+	{"learning_disability", FT_TRISTATE, 0, 0, 0, &codes_tristate,
+	    "Learning disability", "the person has a learning disability"},
+	{"autism", FT_TRISTATE, 0, 0, 0, &codes_tristate, "Autism",
+	    "the person is autistic"},
+	{"homeless", FT_TRISTATE, 0, 0, 0, &codes_tristate, "Homeless",
+	    "the person is homeless or at risk"},
+	{"consent_evaluation", FT_BOOL, FF_REQUIRED, 0, 0, NULL,
+	    "Consent to evaluation", "the person agrees to their data being "
+	    "used to evaluate the service"},
+};
+
+static const struct field assessment_fields[] = {
+	{"assessed_on", FT_DATE, FF_REQUIRED | FF_EVENT_DATE, 0, 0, NULL,
+	    "Assessed on", "date the ONS4 questions were asked"},
+	{"stage", FT_ENUM, FF_REQUIRED, 0, 0, &codes_stage, "Stage",
+	    "baseline, review or final"},
+	{"life_satisfaction", FT_INT, FF_SCORE, 0, 10, NULL,
+	    "Life satisfaction", "ONS4 score 0-10"},
+	{"worthwhile", FT_INT, FF_SCORE, 0, 10, NULL, "Worthwhile",
+	    "ONS4 score 0-10"},
+	{"happy", FT_INT, FF_SCORE, 0, 10, NULL, "Happiness",
+	    "ONS4 score 0-10"},
+	{"anxious", FT_INT, FF_SCORE, 0, 10, NULL, "Anxiety",
+	    "ONS4 score 0-10 (lower is better)"},
+	{"declined", FT_BOOL, 0, 0, 0, NULL, "Declined",
+	    "true when the person declined to answer: then no scores"},
+};
+
+static const struct field contact_fields[] = {
+	{"contact_on", FT_DATE, FF_REQUIRED | FF_EVENT_DATE, 0, 0, NULL,
+	    "Contact on", "date of the contact"},
+	{"mode", FT_ENUM, FF_REQUIRED, 0, 0, &codes_mode, "Mode",
+	    "how the contact happened"},
+	{"minutes", FT_INT, FF_REQUIRED, 1, 600, NULL, "Minutes",
+	    "length of the contact"},
+	{"attended", FT_BOOL, FF_REQUIRED, 0, 0, NULL, "Attended",
+	    "false when the person did not attend"},
+};
+
+static const struct field support_fields[] = {
+	{"offered_on", FT_DATE, FF_REQUIRED | FF_EVENT_DATE, 0, 0, NULL,
+	    "Offered on", "date the support was offered"},
+	{"category", FT_ENUM, FF_REQUIRED, 0, 0, &codes_support, "Category",
+	    "kind of community support"},
+	{"provider", FT_TEXT, 0, 1, 200, NULL, "Provider",
+	    "organisation name (no personal names)"},
+	{"outcome", FT_ENUM, FF_REQUIRED, 0, 0, &codes_outcome, "Outcome",
+	    "what happened to the offer"},
+};
+
+static const struct field closure_fields[] = {
+	{"closed_on", FT_DATE, FF_REQUIRED | FF_EVENT_DATE, 0, 0, NULL,
+	    "Closed on", "date the referral was closed"},
+	{"reason", FT_ENUM, FF_REQUIRED, 0, 0, &codes_closure,
+	    "Closure reason", "why the referral was closed"},
+};
+
+static const struct field correction_fields[] = {
+	{"target", FT_UUID, FF_REQUIRED, 0, 0, NULL, "Target",
+	    "id of the record corrected"},
+	{"set", FT_OBJECT, 0, 1, 20, NULL, "Set",
+	    "fields with their new values, checked as the target's kind"},
+	{"void", FT_BOOL, 0, 0, 0, NULL, "Void",
+	    "true to withdraw the target record"},
+	{"reason", FT_TEXT, 0, 1, REC_TEXT_MAX, NULL, "Reason",
+	    "why; required with void"},
+};
+
+static const struct kind_info kinds[KIND_N] = {
+	{"referral", "Referral", referral_fields, NELEM(referral_fields),
+	    "A person referred to social prescribing (SNOMED CT "
+	    SNOMED_REFERRAL ")"},
+	{"assessment", "ONS4 assessment", assessment_fields,
+	    NELEM(assessment_fields), "The four ONS personal well-being "
+	    "questions"},
+	{"contact", "Contact", contact_fields, NELEM(contact_fields),
+	    "A contact between link worker and person"},
+	{"support", "Support offered", support_fields, NELEM(support_fields),
+	    "Support or a community asset offered"},
+	{"closure", "Closure", closure_fields, NELEM(closure_fields),
+	    "The end of the referral (declined: SNOMED CT " SNOMED_DECLINED
+	    ")"},
+	{"correction", "Correction", correction_fields,
+	    NELEM(correction_fields), "New values for, or withdrawal of, an "
+	    "earlier record"},
+};
+
+const struct kind_info *
+rec_kind_info(enum rec_kind k)
+{
+	return k < KIND_N ? &kinds[k] : NULL;
+}
+
+enum rec_kind
+rec_kind_parse(const char *s)
+{
+	int i;
+
+	for (i = 0; s != NULL && i < KIND_N; i++)
+		if (strcmp(kinds[i].name, s) == 0)
+			return (enum rec_kind)i;
+	return KIND_N;
+}
+
+const struct field *
+rec_field(enum rec_kind k, const char *name)
+{
+	size_t i;
+
+	if (k < KIND_N)
+		for (i = 0; i < kinds[k].n; i++)
+			if (strcmp(kinds[k].fields[i].name, name) == 0)
+				return &kinds[k].fields[i];
+	for (i = 0; i < rec_envelope_n; i++)
+		if (strcmp(rec_envelope[i].name, name) == 0)
+			return &rec_envelope[i];
+	return NULL;
+}
+
+const char *
+rec_date_field(enum rec_kind k)
+{
+	size_t i;
+
+	if (k >= KIND_N)
+		return NULL;
+	for (i = 0; i < kinds[k].n; i++)
+		if (kinds[k].fields[i].flags & FF_EVENT_DATE)
+			return kinds[k].fields[i].name;
+	return NULL;
+}
+
+void
+rec_opts_init(struct rec_opts *o, time_t now)
+{
+	o->today = date_today(now + 14 * 3600);
+}
+
+void
+rec_describe(const cJSON *v, char *out, size_t len)
+{
+	if (v == NULL)
+		snprintf(out, len, "nothing");
+	else if (cJSON_IsString(v)) {
+		const char *s = v->valuestring;
+		size_t n = strlen(s);
+
+		if (utf8_count(s, n) < 0)
+			snprintf(out, len, "text that is not valid UTF-8");
+		else if (n > 40)
+			snprintf(out, len, "\"%.37s...\"", s);
+		else
+			snprintf(out, len, "\"%s\"", s);
+	} else if (cJSON_IsNumber(v))
+		snprintf(out, len, "%.15g", v->valuedouble);
+	else if (cJSON_IsTrue(v))
+		snprintf(out, len, "true");
+	else if (cJSON_IsFalse(v))
+		snprintf(out, len, "false");
+	else if (cJSON_IsNull(v))
+		snprintf(out, len, "null");
+	else if (cJSON_IsArray(v))
+		snprintf(out, len, "a list");
+	else
+		snprintf(out, len, "an object");
+}
+
+/* Whole-number value of v, or 0 with *ok = 0. */
+static int64_t
+whole(const cJSON *v, int *ok)
+{
+	double d;
+
+	*ok = 0;
+	if (!cJSON_IsNumber(v))
+		return 0;
+	d = v->valuedouble;
+	if (!isfinite(d) || d != floor(d) || fabs(d) > (double)SEQ_MAX)
+		return 0;
+	*ok = 1;
+	return (int64_t)d;
+}
+
+static int
+all_chars(const char *s, const char *extra, int lower, int upper)
+{
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (isdigit(c) || strchr(extra, c) != NULL ||
+		    (lower && islower(c)) || (upper && isupper(c)))
+			continue;
+		return 0;
+	}
+	return 1;
+}
+
+static void
+check_enum(const struct field *f, const cJSON *v, const char *path,
+    struct err_list *errs)
+{
+	char got[64], choices[200];
+
+	if (cJSON_IsString(v) && code_index(f->codes, v->valuestring) >= 0)
+		return;
+	rec_describe(v, got, sizeof(got));
+	code_choices(f->codes, choices, sizeof(choices));
+	if (strlen(choices) < 150)
+		err_add(errs, cJSON_IsString(v) ? E_ENUM : E_TYPE, path,
+		    "%s must be one of %s; got %s", path, choices, got);
+	else
+		err_add(errs, cJSON_IsString(v) ? E_ENUM : E_TYPE, path,
+		    "%s must be a code from the list \"%s\" (see the data "
+		    "dictionary); got %s", path, f->codes->title, got);
+}
+
+static void
+check_enum_set(const struct field *f, const cJSON *v, const char *path,
+    struct err_list *errs)
+{
+	const cJSON *it, *prev;
+	char ipath[ERR_FIELD_MAX];
+	int n = 0;
+
+	if (!cJSON_IsArray(v)) {
+		char got[64];
+
+		rec_describe(v, got, sizeof(got));
+		err_add(errs, E_TYPE, path, "%s must be a list of codes; got %s",
+		    path, got);
+		return;
+	}
+	cJSON_ArrayForEach(it, v) {
+		snprintf(ipath, sizeof(ipath), "%s[%d]", path, n);
+		if (++n > f->max) {
+			err_add(errs, E_TOO_MANY, path,
+			    "%s lists more than %lld codes", path,
+			    (long long)f->max);
+			return;
+		}
+		check_enum(f, it, ipath, errs);
+		for (prev = v->child; prev != it; prev = prev->next)
+			if (cJSON_IsString(prev) && cJSON_IsString(it) &&
+			    strcmp(prev->valuestring, it->valuestring) == 0) {
+				err_add(errs, E_ENUM, ipath,
+				    "%s lists %s twice", path,
+				    it->valuestring);
+				break;
+			}
+	}
+	if (n < f->min)
+		err_add(errs, E_REQUIRED, path,
+		    "%s needs at least %lld code", path, (long long)f->min);
+}
+
+static void
+check_date(const cJSON *v, const char *path, const struct rec_opts *o,
+    struct err_list *errs)
+{
+	char got[64], lim[DATE_LEN];
+	int32_t d;
+
+	if (!cJSON_IsString(v) || date_parse(v->valuestring, &d) != 0) {
+		rec_describe(v, got, sizeof(got));
+		err_add(errs, cJSON_IsString(v) ? E_DATE : E_TYPE, path,
+		    "%s must be a real date written YYYY-MM-DD; got %s", path,
+		    got);
+		return;
+	}
+	if (d < DATE_EPOCH_MIN) {
+		err_add(errs, E_DATE, path,
+		    "%s %s is before 2015-01-01, the earliest date recorded",
+		    path, v->valuestring);
+		return;
+	}
+	if (d > o->today) {
+		date_format(o->today, lim);
+		err_add(errs, E_DATE, path,
+		    "%s %s is in the future (latest allowed %s)", path,
+		    v->valuestring, lim);
+	}
+}
+
+static void
+check_text(const struct field *f, const cJSON *v, const char *path,
+    struct err_list *errs)
+{
+	char got[64];
+	long n;
+	const char *s;
+
+	if (!cJSON_IsString(v)) {
+		rec_describe(v, got, sizeof(got));
+		err_add(errs, E_TYPE, path, "%s must be text; got %s", path,
+		    got);
+		return;
+	}
+	s = v->valuestring;
+	if ((n = utf8_count(s, strlen(s))) < 0) {
+		err_add(errs, E_UTF8, path, "%s is not valid UTF-8 text", path);
+		return;
+	}
+	if (n < f->min || n > f->max) {
+		err_add(errs, E_LENGTH, path,
+		    "%s must be %lld to %lld characters; got %ld", path,
+		    (long long)f->min, (long long)f->max, n);
+		return;
+	}
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f) {
+			err_add(errs, E_FORMAT, path,
+			    "%s must not contain control characters such as "
+			    "line breaks", path);
+			return;
+		}
+}
+
+static void
+check_pattern(const struct field *f, const cJSON *v, const char *path,
+    struct err_list *errs)
+{
+	char got[64];
+	const char *s;
+	size_t n;
+	int ok = 0;
+
+	if (!cJSON_IsString(v)) {
+		rec_describe(v, got, sizeof(got));
+		err_add(errs, E_TYPE, path, "%s must be text; got %s", path,
+		    got);
+		return;
+	}
+	s = v->valuestring;
+	n = strlen(s);
+	switch (f->type) {
+	case FT_WORKER:
+		ok = n >= 1 && n <= REC_WORKER_MAX && all_chars(s, "._-", 1, 1);
+		break;
+	case FT_PLACE:
+		ok = n >= 1 && n <= REC_PLACE_MAX && all_chars(s, "_-", 0, 1);
+		break;
+	case FT_PCN:
+		ok = n == 6 && s[0] == 'U' && all_chars(s + 1, "", 0, 0);
+		break;
+	case FT_HEX64:
+		ok = n == 64 && all_chars(s, "abcdef", 0, 0);
+		break;
+	default:
+		break;
+	}
+	if (ok)
+		return;
+	rec_describe(v, got, sizeof(got));
+	switch (f->type) {
+	case FT_WORKER:
+		err_add(errs, E_FORMAT, path, "%s must be 1 to %d letters, "
+		    "digits, '.', '_' or '-'; got %s", path, REC_WORKER_MAX,
+		    got);
+		break;
+	case FT_PLACE:
+		err_add(errs, E_FORMAT, path, "%s must be a place code of 1 to "
+		    "%d capital letters or digits; got %s", path, REC_PLACE_MAX,
+		    got);
+		break;
+	case FT_PCN:
+		err_add(errs, E_FORMAT, path, "%s must be a PCN ODS code: U and "
+		    "5 digits, such as U12345; got %s", path, got);
+		break;
+	default:
+		err_add(errs, E_FORMAT, path, "%s must be 64 lowercase hex "
+		    "digits; got %s", path, got);
+		break;
+	}
+}
+
+void
+rec_check_value(const struct field *f, const cJSON *v, const char *path,
+    const struct rec_opts *o, struct err_list *errs)
+{
+	char got[64];
+	int64_t n;
+	int ok;
+
+	switch (f->type) {
+	case FT_SCHEMA:
+		if (!cJSON_IsString(v) || strcmp(v->valuestring, REC_SCHEMA)) {
+			rec_describe(v, got, sizeof(got));
+			err_add(errs, E_SCHEMA, path, "schema must be \""
+			    REC_SCHEMA "\"; got %s", got);
+		}
+		break;
+	case FT_KIND:
+		if (!cJSON_IsString(v) ||
+		    rec_kind_parse(v->valuestring) == KIND_N) {
+			rec_describe(v, got, sizeof(got));
+			err_add(errs, E_KIND, path, "kind must be referral, "
+			    "assessment, contact, support, closure or "
+			    "correction; got %s", got);
+		}
+		break;
+	case FT_UUID:
+		if (!cJSON_IsString(v) || !uuid_valid(v->valuestring)) {
+			rec_describe(v, got, sizeof(got));
+			err_add(errs, cJSON_IsString(v) ? E_UUID : E_TYPE, path,
+			    "%s must be a lowercase UUID such as "
+			    "3f2b8c1e-4d5a-4b6c-9e7f-0a1b2c3d4e5f; got %s",
+			    path, got);
+		}
+		break;
+	case FT_TIME: {
+		int64_t t;
+		size_t len = cJSON_IsString(v) ? strlen(v->valuestring) : 0;
+
+		if (!cJSON_IsString(v) || len >= TIME_LEN + 16 ||
+		    time_parse(v->valuestring, &t) != 0 ||
+		    (v->valuestring[len - 1] != 'Z') ||
+		    t < (int64_t)DATE_EPOCH_MIN * 86400) {
+			rec_describe(v, got, sizeof(got));
+			err_add(errs, cJSON_IsString(v) ? E_TIME : E_TYPE, path,
+			    "%s must be a UTC time such as "
+			    "2025-06-01T09:30:00Z, not before 2015; got %s",
+			    path, got);
+		}
+		break;
+	}
+	case FT_SEQ:
+	case FT_INT:
+		n = whole(v, &ok);
+		rec_describe(v, got, sizeof(got));
+		if (!ok || n < f->min || n > f->max)
+			err_add(errs, ok || cJSON_IsNumber(v) ? E_RANGE : E_TYPE,
+			    path, "%s must be a whole number from %lld to %lld; "
+			    "got %s", path, (long long)f->min,
+			    (long long)f->max, got);
+		break;
+	case FT_WORKER:
+	case FT_PLACE:
+	case FT_PCN:
+	case FT_HEX64:
+		check_pattern(f, v, path, errs);
+		break;
+	case FT_ENUM:
+		check_enum(f, v, path, errs);
+		break;
+	case FT_ENUM_SET:
+		check_enum_set(f, v, path, errs);
+		break;
+	case FT_DATE:
+		check_date(v, path, o, errs);
+		break;
+	case FT_BOOL:
+		if (!cJSON_IsBool(v)) {
+			rec_describe(v, got, sizeof(got));
+			err_add(errs, E_TYPE, path,
+			    "%s must be true or false; got %s", path, got);
+		}
+		break;
+	case FT_TRISTATE:
+		if (!cJSON_IsBool(v) && !(cJSON_IsString(v) &&
+		    strcmp(v->valuestring, "unknown") == 0)) {
+			rec_describe(v, got, sizeof(got));
+			err_add(errs, E_TYPE, path, "%s must be true, false or "
+			    "\"unknown\"; got %s", path, got);
+		}
+		break;
+	case FT_TEXT:
+		check_text(f, v, path, errs);
+		break;
+	case FT_OBJECT:
+		if (!cJSON_IsObject(v)) {
+			rec_describe(v, got, sizeof(got));
+			err_add(errs, E_TYPE, path,
+			    "%s must be an object of fields; got %s", path, got);
+		}
+		break;
+	}
+}
+
+/* Every string in v, keys included, must be UTF-8: reports the first. */
+static int
+utf8_walk(const cJSON *v, const char *path, struct err_list *errs, int depth)
+{
+	const cJSON *c;
+
+	if (v->string != NULL && utf8_count(v->string, strlen(v->string)) < 0) {
+		err_add(errs, E_UTF8, path, "a field name in %s is not valid "
+		    "UTF-8", path[0] ? path : "the record");
+		return -1;
+	}
+	if (cJSON_IsString(v) &&
+	    utf8_count(v->valuestring, strlen(v->valuestring)) < 0) {
+		err_add(errs, E_UTF8, path, "%s is not valid UTF-8 text", path);
+		return -1;
+	}
+	if (depth > 4) {
+		err_add(errs, E_TYPE, path, "%s is nested too deeply", path);
+		return -1;
+	}
+	for (c = v->child; c != NULL; c = c->next)
+		if (utf8_walk(c, c->string ? c->string : path, errs,
+		    depth + 1) != 0)
+			return -1;
+	return 0;
+}
+
+/* Keys of an object: at most max, no key twice. */
+static int
+check_keys(const cJSON *obj, const char *path, struct err_list *errs,
+    int max)
+{
+	const cJSON *c, *d;
+	int n = 0, bad = 0;
+
+	for (c = obj->child; c != NULL; c = c->next) {
+		if (++n > max) {
+			err_add(errs, E_TOO_MANY, path,
+			    "%s has more than %d fields", path, max);
+			return -1;
+		}
+		for (d = obj->child; d != c; d = d->next)
+			if (strcmp(c->string, d->string) == 0) {
+				err_add(errs, E_DUPLICATE_FIELD, c->string,
+				    "%s appears twice", c->string);
+				bad = 1;
+				break;
+			}
+	}
+	return bad ? -1 : 0;
+}
+
+static void
+check_fields(const cJSON *obj, const struct field *fs, size_t n,
+    const struct rec_opts *o, struct err_list *errs)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const struct field *f = &fs[i];
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, f->name);
+
+		if (v == NULL) {
+			if (f->flags & FF_REQUIRED)
+				err_add(errs, E_REQUIRED, f->name,
+				    "%s is required (%s)", f->name, f->label);
+			continue;
+		}
+		rec_check_value(f, v, f->name, o, errs);
+	}
+}
+
+static void
+check_assessment(const cJSON *obj, struct err_list *errs)
+{
+	const struct kind_info *ki = &kinds[KIND_ASSESSMENT];
+	int declined = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(obj,
+	    "declined"));
+	size_t i;
+
+	for (i = 0; i < ki->n; i++) {
+		const struct field *f = &ki->fields[i];
+		const cJSON *v;
+
+		if (!(f->flags & FF_SCORE))
+			continue;
+		v = cJSON_GetObjectItemCaseSensitive(obj, f->name);
+		if (declined && v != NULL)
+			err_add(errs, E_RULE, f->name, "a declined assessment "
+			    "has no scores; remove %s", f->name);
+		else if (!declined && v == NULL)
+			err_add(errs, E_REQUIRED, f->name, "%s is required "
+			    "(%s), or declined: true when the person would not "
+			    "answer", f->name, f->label);
+	}
+}
+
+static void
+check_correction(const cJSON *obj, struct err_list *errs)
+{
+	const cJSON *set = cJSON_GetObjectItemCaseSensitive(obj, "set");
+	const cJSON *vd = cJSON_GetObjectItemCaseSensitive(obj, "void");
+	const cJSON *reason = cJSON_GetObjectItemCaseSensitive(obj, "reason");
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(obj, "id");
+	const cJSON *target = cJSON_GetObjectItemCaseSensitive(obj, "target");
+	const cJSON *c;
+	char path[ERR_FIELD_MAX];
+
+	if (set == NULL && vd == NULL)
+		err_add(errs, E_REQUIRED, "set", "a correction needs set (the "
+		    "new values) or void: true with a reason");
+	if (set != NULL && vd != NULL)
+		err_add(errs, E_RULE, "void", "a correction either sets values "
+		    "or voids the record, not both");
+	if (cJSON_IsFalse(vd))
+		err_add(errs, E_RULE, "void", "void can only be true; leave it "
+		    "out to set values instead");
+	if (cJSON_IsTrue(vd) && reason == NULL)
+		err_add(errs, E_REQUIRED, "reason", "reason is required when "
+		    "voiding a record: say why it is withdrawn");
+	if (cJSON_IsString(id) && cJSON_IsString(target) &&
+	    strcmp(id->valuestring, target->valuestring) == 0)
+		err_add(errs, E_TARGET, "target", "a correction cannot target "
+		    "itself");
+	if (!cJSON_IsObject(set))
+		return;
+	if (set->child == NULL)
+		err_add(errs, E_RULE, "set", "set must name at least one field");
+	if (check_keys(set, "set", errs, 20) != 0)
+		return;
+	for (c = set->child; c != NULL; c = c->next) {
+		const struct field *f = rec_field(KIND_N, c->string);
+		int k, known = 0;
+
+		snprintf(path, sizeof(path), "set.%s", c->string);
+		if (f != NULL && (f->flags & FF_ENVELOPE)) {
+			err_add(errs, E_TARGET, path, "%s cannot be corrected; "
+			    "void the record and record it again", c->string);
+			continue;
+		}
+		for (k = 0; k < KIND_CORRECTION; k++)
+			if (rec_field((enum rec_kind)k, c->string) != NULL)
+				known = 1;
+		if (!known)
+			err_add(errs, E_UNKNOWN_FIELD, path,
+			    "%s is not a field of any record kind", c->string);
+	}
+}
+
+static void
+check_rules(enum rec_kind k, const cJSON *obj, struct err_list *errs)
+{
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(obj, "id");
+	const cJSON *ref = cJSON_GetObjectItemCaseSensitive(obj, "referral");
+
+	switch (k) {
+	case KIND_REFERRAL:
+		if (cJSON_IsString(id) && cJSON_IsString(ref) &&
+		    strcmp(id->valuestring, ref->valuestring) != 0)
+			err_add(errs, E_REFERRAL, "referral", "a referral "
+			    "record's referral must be its own id");
+		break;
+	case KIND_ASSESSMENT:
+		check_assessment(obj, errs);
+		break;
+	case KIND_CORRECTION:
+		check_correction(obj, errs);
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+check_unknown(enum rec_kind k, const cJSON *obj, struct err_list *errs)
+{
+	const cJSON *c;
+
+	for (c = obj->child; c != NULL; c = c->next)
+		if (rec_field(k, c->string) == NULL)
+			err_add(errs, E_UNKNOWN_FIELD, c->string,
+			    "%s is not a field of a%s %s record", c->string,
+			    k == KIND_ASSESSMENT ? "n" : "", kinds[k].name);
+}
+
+static void
+copy_str(char *dst, size_t len, const cJSON *obj, const char *name)
+{
+	const char *s = rec_str(obj, name);
+
+	snprintf(dst, len, "%s", s ? s : "");
+}
+
+static pc_rc
+rec_build(enum rec_kind k, const cJSON *obj, struct rec **out)
+{
+	struct rec *r;
+	struct buf b;
+	const char *df;
+	int ok;
+	pc_rc rc;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return PC_ENOMEM;
+	if ((r->json = cJSON_Duplicate(obj, 1)) == NULL) {
+		free(r);
+		return PC_ENOMEM;
+	}
+	r->kind = k;
+	copy_str(r->id, sizeof(r->id), obj, "id");
+	copy_str(r->referral, sizeof(r->referral), obj, "referral");
+	copy_str(r->worker, sizeof(r->worker), obj, "worker");
+	copy_str(r->place, sizeof(r->place), obj, "place");
+	copy_str(r->pcn, sizeof(r->pcn), obj, "pcn");
+	copy_str(r->recorded_at, sizeof(r->recorded_at), obj, "recorded_at");
+	r->device_seq = whole(cJSON_GetObjectItemCaseSensitive(obj,
+	    "device_seq"), &ok);
+	df = rec_date_field(k);
+	r->date = df ? rec_day(obj, df) : -1;
+	buf_init(&b, 0);
+	if ((rc = canon_hash(r->json, &b, r->hash)) != PC_OK) {
+		buf_free(&b);
+		rec_free(r);
+		return rc;
+	}
+	r->canon_len = b.len;
+	r->canon = buf_detach(&b);
+	*out = r;
+	return PC_OK;
+}
+
+pc_rc
+rec_validate(const cJSON *obj, const struct rec_opts *o, struct rec **out,
+    struct err_list *errs)
+{
+	const cJSON *kv;
+	enum rec_kind k = KIND_N;
+	size_t before = err_count(errs);
+
+	*out = NULL;
+	if (!cJSON_IsObject(obj)) {
+		char got[64];
+
+		rec_describe(obj, got, sizeof(got));
+		err_add(errs, E_TYPE, "", "a record must be a JSON object; got "
+		    "%s", got);
+		return PC_EINVAL;
+	}
+	if (utf8_walk(obj, "", errs, 0) != 0 ||
+	    check_keys(obj, "the record", errs, REC_KEYS_MAX) != 0)
+		return PC_EINVAL;
+	check_fields(obj, rec_envelope, rec_envelope_n, o, errs);
+	kv = cJSON_GetObjectItemCaseSensitive(obj, "kind");
+	if (cJSON_IsString(kv))
+		k = rec_kind_parse(kv->valuestring);
+	if (k == KIND_N)
+		return PC_EINVAL;	/* E_KIND or E_REQUIRED already said */
+	check_unknown(k, obj, errs);
+	check_fields(obj, kinds[k].fields, kinds[k].n, o, errs);
+	check_rules(k, obj, errs);
+	if (err_count(errs) != before)
+		return PC_EINVAL;
+	return rec_build(k, obj, out);
+}
+
+pc_rc
+rec_parse(const char *text, size_t len, const struct rec_opts *o,
+    struct rec **out, struct err_list *errs)
+{
+	cJSON *obj;
+	pc_rc rc;
+
+	*out = NULL;
+	if (len > REC_JSON_MAX) {
+		err_add(errs, E_TOO_MANY, "", "a record may be at most %d bytes "
+		    "of JSON; got %zu", REC_JSON_MAX, len);
+		return PC_EINVAL;
+	}
+	if ((obj = cJSON_ParseWithLength(text, len)) == NULL) {
+		err_add(errs, E_JSON, "", "the record is not well-formed JSON");
+		return PC_EINVAL;
+	}
+	rc = rec_validate(obj, o, out, errs);
+	cJSON_Delete(obj);
+	return rc;
+}
+
+void
+rec_free(struct rec *r)
+{
+	if (r == NULL)
+		return;
+	cJSON_Delete(r->json);
+	free(r->canon);
+	free(r);
+}
+
+const char *
+rec_str(const cJSON *obj, const char *name)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+int
+rec_int(const cJSON *obj, const char *name, int dflt)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+
+	return cJSON_IsNumber(v) ? (int)v->valuedouble : dflt;
+}
+
+int
+rec_flag(const cJSON *obj, const char *name, int dflt)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+
+	if (cJSON_IsTrue(v))
+		return 1;
+	if (cJSON_IsFalse(v))
+		return 0;
+	if (cJSON_IsString(v) && strcmp(v->valuestring, "unknown") == 0)
+		return -1;
+	return dflt;
+}
+
+int32_t
+rec_day(const cJSON *obj, const char *name)
+{
+	const char *s = rec_str(obj, name);
+	int32_t d;
+
+	if (s == NULL || date_parse(s, &d) != 0)
+		return -1;
+	return d;
+}

@@ -1,0 +1,128 @@
+/*
+ * sec.c - OpenSSL-backed hashing, HMAC and randomness.
+ */
+#include <ctype.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+
+#include "sec.h"
+
+pc_rc
+sec_random(void *p, size_t n)
+{
+	if (n > (size_t)0x7fffffff || RAND_bytes(p, (int)n) != 1)
+		return PC_EIO;
+	return PC_OK;
+}
+
+void
+sec_sha256(const void *p, size_t n, uint8_t out[SEC_SHA256_LEN])
+{
+	SHA256(p, n, out);
+}
+
+void
+sec_sha256_hex(const void *p, size_t n, char out[SEC_HEX64_LEN])
+{
+	uint8_t md[SEC_SHA256_LEN];
+
+	SHA256(p, n, md);
+	sec_hex(md, sizeof(md), out);
+}
+
+pc_rc
+sec_hmac_sha256(const void *key, size_t keylen, const void *msg,
+    size_t msglen, uint8_t out[SEC_SHA256_LEN])
+{
+	unsigned int len = SEC_SHA256_LEN;
+
+	if (keylen > (size_t)0x7fffffff ||
+	    HMAC(EVP_sha256(), key, (int)keylen, msg, msglen, out, &len) ==
+	    NULL || len != SEC_SHA256_LEN)
+		return PC_EIO;
+	return PC_OK;
+}
+
+void
+sec_hex(const uint8_t *p, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = digits[p[i] >> 4];
+		out[2 * i + 1] = digits[p[i] & 0xf];
+	}
+	out[2 * n] = '\0';
+}
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = tolower(c);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+int
+sec_unhex(const char *s, uint8_t *out, size_t n)
+{
+	size_t i;
+
+	if (strlen(s) != 2 * n)
+		return -1;
+	for (i = 0; i < n; i++) {
+		int hi = hexval((unsigned char)s[2 * i]);
+		int lo = hexval((unsigned char)s[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return -1;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+void
+sec_b64url(const uint8_t *p, size_t n, char *out)
+{
+	static const char al[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	size_t i;
+	char *o = out;
+
+	for (i = 0; i + 2 < n; i += 3) {
+		*o++ = al[p[i] >> 2];
+		*o++ = al[(p[i] & 3) << 4 | p[i + 1] >> 4];
+		*o++ = al[(p[i + 1] & 15) << 2 | p[i + 2] >> 6];
+		*o++ = al[p[i + 2] & 63];
+	}
+	if (n - i == 1) {
+		*o++ = al[p[i] >> 2];
+		*o++ = al[(p[i] & 3) << 4];
+	} else if (n - i == 2) {
+		*o++ = al[p[i] >> 2];
+		*o++ = al[(p[i] & 3) << 4 | p[i + 1] >> 4];
+		*o++ = al[(p[i + 1] & 15) << 2];
+	}
+	*o = '\0';
+}
+
+int
+sec_equal(const void *a, const void *b, size_t n)
+{
+	return CRYPTO_memcmp(a, b, n) == 0;
+}
+
+void
+sec_wipe(void *p, size_t n)
+{
+	OPENSSL_cleanse(p, n);
+}

@@ -1,0 +1,30 @@
+/*
+ * sec.h - the few cryptographic primitives pcmds uses, all from OpenSSL.
+ */
+#ifndef PCMDS_SEC_H
+#define PCMDS_SEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+#define SEC_SHA256_LEN	32
+#define SEC_HEX64_LEN	65	/* 64 hex digits + NUL */
+
+pc_rc	 sec_random(void *, size_t);
+void	 sec_sha256(const void *, size_t, uint8_t out[SEC_SHA256_LEN]);
+void	 sec_sha256_hex(const void *, size_t, char out[SEC_HEX64_LEN]);
+pc_rc	 sec_hmac_sha256(const void *key, size_t keylen, const void *msg,
+	    size_t msglen, uint8_t out[SEC_SHA256_LEN]);
+void	 sec_hex(const uint8_t *, size_t, char *out);	/* out: 2n+1 */
+/* Decodes exactly 2*n lowercase or uppercase hex digits; 0 or -1. */
+int	 sec_unhex(const char *, uint8_t *out, size_t n);
+/* Unpadded base64url of n bytes; out needs 4*ceil(n/3)+1 bytes. */
+void	 sec_b64url(const uint8_t *, size_t, char *out);
+/* Constant-time comparison of equal-length buffers: 1 when equal. */
+int	 sec_equal(const void *, const void *, size_t);
+/* Overwrites memory the compiler may not optimise the write away. */
+void	 sec_wipe(void *, size_t);
+
+#endif

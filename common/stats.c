@@ -1,0 +1,246 @@
+/*
+ * stats.c - Student t, normal and Wilcoxon signed-rank computations.
+ *
+ * The incomplete beta function uses the continued fraction evaluated by
+ * the modified Lentz method (Lentz 1976; Thompson and Barnett 1986), the
+ * standard route to Student's t distribution: for T with df degrees of
+ * freedom, P(|T| > t) = I_{df/(df+t^2)}(df/2, 1/2).
+ */
+#include <math.h>
+#include <stdlib.h>
+
+#include "stats.h"
+
+double
+stats_mean(const double *x, size_t n)
+{
+	double s = 0;
+	size_t i;
+
+	if (n == 0)
+		return NAN;
+	for (i = 0; i < n; i++)
+		s += x[i];
+	return s / (double)n;
+}
+
+double
+stats_sd(const double *x, size_t n)
+{
+	double m, ss = 0;
+	size_t i;
+
+	if (n < 2)
+		return NAN;
+	m = stats_mean(x, n);
+	for (i = 0; i < n; i++)
+		ss += (x[i] - m) * (x[i] - m);
+	return sqrt(ss / (double)(n - 1));
+}
+
+double
+stats_norm_cdf(double z)
+{
+	return 0.5 * erfc(-z / M_SQRT2);
+}
+
+/* Continued fraction for I_x(a, b), valid for x < (a + 1) / (a + b + 2). */
+static double
+betacf(double x, double a, double b)
+{
+	const double tiny = 1e-300, eps = 1e-15;
+	double c = 1, d = 1 - (a + b) * x / (a + 1), h;
+	int m;
+
+	if (fabs(d) < tiny)
+		d = tiny;
+	d = 1 / d;
+	h = d;
+	for (m = 1; m <= 10000; m++) {
+		double m2 = 2.0 * m, aa, del;
+
+		aa = m * (b - m) * x / ((a + m2 - 1) * (a + m2));
+		d = 1 + aa * d;
+		c = 1 + aa / c;
+		if (fabs(d) < tiny)
+			d = tiny;
+		if (fabs(c) < tiny)
+			c = tiny;
+		d = 1 / d;
+		h *= d * c;
+		aa = -(a + m) * (a + b + m) * x / ((a + m2) * (a + m2 + 1));
+		d = 1 + aa * d;
+		c = 1 + aa / c;
+		if (fabs(d) < tiny)
+			d = tiny;
+		if (fabs(c) < tiny)
+			c = tiny;
+		d = 1 / d;
+		del = d * c;
+		h *= del;
+		if (fabs(del - 1) < eps)
+			break;
+	}
+	return h;
+}
+
+double
+stats_ibeta(double x, double a, double b)
+{
+	double lbt;
+
+	if (x <= 0)
+		return 0;
+	if (x >= 1)
+		return 1;
+	lbt = lgamma(a + b) - lgamma(a) - lgamma(b) + a * log(x) +
+	    b * log1p(-x);
+	if (x < (a + 1) / (a + b + 2))
+		return exp(lbt) * betacf(x, a, b) / a;
+	return 1 - exp(lbt) * betacf(1 - x, b, a) / b;
+}
+
+double
+stats_t_cdf(double t, double df)
+{
+	double tail;
+
+	if (isnan(t) || df <= 0)
+		return NAN;
+	if (isinf(t))
+		return t > 0 ? 1 : 0;
+	tail = 0.5 * stats_ibeta(df / (df + t * t), df / 2, 0.5);
+	return t > 0 ? 1 - tail : tail;
+}
+
+double
+stats_t_quantile(double p, double df)
+{
+	double lo = 0, hi = 1e7, mid;
+	int i;
+
+	if (!(p > 0 && p < 1) || df <= 0)
+		return NAN;
+	if (p < 0.5)
+		return -stats_t_quantile(1 - p, df);
+	for (i = 0; i < 200; i++) {
+		mid = (lo + hi) / 2;
+		if (stats_t_cdf(mid, df) < p)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return (lo + hi) / 2;
+}
+
+void
+stats_from_sums(long n, double sum, double sumsq, struct stats_summary *s)
+{
+	double var, se, q;
+
+	s->n = n;
+	s->mean = n > 0 ? sum / (double)n : NAN;
+	s->sd = s->ci_low = s->ci_high = s->t = s->p = s->dz = NAN;
+	if (n < 2)
+		return;
+	var = (sumsq - sum * sum / (double)n) / (double)(n - 1);
+	if (var < 0)
+		var = 0;	/* rounding when every difference is equal */
+	s->sd = sqrt(var);
+	se = s->sd / sqrt((double)n);
+	q = stats_t_quantile(0.975, (double)(n - 1));
+	s->ci_low = s->mean - q * se;
+	s->ci_high = s->mean + q * se;
+	if (se > 0) {
+		s->t = s->mean / se;
+		s->p = 2 * stats_t_cdf(-fabs(s->t), (double)(n - 1));
+		s->dz = s->mean / s->sd;
+	}
+}
+
+void
+stats_paired(const double *d, size_t n, struct stats_summary *s)
+{
+	double m = stats_mean(d, n), ss = 0;
+	size_t i;
+
+	/* two passes, so that sum of squares loses nothing to cancellation */
+	for (i = 0; i < n; i++)
+		ss += (d[i] - m) * (d[i] - m);
+	stats_from_sums((long)n, m * (double)n, ss + m * m * (double)n, s);
+}
+
+void
+stats_wilcoxon_groups(const struct stats_rank_group *g, size_t ng,
+    struct stats_wilcoxon *w)
+{
+	double rank = 0, ties = 0, mu, sigma, z;
+	long n = 0;
+	size_t i;
+
+	w->v = 0;
+	for (i = 0; i < ng; i++) {
+		long t = g[i].pos + g[i].neg;
+		double avg = rank + (t + 1) / 2.0;
+
+		w->v += avg * (double)g[i].pos;
+		rank += (double)t;
+		ties += (double)t * t * t - (double)t;
+		n += t;
+	}
+	w->n = n;
+	w->z = w->p = NAN;
+	if (n == 0)
+		return;
+	mu = n * (n + 1) / 4.0;
+	sigma = sqrt(n * (n + 1.0) * (2.0 * n + 1) / 24.0 - ties / 48.0);
+	if (sigma <= 0)
+		return;
+	z = w->v - mu;
+	z = (z - (z > 0 ? 0.5 : z < 0 ? -0.5 : 0)) / sigma;
+	w->z = z;
+	w->p = 2 * fmin(stats_norm_cdf(z), 1 - stats_norm_cdf(z));
+	if (w->p > 1)
+		w->p = 1;
+}
+
+static int
+abs_cmp(const void *a, const void *b)
+{
+	double x = fabs(*(const double *)a), y = fabs(*(const double *)b);
+
+	return x < y ? -1 : x > y;
+}
+
+int
+stats_wilcoxon(const double *d, size_t n, struct stats_wilcoxon *w)
+{
+	double *v;
+	struct stats_rank_group *g;
+	size_t i, m = 0, ng = 0;
+
+	v = calloc(n ? n : 1, sizeof(*v));
+	g = calloc(n ? n : 1, sizeof(*g));
+	if (v == NULL || g == NULL) {
+		free(v);
+		free(g);
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		if (d[i] != 0)
+			v[m++] = d[i];
+	qsort(v, m, sizeof(*v), abs_cmp);
+	for (i = 0; i < m; i++) {
+		/* equal within rounding of the input's decimals */
+		if (ng == 0 || fabs(fabs(v[i]) - g[ng - 1].absval) > 1e-9)
+			g[ng++].absval = fabs(v[i]);
+		if (v[i] > 0)
+			g[ng - 1].pos++;
+		else
+			g[ng - 1].neg++;
+	}
+	stats_wilcoxon_groups(g, ng, w);
+	free(v);
+	free(g);
+	return 0;
+}

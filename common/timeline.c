@@ -1,0 +1,522 @@
+/*
+ * timeline.c - cross-record rules and corrections for one referral.
+ *
+ * Admission is incremental: a new record is appended and only what it
+ * touches is checked, so that a long referral does not cost quadratic
+ * time. A rejected record is taken back out, leaving the timeline exactly
+ * as it was.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "timeline.h"
+
+void
+tl_init(struct timeline *tl, const char *id)
+{
+	memset(tl, 0, sizeof(*tl));
+	snprintf(tl->id, sizeof(tl->id), "%s", id);
+}
+
+void
+tl_free(struct timeline *tl)
+{
+	size_t i;
+
+	for (i = 0; i < tl->n; i++) {
+		rec_free(tl->v[i].rec);
+		cJSON_Delete(tl->v[i].eff);
+	}
+	free(tl->v);
+	memset(tl, 0, sizeof(*tl));
+}
+
+int
+tl_find(const struct timeline *tl, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < tl->n; i++)
+		if (strcmp(tl->v[i].rec->id, id) == 0)
+			return (int)i;
+	return -1;
+}
+
+int
+tl_find_prefix(const struct timeline *tl, const char *prefix)
+{
+	size_t i, len = strlen(prefix);
+	int found = -1;
+
+	for (i = 0; i < tl->n; i++)
+		if (strncmp(tl->v[i].rec->id, prefix, len) == 0) {
+			if (found >= 0)
+				return -2;
+			found = (int)i;
+		}
+	return found;
+}
+
+static const struct tl_entry *
+referral_entry(const struct timeline *tl)
+{
+	if (tl->n > 0 && tl->v[0].rec->kind == KIND_REFERRAL)
+		return &tl->v[0];
+	return NULL;
+}
+
+static int
+is_event(const struct tl_entry *e)
+{
+	return !e->voided && e->rec->kind != KIND_CORRECTION;
+}
+
+static int32_t
+event_date(const struct tl_entry *e)
+{
+	const char *f = rec_date_field(e->rec->kind);
+
+	return f ? rec_day(e->eff, f) : -1;
+}
+
+static int
+scored(const struct tl_entry *e)
+{
+	return e->rec->kind == KIND_ASSESSMENT &&
+	    rec_flag(e->eff, "declined", 0) != 1;
+}
+
+/*
+ * Applies correction c to its target's effective content. *undo receives
+ * what to restore if the correction is taken back.
+ */
+static pc_rc
+apply_correction(struct timeline *tl, const struct rec *c, cJSON **undo,
+    int *undo_void, int *target)
+{
+	const cJSON *set = cJSON_GetObjectItemCaseSensitive(c->json, "set");
+	const cJSON *kv;
+	struct tl_entry *t;
+	cJSON *eff;
+	int i = tl_find(tl, rec_str(c->json, "target"));
+
+	*target = i;
+	if (i < 0 || tl->v[i].rec->kind == KIND_CORRECTION)
+		return PC_ENOTFOUND;
+	t = &tl->v[i];
+	*undo_void = t->voided;
+	*undo = NULL;
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c->json, "void"))) {
+		t->voided = 1;
+		return PC_OK;
+	}
+	if ((eff = cJSON_Duplicate(t->eff, 1)) == NULL)
+		return PC_ENOMEM;
+	cJSON_ArrayForEach(kv, set) {
+		cJSON *nv;
+
+		cJSON_DeleteItemFromObjectCaseSensitive(eff, kv->string);
+		if (cJSON_IsNull(kv))
+			continue;	/* null withdraws an optional field */
+		if ((nv = cJSON_Duplicate(kv, 1)) == NULL ||
+		    !cJSON_AddItemToObject(eff, kv->string, nv)) {
+			cJSON_Delete(nv);
+			cJSON_Delete(eff);
+			return PC_ENOMEM;
+		}
+	}
+	*undo = t->eff;
+	t->eff = eff;
+	return PC_OK;
+}
+
+static pc_rc
+append(struct timeline *tl, struct rec *r)
+{
+	struct tl_entry *e;
+
+	if (tl->n == tl->cap) {
+		size_t ncap = tl->cap ? tl->cap * 2 : 8;
+		struct tl_entry *nv = realloc(tl->v, ncap * sizeof(*nv));
+
+		if (nv == NULL)
+			return PC_ENOMEM;
+		tl->v = nv;
+		tl->cap = ncap;
+	}
+	e = &tl->v[tl->n];
+	memset(e, 0, sizeof(*e));
+	e->rec = r;
+	if (r->kind != KIND_CORRECTION &&
+	    (e->eff = cJSON_Duplicate(r->json, 1)) == NULL)
+		return PC_ENOMEM;
+	tl->n++;
+	return PC_OK;
+}
+
+pc_rc
+tl_load(struct timeline *tl, struct rec *r)
+{
+	cJSON *undo;
+	int undo_void, t;
+	pc_rc rc;
+
+	if ((rc = append(tl, r)) != PC_OK)
+		return rc;
+	if (r->kind == KIND_CORRECTION) {
+		rc = apply_correction(tl, r, &undo, &undo_void, &t);
+		cJSON_Delete(undo);
+		if (rc == PC_ENOTFOUND)
+			rc = PC_OK;	/* stored data: keep, ignore */
+	}
+	return rc;
+}
+
+static void
+check_referral_entry(const struct timeline *tl, const char *pre,
+    struct err_list *errs)
+{
+	const struct tl_entry *ref = &tl->v[0];
+	int32_t refd = rec_day(ref->eff, "referred_on");
+	int age = rec_int(ref->eff, "age", 0);
+	char d1[DATE_LEN], path[ERR_FIELD_MAX];
+	size_t j;
+
+	for (j = 1; j < tl->n; j++) {
+		const struct tl_entry *e = &tl->v[j];
+		int32_t d;
+
+		if (!is_event(e))
+			continue;
+		if ((d = event_date(e)) >= 0 && d < refd) {
+			date_format(d, d1);
+			snprintf(path, sizeof(path), "%sreferred_on", pre);
+			err_add(errs, E_DATE, path, "referred_on cannot be "
+			    "after the %s already recorded on %s",
+			    e->rec->kind == KIND_ASSESSMENT ? "assessment" :
+			    e->rec->kind == KIND_SUPPORT ? "support" :
+			    e->rec->kind == KIND_CLOSURE ? "closure" :
+			    "contact", d1);
+			return;
+		}
+		if (age < ONS4_MIN_AGE && scored(e)) {
+			snprintf(path, sizeof(path), "%sage", pre);
+			err_add(errs, E_AGE, path, "age %d is under %d, but "
+			    "ONS4 scores are already recorded for this "
+			    "referral", age, ONS4_MIN_AGE);
+			return;
+		}
+	}
+}
+
+static void
+check_closure_entry(const struct timeline *tl, size_t i, const char *pre,
+    struct err_list *errs)
+{
+	int32_t closed = event_date(&tl->v[i]);
+	char d1[DATE_LEN], d2[DATE_LEN], path[ERR_FIELD_MAX];
+	size_t j;
+
+	snprintf(path, sizeof(path), "%sclosed_on", pre);
+	for (j = 1; j < tl->n; j++) {
+		const struct tl_entry *e = &tl->v[j];
+		int32_t d;
+
+		if (j == i || !is_event(e))
+			continue;
+		d = event_date(e);
+		if (e->rec->kind == KIND_CLOSURE) {
+			date_format(d, d1);
+			err_add(errs, E_CLOSED, path, "this referral is already "
+			    "closed (on %s); void that closure first to change "
+			    "it", d1);
+			return;
+		}
+		if (d > closed) {
+			date_format(closed, d1);
+			date_format(d, d2);
+			err_add(errs, E_CLOSED, path, "closed_on %s is before "
+			    "the %s already recorded on %s", d1,
+			    codes_kind.v[e->rec->kind].code, d2);
+			return;
+		}
+	}
+}
+
+/* Checks entry i (its effective content) against the rest. */
+static void
+check_entry(const struct timeline *tl, size_t i, const char *pre,
+    struct err_list *errs)
+{
+	const struct tl_entry *e = &tl->v[i], *ref = &tl->v[0];
+	int32_t refd, d;
+	const char *df;
+	char d1[DATE_LEN], d2[DATE_LEN], path[ERR_FIELD_MAX];
+	size_t j;
+
+	if (e->rec->kind == KIND_REFERRAL) {
+		check_referral_entry(tl, pre, errs);
+		return;
+	}
+	df = rec_date_field(e->rec->kind);
+	snprintf(path, sizeof(path), "%s%s", pre, df);
+	refd = rec_day(ref->eff, "referred_on");
+	d = event_date(e);
+	if (d < refd) {
+		date_format(d, d1);
+		date_format(refd, d2);
+		err_add(errs, E_DATE, path, "%s %s is before the referral date "
+		    "%s", df, d1, d2);
+	}
+	if (scored(e) && rec_int(ref->eff, "age", 0) < ONS4_MIN_AGE)
+		err_add(errs, E_AGE, pre[0] ? "set" : "stage", "ONS4 is asked "
+		    "of people aged %d and over; this referral records age %d",
+		    ONS4_MIN_AGE, rec_int(ref->eff, "age", 0));
+	if (e->rec->kind == KIND_CLOSURE) {
+		check_closure_entry(tl, i, pre, errs);
+		return;
+	}
+	for (j = 1; j < tl->n; j++) {
+		const struct tl_entry *c = &tl->v[j];
+		int32_t cd;
+
+		if (j == i || !is_event(c) || c->rec->kind != KIND_CLOSURE)
+			continue;
+		if ((cd = event_date(c)) < d) {
+			date_format(cd, d1);
+			err_add(errs, E_CLOSED, path, "this referral was closed "
+			    "on %s; nothing dated after that can be added "
+			    "(void the closure to reopen it)", d1);
+		}
+	}
+}
+
+/* The correction's set, merged into its target, must be a valid record. */
+static void
+check_merged(const struct tl_entry *t, const struct rec_opts *o,
+    struct err_list *errs)
+{
+	struct err_list merr;
+	struct rec *tmp = NULL;
+	char path[ERR_FIELD_MAX];
+	size_t i;
+
+	err_init(&merr);
+	if (rec_validate(t->eff, o, &tmp, &merr) == PC_EINVAL) {
+		for (i = 0; i < merr.n; i++) {
+			snprintf(path, sizeof(path), "set.%s",
+			    merr.v[i].field);
+			err_add(errs, merr.v[i].code, path, "%s",
+			    merr.v[i].msg);
+		}
+		if (merr.n == 0)
+			err_add(errs, E_SYSTEM, "set", "the corrected record "
+			    "could not be checked");
+	}
+	rec_free(tmp);
+	err_free(&merr);
+}
+
+static void
+check_new(const struct timeline *tl, const struct rec *r,
+    struct err_list *errs)
+{
+	const struct tl_entry *ref = referral_entry(tl);
+	const char *ref_place;
+	int t;
+
+	if (r->kind == KIND_REFERRAL) {
+		if (tl->n > 0)
+			err_add(errs, E_REFERRAL, "id", "referral %.8s is "
+			    "already recorded", r->id);
+		return;
+	}
+	if (ref == NULL || strcmp(r->referral, tl->id) != 0) {
+		err_add(errs, E_REFERRAL, "referral", "referral %.8s is not "
+		    "known; the referral must be recorded first", r->referral);
+		return;
+	}
+	if (ref->voided) {
+		err_add(errs, E_REFERRAL, "referral", "referral %.8s was "
+		    "voided; nothing more can be recorded for it", r->referral);
+		return;
+	}
+	ref_place = ref->rec->place;
+	if (strcmp(ref_place, r->place) != 0)
+		err_add(errs, E_REFERRAL, "place", "referral %.8s belongs to "
+		    "place %s, not %s", r->referral, ref_place, r->place);
+	if (tl->n >= TL_RECORDS_MAX)
+		err_add(errs, E_TOO_MANY, "referral", "referral %.8s already "
+		    "has %d records, the most one referral may hold",
+		    r->referral, TL_RECORDS_MAX);
+	if (r->kind != KIND_CORRECTION)
+		return;
+	t = tl_find(tl, rec_str(r->json, "target"));
+	if (t < 0)
+		err_add(errs, E_TARGET, "target", "record %.8s is not part of "
+		    "referral %.8s", rec_str(r->json, "target"), r->referral);
+	else if (tl->v[t].rec->kind == KIND_CORRECTION)
+		err_add(errs, E_TARGET, "target", "a correction cannot be "
+		    "corrected; correct the original record instead");
+	else if (tl->v[t].voided)
+		err_add(errs, E_TARGET, "target", "record %.8s is already "
+		    "voided", tl->v[t].rec->id);
+}
+
+pc_rc
+tl_admit(struct timeline *tl, struct rec *r, const struct rec_opts *o,
+    struct err_list *errs)
+{
+	size_t before = err_count(errs);
+	cJSON *undo = NULL;
+	int undo_void = 0, t = -1, isvoid;
+	pc_rc rc;
+
+	check_new(tl, r, errs);
+	if (err_count(errs) != before)
+		return PC_EINVAL;
+	if ((rc = append(tl, r)) != PC_OK)
+		return rc;
+	if (r->kind != KIND_CORRECTION) {
+		check_entry(tl, tl->n - 1, "", errs);
+	} else {
+		if ((rc = apply_correction(tl, r, &undo, &undo_void, &t)) !=
+		    PC_OK) {
+			tl->n--;
+			return rc == PC_ENOTFOUND ? PC_EINVAL : rc;
+		}
+		isvoid = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r->json,
+		    "void"));
+		if (!isvoid) {
+			check_merged(&tl->v[t], o, errs);
+			if (err_count(errs) == before)
+				check_entry(tl, (size_t)t, "set.", errs);
+		}
+	}
+	if (err_count(errs) == before) {
+		cJSON_Delete(undo);
+		return PC_OK;
+	}
+	/* take the record back out */
+	tl->n--;
+	cJSON_Delete(tl->v[tl->n].eff);
+	if (t >= 0) {
+		tl->v[t].voided = undo_void;
+		if (undo != NULL) {
+			cJSON_Delete(tl->v[t].eff);
+			tl->v[t].eff = undo;
+		}
+	}
+	return PC_EINVAL;
+}
+
+static void
+read_assessment(const struct tl_entry *e, struct tl_assess *a)
+{
+	int m;
+
+	a->on = event_date(e);
+	a->stage = code_index(&codes_stage, rec_str(e->eff, "stage"));
+	for (m = 0; m < ONS4_N; m++)
+		a->score[m] = rec_int(e->eff, ons4_measures[m].field, -1);
+}
+
+static void
+summarise_assessments(const struct timeline *tl, struct tl_summary *s)
+{
+	struct tl_assess a;
+	size_t i;
+
+	for (i = 1; i < tl->n; i++) {
+		const struct tl_entry *e = &tl->v[i];
+
+		if (!is_event(e) || e->rec->kind != KIND_ASSESSMENT)
+			continue;
+		s->assessments++;
+		if (!scored(e)) {
+			s->declined++;
+			continue;
+		}
+		read_assessment(e, &a);
+		if (a.stage == 0 && (!s->has_baseline || a.on <
+		    s->baseline.on)) {
+			s->baseline = a;
+			s->has_baseline = 1;
+		}
+	}
+	if (!s->has_baseline)
+		return;
+	for (i = 1; i < tl->n; i++) {
+		const struct tl_entry *e = &tl->v[i];
+
+		if (!is_event(e) || !scored(e))
+			continue;
+		read_assessment(e, &a);
+		if (a.stage == 0 || a.on <= s->baseline.on)
+			continue;
+		if (!s->has_followup || a.on >= s->followup.on) {
+			s->followup = a;
+			s->has_followup = 1;
+		}
+	}
+}
+
+static void
+summarise_event(const struct tl_entry *e, struct tl_summary *s)
+{
+	int32_t d = event_date(e);
+	int c;
+
+	switch (e->rec->kind) {
+	case KIND_CONTACT:
+		s->contacts++;
+		if (rec_flag(e->eff, "attended", 0) == 1) {
+			s->attended++;
+			if (s->first_contact < 0 || d < s->first_contact)
+				s->first_contact = d;
+		}
+		break;
+	case KIND_SUPPORT:
+		s->supports++;
+		c = code_index(&codes_support, rec_str(e->eff, "category"));
+		if (c >= 0) {
+			const char *out = rec_str(e->eff, "outcome");
+
+			s->support_offered |= 1u << c;
+			if (strcmp(out, "taken_up") == 0 ||
+			    strcmp(out, "completed") == 0)
+				s->support_taken |= 1u << c;
+		}
+		break;
+	case KIND_CLOSURE:
+		s->closed_on = d;
+		s->close_reason = code_index(&codes_closure,
+		    rec_str(e->eff, "reason"));
+		break;
+	default:
+		break;
+	}
+}
+
+void
+tl_summarise(const struct timeline *tl, struct tl_summary *s)
+{
+	const struct tl_entry *ref = referral_entry(tl);
+	size_t i;
+
+	memset(s, 0, sizeof(*s));
+	s->closed_on = -1;
+	s->close_reason = -1;
+	s->first_contact = -1;
+	s->referred_on = -1;
+	if (ref == NULL)
+		return;
+	s->referral = ref->eff;
+	s->voided = ref->voided;
+	s->referred_on = rec_day(ref->eff, "referred_on");
+	for (i = 1; i < tl->n; i++)
+		if (is_event(&tl->v[i]))
+			summarise_event(&tl->v[i], s);
+	summarise_assessments(tl, s);
+}

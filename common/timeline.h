@@ -1,0 +1,81 @@
+/*
+ * timeline.h - one referral and everything recorded about it.
+ *
+ * The cross-record rules of pcmds/1 live here, so that the client (before
+ * storing a record offline) and the server (before accepting it) apply the
+ * same ones: a record needs its referral; dates are not before the
+ * referral date; once closed, nothing dated after the closure and no
+ * second closure; ONS4 scores only for people aged 16 and over;
+ * corrections name a record of the same referral and must leave it valid.
+ *
+ * Corrections are applied in the order they were admitted, giving each
+ * record's effective content; a void withdraws the record (a voided
+ * closure reopens the referral, a voided referral withdraws everything).
+ */
+#ifndef PCMDS_TIMELINE_H
+#define PCMDS_TIMELINE_H
+
+#include <stdint.h>
+
+#include "ons4.h"
+#include "rec.h"
+
+#define TL_RECORDS_MAX	2000	/* records per referral */
+
+struct tl_entry {
+	struct rec	*rec;		/* owned */
+	cJSON		*eff;		/* effective content; NULL: correction */
+	int		 voided;
+};
+
+struct timeline {
+	char		 id[UUID_LEN];	/* the referral id */
+	struct tl_entry	*v;		/* in admission order */
+	size_t		 n, cap;
+};
+
+struct tl_assess {
+	int32_t		 on;
+	int		 stage;		/* codes_stage index */
+	int		 score[ONS4_N];
+};
+
+struct tl_summary {
+	const cJSON	*referral;	/* effective referral, NULL if none */
+	int		 voided;	/* the referral was voided */
+	int32_t		 referred_on;
+	int32_t		 closed_on;	/* -1 while open */
+	int		 close_reason;	/* codes_closure index, -1 open */
+	int32_t		 first_contact;	/* first attended contact, -1 none */
+	int		 contacts;	/* contact records, attended or not */
+	int		 attended;
+	uint32_t	 support_offered;	/* bit per codes_support index */
+	uint32_t	 support_taken;		/* taken up or completed */
+	int		 supports;
+	int		 assessments;
+	int		 declined;	/* assessments declined */
+	int		 has_baseline, has_followup;
+	struct tl_assess baseline;	/* earliest scored baseline */
+	struct tl_assess followup;	/* latest later scored review/final */
+};
+
+void	 tl_init(struct timeline *, const char *referral_id);
+void	 tl_free(struct timeline *);
+
+/*
+ * Checks r against the rules and the records already here. On PC_OK the
+ * timeline owns r; on PC_EINVAL the reasons are in errs and the caller
+ * still owns r. Other codes: memory.
+ */
+pc_rc	 tl_admit(struct timeline *, struct rec *r, const struct rec_opts *,
+	    struct err_list *errs);
+/* Adds a record already accepted earlier, without checks; takes r. */
+pc_rc	 tl_load(struct timeline *, struct rec *r);
+
+/* Index of the record with this id, or -1. */
+int	 tl_find(const struct timeline *, const char *id);
+/* Index of the unique record whose id starts with prefix; -1 none, -2 many. */
+int	 tl_find_prefix(const struct timeline *, const char *prefix);
+void	 tl_summarise(const struct timeline *, struct tl_summary *);
+
+#endif

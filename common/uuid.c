@@ -1,0 +1,83 @@
+/*
+ * uuid.c - RFC 9562 UUIDs in their canonical lowercase text form.
+ */
+#include <string.h>
+
+#include "sec.h"
+#include "uuid.h"
+
+void
+uuid_format(const uint8_t u[16], char out[UUID_LEN])
+{
+	char hex[33];
+
+	sec_hex(u, 16, hex);
+	memcpy(out, hex, 8);
+	out[8] = '-';
+	memcpy(out + 9, hex + 8, 4);
+	out[13] = '-';
+	memcpy(out + 14, hex + 12, 4);
+	out[18] = '-';
+	memcpy(out + 19, hex + 16, 4);
+	out[23] = '-';
+	memcpy(out + 24, hex + 20, 12);
+	out[36] = '\0';
+}
+
+pc_rc
+uuid_v4(char out[UUID_LEN])
+{
+	uint8_t u[16];
+
+	if (sec_random(u, sizeof(u)) != PC_OK)
+		return PC_EIO;
+	u[6] = (u[6] & 0x0f) | 0x40;
+	u[8] = (u[8] & 0x3f) | 0x80;
+	uuid_format(u, out);
+	return PC_OK;
+}
+
+void
+uuid_from_digest(const uint8_t d[32], char out[UUID_LEN])
+{
+	uint8_t u[16];
+
+	memcpy(u, d, 16);
+	u[6] = (u[6] & 0x0f) | 0x80;
+	u[8] = (u[8] & 0x3f) | 0x80;
+	uuid_format(u, out);
+}
+
+int
+uuid_parse(const char *s, uint8_t out[16])
+{
+	static const int dash[] = {8, 13, 18, 23};
+	char hex[33];
+	int i, j = 0, k = 0;
+
+	if (strlen(s) != 36)
+		return -1;
+	for (i = 0; i < 36; i++) {
+		if (k < 4 && i == dash[k]) {
+			if (s[i] != '-')
+				return -1;
+			k++;
+			continue;
+		}
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		    (s[i] >= 'a' && s[i] <= 'f')))
+			return -1;
+		hex[j++] = s[i];
+	}
+	hex[32] = '\0';
+	return sec_unhex(hex, out, 16);
+}
+
+int
+uuid_valid(const char *s)
+{
+	uint8_t u[16];
+	static const uint8_t nil[16];
+
+	return uuid_parse(s, u) == 0 && memcmp(u, nil, 16) != 0;
+}

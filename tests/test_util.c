@@ -1,0 +1,197 @@
+/*
+ * test_util.c - buffers, UTF-8, UUIDs, hashing, error lists, files.
+ */
+#include <sys/stat.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "err.h"
+#include "fs.h"
+#include "harness.h"
+#include "sec.h"
+#include "utf8.h"
+#include "uuid.h"
+
+static void
+test_buf(void **state)
+{
+	struct buf b;
+	char *p;
+
+	(void)state;
+	buf_init(&b, 8);
+	assert_string_equal(buf_str(&b), "");
+	assert_int_equal(buf_adds(&b, "abc"), PC_OK);
+	assert_int_equal(buf_addf(&b, "%d", 42), PC_OK);
+	assert_string_equal(buf_str(&b), "abc42");
+	assert_int_equal(buf_adds(&b, "toolong"), PC_ELIMIT);
+	assert_string_equal(buf_str(&b), "abc42");	/* unchanged */
+	assert_int_equal(buf_addc(&b, '!'), PC_OK);
+	buf_reset(&b);
+	assert_int_equal(b.len, 0);
+	assert_int_equal(buf_adds(&b, "12345678"), PC_OK);
+	p = buf_detach(&b);
+	assert_string_equal(p, "12345678");
+	free(p);
+	assert_null(b.p);
+	buf_free(&b);
+}
+
+static void
+test_utf8(void **state)
+{
+	(void)state;
+	assert_int_equal(utf8_count("abc", 3), 3);
+	assert_int_equal(utf8_count("caf\xc3\xa9", 5), 4);
+	assert_int_equal(utf8_count("\xe2\x82\xac", 3), 1);		/* euro */
+	assert_int_equal(utf8_count("\xf0\x9f\x98\x80", 4), 1);	/* emoji */
+	assert_int_equal(utf8_count("\xc3", 1), -1);		/* truncated */
+	assert_int_equal(utf8_count("\xc0\xaf", 2), -1);		/* overlong */
+	assert_int_equal(utf8_count("\xe0\x80\xaf", 3), -1);	/* overlong */
+	assert_int_equal(utf8_count("\xed\xa0\x80", 3), -1);	/* surrogate */
+	assert_int_equal(utf8_count("\xf4\x90\x80\x80", 4), -1);	/* > 10FFFF */
+	assert_int_equal(utf8_count("\xff", 1), -1);
+	assert_int_equal(utf8_count("a\0b", 3), -1);
+	assert_int_equal(utf8_count("\x80", 1), -1);
+}
+
+static void
+test_uuid(void **state)
+{
+	char a[UUID_LEN], b[UUID_LEN];
+	uint8_t d[32] = {0};
+
+	(void)state;
+	assert_int_equal(uuid_v4(a), PC_OK);
+	assert_int_equal(uuid_v4(b), PC_OK);
+	assert_true(uuid_valid(a));
+	assert_string_not_equal(a, b);
+	assert_int_equal(a[14], '4');
+	assert_true(strchr("89ab", a[19]) != NULL);
+	d[0] = 0xab;
+	uuid_from_digest(d, a);
+	assert_string_equal(a, "ab000000-0000-8000-8000-000000000000");
+	uuid_from_digest(d, b);
+	assert_string_equal(a, b);
+	assert_false(uuid_valid("ab000000-0000-8000-8000-00000000000"));
+	assert_false(uuid_valid("ab000000-0000-8000-8000-0000000000000"));
+	assert_false(uuid_valid("ab000000+0000-8000-8000-000000000000"));
+	assert_false(uuid_valid("AB000000-0000-8000-8000-000000000000"));
+	assert_false(uuid_valid("00000000-0000-0000-0000-000000000000"));
+}
+
+static void
+test_sec(void **state)
+{
+	char hex[SEC_HEX64_LEN], b64[64];
+	uint8_t raw[4] = {0xfb, 0xff, 0x00, 0x10}, back[4];
+
+	(void)state;
+	/* FIPS 180-2 example: SHA-256("abc") */
+	sec_sha256_hex("abc", 3, hex);
+	assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223"
+	    "b00361a396177a9cb410ff61f20015ad");
+	sec_b64url(raw, 4, b64);
+	assert_string_equal(b64, "-_8AEA");
+	sec_b64url(raw, 3, b64);
+	assert_string_equal(b64, "-_8A");
+	sec_b64url(raw, 2, b64);
+	assert_string_equal(b64, "-_8");
+	sec_hex(raw, 4, hex);
+	assert_string_equal(hex, "fbff0010");
+	assert_int_equal(sec_unhex("FBff0010", back, 4), 0);
+	assert_memory_equal(back, raw, 4);
+	assert_int_equal(sec_unhex("fbff001", back, 4), -1);
+	assert_int_equal(sec_unhex("fbff001g", back, 4), -1);
+	assert_true(sec_equal("abcd", "abcd", 4));
+	assert_false(sec_equal("abcd", "abce", 4));
+}
+
+static void
+test_errors(void **state)
+{
+	struct err_list a, b;
+	char line[300];
+	int i;
+
+	(void)state;
+	/* every code has a stable name that parses back */
+	for (i = 1; i < E_CODE_MAX; i++) {
+		const char *name = err_code_name((enum err_code)i);
+
+		assert_true(strncmp(name, "E_", 2) == 0);
+		assert_int_equal(err_code_parse(name), i);
+	}
+	assert_int_equal(err_code_parse("E_NOPE"), E_NONE);
+	for (i = PC_OK; i <= PC_ELIMIT; i++)
+		assert_string_not_equal(pc_strerror((pc_rc)i), "unknown error");
+	err_init(&a);
+	err_init(&b);
+	for (i = 0; i < ERR_LIST_MAX + 5; i++)
+		err_add(&a, E_RANGE, "age", "n%d", i);
+	assert_int_equal(a.n, ERR_LIST_MAX);
+	assert_int_equal(err_count(&a), ERR_LIST_MAX + 5);
+	err_add(&b, E_TYPE, "", "whole record");
+	assert_string_equal(err_line(&b, 0, line, sizeof(line)),
+	    "whole record");
+	assert_string_equal(err_line(&a, 1, line, sizeof(line)), "age: n1");
+	err_move(&b, &a);
+	assert_int_equal(a.n, 0);
+	assert_true(err_has(&b, E_RANGE));
+	err_free(&a);
+	err_free(&b);
+}
+
+static void
+test_files(void **state)
+{
+	const char *dir = th_tmpdir();
+	struct err_list errs;
+	struct stat st;
+	struct buf b;
+
+	(void)state;
+	err_init(&errs);
+	buf_init(&b, 0);
+	assert_int_equal(fs_mkdirs(th_path(dir, "a/b/c"), 0700, &errs), PC_OK);
+	assert_int_equal(stat(th_path(dir, "a/b/c"), &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0700);
+	assert_int_equal(fs_write_atomic(th_path(dir, "a/f"), "hello", 5, 0600,
+	    &errs), PC_OK);
+	assert_int_equal(stat(th_path(dir, "a/f"), &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(fs_read_file(th_path(dir, "a/f"), &b, &errs), PC_OK);
+	assert_string_equal(buf_str(&b), "hello");
+	assert_int_equal(fs_write_atomic(th_path(dir, "a/f"), "bye", 3, 0600,
+	    &errs), PC_OK);
+	buf_reset(&b);
+	assert_int_equal(fs_read_file(th_path(dir, "a/f"), &b, &errs), PC_OK);
+	assert_string_equal(buf_str(&b), "bye");
+	assert_int_equal(fs_read_file(th_path(dir, "nope"), &b, &errs),
+	    PC_ENOTFOUND);
+	b.max = 2;
+	buf_reset(&b);
+	assert_int_equal(fs_read_file(th_path(dir, "a/f"), &b, &errs),
+	    PC_ELIMIT);
+	assert_true(fs_exists(th_path(dir, "a")));
+	assert_false(fs_exists(th_path(dir, "zz")));
+	buf_free(&b);
+	err_free(&errs);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_buf),
+		cmocka_unit_test(test_utf8),
+		cmocka_unit_test(test_uuid),
+		cmocka_unit_test(test_sec),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_files),
+	};
+
+	return cmocka_run_group_tests_name("util", tests, NULL, NULL);
+}
