@@ -33,7 +33,7 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
 	-Wno-format-truncation
 CFLAGS ?= -O2 -g
 ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(SANFLAGS) -D_GNU_SOURCE -Icommon \
-	-MMD -MP $(PKG_CFLAGS)
+	$(EXTRA_CFLAGS) -MMD -MP $(PKG_CFLAGS)
 ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
 
 # Library lists come from pkg-config once the packages are present; the
@@ -98,6 +98,9 @@ $(B)/fp/%.o: %.c
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC(fp)  $<")
 	$(Q)$(CC) $(ALL_CFLAGS) -DPCMDS_FAILPOINTS -c -o $@ $<
+
+# Tests see every module's interface; client and server never see each other.
+$(B)/tests/%.o: EXTRA_CFLAGS := -Iclient -Iserver -Itests
 
 $(LIB_COMMON): $(COMMON_OBJ)
 	@rm -f $@

@@ -1,1 +1,163 @@
-int main(void) { return 0; }
+/*
+ * main.c - pcmds, the link worker's client.
+ *
+ * Every command works offline except setup (with --server), sync and
+ * report. See pcmds(1) and pcmds help.
+ */
+#include <sys/stat.h>
+
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "log.h"
+#include "prompt.h"
+#include "version.h"
+
+static const struct command *const commands[] = {
+	&cmd_keygen, &cmd_setup, &cmd_referral, &cmd_assess, &cmd_contact,
+	&cmd_support, &cmd_close, &cmd_correct, &cmd_list, &cmd_show,
+	&cmd_status, &cmd_import, &cmd_export, &cmd_codes,
+};
+#define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))
+
+static void
+usage_all(FILE *fp)
+{
+	size_t i;
+
+	fprintf(fp, "usage: pcmds [--home DIR] COMMAND [options]\n\n"
+	    "The personalised care minimum data-set client for social "
+	    "prescribing.\nRecords are kept on this device and sent to the "
+	    "server by pcmds sync.\n\nCommands:\n");
+	for (i = 0; i < NCOMMANDS; i++)
+		fprintf(fp, "  %-10s %s\n", commands[i]->name,
+		    commands[i]->summary);
+	fprintf(fp, "\npcmds help COMMAND (or pcmds COMMAND --help) shows a "
+	    "command's options.\nThe store lives in --home DIR, $PCMDS_HOME, "
+	    "or the XDG data and config\ndirectories. Exit codes: 0 ok, 1 "
+	    "invalid data or refused, 2 usage, 3 store\nerror, 4 some records "
+	    "quarantined, 5 server unreachable, 6 authentication.\n");
+}
+
+static void
+usage_command(const struct command *cmd)
+{
+	printf("usage: pcmds %s%s%s [options]\n\n%s.\n", cmd->name,
+	    cmd->args[0] ? " " : "", cmd->args, cmd->summary);
+	if (strcmp(cmd->args, "REF") == 0 || strcmp(cmd->args, "RECORD") == 0)
+		printf("%s is a short id (the 8 hex digits printed when it was "
+		    "recorded) or any\nunique start of it.\n", cmd->args);
+	printf("\nOptions:\n");
+	opt_usage(cmd->opts);
+	if (cmd->details != NULL)
+		printf("\n%s", cmd->details);
+}
+
+static const struct command *
+find_command(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NCOMMANDS; i++)
+		if (strcmp(commands[i]->name, name) == 0)
+			return commands[i];
+	return NULL;
+}
+
+static int
+run(const struct command *cmd, int argc, char **argv, const char *home)
+{
+	struct opt_result o;
+	struct err_list errs;
+	struct ctx c;
+	int ex;
+
+	err_init(&errs);
+	if (opt_parse(cmd->opts, cmd->minpos, cmd->maxpos, argc, argv, &o,
+	    &errs) != PC_OK) {
+		ctx_report(&errs, NULL);
+		fprintf(stderr, "usage: pcmds %s%s%s [options]; pcmds %s --help "
+		    "lists them\n", cmd->name, cmd->args[0] ? " " : "",
+		    cmd->args, cmd->name);
+		err_free(&errs);
+		return EXIT_USAGE;
+	}
+	if (o.help) {
+		usage_command(cmd);
+		return EXIT_OK;
+	}
+	memset(&c, 0, sizeof(c));
+	c.home_opt = opt_get(&o, "home") ? opt_get(&o, "home") : home;
+	c.interactive = prompt_available();
+	rec_opts_init(&c.ropts, time(NULL));
+	if (home_locate(c.home_opt, &c.home, &errs) != PC_OK ||
+	    home_config_load(&c.home, &c.cfg, &errs) != PC_OK) {
+		ctx_report(&errs, NULL);
+		err_free(&errs);
+		return EXIT_STORE;
+	}
+	err_free(&errs);
+	ex = cmd->run(&c, &o);
+	cstore_close(c.store);
+	return ex;
+}
+
+int
+main(int argc, char *argv[])
+{
+	const struct command *cmd;
+	const char *home = NULL;
+	int i = 1;
+
+	/* files we create (store, WAL, config, key) are for us alone */
+	umask(077);
+	setlocale(LC_CTYPE, "C.UTF-8");
+	log_init("pcmds", 0);
+	while (i < argc && strncmp(argv[i], "--", 2) == 0) {
+		if (strcmp(argv[i], "--version") == 0) {
+			printf("pcmds %s\n", PCMDS_VERSION);
+			return EXIT_OK;
+		}
+		if (strcmp(argv[i], "--help") == 0) {
+			usage_all(stdout);
+			return EXIT_OK;
+		}
+		if (strcmp(argv[i], "--home") == 0 && i + 1 < argc) {
+			home = argv[i + 1];
+			i += 2;
+		} else if (strncmp(argv[i], "--home=", 7) == 0) {
+			home = argv[i] + 7;
+			i++;
+		} else {
+			fprintf(stderr, "pcmds: unknown option %s\n", argv[i]);
+			return EXIT_USAGE;
+		}
+	}
+	if (i >= argc) {
+		usage_all(stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[i], "help") == 0) {
+		if (i + 1 < argc && (cmd = find_command(argv[i + 1])) != NULL) {
+			usage_command(cmd);
+			return EXIT_OK;
+		}
+		usage_all(stdout);
+		return i + 1 < argc ? EXIT_USAGE : EXIT_OK;
+	}
+	if (strcmp(argv[i], "version") == 0) {
+		printf("pcmds %s\n", PCMDS_VERSION);
+		return EXIT_OK;
+	}
+	if ((cmd = find_command(argv[i])) == NULL) {
+		fprintf(stderr, "pcmds: unknown command %s (pcmds help lists "
+		    "them)\n", argv[i]);
+		return EXIT_USAGE;
+	}
+	return run(cmd, argc - i - 1, argv + i + 1, home);
+}

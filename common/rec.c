@@ -832,6 +832,26 @@ rec_parse(const char *text, size_t len, const struct rec_opts *o,
 	return rc;
 }
 
+pc_rc
+rec_load(const char *text, size_t len, struct rec **out)
+{
+	cJSON *obj;
+	enum rec_kind k;
+	pc_rc rc;
+
+	*out = NULL;
+	if ((obj = cJSON_ParseWithLength(text, len)) == NULL)
+		return PC_EINVAL;
+	k = rec_kind_parse(rec_str(obj, "kind"));
+	if (k == KIND_N || rec_str(obj, "id") == NULL ||
+	    rec_str(obj, "referral") == NULL)
+		rc = PC_EINVAL;
+	else
+		rc = rec_build(k, obj, out);
+	cJSON_Delete(obj);
+	return rc;
+}
+
 void
 rec_free(struct rec *r)
 {

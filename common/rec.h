@@ -131,6 +131,12 @@ pc_rc	 rec_validate(const cJSON *obj, const struct rec_opts *,
 pc_rc	 rec_parse(const char *text, size_t len, const struct rec_opts *,
 	    struct rec **out, struct err_list *errs);
 /*
+ * Rebuilds a record stored earlier by pcmds itself, without validating it
+ * again: stored data stays readable when the rules later change (a date
+ * that was "today" is not refused tomorrow). Only the shape is checked.
+ */
+pc_rc	 rec_load(const char *text, size_t len, struct rec **out);
+/*
  * Validates one value against a field's rules, adding errors under path.
  * Used for correction "set" values and for command-line flags.
  */

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pty.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -251,4 +252,134 @@ th_run_free(struct th_run *r)
 	free(r->out);
 	free(r->err);
 	r->out = r->err = NULL;
+}
+
+void
+th_cmd(struct th_run *r, const char *in, const char *arg0, ...)
+{
+	const char *argv[128];
+	va_list ap;
+	int n = 0;
+
+	argv[n++] = arg0;
+	va_start(ap, arg0);
+	while (n < 127 && (argv[n] = va_arg(ap, const char *)) != NULL)
+		n++;
+	va_end(ap);
+	argv[n] = NULL;
+	th_exec(r, argv, in, NULL);
+}
+
+static size_t pty_mark;
+
+void
+th_pty_start(struct th_pty *p, const char *const *argv)
+{
+	char exe[PATH_MAX];
+	struct winsize ws = {24, 100, 0, 0};
+
+	memset(p, 0, sizeof(*p));
+	pty_mark = 0;
+	p->pid = forkpty(&p->fd, NULL, NULL, &ws);
+	assert_true(p->pid >= 0);
+	if (p->pid == 0) {
+		execvp(resolve(argv[0], exe, sizeof(exe)), (char *const *)argv);
+		_exit(127);
+	}
+}
+
+static int
+pty_read(struct th_pty *p, int timeout_ms)
+{
+	struct pollfd pf = {p->fd, POLLIN, 0};
+	char chunk[4096];
+	ssize_t r;
+
+	if (poll(&pf, 1, timeout_ms) <= 0)
+		return 0;
+	r = read(p->fd, chunk, sizeof(chunk));
+	if (r <= 0)
+		return -1;
+	if (p->len + (size_t)r + 1 > p->cap) {
+		p->cap = (p->len + (size_t)r + 1) * 2;
+		p->seen = realloc(p->seen, p->cap);
+		assert_non_null(p->seen);
+	}
+	memcpy(p->seen + p->len, chunk, (size_t)r);
+	p->len += (size_t)r;
+	p->seen[p->len] = '\0';
+	return 1;
+}
+
+void
+th_pty_expect(struct th_pty *p, const char *text)
+{
+	int waited = 0;
+	char *hit;
+
+	for (;;) {
+		if (p->seen != NULL &&
+		    (hit = strstr(p->seen + pty_mark, text)) != NULL) {
+			pty_mark = (size_t)(hit - p->seen) + strlen(text);
+			return;
+		}
+		if (waited > 10000 || pty_read(p, 100) < 0)
+			fail_msg("never saw \"%s\"; the program wrote:\n%s",
+			    text, p->seen ? p->seen : "");
+		waited += 100;
+	}
+}
+
+void
+th_pty_send(struct th_pty *p, const char *text)
+{
+	assert_int_equal(write(p->fd, text, strlen(text)),
+	    (ssize_t)strlen(text));
+}
+
+int
+th_pty_finish(struct th_pty *p)
+{
+	int st;
+
+	while (pty_read(p, 10000) > 0)
+		;
+	close(p->fd);
+	while (waitpid(p->pid, &st, 0) < 0 && errno == EINTR)
+		;
+	p->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	return p->status;
+}
+
+void
+th_pty_free(struct th_pty *p)
+{
+	free(p->seen);
+	p->seen = NULL;
+}
+
+void
+th_kill(pid_t pid, int sig)
+{
+	int st;
+
+	kill(pid, sig);
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+}
+
+long
+th_file_count(const char *path, const char *needle, size_t nlen)
+{
+	size_t len, i;
+	char *data = th_slurp(path, &len);
+	long n = 0;
+
+	if (data == NULL)
+		return -1;
+	for (i = 0; nlen > 0 && i + nlen <= len; i++)
+		if (memcmp(data + i, needle, nlen) == 0)
+			n++;
+	free(data);
+	return n;
 }

@@ -50,4 +50,30 @@ void	 th_run_free(struct th_run *);
 void	 th_execf(struct th_run *, const char *in, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 
+/* Runs a NULL-terminated argument list (see th_exec). */
+void	 th_cmd(struct th_run *, const char *in, const char *arg0, ...)
+	    __attribute__((sentinel));
+
+/* A program on a pseudo-terminal, driven like a person at a keyboard. */
+struct th_pty {
+	pid_t	 pid;
+	int	 fd;
+	char	*seen;		/* everything the program wrote */
+	size_t	 len, cap;
+	int	 status;
+};
+
+void	 th_pty_start(struct th_pty *, const char *const *argv);
+/* Waits until text appears in the output after the last match (10 s). */
+void	 th_pty_expect(struct th_pty *, const char *text);
+void	 th_pty_send(struct th_pty *, const char *text);
+/* Closes input, collects the rest of the output and the exit status. */
+int	 th_pty_finish(struct th_pty *);
+void	 th_pty_free(struct th_pty *);
+
+/* Sends sig to pid and reaps it. */
+void	 th_kill(pid_t pid, int sig);
+/* Counts occurrences of needle (len bytes) in the file; -1 if absent. */
+long	 th_file_count(const char *path, const char *needle, size_t len);
+
 #endif

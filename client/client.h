@@ -1,0 +1,89 @@
+/*
+ * client.h - what every pcmds command shares: the context, the command
+ * table entry, exit codes and the helpers that build and store records.
+ */
+#ifndef PCMDS_CLIENT_H
+#define PCMDS_CLIENT_H
+
+#include <cjson/cJSON.h>
+
+#include "cstore.h"
+#include "err.h"
+#include "home.h"
+#include "opt.h"
+#include "rec.h"
+
+/* Exit codes, documented in pcmds(1). */
+enum {
+	EXIT_OK = 0,
+	EXIT_INVALID = 1,	/* invalid data or operation refused */
+	EXIT_USAGE = 2,
+	EXIT_STORE = 3,
+	EXIT_QUARANTINED = 4,	/* sync: some records refused by the server */
+	EXIT_UNREACHABLE = 5,	/* sync: server unreachable, records kept */
+	EXIT_AUTH = 6,		/* sync: enrolment expired or revoked */
+};
+
+struct ctx {
+	const char	*home_opt;	/* --home, or NULL */
+	struct home	 home;
+	struct config	 cfg;
+	struct cstore	*store;		/* opened on first use */
+	struct rec_opts	 ropts;
+	int		 interactive;	/* stdin is a terminal */
+	int		 check_only;	/* report every problem, store nothing */
+};
+
+/* Maps a record field to the flag that sets it, for messages. */
+struct flag_alias {
+	const char	*field;
+	const char	*flag;
+};
+
+struct command {
+	const char		*name;
+	const char		*args;		/* e.g. "REF" */
+	int			 minpos, maxpos;
+	const char		*summary;
+	const struct opt_spec	*opts;
+	int			(*run)(struct ctx *, struct opt_result *);
+	const char		*details;
+};
+
+extern const struct command cmd_keygen, cmd_setup, cmd_referral, cmd_assess,
+    cmd_contact, cmd_support, cmd_close, cmd_correct, cmd_list, cmd_show,
+    cmd_status, cmd_import, cmd_export, cmd_sync, cmd_report, cmd_codes;
+
+/* Opens the store when first needed. */
+pc_rc	 ctx_store(struct ctx *, struct err_list *);
+/* Requires a configured identity (pcmds setup). */
+pc_rc	 ctx_identity(struct ctx *, struct err_list *);
+/* Prints every error, one line each: "pcmds: --flag: sentence (CODE)". */
+void	 ctx_report(const struct err_list *, const struct flag_alias *);
+int	 exit_for(pc_rc);
+
+/* Converts command-line text to the JSON value field f takes. */
+cJSON	*record_value(const struct field *f, const char *text);
+/* Sets body[field] from the option, converting by the kind's field type. */
+void	 record_set(cJSON *body, enum rec_kind, const char *field,
+	    const char *text);
+/*
+ * Builds a record of kind from body (kind-specific fields; consumed),
+ * adds the envelope (id, device_seq, time, identity), validates it with
+ * common/ and checks it against its referral's other records, then
+ * stores it. Must run inside a store transaction. referral is NULL for
+ * a new referral; id NULL for a random one.
+ */
+pc_rc	 record_make(struct ctx *, enum rec_kind, cJSON *body,
+	    const char *referral, const char *id, char out_id[UUID_LEN],
+	    struct err_list *);
+/* record_make in a transaction of its own. */
+pc_rc	 record_add(struct ctx *, enum rec_kind, cJSON *body,
+	    const char *referral, char out_id[UUID_LEN], struct err_list *);
+/* Resolves REF to a live referral's full id. */
+pc_rc	 record_referral(struct ctx *, const char *ref, char id[UUID_LEN],
+	    struct err_list *);
+/* Local calendar date of today + offset days, YYYY-MM-DD. */
+void	 record_local_date(int offset, char out[DATE_LEN]);
+
+#endif

@@ -1,0 +1,192 @@
+/*
+ * cmd_setup.c - pcmds keygen and pcmds setup.
+ *
+ * The deployment key makes the person pseudonyms: every client of one
+ * deployment must hold the same key, or the same person would get two
+ * pseudonyms. setup copies the key into the client's directory (0600) and
+ * records who this device records as: from enrolment with the server, or
+ * given by hand for an offline trial.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "client.h"
+#include "fs.h"
+#include "nhs.h"
+#include "sec.h"
+#include "setup_net.h"
+#include "uuid.h"
+
+static int
+run_keygen(struct ctx *c, struct opt_result *o)
+{
+	struct err_list errs;
+	char id[NHS_KEY_ID_LEN];
+	const char *out = opt_get(o, "out");
+
+	(void)c;
+	if (out == NULL) {
+		fprintf(stderr, "pcmds: --out FILE is required: where to write "
+		    "the new key\n");
+		return EXIT_USAGE;
+	}
+	err_init(&errs);
+	if (home_key_generate(out, id, &errs) != PC_OK) {
+		ctx_report(&errs, NULL);
+		err_free(&errs);
+		return EXIT_INVALID;
+	}
+	err_free(&errs);
+	fprintf(stderr, "pcmds: new deployment key written to %s (key id %s).\n"
+	    "Give this same file to every client of the deployment, by a "
+	    "secure route;\nnever to the server. Losing it means new "
+	    "pseudonyms for everyone.\n", out, id);
+	return EXIT_OK;
+}
+
+/* Checks a value with the envelope field's own rule. */
+static void
+check_identity(const char *name, const char *val, struct err_list *errs)
+{
+	const struct field *f = rec_field(KIND_N, name);
+	struct rec_opts ro = {0};
+	cJSON *v = cJSON_CreateString(val);
+
+	rec_check_value(f, v, name, &ro, errs);
+	cJSON_Delete(v);
+}
+
+/* Installs the key file into the client's directory. */
+static pc_rc
+install_key(struct ctx *c, const char *path, struct err_list *errs)
+{
+	uint8_t key[NHS_KEY_LEN], old[NHS_KEY_LEN];
+	char id[NHS_KEY_ID_LEN], hex[2 * NHS_KEY_LEN + 2];
+	long n[CS_NSTATES];
+	pc_rc rc;
+
+	if ((rc = home_key_read(path, key, errs)) != PC_OK)
+		return rc;
+	nhs_key_id(key, id);
+	if (fs_exists(c->home.key) &&
+	    home_key_read(c->home.key, old, errs) == PC_OK &&
+	    !sec_equal(old, key, NHS_KEY_LEN) &&
+	    ctx_store(c, errs) == PC_OK &&
+	    cstore_counts(c->store, n) == PC_OK && n[CS_PENDING] +
+	    n[CS_SENT] + n[CS_QUARANTINED] > 0) {
+		err_add(errs, E_CONFLICT, "key-file", "this device already holds "
+		    "records pseudonymised with another key (id %s); a new key "
+		    "would give the same people new pseudonyms", c->cfg.key_id);
+		sec_wipe(key, sizeof(key));
+		return PC_ECONFLICT;
+	}
+	sec_hex(key, NHS_KEY_LEN, hex);
+	strcat(hex, "\n");
+	rc = fs_write_atomic(c->home.key, hex, strlen(hex), 0600, errs);
+	sec_wipe(key, sizeof(key));
+	sec_wipe(hex, sizeof(hex));
+	if (rc == PC_OK)
+		snprintf(c->cfg.key_id, sizeof(c->cfg.key_id), "%s", id);
+	return rc;
+}
+
+static pc_rc
+offline_identity(struct ctx *c, const struct opt_result *o,
+    struct err_list *errs)
+{
+	const char *w = opt_get(o, "worker"), *p = opt_get(o, "place");
+	const char *pcn = opt_get(o, "pcn");
+	size_t before = err_count(errs);
+
+	if (w == NULL || p == NULL) {
+		err_add(errs, E_REQUIRED, "worker", "an offline setup needs "
+		    "--worker ID and --place CODE (or --server and --code to "
+		    "enrol)");
+		return PC_EUSAGE;
+	}
+	check_identity("worker", w, errs);
+	check_identity("place", p, errs);
+	if (pcn != NULL)
+		check_identity("pcn", pcn, errs);
+	if (err_count(errs) != before)
+		return PC_EINVAL;
+	snprintf(c->cfg.worker, sizeof(c->cfg.worker), "%s", w);
+	snprintf(c->cfg.place, sizeof(c->cfg.place), "%s", p);
+	snprintf(c->cfg.pcn, sizeof(c->cfg.pcn), "%s", pcn ? pcn : "");
+	return PC_OK;
+}
+
+static int
+run_setup(struct ctx *c, struct opt_result *o)
+{
+	struct err_list errs;
+	const char *keyfile = opt_get(o, "key-file");
+	int online = opt_has(o, "server") || opt_has(o, "code");
+	pc_rc rc;
+
+	err_init(&errs);
+	if (keyfile == NULL && !fs_exists(c->home.key)) {
+		err_add(&errs, E_REQUIRED, "key-file", "--key-file FILE is "
+		    "required: the deployment key (pcmds keygen makes one)");
+		rc = PC_EUSAGE;
+	} else if (keyfile != NULL)
+		rc = install_key(c, keyfile, &errs);
+	else
+		rc = PC_OK;
+	if (rc == PC_OK && c->cfg.device[0] == '\0' &&
+	    uuid_v4(c->cfg.device) != PC_OK)
+		rc = PC_EIO;
+	if (rc == PC_OK)
+		rc = online ? setup_enrol(c, o, &errs) :
+		    offline_identity(c, o, &errs);
+	if (rc == PC_OK)
+		rc = home_config_save(&c->home, &c->cfg, &errs);
+	if (rc != PC_OK) {
+		ctx_report(&errs, NULL);
+		err_free(&errs);
+		return exit_for(rc);
+	}
+	err_free(&errs);
+	printf("worker %s, place %s%s%s%s%s\n", c->cfg.worker, c->cfg.place,
+	    c->cfg.pcn[0] ? ", PCN " : "", c->cfg.pcn,
+	    c->cfg.token[0] ? ", enrolled with " : " (offline trial)",
+	    c->cfg.token[0] ? c->cfg.server : "");
+	return EXIT_OK;
+}
+
+static const struct opt_spec keygen_opts[] = {
+	{"out", OPT_VALUE, "FILE", "where to write the key (must not exist)"},
+	{"home", OPT_VALUE, "DIR", "the client's directory"},
+	{NULL, 0, NULL, NULL},
+};
+
+static const struct opt_spec setup_opts[] = {
+	{"key-file", OPT_VALUE, "FILE", "the deployment key (from pcmds "
+	    "keygen)"},
+	{"server", OPT_VALUE, "URL", "the pcmds server, https://host:port"},
+	{"code", OPT_VALUE, "CODE", "one-time enrolment code from the "
+	    "administrator"},
+	{"cacert", OPT_VALUE, "FILE", "the CA certificate to trust (pinned); "
+	    "default: the system's CAs"},
+	{"worker", OPT_VALUE, "ID", "offline trial: link worker id"},
+	{"place", OPT_VALUE, "CODE", "offline trial: place code"},
+	{"pcn", OPT_VALUE, "U12345", "offline trial: primary care network"},
+	{"home", OPT_VALUE, "DIR", "the client's directory"},
+	{NULL, 0, NULL, NULL},
+};
+
+const struct command cmd_keygen = {
+	"keygen", "", 0, 0, "make a new deployment pseudonym key", keygen_opts,
+	run_keygen, NULL,
+};
+
+const struct command cmd_setup = {
+	"setup", "", 0, 0, "set up this device: key, and enrolment or identity",
+	setup_opts, run_setup,
+	"Enrol with a server:\n"
+	"  pcmds setup --key-file deploy.key --server https://pcmds.example:8443 "
+	"\\\n    --code ABCD-EFGH-JKLM --cacert ca.pem\n"
+	"Offline trial (sync refuses records whose identity differs from a "
+	"later\nenrolment):\n"
+	"  pcmds setup --key-file deploy.key --worker lw-demo --place BD\n",
+};

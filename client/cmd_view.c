@@ -1,0 +1,775 @@
+/*
+ * cmd_view.c - reading the local store: list, show, status, export, codes.
+ *
+ * Everything here shows records as corrected (corrections applied, voided
+ * records marked), from the same timeline code the server uses.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "canon.h"
+#include "client.h"
+#include "csv.h"
+#include "ons4.h"
+#include "timeline.h"
+
+/* Sync state of every live row of one referral, by record id. */
+struct states {
+	struct {
+		char			 id[UUID_LEN];
+		enum cstore_state	 state;
+		char			*reason;
+	}	*v;
+	size_t	 n, cap;
+};
+
+static int
+collect_state(void *arg, const struct cstore_row *row)
+{
+	struct states *s = arg;
+
+	if (s->n == s->cap) {
+		size_t ncap = s->cap ? s->cap * 2 : 16;
+		void *nv = realloc(s->v, ncap * sizeof(*s->v));
+
+		if (nv == NULL)
+			return 1;
+		s->v = nv;
+		s->cap = ncap;
+	}
+	snprintf(s->v[s->n].id, UUID_LEN, "%s", row->id);
+	s->v[s->n].state = row->state;
+	s->v[s->n].reason = row->reason ? strdup(row->reason) : NULL;
+	s->n++;
+	return 0;
+}
+
+static void
+states_free(struct states *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		free(s->v[i].reason);
+	free(s->v);
+}
+
+static size_t
+state_of(const struct states *s, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (strcmp(s->v[i].id, id) == 0)
+			return i;
+	return 0;
+}
+
+static const char *
+label(const struct codelist *l, const char *code)
+{
+	const char *lb = code_label(l, code);
+
+	return lb ? lb : code ? code : "-";
+}
+
+static const char *
+yesno(const cJSON *o, const char *f)
+{
+	switch (rec_flag(o, f, -2)) {
+	case 1:
+		return "yes";
+	case 0:
+		return "no";
+	case -1:
+		return "not known";
+	default:
+		return "not recorded";
+	}
+}
+
+/* One line describing a record's effective content. */
+static void
+describe(const struct tl_entry *e, char *out, size_t len)
+{
+	const cJSON *j = e->eff;
+	int m;
+	size_t off;
+
+	switch (e->rec->kind) {
+	case KIND_CONTACT:
+		snprintf(out, len, "%s, %d min, %s",
+		    label(&codes_mode, rec_str(j, "mode")),
+		    rec_int(j, "minutes", 0), rec_flag(j, "attended", 0) == 1 ?
+		    "attended" : "did not attend");
+		break;
+	case KIND_SUPPORT:
+		snprintf(out, len, "%s%s%s%s: %s",
+		    label(&codes_support, rec_str(j, "category")),
+		    rec_str(j, "provider") ? " (" : "",
+		    rec_str(j, "provider") ? rec_str(j, "provider") : "",
+		    rec_str(j, "provider") ? ")" : "",
+		    label(&codes_outcome, rec_str(j, "outcome")));
+		break;
+	case KIND_CLOSURE:
+		snprintf(out, len, "closed: %s",
+		    label(&codes_closure, rec_str(j, "reason")));
+		break;
+	case KIND_ASSESSMENT:
+		off = (size_t)snprintf(out, len, "%s: ", rec_str(j, "stage"));
+		if (rec_flag(j, "declined", 0) == 1) {
+			snprintf(out + off, len - off, "declined to answer");
+			break;
+		}
+		for (m = 0; m < ONS4_N && off < len; m++)
+			off += (size_t)snprintf(out + off, len - off, "%s%s %d",
+			    m ? ", " : "", ons4_measures[m].label,
+			    rec_int(j, ons4_measures[m].field, -1));
+		break;
+	case KIND_CORRECTION: {
+		const cJSON *set = cJSON_GetObjectItemCaseSensitive(
+		    e->rec->json, "set");
+		const cJSON *kv;
+
+		off = (size_t)snprintf(out, len, "%s %.8s",
+		    set ? "corrects" : "voids",
+		    rec_str(e->rec->json, "target"));
+		cJSON_ArrayForEach(kv, set) {
+			char v[64];
+
+			rec_describe(kv, v, sizeof(v));
+			if (off < len)
+				off += (size_t)snprintf(out + off, len - off,
+				    "%s %s=%s", kv == set->child ? ":" : ",",
+				    kv->string, v);
+		}
+		if (set == NULL && off < len)
+			snprintf(out + off, len - off, ": %s",
+			    rec_str(e->rec->json, "reason"));
+		break;
+	}
+	default:
+		snprintf(out, len, "referral");
+	}
+}
+
+static int32_t
+entry_date(const struct tl_entry *e)
+{
+	int64_t t;
+
+	if (e->rec->kind != KIND_CORRECTION)
+		return e->eff ? rec_day(e->eff, rec_date_field(e->rec->kind)) :
+		    e->rec->date;
+	if (time_parse(e->rec->recorded_at, &t) != 0)
+		return 0;
+	return (int32_t)(t / 86400);
+}
+
+static int
+by_date(const void *a, const void *b)
+{
+	const struct tl_entry *x = *(const struct tl_entry *const *)a;
+	const struct tl_entry *y = *(const struct tl_entry *const *)b;
+	int32_t dx = entry_date(x), dy = entry_date(y);
+
+	if (dx != dy)
+		return dx < dy ? -1 : 1;
+	return x->rec->device_seq < y->rec->device_seq ? -1 :
+	    x->rec->device_seq > y->rec->device_seq;
+}
+
+static void
+print_ons4_change(const struct tl_summary *s)
+{
+	char d1[DATE_LEN], d2[DATE_LEN];
+	int m;
+
+	if (!s->has_baseline) {
+		printf("\nONS4: no scored baseline yet\n");
+		return;
+	}
+	date_format(s->baseline.on, d1);
+	if (!s->has_followup) {
+		printf("\nONS4 baseline %s; no later review or final yet\n", d1);
+		return;
+	}
+	date_format(s->followup.on, d2);
+	printf("\nONS4 change, baseline %s -> %s %s\n", d1,
+	    codes_stage.v[s->followup.stage].code, d2);
+	for (m = 0; m < ONS4_N; m++) {
+		const struct ons4_info *o = &ons4_measures[m];
+		int b = s->baseline.score[m], f = s->followup.score[m];
+		int gain = ons4_gain((enum ons4_measure)m, b, f);
+
+		printf("  %-18s %2d -> %2d  %+3d  %s -> %s%s\n", o->label, b, f,
+		    f - b, o->bands[ons4_band((enum ons4_measure)m, b)],
+		    o->bands[ons4_band((enum ons4_measure)m, f)],
+		    gain > 0 ? "  (better)" : gain < 0 ? "  (worse)" : "");
+	}
+}
+
+static void
+print_referral(const struct tl_summary *s, const char *id,
+    const struct states *st)
+{
+	const cJSON *r = s->referral;
+	const cJSON *it;
+	char d[DATE_LEN];
+	int dec = rec_int(r, "imd_decile", 0);
+
+	printf("Referral %.8s%s  [%s]\n", id, s->voided ? " (VOIDED)" : "",
+	    cstore_state_name(st->v[state_of(st, id)].state));
+	printf("  Person          %s %.12s...\n",
+	    strcmp(rec_str(r, "person_basis"), "local") == 0 ?
+	    "local id" : "NHS number pseudonym", rec_str(r, "person"));
+	printf("  Referred on     %s by %s\n", rec_str(r, "referred_on"),
+	    label(&codes_source, rec_str(r, "source")));
+	printf("  Reasons        ");
+	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(r, "reasons"))
+		printf(" %s%s", label(&codes_reason, it->valuestring),
+		    it->next ? ";" : "");
+	printf("\n  Service         %s\n", label(&codes_service,
+	    rec_str(r, "service")));
+	printf("  Age, gender     %d, %s\n", rec_int(r, "age", -1),
+	    label(&codes_gender, rec_str(r, "gender")));
+	printf("  Ethnicity       %s %s\n", rec_str(r, "ethnicity"),
+	    label(&codes_ethnicity, rec_str(r, "ethnicity")));
+	if (dec > 0)
+		printf("  IMD decile      %d (quintile %d)\n", dec,
+		    codes_imd_quintile_of(dec) + 1);
+	printf("  Carer %s; learning disability %s; autism %s; homeless %s\n",
+	    yesno(r, "carer"), yesno(r, "learning_disability"),
+	    yesno(r, "autism"), yesno(r, "homeless"));
+	printf("  Consent to evaluation: %s\n",
+	    rec_flag(r, "consent_evaluation", 0) == 1 ? "yes" : "no");
+	if (s->closed_on >= 0) {
+		date_format(s->closed_on, d);
+		printf("  Status          closed %s: %s\n", d,
+		    codes_closure.v[s->close_reason].label);
+	} else
+		printf("  Status          open\n");
+}
+
+static void
+print_timeline(const struct timeline *tl, const struct states *st)
+{
+	const struct tl_entry **v;
+	char line[512], d[DATE_LEN];
+	size_t i, k;
+
+	if ((v = calloc(tl->n ? tl->n : 1, sizeof(*v))) == NULL)
+		return;
+	for (i = 1; i < tl->n; i++)
+		v[i - 1] = &tl->v[i];
+	qsort(v, tl->n - 1, sizeof(*v), by_date);
+	printf("\nTimeline\n");
+	for (i = 0; i + 1 < tl->n; i++) {
+		describe(v[i], line, sizeof(line));
+		date_format(entry_date(v[i]), d);
+		k = state_of(st, v[i]->rec->id);
+		printf("  %s  %-10s  %.8s  %s%s  [%s]\n", d,
+		    codes_kind.v[v[i]->rec->kind].code, v[i]->rec->id, line,
+		    v[i]->voided ? " (VOIDED)" : "",
+		    cstore_state_name(st->v[k].state));
+	}
+	free(v);
+}
+
+static void
+print_quarantine(const struct states *st)
+{
+	size_t i;
+	int any = 0;
+
+	for (i = 0; i < st->n; i++) {
+		cJSON *errs, *e;
+
+		if (st->v[i].state != CS_QUARANTINED)
+			continue;
+		if (!any++)
+			printf("\nRefused by the server (fix with pcmds correct "
+			    "ID --set field=value, or --void):\n");
+		errs = st->v[i].reason ? cJSON_Parse(st->v[i].reason) : NULL;
+		cJSON_ArrayForEach(e, errs)
+			printf("  %.8s  %s: %s (%s)\n", st->v[i].id,
+			    rec_str(e, "field") ? rec_str(e, "field") : "",
+			    rec_str(e, "message") ? rec_str(e, "message") : "",
+			    rec_str(e, "code") ? rec_str(e, "code") : "");
+		if (errs == NULL)
+			printf("  %.8s  %s\n", st->v[i].id,
+			    st->v[i].reason ? st->v[i].reason : "");
+		cJSON_Delete(errs);
+	}
+}
+
+static cJSON *
+show_json(const struct timeline *tl, const struct tl_summary *s,
+    const struct states *st)
+{
+	cJSON *o = cJSON_CreateObject(), *recs, *ch, *m1;
+	size_t i, k;
+	int m;
+
+	cJSON_AddStringToObject(o, "referral", tl->id);
+	cJSON_AddBoolToObject(o, "voided", s->voided);
+	cJSON_AddBoolToObject(o, "open", s->closed_on < 0);
+	recs = cJSON_AddArrayToObject(o, "records");
+	for (i = 0; i < tl->n; i++) {
+		cJSON *r = cJSON_CreateObject();
+
+		k = state_of(st, tl->v[i].rec->id);
+		cJSON_AddItemToObject(r, "record",
+		    cJSON_Duplicate(tl->v[i].rec->json, 1));
+		if (tl->v[i].eff != NULL)
+			cJSON_AddItemToObject(r, "effective",
+			    cJSON_Duplicate(tl->v[i].eff, 1));
+		cJSON_AddBoolToObject(r, "voided", tl->v[i].voided);
+		cJSON_AddStringToObject(r, "sync",
+		    cstore_state_name(st->v[k].state));
+		if (st->v[k].reason != NULL)
+			cJSON_AddItemToObject(r, "errors",
+			    cJSON_Parse(st->v[k].reason));
+		cJSON_AddItemToArray(recs, r);
+	}
+	if (s->has_baseline && s->has_followup) {
+		ch = cJSON_AddObjectToObject(o, "ons4_change");
+		for (m = 0; m < ONS4_N; m++) {
+			m1 = cJSON_AddObjectToObject(ch, ons4_measures[m].field);
+			cJSON_AddNumberToObject(m1, "baseline",
+			    s->baseline.score[m]);
+			cJSON_AddNumberToObject(m1, "followup",
+			    s->followup.score[m]);
+			cJSON_AddNumberToObject(m1, "change",
+			    s->followup.score[m] - s->baseline.score[m]);
+		}
+	}
+	return o;
+}
+
+static int
+run_show(struct ctx *c, struct opt_result *o)
+{
+	struct err_list errs;
+	struct timeline tl;
+	struct tl_summary s;
+	struct states st = {NULL, 0, 0};
+	char id[UUID_LEN], kind[16], referral[UUID_LEN];
+	pc_rc rc;
+
+	err_init(&errs);
+	if ((rc = ctx_store(c, &errs)) != PC_OK ||
+	    (rc = cstore_resolve(c->store, o->pos[0], id, kind, referral, NULL,
+	    &errs)) != PC_OK ||
+	    (rc = cstore_timeline(c->store, referral, &tl, &errs)) != PC_OK) {
+		ctx_report(&errs, NULL);
+		err_free(&errs);
+		return exit_for(rc);
+	}
+	err_free(&errs);
+	cstore_referral_each(c->store, referral, collect_state, &st);
+	tl_summarise(&tl, &s);
+	if (s.referral == NULL || st.n == 0) {
+		fprintf(stderr, "pcmds: referral %.8s is not on this device\n",
+		    referral);
+		tl_free(&tl);
+		states_free(&st);
+		return EXIT_INVALID;
+	}
+	if (opt_has(o, "json")) {
+		cJSON *j = show_json(&tl, &s, &st);
+		char *text = cJSON_Print(j);
+
+		printf("%s\n", text);
+		free(text);
+		cJSON_Delete(j);
+	} else {
+		print_referral(&s, referral, &st);
+		print_timeline(&tl, &st);
+		print_ons4_change(&s);
+		print_quarantine(&st);
+	}
+	tl_free(&tl);
+	states_free(&st);
+	return EXIT_OK;
+}
+
+/* list: one line (or object) per referral. */
+struct list_ctx {
+	struct ctx	*c;
+	int		 open_only;
+	cJSON		*json;
+	int		 count;
+};
+
+static int
+list_one(void *arg, const struct cstore_row *row)
+{
+	struct list_ctx *lc = arg;
+	struct err_list errs;
+	struct timeline tl;
+	struct tl_summary s;
+	struct states st = {NULL, 0, 0};
+	char closed[DATE_LEN] = "open";
+	size_t i;
+	int pending = 0, quarantined = 0;
+
+	err_init(&errs);
+	if (cstore_timeline(lc->c->store, row->id, &tl, &errs) != PC_OK) {
+		err_free(&errs);
+		return 1;
+	}
+	err_free(&errs);
+	tl_summarise(&tl, &s);
+	cstore_referral_each(lc->c->store, row->id, collect_state, &st);
+	for (i = 0; i < st.n; i++) {
+		pending += st.v[i].state == CS_PENDING;
+		quarantined += st.v[i].state == CS_QUARANTINED;
+	}
+	if (s.closed_on >= 0)
+		date_format(s.closed_on, closed);
+	if (s.referral != NULL && !s.voided &&
+	    !(lc->open_only && s.closed_on >= 0)) {
+		lc->count++;
+		if (lc->json != NULL) {
+			cJSON *j = cJSON_CreateObject();
+
+			cJSON_AddStringToObject(j, "id", row->id);
+			cJSON_AddStringToObject(j, "referred_on",
+			    rec_str(s.referral, "referred_on"));
+			cJSON_AddStringToObject(j, "source",
+			    rec_str(s.referral, "source"));
+			cJSON_AddNumberToObject(j, "age",
+			    rec_int(s.referral, "age", -1));
+			cJSON_AddStringToObject(j, "gender",
+			    rec_str(s.referral, "gender"));
+			if (s.closed_on >= 0)
+				cJSON_AddStringToObject(j, "closed_on", closed);
+			cJSON_AddNumberToObject(j, "records", (double)tl.n);
+			cJSON_AddNumberToObject(j, "pending", pending);
+			cJSON_AddNumberToObject(j, "quarantined", quarantined);
+			cJSON_AddItemToArray(lc->json, j);
+		} else
+			printf("%.8s  %s  %-18s %3d  %-16s %-10s %3zu  %s\n",
+			    row->id, rec_str(s.referral, "referred_on"),
+			    rec_str(s.referral, "source"),
+			    rec_int(s.referral, "age", -1),
+			    rec_str(s.referral, "gender"), closed, tl.n,
+			    quarantined ? "QUARANTINED" : pending ? "pending" :
+			    "sent");
+	}
+	tl_free(&tl);
+	states_free(&st);
+	return 0;
+}
+
+static int
+run_list(struct ctx *c, struct opt_result *o)
+{
+	struct err_list errs;
+	struct list_ctx lc = {c, opt_has(o, "open"), NULL, 0};
+	pc_rc rc;
+
+	err_init(&errs);
+	if ((rc = ctx_store(c, &errs)) != PC_OK) {
+		ctx_report(&errs, NULL);
+		err_free(&errs);
+		return exit_for(rc);
+	}
+	err_free(&errs);
+	if (opt_has(o, "json"))
+		lc.json = cJSON_CreateArray();
+	else
+		printf("%-8s  %-10s  %-18s %3s  %-16s %-10s %3s  %s\n", "ID",
+		    "REFERRED", "SOURCE", "AGE", "GENDER", "CLOSED", "RECS",
+		    "SYNC");
+	rc = cstore_each(c->store, CSF_REFERRALS, list_one, &lc);
+	if (lc.json != NULL) {
+		char *text = cJSON_Print(lc.json);
+
+		printf("%s\n", text);
+		free(text);
+		cJSON_Delete(lc.json);
+	} else if (lc.count == 0)
+		printf("(no %sreferrals)\n", lc.open_only ? "open " : "");
+	return exit_for(rc);
+}
+
+static int
+run_status(struct ctx *c, struct opt_result *o)
+{
+	struct err_list errs;
+	long n[CS_NSTATES];
+	char last[64];
+	pc_rc rc;
+	int i;
+
+	err_init(&errs);
+	if ((rc = ctx_store(c, &errs)) != PC_OK ||
+	    (rc = cstore_counts(c->store, n)) != PC_OK) {
+		ctx_report(&errs, NULL);
+		err_free(&errs);
+		return exit_for(rc);
+	}
+	err_free(&errs);
+	cstore_meta_get(c->store, "last_sync", last, sizeof(last));
+	if (opt_has(o, "json")) {
+		cJSON *j = cJSON_CreateObject();
+		char *text;
+
+		for (i = 0; i < CS_NSTATES; i++)
+			cJSON_AddNumberToObject(j, cstore_state_name(
+			    (enum cstore_state)i), (double)n[i]);
+		cJSON_AddStringToObject(j, "worker", c->cfg.worker);
+		cJSON_AddStringToObject(j, "place", c->cfg.place);
+		cJSON_AddStringToObject(j, "server", c->cfg.server);
+		cJSON_AddBoolToObject(j, "enrolled", c->cfg.token[0] != '\0');
+		if (last[0] != '\0')
+			cJSON_AddStringToObject(j, "last_sync", last);
+		else
+			cJSON_AddNullToObject(j, "last_sync");
+		text = cJSON_Print(j);
+		printf("%s\n", text);
+		free(text);
+		cJSON_Delete(j);
+		return EXIT_OK;
+	}
+	if (c->cfg.worker[0])
+		printf("Identity     worker %s, place %s%s%s\n", c->cfg.worker,
+		    c->cfg.place, c->cfg.pcn[0] ? ", PCN " : "", c->cfg.pcn);
+	else
+		printf("Identity     none: run pcmds setup\n");
+	printf("Server       %s\n", c->cfg.token[0] ? c->cfg.server :
+	    "(not enrolled: offline only)");
+	printf("Records      %ld pending, %ld sent, %ld quarantined\n",
+	    n[CS_PENDING], n[CS_SENT], n[CS_QUARANTINED]);
+	if (n[CS_SUPERSEDED] + n[CS_WITHDRAWN] > 0)
+		printf("             (%ld superseded, %ld withdrawn: kept, not "
+		    "sent)\n", n[CS_SUPERSEDED], n[CS_WITHDRAWN]);
+	printf("Last sync    %s\n", last[0] ? last : "never");
+	fflush(stdout);
+	if (n[CS_QUARANTINED] > 0)
+		printf("\n%ld record(s) refused by the server: pcmds list shows "
+		    "which referrals, pcmds show REF the reasons.\n",
+		    n[CS_QUARANTINED]);
+	return EXIT_OK;
+}
+
+/* export: every live record, NDJSON as stored or CSV flattened. */
+static const char *export_cols[64];
+static size_t export_ncols;
+
+static void
+export_columns(void)
+{
+	size_t i, j;
+	int k;
+
+	if (export_ncols > 0)
+		return;
+	export_cols[export_ncols++] = "sync_state";
+	for (i = 0; i < rec_envelope_n; i++)
+		export_cols[export_ncols++] = rec_envelope[i].name;
+	for (k = 0; k < KIND_N; k++) {
+		const struct kind_info *ki = rec_kind_info((enum rec_kind)k);
+
+		for (i = 0; i < ki->n; i++) {
+			for (j = 0; j < export_ncols; j++)
+				if (strcmp(export_cols[j],
+				    ki->fields[i].name) == 0)
+					break;
+			if (j == export_ncols && export_ncols < 64)
+				export_cols[export_ncols++] =
+				    ki->fields[i].name;
+		}
+	}
+}
+
+static void
+cell_text(const cJSON *v, struct buf *out)
+{
+	const cJSON *it;
+
+	buf_reset(out);
+	if (v == NULL)
+		return;
+	if (cJSON_IsString(v))
+		buf_adds(out, v->valuestring);
+	else if (cJSON_IsBool(v))
+		buf_adds(out, cJSON_IsTrue(v) ? "true" : "false");
+	else if (cJSON_IsNumber(v))
+		buf_addf(out, "%lld", (long long)v->valuedouble);
+	else if (cJSON_IsArray(v))
+		cJSON_ArrayForEach(it, v)
+			buf_addf(out, "%s%s", it == v->child ? "" : ";",
+			    cJSON_IsString(it) ? it->valuestring : "");
+	else
+		canon_json(v, out);
+}
+
+struct export_ctx {
+	FILE	*out;
+	int	 csv;
+	long	 n;
+};
+
+static int
+export_one(void *arg, const struct cstore_row *row)
+{
+	struct export_ctx *ec = arg;
+	struct buf line, cells[64];
+	const char *vals[64];
+	cJSON *j;
+	size_t i;
+
+	ec->n++;
+	if (!ec->csv) {
+		fprintf(ec->out, "%s\n", row->json);
+		return ferror(ec->out) != 0;
+	}
+	if ((j = cJSON_ParseWithLength(row->json, row->json_len)) == NULL)
+		return 1;
+	buf_init(&line, 0);
+	for (i = 0; i < export_ncols; i++) {
+		buf_init(&cells[i], 0);
+		if (i == 0)
+			buf_adds(&cells[i], cstore_state_name(row->state));
+		else
+			cell_text(cJSON_GetObjectItemCaseSensitive(j,
+			    export_cols[i]), &cells[i]);
+		vals[i] = buf_str(&cells[i]);
+	}
+	csv_row(&line, vals, export_ncols, 1);
+	fputs(buf_str(&line), ec->out);
+	for (i = 0; i < export_ncols; i++)
+		buf_free(&cells[i]);
+	buf_free(&line);
+	cJSON_Delete(j);
+	return ferror(ec->out) != 0;
+}
+
+static int
+run_export(struct ctx *c, struct opt_result *o)
+{
+	struct err_list errs;
+	struct export_ctx ec = {stdout, 0, 0};
+	const char *fmt = opt_get(o, "format"), *path = opt_get(o, "out");
+	struct buf head;
+	pc_rc rc;
+
+	if (fmt != NULL && strcmp(fmt, "csv") != 0 && strcmp(fmt, "ndjson")) {
+		fprintf(stderr, "pcmds: --format: must be csv or ndjson; got "
+		    "\"%s\"\n", fmt);
+		return EXIT_USAGE;
+	}
+	ec.csv = fmt != NULL && strcmp(fmt, "csv") == 0;
+	err_init(&errs);
+	if ((rc = ctx_store(c, &errs)) != PC_OK) {
+		ctx_report(&errs, NULL);
+		err_free(&errs);
+		return exit_for(rc);
+	}
+	err_free(&errs);
+	if (path != NULL && (ec.out = fopen(path, "wx")) == NULL) {
+		fprintf(stderr, "pcmds: --out: cannot create %s (it must not "
+		    "exist already)\n", path);
+		return EXIT_INVALID;
+	}
+	if (ec.csv) {
+		export_columns();
+		buf_init(&head, 0);
+		csv_row(&head, export_cols, export_ncols, 0);
+		fputs(buf_str(&head), ec.out);
+		buf_free(&head);
+	}
+	rc = cstore_each(c->store, CSF_LIVE, export_one, &ec);
+	if (ec.out != stdout && fclose(ec.out) != 0)
+		rc = PC_EIO;
+	if (path != NULL)
+		fprintf(stderr, "pcmds: %ld records written to %s\n", ec.n,
+		    path);
+	return exit_for(rc);
+}
+
+static int
+run_codes(struct ctx *c, struct opt_result *o)
+{
+	static const struct codelist *lists[] = {
+		&codes_source, &codes_reason, &codes_service, &codes_gender,
+		&codes_ethnicity, &codes_stage, &codes_mode, &codes_support,
+		&codes_outcome, &codes_closure,
+	};
+	size_t i, k;
+
+	(void)c;
+	for (i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+		if (o->npos > 0 && strcmp(o->pos[0], lists[i]->name) != 0)
+			continue;
+		printf("%s (%s)\n", lists[i]->title, lists[i]->name);
+		for (k = 0; k < lists[i]->n; k++)
+			printf("  %-24s %s\n", lists[i]->v[k].code,
+			    lists[i]->v[k].label);
+		printf("\n");
+		if (o->npos > 0)
+			return EXIT_OK;
+	}
+	if (o->npos > 0) {
+		fprintf(stderr, "pcmds: no code list named %s\n", o->pos[0]);
+		return EXIT_USAGE;
+	}
+	return EXIT_OK;
+}
+
+static const struct opt_spec list_opts[] = {
+	{"open", OPT_FLAG, NULL, "only referrals not yet closed"},
+	{"json", OPT_FLAG, NULL, "JSON instead of a table"},
+	{"home", OPT_VALUE, "DIR", "the client's directory"},
+	{NULL, 0, NULL, NULL},
+};
+
+static const struct opt_spec json_opts[] = {
+	{"json", OPT_FLAG, NULL, "JSON instead of text"},
+	{"home", OPT_VALUE, "DIR", "the client's directory"},
+	{NULL, 0, NULL, NULL},
+};
+
+static const struct opt_spec export_opts[] = {
+	{"format", OPT_VALUE, "FMT", "ndjson (default: the records as stored) "
+	    "or csv"},
+	{"out", OPT_VALUE, "FILE", "write to FILE (made new) instead of "
+	    "stdout"},
+	{"home", OPT_VALUE, "DIR", "the client's directory"},
+	{NULL, 0, NULL, NULL},
+};
+
+static const struct opt_spec codes_opts[] = {
+	{"home", OPT_VALUE, "DIR", "the client's directory"},
+	{NULL, 0, NULL, NULL},
+};
+
+const struct command cmd_list = {
+	"list", "", 0, 0, "list the referrals on this device", list_opts,
+	run_list, NULL,
+};
+
+const struct command cmd_show = {
+	"show", "REF", 1, 1, "a referral's timeline, ONS4 change and any "
+	"refusals", json_opts, run_show, NULL,
+};
+
+const struct command cmd_status = {
+	"status", "", 0, 0, "records pending, sent and quarantined; last sync",
+	json_opts, run_status, NULL,
+};
+
+const struct command cmd_export = {
+	"export", "", 0, 0, "write this device's records (NDJSON or CSV)",
+	export_opts, run_export, NULL,
+};
+
+const struct command cmd_codes = {
+	"codes", "[LIST]", 0, 1, "the code lists and their meanings",
+	codes_opts, run_codes, NULL,
+};

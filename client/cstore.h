@@ -1,0 +1,118 @@
+/*
+ * cstore.h - the client's offline store (SQLite).
+ *
+ * Every record the link worker makes is written here first, durably
+ * (WAL, synchronous=FULL), with its sync state:
+ *
+ *   pending      made on this device, not yet acknowledged by the server
+ *   sent         the server answered stored or duplicate
+ *   quarantined  the server refused it; the reason is kept beside it
+ *   superseded   a quarantined record replaced by a corrected version
+ *   withdrawn    a quarantined record voided before it ever reached the
+ *                server
+ *
+ * Records are immutable and never deleted: triggers in the schema refuse
+ * any DELETE and any change to a record's content, so no code path can
+ * lose unsynced data. Only the sync state and its reason change.
+ */
+#ifndef PCMDS_CSTORE_H
+#define PCMDS_CSTORE_H
+
+#include <stdint.h>
+
+#include "err.h"
+#include "rec.h"
+#include "timeline.h"
+
+#define CSTORE_SCHEMA_VERSION	1
+
+enum cstore_state {
+	CS_PENDING,
+	CS_SENT,
+	CS_QUARANTINED,
+	CS_SUPERSEDED,
+	CS_WITHDRAWN,
+	CS_NSTATES
+};
+
+struct cstore;
+
+struct cstore_row {
+	int64_t		 seq;		/* device_seq */
+	const char	*id;
+	const char	*kind;
+	const char	*referral;
+	const char	*json;		/* canonical record */
+	size_t		 json_len;
+	enum cstore_state state;
+	const char	*reason;	/* server's errors (JSON), or NULL */
+	const char	*recorded_at;
+	const char	*synced_at;	/* or NULL */
+};
+
+/* Which rows cstore_each() visits, in device_seq order. */
+enum cstore_filter {
+	CSF_ALL,		/* every row, superseded versions included */
+	CSF_LIVE,		/* the current version of every record */
+	CSF_REFERRALS,		/* live referral records */
+	CSF_PENDING,		/* pending, oldest first */
+};
+
+/* Returns 0 to go on, non-zero to stop (returned by cstore_each). */
+typedef int (*cstore_cb)(void *arg, const struct cstore_row *);
+
+const char	*cstore_state_name(enum cstore_state);
+
+pc_rc	 cstore_open(const char *path, struct cstore **, struct err_list *);
+void	 cstore_close(struct cstore *);
+
+/* BEGIN IMMEDIATE: one writer at a time, waiting up to busy_ms. */
+pc_rc	 cstore_begin(struct cstore *, struct err_list *);
+pc_rc	 cstore_commit(struct cstore *, struct err_list *);
+void	 cstore_rollback(struct cstore *);
+/* Savepoints: a unit (an import row) inside a longer transaction. */
+pc_rc	 cstore_savepoint(struct cstore *, const char *name);
+pc_rc	 cstore_release(struct cstore *, const char *name);
+void	 cstore_rollback_to(struct cstore *, const char *name);
+
+/* Next device_seq (inside a transaction): one more than any ever used. */
+pc_rc	 cstore_next_seq(struct cstore *, int64_t *, struct err_list *);
+pc_rc	 cstore_insert(struct cstore *, const struct rec *, struct err_list *);
+/* 1 when a live record has this id, 0 when not, -1 on error. */
+int	 cstore_has(struct cstore *, const char *id);
+
+/*
+ * Resolves a short id (any unique prefix of at least 4 hex digits) to a
+ * live record. PC_ENOTFOUND or PC_EAMBIGUOUS come with a sentence.
+ */
+pc_rc	 cstore_resolve(struct cstore *, const char *prefix,
+	    char id[UUID_LEN], char kind[16], char referral[UUID_LEN],
+	    enum cstore_state *, struct err_list *);
+
+/* Visits the live rows of one referral, in device_seq order. */
+pc_rc	 cstore_referral_each(struct cstore *, const char *referral, cstore_cb,
+	    void *);
+/* Loads the live records of one referral, in device_seq order. */
+pc_rc	 cstore_timeline(struct cstore *, const char *referral,
+	    struct timeline *, struct err_list *);
+/* The row of a live record (for its state and reason). */
+pc_rc	 cstore_get(struct cstore *, const char *id, cstore_cb, void *);
+
+pc_rc	 cstore_each(struct cstore *, enum cstore_filter, cstore_cb, void *);
+/* Pending rows with seq > after, oldest first, at most limit. */
+pc_rc	 cstore_pending(struct cstore *, int64_t after, int limit, cstore_cb,
+	    void *);
+pc_rc	 cstore_counts(struct cstore *, long counts[CS_NSTATES]);
+
+/* Sets the sync state of the live version of a record. */
+pc_rc	 cstore_mark(struct cstore *, const char *id, enum cstore_state,
+	    const char *reason, struct err_list *);
+/* Marks a quarantined version superseded (a corrected one replaces it). */
+pc_rc	 cstore_supersede(struct cstore *, int64_t seq, struct err_list *);
+
+pc_rc	 cstore_meta_get(struct cstore *, const char *key, char *out,
+	    size_t len);
+pc_rc	 cstore_meta_set(struct cstore *, const char *key, const char *val,
+	    struct err_list *);
+
+#endif
