@@ -99,6 +99,14 @@ $(B)/fp/%.o: %.c
 	@$(if $(Q),echo "  CC(fp)  $<")
 	$(Q)$(CC) $(ALL_CFLAGS) -DPCMDS_FAILPOINTS -c -o $@ $<
 
+# The default places file is compiled in from the one copy in packaging/.
+$(B)/gen/places_nel.inc: packaging/places-nel.csv
+	@mkdir -p $(@D)
+	$(Q)sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/\t"/' -e 's/$$/\\n"/' $< > $@.tmp
+	$(Q)echo ';' >> $@.tmp && mv $@.tmp $@
+$(B)/server/places.o $(B)/fp/server/places.o: $(B)/gen/places_nel.inc
+$(B)/server/places.o $(B)/fp/server/places.o: EXTRA_CFLAGS := -I$(B)/gen
+
 # Tests see every module's interface; client and server never see each other.
 $(B)/tests/%.o: EXTRA_CFLAGS := -Iclient -Iserver -Itests
 

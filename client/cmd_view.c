@@ -279,6 +279,18 @@ print_timeline(const struct timeline *tl, const struct states *st)
 }
 
 static void
+print_timeline_raw(const struct timeline *tl, const struct states *st)
+{
+	size_t i;
+
+	for (i = 0; i < tl->n; i++)
+		printf("  %-10s  %.8s  [%s]\n",
+		    codes_kind.v[tl->v[i].rec->kind].code, tl->v[i].rec->id,
+		    cstore_state_name(st->v[state_of(st, tl->v[i].rec->id)].
+		    state));
+}
+
+static void
 print_quarantine(const struct states *st)
 {
 	size_t i;
@@ -371,12 +383,15 @@ run_show(struct ctx *c, struct opt_result *o)
 	err_free(&errs);
 	cstore_referral_each(c->store, referral, collect_state, &st);
 	tl_summarise(&tl, &s);
-	if (s.referral == NULL || st.n == 0) {
-		fprintf(stderr, "pcmds: referral %.8s is not on this device\n",
+	if (s.referral == NULL) {
+		/* records whose referral this device never held */
+		printf("Referral %.8s is not on this device; its records here:\n",
 		    referral);
+		print_timeline_raw(&tl, &st);
+		print_quarantine(&st);
 		tl_free(&tl);
 		states_free(&st);
-		return EXIT_INVALID;
+		return EXIT_OK;
 	}
 	if (opt_has(o, "json")) {
 		cJSON *j = show_json(&tl, &s, &st);
@@ -498,6 +513,24 @@ run_list(struct ctx *c, struct opt_result *o)
 }
 
 static int
+print_refused(void *arg, const struct cstore_row *row)
+{
+	cJSON *errs = row->reason ? cJSON_Parse(row->reason) : NULL, *e;
+
+	(void)arg;
+	cJSON_ArrayForEach(e, errs)
+		printf("  %.8s %-10s %s: %s (%s)\n", row->id, row->kind,
+		    rec_str(e, "field") ? rec_str(e, "field") : "",
+		    rec_str(e, "message") ? rec_str(e, "message") : "",
+		    rec_str(e, "code") ? rec_str(e, "code") : "");
+	if (cJSON_GetArraySize(errs) == 0)
+		printf("  %.8s %-10s %s\n", row->id, row->kind,
+		    row->reason ? row->reason : "no reason given");
+	cJSON_Delete(errs);
+	return 0;
+}
+
+static int
 run_status(struct ctx *c, struct opt_result *o)
 {
 	struct err_list errs;
@@ -550,10 +583,12 @@ run_status(struct ctx *c, struct opt_result *o)
 		    "sent)\n", n[CS_SUPERSEDED], n[CS_WITHDRAWN]);
 	printf("Last sync    %s\n", last[0] ? last : "never");
 	fflush(stdout);
-	if (n[CS_QUARANTINED] > 0)
-		printf("\n%ld record(s) refused by the server: pcmds list shows "
-		    "which referrals, pcmds show REF the reasons.\n",
-		    n[CS_QUARANTINED]);
+	if (n[CS_QUARANTINED] > 0) {
+		printf("\nRefused by the server (fix with pcmds correct ID "
+		    "--set field=value, or --void;\npcmds show ID gives the "
+		    "whole referral):\n");
+		cstore_each(c->store, CSF_QUARANTINED, print_refused, NULL);
+	}
 	return EXIT_OK;
 }
 

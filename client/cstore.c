@@ -387,6 +387,7 @@ cstore_each(struct cstore *cs, enum cstore_filter f, cstore_cb cb, void *arg)
 		[CSF_REFERRALS] = "WHERE kind = 'referral' AND "
 		    "state <> 'superseded'",
 		[CSF_PENDING] = "WHERE state = 'pending'",
+		[CSF_QUARANTINED] = "WHERE state = 'quarantined'",
 	};
 	sqlite3_stmt *st;
 	char sql[256];
@@ -517,6 +518,19 @@ cstore_mark(struct cstore *cs, const char *id, enum cstore_state s,
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? PC_OK : db_fail(cs, errs, "marking");
+}
+
+int
+cstore_requeue_orphans(struct cstore *cs)
+{
+	if (exec(cs, "UPDATE records SET state = 'pending', reason = NULL "
+	    "WHERE state = 'quarantined' AND kind <> 'referral' AND "
+	    "NOT EXISTS (SELECT 1 FROM json_each(records.reason) WHERE "
+	    "json_extract(value, '$.code') <> 'E_REFERRAL') AND EXISTS "
+	    "(SELECT 1 FROM records r WHERE r.id = records.referral AND "
+	    "r.state = 'sent')", NULL) != PC_OK)
+		return -1;
+	return sqlite3_changes(cs->db);
 }
 
 pc_rc

@@ -56,6 +56,7 @@ enum cstore_filter {
 	CSF_LIVE,		/* the current version of every record */
 	CSF_REFERRALS,		/* live referral records */
 	CSF_PENDING,		/* pending, oldest first */
+	CSF_QUARANTINED,	/* refused by the server */
 };
 
 /* Returns 0 to go on, non-zero to stop (returned by cstore_each). */
@@ -107,6 +108,12 @@ pc_rc	 cstore_counts(struct cstore *, long counts[CS_NSTATES]);
 /* Sets the sync state of the live version of a record. */
 pc_rc	 cstore_mark(struct cstore *, const char *id, enum cstore_state,
 	    const char *reason, struct err_list *);
+/*
+ * Puts back to pending the quarantined records refused only because their
+ * referral was unknown to the server, once that referral has been sent
+ * (typically after the referral itself was corrected). Returns how many.
+ */
+int	 cstore_requeue_orphans(struct cstore *);
 /* Marks a quarantined version superseded (a corrected one replaces it). */
 pc_rc	 cstore_supersede(struct cstore *, int64_t seq, struct err_list *);
 

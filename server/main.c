@@ -1,1 +1,236 @@
-int main(void) { return 0; }
+/*
+ * main.c - pcmdsd: the pcmds server and its administration commands.
+ *
+ *   pcmdsd init --dir DIR [--listen HOST:PORT] [--host NAME]...
+ *   pcmdsd [--config FILE] serve
+ *   pcmdsd [--config FILE] user add --role ROLE [--place CODE] [--pcn U]
+ *          --name NAME [--worker ID] [--json]
+ *   pcmdsd [--config FILE] user list | user code ID | user revoke ID
+ *   pcmdsd [--config FILE] places import FILE.csv | places list |
+ *          places default
+ *   pcmdsd [--config FILE] audit verify
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "admin.h"
+#include "log.h"
+#include "places.h"
+#include "srv.h"
+#include "version.h"
+
+#define DEFAULT_CONFIG	"/etc/pcmds/pcmdsd.conf"
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: pcmdsd [--config FILE] COMMAND\n\n"
+	    "  init --dir DIR [--listen HOST:PORT] [--host NAME]...\n"
+	    "                       a new deployment: configuration, places, "
+	    "database,\n"
+	    "                       development CA and server certificate\n"
+	    "  serve                run the HTTPS server\n"
+	    "  user add --role link_worker|place_lead|evaluator [--place CODE]\n"
+	    "           [--pcn U12345] --name NAME [--worker ID] [--json]\n"
+	    "                       add a user; prints a one-time code\n"
+	    "  user list            users and their state\n"
+	    "  user code ID         a new one-time code (enrolment or "
+	    "dashboard login)\n"
+	    "  user revoke ID       revoke a user and all their tokens, now\n"
+	    "  places import FILE   load places (code,name,population)\n"
+	    "  places list          the places and their populations\n"
+	    "  places default       print the built-in places file\n"
+	    "  audit verify         check the audit log's hash chain\n\n"
+	    "--config defaults to $PCMDSD_CONFIG, then " DEFAULT_CONFIG ".\n");
+}
+
+/* Value of --name in argv (either --name V or --name=V), or NULL. */
+static const char *
+flag(int argc, char **argv, const char *name)
+{
+	size_t n = strlen(name);
+	int i;
+
+	for (i = 0; i < argc; i++) {
+		if (strncmp(argv[i], name, n) != 0)
+			continue;
+		if (argv[i][n] == '=')
+			return argv[i] + n + 1;
+		if (argv[i][n] == '\0' && i + 1 < argc)
+			return argv[i + 1];
+	}
+	return NULL;
+}
+
+static int
+has(int argc, char **argv, const char *name)
+{
+	int i;
+
+	for (i = 0; i < argc; i++)
+		if (strcmp(argv[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+load_conf(struct conf *cf, const char *path)
+{
+	struct err_list errs;
+	size_t i;
+
+	conf_defaults(cf);
+	err_init(&errs);
+	if (conf_load(cf, path, &errs) != PC_OK) {
+		for (i = 0; i < errs.n; i++)
+			fprintf(stderr, "pcmdsd: %s: %s\n", errs.v[i].field,
+			    errs.v[i].msg);
+		err_free(&errs);
+		return -1;
+	}
+	err_free(&errs);
+	return 0;
+}
+
+static int
+cmd_init(int argc, char **argv)
+{
+	const char *hosts[16];
+	const char *dir = flag(argc, argv, "--dir");
+	const char *listen = flag(argc, argv, "--listen");
+	size_t n = 0;
+	int i;
+
+	if (dir == NULL) {
+		fprintf(stderr, "pcmdsd: init needs --dir DIR\n");
+		return 2;
+	}
+	for (i = 0; i + 1 < argc && n < 16; i++)
+		if (strcmp(argv[i], "--host") == 0)
+			hosts[n++] = argv[i + 1];
+	return admin_init(dir, listen ? listen : "127.0.0.1:8443", hosts, n);
+}
+
+static int
+cmd_user(struct store *st, const struct conf *cf, int argc, char **argv)
+{
+	struct store_user u;
+	const char *v;
+
+	if (argc < 1) {
+		usage(stderr);
+		return 2;
+	}
+	if (strcmp(argv[0], "list") == 0)
+		return admin_user_list(st);
+	if (strcmp(argv[0], "revoke") == 0 && argc == 2)
+		return admin_user_revoke(st, strtoll(argv[1], NULL, 10));
+	if (strcmp(argv[0], "code") == 0 && argc >= 2)
+		return admin_user_code(st, cf, strtoll(argv[1], NULL, 10),
+		    has(argc, argv, "--json"));
+	if (strcmp(argv[0], "add") != 0) {
+		usage(stderr);
+		return 2;
+	}
+	memset(&u, 0, sizeof(u));
+	if ((u.role = store_role_parse(flag(argc, argv, "--role"))) ==
+	    ROLE_N) {
+		fprintf(stderr, "pcmdsd: --role must be link_worker, "
+		    "place_lead or evaluator\n");
+		return 2;
+	}
+	snprintf(u.name, sizeof(u.name), "%s", (v = flag(argc, argv,
+	    "--name")) ? v : "");
+	snprintf(u.place, sizeof(u.place), "%s", (v = flag(argc, argv,
+	    "--place")) ? v : "");
+	snprintf(u.pcn, sizeof(u.pcn), "%s", (v = flag(argc, argv,
+	    "--pcn")) ? v : "");
+	snprintf(u.worker, sizeof(u.worker), "%s", (v = flag(argc, argv,
+	    "--worker")) && u.role == ROLE_LINK_WORKER ? v : "");
+	return admin_user_add(st, cf, &u, has(argc, argv, "--json"));
+}
+
+static int
+cmd_admin(const struct conf *cf, int argc, char **argv)
+{
+	struct store *st;
+	int rc = 2;
+
+	if (admin_open(cf, &st) != 0)
+		return 1;
+	if (strcmp(argv[0], "user") == 0)
+		rc = cmd_user(st, cf, argc - 1, argv + 1);
+	else if (strcmp(argv[0], "places") == 0 && argc == 3 &&
+	    strcmp(argv[1], "import") == 0)
+		rc = admin_places_import(st, argv[2]);
+	else if (strcmp(argv[0], "places") == 0 && argc == 2 &&
+	    strcmp(argv[1], "list") == 0)
+		rc = admin_places_list(st);
+	else if (strcmp(argv[0], "audit") == 0 && argc == 2 &&
+	    strcmp(argv[1], "verify") == 0)
+		rc = admin_audit_verify(st);
+	else
+		usage(stderr);
+	store_close(st);
+	return rc;
+}
+
+int
+main(int argc, char *argv[])
+{
+	const char *config = getenv("PCMDSD_CONFIG");
+	struct conf cf;
+	int i = 1;
+
+	log_init("pcmdsd", 1);
+	if (config == NULL)
+		config = DEFAULT_CONFIG;
+	while (i < argc && strncmp(argv[i], "--", 2) == 0) {
+		if (strcmp(argv[i], "--version") == 0) {
+			printf("pcmdsd %s\n", PCMDS_VERSION);
+			return 0;
+		}
+		if (strcmp(argv[i], "--help") == 0) {
+			usage(stdout);
+			return 0;
+		}
+		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+			config = argv[i + 1];
+			i += 2;
+		} else if (strcmp(argv[i], "--verbose") == 0) {
+			log_setverbose(1);
+			i++;
+		} else {
+			fprintf(stderr, "pcmdsd: unknown option %s\n", argv[i]);
+			return 2;
+		}
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (strcmp(argv[i], "init") == 0)
+		return cmd_init(argc - i - 1, argv + i + 1);
+	if (strcmp(argv[i], "version") == 0) {
+		printf("pcmdsd %s\n", PCMDS_VERSION);
+		return 0;
+	}
+	if (strcmp(argv[i], "places") == 0 && i + 1 < argc &&
+	    strcmp(argv[i + 1], "default") == 0) {
+		fputs(places_default_csv, stdout);
+		return 0;
+	}
+	if (strcmp(argv[i], "serve") != 0 && strcmp(argv[i], "user") != 0 &&
+	    strcmp(argv[i], "places") != 0 && strcmp(argv[i], "audit") != 0) {
+		fprintf(stderr, "pcmdsd: unknown command %s\n", argv[i]);
+		usage(stderr);
+		return 2;
+	}
+	if (load_conf(&cf, config) != 0)
+		return 1;
+	if (strcmp(argv[i], "serve") == 0)
+		return srv_run(&cf);
+	return cmd_admin(&cf, argc - i, argv + i);
+}

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -382,4 +383,406 @@ th_file_count(const char *path, const char *needle, size_t nlen)
 			n++;
 	free(data);
 	return n;
+}
+
+/* -- the server ---------------------------------------------------------- */
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <arpa/inet.h>
+
+#include <curl/curl.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <sqlite3.h>
+
+static int
+free_port(void)
+{
+	struct sockaddr_in sa;
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	port = ntohs(sa.sin_port);
+	close(fd);
+	return port;
+}
+
+void
+th_server_init(struct th_server *s, const char *extra)
+{
+	struct th_run r;
+	char listen[64];
+	FILE *fp;
+
+	memset(s, 0, sizeof(*s));
+	s->bin = "pcmdsd";
+	snprintf(s->dir, sizeof(s->dir), "%s/srv", th_tmpdir());
+	s->port = free_port();
+	snprintf(listen, sizeof(listen), "127.0.0.1:%d", s->port);
+	th_cmd(&r, NULL, "pcmdsd", "init", "--dir", s->dir, "--listen", listen,
+	    NULL);
+	if (r.status != 0)
+		fail_msg("pcmdsd init failed: %s", r.err);
+	th_run_free(&r);
+	snprintf(s->conf, sizeof(s->conf), "%s/pcmdsd.conf", s->dir);
+	snprintf(s->ca, sizeof(s->ca), "%s/ca.pem", s->dir);
+	snprintf(s->log, sizeof(s->log), "%s/server.log", s->dir);
+	snprintf(s->url, sizeof(s->url), "https://localhost:%d", s->port);
+	if (extra != NULL) {
+		assert_non_null(fp = fopen(s->conf, "a"));
+		fprintf(fp, "\n%s\n", extra);
+		fclose(fp);
+	}
+}
+
+static int
+can_connect(int port)
+{
+	struct sockaddr_in sa;
+	int fd = socket(AF_INET, SOCK_STREAM, 0), ok;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+	close(fd);
+	return ok;
+}
+
+void
+th_server_start(struct th_server *s, const char *const *env)
+{
+	char exe[PATH_MAX];
+	int i, fd;
+
+	snprintf(exe, sizeof(exe), "%s/%s", th_build(), s->bin);
+	s->pid = fork();
+	assert_true(s->pid >= 0);
+	if (s->pid == 0) {
+		fd = open(s->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		for (; env != NULL && *env != NULL; env++)
+			putenv((char *)*env);
+		execl(exe, s->bin, "--config", s->conf, "serve", (char *)NULL);
+		_exit(127);
+	}
+	for (i = 0; i < 200; i++) {
+		int st;
+
+		if (waitpid(s->pid, &st, WNOHANG) == s->pid) {
+			char *log = th_slurp(s->log, NULL);
+
+			fail_msg("pcmdsd exited at start:\n%s", log ? log : "");
+		}
+		if (can_connect(s->port))
+			return;
+		usleep(25 * 1000);
+	}
+	fail_msg("pcmdsd did not start listening on %d", s->port);
+}
+
+int
+th_server_stop(struct th_server *s, int sig)
+{
+	int st = 0, i;
+
+	if (s->pid <= 0)
+		return -1;
+	kill(s->pid, sig);
+	for (i = 0; i < 300; i++) {
+		if (waitpid(s->pid, &st, WNOHANG) == s->pid)
+			break;
+		usleep(50 * 1000);
+	}
+	if (i == 300) {
+		kill(s->pid, SIGKILL);
+		waitpid(s->pid, &st, 0);
+	}
+	s->pid = 0;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+void
+th_server_admin(struct th_server *s, struct th_run *r, const char *args)
+{
+	char exe[PATH_MAX], cmd[8192];
+
+	snprintf(exe, sizeof(exe), "%s/pcmdsd", th_build());
+	snprintf(cmd, sizeof(cmd), "%s --config %s %s", exe, s->conf, args);
+	th_execf(r, NULL, "%s", cmd);
+}
+
+const char *
+th_server_user(struct th_server *s, const char *role, const char *place,
+    long *id)
+{
+	static char code[32];
+	struct th_run r;
+	char args[256];
+	cJSON *j;
+
+	snprintf(args, sizeof(args), "user add --role %s %s%s --name Tester "
+	    "--json", role, place ? "--place " : "", place ? place : "");
+	th_server_admin(s, &r, args);
+	if (r.status != 0)
+		fail_msg("user add failed: %s", r.err);
+	j = th_json(r.out);
+	snprintf(code, sizeof(code), "%s",
+	    cJSON_GetObjectItem(j, "code")->valuestring);
+	if (id != NULL)
+		*id = (long)cJSON_GetObjectItem(j, "user")->valuedouble;
+	cJSON_Delete(j);
+	th_run_free(&r);
+	return code;
+}
+
+static size_t
+http_body_cb(char *p, size_t size, size_t n, void *arg)
+{
+	struct th_http *h = arg;
+
+	h->body = realloc(h->body, h->len + size * n + 1);
+	assert_non_null(h->body);
+	memcpy(h->body + h->len, p, size * n);
+	h->len += size * n;
+	h->body[h->len] = '\0';
+	return size * n;
+}
+
+static void
+copy_header(const char *p, size_t len, const char *name, char *out,
+    size_t olen)
+{
+	size_t n = strlen(name), k;
+
+	if (len <= n || strncasecmp(p, name, n) != 0)
+		return;
+	for (p += n, len -= n; len > 0 && *p == ' '; p++, len--)
+		;
+	for (k = 0; k < len && k + 1 < olen && p[k] != '\r' && p[k] != '\n';
+	    k++)
+		out[k] = p[k];
+	out[k] = '\0';
+}
+
+static size_t
+http_head_cb(char *p, size_t size, size_t n, void *arg)
+{
+	struct th_http *h = arg;
+
+	copy_header(p, size * n, "Retry-After:", h->retry_after,
+	    sizeof(h->retry_after));
+	copy_header(p, size * n, "Content-Type:", h->ctype, sizeof(h->ctype));
+	copy_header(p, size * n, "Set-Cookie:", h->cookie, sizeof(h->cookie));
+	copy_header(p, size * n, "Location:", h->location,
+	    sizeof(h->location));
+	return size * n;
+}
+
+void
+th_https(struct th_server *s, const char *method, const char *path,
+    const char *const *headers, const void *body, size_t len,
+    struct th_http *h)
+{
+	CURL *c = curl_easy_init();
+	struct curl_slist *hl = NULL;
+	char url[1024];
+	CURLcode cc;
+
+	memset(h, 0, sizeof(*h));
+	h->body = calloc(1, 1);
+	snprintf(url, sizeof(url), "%s%s", s->url, path);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_CAINFO, s->ca);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, http_body_cb);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, h);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, http_head_cb);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, h);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+	for (; headers != NULL && *headers != NULL; headers++)
+		hl = curl_slist_append(hl, *headers);
+	hl = curl_slist_append(hl, "Expect:");
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+	if (body != NULL) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
+		    (curl_off_t)len);
+	}
+	if (strcmp(method, "HEAD") == 0)
+		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+	cc = curl_easy_perform(c);
+	if (cc == CURLE_OK)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &h->status);
+	else
+		h->status = -(long)cc;
+	curl_slist_free_all(hl);
+	curl_easy_cleanup(c);
+}
+
+void
+th_http_free(struct th_http *h)
+{
+	free(h->body);
+	h->body = NULL;
+}
+
+const char *
+th_enrol(struct th_server *s, const char *code, const char *key_id)
+{
+	static char token[64];
+	const char *hdr[] = {"Content-Type: application/json", NULL};
+	struct th_http h;
+	char body[256];
+	cJSON *j;
+
+	snprintf(body, sizeof(body), "{\"code\":\"%s\",\"device\":"
+	    "\"6f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0\",\"key_id\":\"%s\"}",
+	    code, key_id ? key_id : "0123456789abcdef");
+	th_https(s, "POST", "/v1/enrol", hdr, body, strlen(body), &h);
+	if (h.status != 200)
+		fail_msg("enrol: %ld %s", h.status, h.body);
+	j = th_json(h.body);
+	snprintf(token, sizeof(token), "%s",
+	    cJSON_GetObjectItem(j, "token")->valuestring);
+	cJSON_Delete(j);
+	th_http_free(&h);
+	return token;
+}
+
+void
+th_post_records(struct th_server *s, const char *token, const char *json,
+    struct th_http *h)
+{
+	char auth[128];
+	const char *hdr[] = {"Content-Type: application/json", auth, NULL};
+
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+	th_https(s, "POST", "/v1/records", hdr, json, strlen(json), h);
+}
+
+void
+th_sql(const char *db, const char *sql)
+{
+	sqlite3 *d;
+	char *msg = NULL;
+
+	assert_int_equal(sqlite3_open(db, &d), SQLITE_OK);
+	sqlite3_busy_timeout(d, 5000);
+	if (sqlite3_exec(d, sql, NULL, NULL, &msg) != SQLITE_OK)
+		fail_msg("sql %s: %s", sql, msg);
+	sqlite3_close(d);
+}
+
+long
+th_sql_long(const char *db, const char *sql)
+{
+	sqlite3 *d;
+	sqlite3_stmt *st;
+	long v = -1;
+
+	assert_int_equal(sqlite3_open(db, &d), SQLITE_OK);
+	sqlite3_busy_timeout(d, 5000);
+	if (sqlite3_prepare_v2(d, sql, -1, &st, NULL) != SQLITE_OK)
+		fail_msg("sql %s: %s", sql, sqlite3_errmsg(d));
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = (long)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(d);
+	return v;
+}
+
+struct th_tls {
+	int	 fd;
+	SSL_CTX	*ctx;
+	SSL	*ssl;
+};
+
+struct th_tls *
+th_tls_open(struct th_server *s)
+{
+	struct th_tls *t = calloc(1, sizeof(*t));
+	struct sockaddr_in sa;
+	int one = 1;
+
+	signal(SIGPIPE, SIG_IGN);	/* a write after the server closed */
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)s->port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	t->fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(connect(t->fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	setsockopt(t->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	t->ctx = SSL_CTX_new(TLS_client_method());
+	assert_int_equal(SSL_CTX_load_verify_locations(t->ctx, s->ca, NULL), 1);
+	SSL_CTX_set_verify(t->ctx, SSL_VERIFY_PEER, NULL);
+	t->ssl = SSL_new(t->ctx);
+	SSL_set_tlsext_host_name(t->ssl, "localhost");
+	SSL_set1_host(t->ssl, "localhost");
+	SSL_set_fd(t->ssl, t->fd);
+	if (SSL_connect(t->ssl) != 1)
+		fail_msg("TLS handshake failed");
+	return t;
+}
+
+int
+th_tls_write(struct th_tls *t, const void *p, size_t n)
+{
+	return SSL_write(t->ssl, p, (int)n) == (int)n ? 0 : -1;
+}
+
+const char *
+th_tls_read(struct th_tls *t, int ms)
+{
+	static char buf[65536];
+	struct pollfd pf = {t->fd, POLLIN, 0};
+	size_t len = 0;
+	int r;
+
+	buf[0] = '\0';
+	while (len + 1 < sizeof(buf)) {
+		if (SSL_pending(t->ssl) == 0 && poll(&pf, 1, ms) <= 0)
+			break;
+		r = SSL_read(t->ssl, buf + len, (int)(sizeof(buf) - 1 - len));
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+		buf[len] = '\0';
+		ms = 200;	/* the rest follows quickly */
+	}
+	return buf;
+}
+
+int
+th_tls_closed(struct th_tls *t, int ms)
+{
+	struct pollfd pf = {t->fd, POLLIN, 0};
+	char b[4096];
+	int r;
+
+	while (poll(&pf, 1, ms) > 0) {
+		r = SSL_read(t->ssl, b, sizeof(b));
+		if (r <= 0)
+			return 1;
+	}
+	return 0;
+}
+
+void
+th_tls_close(struct th_tls *t)
+{
+	SSL_free(t->ssl);
+	SSL_CTX_free(t->ctx);
+	close(t->fd);
+	free(t);
+	ERR_clear_error();
 }

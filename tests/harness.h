@@ -76,4 +76,63 @@ void	 th_kill(pid_t pid, int sig);
 /* Counts occurrences of needle (len bytes) in the file; -1 if absent. */
 long	 th_file_count(const char *path, const char *needle, size_t len);
 
+/* A real pcmdsd on a loopback port, in its own directory. */
+struct th_server {
+	char	 dir[512];
+	char	 conf[600];
+	char	 ca[600];
+	char	 log[600];
+	char	 url[64];
+	int	 port;
+	pid_t	 pid;
+	const char *bin;	/* "pcmdsd" or "pcmdsd-fp" */
+};
+
+/* pcmdsd init in a new directory on a free port; extra config appended. */
+void	 th_server_init(struct th_server *, const char *extra_conf);
+/* Starts it (env additions may be NULL) and waits until it answers. */
+void	 th_server_start(struct th_server *, const char *const *env);
+/* Sends sig and waits for the process; returns its exit status. */
+int	 th_server_stop(struct th_server *, int sig);
+/* pcmdsd user add: the one-time code (static); *id the user id. */
+const char *th_server_user(struct th_server *, const char *role,
+	    const char *place, long *id);
+/* Runs an admin command line against the server's config. */
+void	 th_server_admin(struct th_server *, struct th_run *, const char *args);
+
+struct th_http {
+	long	 status;
+	char	*body;
+	size_t	 len;
+	char	 retry_after[16];
+	char	 ctype[128];
+	char	 cookie[256];
+	char	 location[256];
+};
+
+/* One HTTPS request with libcurl, verifying against the server's CA. */
+void	 th_https(struct th_server *, const char *method, const char *path,
+	    const char *const *headers, const void *body, size_t len,
+	    struct th_http *);
+void	 th_http_free(struct th_http *);
+/* Enrols with a code; returns the token (static). */
+const char *th_enrol(struct th_server *, const char *code, const char *key_id);
+/* A record batch POST with a bearer token. */
+void	 th_post_records(struct th_server *, const char *token,
+	    const char *json, struct th_http *);
+/* Runs sqlite3-style SQL on a database file (for test set-up only). */
+void	 th_sql(const char *db, const char *sql);
+long	 th_sql_long(const char *db, const char *sql);
+
+/* A raw TLS connection, for requests libcurl will not make. */
+struct th_tls;
+struct th_tls *th_tls_open(struct th_server *);
+/* Writes bytes; returns 0, or -1 once the server has closed. */
+int	 th_tls_write(struct th_tls *, const void *, size_t);
+/* Reads what arrives within ms milliseconds (static buffer, NUL-ended). */
+const char *th_tls_read(struct th_tls *, int ms);
+/* 1 when the server closed the connection (read returns end). */
+int	 th_tls_closed(struct th_tls *, int ms);
+void	 th_tls_close(struct th_tls *);
+
 #endif

@@ -1,0 +1,46 @@
+/*
+ * net.h - HTTPS requests to the pcmds server (libcurl with OpenSSL).
+ *
+ * Certificate verification is always on: the server's certificate must
+ * chain to the CA pinned at setup (or to the system's CAs) and name the
+ * host. TLS 1.2 at least. One handle is reused so the connection stays
+ * open across a sync's batches.
+ */
+#ifndef PCMDS_NET_H
+#define PCMDS_NET_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "err.h"
+
+struct net {
+	void	*curl;			/* CURL * */
+	char	 base[512];		/* https://host:port */
+	char	 cacert[4096];		/* "" for the system's CAs */
+	long	 timeout_ms;		/* one request */
+};
+
+struct net_resp {
+	long		 status;
+	struct buf	 body;
+	double		 retry_after;	/* seconds, 0 when not given */
+};
+
+/* PC_EUSAGE if the URL is not https://host[:port]. */
+pc_rc	 net_init(struct net *, const char *server, const char *cacert,
+	    struct err_list *);
+void	 net_free(struct net *);
+/*
+ * One request. PC_OK when the server answered (any status, in resp);
+ * PC_ETLS when its certificate is not trusted; PC_ENET when it could not
+ * be reached or the connection broke (safe to retry).
+ */
+pc_rc	 net_request(struct net *, const char *method, const char *path,
+	    const char *token, const char *body, size_t len, int gzip,
+	    struct net_resp *, struct err_list *);
+void	 net_resp_free(struct net_resp *);
+/* gzip-compresses in into out. */
+pc_rc	 net_gzip(const char *in, size_t len, struct buf *out);
+
+#endif

@@ -1,0 +1,446 @@
+/*
+ * sync.c - pcmds sync: pending records to the server, exactly once.
+ *
+ * Records go in device_seq order, in batches. Each is marked only from
+ * the server's per-record answer, after that answer arrives: stored or
+ * duplicate -> sent; rejected or conflict -> quarantined with the
+ * server's errors. A sync killed at any moment leaves the unanswered
+ * records pending; sending them again is harmless (the server answers
+ * duplicate). Network errors, 5xx and 429 are retried with exponential
+ * backoff and jitter, honouring Retry-After, until --timeout. One sync at
+ * a time per device (a lock file).
+ */
+#include <sys/file.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "date.h"
+#include "net.h"
+#include "sec.h"
+
+#define BACKOFF_BASE	0.25	/* s */
+#define BACKOFF_CAP	15.0	/* s */
+
+struct sync {
+	struct ctx	*c;
+	struct net	 net;
+	int		 batch;
+	double		 deadline;
+	double		 started;
+	int		 tty;
+	int		 json;
+	long		 total;		/* pending at the start */
+	long		 done;		/* answered in this run */
+	long		 sent, duplicate, quarantined, held, batches;
+	int64_t		 after;		/* last seq taken */
+	char		 held_as[128];
+};
+
+/* One batch being built: the rows' ids and the request body. */
+struct batch {
+	char		(*ids)[UUID_LEN];
+	int		 n;
+	struct buf	 body;
+	struct sync	*s;
+};
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int
+take_lock(struct ctx *c, double deadline, struct err_list *errs)
+{
+	int fd = open(c->home.lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	int said = 0;
+
+	if (fd < 0) {
+		err_add(errs, E_SYSTEM, "", "cannot open %s: %s", c->home.lock,
+		    strerror(errno));
+		return -1;
+	}
+	while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		if (now() >= deadline) {
+			err_add(errs, E_SYSTEM, "", "another pcmds sync is still "
+			    "running on this device; nothing was sent twice");
+			close(fd);
+			return -1;
+		}
+		if (!said++)
+			fprintf(stderr, "pcmds: another sync is running; "
+			    "waiting for it\n");
+		usleep(100 * 1000);
+	}
+	return fd;
+}
+
+static void
+progress(struct sync *s, int final)
+{
+	double rate = s->done / fmax(now() - s->started, 1e-3);
+	int width = 30, fill = s->total ? (int)(width * s->done / s->total) : 0;
+
+	if (!s->tty || s->json)
+		return;
+	fprintf(stderr, "\rsync [%.*s%*s] %ld/%ld records, %.0f/s%s", fill,
+	    "##############################", width - fill, "", s->done,
+	    s->total, rate, final ? "\n" : "");
+	fflush(stderr);
+}
+
+/* Adds a pending row to the batch, unless made under another identity. */
+static int
+add_row(void *arg, const struct cstore_row *row)
+{
+	struct batch *b = arg;
+	struct sync *s = b->s;
+	cJSON *j;
+	const char *w, *p;
+	int mine;
+
+	s->after = row->seq;
+	if ((j = cJSON_ParseWithLength(row->json, row->json_len)) == NULL)
+		return 1;
+	w = rec_str(j, "worker");
+	p = rec_str(j, "place");
+	mine = w && p && strcmp(w, s->c->cfg.worker) == 0 &&
+	    strcmp(p, s->c->cfg.place) == 0;
+	if (!mine && s->held_as[0] == '\0')
+		snprintf(s->held_as, sizeof(s->held_as), "worker %s, place %s",
+		    w ? w : "?", p ? p : "?");
+	cJSON_Delete(j);
+	if (!mine) {
+		s->held++;
+		return 0;
+	}
+	buf_adds(&b->body, b->n == 0 ? "" : ",");
+	buf_add(&b->body, row->json, row->json_len);
+	snprintf(b->ids[b->n++], UUID_LEN, "%s", row->id);
+	return 0;
+}
+
+static double
+backoff(int attempt)
+{
+	double cap = fmin(BACKOFF_CAP, BACKOFF_BASE * pow(2, attempt));
+	uint32_t r;
+
+	if (sec_random(&r, sizeof(r)) != PC_OK)
+		r = (uint32_t)rand();
+	return cap * (0.5 + 0.5 * (r / 4294967295.0));	/* jitter */
+}
+
+/*
+ * Sends one batch until it is answered (any status but 429 and 5xx), or
+ * the deadline passes (PC_ENET), or the certificate fails (PC_ETLS).
+ */
+static pc_rc
+send_batch(struct sync *s, const struct buf *gz, struct net_resp *r,
+    struct err_list *errs)
+{
+	int attempt = 0;
+	double wait;
+	pc_rc rc;
+
+	for (;;) {
+		struct err_list e;
+
+		err_init(&e);
+		rc = net_request(&s->net, "POST", "/v1/records", s->c->cfg.token,
+		    gz->p, gz->len, 1, r, &e);
+		if (rc == PC_ETLS || (rc == PC_OK && r->status != 429 &&
+		    r->status < 500)) {
+			err_move(errs, &e);
+			err_free(&e);
+			return rc;
+		}
+		wait = backoff(attempt++);
+		if (rc == PC_OK && r->retry_after > wait)
+			wait = r->retry_after;
+		if (rc == PC_OK) {
+			err_add(&e, E_SYSTEM, "server", "the server answered %ld "
+			    "(busy or failing)", r->status);
+			net_resp_free(r);
+		}
+		if (now() + wait > s->deadline) {
+			err_move(errs, &e);
+			err_free(&e);
+			return PC_ENET;
+		}
+		err_free(&e);
+		usleep((useconds_t)(wait * 1e6));
+	}
+}
+
+static cJSON *
+reason_of(const cJSON *result)
+{
+	const cJSON *e = cJSON_GetObjectItemCaseSensitive(result, "errors");
+
+	return e ? cJSON_Duplicate(e, 1) : cJSON_CreateArray();
+}
+
+/* Marks every record of the batch from the server's answer. */
+static pc_rc
+apply(struct sync *s, const struct batch *b, const struct net_resp *r,
+    struct err_list *errs)
+{
+	cJSON *j = cJSON_Parse(buf_str(&r->body)), *res, *it;
+	struct cstore *cs = s->c->store;
+	int i = 0;
+	pc_rc rc;
+
+	res = cJSON_GetObjectItemCaseSensitive(j, "results");
+	if (cJSON_GetArraySize(res) != b->n) {
+		cJSON_Delete(j);
+		err_add(errs, E_SYSTEM, "", "the server's answer did not match "
+		    "the batch; the records stay pending");
+		return PC_EPROTO;
+	}
+	if ((rc = cstore_begin(cs, errs)) != PC_OK) {
+		cJSON_Delete(j);
+		return rc;
+	}
+	cJSON_ArrayForEach(it, res) {
+		const char *id = rec_str(it, "id"), *st = rec_str(it, "status");
+		char *why;
+
+		if (id == NULL || st == NULL || strcmp(id, b->ids[i]) != 0) {
+			rc = PC_EPROTO;
+			break;
+		}
+		i++;
+		if (strcmp(st, "stored") == 0 || strcmp(st, "duplicate") == 0) {
+			rc = cstore_mark(cs, id, CS_SENT, NULL, errs);
+			*(strcmp(st, "stored") == 0 ? &s->sent : &s->duplicate) +=
+			    1;
+		} else {
+			cJSON *reason = reason_of(it);
+
+			why = cJSON_PrintUnformatted(reason);
+			rc = cstore_mark(cs, id, CS_QUARANTINED, why, errs);
+			free(why);
+			cJSON_Delete(reason);
+			s->quarantined++;
+		}
+		if (rc != PC_OK)
+			break;
+	}
+	cJSON_Delete(j);
+	if (rc == PC_OK)
+		return cstore_commit(cs, errs);
+	cstore_rollback(cs);
+	if (rc == PC_EPROTO)
+		err_add(errs, E_SYSTEM, "", "the server's answer did not match "
+		    "the batch; the records stay pending");
+	return rc;
+}
+
+/* Answers other than 200 that end the sync. */
+static pc_rc
+refusal(const struct net_resp *r, struct err_list *errs)
+{
+	cJSON *j = cJSON_Parse(buf_str(&r->body));
+	const char *msg = rec_str(cJSON_GetObjectItemCaseSensitive(j, "error"),
+	    "message");
+	pc_rc rc = PC_EPROTO;
+
+	if (r->status == 401) {
+		err_add(errs, E_SYSTEM, "", "enrolment expired or revoked: run "
+		    "pcmds setup again (with a new code from your "
+		    "administrator)");
+		rc = PC_EAUTH;
+	} else if (r->status == 403) {
+		err_add(errs, E_SYSTEM, "", "this device's enrolment may not send "
+		    "records: %s", msg ? msg : "forbidden");
+		rc = PC_EAUTH;
+	} else
+		err_add(errs, E_SYSTEM, "", "the server refused the batch (HTTP "
+		    "%ld): %s", r->status, msg ? msg : "no reason given");
+	cJSON_Delete(j);
+	return rc;
+}
+
+/* One round: a batch built, sent, answered and marked. 1 when empty. */
+static int
+one_batch(struct sync *s, struct err_list *errs, pc_rc *rc)
+{
+	struct batch b;
+	struct buf gz;
+	struct net_resp r;
+	int empty;
+
+	memset(&b, 0, sizeof(b));
+	b.s = s;
+	b.ids = calloc((size_t)s->batch, sizeof(*b.ids));
+	buf_init(&b.body, 0);
+	buf_adds(&b.body, "{\"records\":[");
+	*rc = b.ids ? PC_OK : PC_ENOMEM;
+	while (*rc == PC_OK) {
+		int64_t before = s->after;
+
+		/* a window of held records only: look further on */
+		*rc = cstore_pending(s->c->store, s->after, s->batch, add_row,
+		    &b);
+		if (b.n > 0 || s->after == before)
+			break;
+	}
+	empty = b.n == 0;
+	if (*rc == PC_OK && !empty) {
+		buf_adds(&b.body, "]}");
+		buf_init(&gz, 0);
+		if ((*rc = net_gzip(b.body.p, b.body.len, &gz)) == PC_OK &&
+		    (*rc = send_batch(s, &gz, &r, errs)) == PC_OK) {
+			if (r.status == 200)
+				*rc = apply(s, &b, &r, errs);
+			else
+				*rc = refusal(&r, errs);
+			net_resp_free(&r);
+		}
+		buf_free(&gz);
+		s->batches++;
+		if (*rc == PC_OK) {
+			s->done += b.n;
+			progress(s, 0);
+		}
+	}
+	buf_free(&b.body);
+	free(b.ids);
+	return empty;
+}
+
+static void
+summary(struct sync *s, pc_rc rc, long pending, long quarantined)
+{
+	char when[TIME_LEN];
+
+	if (s->json) {
+		cJSON *j = cJSON_CreateObject();
+		char *t;
+
+		cJSON_AddStringToObject(j, "result", rc == PC_OK ? "ok" :
+		    pc_strerror(rc));
+		cJSON_AddNumberToObject(j, "stored", (double)s->sent);
+		cJSON_AddNumberToObject(j, "duplicate", (double)s->duplicate);
+		cJSON_AddNumberToObject(j, "quarantined", (double)s->quarantined);
+		cJSON_AddNumberToObject(j, "held", (double)s->held);
+		cJSON_AddNumberToObject(j, "pending", (double)pending);
+		cJSON_AddNumberToObject(j, "quarantined_total",
+		    (double)quarantined);
+		cJSON_AddNumberToObject(j, "batches", (double)s->batches);
+		cJSON_AddNumberToObject(j, "seconds", now() - s->started);
+		t = cJSON_PrintUnformatted(j);
+		printf("%s\n", t);
+		free(t);
+		cJSON_Delete(j);
+	} else {
+		progress(s, 1);
+		printf("sent %ld (%ld new, %ld already there), quarantined %ld, "
+		    "pending %ld\n", s->sent + s->duplicate, s->sent,
+		    s->duplicate, s->quarantined, pending);
+	}
+	if (s->held > 0)
+		fprintf(stderr, "pcmds: %ld records were made as %s, not as this "
+		    "device is enrolled (worker %s, place %s); they were not "
+		    "sent and stay on this device\n", s->held, s->held_as,
+		    s->c->cfg.worker, s->c->cfg.place);
+	if (quarantined > 0)
+		fprintf(stderr, "pcmds: %ld records were refused by the server; "
+		    "pcmds status and pcmds show REF give the reasons, pcmds "
+		    "correct fixes them\n", quarantined);
+	if (rc == PC_OK) {
+		time_format((int64_t)time(NULL), when);
+		cstore_meta_set(s->c->store, "last_sync", when, NULL);
+	}
+}
+
+static int
+run_sync(struct ctx *c, struct opt_result *o)
+{
+	struct sync s;
+	struct err_list errs;
+	long counts[CS_NSTATES];
+	const char *v;
+	int lock = -1, empty = 0, ex;
+	pc_rc rc;
+
+	memset(&s, 0, sizeof(s));
+	s.c = c;
+	s.started = now();
+	s.batch = (v = opt_get(o, "batch")) ? atoi(v) : 500;
+	s.deadline = s.started + ((v = opt_get(o, "timeout")) ? atof(v) : 60);
+	s.json = opt_has(o, "json");
+	s.tty = isatty(STDERR_FILENO);
+	err_init(&errs);
+	if (s.batch < 1 || s.batch > 10000) {
+		fprintf(stderr, "pcmds: --batch must be 1 to 10000\n");
+		return EXIT_USAGE;
+	}
+	if (c->cfg.token[0] == '\0') {
+		fprintf(stderr, "pcmds: this device is not enrolled: run pcmds "
+		    "setup --server URL --code CODE first\n");
+		return EXIT_AUTH;
+	}
+	if ((rc = ctx_store(c, &errs)) != PC_OK ||
+	    (rc = net_init(&s.net, c->cfg.server, c->cfg.pinned ?
+	    c->home.cacert : NULL, &errs)) != PC_OK ||
+	    (lock = take_lock(c, s.deadline, &errs)) < 0) {
+		ctx_report(&errs, NULL);
+		err_free(&errs);
+		net_free(&s.net);
+		return lock < 0 && rc == PC_OK ? EXIT_INVALID : exit_for(rc);
+	}
+	(void)cstore_requeue_orphans(c->store);
+	cstore_counts(c->store, counts);
+	s.total = counts[CS_PENDING];
+	while (rc == PC_OK && !empty)
+		empty = one_batch(&s, &errs, &rc);
+	cstore_counts(c->store, counts);
+	summary(&s, rc, counts[CS_PENDING] - s.held, counts[CS_QUARANTINED]);
+	if (rc != PC_OK)
+		ctx_report(&errs, NULL);
+	if (rc == PC_ENET)
+		fprintf(stderr, "pcmds: server unreachable; %ld records kept "
+		    "pending for the next sync\n", counts[CS_PENDING]);
+	ex = exit_for(rc);
+	if (ex == EXIT_OK && counts[CS_QUARANTINED] > 0)
+		ex = EXIT_QUARANTINED;
+	else if (ex == EXIT_OK && s.held > 0)
+		ex = EXIT_INVALID;
+	else if (rc == PC_EPROTO)
+		ex = EXIT_INVALID;
+	err_free(&errs);
+	net_free(&s.net);
+	close(lock);
+	return ex;
+}
+
+static const struct opt_spec sync_opts[] = {
+	{"batch", OPT_VALUE, "N", "records per request (default 500)"},
+	{"timeout", OPT_VALUE, "SECONDS", "give up retrying after this long "
+	    "(default 60)"},
+	{"json", OPT_FLAG, NULL, "a JSON summary on stdout"},
+	{"home", OPT_VALUE, "DIR", "the client's directory"},
+	{NULL, 0, NULL, NULL},
+};
+
+const struct command cmd_sync = {
+	"sync", "", 0, 0, "send pending records to the server", sync_opts,
+	run_sync,
+	"Exit codes: 0 everything sent; 4 some records quarantined (refused by "
+	"the\nserver: see pcmds status); 5 server unreachable (records kept "
+	"pending);\n6 enrolment expired or revoked.\n",
+};

@@ -1,0 +1,339 @@
+/*
+ * admin.c - the administrator's commands, run on the server host.
+ *
+ * They open the database directly (its file permissions are the access
+ * control) and record what they do in the audit log, with the operating
+ * system user as the actor.
+ */
+#include <sys/stat.h>
+
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "admin.h"
+#include "audit.h"
+#include "date.h"
+#include "fs.h"
+#include "places.h"
+#include "tls.h"
+
+static void
+actor(char *out, size_t len)
+{
+	struct passwd *pw = getpwuid(getuid());
+
+	snprintf(out, len, "admin:%s", pw ? pw->pw_name : "unknown");
+}
+
+static void
+report(const struct err_list *errs)
+{
+	size_t i;
+
+	for (i = 0; i < errs->n; i++)
+		fprintf(stderr, "pcmdsd: %s\n", errs->v[i].msg);
+}
+
+int
+admin_open(const struct conf *cf, struct store **st)
+{
+	struct err_list errs;
+	pc_rc rc;
+
+	err_init(&errs);
+	if ((rc = store_open(cf->database, st, &errs)) != PC_OK)
+		report(&errs);
+	err_free(&errs);
+	return rc == PC_OK ? 0 : 1;
+}
+
+int
+admin_init(const char *dir, const char *listen, const char *const *hosts,
+    size_t nhosts)
+{
+	struct err_list errs;
+	struct store *st = NULL;
+	char path[4096], text[4096], who[96];
+	int n = 0;
+	pc_rc rc;
+
+	err_init(&errs);
+	snprintf(path, sizeof(path), "%s/pcmdsd.conf", dir);
+	if (fs_exists(path)) {
+		fprintf(stderr, "pcmdsd: %s already exists; init never "
+		    "overwrites a deployment\n", path);
+		return 1;
+	}
+	if ((rc = fs_mkdirs(dir, 0700, &errs)) == PC_OK &&
+	    (rc = conf_template(text, sizeof(text), listen)) == PC_OK &&
+	    (rc = fs_write_atomic(path, text, strlen(text), 0640, &errs)) ==
+	    PC_OK) {
+		snprintf(path, sizeof(path), "%s/places.csv", dir);
+		rc = fs_write_atomic(path, places_default_csv,
+		    strlen(places_default_csv), 0644, &errs);
+	}
+	if (rc == PC_OK)
+		rc = tls_make_dev_pki(dir, hosts, nhosts, &errs);
+	snprintf(path, sizeof(path), "%s/pcmds.db", dir);
+	if (rc == PC_OK)
+		rc = store_open(path, &st, &errs);
+	if (rc == PC_OK) {
+		snprintf(path, sizeof(path), "%s/places.csv", dir);
+		if ((rc = store_begin(st)) == PC_OK &&
+		    (rc = places_import_file(st, path, &n, &errs)) == PC_OK) {
+			actor(who, sizeof(who));
+			rc = audit_log(st, (int64_t)time(NULL), who, "init", dir,
+			    "ok");
+		}
+		rc = rc == PC_OK ? store_commit(st) : rc;
+		if (rc != PC_OK)
+			store_rollback(st);
+	}
+	store_close(st);
+	if (rc != PC_OK) {
+		report(&errs);
+		err_free(&errs);
+		return 1;
+	}
+	err_free(&errs);
+	printf("pcmdsd: deployment initialised in %s\n"
+	    "  pcmdsd.conf   configuration (listen %s)\n"
+	    "  places.csv    %d places with their populations\n"
+	    "  ca.pem        development CA: give it to clients "
+	    "(pcmds setup --cacert)\n"
+	    "  ca.key        the CA's key: keep it offline\n"
+	    "  server.pem    server certificate (localhost), server.key its key\n"
+	    "  pcmds.db      the database\n"
+	    "Next: pcmdsd --config %s/pcmdsd.conf serve\n", dir, listen, n,
+	    dir);
+	return 0;
+}
+
+static int
+print_user(void *arg, const struct store_user *u)
+{
+	(void)arg;
+	printf("%-5lld %-12s %-6s %-7s %-16s %-8s %s\n", (long long)u->id,
+	    store_role_name(u->role), u->place[0] ? u->place : "-",
+	    u->pcn[0] ? u->pcn : "-", u->worker[0] ? u->worker : "-",
+	    u->revoked ? "revoked" : "active", u->name);
+	return 0;
+}
+
+int
+admin_user_list(struct store *st)
+{
+	printf("%-5s %-12s %-6s %-7s %-16s %-8s %s\n", "ID", "ROLE", "PLACE",
+	    "PCN", "WORKER", "STATE", "NAME");
+	return store_user_each(st, print_user, NULL) == PC_OK ? 0 : 1;
+}
+
+/* Issues a one-time code for user u, printing it. */
+static int
+issue_code(struct store *st, const struct conf *cf, const struct store_user *u,
+    int json)
+{
+	uint8_t hash[SEC_SHA256_LEN];
+	char code[16], exp[TIME_LEN], who[96], obj[64];
+	int64_t now = (int64_t)time(NULL);
+	int64_t expires = now + (int64_t)cf->code_days * 86400;
+
+	actor(who, sizeof(who));
+	snprintf(obj, sizeof(obj), "user:%lld", (long long)u->id);
+	if (auth_new_code(code, hash) != PC_OK ||
+	    store_cred_add(st, hash, u->id, CRED_CODE, "", expires, now) !=
+	    PC_OK || audit_log(st, now, who, "user.code", obj, "ok") != PC_OK)
+		return 1;
+	time_format(expires, exp);
+	if (json)
+		printf("{\"user\":%lld,\"role\":\"%s\",\"place\":\"%s\","
+		    "\"worker\":\"%s\",\"code\":\"%s\",\"expires\":\"%s\"}\n",
+		    (long long)u->id, store_role_name(u->role), u->place,
+		    u->worker, code, exp);
+	else
+		printf("user %lld: %s %s%s%s%s%s\none-time code: %s (expires "
+		    "%s)\n", (long long)u->id, store_role_name(u->role),
+		    u->name, u->place[0] ? ", place " : "", u->place,
+		    u->worker[0] ? ", worker " : "", u->worker, code, exp);
+	return 0;
+}
+
+static int
+check_user(struct store *st, const struct store_user *u)
+{
+	const struct field *pf = rec_field(KIND_N, "pcn");
+	struct store_place p;
+	struct rec_opts ro = {0};
+	struct err_list errs;
+	cJSON *v;
+
+	if (u->name[0] == '\0') {
+		fprintf(stderr, "pcmdsd: --name is required (the person's name, "
+		    "kept on the server for administration only)\n");
+		return 1;
+	}
+	if (u->role == ROLE_EVALUATOR && u->place[0] != '\0') {
+		fprintf(stderr, "pcmdsd: an evaluator sees every place: leave "
+		    "out --place\n");
+		return 1;
+	}
+	if (u->role != ROLE_EVALUATOR &&
+	    store_place_get(st, u->place, &p) != PC_OK) {
+		fprintf(stderr, "pcmdsd: --place must be a known place code "
+		    "(pcmdsd places list); got \"%s\"\n", u->place);
+		return 1;
+	}
+	if (u->pcn[0] == '\0')
+		return 0;
+	err_init(&errs);
+	v = cJSON_CreateString(u->pcn);
+	rec_check_value(pf, v, "pcn", &ro, &errs);
+	cJSON_Delete(v);
+	if (errs.n > 0)
+		fprintf(stderr, "pcmdsd: --pcn: %s\n", errs.v[0].msg);
+	err_free(&errs);
+	return errs.n > 0;
+}
+
+int
+admin_user_add(struct store *st, const struct conf *cf, struct store_user *u,
+    int json)
+{
+	char who[96], obj[64];
+	pc_rc rc;
+
+	if (check_user(st, u) != 0)
+		return 1;
+	u->created = (int64_t)time(NULL);
+	if (store_begin(st) != PC_OK)
+		return 1;
+	rc = store_user_add(st, u);
+	if (rc == PC_ECONFLICT) {
+		store_rollback(st);
+		fprintf(stderr, "pcmdsd: worker id %s is already taken\n",
+		    u->worker);
+		return 1;
+	}
+	actor(who, sizeof(who));
+	snprintf(obj, sizeof(obj), "user:%lld %s %s", (long long)u->id,
+	    store_role_name(u->role), u->place);
+	if (rc != PC_OK || audit_log(st, u->created, who, "user.add", obj,
+	    "ok") != PC_OK || issue_code(st, cf, u, json) != 0 ||
+	    store_commit(st) != PC_OK) {
+		store_rollback(st);
+		fprintf(stderr, "pcmdsd: cannot add the user\n");
+		return 1;
+	}
+	return 0;
+}
+
+int
+admin_user_code(struct store *st, const struct conf *cf, int64_t id, int json)
+{
+	struct store_user u;
+
+	if (store_user_get(st, id, &u) != PC_OK || u.revoked) {
+		fprintf(stderr, "pcmdsd: no active user %lld\n", (long long)id);
+		return 1;
+	}
+	if (store_begin(st) != PC_OK)
+		return 1;
+	if (issue_code(st, cf, &u, json) != 0 || store_commit(st) != PC_OK) {
+		store_rollback(st);
+		return 1;
+	}
+	return 0;
+}
+
+int
+admin_user_revoke(struct store *st, int64_t id)
+{
+	char who[96], obj[32];
+	int64_t now = (int64_t)time(NULL);
+	pc_rc rc;
+
+	if (store_begin(st) != PC_OK)
+		return 1;
+	rc = store_user_revoke(st, id, now);
+	actor(who, sizeof(who));
+	snprintf(obj, sizeof(obj), "user:%lld", (long long)id);
+	if (rc == PC_OK && (audit_log(st, now, who, "user.revoke", obj, "ok") !=
+	    PC_OK || store_commit(st) != PC_OK))
+		rc = PC_ESTORE;
+	if (rc != PC_OK) {
+		store_rollback(st);
+		fprintf(stderr, "pcmdsd: %s\n", rc == PC_ENOTFOUND ?
+		    "no such active user" : "cannot revoke");
+		return 1;
+	}
+	printf("user %lld revoked: every token and code of theirs stops "
+	    "working now\n", (long long)id);
+	return 0;
+}
+
+int
+admin_places_import(struct store *st, const char *path)
+{
+	struct err_list errs;
+	char who[96];
+	int n = 0;
+	pc_rc rc;
+
+	err_init(&errs);
+	if ((rc = store_begin(st)) == PC_OK &&
+	    (rc = places_import_file(st, path, &n, &errs)) == PC_OK) {
+		actor(who, sizeof(who));
+		rc = audit_log(st, (int64_t)time(NULL), who, "places.import",
+		    path, "ok");
+	}
+	if (rc == PC_OK)
+		rc = store_commit(st);
+	if (rc != PC_OK) {
+		store_rollback(st);
+		report(&errs);
+		fprintf(stderr, "pcmdsd: no place was changed\n");
+	} else
+		printf("%d places imported (restart pcmdsd for the aggregates "
+		    "to use new populations)\n", n);
+	err_free(&errs);
+	return rc == PC_OK ? 0 : 1;
+}
+
+static int
+print_place(void *arg, const struct store_place *p)
+{
+	(void)arg;
+	printf("%-6s %-28s %10ld  %s\n", p->code, p->name, p->population,
+	    p->source);
+	return 0;
+}
+
+int
+admin_places_list(struct store *st)
+{
+	return store_place_each(st, print_place, NULL) == PC_OK ? 0 : 1;
+}
+
+int
+admin_audit_verify(struct store *st)
+{
+	struct audit_report r;
+	pc_rc rc = audit_verify(st, &r);
+
+	if (rc == PC_OK) {
+		printf("audit log intact: %lld entries; head %s\n",
+		    (long long)r.entries, r.head);
+		return 0;
+	}
+	if (rc == PC_EINVAL) {
+		printf("audit log BROKEN at entry %lld: %s\n",
+		    (long long)r.bad_seq, r.why);
+		return 1;
+	}
+	fprintf(stderr, "pcmdsd: cannot read the audit log\n");
+	return 2;
+}

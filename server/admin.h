@@ -1,0 +1,29 @@
+/*
+ * admin.h - pcmdsd's local administration commands.
+ *
+ * Each returns the process exit status: 0 done, 1 refused or failed.
+ */
+#ifndef PCMDS_ADMIN_H
+#define PCMDS_ADMIN_H
+
+#include <stddef.h>
+
+#include "auth.h"
+#include "conf.h"
+#include "store.h"
+
+int	 admin_init(const char *dir, const char *listen,
+	    const char *const *hosts, size_t nhosts);
+int	 admin_open(const struct conf *, struct store **);
+int	 admin_user_add(struct store *, const struct conf *, struct store_user *,
+	    int json);
+int	 admin_user_code(struct store *, const struct conf *, int64_t id,
+	    int json);
+int	 admin_user_list(struct store *);
+int	 admin_user_revoke(struct store *, int64_t id);
+int	 admin_places_import(struct store *, const char *path);
+int	 admin_places_list(struct store *);
+/* 0 intact, 1 broken (the first broken entry is printed), 2 unreadable. */
+int	 admin_audit_verify(struct store *);
+
+#endif

@@ -1,0 +1,87 @@
+/*
+ * api.c - routes, and the small endpoints (/healthz, /metrics).
+ *
+ * Unknown paths are 404 and known paths with another method 405, both
+ * as JSON, so a client always gets an answer it can parse.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "srv.h"
+#include "version.h"
+
+struct route {
+	const char	*path;		/* exact, or a prefix ending in '/' */
+	int		 prefix;
+	const char	*methods;	/* for the Allow header */
+	void		(*on_get)(struct http_req *);
+	void		(*on_post)(struct http_req *);
+};
+
+static void api_metrics(struct http_req *);
+
+static const struct route routes[] = {
+	{"/healthz", 0, "GET, HEAD", api_healthz, NULL},
+	{"/metrics", 0, "GET", api_metrics, NULL},
+	{"/v1/enrol", 0, "POST", NULL, api_enrol},
+	{"/v1/records", 0, "POST", NULL, api_records},
+};
+
+void
+api_dispatch(struct http_req *hr)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+		const struct route *r = &routes[i];
+
+		if (r->prefix ? strncmp(hr->path, r->path, strlen(r->path)) :
+		    strcmp(hr->path, r->path))
+			continue;
+		if (r->on_get != NULL && (hr->method == EVHTTP_REQ_GET ||
+		    hr->method == EVHTTP_REQ_HEAD)) {
+			r->on_get(hr);
+			return;
+		}
+		if (r->on_post != NULL && hr->method == EVHTTP_REQ_POST) {
+			r->on_post(hr);
+			return;
+		}
+		http_add_header(hr, "Allow", r->methods);
+		http_reply_error(hr, 405, "E_METHOD", "%s is not allowed on %s; "
+		    "use %s", http_method_name(hr->method), r->path,
+		    r->methods);
+		return;
+	}
+	http_reply_error(hr, 404, "E_NOT_FOUND", "there is nothing at %s",
+	    hr->path);
+}
+
+void
+api_healthz(struct http_req *hr)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "status", hr->srv->draining ? "stopping" :
+	    "ok");
+	cJSON_AddStringToObject(o, "version", PCMDS_VERSION);
+	http_reply_json(hr, hr->srv->draining ? 503 : 200, o);
+}
+
+static void
+api_metrics(struct http_req *hr)
+{
+	struct buf b;
+
+	if (!hr->loopback && !hr->srv->conf->metrics_public) {
+		http_reply_error(hr, 403, "E_ROLE", "/metrics is served to the "
+		    "local host only (metrics = public to change that)");
+		return;
+	}
+	hr->srv->metrics.connections = hr->srv->nconns;
+	buf_init(&b, 0);
+	metrics_render(&hr->srv->metrics, &b);
+	http_reply_body(hr, 200, "text/plain; version=0.0.4; charset=utf-8",
+	    buf_str(&b), b.len);
+	buf_free(&b);
+}

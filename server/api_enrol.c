@@ -1,0 +1,159 @@
+/*
+ * api_enrol.c - POST /v1/enrol: a one-time code becomes a device token.
+ *
+ * The device also sends the fingerprint of its deployment key. The first
+ * link worker's enrolment fixes the deployment's key id; a device holding
+ * another key is refused, because its pseudonyms would not match anyone
+ * else's. The server learns only the fingerprint, never the key.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "audit.h"
+#include "date.h"
+#include "srv.h"
+
+static int
+key_id_ok(const char *s)
+{
+	return s != NULL && strlen(s) == 16 &&
+	    strspn(s, "0123456789abcdef") == 16;
+}
+
+/* Checks (and on first use records) the deployment key id. */
+static int
+check_key(struct http_req *hr, const struct store_user *u, const char *kid)
+{
+	char known[32];
+
+	if (u->role != ROLE_LINK_WORKER)
+		return 1;	/* they never make pseudonyms */
+	if (!key_id_ok(kid)) {
+		http_reply_error(hr, 400, "E_KEY", "key_id (the deployment key's "
+		    "fingerprint, 16 hex digits) is required for a link "
+		    "worker's device");
+		return 0;
+	}
+	if (store_meta_get(hr->srv->store, "key_id", known, sizeof(known)) ==
+	    PC_ENOTFOUND)
+		return store_meta_set(hr->srv->store, "key_id", kid) == PC_OK;
+	if (strcmp(known, kid) != 0) {
+		http_reply_error(hr, 409, "E_KEY", "this device holds a "
+		    "different deployment key (id %s, the deployment's is %s); "
+		    "every client must use the same key file", kid, known);
+		return 0;
+	}
+	return 1;
+}
+
+static cJSON *
+answer(const struct store_user *u, const char *token, int64_t expires)
+{
+	cJSON *o = cJSON_CreateObject();
+	char exp[TIME_LEN];
+
+	time_format(expires, exp);
+	cJSON_AddStringToObject(o, "token", token);
+	cJSON_AddNumberToObject(o, "user", (double)u->id);
+	cJSON_AddStringToObject(o, "role", store_role_name(u->role));
+	cJSON_AddStringToObject(o, "worker", u->worker);
+	cJSON_AddStringToObject(o, "place", u->place);
+	cJSON_AddStringToObject(o, "pcn", u->pcn);
+	cJSON_AddStringToObject(o, "expires", exp);
+	return o;
+}
+
+/* Inside the transaction: code -> user -> key check -> token. */
+static int
+enrol(struct http_req *hr, const uint8_t chash[SEC_SHA256_LEN],
+    const char *device, const char *kid)
+{
+	struct store *st = hr->srv->store;
+	struct store_user u;
+	uint8_t thash[SEC_SHA256_LEN];
+	char token[44], actor[32];
+	int64_t now = (int64_t)srv_now(), user, expires;
+	double wait;
+	pc_rc rc;
+
+	rc = store_cred_take_code(st, chash, now, &user);
+	if (rc == PC_ENOTFOUND || rc == PC_EAUTH) {
+		store_rollback(st);
+		wait = auth_failed(hr, "enrol.fail", rc == PC_ENOTFOUND ?
+		    "unknown code" : "expired or used code");
+		if (wait > 0) {
+			http_add_header(hr, "Retry-After", "60");
+			http_reply_error(hr, 429, "E_RATE", "too many failed "
+			    "attempts from this address; try again later");
+		} else
+			http_reply_error(hr, 401, "E_AUTH", rc == PC_ENOTFOUND ?
+			    "this enrolment code is not known; check it, or ask "
+			    "your administrator for a new one" : "this "
+			    "enrolment code has expired or was already used; "
+			    "ask your administrator for a new one");
+		return 0;
+	}
+	if (rc != PC_OK || store_user_get(st, user, &u) != PC_OK)
+		goto fail;
+	if (!check_key(hr, &u, kid)) {
+		store_rollback(st);
+		return 0;
+	}
+	expires = now + (int64_t)hr->srv->conf->token_days * 86400;
+	if (auth_new_token(token, thash) != PC_OK ||
+	    store_cred_add(st, thash, u.id, CRED_DEVICE, device, expires,
+	    now) != PC_OK)
+		goto fail;
+	snprintf(actor, sizeof(actor), "user:%lld", (long long)u.id);
+	if (audit_log(st, now, actor, "enrol", device, "ok") != PC_OK ||
+	    store_commit(st) != PC_OK)
+		goto fail;
+	hr->auth.user = u;
+	hr->authed = 1;
+	http_reply_json(hr, 200, answer(&u, token, expires));
+	sec_wipe(token, sizeof(token));
+	return 1;
+fail:
+	store_rollback(st);
+	http_reply_error(hr, 503, "E_SYSTEM", "the database is not available; "
+	    "try again");
+	return 0;
+}
+
+void
+api_enrol(struct http_req *hr)
+{
+	cJSON *body;
+	const char *code, *device, *kid;
+	uint8_t chash[SEC_SHA256_LEN];
+	double wait;
+
+	if ((wait = auth_blocked(hr)) > 0) {
+		char s[16];
+
+		snprintf(s, sizeof(s), "%d", (int)wait + 1);
+		http_add_header(hr, "Retry-After", s);
+		http_reply_error(hr, 429, "E_RATE", "too many failed attempts "
+		    "from this address; try again in %s seconds", s);
+		return;
+	}
+	if (http_read_json(hr, &body) != PC_OK)
+		return;
+	code = rec_str(body, "code");
+	device = rec_str(body, "device");
+	kid = rec_str(body, "key_id");
+	if (code == NULL || device == NULL || !uuid_valid(device)) {
+		http_reply_error(hr, 400, "E_REQUIRED", "send {\"code\": the "
+		    "enrolment code, \"device\": this device's UUID, "
+		    "\"key_id\": the key fingerprint}");
+	} else if (auth_code_hash(code, chash) != 0) {
+		(void)auth_failed(hr, "enrol.fail", "malformed code");
+		http_reply_error(hr, 401, "E_AUTH", "an enrolment code looks "
+		    "like ABCD-EFGH-JKMN");
+	} else if (store_begin(hr->srv->store) != PC_OK)
+		http_reply_error(hr, 503, "E_SYSTEM", "the database is busy; "
+		    "try again");
+	else
+		(void)enrol(hr, chash, device, kid);
+	cJSON_Delete(body);
+}

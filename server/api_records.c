@@ -1,0 +1,61 @@
+/*
+ * api_records.c - POST /v1/records: a batch from a link worker's device.
+ */
+#include <stdio.h>
+#include <time.h>
+
+#include "failpoint.h"
+#include "ingest.h"
+#include "log.h"
+#include "srv.h"
+
+void
+api_records(struct http_req *hr)
+{
+	struct server *srv = hr->srv;
+	struct ingest in;
+	struct rec_opts ro;
+	const cJSON *records;
+	cJSON *body;
+	double t0;
+	int n;
+	pc_rc rc;
+
+	if (!auth_require(hr, AUTH_LINK_WORKER))
+		return;
+	if (http_read_json(hr, &body) != PC_OK)
+		return;
+	records = cJSON_GetObjectItemCaseSensitive(body, "records");
+	if (!cJSON_IsObject(body) || !cJSON_IsArray(records)) {
+		http_reply_error(hr, 400, "E_SCHEMA", "send {\"records\": [...]}");
+		cJSON_Delete(body);
+		return;
+	}
+	if ((n = cJSON_GetArraySize(records)) > srv->conf->max_batch) {
+		http_reply_error(hr, 413, "E_TOO_MANY", "a batch may hold at most "
+		    "%d records; this one has %d", srv->conf->max_batch, n);
+		cJSON_Delete(body);
+		return;
+	}
+	hr->records = n;
+	rec_opts_init(&ro, time(NULL));
+	ingest_init(&in);
+	t0 = srv_now();
+	rc = ingest_run(&in, srv->store, &hr->auth, records, &ro,
+	    (int64_t)time(NULL));
+	cJSON_Delete(body);
+	if (rc != PC_OK) {
+		log_warnx("ingest: batch of %d not stored: %s", n,
+		    pc_strerror(rc));
+		http_add_header(hr, "Retry-After", "2");
+		http_reply_error(hr, 503, "E_SYSTEM", "the batch could not be "
+		    "stored; nothing was kept; send it again");
+	} else if (FAILPOINT_HIT("records-cut-response")) {
+		/* test builds: committed, but the answer is lost on the way */
+		srv_cut(hr);
+	} else {
+		metrics_batch(&srv->metrics, srv_now() - t0, in.count);
+		http_reply_json(hr, 200, ingest_json(&in));
+	}
+	ingest_free(&in);
+}

@@ -1,0 +1,220 @@
+/*
+ * conf.c - parsing and checking pcmdsd.conf.
+ */
+#include <errno.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "kv.h"
+
+void
+conf_defaults(struct conf *c)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->listen, sizeof(c->listen), "127.0.0.1:8443");
+	c->max_body = 4 * 1024 * 1024;
+	c->max_inflated = 16 * 1024 * 1024;
+	c->max_headers = 16 * 1024;
+	c->max_batch = 1000;
+	c->max_connections = 1024;
+	c->idle_timeout = 15;
+	c->request_timeout = 30;
+	c->shutdown_grace = 10;
+	c->token_days = 365;
+	c->code_days = 7;
+	c->session_hours = 8;
+	c->rate_per_token = 50;
+	c->auth_failures = 10;
+	c->log_requests = 1;
+	c->suppress_threshold = 8;
+}
+
+struct conf_int {
+	const char	*name;
+	size_t		 off;
+	long		 min, max;
+	int		 is_size;	/* size_t rather than int */
+};
+
+#define CI(f, lo, hi)	{#f, offsetof(struct conf, f), lo, hi, 0}
+#define CS(f, lo, hi)	{#f, offsetof(struct conf, f), lo, hi, 1}
+
+static const struct conf_int ints[] = {
+	CS(max_body, 1024, 1L << 30),
+	CS(max_inflated, 1024, 1L << 31),
+	CS(max_headers, 1024, 1 << 20),
+	CI(max_batch, 1, 100000),
+	CI(max_connections, 4, 1000000),
+	CI(idle_timeout, 1, 3600),
+	CI(request_timeout, 1, 3600),
+	CI(shutdown_grace, 0, 600),
+	CI(token_days, 1, 3650),
+	CI(code_days, 1, 90),
+	CI(session_hours, 1, 168),
+	CI(rate_per_token, 1, 100000),
+	CI(auth_failures, 1, 100000),
+	CI(suppress_threshold, 1, 100),
+};
+
+struct conf_str {
+	const char	*name;
+	size_t		 off;
+	size_t		 len;
+	int		 is_path;
+};
+
+#define CP(f)	{#f, offsetof(struct conf, f), sizeof(((struct conf *)0)->f), 1}
+#define CT(f)	{#f, offsetof(struct conf, f), sizeof(((struct conf *)0)->f), 0}
+
+static const struct conf_str strs[] = {
+	CT(listen), CT(healthz_listen), CP(cert), CP(key), CP(database),
+	CP(places), CT(user),
+};
+
+static int
+parse_bool(const char *v)
+{
+	if (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0)
+		return 1;
+	if (strcmp(v, "no") == 0 || strcmp(v, "false") == 0)
+		return 0;
+	return -1;
+}
+
+static pc_rc
+set_int(struct conf *c, const struct conf_int *ci, const char *v,
+    struct err_list *errs)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (*v == '\0' || *end != '\0' || errno != 0 || n < ci->min ||
+	    n > ci->max) {
+		err_add(errs, E_RANGE, ci->name, "%s must be a whole number from "
+		    "%ld to %ld; got \"%s\"", ci->name, ci->min, ci->max, v);
+		return PC_EINVAL;
+	}
+	if (ci->is_size)
+		*(size_t *)((char *)c + ci->off) = (size_t)n;
+	else
+		*(int *)((char *)c + ci->off) = (int)n;
+	return PC_OK;
+}
+
+static pc_rc
+set_str(struct conf *c, const struct conf_str *cs, const char *v,
+    struct err_list *errs)
+{
+	char *dst = (char *)c + cs->off, dir[PATH_MAX];
+	int n;
+
+	if (cs->is_path && v[0] != '/' && v[0] != '\0') {
+		snprintf(dir, sizeof(dir), "%s", c->path);
+		n = snprintf(dst, cs->len, "%s/%s", dirname(dir), v);
+	} else
+		n = snprintf(dst, cs->len, "%s", v);
+	if (n < 0 || (size_t)n >= cs->len) {
+		err_add(errs, E_LENGTH, cs->name, "%s is too long", cs->name);
+		return PC_EINVAL;
+	}
+	return PC_OK;
+}
+
+static pc_rc
+conf_set(void *arg, const char *key, const char *v, struct err_list *errs)
+{
+	struct conf *c = arg;
+	size_t i;
+	int b;
+
+	for (i = 0; i < sizeof(ints) / sizeof(ints[0]); i++)
+		if (strcmp(ints[i].name, key) == 0)
+			return set_int(c, &ints[i], v, errs);
+	for (i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
+		if (strcmp(strs[i].name, key) == 0)
+			return set_str(c, &strs[i], v, errs);
+	if (strcmp(key, "metrics") == 0 || strcmp(key, "log_requests") == 0) {
+		if (strcmp(key, "metrics") == 0) {
+			if (strcmp(v, "local") && strcmp(v, "public")) {
+				err_add(errs, E_ENUM, key, "metrics must be local "
+				    "or public; got \"%s\"", v);
+				return PC_EINVAL;
+			}
+			c->metrics_public = strcmp(v, "public") == 0;
+			return PC_OK;
+		}
+		if ((b = parse_bool(v)) < 0) {
+			err_add(errs, E_TYPE, key, "%s must be yes or no; got "
+			    "\"%s\"", key, v);
+			return PC_EINVAL;
+		}
+		c->log_requests = b;
+		return PC_OK;
+	}
+	err_add(errs, E_UNKNOWN_FIELD, key, "unknown setting %s (see "
+	    "pcmdsd.conf(5))", key);
+	return PC_EINVAL;
+}
+
+pc_rc
+conf_load(struct conf *c, const char *path, struct err_list *errs)
+{
+	pc_rc rc;
+
+	/* absolute, so that paths relative to it stay right after chdir */
+	if (realpath(path, c->path) == NULL)
+		snprintf(c->path, sizeof(c->path), "%s", path);
+	if ((rc = kv_parse_file(path, conf_set, c, errs)) != PC_OK)
+		return rc;
+	if (c->database[0] == '\0' || c->cert[0] == '\0' || c->key[0] == '\0') {
+		err_add(errs, E_REQUIRED, path, "%s must set database, cert and "
+		    "key", path);
+		return PC_EINVAL;
+	}
+	if (c->max_inflated < c->max_body)
+		c->max_inflated = c->max_body;
+	return PC_OK;
+}
+
+pc_rc
+conf_template(char *out, size_t len, const char *listen)
+{
+	int n = snprintf(out, len,
+	    "# pcmdsd configuration (see pcmdsd.conf(5)).\n"
+	    "# Relative paths are taken from this file's directory.\n"
+	    "\n"
+	    "# Address to serve HTTPS on. Use 0.0.0.0:8443 or [::]:8443 to\n"
+	    "# serve other hosts.\n"
+	    "listen = %s\n"
+	    "cert = server.pem\n"
+	    "key = server.key\n"
+	    "database = pcmds.db\n"
+	    "places = places.csv\n"
+	    "\n"
+	    "# When started as root, drop privileges to this user after "
+	    "binding.\n"
+	    "# user = pcmds\n"
+	    "\n"
+	    "# Limits (the defaults shown).\n"
+	    "# max_body = 4194304\n"
+	    "# max_inflated = 16777216\n"
+	    "# max_headers = 16384\n"
+	    "# max_batch = 1000\n"
+	    "# max_connections = 1024\n"
+	    "# idle_timeout = 15\n"
+	    "# request_timeout = 30\n"
+	    "# rate_per_token = 50\n"
+	    "# auth_failures = 10\n"
+	    "\n"
+	    "# Credentials.\n"
+	    "# token_days = 365\n"
+	    "# code_days = 7\n"
+	    "# session_hours = 8\n", listen);
+
+	return n < 0 || (size_t)n >= len ? PC_ELIMIT : PC_OK;
+}

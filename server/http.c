@@ -1,0 +1,287 @@
+/*
+ * http.c - reading requests and writing answers for the handlers.
+ *
+ * Every answer carries the same protective headers (no caching of health
+ * data, no MIME sniffing, HSTS). Errors are JSON: {"error": {"code",
+ * "message"}}.
+ */
+#include <arpa/inet.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <zlib.h>
+
+#include "log.h"
+#include "srv.h"
+
+static const struct {
+	int		 code;
+	const char	*reason;
+} reasons[] = {
+	{200, "OK"}, {303, "See Other"}, {400, "Bad Request"},
+	{401, "Unauthorized"}, {403, "Forbidden"}, {404, "Not Found"},
+	{405, "Method Not Allowed"}, {409, "Conflict"},
+	{413, "Payload Too Large"}, {415, "Unsupported Media Type"},
+	{429, "Too Many Requests"}, {500, "Internal Server Error"},
+	{503, "Service Unavailable"},
+};
+
+static const char *
+reason_of(int code)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
+		if (reasons[i].code == code)
+			return reasons[i].reason;
+	return "Status";
+}
+
+const char *
+http_method_name(enum evhttp_cmd_type m)
+{
+	switch (m) {
+	case EVHTTP_REQ_GET: return "GET";
+	case EVHTTP_REQ_POST: return "POST";
+	case EVHTTP_REQ_HEAD: return "HEAD";
+	case EVHTTP_REQ_PUT: return "PUT";
+	case EVHTTP_REQ_DELETE: return "DELETE";
+	case EVHTTP_REQ_OPTIONS: return "OPTIONS";
+	case EVHTTP_REQ_TRACE: return "TRACE";
+	case EVHTTP_REQ_CONNECT: return "CONNECT";
+	case EVHTTP_REQ_PATCH: return "PATCH";
+	}
+	return "?";
+}
+
+static void
+peer_of(struct http_req *hr)
+{
+	struct evhttp_connection *c = evhttp_request_get_connection(hr->req);
+	const char *addr = NULL;
+	ev_uint16_t port = 0;
+
+	if (c != NULL)
+		evhttp_connection_get_peer(c, (char **)&addr, &port);
+	snprintf(hr->peer, sizeof(hr->peer), "%s", addr ? addr : "unknown");
+	hr->loopback = strncmp(hr->peer, "127.", 4) == 0 ||
+	    strcmp(hr->peer, "::1") == 0 ||
+	    strncmp(hr->peer, "::ffff:127.", 11) == 0;
+}
+
+void
+http_req_init(struct http_req *hr, struct server *srv,
+    struct evhttp_request *req)
+{
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	const char *p = uri ? evhttp_uri_get_path(uri) : NULL;
+	const char *q = uri ? evhttp_uri_get_query(uri) : NULL;
+	char *dec;
+
+	memset(hr, 0, sizeof(*hr));
+	hr->req = req;
+	hr->srv = srv;
+	hr->method = evhttp_request_get_command(req);
+	hr->started = srv_now();
+	TAILQ_INIT(&hr->query);
+	if (p != NULL && (dec = evhttp_uridecode(p, 0, NULL)) != NULL) {
+		snprintf(hr->path, sizeof(hr->path), "%s", dec);
+		free(dec);
+	}
+	if (q != NULL)
+		(void)evhttp_parse_query_str(q, &hr->query);
+	peer_of(hr);
+}
+
+void
+http_req_free(struct http_req *hr)
+{
+	evhttp_clear_headers(&hr->query);
+}
+
+void
+http_req_log(const struct http_req *hr)
+{
+	char user[24] = "-";
+
+	if (!hr->srv->conf->log_requests)
+		return;
+	if (hr->authed)
+		snprintf(user, sizeof(user), "%lld",
+		    (long long)hr->auth.user.id);
+	log_info("%s %s %d records=%ld ms=%.1f user=%s peer=%s",
+	    http_method_name(hr->method), hr->path, hr->status, hr->records,
+	    (srv_now() - hr->started) * 1000, user, hr->peer);
+}
+
+const char *
+http_header(struct http_req *hr, const char *name)
+{
+	return evhttp_find_header(evhttp_request_get_input_headers(hr->req),
+	    name);
+}
+
+const char *
+http_query(struct http_req *hr, const char *name)
+{
+	return evhttp_find_header(&hr->query, name);
+}
+
+void
+http_add_header(struct http_req *hr, const char *name, const char *value)
+{
+	evhttp_add_header(evhttp_request_get_output_headers(hr->req), name,
+	    value);
+}
+
+void
+http_reply_body(struct http_req *hr, int status, const char *ctype,
+    const char *body, size_t len)
+{
+	struct evkeyvalq *h = evhttp_request_get_output_headers(hr->req);
+	struct evbuffer *b = evbuffer_new();
+
+	evhttp_add_header(h, "Content-Type", ctype);
+	evhttp_add_header(h, "Cache-Control", "no-store");
+	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
+	evhttp_add_header(h, "Strict-Transport-Security",
+	    "max-age=31536000");
+	if (hr->srv->draining)
+		evhttp_add_header(h, "Connection", "close");
+	if (b != NULL && hr->method != EVHTTP_REQ_HEAD)
+		evbuffer_add(b, body, len);
+	hr->status = status;
+	evhttp_send_reply(hr->req, status, reason_of(status), b);
+	if (b != NULL)
+		evbuffer_free(b);
+}
+
+void
+http_reply_json(struct http_req *hr, int status, cJSON *doc)
+{
+	char *text = cJSON_PrintUnformatted(doc);
+
+	cJSON_Delete(doc);
+	if (text == NULL) {
+		http_reply_body(hr, 500, "application/json",
+		    "{\"error\":{\"code\":\"E_SYSTEM\",\"message\":\"out of "
+		    "memory\"}}", 58);
+		return;
+	}
+	http_reply_body(hr, status, "application/json; charset=utf-8", text,
+	    strlen(text));
+	free(text);
+}
+
+void
+http_reply_error(struct http_req *hr, int status, const char *code,
+    const char *fmt, ...)
+{
+	cJSON *o = cJSON_CreateObject(), *e;
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	e = cJSON_AddObjectToObject(o, "error");
+	cJSON_AddStringToObject(e, "code", code);
+	cJSON_AddStringToObject(e, "message", msg);
+	http_reply_json(hr, status, o);
+}
+
+/* Inflates gzip in[0..len) into out, refusing to grow past out->max. */
+static pc_rc
+inflate_body(const unsigned char *in, size_t len, struct buf *out)
+{
+	unsigned char chunk[16384];
+	z_stream z;
+	int zr;
+	pc_rc rc = PC_OK;
+
+	memset(&z, 0, sizeof(z));
+	if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK)
+		return PC_ENOMEM;
+	z.next_in = (unsigned char *)in;
+	z.avail_in = (uInt)len;
+	do {
+		z.next_out = chunk;
+		z.avail_out = sizeof(chunk);
+		zr = inflate(&z, Z_NO_FLUSH);
+		if (zr != Z_OK && zr != Z_STREAM_END) {
+			rc = PC_EUSAGE;
+			break;
+		}
+		if ((rc = buf_add(out, chunk, sizeof(chunk) - z.avail_out)) !=
+		    PC_OK)
+			break;
+	} while (zr != Z_STREAM_END && (z.avail_in > 0 || z.avail_out == 0));
+	if (rc == PC_OK && zr != Z_STREAM_END)
+		rc = PC_EUSAGE;	/* truncated */
+	inflateEnd(&z);
+	return rc;
+}
+
+static int
+is_json_type(const char *ct)
+{
+	size_t n = strlen("application/json");
+
+	return ct != NULL && strncasecmp(ct, "application/json", n) == 0 &&
+	    (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
+}
+
+pc_rc
+http_read_json(struct http_req *hr, cJSON **out)
+{
+	struct evbuffer *in = evhttp_request_get_input_buffer(hr->req);
+	const char *enc = http_header(hr, "Content-Encoding");
+	size_t len = evbuffer_get_length(in);
+	unsigned char *raw;
+	struct buf b;
+	pc_rc rc = PC_OK;
+
+	*out = NULL;
+	if (!is_json_type(http_header(hr, "Content-Type"))) {
+		http_reply_error(hr, 415, "E_MEDIA_TYPE", "send the body as "
+		    "Content-Type: application/json");
+		return PC_EUSAGE;
+	}
+	if (enc != NULL && strcasecmp(enc, "gzip") != 0 &&
+	    strcasecmp(enc, "identity") != 0) {
+		http_reply_error(hr, 415, "E_MEDIA_TYPE", "Content-Encoding %s "
+		    "is not supported (gzip is)", enc);
+		return PC_EUSAGE;
+	}
+	if (len == 0) {
+		http_reply_error(hr, 400, "E_JSON", "the request has no body");
+		return PC_EUSAGE;
+	}
+	raw = evbuffer_pullup(in, -1);
+	buf_init(&b, hr->srv->conf->max_inflated);
+	if (enc != NULL && strcasecmp(enc, "gzip") == 0)
+		rc = inflate_body(raw, len, &b);
+	else
+		rc = buf_add(&b, raw, len);
+	if (rc == PC_ELIMIT)
+		http_reply_error(hr, 413, "E_TOO_LARGE", "the inflated body is "
+		    "larger than %zu bytes", hr->srv->conf->max_inflated);
+	else if (rc == PC_EUSAGE)
+		http_reply_error(hr, 400, "E_ENCODING", "the gzip body is "
+		    "corrupt or truncated");
+	else if (rc != PC_OK)
+		http_reply_error(hr, 503, "E_SYSTEM", "out of memory");
+	else if ((*out = cJSON_ParseWithLength(buf_str(&b), b.len)) == NULL) {
+		http_reply_error(hr, 400, "E_JSON", "the body is not "
+		    "well-formed JSON");
+		rc = PC_EUSAGE;
+	}
+	buf_free(&b);
+	return rc;
+}

@@ -1,0 +1,46 @@
+/*
+ * ingest.h - one batch of records from a link worker's device.
+ *
+ * Each record is validated by common/ (the same validator the client
+ * ran), checked against the token's worker and place, looked up by id
+ * for idempotency (same id and content: duplicate; same id, other
+ * content: conflict, the stored record untouched), and checked against
+ * its referral's records (stored, or earlier in the same batch). The
+ * accepted ones and an audit entry are committed in one transaction
+ * before the caller answers: acknowledged means durable.
+ */
+#ifndef PCMDS_INGEST_H
+#define PCMDS_INGEST_H
+
+#include <cjson/cJSON.h>
+
+#include "map.h"
+#include "metrics.h"
+#include "store.h"
+
+struct ingest_item {
+	char			 id[UUID_LEN];	/* "" when the record has none */
+	enum metrics_result	 status;
+	struct err_list		 errs;
+};
+
+struct ingest {
+	struct ingest_item	*v;
+	size_t			 n;
+	long			 count[MR_N];
+	/* referral id -> struct timeline *, every referral touched */
+	struct map		 timelines;
+};
+
+void	 ingest_init(struct ingest *);
+void	 ingest_free(struct ingest *);
+/*
+ * Processes records (a JSON array) for who, committing what is stored.
+ * PC_ESTORE: nothing was committed (the whole request may be retried).
+ */
+pc_rc	 ingest_run(struct ingest *, struct store *, const struct store_auth *who,
+	    const cJSON *records, const struct rec_opts *, int64_t now);
+/* {"results": [{"index", "id", "status", "errors"}...]} */
+cJSON	*ingest_json(const struct ingest *);
+
+#endif

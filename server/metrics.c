@@ -1,0 +1,79 @@
+/*
+ * metrics.c - Prometheus exposition of request, record and batch figures.
+ */
+#include <string.h>
+
+#include "metrics.h"
+#include "version.h"
+
+static const double bounds[METRICS_NBUCKETS] = {
+	0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+};
+
+static const char *const result_names[MR_N] = {
+	"stored", "duplicate", "conflict", "rejected",
+};
+
+void
+metrics_init(struct metrics *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->started = time(NULL);
+}
+
+void
+metrics_request(struct metrics *m, int status)
+{
+	if (status >= 100 && status < 600)
+		m->status[status]++;
+}
+
+void
+metrics_batch(struct metrics *m, double s, const long counts[MR_N])
+{
+	int i;
+
+	for (i = 0; i < METRICS_NBUCKETS; i++)
+		if (s <= bounds[i])
+			m->batch_bucket[i]++;
+	m->batch_count++;
+	m->batch_sum += s;
+	for (i = 0; i < MR_N; i++)
+		m->records[i] += (uint64_t)counts[i];
+}
+
+pc_rc
+metrics_render(const struct metrics *m, struct buf *b)
+{
+	int i;
+
+	buf_addf(b, "# HELP pcmds_build_info pcmdsd version.\n"
+	    "# TYPE pcmds_build_info gauge\n"
+	    "pcmds_build_info{version=\"%s\"} 1\n", PCMDS_VERSION);
+	buf_addf(b, "# HELP pcmds_start_time_seconds Start time of pcmdsd.\n"
+	    "# TYPE pcmds_start_time_seconds gauge\n"
+	    "pcmds_start_time_seconds %lld\n", (long long)m->started);
+	buf_adds(b, "# HELP pcmds_http_requests_total HTTP requests answered, "
+	    "by status.\n# TYPE pcmds_http_requests_total counter\n");
+	for (i = 100; i < 600; i++)
+		if (m->status[i] > 0)
+			buf_addf(b, "pcmds_http_requests_total{status=\"%d\"} "
+			    "%llu\n", i, (unsigned long long)m->status[i]);
+	buf_adds(b, "# HELP pcmds_records_total Records received, by result.\n"
+	    "# TYPE pcmds_records_total counter\n");
+	for (i = 0; i < MR_N; i++)
+		buf_addf(b, "pcmds_records_total{result=\"%s\"} %llu\n",
+		    result_names[i], (unsigned long long)m->records[i]);
+	buf_adds(b, "# HELP pcmds_batch_seconds Time to validate and commit a "
+	    "batch.\n# TYPE pcmds_batch_seconds histogram\n");
+	for (i = 0; i < METRICS_NBUCKETS; i++)
+		buf_addf(b, "pcmds_batch_seconds_bucket{le=\"%g\"} %llu\n",
+		    bounds[i], (unsigned long long)m->batch_bucket[i]);
+	buf_addf(b, "pcmds_batch_seconds_bucket{le=\"+Inf\"} %llu\n"
+	    "pcmds_batch_seconds_sum %.6f\npcmds_batch_seconds_count %llu\n",
+	    (unsigned long long)m->batch_count, m->batch_sum,
+	    (unsigned long long)m->batch_count);
+	return buf_addf(b, "# HELP pcmds_open_connections Open client "
+	    "connections.\n# TYPE pcmds_open_connections gauge\n"
+	    "pcmds_open_connections %d\n", m->connections);
+}

@@ -1,0 +1,541 @@
+/*
+ * srv.c - the event loop: HTTPS listener, connection limits, deadlines,
+ * signals and orderly shutdown.
+ *
+ * Each accepted connection gets a struct conn, hung on its SSL object as
+ * ex_data so that it is freed exactly when libevent frees the connection
+ * (the SSL is freed with its bufferevent). That is how the connection
+ * count and per-connection deadline stay right without reaching into
+ * evhttp's internals.
+ *
+ * Deadlines: evhttp's own timeout closes idle keep-alive connections; a
+ * per-connection timer bounds the time to receive one whole request, so
+ * a client sending a byte at a time (slowloris) is cut off rather than
+ * served forever.
+ */
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <grp.h>
+#include <netdb.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/listener.h>
+#include <openssl/err.h>
+
+#include "log.h"
+#include "srv.h"
+#include "tls.h"
+#include "version.h"
+
+struct conn {
+	struct server		*srv;
+	struct bufferevent	*bev;
+	struct event		*deadline;
+	int			 busy;	/* a request is being answered */
+	int			 rx;	/* bytes came since the last answer */
+	LIST_ENTRY(conn)	 entry;
+};
+
+static int conn_index = -1;
+
+double
+srv_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void
+listener_update(struct server *srv)
+{
+	int want = !srv->draining && srv->nconns < srv->conf->max_connections;
+
+	if (srv->listener == NULL || want == srv->listening)
+		return;
+	if (want)
+		evconnlistener_enable(srv->listener);
+	else
+		evconnlistener_disable(srv->listener);
+	srv->listening = want;
+}
+
+/* OpenSSL calls this as it frees a connection's SSL object. */
+static void
+conn_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
+    void *argp)
+{
+	struct conn *c = ptr;
+
+	(void)parent;
+	(void)ad;
+	(void)idx;
+	(void)argl;
+	(void)argp;
+	if (c == NULL)
+		return;
+	LIST_REMOVE(c, entry);
+	c->srv->nconns--;
+	event_free(c->deadline);
+	listener_update(c->srv);
+	free(c);
+}
+
+/* Cuts a connection off; evhttp then sees the socket close and frees it. */
+static void
+conn_cut(struct conn *c)
+{
+	evutil_socket_t fd = bufferevent_getfd(c->bev);
+
+	if (fd >= 0)
+		shutdown(fd, SHUT_RDWR);
+}
+
+static void
+on_deadline(evutil_socket_t fd, short ev, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)fd;
+	(void)ev;
+	log_debug("connection cut: no complete request in %d s",
+	    c->srv->conf->request_timeout);
+	conn_cut(c);
+}
+
+static void
+deadline_arm(struct conn *c)
+{
+	struct timeval tv = {c->srv->conf->request_timeout, 0};
+
+	evtimer_add(c->deadline, &tv);
+}
+
+/*
+ * OpenSSL reports every TLS record; one arriving means a request may be
+ * on its way, so the connection is not idle (see begin_drain).
+ */
+static void
+on_tls_msg(int write_p, int version, int content_type, const void *buf,
+    size_t len, SSL *ssl, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)version;
+	(void)content_type;
+	(void)buf;
+	(void)len;
+	(void)ssl;
+	if (!write_p)
+		c->rx = 1;
+}
+
+static struct bufferevent *
+on_accept(struct event_base *base, void *arg)
+{
+	struct server *srv = arg;
+	struct conn *c;
+	SSL *ssl;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL ||
+	    (ssl = SSL_new(srv->ssl)) == NULL) {
+		free(c);
+		return NULL;	/* evhttp drops the connection */
+	}
+	c->srv = srv;
+	c->deadline = evtimer_new(base, on_deadline, c);
+	LIST_INSERT_HEAD(&srv->conns, c, entry);
+	srv->nconns++;
+	SSL_set_ex_data(ssl, conn_index, c);
+	SSL_set_msg_callback(ssl, on_tls_msg);
+	SSL_set_msg_callback_arg(ssl, c);
+	c->bev = bufferevent_openssl_socket_new(base, -1, ssl,
+	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL) {
+		SSL_free(ssl);	/* frees c too */
+		return NULL;
+	}
+	deadline_arm(c);
+	listener_update(srv);
+	return c->bev;
+}
+
+static struct conn *
+conn_of(struct evhttp_request *req)
+{
+	struct evhttp_connection *ec = evhttp_request_get_connection(req);
+	struct bufferevent *bev = ec ? evhttp_connection_get_bufferevent(ec) :
+	    NULL;
+	SSL *ssl = bev ? bufferevent_openssl_get_ssl(bev) : NULL;
+
+	return ssl ? SSL_get_ex_data(ssl, conn_index) : NULL;
+}
+
+void
+srv_cut(struct http_req *hr)
+{
+	hr->status = 0;
+	if (hr->conn != NULL)
+		conn_cut(hr->conn);
+}
+
+void
+srv_hold(struct http_req *hr)
+{
+	hr->streaming = 1;
+}
+
+void
+srv_release(struct server *srv, struct conn *c)
+{
+	(void)srv;
+	if (c == NULL)
+		return;
+	c->busy = 0;
+	c->rx = 0;
+	deadline_arm(c);
+}
+
+static void
+on_request(struct evhttp_request *req, void *arg)
+{
+	struct server *srv = arg;
+	struct http_req hr;
+
+	http_req_init(&hr, srv, req);
+	if ((hr.conn = conn_of(req)) != NULL) {
+		evtimer_del(hr.conn->deadline);
+		hr.conn->busy = 1;
+	}
+	if (srv->draining) {
+		http_add_header(&hr, "Retry-After", "5");
+		http_reply_error(&hr, 503, "E_STOPPING", "the server is "
+		    "stopping; try again shortly");
+	} else
+		api_dispatch(&hr);
+	if (!hr.streaming) {
+		metrics_request(&srv->metrics, hr.status);
+		http_req_log(&hr);
+		srv_release(srv, hr.conn);
+	}
+	http_req_free(&hr);
+}
+
+/* The plain-HTTP loopback listener serves /healthz and nothing else. */
+static void
+on_plain_request(struct evhttp_request *req, void *arg)
+{
+	struct http_req hr;
+
+	http_req_init(&hr, arg, req);
+	if (strcmp(hr.path, "/healthz") == 0)
+		api_healthz(&hr);
+	else
+		http_reply_error(&hr, 404, "E_NOT_FOUND", "only /healthz is "
+		    "served without TLS");
+	http_req_free(&hr);
+}
+
+static int
+split_hostport(const char *s, char *host, size_t hlen, char *port,
+    size_t plen)
+{
+	const char *colon;
+
+	if (s[0] == '[') {
+		const char *end = strchr(s, ']');
+
+		if (end == NULL || end[1] != ':')
+			return -1;
+		snprintf(host, hlen, "%.*s", (int)(end - s - 1), s + 1);
+		snprintf(port, plen, "%s", end + 2);
+		return 0;
+	}
+	if ((colon = strrchr(s, ':')) == NULL)
+		return -1;
+	snprintf(host, hlen, "%.*s", (int)(colon - s), s);
+	snprintf(port, plen, "%s", colon + 1);
+	return 0;
+}
+
+static struct evconnlistener *
+bind_listener(struct server *srv, const char *where, int loopback_only)
+{
+	struct addrinfo hints, *ai = NULL;
+	struct evconnlistener *l;
+	char host[256], port[16];
+	int one = 1;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	if (split_hostport(where, host, sizeof(host), port, sizeof(port)) != 0 ||
+	    getaddrinfo(host, port, &hints, &ai) != 0 || ai == NULL) {
+		log_warnx("cannot use listen address %s (host:port)", where);
+		return NULL;
+	}
+	if (loopback_only && !((ai->ai_family == AF_INET &&
+	    (ntohl(((struct sockaddr_in *)ai->ai_addr)->sin_addr.s_addr) >>
+	    24) == 127) || (ai->ai_family == AF_INET6 && IN6_IS_ADDR_LOOPBACK(
+	    &((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr)))) {
+		log_warnx("healthz_listen %s: plain HTTP is only allowed on a "
+		    "loopback address", where);
+		freeaddrinfo(ai);
+		return NULL;
+	}
+	l = evconnlistener_new_bind(srv->base, NULL, NULL,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC |
+	    LEV_OPT_DISABLED, 1024, ai->ai_addr, (int)ai->ai_addrlen);
+	freeaddrinfo(ai);
+	if (l == NULL) {
+		log_warn("cannot listen on %s", where);
+		return NULL;
+	}
+	/* accepted sockets inherit it: no 40 ms Nagle stall on keep-alive */
+	setsockopt(evconnlistener_get_fd(l), IPPROTO_TCP, TCP_NODELAY, &one,
+	    sizeof(one));
+	return l;
+}
+
+/* Closes connections with nothing in flight (idle keep-alive ones). */
+static void
+cut_idle(struct server *srv)
+{
+	struct conn *c, *next;
+
+	for (c = LIST_FIRST(&srv->conns); c != NULL; c = next) {
+		next = LIST_NEXT(c, entry);
+		/* an answer still being written is in flight too */
+		if (!c->busy && !c->rx && evbuffer_get_length(
+		    bufferevent_get_output(c->bev)) == 0)
+			conn_cut(c);
+	}
+}
+
+static void
+begin_drain(struct server *srv)
+{
+	struct timeval tv = {0, 100000};
+
+	if (srv->draining)
+		return;
+	log_info("stopping: no new connections; finishing requests in flight");
+	srv->draining = 1;
+	srv->drain_started = srv_now();
+	listener_update(srv);
+	cut_idle(srv);
+	event_add(srv->drain_timer, &tv);
+}
+
+static void
+on_drain_tick(evutil_socket_t fd, short ev, void *arg)
+{
+	struct server *srv = arg;
+	struct timeval tv = {0, 100000};
+
+	(void)fd;
+	(void)ev;
+	cut_idle(srv);
+	if (srv->nconns == 0 ||
+	    srv_now() - srv->drain_started >= srv->conf->shutdown_grace) {
+		if (srv->nconns > 0)
+			log_warnx("stopping with %d connections still open",
+			    srv->nconns);
+		event_base_loopexit(srv->base, NULL);
+		return;
+	}
+	event_add(srv->drain_timer, &tv);
+}
+
+static void
+on_signal(evutil_socket_t sig, short ev, void *arg)
+{
+	struct server *srv = arg;
+	struct err_list errs;
+	SSL_CTX *ctx;
+
+	(void)ev;
+	if (sig != SIGHUP) {
+		begin_drain(srv);
+		return;
+	}
+	err_init(&errs);
+	if ((ctx = tls_server_ctx(srv->conf->cert, srv->conf->key, &errs)) ==
+	    NULL) {
+		log_warnx("SIGHUP: keeping the old certificate: %s",
+		    errs.n ? errs.v[0].msg : "error");
+	} else {
+		/* connections in progress keep their reference to the old */
+		SSL_CTX_free(srv->ssl);
+		srv->ssl = ctx;
+		log_info("SIGHUP: certificate and key reloaded");
+	}
+	err_free(&errs);
+}
+
+static int
+drop_privileges(const char *user)
+{
+	struct passwd *pw;
+
+	if (user[0] == '\0' || geteuid() != 0)
+		return 0;
+	if ((pw = getpwnam(user)) == NULL) {
+		log_warnx("user %s does not exist", user);
+		return -1;
+	}
+	if (initgroups(pw->pw_name, pw->pw_gid) != 0 ||
+	    setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) {
+		log_warn("cannot become %s", user);
+		return -1;
+	}
+	if (setuid(0) == 0) {
+		log_warnx("privileges were not dropped");
+		return -1;
+	}
+	log_info("running as %s", user);
+	return 0;
+}
+
+static void
+raise_fd_limit(int want)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	if (rl.rlim_cur < (rlim_t)want + 64) {
+		rl.rlim_cur = (rlim_t)want + 64 < rl.rlim_max ?
+		    (rlim_t)want + 64 : rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+static int
+setup_http(struct server *srv)
+{
+	struct conf *cf = srv->conf;
+	struct evconnlistener *l;
+
+	if ((srv->http = evhttp_new(srv->base)) == NULL)
+		return -1;
+	evhttp_set_allowed_methods(srv->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
+	    EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
+	    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
+	evhttp_set_max_body_size(srv->http, (ev_ssize_t)cf->max_body);
+	evhttp_set_max_headers_size(srv->http, (ev_ssize_t)cf->max_headers);
+	evhttp_set_timeout(srv->http, cf->idle_timeout);
+	evhttp_set_bevcb(srv->http, on_accept, srv);
+	evhttp_set_gencb(srv->http, on_request, srv);
+	if ((srv->listener = bind_listener(srv, cf->listen, 0)) == NULL ||
+	    evhttp_bind_listener(srv->http, srv->listener) == NULL)
+		return -1;
+	if (cf->healthz_listen[0] != '\0') {
+		if ((srv->plain = evhttp_new(srv->base)) == NULL ||
+		    (l = bind_listener(srv, cf->healthz_listen, 1)) == NULL ||
+		    evhttp_bind_listener(srv->plain, l) == NULL)
+			return -1;
+		evhttp_set_timeout(srv->plain, 5);
+		evhttp_set_gencb(srv->plain, on_plain_request, srv);
+		evconnlistener_enable(l);
+	}
+	return 0;	/* the TLS listener is enabled once all is ready */
+}
+
+static void
+setup_signals(struct server *srv)
+{
+	static const int sigs[4] = {SIGTERM, SIGINT, SIGHUP, 0};
+	int i;
+
+	signal(SIGPIPE, SIG_IGN);
+	for (i = 0; sigs[i] != 0; i++) {
+		srv->signals[i] = evsignal_new(srv->base, sigs[i], on_signal,
+		    srv);
+		evsignal_add(srv->signals[i], NULL);
+	}
+	srv->drain_timer = evtimer_new(srv->base, on_drain_tick, srv);
+}
+
+static void
+teardown(struct server *srv)
+{
+	int i;
+
+	srv->listener = NULL;	/* evhttp_free frees it */
+	if (srv->http != NULL)
+		evhttp_free(srv->http);	/* frees every connection */
+	if (srv->plain != NULL)
+		evhttp_free(srv->plain);
+	for (i = 0; i < 4; i++)
+		if (srv->signals[i] != NULL)
+			event_free(srv->signals[i]);
+	if (srv->drain_timer != NULL)
+		event_free(srv->drain_timer);
+	rate_free(&srv->auth_fail);
+	rate_free(&srv->per_token);
+	store_close(srv->store);
+	SSL_CTX_free(srv->ssl);
+	if (srv->base != NULL)
+		event_base_free(srv->base);
+}
+
+int
+srv_run(struct conf *cf)
+{
+	struct server srv;
+	struct err_list errs;
+	int rc = 1;
+
+	memset(&srv, 0, sizeof(srv));
+	srv.conf = cf;
+	LIST_INIT(&srv.conns);
+	metrics_init(&srv.metrics);
+	rate_init(&srv.auth_fail, cf->auth_failures / 60.0, cf->auth_failures,
+	    65536);
+	rate_init(&srv.per_token, cf->rate_per_token, cf->rate_per_token * 2.0,
+	    65536);
+	err_init(&errs);
+	if (conn_index < 0)
+		conn_index = SSL_get_ex_new_index(0, NULL, NULL, NULL,
+		    conn_free);
+	raise_fd_limit(cf->max_connections);
+	/* keys are read and the port bound before privileges are dropped */
+	if ((srv.ssl = tls_server_ctx(cf->cert, cf->key, &errs)) == NULL ||
+	    (srv.base = event_base_new()) == NULL || setup_http(&srv) != 0 ||
+	    drop_privileges(cf->user) != 0 ||
+	    store_open(cf->database, &srv.store, &errs) != PC_OK) {
+		if (errs.n > 0)
+			log_warnx("%s", errs.v[0].msg);
+		log_warnx("not started");
+		goto out;
+	}
+	setup_signals(&srv);
+	listener_update(&srv);
+	log_info("pcmdsd %s serving https://%s (TLS 1.2+), database %s",
+	    PCMDS_VERSION, cf->listen, cf->database);
+	event_base_dispatch(srv.base);
+	log_info("stopped");
+	rc = 0;
+out:
+	teardown(&srv);
+	err_free(&errs);
+	return rc;
+}

@@ -1,0 +1,137 @@
+/*
+ * store.h - the server's storage, behind one narrow interface.
+ *
+ * Everything pcmdsd keeps goes through these functions: places, users and
+ * their credentials, records, the audit log, and the per-referral facts
+ * the aggregates are built from. The SQLite implementation is
+ * store_sqlite.c; a PostgreSQL store for scale-out implements the same
+ * functions (selected at build time), so no SQL appears outside it.
+ *
+ * Writes happen inside store_begin()/store_commit(). Commit is durable
+ * (SQLite: WAL with synchronous=FULL) before it returns: a record is only
+ * acknowledged after its commit.
+ */
+#ifndef PCMDS_STORE_H
+#define PCMDS_STORE_H
+
+#include <stdint.h>
+
+#include "err.h"
+#include "rec.h"
+#include "sec.h"
+#include "timeline.h"
+
+#define STORE_SCHEMA_VERSION	1
+
+struct store;
+
+struct store_place {
+	char	 code[REC_PLACE_MAX + 1];
+	char	 name[128];
+	long	 population;
+	char	 source[200];
+};
+
+enum store_role {
+	ROLE_LINK_WORKER,
+	ROLE_PLACE_LEAD,
+	ROLE_EVALUATOR,
+	ROLE_N
+};
+
+struct store_user {
+	int64_t		 id;
+	char		 name[128];
+	enum store_role	 role;
+	char		 place[REC_PLACE_MAX + 1];	/* "" for evaluators */
+	char		 pcn[7];
+	char		 worker[REC_WORKER_MAX + 1];	/* link workers */
+	int64_t		 created;
+	int64_t		 revoked;			/* 0 while active */
+};
+
+enum store_cred {
+	CRED_CODE,	/* one-time enrolment or login code */
+	CRED_DEVICE,	/* bearer token of an enrolled device */
+	CRED_SESSION,	/* dashboard session cookie */
+};
+
+/* Who a credential belongs to, when it is valid. */
+struct store_auth {
+	struct store_user	 user;
+	enum store_cred		 kind;
+	int64_t			 expires;
+	char			 device[UUID_LEN];
+};
+
+struct store_audit {
+	int64_t		 seq;
+	int64_t		 at;
+	const char	*actor;
+	const char	*action;
+	const char	*object;
+	const char	*outcome;
+	uint8_t		 prev[SEC_SHA256_LEN];
+	uint8_t		 hash[SEC_SHA256_LEN];
+};
+
+const char	*store_role_name(enum store_role);
+/* ROLE_N when s is not a role. */
+enum store_role	 store_role_parse(const char *s);
+
+pc_rc	 store_open(const char *path, struct store **, struct err_list *);
+void	 store_close(struct store *);
+pc_rc	 store_begin(struct store *);
+pc_rc	 store_commit(struct store *);
+void	 store_rollback(struct store *);
+
+pc_rc	 store_meta_get(struct store *, const char *key, char *out, size_t);
+pc_rc	 store_meta_set(struct store *, const char *key, const char *val);
+
+pc_rc	 store_place_put(struct store *, const struct store_place *);
+pc_rc	 store_place_get(struct store *, const char *code,
+	    struct store_place *);
+pc_rc	 store_place_each(struct store *,
+	    int (*cb)(void *, const struct store_place *), void *);
+
+/* Adds u (u->id set); a link worker without a worker id gets one. */
+pc_rc	 store_user_add(struct store *, struct store_user *);
+pc_rc	 store_user_get(struct store *, int64_t id, struct store_user *);
+pc_rc	 store_user_each(struct store *,
+	    int (*cb)(void *, const struct store_user *), void *);
+/* Revokes the user and every credential of theirs, at once. */
+pc_rc	 store_user_revoke(struct store *, int64_t id, int64_t now);
+
+/* Credentials are kept only as the SHA-256 of the secret. */
+pc_rc	 store_cred_add(struct store *, const uint8_t hash[SEC_SHA256_LEN],
+	    int64_t user, enum store_cred, const char *device,
+	    int64_t expires, int64_t now);
+/*
+ * Uses up a one-time code: PC_OK with the user, PC_ENOTFOUND if no such
+ * code, PC_EAUTH if it expired, was used or its user was revoked.
+ */
+pc_rc	 store_cred_take_code(struct store *, const uint8_t hash[SEC_SHA256_LEN],
+	    int64_t now, int64_t *user);
+/* A valid device token or session; PC_EAUTH when expired or revoked. */
+pc_rc	 store_cred_find(struct store *, const uint8_t hash[SEC_SHA256_LEN],
+	    enum store_cred, int64_t now, struct store_auth *);
+pc_rc	 store_cred_revoke(struct store *, const uint8_t hash[SEC_SHA256_LEN]);
+
+/* The content hash of a stored record, PC_ENOTFOUND when absent. */
+pc_rc	 store_record_hash(struct store *, const char *id,
+	    char hash[SEC_HEX64_LEN]);
+pc_rc	 store_record_put(struct store *, const struct rec *, int64_t user,
+	    int64_t now);
+/* Loads every stored record of a referral, in arrival order. */
+pc_rc	 store_record_timeline(struct store *, const char *referral,
+	    struct timeline *);
+pc_rc	 store_record_count(struct store *, int64_t *);
+
+/* The last audit entry's sequence number and hash (zeros when empty). */
+pc_rc	 store_audit_last(struct store *, int64_t *seq,
+	    uint8_t hash[SEC_SHA256_LEN]);
+pc_rc	 store_audit_insert(struct store *, const struct store_audit *);
+pc_rc	 store_audit_each(struct store *,
+	    int (*cb)(void *, const struct store_audit *), void *);
+
+#endif

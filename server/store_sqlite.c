@@ -1,0 +1,728 @@
+/*
+ * store_sqlite.c - the SQLite implementation of store.h.
+ *
+ * WAL with synchronous=FULL: a commit is on disk before it returns, so an
+ * acknowledged record survives a crash or power cut. STRICT tables, and
+ * triggers that refuse any change to records and to the audit log. The
+ * hot statements (lookup by id, insert, a referral's records) are
+ * prepared once.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "store.h"
+
+#define BUSY_MS	10000
+
+enum {
+	Q_RECORD_HASH,
+	Q_RECORD_PUT,
+	Q_TIMELINE,
+	Q_CRED_FIND,
+	Q_NQUERIES
+};
+
+static const char *const queries[Q_NQUERIES] = {
+	[Q_RECORD_HASH] = "SELECT hash FROM records WHERE id = ?",
+	[Q_RECORD_PUT] = "INSERT INTO records(id, referral, kind, place, worker,"
+	    " hash, json, user_id, received) VALUES (?,?,?,?,?,?,?,?,?)",
+	[Q_TIMELINE] = "SELECT json FROM records WHERE referral = ? ORDER BY seq",
+	[Q_CRED_FIND] = "SELECT u.id, u.name, u.role, u.place, u.pcn, u.worker,"
+	    " u.created, u.revoked, c.expires, c.revoked, c.device FROM creds c"
+	    " JOIN users u ON u.id = c.user_id WHERE c.hash = ? AND c.kind = ?",
+};
+
+struct store {
+	sqlite3		*db;
+	sqlite3_stmt	*q[Q_NQUERIES];
+};
+
+static const char *const role_names[ROLE_N] = {
+	"link_worker", "place_lead", "evaluator",
+};
+
+static const char *const cred_names[] = {"code", "device", "session"};
+
+static const char *const migrations[] = {
+	"CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;"
+	"CREATE TABLE places("
+	"  code TEXT PRIMARY KEY,"
+	"  name TEXT NOT NULL,"
+	"  population INTEGER NOT NULL CHECK (population > 0),"
+	"  source TEXT NOT NULL DEFAULT '') STRICT;"
+	"CREATE TABLE users("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL,"
+	"  role TEXT NOT NULL CHECK (role IN"
+	"    ('link_worker', 'place_lead', 'evaluator')),"
+	"  place TEXT NOT NULL DEFAULT '',"
+	"  pcn TEXT NOT NULL DEFAULT '',"
+	"  worker TEXT,"
+	"  created INTEGER NOT NULL,"
+	"  revoked INTEGER NOT NULL DEFAULT 0) STRICT;"
+	"CREATE UNIQUE INDEX users_worker ON users(worker)"
+	"  WHERE worker IS NOT NULL;"
+	"CREATE TABLE creds("
+	"  hash BLOB PRIMARY KEY,"
+	"  user_id INTEGER NOT NULL REFERENCES users(id),"
+	"  kind TEXT NOT NULL CHECK (kind IN ('code', 'device', 'session')),"
+	"  device TEXT NOT NULL DEFAULT '',"
+	"  created INTEGER NOT NULL,"
+	"  expires INTEGER NOT NULL,"
+	"  used INTEGER NOT NULL DEFAULT 0,"
+	"  revoked INTEGER NOT NULL DEFAULT 0) STRICT, WITHOUT ROWID;"
+	"CREATE INDEX creds_by_user ON creds(user_id);"
+	"CREATE TABLE records("
+	"  seq INTEGER PRIMARY KEY,"
+	"  id TEXT NOT NULL UNIQUE,"
+	"  referral TEXT NOT NULL,"
+	"  kind TEXT NOT NULL,"
+	"  place TEXT NOT NULL,"
+	"  worker TEXT NOT NULL,"
+	"  hash BLOB NOT NULL,"
+	"  json TEXT NOT NULL,"
+	"  user_id INTEGER NOT NULL,"
+	"  received INTEGER NOT NULL) STRICT;"
+	"CREATE INDEX records_by_referral ON records(referral, seq);"
+	"CREATE TRIGGER records_immutable BEFORE UPDATE ON records BEGIN"
+	"  SELECT RAISE(ABORT, 'records are immutable'); END;"
+	"CREATE TRIGGER records_kept BEFORE DELETE ON records BEGIN"
+	"  SELECT RAISE(ABORT, 'records are never deleted'); END;"
+	"CREATE TABLE audit("
+	"  seq INTEGER PRIMARY KEY,"
+	"  at INTEGER NOT NULL,"
+	"  actor TEXT NOT NULL,"
+	"  action TEXT NOT NULL,"
+	"  object TEXT NOT NULL,"
+	"  outcome TEXT NOT NULL,"
+	"  prev BLOB NOT NULL,"
+	"  hash BLOB NOT NULL) STRICT;"
+	"CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN"
+	"  SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
+	"CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN"
+	"  SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
+};
+#define NMIGRATIONS	(sizeof(migrations) / sizeof(migrations[0]))
+
+const char *
+store_role_name(enum store_role r)
+{
+	return r < ROLE_N ? role_names[r] : "unknown";
+}
+
+enum store_role
+store_role_parse(const char *s)
+{
+	int i;
+
+	for (i = 0; s != NULL && i < ROLE_N; i++)
+		if (strcmp(role_names[i], s) == 0)
+			return (enum store_role)i;
+	return ROLE_N;
+}
+
+static pc_rc
+exec(struct store *st, const char *sql, struct err_list *errs)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) == SQLITE_OK)
+		return PC_OK;
+	if (errs != NULL)
+		err_add(errs, E_SYSTEM, "", "database: %s",
+		    msg ? msg : sqlite3_errmsg(st->db));
+	sqlite3_free(msg);
+	return PC_ESTORE;
+}
+
+static pc_rc
+migrate(struct store *st, struct err_list *errs)
+{
+	sqlite3_stmt *s;
+	char sql[64];
+	int v = 0;
+	size_t i;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) !=
+	    SQLITE_OK)
+		return exec(st, "SELECT error", errs);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	if (v > (int)NMIGRATIONS) {
+		err_add(errs, E_SYSTEM, "", "the database has schema %d; this "
+		    "pcmdsd knows up to %d: upgrade pcmdsd", v,
+		    (int)NMIGRATIONS);
+		return PC_ESTORE;
+	}
+	for (i = (size_t)v; i < NMIGRATIONS; i++) {
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %zu", i + 1);
+		if (exec(st, "BEGIN IMMEDIATE", errs) != PC_OK)
+			return PC_ESTORE;
+		if (exec(st, migrations[i], errs) != PC_OK ||
+		    exec(st, sql, errs) != PC_OK) {
+			store_rollback(st);
+			return PC_ESTORE;
+		}
+		if (exec(st, "COMMIT", errs) != PC_OK)
+			return PC_ESTORE;
+	}
+	return PC_OK;
+}
+
+pc_rc
+store_open(const char *path, struct store **out, struct err_list *errs)
+{
+	struct store *st;
+	int i;
+
+	*out = NULL;
+	if ((st = calloc(1, sizeof(*st))) == NULL)
+		return PC_ENOMEM;
+	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		err_add(errs, E_SYSTEM, "", "cannot open database %s: %s", path,
+		    st->db ? sqlite3_errmsg(st->db) : "out of memory");
+		store_close(st);
+		return PC_ESTORE;
+	}
+	sqlite3_busy_timeout(st->db, BUSY_MS);
+	if (exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+	    "PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536;"
+	    "PRAGMA temp_store=MEMORY;", errs) != PC_OK ||
+	    migrate(st, errs) != PC_OK) {
+		store_close(st);
+		return PC_ESTORE;
+	}
+	for (i = 0; i < Q_NQUERIES; i++)
+		if (sqlite3_prepare_v3(st->db, queries[i], -1,
+		    SQLITE_PREPARE_PERSISTENT, &st->q[i], NULL) != SQLITE_OK) {
+			err_add(errs, E_SYSTEM, "", "database: %s",
+			    sqlite3_errmsg(st->db));
+			store_close(st);
+			return PC_ESTORE;
+		}
+	*out = st;
+	return PC_OK;
+}
+
+void
+store_close(struct store *st)
+{
+	int i;
+
+	if (st == NULL)
+		return;
+	for (i = 0; i < Q_NQUERIES; i++)
+		sqlite3_finalize(st->q[i]);
+	sqlite3_close(st->db);
+	free(st);
+}
+
+pc_rc
+store_begin(struct store *st)
+{
+	return exec(st, "BEGIN IMMEDIATE", NULL);
+}
+
+pc_rc
+store_commit(struct store *st)
+{
+	return exec(st, "COMMIT", NULL);
+}
+
+void
+store_rollback(struct store *st)
+{
+	if (!sqlite3_get_autocommit(st->db))
+		(void)exec(st, "ROLLBACK", NULL);
+}
+
+/* Prepares an ad hoc statement; finalize after use. */
+static sqlite3_stmt *
+prep(struct store *st, const char *sql)
+{
+	sqlite3_stmt *s = NULL;
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return NULL;
+	return s;
+}
+
+static pc_rc
+step_done(sqlite3_stmt *s)
+{
+	int rc = sqlite3_step(s);
+
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? PC_OK : PC_ESTORE;
+}
+
+static void
+col_text(sqlite3_stmt *s, int i, char *out, size_t len)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+
+	snprintf(out, len, "%s", t ? (const char *)t : "");
+}
+
+pc_rc
+store_meta_get(struct store *st, const char *key, char *out, size_t len)
+{
+	sqlite3_stmt *s = prep(st, "SELECT value FROM meta WHERE key = ?");
+	pc_rc rc = PC_ENOTFOUND;
+
+	out[0] = '\0';
+	if (s == NULL)
+		return PC_ESTORE;
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		col_text(s, 0, out, len);
+		rc = PC_OK;
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+pc_rc
+store_meta_set(struct store *st, const char *key, const char *val)
+{
+	sqlite3_stmt *s = prep(st, "INSERT INTO meta(key, value) VALUES (?, ?) "
+	    "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+
+	if (s == NULL)
+		return PC_ESTORE;
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, val, -1, SQLITE_STATIC);
+	return step_done(s);
+}
+
+pc_rc
+store_place_put(struct store *st, const struct store_place *p)
+{
+	sqlite3_stmt *s = prep(st, "INSERT INTO places(code, name, population,"
+	    " source) VALUES (?,?,?,?) ON CONFLICT(code) DO UPDATE SET "
+	    "name = excluded.name, population = excluded.population, "
+	    "source = excluded.source");
+
+	if (s == NULL)
+		return PC_ESTORE;
+	sqlite3_bind_text(s, 1, p->code, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, p->name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, p->population);
+	sqlite3_bind_text(s, 4, p->source, -1, SQLITE_STATIC);
+	return step_done(s);
+}
+
+static void
+read_place(sqlite3_stmt *s, struct store_place *p)
+{
+	col_text(s, 0, p->code, sizeof(p->code));
+	col_text(s, 1, p->name, sizeof(p->name));
+	p->population = (long)sqlite3_column_int64(s, 2);
+	col_text(s, 3, p->source, sizeof(p->source));
+}
+
+pc_rc
+store_place_get(struct store *st, const char *code, struct store_place *p)
+{
+	sqlite3_stmt *s = prep(st, "SELECT code, name, population, source FROM "
+	    "places WHERE code = ?");
+	pc_rc rc = PC_ENOTFOUND;
+
+	if (s == NULL)
+		return PC_ESTORE;
+	sqlite3_bind_text(s, 1, code, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		read_place(s, p);
+		rc = PC_OK;
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+pc_rc
+store_place_each(struct store *st,
+    int (*cb)(void *, const struct store_place *), void *arg)
+{
+	sqlite3_stmt *s = prep(st, "SELECT code, name, population, source FROM "
+	    "places ORDER BY code");
+	struct store_place p;
+
+	if (s == NULL)
+		return PC_ESTORE;
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		read_place(s, &p);
+		if (cb(arg, &p) != 0)
+			break;
+	}
+	sqlite3_finalize(s);
+	return PC_OK;
+}
+
+static void
+read_user(sqlite3_stmt *s, int at, struct store_user *u)
+{
+	char role[24];
+
+	u->id = sqlite3_column_int64(s, at);
+	col_text(s, at + 1, u->name, sizeof(u->name));
+	col_text(s, at + 2, role, sizeof(role));
+	u->role = store_role_parse(role);
+	col_text(s, at + 3, u->place, sizeof(u->place));
+	col_text(s, at + 4, u->pcn, sizeof(u->pcn));
+	col_text(s, at + 5, u->worker, sizeof(u->worker));
+	u->created = sqlite3_column_int64(s, at + 6);
+	u->revoked = sqlite3_column_int64(s, at + 7);
+}
+
+#define USER_COLS "id, name, role, place, pcn, worker, created, revoked"
+
+pc_rc
+store_user_add(struct store *st, struct store_user *u)
+{
+	sqlite3_stmt *s = prep(st, "INSERT INTO users(name, role, place, pcn, "
+	    "worker, created) VALUES (?,?,?,?,?,?)");
+	char worker[REC_WORKER_MAX + 1];
+	size_t i;
+	pc_rc rc;
+
+	if (s == NULL)
+		return PC_ESTORE;
+	sqlite3_bind_text(s, 1, u->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, role_names[u->role], -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, u->place, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, u->pcn, -1, SQLITE_STATIC);
+	if (u->worker[0] != '\0')
+		sqlite3_bind_text(s, 5, u->worker, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, 5);
+	sqlite3_bind_int64(s, 6, u->created);
+	if ((rc = step_done(s)) != PC_OK)
+		return sqlite3_extended_errcode(st->db) ==
+		    SQLITE_CONSTRAINT_UNIQUE ? PC_ECONFLICT : rc;
+	u->id = sqlite3_last_insert_rowid(st->db);
+	if (u->role != ROLE_LINK_WORKER || u->worker[0] != '\0')
+		return PC_OK;
+	/* "bd-lw12": place and user id, unique and free of any name */
+	snprintf(worker, sizeof(worker), "%s-lw%lld", u->place,
+	    (long long)u->id);
+	for (i = 0; worker[i] != '\0'; i++)
+		if (worker[i] >= 'A' && worker[i] <= 'Z')
+			worker[i] = (char)(worker[i] - 'A' + 'a');
+	if ((s = prep(st, "UPDATE users SET worker = ? WHERE id = ?")) == NULL)
+		return PC_ESTORE;
+	sqlite3_bind_text(s, 1, worker, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, u->id);
+	if ((rc = step_done(s)) == PC_OK)
+		snprintf(u->worker, sizeof(u->worker), "%s", worker);
+	return rc;
+}
+
+pc_rc
+store_user_get(struct store *st, int64_t id, struct store_user *u)
+{
+	sqlite3_stmt *s = prep(st, "SELECT " USER_COLS " FROM users WHERE "
+	    "id = ?");
+	pc_rc rc = PC_ENOTFOUND;
+
+	if (s == NULL)
+		return PC_ESTORE;
+	sqlite3_bind_int64(s, 1, id);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		read_user(s, 0, u);
+		rc = PC_OK;
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+pc_rc
+store_user_each(struct store *st,
+    int (*cb)(void *, const struct store_user *), void *arg)
+{
+	sqlite3_stmt *s = prep(st, "SELECT " USER_COLS " FROM users ORDER BY "
+	    "id");
+	struct store_user u;
+
+	if (s == NULL)
+		return PC_ESTORE;
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		read_user(s, 0, &u);
+		if (cb(arg, &u) != 0)
+			break;
+	}
+	sqlite3_finalize(s);
+	return PC_OK;
+}
+
+pc_rc
+store_user_revoke(struct store *st, int64_t id, int64_t now)
+{
+	sqlite3_stmt *s = prep(st, "UPDATE users SET revoked = ? WHERE id = ? "
+	    "AND revoked = 0");
+	int changed;
+
+	if (s == NULL)
+		return PC_ESTORE;
+	sqlite3_bind_int64(s, 1, now);
+	sqlite3_bind_int64(s, 2, id);
+	if (step_done(s) != PC_OK)
+		return PC_ESTORE;
+	changed = sqlite3_changes(st->db);
+	if ((s = prep(st, "UPDATE creds SET revoked = ? WHERE user_id = ? AND "
+	    "revoked = 0")) == NULL)
+		return PC_ESTORE;
+	sqlite3_bind_int64(s, 1, now);
+	sqlite3_bind_int64(s, 2, id);
+	if (step_done(s) != PC_OK)
+		return PC_ESTORE;
+	return changed ? PC_OK : PC_ENOTFOUND;
+}
+
+pc_rc
+store_cred_add(struct store *st, const uint8_t hash[SEC_SHA256_LEN],
+    int64_t user, enum store_cred kind, const char *device, int64_t expires,
+    int64_t now)
+{
+	sqlite3_stmt *s = prep(st, "INSERT INTO creds(hash, user_id, kind, "
+	    "device, created, expires) VALUES (?,?,?,?,?,?)");
+
+	if (s == NULL)
+		return PC_ESTORE;
+	sqlite3_bind_blob(s, 1, hash, SEC_SHA256_LEN, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, user);
+	sqlite3_bind_text(s, 3, cred_names[kind], -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, device ? device : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 5, now);
+	sqlite3_bind_int64(s, 6, expires);
+	return step_done(s);
+}
+
+pc_rc
+store_cred_take_code(struct store *st, const uint8_t hash[SEC_SHA256_LEN],
+    int64_t now, int64_t *user)
+{
+	sqlite3_stmt *s = prep(st, "SELECT c.user_id, c.expires, c.used, "
+	    "c.revoked, u.revoked FROM creds c JOIN users u ON u.id = "
+	    "c.user_id WHERE c.hash = ? AND c.kind = 'code'");
+	int64_t expires = 0;
+	int found = 0, used = 0;
+
+	if (s == NULL)
+		return PC_ESTORE;
+	sqlite3_bind_blob(s, 1, hash, SEC_SHA256_LEN, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		found = 1;
+		*user = sqlite3_column_int64(s, 0);
+		expires = sqlite3_column_int64(s, 1);
+		used = sqlite3_column_int64(s, 2) != 0 ||
+		    sqlite3_column_int64(s, 3) != 0 ||
+		    sqlite3_column_int64(s, 4) != 0;
+	}
+	sqlite3_finalize(s);
+	if (!found)
+		return PC_ENOTFOUND;
+	if (used || expires <= now)
+		return PC_EAUTH;
+	if ((s = prep(st, "UPDATE creds SET used = ? WHERE hash = ?")) == NULL)
+		return PC_ESTORE;
+	sqlite3_bind_int64(s, 1, now);
+	sqlite3_bind_blob(s, 2, hash, SEC_SHA256_LEN, SQLITE_STATIC);
+	return step_done(s);
+}
+
+pc_rc
+store_cred_find(struct store *st, const uint8_t hash[SEC_SHA256_LEN],
+    enum store_cred kind, int64_t now, struct store_auth *a)
+{
+	sqlite3_stmt *s = st->q[Q_CRED_FIND];
+	pc_rc rc = PC_ENOTFOUND;
+
+	sqlite3_reset(s);
+	sqlite3_bind_blob(s, 1, hash, SEC_SHA256_LEN, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, cred_names[kind], -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		read_user(s, 0, &a->user);
+		a->kind = kind;
+		a->expires = sqlite3_column_int64(s, 8);
+		col_text(s, 10, a->device, sizeof(a->device));
+		rc = a->user.revoked != 0 || sqlite3_column_int64(s, 9) != 0 ||
+		    a->expires <= now ? PC_EAUTH : PC_OK;
+	}
+	sqlite3_reset(s);
+	return rc;
+}
+
+pc_rc
+store_cred_revoke(struct store *st, const uint8_t hash[SEC_SHA256_LEN])
+{
+	sqlite3_stmt *s = prep(st, "UPDATE creds SET revoked = 1 WHERE "
+	    "hash = ?");
+
+	if (s == NULL)
+		return PC_ESTORE;
+	sqlite3_bind_blob(s, 1, hash, SEC_SHA256_LEN, SQLITE_STATIC);
+	return step_done(s);
+}
+
+pc_rc
+store_record_hash(struct store *st, const char *id, char hash[SEC_HEX64_LEN])
+{
+	sqlite3_stmt *s = st->q[Q_RECORD_HASH];
+	pc_rc rc = PC_ENOTFOUND;
+
+	sqlite3_reset(s);
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	switch (sqlite3_step(s)) {
+	case SQLITE_ROW:
+		if (sqlite3_column_bytes(s, 0) == SEC_SHA256_LEN) {
+			sec_hex(sqlite3_column_blob(s, 0), SEC_SHA256_LEN, hash);
+			rc = PC_OK;
+		} else
+			rc = PC_ESTORE;
+		break;
+	case SQLITE_DONE:
+		break;
+	default:
+		rc = PC_ESTORE;
+	}
+	sqlite3_reset(s);
+	return rc;
+}
+
+pc_rc
+store_record_put(struct store *st, const struct rec *r, int64_t user,
+    int64_t now)
+{
+	sqlite3_stmt *s = st->q[Q_RECORD_PUT];
+	uint8_t hash[SEC_SHA256_LEN];
+	int rc;
+
+	if (sec_unhex(r->hash, hash, sizeof(hash)) != 0)
+		return PC_EINVAL;
+	sqlite3_reset(s);
+	sqlite3_bind_text(s, 1, r->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, r->referral, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, rec_kind_info(r->kind)->name, -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, r->place, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, r->worker, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 6, hash, sizeof(hash), SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 7, r->canon, (int)r->canon_len, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 8, user);
+	sqlite3_bind_int64(s, 9, now);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? PC_OK : PC_ESTORE;
+}
+
+pc_rc
+store_record_timeline(struct store *st, const char *referral,
+    struct timeline *tl)
+{
+	sqlite3_stmt *s = st->q[Q_TIMELINE];
+	struct rec *r;
+	int rc;
+	pc_rc prc = PC_OK;
+
+	tl_init(tl, referral);
+	sqlite3_reset(s);
+	sqlite3_bind_text(s, 1, referral, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if ((prc = rec_load((const char *)sqlite3_column_text(s, 0),
+		    (size_t)sqlite3_column_bytes(s, 0), &r)) != PC_OK)
+			break;
+		if ((prc = tl_load(tl, r)) != PC_OK)
+			break;
+	}
+	sqlite3_reset(s);
+	if (prc == PC_OK && rc != SQLITE_DONE)
+		prc = PC_ESTORE;
+	return prc;
+}
+
+pc_rc
+store_record_count(struct store *st, int64_t *n)
+{
+	sqlite3_stmt *s = prep(st, "SELECT COUNT(*) FROM records");
+
+	*n = 0;
+	if (s == NULL)
+		return PC_ESTORE;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		*n = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return PC_OK;
+}
+
+pc_rc
+store_audit_last(struct store *st, int64_t *seq, uint8_t hash[SEC_SHA256_LEN])
+{
+	sqlite3_stmt *s = prep(st, "SELECT seq, hash FROM audit ORDER BY seq "
+	    "DESC LIMIT 1");
+
+	*seq = 0;
+	memset(hash, 0, SEC_SHA256_LEN);
+	if (s == NULL)
+		return PC_ESTORE;
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		*seq = sqlite3_column_int64(s, 0);
+		if (sqlite3_column_bytes(s, 1) == SEC_SHA256_LEN)
+			memcpy(hash, sqlite3_column_blob(s, 1), SEC_SHA256_LEN);
+	}
+	sqlite3_finalize(s);
+	return PC_OK;
+}
+
+pc_rc
+store_audit_insert(struct store *st, const struct store_audit *a)
+{
+	sqlite3_stmt *s = prep(st, "INSERT INTO audit(seq, at, actor, action, "
+	    "object, outcome, prev, hash) VALUES (?,?,?,?,?,?,?,?)");
+
+	if (s == NULL)
+		return PC_ESTORE;
+	sqlite3_bind_int64(s, 1, a->seq);
+	sqlite3_bind_int64(s, 2, a->at);
+	sqlite3_bind_text(s, 3, a->actor, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, a->action, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, a->object, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 6, a->outcome, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 7, a->prev, SEC_SHA256_LEN, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 8, a->hash, SEC_SHA256_LEN, SQLITE_STATIC);
+	return step_done(s);
+}
+
+pc_rc
+store_audit_each(struct store *st,
+    int (*cb)(void *, const struct store_audit *), void *arg)
+{
+	sqlite3_stmt *s = prep(st, "SELECT seq, at, actor, action, object, "
+	    "outcome, prev, hash FROM audit ORDER BY seq");
+	struct store_audit a;
+
+	if (s == NULL)
+		return PC_ESTORE;
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		a.seq = sqlite3_column_int64(s, 0);
+		a.at = sqlite3_column_int64(s, 1);
+		a.actor = (const char *)sqlite3_column_text(s, 2);
+		a.action = (const char *)sqlite3_column_text(s, 3);
+		a.object = (const char *)sqlite3_column_text(s, 4);
+		a.outcome = (const char *)sqlite3_column_text(s, 5);
+		memset(a.prev, 0, sizeof(a.prev));
+		memset(a.hash, 0, sizeof(a.hash));
+		if (sqlite3_column_bytes(s, 6) == SEC_SHA256_LEN)
+			memcpy(a.prev, sqlite3_column_blob(s, 6), SEC_SHA256_LEN);
+		if (sqlite3_column_bytes(s, 7) == SEC_SHA256_LEN)
+			memcpy(a.hash, sqlite3_column_blob(s, 7), SEC_SHA256_LEN);
+		if (cb(arg, &a) != 0)
+			break;
+	}
+	sqlite3_finalize(s);
+	return PC_OK;
+}

@@ -1,0 +1,620 @@
+/*
+ * test_pcmdsd.c - the real pcmdsd over TLS on a loopback port: status
+ * codes, every kind of bad input, idempotency, conflicts, roles, limits,
+ * signals and the audit chain.
+ */
+#include <sys/wait.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+#include <zlib.h>
+
+#include "buf.h"
+#include "harness.h"
+
+#define REF1	"11111111-1111-4111-8111-111111111111"
+#define REF2	"22222222-2222-4222-8222-222222222222"
+#define CON1	"33333333-3333-4333-8333-333333333333"
+#define PERSON	"5a1f9c0d2e3b4a5968778695a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5"
+
+static struct th_server srv;
+static char db[700];
+
+static int
+up(void **state)
+{
+	(void)state;
+	th_server_init(&srv, "auth_failures = 30\nrequest_timeout = 3\n"
+	    "max_batch = 1000\n");
+	snprintf(db, sizeof(db), "%s/pcmds.db", srv.dir);
+	th_server_start(&srv, NULL);
+	return 0;
+}
+
+static int
+down(void **state)
+{
+	(void)state;
+	th_server_stop(&srv, SIGTERM);
+	return 0;
+}
+
+/* A referral record of worker/place. */
+static char *
+referral(const char *id, const char *worker, const char *place, int seq)
+{
+	static char b[8][1024];
+	static int k;
+	char *p = b[k++ % 8];
+
+	snprintf(p, 1024, "{\"id\":\"%s\",\"schema\":\"pcmds/1\",\"kind\":"
+	    "\"referral\",\"recorded_at\":\"2026-03-01T10:00:00Z\","
+	    "\"device_seq\":%d,\"worker\":\"%s\",\"place\":\"%s\","
+	    "\"referral\":\"%s\",\"person\":\"" PERSON "\",\"person_basis\":"
+	    "\"nhs_number\",\"referred_on\":\"2026-03-01\",\"source\":"
+	    "\"self\",\"reasons\":[\"stress\"],\"service\":\"general\","
+	    "\"age\":40,\"gender\":\"female\",\"ethnicity\":\"A\","
+	    "\"consent_evaluation\":true}", id, seq, worker, place, id);
+	return p;
+}
+
+static char *
+contact(const char *id, const char *ref, const char *worker,
+    const char *place, int minutes)
+{
+	static char b[8][1024];
+	static int k;
+	char *p = b[k++ % 8];
+
+	snprintf(p, 1024, "{\"id\":\"%s\",\"schema\":\"pcmds/1\",\"kind\":"
+	    "\"contact\",\"recorded_at\":\"2026-03-02T10:00:00Z\","
+	    "\"device_seq\":9,\"worker\":\"%s\",\"place\":\"%s\","
+	    "\"referral\":\"%s\",\"contact_on\":\"2026-03-02\",\"mode\":"
+	    "\"phone\",\"minutes\":%d,\"attended\":true}", id, worker, place,
+	    ref, minutes);
+	return p;
+}
+
+/* A copy of s with the first from replaced by to. */
+static char *
+swap(const char *s, const char *from, const char *to)
+{
+	const char *p = strstr(s, from);
+	char *out = malloc(strlen(s) + strlen(to) + 1);
+
+	assert_non_null(p);
+	sprintf(out, "%.*s%s%s", (int)(p - s), s, to, p + strlen(from));
+	return out;
+}
+
+static cJSON *
+results(struct th_http *h)
+{
+	cJSON *j;
+
+	if (h->status != 200)
+		fail_msg("status %ld: %s", h->status, h->body);
+	j = th_json(h->body);
+	return j;
+}
+
+static const char *
+result_status(cJSON *j, int i)
+{
+	return cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(j,
+	    "results"), i), "status")->valuestring;
+}
+
+static const char *
+result_code(cJSON *j, int i)
+{
+	cJSON *e = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(
+	    j, "results"), i), "errors");
+
+	return e ? cJSON_GetObjectItem(cJSON_GetArrayItem(e, 0),
+	    "code")->valuestring : "";
+}
+
+static void
+expect_error(struct th_http *h, long status, const char *code)
+{
+	cJSON *j;
+
+	if (h->status != status)
+		fail_msg("status %ld, wanted %ld: %s", h->status, status,
+		    h->body);
+	j = th_json(h->body);
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(j,
+	    "error"), "code")->valuestring, code);
+	assert_non_null(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "error"),
+	    "message"));
+	assert_non_null(strstr(h->ctype, "application/json"));
+	cJSON_Delete(j);
+	th_http_free(h);
+}
+
+static void
+test_health_and_routes(void **state)
+{
+	const char *auth[] = {"Authorization: Bearer nope", NULL};
+	struct th_http h;
+
+	(void)state;
+	th_https(&srv, "GET", "/healthz", NULL, NULL, 0, &h);
+	assert_int_equal(h.status, 200);
+	assert_non_null(strstr(h.body, "\"status\":\"ok\""));
+	th_http_free(&h);
+	th_https(&srv, "GET", "/no/such/thing", NULL, NULL, 0, &h);
+	expect_error(&h, 404, "E_NOT_FOUND");
+	th_https(&srv, "PUT", "/v1/records", NULL, "{}", 2, &h);
+	expect_error(&h, 405, "E_METHOD");
+	th_https(&srv, "GET", "/v1/records", NULL, NULL, 0, &h);
+	expect_error(&h, 405, "E_METHOD");
+	th_https(&srv, "GET", "/metrics", NULL, NULL, 0, &h);
+	assert_int_equal(h.status, 200);
+	assert_non_null(strstr(h.body, "pcmds_http_requests_total{status=\"404\"}"));
+	assert_non_null(strstr(h.body, "pcmds_open_connections"));
+	th_http_free(&h);
+	th_https(&srv, "POST", "/v1/records", auth, "{}", 2, &h);
+	expect_error(&h, 401, "E_AUTH");
+}
+
+static void
+test_enrolment(void **state)
+{
+	const char *hdr[] = {"Content-Type: application/json", NULL};
+	char body[256];
+	const char *code;
+	struct th_http h;
+	long id;
+
+	(void)state;
+	code = th_server_user(&srv, "link_worker", "HV", &id);
+	snprintf(body, sizeof(body), "{\"code\":\"%s\",\"device\":"
+	    "\"6f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0\",\"key_id\":"
+	    "\"0123456789abcdef\"}", code);
+	/* the code works once */
+	th_https(&srv, "POST", "/v1/enrol", hdr, body, strlen(body), &h);
+	assert_int_equal(h.status, 200);
+	assert_non_null(strstr(h.body, "\"place\":\"HV\""));
+	assert_non_null(strstr(h.body, "\"role\":\"link_worker\""));
+	th_http_free(&h);
+	th_https(&srv, "POST", "/v1/enrol", hdr, body, strlen(body), &h);
+	expect_error(&h, 401, "E_AUTH");
+	/* unknown and malformed codes */
+	th_https(&srv, "POST", "/v1/enrol", hdr, "{\"code\":\"AAAA-BBBB-CCCC\","
+	    "\"device\":\"6f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0\"}", 82, &h);
+	expect_error(&h, 401, "E_AUTH");
+	th_https(&srv, "POST", "/v1/enrol", hdr, "{\"code\":\"x\",\"device\":"
+	    "\"6f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0\"}", 62, &h);
+	expect_error(&h, 401, "E_AUTH");
+	th_https(&srv, "POST", "/v1/enrol", hdr, "{\"code\":\"x\"}", 12, &h);
+	expect_error(&h, 400, "E_REQUIRED");
+	/* an expired code */
+	code = th_server_user(&srv, "link_worker", "HV", NULL);
+	th_sql(db, "UPDATE creds SET expires = 1 WHERE kind = 'code' AND "
+	    "used = 0");
+	snprintf(body, sizeof(body), "{\"code\":\"%s\",\"device\":"
+	    "\"6f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0\",\"key_id\":"
+	    "\"0123456789abcdef\"}", code);
+	th_https(&srv, "POST", "/v1/enrol", hdr, body, strlen(body), &h);
+	assert_int_equal(h.status, 401);
+	assert_non_null(strstr(h.body, "expired"));
+	th_http_free(&h);
+	/* a device with another deployment key is refused */
+	code = th_server_user(&srv, "link_worker", "HV", NULL);
+	snprintf(body, sizeof(body), "{\"code\":\"%s\",\"device\":"
+	    "\"6f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0\",\"key_id\":"
+	    "\"fedcba9876543210\"}", code);
+	th_https(&srv, "POST", "/v1/enrol", hdr, body, strlen(body), &h);
+	expect_error(&h, 409, "E_KEY");
+	/* wrong media type */
+	th_https(&srv, "POST", "/v1/enrol", (const char *[]){
+	    "Content-Type: text/plain", NULL}, body, strlen(body), &h);
+	expect_error(&h, 415, "E_MEDIA_TYPE");
+}
+
+static void
+test_ingest_and_idempotency(void **state)
+{
+	const char *tok = th_enrol(&srv, th_server_user(&srv, "link_worker",
+	    "BD", NULL), NULL);
+	char worker[32], batch[4096];
+	struct th_http h;
+	cJSON *j;
+	int i;
+
+	(void)state;
+	snprintf(worker, sizeof(worker), "bd-lw%ld", th_sql_long(db,
+	    "SELECT MAX(id) FROM users"));
+	snprintf(batch, sizeof(batch), "{\"records\":[%s,%s]}",
+	    referral(REF1, worker, "BD", 1), contact(CON1, REF1, worker, "BD",
+	    30));
+	/* the same batch three times: stored once */
+	for (i = 0; i < 3; i++) {
+		th_post_records(&srv, tok, batch, &h);
+		j = results(&h);
+		assert_string_equal(result_status(j, 0), i ? "duplicate" :
+		    "stored");
+		assert_string_equal(result_status(j, 1), i ? "duplicate" :
+		    "stored");
+		cJSON_Delete(j);
+		th_http_free(&h);
+	}
+	assert_int_equal(th_sql_long(db, "SELECT COUNT(*) FROM records WHERE "
+	    "id IN ('" REF1 "', '" CON1 "')"), 2);
+	/* same id, other content: conflict, the stored one untouched */
+	snprintf(batch, sizeof(batch), "{\"records\":[%s]}", contact(CON1, REF1,
+	    worker, "BD", 45));
+	th_post_records(&srv, tok, batch, &h);
+	j = results(&h);
+	assert_string_equal(result_status(j, 0), "conflict");
+	assert_string_equal(result_code(j, 0), "E_CONFLICT");
+	cJSON_Delete(j);
+	th_http_free(&h);
+	assert_int_equal(th_sql_long(db, "SELECT json ->> '$.minutes' FROM "
+	    "records WHERE id = '" CON1 "'"), 30);
+	/* a record of another place, or another worker, is rejected */
+	snprintf(batch, sizeof(batch), "{\"records\":[%s,%s]}",
+	    referral(REF2, worker, "NH", 2), referral(REF2, "someone-else",
+	    "BD", 3));
+	th_post_records(&srv, tok, batch, &h);
+	j = results(&h);
+	assert_string_equal(result_code(j, 0), "E_PLACE");
+	assert_string_equal(result_code(j, 1), "E_WORKER");
+	cJSON_Delete(j);
+	th_http_free(&h);
+	/* cross-record rules use the stored referral */
+	snprintf(batch, sizeof(batch), "{\"records\":[%s]}", contact(
+	    "44444444-4444-4444-8444-444444444444", REF2, worker, "BD", 5));
+	th_post_records(&srv, tok, batch, &h);
+	j = results(&h);
+	assert_string_equal(result_status(j, 0), "rejected");
+	assert_string_equal(result_code(j, 0), "E_REFERRAL");
+	cJSON_Delete(j);
+	th_http_free(&h);
+}
+
+static void
+test_bad_records(void **state)
+{
+	const char *tok = th_enrol(&srv, th_server_user(&srv, "link_worker",
+	    "RB", NULL), NULL);
+	char worker[32], batch[8192], rec[1024];
+	struct th_http h;
+	cJSON *j;
+
+	(void)state;
+	snprintf(worker, sizeof(worker), "rb-lw%ld", th_sql_long(db,
+	    "SELECT MAX(id) FROM users"));
+	snprintf(rec, sizeof(rec), "%s", referral(
+	    "55555555-5555-4555-8555-555555555555", worker, "RB", 1));
+	/* wrong type, out of range, unknown field, bad UTF-8, not an object */
+	{
+		char *a = swap(rec, "\"age\":40", "\"age\":\"40\"");
+		char *b = swap(rec, "\"age\":40", "\"age\":-1");
+		char *c = swap(rec, "\"age\":40", "\"age\":40,\"colour\":1");
+		char *d = swap(rec, "\"self\"", "\"s\xff\xfe\"");
+
+		snprintf(batch, sizeof(batch), "{\"records\":[%s,%s,%s,%s,7]}",
+		    a, b, c, d);
+		free(a);
+		free(b);
+		free(c);
+		free(d);
+	}
+	th_post_records(&srv, tok, batch, &h);
+	j = results(&h);
+	assert_string_equal(result_code(j, 0), "E_TYPE");
+	assert_string_equal(result_code(j, 1), "E_RANGE");
+	assert_string_equal(result_code(j, 2), "E_UNKNOWN_FIELD");
+	assert_string_equal(result_code(j, 3), "E_UTF8");
+	assert_string_equal(result_code(j, 4), "E_TYPE");
+	assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "summary"),
+	    "rejected")->valueint, 5);
+	cJSON_Delete(j);
+	th_http_free(&h);
+	/* whole-request problems */
+	th_post_records(&srv, tok, "{\"records\": [", &h);
+	expect_error(&h, 400, "E_JSON");
+	th_post_records(&srv, tok, "{\"rows\": []}", &h);
+	expect_error(&h, 400, "E_SCHEMA");
+	th_post_records(&srv, tok, "[1,2]", &h);
+	expect_error(&h, 400, "E_SCHEMA");
+	assert_int_equal(th_sql_long(db, "SELECT COUNT(*) FROM records WHERE "
+	    "place = 'RB'"), 0);	/* nothing of it stored */
+}
+
+static void
+test_limits(void **state)
+{
+	const char *tok = th_enrol(&srv, th_server_user(&srv, "link_worker",
+	    "TH", NULL), NULL);
+	char auth[128];
+	const char *gz_hdr[] = {"Content-Type: application/json",
+	    "Content-Encoding: gzip", auth, NULL};
+	struct th_http h;
+	struct buf big;
+	unsigned char *zbuf, *zeros;
+	uLongf zlen;
+	z_stream z;
+	int i;
+
+	(void)state;
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", tok);
+	/* 1,001 records: refused whole */
+	buf_init(&big, 0);
+	buf_adds(&big, "{\"records\":[");
+	for (i = 0; i < 1001; i++)
+		buf_adds(&big, i ? ",{}" : "{}");
+	buf_adds(&big, "]}");
+	th_post_records(&srv, tok, buf_str(&big), &h);
+	expect_error(&h, 413, "E_TOO_MANY");
+	/* a 10 MiB body: refused before it is read */
+	buf_reset(&big);
+	buf_adds(&big, "{\"records\":[\"");
+	while (big.len < 10 * 1024 * 1024)
+		buf_adds(&big, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+	buf_adds(&big, "\"]}");
+	th_post_records(&srv, tok, buf_str(&big), &h);
+	assert_true(h.status == 413 || h.status < 0);	/* or cut off */
+	th_http_free(&h);
+	buf_free(&big);
+	/* a gzip bomb: 64 MiB of zeros in a few kilobytes */
+	zeros = calloc(64 << 20, 1);
+	zlen = compressBound(64 << 20);
+	zbuf = malloc(zlen);
+	memset(&z, 0, sizeof(z));
+	assert_int_equal(deflateInit2(&z, 9, Z_DEFLATED, 16 + MAX_WBITS, 8,
+	    Z_DEFAULT_STRATEGY), Z_OK);
+	z.next_in = zeros;
+	z.avail_in = 64 << 20;
+	z.next_out = zbuf;
+	z.avail_out = (uInt)zlen;
+	assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
+	th_https(&srv, "POST", "/v1/records", gz_hdr, zbuf, z.total_out, &h);
+	deflateEnd(&z);
+	expect_error(&h, 413, "E_TOO_LARGE");
+	/* a corrupt gzip body */
+	th_https(&srv, "POST", "/v1/records", gz_hdr, "not gzip", 8, &h);
+	expect_error(&h, 400, "E_ENCODING");
+	free(zeros);
+	free(zbuf);
+	/* headers too large */
+	{
+		char *huge = malloc(40000);
+		const char *hh[] = {"Content-Type: application/json", auth, huge,
+		    NULL};
+
+		memcpy(huge, "X-Filler: ", 10);
+		memset(huge + 10, 'a', 39989);
+		huge[39999] = '\0';
+		th_https(&srv, "POST", "/v1/records", hh, "{}", 2, &h);
+		assert_true(h.status >= 400 || h.status < 0);
+		th_http_free(&h);
+		free(huge);
+	}
+	/* the server is still serving */
+	th_https(&srv, "GET", "/healthz", NULL, NULL, 0, &h);
+	assert_int_equal(h.status, 200);
+	th_http_free(&h);
+}
+
+static void
+test_slow_request(void **state)
+{
+	struct th_tls *t = th_tls_open(&srv);
+	struct th_http h;
+	const char *head = "POST /v1/records HTTP/1.1\r\nHost: localhost\r\n";
+	int i, closed = 0;
+
+	(void)state;
+	/* one byte at a time, never finishing: cut off after 3 s */
+	for (i = 0; head[i] != '\0' && !closed; i++) {
+		if (th_tls_write(t, head + i, 1) != 0)
+			closed = 1;
+		/* a normal client is served meanwhile */
+		if (i == 5) {
+			th_https(&srv, "GET", "/healthz", NULL, NULL, 0, &h);
+			assert_int_equal(h.status, 200);
+			th_http_free(&h);
+		}
+		usleep(150 * 1000);
+	}
+	if (!closed)
+		closed = th_tls_closed(t, 4000);
+	assert_true(closed);
+	th_tls_close(t);
+	/* a truncated request: Content-Length promised, body never sent */
+	t = th_tls_open(&srv);
+	{
+		const char *req = "POST /v1/enrol HTTP/1.1\r\nHost: x\r\n"
+		    "Content-Type: application/json\r\nContent-Length: 100\r\n"
+		    "\r\n{\"co";
+
+		assert_int_equal(th_tls_write(t, req, strlen(req)), 0);
+	}
+	assert_true(th_tls_closed(t, 6000));
+	th_tls_close(t);
+}
+
+static void
+test_roles_and_revocation(void **state)
+{
+	long id;
+	const char *code = th_server_user(&srv, "link_worker", "WF", &id);
+	char tok[64], lead[64], worker[32], batch[2048], args[64];
+	struct th_http h;
+	struct th_run r;
+
+	(void)state;
+	snprintf(tok, sizeof(tok), "%s", th_enrol(&srv, code, NULL));
+	snprintf(lead, sizeof(lead), "%s", th_enrol(&srv, th_server_user(&srv,
+	    "place_lead", "WF", NULL), NULL));
+	snprintf(worker, sizeof(worker), "wf-lw%ld", id);
+	snprintf(batch, sizeof(batch), "{\"records\":[%s]}", referral(
+	    "66666666-6666-4666-8666-666666666666", worker, "WF", 1));
+	/* a place lead may not send records */
+	th_post_records(&srv, lead, batch, &h);
+	expect_error(&h, 403, "E_ROLE");
+	th_post_records(&srv, tok, batch, &h);
+	assert_int_equal(h.status, 200);
+	th_http_free(&h);
+	/* revocation takes effect on the next request */
+	snprintf(args, sizeof(args), "user revoke %ld", id);
+	th_server_admin(&srv, &r, args);
+	assert_int_equal(r.status, 0);
+	th_run_free(&r);
+	th_post_records(&srv, tok, batch, &h);
+	expect_error(&h, 401, "E_AUTH");
+	/* an expired token too */
+	th_sql(db, "UPDATE creds SET expires = 1 WHERE kind = 'device'");
+	th_post_records(&srv, lead, batch, &h);
+	expect_error(&h, 401, "E_AUTH");
+}
+
+static void
+test_audit_chain(void **state)
+{
+	struct th_run r;
+
+	(void)state;
+	th_server_admin(&srv, &r, "audit verify");
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "audit log intact"));
+	th_run_free(&r);
+	assert_true(th_sql_long(db, "SELECT COUNT(*) FROM audit WHERE action = "
+	    "'records.ingest'") > 0);
+	assert_true(th_sql_long(db, "SELECT COUNT(*) FROM audit WHERE action = "
+	    "'auth.fail'") > 0);
+	assert_true(th_sql_long(db, "SELECT COUNT(*) FROM audit WHERE action = "
+	    "'enrol'") > 0);
+	/* the table refuses changes... */
+	{
+		sqlite3 *d;
+
+		assert_int_equal(sqlite3_open(db, &d), SQLITE_OK);
+		assert_int_not_equal(sqlite3_exec(d, "UPDATE audit SET outcome = "
+		    "'x'", NULL, NULL, NULL), SQLITE_OK);
+		sqlite3_close(d);
+	}
+	/* ...and a tamperer who drops the trigger is still found out */
+	th_sql(db, "DROP TRIGGER audit_no_update; UPDATE audit SET outcome = "
+	    "'tampered' WHERE seq = 3");
+	th_server_admin(&srv, &r, "audit verify");
+	assert_int_equal(r.status, 1);
+	assert_non_null(strstr(r.out, "BROKEN at entry 3"));
+	th_run_free(&r);
+}
+
+static void
+test_rate_limit(void **state)
+{
+	const char *auth[] = {"Authorization: Bearer wrongwrongwrong", NULL};
+	struct th_http h;
+	int i, limited = 0;
+
+	(void)state;
+	/* auth_failures = 30 a minute: the attempts after those are 429 */
+	for (i = 0; i < 40 && !limited; i++) {
+		th_https(&srv, "POST", "/v1/records", auth, "{}", 2, &h);
+		if (h.status == 429) {
+			limited = 1;
+			assert_true(atoi(h.retry_after) >= 1);
+			assert_non_null(strstr(h.body, "E_RATE"));
+		} else
+			assert_int_equal(h.status, 401);
+		th_http_free(&h);
+	}
+	assert_true(limited);
+}
+
+static void
+test_shutdown_and_reload(void **state)
+{
+	struct th_server s2;
+	struct th_tls *t;
+	struct th_http h;
+	const char *answer;
+
+	(void)state;
+	th_server_init(&s2, NULL);
+	th_server_start(&s2, NULL);
+	/* SIGHUP reloads the certificate and goes on serving */
+	kill(s2.pid, SIGHUP);
+	usleep(200 * 1000);
+	th_https(&s2, "GET", "/healthz", NULL, NULL, 0, &h);
+	assert_int_equal(h.status, 200);
+	th_http_free(&h);
+	/* a request in flight at SIGTERM is answered 503, then it stops */
+	t = th_tls_open(&s2);
+	{
+		const char *req = "POST /v1/records HTTP/1.1\r\nHost: x\r\n"
+		    "Content-Type: application/json\r\nContent-Length: 2\r\n"
+		    "\r\n{";
+
+		assert_int_equal(th_tls_write(t, req, strlen(req)), 0);
+	}
+	usleep(100 * 1000);
+	kill(s2.pid, SIGTERM);
+	usleep(300 * 1000);
+	assert_int_equal(th_tls_write(t, "}", 1), 0);
+	answer = th_tls_read(t, 3000);
+	if (strstr(answer, "503") == NULL)
+		fail_msg("in-flight request not answered 503: [%s]", answer);
+	assert_non_null(strstr(answer, "Retry-After: 5"));
+	assert_non_null(strstr(answer, "E_STOPPING"));
+	th_tls_close(t);
+	assert_int_equal(th_server_stop(&s2, SIGTERM), 0);
+	{
+		char *log = th_slurp(s2.log, NULL);
+
+		assert_non_null(strstr(log, "certificate and key reloaded"));
+		assert_non_null(strstr(log, "stopped"));
+		free(log);
+	}
+}
+
+static void
+test_config_errors(void **state)
+{
+	struct th_server s3;
+	struct th_run r;
+
+	(void)state;
+	th_server_init(&s3, "max_batch = lots\ncolour = blue\n");
+	th_server_admin(&s3, &r, "serve");
+	assert_int_equal(r.status, 1);
+	assert_non_null(strstr(r.err, "pcmdsd.conf:"));
+	assert_non_null(strstr(r.err, "max_batch must be a whole number"));
+	assert_non_null(strstr(r.err, "unknown setting colour"));
+	th_run_free(&r);
+	th_server_admin(&s3, &r, "user add --role boss --name X");
+	assert_int_equal(r.status, 1);	/* the config is refused first */
+	th_run_free(&r);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_health_and_routes),
+		cmocka_unit_test(test_enrolment),
+		cmocka_unit_test(test_ingest_and_idempotency),
+		cmocka_unit_test(test_bad_records),
+		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_slow_request),
+		cmocka_unit_test(test_roles_and_revocation),
+		cmocka_unit_test(test_audit_chain),
+		cmocka_unit_test(test_rate_limit),
+		cmocka_unit_test(test_shutdown_and_reload),
+		cmocka_unit_test(test_config_errors),
+	};
+
+	return cmocka_run_group_tests_name("pcmdsd", tests, up, down);
+}
