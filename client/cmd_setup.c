@@ -147,10 +147,15 @@ run_setup(struct ctx *c, struct opt_result *o)
 		return exit_for(rc);
 	}
 	err_free(&errs);
-	printf("worker %s, place %s%s%s%s%s\n", c->cfg.worker, c->cfg.place,
-	    c->cfg.pcn[0] ? ", PCN " : "", c->cfg.pcn,
-	    c->cfg.token[0] ? ", enrolled with " : " (offline trial)",
-	    c->cfg.token[0] ? c->cfg.server : "");
+	if (c->cfg.worker[0] != '\0')
+		printf("worker %s, place %s%s%s%s%s\n", c->cfg.worker,
+		    c->cfg.place, c->cfg.pcn[0] ? ", PCN " : "", c->cfg.pcn,
+		    c->cfg.token[0] ? ", enrolled with " : " (offline trial)",
+		    c->cfg.token[0] ? c->cfg.server : "");
+	else
+		printf("%s%s%s, enrolled with %s (reports only)\n",
+		    c->cfg.role, c->cfg.place[0] ? ", place " : "",
+		    c->cfg.place, c->cfg.server);
 	return EXIT_OK;
 }
 

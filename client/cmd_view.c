@@ -9,9 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "canon.h"
 #include "client.h"
-#include "csv.h"
+#include "reccsv.h"
 #include "ons4.h"
 #include "timeline.h"
 
@@ -593,57 +592,6 @@ run_status(struct ctx *c, struct opt_result *o)
 }
 
 /* export: every live record, NDJSON as stored or CSV flattened. */
-static const char *export_cols[64];
-static size_t export_ncols;
-
-static void
-export_columns(void)
-{
-	size_t i, j;
-	int k;
-
-	if (export_ncols > 0)
-		return;
-	export_cols[export_ncols++] = "sync_state";
-	for (i = 0; i < rec_envelope_n; i++)
-		export_cols[export_ncols++] = rec_envelope[i].name;
-	for (k = 0; k < KIND_N; k++) {
-		const struct kind_info *ki = rec_kind_info((enum rec_kind)k);
-
-		for (i = 0; i < ki->n; i++) {
-			for (j = 0; j < export_ncols; j++)
-				if (strcmp(export_cols[j],
-				    ki->fields[i].name) == 0)
-					break;
-			if (j == export_ncols && export_ncols < 64)
-				export_cols[export_ncols++] =
-				    ki->fields[i].name;
-		}
-	}
-}
-
-static void
-cell_text(const cJSON *v, struct buf *out)
-{
-	const cJSON *it;
-
-	buf_reset(out);
-	if (v == NULL)
-		return;
-	if (cJSON_IsString(v))
-		buf_adds(out, v->valuestring);
-	else if (cJSON_IsBool(v))
-		buf_adds(out, cJSON_IsTrue(v) ? "true" : "false");
-	else if (cJSON_IsNumber(v))
-		buf_addf(out, "%lld", (long long)v->valuedouble);
-	else if (cJSON_IsArray(v))
-		cJSON_ArrayForEach(it, v)
-			buf_addf(out, "%s%s", it == v->child ? "" : ";",
-			    cJSON_IsString(it) ? it->valuestring : "");
-	else
-		canon_json(v, out);
-}
-
 struct export_ctx {
 	FILE	*out;
 	int	 csv;
@@ -654,10 +602,8 @@ static int
 export_one(void *arg, const struct cstore_row *row)
 {
 	struct export_ctx *ec = arg;
-	struct buf line, cells[64];
-	const char *vals[64];
+	struct buf line;
 	cJSON *j;
-	size_t i;
 
 	ec->n++;
 	if (!ec->csv) {
@@ -667,19 +613,8 @@ export_one(void *arg, const struct cstore_row *row)
 	if ((j = cJSON_ParseWithLength(row->json, row->json_len)) == NULL)
 		return 1;
 	buf_init(&line, 0);
-	for (i = 0; i < export_ncols; i++) {
-		buf_init(&cells[i], 0);
-		if (i == 0)
-			buf_adds(&cells[i], cstore_state_name(row->state));
-		else
-			cell_text(cJSON_GetObjectItemCaseSensitive(j,
-			    export_cols[i]), &cells[i]);
-		vals[i] = buf_str(&cells[i]);
-	}
-	csv_row(&line, vals, export_ncols, 1);
+	reccsv_row(&line, j, cstore_state_name(row->state));
 	fputs(buf_str(&line), ec->out);
-	for (i = 0; i < export_ncols; i++)
-		buf_free(&cells[i]);
 	buf_free(&line);
 	cJSON_Delete(j);
 	return ferror(ec->out) != 0;
@@ -713,9 +648,8 @@ run_export(struct ctx *c, struct opt_result *o)
 		return EXIT_INVALID;
 	}
 	if (ec.csv) {
-		export_columns();
 		buf_init(&head, 0);
-		csv_row(&head, export_cols, export_ncols, 0);
+		reccsv_header(&head, "sync_state");
 		fputs(buf_str(&head), ec.out);
 		buf_free(&head);
 	}

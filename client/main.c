@@ -21,7 +21,8 @@
 static const struct command *const commands[] = {
 	&cmd_keygen, &cmd_setup, &cmd_referral, &cmd_assess, &cmd_contact,
 	&cmd_support, &cmd_close, &cmd_correct, &cmd_list, &cmd_show,
-	&cmd_status, &cmd_sync, &cmd_import, &cmd_export, &cmd_codes,
+	&cmd_status, &cmd_sync, &cmd_report, &cmd_import, &cmd_export,
+	&cmd_codes,
 };
 #define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))
 

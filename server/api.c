@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "api_places.h"
 #include "srv.h"
 #include "version.h"
 
@@ -25,6 +26,14 @@ static const struct route routes[] = {
 	{"/metrics", 0, "GET", api_metrics, NULL},
 	{"/v1/enrol", 0, "POST", NULL, api_enrol},
 	{"/v1/records", 0, "POST", NULL, api_records},
+	{"/v1/places", 0, "GET", api_places, NULL},
+	{"/v1/places/", 1, "GET", api_impact, NULL},
+	{"/v1/export", 0, "GET", api_export, NULL},
+	{"/dashboard", 0, "GET", web_dashboard, NULL},
+	{"/dashboard.css", 0, "GET", web_css, NULL},
+	{"/login", 0, "GET, POST", web_login, web_login},
+	{"/logout", 0, "POST", NULL, web_logout},
+	{"/", 0, "GET", web_root, NULL},
 };
 
 void

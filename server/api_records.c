@@ -2,18 +2,35 @@
  * api_records.c - POST /v1/records: a batch from a link worker's device.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 
+#include "agg.h"
 #include "failpoint.h"
 #include "ingest.h"
 #include "log.h"
 #include "srv.h"
+
+struct staged {
+	struct fact	*v;
+	size_t		 n;
+};
+
+/* In the batch's transaction: the facts of the referrals it touched. */
+static pc_rc
+stage_facts(void *arg, struct store *st, struct ingest *in)
+{
+	struct staged *s = arg;
+
+	return agg_stage(st, &in->timelines, &s->v, &s->n);
+}
 
 void
 api_records(struct http_req *hr)
 {
 	struct server *srv = hr->srv;
 	struct ingest in;
+	struct staged facts = {NULL, 0};
 	struct rec_opts ro;
 	const cJSON *records;
 	cJSON *body;
@@ -42,7 +59,10 @@ api_records(struct http_req *hr)
 	ingest_init(&in);
 	t0 = srv_now();
 	rc = ingest_run(&in, srv->store, &hr->auth, records, &ro,
-	    (int64_t)time(NULL));
+	    (int64_t)time(NULL), stage_facts, &facts);
+	if (rc == PC_OK)
+		agg_apply(srv->agg, facts.v, facts.n);	/* committed: publish */
+	free(facts.v);
 	cJSON_Delete(body);
 	if (rc != PC_OK) {
 		log_warnx("ingest: batch of %d not stored: %s", n,

@@ -168,7 +168,8 @@ audit_batch(struct ingest *in, struct store *st, const struct store_auth *who,
 
 pc_rc
 ingest_run(struct ingest *in, struct store *st, const struct store_auth *who,
-    const cJSON *records, const struct rec_opts *ro, int64_t now)
+    const cJSON *records, const struct rec_opts *ro, int64_t now,
+    ingest_hook hook, void *hook_arg)
 {
 	const cJSON *obj;
 	size_t n = (size_t)cJSON_GetArraySize(records), i = 0;
@@ -188,6 +189,8 @@ ingest_run(struct ingest *in, struct store *st, const struct store_auth *who,
 		in->count[it->status]++;
 	}
 	if ((rc = audit_batch(in, st, who, now)) != PC_OK)
+		goto fail;
+	if (hook != NULL && (rc = hook(hook_arg, st, in)) != PC_OK)
 		goto fail;
 	FAILPOINT("ingest-before-commit");
 	if ((rc = store_commit(st)) != PC_OK)

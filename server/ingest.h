@@ -34,12 +34,16 @@ struct ingest {
 
 void	 ingest_init(struct ingest *);
 void	 ingest_free(struct ingest *);
+/* Runs inside the batch's transaction, after the records, before commit. */
+typedef pc_rc (*ingest_hook)(void *arg, struct store *, struct ingest *);
+
 /*
  * Processes records (a JSON array) for who, committing what is stored.
  * PC_ESTORE: nothing was committed (the whole request may be retried).
  */
 pc_rc	 ingest_run(struct ingest *, struct store *, const struct store_auth *who,
-	    const cJSON *records, const struct rec_opts *, int64_t now);
+	    const cJSON *records, const struct rec_opts *, int64_t now,
+	    ingest_hook, void *hook_arg);
 /* {"results": [{"index", "id", "status", "errors"}...]} */
 cJSON	*ingest_json(const struct ingest *);
 

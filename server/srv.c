@@ -37,6 +37,7 @@
 #include <event2/listener.h>
 #include <openssl/err.h>
 
+#include "agg.h"
 #include "log.h"
 #include "srv.h"
 #include "tls.h"
@@ -491,6 +492,7 @@ teardown(struct server *srv)
 		event_free(srv->drain_timer);
 	rate_free(&srv->auth_fail);
 	rate_free(&srv->per_token);
+	agg_close(srv->agg);
 	store_close(srv->store);
 	SSL_CTX_free(srv->ssl);
 	if (srv->base != NULL)
@@ -521,7 +523,8 @@ srv_run(struct conf *cf)
 	if ((srv.ssl = tls_server_ctx(cf->cert, cf->key, &errs)) == NULL ||
 	    (srv.base = event_base_new()) == NULL || setup_http(&srv) != 0 ||
 	    drop_privileges(cf->user) != 0 ||
-	    store_open(cf->database, &srv.store, &errs) != PC_OK) {
+	    store_open(cf->database, &srv.store, &errs) != PC_OK ||
+	    agg_open(&srv.agg, srv.store, &errs) != PC_OK) {
 		if (errs.n > 0)
 			log_warnx("%s", errs.v[0].msg);
 		log_warnx("not started");

@@ -21,7 +21,7 @@
 #include "sec.h"
 #include "timeline.h"
 
-#define STORE_SCHEMA_VERSION	1
+#define STORE_SCHEMA_VERSION	2
 
 struct store;
 
@@ -126,6 +126,32 @@ pc_rc	 store_record_put(struct store *, const struct rec *, int64_t user,
 pc_rc	 store_record_timeline(struct store *, const char *referral,
 	    struct timeline *);
 pc_rc	 store_record_count(struct store *, int64_t *);
+
+/*
+ * Per-referral facts for the aggregates (an opaque blob owned by agg.c),
+ * with the columns exports select on.
+ */
+pc_rc	 store_fact_put(struct store *, const char *referral, const char *place,
+	    int32_t referred_on, int exportable, const void *blob, size_t len);
+pc_rc	 store_fact_each(struct store *,
+	    int (*cb)(void *, const void *blob, size_t len), void *);
+pc_rc	 store_fact_clear(struct store *);
+/* Every referral id with records (to rebuild facts). */
+pc_rc	 store_referral_each(struct store *,
+	    int (*cb)(void *, const char *referral), void *);
+
+/*
+ * An export: the consented, non-voided referrals of a place (or all, with
+ * place NULL) referred in [from, to], on a read-only connection of its
+ * own, so the export sees one consistent snapshot and ingest goes on.
+ */
+struct store_cursor;
+
+pc_rc	 store_export_open(struct store *, const char *place, int32_t from,
+	    int32_t to, struct store_cursor **);
+/* The next referral's records; PC_ENOTFOUND after the last. */
+pc_rc	 store_export_next(struct store_cursor *, struct timeline *);
+void	 store_export_close(struct store_cursor *);
 
 /* The last audit entry's sequence number and hash (zeros when empty). */
 pc_rc	 store_audit_last(struct store *, int64_t *seq,

@@ -22,6 +22,7 @@ enum {
 	Q_RECORD_PUT,
 	Q_TIMELINE,
 	Q_CRED_FIND,
+	Q_FACT_PUT,
 	Q_NQUERIES
 };
 
@@ -33,11 +34,24 @@ static const char *const queries[Q_NQUERIES] = {
 	[Q_CRED_FIND] = "SELECT u.id, u.name, u.role, u.place, u.pcn, u.worker,"
 	    " u.created, u.revoked, c.expires, c.revoked, c.device FROM creds c"
 	    " JOIN users u ON u.id = c.user_id WHERE c.hash = ? AND c.kind = ?",
+	[Q_FACT_PUT] = "INSERT INTO facts(referral, place, referred_on, "
+	    "exportable, data) VALUES (?,?,?,?,?) ON CONFLICT(referral) DO "
+	    "UPDATE SET place = excluded.place, referred_on = "
+	    "excluded.referred_on, exportable = excluded.exportable, data = "
+	    "excluded.data",
 };
 
 struct store {
 	sqlite3		*db;
 	sqlite3_stmt	*q[Q_NQUERIES];
+	char		 path[4096];
+};
+
+struct store_cursor {
+	sqlite3		*db;
+	sqlite3_stmt	*refs;
+	sqlite3_stmt	*recs;
+	int		 done;	/* stepping on would start again from the top */
 };
 
 static const char *const role_names[ROLE_N] = {
@@ -104,6 +118,15 @@ static const char *const migrations[] = {
 	"  SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
 	"CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN"
 	"  SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
+
+	/* 2: per-referral facts for the aggregates and exports */
+	"CREATE TABLE facts("
+	"  referral TEXT PRIMARY KEY,"
+	"  place TEXT NOT NULL,"
+	"  referred_on INTEGER NOT NULL,"
+	"  exportable INTEGER NOT NULL,"
+	"  data BLOB NOT NULL) STRICT, WITHOUT ROWID;"
+	"CREATE INDEX facts_by_place ON facts(place, referred_on);",
 };
 #define NMIGRATIONS	(sizeof(migrations) / sizeof(migrations[0]))
 
@@ -190,6 +213,7 @@ store_open(const char *path, struct store **out, struct err_list *errs)
 		return PC_ESTORE;
 	}
 	sqlite3_busy_timeout(st->db, BUSY_MS);
+	snprintf(st->path, sizeof(st->path), "%s", path);
 	if (exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
 	    "PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536;"
 	    "PRAGMA temp_store=MEMORY;", errs) != PC_OK ||
@@ -725,4 +749,131 @@ store_audit_each(struct store *st,
 	}
 	sqlite3_finalize(s);
 	return PC_OK;
+}
+
+pc_rc
+store_fact_put(struct store *st, const char *referral, const char *place,
+    int32_t referred_on, int exportable, const void *blob, size_t len)
+{
+	sqlite3_stmt *s = st->q[Q_FACT_PUT];
+	int rc;
+
+	sqlite3_reset(s);
+	sqlite3_bind_text(s, 1, referral, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, place, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 3, referred_on);
+	sqlite3_bind_int(s, 4, exportable);
+	sqlite3_bind_blob(s, 5, blob, (int)len, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? PC_OK : PC_ESTORE;
+}
+
+pc_rc
+store_fact_each(struct store *st, int (*cb)(void *, const void *, size_t),
+    void *arg)
+{
+	sqlite3_stmt *s = prep(st, "SELECT data FROM facts ORDER BY place, "
+	    "referred_on");
+
+	if (s == NULL)
+		return PC_ESTORE;
+	while (sqlite3_step(s) == SQLITE_ROW)
+		if (cb(arg, sqlite3_column_blob(s, 0),
+		    (size_t)sqlite3_column_bytes(s, 0)) != 0)
+			break;
+	sqlite3_finalize(s);
+	return PC_OK;
+}
+
+pc_rc
+store_fact_clear(struct store *st)
+{
+	return exec(st, "DELETE FROM facts", NULL);
+}
+
+pc_rc
+store_referral_each(struct store *st, int (*cb)(void *, const char *),
+    void *arg)
+{
+	sqlite3_stmt *s = prep(st, "SELECT DISTINCT referral FROM records");
+	char id[UUID_LEN];
+
+	if (s == NULL)
+		return PC_ESTORE;
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		col_text(s, 0, id, sizeof(id));
+		if (cb(arg, id) != 0)
+			break;
+	}
+	sqlite3_finalize(s);
+	return PC_OK;
+}
+
+pc_rc
+store_export_open(struct store *st, const char *place, int32_t from,
+    int32_t to, struct store_cursor **out)
+{
+	struct store_cursor *c;
+
+	*out = NULL;
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return PC_ENOMEM;
+	if (sqlite3_open_v2(st->path, &c->db, SQLITE_OPEN_READONLY |
+	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
+	    sqlite3_exec(c->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(c->db, "SELECT referral FROM facts WHERE "
+	    "exportable = 1 AND (?1 IS NULL OR place = ?1) AND referred_on "
+	    "BETWEEN ?2 AND ?3 ORDER BY place, referred_on, referral", -1,
+	    &c->refs, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(c->db, queries[Q_TIMELINE], -1, &c->recs,
+	    NULL) != SQLITE_OK) {
+		store_export_close(c);
+		return PC_ESTORE;
+	}
+	sqlite3_busy_timeout(c->db, BUSY_MS);
+	if (place != NULL)
+		sqlite3_bind_text(c->refs, 1, place, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(c->refs, 2, from);
+	sqlite3_bind_int(c->refs, 3, to);
+	*out = c;
+	return PC_OK;
+}
+
+pc_rc
+store_export_next(struct store_cursor *c, struct timeline *tl)
+{
+	struct rec *r;
+	int rc;
+	pc_rc prc = PC_OK;
+
+	tl_init(tl, "");
+	if (c->done)
+		return PC_ENOTFOUND;
+	if ((rc = sqlite3_step(c->refs)) != SQLITE_ROW) {
+		c->done = 1;
+		return rc == SQLITE_DONE ? PC_ENOTFOUND : PC_ESTORE;
+	}
+	tl_init(tl, (const char *)sqlite3_column_text(c->refs, 0));
+	sqlite3_reset(c->recs);
+	sqlite3_bind_text(c->recs, 1, tl->id, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(c->recs)) == SQLITE_ROW) {
+		if ((prc = rec_load((const char *)sqlite3_column_text(c->recs,
+		    0), (size_t)sqlite3_column_bytes(c->recs, 0), &r)) != PC_OK ||
+		    (prc = tl_load(tl, r)) != PC_OK)
+			break;
+	}
+	sqlite3_reset(c->recs);
+	return prc;
+}
+
+void
+store_export_close(struct store_cursor *c)
+{
+	if (c == NULL)
+		return;
+	sqlite3_finalize(c->refs);
+	sqlite3_finalize(c->recs);
+	sqlite3_close(c->db);
+	free(c);
 }

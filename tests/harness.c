@@ -457,6 +457,34 @@ can_connect(int port)
 	return ok;
 }
 
+/* Servers still running when a test fails are killed at exit. */
+static pid_t live[64];
+
+static void
+kill_live(void)
+{
+	size_t i;
+
+	for (i = 0; i < 64; i++)
+		if (live[i] > 0)
+			kill(live[i], SIGKILL);
+}
+
+static void
+track(pid_t pid, pid_t gone)
+{
+	static int registered;
+	size_t i;
+
+	if (!registered++)
+		atexit(kill_live);
+	for (i = 0; i < 64; i++)
+		if (live[i] == gone) {
+			live[i] = pid;
+			return;
+		}
+}
+
 void
 th_server_start(struct th_server *s, const char *const *env)
 {
@@ -483,8 +511,10 @@ th_server_start(struct th_server *s, const char *const *env)
 
 			fail_msg("pcmdsd exited at start:\n%s", log ? log : "");
 		}
-		if (can_connect(s->port))
+		if (can_connect(s->port)) {
+			track(s->pid, 0);
 			return;
+		}
 		usleep(25 * 1000);
 	}
 	fail_msg("pcmdsd did not start listening on %d", s->port);
@@ -507,6 +537,7 @@ th_server_stop(struct th_server *s, int sig)
 		kill(s->pid, SIGKILL);
 		waitpid(s->pid, &st, 0);
 	}
+	track(0, s->pid);
 	s->pid = 0;
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }

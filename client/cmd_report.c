@@ -1,0 +1,333 @@
+/*
+ * cmd_report.c - pcmds report: impact per place, for place leads and
+ * evaluators, as aligned tables, JSON, or CSV for R and spreadsheets.
+ *
+ * The figures come from the server with disclosure control applied;
+ * evaluators may ask for them without (--unsuppressed, audited).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client.h"
+#include "net.h"
+#include "ons4.h"
+
+#define TCOLS	13
+#define TROWS	40
+
+struct table {
+	const char	*title;
+	char		 cell[TROWS][TCOLS][40];
+	int		 rows, cols;
+};
+
+static void
+t_set(struct table *t, int r, int c, const char *s)
+{
+	if (r >= TROWS || c >= TCOLS)
+		return;
+	snprintf(t->cell[r][c], sizeof(t->cell[r][c]), "%s", s);
+	if (r + 1 > t->rows)
+		t->rows = r + 1;
+	if (c + 1 > t->cols)
+		t->cols = c + 1;
+}
+
+/* A published figure as text: number, "suppressed", "withheld" or "-". */
+static void
+t_val(struct table *t, int r, int c, const cJSON *v, int decimals)
+{
+	char s[32];
+
+	if (cJSON_IsNumber(v)) {
+		if (decimals == 4 && v->valuedouble < 0.0001)
+			snprintf(s, sizeof(s), "<0.0001");
+		else
+			snprintf(s, sizeof(s), "%.*f", decimals, v->valuedouble);
+	} else if (cJSON_IsString(v))
+		snprintf(s, sizeof(s), "%s", v->valuestring);
+	else
+		snprintf(s, sizeof(s), "-");
+	t_set(t, r, c, s);
+}
+
+static void
+t_print(const struct table *t)
+{
+	int w[TCOLS] = {0}, r, c;
+
+	for (r = 0; r < t->rows; r++)
+		for (c = 0; c < t->cols; c++)
+			if ((int)strlen(t->cell[r][c]) > w[c])
+				w[c] = (int)strlen(t->cell[r][c]);
+	printf("%s\n", t->title);
+	for (r = 0; r < t->rows; r++) {
+		for (c = 0; c < t->cols; c++)
+			printf(c == 0 ? "%-*s" : "  %*s", w[c], t->cell[r][c]);
+		printf("\n");
+		if (r == 0) {
+			for (c = 0; c < t->cols; c++)
+				printf("%s%.*s", c ? "  " : "", w[c],
+				    "----------------------------------------");
+			printf("\n");
+		}
+	}
+	printf("\n");
+}
+
+static const cJSON *
+get(const cJSON *o, const char *a, const char *b)
+{
+	o = cJSON_GetObjectItem(o, a);
+	return b ? cJSON_GetObjectItem(o, b) : o;
+}
+
+static const char *
+place_name(const cJSON *h)
+{
+	const char *n = cJSON_GetStringValue(get(h, "scope", "name"));
+
+	return n ? n : "?";
+}
+
+static void
+places_table(const cJSON *doc)
+{
+	static const char *const head[] = {"Place", "Population", "Referrals",
+	    "People", "Per 1,000", "Declined %", "Median days", "Pairs",
+	    "Life sat.", "Worthwhile", "Happy", "Anxious"};
+	struct table t;
+	const cJSON *h, *all = cJSON_GetObjectItem(doc, "all");
+	int r = 1, c, m, last = cJSON_GetArraySize(cJSON_GetObjectItem(doc,
+	    "places"));
+
+	memset(&t, 0, sizeof(t));
+	t.title = "Impact per place (ONS4 columns: mean change from baseline; "
+	    "anxiety falls when better)";
+	for (c = 0; c < 12; c++)
+		t_set(&t, 0, c, head[c]);
+	for (; r <= last + 1; r++) {
+		h = r <= last ? cJSON_GetArrayItem(cJSON_GetObjectItem(doc,
+		    "places"), r - 1) : all;
+		t_set(&t, r, 0, r <= last ? place_name(h) : "All places");
+		t_val(&t, r, 1, get(h, "scope", "population"), 0);
+		t_val(&t, r, 2, get(h, "referrals", NULL), 0);
+		t_val(&t, r, 3, get(h, "people", NULL), 0);
+		t_val(&t, r, 4, get(h, "per_1000_residents", NULL), 2);
+		t_val(&t, r, 5, get(h, "declined_pct", NULL), 1);
+		t_val(&t, r, 6, get(h, "median_days_to_first_contact", NULL), 1);
+		t_val(&t, r, 7, get(h, "ons4", "pairs"), 0);
+		for (m = 0; m < ONS4_N; m++)
+			t_val(&t, r, 8 + m, cJSON_GetObjectItem(get(h, "ons4",
+			    ons4_measures[m].field), "mean_change"), 2);
+	}
+	t_print(&t);
+}
+
+static void
+ons4_table(const cJSON *ons4, const char *scope)
+{
+	static const char *const head[] = {"Measure", "Pairs", "Baseline",
+	    "Follow-up", "Change", "CI low", "CI high", "p (t)", "p (Wilcoxon)",
+	    "Cohen's dz", "Improved %", "Left worst %"};
+	static const char *const keys[] = {"n", "mean_baseline",
+	    "mean_followup", "mean_change", "ci95_low", "ci95_high",
+	    "t_test_p", "wilcoxon_p", "cohens_dz", "improved_pct",
+	    "left_worst_band_pct"};
+	static const int dec[] = {0, 2, 2, 2, 2, 2, 4, 4, 2, 1, 1};
+	char title[256];
+	struct table t;
+	int c, m;
+
+	memset(&t, 0, sizeof(t));
+	snprintf(title, sizeof(title), "ONS4 change, %s (paired: baseline -> "
+	    "latest later review or final; 95%% CI; uncontrolled "
+	    "before/after)", scope);
+	t.title = title;
+	for (c = 0; c < 12; c++)
+		t_set(&t, 0, c, head[c]);
+	for (m = 0; m < ONS4_N; m++) {
+		const cJSON *o = cJSON_GetObjectItem(ons4,
+		    ons4_measures[m].field);
+
+		t_set(&t, m + 1, 0, ons4_measures[m].label);
+		for (c = 0; c < 11; c++)
+			t_val(&t, m + 1, c + 1, cJSON_GetObjectItem(o, keys[c]),
+			    dec[c]);
+	}
+	t_print(&t);
+}
+
+static void
+breakdown_table(const cJSON *reach, const char *key, const char *title)
+{
+	const cJSON *o = cJSON_GetObjectItem(reach, key), *g;
+	struct table t;
+	int r = 1;
+
+	memset(&t, 0, sizeof(t));
+	t.title = title;
+	t_set(&t, 0, 0, "Group");
+	t_set(&t, 0, 1, "Referrals");
+	cJSON_ArrayForEach(g, o) {
+		t_set(&t, r, 0, g->string);
+		t_val(&t, r++, 1, g, 0);
+	}
+	t_print(&t);
+}
+
+static void
+place_tables(const cJSON *doc)
+{
+	const cJSON *reach = cJSON_GetObjectItem(doc, "reach"), *g;
+	char title[256];
+	struct table t;
+	int r = 1;
+
+	memset(&t, 0, sizeof(t));
+	snprintf(title, sizeof(title), "Reach: %s", place_name(doc));
+	t.title = title;
+	t_set(&t, 0, 0, "Measure");
+	t_set(&t, 0, 1, "Value");
+	t_set(&t, r, 0, "Referrals");
+	t_val(&t, r++, 1, get(reach, "referrals", NULL), 0);
+	t_set(&t, r, 0, "People");
+	t_val(&t, r++, 1, get(reach, "people", NULL), 0);
+	t_set(&t, r, 0, "Per 1,000 residents");
+	t_val(&t, r++, 1, get(reach, "per_1000_residents", NULL), 2);
+	t_set(&t, r, 0, "Closed");
+	t_val(&t, r++, 1, get(reach, "closed", NULL), 0);
+	t_set(&t, r, 0, "Declined %");
+	t_val(&t, r++, 1, get(reach, "declined_pct", NULL), 1);
+	t_set(&t, r, 0, "Median days to first contact");
+	t_val(&t, r++, 1, get(reach, "median_days_to_first_contact", NULL), 1);
+	t_set(&t, r, 0, "Median contacts per closed referral");
+	t_val(&t, r++, 1, get(reach, "median_contacts_per_closed_referral",
+	    NULL), 1);
+	t_print(&t);
+	breakdown_table(reach, "by_ethnic_group", "Referrals by ethnic group");
+	breakdown_table(reach, "by_imd_quintile", "Referrals by IMD quintile");
+	breakdown_table(reach, "by_age_band", "Referrals by age band");
+	ons4_table(cJSON_GetObjectItem(doc, "ons4"), place_name(doc));
+	cJSON_ArrayForEach(g, cJSON_GetObjectItem(doc, "groups")) {
+		snprintf(title, sizeof(title), "%s = %s",
+		    cJSON_GetStringValue(cJSON_GetObjectItem(doc, "group_by")),
+		    cJSON_GetStringValue(cJSON_GetObjectItem(g, "label")));
+		ons4_table(cJSON_GetObjectItem(g, "ons4"), title);
+	}
+}
+
+static void
+add_query(char *q, size_t len, const char *name, const char *v)
+{
+	size_t n = strlen(q);
+
+	if (v != NULL)
+		snprintf(q + n, len - n, "%s%s=%s", n ? "&" : "?", name, v);
+}
+
+static int
+run_report(struct ctx *c, struct opt_result *o)
+{
+	const char *place = opt_get(o, "place"), *fmt = opt_get(o, "format");
+	char path[512], q[256] = "";
+	struct err_list errs;
+	struct net n;
+	struct net_resp r;
+	cJSON *doc = NULL;
+	pc_rc rc;
+	int ex = EXIT_OK;
+
+	if (fmt == NULL)
+		fmt = "table";
+	if (strcmp(fmt, "table") && strcmp(fmt, "json") && strcmp(fmt, "csv")) {
+		fprintf(stderr, "pcmds: --format must be table, json or csv\n");
+		return EXIT_USAGE;
+	}
+	if (c->cfg.token[0] == '\0') {
+		fprintf(stderr, "pcmds: this device is not enrolled: run pcmds "
+		    "setup --server URL --code CODE first\n");
+		return EXIT_AUTH;
+	}
+	add_query(q, sizeof(q), "from", opt_get(o, "from"));
+	add_query(q, sizeof(q), "to", opt_get(o, "to"));
+	add_query(q, sizeof(q), "group_by", opt_get(o, "by"));
+	add_query(q, sizeof(q), "format", strcmp(fmt, "csv") == 0 ? "csv" :
+	    NULL);
+	add_query(q, sizeof(q), "suppress", opt_has(o, "unsuppressed") ?
+	    "false" : NULL);
+	if (place != NULL)
+		snprintf(path, sizeof(path), "/v1/places/%s/impact%s", place, q);
+	else
+		snprintf(path, sizeof(path), "/v1/places%s", q);
+	err_init(&errs);
+	if ((rc = net_init(&n, c->cfg.server, c->cfg.pinned ? c->home.cacert :
+	    NULL, &errs)) == PC_OK)
+		rc = net_request(&n, "GET", path, c->cfg.token, NULL, 0, 0, &r,
+		    &errs);
+	if (rc != PC_OK) {
+		ctx_report(&errs, NULL);
+		err_free(&errs);
+		net_free(&n);
+		return exit_for(rc);
+	}
+	if (r.status != 200) {
+		cJSON *e = cJSON_Parse(buf_str(&r.body));
+		const char *msg = cJSON_GetStringValue(cJSON_GetObjectItem(
+		    cJSON_GetObjectItem(e, "error"), "message"));
+
+		fprintf(stderr, "pcmds: the server refused the report (HTTP %ld): "
+		    "%s\n", r.status, msg ? msg : "no reason given");
+		ex = r.status == 401 || r.status == 403 ? EXIT_AUTH :
+		    EXIT_INVALID;
+		cJSON_Delete(e);
+	} else if (strcmp(fmt, "csv") == 0)
+		fwrite(r.body.p, 1, r.body.len, stdout);
+	else if ((doc = cJSON_Parse(buf_str(&r.body))) == NULL) {
+		fprintf(stderr, "pcmds: the server's answer was not understood\n");
+		ex = EXIT_INVALID;
+	} else if (strcmp(fmt, "json") == 0) {
+		char *text = cJSON_Print(doc);
+
+		printf("%s\n", text);
+		free(text);
+	} else if (place == NULL) {
+		places_table(doc);
+		ons4_table(get(doc, "all", "ons4"), "all places");
+	} else
+		place_tables(doc);
+	if (ex == EXIT_OK && strcmp(fmt, "table") == 0 && doc != NULL &&
+	    cJSON_IsTrue(cJSON_GetObjectItem(doc, "disclosure_control")))
+		printf("Counts 1-7: suppressed; other counts rounded to the "
+		    "nearest 5; figures on fewer than 8: withheld.\n");
+	cJSON_Delete(doc);
+	net_resp_free(&r);
+	net_free(&n);
+	err_free(&errs);
+	return ex;
+}
+
+static const struct opt_spec report_opts[] = {
+	{"place", OPT_VALUE, "CODE", "one place in detail (or ALL); default: "
+	    "every place's headline"},
+	{"from", OPT_VALUE, "DATE", "referrals from this date"},
+	{"to", OPT_VALUE, "DATE", "referrals up to this date"},
+	{"by", OPT_VALUE, "GROUP", "ONS4 change by group: source, reason, "
+	    "service, ethnic_group, imd_quintile, age_band, gender, carer, "
+	    "learning_disability, autism, homeless (with --place)"},
+	{"format", OPT_VALUE, "FMT", "table (default), json or csv"},
+	{"unsuppressed", OPT_FLAG, NULL, "evaluators: figures without "
+	    "disclosure control (audited)"},
+	{"home", OPT_VALUE, "DIR", "the client's directory"},
+	{NULL, 0, NULL, NULL},
+};
+
+const struct command cmd_report = {
+	"report", "", 0, 0, "impact per place (place leads and evaluators)",
+	report_opts, run_report,
+	"Examples:\n  pcmds report\n  pcmds report --place BD --from 2025-04-01 "
+	"--to 2026-03-31 --by ethnic_group\n  pcmds report --place ALL --format "
+	"csv > impact.csv\n",
+};

@@ -1,0 +1,151 @@
+/*
+ * agg.h - impact per place, kept current on ingest.
+ *
+ * Every referral is summarised as one small "fact" (who was referred,
+ * when, by whom, what happened, the ONS4 pair) computed from its records
+ * with corrections applied (common/timeline.c). Facts are stored beside
+ * the records, in the same transaction, and held in memory per place in
+ * referral-date order. A place's figures for a period are added up from
+ * that place's facts in the period only; additive counters (sums, sums
+ * of squares, histograms of whole-number differences) give means, SDs,
+ * medians and the Wilcoxon test without keeping raw values.
+ */
+#ifndef PCMDS_AGG_H
+#define PCMDS_AGG_H
+
+#include <stdint.h>
+
+#include "codes.h"
+#include "map.h"
+#include "ons4.h"
+#include "store.h"
+#include "timeline.h"
+
+#define FACT_VERSION	1	/* bump when struct fact changes */
+#define AGG_DAYS	366	/* days to first contact: 0..365, 365 = "365+" */
+#define AGG_CONTACTS	101	/* contacts per closed referral: 0..100+ */
+
+/* Flag answers as kept in facts. */
+enum { FLAG_NOT_KNOWN, FLAG_YES, FLAG_NO, FLAG_N };
+
+struct fact {
+	char		 id[UUID_LEN];
+	char		 place[REC_PLACE_MAX + 1];
+	uint64_t	 person;	/* first 64 bits of the pseudonym */
+	int32_t		 referred_on;
+	int32_t		 closed_on;	/* -1 open */
+	int32_t		 first_contact;	/* -1 none attended */
+	uint32_t	 reasons;	/* bit per codes_reason */
+	uint32_t	 support_offered, support_taken;
+	uint16_t	 contacts, attended;
+	uint8_t		 source, service, age, gender, ethnicity;
+	uint8_t		 imd_decile;	/* 0 not recorded */
+	uint8_t		 close_reason;	/* 255 open */
+	uint8_t		 flags[4];	/* carer, ld, autism, homeless */
+	uint8_t		 consent, voided, has_pair;
+	int8_t		 base[ONS4_N], follow[ONS4_N];
+};
+
+/* Ways to break figures down (group_by). */
+enum agg_dim {
+	DIM_NONE,
+	DIM_SOURCE,
+	DIM_REASON,
+	DIM_SERVICE,
+	DIM_ETHNIC_GROUP,
+	DIM_IMD_QUINTILE,
+	DIM_AGE_BAND,
+	DIM_GENDER,
+	DIM_CARER,
+	DIM_LEARNING_DISABILITY,
+	DIM_AUTISM,
+	DIM_HOMELESS,
+	DIM_N
+};
+
+struct agg_dim_info {
+	const char		*name;		/* group_by value */
+	const char		*title;
+	const struct codelist	*codes;		/* group values */
+};
+
+extern const struct agg_dim_info agg_dims[DIM_N];
+extern const struct codelist agg_flag_codes;
+/* DIM_N when name is not a dimension. */
+enum agg_dim	 agg_dim_parse(const char *name);
+
+/* Paired ONS4 change of one measure, as additive counters. */
+struct agg_ons4 {
+	long	 n;
+	long	 sum_base, sum_follow;
+	long	 sum_d, sum_d2;		/* d = follow - base */
+	long	 hist_d[21];		/* d + 10 */
+	long	 improved;		/* at least one point the good way */
+	long	 worst_base;		/* in the worst band at baseline */
+	long	 left_worst;		/* ...and out of it at follow-up */
+};
+
+/* Everything counted for one group of referrals. */
+struct agg_cell {
+	long		 referrals;
+	long		 people;
+	long		 consented;
+	long		 closed;
+	long		 closed_by[8];		/* codes_closure */
+	long		 contacts, attended;
+	long		 days_hist[AGG_DAYS];	/* referral -> first contact */
+	long		 days_n;
+	long		 closed_contacts[AGG_CONTACTS];	/* attended, closed */
+	long		 offered[18], taken[18];	/* codes_support */
+	long		 by[DIM_N][18];		/* breakdowns, by dimension */
+	long		 pairs;
+	struct agg_ons4	 ons4[ONS4_N];
+};
+
+struct agg_query {
+	int		 place;		/* index into places; -1 all places */
+	int32_t		 from, to;	/* referred_on, inclusive */
+	enum agg_dim	 group_by;
+};
+
+struct agg_result {
+	struct agg_cell	 total;
+	int		 ngroups;	/* codes of the dimension */
+	struct agg_cell	*groups;	/* one per group value */
+	long		 population;	/* of the place(s) */
+};
+
+struct agg_place {
+	struct store_place	 p;
+	struct fact		**v;	/* facts, by referred_on when sorted */
+	size_t			 n, cap;
+	int			 sorted;
+};
+
+struct agg {
+	struct agg_place	*places;
+	size_t			 nplaces;
+	struct map		 by_id;		/* referral id -> struct fact * */
+};
+
+/* Loads places and facts; rebuilds facts from records when outdated. */
+pc_rc	 agg_open(struct agg **, struct store *, struct err_list *);
+void	 agg_close(struct agg *);
+/* Index of a place code, -1 when unknown. */
+int	 agg_place_index(const struct agg *, const char *code);
+
+/* The fact of one referral, from its records. */
+void	 agg_fact(const struct timeline *, struct fact *);
+/*
+ * For ingest, inside its transaction: computes the facts of every
+ * referral touched and stores them. *out (owned by the caller, free())
+ * holds them for agg_apply() once the transaction has committed.
+ */
+pc_rc	 agg_stage(struct store *, const struct map *timelines,
+	    struct fact **out, size_t *n);
+void	 agg_apply(struct agg *, const struct fact *, size_t n);
+
+pc_rc	 agg_run(struct agg *, const struct agg_query *, struct agg_result *);
+void	 agg_result_free(struct agg_result *);
+
+#endif

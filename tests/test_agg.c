@@ -1,0 +1,525 @@
+/*
+ * test_agg.c - every published figure on a small data set worked out by
+ * hand, with corrections, voids, re-referrals and consent.
+ *
+ * Place A (population 1,000):
+ *  R1 person P1, 2026-01-10, general_practice, stress+housing, general,
+ *     30, female, A (White), IMD 1, carer; consent. Contacts 01-12
+ *     attended, 01-20 not, 02-01 attended. Support food offered, learning
+ *     taken up. ONS4 baseline 01-12 (3,4,2,8), final 03-01 (6,6,5,4).
+ *     Closed 03-02 goals_met.
+ *  R2 person P1 again, 2026-04-01, self, stress, general, 30, female, A,
+ *     IMD 2; consent. Contact 04-11 attended. Baseline 04-02 (5,5,5,5),
+ *     review 05-01 (5,6,4,6). Open.
+ *  R3 person P2, 2026-02-15, pharmacy, debt_money, children_young_people,
+ *     15, male, N (Black); no consent. Closed 02-20 declined.
+ *  R4 person P3, 2026-03-10, general_practice, loneliness_isolation,
+ *     general, 70 corrected to 71, male, H (Asian), IMD 9, not homeless;
+ *     consent. Baseline 03-11 (4,4,4,6), final 06-01 (7,8,7,2). Closed
+ *     06-02 goals_met.
+ *  R5 person P4, 2026-03-12, voided: counted nowhere.
+ * Place B (population 500):
+ *  R6 person P5, 2026-01-05, mdt, bereavement, general, 45, not_stated,
+ *     Z; consent. Baseline (2,3,2,9), final (2,3,3,9). Closed disengaged.
+ *
+ * ONS4 pairs in A: R1, R2, R4. Differences (follow-up - baseline):
+ * life satisfaction 3,0,3; worthwhile 2,1,4; happy 3,-1,3; anxious
+ * -4,1,-4. Reference statistics from SciPy 1.10.1 (ttest_rel; t.ppf for
+ * the CI; wilcoxon(zero_method="wilcox", correction=True,
+ * method="approx")):
+ *   life satisfaction: mean 2, SD 1.7320508075688772, p 0.1835034190722739,
+ *     CI -2.3026527299112747..6.302652729911275, Wilcoxon p
+ *     0.3457785861511603, dz 1.1547005383792517
+ *   anxious: mean -2.3333333, SD 2.886751345948129, p 0.29647352931855164,
+ *     CI -9.504421216518793..4.837754549852125, Wilcoxon p
+ *     0.4142161782425252, dz -0.808290376865476
+ */
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agg.h"
+#include "harness.h"
+#include "impact.h"
+
+static struct rec_opts opts;
+static struct agg *agg;
+static int seq;
+
+static struct rec *
+mk(const char *place, const char *ref, const char *kind, int n,
+    const char *fields)
+{
+	char text[4096], id[UUID_LEN];
+	struct err_list errs;
+	struct rec *r;
+	size_t i;
+
+	if (n == 0)
+		snprintf(id, sizeof(id), "%s", ref);
+	else
+		snprintf(id, sizeof(id), "%.8s-0000-4000-8000-%012d", ref, n);
+	snprintf(text, sizeof(text), "{\"id\":\"%s\",\"schema\":\"pcmds/1\","
+	    "\"kind\":\"%s\",\"recorded_at\":\"2026-06-10T10:00:00Z\","
+	    "\"device_seq\":%d,\"worker\":\"w\",\"place\":\"%s\","
+	    "\"referral\":\"%s\",%s}", id, kind, ++seq, place, ref, fields);
+	err_init(&errs);
+	if (rec_parse(text, strlen(text), &opts, &r, &errs) != PC_OK) {
+		for (i = 0; i < errs.n; i++)
+			print_message("%s: %s\n", errs.v[i].field,
+			    errs.v[i].msg);
+		fail_msg("fixture: %s", text);
+	}
+	err_free(&errs);
+	return r;
+}
+
+struct builder {
+	struct timeline	 tl;
+	const char	*place;
+	int		 n;
+};
+
+static void
+add(struct builder *b, const char *kind, const char *fields)
+{
+	struct err_list errs;
+	struct rec *r = mk(b->place, b->tl.id, kind, b->n++, fields);
+
+	err_init(&errs);
+	if (tl_admit(&b->tl, r, &opts, &errs) != PC_OK)
+		fail_msg("fixture refused: %s", errs.n ? errs.v[0].msg : "?");
+	err_free(&errs);
+}
+
+static void
+referral(struct builder *b, const char *place, const char *id,
+    const char *person, const char *fields)
+{
+	char f[1024];
+
+	tl_init(&b->tl, id);
+	b->place = place;
+	b->n = 0;
+	snprintf(f, sizeof(f), "\"person\":\"%s%s\",\"person_basis\":"
+	    "\"nhs_number\",%s", person,
+	    "000000000000000000000000000000000000000000000000", fields);
+	add(b, "referral", f);
+}
+
+static void
+assess(struct builder *b, const char *on, const char *stage, int ls, int w,
+    int h, int a)
+{
+	char f[256];
+
+	snprintf(f, sizeof(f), "\"assessed_on\":\"%s\",\"stage\":\"%s\","
+	    "\"life_satisfaction\":%d,\"worthwhile\":%d,\"happy\":%d,"
+	    "\"anxious\":%d", on, stage, ls, w, h, a);
+	add(b, "assessment", f);
+}
+
+static void
+contact(struct builder *b, const char *on, int attended)
+{
+	char f[256];
+
+	snprintf(f, sizeof(f), "\"contact_on\":\"%s\",\"mode\":\"phone\","
+	    "\"minutes\":15,\"attended\":%s", on, attended ? "true" : "false");
+	add(b, "contact", f);
+}
+
+static void
+closure(struct builder *b, const char *on, const char *reason)
+{
+	char f[128];
+
+	snprintf(f, sizeof(f), "\"closed_on\":\"%s\",\"reason\":\"%s\"", on,
+	    reason);
+	add(b, "closure", f);
+}
+
+static void
+publish(struct builder *b)
+{
+	struct fact f;
+
+	agg_fact(&b->tl, &f);
+	agg_apply(agg, &f, 1);
+	tl_free(&b->tl);
+}
+
+static int
+setup(void **state)
+{
+	struct builder b;
+
+	(void)state;
+	opts.today = date_from_ymd(2026, 11, 22);
+	agg = calloc(1, sizeof(*agg));
+	map_init(&agg->by_id);
+	agg->places = calloc(2, sizeof(*agg->places));
+	agg->nplaces = 2;
+	snprintf(agg->places[0].p.code, 17, "AA");
+	snprintf(agg->places[0].p.name, 128, "Place A");
+	agg->places[0].p.population = 1000;
+	snprintf(agg->places[1].p.code, 17, "BB");
+	snprintf(agg->places[1].p.name, 128, "Place B");
+	agg->places[1].p.population = 500;
+
+	referral(&b, "AA", "a0000001-0000-4000-8000-000000000000", "aaaaaaaaaaaaaaa1",
+	    "\"referred_on\":\"2026-01-10\",\"source\":\"general_practice\","
+	    "\"reasons\":[\"stress\",\"housing\"],\"service\":\"general\","
+	    "\"age\":30,\"gender\":\"female\",\"ethnicity\":\"A\","
+	    "\"imd_decile\":1,\"carer\":true,\"consent_evaluation\":true");
+	contact(&b, "2026-01-12", 1);
+	contact(&b, "2026-01-20", 0);
+	contact(&b, "2026-02-01", 1);
+	add(&b, "support", "\"offered_on\":\"2026-01-15\",\"category\":\"food\","
+	    "\"outcome\":\"offered\"");
+	add(&b, "support", "\"offered_on\":\"2026-01-16\",\"category\":"
+	    "\"learning\",\"outcome\":\"taken_up\"");
+	assess(&b, "2026-01-12", "baseline", 3, 4, 2, 8);
+	assess(&b, "2026-03-01", "final", 6, 6, 5, 4);
+	closure(&b, "2026-03-02", "goals_met");
+	publish(&b);
+
+	referral(&b, "AA", "a0000002-0000-4000-8000-000000000000", "aaaaaaaaaaaaaaa1",
+	    "\"referred_on\":\"2026-04-01\",\"source\":\"self\",\"reasons\":"
+	    "[\"stress\"],\"service\":\"general\",\"age\":30,\"gender\":"
+	    "\"female\",\"ethnicity\":\"A\",\"imd_decile\":2,"
+	    "\"consent_evaluation\":true");
+	contact(&b, "2026-04-11", 1);
+	assess(&b, "2026-04-02", "baseline", 5, 5, 5, 5);
+	assess(&b, "2026-05-01", "review", 5, 6, 4, 6);
+	publish(&b);
+
+	referral(&b, "AA", "a0000003-0000-4000-8000-000000000000", "aaaaaaaaaaaaaaa2",
+	    "\"referred_on\":\"2026-02-15\",\"source\":\"pharmacy\",\"reasons\":"
+	    "[\"debt_money\"],\"service\":\"children_young_people\",\"age\":15,"
+	    "\"gender\":\"male\",\"ethnicity\":\"N\",\"consent_evaluation\":"
+	    "false");
+	closure(&b, "2026-02-20", "declined");
+	publish(&b);
+
+	referral(&b, "AA", "a0000004-0000-4000-8000-000000000000", "aaaaaaaaaaaaaaa3",
+	    "\"referred_on\":\"2026-03-10\",\"source\":\"general_practice\","
+	    "\"reasons\":[\"loneliness_isolation\"],\"service\":\"general\","
+	    "\"age\":70,\"gender\":\"male\",\"ethnicity\":\"H\",\"imd_decile\":"
+	    "9,\"homeless\":false,\"consent_evaluation\":true");
+	assess(&b, "2026-03-11", "baseline", 4, 4, 4, 6);
+	assess(&b, "2026-06-01", "final", 7, 8, 7, 2);
+	add(&b, "correction", "\"target\":\"a0000004-0000-4000-8000-"
+	    "000000000000\",\"set\":{\"age\":71}");
+	closure(&b, "2026-06-02", "goals_met");
+	publish(&b);
+
+	referral(&b, "AA", "a0000005-0000-4000-8000-000000000000", "aaaaaaaaaaaaaaa4",
+	    "\"referred_on\":\"2026-03-12\",\"source\":\"self\",\"reasons\":"
+	    "[\"stress\"],\"service\":\"general\",\"age\":50,\"gender\":"
+	    "\"male\",\"ethnicity\":\"A\",\"consent_evaluation\":true");
+	add(&b, "correction", "\"target\":\"a0000005-0000-4000-8000-"
+	    "000000000000\",\"void\":true,\"reason\":\"duplicate\"");
+	publish(&b);
+
+	referral(&b, "BB", "b0000006-0000-4000-8000-000000000000", "bbbbbbbbbbbbbbb5",
+	    "\"referred_on\":\"2026-01-05\",\"source\":\"mdt\",\"reasons\":"
+	    "[\"bereavement\"],\"service\":\"general\",\"age\":45,\"gender\":"
+	    "\"not_stated\",\"ethnicity\":\"Z\",\"consent_evaluation\":true");
+	assess(&b, "2026-01-06", "baseline", 2, 3, 2, 9);
+	assess(&b, "2026-02-06", "final", 2, 3, 3, 9);
+	closure(&b, "2026-02-07", "disengaged");
+	publish(&b);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	agg_close(agg);
+	return 0;
+}
+
+static struct agg_result res;
+
+static void
+run(int place, int32_t from, int32_t to, enum agg_dim by)
+{
+	struct agg_query q = {place, from, to, by};
+
+	agg_result_free(&res);
+	assert_int_equal(agg_run(agg, &q, &res), PC_OK);
+}
+
+static void
+test_reach(void **state)
+{
+	const struct agg_cell *c = &res.total;
+
+	(void)state;
+	run(0, INT32_MIN, INT32_MAX, DIM_NONE);
+	assert_int_equal(res.population, 1000);
+	assert_int_equal(c->referrals, 4);	/* R5 voided */
+	assert_int_equal(c->people, 3);		/* P1 referred twice */
+	assert_int_equal(c->consented, 3);
+	assert_int_equal(c->closed, 3);
+	assert_int_equal(c->closed_by[code_index(&codes_closure, "goals_met")],
+	    2);
+	assert_int_equal(c->closed_by[code_index(&codes_closure, "declined")],
+	    1);
+	assert_int_equal(c->contacts, 4);
+	assert_int_equal(c->attended, 3);
+	assert_int_equal(c->days_n, 2);		/* R1: 2 days, R2: 10 days */
+	assert_float_equal(impact_median(c->days_hist, AGG_DAYS, c->days_n), 6,
+	    1e-9);
+	assert_float_equal(impact_median(c->closed_contacts, AGG_CONTACTS,
+	    c->closed), 0, 1e-9);		/* 2, 0, 0 */
+	assert_int_equal(c->offered[code_index(&codes_support, "food")], 1);
+	assert_int_equal(c->taken[code_index(&codes_support, "food")], 0);
+	assert_int_equal(c->taken[code_index(&codes_support, "learning")], 1);
+	assert_int_equal(c->by[DIM_SOURCE][code_index(&codes_source,
+	    "general_practice")], 2);
+	assert_int_equal(c->by[DIM_REASON][code_index(&codes_reason,
+	    "stress")], 2);
+	assert_int_equal(c->by[DIM_REASON][code_index(&codes_reason,
+	    "housing")], 1);
+	assert_int_equal(c->by[DIM_SERVICE][code_index(&codes_service,
+	    "children_young_people")], 1);
+	assert_int_equal(c->by[DIM_ETHNIC_GROUP][0], 2);	/* white */
+	assert_int_equal(c->by[DIM_ETHNIC_GROUP][2], 1);	/* asian */
+	assert_int_equal(c->by[DIM_ETHNIC_GROUP][3], 1);	/* black */
+	assert_int_equal(c->by[DIM_IMD_QUINTILE][0], 2);
+	assert_int_equal(c->by[DIM_IMD_QUINTILE][4], 1);
+	assert_int_equal(c->by[DIM_IMD_QUINTILE][5], 1);	/* unknown */
+	assert_int_equal(c->by[DIM_AGE_BAND][0], 1);		/* 15 */
+	assert_int_equal(c->by[DIM_AGE_BAND][2], 2);		/* 30, 30 */
+	assert_int_equal(c->by[DIM_AGE_BAND][6], 1);		/* 71, corrected */
+	assert_int_equal(c->by[DIM_GENDER][0], 2);
+	assert_int_equal(c->by[DIM_GENDER][1], 2);
+	assert_int_equal(c->by[DIM_CARER][FLAG_YES], 1);
+	assert_int_equal(c->by[DIM_CARER][FLAG_NOT_KNOWN], 3);
+	assert_int_equal(c->by[DIM_HOMELESS][FLAG_NO], 1);
+}
+
+static void
+test_periods_and_places(void **state)
+{
+	(void)state;
+	run(0, date_from_ymd(2026, 3, 1), date_from_ymd(2026, 12, 31),
+	    DIM_NONE);
+	assert_int_equal(res.total.referrals, 2);	/* R2, R4 */
+	run(0, date_from_ymd(2026, 1, 10), date_from_ymd(2026, 1, 10),
+	    DIM_NONE);
+	assert_int_equal(res.total.referrals, 1);	/* inclusive bounds */
+	run(1, INT32_MIN, INT32_MAX, DIM_NONE);
+	assert_int_equal(res.total.referrals, 1);
+	assert_int_equal(res.population, 500);
+	run(-1, INT32_MIN, INT32_MAX, DIM_NONE);	/* the whole system */
+	assert_int_equal(res.total.referrals, 5);
+	assert_int_equal(res.total.people, 4);
+	assert_int_equal(res.population, 1500);
+	assert_int_equal(res.total.pairs, 4);
+}
+
+static void
+test_ons4(void **state)
+{
+	const struct agg_ons4 *ls, *an;
+	cJSON *doc, *m;
+	struct impact_req q;
+
+	(void)state;
+	run(0, INT32_MIN, INT32_MAX, DIM_NONE);
+	assert_int_equal(res.total.pairs, 3);
+	ls = &res.total.ons4[ONS4_LIFE_SATISFACTION];
+	an = &res.total.ons4[ONS4_ANXIOUS];
+	assert_int_equal(ls->n, 3);
+	assert_int_equal(ls->sum_base, 12);
+	assert_int_equal(ls->sum_follow, 18);
+	assert_int_equal(ls->improved, 2);
+	assert_int_equal(ls->worst_base, 2);	/* 3 and 4 are "low" */
+	assert_int_equal(ls->left_worst, 2);
+	assert_int_equal(an->improved, 2);
+	assert_int_equal(an->worst_base, 2);	/* 8 and 6 are "high" */
+	assert_int_equal(an->left_worst, 2);
+	/* the published statistics, without disclosure control */
+	memset(&q, 0, sizeof(q));
+	q.place = 0;
+	q.from = INT32_MIN;
+	q.to = INT32_MAX;
+	q.sdc.threshold = 8;
+	doc = impact_json(agg, &q);
+	m = cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "ons4"),
+	    "life_satisfaction");
+	assert_float_equal(cJSON_GetObjectItem(m, "mean_baseline")->valuedouble,
+	    4.0, 1e-9);
+	assert_float_equal(cJSON_GetObjectItem(m, "mean_followup")->valuedouble,
+	    6.0, 1e-9);
+	assert_float_equal(cJSON_GetObjectItem(m, "mean_change")->valuedouble,
+	    2.0, 1e-9);
+	assert_float_equal(cJSON_GetObjectItem(m, "sd_change")->valuedouble,
+	    1.73, 1e-9);
+	assert_float_equal(cJSON_GetObjectItem(m, "ci95_low")->valuedouble,
+	    -2.30, 1e-9);
+	assert_float_equal(cJSON_GetObjectItem(m, "ci95_high")->valuedouble,
+	    6.30, 1e-9);
+	assert_float_equal(cJSON_GetObjectItem(m, "t_test_p")->valuedouble,
+	    0.1835, 1e-9);
+	assert_float_equal(cJSON_GetObjectItem(m, "wilcoxon_p")->valuedouble,
+	    0.3458, 1e-9);
+	assert_float_equal(cJSON_GetObjectItem(m, "cohens_dz")->valuedouble,
+	    1.15, 1e-9);
+	assert_float_equal(cJSON_GetObjectItem(m, "improved_pct")->valuedouble,
+	    66.7, 1e-9);
+	assert_float_equal(cJSON_GetObjectItem(m,
+	    "left_worst_band_pct")->valuedouble, 100.0, 1e-9);
+	m = cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "ons4"), "anxious");
+	assert_float_equal(cJSON_GetObjectItem(m, "mean_change")->valuedouble,
+	    -2.33, 1e-9);
+	assert_float_equal(cJSON_GetObjectItem(m, "sd_change")->valuedouble,
+	    2.89, 1e-9);
+	assert_float_equal(cJSON_GetObjectItem(m, "ci95_low")->valuedouble,
+	    -9.50, 1e-9);
+	assert_float_equal(cJSON_GetObjectItem(m, "ci95_high")->valuedouble,
+	    4.84, 1e-9);
+	assert_float_equal(cJSON_GetObjectItem(m, "t_test_p")->valuedouble,
+	    0.2965, 1e-9);
+	assert_float_equal(cJSON_GetObjectItem(m, "wilcoxon_p")->valuedouble,
+	    0.4142, 1e-9);
+	assert_float_equal(cJSON_GetObjectItem(m, "cohens_dz")->valuedouble,
+	    -0.81, 1e-9);
+	/* the reach figures in the document */
+	m = cJSON_GetObjectItem(doc, "reach");
+	assert_float_equal(cJSON_GetObjectItem(m,
+	    "per_1000_residents")->valuedouble, 4.0, 1e-9);
+	assert_float_equal(cJSON_GetObjectItem(m, "declined_pct")->valuedouble,
+	    25.0, 1e-9);
+	assert_float_equal(cJSON_GetObjectItem(m,
+	    "median_days_to_first_contact")->valuedouble, 6, 1e-9);
+	cJSON_Delete(doc);
+}
+
+static void
+test_groups(void **state)
+{
+	const struct agg_cell *g;
+
+	(void)state;
+	run(0, INT32_MIN, INT32_MAX, DIM_ETHNIC_GROUP);
+	assert_int_equal(res.ngroups, 6);
+	g = &res.groups[0];		/* white: R1, R2 (the same person) */
+	assert_int_equal(g->referrals, 2);
+	assert_int_equal(g->people, 1);
+	assert_int_equal(g->pairs, 2);
+	assert_int_equal(g->ons4[ONS4_LIFE_SATISFACTION].sum_d, 3);
+	assert_int_equal(res.groups[2].pairs, 1);	/* asian: R4 */
+	assert_int_equal(res.groups[3].pairs, 0);	/* black: no consent */
+	run(0, INT32_MIN, INT32_MAX, DIM_REASON);	/* one referral, many */
+	assert_int_equal(res.groups[code_index(&codes_reason, "stress")].
+	    referrals, 2);
+	assert_int_equal(res.groups[code_index(&codes_reason, "housing")].
+	    referrals, 1);
+	assert_int_equal(agg_dim_parse("ethnic_group"), DIM_ETHNIC_GROUP);
+	assert_int_equal(agg_dim_parse("colour"), DIM_N);
+}
+
+static void
+test_published(void **state)
+{
+	struct impact_req q;
+	struct buf csv;
+	cJSON *doc, *reach, *m;
+
+	(void)state;
+	memset(&q, 0, sizeof(q));
+	q.place = 0;
+	q.from = INT32_MIN;
+	q.to = INT32_MAX;
+	q.sdc.on = 1;
+	q.sdc.threshold = 8;
+	q.group_by = DIM_GENDER;
+	doc = impact_json(agg, &q);
+	reach = cJSON_GetObjectItem(doc, "reach");
+	assert_string_equal(cJSON_GetObjectItem(reach, "referrals")->valuestring,
+	    "suppressed");
+	assert_string_equal(cJSON_GetObjectItem(reach,
+	    "per_1000_residents")->valuestring, "withheld");
+	assert_string_equal(cJSON_GetObjectItem(reach,
+	    "declined_pct")->valuestring, "withheld");
+	m = cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "ons4"), "happy");
+	assert_string_equal(cJSON_GetObjectItem(m, "mean_change")->valuestring,
+	    "withheld");
+	assert_string_equal(cJSON_GetObjectItem(m, "n")->valuestring,
+	    "suppressed");
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(doc,
+	    "disclosure_control")));
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(
+	    cJSON_GetObjectItem(doc, "scope"), "place")), "AA");
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(doc,
+	    "groups")), 5);
+	/* the same document as tidy CSV */
+	buf_init(&csv, 0);
+	assert_int_equal(impact_csv(doc, &csv), PC_OK);
+	assert_int_equal(strncmp(buf_str(&csv), "place,from,to,group_by,group,"
+	    "section,measure,value\r\n", 50), 0);
+	assert_non_null(strstr(buf_str(&csv), "AA,,,,,reach,referrals,"
+	    "suppressed\r\n"));
+	assert_non_null(strstr(buf_str(&csv), "AA,,,,,reach,by_source."
+	    "general_practice,suppressed\r\n"));
+	assert_non_null(strstr(buf_str(&csv), "AA,,,gender,female,ons4,"
+	    "happy.mean_change,withheld\r\n"));
+	buf_free(&csv);
+	cJSON_Delete(doc);
+	/* every place and the whole system */
+	q.group_by = DIM_NONE;
+	q.sdc.on = 0;
+	doc = impact_places_json(agg, &q);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(doc, "places")),
+	    2);
+	assert_float_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "all"),
+	    "referrals")->valuedouble, 5, 0);
+	cJSON_Delete(doc);
+}
+
+static void
+test_updates(void **state)
+{
+	struct builder b;
+	struct fact f;
+
+	(void)state;
+	/* a referral's date changing moves it within its place's order */
+	referral(&b, "BB", "b0000006-0000-4000-8000-000000000000",
+	    "bbbbbbbbbbbbbbb5", "\"referred_on\":\"2025-06-05\",\"source\":"
+	    "\"mdt\",\"reasons\":[\"bereavement\"],\"service\":\"general\","
+	    "\"age\":45,\"gender\":\"not_stated\",\"ethnicity\":\"Z\","
+	    "\"consent_evaluation\":true");
+	agg_fact(&b.tl, &f);
+	agg_apply(agg, &f, 1);
+	tl_free(&b.tl);
+	run(1, date_from_ymd(2026, 1, 1), INT32_MAX, DIM_NONE);
+	assert_int_equal(res.total.referrals, 0);
+	run(1, date_from_ymd(2025, 1, 1), date_from_ymd(2025, 12, 31),
+	    DIM_NONE);
+	assert_int_equal(res.total.referrals, 1);
+	assert_int_equal(res.total.pairs, 0);	/* the new fact has none */
+	agg_result_free(&res);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_reach),
+		cmocka_unit_test(test_periods_and_places),
+		cmocka_unit_test(test_ons4),
+		cmocka_unit_test(test_groups),
+		cmocka_unit_test(test_published),
+		cmocka_unit_test(test_updates),
+	};
+
+	return cmocka_run_group_tests_name("agg", tests, setup, teardown);
+}

@@ -1,0 +1,143 @@
+/*
+ * test_browser.c - the dashboard in a real browser (Debian's chromium,
+ * headless): sign in with a one-time code, follow the redirect with the
+ * session cookie, check the rendered page for every place, and save a
+ * screenshot under the build directory. Chromium trusts the test server
+ * by its key (--ignore-certificate-errors-spki-list), not by switching
+ * verification off. Without chromium the test says SKIPPED.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/sha.h>
+#include <openssl/x509.h>
+
+#include "harness.h"
+
+static const char *const places[] = {"Barking and Dagenham",
+    "City and Hackney", "Havering", "Newham", "Redbridge", "Tower Hamlets",
+    "Waltham Forest"};
+
+/* base64(SHA-256(SubjectPublicKeyInfo)) of the server's certificate. */
+static void
+spki_hash(const char *pem, char out[64])
+{
+	FILE *fp = fopen(pem, "r");
+	X509 *x = PEM_read_X509(fp, NULL, NULL, NULL);
+	unsigned char *der = NULL, md[SHA256_DIGEST_LENGTH];
+	int len;
+
+	assert_non_null(x);
+	fclose(fp);
+	len = i2d_PUBKEY(X509_get0_pubkey(x), &der);
+	assert_true(len > 0);
+	SHA256(der, (size_t)len, md);
+	EVP_EncodeBlock((unsigned char *)out, md, sizeof(md));
+	OPENSSL_free(der);
+	X509_free(x);
+}
+
+static void
+chromium(struct th_server *s, const char *profile, const char *spki,
+    const char *what, const char *code, struct th_run *r)
+{
+	char url[256], dir[600], pin[128];
+	const char *argv[20];
+	int n = 0;
+
+	snprintf(url, sizeof(url), "%s/login?code=%s", s->url, code);
+	snprintf(dir, sizeof(dir), "--user-data-dir=%s", profile);
+	snprintf(pin, sizeof(pin), "--ignore-certificate-errors-spki-list=%s",
+	    spki);
+	argv[n++] = "timeout";
+	argv[n++] = "90";
+	argv[n++] = "chromium";
+	argv[n++] = "--headless";
+	argv[n++] = "--no-sandbox";
+	argv[n++] = "--disable-gpu";
+	argv[n++] = "--disable-quic";
+	argv[n++] = "--no-first-run";
+	argv[n++] = "--disable-background-networking";
+	argv[n++] = "--disable-component-update";
+	argv[n++] = "--disable-sync";
+	argv[n++] = "--window-size=1280,3200";
+	argv[n++] = dir;
+	argv[n++] = pin;
+	argv[n++] = what;
+	argv[n++] = url;
+	argv[n] = NULL;
+	th_exec(r, argv, NULL, NULL);
+}
+
+static void
+test_dashboard_in_chromium(void **state)
+{
+	struct th_server s;
+	struct th_run r;
+	char spki[64], shot[600], args[64], code2[32];
+	long id;
+	size_t i, len;
+	char *png;
+
+	(void)state;
+	if (!th_have("chromium")) {
+		print_message("chromium is not installed (packaging/deps.sh "
+		    "--check installs it)\n");
+		skip();
+	}
+	th_server_init(&s, NULL);
+	th_server_start(&s, NULL);
+	spki_hash(th_path(s.dir, "server.pem"), spki);
+	/* two one-time codes for one place lead: one per browser run */
+	snprintf(code2, sizeof(code2), "%s", th_server_user(&s, "place_lead",
+	    "NH", &id));
+	snprintf(args, sizeof(args), "user code %ld --json", id);
+	th_server_admin(&s, &r, args);
+	assert_int_equal(r.status, 0);
+	{
+		cJSON *j = th_json(r.out);
+
+		chromium(&s, th_tmpdir(), spki, "--dump-dom",
+		    cJSON_GetObjectItem(j, "code")->valuestring, &r);
+		cJSON_Delete(j);
+	}
+	if (r.status != 0)
+		fail_msg("chromium failed (%d): %s", r.status, r.err);
+	for (i = 0; i < sizeof(places) / sizeof(places[0]); i++)
+		if (strstr(r.out, places[i]) == NULL)
+			fail_msg("the rendered page lacks %s:\n%.2000s", places[i],
+			    r.out);
+	assert_non_null(strstr(r.out, "Signed in as Tester"));
+	assert_non_null(strstr(r.out, "Newham: detail"));
+	assert_non_null(strstr(r.out, "<svg role=\"img\""));
+	assert_non_null(strstr(r.out, "Referrals per 1,000 residents by place"));
+	assert_non_null(strstr(r.out, "Life satisfaction: paired change"));
+	assert_null(strstr(r.out, "One-time code from your administrator"));
+	th_run_free(&r);
+	snprintf(shot, sizeof(shot), "--screenshot=%s/dashboard.png",
+	    th_build());
+	chromium(&s, th_tmpdir(), spki, shot, code2, &r);
+	assert_int_equal(r.status, 0);
+	th_run_free(&r);
+	png = th_slurp(shot + strlen("--screenshot="), &len);
+	assert_non_null(png);
+	assert_true(len > 20000);
+	assert_memory_equal(png, "\x89PNG", 4);
+	free(png);
+	print_message("screenshot: %s\n", shot + strlen("--screenshot="));
+	th_server_stop(&s, SIGTERM);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_dashboard_in_chromium),
+	};
+
+	return cmocka_run_group_tests_name("browser", tests, NULL, NULL);
+}

@@ -1,0 +1,405 @@
+/*
+ * test_impact.c - impact per place end to end: records made on a real
+ * client, synced to a real server, read back as figures, exports and the
+ * dashboard, with roles, place scoping, disclosure control and audit.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+
+static struct th_server srv;
+static char db[700], keyfile[700];
+static char lead_bd[64], lead_nh[64], eval_tok[64], worker_tok[64];
+static char void_ref[16], fixed_ref[16], key_id[32];
+
+static const char *
+client(const char *place, const char *csv)
+{
+	static char homes[4][512];
+	static int k;
+	char *home = homes[k++ % 4], path[600];
+	struct th_run r;
+
+	snprintf(home, 512, "%s", th_tmpdir());
+	th_cmd(&r, NULL, "pcmds", "--home", home, "setup", "--key-file",
+	    keyfile, "--server", srv.url, "--code", th_server_user(&srv,
+	    "link_worker", place, NULL), "--cacert", srv.ca, NULL);
+	assert_int_equal(r.status, 0);
+	th_run_free(&r);
+	snprintf(path, sizeof(path), "%s/config", home);
+	{
+		char *cfg = th_slurp(path, NULL), *p = strstr(cfg, "key_id = ");
+
+		assert_non_null(p);
+		snprintf(key_id, sizeof(key_id), "%.16s", p + 9);
+		free(cfg);
+	}
+	snprintf(path, sizeof(path), "%s/in.csv", home);
+	th_write(path, csv);
+	th_cmd(&r, NULL, "pcmds", "--home", home, "import", path, NULL);
+	if (r.status != 0)
+		fail_msg("import: %s", r.err);
+	th_run_free(&r);
+	return home;
+}
+
+#define HEAD "person_basis,referred_on,source,reasons,service,age,gender," \
+	"ethnicity,imd_decile,consent_evaluation,baseline_on," \
+	"baseline_life_satisfaction,baseline_worthwhile,baseline_happy," \
+	"baseline_anxious,final_on,final_life_satisfaction,final_worthwhile," \
+	"final_happy,final_anxious\n"
+
+static int
+up(void **state)
+{
+	struct th_run r;
+	char csv[8192];
+	const char *bd, *nh;
+	size_t off;
+	int i;
+
+	(void)state;
+	th_server_init(&srv, NULL);
+	snprintf(db, sizeof(db), "%s/pcmds.db", srv.dir);
+	th_server_start(&srv, NULL);
+	snprintf(keyfile, sizeof(keyfile), "%s/k", th_tmpdir());
+	th_cmd(&r, NULL, "pcmds", "keygen", "--out", keyfile, NULL);
+	th_run_free(&r);
+	/* BD: 12 consenting referrals with ONS4 pairs, 3 without consent */
+	off = (size_t)snprintf(csv, sizeof(csv), HEAD);
+	for (i = 0; i < 15; i++)
+		off += (size_t)snprintf(csv + off, sizeof(csv) - off,
+		    "local,2026-02-%02d,general_practice,stress,general,%d,"
+		    "female,%s,%d,%s,2026-03-01,4,4,4,7,2026-05-01,6,6,6,4\n",
+		    i + 1, 30 + i, i % 2 ? "A" : "N", 1 + i % 10,
+		    i < 12 ? "yes" : "no");
+	bd = client("BD", csv);
+	/* NH: 9 referrals */
+	off = (size_t)snprintf(csv, sizeof(csv), HEAD);
+	for (i = 0; i < 9; i++)
+		off += (size_t)snprintf(csv + off, sizeof(csv) - off,
+		    "local,2026-01-%02d,self,housing,general,%d,male,K,3,yes,,,,,,"
+		    ",,,,\n", i + 1, 40 + i);
+	nh = client("NH", csv);
+	/* a correction and a void on BD, made on the client */
+	th_cmd(&r, NULL, "pcmds", "--home", bd, "list", "--json", NULL);
+	{
+		cJSON *j = th_json(r.out);
+
+		snprintf(void_ref, sizeof(void_ref), "%.8s", cJSON_GetObjectItem(
+		    cJSON_GetArrayItem(j, 0), "id")->valuestring);
+		snprintf(fixed_ref, sizeof(fixed_ref), "%.8s",
+		    cJSON_GetObjectItem(cJSON_GetArrayItem(j, 1),
+		    "id")->valuestring);
+		cJSON_Delete(j);
+	}
+	th_run_free(&r);
+	th_cmd(&r, NULL, "pcmds", "--home", bd, "correct", void_ref, "--void",
+	    "--reason", "wrong person", NULL);
+	assert_int_equal(r.status, 0);
+	th_run_free(&r);
+	th_cmd(&r, NULL, "pcmds", "--home", bd, "correct", fixed_ref, "--set",
+	    "age=77", NULL);
+	assert_int_equal(r.status, 0);
+	th_run_free(&r);
+	th_cmd(&r, NULL, "pcmds", "--home", bd, "sync", NULL);
+	assert_int_equal(r.status, 0);
+	th_run_free(&r);
+	th_cmd(&r, NULL, "pcmds", "--home", nh, "sync", NULL);
+	assert_int_equal(r.status, 0);
+	th_run_free(&r);
+	snprintf(lead_bd, sizeof(lead_bd), "%s", th_enrol(&srv,
+	    th_server_user(&srv, "place_lead", "BD", NULL), NULL));
+	snprintf(lead_nh, sizeof(lead_nh), "%s", th_enrol(&srv,
+	    th_server_user(&srv, "place_lead", "NH", NULL), NULL));
+	snprintf(eval_tok, sizeof(eval_tok), "%s", th_enrol(&srv,
+	    th_server_user(&srv, "evaluator", NULL, NULL), NULL));
+	snprintf(worker_tok, sizeof(worker_tok), "%s", th_enrol(&srv,
+	    th_server_user(&srv, "link_worker", "BD", NULL), key_id));
+	return 0;
+}
+
+static int
+down(void **state)
+{
+	(void)state;
+	th_server_stop(&srv, SIGTERM);
+	return 0;
+}
+
+static void
+get(const char *token, const char *path, struct th_http *h)
+{
+	char auth[128];
+	const char *hdr[] = {auth, NULL};
+
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+	th_https(&srv, "GET", path, hdr, NULL, 0, h);
+}
+
+static cJSON *
+get_json(const char *token, const char *path, long status)
+{
+	struct th_http h;
+	cJSON *j;
+
+	get(token, path, &h);
+	if (h.status != status)
+		fail_msg("GET %s: %ld %s", path, h.status, h.body);
+	j = th_json(h.body);
+	th_http_free(&h);
+	return j;
+}
+
+static void
+test_figures(void **state)
+{
+	cJSON *j, *reach, *m;
+
+	(void)state;
+	/* unsuppressed, by an evaluator: the exact figures */
+	j = get_json(eval_tok, "/v1/places/BD/impact?suppress=false", 200);
+	reach = cJSON_GetObjectItem(j, "reach");
+	assert_int_equal(cJSON_GetObjectItem(reach, "referrals")->valueint, 14);
+	assert_int_equal(cJSON_GetObjectItem(reach, "consented")->valueint, 11);
+	assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(reach,
+	    "by_age_band"), "75-84")->valueint, 1);	/* the correction */
+	m = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "ons4"), "anxious");
+	assert_int_equal(cJSON_GetObjectItem(m, "n")->valueint, 11);
+	assert_float_equal(cJSON_GetObjectItem(m, "mean_change")->valuedouble,
+	    -3, 1e-9);
+	cJSON_Delete(j);
+	assert_true(th_sql_long(db, "SELECT COUNT(*) FROM audit WHERE action = "
+	    "'aggregates.unsuppressed'") >= 1);
+	/* the same for a place lead: rounded and suppressed */
+	j = get_json(lead_bd, "/v1/places/BD/impact", 200);
+	reach = cJSON_GetObjectItem(j, "reach");
+	assert_int_equal(cJSON_GetObjectItem(reach, "referrals")->valueint, 15);
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(reach,
+	    "by_age_band"), "75-84")->valuestring, "suppressed");
+	m = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "ons4"), "anxious");
+	assert_int_equal(cJSON_GetObjectItem(m, "n")->valueint, 10);
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(j, "disclosure_control")));
+	cJSON_Delete(j);
+	/* every place, and the whole system */
+	j = get_json(lead_nh, "/v1/places", 200);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(j, "places")),
+	    7);
+	assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "all"),
+	    "referrals")->valueint, 25);	/* 14 + 9 = 23 -> 25 */
+	cJSON_Delete(j);
+	/* a period and a breakdown */
+	j = get_json(eval_tok, "/v1/places/ALL/impact?from=2026-02-01&to="
+	    "2026-12-31&group_by=ethnic_group&suppress=false", 200);
+	assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "reach"),
+	    "referrals")->valueint, 14);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(j, "groups")),
+	    6);
+	cJSON_Delete(j);
+}
+
+static void
+test_scoping(void **state)
+{
+	struct th_http h;
+
+	(void)state;
+	get(lead_nh, "/v1/places/BD/impact", &h);
+	assert_int_equal(h.status, 403);		/* another place */
+	th_http_free(&h);
+	get(lead_nh, "/v1/places/ALL/impact", &h);
+	assert_int_equal(h.status, 200);
+	th_http_free(&h);
+	get(lead_bd, "/v1/places/BD/impact?suppress=false", &h);
+	assert_int_equal(h.status, 403);		/* leads: suppressed */
+	th_http_free(&h);
+	get(lead_bd, "/v1/export", &h);
+	assert_int_equal(h.status, 403);		/* record level */
+	th_http_free(&h);
+	get(worker_tok, "/v1/places", &h);
+	assert_int_equal(h.status, 403);
+	th_http_free(&h);
+	get(eval_tok, "/v1/places/XX/impact", &h);
+	assert_int_equal(h.status, 404);
+	th_http_free(&h);
+	get(eval_tok, "/v1/places/BD/impact?from=2026-13-01", &h);
+	assert_int_equal(h.status, 400);
+	th_http_free(&h);
+	get(eval_tok, "/v1/places/BD/impact?group_by=colour", &h);
+	assert_int_equal(h.status, 400);
+	th_http_free(&h);
+	get(eval_tok, "/v1/places/BD/impact?format=xml", &h);
+	assert_int_equal(h.status, 400);
+	th_http_free(&h);
+	th_https(&srv, "GET", "/v1/places", NULL, NULL, 0, &h);
+	assert_int_equal(h.status, 401);
+	th_http_free(&h);
+}
+
+static void
+test_csv(void **state)
+{
+	struct th_http h;
+
+	(void)state;
+	get(lead_bd, "/v1/places/BD/impact?format=csv&group_by=gender", &h);
+	assert_int_equal(h.status, 200);
+	assert_non_null(strstr(h.ctype, "text/csv"));
+	assert_int_equal(strncmp(h.body, "place,from,to,group_by,group,section,"
+	    "measure,value\r\n", 45), 0);
+	assert_non_null(strstr(h.body, "BD,,,,,reach,referrals,15\r\n"));
+	assert_non_null(strstr(h.body, ",gender,female,group,referrals,15\r\n"));
+	th_http_free(&h);
+}
+
+static void
+test_export(void **state)
+{
+	struct th_http h;
+	char *line, *save = NULL;
+	int n = 0, referrals = 0, corrected = 0;
+
+	(void)state;
+	get(eval_tok, "/v1/export?place=BD", &h);
+	assert_int_equal(h.status, 200);
+	assert_non_null(strstr(h.ctype, "application/x-ndjson"));
+	for (line = strtok_r(h.body, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		cJSON *j = th_json(line);
+		const char *kind = cJSON_GetStringValue(cJSON_GetObjectItem(j,
+		    "kind"));
+
+		n++;
+		assert_string_not_equal(kind, "correction");
+		assert_null(cJSON_GetObjectItem(j, "nhs_number"));
+		if (strcmp(kind, "referral") == 0) {
+			referrals++;
+			assert_true(cJSON_IsTrue(cJSON_GetObjectItem(j,
+			    "consent_evaluation")));
+			assert_int_not_equal(strncmp(cJSON_GetStringValue(
+			    cJSON_GetObjectItem(j, "id")), void_ref, 8), 0);
+			if (strncmp(cJSON_GetStringValue(cJSON_GetObjectItem(j,
+			    "id")), fixed_ref, 8) == 0) {
+				assert_int_equal(cJSON_GetObjectItem(j,
+				    "age")->valueint, 77);
+				corrected = 1;
+			}
+		}
+		cJSON_Delete(j);
+	}
+	th_http_free(&h);
+	/* 12 consented, one of them voided: 11 referrals, 3 records each */
+	assert_int_equal(referrals, 11);
+	assert_int_equal(n, 33);
+	assert_true(corrected || strcmp(void_ref, fixed_ref) == 0);
+	get(eval_tok, "/v1/export?format=csv&from=2026-01-01&to=2026-01-31",
+	    &h);
+	assert_int_equal(h.status, 200);
+	assert_int_equal(strncmp(h.body, "id,schema,kind,", 15), 0);
+	assert_non_null(strstr(h.body, ",NH,"));
+	assert_null(strstr(h.body, ",BD,"));
+	th_http_free(&h);
+	assert_int_equal(th_sql_long(db, "SELECT COUNT(*) FROM audit WHERE "
+	    "action = 'export.start'"), 2);
+	assert_int_equal(th_sql_long(db, "SELECT COUNT(*) FROM audit WHERE "
+	    "action = 'export.end' AND outcome LIKE 'complete: 33 records%'"),
+	    1);
+}
+
+static void
+test_dashboard(void **state)
+{
+	struct th_http h;
+	char path[128], cookie[300];
+	const char *code;
+
+	(void)state;
+	th_https(&srv, "GET", "/dashboard", NULL, NULL, 0, &h);
+	assert_int_equal(h.status, 303);
+	assert_string_equal(h.location, "/login");
+	th_http_free(&h);
+	th_https(&srv, "GET", "/login", NULL, NULL, 0, &h);
+	assert_int_equal(h.status, 200);
+	assert_non_null(strstr(h.body, "<form method=\"post\" action=\"/login\""));
+	th_http_free(&h);
+	/* a link worker's code is not for the dashboard */
+	snprintf(path, sizeof(path), "/login?code=%s", th_server_user(&srv,
+	    "link_worker", "BD", NULL));
+	th_https(&srv, "GET", path, NULL, NULL, 0, &h);
+	assert_int_equal(h.status, 403);
+	th_http_free(&h);
+	th_https(&srv, "GET", "/login?code=AAAA-BBBB-CCCC", NULL, NULL, 0, &h);
+	assert_int_equal(h.status, 401);
+	th_http_free(&h);
+	/* a place lead signs in with a form post */
+	code = th_server_user(&srv, "place_lead", "BD", NULL);
+	snprintf(path, sizeof(path), "code=%s", code);
+	th_https(&srv, "POST", "/login", (const char *[]){"Content-Type: "
+	    "application/x-www-form-urlencoded", NULL}, path, strlen(path), &h);
+	assert_int_equal(h.status, 303);
+	assert_string_equal(h.location, "/dashboard");
+	assert_non_null(strstr(h.cookie, "__Host-pcmds="));
+	assert_non_null(strstr(h.cookie, "; Secure"));
+	assert_non_null(strstr(h.cookie, "; HttpOnly"));
+	assert_non_null(strstr(h.cookie, "; SameSite=Strict"));
+	snprintf(cookie, sizeof(cookie), "Cookie: %.*s", (int)strcspn(h.cookie,
+	    ";"), h.cookie);
+	th_http_free(&h);
+	th_https(&srv, "GET", "/dashboard", (const char *[]){cookie, NULL},
+	    NULL, 0, &h);
+	assert_int_equal(h.status, 200);
+	assert_non_null(strstr(h.ctype, "text/html"));
+	assert_non_null(strstr(h.body, "<svg role=\"img\""));
+	assert_non_null(strstr(h.body, "Barking and Dagenham"));
+	assert_non_null(strstr(h.body, "Waltham Forest"));
+	assert_non_null(strstr(h.body, "Barking and Dagenham: detail"));
+	assert_null(strstr(h.body, "<script"));
+	th_http_free(&h);
+	/* the session ends at sign-out */
+	th_https(&srv, "POST", "/logout", (const char *[]){cookie, NULL}, "", 0,
+	    &h);
+	assert_int_equal(h.status, 303);
+	th_http_free(&h);
+	th_https(&srv, "GET", "/dashboard", (const char *[]){cookie, NULL},
+	    NULL, 0, &h);
+	assert_int_equal(h.status, 401);
+	th_http_free(&h);
+	assert_true(th_sql_long(db, "SELECT COUNT(*) FROM audit WHERE action = "
+	    "'login'") >= 1);
+}
+
+static void
+test_security_headers(void **state)
+{
+	struct th_tls *t;
+	const char *ans;
+
+	(void)state;
+	t = th_tls_open(&srv);
+	assert_int_equal(th_tls_write(t, "GET /login HTTP/1.1\r\nHost: x\r\n"
+	    "Connection: close\r\n\r\n", 51), 0);
+	ans = th_tls_read(t, 3000);
+	assert_non_null(strstr(ans, "Content-Security-Policy: default-src "
+	    "'none'; style-src 'self'"));
+	assert_non_null(strstr(ans, "X-Frame-Options: DENY"));
+	assert_non_null(strstr(ans, "Strict-Transport-Security:"));
+	th_tls_close(t);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_figures),
+		cmocka_unit_test(test_scoping),
+		cmocka_unit_test(test_csv),
+		cmocka_unit_test(test_export),
+		cmocka_unit_test(test_dashboard),
+		cmocka_unit_test(test_security_headers),
+	};
+
+	return cmocka_run_group_tests_name("impact", tests, up, down);
+}
