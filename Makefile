@@ -153,6 +153,12 @@ check: test-bins
 		echo "note: test tools missing; tests that need them say SKIPPED"
 	@bash tests/run.sh $(B)
 
+demo: $(PROGS)
+	@bash packaging/demo.sh $(B)
+
+demo-serve: $(PROGS)
+	@bash packaging/demo.sh --serve $(B)
+
 docs: $(B)/tools/datadict
 	$(B)/tools/datadict > docs/data-set.md
 

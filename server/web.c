@@ -285,7 +285,9 @@ num(const cJSON *v)
 static void
 val(struct buf *b, const cJSON *v, int decimals)
 {
-	if (cJSON_IsNumber(v))
+	if (cJSON_IsNumber(v) && decimals == 4 && v->valuedouble < 0.0001)
+		buf_adds(b, "&lt;0.0001");	/* p-values */
+	else if (cJSON_IsNumber(v))
 		buf_addf(b, "%.*f", decimals, v->valuedouble);
 	else if (cJSON_IsString(v))
 		esc(b, v->valuestring);

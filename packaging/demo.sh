@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# make demo: a whole pcmds deployment on this machine, in under a minute.
+#
+#   demo.sh [--serve] BUILD_DIR
+#
+# pcmdsd init makes a server with its own development CA; a link worker is
+# enrolled for each of the seven North East London places, plus a place
+# lead and an evaluator; each link worker's client records a synthetic
+# caseload offline with the real pcmds commands, then syncs; the
+# evaluator's pcmds report prints impact per place and ONS4 change. With
+# --serve the server keeps running for the dashboard until Ctrl-C.
+#
+# Deterministic: PCMDS_DEMO_SEED (default 42) fixes the caseload.
+set -euo pipefail
+
+serve=0
+if [ "${1:-}" = --serve ]; then
+	serve=1
+	shift
+fi
+build=$(cd "${1:-build}" && pwd)
+here=$(cd "$(dirname "$0")" && pwd)
+seed=${PCMDS_DEMO_SEED:-42}
+pcmds="$build/pcmds"
+pcmdsd="$build/pcmdsd"
+dir=$(mktemp -d "${TMPDIR:-/tmp}/pcmds-demo.XXXXXX")
+started=$SECONDS
+server=
+
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+cleanup() {
+	if [ -n "$server" ]; then
+		kill "$server" 2>/dev/null || true
+		wait "$server" 2>/dev/null || true
+	fi
+	if [ "${PCMDS_DEMO_KEEP:-0}" = 1 ]; then
+		echo "demo files kept in $dir"
+	else
+		rm -rf "$dir"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+port=$((18443 + RANDOM % 2000))
+while ! port_free "$port"; do port=$((port + 1)); done
+
+say "1. A server: pcmdsd init (configuration, places, database, CA, certificate)"
+"$pcmdsd" init --dir "$dir/server" --listen "127.0.0.1:$port" |
+	sed 's/^/   /'
+"$pcmdsd" --config "$dir/server/pcmdsd.conf" serve \
+	>"$dir/server/server.log" 2>&1 &
+server=$!
+for _ in $(seq 1 100); do
+	port_free "$port" || break
+	sleep 0.05
+done
+port_free "$port" && { cat "$dir/server/server.log"; exit 1; }
+url="https://localhost:$port"
+echo "   serving $url (TLS 1.2+; log: server.log)"
+
+say "2. People: a link worker per place, a place lead and an evaluator"
+code_of() { sed -n 's/.*"code":"\([^"]*\)".*/\1/p'; }
+places="BD CH HV NH RB TH WF"
+declare -A worker_code
+for p in $places; do
+	worker_code[$p]=$("$pcmdsd" --config "$dir/server/pcmdsd.conf" user add \
+	    --role link_worker --place "$p" --name "Demo link worker $p" \
+	    --json | code_of)
+done
+lead_code=$("$pcmdsd" --config "$dir/server/pcmdsd.conf" user add \
+    --role place_lead --place NH --name "Demo place lead" --json | code_of)
+eval_code=$("$pcmdsd" --config "$dir/server/pcmdsd.conf" user add \
+    --role evaluator --name "Demo evaluator" --json | code_of)
+"$pcmdsd" --config "$dir/server/pcmdsd.conf" user list | sed 's/^/   /'
+
+say "3. Clients: one deployment key; pcmds setup enrols each device"
+"$pcmds" keygen --out "$dir/deploy.key" 2>/dev/null
+for p in $places; do
+	"$pcmds" --home "$dir/client-$p" setup --key-file "$dir/deploy.key" \
+	    --server "$url" --code "${worker_code[$p]}" \
+	    --cacert "$dir/server/ca.pem" | sed 's/^/   /'
+done
+
+say "4. Offline: each link worker records their caseload (server not used)"
+declare -A population=([BD]=218900 [CH]=267800 [HV]=262000 [NH]=351100
+    [RB]=310300 [TH]=310300 [WF]=278400)
+total=0
+for p in $places; do
+	home="$dir/client-$p"
+	n=$((population[$p] / 5700))
+	awk -v seed="$seed" -v place="$p" -v n="$n" -v cmds="$home/cmds.txt" \
+	    -f "$here/caseload.awk" >"$home/caseload.csv"
+	# referrals, baseline and final ONS4 and closures from a spreadsheet
+	"$pcmds" --home "$home" import "$home/caseload.csv" >/dev/null
+	# contacts and support, one command each, as a link worker would
+	mapfile -t refs < <("$pcmds" --home "$home" list --json |
+	    sed -n 's/.*"id":[[:space:]]*"\([0-9a-f]\{8\}\).*/\1/p')
+	while read -r row what on a b c; do
+		ref=${refs[$((row - 1))]}
+		if [ "$what" = contact ]; then
+			attended=--attended
+			[ "$c" = no ] && attended=--no-attended
+			"$pcmds" --home "$home" contact "$ref" --on "$on" --mode "$a" \
+			    --minutes "$b" "$attended" >/dev/null
+		else
+			"$pcmds" --home "$home" support "$ref" --on "$on" \
+			    --category "$a" --outcome "$b" --provider "${c//_/ }" \
+			    >/dev/null
+		fi
+	done <"$home/cmds.txt"
+	left=$("$pcmds" --home "$home" status --json |
+	    sed -n 's/.*"pending":[[:space:]]*\([0-9]*\).*/\1/p' | head -1)
+	printf '   %s: %3d referrals, %4d records pending\n' "$p" "$n" "$left"
+	total=$((total + n))
+done
+echo "   $total referrals in all"
+
+say "5. Sync: every client sends its records over TLS"
+for p in $places; do
+	printf '   %s: ' "$p"
+	"$pcmds" --home "$dir/client-$p" sync
+done
+
+say "6. Impact per place: the evaluator's pcmds report"
+"$pcmds" --home "$dir/evaluator" setup --key-file "$dir/deploy.key" \
+    --server "$url" --code "$eval_code" --cacert "$dir/server/ca.pem" \
+    >/dev/null
+"$pcmds" --home "$dir/evaluator" report
+
+"$pcmdsd" --config "$dir/server/pcmdsd.conf" audit verify | sed 's/^/   /'
+echo
+echo "   Done in $((SECONDS - started)) s."
+echo "   Dashboard: $url/login?code=$lead_code"
+echo "   (a place lead for Newham; the browser will not know the demo's own"
+echo "   CA, $dir/server/ca.pem, and will ask before going on)"
+if [ "$serve" = 1 ]; then
+	echo
+	echo "   The server runs until Ctrl-C. Try: pcmds --home $dir/evaluator"
+	echo "   report --place NH --by imd_quintile"
+	wait "$server"
+else
+	echo "   make demo-serve keeps the server running to try it."
+fi
