@@ -27,14 +27,24 @@ endif
 
 PREFIX ?= /usr/local
 DESTDIR ?=
+VERSION := $(shell sed -n 's/.*PCMDS_VERSION.*"\(.*\)".*/\1/p' common/version.h)
+DEB_ARCH := $(shell dpkg --print-architecture 2>/dev/null || echo amd64)
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
 	-Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral \
 	-Wno-format-truncation
 CFLAGS ?= -O2 -g
-ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(SANFLAGS) -D_GNU_SOURCE -Icommon \
-	$(EXTRA_CFLAGS) -MMD -MP $(PKG_CFLAGS)
-ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
+# Debian's hardening: stack protector, fortified libc calls, PIE, RELRO.
+ifeq ($(SAN),1)
+HARDEN :=
+HARDEN_LD :=
+else
+HARDEN := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
+HARDEN_LD := -pie -Wl,-z,relro -Wl,-z,now
+endif
+ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(HARDEN) $(SANFLAGS) -D_GNU_SOURCE \
+	-Icommon $(EXTRA_CFLAGS) -MMD -MP $(PKG_CFLAGS)
+ALL_LDFLAGS = $(LDFLAGS) $(HARDEN_LD) $(SANFLAGS)
 
 # Library lists come from pkg-config once the packages are present; the
 # file is made (installing what is missing) before anything compiles.
@@ -146,7 +156,11 @@ $(TOOL_BIN): $(B)/tools/%: $(B)/tests/tools/%.o $(TEST_LIBS)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(TEST_LDLIBS)
 
+ifeq ($(SAN),1)
 test-bins: $(PROGS) $(B)/pcmdsd-fp $(TEST_BIN) $(TOOL_BIN)
+else
+test-bins: $(PROGS) $(B)/pcmdsd-fp $(TEST_BIN) $(TOOL_BIN) $(DEBS)
+endif
 
 check: test-bins
 	@bash packaging/deps.sh --check || \
@@ -161,6 +175,47 @@ demo-serve: $(PROGS)
 
 docs: $(B)/tools/datadict
 	$(B)/tools/datadict > docs/data-set.md
+
+# make install PREFIX=/usr DESTDIR=/tmp/stage
+BINDIR = $(PREFIX)/bin
+SBINDIR = $(PREFIX)/sbin
+MANDIR = $(PREFIX)/share/man
+DATADIR = $(PREFIX)/share/pcmds
+DOCDIR = $(PREFIX)/share/doc/pcmds
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+COMPLETIONDIR = $(PREFIX)/share/bash-completion/completions
+
+install: $(PROGS)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) \
+	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR) \
+	    $(DESTDIR)$(UNITDIR) $(DESTDIR)$(COMPLETIONDIR)
+	install -m 0755 $(B)/pcmds $(DESTDIR)$(BINDIR)/pcmds
+	install -m 0755 $(B)/pcmdsd $(DESTDIR)$(SBINDIR)/pcmdsd
+	install -m 0644 packaging/pcmds.1 $(DESTDIR)$(MANDIR)/man1/pcmds.1
+	install -m 0644 packaging/pcmdsd.conf.5 $(DESTDIR)$(MANDIR)/man5/pcmdsd.conf.5
+	install -m 0644 packaging/pcmdsd.8 $(DESTDIR)$(MANDIR)/man8/pcmdsd.8
+	install -m 0644 packaging/places-nel.csv $(DESTDIR)$(DATADIR)/places-nel.csv
+	install -m 0644 packaging/pcmds.bash-completion $(DESTDIR)$(COMPLETIONDIR)/pcmds
+	sed 's|/usr/sbin/pcmdsd|$(SBINDIR)/pcmdsd|' packaging/pcmdsd.service \
+	    > $(DESTDIR)$(UNITDIR)/pcmdsd.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/pcmdsd.service
+	install -m 0644 README.md docs/data-set.md docs/openapi.yaml \
+	    $(DESTDIR)$(DOCDIR)/
+
+# Debian packages pcmds (client) and pcmdsd (server), built in $(B)/deb.
+DEBS = $(B)/deb/pcmds_$(VERSION)_$(DEB_ARCH).deb \
+	$(B)/deb/pcmdsd_$(VERSION)_$(DEB_ARCH).deb
+deb: $(DEBS)
+
+$(DEBS) &: $(PROGS) packaging/mkdeb.sh packaging/pcmdsd.service \
+    packaging/pcmds.1 packaging/pcmdsd.8 packaging/pcmdsd.conf.5 \
+    packaging/pcmds.bash-completion packaging/places-nel.csv README.md
+	@rm -rf $(B)/deb
+	$(Q)$(MAKE) --no-print-directory install PREFIX=/usr \
+	    UNITDIR=/lib/systemd/system DESTDIR=$(CURDIR)/$(B)/deb/stage \
+	    B=$(B) > /dev/null
+	$(Q)bash packaging/mkdeb.sh $(B)/deb $(VERSION) $(DEB_ARCH)
 
 clean:
 	rm -rf build

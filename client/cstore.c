@@ -400,17 +400,18 @@ cstore_each(struct cstore *cs, enum cstore_filter f, cstore_cb cb, void *arg)
 }
 
 pc_rc
-cstore_pending(struct cstore *cs, int64_t after, int limit, cstore_cb cb,
-    void *arg)
+cstore_pending(struct cstore *cs, int64_t after, int limit, int and_sent,
+    cstore_cb cb, void *arg)
 {
 	sqlite3_stmt *st;
 
 	if (sqlite3_prepare_v2(cs->db, "SELECT " ROW_COLS " FROM records WHERE "
-	    "state = 'pending' AND seq > ? ORDER BY seq LIMIT ?", -1, &st,
-	    NULL) != SQLITE_OK)
+	    "(state = 'pending' OR (?3 AND state = 'sent')) AND seq > ?1 "
+	    "ORDER BY seq LIMIT ?2", -1, &st, NULL) != SQLITE_OK)
 		return PC_ESTORE;
 	sqlite3_bind_int64(st, 1, after);
 	sqlite3_bind_int(st, 2, limit);
+	sqlite3_bind_int(st, 3, and_sent);
 	return each_row(cs, st, cb, arg);
 }
 

@@ -100,9 +100,12 @@ pc_rc	 cstore_timeline(struct cstore *, const char *referral,
 pc_rc	 cstore_get(struct cstore *, const char *id, cstore_cb, void *);
 
 pc_rc	 cstore_each(struct cstore *, enum cstore_filter, cstore_cb, void *);
-/* Pending rows with seq > after, oldest first, at most limit. */
-pc_rc	 cstore_pending(struct cstore *, int64_t after, int limit, cstore_cb,
-	    void *);
+/*
+ * Pending rows with seq > after, oldest first, at most limit; with
+ * and_sent, rows already sent too (to send everything again).
+ */
+pc_rc	 cstore_pending(struct cstore *, int64_t after, int limit,
+	    int and_sent, cstore_cb, void *);
 pc_rc	 cstore_counts(struct cstore *, long counts[CS_NSTATES]);
 
 /* Sets the sync state of the live version of a record. */

@@ -37,6 +37,7 @@ struct sync {
 	double		 started;
 	int		 tty;
 	int		 json;
+	int		 resend;	/* sent records too: the server restored */
 	long		 total;		/* pending at the start */
 	long		 done;		/* answered in this run */
 	long		 sent, duplicate, quarantined, held, batches;
@@ -293,8 +294,8 @@ one_batch(struct sync *s, struct err_list *errs, pc_rc *rc)
 		int64_t before = s->after;
 
 		/* a window of held records only: look further on */
-		*rc = cstore_pending(s->c->store, s->after, s->batch, add_row,
-		    &b);
+		*rc = cstore_pending(s->c->store, s->after, s->batch, s->resend,
+		    add_row, &b);
 		if (b.n > 0 || s->after == before)
 			break;
 	}
@@ -383,6 +384,7 @@ run_sync(struct ctx *c, struct opt_result *o)
 	s.batch = (v = opt_get(o, "batch")) ? atoi(v) : 500;
 	s.deadline = s.started + ((v = opt_get(o, "timeout")) ? atof(v) : 60);
 	s.json = opt_has(o, "json");
+	s.resend = opt_has(o, "resend-all");
 	s.tty = isatty(STDERR_FILENO);
 	err_init(&errs);
 	if (s.batch < 1 || s.batch > 10000) {
@@ -405,7 +407,7 @@ run_sync(struct ctx *c, struct opt_result *o)
 	}
 	(void)cstore_requeue_orphans(c->store);
 	cstore_counts(c->store, counts);
-	s.total = counts[CS_PENDING];
+	s.total = counts[CS_PENDING] + (s.resend ? counts[CS_SENT] : 0);
 	while (rc == PC_OK && !empty)
 		empty = one_batch(&s, &errs, &rc);
 	cstore_counts(c->store, counts);
@@ -433,6 +435,8 @@ static const struct opt_spec sync_opts[] = {
 	{"timeout", OPT_VALUE, "SECONDS", "give up retrying after this long "
 	    "(default 60)"},
 	{"json", OPT_FLAG, NULL, "a JSON summary on stdout"},
+	{"resend-all", OPT_FLAG, NULL, "send records already sent too (after "
+	    "the server was restored from a backup)"},
 	{"home", OPT_VALUE, "DIR", "the client's directory"},
 	{NULL, 0, NULL, NULL},
 };

@@ -17,24 +17,38 @@ struct route {
 	const char	*methods;	/* for the Allow header */
 	void		(*on_get)(struct http_req *);
 	void		(*on_post)(struct http_req *);
+	const char	*doc;		/* the path in docs/openapi.yaml */
 };
 
 static void api_metrics(struct http_req *);
 
 static const struct route routes[] = {
-	{"/healthz", 0, "GET, HEAD", api_healthz, NULL},
-	{"/metrics", 0, "GET", api_metrics, NULL},
-	{"/v1/enrol", 0, "POST", NULL, api_enrol},
-	{"/v1/records", 0, "POST", NULL, api_records},
-	{"/v1/places", 0, "GET", api_places, NULL},
-	{"/v1/places/", 1, "GET", api_impact, NULL},
-	{"/v1/export", 0, "GET", api_export, NULL},
-	{"/dashboard", 0, "GET", web_dashboard, NULL},
-	{"/dashboard.css", 0, "GET", web_css, NULL},
-	{"/login", 0, "GET, POST", web_login, web_login},
-	{"/logout", 0, "POST", NULL, web_logout},
-	{"/", 0, "GET", web_root, NULL},
+	{"/healthz", 0, "GET, HEAD", api_healthz, NULL, NULL},
+	{"/metrics", 0, "GET", api_metrics, NULL, NULL},
+	{"/v1/enrol", 0, "POST", NULL, api_enrol, NULL},
+	{"/v1/records", 0, "POST", NULL, api_records, NULL},
+	{"/v1/places", 0, "GET", api_places, NULL, NULL},
+	{"/v1/places/", 1, "GET", api_impact, NULL,
+	    "/v1/places/{code}/impact"},
+	{"/v1/export", 0, "GET", api_export, NULL, NULL},
+	{"/dashboard", 0, "GET", web_dashboard, NULL, NULL},
+	{"/dashboard.css", 0, "GET", web_css, NULL, NULL},
+	{"/login", 0, "GET, POST", web_login, web_login, NULL},
+	{"/logout", 0, "POST", NULL, web_logout, NULL},
+	{"/", 0, "GET", web_root, NULL, NULL},
 };
+
+size_t
+api_routes(const char **paths, const char **methods, size_t max)
+{
+	size_t i, n = sizeof(routes) / sizeof(routes[0]);
+
+	for (i = 0; i < n && i < max; i++) {
+		paths[i] = routes[i].doc ? routes[i].doc : routes[i].path;
+		methods[i] = routes[i].methods;
+	}
+	return n;
+}
 
 void
 api_dispatch(struct http_req *hr)

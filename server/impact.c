@@ -143,6 +143,9 @@ ons4_json(const struct agg_cell *c, const struct sdc *s)
 	cJSON_AddItemToObject(o, "consented_referrals", sdc_count(s,
 	    c->consented));
 	cJSON_AddItemToObject(o, "pairs", sdc_count(s, c->pairs));
+	/* who is left out matters as much as the change: report the share */
+	cJSON_AddItemToObject(o, "pairs_pct_of_consented", sdc_pct(s, c->pairs,
+	    c->consented));
 	for (m = 0; m < ONS4_N; m++)
 		cJSON_AddItemToObject(o, ons4_measures[m].field,
 		    measure_json(&c->ons4[m], (enum ons4_measure)m, s));

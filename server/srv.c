@@ -39,6 +39,7 @@
 
 #include "agg.h"
 #include "log.h"
+#include "places.h"
 #include "srv.h"
 #include "tls.h"
 #include "version.h"
@@ -475,6 +476,36 @@ setup_signals(struct server *srv)
 	srv->drain_timer = evtimer_new(srv->base, on_drain_tick, srv);
 }
 
+static int
+count_place(void *arg, const struct store_place *p)
+{
+	(void)p;
+	(*(int *)arg)++;
+	return 0;
+}
+
+/* A new database (a packaged install) takes its places from the file. */
+static pc_rc
+first_places(struct server *srv, struct err_list *errs)
+{
+	int n = 0;
+	pc_rc rc;
+
+	store_place_each(srv->store, count_place, &n);
+	if (n > 0 || srv->conf->places[0] == '\0')
+		return PC_OK;
+	if ((rc = store_begin(srv->store)) != PC_OK)
+		return rc;
+	if ((rc = places_import_file(srv->store, srv->conf->places, &n,
+	    errs)) == PC_OK)
+		rc = store_commit(srv->store);
+	if (rc != PC_OK)
+		store_rollback(srv->store);
+	else
+		log_info("places: %d loaded from %s", n, srv->conf->places);
+	return rc;
+}
+
 static void
 teardown(struct server *srv)
 {
@@ -524,6 +555,7 @@ srv_run(struct conf *cf)
 	    (srv.base = event_base_new()) == NULL || setup_http(&srv) != 0 ||
 	    drop_privileges(cf->user) != 0 ||
 	    store_open(cf->database, &srv.store, &errs) != PC_OK ||
+	    first_places(&srv, &errs) != PC_OK ||
 	    agg_open(&srv.agg, srv.store, &errs) != PC_OK) {
 		if (errs.n > 0)
 			log_warnx("%s", errs.v[0].msg);

@@ -121,6 +121,8 @@ double	 auth_blocked(struct http_req *);
 
 /* api.c */
 void	 api_dispatch(struct http_req *);
+/* The routes served: documented path and allowed methods ("GET, HEAD"). */
+size_t	 api_routes(const char **paths, const char **methods, size_t max);
 void	 api_healthz(struct http_req *);
 
 /* api_enrol.c, api_records.c */

@@ -817,3 +817,16 @@ th_tls_close(struct th_tls *t)
 	free(t);
 	ERR_clear_error();
 }
+
+void
+th_quiet(int err)
+{
+	int fd = open("/dev/null", O_WRONLY);
+
+	if (fd < 0)
+		return;
+	dup2(fd, 1);
+	if (err)
+		dup2(fd, 2);
+	close(fd);
+}

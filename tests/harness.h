@@ -71,6 +71,8 @@ void	 th_pty_send(struct th_pty *, const char *text);
 int	 th_pty_finish(struct th_pty *);
 void	 th_pty_free(struct th_pty *);
 
+/* In a child: stdout (and with err, stderr) to /dev/null. */
+void	 th_quiet(int err);
 /* Sends sig to pid and reaps it. */
 void	 th_kill(pid_t pid, int sig);
 /* Counts occurrences of needle (len bytes) in the file; -1 if absent. */

@@ -121,8 +121,11 @@ test_store(void **state)
 	assert_int_equal(n[CS_PENDING], 1);
 	assert_int_equal(n[CS_SENT], 1);
 	assert_int_equal(n[CS_QUARANTINED], 1);
-	assert_int_equal(cstore_pending(cs, 0, 10, count_rows, &rows), PC_OK);
+	assert_int_equal(cstore_pending(cs, 0, 10, 0, count_rows, &rows), PC_OK);
 	assert_int_equal(rows, 1);
+	rows = 0;
+	assert_int_equal(cstore_pending(cs, 0, 10, 1, count_rows, &rows), PC_OK);
+	assert_int_equal(rows, 2);	/* and the sent one */
 	assert_int_equal(cstore_supersede(cs, 3, &errs), PC_OK);
 	assert_int_equal(cstore_supersede(cs, 2, &errs), PC_ESTORE);
 	assert_int_equal(cstore_has(cs, c->id), 0);

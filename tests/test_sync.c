@@ -242,8 +242,7 @@ test_client_killed(void **state)
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		freopen("/dev/null", "w", stdout);
-		freopen("/dev/null", "w", stderr);
+		th_quiet(1);
 		execv(exe, (char *const *)argv);
 		_exit(127);
 	}
@@ -477,8 +476,7 @@ test_concurrent(void **state)
 		const char *home = i == 1 ? b : a;
 
 		if ((p[i] = fork()) == 0) {
-			freopen("/dev/null", "w", stdout);
-			freopen("/dev/null", "w", stderr);
+			th_quiet(1);
 			execl(exe, "pcmds", "--home", home, "sync", "--batch",
 			    "100", (char *)NULL);
 			_exit(127);
@@ -505,6 +503,45 @@ test_concurrent(void **state)
 	th_server_stop(&s, SIGTERM);
 }
 
+static void
+test_restore_from_backup(void **state)
+{
+	struct th_server s;
+	const char *home;
+	char sdb[600], sql[700], backup[600];
+	struct th_run r;
+
+	(void)state;
+	th_server_init(&s, NULL);
+	th_server_start(&s, NULL);
+	snprintf(sdb, sizeof(sdb), "%s/pcmds.db", s.dir);
+	snprintf(backup, sizeof(backup), "%s/backup.db", s.dir);
+	home = client(&s, "WF");
+	caseload(home, 10, 0);
+	assert_int_equal(run_sync(home, "10", "500"), 0);
+	/* an online backup, then more work acknowledged after it */
+	snprintf(sql, sizeof(sql), "VACUUM INTO '%s'", backup);
+	th_sql(sdb, sql);
+	caseload(home, 5, 100);
+	assert_int_equal(run_sync(home, "10", "500"), 0);
+	/* the server's disk is lost: restore the backup */
+	th_server_stop(&s, SIGTERM);
+	th_cmd(&r, NULL, "mv", backup, sdb, NULL);
+	th_run_free(&r);
+	th_cmd(&r, NULL, "rm", "-f", th_path(s.dir, "pcmds.db-wal"),
+	    th_path(s.dir, "pcmds.db-shm"), NULL);
+	th_run_free(&r);
+	th_server_start(&s, NULL);
+	assert_int_equal(th_sql_long(sdb, "SELECT COUNT(*) FROM records"), 40);
+	th_cmd(&r, NULL, "pcmds", "--home", home, "sync", "--resend-all",
+	    "--json", NULL);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "\"stored\":20,\"duplicate\":40"));
+	th_run_free(&r);
+	check_same(&s, home, 60);
+	th_server_stop(&s, SIGTERM);
+}
+
 int
 main(void)
 {
@@ -519,6 +556,7 @@ main(void)
 		cmocka_unit_test(test_expired_and_revoked),
 		cmocka_unit_test(test_other_identity_and_quarantine),
 		cmocka_unit_test(test_concurrent),
+		cmocka_unit_test(test_restore_from_backup),
 	};
 
 	return cmocka_run_group_tests_name("sync", tests, up, NULL);
