@@ -461,7 +461,8 @@ setup_http(struct server *srv)
 	return 0;	/* the TLS listener is enabled once all is ready */
 }
 
-static void
+/* Before the port is bound, so that no signal finds the default action. */
+static int
 setup_signals(struct server *srv)
 {
 	static const int sigs[4] = {SIGTERM, SIGINT, SIGHUP, 0};
@@ -471,9 +472,12 @@ setup_signals(struct server *srv)
 	for (i = 0; sigs[i] != 0; i++) {
 		srv->signals[i] = evsignal_new(srv->base, sigs[i], on_signal,
 		    srv);
-		evsignal_add(srv->signals[i], NULL);
+		if (srv->signals[i] == NULL ||
+		    evsignal_add(srv->signals[i], NULL) != 0)
+			return -1;
 	}
 	srv->drain_timer = evtimer_new(srv->base, on_drain_tick, srv);
+	return srv->drain_timer != NULL ? 0 : -1;
 }
 
 static int
@@ -552,7 +556,8 @@ srv_run(struct conf *cf)
 	raise_fd_limit(cf->max_connections);
 	/* keys are read and the port bound before privileges are dropped */
 	if ((srv.ssl = tls_server_ctx(cf->cert, cf->key, &errs)) == NULL ||
-	    (srv.base = event_base_new()) == NULL || setup_http(&srv) != 0 ||
+	    (srv.base = event_base_new()) == NULL ||
+	    setup_signals(&srv) != 0 || setup_http(&srv) != 0 ||
 	    drop_privileges(cf->user) != 0 ||
 	    store_open(cf->database, &srv.store, &errs) != PC_OK ||
 	    first_places(&srv, &errs) != PC_OK ||
@@ -562,7 +567,6 @@ srv_run(struct conf *cf)
 		log_warnx("not started");
 		goto out;
 	}
-	setup_signals(&srv);
 	listener_update(&srv);
 	log_info("pcmdsd %s serving https://%s (TLS 1.2+), database %s",
 	    PCMDS_VERSION, cf->listen, cf->database);

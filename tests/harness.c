@@ -485,6 +485,24 @@ track(pid_t pid, pid_t gone)
 		}
 }
 
+/* The server says it is serving once everything is set up. */
+static int
+server_ready(struct th_server *s)
+{
+	char *log = th_slurp(s->log, NULL), *p;
+	int n = 0;
+
+	/* one line per start: servers are restarted in some tests */
+	for (p = log; p != NULL && (p = strstr(p, " serving https://")) != NULL;
+	    p++)
+		n++;
+	free(log);
+	if (n <= s->starts)
+		return 0;
+	s->starts = n;
+	return 1;
+}
+
 void
 th_server_start(struct th_server *s, const char *const *env)
 {
@@ -503,7 +521,7 @@ th_server_start(struct th_server *s, const char *const *env)
 		execl(exe, s->bin, "--config", s->conf, "serve", (char *)NULL);
 		_exit(127);
 	}
-	for (i = 0; i < 200; i++) {
+	for (i = 0; i < 400; i++) {
 		int st;
 
 		if (waitpid(s->pid, &st, WNOHANG) == s->pid) {
@@ -511,7 +529,7 @@ th_server_start(struct th_server *s, const char *const *env)
 
 			fail_msg("pcmdsd exited at start:\n%s", log ? log : "");
 		}
-		if (can_connect(s->port)) {
+		if (can_connect(s->port) && server_ready(s)) {
 			track(s->pid, 0);
 			return;
 		}
@@ -539,6 +557,16 @@ th_server_stop(struct th_server *s, int sig)
 	}
 	track(0, s->pid);
 	s->pid = 0;
+	/* under the sanitizers, a server that stopped cleanly reports here */
+	if (sig != SIGKILL) {
+		char *log = th_slurp(s->log, NULL);
+
+		if (log != NULL && (strstr(log, "Sanitizer") != NULL ||
+		    strstr(log, "runtime error:") != NULL))
+			fail_msg("pcmdsd reported a memory or undefined-behaviour "
+			    "error:\n%s", log);
+		free(log);
+	}
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 

@@ -88,6 +88,7 @@ struct th_server {
 	int	 port;
 	pid_t	 pid;
 	const char *bin;	/* "pcmdsd" or "pcmdsd-fp" */
+	int	 starts;	/* times it has been started */
 };
 
 /* pcmdsd init in a new directory on a free port; extra config appended. */

@@ -101,6 +101,7 @@ test_dashboard_in_chromium(void **state)
 	{
 		cJSON *j = th_json(r.out);
 
+		th_run_free(&r);
 		chromium(&s, th_tmpdir(), spki, "--dump-dom",
 		    cJSON_GetObjectItem(j, "code")->valuestring, &r);
 		cJSON_Delete(j);

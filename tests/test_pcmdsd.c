@@ -151,7 +151,7 @@ test_health_and_routes(void **state)
 	th_http_free(&h);
 	th_https(&srv, "GET", "/no/such/thing", NULL, NULL, 0, &h);
 	expect_error(&h, 404, "E_NOT_FOUND");
-	th_https(&srv, "PUT", "/v1/records", NULL, "{}", 2, &h);
+	th_https(&srv, "PUT", "/v1/records", NULL, "{}", strlen("{}"), &h);
 	expect_error(&h, 405, "E_METHOD");
 	th_https(&srv, "GET", "/v1/records", NULL, NULL, 0, &h);
 	expect_error(&h, 405, "E_METHOD");
@@ -160,7 +160,7 @@ test_health_and_routes(void **state)
 	assert_non_null(strstr(h.body, "pcmds_http_requests_total{status=\"404\"}"));
 	assert_non_null(strstr(h.body, "pcmds_open_connections"));
 	th_http_free(&h);
-	th_https(&srv, "POST", "/v1/records", auth, "{}", 2, &h);
+	th_https(&srv, "POST", "/v1/records", auth, "{}", strlen("{}"), &h);
 	expect_error(&h, 401, "E_AUTH");
 }
 
@@ -187,13 +187,16 @@ test_enrolment(void **state)
 	th_https(&srv, "POST", "/v1/enrol", hdr, body, strlen(body), &h);
 	expect_error(&h, 401, "E_AUTH");
 	/* unknown and malformed codes */
-	th_https(&srv, "POST", "/v1/enrol", hdr, "{\"code\":\"AAAA-BBBB-CCCC\","
-	    "\"device\":\"6f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0\"}", 82, &h);
+	snprintf(body, sizeof(body), "{\"code\":\"AAAA-BBBB-CCCC\",\"device\":"
+	    "\"6f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0\"}");
+	th_https(&srv, "POST", "/v1/enrol", hdr, body, strlen(body), &h);
 	expect_error(&h, 401, "E_AUTH");
-	th_https(&srv, "POST", "/v1/enrol", hdr, "{\"code\":\"x\",\"device\":"
-	    "\"6f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0\"}", 62, &h);
+	snprintf(body, sizeof(body), "{\"code\":\"x\",\"device\":"
+	    "\"6f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0\"}");
+	th_https(&srv, "POST", "/v1/enrol", hdr, body, strlen(body), &h);
 	expect_error(&h, 401, "E_AUTH");
-	th_https(&srv, "POST", "/v1/enrol", hdr, "{\"code\":\"x\"}", 12, &h);
+	th_https(&srv, "POST", "/v1/enrol", hdr, "{\"code\":\"x\"}",
+	    strlen("{\"code\":\"x\"}"), &h);
 	expect_error(&h, 400, "E_REQUIRED");
 	/* an expired code */
 	code = th_server_user(&srv, "link_worker", "HV", NULL);
@@ -394,7 +397,7 @@ test_limits(void **state)
 		memcpy(huge, "X-Filler: ", 10);
 		memset(huge + 10, 'a', 39989);
 		huge[39999] = '\0';
-		th_https(&srv, "POST", "/v1/records", hh, "{}", 2, &h);
+		th_https(&srv, "POST", "/v1/records", hh, "{}", strlen("{}"), &h);
 		assert_true(h.status >= 400 || h.status < 0);
 		th_http_free(&h);
 		free(huge);
@@ -522,7 +525,7 @@ test_rate_limit(void **state)
 	(void)state;
 	/* auth_failures = 30 a minute: the attempts after those are 429 */
 	for (i = 0; i < 40 && !limited; i++) {
-		th_https(&srv, "POST", "/v1/records", auth, "{}", 2, &h);
+		th_https(&srv, "POST", "/v1/records", auth, "{}", strlen("{}"), &h);
 		if (h.status == 429) {
 			limited = 1;
 			assert_true(atoi(h.retry_after) >= 1);
