@@ -16,7 +16,16 @@
 SHELL := /bin/bash
 
 SAN ?= 0
-ifeq ($(SAN),1)
+FUZZ ?= 0
+ifeq ($(FUZZ),1)
+# libFuzzer: clang, coverage and sanitizers on every object
+B ?= build/fuzz
+CC := clang
+SAN := 1
+SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined \
+	-fno-omit-frame-pointer -fno-sanitize-recover=all
+FUZZ_LINK := -fsanitize=fuzzer,address,undefined
+else ifeq ($(SAN),1)
 B ?= build/san
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all
@@ -33,6 +42,9 @@ DEB_ARCH := $(shell dpkg --print-architecture 2>/dev/null || echo amd64)
 WARN := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
 	-Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral \
 	-Wno-format-truncation
+ifeq ($(FUZZ),1)
+WARN += -Wno-unknown-warning-option
+endif
 CFLAGS ?= -O2 -g
 # Debian's hardening: stack protector, fortified libc calls, PIE, RELRO.
 ifeq ($(SAN),1)
@@ -73,6 +85,7 @@ CLIENT_SRC := $(filter-out client/main.c,$(wildcard client/*.c))
 SERVER_SRC := $(filter-out server/main.c,$(wildcard server/*.c))
 TEST_SRC := $(wildcard tests/test_*.c)
 TOOL_SRC := $(wildcard tests/tools/*.c)
+FUZZ_NAMES := $(notdir $(basename $(wildcard tests/fuzz/fuzz_*.c)))
 
 COMMON_OBJ := $(COMMON_SRC:%.c=$(B)/%.o)
 CLIENT_OBJ := $(CLIENT_SRC:%.c=$(B)/%.o)
@@ -80,6 +93,8 @@ SERVER_OBJ := $(SERVER_SRC:%.c=$(B)/%.o)
 SERVER_FP_OBJ := $(SERVER_SRC:%.c=$(B)/fp/%.o) $(B)/fp/server/main.o
 TEST_BIN := $(TEST_SRC:tests/%.c=$(B)/tests/%)
 TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(B)/tools/%)
+REPLAY_BIN := $(FUZZ_NAMES:%=$(B)/fuzz/%-replay)
+FUZZER_BIN := $(FUZZ_NAMES:%=$(B)/fuzz/%)
 
 LIB_COMMON := $(B)/libpcmds-common.a
 LIB_CLIENT := $(B)/libpcmds-client.a
@@ -87,7 +102,8 @@ LIB_SERVER := $(B)/libpcmds-server.a
 
 PROGS := $(B)/pcmds $(B)/pcmdsd
 
-.PHONY: all check test-bins docs demo demo-serve bench fuzz install deb clean help
+.PHONY: all check test-bins docs demo demo-serve bench fuzz valgrind install \
+	deb clean help
 
 all: $(PROGS)
 
@@ -119,6 +135,7 @@ $(B)/server/places.o $(B)/fp/server/places.o: EXTRA_CFLAGS := -I$(B)/gen
 
 # Tests see every module's interface; client and server never see each other.
 $(B)/tests/%.o: EXTRA_CFLAGS := -Iclient -Iserver -Itests
+$(B)/tests/fuzz/%.o: EXTRA_CFLAGS := -Iclient -Iserver -Itests
 
 $(LIB_COMMON): $(COMMON_OBJ)
 	@rm -f $@
@@ -151,15 +168,51 @@ $(TEST_BIN): $(B)/tests/%: $(B)/tests/%.o $(B)/tests/harness.o $(TEST_LIBS)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(TEST_LDLIBS)
 
+# Each fuzz target again, replaying files instead of fuzzing (make check).
+$(REPLAY_BIN): $(B)/fuzz/%-replay: $(B)/tests/fuzz/%.o $(B)/tests/fuzz/driver.o \
+    $(TEST_LIBS)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(TEST_LDLIBS)
+
+$(FUZZER_BIN): $(B)/fuzz/%: $(B)/tests/fuzz/%.o $(TEST_LIBS)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) $(FUZZ_LINK) -o $@ $^ $(TEST_LDLIBS)
+
 $(TOOL_BIN): $(B)/tools/%: $(B)/tests/tools/%.o $(TEST_LIBS)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(TEST_LDLIBS)
 
 ifeq ($(SAN),1)
-test-bins: $(PROGS) $(B)/pcmdsd-fp $(TEST_BIN) $(TOOL_BIN)
+test-bins: $(PROGS) $(B)/pcmdsd-fp $(TEST_BIN) $(TOOL_BIN) $(REPLAY_BIN)
 else
-test-bins: $(PROGS) $(B)/pcmdsd-fp $(TEST_BIN) $(TOOL_BIN) $(DEBS)
+test-bins: $(PROGS) $(B)/pcmdsd-fp $(TEST_BIN) $(TOOL_BIN) $(REPLAY_BIN) \
+    $(DEBS)
+endif
+
+# make fuzz [FUZZ_SECONDS=60]: each libFuzzer target for that long, from
+# the checked-in corpus; a crash leaves its input in build/fuzz/artifacts/
+# (check it in under tests/fuzz/corpus/TARGET/ as a regression test).
+FUZZ_SECONDS ?= 60
+ifeq ($(FUZZ),1)
+fuzz: $(FUZZER_BIN)
+	@mkdir -p $(B)/artifacts
+	@for t in $(FUZZ_NAMES); do \
+		mkdir -p $(B)/corpus/$$t; \
+		echo "  FUZZ    $$t for $(FUZZ_SECONDS) s"; \
+		$(B)/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+		    -rss_limit_mb=2048 -print_final_stats=1 \
+		    -artifact_prefix=$(B)/artifacts/$$t- \
+		    $(B)/corpus/$$t tests/fuzz/corpus/$$t 2>&1 | \
+		    grep -E "^(#[0-9]+ *DONE|Done|stat::number_of_executed_units|==[0-9]+==ERROR|SUMMARY)" ; \
+		test $${PIPESTATUS[0]} -eq 0 || exit 1; \
+	done
+else
+fuzz:
+	@bash packaging/deps.sh --check
+	@$(MAKE) --no-print-directory FUZZ=1 fuzz
 endif
 
 check: test-bins
@@ -172,6 +225,9 @@ demo: $(PROGS)
 
 demo-serve: $(PROGS)
 	@bash packaging/demo.sh --serve $(B)
+
+valgrind: test-bins
+	@bash tests/valgrind.sh $(B)
 
 docs: $(B)/tools/datadict
 	$(B)/tools/datadict > docs/data-set.md

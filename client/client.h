@@ -5,7 +5,11 @@
 #ifndef PCMDS_CLIENT_H
 #define PCMDS_CLIENT_H
 
+#include <stdio.h>
+
 #include <cjson/cJSON.h>
+
+#include "buf.h"
 
 #include "cstore.h"
 #include "err.h"
@@ -83,6 +87,21 @@ pc_rc	 record_add(struct ctx *, enum rec_kind, cJSON *body,
 /* Resolves REF to a live referral's full id. */
 pc_rc	 record_referral(struct ctx *, const char *ref, char id[UUID_LEN],
 	    struct err_list *);
+struct import_counts {
+	long	 stored;	/* rows stored whole */
+	long	 records;	/* records they made */
+	long	 rejected;	/* rows refused (in the rejects CSV) */
+	long	 skipped;	/* rows already imported, or repeated */
+};
+
+/*
+ * Imports a referrals CSV from fp (see pcmds import): valid rows are
+ * stored, refused rows are reported on stderr and appended with their
+ * reasons to rejects (a CSV). Needs identity, store and key.
+ */
+pc_rc	 import_csv(struct ctx *, FILE *fp, struct buf *rejects,
+	    struct import_counts *, struct err_list *);
+
 /* Local calendar date of today + offset days, YYYY-MM-DD. */
 void	 record_local_date(int offset, char out[DATE_LEN]);
 

@@ -454,24 +454,52 @@ import_rows(struct import *im, struct csv_reader *r, struct err_list *errs)
 	return rc;
 }
 
-static int
-run_import(struct ctx *c, struct opt_result *o)
+pc_rc
+import_csv(struct ctx *c, FILE *fp, struct buf *rejects,
+    struct import_counts *out, struct err_list *errs)
 {
 	struct import im;
-	struct err_list errs;
 	struct csv_reader r;
-	char rpath[PATH_MAX];
-	FILE *fp;
 	size_t i;
 	pc_rc rc;
 
 	memset(&im, 0, sizeof(im));
 	im.c = c;
 	buf_init(&im.rejects, 0);
+	if ((rc = home_key_read(c->home.key, im.key, errs)) != PC_OK)
+		return rc;
+	csv_init(&r, fp);
+	if ((rc = read_header(&im, &r, errs)) == PC_OK) {
+		rejects_header(&im);
+		rc = import_rows(&im, &r, errs);
+	}
+	csv_free(&r);
+	if (rc == PC_OK && im.rejected > 0)
+		buf_add(rejects, im.rejects.p, im.rejects.len);
+	out->stored = im.stored;
+	out->records = im.records;
+	out->rejected = im.rejected;
+	out->skipped = im.skipped;
+	for (i = 0; i < im.ncols; i++)
+		free(im.names[i]);
+	sec_wipe(im.key, sizeof(im.key));
+	buf_free(&im.rejects);
+	return rc;
+}
+
+static int
+run_import(struct ctx *c, struct opt_result *o)
+{
+	struct import_counts n;
+	struct err_list errs;
+	struct buf rejects;
+	char rpath[PATH_MAX];
+	FILE *fp;
+	pc_rc rc;
+
 	err_init(&errs);
 	if ((rc = ctx_identity(c, &errs)) != PC_OK ||
-	    (rc = ctx_store(c, &errs)) != PC_OK ||
-	    (rc = home_key_read(c->home.key, im.key, &errs)) != PC_OK) {
+	    (rc = ctx_store(c, &errs)) != PC_OK) {
 		ctx_report(&errs, NULL);
 		err_free(&errs);
 		return exit_for(rc);
@@ -481,35 +509,26 @@ run_import(struct ctx *c, struct opt_result *o)
 		err_free(&errs);
 		return EXIT_INVALID;
 	}
-	csv_init(&r, fp);
-	if ((rc = read_header(&im, &r, &errs)) == PC_OK) {
-		rejects_header(&im);
-		rc = import_rows(&im, &r, &errs);
-	}
-	csv_free(&r);
+	buf_init(&rejects, 0);
+	rc = import_csv(c, fp, &rejects, &n, &errs);
 	fclose(fp);
-	if (rc == PC_OK && im.rejected > 0) {
-		snprintf(rpath, sizeof(rpath), "%s.rejects.csv", o->pos[0]);
-		rc = fs_write_atomic(rpath, im.rejects.p, im.rejects.len, 0600,
-		    &errs);
-	}
+	snprintf(rpath, sizeof(rpath), "%s.rejects.csv", o->pos[0]);
+	if (rc == PC_OK && n.rejected > 0)
+		rc = fs_write_atomic(rpath, rejects.p, rejects.len, 0600, &errs);
 	if (rc != PC_OK)
 		ctx_report(&errs, NULL);
 	else {
 		printf("%ld rows imported (%ld records), %ld rejected, %ld "
-		    "already imported (or repeated)\n", im.stored, im.records, im.rejected,
-		    im.skipped);
-		if (im.rejected > 0)
+		    "already imported (or repeated)\n", n.stored, n.records,
+		    n.rejected, n.skipped);
+		if (n.rejected > 0)
 			printf("rejected rows, with their reasons: %s\n", rpath);
 	}
-	for (i = 0; i < im.ncols; i++)
-		free(im.names[i]);
-	sec_wipe(im.key, sizeof(im.key));
-	buf_free(&im.rejects);
+	buf_free(&rejects);
 	err_free(&errs);
 	if (rc != PC_OK)
 		return exit_for(rc);
-	return im.rejected > 0 ? EXIT_INVALID : EXIT_OK;
+	return n.rejected > 0 ? EXIT_INVALID : EXIT_OK;
 }
 
 static const struct opt_spec import_opts[] = {

@@ -384,8 +384,8 @@ cstore_each(struct cstore *cs, enum cstore_filter f, cstore_cb cb, void *arg)
 	static const char *const where[] = {
 		[CSF_ALL] = "",
 		[CSF_LIVE] = "WHERE state <> 'superseded'",
-		[CSF_REFERRALS] = "WHERE kind = 'referral' AND "
-		    "state <> 'superseded'",
+		[CSF_REFERRALS] = ("WHERE kind = 'referral' AND "
+		    "state <> 'superseded'"),
 		[CSF_PENDING] = "WHERE state = 'pending'",
 		[CSF_QUARANTINED] = "WHERE state = 'quarantined'",
 	};

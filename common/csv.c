@@ -26,6 +26,7 @@ row_error(struct csv_reader *r, struct err_list *errs, const char *msg)
 {
 	int c;
 
+	r->nfields = 0;		/* the fields read so far are not a row */
 	err_add(errs, E_FORMAT, "", "row %ld (line %ld): %s", r->row, r->line,
 	    msg);
 	/* skip to the end of the physical line so reading can go on */
@@ -124,6 +125,7 @@ add:
 		if (count != r->nfields - 1) {
 			err_add(errs, E_FORMAT, "", "row %ld (line %ld): holds a "
 			    "NUL byte", r->row, r->line);
+			r->nfields = 0;
 			return -1;
 		}
 	}

@@ -31,7 +31,7 @@ void	 csv_init(struct csv_reader *, FILE *);
 void	 csv_free(struct csv_reader *);
 /*
  * Reads the next row: 1 when a row was read, 0 at end of file, -1 on a
- * malformed or oversized row (described in errs).
+ * malformed or oversized row (described in errs; nfields is then 0).
  */
 int	 csv_next(struct csv_reader *, struct err_list *);
 

@@ -161,6 +161,30 @@ conf_set(void *arg, const char *key, const char *v, struct err_list *errs)
 	return PC_EINVAL;
 }
 
+static pc_rc
+conf_check(struct conf *c, const char *what, struct err_list *errs)
+{
+	if (c->database[0] == '\0' || c->cert[0] == '\0' || c->key[0] == '\0') {
+		err_add(errs, E_REQUIRED, what, "%s must set database, cert and "
+		    "key", what);
+		return PC_EINVAL;
+	}
+	if (c->max_inflated < c->max_body)
+		c->max_inflated = c->max_body;
+	return PC_OK;
+}
+
+pc_rc
+conf_parse(struct conf *c, const char *text, size_t len, const char *what,
+    struct err_list *errs)
+{
+	pc_rc rc;
+
+	if ((rc = kv_parse(text, len, what, conf_set, c, errs)) != PC_OK)
+		return rc;
+	return conf_check(c, what, errs);
+}
+
 pc_rc
 conf_load(struct conf *c, const char *path, struct err_list *errs)
 {
@@ -171,14 +195,7 @@ conf_load(struct conf *c, const char *path, struct err_list *errs)
 		snprintf(c->path, sizeof(c->path), "%s", path);
 	if ((rc = kv_parse_file(path, conf_set, c, errs)) != PC_OK)
 		return rc;
-	if (c->database[0] == '\0' || c->cert[0] == '\0' || c->key[0] == '\0') {
-		err_add(errs, E_REQUIRED, path, "%s must set database, cert and "
-		    "key", path);
-		return PC_EINVAL;
-	}
-	if (c->max_inflated < c->max_body)
-		c->max_inflated = c->max_body;
-	return PC_OK;
+	return conf_check(c, path, errs);
 }
 
 pc_rc

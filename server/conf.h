@@ -44,6 +44,9 @@ struct conf {
 void	 conf_defaults(struct conf *);
 /* Reads path over the defaults; problems are added to errs. */
 pc_rc	 conf_load(struct conf *, const char *path, struct err_list *);
+/* The same from text (what names it in messages). */
+pc_rc	 conf_parse(struct conf *, const char *text, size_t len,
+	    const char *what, struct err_list *);
 /* The text of a default configuration for a data directory (init). */
 pc_rc	 conf_template(char *out, size_t len, const char *listen);
 

@@ -77,6 +77,7 @@ test_bad_rows(void **state)
 	fp = mem(after, sizeof(after) - 1);
 	csv_init(&r, fp);
 	assert_int_equal(csv_next(&r, &errs), -1);
+	assert_int_equal(r.nfields, 0);		/* no stale fields */
 	assert_int_equal(csv_next(&r, &errs), 1);	/* reading goes on */
 	assert_string_equal(r.field[0], "ok");
 	csv_free(&r);

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# make valgrind: memcheck over the unit tests and a client session.
+# Fails on any invalid read or write, use of uninitialised memory, or a
+# definite or indirect leak.
+set -u
+build=${1:-build}
+export PCMDS_BUILD=$build
+vg=(valgrind --quiet --error-exitcode=99 --leak-check=full
+    --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect
+    --track-origins=yes)
+command -v valgrind >/dev/null || { echo "valgrind is not installed"; exit 1; }
+fail=0
+units="test_agg test_codes test_cstore test_csv test_date test_dict test_kv
+    test_nhs test_openapi test_opt test_rec test_sdc test_stats test_timeline
+    test_util"
+for t in $units; do
+	if "${vg[@]}" "$build/tests/$t" >"/tmp/vg.$$" 2>&1; then
+		echo "valgrind $t: clean"
+	else
+		echo "valgrind $t: FAILED"
+		cat "/tmp/vg.$$"
+		fail=1
+	fi
+done
+
+# a client session, offline, command by command
+home=$(mktemp -d)
+trap 'rm -rf "$home" "/tmp/vg.$$"' EXIT
+run() {
+	local rc=0
+	"${vg[@]}" "$build/pcmds" --home "$home" "$@" >"/tmp/vg.$$" 2>&1 || rc=$?
+	# 99 is valgrind's; 1 and 2 are the answers to the bad-input commands
+	if [ "$rc" = 99 ] || { [ "$rc" != 0 ] && [ "${expect_fail:-0}" = 0 ]; }
+	then
+		echo "valgrind pcmds $*: FAILED ($rc)"
+		cat "/tmp/vg.$$"
+		fail=1
+		return
+	fi
+	echo "valgrind pcmds $1: clean"
+}
+run keygen --out "$home/k"
+run setup --key-file "$home/k" --worker vg1 --place NH
+run referral --nhs-number "943 476 5919" --referred-on 2026-02-01 \
+    --source self --reason stress,housing --service general --age 40 \
+    --gender female --ethnicity K --imd-decile 2 --carer --consent-evaluation
+ref=$(sed -n 's/.*"id":[[:space:]]*"\([0-9a-f]\{8\}\).*/\1/p' \
+    <("$build/pcmds" --home "$home" list --json) | head -1)
+run assess "$ref" --stage baseline --on 2026-02-02 --life-satisfaction 3 \
+    --worthwhile 4 --happy 3 --anxious 7
+run contact "$ref" --on 2026-02-03 --mode phone --minutes 20 --attended
+run support "$ref" --on 2026-02-04 --category food --outcome taken_up \
+    --provider "Food Bank"
+run correct "$ref" --set age=41
+run close "$ref" --on 2026-03-01 --reason goals_met
+run list
+run show "$ref"
+run status --json
+run export --format csv
+printf 'person_basis,referred_on,source,reasons,service,age,gender,ethnicity,consent_evaluation\nlocal,2026-01-01,self,stress,general,30,male,A,yes\nlocal,2026-13-01,self,stress,general,30,male,A,yes\n' >"$home/in.csv"
+expect_fail=1 run import "$home/in.csv"
+expect_fail=1 run referral --nhs-number 9434765918 --age 300
+expect_fail=1 run contact ffffffff --on 2026-02-03
+[ "$fail" = 0 ] && echo "valgrind: everything clean"
+exit "$fail"
