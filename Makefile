@@ -186,11 +186,25 @@ $(TOOL_BIN): $(B)/tools/%: $(B)/tests/tools/%.o $(TEST_LIBS)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(TEST_LDLIBS)
 
 ifeq ($(SAN),1)
-test-bins: $(PROGS) $(B)/pcmdsd-fp $(TEST_BIN) $(TOOL_BIN) $(REPLAY_BIN)
+test-bins: $(PROGS) $(B)/pcmdsd-fp $(TEST_BIN) $(TOOL_BIN) $(REPLAY_BIN) \
+    $(B)/bench/pcmds-bench
 else
 test-bins: $(PROGS) $(B)/pcmdsd-fp $(TEST_BIN) $(TOOL_BIN) $(REPLAY_BIN) \
-    $(DEBS)
+    $(B)/bench/pcmds-bench $(DEBS)
 endif
+
+# make bench: performance figures beside their limits -> docs/benchmarks.md
+$(B)/bench/pcmds-bench: $(B)/tests/bench/bench.o $(B)/tests/harness.o \
+    $(TEST_LIBS)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(TEST_LDLIBS)
+
+$(B)/tests/bench/%.o: EXTRA_CFLAGS := -Iclient -Iserver -Itests
+
+bench: $(PROGS) $(B)/bench/pcmds-bench
+	@bash packaging/deps.sh --all
+	PCMDS_BUILD=$(B) $(B)/bench/pcmds-bench --out docs/benchmarks.md
 
 # make fuzz [FUZZ_SECONDS=60]: each libFuzzer target for that long, from
 # the checked-in corpus; a crash leaves its input in build/fuzz/artifacts/

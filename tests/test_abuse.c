@@ -1,0 +1,217 @@
+/*
+ * test_abuse.c - the server under abuse keeps serving a normal client and
+ * keeps its memory bounded: 1,000 connections at once, slowloris (many
+ * connections dribbling headers), and oversized and malformed requests
+ * at rate.
+ */
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+#define RAW	1000
+#define SLOW	200
+
+static struct th_server srv;
+
+static long
+rss_kb(pid_t pid)
+{
+	char path[64], *status, *p;
+	long kb = -1;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if ((status = th_slurp(path, NULL)) == NULL)
+		return -1;
+	if ((p = strstr(status, "VmRSS:")) != NULL)
+		kb = atol(p + 6);
+	free(status);
+	return kb;
+}
+
+static int
+raw_connect(int port)
+{
+	struct sockaddr_in sa;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void
+normal_client(const char *when)
+{
+	struct th_http h;
+	double t0 = 0;
+	struct timespec a, b;
+
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	th_https(&srv, "GET", "/healthz", NULL, NULL, 0, &h);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	t0 = (b.tv_sec - a.tv_sec) * 1e3 + (b.tv_nsec - a.tv_nsec) / 1e6;
+	if (h.status != 200)
+		fail_msg("a normal client was not served %s: %ld", when,
+		    h.status);
+	print_message("normal client served %s in %.1f ms (server RSS %ld "
+	    "KiB)\n", when, t0, rss_kb(srv.pid));
+	th_http_free(&h);
+}
+
+static int
+up(void **state)
+{
+	struct rlimit rl;
+
+	(void)state;
+	getrlimit(RLIMIT_NOFILE, &rl);
+	rl.rlim_cur = rl.rlim_max < 8192 ? rl.rlim_max : 8192;
+	setrlimit(RLIMIT_NOFILE, &rl);
+	signal(SIGPIPE, SIG_IGN);
+	th_server_init(&srv, "max_connections = 1500\nrequest_timeout = 4\n"
+	    "idle_timeout = 5\nauth_failures = 100000\n");
+	th_server_start(&srv, NULL);
+	return 0;
+}
+
+static int
+down(void **state)
+{
+	(void)state;
+	assert_int_equal(th_server_stop(&srv, SIGTERM), 0);
+	return 0;
+}
+
+static void
+test_thousand_connections(void **state)
+{
+	static int fds[RAW];
+	long before = rss_kb(srv.pid), during;
+	int i, open = 0;
+
+	(void)state;
+	for (i = 0; i < RAW; i++)
+		if ((fds[i] = raw_connect(srv.port)) >= 0)
+			open++;
+	print_message("%d connections open at once\n", open);
+	assert_int_equal(open, RAW);
+	usleep(300 * 1000);
+	normal_client("beside 1,000 idle connections");
+	during = rss_kb(srv.pid);
+	/* they never speak TLS: the request deadline cuts them all */
+	sleep(5);
+	normal_client("after the deadline");
+	for (i = 0; i < RAW; i++)
+		close(fds[i]);
+	print_message("RSS %ld KiB before, %ld with 1,000 connections\n",
+	    before, during);
+	assert_true(during - before < 256 * 1024);
+}
+
+static void
+test_slowloris(void **state)
+{
+	static struct th_tls *t[SLOW];
+	const char *head = "POST /v1/records HTTP/1.1\r\nHost: x\r\nX-Slow: ";
+	int i, round, cut = 0;
+
+	(void)state;
+	for (i = 0; i < SLOW; i++) {
+		t[i] = th_tls_open(&srv);
+		th_tls_write(t[i], head, strlen(head));
+	}
+	for (round = 0; round < 3; round++) {
+		for (i = 0; i < SLOW; i++)
+			th_tls_write(t[i], "a", 1);
+		normal_client("during slowloris");
+		sleep(1);
+	}
+	sleep(3);
+	for (i = 0; i < SLOW; i++) {
+		if (th_tls_write(t[i], "a", 1) != 0 || th_tls_closed(t[i], 200))
+			cut++;
+		th_tls_close(t[i]);
+	}
+	print_message("%d of %d slow connections cut off by the deadline\n",
+	    cut, SLOW);
+	assert_int_equal(cut, SLOW);
+	normal_client("after slowloris");
+}
+
+static void
+test_malformed_at_rate(void **state)
+{
+	static const char *const junk[] = {"{", "[]", "{\"records\":7}",
+	    "{\"records\":[{\"kind\":\"x\"}]}", "\xff\xfe", ""};
+	const char *hdr[] = {"Content-Type: application/json",
+	    "Authorization: Bearer nonsense", NULL};
+	char *big = malloc(5 << 20);
+	struct th_http h;
+	struct th_tls *t;
+	long before = rss_kb(srv.pid), peak = 0;
+	int i, answered = 0;
+
+	(void)state;
+	memset(big, '[', 5 << 20);
+	for (i = 0; i < 300; i++) {
+		switch (i % 4) {
+		case 0:
+			th_https(&srv, "POST", "/v1/records", hdr, junk[i % 6],
+			    strlen(junk[i % 6]), &h);
+			break;
+		case 1:
+			th_https(&srv, "POST", "/v1/enrol", hdr, big, 5 << 20, &h);
+			break;
+		case 2:
+			th_https(&srv, "GET", "/../../etc/passwd?%zz", NULL,
+			    NULL, 0, &h);
+			break;
+		default:
+			t = th_tls_open(&srv);
+			th_tls_write(t, "NOT HTTP AT ALL\r\n\r\n", 19);
+			if (strstr(th_tls_read(t, 2000), "400") != NULL)
+				answered++;
+			th_tls_close(t);
+			if (rss_kb(srv.pid) > peak)
+				peak = rss_kb(srv.pid);
+			continue;
+		}
+		if (h.status >= 400 || h.status < 0)
+			answered++;
+		th_http_free(&h);
+	}
+	free(big);
+	print_message("300 bad requests refused; server RSS %ld KiB before, "
+	    "peak %ld\n", before, peak);
+	assert_int_equal(answered, 300);
+	assert_true(peak - before < 128 * 1024);
+	normal_client("after 300 bad requests");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_thousand_connections),
+		cmocka_unit_test(test_slowloris),
+		cmocka_unit_test(test_malformed_at_rate),
+	};
+
+	return cmocka_run_group_tests_name("abuse", tests, up, down);
+}
