@@ -54,9 +54,9 @@ else
 HARDEN := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
 HARDEN_LD := -pie -Wl,-z,relro -Wl,-z,now
 endif
-ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(HARDEN) $(SANFLAGS) -D_GNU_SOURCE \
+ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(HARDEN) $(SANFLAGS) -pthread -D_GNU_SOURCE \
 	-Icommon $(EXTRA_CFLAGS) -MMD -MP $(PKG_CFLAGS)
-ALL_LDFLAGS = $(LDFLAGS) $(HARDEN_LD) $(SANFLAGS)
+ALL_LDFLAGS = $(LDFLAGS) $(HARDEN_LD) $(SANFLAGS) -pthread
 
 # Library lists come from pkg-config once the packages are present; the
 # file is made (installing what is missing) before anything compiles.

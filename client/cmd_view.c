@@ -93,7 +93,7 @@ yesno(const cJSON *o, const char *f)
 static void
 describe(const struct tl_entry *e, char *out, size_t len)
 {
-	const cJSON *j = e->eff;
+	const cJSON *j = tl_content(e);
 	int m;
 	size_t off;
 
@@ -160,8 +160,7 @@ entry_date(const struct tl_entry *e)
 	int64_t t;
 
 	if (e->rec->kind != KIND_CORRECTION)
-		return e->eff ? rec_day(e->eff, rec_date_field(e->rec->kind)) :
-		    e->rec->date;
+		return rec_day(tl_content(e), rec_date_field(e->rec->kind));
 	if (time_parse(e->rec->recorded_at, &t) != 0)
 		return 0;
 	return (int32_t)(t / 86400);
@@ -334,9 +333,9 @@ show_json(const struct timeline *tl, const struct tl_summary *s,
 		k = state_of(st, tl->v[i].rec->id);
 		cJSON_AddItemToObject(r, "record",
 		    cJSON_Duplicate(tl->v[i].rec->json, 1));
-		if (tl->v[i].eff != NULL)
+		if (tl_content(&tl->v[i]) != NULL)
 			cJSON_AddItemToObject(r, "effective",
-			    cJSON_Duplicate(tl->v[i].eff, 1));
+			    cJSON_Duplicate(tl_content(&tl->v[i]), 1));
 		cJSON_AddBoolToObject(r, "voided", tl->v[i].voided);
 		cJSON_AddStringToObject(r, "sync",
 		    cstore_state_name(st->v[k].state));

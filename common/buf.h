@@ -27,6 +27,8 @@ void	 buf_reset(struct buf *);
 pc_rc	 buf_add(struct buf *, const void *, size_t);
 pc_rc	 buf_adds(struct buf *, const char *);
 pc_rc	 buf_addc(struct buf *, char);
+/* Room for n more bytes, so that the appends that follow do not move it. */
+pc_rc	 buf_reserve(struct buf *, size_t n);
 pc_rc	 buf_addf(struct buf *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 pc_rc	 buf_vaddf(struct buf *, const char *, va_list)

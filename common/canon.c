@@ -54,12 +54,24 @@ canon_string(const char *s, size_t len, struct buf *out)
 static pc_rc
 canon_number(double v, struct buf *out)
 {
+	char d[24], *p = d + sizeof(d);
+	unsigned long long u;
+
 	if (!isfinite(v))
 		return PC_EINVAL;
-	if (v == floor(v) && fabs(v) < 9007199254740992.0)
-		return buf_addf(out, "%lld", (long long)v);
-	return buf_addf(out, "%.17g", v);
+	if (v != floor(v) || fabs(v) >= 9007199254740992.0)
+		return buf_addf(out, "%.17g", v);
+	/* whole numbers, nearly all of them: no printf */
+	u = (unsigned long long)fabs(v);
+	do
+		*--p = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	if (v < 0)
+		*--p = '-';
+	return buf_add(out, p, (size_t)(d + sizeof(d) - p));
 }
+
+static pc_rc canon_value(const cJSON *, struct buf *, int depth);
 
 static int
 key_cmp(const void *a, const void *b)
@@ -70,24 +82,44 @@ key_cmp(const void *a, const void *b)
 	return strcmp(x->string, y->string);
 }
 
-static pc_rc canon_value(const cJSON *, struct buf *, int depth);
+/* a sorts after b; the first bytes settle most comparisons */
+static int
+key_after(const char *a, const char *b)
+{
+	if (a[0] != b[0])
+		return (unsigned char)a[0] > (unsigned char)b[0];
+	return strcmp(a, b) > 0;
+}
+
+/* Objects up to this many keys are sorted on the stack. */
+#define CANON_KEYS_STACK	48
 
 static pc_rc
 canon_object(const cJSON *o, struct buf *out, int depth)
 {
-	const cJSON *c;
-	const cJSON **kids;
-	size_t n = 0, i;
+	const cJSON *c, *stack[CANON_KEYS_STACK];
+	const cJSON **kids = stack;
+	size_t n = 0, i, j;
 	pc_rc rc = PC_OK;
 
 	for (c = o->child; c != NULL; c = c->next)
 		n++;
-	if ((kids = calloc(n ? n : 1, sizeof(*kids))) == NULL)
+	if (n > CANON_KEYS_STACK &&
+	    (kids = calloc(n, sizeof(*kids))) == NULL)
 		return PC_ENOMEM;
 	n = 0;
 	for (c = o->child; c != NULL; c = c->next)
 		kids[n++] = c;
-	qsort(kids, n, sizeof(*kids), key_cmp);
+	if (kids != stack)
+		qsort(kids, n, sizeof(*kids), key_cmp);
+	else	/* a record's few dozen keys: insertion sort, no calls */
+		for (i = 1; i < n; i++) {
+			c = kids[i];
+			for (j = i; j > 0 && key_after(kids[j - 1]->string,
+			    c->string); j--)
+				kids[j] = kids[j - 1];
+			kids[j] = c;
+		}
 	rc = buf_addc(out, '{');
 	for (i = 0; rc == PC_OK && i < n; i++) {
 		if (i > 0 && (rc = buf_addc(out, ',')) != PC_OK)
@@ -100,7 +132,8 @@ canon_object(const cJSON *o, struct buf *out, int depth)
 	}
 	if (rc == PC_OK)
 		rc = buf_addc(out, '}');
-	free(kids);
+	if (kids != stack)
+		free(kids);
 	return rc;
 }
 

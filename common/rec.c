@@ -171,18 +171,28 @@ rec_kind_parse(const char *s)
 	return KIND_N;
 }
 
-const struct field *
-rec_field(enum rec_kind k, const char *name)
+/* Index of name in fs, or -1; the first letter is compared first. */
+static int
+field_index(const struct field *fs, size_t n, const char *name)
 {
 	size_t i;
 
-	if (k < KIND_N)
-		for (i = 0; i < kinds[k].n; i++)
-			if (strcmp(kinds[k].fields[i].name, name) == 0)
-				return &kinds[k].fields[i];
-	for (i = 0; i < rec_envelope_n; i++)
-		if (strcmp(rec_envelope[i].name, name) == 0)
-			return &rec_envelope[i];
+	for (i = 0; i < n; i++)
+		if (fs[i].name[0] == name[0] && strcmp(fs[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+const struct field *
+rec_field(enum rec_kind k, const char *name)
+{
+	int i;
+
+	if (k < KIND_N && (i = field_index(kinds[k].fields, kinds[k].n,
+	    name)) >= 0)
+		return &kinds[k].fields[i];
+	if ((i = field_index(rec_envelope, rec_envelope_n, name)) >= 0)
+		return &rec_envelope[i];
 	return NULL;
 }
 
@@ -214,11 +224,16 @@ rec_describe(const cJSON *v, char *out, size_t len)
 		const char *s = v->valuestring;
 		size_t n = strlen(s);
 
+		int cut = 37;
+
 		if (utf8_count(s, n) < 0)
 			snprintf(out, len, "text that is not valid UTF-8");
-		else if (n > 40)
-			snprintf(out, len, "\"%.37s...\"", s);
-		else
+		else if (n > 40) {
+			/* cut between characters, never inside one */
+			while (cut > 0 && ((unsigned char)s[cut] & 0xc0) == 0x80)
+				cut--;
+			snprintf(out, len, "\"%.*s...\"", cut, s);
+		} else
 			snprintf(out, len, "\"%s\"", s);
 	} else if (cJSON_IsNumber(v))
 		snprintf(out, len, "%.15g", v->valuedouble);
@@ -495,12 +510,12 @@ rec_check_value(const struct field *f, const cJSON *v, const char *path,
 	case FT_SEQ:
 	case FT_INT:
 		n = whole(v, &ok);
+		if (ok && n >= f->min && n <= f->max)
+			break;
 		rec_describe(v, got, sizeof(got));
-		if (!ok || n < f->min || n > f->max)
-			err_add(errs, ok || cJSON_IsNumber(v) ? E_RANGE : E_TYPE,
-			    path, "%s must be a whole number from %lld to %lld; "
-			    "got %s", path, (long long)f->min,
-			    (long long)f->max, got);
+		err_add(errs, ok || cJSON_IsNumber(v) ? E_RANGE : E_TYPE, path,
+		    "%s must be a whole number from %lld to %lld; got %s", path,
+		    (long long)f->min, (long long)f->max, got);
 		break;
 	case FT_WORKER:
 	case FT_PLACE:
@@ -597,23 +612,101 @@ check_keys(const cJSON *obj, const char *path, struct err_list *errs,
 	return bad ? -1 : 0;
 }
 
+/*
+ * A record's values by field, found in one walk over its keys: the
+ * envelope's fields first, then the kind's. Checking field by field with
+ * cJSON lookups would walk the keys once per field.
+ */
+struct slots {
+	enum rec_kind	 kind;		/* KIND_N: not (yet) known */
+	int		 unknown;	/* keys that name no field */
+	const cJSON	*v[REC_KEYS_MAX];
+};
+
+static int
+slot_of(const struct slots *sl, const char *name)
+{
+	int i;
+
+	if ((i = field_index(rec_envelope, rec_envelope_n, name)) >= 0)
+		return i;
+	if (sl->kind < KIND_N && (i = field_index(kinds[sl->kind].fields,
+	    kinds[sl->kind].n, name)) >= 0)
+		return (int)rec_envelope_n + i;
+	return -1;
+}
+
+/* The envelope's fields in the slots, in rec_envelope's order. */
+enum {
+	ENV_ID, ENV_SCHEMA, ENV_KIND, ENV_RECORDED_AT, ENV_DEVICE_SEQ,
+	ENV_WORKER, ENV_PLACE, ENV_PCN, ENV_REFERRAL
+};
+
+/* The envelope's slots of a record known to be well formed. */
 static void
-check_fields(const cJSON *obj, const struct field *fs, size_t n,
+slots_find(const cJSON *obj, struct slots *sl)
+{
+	const cJSON *c;
+	int i;
+
+	memset(sl, 0, sizeof(*sl));
+	sl->kind = KIND_N;
+	for (c = obj->child; c != NULL; c = c->next)
+		if ((i = field_index(rec_envelope, rec_envelope_n,
+		    c->string)) >= 0 && sl->v[i] == NULL)
+			sl->v[i] = c;
+}
+
+/* Fills sl; a key given twice or too many keys is an error. */
+static int
+slots_fill(const cJSON *obj, struct slots *sl, struct err_list *errs)
+{
+	const cJSON *c;
+	int n = 0, i;
+
+	memset(sl, 0, sizeof(*sl));
+	sl->kind = KIND_N;
+	for (c = obj->child; c != NULL; c = c->next)
+		if (strcmp(c->string, "kind") == 0) {
+			if (cJSON_IsString(c))
+				sl->kind = rec_kind_parse(c->valuestring);
+			break;
+		}
+	for (c = obj->child; c != NULL; c = c->next) {
+		if (++n > REC_KEYS_MAX)
+			return check_keys(obj, "the record", errs,
+			    REC_KEYS_MAX);
+		if ((i = slot_of(sl, c->string)) < 0)
+			sl->unknown++;
+		else if (sl->v[i] == NULL)
+			sl->v[i] = c;
+		else
+			/* said once per key, by the slow path */
+			return check_keys(obj, "the record", errs,
+			    REC_KEYS_MAX);
+	}
+	/* unknown keys may repeat too */
+	if (sl->unknown > 0)
+		return check_keys(obj, "the record", errs, REC_KEYS_MAX);
+	return 0;
+}
+
+static void
+check_fields(const struct field *fs, size_t n, const cJSON *const *v,
     const struct rec_opts *o, struct err_list *errs)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++) {
 		const struct field *f = &fs[i];
-		const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, f->name);
 
-		if (v == NULL) {
+		if (v[i] == NULL) {
 			if (f->flags & FF_REQUIRED)
 				err_add(errs, E_REQUIRED, f->name,
 				    "%s is required (%s)", f->name, f->label);
 			continue;
 		}
-		rec_check_value(f, v, f->name, o, errs);
+		rec_check_value(f, v[i], f->name, o, errs);
 	}
 }
 
@@ -621,7 +714,7 @@ static void
 check_assessment(const cJSON *obj, struct err_list *errs)
 {
 	const struct kind_info *ki = &kinds[KIND_ASSESSMENT];
-	int declined = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(obj,
+	int declined = cJSON_IsTrue(rec_get(obj,
 	    "declined"));
 	size_t i;
 
@@ -631,7 +724,7 @@ check_assessment(const cJSON *obj, struct err_list *errs)
 
 		if (!(f->flags & FF_SCORE))
 			continue;
-		v = cJSON_GetObjectItemCaseSensitive(obj, f->name);
+		v = rec_get(obj, f->name);
 		if (declined && v != NULL)
 			err_add(errs, E_RULE, f->name, "a declined assessment "
 			    "has no scores; remove %s", f->name);
@@ -645,11 +738,11 @@ check_assessment(const cJSON *obj, struct err_list *errs)
 static void
 check_correction(const cJSON *obj, struct err_list *errs)
 {
-	const cJSON *set = cJSON_GetObjectItemCaseSensitive(obj, "set");
-	const cJSON *vd = cJSON_GetObjectItemCaseSensitive(obj, "void");
-	const cJSON *reason = cJSON_GetObjectItemCaseSensitive(obj, "reason");
-	const cJSON *id = cJSON_GetObjectItemCaseSensitive(obj, "id");
-	const cJSON *target = cJSON_GetObjectItemCaseSensitive(obj, "target");
+	const cJSON *set = rec_get(obj, "set");
+	const cJSON *vd = rec_get(obj, "void");
+	const cJSON *reason = rec_get(obj, "reason");
+	const cJSON *id = rec_get(obj, "id");
+	const cJSON *target = rec_get(obj, "target");
 	const cJSON *c;
 	char path[ERR_FIELD_MAX];
 
@@ -697,8 +790,8 @@ check_correction(const cJSON *obj, struct err_list *errs)
 static void
 check_rules(enum rec_kind k, const cJSON *obj, struct err_list *errs)
 {
-	const cJSON *id = cJSON_GetObjectItemCaseSensitive(obj, "id");
-	const cJSON *ref = cJSON_GetObjectItemCaseSensitive(obj, "referral");
+	const cJSON *id = rec_get(obj, "id");
+	const cJSON *ref = rec_get(obj, "referral");
 
 	switch (k) {
 	case KIND_REFERRAL:
@@ -731,83 +824,124 @@ check_unknown(enum rec_kind k, const cJSON *obj, struct err_list *errs)
 }
 
 static void
-copy_str(char *dst, size_t len, const cJSON *obj, const char *name)
+copy_str(char *dst, size_t len, const cJSON *v)
 {
-	const char *s = rec_str(obj, name);
+	const char *s = cJSON_IsString(v) ? v->valuestring : "";
+	size_t n = strlen(s);
 
-	snprintf(dst, len, "%s", s ? s : "");
+	if (n >= len)
+		n = len - 1;
+	memcpy(dst, s, n);
+	dst[n] = '\0';
 }
 
+/* Canonical records are a few hundred bytes; a 1 KiB block or more
+   would make malloc sweep its caches on every record. */
+#define CANON_GUESS	960
+
+/* Builds the record around json, which it takes. */
 static pc_rc
-rec_build(enum rec_kind k, const cJSON *obj, struct rec **out)
+rec_build(enum rec_kind k, cJSON *json, const struct slots *sl, struct rec **out)
 {
+	const cJSON *const *env = sl->v;
 	struct rec *r;
 	struct buf b;
 	const char *df;
 	int ok;
 	pc_rc rc;
 
-	if ((r = calloc(1, sizeof(*r))) == NULL)
-		return PC_ENOMEM;
-	if ((r->json = cJSON_Duplicate(obj, 1)) == NULL) {
-		free(r);
+	if ((r = calloc(1, sizeof(*r))) == NULL) {
+		cJSON_Delete(json);
 		return PC_ENOMEM;
 	}
+	r->json = json;
 	r->kind = k;
-	copy_str(r->id, sizeof(r->id), obj, "id");
-	copy_str(r->referral, sizeof(r->referral), obj, "referral");
-	copy_str(r->worker, sizeof(r->worker), obj, "worker");
-	copy_str(r->place, sizeof(r->place), obj, "place");
-	copy_str(r->pcn, sizeof(r->pcn), obj, "pcn");
-	copy_str(r->recorded_at, sizeof(r->recorded_at), obj, "recorded_at");
-	r->device_seq = whole(cJSON_GetObjectItemCaseSensitive(obj,
-	    "device_seq"), &ok);
+	copy_str(r->id, sizeof(r->id), env[ENV_ID]);
+	copy_str(r->referral, sizeof(r->referral), env[ENV_REFERRAL]);
+	copy_str(r->worker, sizeof(r->worker), env[ENV_WORKER]);
+	copy_str(r->place, sizeof(r->place), env[ENV_PLACE]);
+	copy_str(r->pcn, sizeof(r->pcn), env[ENV_PCN]);
+	copy_str(r->recorded_at, sizeof(r->recorded_at), env[ENV_RECORDED_AT]);
+	r->device_seq = whole(env[ENV_DEVICE_SEQ], &ok);
 	df = rec_date_field(k);
-	r->date = df ? rec_day(obj, df) : -1;
+	r->date = df ? rec_day(json, df) : -1;
 	buf_init(&b, 0);
-	if ((rc = canon_hash(r->json, &b, r->hash)) != PC_OK) {
+	if ((rc = buf_reserve(&b, CANON_GUESS)) != PC_OK ||
+	    (rc = canon_json(json, &b)) != PC_OK) {
 		buf_free(&b);
 		rec_free(r);
 		return rc;
 	}
+	sec_sha256(b.p, b.len, r->digest);
+	sec_hex(r->digest, sizeof(r->digest), r->hash);
 	r->canon_len = b.len;
 	r->canon = buf_detach(&b);
 	*out = r;
 	return PC_OK;
 }
 
-pc_rc
-rec_validate(const cJSON *obj, const struct rec_opts *o, struct rec **out,
-    struct err_list *errs)
+/* The checks of rec_validate; the kind when obj is valid, else KIND_N. */
+static enum rec_kind
+rec_check(const cJSON *obj, const struct rec_opts *o, struct err_list *errs,
+    struct slots *slp)
 {
-	const cJSON *kv;
-	enum rec_kind k = KIND_N;
+	struct slots sl;
+	enum rec_kind k;
 	size_t before = err_count(errs);
 
-	*out = NULL;
 	if (!cJSON_IsObject(obj)) {
 		char got[64];
 
 		rec_describe(obj, got, sizeof(got));
 		err_add(errs, E_TYPE, "", "a record must be a JSON object; got "
 		    "%s", got);
-		return PC_EINVAL;
+		return KIND_N;
 	}
 	if (utf8_walk(obj, "", errs, 0) != 0 ||
-	    check_keys(obj, "the record", errs, REC_KEYS_MAX) != 0)
-		return PC_EINVAL;
-	check_fields(obj, rec_envelope, rec_envelope_n, o, errs);
-	kv = cJSON_GetObjectItemCaseSensitive(obj, "kind");
-	if (cJSON_IsString(kv))
-		k = rec_kind_parse(kv->valuestring);
-	if (k == KIND_N)
-		return PC_EINVAL;	/* E_KIND or E_REQUIRED already said */
-	check_unknown(k, obj, errs);
-	check_fields(obj, kinds[k].fields, kinds[k].n, o, errs);
+	    slots_fill(obj, &sl, errs) != 0)
+		return KIND_N;
+	check_fields(rec_envelope, rec_envelope_n, sl.v, o, errs);
+	if ((k = sl.kind) == KIND_N)
+		return KIND_N;	/* E_KIND or E_REQUIRED already said */
+	if (sl.unknown > 0)
+		check_unknown(k, obj, errs);
+	check_fields(kinds[k].fields, kinds[k].n, sl.v + rec_envelope_n, o,
+	    errs);
 	check_rules(k, obj, errs);
-	if (err_count(errs) != before)
+	*slp = sl;
+	return err_count(errs) == before ? k : KIND_N;
+}
+
+pc_rc
+rec_validate(const cJSON *obj, const struct rec_opts *o, struct rec **out,
+    struct err_list *errs)
+{
+	struct slots sl;
+	enum rec_kind k;
+	cJSON *copy;
+
+	*out = NULL;
+	if ((k = rec_check(obj, o, errs, &sl)) == KIND_N)
 		return PC_EINVAL;
-	return rec_build(k, obj, out);
+	if ((copy = cJSON_Duplicate(obj, 1)) == NULL)
+		return PC_ENOMEM;
+	slots_find(copy, &sl);
+	return rec_build(k, copy, &sl, out);
+}
+
+pc_rc
+rec_adopt(cJSON *obj, const struct rec_opts *o, struct rec **out,
+    struct err_list *errs)
+{
+	struct slots sl;
+	enum rec_kind k;
+
+	*out = NULL;
+	if ((k = rec_check(obj, o, errs, &sl)) == KIND_N) {
+		cJSON_Delete(obj);
+		return PC_EINVAL;
+	}
+	return rec_build(k, obj, &sl, out);
 }
 
 pc_rc
@@ -815,7 +949,6 @@ rec_parse(const char *text, size_t len, const struct rec_opts *o,
     struct rec **out, struct err_list *errs)
 {
 	cJSON *obj;
-	pc_rc rc;
 
 	*out = NULL;
 	if (len > REC_JSON_MAX) {
@@ -827,29 +960,27 @@ rec_parse(const char *text, size_t len, const struct rec_opts *o,
 		err_add(errs, E_JSON, "", "the record is not well-formed JSON");
 		return PC_EINVAL;
 	}
-	rc = rec_validate(obj, o, out, errs);
-	cJSON_Delete(obj);
-	return rc;
+	return rec_adopt(obj, o, out, errs);
 }
 
 pc_rc
 rec_load(const char *text, size_t len, struct rec **out)
 {
+	struct slots sl;
 	cJSON *obj;
 	enum rec_kind k;
-	pc_rc rc;
 
 	*out = NULL;
 	if ((obj = cJSON_ParseWithLength(text, len)) == NULL)
 		return PC_EINVAL;
 	k = rec_kind_parse(rec_str(obj, "kind"));
 	if (k == KIND_N || rec_str(obj, "id") == NULL ||
-	    rec_str(obj, "referral") == NULL)
-		rc = PC_EINVAL;
-	else
-		rc = rec_build(k, obj, out);
-	cJSON_Delete(obj);
-	return rc;
+	    rec_str(obj, "referral") == NULL) {
+		cJSON_Delete(obj);
+		return PC_EINVAL;
+	}
+	slots_find(obj, &sl);
+	return rec_build(k, obj, &sl, out);
 }
 
 void
@@ -862,10 +993,28 @@ rec_free(struct rec *r)
 	free(r);
 }
 
+/*
+ * cJSON_GetObjectItemCaseSensitive, but a key's first letter is compared
+ * before the whole of it: reading a record's fields was mostly strcmp.
+ */
+const cJSON *
+rec_get(const cJSON *obj, const char *name)
+{
+	const cJSON *c;
+
+	if (obj == NULL || name == NULL)
+		return NULL;
+	for (c = obj->child; c != NULL; c = c->next)
+		if (c->string != NULL && c->string[0] == name[0] &&
+		    strcmp(c->string, name) == 0)
+			return c;
+	return NULL;
+}
+
 const char *
 rec_str(const cJSON *obj, const char *name)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+	const cJSON *v = rec_get(obj, name);
 
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
@@ -873,7 +1022,7 @@ rec_str(const cJSON *obj, const char *name)
 int
 rec_int(const cJSON *obj, const char *name, int dflt)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+	const cJSON *v = rec_get(obj, name);
 
 	return cJSON_IsNumber(v) ? (int)v->valuedouble : dflt;
 }
@@ -881,7 +1030,7 @@ rec_int(const cJSON *obj, const char *name, int dflt)
 int
 rec_flag(const cJSON *obj, const char *name, int dflt)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+	const cJSON *v = rec_get(obj, name);
 
 	if (cJSON_IsTrue(v))
 		return 1;

@@ -118,6 +118,7 @@ struct rec {
 	char		*canon;		/* canonical text (owned) */
 	size_t		 canon_len;
 	char		 hash[SEC_HEX64_LEN];	/* SHA-256 of canon */
+	uint8_t		 digest[SEC_SHA256_LEN];	/* the same, binary */
 };
 
 /*
@@ -127,6 +128,13 @@ struct rec {
  */
 pc_rc	 rec_validate(const cJSON *obj, const struct rec_opts *,
 	    struct rec **out, struct err_list *errs);
+/*
+ * rec_validate without the copy: takes obj, which must stand alone (no
+ * parent; detach it first), whatever the outcome. A valid record keeps
+ * obj as its json; an invalid one frees it.
+ */
+pc_rc	 rec_adopt(cJSON *obj, const struct rec_opts *, struct rec **out,
+	    struct err_list *errs);
 /* Parses JSON text (at most REC_JSON_MAX bytes) and validates it. */
 pc_rc	 rec_parse(const char *text, size_t len, const struct rec_opts *,
 	    struct rec **out, struct err_list *errs);
@@ -145,6 +153,7 @@ void	 rec_check_value(const struct field *, const cJSON *v,
 void	 rec_free(struct rec *);
 
 /* Typed reads of a validated record (or of its corrected form). */
+const cJSON	*rec_get(const cJSON *, const char *field);
 const char	*rec_str(const cJSON *, const char *field);
 int		 rec_int(const cJSON *, const char *field, int dflt);
 /* 1 true, 0 false, -1 "unknown", dflt when absent. */

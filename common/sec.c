@@ -2,6 +2,7 @@
  * sec.c - OpenSSL-backed hashing, HMAC and randomness.
  */
 #include <ctype.h>
+#include <pthread.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -20,10 +21,26 @@ sec_random(void *p, size_t n)
 	return PC_OK;
 }
 
+/*
+ * OpenSSL 3's one-shot SHA256() looks the algorithm up on every call,
+ * which costs more than hashing a record; fetch it once.
+ */
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void
+sha256_fetch(void)
+{
+	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
 void
 sec_sha256(const void *p, size_t n, uint8_t out[SEC_SHA256_LEN])
 {
-	SHA256(p, n, out);
+	pthread_once(&sha256_once, sha256_fetch);
+	if (sha256_md == NULL ||
+	    EVP_Digest(p, n, out, NULL, sha256_md, NULL) != 1)
+		SHA256(p, n, out);
 }
 
 void
@@ -31,7 +48,7 @@ sec_sha256_hex(const void *p, size_t n, char out[SEC_HEX64_LEN])
 {
 	uint8_t md[SEC_SHA256_LEN];
 
-	SHA256(p, n, md);
+	sec_sha256(p, n, md);
 	sec_hex(md, sizeof(md), out);
 }
 

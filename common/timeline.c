@@ -26,7 +26,7 @@ tl_free(struct timeline *tl)
 
 	for (i = 0; i < tl->n; i++) {
 		rec_free(tl->v[i].rec);
-		cJSON_Delete(tl->v[i].eff);
+		cJSON_Delete(tl->v[i].own);
 	}
 	free(tl->v);
 	memset(tl, 0, sizeof(*tl));
@@ -58,6 +58,18 @@ tl_find_prefix(const struct timeline *tl, const char *prefix)
 	return found;
 }
 
+/*
+ * Most records are never corrected: their effective content is the record
+ * itself, and a copy is made only when a correction changes it.
+ */
+const cJSON *
+tl_content(const struct tl_entry *e)
+{
+	if (e->rec->kind == KIND_CORRECTION)
+		return NULL;
+	return e->own != NULL ? e->own : e->rec->json;
+}
+
 static const struct tl_entry *
 referral_entry(const struct timeline *tl)
 {
@@ -77,41 +89,49 @@ event_date(const struct tl_entry *e)
 {
 	const char *f = rec_date_field(e->rec->kind);
 
-	return f ? rec_day(e->eff, f) : -1;
+	return f ? rec_day(tl_content(e), f) : -1;
 }
 
 static int
 scored(const struct tl_entry *e)
 {
 	return e->rec->kind == KIND_ASSESSMENT &&
-	    rec_flag(e->eff, "declined", 0) != 1;
+	    rec_flag(tl_content(e), "declined", 0) != 1;
 }
 
+/* What taking a correction back restores in its target. */
+struct undo {
+	int	 target;	/* -1: nothing changed */
+	int	 voided;
+	int	 replaced;	/* own was replaced by a new copy */
+	cJSON	*own;		/* the target's previous own content */
+};
+
 /*
- * Applies correction c to its target's effective content. *undo receives
- * what to restore if the correction is taken back.
+ * Applies correction c to its target's effective content; u receives what
+ * to restore if the correction is taken back.
  */
 static pc_rc
-apply_correction(struct timeline *tl, const struct rec *c, cJSON **undo,
-    int *undo_void, int *target)
+apply_correction(struct timeline *tl, const struct rec *c, struct undo *u)
 {
-	const cJSON *set = cJSON_GetObjectItemCaseSensitive(c->json, "set");
+	const cJSON *set = rec_get(c->json, "set");
 	const cJSON *kv;
 	struct tl_entry *t;
 	cJSON *eff;
 	int i = tl_find(tl, rec_str(c->json, "target"));
 
-	*target = i;
+	memset(u, 0, sizeof(*u));
+	u->target = -1;
 	if (i < 0 || tl->v[i].rec->kind == KIND_CORRECTION)
 		return PC_ENOTFOUND;
 	t = &tl->v[i];
-	*undo_void = t->voided;
-	*undo = NULL;
-	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c->json, "void"))) {
+	u->target = i;
+	u->voided = t->voided;
+	if (cJSON_IsTrue(rec_get(c->json, "void"))) {
 		t->voided = 1;
 		return PC_OK;
 	}
-	if ((eff = cJSON_Duplicate(t->eff, 1)) == NULL)
+	if ((eff = cJSON_Duplicate(tl_content(t), 1)) == NULL)
 		return PC_ENOMEM;
 	cJSON_ArrayForEach(kv, set) {
 		cJSON *nv;
@@ -126,9 +146,27 @@ apply_correction(struct timeline *tl, const struct rec *c, cJSON **undo,
 			return PC_ENOMEM;
 		}
 	}
-	*undo = t->eff;
-	t->eff = eff;
+	u->own = t->own;
+	u->replaced = 1;
+	t->own = eff;
 	return PC_OK;
+}
+
+/* Puts the target back as it was before the correction. */
+static void
+undo_correction(struct timeline *tl, struct undo *u)
+{
+	struct tl_entry *t;
+
+	if (u->target < 0)
+		return;
+	t = &tl->v[u->target];
+	t->voided = u->voided;
+	if (u->replaced) {
+		cJSON_Delete(t->own);
+		t->own = u->own;
+	}
+	u->target = -1;
 }
 
 static pc_rc
@@ -148,9 +186,6 @@ append(struct timeline *tl, struct rec *r)
 	e = &tl->v[tl->n];
 	memset(e, 0, sizeof(*e));
 	e->rec = r;
-	if (r->kind != KIND_CORRECTION &&
-	    (e->eff = cJSON_Duplicate(r->json, 1)) == NULL)
-		return PC_ENOMEM;
 	tl->n++;
 	return PC_OK;
 }
@@ -158,15 +193,14 @@ append(struct timeline *tl, struct rec *r)
 pc_rc
 tl_load(struct timeline *tl, struct rec *r)
 {
-	cJSON *undo;
-	int undo_void, t;
+	struct undo u;
 	pc_rc rc;
 
 	if ((rc = append(tl, r)) != PC_OK)
 		return rc;
 	if (r->kind == KIND_CORRECTION) {
-		rc = apply_correction(tl, r, &undo, &undo_void, &t);
-		cJSON_Delete(undo);
+		rc = apply_correction(tl, r, &u);
+		cJSON_Delete(u.own);
 		if (rc == PC_ENOTFOUND)
 			rc = PC_OK;	/* stored data: keep, ignore */
 	}
@@ -177,9 +211,9 @@ static void
 check_referral_entry(const struct timeline *tl, const char *pre,
     struct err_list *errs)
 {
-	const struct tl_entry *ref = &tl->v[0];
-	int32_t refd = rec_day(ref->eff, "referred_on");
-	int age = rec_int(ref->eff, "age", 0);
+	const cJSON *ref = tl_content(&tl->v[0]);
+	int32_t refd = rec_day(ref, "referred_on");
+	int age = rec_int(ref, "age", 0);
 	char d1[DATE_LEN], path[ERR_FIELD_MAX];
 	size_t j;
 
@@ -261,7 +295,7 @@ check_entry(const struct timeline *tl, size_t i, const char *pre,
 	}
 	df = rec_date_field(e->rec->kind);
 	snprintf(path, sizeof(path), "%s%s", pre, df);
-	refd = rec_day(ref->eff, "referred_on");
+	refd = rec_day(tl_content(ref), "referred_on");
 	d = event_date(e);
 	if (d < refd) {
 		date_format(d, d1);
@@ -269,10 +303,10 @@ check_entry(const struct timeline *tl, size_t i, const char *pre,
 		err_add(errs, E_DATE, path, "%s %s is before the referral date "
 		    "%s", df, d1, d2);
 	}
-	if (scored(e) && rec_int(ref->eff, "age", 0) < ONS4_MIN_AGE)
+	if (scored(e) && rec_int(tl_content(ref), "age", 0) < ONS4_MIN_AGE)
 		err_add(errs, E_AGE, pre[0] ? "set" : "stage", "ONS4 is asked "
 		    "of people aged %d and over; this referral records age %d",
-		    ONS4_MIN_AGE, rec_int(ref->eff, "age", 0));
+		    ONS4_MIN_AGE, rec_int(tl_content(ref), "age", 0));
 	if (e->rec->kind == KIND_CLOSURE) {
 		check_closure_entry(tl, i, pre, errs);
 		return;
@@ -303,7 +337,7 @@ check_merged(const struct tl_entry *t, const struct rec_opts *o,
 	size_t i;
 
 	err_init(&merr);
-	if (rec_validate(t->eff, o, &tmp, &merr) == PC_EINVAL) {
+	if (rec_validate(tl_content(t), o, &tmp, &merr) == PC_EINVAL) {
 		for (i = 0; i < merr.n; i++) {
 			snprintf(path, sizeof(path), "set.%s",
 			    merr.v[i].field);
@@ -369,8 +403,8 @@ tl_admit(struct timeline *tl, struct rec *r, const struct rec_opts *o,
     struct err_list *errs)
 {
 	size_t before = err_count(errs);
-	cJSON *undo = NULL;
-	int undo_void = 0, t = -1, isvoid;
+	struct undo u = {.target = -1};
+	int isvoid;
 	pc_rc rc;
 
 	check_new(tl, r, errs);
@@ -381,45 +415,39 @@ tl_admit(struct timeline *tl, struct rec *r, const struct rec_opts *o,
 	if (r->kind != KIND_CORRECTION) {
 		check_entry(tl, tl->n - 1, "", errs);
 	} else {
-		if ((rc = apply_correction(tl, r, &undo, &undo_void, &t)) !=
-		    PC_OK) {
+		if ((rc = apply_correction(tl, r, &u)) != PC_OK) {
+			undo_correction(tl, &u);
 			tl->n--;
 			return rc == PC_ENOTFOUND ? PC_EINVAL : rc;
 		}
-		isvoid = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r->json,
+		isvoid = cJSON_IsTrue(rec_get(r->json,
 		    "void"));
 		if (!isvoid) {
-			check_merged(&tl->v[t], o, errs);
+			check_merged(&tl->v[u.target], o, errs);
 			if (err_count(errs) == before)
-				check_entry(tl, (size_t)t, "set.", errs);
+				check_entry(tl, (size_t)u.target, "set.", errs);
 		}
 	}
 	if (err_count(errs) == before) {
-		cJSON_Delete(undo);
+		cJSON_Delete(u.own);
 		return PC_OK;
 	}
 	/* take the record back out */
+	undo_correction(tl, &u);
 	tl->n--;
-	cJSON_Delete(tl->v[tl->n].eff);
-	if (t >= 0) {
-		tl->v[t].voided = undo_void;
-		if (undo != NULL) {
-			cJSON_Delete(tl->v[t].eff);
-			tl->v[t].eff = undo;
-		}
-	}
 	return PC_EINVAL;
 }
 
 static void
 read_assessment(const struct tl_entry *e, struct tl_assess *a)
 {
+	const cJSON *c = tl_content(e);
 	int m;
 
 	a->on = event_date(e);
-	a->stage = code_index(&codes_stage, rec_str(e->eff, "stage"));
+	a->stage = code_index(&codes_stage, rec_str(c, "stage"));
 	for (m = 0; m < ONS4_N; m++)
-		a->score[m] = rec_int(e->eff, ons4_measures[m].field, -1);
+		a->score[m] = rec_int(c, ons4_measures[m].field, -1);
 }
 
 static void
@@ -471,7 +499,7 @@ summarise_event(const struct tl_entry *e, struct tl_summary *s)
 	switch (e->rec->kind) {
 	case KIND_CONTACT:
 		s->contacts++;
-		if (rec_flag(e->eff, "attended", 0) == 1) {
+		if (rec_flag(tl_content(e), "attended", 0) == 1) {
 			s->attended++;
 			if (s->first_contact < 0 || d < s->first_contact)
 				s->first_contact = d;
@@ -479,9 +507,9 @@ summarise_event(const struct tl_entry *e, struct tl_summary *s)
 		break;
 	case KIND_SUPPORT:
 		s->supports++;
-		c = code_index(&codes_support, rec_str(e->eff, "category"));
+		c = code_index(&codes_support, rec_str(tl_content(e), "category"));
 		if (c >= 0) {
-			const char *out = rec_str(e->eff, "outcome");
+			const char *out = rec_str(tl_content(e), "outcome");
 
 			s->support_offered |= 1u << c;
 			if (strcmp(out, "taken_up") == 0 ||
@@ -492,7 +520,7 @@ summarise_event(const struct tl_entry *e, struct tl_summary *s)
 	case KIND_CLOSURE:
 		s->closed_on = d;
 		s->close_reason = code_index(&codes_closure,
-		    rec_str(e->eff, "reason"));
+		    rec_str(tl_content(e), "reason"));
 		break;
 	default:
 		break;
@@ -512,9 +540,9 @@ tl_summarise(const struct timeline *tl, struct tl_summary *s)
 	s->referred_on = -1;
 	if (ref == NULL)
 		return;
-	s->referral = ref->eff;
+	s->referral = tl_content(ref);
 	s->voided = ref->voided;
-	s->referred_on = rec_day(ref->eff, "referred_on");
+	s->referred_on = rec_day(s->referral, "referred_on");
 	for (i = 1; i < tl->n; i++)
 		if (is_event(&tl->v[i]))
 			summarise_event(&tl->v[i], s);

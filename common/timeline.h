@@ -24,7 +24,9 @@
 
 struct tl_entry {
 	struct rec	*rec;		/* owned */
-	cJSON		*eff;		/* effective content; NULL: correction */
+	cJSON		*own;		/* corrected content (owned); NULL:
+					   unchanged, rec->json; use
+					   tl_content() */
 	int		 voided;
 };
 
@@ -77,5 +79,7 @@ int	 tl_find(const struct timeline *, const char *id);
 /* Index of the unique record whose id starts with prefix; -1 none, -2 many. */
 int	 tl_find_prefix(const struct timeline *, const char *prefix);
 void	 tl_summarise(const struct timeline *, struct tl_summary *);
+/* A record's effective content, corrections applied; NULL for corrections. */
+const cJSON	*tl_content(const struct tl_entry *);
 
 #endif

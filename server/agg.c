@@ -103,7 +103,7 @@ agg_fact(const struct timeline *tl, struct fact *f)
 	f->ethnicity = idx(&codes_ethnicity, rec_str(ref, "ethnicity"));
 	f->age = (uint8_t)rec_int(ref, "age", 0);
 	f->imd_decile = (uint8_t)rec_int(ref, "imd_decile", 0);
-	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(ref, "reasons"))
+	cJSON_ArrayForEach(it, rec_get(ref, "reasons"))
 		if (cJSON_IsString(it) &&
 		    code_index(&codes_reason, it->valuestring) >= 0)
 			f->reasons |= 1u << code_index(&codes_reason,

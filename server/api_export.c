@@ -87,13 +87,14 @@ emit(struct export *x, const struct timeline *tl, struct evbuffer *out)
 	buf_init(&b, 0);
 	for (i = 0; i < tl->n; i++) {
 		const struct tl_entry *e = &tl->v[i];
+		const cJSON *c = tl_content(e);
 
-		if (e->voided || e->eff == NULL)
+		if (e->voided || c == NULL)
 			continue;
 		buf_reset(&b);
 		if (x->csv)
-			reccsv_row(&b, e->eff, NULL);
-		else if (canon_json(e->eff, &b) == PC_OK)
+			reccsv_row(&b, c, NULL);
+		else if (canon_json(c, &b) == PC_OK)
 			buf_addc(&b, '\n');
 		evbuffer_add(out, b.p, b.len);
 		x->records++;

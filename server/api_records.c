@@ -25,6 +25,20 @@ stage_facts(void *arg, struct store *st, struct ingest *in)
 	return agg_stage(st, &in->timelines, &s->v, &s->n);
 }
 
+static void
+reply(struct http_req *hr, const struct ingest *in)
+{
+	struct buf b;
+
+	buf_init(&b, 0);
+	if (ingest_answer(in, &b) == PC_OK)
+		http_reply_body(hr, 200, "application/json; charset=utf-8",
+		    b.p, b.len);
+	else	/* stored, but no memory to say so: the client will resend */
+		http_reply_error(hr, 500, "E_SYSTEM", "out of memory");
+	buf_free(&b);
+}
+
 void
 api_records(struct http_req *hr)
 {
@@ -32,7 +46,7 @@ api_records(struct http_req *hr)
 	struct ingest in;
 	struct staged facts = {NULL, 0};
 	struct rec_opts ro;
-	const cJSON *records;
+	cJSON *records;
 	cJSON *body;
 	double t0;
 	int n;
@@ -75,7 +89,7 @@ api_records(struct http_req *hr)
 		srv_cut(hr);
 	} else {
 		metrics_batch(&srv->metrics, srv_now() - t0, in.count);
-		http_reply_json(hr, 200, ingest_json(&in));
+		reply(hr, &in);
 	}
 	ingest_free(&in);
 }

@@ -1,12 +1,15 @@
 /*
  * ingest.c - validating, de-duplicating and committing a batch.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "audit.h"
 #include "buf.h"
+#include "canon.h"
 #include "failpoint.h"
 #include "ingest.h"
 #include "timeline.h"
@@ -36,26 +39,36 @@ ingest_free(struct ingest *in)
 {
 	size_t i;
 
-	for (i = 0; i < in->n; i++)
+	for (i = 0; i < in->n; i++) {
 		err_free(&in->v[i].errs);
+		cJSON_Delete(in->v[i].json);
+		rec_free(in->v[i].rec);
+	}
 	free(in->v);
 	map_each(&in->timelines, free_timeline, NULL);
 	map_free(&in->timelines);
 	memset(in, 0, sizeof(*in));
 }
 
-/* The referral's timeline: from this batch, else loaded from the store. */
+/*
+ * The referral's timeline: from this batch, else loaded from the store.
+ * A referral record not yet stored starts its timeline: nothing can be
+ * stored before it, so there is nothing to load.
+ */
 static struct timeline *
-timeline_for(struct ingest *in, struct store *st, const char *referral)
+timeline_for(struct ingest *in, struct store *st, const struct rec *r)
 {
-	struct timeline *tl = map_get(&in->timelines, referral);
+	struct timeline *tl = map_get(&in->timelines, r->referral);
 
 	if (tl != NULL)
 		return tl;
 	if ((tl = malloc(sizeof(*tl))) == NULL)
 		return NULL;
-	if (store_record_timeline(st, referral, tl) != PC_OK ||
-	    map_put(&in->timelines, referral, tl) != PC_OK) {
+	if (r->kind == KIND_REFERRAL)
+		tl_init(tl, r->referral);
+	if ((r->kind != KIND_REFERRAL &&
+	    store_record_timeline(st, r->referral, tl) != PC_OK) ||
+	    map_put(&in->timelines, r->referral, tl) != PC_OK) {
 		tl_free(tl);
 		free(tl);
 		return NULL;
@@ -101,22 +114,22 @@ known_id(struct ingest *in, struct store *st, const struct rec *r,
 	return MR_CONFLICT;
 }
 
-/* One record; PC_ESTORE aborts the batch. */
+/*
+ * One record, checked by check_range(); r is taken. PC_ESTORE aborts the
+ * batch.
+ */
 static pc_rc
 ingest_one(struct ingest *in, struct store *st, const struct store_auth *who,
-    const cJSON *obj, const struct rec_opts *ro, int64_t now,
-    struct ingest_item *it)
+    const struct rec_opts *ro, int64_t now, struct ingest_item *it)
 {
-	const cJSON *id = cJSON_GetObjectItemCaseSensitive(obj, "id");
 	struct timeline *tl;
-	struct rec *r;
+	struct rec *r = it->rec;
 	pc_rc rc;
 
-	if (cJSON_IsString(id) && uuid_valid(id->valuestring))
-		snprintf(it->id, sizeof(it->id), "%s", id->valuestring);
+	it->rec = NULL;
 	it->status = MR_REJECTED;
-	if (rec_validate(obj, ro, &r, &it->errs) != PC_OK)
-		return PC_OK;
+	if (it->checked != PC_OK)
+		return it->checked == PC_EINVAL ? PC_OK : it->checked;
 	check_identity(r, who, &it->errs);
 	if (it->errs.n > 0) {
 		rec_free(r);
@@ -127,7 +140,7 @@ ingest_one(struct ingest *in, struct store *st, const struct store_auth *who,
 		rec_free(r);
 		return rc;
 	}
-	if ((tl = timeline_for(in, st, r->referral)) == NULL) {
+	if ((tl = timeline_for(in, st, r)) == NULL) {
 		rec_free(r);
 		return PC_ESTORE;
 	}
@@ -138,6 +151,70 @@ ingest_one(struct ingest *in, struct store *st, const struct store_auth *who,
 	}
 	/* r belongs to the timeline now */
 	return store_record_put(st, r, who->user.id, now);
+}
+
+/*
+ * The checks that need nothing but the record itself (validation, the
+ * canonical form and its hash) are most of the work, and independent:
+ * a large batch is shared among the machine's cores while the store, a
+ * single writer, waits for the results.
+ */
+#define CHECK_PARALLEL_MIN	64	/* smaller batches: not worth a thread */
+#define CHECK_THREADS_MAX	4
+
+struct check_range {
+	struct ingest_item	*v;
+	size_t			 from, to;
+	const struct rec_opts	*ro;
+};
+
+static void *
+check_range(void *arg)
+{
+	struct check_range *cr = arg;
+	size_t i;
+
+	for (i = cr->from; i < cr->to; i++) {
+		struct ingest_item *it = &cr->v[i];
+		const cJSON *id = cJSON_GetObjectItemCaseSensitive(it->json,
+		    "id");
+
+		if (cJSON_IsString(id) && uuid_valid(id->valuestring))
+			memcpy(it->id, id->valuestring, sizeof(it->id));
+		it->checked = rec_adopt(it->json, cr->ro, &it->rec, &it->errs);
+		it->json = NULL;
+	}
+	return NULL;
+}
+
+static void
+check_all(struct ingest_item *v, size_t n, const struct rec_opts *ro)
+{
+	struct check_range cr[CHECK_THREADS_MAX];
+	pthread_t th[CHECK_THREADS_MAX];
+	int started[CHECK_THREADS_MAX] = {0};
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t k, nt;
+
+	nt = n < CHECK_PARALLEL_MIN || cores < 2 ? 1 :
+	    (size_t)(cores < CHECK_THREADS_MAX ? cores : CHECK_THREADS_MAX);
+	for (k = 0; k < nt; k++) {
+		cr[k].v = v;
+		cr[k].from = n * k / nt;
+		cr[k].to = n * (k + 1) / nt;
+		cr[k].ro = ro;
+	}
+	/* this thread takes the first share; a thread that cannot start
+	   leaves its share to be done here too */
+	for (k = 1; k < nt; k++)
+		started[k] = pthread_create(&th[k], NULL, check_range,
+		    &cr[k]) == 0;
+	check_range(&cr[0]);
+	for (k = 1; k < nt; k++)
+		if (started[k])
+			pthread_join(th[k], NULL);
+		else
+			check_range(&cr[k]);
 }
 
 static pc_rc
@@ -168,23 +245,29 @@ audit_batch(struct ingest *in, struct store *st, const struct store_auth *who,
 
 pc_rc
 ingest_run(struct ingest *in, struct store *st, const struct store_auth *who,
-    const cJSON *records, const struct rec_opts *ro, int64_t now,
+    cJSON *records, const struct rec_opts *ro, int64_t now,
     ingest_hook hook, void *hook_arg)
 {
-	const cJSON *obj;
-	size_t n = (size_t)cJSON_GetArraySize(records), i = 0;
+	cJSON *obj, *next;
+	size_t n = (size_t)cJSON_GetArraySize(records), i;
 	pc_rc rc;
 
 	if ((in->v = calloc(n ? n : 1, sizeof(*in->v))) == NULL)
 		return PC_ENOMEM;
+	/* each record leaves the array: a stored one lives on in its timeline */
+	for (obj = records->child; obj != NULL; obj = next) {
+		next = obj->next;
+		cJSON_DetachItemViaPointer(records, obj);
+		err_init(&in->v[in->n].errs);
+		in->v[in->n++].json = obj;
+	}
+	check_all(in->v, in->n, ro);
 	if ((rc = store_begin(st)) != PC_OK)
 		return rc;
-	cJSON_ArrayForEach(obj, records) {
-		struct ingest_item *it = &in->v[i++];
+	for (i = 0; i < in->n; i++) {
+		struct ingest_item *it = &in->v[i];
 
-		err_init(&it->errs);
-		in->n = i;
-		if ((rc = ingest_one(in, st, who, obj, ro, now, it)) != PC_OK)
+		if ((rc = ingest_one(in, st, who, ro, now, it)) != PC_OK)
 			goto fail;
 		in->count[it->status]++;
 	}
@@ -202,50 +285,74 @@ fail:
 	return rc;
 }
 
-static cJSON *
-errors_json(const struct err_list *errs)
+/* Appends to an answer unless an earlier append failed: one check at the end. */
+static void
+put(struct buf *b, pc_rc *rc, const char *s)
 {
-	cJSON *arr = cJSON_CreateArray();
-	size_t i;
-
-	for (i = 0; i < errs->n; i++) {
-		cJSON *e = cJSON_CreateObject();
-
-		cJSON_AddStringToObject(e, "code",
-		    err_code_name(errs->v[i].code));
-		cJSON_AddStringToObject(e, "field", errs->v[i].field);
-		cJSON_AddStringToObject(e, "message", errs->v[i].msg);
-		cJSON_AddItemToArray(arr, e);
-	}
-	return arr;
+	if (*rc == PC_OK)
+		*rc = buf_adds(b, s);
 }
 
-cJSON *
-ingest_json(const struct ingest *in)
+static void
+put_string(struct buf *b, pc_rc *rc, const char *s)
 {
-	cJSON *o = cJSON_CreateObject(), *arr, *sum;
+	if (*rc == PC_OK)
+		*rc = canon_string(s, strlen(s), b);
+}
+
+static void
+put_errors(struct buf *b, pc_rc *rc, const struct err_list *errs)
+{
+	size_t i;
+
+	put(b, rc, ",\"errors\":[");
+	for (i = 0; i < errs->n; i++) {
+		put(b, rc, i ? ",{\"code\":" : "{\"code\":");
+		put_string(b, rc, err_code_name(errs->v[i].code));
+		put(b, rc, ",\"field\":");
+		put_string(b, rc, errs->v[i].field);
+		put(b, rc, ",\"message\":");
+		put_string(b, rc, errs->v[i].msg);
+		put(b, rc, "}");
+	}
+	put(b, rc, "]");
+}
+
+/*
+ * Written straight into text: building a cJSON tree of 500 results only
+ * to print it cost more than storing them.
+ */
+pc_rc
+ingest_answer(const struct ingest *in, struct buf *b)
+{
+	char num[64];
+	pc_rc rc = PC_OK;
 	size_t i;
 	int k;
 
-	arr = cJSON_AddArrayToObject(o, "results");
+	put(b, &rc, "{\"results\":[");
 	for (i = 0; i < in->n; i++) {
 		const struct ingest_item *it = &in->v[i];
-		cJSON *r = cJSON_CreateObject();
 
-		cJSON_AddNumberToObject(r, "index", (double)i);
+		snprintf(num, sizeof(num), "%s{\"index\":%zu,\"id\":",
+		    i ? "," : "", i);
+		put(b, &rc, num);
 		if (it->id[0] != '\0')
-			cJSON_AddStringToObject(r, "id", it->id);
+			put_string(b, &rc, it->id);
 		else
-			cJSON_AddNullToObject(r, "id");
-		cJSON_AddStringToObject(r, "status", status_names[it->status]);
+			put(b, &rc, "null");
+		put(b, &rc, ",\"status\":");
+		put_string(b, &rc, status_names[it->status]);
 		if (it->errs.n > 0)
-			cJSON_AddItemToObject(r, "errors",
-			    errors_json(&it->errs));
-		cJSON_AddItemToArray(arr, r);
+			put_errors(b, &rc, &it->errs);
+		put(b, &rc, "}");
 	}
-	sum = cJSON_AddObjectToObject(o, "summary");
-	for (k = 0; k < MR_N; k++)
-		cJSON_AddNumberToObject(sum, status_names[k],
-		    (double)in->count[k]);
-	return o;
+	put(b, &rc, "],\"summary\":{");
+	for (k = 0; k < MR_N; k++) {
+		snprintf(num, sizeof(num), "%s\"%s\":%ld", k ? "," : "",
+		    status_names[k], in->count[k]);
+		put(b, &rc, num);
+	}
+	put(b, &rc, "}}");
+	return rc;
 }

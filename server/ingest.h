@@ -22,6 +22,9 @@ struct ingest_item {
 	char			 id[UUID_LEN];	/* "" when the record has none */
 	enum metrics_result	 status;
 	struct err_list		 errs;
+	cJSON			*json;	/* taken from the batch, until checked */
+	struct rec		*rec;	/* valid, until stored or dropped */
+	pc_rc			 checked;	/* what rec_adopt said */
 };
 
 struct ingest {
@@ -39,12 +42,14 @@ typedef pc_rc (*ingest_hook)(void *arg, struct store *, struct ingest *);
 
 /*
  * Processes records (a JSON array) for who, committing what is stored.
+ * The records are taken out of the array as they are processed (it is
+ * left empty or, after a failure, holding those not reached).
  * PC_ESTORE: nothing was committed (the whole request may be retried).
  */
 pc_rc	 ingest_run(struct ingest *, struct store *, const struct store_auth *who,
-	    const cJSON *records, const struct rec_opts *, int64_t now,
+	    cJSON *records, const struct rec_opts *, int64_t now,
 	    ingest_hook, void *hook_arg);
-/* {"results": [{"index", "id", "status", "errors"}...]} */
-cJSON	*ingest_json(const struct ingest *);
+/* {"results": [{"index", "id", "status", "errors"}...], "summary"} */
+pc_rc	 ingest_answer(const struct ingest *, struct buf *);
 
 #endif

@@ -560,6 +560,7 @@ srv_run(struct conf *cf)
 	    setup_signals(&srv) != 0 || setup_http(&srv) != 0 ||
 	    drop_privileges(cf->user) != 0 ||
 	    store_open(cf->database, &srv.store, &errs) != PC_OK ||
+	    store_background_checkpoints(srv.store, &errs) != PC_OK ||
 	    first_places(&srv, &errs) != PC_OK ||
 	    agg_open(&srv.agg, srv.store, &errs) != PC_OK) {
 		if (errs.n > 0)

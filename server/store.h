@@ -81,6 +81,11 @@ enum store_role	 store_role_parse(const char *s);
 
 pc_rc	 store_open(const char *path, struct store **, struct err_list *);
 void	 store_close(struct store *);
+/*
+ * For the long-running server: WAL checkpoints move to a thread of their
+ * own instead of stalling the commit that crosses the threshold.
+ */
+pc_rc	 store_background_checkpoints(struct store *, struct err_list *);
 pc_rc	 store_begin(struct store *);
 pc_rc	 store_commit(struct store *);
 void	 store_rollback(struct store *);

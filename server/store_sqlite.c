@@ -7,6 +7,7 @@
  * hot statements (lookup by id, insert, a referral's records) are
  * prepared once.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +16,8 @@
 
 #include "store.h"
 
-#define BUSY_MS	10000
+#define BUSY_MS		10000
+#define CKPT_PAGES	1000	/* SQLite's own autocheckpoint threshold */
 
 enum {
 	Q_RECORD_HASH,
@@ -41,9 +43,24 @@ static const char *const queries[Q_NQUERIES] = {
 	    "excluded.data",
 };
 
+/*
+ * Checkpoints (copying the WAL back into the database, with its fsyncs)
+ * done by a thread with a connection of its own, so that the commit that
+ * crosses the threshold does not stall every request behind it.
+ */
+struct ckpt {
+	pthread_t	 thread;
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 cv;
+	int		 due;	/* the WAL has grown past CKPT_PAGES */
+	int		 stop;
+	sqlite3		*db;	/* the thread's own connection */
+};
+
 struct store {
 	sqlite3		*db;
 	sqlite3_stmt	*q[Q_NQUERIES];
+	struct ckpt	*ckpt;	/* NULL: SQLite checkpoints on commit */
 	char		 path[4096];
 };
 
@@ -233,6 +250,101 @@ store_open(const char *path, struct store **out, struct err_list *errs)
 	return PC_OK;
 }
 
+static int
+ckpt_hook(void *arg, sqlite3 *db, const char *name, int pages)
+{
+	struct ckpt *c = arg;
+
+	(void)db;
+	(void)name;
+	if (pages >= CKPT_PAGES) {
+		pthread_mutex_lock(&c->mu);
+		c->due = 1;
+		pthread_cond_signal(&c->cv);
+		pthread_mutex_unlock(&c->mu);
+	}
+	return SQLITE_OK;
+}
+
+static void *
+ckpt_main(void *arg)
+{
+	struct ckpt *c = arg;
+
+	pthread_mutex_lock(&c->mu);
+	for (;;) {
+		while (!c->due && !c->stop)
+			pthread_cond_wait(&c->cv, &c->mu);
+		if (c->stop)
+			break;
+		c->due = 0;
+		pthread_mutex_unlock(&c->mu);
+		/* passive: never waits for, nor blocks, the writer */
+		sqlite3_wal_checkpoint_v2(c->db, NULL,
+		    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		pthread_mutex_lock(&c->mu);
+	}
+	pthread_mutex_unlock(&c->mu);
+	return NULL;
+}
+
+pc_rc
+store_background_checkpoints(struct store *st, struct err_list *errs)
+{
+	struct ckpt *c;
+
+	if (st->ckpt != NULL || strcmp(st->path, ":memory:") == 0)
+		return PC_OK;
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return PC_ENOMEM;
+	if (sqlite3_open_v2(st->path, &c->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
+	    sqlite3_exec(c->db, "PRAGMA synchronous=FULL", NULL, NULL, NULL) !=
+	    SQLITE_OK) {
+		err_add(errs, E_SYSTEM, "", "cannot open database %s for "
+		    "checkpoints: %s", st->path, c->db ? sqlite3_errmsg(c->db) :
+		    "out of memory");
+		sqlite3_close(c->db);
+		free(c);
+		return PC_ESTORE;
+	}
+	pthread_mutex_init(&c->mu, NULL);
+	pthread_cond_init(&c->cv, NULL);
+	if (pthread_create(&c->thread, NULL, ckpt_main, c) != 0) {
+		err_add(errs, E_SYSTEM, "", "cannot start the checkpoint "
+		    "thread");
+		pthread_cond_destroy(&c->cv);
+		pthread_mutex_destroy(&c->mu);
+		sqlite3_close(c->db);
+		free(c);
+		return PC_ESTORE;
+	}
+	st->ckpt = c;
+	/* replaces SQLite's autocheckpoint on this connection */
+	sqlite3_wal_hook(st->db, ckpt_hook, c);
+	return PC_OK;
+}
+
+static void
+ckpt_stop(struct store *st)
+{
+	struct ckpt *c = st->ckpt;
+
+	if (c == NULL)
+		return;
+	sqlite3_wal_autocheckpoint(st->db, CKPT_PAGES);	/* hook back */
+	pthread_mutex_lock(&c->mu);
+	c->stop = 1;
+	pthread_cond_signal(&c->cv);
+	pthread_mutex_unlock(&c->mu);
+	pthread_join(c->thread, NULL);
+	pthread_cond_destroy(&c->cv);
+	pthread_mutex_destroy(&c->mu);
+	sqlite3_close(c->db);
+	free(c);
+	st->ckpt = NULL;
+}
+
 void
 store_close(struct store *st)
 {
@@ -240,6 +352,7 @@ store_close(struct store *st)
 
 	if (st == NULL)
 		return;
+	ckpt_stop(st);
 	for (i = 0; i < Q_NQUERIES; i++)
 		sqlite3_finalize(st->q[i]);
 	sqlite3_close(st->db);
@@ -623,11 +736,8 @@ store_record_put(struct store *st, const struct rec *r, int64_t user,
     int64_t now)
 {
 	sqlite3_stmt *s = st->q[Q_RECORD_PUT];
-	uint8_t hash[SEC_SHA256_LEN];
 	int rc;
 
-	if (sec_unhex(r->hash, hash, sizeof(hash)) != 0)
-		return PC_EINVAL;
 	sqlite3_reset(s);
 	sqlite3_bind_text(s, 1, r->id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, r->referral, -1, SQLITE_STATIC);
@@ -635,7 +745,7 @@ store_record_put(struct store *st, const struct rec *r, int64_t user,
 	    SQLITE_STATIC);
 	sqlite3_bind_text(s, 4, r->place, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 5, r->worker, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(s, 6, hash, sizeof(hash), SQLITE_TRANSIENT);
+	sqlite3_bind_blob(s, 6, r->digest, sizeof(r->digest), SQLITE_STATIC);
 	sqlite3_bind_text(s, 7, r->canon, (int)r->canon_len, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 8, user);
 	sqlite3_bind_int64(s, 9, now);
