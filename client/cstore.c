@@ -22,6 +22,7 @@
 struct cstore {
 	sqlite3		*db;
 	sqlite3_stmt	*ins;
+	sqlite3_stmt	*mark;	/* prepared on first use: a sync marks many */
 };
 
 static const char *const state_names[CS_NSTATES] = {
@@ -172,6 +173,7 @@ cstore_close(struct cstore *cs)
 	if (cs == NULL)
 		return;
 	sqlite3_finalize(cs->ins);
+	sqlite3_finalize(cs->mark);
 	sqlite3_close(cs->db);
 	free(cs);
 }
@@ -405,13 +407,20 @@ cstore_pending(struct cstore *cs, int64_t after, int limit, int and_sent,
 {
 	sqlite3_stmt *st;
 
-	if (sqlite3_prepare_v2(cs->db, "SELECT " ROW_COLS " FROM records WHERE "
-	    "(state = 'pending' OR (?3 AND state = 'sent')) AND seq > ?1 "
-	    "ORDER BY seq LIMIT ?2", -1, &st, NULL) != SQLITE_OK)
+	/*
+	 * Two statements, not one with an OR: SQLite answered that with
+	 * every pending row, sorted, for each batch (quadratic in a long
+	 * sync). Pending rows come in order from the (state, seq) index;
+	 * all of them, from the table in seq order.
+	 */
+	if (sqlite3_prepare_v2(cs->db, and_sent ?
+	    "SELECT " ROW_COLS " FROM records WHERE seq > ?1 AND "
+	    "+state IN ('pending', 'sent') ORDER BY seq LIMIT ?2" :
+	    "SELECT " ROW_COLS " FROM records WHERE state = 'pending' AND "
+	    "seq > ?1 ORDER BY seq LIMIT ?2", -1, &st, NULL) != SQLITE_OK)
 		return PC_ESTORE;
 	sqlite3_bind_int64(st, 1, after);
 	sqlite3_bind_int(st, 2, limit);
-	sqlite3_bind_int(st, 3, and_sent);
 	return each_row(cs, st, cb, arg);
 }
 
@@ -505,10 +514,12 @@ cstore_mark(struct cstore *cs, const char *id, enum cstore_state s,
 	int rc;
 
 	time_format((int64_t)time(NULL), now);
-	if (sqlite3_prepare_v2(cs->db, "UPDATE records SET state = ?, "
-	    "reason = ?, synced_at = ? WHERE id = ? AND state <> 'superseded'",
-	    -1, &st, NULL) != SQLITE_OK)
+	if (cs->mark == NULL && sqlite3_prepare_v3(cs->db, "UPDATE records SET "
+	    "state = ?, reason = ?, synced_at = ? WHERE id = ? AND state <> "
+	    "'superseded'", -1, SQLITE_PREPARE_PERSISTENT, &cs->mark, NULL) !=
+	    SQLITE_OK)
 		return db_fail(cs, errs, "preparing");
+	st = cs->mark;
 	sqlite3_bind_text(st, 1, state_names[s], -1, SQLITE_STATIC);
 	if (reason != NULL)
 		sqlite3_bind_text(st, 2, reason, -1, SQLITE_TRANSIENT);
@@ -517,7 +528,8 @@ cstore_mark(struct cstore *cs, const char *id, enum cstore_state s,
 	sqlite3_bind_text(st, 3, now, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 4, id, -1, SQLITE_TRANSIENT);
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
 	return rc == SQLITE_DONE ? PC_OK : db_fail(cs, errs, "marking");
 }
 

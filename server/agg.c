@@ -130,6 +130,102 @@ agg_place_index(const struct agg *a, const char *code)
 	return -1;
 }
 
+/* A fact as queries read it: small, its groups worked out once. */
+struct qfact {
+	int32_t		 referred_on;
+	uint32_t	 pid;		/* dense person number */
+	uint32_t	 reasons;	/* bit per codes_reason */
+	uint32_t	 offered, taken;	/* bit per codes_support */
+	int16_t		 days;		/* referral to first contact; -1 none */
+	uint16_t	 contacts, attended;
+	uint8_t		 close_reason;	/* 255 open */
+	uint8_t		 consent, voided, has_pair;
+	uint8_t		 grp[DIM_N];	/* the group in one-valued dimensions */
+	int8_t		 base[ONS4_N], follow[ONS4_N];
+	/* bit per measure, for ONS4 pairs */
+	uint8_t		 improved, worst_base, left_worst;
+};
+
+/* Where a referral's fact is. */
+struct locator {
+	size_t		 place;
+	size_t		 index;
+};
+
+/*
+ * People numbered 0, 1, 2... in order of first appearance: a distinct
+ * count is then a bitmap the size of the population, not a hash set the
+ * size of the query.
+ */
+struct persons {
+	uint64_t	*key;		/* open addressing; 0 marks a free slot */
+	uint32_t	*num;
+	size_t		 cap;		/* a power of two */
+	uint32_t	 n;		/* numbers given; 0 is the zero key's */
+};
+
+static int
+persons_grow(struct persons *ps)
+{
+	struct persons old = *ps;
+	size_t i, j, cap = old.cap ? old.cap * 2 : 1024;
+
+	if ((ps->key = calloc(cap, sizeof(*ps->key))) == NULL ||
+	    (ps->num = calloc(cap, sizeof(*ps->num))) == NULL) {
+		free(ps->key);
+		*ps = old;
+		return -1;
+	}
+	ps->cap = cap;
+	for (i = 0; i < old.cap; i++) {
+		if (old.key[i] == 0)
+			continue;
+		for (j = (size_t)(old.key[i] * 0x9e3779b97f4a7c15ULL) &
+		    (cap - 1); ps->key[j] != 0; j = (j + 1) & (cap - 1))
+			;
+		ps->key[j] = old.key[i];
+		ps->num[j] = old.num[i];
+	}
+	free(old.key);
+	free(old.num);
+	return 0;
+}
+
+static uint32_t
+person_number(struct persons *ps, uint64_t k)
+{
+	size_t i;
+
+	if (ps->n == 0)
+		ps->n = 1;	/* 0: the one "no key" person */
+	if (k == 0)
+		return 0;
+	if (((size_t)ps->n + 1) * 2 > ps->cap && persons_grow(ps) != 0)
+		return 0;
+	for (i = (size_t)(k * 0x9e3779b97f4a7c15ULL) & (ps->cap - 1);
+	    ps->key[i] != 0; i = (i + 1) & (ps->cap - 1))
+		if (ps->key[i] == k)
+			return ps->num[i];
+	ps->key[i] = k;
+	ps->num[i] = ps->n;
+	return ps->n++;
+}
+
+struct agg *
+agg_new(void)
+{
+	struct agg *a;
+
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		return NULL;
+	if ((a->persons = calloc(1, sizeof(*a->persons))) == NULL) {
+		free(a);
+		return NULL;
+	}
+	map_init(&a->by_id);
+	return a;
+}
+
 /* The place of a fact, added on the fly if the places file lacks it. */
 static struct agg_place *
 place_for(struct agg *a, const char *code)
@@ -147,62 +243,111 @@ place_for(struct agg *a, const char *code)
 	memset(np, 0, sizeof(*np));
 	snprintf(np->p.code, sizeof(np->p.code), "%s", code);
 	snprintf(np->p.name, sizeof(np->p.name), "%s", code);
-	np->sorted = 1;
 	return np;
 }
 
-/* First position in p whose referred_on is >= day. */
-static size_t
-lower_bound(const struct agg_place *p, int32_t day)
+pc_rc
+agg_place_set(struct agg *a, const struct store_place *p)
 {
-	size_t lo = 0, hi = p->n;
+	struct agg_place *np = place_for(a, p->code);
 
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (p->v[mid]->referred_on < day)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	if (np == NULL)
+		return PC_ENOMEM;
+	np->p = *p;
+	return PC_OK;
 }
 
-static int
-place_insert(struct agg_place *p, struct fact *f)
+/* The group(s) of a fact in a dimension: bit i set for group i. */
+static uint32_t
+groups_of(const struct fact *f, enum agg_dim d)
 {
-	size_t at;
-
-	if (p->n == p->cap) {
-		size_t ncap = p->cap ? p->cap * 2 : 256;
-		struct fact **nv = realloc(p->v, ncap * sizeof(*nv));
-
-		if (nv == NULL)
-			return -1;
-		p->v = nv;
-		p->cap = ncap;
+	switch (d) {
+	case DIM_SOURCE:
+		return 1u << f->source;
+	case DIM_REASON:
+		return f->reasons;
+	case DIM_SERVICE:
+		return 1u << f->service;
+	case DIM_ETHNIC_GROUP:
+		return 1u << codes_ethnic_group_of(
+		    codes_ethnicity.v[f->ethnicity].code);
+	case DIM_IMD_QUINTILE:
+		return 1u << codes_imd_quintile_of(f->imd_decile);
+	case DIM_AGE_BAND:
+		return 1u << codes_age_band_of(f->age);
+	case DIM_GENDER:
+		return 1u << f->gender;
+	case DIM_CARER:
+	case DIM_LEARNING_DISABILITY:
+	case DIM_AUTISM:
+	case DIM_HOMELESS:
+		return 1u << f->flags[d - DIM_CARER];
+	default:
+		return 0;
 	}
-	/* facts arrive mostly in date order: usually an append */
-	at = p->n == 0 || p->v[p->n - 1]->referred_on <= f->referred_on ?
-	    p->n : lower_bound(p, f->referred_on + 1);
-	memmove(p->v + at + 1, p->v + at, (p->n - at) * sizeof(*p->v));
-	p->v[at] = f;
-	p->n++;
-	return 0;
 }
 
 static void
-place_remove(struct agg_place *p, const struct fact *f)
+qfact_of(struct agg *a, const struct fact *f, struct qfact *q)
 {
-	size_t i;
+	int d, m;
 
-	for (i = lower_bound(p, f->referred_on); i < p->n; i++)
-		if (p->v[i] == f) {
-			memmove(p->v + i, p->v + i + 1,
-			    (p->n - i - 1) * sizeof(*p->v));
-			p->n--;
-			return;
+	memset(q, 0, sizeof(*q));
+	q->referred_on = f->referred_on;
+	q->pid = person_number(a->persons, f->person);
+	q->reasons = f->reasons;
+	q->offered = f->support_offered;
+	q->taken = f->support_taken;
+	q->days = -1;
+	if (f->first_contact >= 0) {
+		d = f->first_contact - f->referred_on;
+		q->days = (int16_t)(d < 0 ? 0 : d >= AGG_DAYS ? AGG_DAYS - 1 :
+		    d);
+	}
+	q->contacts = f->contacts;
+	q->attended = f->attended;
+	q->close_reason = f->close_reason;
+	q->consent = f->consent;
+	q->voided = f->voided;
+	q->has_pair = f->has_pair;
+	for (d = 1; d < DIM_N; d++) {
+		uint32_t g = d != DIM_REASON ? groups_of(f, (enum agg_dim)d) : 0;
+
+		/* one bit; a value outside the list counts as the first */
+		q->grp[d] = (uint8_t)(g != 0 && __builtin_ctz(g) < 18 ?
+		    __builtin_ctz(g) : 0);
+	}
+	for (m = 0; m < ONS4_N; m++) {
+		int b = f->base[m], w = ons4_measures[m].worst_band;
+
+		q->base[m] = f->base[m];
+		q->follow[m] = f->follow[m];
+		if (!f->has_pair)
+			continue;
+		q->improved |= (uint8_t)(ons4_improved((enum ons4_measure)m, b,
+		    f->follow[m]) << m);
+		if (ons4_band((enum ons4_measure)m, b) == w) {
+			q->worst_base |= (uint8_t)(1u << m);
+			if (ons4_band((enum ons4_measure)m, f->follow[m]) != w)
+				q->left_worst |= (uint8_t)(1u << m);
 		}
+	}
+}
+
+static int
+place_append(struct agg_place *p, const struct qfact *q)
+{
+	if (p->n == p->cap) {
+		size_t ncap = p->cap ? p->cap * 2 : 256;
+		struct qfact *nv = realloc(p->q, ncap * sizeof(*nv));
+
+		if (nv == NULL)
+			return -1;
+		p->q = nv;
+		p->cap = ncap;
+	}
+	p->q[p->n++] = *q;
+	return 0;
 }
 
 void
@@ -212,28 +357,31 @@ agg_apply(struct agg *a, const struct fact *facts, size_t n)
 
 	for (i = 0; a != NULL && i < n; i++) {
 		const struct fact *nf = &facts[i];
-		struct fact *f = map_get(&a->by_id, nf->id);
+		struct locator *at = map_get(&a->by_id, nf->id);
 		struct agg_place *p = place_for(a, nf->place);
+		struct qfact q;
 
 		if (p == NULL)
-			continue;
-		if (f != NULL) {
-			if (f->referred_on != nf->referred_on) {
-				place_remove(p, f);
-				*f = *nf;
-				place_insert(p, f);
-			} else
-				*f = *nf;
+			goto nomem;
+		qfact_of(a, nf, &q);
+		if (at != NULL && &a->places[at->place] == p) {
+			p->q[at->index] = q;	/* the referral, updated */
 			continue;
 		}
-		if ((f = malloc(sizeof(*f))) == NULL)
-			continue;
-		*f = *nf;
-		if (map_put(&a->by_id, f->id, f) != PC_OK ||
-		    place_insert(p, f) != 0) {
-			log_warnx("aggregates: out of memory");
-			continue;
+		if (at != NULL)		/* moved place: the old one forgets it */
+			a->places[at->place].q[at->index].voided = 1;
+		else if ((at = malloc(sizeof(*at))) == NULL ||
+		    map_put(&a->by_id, nf->id, at) != PC_OK) {
+			free(at);
+			goto nomem;
 		}
+		at->place = (size_t)(p - a->places);
+		at->index = p->n;
+		if (place_append(p, &q) != 0)
+			goto nomem;
+		continue;
+nomem:
+		log_warnx("aggregates: out of memory");
 	}
 }
 
@@ -285,12 +433,7 @@ agg_stage(struct store *st, const struct map *timelines, struct fact **out,
 static int
 load_place(void *arg, const struct store_place *p)
 {
-	struct agg *a = arg;
-	struct agg_place *np = place_for(a, p->code);
-
-	if (np != NULL)
-		np->p = *p;
-	return 0;
+	return agg_place_set(arg, p) != PC_OK;
 }
 
 static int
@@ -360,9 +503,8 @@ agg_open(struct agg **out, struct store *st, struct err_list *errs)
 	pc_rc rc;
 
 	*out = NULL;
-	if ((a = calloc(1, sizeof(*a))) == NULL)
+	if ((a = agg_new()) == NULL)
 		return PC_ENOMEM;
-	map_init(&a->by_id);
 	if ((rc = store_place_each(st, load_place, a)) != PC_OK ||
 	    (rc = rebuild_facts(st)) != PC_OK ||
 	    (rc = store_fact_each(st, load_fact, a)) != PC_OK) {
@@ -393,104 +535,64 @@ agg_close(struct agg *a)
 	map_each(&a->by_id, free_fact, NULL);
 	map_free(&a->by_id);
 	for (i = 0; i < a->nplaces; i++)
-		free(a->places[i].v);
+		free(a->places[i].q);
 	free(a->places);
+	free(a->persons->key);
+	free(a->persons->num);
+	free(a->persons);
 	free(a);
 }
 
-/* A set of 64-bit person keys, for distinct counts. */
-struct pset {
-	uint64_t	*v;
-	size_t		 n, cap;
-	int		 has_zero;
+static void
+add_pair(struct agg_cell *c, const struct qfact *f)
+{
+	int m;
+
+	c->pairs++;
+	for (m = 0; m < ONS4_N; m++) {
+		struct agg_ons4 *o = &c->ons4[m];
+		int d = f->follow[m] - f->base[m];
+
+		o->n++;
+		o->sum_base += f->base[m];
+		o->sum_follow += f->follow[m];
+		o->sum_d += d;
+		o->sum_d2 += (long)d * d;
+		o->hist_d[d + 10]++;
+		o->improved += (f->improved >> m) & 1;
+		o->worst_base += (f->worst_base >> m) & 1;
+		o->left_worst += (f->left_worst >> m) & 1;
+	}
+}
+
+/* The groups of a query-ready fact in a dimension: bit i for group i. */
+static uint32_t
+qgroups(const struct qfact *f, enum agg_dim d)
+{
+	if (d == DIM_REASON)
+		return f->reasons;
+	return d > DIM_NONE && d < DIM_N ? 1u << f->grp[d] : 0;
+}
+
+/* Distinct people seen, one bit per person number. */
+struct seen {
+	uint64_t	*bits;
+	long		 n;
 };
 
+/* The inner loop of every query: keep it to increments. */
 static void
-pset_add(struct pset *s, uint64_t k)
+add_fact(struct agg_cell *c, struct seen *people, const struct qfact *f)
 {
-	size_t i;
-
-	if (k == 0) {
-		s->has_zero = 1;
-		return;
-	}
-	if ((s->n + 1) * 2 > s->cap) {
-		struct pset old = *s;
-
-		s->cap = old.cap ? old.cap * 2 : 64;
-		if ((s->v = calloc(s->cap, sizeof(*s->v))) == NULL) {
-			*s = old;
-			return;
-		}
-		s->n = 0;
-		for (i = 0; i < old.cap; i++)
-			if (old.v[i] != 0)
-				pset_add(s, old.v[i]);
-		free(old.v);
-	}
-	for (i = (size_t)(k * 0x9e3779b97f4a7c15ULL) & (s->cap - 1);
-	    s->v[i] != 0; i = (i + 1) & (s->cap - 1))
-		if (s->v[i] == k)
-			return;
-	s->v[i] = k;
-	s->n++;
-}
-
-static void
-add_ons4(struct agg_ons4 *o, enum ons4_measure m, int b, int f)
-{
-	int d = f - b, worst = ons4_measures[m].worst_band;
-
-	o->n++;
-	o->sum_base += b;
-	o->sum_follow += f;
-	o->sum_d += d;
-	o->sum_d2 += (long)d * d;
-	o->hist_d[d + 10]++;
-	o->improved += ons4_improved(m, b, f);
-	if (ons4_band(m, b) == worst) {
-		o->worst_base++;
-		o->left_worst += ons4_band(m, f) != worst;
-	}
-}
-
-/* The group(s) of a fact in a dimension: bit i set for group i. */
-static uint32_t
-groups_of(const struct fact *f, enum agg_dim d)
-{
-	switch (d) {
-	case DIM_SOURCE:
-		return 1u << f->source;
-	case DIM_REASON:
-		return f->reasons;
-	case DIM_SERVICE:
-		return 1u << f->service;
-	case DIM_ETHNIC_GROUP:
-		return 1u << codes_ethnic_group_of(
-		    codes_ethnicity.v[f->ethnicity].code);
-	case DIM_IMD_QUINTILE:
-		return 1u << codes_imd_quintile_of(f->imd_decile);
-	case DIM_AGE_BAND:
-		return 1u << codes_age_band_of(f->age);
-	case DIM_GENDER:
-		return 1u << f->gender;
-	case DIM_CARER:
-	case DIM_LEARNING_DISABILITY:
-	case DIM_AUTISM:
-	case DIM_HOMELESS:
-		return 1u << f->flags[d - DIM_CARER];
-	default:
-		return 0;
-	}
-}
-
-static void
-add_fact(struct agg_cell *c, struct pset *people, const struct fact *f)
-{
-	int i, m, d;
+	uint64_t bit = 1ULL << (f->pid & 63), *w = &people->bits[f->pid >> 6];
+	uint32_t b;
+	int d;
 
 	c->referrals++;
-	pset_add(people, f->person);
+	if (!(*w & bit)) {
+		*w |= bit;
+		people->n++;
+	}
 	c->consented += f->consent;
 	c->contacts += f->contacts;
 	c->attended += f->attended;
@@ -500,78 +602,172 @@ add_fact(struct agg_cell *c, struct pset *people, const struct fact *f)
 		c->closed_contacts[f->attended < AGG_CONTACTS - 1 ?
 		    f->attended : AGG_CONTACTS - 1]++;
 	}
-	if (f->first_contact >= 0) {
-		d = f->first_contact - f->referred_on;
-		c->days_hist[d < 0 ? 0 : d >= AGG_DAYS ? AGG_DAYS - 1 : d]++;
+	if (f->days >= 0) {
+		c->days_hist[f->days]++;
 		c->days_n++;
 	}
-	for (i = 0; i < 18; i++) {
-		c->offered[i] += (f->support_offered >> i) & 1;
-		c->taken[i] += (f->support_taken >> i) & 1;
-	}
-	for (d = 1; d < DIM_N; d++) {
-		uint32_t g = groups_of(f, (enum agg_dim)d);
+	for (b = f->offered; b != 0; b &= b - 1)
+		c->offered[__builtin_ctz(b)]++;
+	for (b = f->taken; b != 0; b &= b - 1)
+		c->taken[__builtin_ctz(b)]++;
+	for (d = 1; d < DIM_N; d++)
+		if (d != DIM_REASON)
+			c->by[d][f->grp[d]]++;
+	for (b = f->reasons; b != 0; b &= b - 1)
+		c->by[DIM_REASON][__builtin_ctz(b)]++;
+	if (f->consent && f->has_pair)
+		add_pair(c, f);
+}
 
-		for (i = 0; i < 18; i++)
-			c->by[d][i] += (g >> i) & 1;
+/* A group's cell: only what a breakdown shows. */
+static void
+add_group_fact(struct agg_cell *c, struct seen *people, const struct qfact *f)
+{
+	uint64_t bit = 1ULL << (f->pid & 63), *w = &people->bits[f->pid >> 6];
+
+	c->referrals++;
+	if (!(*w & bit)) {
+		*w |= bit;
+		people->n++;
 	}
-	if (!f->consent || !f->has_pair)
-		return;
-	c->pairs++;
-	for (m = 0; m < ONS4_N; m++)
-		add_ons4(&c->ons4[m], (enum ons4_measure)m, f->base[m],
-		    f->follow[m]);
+	if (f->close_reason != 255)
+		c->closed_by[f->close_reason & 7]++;
+	if (f->consent && f->has_pair)
+		add_pair(c, f);
+}
+
+static void
+add_place(const struct agg_place *p, const struct agg_query *q,
+    struct agg_result *r, struct seen *total, struct seen *sets)
+{
+	const struct qfact *f, *end = p->q + p->n;
+	uint32_t bits;
+
+	for (f = p->q; f < end; f++) {
+		if (f->voided || f->referred_on < q->from ||
+		    f->referred_on > q->to)
+			continue;
+		add_fact(&r->total, total, f);
+		for (bits = qgroups(f, q->group_by); bits != 0;
+		    bits &= bits - 1) {
+			int g = __builtin_ctz(bits);
+
+			if (g < r->ngroups)
+				add_group_fact(&r->groups[g], &sets[g], f);
+		}
+	}
+}
+
+/* The bitmaps of a query: sets[0..ngroups-1] for groups, then the total's. */
+static struct seen *
+seen_new(const struct agg *a, int n)
+{
+	size_t words = (size_t)a->persons->n / 64 + 1;
+	struct seen *sets = calloc((size_t)n, sizeof(*sets));
+	int i;
+
+	for (i = 0; sets != NULL && i < n; i++)
+		if ((sets[i].bits = calloc(words, sizeof(uint64_t))) == NULL) {
+			while (i-- > 0)
+				free(sets[i].bits);
+			free(sets);
+			return NULL;
+		}
+	return sets;
+}
+
+static void
+seen_free(struct seen *sets, int n)
+{
+	int i;
+
+	for (i = 0; sets != NULL && i < n; i++)
+		free(sets[i].bits);
+	free(sets);
 }
 
 pc_rc
 agg_run(struct agg *a, const struct agg_query *q, struct agg_result *r)
 {
-	struct pset total = {NULL, 0, 0, 0}, *sets = NULL;
 	const struct codelist *gl = q->group_by != DIM_NONE ?
 	    agg_dims[q->group_by].codes : NULL;
-	size_t pi, i;
+	struct seen *sets;
+	size_t pi;
 	int g;
 
 	memset(r, 0, sizeof(*r));
-	if (gl != NULL) {
-		r->ngroups = (int)gl->n;
-		r->groups = calloc(gl->n, sizeof(*r->groups));
-		sets = calloc(gl->n, sizeof(*sets));
-		if (r->groups == NULL || sets == NULL) {
-			free(sets);
-			agg_result_free(r);
-			return PC_ENOMEM;
-		}
+	r->ngroups = gl != NULL ? (int)gl->n : 0;
+	if ((sets = seen_new(a, r->ngroups + 1)) == NULL ||
+	    (r->ngroups > 0 && (r->groups = calloc((size_t)r->ngroups,
+	    sizeof(*r->groups))) == NULL)) {
+		seen_free(sets, r->ngroups + 1);
+		agg_result_free(r);
+		return PC_ENOMEM;
 	}
 	for (pi = 0; pi < a->nplaces; pi++) {
-		const struct agg_place *p = &a->places[pi];
-
 		if (q->place >= 0 && (size_t)q->place != pi)
 			continue;
-		r->population += p->p.population;
-		for (i = lower_bound(p, q->from); i < p->n &&
-		    p->v[i]->referred_on <= q->to; i++) {
-			const struct fact *f = p->v[i];
-			uint32_t bits;
+		r->population += a->places[pi].p.population;
+		add_place(&a->places[pi], q, r, &sets[r->ngroups], sets);
+	}
+	r->total.people = sets[r->ngroups].n;
+	for (g = 0; g < r->ngroups; g++)
+		r->groups[g].people = sets[g].n;
+	seen_free(sets, r->ngroups + 1);
+	return PC_OK;
+}
 
-			if (f->voided)
-				continue;
-			add_fact(&r->total, &total, f);
-			if (gl == NULL)
-				continue;
-			bits = groups_of(f, q->group_by);
-			for (g = 0; g < r->ngroups; g++)
-				if ((bits >> g) & 1)
-					add_fact(&r->groups[g], &sets[g], f);
-		}
+/* Every counter of a cell is a sum: cells add up field by field. */
+_Static_assert(sizeof(struct agg_cell) % sizeof(long) == 0,
+    "struct agg_cell holds longs only");
+
+static void
+cell_add(struct agg_cell *dst, const struct agg_cell *src)
+{
+	long *d = (long *)dst;
+	const long *sv = (const long *)src;
+	size_t i;
+
+	for (i = 0; i < sizeof(*dst) / sizeof(long); i++)
+		d[i] += sv[i];
+}
+
+pc_rc
+agg_run_places(struct agg *a, const struct agg_query *q,
+    struct agg_result *each, struct agg_result *all)
+{
+	size_t words = (size_t)a->persons->n / 64 + 1, pi, w;
+	struct seen *one, *any;
+
+	memset(all, 0, sizeof(*all));
+	if ((one = seen_new(a, 1)) == NULL)
+		return PC_ENOMEM;
+	if ((any = seen_new(a, 1)) == NULL) {
+		seen_free(one, 1);
+		return PC_ENOMEM;
 	}
-	r->total.people = (long)total.n + total.has_zero;
-	free(total.v);
-	for (g = 0; g < r->ngroups; g++) {
-		r->groups[g].people = (long)sets[g].n + sets[g].has_zero;
-		free(sets[g].v);
+	/* one pass: each place on its own; all places as their sum */
+	for (pi = 0; pi < a->nplaces; pi++) {
+		struct agg_query pq = *q;
+
+		memset(&each[pi], 0, sizeof(each[pi]));
+		memset(one->bits, 0, words * sizeof(uint64_t));
+		one->n = 0;
+		pq.group_by = DIM_NONE;
+		each[pi].population = a->places[pi].p.population;
+		add_place(&a->places[pi], &pq, &each[pi], one, NULL);
+		each[pi].total.people = one->n;
+		cell_add(&all->total, &each[pi].total);
+		all->population += each[pi].population;
+		for (w = 0; w < words; w++)
+			any->bits[w] |= one->bits[w];
 	}
-	free(sets);
+	/* someone referred in two places is one person */
+	all->total.people = 0;
+	for (w = 0; w < words; w++)
+		all->total.people += __builtin_popcountll(any->bits[w]);
+	seen_free(one, 1);
+	seen_free(any, 1);
 	return PC_OK;
 }
 

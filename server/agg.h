@@ -4,11 +4,13 @@
  * Every referral is summarised as one small "fact" (who was referred,
  * when, by whom, what happened, the ONS4 pair) computed from its records
  * with corrections applied (common/timeline.c). Facts are stored beside
- * the records, in the same transaction, and held in memory per place in
- * referral-date order. A place's figures for a period are added up from
- * that place's facts in the period only; additive counters (sums, sums
- * of squares, histograms of whole-number differences) give means, SDs,
- * medians and the Wilcoxon test without keeping raw values.
+ * the records, in the same transaction, and held in memory per place as
+ * a packed array of query-ready copies (groups worked out, people
+ * numbered densely), so that a query is one sequential pass over the
+ * place's referrals. Additive counters (sums, sums of squares, histograms
+ * of whole-number differences) give means, SDs, medians and the Wilcoxon
+ * test without keeping raw values; distinct people are counted with a
+ * bitmap over the dense numbers.
  */
 #ifndef PCMDS_AGG_H
 #define PCMDS_AGG_H
@@ -111,23 +113,32 @@ struct agg_query {
 struct agg_result {
 	struct agg_cell	 total;
 	int		 ngroups;	/* codes of the dimension */
-	struct agg_cell	*groups;	/* one per group value */
+	/* one per group value; only referrals, people, closed_by and the
+	   ONS4 pairs are counted in them (what a breakdown shows) */
+	struct agg_cell	*groups;
 	long		 population;	/* of the place(s) */
 };
 
+struct qfact;		/* a fact as queries read it (agg.c) */
+struct persons;		/* person key -> dense number (agg.c) */
+
 struct agg_place {
 	struct store_place	 p;
-	struct fact		**v;	/* facts, by referred_on when sorted */
+	struct qfact		*q;	/* in arrival order */
 	size_t			 n, cap;
-	int			 sorted;
 };
 
 struct agg {
 	struct agg_place	*places;
 	size_t			 nplaces;
-	struct map		 by_id;		/* referral id -> struct fact * */
+	struct map		 by_id;		/* referral id -> where it is */
+	struct persons		*persons;
 };
 
+/* An empty set of aggregates, without a store (agg_open loads one). */
+struct agg	*agg_new(void);
+/* Adds a place or updates its name and population. */
+pc_rc	 agg_place_set(struct agg *, const struct store_place *);
 /* Loads places and facts; rebuilds facts from records when outdated. */
 pc_rc	 agg_open(struct agg **, struct store *, struct err_list *);
 void	 agg_close(struct agg *);
@@ -146,6 +157,12 @@ pc_rc	 agg_stage(struct store *, const struct map *timelines,
 void	 agg_apply(struct agg *, const struct fact *, size_t n);
 
 pc_rc	 agg_run(struct agg *, const struct agg_query *, struct agg_result *);
+/*
+ * Every place's totals (each: one result per place, in a->places order)
+ * and all places', in one pass; q's place and group_by are not used.
+ */
+pc_rc	 agg_run_places(struct agg *, const struct agg_query *q,
+	    struct agg_result *each, struct agg_result *all);
 void	 agg_result_free(struct agg_result *);
 
 #endif

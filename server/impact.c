@@ -218,6 +218,26 @@ groups_json(const struct agg_result *r, enum agg_dim d, const struct sdc *s)
 	return arr;
 }
 
+/* The figures document of a query already run. */
+static cJSON *
+figures_json(struct agg *a, const struct impact_req *q,
+    const struct agg_result *r)
+{
+	cJSON *doc = cJSON_CreateObject();
+
+	add_scope(doc, a, q, r->population);
+	cJSON_AddItemToObject(doc, "reach", reach_json(&r->total, r->population,
+	    &q->sdc));
+	cJSON_AddItemToObject(doc, "ons4", ons4_json(&r->total, &q->sdc));
+	if (q->group_by != DIM_NONE) {
+		cJSON_AddStringToObject(doc, "group_by",
+		    agg_dims[q->group_by].name);
+		cJSON_AddItemToObject(doc, "groups", groups_json(r, q->group_by,
+		    &q->sdc));
+	}
+	return doc;
+}
+
 cJSON *
 impact_json(struct agg *a, const struct impact_req *q)
 {
@@ -227,34 +247,23 @@ impact_json(struct agg *a, const struct impact_req *q)
 
 	if (agg_run(a, &aq, &r) != PC_OK)
 		return NULL;
-	doc = cJSON_CreateObject();
-	add_scope(doc, a, q, r.population);
-	cJSON_AddItemToObject(doc, "reach", reach_json(&r.total, r.population,
-	    &q->sdc));
-	cJSON_AddItemToObject(doc, "ons4", ons4_json(&r.total, &q->sdc));
-	if (q->group_by != DIM_NONE) {
-		cJSON_AddStringToObject(doc, "group_by",
-		    agg_dims[q->group_by].name);
-		cJSON_AddItemToObject(doc, "groups", groups_json(&r, q->group_by,
-		    &q->sdc));
-	}
+	doc = figures_json(a, q, &r);
 	agg_result_free(&r);
 	return doc;
 }
 
 /* Headline of one scope: the reach figures and the ONS4 mean changes. */
 static cJSON *
-headline(struct agg *a, struct impact_req *q)
+headline(struct agg *a, const struct impact_req *q,
+    const struct agg_result *r)
 {
 	static const char *const keep[] = {"referrals", "people",
 	    "per_1000_residents", "consented", "closed", "declined_pct",
 	    "median_days_to_first_contact", "by_imd_quintile",
 	    "by_ethnic_group"};
-	cJSON *full = impact_json(a, q), *o, *reach, *ons4;
+	cJSON *full = figures_json(a, q, r), *o, *reach, *ons4;
 	size_t i;
 
-	if (full == NULL)
-		return NULL;
 	o = cJSON_CreateObject();
 	cJSON_AddItemToObject(o, "scope", cJSON_DetachItemFromObject(full,
 	    "scope"));
@@ -271,10 +280,20 @@ headline(struct agg *a, struct impact_req *q)
 cJSON *
 impact_places_json(struct agg *a, const struct impact_req *base)
 {
+	struct agg_query aq = {-1, base->from, base->to, DIM_NONE};
 	struct impact_req q = *base;
-	cJSON *doc = cJSON_CreateObject(), *arr, *h;
+	struct agg_result *each, all;
+	cJSON *doc, *arr;
 	size_t i;
 
+	if ((each = calloc(a->nplaces ? a->nplaces : 1, sizeof(*each))) ==
+	    NULL)
+		return NULL;
+	if (agg_run_places(a, &aq, each, &all) != PC_OK) {
+		free(each);
+		return NULL;
+	}
+	doc = cJSON_CreateObject();
 	q.group_by = DIM_NONE;
 	q.place = -1;
 	add_scope(doc, a, &q, 0);
@@ -282,12 +301,11 @@ impact_places_json(struct agg *a, const struct impact_req *base)
 	arr = cJSON_AddArrayToObject(doc, "places");
 	for (i = 0; i < a->nplaces; i++) {
 		q.place = (int)i;
-		if ((h = headline(a, &q)) != NULL)
-			cJSON_AddItemToArray(arr, h);
+		cJSON_AddItemToArray(arr, headline(a, &q, &each[i]));
 	}
 	q.place = -1;
-	if ((h = headline(a, &q)) != NULL)
-		cJSON_AddItemToObject(doc, "all", h);
+	cJSON_AddItemToObject(doc, "all", headline(a, &q, &all));
+	free(each);
 	return doc;
 }
 

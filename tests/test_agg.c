@@ -158,16 +158,19 @@ setup(void **state)
 
 	(void)state;
 	opts.today = date_from_ymd(2026, 11, 22);
-	agg = calloc(1, sizeof(*agg));
-	map_init(&agg->by_id);
-	agg->places = calloc(2, sizeof(*agg->places));
-	agg->nplaces = 2;
-	snprintf(agg->places[0].p.code, 17, "AA");
-	snprintf(agg->places[0].p.name, 128, "Place A");
-	agg->places[0].p.population = 1000;
-	snprintf(agg->places[1].p.code, 17, "BB");
-	snprintf(agg->places[1].p.name, 128, "Place B");
-	agg->places[1].p.population = 500;
+	{
+		struct store_place pa = {0}, pb = {0};
+
+		snprintf(pa.code, sizeof(pa.code), "AA");
+		snprintf(pa.name, sizeof(pa.name), "Place A");
+		pa.population = 1000;
+		snprintf(pb.code, sizeof(pb.code), "BB");
+		snprintf(pb.name, sizeof(pb.name), "Place B");
+		pb.population = 500;
+		assert_non_null(agg = agg_new());
+		assert_int_equal(agg_place_set(agg, &pa), PC_OK);
+		assert_int_equal(agg_place_set(agg, &pb), PC_OK);
+	}
 
 	referral(&b, "AA", "a0000001-0000-4000-8000-000000000000", "aaaaaaaaaaaaaaa1",
 	    "\"referred_on\":\"2026-01-10\",\"source\":\"general_practice\","
@@ -491,7 +494,7 @@ test_updates(void **state)
 	struct fact f;
 
 	(void)state;
-	/* a referral's date changing moves it within its place's order */
+	/* a referral's date changing: its fact is replaced, not added */
 	referral(&b, "BB", "b0000006-0000-4000-8000-000000000000",
 	    "bbbbbbbbbbbbbbb5", "\"referred_on\":\"2025-06-05\",\"source\":"
 	    "\"mdt\",\"reasons\":[\"bereavement\"],\"service\":\"general\","
@@ -509,6 +512,61 @@ test_updates(void **state)
 	agg_result_free(&res);
 }
 
+/* People in place i (-1: all) by the one-pass query. */
+static long
+each_people(int i)
+{
+	struct agg_query q = {-1, INT32_MIN, INT32_MAX, DIM_NONE};
+	struct agg_result each[2], all;
+
+	assert_int_equal(agg_run_places(agg, &q, each, &all), PC_OK);
+	return i < 0 ? all.total.people : each[i].total.people;
+}
+
+/* One pass over every place gives what a query per place gives. */
+static void
+same_as_queries(void)
+{
+	struct agg_query q = {-1, INT32_MIN, INT32_MAX, DIM_NONE};
+	struct agg_result each[2], all;
+	size_t i;
+
+	assert_int_equal(agg_run_places(agg, &q, each, &all), PC_OK);
+	for (i = 0; i < 2; i++) {
+		run((int)i, INT32_MIN, INT32_MAX, DIM_NONE);
+		assert_memory_equal(&res.total, &each[i].total,
+		    sizeof(res.total));
+		assert_int_equal(res.population, each[i].population);
+	}
+	run(-1, INT32_MIN, INT32_MAX, DIM_NONE);
+	assert_memory_equal(&res.total, &all.total, sizeof(res.total));
+	assert_int_equal(res.population, 1500);
+	assert_int_equal(all.population, 1500);
+	agg_result_free(&res);
+}
+
+static void
+test_every_place(void **state)
+{
+	struct builder b;
+
+	(void)state;
+	same_as_queries();
+	assert_int_equal(each_people(0), 3);
+	assert_int_equal(each_people(1), 1);
+	assert_int_equal(each_people(-1), 4);
+	/* P1, referred in place A, now referred in place B too */
+	referral(&b, "BB", "b0000007-0000-4000-8000-000000000000",
+	    "aaaaaaaaaaaaaaa1", "\"referred_on\":\"2026-05-05\",\"source\":"
+	    "\"self\",\"reasons\":[\"stress\"],\"service\":\"general\","
+	    "\"age\":31,\"gender\":\"female\",\"ethnicity\":\"A\","
+	    "\"consent_evaluation\":true");
+	publish(&b);
+	same_as_queries();
+	assert_int_equal(each_people(1), 2);
+	assert_int_equal(each_people(-1), 4);	/* one person, two places */
+}
+
 int
 main(void)
 {
@@ -519,6 +577,7 @@ main(void)
 		cmocka_unit_test(test_groups),
 		cmocka_unit_test(test_published),
 		cmocka_unit_test(test_updates),
+		cmocka_unit_test(test_every_place),
 	};
 
 	return cmocka_run_group_tests_name("agg", tests, setup, teardown);

@@ -2,10 +2,10 @@
  * bench.c - make bench: how fast pcmds is, each figure beside the limit
  * measured in the same run, written to docs/benchmarks.md.
  *
- *   pcmds-bench [--quick] [--only ingest] [--out FILE]
+ *   pcmds-bench [--quick] [--only ingest|sync] [--out FILE]
  *
- * --only ingest stops after the ingest figures: the loop to profile the
- * server's hot path under (perf record -g -- pcmds-bench --only ingest).
+ * --only runs one part and prints its figures: the loop to profile a hot
+ * path under (perf record -g -- pcmds-bench --only ingest).
  *
  * Everything runs for real on loopback: pcmdsd over TLS with its SQLite
  * store, the pcmds binary, libcurl clients. Figures are medians or
@@ -762,7 +762,7 @@ int
 main(int argc, char *argv[])
 {
 	const char *path = "docs/benchmarks.md";
-	int only_ingest = 0;
+	const char *only = NULL;
 	char wtok[64], wid[32], lead[64], eval[64];
 	long n_ingest, n_sync, n_total, idle;
 	int i;
@@ -773,12 +773,12 @@ main(int argc, char *argv[])
 		else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc)
 			path = argv[++i];
 		else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc &&
-		    strcmp(argv[i + 1], "ingest") == 0) {
-			only_ingest = 1;
-			i++;
-		} else {
+		    (strcmp(argv[i + 1], "ingest") == 0 ||
+		    strcmp(argv[i + 1], "sync") == 0))
+			only = argv[++i];
+		else {
 			fprintf(stderr, "usage: pcmds-bench [--quick] "
-			    "[--only ingest] [--out FILE]\n");
+			    "[--only ingest|sync] [--out FILE]\n");
 			return 2;
 		}
 	}
@@ -807,13 +807,15 @@ main(int argc, char *argv[])
 	    "evaluator", NULL, NULL), NULL));
 	out("| What | Measured | Limit or target | Ratio |\n|---|---|---|---|\n");
 	out("| Server RSS, idle | %.1f MiB | | |\n", idle / 1024.0);
-	bench_ingest(wtok, wid, n_ingest);
-	if (only_ingest) {
+	if (only == NULL || strcmp(only, "ingest") == 0)
+		bench_ingest(wtok, wid, n_ingest);
+	if (only == NULL || strcmp(only, "sync") == 0)
+		bench_sync(n_sync);
+	if (only != NULL) {
 		th_server_stop(&srv, SIGTERM);
 		buf_free(&report);
 		return 0;
 	}
-	bench_sync(n_sync);
 	/* fill to the stored total, several places, for the queries */
 	{
 		static const char *const places[] = {"CH", "HV", "NH", "RB",
