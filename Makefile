@@ -38,6 +38,9 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 VERSION := $(shell sed -n 's/.*PCMDS_VERSION.*"\(.*\)".*/\1/p' common/version.h)
 DEB_ARCH := $(shell dpkg --print-architecture 2>/dev/null || echo amd64)
+# defined before the rules that list them (prerequisites expand on reading)
+DEBS = $(B)/deb/pcmds_$(VERSION)_$(DEB_ARCH).deb \
+	$(B)/deb/pcmdsd_$(VERSION)_$(DEB_ARCH).deb
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
 	-Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral \
@@ -274,8 +277,6 @@ install: $(PROGS)
 	    $(DESTDIR)$(DOCDIR)/
 
 # Debian packages pcmds (client) and pcmdsd (server), built in $(B)/deb.
-DEBS = $(B)/deb/pcmds_$(VERSION)_$(DEB_ARCH).deb \
-	$(B)/deb/pcmdsd_$(VERSION)_$(DEB_ARCH).deb
 deb: $(DEBS)
 
 $(DEBS) &: $(PROGS) packaging/mkdeb.sh packaging/pcmdsd.service \

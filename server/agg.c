@@ -148,9 +148,10 @@ struct qfact {
 
 /* Where a referral's fact is. */
 struct locator {
-	size_t		 place;
+	size_t		 place;		/* NOWHERE: lost to a failed allocation */
 	size_t		 index;
 };
+#define NOWHERE	((size_t)-1)
 
 /*
  * People numbered 0, 1, 2... in order of first appearance: a distinct
@@ -364,21 +365,25 @@ agg_apply(struct agg *a, const struct fact *facts, size_t n)
 		if (p == NULL)
 			goto nomem;
 		qfact_of(a, nf, &q);
-		if (at != NULL && &a->places[at->place] == p) {
+		if (at != NULL && at->place == (size_t)(p - a->places)) {
 			p->q[at->index] = q;	/* the referral, updated */
 			continue;
 		}
-		if (at != NULL)		/* moved place: the old one forgets it */
+		if (at == NULL) {
+			if ((at = malloc(sizeof(*at))) == NULL)
+				goto nomem;
+			if (map_put(&a->by_id, nf->id, at) != PC_OK) {
+				free(at);
+				goto nomem;
+			}
+		} else if (at->place != NOWHERE)
+			/* moved place: the old one forgets it */
 			a->places[at->place].q[at->index].voided = 1;
-		else if ((at = malloc(sizeof(*at))) == NULL ||
-		    map_put(&a->by_id, nf->id, at) != PC_OK) {
-			free(at);
-			goto nomem;
-		}
-		at->place = (size_t)(p - a->places);
-		at->index = p->n;
+		at->place = NOWHERE;
 		if (place_append(p, &q) != 0)
-			goto nomem;
+			goto nomem;	/* counted nowhere rather than wrongly */
+		at->place = (size_t)(p - a->places);
+		at->index = p->n - 1;
 		continue;
 nomem:
 		log_warnx("aggregates: out of memory");
