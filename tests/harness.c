@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -65,6 +66,15 @@ th_path(const char *dir, const char *name)
 
 	snprintf(b, PATH_MAX, "%s/%s", dir, name);
 	return b;
+}
+
+double
+th_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 char *

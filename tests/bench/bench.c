@@ -41,15 +41,6 @@ static int quick;
 static struct buf report;
 static char keyid[32];
 
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static int
 cmp_double(const void *a, const void *b)
 {
@@ -295,7 +286,7 @@ sqlite_limit(long records)
 	    "worker, hash, json, user_id, received) VALUES (?,?,?,?,?,?,?,1,1)",
 	    -1, &st, NULL);
 	buf_init(&b, 0);
-	t0 = now();
+	t0 = th_now();
 	for (i = 0; i < records; i++) {
 		char id[UUID_LEN], rid[UUID_LEN];
 		unsigned char hash[32];
@@ -320,7 +311,7 @@ sqlite_limit(long records)
 		if (i % 500 == 499 || i + 1 == records)
 			sqlite3_exec(d, "COMMIT", NULL, NULL, NULL);
 	}
-	t = now() - t0;
+	t = th_now() - t0;
 	sqlite3_finalize(st);
 	sqlite3_close(d);
 	buf_free(&b);
@@ -354,14 +345,14 @@ ingest(const char *token, const char *wid, const char *place, long first,
 		buf_reset(&resp);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, b.p);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)b.len);
-		t1 = now();
+		t1 = th_now();
 		if (curl_easy_perform(c) != CURLE_OK)
 			fail_msg("ingest: transfer failed");
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
 		if (code != 200 || strstr(buf_str(&resp), "\"rejected\":0") ==
 		    NULL)
 			fail_msg("ingest: %ld %.300s", code, buf_str(&resp));
-		t1 = now() - t1;
+		t1 = th_now() - t1;
 		busy += t1;
 		if (lat != NULL)
 			lat[(*nlat)++] = t1 * 1000;
@@ -466,14 +457,14 @@ bench_sync(long n)
 		err_free(&errs);
 	}
 	snprintf(exe, sizeof(exe), "%s/pcmds", th_build());
-	t0 = now();
+	t0 = th_now();
 	if ((pid = fork()) == 0) {
 		th_quiet(1);
 		execl(exe, "pcmds", "--home", home, "sync", (char *)NULL);
 		_exit(127);
 	}
 	wait4(pid, &st, 0, &ru);
-	t = now() - t0;
+	t = th_now() - t0;
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
 		fail_msg("pcmds sync failed");
 	out("| pcmds sync of %ld offline records to the server | %.2f s "
@@ -501,9 +492,9 @@ timed_get(const char *token, const char *path, int runs, double *p50,
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	for (i = 0; i < runs; i++) {
 		buf_reset(&resp);
-		t1 = now();
+		t1 = th_now();
 		curl_easy_perform(c);
-		lat[i] = (now() - t1) * 1000;
+		lat[i] = (th_now() - t1) * 1000;
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
 		if (code != 200)
 			fail_msg("GET %s: %ld", path, code);
@@ -569,10 +560,10 @@ bench_export(const char *evaluator, long stored)
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	before = proc_kb(srv.pid, "VmRSS:");
 	reset_peak(srv.pid);
-	t0 = now();
+	t0 = th_now();
 	if (curl_easy_perform(c) != CURLE_OK)
 		fail_msg("export failed");
-	t = now() - t0;
+	t = th_now() - t0;
 	peak = proc_kb(srv.pid, "VmHWM:");
 	curl_easy_getinfo(c, CURLINFO_SIZE_DOWNLOAD_T, &bytes);
 	out("| Export, NDJSON, every consented record (%ld stored) | %ld "
@@ -616,7 +607,7 @@ bench_concurrency(int clients, int batches, int size)
 	rss_before = proc_kb(srv.pid, "VmRSS:");
 	reset_peak(srv.pid);
 	curl_multi_setopt(m, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)clients);
-	t0 = now();
+	t0 = th_now();
 	for (i = 0; i < clients; i++) {
 		v[i].c = client(v[i].token, &v[i].h, &v[i].resp);
 		curl_easy_setopt(v[i].c, CURLOPT_URL, url);
@@ -659,8 +650,8 @@ bench_concurrency(int clients, int batches, int size)
 		}
 		if (running > 0)
 			curl_multi_poll(m, NULL, 0, 1000, NULL);
-	} while (running > 0 && now() - t0 < 600);
-	t = now() - t0;
+	} while (running > 0 && th_now() - t0 < 600);
+	t = th_now() - t0;
 	peak = proc_kb(srv.pid, "VmHWM:");
 	out("| %d clients syncing at once (libcurl multi, %d batches of %d "
 	    "each) | %d requests, %d errors; %.0f records/s; %.2f s | server "
@@ -689,7 +680,7 @@ median_run(const char *const *argv, int runs)
 
 	snprintf(exe, sizeof(exe), "%s/pcmds", th_build());
 	for (i = 0; i < runs; i++) {
-		double t0 = now();
+		double t0 = th_now();
 
 		if ((pid = fork()) == 0) {
 			th_quiet(1);
@@ -697,7 +688,7 @@ median_run(const char *const *argv, int runs)
 			_exit(127);
 		}
 		waitpid(pid, &st, 0);
-		t[i] = (now() - t0) * 1000;
+		t[i] = (th_now() - t0) * 1000;
 		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
 			fail_msg("%s %s failed", argv[0], argv[3]);
 	}
