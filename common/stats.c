@@ -113,24 +113,51 @@ stats_t_cdf(double t, double df)
 	return t > 0 ? 1 - tail : tail;
 }
 
+/* Density of Student's t with df degrees of freedom. */
+static double
+t_pdf(double t, double df)
+{
+	return exp(lgamma((df + 1) / 2) - lgamma(df / 2) -
+	    0.5 * log(df * M_PI) - (df + 1) / 2 * log1p(t * t / df));
+}
+
+/*
+ * Newton's method on the CDF, kept inside a bracket that bisection
+ * narrows whenever a step would leave it: a handful of CDF evaluations
+ * instead of a long bisection (each evaluation is a continued fraction,
+ * and every figures document needs a quantile per measure and scope).
+ */
 double
 stats_t_quantile(double p, double df)
 {
-	double lo = 0, hi = 1e7, mid;
+	double lo = 0, hi = 1, x, f, step;
 	int i;
 
 	if (!(p > 0 && p < 1) || df <= 0)
 		return NAN;
 	if (p < 0.5)
 		return -stats_t_quantile(1 - p, df);
+	if (p == 0.5)
+		return 0;
+	while (stats_t_cdf(hi, df) < p && hi < 1e300)
+		lo = hi, hi *= 2;
+	x = (lo + hi) / 2;
 	for (i = 0; i < 200; i++) {
-		mid = (lo + hi) / 2;
-		if (stats_t_cdf(mid, df) < p)
-			lo = mid;
+		f = stats_t_cdf(x, df) - p;
+		if (f < 0)
+			lo = x;
 		else
-			hi = mid;
+			hi = x;
+		step = f / t_pdf(x, df);
+		x -= step;
+		if (!(x > lo && x < hi))	/* left the bracket, or NaN */
+			x = (lo + hi) / 2;
+		else if (fabs(step) <= 1e-15 * fabs(x))
+			break;
+		if (hi - lo <= 1e-15 * hi)
+			break;
 	}
-	return (lo + hi) / 2;
+	return x;
 }
 
 void

@@ -49,6 +49,26 @@ test_t_distribution(void **state)
 	assert_true(isnan(stats_t_quantile(1.0, 5)));
 }
 
+/* The quantile inverts the CDF, for small and very large samples. */
+static void
+test_t_quantile_inverts(void **state)
+{
+	static const double ps[] = {0.5, 0.6, 0.9, 0.975, 0.995, 0.999999,
+	    0.025, 1e-6};
+	static const double dfs[] = {1, 2, 3, 7, 49, 999, 49999, 1e6};
+	size_t i, j;
+
+	(void)state;
+	for (i = 0; i < sizeof(ps) / sizeof(ps[0]); i++)
+		for (j = 0; j < sizeof(dfs) / sizeof(dfs[0]); j++) {
+			double q = stats_t_quantile(ps[i], dfs[j]);
+
+			assert_false(isnan(q));
+			assert_float_equal(stats_t_cdf(q, dfs[j]), ps[i],
+			    1e-12);
+		}
+}
+
 static void
 test_sleep_paired(void **state)
 {
@@ -147,6 +167,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_t_distribution),
+		cmocka_unit_test(test_t_quantile_inverts),
 		cmocka_unit_test(test_sleep_paired),
 		cmocka_unit_test(test_integer_pairs),
 		cmocka_unit_test(test_degenerate),
