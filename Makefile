@@ -281,6 +281,7 @@ deb: $(DEBS)
 
 $(DEBS) &: $(PROGS) packaging/mkdeb.sh packaging/pcmdsd.service \
     packaging/pcmds.1 packaging/pcmdsd.8 packaging/pcmdsd.conf.5 \
+    packaging/pcmdsd.conf.packaged \
     packaging/pcmds.bash-completion packaging/places-nel.csv README.md
 	@rm -rf $(B)/deb
 	$(Q)$(MAKE) --no-print-directory install PREFIX=/usr \

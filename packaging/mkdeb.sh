@@ -106,7 +106,7 @@ take_man pcmdsd usr/share/man/man5/pcmdsd.conf.5
 take pcmdsd lib/systemd/system/pcmdsd.service
 take pcmdsd usr/share/pcmds/places-nel.csv
 mkdir -p "$out/pcmdsd/etc/pcmds"
-install -m 0644 "$here/pcmdsd.conf.deb" "$out/pcmdsd/etc/pcmds/pcmdsd.conf"
+install -m 0644 "$here/pcmdsd.conf.packaged" "$out/pcmdsd/etc/pcmds/pcmdsd.conf"
 docs pcmdsd
 cp "$stage/usr/share/doc/pcmds/openapi.yaml" "$out/pcmdsd/usr/share/doc/pcmdsd/"
 control pcmdsd "$(depends "$out/pcmdsd/usr/sbin/pcmdsd" \
