@@ -14,6 +14,7 @@
 
 #include <sqlite3.h>
 
+#include "buf.h"
 #include "cstore.h"
 #include "date.h"
 
@@ -176,6 +177,13 @@ cstore_close(struct cstore *cs)
 	sqlite3_finalize(cs->mark);
 	sqlite3_close(cs->db);
 	free(cs);
+}
+
+pc_rc
+cstore_lazy_commits(struct cstore *cs, struct err_list *errs)
+{
+	/* WAL with NORMAL: never corrupt, at worst the last commits undone */
+	return exec(cs, "PRAGMA synchronous=NORMAL", errs);
 }
 
 pc_rc
@@ -503,6 +511,45 @@ cstore_counts(struct cstore *cs, long counts[CS_NSTATES])
 		    (long)sqlite3_column_int64(st, 1);
 	sqlite3_finalize(st);
 	return PC_OK;
+}
+
+pc_rc
+cstore_mark_sent(struct cstore *cs, const int64_t *seqs, size_t n,
+    struct err_list *errs)
+{
+	sqlite3_stmt *st;
+	struct buf list;
+	char now[TIME_LEN];
+	size_t i;
+	int rc;
+
+	if (n == 0)
+		return PC_OK;
+	buf_init(&list, 0);
+	for (i = 0; i < n; i++)
+		if (buf_addf(&list, "%s%lld", i ? "," : "[",
+		    (long long)seqs[i]) != PC_OK) {
+			buf_free(&list);
+			return PC_ENOMEM;
+		}
+	if (buf_addc(&list, ']') != PC_OK) {
+		buf_free(&list);
+		return PC_ENOMEM;
+	}
+	time_format((int64_t)time(NULL), now);
+	if (sqlite3_prepare_v2(cs->db, "UPDATE records SET state = 'sent', "
+	    "reason = NULL, synced_at = ?1 WHERE seq IN (SELECT value FROM "
+	    "json_each(?2)) AND state <> 'superseded'", -1, &st, NULL) !=
+	    SQLITE_OK) {
+		buf_free(&list);
+		return db_fail(cs, errs, "preparing");
+	}
+	sqlite3_bind_text(st, 1, now, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, list.p, (int)list.len, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	buf_free(&list);
+	return rc == SQLITE_DONE ? PC_OK : db_fail(cs, errs, "marking");
 }
 
 pc_rc

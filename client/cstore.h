@@ -69,6 +69,13 @@ void	 cstore_close(struct cstore *);
 
 /* BEGIN IMMEDIATE: one writer at a time, waiting up to busy_ms. */
 pc_rc	 cstore_begin(struct cstore *, struct err_list *);
+/*
+ * For a sync, which writes nothing but sync states: its commits need not
+ * wait for the disk. A state lost to a power cut falls back to pending;
+ * the record is sent again and the server answers "duplicate". Records
+ * themselves are always written by connections left durable.
+ */
+pc_rc	 cstore_lazy_commits(struct cstore *, struct err_list *);
 pc_rc	 cstore_commit(struct cstore *, struct err_list *);
 void	 cstore_rollback(struct cstore *);
 /* Savepoints: a unit (an import row) inside a longer transaction. */
@@ -108,6 +115,12 @@ pc_rc	 cstore_pending(struct cstore *, int64_t after, int limit,
 	    int and_sent, cstore_cb, void *);
 pc_rc	 cstore_counts(struct cstore *, long counts[CS_NSTATES]);
 
+/*
+ * Marks records sent, by seq, in one statement: the common answer to a
+ * sync batch (a statement per record cost more than the records).
+ */
+pc_rc	 cstore_mark_sent(struct cstore *, const int64_t *seqs, size_t n,
+	    struct err_list *);
 /* Sets the sync state of the live version of a record. */
 pc_rc	 cstore_mark(struct cstore *, const char *id, enum cstore_state,
 	    const char *reason, struct err_list *);

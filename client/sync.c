@@ -9,12 +9,17 @@
  * duplicate). Network errors, 5xx and 429 are retried with exponential
  * backoff and jitter, honouring Retry-After, until --timeout. One sync at
  * a time per device (a lock file).
+ *
+ * While a batch is with the server, the answer to the one before is
+ * marked and the next is made ready: a second thread does nothing but
+ * the request, so the store stays with this one.
  */
 #include <sys/file.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,12 +50,20 @@ struct sync {
 	char		 held_as[128];
 };
 
-/* One batch being built: the rows' ids and the request body. */
+/* One batch: its rows, its request body and, once sent, the answer. */
 struct batch {
 	char		(*ids)[UUID_LEN];
+	int64_t		*seqs;		/* of the rows sent, beside their ids */
 	int		 n;
 	struct buf	 body;
+	struct buf	 gz;
 	struct sync	*s;
+	/* the request, made by the sender thread */
+	pthread_t	 thread;
+	int		 threaded;
+	pc_rc		 sent_rc;
+	struct net_resp	 resp;	/* when sent_rc is PC_OK */
+	struct err_list	 errs;
 };
 
 static double
@@ -129,6 +142,7 @@ add_row(void *arg, const struct cstore_row *row)
 	}
 	buf_adds(&b->body, b->n == 0 ? "" : ",");
 	buf_add(&b->body, row->json, row->json_len);
+	b->seqs[b->n] = row->seq;
 	snprintf(b->ids[b->n++], UUID_LEN, "%s", row->id);
 	return 0;
 }
@@ -201,6 +215,8 @@ apply(struct sync *s, const struct batch *b, const struct net_resp *r,
 {
 	cJSON *j = cJSON_Parse(buf_str(&r->body)), *res, *it;
 	struct cstore *cs = s->c->store;
+	int64_t *sent = NULL;
+	size_t nsent = 0;
 	int i = 0;
 	pc_rc rc;
 
@@ -211,8 +227,13 @@ apply(struct sync *s, const struct batch *b, const struct net_resp *r,
 		    "the batch; the records stay pending");
 		return PC_EPROTO;
 	}
+	if ((sent = calloc((size_t)b->n + 1, sizeof(*sent))) == NULL) {
+		cJSON_Delete(j);
+		return PC_ENOMEM;
+	}
 	if ((rc = cstore_begin(cs, errs)) != PC_OK) {
 		cJSON_Delete(j);
+		free(sent);
 		return rc;
 	}
 	cJSON_ArrayForEach(it, res) {
@@ -223,9 +244,8 @@ apply(struct sync *s, const struct batch *b, const struct net_resp *r,
 			rc = PC_EPROTO;
 			break;
 		}
-		i++;
 		if (strcmp(st, "stored") == 0 || strcmp(st, "duplicate") == 0) {
-			rc = cstore_mark(cs, id, CS_SENT, NULL, errs);
+			sent[nsent++] = b->seqs[i];
 			*(strcmp(st, "stored") == 0 ? &s->sent : &s->duplicate) +=
 			    1;
 		} else {
@@ -237,10 +257,14 @@ apply(struct sync *s, const struct batch *b, const struct net_resp *r,
 			cJSON_Delete(reason);
 			s->quarantined++;
 		}
+		i++;
 		if (rc != PC_OK)
 			break;
 	}
 	cJSON_Delete(j);
+	if (rc == PC_OK)
+		rc = cstore_mark_sent(cs, sent, nsent, errs);
+	free(sent);
 	if (rc == PC_OK)
 		return cstore_commit(cs, errs);
 	cstore_rollback(cs);
@@ -275,52 +299,152 @@ refusal(const struct net_resp *r, struct err_list *errs)
 	return rc;
 }
 
-/* One round: a batch built, sent, answered and marked. 1 when empty. */
-static int
-one_batch(struct sync *s, struct err_list *errs, pc_rc *rc)
+static void
+batch_free(struct batch *b)
 {
-	struct batch b;
-	struct buf gz;
-	struct net_resp r;
-	int empty;
+	buf_free(&b->body);
+	buf_free(&b->gz);
+	free(b->ids);
+	free(b->seqs);
+	err_free(&b->errs);
+	memset(b, 0, sizeof(*b));
+}
 
-	memset(&b, 0, sizeof(b));
-	b.s = s;
-	b.ids = calloc((size_t)s->batch, sizeof(*b.ids));
-	buf_init(&b.body, 0);
-	buf_adds(&b.body, "{\"records\":[");
-	*rc = b.ids ? PC_OK : PC_ENOMEM;
-	while (*rc == PC_OK) {
+/* The next pending rows after s->after, gzipped; b->n == 0: none left. */
+static pc_rc
+batch_build(struct sync *s, struct batch *b)
+{
+	pc_rc rc;
+
+	memset(b, 0, sizeof(*b));
+	b->s = s;
+	err_init(&b->errs);
+	buf_init(&b->body, 0);
+	buf_init(&b->gz, 0);
+	if ((b->ids = calloc((size_t)s->batch, sizeof(*b->ids))) == NULL ||
+	    (b->seqs = calloc((size_t)s->batch, sizeof(*b->seqs))) == NULL)
+		return PC_ENOMEM;
+	buf_adds(&b->body, "{\"records\":[");
+	for (;;) {
 		int64_t before = s->after;
 
 		/* a window of held records only: look further on */
-		*rc = cstore_pending(s->c->store, s->after, s->batch, s->resend,
-		    add_row, &b);
-		if (b.n > 0 || s->after == before)
+		if ((rc = cstore_pending(s->c->store, s->after, s->batch,
+		    s->resend, add_row, b)) != PC_OK)
+			return rc;
+		if (b->n > 0 || s->after == before)
 			break;
 	}
-	empty = b.n == 0;
-	if (*rc == PC_OK && !empty) {
-		buf_adds(&b.body, "]}");
-		buf_init(&gz, 0);
-		if ((*rc = net_gzip(b.body.p, b.body.len, &gz)) == PC_OK &&
-		    (*rc = send_batch(s, &gz, &r, errs)) == PC_OK) {
-			if (r.status == 200)
-				*rc = apply(s, &b, &r, errs);
-			else
-				*rc = refusal(&r, errs);
-			net_resp_free(&r);
-		}
-		buf_free(&gz);
-		s->batches++;
-		if (*rc == PC_OK) {
-			s->done += b.n;
-			progress(s, 0);
-		}
+	if (b->n == 0)
+		return PC_OK;
+	if ((rc = buf_adds(&b->body, "]}")) != PC_OK)
+		return rc;
+	return net_gzip(b->body.p, b->body.len, &b->gz);
+}
+
+static void *
+batch_send(void *arg)
+{
+	struct batch *b = arg;
+
+	b->sent_rc = send_batch(b->s, &b->gz, &b->resp, &b->errs);
+	return NULL;
+}
+
+static void
+batch_start(struct batch *b)
+{
+	b->threaded = pthread_create(&b->thread, NULL, batch_send, b) == 0;
+	if (!b->threaded)
+		batch_send(b);	/* no thread: the same, one at a time */
+}
+
+static void
+batch_wait(struct batch *b)
+{
+	if (b->threaded)
+		pthread_join(b->thread, NULL);
+	b->threaded = 0;
+}
+
+/* Waits for the answer and marks the records from it. */
+static pc_rc
+batch_finish(struct sync *s, struct batch *b, struct err_list *errs)
+{
+	pc_rc rc;
+
+	batch_wait(b);
+	err_move(errs, &b->errs);
+	s->batches++;
+	if ((rc = b->sent_rc) != PC_OK)
+		return rc;
+	if (b->resp.status == 200)
+		rc = apply(s, b, &b->resp, errs);
+	else
+		rc = refusal(&b->resp, errs);
+	net_resp_free(&b->resp);
+	if (rc == PC_OK) {
+		s->done += b->n;
+		progress(s, 0);
 	}
-	buf_free(&b.body);
-	free(b.ids);
-	return empty;
+	return rc;
+}
+
+/* After an error: the batch in flight is waited for, its answer unread. */
+static void
+batch_abandon(struct batch *b)
+{
+	batch_wait(b);
+	if (b->sent_rc == PC_OK)
+		net_resp_free(&b->resp);
+}
+
+/*
+ * Every batch in turn, three in a ring: once a batch is answered the next
+ * goes out (one request at a time, on one connection), and while it is
+ * with the server the answer before it is marked and the batch after it
+ * made ready. After an error, an answer not yet marked is dropped: its
+ * records stay pending and the next sync sends them again.
+ */
+static pc_rc
+send_all(struct sync *s, struct err_list *errs)
+{
+	struct batch v[3], *cur, *prev, *next;
+	size_t k = 0, i;
+	pc_rc rc;
+
+	memset(v, 0, sizeof(v));
+	rc = batch_build(s, &v[0]);
+	while (rc == PC_OK && v[k % 3].n > 0) {
+		cur = &v[k % 3];
+		prev = k > 0 ? &v[(k + 2) % 3] : NULL;
+		next = &v[(k + 1) % 3];
+		if (prev != NULL) {
+			batch_wait(prev);
+			if (prev->sent_rc != PC_OK || prev->resp.status != 200) {
+				rc = batch_finish(s, prev, errs);	/* why */
+				break;
+			}
+		}
+		batch_start(cur);
+		if (prev != NULL) {
+			rc = batch_finish(s, prev, errs);
+			batch_free(prev);
+		}
+		if (rc == PC_OK)
+			rc = batch_build(s, next);
+		if (rc != PC_OK) {
+			batch_abandon(cur);
+			break;
+		}
+		k++;
+	}
+	/* the last batch sent, still to be marked */
+	if (rc == PC_OK && k > 0)
+		rc = batch_finish(s, &v[(k + 2) % 3], errs);
+	for (i = 0; i < 3; i++)
+		batch_free(&v[i]);
+	return rc;
 }
 
 static void
@@ -375,7 +499,7 @@ run_sync(struct ctx *c, struct opt_result *o)
 	struct err_list errs;
 	long counts[CS_NSTATES];
 	const char *v;
-	int lock = -1, empty = 0, ex;
+	int lock = -1, ex;
 	pc_rc rc;
 
 	memset(&s, 0, sizeof(s));
@@ -397,6 +521,7 @@ run_sync(struct ctx *c, struct opt_result *o)
 		return EXIT_AUTH;
 	}
 	if ((rc = ctx_store(c, &errs)) != PC_OK ||
+	    (rc = cstore_lazy_commits(c->store, &errs)) != PC_OK ||
 	    (rc = net_init(&s.net, c->cfg.server, c->cfg.pinned ?
 	    c->home.cacert : NULL, &errs)) != PC_OK ||
 	    (lock = take_lock(c, s.deadline, &errs)) < 0) {
@@ -408,8 +533,8 @@ run_sync(struct ctx *c, struct opt_result *o)
 	(void)cstore_requeue_orphans(c->store);
 	cstore_counts(c->store, counts);
 	s.total = counts[CS_PENDING] + (s.resend ? counts[CS_SENT] : 0);
-	while (rc == PC_OK && !empty)
-		empty = one_batch(&s, &errs, &rc);
+	if (rc == PC_OK)
+		rc = send_all(&s, &errs);
 	cstore_counts(c->store, counts);
 	summary(&s, rc, counts[CS_PENDING] - s.held, counts[CS_QUARANTINED]);
 	if (rc != PC_OK)
