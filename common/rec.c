@@ -636,6 +636,13 @@ slot_of(const struct slots *sl, const char *name)
 	return -1;
 }
 
+/* Every kind's fields and the envelope's fit in the slots. */
+#define FITS(f)	(NELEM(rec_envelope) + NELEM(f) <= REC_KEYS_MAX)
+_Static_assert(FITS(referral_fields) && FITS(assessment_fields) &&
+    FITS(contact_fields) && FITS(support_fields) && FITS(closure_fields) &&
+    FITS(correction_fields), "REC_KEYS_MAX is too small");
+#undef FITS
+
 /* The envelope's fields in the slots, in rec_envelope's order. */
 enum {
 	ENV_ID, ENV_SCHEMA, ENV_KIND, ENV_RECORDED_AT, ENV_DEVICE_SEQ,

@@ -1,6 +1,7 @@
 /*
  * test_rec.c - the pcmds/1 validator: every field, boundary and error code.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -539,7 +540,27 @@ test_record_fields(void **state)
 	assert_null(rec_str(r->json, "nothing"));
 	assert_int_equal(rec_day(r->json, "contact_on"),
 	    date_from_ymd(2026, 3, 3));
+	assert_string_equal(r->recorded_at, "2026-03-02T10:15:00Z");
+	/* the copy-free entry point and the loader build the same record */
+	{
+		struct rec *a, *l;
+
+		assert_int_equal(rec_adopt(cJSON_Duplicate(o, 1), &opts, &a,
+		    &errs), PC_OK);
+		assert_int_equal(rec_load(r->canon, r->canon_len, &l), PC_OK);
+		assert_memory_equal(a, r, offsetof(struct rec, json));
+		assert_memory_equal(l, r, offsetof(struct rec, json));
+		assert_string_equal(a->hash, r->hash);
+		assert_string_equal(l->hash, r->hash);
+		assert_memory_equal(l->digest, r->digest, sizeof(r->digest));
+		rec_free(a);
+		rec_free(l);
+	}
 	rec_free(r);
+	/* an invalid record given to rec_adopt is freed (ASan, valgrind) */
+	assert_int_equal(rec_adopt(cJSON_CreateObject(), &opts, &r, &errs),
+	    PC_EINVAL);
+	assert_null(r);
 	cJSON_Delete(o);
 	err_free(&errs);
 }
