@@ -64,6 +64,8 @@ pc_rc	 ctx_store(struct ctx *, struct err_list *);
 pc_rc	 ctx_identity(struct ctx *, struct err_list *);
 /* Prints every error, one line each: "pcmds: --flag: sentence (CODE)". */
 void	 ctx_report(const struct err_list *, const struct flag_alias *);
+/* Reports errs, frees them, and gives the exit code for rc. */
+int	 ctx_fail(struct err_list *, pc_rc rc);
 int	 exit_for(pc_rc);
 
 /* Converts command-line text to the JSON value field f takes. */

@@ -499,11 +499,8 @@ run_import(struct ctx *c, struct opt_result *o)
 
 	err_init(&errs);
 	if ((rc = ctx_identity(c, &errs)) != PC_OK ||
-	    (rc = ctx_store(c, &errs)) != PC_OK) {
-		ctx_report(&errs, NULL);
-		err_free(&errs);
-		return exit_for(rc);
-	}
+	    (rc = ctx_store(c, &errs)) != PC_OK)
+		return ctx_fail(&errs, rc);
 	if ((fp = fopen(o->pos[0], "rb")) == NULL) {
 		fprintf(stderr, "pcmds: cannot read %s\n", o->pos[0]);
 		err_free(&errs);

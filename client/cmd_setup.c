@@ -141,11 +141,8 @@ run_setup(struct ctx *c, struct opt_result *o)
 		    offline_identity(c, o, &errs);
 	if (rc == PC_OK)
 		rc = home_config_save(&c->home, &c->cfg, &errs);
-	if (rc != PC_OK) {
-		ctx_report(&errs, NULL);
-		err_free(&errs);
-		return exit_for(rc);
-	}
+	if (rc != PC_OK)
+		return ctx_fail(&errs, rc);
 	err_free(&errs);
 	if (c->cfg.worker[0] != '\0')
 		printf("worker %s, place %s%s%s%s%s\n", c->cfg.worker,

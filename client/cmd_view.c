@@ -373,11 +373,8 @@ run_show(struct ctx *c, struct opt_result *o)
 	if ((rc = ctx_store(c, &errs)) != PC_OK ||
 	    (rc = cstore_resolve(c->store, o->pos[0], id, kind, referral, NULL,
 	    &errs)) != PC_OK ||
-	    (rc = cstore_timeline(c->store, referral, &tl, &errs)) != PC_OK) {
-		ctx_report(&errs, NULL);
-		err_free(&errs);
-		return exit_for(rc);
-	}
+	    (rc = cstore_timeline(c->store, referral, &tl, &errs)) != PC_OK)
+		return ctx_fail(&errs, rc);
 	err_free(&errs);
 	cstore_referral_each(c->store, referral, collect_state, &st);
 	tl_summarise(&tl, &s);
@@ -486,11 +483,8 @@ run_list(struct ctx *c, struct opt_result *o)
 	pc_rc rc;
 
 	err_init(&errs);
-	if ((rc = ctx_store(c, &errs)) != PC_OK) {
-		ctx_report(&errs, NULL);
-		err_free(&errs);
-		return exit_for(rc);
-	}
+	if ((rc = ctx_store(c, &errs)) != PC_OK)
+		return ctx_fail(&errs, rc);
 	err_free(&errs);
 	if (opt_has(o, "json"))
 		lc.json = cJSON_CreateArray();
@@ -539,11 +533,8 @@ run_status(struct ctx *c, struct opt_result *o)
 
 	err_init(&errs);
 	if ((rc = ctx_store(c, &errs)) != PC_OK ||
-	    (rc = cstore_counts(c->store, n)) != PC_OK) {
-		ctx_report(&errs, NULL);
-		err_free(&errs);
-		return exit_for(rc);
-	}
+	    (rc = cstore_counts(c->store, n)) != PC_OK)
+		return ctx_fail(&errs, rc);
 	err_free(&errs);
 	cstore_meta_get(c->store, "last_sync", last, sizeof(last));
 	if (opt_has(o, "json")) {
@@ -635,11 +626,8 @@ run_export(struct ctx *c, struct opt_result *o)
 	}
 	ec.csv = fmt != NULL && strcmp(fmt, "csv") == 0;
 	err_init(&errs);
-	if ((rc = ctx_store(c, &errs)) != PC_OK) {
-		ctx_report(&errs, NULL);
-		err_free(&errs);
-		return exit_for(rc);
-	}
+	if ((rc = ctx_store(c, &errs)) != PC_OK)
+		return ctx_fail(&errs, rc);
 	err_free(&errs);
 	if (path != NULL && (ec.out = fopen(path, "wx")) == NULL) {
 		fprintf(stderr, "pcmds: --out: cannot create %s (it must not "

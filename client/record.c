@@ -87,6 +87,14 @@ ctx_report(const struct err_list *errs, const struct flag_alias *aliases)
 }
 
 int
+ctx_fail(struct err_list *errs, pc_rc rc)
+{
+	ctx_report(errs, NULL);
+	err_free(errs);
+	return exit_for(rc);
+}
+
+int
 exit_for(pc_rc rc)
 {
 	switch (rc) {

@@ -179,13 +179,18 @@ canon_json(const cJSON *v, struct buf *out)
 }
 
 pc_rc
-canon_hash(const cJSON *v, struct buf *out, char hex[SEC_HEX64_LEN])
+canon_hash(const cJSON *v, struct buf *out, uint8_t digest[SEC_SHA256_LEN],
+    char hex[SEC_HEX64_LEN])
 {
+	uint8_t md[SEC_SHA256_LEN];
 	pc_rc rc;
 
 	buf_reset(out);
 	if ((rc = canon_json(v, out)) != PC_OK)
 		return rc;
-	sec_sha256_hex(buf_str(out), out->len, hex);
+	if (digest == NULL)
+		digest = md;
+	sec_sha256(buf_str(out), out->len, digest);
+	sec_hex(digest, SEC_SHA256_LEN, hex);
 	return PC_OK;
 }

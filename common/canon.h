@@ -17,7 +17,11 @@
 pc_rc	 canon_json(const cJSON *, struct buf *out);
 /* Appends a JSON string literal for s (len bytes) to out. */
 pc_rc	 canon_string(const char *s, size_t len, struct buf *out);
-/* Canonical text of v and the hex SHA-256 of that text. */
-pc_rc	 canon_hash(const cJSON *, struct buf *out, char hex[SEC_HEX64_LEN]);
+/*
+ * Canonical text of v and the SHA-256 of that text, in hex and, unless
+ * digest is NULL, binary.
+ */
+pc_rc	 canon_hash(const cJSON *, struct buf *out,
+	    uint8_t digest[SEC_SHA256_LEN], char hex[SEC_HEX64_LEN]);
 
 #endif

@@ -874,13 +874,11 @@ rec_build(enum rec_kind k, cJSON *json, const struct slots *sl, struct rec **out
 	r->date = df ? rec_day(json, df) : -1;
 	buf_init(&b, 0);
 	if ((rc = buf_reserve(&b, CANON_GUESS)) != PC_OK ||
-	    (rc = canon_json(json, &b)) != PC_OK) {
+	    (rc = canon_hash(json, &b, r->digest, r->hash)) != PC_OK) {
 		buf_free(&b);
 		rec_free(r);
 		return rc;
 	}
-	sec_sha256(b.p, b.len, r->digest);
-	sec_hex(r->digest, sizeof(r->digest), r->hash);
 	r->canon_len = b.len;
 	r->canon = buf_detach(&b);
 	*out = r;

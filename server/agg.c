@@ -165,6 +165,17 @@ struct persons {
 	uint32_t	 n;		/* numbers given; 0 is the zero key's */
 };
 
+/* Where key k is, or the free slot where it would go. */
+static size_t
+persons_slot(const struct persons *ps, uint64_t k)
+{
+	size_t i = (size_t)(k * 0x9e3779b97f4a7c15ULL) & (ps->cap - 1);
+
+	while (ps->key[i] != 0 && ps->key[i] != k)
+		i = (i + 1) & (ps->cap - 1);
+	return i;
+}
+
 static int
 persons_grow(struct persons *ps)
 {
@@ -181,9 +192,7 @@ persons_grow(struct persons *ps)
 	for (i = 0; i < old.cap; i++) {
 		if (old.key[i] == 0)
 			continue;
-		for (j = (size_t)(old.key[i] * 0x9e3779b97f4a7c15ULL) &
-		    (cap - 1); ps->key[j] != 0; j = (j + 1) & (cap - 1))
-			;
+		j = persons_slot(ps, old.key[i]);
 		ps->key[j] = old.key[i];
 		ps->num[j] = old.num[i];
 	}
@@ -203,10 +212,9 @@ person_number(struct persons *ps, uint64_t k)
 		return 0;
 	if (((size_t)ps->n + 1) * 2 > ps->cap && persons_grow(ps) != 0)
 		return 0;
-	for (i = (size_t)(k * 0x9e3779b97f4a7c15ULL) & (ps->cap - 1);
-	    ps->key[i] != 0; i = (i + 1) & (ps->cap - 1))
-		if (ps->key[i] == k)
-			return ps->num[i];
+	i = persons_slot(ps, k);
+	if (ps->key[i] == k)
+		return ps->num[i];
 	ps->key[i] = k;
 	ps->num[i] = ps->n;
 	return ps->n++;

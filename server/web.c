@@ -317,19 +317,35 @@ name_of(const cJSON *h)
 	return n ? n : "?";
 }
 
+/* Row i of a by-place table or chart: each place, then all places. */
+static const cJSON *
+row_at(const cJSON *places, const cJSON *all, int i)
+{
+	return i < cJSON_GetArraySize(places) ? cJSON_GetArrayItem(places, i) :
+	    all;
+}
+
+/* One statistic of one ONS4 measure: ons4.FIELD.STAT. */
+static const cJSON *
+measure(const cJSON *h, const char *field, const char *stat)
+{
+	char path[96];
+
+	snprintf(path, sizeof(path), "ons4.%s.%s", field, stat);
+	return get(h, path);
+}
+
 /* Chart: referrals per 1,000 residents, a bar per place. */
 static void
 chart_reach(struct buf *b, const cJSON *places, const cJSON *all)
 {
-	const cJSON *h;
 	double max = 0, v;
-	int n = cJSON_GetArraySize(places), i = 0, y;
+	int n = cJSON_GetArraySize(places) + 1, i, y;
 
-	cJSON_ArrayForEach(h, places)
-		if ((v = num(get(h, "per_1000_residents"))) > max)
+	for (i = 0; i < n; i++)
+		if ((v = num(get(row_at(places, all, i),
+		    "per_1000_residents"))) > max)
 			max = v;
-	if ((v = num(get(all, "per_1000_residents"))) > max)
-		max = v;
 	if (max <= 0)
 		max = 1;
 	buf_addf(b, "<figure><svg role=\"img\" aria-labelledby=\"reach-t "
@@ -337,31 +353,25 @@ chart_reach(struct buf *b, const cJSON *places, const cJSON *all)
 	    "id=\"reach-t\">Referrals per 1,000 residents by place</title>"
 	    "<desc id=\"reach-d\">Horizontal bars, one per place and one for "
 	    "all places; the table below gives the figures.</desc>",
-	    (n + 1) * 26 + 10);
-	cJSON_ArrayForEach(h, places) {
-		y = 5 + 26 * i++;
+	    n * 26 + 10);
+	for (i = 0; i < n; i++) {
+		const cJSON *h = row_at(places, all, i);
+		int total = i == n - 1;
+
+		y = 5 + 26 * i;
 		v = num(get(h, "per_1000_residents"));
-		buf_adds(b, "<text x=\"0\" y=\"");
-		buf_addf(b, "%d\">", y + 15);
+		buf_addf(b, "<text x=\"0\" y=\"%d\">", y + 15);
 		esc(b, name_of(h));
 		buf_adds(b, "</text>");
-		if (isnan(v))
+		if (isnan(v) && !total)
 			buf_addf(b, "<text class=\"muted\" x=\"185\" y=\"%d\">"
 			    "withheld (under 8)</text>", y + 15);
-		else
-			buf_addf(b, "<rect class=\"bar\" x=\"180\" y=\"%d\" "
+		else if (!isnan(v))
+			buf_addf(b, "<rect class=\"bar%s\" x=\"180\" y=\"%d\" "
 			    "width=\"%.1f\" height=\"20\"/><text x=\"%.1f\" "
-			    "y=\"%d\">%.2f</text>", y, 400 * v / max, 185 +
-			    400 * v / max, y + 15, v);
+			    "y=\"%d\">%.2f</text>", total ? " all" : "", y,
+			    400 * v / max, 185 + 400 * v / max, y + 15, v);
 	}
-	y = 5 + 26 * i;
-	v = num(get(all, "per_1000_residents"));
-	buf_addf(b, "<text x=\"0\" y=\"%d\">All places</text>", y + 15);
-	if (!isnan(v))
-		buf_addf(b, "<rect class=\"bar all\" x=\"180\" y=\"%d\" "
-		    "width=\"%.1f\" height=\"20\"/><text x=\"%.1f\" y=\"%d\">"
-		    "%.2f</text>", y, 400 * v / max, 185 + 400 * v / max, y + 15,
-		    v);
 	buf_adds(b, "</svg><figcaption>Referrals in the period per 1,000 "
 	    "usual residents (Census 2021).</figcaption></figure>");
 }
@@ -370,6 +380,7 @@ static void
 table_reach(struct buf *b, const cJSON *places, const cJSON *all)
 {
 	const cJSON *h;
+	int i;
 
 	buf_adds(b, "<table><caption>Reach by place</caption><thead><tr><th "
 	    "scope=\"col\">Place</th><th scope=\"col\">Population</th><th "
@@ -377,7 +388,8 @@ table_reach(struct buf *b, const cJSON *places, const cJSON *all)
 	    "scope=\"col\">Per 1,000</th><th scope=\"col\">Declined %</th><th "
 	    "scope=\"col\">Median days to first contact</th></tr></thead>"
 	    "<tbody>");
-	cJSON_ArrayForEach(h, places) {
+	for (i = 0; i <= cJSON_GetArraySize(places); i++) {
+		h = row_at(places, all, i);
 		buf_adds(b, "<tr><th scope=\"row\">");
 		esc(b, name_of(h));
 		buf_adds(b, "</th><td>");
@@ -394,19 +406,7 @@ table_reach(struct buf *b, const cJSON *places, const cJSON *all)
 		val(b, get(h, "median_days_to_first_contact"), 1);
 		buf_adds(b, "</td></tr>");
 	}
-	buf_adds(b, "<tr><th scope=\"row\">All places</th><td>");
-	val(b, get(all, "scope.population"), 0);
-	buf_adds(b, "</td><td>");
-	val(b, get(all, "referrals"), 0);
-	buf_adds(b, "</td><td>");
-	val(b, get(all, "people"), 0);
-	buf_adds(b, "</td><td>");
-	val(b, get(all, "per_1000_residents"), 2);
-	buf_adds(b, "</td><td>");
-	val(b, get(all, "declined_pct"), 1);
-	buf_adds(b, "</td><td>");
-	val(b, get(all, "median_days_to_first_contact"), 1);
-	buf_adds(b, "</td></tr></tbody></table>");
+	buf_adds(b, "</tbody></table>");
 }
 
 /* Chart: mean change with 95% CI whiskers, a row per place. */
@@ -416,16 +416,12 @@ chart_ons4(struct buf *b, const cJSON *places, const cJSON *all, int m)
 	const char *f = ons4_measures[m].field;
 	double lo = -1, hi = 1, x0, scale;
 	int n = cJSON_GetArraySize(places) + 1, i = 0, y;
-	char path[96];
 
-	for (i = 0; i <= n - 1; i++) {
-		const cJSON *p = i < n - 1 ? cJSON_GetArrayItem(places, i) : all;
-		double a, z;
+	for (i = 0; i < n; i++) {
+		const cJSON *p = row_at(places, all, i);
+		double a = num(measure(p, f, "ci95_low"));
+		double z = num(measure(p, f, "ci95_high"));
 
-		snprintf(path, sizeof(path), "ons4.%s.ci95_low", f);
-		a = num(get(p, path));
-		snprintf(path, sizeof(path), "ons4.%s.ci95_high", f);
-		z = num(get(p, path));
 		if (!isnan(a) && a < lo)
 			lo = floor(a);
 		if (!isnan(z) && z > hi)
@@ -446,21 +442,14 @@ chart_ons4(struct buf *b, const cJSON *places, const cJSON *all, int m)
 	    "<text class=\"muted\" x=\"565\" y=\"%d\">%+.0f</text>", x0, x0,
 	    n * 24, n * 24 + 20, lo, n * 24 + 20, hi);
 	for (i = 0; i < n; i++) {
-		const cJSON *p = i < n - 1 ? cJSON_GetArrayItem(places, i) : all;
-		double mc, a, z;
+		const cJSON *p = row_at(places, all, i);
+		double mc = num(measure(p, f, "mean_change"));
+		double a = num(measure(p, f, "ci95_low"));
+		double z = num(measure(p, f, "ci95_high"));
 
 		y = 4 + 24 * i;
-		snprintf(path, sizeof(path), "ons4.%s.mean_change", f);
-		mc = num(get(p, path));
-		snprintf(path, sizeof(path), "ons4.%s.ci95_low", f);
-		a = num(get(p, path));
-		snprintf(path, sizeof(path), "ons4.%s.ci95_high", f);
-		z = num(get(p, path));
 		buf_addf(b, "<text x=\"0\" y=\"%d\">", y + 14);
-		if (i < n - 1)
-			esc(b, name_of(p));
-		else
-			buf_adds(b, "All places");
+		esc(b, name_of(p));
 		buf_adds(b, "</text>");
 		if (isnan(mc)) {
 			buf_addf(b, "<text class=\"muted\" x=\"205\" y=\"%d\">"
@@ -486,8 +475,7 @@ table_ons4(struct buf *b, const cJSON *places, const cJSON *all)
 	    "left_worst_band_pct"};
 	static const int dec[] = {0, 2, 2, 2, 2, 2, 4, 4, 2, 1, 1};
 	const cJSON *h;
-	char path[96];
-	int m, k, last;
+	int m, k;
 
 	for (m = 0; m < ONS4_N; m++) {
 		buf_adds(b, "<table><caption>");
@@ -499,19 +487,17 @@ table_ons4(struct buf *b, const cJSON *places, const cJSON *all)
 		    "(t-test)</th><th>p (Wilcoxon)</th><th>Cohen's dz</th><th>"
 		    "Improved %</th><th>Left worst band %</th></tr></thead>"
 		    "<tbody>");
-		last = cJSON_GetArraySize(places);
-		for (k = 0; k <= last; k++) {
+		for (k = 0; k <= cJSON_GetArraySize(places); k++) {
 			size_t c;
 
-			h = k < last ? cJSON_GetArrayItem(places, k) : all;
+			h = row_at(places, all, k);
 			buf_adds(b, "<tr><th scope=\"row\">");
-			esc(b, k < last ? name_of(h) : "All places");
+			esc(b, name_of(h));
 			buf_adds(b, "</th>");
 			for (c = 0; c < sizeof(cols) / sizeof(cols[0]); c++) {
-				snprintf(path, sizeof(path), "ons4.%s.%s",
-				    ons4_measures[m].field, cols[c]);
 				buf_adds(b, "<td>");
-				val(b, get(h, path), dec[c]);
+				val(b, measure(h, ons4_measures[m].field,
+				    cols[c]), dec[c]);
 				buf_adds(b, "</td>");
 			}
 			buf_adds(b, "</tr>");
@@ -536,13 +522,13 @@ chart_mix(struct buf *b, const cJSON *places, const cJSON *all,
 	    "be shown; the table below gives the counts.</desc>", id, id,
 	    n * 24 + 30, id, title, id);
 	for (i = 0; i < n; i++) {
-		const cJSON *p = i < n - 1 ? cJSON_GetArrayItem(places, i) : all;
+		const cJSON *p = row_at(places, all, i);
 		const cJSON *mix = get(p, key);
 		double total = 0, x = 200;
 
 		y = 4 + 24 * i;
 		buf_addf(b, "<text x=\"0\" y=\"%d\">", y + 14);
-		esc(b, i < n - 1 ? name_of(p) : "All places");
+		esc(b, name_of(p));
 		buf_adds(b, "</text>");
 		for (g = 0; g < l->n; g++)
 			if (!isnan(num(cJSON_GetObjectItem(mix, l->v[g].code))))

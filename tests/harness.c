@@ -68,6 +68,21 @@ th_path(const char *dir, const char *name)
 	return b;
 }
 
+long
+th_proc_kb(pid_t pid, const char *field)
+{
+	char path[64], *s, *p;
+	long kb = -1;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if ((s = th_slurp(path, NULL)) == NULL)
+		return -1;
+	if ((p = strstr(s, field)) != NULL)
+		kb = atol(p + strlen(field));
+	free(s);
+	return kb;
+}
+
 double
 th_now(void)
 {

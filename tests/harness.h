@@ -24,6 +24,8 @@ const char	*th_tmpdir(void);
 const char	*th_path(const char *dir, const char *name);
 /* Whole file as a NUL-terminated string (caller frees); NULL if absent. */
 char		*th_slurp(const char *path, size_t *len);
+/* A field of /proc/PID/status in KiB ("VmRSS:", "VmHWM:"), -1 if none. */
+long		 th_proc_kb(pid_t pid, const char *field);
 /* Seconds on the monotonic clock, for timing what a test does. */
 double		 th_now(void);
 void		 th_write(const char *path, const char *text);

@@ -23,21 +23,6 @@
 
 static struct th_server srv;
 
-static long
-rss_kb(pid_t pid)
-{
-	char path[64], *status, *p;
-	long kb = -1;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	if ((status = th_slurp(path, NULL)) == NULL)
-		return -1;
-	if ((p = strstr(status, "VmRSS:")) != NULL)
-		kb = atol(p + 6);
-	free(status);
-	return kb;
-}
-
 static int
 raw_connect(int port)
 {
@@ -67,7 +52,7 @@ normal_client(const char *when)
 		fail_msg("a normal client was not served %s: %ld", when,
 		    h.status);
 	print_message("normal client served %s in %.1f ms (server RSS %ld "
-	    "KiB)\n", when, t0, rss_kb(srv.pid));
+	    "KiB)\n", when, t0, th_proc_kb(srv.pid, "VmRSS:"));
 	th_http_free(&h);
 }
 
@@ -99,7 +84,7 @@ static void
 test_thousand_connections(void **state)
 {
 	static int fds[RAW];
-	long before = rss_kb(srv.pid), during;
+	long before = th_proc_kb(srv.pid, "VmRSS:"), during;
 	int i, open = 0;
 
 	(void)state;
@@ -110,7 +95,7 @@ test_thousand_connections(void **state)
 	assert_int_equal(open, RAW);
 	usleep(300 * 1000);
 	normal_client("beside 1,000 idle connections");
-	during = rss_kb(srv.pid);
+	during = th_proc_kb(srv.pid, "VmRSS:");
 	/* they never speak TLS: the request deadline cuts them all */
 	sleep(5);
 	normal_client("after the deadline");
@@ -161,7 +146,7 @@ test_malformed_at_rate(void **state)
 	char *big = malloc(5 << 20);
 	struct th_http h;
 	struct th_tls *t;
-	long before = rss_kb(srv.pid), peak = 0;
+	long before = th_proc_kb(srv.pid, "VmRSS:"), peak = 0, kb;
 	int i, answered = 0;
 
 	(void)state;
@@ -185,8 +170,8 @@ test_malformed_at_rate(void **state)
 			if (strstr(th_tls_read(t, 2000), "400") != NULL)
 				answered++;
 			th_tls_close(t);
-			if (rss_kb(srv.pid) > peak)
-				peak = rss_kb(srv.pid);
+			kb = th_proc_kb(srv.pid, "VmRSS:");
+			peak = kb > peak ? kb : peak;
 			continue;
 		}
 		if (h.status >= 400 || h.status < 0)

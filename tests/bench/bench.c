@@ -61,21 +61,6 @@ pct(double *v, size_t n, double p)
 	return v[i == 0 ? 0 : i - 1];
 }
 
-static long
-proc_kb(pid_t pid, const char *field)
-{
-	char path[64], *s, *p;
-	long kb = -1;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	if ((s = th_slurp(path, NULL)) == NULL)
-		return -1;
-	if ((p = strstr(s, field)) != NULL)
-		kb = atol(p + strlen(field));
-	free(s);
-	return kb;
-}
-
 /* Resets VmHWM so that the next reading is the peak from now on. */
 /* CPU seconds the process has used so far: user, and system in *sys. */
 static double
@@ -561,13 +546,13 @@ bench_export(const char *evaluator, long stored)
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &lines);
 	snprintf(url, sizeof(url), "%s/v1/export", srv.url);
 	curl_easy_setopt(c, CURLOPT_URL, url);
-	before = proc_kb(srv.pid, "VmRSS:");
+	before = th_proc_kb(srv.pid, "VmRSS:");
 	reset_peak(srv.pid);
 	t0 = th_now();
 	if (curl_easy_perform(c) != CURLE_OK)
 		fail_msg("export failed");
 	t = th_now() - t0;
-	peak = proc_kb(srv.pid, "VmHWM:");
+	peak = th_proc_kb(srv.pid, "VmHWM:");
 	curl_easy_getinfo(c, CURLINFO_SIZE_DOWNLOAD_T, &bytes);
 	out("| Export, NDJSON, every consented record (%ld stored) | %ld "
 	    "records in %.2f s: %.0f records/s, %.1f MB/s | server peak RSS "
@@ -607,7 +592,7 @@ bench_concurrency(int clients, int batches, int size)
 		buf_init(&v[i].resp, 0);
 		v[i].base = 200000000L + (long)i * batches * size;
 	}
-	rss_before = proc_kb(srv.pid, "VmRSS:");
+	rss_before = th_proc_kb(srv.pid, "VmRSS:");
 	reset_peak(srv.pid);
 	curl_multi_setopt(m, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)clients);
 	t0 = th_now();
@@ -655,7 +640,7 @@ bench_concurrency(int clients, int batches, int size)
 			curl_multi_poll(m, NULL, 0, 1000, NULL);
 	} while (running > 0 && th_now() - t0 < 600);
 	t = th_now() - t0;
-	peak = proc_kb(srv.pid, "VmHWM:");
+	peak = th_proc_kb(srv.pid, "VmHWM:");
 	out("| %d clients syncing at once (libcurl multi, %d batches of %d "
 	    "each) | %d requests, %d errors; %.0f records/s; %.2f s | server "
 	    "RSS %.1f MiB before, peak %.1f MiB | |\n", clients, batches, size,
@@ -791,7 +776,7 @@ main(int argc, char *argv[])
 	    "max_connections = 4096\nlog_requests = no\n");
 	machine(srv.dir);
 	th_server_start(&srv, NULL);
-	idle = proc_kb(srv.pid, "VmRSS:");
+	idle = th_proc_kb(srv.pid, "VmRSS:");
 	/* the deployment's key fingerprint, as a real client would send */
 	nhs_key_id(bench_key, keyid);
 	worker("BD", wtok, wid);
@@ -827,7 +812,7 @@ main(int argc, char *argv[])
 		}
 		out("| Loading %ld more records for the queries (6 places) | "
 		    "%.0f records/s | server peak RSS %.1f MiB while loading | |\n",
-		    each * 6, rate / 6, proc_kb(srv.pid, "VmHWM:") / 1024.0);
+		    each * 6, rate / 6, th_proc_kb(srv.pid, "VmHWM:") / 1024.0);
 	}
 	bench_queries(lead, eval, n_total);
 	bench_export(eval, n_total);
