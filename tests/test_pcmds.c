@@ -439,10 +439,14 @@ test_nhs_number_never_stored(void **state)
 	done();
 	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		const char *p = th_path(home, files[i]);
+		size_t len = 0;
+		char *text = th_slurp(p, &len);
 
-		if (!has_bytes(p, "pcmds") && !has_bytes(p, "0") &&
+		/* the key is random hex: test its size, not what it holds */
+		if ((text == NULL || len == 0) &&
 		    strcmp(files[i], "pcmds.db-wal") != 0)
 			fail_msg("%s is empty or missing", files[i]);
+		free(text);
 		assert_false(has_bytes(p, NHS));
 		assert_false(has_bytes(p, "943 476 5919"));
 		assert_false(has_bytes(p, "4010232137"));
