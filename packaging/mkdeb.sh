@@ -127,6 +127,10 @@ if [ "$1" = configure ]; then
 	fi
 	install -d -o pcmds -g pcmds -m 0700 /var/lib/pcmds
 	chgrp pcmds /etc/pcmds/pcmdsd.conf
+	if [ ! -e /etc/pcmds/secret.key ]; then
+		pcmdsd secret create /etc/pcmds/secret.key >/dev/null
+		chown pcmds:pcmds /etc/pcmds/secret.key
+	fi
 	if command -v deb-systemd-helper >/dev/null; then
 		deb-systemd-helper unmask pcmdsd.service >/dev/null || true
 		deb-systemd-helper update-state pcmdsd.service >/dev/null || true

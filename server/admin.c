@@ -19,6 +19,7 @@
 #include "date.h"
 #include "fs.h"
 #include "places.h"
+#include "secret.h"
 #include "tls.h"
 
 static void
@@ -76,6 +77,10 @@ admin_init(const char *dir, const char *listen, const char *const *hosts,
 		rc = fs_write_atomic(path, places_default_csv,
 		    strlen(places_default_csv), 0644, &errs);
 	}
+	if (rc == PC_OK) {
+		snprintf(path, sizeof(path), "%s/secret.key", dir);
+		rc = secret_create(path, &errs);
+	}
 	if (rc == PC_OK)
 		rc = tls_make_dev_pki(dir, hosts, nhosts, &errs);
 	snprintf(path, sizeof(path), "%s/pcmds.db", dir);
@@ -107,6 +112,8 @@ admin_init(const char *dir, const char *listen, const char *const *hosts,
 	    "(pcmds setup --cacert)\n"
 	    "  ca.key        the CA's key: keep it offline\n"
 	    "  server.pem    server certificate (localhost), server.key its key\n"
+	    "  secret.key    the server secret: back it up apart from the "
+	    "database\n"
 	    "  pcmds.db      the database\n"
 	    "Next: pcmdsd --config %s/pcmdsd.conf serve\n", dir, listen, n,
 	    dir);

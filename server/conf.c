@@ -71,7 +71,7 @@ struct conf_str {
 
 static const struct conf_str strs[] = {
 	CT(listen), CT(healthz_listen), CP(cert), CP(key), CP(database),
-	CP(places), CT(user),
+	CP(places), CP(secret_file), CT(user),
 };
 
 static int
@@ -212,6 +212,10 @@ conf_template(char *out, size_t len, const char *listen)
 	    "key = server.key\n"
 	    "database = pcmds.db\n"
 	    "places = places.csv\n"
+	    "# The server secret (made by pcmdsd init, mode 0600): keys the\n"
+	    "# evaluators' pseudonyms and the audit chain. Back it up apart\n"
+	    "# from the database; without it neither can be checked or joined.\n"
+	    "secret_file = secret.key\n"
 	    "\n"
 	    "# When started as root, drop privileges to this user after "
 	    "binding.\n"

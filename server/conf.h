@@ -22,6 +22,7 @@ struct conf {
 	char	 key[PATH_MAX];		/* private key, PEM */
 	char	 database[PATH_MAX];
 	char	 places[PATH_MAX];	/* places CSV loaded at first start */
+	char	 secret_file[PATH_MAX];	/* server secret (secret.h), 0600 */
 	char	 user[64];		/* drop privileges to this user */
 	size_t	 max_body;		/* bytes of a request body */
 	size_t	 max_inflated;		/* bytes after gzip inflation */

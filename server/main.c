@@ -9,6 +9,7 @@
  *   pcmdsd [--config FILE] places import FILE.csv | places list |
  *          places default
  *   pcmdsd [--config FILE] audit verify
+ *   pcmdsd secret create FILE
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include "admin.h"
 #include "log.h"
 #include "places.h"
+#include "secret.h"
 #include "srv.h"
 #include "version.h"
 
@@ -42,7 +44,9 @@ usage(FILE *fp)
 	    "  places import FILE   load places (code,name,population)\n"
 	    "  places list          the places and their populations\n"
 	    "  places default       print the built-in places file\n"
-	    "  audit verify         check the audit log's hash chain\n\n"
+	    "  audit verify         check the audit log's hash chain\n"
+	    "  secret create FILE   a new server secret (secret_file), mode "
+	    "0600\n\n"
 	    "--config defaults to $PCMDSD_CONFIG, then " DEFAULT_CONFIG ".\n");
 }
 
@@ -111,6 +115,30 @@ cmd_init(int argc, char **argv)
 		if (strcmp(argv[i], "--host") == 0)
 			hosts[n++] = argv[i + 1];
 	return admin_init(dir, listen ? listen : "127.0.0.1:8443", hosts, n);
+}
+
+static int
+cmd_secret(int argc, char **argv)
+{
+	struct err_list errs;
+	size_t i;
+	int rc = 0;
+
+	if (argc != 2 || strcmp(argv[0], "create") != 0) {
+		usage(stderr);
+		return 2;
+	}
+	err_init(&errs);
+	if (secret_create(argv[1], &errs) != PC_OK) {
+		for (i = 0; i < errs.n; i++)
+			fprintf(stderr, "pcmdsd: %s\n", errs.v[i].msg);
+		rc = 1;
+	} else
+		printf("pcmdsd: server secret written to %s (mode 0600); name "
+		    "it as secret_file in pcmdsd.conf and back it up apart "
+		    "from the database\n", argv[1]);
+	err_free(&errs);
+	return rc;
 }
 
 static int
@@ -213,6 +241,8 @@ main(int argc, char *argv[])
 	}
 	if (strcmp(argv[i], "init") == 0)
 		return cmd_init(argc - i - 1, argv + i + 1);
+	if (strcmp(argv[i], "secret") == 0)
+		return cmd_secret(argc - i - 1, argv + i + 1);
 	if (strcmp(argv[i], "version") == 0) {
 		printf("pcmdsd %s\n", PCMDS_VERSION);
 		return 0;

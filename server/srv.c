@@ -555,7 +555,8 @@ srv_run(struct conf *cf)
 		    conn_free);
 	raise_fd_limit(cf->max_connections);
 	/* keys are read and the port bound before privileges are dropped */
-	if ((srv.ssl = tls_server_ctx(cf->cert, cf->key, &errs)) == NULL ||
+	if (secret_load(cf->secret_file, &srv.secret, &errs) != PC_OK ||
+	    (srv.ssl = tls_server_ctx(cf->cert, cf->key, &errs)) == NULL ||
 	    (srv.base = event_base_new()) == NULL ||
 	    setup_signals(&srv) != 0 || setup_http(&srv) != 0 ||
 	    drop_privileges(cf->user) != 0 ||
@@ -576,6 +577,7 @@ srv_run(struct conf *cf)
 	rc = 0;
 out:
 	teardown(&srv);
+	secret_wipe(&srv.secret);
 	err_free(&errs);
 	return rc;
 }

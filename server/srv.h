@@ -22,6 +22,7 @@
 #include "metrics.h"
 #include "rate.h"
 #include "rec.h"
+#include "secret.h"
 #include "store.h"
 
 struct agg;
@@ -29,6 +30,7 @@ struct conn;
 
 struct server {
 	struct conf		*conf;
+	struct secret		 secret;	/* conf->secret_file */
 	struct event_base	*base;
 	struct evhttp		*http;
 	struct evhttp		*plain;		/* loopback /healthz, optional */
