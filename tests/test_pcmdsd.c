@@ -329,6 +329,16 @@ test_bad_records(void **state)
 	expect_error(&h, 400, "E_SCHEMA");
 	th_post_records(&srv, tok, "[1,2]", &h);
 	expect_error(&h, 400, "E_SCHEMA");
+	/* a NUL would cut "female\u0000 and more" to a valid "female" */
+	{
+		char *n = swap(rec, "\"female\"", "\"female\\u0000 and more\"");
+
+		snprintf(batch, sizeof(batch), "{\"records\":[%s]}", n);
+		free(n);
+	}
+	th_post_records(&srv, tok, batch, &h);
+	assert_non_null(strstr(h.body, "NUL character in gender"));
+	expect_error(&h, 400, "E_CONTROL");
 	assert_int_equal(th_sql_long(db, "SELECT COUNT(*) FROM records WHERE "
 	    "place = 'RB'"), 0);	/* nothing of it stored */
 }
