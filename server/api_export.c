@@ -108,6 +108,17 @@ fill(struct export *x, struct buf *b)
 	return rc;
 }
 
+/*
+ * No final chunk: the connection is closed mid-answer, so the client
+ * cannot take what it has for the whole. Freed here, as libevent frees
+ * a connection it is done with from this same callback.
+ */
+static void
+abort_stream(struct export *x)
+{
+	evhttp_connection_free(x->evcon);
+}
+
 static void
 export_next(struct evhttp_connection *evcon, void *arg)
 {
@@ -141,11 +152,10 @@ export_next(struct evhttp_connection *evcon, void *arg)
 		export_log(x, "complete");
 		srv_release(x->srv, x->conn);
 	} else {
-		/* no final chunk: the client must not take it for whole */
 		log_warnx("export for user %lld cut after %ld rows: %s",
 		    (long long)x->user, x->out.rows, pc_strerror(rc));
 		export_log(x, pc_strerror(rc));
-		srv_abort(x->srv, x->conn);
+		abort_stream(x);
 	}
 	export_free(x);
 }
@@ -281,7 +291,7 @@ api_export(struct http_req *hr)
 	} else {
 		evhttp_connection_set_closecb(x->evcon, NULL, NULL);
 		export_log(x, "out of memory");
-		srv_abort(hr->srv, x->conn);
+		abort_stream(x);
 		export_free(x);
 	}
 	buf_free(&b);

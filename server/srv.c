@@ -215,14 +215,6 @@ srv_release(struct server *srv, struct conn *c)
 	deadline_arm(c);
 }
 
-void
-srv_abort(struct server *srv, struct conn *c)
-{
-	(void)srv;
-	if (c != NULL)
-		conn_cut(c);
-}
-
 static void
 on_request(struct evhttp_request *req, void *arg)
 {

@@ -78,8 +78,6 @@ void	 srv_hold(struct http_req *);
 void	 srv_cut(struct http_req *);
 /* A held (streaming) request has been answered completely. */
 void	 srv_release(struct server *, struct conn *);
-/* A held request cannot be finished: the connection is cut, mid-answer. */
-void	 srv_abort(struct server *, struct conn *);
 
 /* http.c */
 void		 http_req_init(struct http_req *, struct server *,
