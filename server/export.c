@@ -56,7 +56,8 @@ static const struct {
 	{"recorded_at", "the day the record was made on the device "
 	    "(`YYYY-MM-DD`; the time of day is left out, as it would "
 	    "identify the record beside a worker)"},
-	{"target", "(corrections are applied, not exported)"},
+	{"target", "(corrections are applied, not exported; were one "
+	    "given, re-keyed like `id`)"},
 	{"set", "(corrections are applied, not exported)"},
 	{"void", "(corrections are applied, not exported)"},
 };
@@ -167,6 +168,10 @@ rekey(const struct recipient *to, const cJSON *c)
 	if (!bad && (s = rec_str(o, "referral")) != NULL) {
 		recip_id(to, s, id);
 		bad |= put_str(o, "referral", id);
+	}
+	if (!bad && (s = rec_str(o, "target")) != NULL) {
+		recip_id(to, s, id);	/* corrections are applied, but never */
+		bad |= put_str(o, "target", id);
 	}
 	if (!bad && (s = rec_str(o, "person")) != NULL) {
 		recip_person(to, s, p);
