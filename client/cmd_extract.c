@@ -35,7 +35,8 @@ struct stream {
 	long		 status;	/* 0 until the headers are in */
 	struct buf	 error;		/* the body of a refusal */
 	double		 bytes;
-	long		 rows;
+	long		 rows;		/* lines, the CSV header included */
+	int		 header;	/* 1 for CSV */
 	int		 wrote_failed;
 	int		 progress;	/* stderr is a terminal */
 	double		 started, shown;
@@ -50,6 +51,12 @@ now(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+static long
+rows(const struct stream *s)
+{
+	return s->rows > s->header ? s->rows - s->header : 0;
+}
+
 static void
 show(struct stream *s, int last)
 {
@@ -58,7 +65,7 @@ show(struct stream *s, int last)
 	if (!s->progress || (!last && t - s->shown < 0.25))
 		return;
 	s->shown = t;
-	fprintf(stderr, "\r%ld rows, %.1f MB, %.1f MB/s   %s", s->rows,
+	fprintf(stderr, "\r%ld rows, %.1f MB, %.1f MB/s   %s", rows(s),
 	    s->bytes / 1e6, secs > 0 ? s->bytes / 1e6 / secs : 0.0,
 	    last ? "\n" : "");
 	fflush(stderr);
@@ -174,7 +181,7 @@ transfer(struct ctx *c, const char *path, struct stream *s)
 		ex = EXIT_UNREACHABLE;
 	} else if (cc != CURLE_OK) {
 		fprintf(stderr, "pcmds: the extract was cut off after %ld rows "
-		    "(%.1f MB): %s; run the same command again\n", s->rows,
+		    "(%.1f MB): %s; run the same command again\n", rows(s),
 		    s->bytes / 1e6, errbuf[0] ? errbuf :
 		    curl_easy_strerror(cc));
 		ex = EXIT_UNREACHABLE;
@@ -219,7 +226,7 @@ finish_file(struct stream *s, const char *path, const char *tmp, int ex)
 		fprintf(stderr, "pcmds: nothing was written to %s\n", path);
 	} else
 		fprintf(stderr, "pcmds: %ld rows (%.1f MB) written to %s\n",
-		    s->rows, s->bytes / 1e6, path);
+		    rows(s), s->bytes / 1e6, path);
 	return ex;
 }
 
@@ -289,6 +296,7 @@ run_extract(struct ctx *c, struct opt_result *o)
 	memset(&s, 0, sizeof(s));
 	buf_init(&s.error, ERROR_BODY_MAX);
 	s.progress = isatty(STDERR_FILENO) && !opt_has(o, "quiet");
+	s.header = strcmp(fmt, "csv") == 0;
 	s.out = stdout;
 	if (out != NULL && (s.out = open_temp(out, tmp, sizeof(tmp))) == NULL) {
 		fprintf(stderr, "pcmds: --out: cannot create a file beside %s: "
