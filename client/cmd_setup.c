@@ -1,11 +1,14 @@
 /*
  * cmd_setup.c - pcmds keygen and pcmds setup.
  *
- * The deployment key makes the person pseudonyms: every client of one
- * deployment must hold the same key, or the same person would get two
- * pseudonyms. setup copies the key into the client's directory (0600) and
- * records who this device records as: from enrolment with the server, or
- * given by hand for an offline trial.
+ * The deployment key makes the person pseudonyms: every link worker's
+ * client of one deployment must hold the same key, or the same person
+ * would get two pseudonyms; no other device may hold it (with the key and
+ * an export, anyone could try every NHS number). setup enrols first and
+ * copies the key into the client's directory (0600) only once the server
+ * has said the device is a link worker's; it records who this device
+ * records as: from enrolment with the server, or given by hand for an
+ * offline trial.
  */
 #include <stdio.h>
 #include <string.h>
@@ -56,12 +59,16 @@ check_identity(const char *name, const char *val, struct err_list *errs)
 	cJSON_Delete(v);
 }
 
-/* Installs the key file into the client's directory. */
+/*
+ * Reads the key file and checks it may replace the one this device holds;
+ * nothing is written until the enrolment says the device may hold it.
+ */
 static pc_rc
-install_key(struct ctx *c, const char *path, struct err_list *errs)
+read_key(struct ctx *c, const char *path, uint8_t key[NHS_KEY_LEN],
+    struct err_list *errs)
 {
-	uint8_t key[NHS_KEY_LEN], old[NHS_KEY_LEN];
-	char id[NHS_KEY_ID_LEN], hex[2 * NHS_KEY_LEN + 2];
+	uint8_t old[NHS_KEY_LEN];
+	char id[NHS_KEY_ID_LEN];
 	long n[CS_NSTATES];
 	pc_rc rc;
 
@@ -77,16 +84,25 @@ install_key(struct ctx *c, const char *path, struct err_list *errs)
 		err_add(errs, E_CONFLICT, "key-file", "this device already holds "
 		    "records pseudonymised with another key (id %s); a new key "
 		    "would give the same people new pseudonyms", c->cfg.key_id);
-		sec_wipe(key, sizeof(key));
+		sec_wipe(old, sizeof(old));
 		return PC_ECONFLICT;
 	}
+	sec_wipe(old, sizeof(old));
+	snprintf(c->cfg.key_id, sizeof(c->cfg.key_id), "%s", id);
+	return PC_OK;
+}
+
+/* Installs the key into the client's directory (0600). */
+static pc_rc
+write_key(struct ctx *c, const uint8_t key[NHS_KEY_LEN], struct err_list *errs)
+{
+	char hex[2 * NHS_KEY_LEN + 2];
+	pc_rc rc;
+
 	sec_hex(key, NHS_KEY_LEN, hex);
 	strcat(hex, "\n");
 	rc = fs_write_atomic(c->home.key, hex, strlen(hex), 0600, errs);
-	sec_wipe(key, sizeof(key));
 	sec_wipe(hex, sizeof(hex));
-	if (rc == PC_OK)
-		snprintf(c->cfg.key_id, sizeof(c->cfg.key_id), "%s", id);
 	return rc;
 }
 
@@ -116,29 +132,70 @@ offline_identity(struct ctx *c, const struct opt_result *o,
 	return PC_OK;
 }
 
+/*
+ * Online: the enrolment tells the role. A link worker's device keeps the
+ * key given (or the one it has); any other device must hold none, and the
+ * server refuses one that sends a key id, leaving the code unused.
+ */
+static pc_rc
+setup_online(struct ctx *c, const struct opt_result *o, struct err_list *errs)
+{
+	const char *keyfile = opt_get(o, "key-file");
+	uint8_t key[NHS_KEY_LEN];
+	int held = fs_exists(c->home.key);
+	pc_rc rc = PC_OK;
+
+	if (keyfile != NULL)
+		rc = read_key(c, keyfile, key, errs);
+	else if (!held)
+		c->cfg.key_id[0] = '\0';	/* sent only when a key is held */
+	if (rc == PC_OK)
+		rc = setup_enrol(c, o, errs);
+	if (rc == PC_OK && keyfile != NULL)
+		rc = write_key(c, key, errs);
+	if (rc == PC_ECONFLICT && keyfile == NULL && held)
+		err_add(errs, E_CONFLICT, "home", "this device keeps a deployment "
+		    "key (%s): set up a place lead's or evaluator's account "
+		    "with another --home", c->home.key);
+	sec_wipe(key, sizeof(key));
+	return rc;
+}
+
+/* Offline trial: a link worker's identity given by hand, and the key. */
+static pc_rc
+setup_offline(struct ctx *c, const struct opt_result *o, struct err_list *errs)
+{
+	const char *keyfile = opt_get(o, "key-file");
+	uint8_t key[NHS_KEY_LEN];
+	pc_rc rc;
+
+	if (keyfile == NULL && !fs_exists(c->home.key)) {
+		err_add(errs, E_REQUIRED, "key-file", "--key-file FILE is "
+		    "required: a link worker's device makes pseudonyms with the "
+		    "deployment key (pcmds keygen makes one)");
+		return PC_EUSAGE;
+	}
+	if ((rc = offline_identity(c, o, errs)) != PC_OK || keyfile == NULL)
+		return rc;
+	if ((rc = read_key(c, keyfile, key, errs)) == PC_OK)
+		rc = write_key(c, key, errs);
+	sec_wipe(key, sizeof(key));
+	return rc;
+}
+
 static int
 run_setup(struct ctx *c, struct opt_result *o)
 {
 	struct err_list errs;
-	const char *keyfile = opt_get(o, "key-file");
 	int online = opt_has(o, "server") || opt_has(o, "code");
-	pc_rc rc;
+	pc_rc rc = PC_OK;
 
 	err_init(&errs);
-	if (keyfile == NULL && !fs_exists(c->home.key)) {
-		err_add(&errs, E_REQUIRED, "key-file", "--key-file FILE is "
-		    "required: the deployment key (pcmds keygen makes one)");
-		rc = PC_EUSAGE;
-	} else if (keyfile != NULL)
-		rc = install_key(c, keyfile, &errs);
-	else
-		rc = PC_OK;
-	if (rc == PC_OK && c->cfg.device[0] == '\0' &&
-	    uuid_v4(c->cfg.device) != PC_OK)
+	if (c->cfg.device[0] == '\0' && uuid_v4(c->cfg.device) != PC_OK)
 		rc = PC_EIO;
 	if (rc == PC_OK)
-		rc = online ? setup_enrol(c, o, &errs) :
-		    offline_identity(c, o, &errs);
+		rc = online ? setup_online(c, o, &errs) :
+		    setup_offline(c, o, &errs);
 	if (rc == PC_OK)
 		rc = home_config_save(&c->home, &c->cfg, &errs);
 	if (rc != PC_OK)
@@ -150,9 +207,10 @@ run_setup(struct ctx *c, struct opt_result *o)
 		    c->cfg.token[0] ? ", enrolled with " : " (offline trial)",
 		    c->cfg.token[0] ? c->cfg.server : "");
 	else
-		printf("%s%s%s, enrolled with %s (reports only)\n",
-		    c->cfg.role, c->cfg.place[0] ? ", place " : "",
-		    c->cfg.place, c->cfg.server);
+		printf("%s%s%s, enrolled with %s (reports and extracts; no "
+		    "deployment key on this device)\n", c->cfg.role,
+		    c->cfg.place[0] ? ", place " : "", c->cfg.place,
+		    c->cfg.server);
 	return EXIT_OK;
 }
 
@@ -163,8 +221,8 @@ static const struct opt_spec keygen_opts[] = {
 };
 
 static const struct opt_spec setup_opts[] = {
-	{"key-file", OPT_VALUE, "FILE", "the deployment key (from pcmds "
-	    "keygen)"},
+	{"key-file", OPT_VALUE, "FILE", "link workers: the deployment key "
+	    "(from pcmds keygen); never for place leads or evaluators"},
 	{"server", OPT_VALUE, "URL", "the pcmds server, https://host:port"},
 	{"code", OPT_VALUE, "CODE", "one-time enrolment code from the "
 	    "administrator"},
@@ -188,6 +246,10 @@ const struct command cmd_setup = {
 	"Enrol with a server:\n"
 	"  pcmds setup --key-file deploy.key --server https://pcmds.example:8443 "
 	"\\\n    --code ABCD-EFGH-JKLM --cacert ca.pem\n"
+	"A place lead or an evaluator enrols without the key, which only link "
+	"workers'\ndevices may hold:\n"
+	"  pcmds setup --server https://pcmds.example:8443 --code "
+	"ABCD-EFGH-JKLM \\\n    --cacert ca.pem\n"
 	"Offline trial (sync refuses records whose identity differs from a "
 	"later\nenrolment):\n"
 	"  pcmds setup --key-file deploy.key --worker lw-demo --place BD\n",

@@ -125,9 +125,9 @@ for p in $places; do
 done
 
 say "6. Impact per place: the evaluator's pcmds report"
-"$pcmds" --home "$dir/evaluator" setup --key-file "$dir/deploy.key" \
-    --server "$url" --code "$eval_code" --cacert "$dir/server/ca.pem" \
-    >/dev/null
+# no --key-file: only link workers' devices hold the deployment key
+"$pcmds" --home "$dir/evaluator" setup --server "$url" --code "$eval_code" \
+    --cacert "$dir/server/ca.pem" >/dev/null
 "$pcmds" --home "$dir/evaluator" report
 
 "$pcmdsd" --config "$dir/server/pcmdsd.conf" audit verify | sed 's/^/   /'

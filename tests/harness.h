@@ -122,7 +122,11 @@ void	 th_https(struct th_server *, const char *method, const char *path,
 	    const char *const *headers, const void *body, size_t len,
 	    struct th_http *);
 void	 th_http_free(struct th_http *);
-/* Enrols with a code; returns the token (static). */
+/*
+ * Enrols with a code; returns the token (static). With key_id NULL, as a
+ * device without the deployment key, then (a link worker) with a made-up
+ * key id.
+ */
 const char *th_enrol(struct th_server *, const char *code, const char *key_id);
 /* A record batch POST with a bearer token. */
 void	 th_post_records(struct th_server *, const char *token,

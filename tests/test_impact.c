@@ -275,18 +275,23 @@ test_export(void **state)
 		n++;
 		assert_string_not_equal(kind, "correction");
 		assert_null(cJSON_GetObjectItem(j, "nhs_number"));
+		/* ids are re-keyed: none is the client's */
+		assert_int_not_equal(strncmp(cJSON_GetStringValue(
+		    cJSON_GetObjectItem(j, "id")), void_ref, 8), 0);
+		assert_int_not_equal(strncmp(cJSON_GetStringValue(
+		    cJSON_GetObjectItem(j, "id")), fixed_ref, 8), 0);
 		if (strcmp(kind, "referral") == 0) {
 			referrals++;
 			assert_true(cJSON_IsTrue(cJSON_GetObjectItem(j,
 			    "consent_evaluation")));
-			assert_int_not_equal(strncmp(cJSON_GetStringValue(
-			    cJSON_GetObjectItem(j, "id")), void_ref, 8), 0);
-			if (strncmp(cJSON_GetStringValue(cJSON_GetObjectItem(j,
-			    "id")), fixed_ref, 8) == 0) {
-				assert_int_equal(cJSON_GetObjectItem(j,
-				    "age")->valueint, 77);
-				corrected = 1;
-			}
+			/* the corrected one, attributed to who corrected it */
+			if (cJSON_GetObjectItem(j, "age")->valueint == 77) {
+				corrected++;
+				assert_int_equal(cJSON_GetArraySize(
+				    cJSON_GetObjectItem(j, "corrected_by")), 1);
+			} else
+				assert_null(cJSON_GetObjectItem(j,
+				    "corrected_by"));
 		}
 		cJSON_Delete(j);
 	}
@@ -294,19 +299,31 @@ test_export(void **state)
 	/* 12 consented, one of them voided: 11 referrals, 3 records each */
 	assert_int_equal(referrals, 11);
 	assert_int_equal(n, 33);
-	assert_true(corrected || strcmp(void_ref, fixed_ref) == 0);
+	assert_int_equal(corrected, strcmp(void_ref, fixed_ref) != 0);
 	get(eval_tok, "/v1/export?format=csv&from=2026-01-01&to=2026-01-31",
 	    &h);
 	assert_int_equal(h.status, 200);
 	assert_int_equal(strncmp(h.body, "id,schema,kind,", 15), 0);
+	assert_non_null(strstr(h.body, ",corrected_by\r\n"));
 	assert_non_null(strstr(h.body, ",NH,"));
 	assert_null(strstr(h.body, ",BD,"));
 	th_http_free(&h);
+	/* format=ndjson as documented; an unknown shape or format refused */
+	get(eval_tok, "/v1/export?format=ndjson&shape=pairs&place=BD", &h);
+	assert_int_equal(h.status, 200);
+	assert_non_null(strstr(h.body, "\"baseline_anxious\":7"));
+	th_http_free(&h);
+	get(eval_tok, "/v1/export?shape=people", &h);
+	assert_int_equal(h.status, 400);
+	th_http_free(&h);
+	get(eval_tok, "/v1/export?format=xml", &h);
+	assert_int_equal(h.status, 400);
+	th_http_free(&h);
 	assert_int_equal(th_sql_long(db, "SELECT COUNT(*) FROM audit WHERE "
-	    "action = 'export.start'"), 2);
+	    "action = 'export.start'"), 3);
 	assert_int_equal(th_sql_long(db, "SELECT COUNT(*) FROM audit WHERE "
-	    "action = 'export.end' AND outcome LIKE 'complete: 33 records%'"),
-	    1);
+	    "action = 'export.end' AND outcome LIKE 'complete: 33 rows of 11 "
+	    "referrals%'"), 1);
 }
 
 static void
