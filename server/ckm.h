@@ -1,0 +1,53 @@
+/*
+ * ckm.h - the cell key method: the same small noise for the same people,
+ * however often and in whatever table their count is asked for.
+ *
+ * Every person carries a record key, 0..CKM_KEYS-1, drawn from the server
+ * secret (HMAC-SHA256 under secret_derive(SECRET_CELL_KEY) of the person's
+ * pseudonym): never stored, never exported, the same at every start. A
+ * count's cell key is the sum of the keys of the records it counts, modulo
+ * CKM_KEYS; the perturbation table (ckm_ptable.csv, made by ckm_ptable.py)
+ * maps (count, cell key) to noise of at most CKM_D either way. Because the
+ * cell key depends only on which records are counted, asking again, or
+ * over another range that holds the same people, gives the same figure;
+ * two ranges that differ by a few people get independent noise, so their
+ * difference does not give those people's number. Disclosure control
+ * (sdc.c) then suppresses perturbed counts of 1-7 and rounds the rest to 5.
+ *
+ * The method is the ONS's (cell-key-perturbation, used for Census 2021),
+ * with the perturbation table of R's ptable package (maximum entropy, see
+ * ckm_ptable.py) as the Handbook on Statistical Disclosure Control (2nd
+ * ed., 5.4) describes it. Parameters: CKM_D = 3, variance at most 2, no
+ * perturbed value barred (js = 0), zeros never perturbed.
+ */
+#ifndef PCMDS_CKM_H
+#define PCMDS_CKM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CKM_KEYS	4096	/* key range (ONS: 4096 for administrative data) */
+#define CKM_D		3	/* the largest noise, either way */
+#define CKM_V		2.0	/* the largest variance of the noise */
+#define CKM_JS		0	/* perturbed values 1..js barred: none */
+
+/* One line of the perturbation table, in the layout of R's ptable. */
+struct ckm_line {
+	int	 i;		/* original count (the last row: that or more) */
+	int	 j;		/* perturbed count */
+	double	 p;		/* probability of this noise */
+	int	 v;		/* noise, j - i */
+	double	 lb, ub;	/* running sum of p before and after it */
+};
+
+extern const struct ckm_line	ckm_ptable[];
+extern const size_t		ckm_nlines;
+
+/* The record key of a person (8 bytes of their pseudonym) under key. */
+uint16_t ckm_record_key(const uint8_t key[32], uint64_t person);
+/* The noise for a count n whose records' keys add up to keysum (>= 0). */
+int	 ckm_noise(long n, long keysum);
+/* n perturbed: n + noise, never below zero; a zero stays zero. */
+long	 ckm_perturb(long n, long keysum);
+
+#endif
