@@ -112,7 +112,7 @@ measure_json(const struct agg_ons4 *o, enum ons4_measure m,
 		g[k - 1].pos = o->hist_d[10 + k];
 		g[k - 1].neg = o->hist_d[10 - k];
 	}
-	stats_wilcoxon_groups(g, 10, &w);
+	stats_wilcoxon_groups(g, 10, o->hist_d[10], &w);
 	cJSON_AddItemToObject(j, "n", sdc_count(s, o->n));
 	cJSON_AddItemToObject(j, "mean_baseline", sdc_stat(s,
 	    (double)o->sum_base / n, o->n, 2));

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <math.h>
 #include <poll.h>
 #include <pty.h>
 #include <signal.h>
@@ -882,4 +883,13 @@ th_quiet(int err)
 	if (err)
 		dup2(fd, 2);
 	close(fd);
+}
+
+void
+th_assert_double(double a, double b, double eps, const char *file, int line)
+{
+	if (fabs(a - b) <= eps)
+		return;
+	print_error("%.17g != %.17g (within %g)\n", a, b, eps);
+	_fail(file, line);
 }

@@ -142,4 +142,13 @@ const char *th_tls_read(struct th_tls *, int ms);
 int	 th_tls_closed(struct th_tls *, int ms);
 void	 th_tls_close(struct th_tls *);
 
+/*
+ * |a - b| <= eps in double precision (cmocka's assert_float_equal casts
+ * to float: 1e-50 becomes 0 and 9 significant digits are lost).
+ */
+#define assert_double_equal(a, b, eps) \
+	th_assert_double((a), (b), (eps), __FILE__, __LINE__)
+void	 th_assert_double(double a, double b, double eps, const char *file,
+	    int line);
+
 #endif
