@@ -138,16 +138,6 @@ t_half_tail(double t, double df)
 }
 
 double
-stats_t_cdf(double t, double df)
-{
-	if (isnan(t) || df <= 0)
-		return NAN;
-	if (isinf(t))
-		return t > 0 ? 1 : 0;
-	return t > 0 ? 1 - t_half_tail(t, df) : t_half_tail(t, df);
-}
-
-double
 stats_t_sf(double t, double df)
 {
 	if (isnan(t) || df <= 0)
@@ -155,6 +145,12 @@ stats_t_sf(double t, double df)
 	if (isinf(t))
 		return t > 0 ? 0 : 1;
 	return t > 0 ? t_half_tail(t, df) : 1 - t_half_tail(t, df);
+}
+
+double
+stats_t_cdf(double t, double df)
+{
+	return stats_t_sf(-t, df);	/* symmetric about 0 */
 }
 
 /* Density of Student's t with df degrees of freedom. */
@@ -174,7 +170,7 @@ t_pdf(double t, double df)
 double
 stats_t_quantile(double p, double df)
 {
-	double lo = 0, hi = 1, x, f, step;
+	double lo = 0, hi = 1, x, f, step, q;
 	int i;
 
 	if (!(p > 0 && p < 1) || df <= 0)
@@ -183,11 +179,13 @@ stats_t_quantile(double p, double df)
 		return -stats_t_quantile(1 - p, df);
 	if (p == 0.5)
 		return 0;
-	while (stats_t_cdf(hi, df) < p && hi < 1e300)
+	/* on the upper tail: 1 - p is exact here, and so is the tail */
+	q = 1 - p;
+	while (stats_t_sf(hi, df) > q && hi < 1e300)
 		lo = hi, hi *= 2;
 	x = (lo + hi) / 2;
 	for (i = 0; i < 200; i++) {
-		f = stats_t_cdf(x, df) - p;
+		f = q - stats_t_sf(x, df);	/* increasing in x */
 		if (f < 0)
 			lo = x;
 		else
@@ -196,9 +194,9 @@ stats_t_quantile(double p, double df)
 		x -= step;
 		if (!(x > lo && x < hi))	/* left the bracket, or NaN */
 			x = (lo + hi) / 2;
-		else if (fabs(step) <= 1e-15 * fabs(x))
+		else if (fabs(step) <= 1e-16 * fabs(x))
 			break;
-		if (hi - lo <= 1e-15 * hi)
+		if (hi - lo <= 1e-16 * hi)
 			break;
 	}
 	return x;

@@ -11,10 +11,17 @@
  *    correction=True, method="approx") = p 0.009090698015925054 for the
  *    sleep data, and 0.006926610328522136 for the integer data below;
  *    scipy.stats.ttest_rel on the integer data: t 5.0, p
- *    0.00040252981812451935; scipy.stats.t.ppf(0.975, df) = 12.706204736
- *    (df 1), 2.2621571627 (df 9), 2.0422724563 (df 30), 1.9623390808
- *    (df 1000); t.cdf(-2, 5) = 0.05096973941492914, t.cdf(1.5, 3) =
- *    0.8847080673775886.
+ *    0.00040252981812451935; t.cdf(-2, 5) = 0.05096973941492914,
+ *    t.cdf(1.5, 3) = 0.8847080673775886.
+ *  - Student t quantiles to 20 digits from mpmath 1.2.1 (Debian 12
+ *    python3-mpmath, mp.dps = 40): the root t of 1 - betainc(df/2, 1/2,
+ *    0, df/(df+t^2), regularized=True)/2 = 0.975 gives 12.706204736174704646
+ *    (df 1, = tan(0.475 pi)), 4.3026527297494638523 (df 2),
+ *    2.2621571627982055426 (df 9), 2.04227245630123831 (df 30),
+ *    1.962339080826408485 (df 1000); the sleep data's interval
+ *    -2.4598857632769827987 .. -0.70011423672301720129. (SciPy 1.10.1's
+ *    t.ppf is off in the 11th digit: 12.706204736432095 for df 1, against
+ *    tan(0.475 pi); R documents the interval to 7 digits, above.)
  *  - Far tails, SciPy 1.10.1 with NumPy 1.24.2 (Debian 12), for the
  *    integer differences d made by repeating a pattern (see tails()):
  *    scipy.stats.ttest_1samp(d, 0.0).pvalue for n = 28, 183 and 756 of
@@ -54,16 +61,19 @@ static void
 test_t_distribution(void **state)
 {
 	(void)state;
-	assert_double_equal(stats_t_quantile(0.975, 1), 12.706204736432095,
-	    1e-8);
-	assert_double_equal(stats_t_quantile(0.975, 9), 2.2621571627409915,
-	    1e-9);
-	assert_double_equal(stats_t_quantile(0.975, 30), 2.0422724563012373,
-	    1e-9);
-	assert_double_equal(stats_t_quantile(0.975, 1000), 1.9623390808264074,
-	    1e-9);
-	assert_double_equal(stats_t_quantile(0.025, 9), -2.2621571627409915,
-	    1e-9);
+	assert_double_equal(stats_t_quantile(0.975, 1), 12.706204736174704646,
+	    1e-13);
+	assert_double_equal(stats_t_quantile(0.975, 2), 4.3026527297494638523,
+	    1e-13);
+	assert_double_equal(stats_t_quantile(0.975, 9), 2.2621571627982055426,
+	    1e-13);
+	assert_double_equal(stats_t_quantile(0.975, 30), 2.04227245630123831,
+	    1e-13);
+	/* lgamma(500.5) - lgamma(500) costs digits: 1e-13 relative */
+	assert_double_equal(stats_t_quantile(0.975, 1000), 1.962339080826408485,
+	    3e-13);
+	assert_double_equal(stats_t_quantile(0.025, 9), -2.2621571627982055426,
+	    1e-13);
 	assert_double_equal(stats_t_cdf(-2.0, 5), 0.05096973941492914, EPS);
 	assert_double_equal(stats_t_cdf(1.5, 3), 0.8847080673775886, EPS);
 	assert_double_equal(stats_t_cdf(0, 7), 0.5, EPS);
@@ -108,8 +118,8 @@ test_sleep_paired(void **state)
 	assert_double_equal(s.sd, 1.2299954832798732, EPS);
 	assert_double_equal(s.t, -4.062127683382037, 1e-8);
 	assert_double_equal(s.p, 0.00283289019738427, 1e-9);
-	assert_double_equal(s.ci_low, -2.4598857632547286, 1e-8);
-	assert_double_equal(s.ci_high, -0.7001142367452713, 1e-8);
+	assert_double_equal(s.ci_low, -2.4598857632769827987, 1e-13);
+	assert_double_equal(s.ci_high, -0.70011423672301720129, 1e-13);
 	assert_double_equal(s.dz, -1.58 / 1.2299954832798732, 1e-8);
 	assert_int_equal(stats_wilcoxon(d, 10, &w), 0);
 	assert_int_equal(w.n, 9);	/* one zero difference dropped */
