@@ -43,8 +43,24 @@ struct ckm_line {
 extern const struct ckm_line	ckm_ptable[];
 extern const size_t		ckm_nlines;
 
-/* The record key of a person (8 bytes of their pseudonym) under key. */
+/*
+ * The record key of a person (8 bytes of their pseudonym, big-endian)
+ * under key: HMAC-SHA256(key, person), its first two bytes modulo
+ * CKM_KEYS.
+ */
 uint16_t ckm_record_key(const uint8_t key[32], uint64_t person);
+
+/*
+ * The same, many times over: the key's HMAC pads hashed once, so a record
+ * key costs two SHA-256 blocks (about 0.3 microseconds, against 4 for
+ * ckm_record_key: a million people at start-up in a third of a second).
+ * ckm_keyer_new() returns NULL when out of memory; the keyer owns copies
+ * of the key's state, cleared by ckm_keyer_free().
+ */
+struct ckm_keyer;
+struct ckm_keyer *ckm_keyer_new(const uint8_t key[32]);
+uint16_t ckm_keyer_key(struct ckm_keyer *, uint64_t person);
+void	 ckm_keyer_free(struct ckm_keyer *);
 /* The noise for a count n whose records' keys add up to keysum (>= 0). */
 int	 ckm_noise(long n, long keysum);
 /* n perturbed: n + noise, never below zero; a zero stays zero. */

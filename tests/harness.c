@@ -893,3 +893,17 @@ th_assert_double(double a, double b, double eps, const char *file, int line)
 	print_error("%.17g != %.17g (within %g)\n", a, b, eps);
 	_fail(file, line);
 }
+
+const cJSON *
+th_at(const cJSON *o, const char *path)
+{
+	char key[64];
+	const char *dot;
+
+	while (o != NULL && (dot = strchr(path, '.')) != NULL) {
+		snprintf(key, sizeof(key), "%.*s", (int)(dot - path), path);
+		o = cJSON_GetObjectItem(o, key);
+		path = dot + 1;
+	}
+	return o ? cJSON_GetObjectItem(o, path) : NULL;
+}

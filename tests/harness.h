@@ -31,6 +31,8 @@ double		 th_now(void);
 void		 th_write(const char *path, const char *text);
 /* Parses JSON text, failing the test when it is not JSON. */
 cJSON		*th_json(const char *text);
+/* The member at a dotted path ("reach.by_source.self"), NULL if none. */
+const cJSON	*th_at(const cJSON *, const char *path);
 /* Directory of the built binaries (from $PCMDS_BUILD, default build). */
 const char	*th_build(void);
 /* 1 when the program is on PATH. */
