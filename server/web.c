@@ -22,6 +22,7 @@
 
 #include "api_places.h"
 #include "audit.h"
+#include "date.h"
 #include "log.h"
 #include "version.h"
 #include "web.h"
@@ -639,14 +640,19 @@ static void
 period_form(struct buf *b, struct http_req *hr)
 {
 	const char *from = http_query(hr, "from"), *to = http_query(hr, "to");
+	char today[DATE_LEN], last[8];
+	int y, m, d;
 
-	/* whole months: disclosure control publishes nothing finer */
-	buf_adds(b, "<form class=\"period\" method=\"get\" action=\"/dashboard"
+	/* whole months, none still running: nothing finer is published */
+	date_to_ymd(date_today(time(NULL)), &y, &m, &d);
+	date_format(date_from_ymd(y, m, 1) - 1, today);
+	snprintf(last, sizeof(last), "%.7s", today);
+	buf_addf(b, "<form class=\"period\" method=\"get\" action=\"/dashboard"
 	    "\"><label>From month <input type=\"month\" name=\"from\" "
-	    "value=\"");
+	    "max=\"%s\" value=\"", last);
 	esc(b, from ? from : "");
-	buf_adds(b, "\"></label><label>To month <input type=\"month\" "
-	    "name=\"to\" value=\"");
+	buf_addf(b, "\"></label><label>To month <input type=\"month\" "
+	    "name=\"to\" max=\"%s\" value=\"", last);
 	esc(b, to ? to : "");
 	buf_adds(b, "\"></label><button type=\"submit\">Show</button> "
 	    "<span class=\"who\">Whole months, up to the last completed one"
