@@ -320,7 +320,8 @@ qfact_of(struct agg *a, const struct fact *f, struct qfact *q)
 	memset(q, 0, sizeof(*q));
 	q->referred_on = f->referred_on;
 	q->pid = person_number(a, f->person);
-	q->rkey = a->persons->rkey[q->pid];
+	/* no table only when memory ran out before the first person */
+	q->rkey = a->persons->rkey != NULL ? a->persons->rkey[q->pid] : 0;
 	q->reasons = f->reasons;
 	q->offered = f->support_offered;
 	q->taken = f->support_taken;
