@@ -2,7 +2,10 @@
  * ckm.h - the cell key method: the same small noise for the same people,
  * however often and in whatever table their count is asked for.
  *
- * Every person carries a record key, 0..CKM_KEYS-1, drawn from the server
+ * Every person (not every referral: the same people then get the same
+ * noise whether their referrals or they are counted, and a re-referral
+ * brings no fresh draw to average) carries a record key, 0..CKM_KEYS-1,
+ * drawn from the server
  * secret (HMAC-SHA256 under secret_derive(SECRET_CELL_KEY) of the person's
  * pseudonym): never stored, never exported, the same at every start. A
  * count's cell key is the sum of the keys of the records it counts, modulo
