@@ -5,9 +5,9 @@
  * Every person (not every referral: the same people then get the same
  * noise whether their referrals or they are counted, and a re-referral
  * brings no fresh draw to average) carries a record key, 0..CKM_KEYS-1,
- * drawn from the server
- * secret (HMAC-SHA256 under secret_derive(SECRET_CELL_KEY) of the person's
- * pseudonym): never stored, never exported, the same at every start. A
+ * drawn from the server secret (HMAC-SHA256 under secret_derive(
+ * SECRET_CELL_KEY) of the person's pseudonym): never stored, never
+ * exported, the same at every start. A
  * count's cell key is the sum of the keys of the records it counts, modulo
  * CKM_KEYS; the perturbation table (ckm_ptable.csv, made by ckm_ptable.py)
  * maps (count, cell key) to noise of at most CKM_D either way. Because the
