@@ -577,6 +577,7 @@ srv_run(struct conf *cf)
 {
 	struct server srv;
 	struct err_list errs;
+	uint8_t cell_key[SECRET_LEN];
 	int rc = 1;
 
 	memset(&srv, 0, sizeof(srv));
@@ -602,7 +603,8 @@ srv_run(struct conf *cf)
 	    audit_open(srv.store, &srv.secret, &errs) != PC_OK ||
 	    store_background_checkpoints(srv.store, &errs) != PC_OK ||
 	    first_places(&srv, &errs) != PC_OK ||
-	    agg_open(&srv.agg, srv.store, &errs) != PC_OK ||
+	    secret_derive(&srv.secret, SECRET_CELL_KEY, cell_key) != PC_OK ||
+	    agg_open(&srv.agg, srv.store, cell_key, &errs) != PC_OK ||
 	    start_head_log(&srv) != 0) {
 		if (errs.n > 0)
 			log_warnx("%s", errs.v[0].msg);
@@ -618,6 +620,7 @@ srv_run(struct conf *cf)
 	rc = 0;
 out:
 	teardown(&srv);
+	sec_wipe(cell_key, sizeof(cell_key));
 	secret_wipe(&srv.secret);
 	err_free(&errs);
 	return rc;

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <math.h>
 #include <poll.h>
 #include <pty.h>
 #include <signal.h>
@@ -892,4 +893,27 @@ th_quiet(int err)
 	if (err)
 		dup2(fd, 2);
 	close(fd);
+}
+
+void
+th_assert_double(double a, double b, double eps, const char *file, int line)
+{
+	if (fabs(a - b) <= eps)
+		return;
+	print_error("%.17g != %.17g (within %g)\n", a, b, eps);
+	_fail(file, line);
+}
+
+const cJSON *
+th_at(const cJSON *o, const char *path)
+{
+	char key[64];
+	const char *dot;
+
+	while (o != NULL && (dot = strchr(path, '.')) != NULL) {
+		snprintf(key, sizeof(key), "%.*s", (int)(dot - path), path);
+		o = cJSON_GetObjectItem(o, key);
+		path = dot + 1;
+	}
+	return o ? cJSON_GetObjectItem(o, path) : NULL;
 }

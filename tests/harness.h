@@ -31,6 +31,8 @@ double		 th_now(void);
 void		 th_write(const char *path, const char *text);
 /* Parses JSON text, failing the test when it is not JSON. */
 cJSON		*th_json(const char *text);
+/* The member at a dotted path ("reach.by_source.self"), NULL if none. */
+const cJSON	*th_at(const cJSON *, const char *path);
 /* Directory of the built binaries (from $PCMDS_BUILD, default build). */
 const char	*th_build(void);
 /* 1 when the program is on PATH. */
@@ -145,5 +147,14 @@ const char *th_tls_read(struct th_tls *, int ms);
 /* 1 when the server closed the connection (read returns end). */
 int	 th_tls_closed(struct th_tls *, int ms);
 void	 th_tls_close(struct th_tls *);
+
+/*
+ * |a - b| <= eps in double precision (cmocka's assert_float_equal casts
+ * to float: 1e-50 becomes 0 and 9 significant digits are lost).
+ */
+#define assert_double_equal(a, b, eps) \
+	th_assert_double((a), (b), (eps), __FILE__, __LINE__)
+void	 th_assert_double(double a, double b, double eps, const char *file,
+	    int line);
 
 #endif
