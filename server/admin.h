@@ -24,6 +24,9 @@ int	 admin_user_list(struct store *);
 int	 admin_user_revoke(struct store *, int64_t id);
 int	 admin_places_import(struct store *, const char *path);
 int	 admin_places_list(struct store *);
+/* Population denominators (pop.h): import a file, list them as one. */
+int	 admin_population_import(struct store *, const char *path);
+int	 admin_population_list(struct store *);
 /*
  * 0 intact, 1 broken (every problem found is printed), 2 unreadable or a
  * malformed head. heads: "SEQ:HASH" recorded earlier from the server log.

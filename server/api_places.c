@@ -50,10 +50,16 @@ parse_shape(struct http_req *hr, struct impact_req *q, int *csv)
 
 	if (by != NULL && by[0] != '\0' &&
 	    (q->group_by = agg_dim_parse(by)) == DIM_N) {
-		http_reply_error(hr, 400, "E_ENUM", "group_by must be source, "
-		    "reason, service, ethnic_group, imd_quintile, age_band, "
-		    "gender, carer, learning_disability, autism or homeless; "
-		    "got \"%s\"", by);
+		char list[400];
+		size_t off = 0;
+		int d;
+
+		for (d = 1; d < DIM_N && off < sizeof(list); d++)
+			off += (size_t)snprintf(list + off, sizeof(list) - off,
+			    "%s%s", d == 1 ? "" : d == DIM_N - 1 ? " or " : ", ",
+			    agg_dims[d].name);
+		http_reply_error(hr, 400, "E_ENUM", "group_by must be %s; got "
+		    "\"%s\"", list, by);
 		return -1;
 	}
 	if (fmt != NULL && strcmp(fmt, "json") != 0 && strcmp(fmt, "csv")) {
@@ -318,17 +324,47 @@ api_places(struct http_req *hr)
 }
 
 void
+api_commitments(struct http_req *hr)
+{
+	struct impact_req q;
+	int csv;
+
+	if (!auth_require(hr, AUTH_PLACE_LEAD | AUTH_EVALUATOR | AUTH_SESSION) ||
+	    api_figures_params(hr, &q, &csv, 0) != 0)
+		return;
+	api_answer(hr, impact_commitments_json(hr->srv->agg, &q), csv);
+}
+
+/* The month-by-month series of a place (or ALL). */
+static void
+months(struct http_req *hr, struct impact_req *q, int csv)
+{
+	int too_long;
+	cJSON *doc = impact_months_json(hr->srv->agg, q, &too_long);
+
+	if (doc == NULL && too_long) {
+		http_reply_error(hr, 400, "E_PERIOD", "a monthly series covers at "
+		    "most %d months; ask for a shorter range with from and to",
+		    IMPACT_MONTHS_MAX);
+		return;
+	}
+	api_answer(hr, doc, csv);
+}
+
+void
 api_impact(struct http_req *hr)
 {
 	char code[REC_PLACE_MAX + 2];
 	const char *rest = hr->path + strlen("/v1/places/");
 	size_t n = strcspn(rest, "/");
 	struct impact_req q;
-	int csv;
+	int csv, series = strcmp(rest + n, "/months") == 0;
 
-	if (n == 0 || n > REC_PLACE_MAX || strcmp(rest + n, "/impact") != 0) {
+	if (n == 0 || n > REC_PLACE_MAX || (!series && strcmp(rest + n,
+	    "/impact") != 0)) {
 		http_reply_error(hr, 404, "E_NOT_FOUND", "there is nothing at %s; "
-		    "try /v1/places/{code}/impact", hr->path);
+		    "try /v1/places/{code}/impact or /v1/places/{code}/months",
+		    hr->path);
 		return;
 	}
 	snprintf(code, sizeof(code), "%.*s", (int)n, rest);
@@ -347,5 +383,8 @@ api_impact(struct http_req *hr)
 		    "headline", hr->auth.user.place);
 		return;
 	}
-	api_answer(hr, impact_json(hr->srv->agg, &q), csv);
+	if (series)
+		months(hr, &q, csv);
+	else
+		api_answer(hr, impact_json(hr->srv->agg, &q), csv);
 }

@@ -21,7 +21,7 @@
 #include "sec.h"
 #include "timeline.h"
 
-#define STORE_SCHEMA_VERSION	3
+#define STORE_SCHEMA_VERSION	4
 
 struct store;
 
@@ -119,6 +119,32 @@ pc_rc	 store_place_get(struct store *, const char *code,
 	    struct store_place *);
 pc_rc	 store_place_each(struct store *,
 	    int (*cb)(void *, const struct store_place *), void *);
+
+/*
+ * Population denominators (pop.h): one row per place, table and category,
+ * as imported; the category "total" is the table's own total.
+ */
+struct store_population {
+	char	 place[REC_PLACE_MAX + 1];
+	char	 table[16];		/* "ethnicity", "age", "sex", "imd" */
+	char	 category[40];
+	long	 population;		/* >= 0 */
+	char	 source[200];
+};
+
+/*
+ * Inside a transaction. store_population_clear() removes every row of
+ * one place's table (none there is not an error); store_population_put()
+ * adds a row, replacing the one with the same place, table and category.
+ * store_population_each() calls cb for every row ordered by place, table
+ * and category, stops when cb returns non-zero, and returns PC_ESTORE if
+ * the walk failed part way (a partial walk is never PC_OK).
+ */
+pc_rc	 store_population_clear(struct store *, const char *place,
+	    const char *table);
+pc_rc	 store_population_put(struct store *, const struct store_population *);
+pc_rc	 store_population_each(struct store *,
+	    int (*cb)(void *, const struct store_population *), void *);
 
 /* Adds u (u->id set); a link worker without a worker id gets one. */
 pc_rc	 store_user_add(struct store *, struct store_user *);

@@ -159,6 +159,15 @@ static const char *const migrations[] = {
 	"CREATE INDEX records_by_audit ON records(audit_seq);"
 	"INSERT INTO meta(key, value) SELECT 'audit_unsealed',"
 	"  CAST(COALESCE(MAX(seq), 0) AS TEXT) FROM audit;",
+
+	/* 4: population denominators per place (pop.h) */
+	"CREATE TABLE population("
+	"  place TEXT NOT NULL,"
+	"  tbl TEXT NOT NULL,"
+	"  category TEXT NOT NULL,"
+	"  population INTEGER NOT NULL CHECK (population >= 0),"
+	"  source TEXT NOT NULL,"
+	"  PRIMARY KEY (place, tbl, category)) STRICT, WITHOUT ROWID;",
 };
 #define NMIGRATIONS	(sizeof(migrations) / sizeof(migrations[0]))
 _Static_assert(NMIGRATIONS == STORE_SCHEMA_VERSION, "a migration per version");
@@ -526,6 +535,64 @@ store_place_each(struct store *st,
 	}
 	sqlite3_finalize(s);
 	return PC_OK;
+}
+
+pc_rc
+store_population_clear(struct store *st, const char *place,
+    const char *table)
+{
+	sqlite3_stmt *s = prep(st, "DELETE FROM population WHERE place = ? AND "
+	    "tbl = ?");
+
+	if (s == NULL)
+		return PC_ESTORE;
+	sqlite3_bind_text(s, 1, place, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, table, -1, SQLITE_STATIC);
+	return step_done(s);
+}
+
+pc_rc
+store_population_put(struct store *st, const struct store_population *p)
+{
+	sqlite3_stmt *s = prep(st, "INSERT INTO population(place, tbl, "
+	    "category, population, source) VALUES (?,?,?,?,?) ON CONFLICT DO "
+	    "UPDATE SET population = excluded.population, source = "
+	    "excluded.source");
+
+	if (s == NULL)
+		return PC_ESTORE;
+	sqlite3_bind_text(s, 1, p->place, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, p->table, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, p->category, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, p->population);
+	sqlite3_bind_text(s, 5, p->source, -1, SQLITE_STATIC);
+	return step_done(s);
+}
+
+pc_rc
+store_population_each(struct store *st,
+    int (*cb)(void *, const struct store_population *), void *arg)
+{
+	sqlite3_stmt *s = prep(st, "SELECT place, tbl, category, population, "
+	    "source FROM population ORDER BY place, tbl, category");
+	struct store_population p;
+	int rc;
+
+	if (s == NULL)
+		return PC_ESTORE;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		col_text(s, 0, p.place, sizeof(p.place));
+		col_text(s, 1, p.table, sizeof(p.table));
+		col_text(s, 2, p.category, sizeof(p.category));
+		p.population = (long)sqlite3_column_int64(s, 3);
+		col_text(s, 4, p.source, sizeof(p.source));
+		if (cb(arg, &p) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? PC_OK : PC_ESTORE;
 }
 
 static void

@@ -321,8 +321,8 @@ test_precision(void **state)
 	char want[64], num[JOUT_NUM_LEN];
 
 	(void)state;
-	/* BD: 14 referrals, 218,900 residents */
-	jout_double(1000.0 * 14 / 218900, num);
+	/* BD: 14 referrals, 218,869 residents */
+	jout_double(1000.0 * 14 / 218869, num);
 	snprintf(want, sizeof(want), "\"per_1000_residents\":%s", num);
 	get(eval_tok, "/v1/places/BD/impact?suppress=false", &h);
 	assert_int_equal(h.status, 200);
@@ -376,7 +376,7 @@ test_report(void **state)
 	assert_non_null(strstr(r.out, "whole completed months"));
 	th_run_free(&r);
 	/* JSON at full precision, labelled */
-	jout_double(1000.0 * 14 / 218900, num);
+	jout_double(1000.0 * 14 / 218869, num);
 	snprintf(want, sizeof(want), "\"per_1000_residents\":\t%s", num);
 	th_cmd(&r, NULL, "pcmds", "--home", home, "report", "--place", "BD",
 	    "--unsuppressed", "--format", "json", NULL);
