@@ -269,6 +269,8 @@ install: $(PROGS)
 	install -m 0644 packaging/pcmdsd.conf.5 $(DESTDIR)$(MANDIR)/man5/pcmdsd.conf.5
 	install -m 0644 packaging/pcmdsd.8 $(DESTDIR)$(MANDIR)/man8/pcmdsd.8
 	install -m 0644 packaging/places-nel.csv $(DESTDIR)$(DATADIR)/places-nel.csv
+	install -m 0644 packaging/assets-example.csv \
+	    $(DESTDIR)$(DATADIR)/assets-example.csv
 	install -m 0644 packaging/pcmds.bash-completion $(DESTDIR)$(COMPLETIONDIR)/pcmds
 	sed 's|/usr/sbin/pcmdsd|$(SBINDIR)/pcmdsd|' packaging/pcmdsd.service \
 	    > $(DESTDIR)$(UNITDIR)/pcmdsd.service
@@ -282,7 +284,8 @@ deb: $(DEBS)
 $(DEBS) &: $(PROGS) packaging/mkdeb.sh packaging/pcmdsd.service \
     packaging/pcmds.1 packaging/pcmdsd.8 packaging/pcmdsd.conf.5 \
     packaging/pcmdsd.conf.packaged \
-    packaging/pcmds.bash-completion packaging/places-nel.csv README.md
+    packaging/pcmds.bash-completion packaging/places-nel.csv \
+    packaging/assets-example.csv README.md
 	@rm -rf $(B)/deb
 	$(Q)$(MAKE) --no-print-directory install PREFIX=/usr \
 	    UNITDIR=/lib/systemd/system DESTDIR=$(CURDIR)/$(B)/deb/stage \

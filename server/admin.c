@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "admin.h"
+#include "assets.h"
 #include "audit.h"
 #include "date.h"
 #include "fs.h"
@@ -308,6 +309,50 @@ admin_places_import(struct store *st, const char *path)
 		    "to use new populations)\n", n);
 	err_free(&errs);
 	return rc == PC_OK ? 0 : 1;
+}
+
+int
+admin_assets_import(struct store *st, const char *path)
+{
+	struct assets_count n;
+	struct err_list errs;
+	char who[96];
+	pc_rc rc;
+
+	err_init(&errs);
+	if ((rc = store_begin(st)) == PC_OK &&
+	    (rc = assets_import_file(st, path, &n, &errs)) == PC_OK) {
+		actor(who, sizeof(who));
+		rc = audit_log(st, (int64_t)time(NULL), who, "assets.import",
+		    path, "ok");
+	}
+	if (rc == PC_OK)
+		rc = store_commit(st);
+	if (rc != PC_OK) {
+		store_rollback(st);
+		report(&errs);
+		fprintf(stderr, "pcmdsd: no directory was changed\n");
+	} else
+		printf("%d community assets imported for %d place%s; link "
+		    "workers' devices receive them at their next sync\n",
+		    n.entries, n.places, n.places == 1 ? "" : "s");
+	err_free(&errs);
+	return rc == PC_OK ? 0 : 1;
+}
+
+static int
+print_asset(void *arg, const struct store_asset *a)
+{
+	(void)arg;
+	printf("%-6s %-20s %-24s %s%s\n", a->place, a->id, a->category,
+	    a->name, a->active ? "" : " (retired)");
+	return 0;
+}
+
+int
+admin_assets_list(struct store *st, const char *place)
+{
+	return store_asset_each(st, place, print_asset, NULL) == PC_OK ? 0 : 1;
 }
 
 static int
