@@ -64,7 +64,7 @@ ALL_LDFLAGS = $(LDFLAGS) $(HARDEN_LD) $(SANFLAGS) -pthread
 # Library lists come from pkg-config once the packages are present; the
 # file is made (installing what is missing) before anything compiles.
 PKGS_COMMON := libcrypto libcjson
-PKGS_CLIENT := libcurl sqlite3 zlib
+PKGS_CLIENT := libcurl sqlite3 zlib libevent
 PKGS_SERVER := libevent libevent_openssl libssl sqlite3 zlib
 PKGS_TEST := cmocka
 

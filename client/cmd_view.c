@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "client.h"
+#include "describe.h"
 #include "reccsv.h"
 #include "ons4.h"
 #include "timeline.h"
@@ -64,94 +65,6 @@ state_of(const struct states *s, const char *id)
 		if (strcmp(s->v[i].id, id) == 0)
 			return i;
 	return 0;
-}
-
-static const char *
-label(const struct codelist *l, const char *code)
-{
-	const char *lb = code_label(l, code);
-
-	return lb ? lb : code ? code : "-";
-}
-
-static const char *
-yesno(const cJSON *o, const char *f)
-{
-	switch (rec_flag(o, f, -2)) {
-	case 1:
-		return "yes";
-	case 0:
-		return "no";
-	case -1:
-		return "not known";
-	default:
-		return "not recorded";
-	}
-}
-
-/* One line describing a record's effective content. */
-static void
-describe(const struct tl_entry *e, char *out, size_t len)
-{
-	const cJSON *j = tl_content(e);
-	int m;
-	size_t off;
-
-	switch (e->rec->kind) {
-	case KIND_CONTACT:
-		snprintf(out, len, "%s, %d min, %s",
-		    label(&codes_mode, rec_str(j, "mode")),
-		    rec_int(j, "minutes", 0), rec_flag(j, "attended", 0) == 1 ?
-		    "attended" : "did not attend");
-		break;
-	case KIND_SUPPORT:
-		snprintf(out, len, "%s%s%s%s: %s",
-		    label(&codes_support, rec_str(j, "category")),
-		    rec_str(j, "provider") ? " (" : "",
-		    rec_str(j, "provider") ? rec_str(j, "provider") : "",
-		    rec_str(j, "provider") ? ")" : "",
-		    label(&codes_outcome, rec_str(j, "outcome")));
-		break;
-	case KIND_CLOSURE:
-		snprintf(out, len, "closed: %s",
-		    label(&codes_closure, rec_str(j, "reason")));
-		break;
-	case KIND_ASSESSMENT:
-		off = (size_t)snprintf(out, len, "%s: ", rec_str(j, "stage"));
-		if (rec_flag(j, "declined", 0) == 1) {
-			snprintf(out + off, len - off, "declined to answer");
-			break;
-		}
-		for (m = 0; m < ONS4_N && off < len; m++)
-			off += (size_t)snprintf(out + off, len - off, "%s%s %d",
-			    m ? ", " : "", ons4_measures[m].label,
-			    rec_int(j, ons4_measures[m].field, -1));
-		break;
-	case KIND_CORRECTION: {
-		const cJSON *set = cJSON_GetObjectItemCaseSensitive(
-		    e->rec->json, "set");
-		const cJSON *kv;
-
-		off = (size_t)snprintf(out, len, "%s %.8s",
-		    set ? "corrects" : "voids",
-		    rec_str(e->rec->json, "target"));
-		cJSON_ArrayForEach(kv, set) {
-			char v[64];
-
-			rec_describe(kv, v, sizeof(v));
-			if (off < len)
-				off += (size_t)snprintf(out + off, len - off,
-				    "%s %s=%s", kv == set->child ? ":" : ",",
-				    kv->string, v);
-		}
-		if (set == NULL && off < len)
-			snprintf(out + off, len - off, ": %s",
-			    rec_str(e->rec->json, "reason"));
-		break;
-	}
-	default:
-		snprintf(out, len, "referral");
-	}
 }
 
 static int32_t
@@ -224,23 +137,23 @@ print_referral(const struct tl_summary *s, const char *id,
 	    strcmp(rec_str(r, "person_basis"), "local") == 0 ?
 	    "local id" : "NHS number pseudonym", rec_str(r, "person"));
 	printf("  Referred on     %s by %s\n", rec_str(r, "referred_on"),
-	    label(&codes_source, rec_str(r, "source")));
+	    describe_label(&codes_source, rec_str(r, "source")));
 	printf("  Reasons        ");
 	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(r, "reasons"))
-		printf(" %s%s", label(&codes_reason, it->valuestring),
+		printf(" %s%s", describe_label(&codes_reason, it->valuestring),
 		    it->next ? ";" : "");
-	printf("\n  Service         %s\n", label(&codes_service,
+	printf("\n  Service         %s\n", describe_label(&codes_service,
 	    rec_str(r, "service")));
 	printf("  Age, gender     %d, %s\n", rec_int(r, "age", -1),
-	    label(&codes_gender, rec_str(r, "gender")));
+	    describe_label(&codes_gender, rec_str(r, "gender")));
 	printf("  Ethnicity       %s %s\n", rec_str(r, "ethnicity"),
-	    label(&codes_ethnicity, rec_str(r, "ethnicity")));
+	    describe_label(&codes_ethnicity, rec_str(r, "ethnicity")));
 	if (dec > 0)
 		printf("  IMD decile      %d (quintile %d)\n", dec,
 		    codes_imd_quintile_of(dec) + 1);
 	printf("  Carer %s; learning disability %s; autism %s; homeless %s\n",
-	    yesno(r, "carer"), yesno(r, "learning_disability"),
-	    yesno(r, "autism"), yesno(r, "homeless"));
+	    describe_yesno(r, "carer"), describe_yesno(r, "learning_disability"),
+	    describe_yesno(r, "autism"), describe_yesno(r, "homeless"));
 	printf("  Consent to evaluation: %s\n",
 	    rec_flag(r, "consent_evaluation", 0) == 1 ? "yes" : "no");
 	if (s->closed_on >= 0) {
@@ -265,7 +178,7 @@ print_timeline(const struct timeline *tl, const struct states *st)
 	qsort(v, tl->n - 1, sizeof(*v), by_date);
 	printf("\nTimeline\n");
 	for (i = 0; i + 1 < tl->n; i++) {
-		describe(v[i], line, sizeof(line));
+		describe_entry(v[i], line, sizeof(line));
 		date_format(entry_date(v[i]), d);
 		k = state_of(st, v[i]->rec->id);
 		printf("  %s  %-10s  %.8s  %s%s  [%s]\n", d,
