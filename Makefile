@@ -99,6 +99,8 @@ TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(B)/tools/%)
 REPLAY_BIN := $(FUZZ_NAMES:%=$(B)/fuzz/%-replay)
 FUZZER_BIN := $(FUZZ_NAMES:%=$(B)/fuzz/%)
 
+AXE := $(B)/a11y/node_modules/axe-core/axe.min.js
+
 LIB_COMMON := $(B)/libpcmds-common.a
 LIB_CLIENT := $(B)/libpcmds-client.a
 LIB_SERVER := $(B)/libpcmds-server.a
@@ -190,11 +192,27 @@ $(TOOL_BIN): $(B)/tools/%: $(B)/tests/tools/%.o $(TEST_LIBS)
 
 ifeq ($(SAN),1)
 test-bins: $(PROGS) $(B)/pcmdsd-fp $(TEST_BIN) $(TOOL_BIN) $(REPLAY_BIN) \
-    $(B)/bench/pcmds-bench
+    $(B)/bench/pcmds-bench $(AXE)
 else
 test-bins: $(PROGS) $(B)/pcmdsd-fp $(TEST_BIN) $(TOOL_BIN) $(REPLAY_BIN) \
-    $(B)/bench/pcmds-bench $(DEBS)
+    $(B)/bench/pcmds-bench $(DEBS) $(AXE)
 endif
+
+# axe-core for the app's accessibility tests, at the version the lockfile
+# pins, into the build directory: installed while building, never fetched
+# while the tests run. Without npm the tests say the checks are SKIPPED.
+$(AXE): tests/a11y/package.json tests/a11y/package-lock.json
+	@mkdir -p $(B)/a11y
+	@cp tests/a11y/package.json tests/a11y/package-lock.json $(B)/a11y/
+	@if command -v npm >/dev/null 2>&1; then \
+		echo "  NPM     axe-core (tests/a11y/package-lock.json)"; \
+		(cd $(B)/a11y && npm ci --no-audit --no-fund --ignore-scripts \
+		    --loglevel=error >/dev/null) || \
+		echo "note: npm ci failed: the accessibility checks will be SKIPPED"; \
+	else \
+		echo "note: npm is missing (packaging/deps.sh --check installs it):" \
+		    "the accessibility checks will be SKIPPED"; \
+	fi
 
 # make bench: performance figures beside their limits -> docs/benchmarks.md
 $(B)/bench/pcmds-bench: $(B)/tests/bench/bench.o $(B)/tests/harness.o \

@@ -181,6 +181,11 @@ correct(struct ctx *c, const struct correct_target *t,
 		    "or void the record with a reason");
 		return PC_EUSAGE;
 	}
+	if (isvoid && (reason == NULL || reason[0] == '\0')) {
+		err_add(errs, E_REQUIRED, "reason", "Reason is required when "
+		    "voiding a record: say why it is withdrawn");
+		return PC_EINVAL;
+	}
 	if (!isvoid && (rc = build_set(c, k, pairs, n, &set, errs)) != PC_OK)
 		return rc;
 	if (t->state == CS_QUARANTINED) {

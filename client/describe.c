@@ -4,8 +4,24 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cstore.h"
 #include "describe.h"
 #include "ons4.h"
+
+static struct cstore *assets;
+
+void
+describe_assets_from(struct cstore *cs)
+{
+	assets = cs;
+}
+
+static int
+copy_name(void *arg, const struct cstore_asset *a)
+{
+	snprintf(arg, 201, "%s", a->name);
+	return 1;
+}
 
 const char *
 describe_label(const struct codelist *l, const char *code)
@@ -125,21 +141,24 @@ static void
 describe_support(const cJSON *j, char *out, size_t len)
 {
 	const char *prov = rec_str(j, "provider"), *asset = rec_str(j, "asset");
-	char from[300] = "";
+	char from[500] = "", name[201] = "";
+
+	if (asset != NULL && assets != NULL &&
+	    cstore_asset_each(assets, asset, copy_name, name) == PC_OK &&
+	    name[0] != '\0')
+		asset = name;
 
 	if (prov != NULL && asset != NULL)
-		snprintf(from, sizeof(from), " (%s, asset %s)", prov, asset);
+		snprintf(from, sizeof(from), " (%s; %s)", asset, prov);
 	else if (prov != NULL || asset != NULL)
-		snprintf(from, sizeof(from), " (%s%s)", prov ? "" : "asset ",
-		    prov ? prov : asset);
+		snprintf(from, sizeof(from), " (%s)", prov ? prov : asset);
 	snprintf(out, len, "%s%s: %s", describe_label(&codes_support,
 	    rec_str(j, "category")), from, describe_label(&codes_outcome,
 	    rec_str(j, "outcome")));
 }
 
-/* The content of kind k (rj: the record itself, for corrections). */
-static void
-describe_content(enum rec_kind k, const cJSON *j, const cJSON *rj, char *out,
+void
+describe_what(enum rec_kind k, const cJSON *j, const cJSON *rj, char *out,
     size_t len)
 {
 	switch (k) {
@@ -174,7 +193,7 @@ describe_entry(const struct tl_entry *e, char *out, size_t len)
 		snprintf(out, len, "referral");
 		return;
 	}
-	describe_content(e->rec->kind, tl_content(e), e->rec->json, out, len);
+	describe_what(e->rec->kind, tl_content(e), e->rec->json, out, len);
 }
 
 void
@@ -185,7 +204,7 @@ describe_readback(const struct rec *r, char *out, size_t len)
 
 	if (r->date >= 0)
 		date_format_uk(r->date, d);
-	describe_content(r->kind, r->json, r->json, what, sizeof(what));
+	describe_what(r->kind, r->json, r->json, what, sizeof(what));
 	snprintf(out, len, "%.8s %s%s%s: %s", r->id, ki->name, d[0] ? " " : "",
 	    d, what);
 }

@@ -12,6 +12,13 @@
 #include "rec.h"
 #include "timeline.h"
 
+struct cstore;
+
+/*
+ * Community assets are named from this store's directory (ctx_store
+ * sets it); without one, by their ids.
+ */
+void		 describe_assets_from(struct cstore *);
 /* The label of a code; the code itself, or "-", when it has none. */
 const char	*describe_label(const struct codelist *, const char *code);
 /* "yes", "no", "not known" or "not recorded" for a flag field. */
@@ -22,6 +29,9 @@ const char	*describe_yesno(const cJSON *, const char *field);
  */
 void		 describe_value(const struct field *, const cJSON *v,
 		    char *out, size_t len);
+/* What content of kind k holds (rj: the record itself, for corrections). */
+void		 describe_what(enum rec_kind, const cJSON *content,
+		    const cJSON *rj, char *out, size_t len);
 /* One line of what a record holds, corrections applied (no date). */
 void		 describe_entry(const struct tl_entry *, char *out, size_t len);
 /*

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "describe.h"
 #include "log.h"
 #include "prompt.h"
 #include "version.h"
@@ -105,6 +106,7 @@ run(const struct command *cmd, int argc, char **argv, const char *home)
 	}
 	err_free(&errs);
 	ex = cmd->run(&c, &o);
+	describe_assets_from(NULL);
 	cstore_close(c.store);
 	err_free(&c.warnings);
 	return ex;

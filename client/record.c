@@ -25,9 +25,13 @@
 pc_rc
 ctx_store(struct ctx *c, struct err_list *errs)
 {
+	pc_rc rc;
+
 	if (c->store != NULL)
 		return PC_OK;
-	return cstore_open(c->home.db, &c->store, errs);
+	if ((rc = cstore_open(c->home.db, &c->store, errs)) == PC_OK)
+		describe_assets_from(c->store);
+	return rc;
 }
 
 pc_rc
@@ -316,6 +320,31 @@ envelope(struct ctx *c, enum rec_kind k, cJSON *body, const char *referral,
 	return PC_OK;
 }
 
+/*
+ * A record refused for its own fields is not checked against its
+ * referral; its date is, so that every problem is said at once.
+ */
+static void
+also_date(struct ctx *c, enum rec_kind k, const cJSON *body,
+    const char *referral, struct err_list *errs)
+{
+	const char *df = rec_date_field(k);
+	struct err_list more;
+	size_t i;
+
+	for (i = 0; i < errs->n; i++)
+		if (strcmp(errs->v[i].field, df) == 0)
+			return;	/* the date is wrong on its own already */
+	err_init(&more);
+	if (record_precheck(c, referral, k, rec_get(body, df), 0, &more) ==
+	    PC_EINVAL)
+		for (i = 0; i < more.n; i++)
+			if (strcmp(more.v[i].field, df) == 0)
+				err_add(errs, more.v[i].code, df, "%s",
+				    more.v[i].msg);
+	err_free(&more);
+}
+
 pc_rc
 record_make(struct ctx *c, enum rec_kind k, cJSON *body, const char *referral,
     const char *id, char out_id[UUID_LEN], struct err_list *errs)
@@ -330,6 +359,8 @@ record_make(struct ctx *c, enum rec_kind k, cJSON *body, const char *referral,
 		return rc;
 	}
 	rc = rec_validate(body, &c->ropts, &r, errs);
+	if (rc == PC_EINVAL && referral != NULL && k != KIND_CORRECTION)
+		also_date(c, k, body, referral, errs);
 	cJSON_Delete(body);
 	if (rc != PC_OK)
 		return rc;

@@ -120,7 +120,8 @@ ui_answer(struct ui_req *r, int status, const char *ctype, const char *body,
 	evhttp_add_header(h, "Content-Security-Policy", csp);
 	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
 	evhttp_add_header(h, "X-Frame-Options", "DENY");
-	evhttp_add_header(h, "Referrer-Policy", "no-referrer");
+	/* not no-referrer: browsers then send "Origin: null" with forms */
+	evhttp_add_header(h, "Referrer-Policy", "same-origin");
 	evhttp_add_header(h, "Cross-Origin-Opener-Policy", "same-origin");
 	evhttp_add_header(h, "Cross-Origin-Resource-Policy", "same-origin");
 	if (b == NULL || evbuffer_add(b, body, len) != 0) {

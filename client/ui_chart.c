@@ -82,9 +82,11 @@ bands(struct html *h, enum ons4_measure m)
 			;
 		top = hi == 10 ? T : y_of(hi) - half;
 		bottom = lo == 0 ? B : y_of(lo) + half;
+		/* coloured by how good the band is: anxiety runs the other way */
 		html_f(h, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" "
 		    "fill=\"%m\"><title>%s: %d to %d</title></rect>", L, top,
-		    R - L, bottom - top, band_fill[ons4_band(m, lo)],
+		    R - L, bottom - top, band_fill[ons4_measures[m].lower_better ?
+		    ONS4_NBANDS - 1 - ons4_band(m, lo) : ons4_band(m, lo)],
 		    ons4_measures[m].bands[ons4_band(m, lo)], lo, hi);
 		lo = hi + 1;
 	}
@@ -165,9 +167,11 @@ ui_chart(struct html *h, const struct timeline *tl)
 
 	if (n == 0)
 		return;
-	html_m(h, "<p>The shading shows the ONS bands: low, medium, high and "
-	    "very high (for anxiety: very low, low, medium and high).</p>");
+	html_m(h, "<p>The shading shows the ONS bands, from red (low; for "
+	    "anxiety, high) to green (very high; for anxiety, very low).</p>"
+	    "<div class=\"charts\">");
 	for (m = 0; m < ONS4_N; m++)
 		one_chart(h, (enum ons4_measure)m, p, n);
+	html_m(h, "</div>");
 	table(h, p, n);
 }

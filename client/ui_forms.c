@@ -972,6 +972,7 @@ ui_close_post(struct ui_req *r)
 {
 	struct timeline tl;
 	struct err_list errs;
+	char id[UUID_LEN];
 	int ask;
 
 	if (form_referral(r, KIND_CLOSURE, "Close the referral", &tl) != 0)
@@ -979,9 +980,14 @@ ui_close_post(struct ui_req *r)
 	ask = due_final_missing(&tl);
 	tl_free(&tl);
 	if (ask && ui_form(r, "no_final") == NULL) {
+		/* asked first; the rest is checked too, nothing stored */
 		err_init(&errs);
 		err_add(&errs, E_REQUIRED, "no_final", "Tick \"close without a "
 		    "final assessment\", or record the final assessment first");
+		r->ui->c->check_only = 1;
+		(void)record_add(r->ui->c, KIND_CLOSURE, body_from_form(r,
+		    KIND_CLOSURE), r->arg, id, &errs);
+		r->ui->c->check_only = 0;
 		close_page(r, &errs);
 		err_free(&errs);
 		return;

@@ -112,7 +112,10 @@ due_text(const struct due *d, char *out, size_t len)
 		date_format_uk(d->until, until);
 		snprintf(out, len, "%s now (until %s)", due_label(d->kind),
 		    until);
-	} else if (d->now)
+	} else if (d->now && (d->kind == DUE_CONTACT ||
+	    d->kind == DUE_BASELINE))
+		snprintf(out, len, "%s", due_label(d->kind));
+	else if (d->now)
 		snprintf(out, len, "%s now", due_label(d->kind));
 	else
 		snprintf(out, len, "%s from %s", due_label(d->kind), day);
@@ -126,6 +129,12 @@ case_table(struct html *h, const struct caseload *cl, const char *show,
 	size_t i;
 	int n = 0;
 
+	for (i = 0; i < cl->n; i++)
+		n += shown(&cl->v[i], show, service);
+	if (n == 0) {
+		html_m(h, "<p>No referral matches these filters.</p>");
+		return;
+	}
 	html_m(h, "<div class=\"table\"><table class=\"stack\"><caption>"
 	    "Referrals, what is due first</caption><thead><tr>"
 	    "<th scope=\"col\">Referral</th><th scope=\"col\">Referred</th>"
@@ -136,7 +145,6 @@ case_table(struct html *h, const struct caseload *cl, const char *show,
 
 		if (!shown(row, show, service))
 			continue;
-		n++;
 		date_format_uk(row->referred_on, when);
 		due_text(&row->due, due, sizeof(due));
 		html_f(h, "<tr><td data-label=\"Referral\"><a href=\"/r/%s\">"
@@ -149,8 +157,6 @@ case_table(struct html *h, const struct caseload *cl, const char *show,
 		    row->closed_on >= 0 ? " (closed)" : "");
 	}
 	html_m(h, "</tbody></table></div>");
-	if (n == 0)
-		html_m(h, "<p>No referral matches these filters.</p>");
 }
 
 static void
@@ -457,7 +463,8 @@ record_row(struct html *h, const struct tl_entry *e, const struct states *st)
 	char what[600], d[DATE_LEN];
 	size_t k = state_of(st, e->rec->id);
 
-	describe_entry(e, what, sizeof(what));
+	describe_what(e->rec->kind, tl_content(e), e->rec->json, what,
+	    sizeof(what));
 	date_format_uk(entry_day(e), d);
 	html_f(h, "<tr%m><td data-label=\"Date\">%s</td><td data-label=\"Kind\">"
 	    "%s</td><td data-label=\"What\">%s%m</td><td data-label=\"Made by\">"
@@ -699,11 +706,20 @@ asset_row(void *arg, const struct cstore_asset *a)
 	return 0;
 }
 
+static int
+count_asset(void *arg, const struct cstore_asset *a)
+{
+	(void)a;
+	(*(int *)arg)++;
+	return 0;
+}
+
 void
 ui_directory(struct ui_req *r)
 {
 	struct err_list errs;
 	struct html h;
+	int n = 0;
 
 	err_init(&errs);
 	if (ui_store(r, &errs) != PC_OK) {
@@ -714,13 +730,20 @@ ui_directory(struct ui_req *r)
 	err_free(&errs);
 	html_init(&h);
 	html_f(&h, "<h1>Community assets in %s</h1><p>Your place's directory, "
-	    "as the server gave it at the last sync.</p><div class=\"table\">"
-	    "<table class=\"stack\"><caption>Groups and services</caption>"
-	    "<thead><tr><th scope=\"col\">Name</th><th scope=\"col\">Category"
-	    "</th><th scope=\"col\">Contact</th><th scope=\"col\">Notes</th>"
-	    "</tr></thead><tbody>", r->ui->c->cfg.place);
-	(void)cstore_asset_each(r->ui->c->store, NULL, asset_row, &h);
-	html_m(&h, "</tbody></table></div>");
+	    "as the server gave it at the last sync.</p>", r->ui->c->cfg.place);
+	if (cstore_asset_each(r->ui->c->store, NULL, count_asset, &n) ==
+	    PC_OK && n == 0)
+		html_m(&h, "<p>This computer has no directory yet: it comes with "
+		    "the next sync.</p>");
+	else {
+		html_m(&h, "<div class=\"table\"><table class=\"stack\">"
+		    "<caption>Groups and services</caption><thead><tr><th "
+		    "scope=\"col\">Name</th><th scope=\"col\">Category</th>"
+		    "<th scope=\"col\">Contact</th><th scope=\"col\">Notes</th>"
+		    "</tr></thead><tbody>");
+		(void)cstore_asset_each(r->ui->c->store, NULL, asset_row, &h);
+		html_m(&h, "</tbody></table></div>");
+	}
 	ui_page(r, 200, "Directory", &h);
 	html_free(&h);
 }
