@@ -50,7 +50,7 @@ prompt_changes(struct ctx *c, const struct correct_target *t, struct opt_result 
 	if (rc == PC_OK && o->nlist == 0) {
 		err_add(errs, E_REQUIRED, "set", "nothing was changed, so nothing "
 		    "was recorded");
-		return PC_EUSAGE;
+		return PC_EINVAL;
 	}
 	return rc;
 }

@@ -153,10 +153,11 @@ dir_fill(struct ctx *c, enum rec_kind k, cJSON *body)
 }
 
 pc_rc
-dir_check(struct ctx *c, const struct rec *r, struct err_list *errs)
+dir_check(struct ctx *c, enum rec_kind k, const cJSON *body,
+    struct err_list *errs)
 {
-	const cJSON *j = r->kind == KIND_CORRECTION ? rec_get(r->json, "set") :
-	    r->kind == KIND_SUPPORT ? r->json : NULL;
+	const cJSON *j = k == KIND_CORRECTION ? rec_get(body, "set") :
+	    k == KIND_SUPPORT ? body : NULL;
 	const char *id = rec_str(j, "asset");
 	char name[256];
 
@@ -165,7 +166,7 @@ dir_check(struct ctx *c, const struct rec *r, struct err_list *errs)
 	dir_name(c, id, name, sizeof(name));
 	if (name[0] != '\0')
 		return PC_OK;
-	err_add(errs, E_ENUM, r->kind == KIND_CORRECTION ? "set.asset" :
+	err_add(errs, E_ENUM, k == KIND_CORRECTION ? "set.asset" :
 	    "asset", "Community asset %s is not in this device's directory of "
 	    "community assets; sync to receive the current one, then pick from "
 	    "it", id);

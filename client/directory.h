@@ -26,9 +26,11 @@ pc_rc	 dir_fetch(struct ctx *, struct net *, int *count, struct err_list *);
 void	 dir_sync(struct ctx *, struct net *);
 /*
  * A record's community asset (a support record's, or a correction's new
- * one) must be in the directory; E_ENUM under "asset" when it is not.
+ * one, in body) must be in the directory; E_ENUM under "asset" when it
+ * is not.
  */
-pc_rc	 dir_check(struct ctx *, const struct rec *, struct err_list *);
+pc_rc	 dir_check(struct ctx *, enum rec_kind, const cJSON *body,
+	    struct err_list *);
 /*
  * A support record naming an asset but no category takes the asset's
  * category from the directory (the app and pcmds support --asset).

@@ -66,9 +66,9 @@ hint(const struct field *f)
 	case FT_TRISTATE:
 		return " (yes/no/unknown)";
 	case FT_ENUM:
-		return " (number or code)";
+		return " (number, code or name)";
 	case FT_ENUM_SET:
-		return " (numbers or codes, separated by commas)";
+		return " (numbers, codes or names, separated by commas)";
 	default:
 		return "";
 	}

@@ -351,17 +351,22 @@ record_make(struct ctx *c, enum rec_kind k, cJSON *body, const char *referral,
 {
 	struct timeline tl;
 	struct rec *r = NULL;
-	pc_rc rc;
+	pc_rc rc, adir;
 
 	dir_fill(c, k, body);
 	if ((rc = envelope(c, k, body, referral, id, out_id, errs)) != PC_OK) {
 		cJSON_Delete(body);
 		return rc;
 	}
+	adir = dir_check(c, k, body, errs);
 	rc = rec_validate(body, &c->ropts, &r, errs);
 	if (rc == PC_EINVAL && referral != NULL && k != KIND_CORRECTION)
 		also_date(c, k, body, referral, errs);
 	cJSON_Delete(body);
+	if (rc == PC_OK && adir != PC_OK) {
+		rec_free(r);
+		rc = adir;
+	}
 	if (rc != PC_OK)
 		return rc;
 	if (cstore_has(c->store, r->id) != 0) {
@@ -369,10 +374,6 @@ record_make(struct ctx *c, enum rec_kind k, cJSON *body, const char *referral,
 		    "already stored", r->id);
 		rec_free(r);
 		return PC_ECONFLICT;
-	}
-	if ((rc = dir_check(c, r, errs)) != PC_OK) {
-		rec_free(r);
-		return rc;
 	}
 	if ((rc = cstore_timeline(c->store, r->referral, &tl, errs)) != PC_OK) {
 		rec_free(r);

@@ -36,6 +36,8 @@ down(void **state)
 	return 0;
 }
 
+static struct th_server *target = &srv;	/* import()'s server */
+
 static void
 import(const char *csv, int want_status, struct th_run *r)
 {
@@ -44,7 +46,7 @@ import(const char *csv, int want_status, struct th_run *r)
 
 	th_write(path, csv);
 	snprintf(args, sizeof(args), "assets import %s", path);
-	th_server_admin(&srv, r, args);
+	th_server_admin(target, r, args);
 	if (r->status != want_status)
 		fail_msg("assets import: %d, wanted %d: %s%s", r->status,
 		    want_status, r->out, r->err);
@@ -256,6 +258,72 @@ test_record_asset(void **state)
 	th_http_free(&h);
 }
 
+/* The client receives its place's directory at sync and checks by it. */
+static void
+test_client_directory(void **state)
+{
+	struct th_server s;
+	struct th_run r;
+	char home[600], key[700], ref[16];
+
+	(void)state;
+	/* a deployment of its own: its first device sets the key */
+	th_server_init(&s, NULL);
+	th_server_start(&s, NULL);
+	target = &s;
+	import(good, 0, &r);
+	target = &srv;
+	th_run_free(&r);
+	snprintf(home, sizeof(home), "%s", th_tmpdir());
+	snprintf(key, sizeof(key), "%s/deploy.key", home);
+	th_cmd(&r, NULL, "pcmds", "keygen", "--out", key, NULL);
+	th_run_free(&r);
+	th_cmd(&r, NULL, "pcmds", "--home", home, "setup", "--key-file", key,
+	    "--server", s.url, "--code", th_server_user(&s, "link_worker",
+	    "NH", NULL), "--cacert", s.ca, NULL);
+	if (r.status != 0) fail_msg("sync: %d %s %s", r.status, r.out, r.err);
+	th_run_free(&r);
+	th_cmd(&r, NULL, "pcmds", "--home", home, "referral", "--no-nhs-number",
+	    "--referred-on", "today", "--source", "self", "--reason", "stress",
+	    "--service", "general", "--age", "40", "--gender", "male",
+	    "--ethnicity", "K", "--consent-evaluation", NULL);
+	snprintf(ref, sizeof(ref), "%.8s", r.out);
+	th_run_free(&r);
+	/* before a sync the device has no directory: refused, saying why */
+	th_cmd(&r, NULL, "pcmds", "--home", home, "support", ref, "--on",
+	    "today", "--asset", "nh-walk-01", "--outcome", "offered", NULL);
+	assert_int_equal(r.status, 1);
+	assert_non_null(strstr(r.err, "not in this device's directory of "
+	    "community assets; sync to receive the current one"));
+	th_run_free(&r);
+	th_cmd(&r, NULL, "pcmds", "--home", home, "sync", NULL);
+	assert_int_equal(r.status, 0);
+	th_run_free(&r);
+	/* now it has NH's: the category comes with the asset */
+	th_cmd(&r, NULL, "pcmds", "--home", home, "support", ref, "--on",
+	    "today", "--asset", "nh-walk-01", "--outcome", "taken_up", NULL);
+	if (r.status != 0)
+		fail_msg("support --asset refused: %s", r.err);
+	assert_non_null(strstr(r.err, "Physical activity (Park Walking "
+	    "Group): Taken up"));
+	th_run_free(&r);
+	/* another place's entry is not in it */
+	th_cmd(&r, NULL, "pcmds", "--home", home, "support", ref, "--on",
+	    "today", "--asset", "th-arts-01", "--outcome", "offered", NULL);
+	assert_int_equal(r.status, 1);
+	assert_non_null(strstr(r.err, "--asset: Community asset th-arts-01 is "
+	    "not in this device's directory"));
+	th_run_free(&r);
+	th_cmd(&r, NULL, "pcmds", "--home", home, "sync", NULL);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "sent 1 (1 new"));
+	th_run_free(&r);
+	th_cmd(&r, NULL, "pcmds", "--home", home, "export", NULL);
+	assert_non_null(strstr(r.out, "\"asset\":\"nh-walk-01\""));
+	th_run_free(&r);
+	th_server_stop(&s, SIGTERM);
+}
+
 int
 main(void)
 {
@@ -263,6 +331,7 @@ main(void)
 		cmocka_unit_test(test_import_and_scope),
 		cmocka_unit_test(test_import_refused),
 		cmocka_unit_test(test_record_asset),
+		cmocka_unit_test(test_client_directory),
 	};
 
 	return cmocka_run_group_tests_name("assets", tests, up, down);

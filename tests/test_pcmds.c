@@ -729,19 +729,19 @@ test_interactive_referral(void **state)
 	th_pty_expect(&p, "30 is not a real date (February 2026 has 28 days)");
 	th_pty_send(&p, "2026-02-03\n");
 	th_pty_expect(&p, "general_practice");		/* the choices */
-	th_pty_expect(&p, "Source of referral (number or code)");
+	th_pty_expect(&p, "Source of referral (number, code or name)");
 	th_pty_send(&p, "2\n");				/* pharmacy */
-	th_pty_expect(&p, "Reasons for referral (numbers or codes");
+	th_pty_expect(&p, "Reasons for referral (numbers, codes or names");
 	th_pty_send(&p, "1,bereavement\n");
-	th_pty_expect(&p, "Service (number or code)");
+	th_pty_expect(&p, "Service (number, code or name)");
 	th_pty_send(&p, "general\n");
 	th_pty_expect(&p, "Age");
 	th_pty_send(&p, "121\n");
 	th_pty_expect(&p, "Age must be a whole number from 0 to 120; got 121");
 	th_pty_send(&p, "80\n");
-	th_pty_expect(&p, "Gender (number or code)");
+	th_pty_expect(&p, "Gender (number, code or name)");
 	th_pty_send(&p, "female\n");
-	th_pty_expect(&p, "Ethnic category (number or code)");
+	th_pty_expect(&p, "Ethnic category (number, code or name)");
 	th_pty_send(&p, "M\n");
 	th_pty_expect(&p, "IMD decile [Enter to skip]");
 	th_pty_send(&p, "\n");
