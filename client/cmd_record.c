@@ -12,6 +12,7 @@
 
 #include "client.h"
 #include "directory.h"
+#include "due.h"
 #include "nhs.h"
 #include "prompt.h"
 #include "sec.h"
@@ -355,6 +356,34 @@ ended:
 	return EXIT_INVALID;
 }
 
+/*
+ * Closing with no final ONS4 assessment loses the referral's change in
+ * well-being: on a terminal pcmds asks first, as the app does.
+ */
+static int
+close_confirmed(struct ctx *c, const char *ref)
+{
+	struct err_list errs;
+	struct timeline tl;
+	char answer[16];
+	int ask = 0;
+
+	err_init(&errs);
+	if (cstore_timeline(c->store, ref, &tl, &errs) == PC_OK) {
+		ask = due_final_missing(&tl);
+		tl_free(&tl);
+	}
+	err_free(&errs);
+	if (!ask)
+		return 1;
+	fprintf(stderr, "No final ONS4 assessment is recorded for this "
+	    "referral, so its change in\nwell-being cannot be measured "
+	    "(pcmds assess %.8s --stage final records it).\n", ref);
+	return prompt_line("Close it without a final assessment? (yes/no): ",
+	    answer, sizeof(answer)) == PC_OK && (answer[0] == 'y' ||
+	    answer[0] == 'Y');
+}
+
 /* contact, support and close: REF, flags, prompts for what is missing. */
 static int
 run_simple(struct ctx *c, struct opt_result *o, enum rec_kind k)
@@ -371,6 +400,11 @@ run_simple(struct ctx *c, struct opt_result *o, enum rec_kind k)
 	if ((ex = early_refusal(c, k, id, body, 0)) != EXIT_OK) {
 		cJSON_Delete(body);
 		return ex;
+	}
+	if (k == KIND_CLOSURE && c->interactive && !close_confirmed(c, id)) {
+		cJSON_Delete(body);
+		fprintf(stderr, "pcmds: not closed; nothing recorded\n");
+		return EXIT_INVALID;
 	}
 	if (c->interactive && prompt_missing(c, body, k, 0, id) != PC_OK) {
 		cJSON_Delete(body);

@@ -194,12 +194,20 @@ test_rules_before_prompts(void **state)
 	th_pty_expect(&p, "contact 02/11/2026: Telephone, 20 min, attended");
 	assert_int_equal(th_pty_finish(&p), 0);
 	th_pty_free(&p);
-	/* a closed referral: no contact prompts at all */
+	/* closing with no final assessment asks first */
+	argv[3] = "close";
+	th_pty_start(&p, argv);
+	th_pty_expect(&p, "No final ONS4 assessment is recorded");
+	th_pty_expect(&p, "Close it without a final assessment? (yes/no)");
+	th_pty_send(&p, "no\n");
+	th_pty_expect(&p, "not closed; nothing recorded");
+	assert_int_equal(th_pty_finish(&p), 1);
+	th_pty_free(&p);
+	/* a closed referral: no prompts at all */
 	th_cmd(&r, NULL, "pcmds", "--home", home, "close", id, "--on",
 	    "02/11/2026", "--reason", "goals_met", NULL);
 	assert_int_equal(r.status, 0);
 	done();
-	argv[3] = "close";
 	th_pty_start(&p, argv);
 	th_pty_expect(&p, "this referral is already closed");
 	assert_int_equal(th_pty_finish(&p), 1);

@@ -197,6 +197,16 @@ class App:
         with open(os.path.join(SHOTS, name + ".png"), "wb") as f:
             f.write(base64.b64decode(png["data"]))
 
+    def shot_clip(self, name, width, height, scale):
+        """Part of the page, scaled: the README's picture of the app."""
+        png = self.d.execute_cdp_cmd("Page.captureScreenshot", {
+            "format": "png", "captureBeyondViewport": True,
+            "clip": {"x": 0, "y": 0, "width": width, "height": height,
+                     "scale": scale}})
+        import base64
+        with open(os.path.join(SHOTS, name + ".png"), "wb") as f:
+            f.write(base64.b64decode(png["data"]))
+
     def all_checks(self, name, refresh=None, shots=False):
         """axe at 1280 px; at 390 px no sideways scrolling; with shots
         set, a screenshot at each width."""
@@ -361,6 +371,7 @@ def journey(app, ref):
     app.has("this assessment and the one before")
     app.has("+3 (better)")          # life satisfaction 4 -> 7
     app.has("-4 (better)")          # anxiety 7 -> 3
+    app.shot_clip("readme-app", 1280, 1560, 0.55)
     # find the person by NHS number, from the caseload
     app.go("/")
     app.all_checks("caseload")
