@@ -195,7 +195,8 @@ static const struct opt_spec find_opts[] = {
 const struct command cmd_due = {
 	"due", "", 0, 0, "what is due next for each open referral", due_opts,
 	run_due,
-	"First contact, baseline ONS4 (16 and over), review (review_weeks after "
+	"First contact, baseline ONS4 (16 and over), review (review_weeks "
+	    "after "
 	"the\nbaseline, default 6-12) and final (final_weeks, default 12); set "
 	"them in\nthe configuration file. The app's caseload shows the same.\n",
 };

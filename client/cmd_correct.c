@@ -18,8 +18,8 @@
  * differently goes into the list of changes as "field=value".
  */
 static pc_rc
-prompt_changes(struct ctx *c, const struct correct_target *t, struct opt_result *o,
-    char (*pairs)[600], struct err_list *errs)
+prompt_changes(struct ctx *c, const struct correct_target *t,
+    struct opt_result *o, char (*pairs)[600], struct err_list *errs)
 {
 	const struct kind_info *ki = rec_kind_info(rec_kind_parse(t->kind));
 	char now[512], answer[512];
@@ -48,7 +48,8 @@ prompt_changes(struct ctx *c, const struct correct_target *t, struct opt_result 
 	}
 	cJSON_Delete(cur);
 	if (rc == PC_OK && o->nlist == 0) {
-		err_add(errs, E_REQUIRED, "set", "nothing was changed, so nothing "
+		err_add(errs, E_REQUIRED, "set", "nothing was changed, so "
+		    "nothing "
 		    "was recorded");
 		return PC_EINVAL;
 	}
@@ -73,8 +74,8 @@ run_correct(struct ctx *c, struct opt_result *o)
 	    (o->nlist > 0 || opt_has(o, "void") || !c->interactive ||
 	    strcmp(t.kind, "correction") == 0 ||
 	    (rc = prompt_changes(c, &t, o, pairs, &errs)) == PC_OK))
-		rc = correct_record(c, &t, o->list, o->nlist, opt_has(o, "void"),
-		    opt_get(o, "reason"), id, &errs);
+		rc = correct_record(c, &t, o->list, o->nlist,
+		    opt_has(o, "void"), opt_get(o, "reason"), id, &errs);
 	if (rc == PC_OK) {
 		printf("%.8s\n", id);
 		fflush(stdout);

@@ -11,61 +11,10 @@
 
 #include "client.h"
 #include "describe.h"
+#include "states.h"
 #include "reccsv.h"
 #include "ons4.h"
 #include "timeline.h"
-
-/* Sync state of every live row of one referral, by record id. */
-struct states {
-	struct {
-		char			 id[UUID_LEN];
-		enum cstore_state	 state;
-		char			*reason;
-	}	*v;
-	size_t	 n, cap;
-};
-
-static int
-collect_state(void *arg, const struct cstore_row *row)
-{
-	struct states *s = arg;
-
-	if (s->n == s->cap) {
-		size_t ncap = s->cap ? s->cap * 2 : 16;
-		void *nv = realloc(s->v, ncap * sizeof(*s->v));
-
-		if (nv == NULL)
-			return 1;
-		s->v = nv;
-		s->cap = ncap;
-	}
-	snprintf(s->v[s->n].id, UUID_LEN, "%s", row->id);
-	s->v[s->n].state = row->state;
-	s->v[s->n].reason = row->reason ? strdup(row->reason) : NULL;
-	s->n++;
-	return 0;
-}
-
-static void
-states_free(struct states *s)
-{
-	size_t i;
-
-	for (i = 0; i < s->n; i++)
-		free(s->v[i].reason);
-	free(s->v);
-}
-
-static size_t
-state_of(const struct states *s, const char *id)
-{
-	size_t i;
-
-	for (i = 0; i < s->n; i++)
-		if (strcmp(s->v[i].id, id) == 0)
-			return i;
-	return 0;
-}
 
 static int32_t
 entry_date(const struct tl_entry *e)
@@ -132,7 +81,7 @@ print_referral(const struct tl_summary *s, const char *id,
 	int dec = rec_int(r, "imd_decile", 0);
 
 	printf("Referral %.8s%s  [%s]\n", id, s->voided ? " (VOIDED)" : "",
-	    cstore_state_name(st->v[state_of(st, id)].state));
+	    cstore_state_name(st->v[states_find(st, id)].state));
 	printf("  Person          %s %.12s...\n",
 	    strcmp(rec_str(r, "person_basis"), "local") == 0 ?
 	    "local id" : "NHS number pseudonym", rec_str(r, "person"));
@@ -152,7 +101,8 @@ print_referral(const struct tl_summary *s, const char *id,
 		printf("  IMD decile      %d (quintile %d)\n", dec,
 		    codes_imd_quintile_of(dec) + 1);
 	printf("  Carer %s; learning disability %s; autism %s; homeless %s\n",
-	    describe_yesno(r, "carer"), describe_yesno(r, "learning_disability"),
+	    describe_yesno(r, "carer"),
+	    describe_yesno(r, "learning_disability"),
 	    describe_yesno(r, "autism"), describe_yesno(r, "homeless"));
 	printf("  Consent to evaluation: %s\n",
 	    rec_flag(r, "consent_evaluation", 0) == 1 ? "yes" : "no");
@@ -180,7 +130,7 @@ print_timeline(const struct timeline *tl, const struct states *st)
 	for (i = 0; i + 1 < tl->n; i++) {
 		describe_entry(v[i], line, sizeof(line));
 		date_format(entry_date(v[i]), d);
-		k = state_of(st, v[i]->rec->id);
+		k = states_find(st, v[i]->rec->id);
 		printf("  %s  %-10s  %.8s  %s%s  [%s]\n", d,
 		    codes_kind.v[v[i]->rec->kind].code, v[i]->rec->id, line,
 		    v[i]->voided ? " (VOIDED)" : "",
@@ -197,7 +147,7 @@ print_timeline_raw(const struct timeline *tl, const struct states *st)
 	for (i = 0; i < tl->n; i++)
 		printf("  %-10s  %.8s  [%s]\n",
 		    codes_kind.v[tl->v[i].rec->kind].code, tl->v[i].rec->id,
-		    cstore_state_name(st->v[state_of(st, tl->v[i].rec->id)].
+		    cstore_state_name(st->v[states_find(st, tl->v[i].rec->id)].
 		    state));
 }
 
@@ -243,7 +193,7 @@ show_json(const struct timeline *tl, const struct tl_summary *s,
 	for (i = 0; i < tl->n; i++) {
 		cJSON *r = cJSON_CreateObject();
 
-		k = state_of(st, tl->v[i].rec->id);
+		k = states_find(st, tl->v[i].rec->id);
 		cJSON_AddItemToObject(r, "record",
 		    cJSON_Duplicate(tl->v[i].rec->json, 1));
 		if (tl_content(&tl->v[i]) != NULL)
@@ -289,7 +239,7 @@ run_show(struct ctx *c, struct opt_result *o)
 	    (rc = cstore_timeline(c->store, referral, &tl, &errs)) != PC_OK)
 		return ctx_fail(&errs, rc);
 	err_free(&errs);
-	cstore_referral_each(c->store, referral, collect_state, &st);
+	states_load(c->store, referral, &st);
 	tl_summarise(&tl, &s);
 	if (s.referral == NULL) {
 		/* records whose referral this device never held */
@@ -346,7 +296,7 @@ list_one(void *arg, const struct cstore_row *row)
 	}
 	err_free(&errs);
 	tl_summarise(&tl, &s);
-	cstore_referral_each(lc->c->store, row->id, collect_state, &st);
+	states_load(lc->c->store, row->id, &st);
 	for (i = 0; i < st.n; i++) {
 		pending += st.v[i].state == CS_PENDING;
 		quarantined += st.v[i].state == CS_QUARANTINED;

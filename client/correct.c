@@ -177,7 +177,8 @@ correct(struct ctx *c, const struct correct_target *t,
 	pc_rc rc;
 
 	if (isvoid == (n > 0)) {
-		err_add(errs, E_REQUIRED, "set", "give new values (one or more), "
+		err_add(errs, E_REQUIRED, "set", "give new values (one or "
+		    "more), "
 		    "or void the record with a reason");
 		return PC_EUSAGE;
 	}

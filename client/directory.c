@@ -44,7 +44,8 @@ store_directory(struct ctx *c, const cJSON *list, int *count,
 	pc_rc rc = PC_OK;
 
 	if (n > DIR_MAX) {
-		err_add(errs, E_TOO_MANY, "assets", "the server's directory has "
+		err_add(errs, E_TOO_MANY, "assets", "the server's directory "
+		    "has "
 		    "%d entries, more than %d", n, DIR_MAX);
 		return PC_EPROTO;
 	}
@@ -78,7 +79,7 @@ dir_fetch(struct ctx *c, struct net *n, int *count, struct err_list *errs)
 	    &r, errs)) != PC_OK)
 		return rc;
 	if (r.status == 200)
-		doc = cJSON_ParseWithLength(r.body.p ? r.body.p : "", r.body.len);
+		doc = cJSON_ParseWithLength(buf_str(&r.body), r.body.len);
 	list = cJSON_GetObjectItemCaseSensitive(doc, "assets");
 	if (r.status != 200 || !cJSON_IsArray(list) ||
 	    cJSON_GetArraySize(list) != rec_int(doc, "count", -1)) {
@@ -104,7 +105,8 @@ dir_sync(struct ctx *c, struct net *n)
 		for (i = 0; i < errs.n; i++)
 			fprintf(stderr, "pcmds: warning: %s\n", errs.v[i].msg);
 		fprintf(stderr, "pcmds: warning: the directory of community "
-		    "assets was not updated; the copy on this device is kept\n");
+		    "assets was not updated; the copy on this device is "
+		    "kept\n");
 	}
 	err_free(&errs);
 }

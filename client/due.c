@@ -53,7 +53,8 @@ due_rules(const struct config *cfg, struct due_rules *r,
 	}
 	if (cfg->final_weeks[0] != '\0' && weeks(cfg->final_weeks,
 	    &r->final_from, &unused) != 0) {
-		err_add(errs, E_RANGE, "final_weeks", "final_weeks must be weeks "
+		err_add(errs, E_RANGE, "final_weeks", "final_weeks must be "
+		    "weeks "
 		    "after the baseline, such as 12; got \"%s\"",
 		    cfg->final_weeks);
 		return PC_EINVAL;
@@ -189,7 +190,8 @@ due_each(struct ctx *c, const struct due_rules *r, due_cb cb, void *arg,
 
 	if ((rc = ctx_store(c, errs)) != PC_OK)
 		return rc;
-	if ((rc = cstore_each(c->store, CSF_REFERRALS, each_one, &e)) != PC_OK) {
+	rc = cstore_each(c->store, CSF_REFERRALS, each_one, &e);
+	if (rc != PC_OK) {
 		err_add(errs, E_SYSTEM, "", "store: cannot read the referrals");
 		return rc;
 	}

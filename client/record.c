@@ -456,7 +456,8 @@ record_warn(const struct timeline *tl, const struct rec *r,
 		date_format_uk(e->rec->date, d);
 		err_add(warn, E_RULE, "stage", "this referral already has a "
 		    "baseline (%s, record %.8s); the earliest one is the "
-		    "baseline: correct the stage of this one if it was a review",
+		    "baseline: correct the stage of this one if it was a "
+		    "review",
 		    d, e->rec->id);
 	}
 	if (r->kind == KIND_CORRECTION && (e = same_correction(tl, r)) != NULL)

@@ -44,7 +44,8 @@ struct sync {
 	int		 tty;
 	int		 json;
 	int		 resend;	/* sent records too: the server restored */
-	int		 progress_fd;	/* "done total" lines for pcmds ui, -1 */
+	int		 progress_fd;	/* "done "
+	    "total" lines for pcmds ui, -1 */
 	long		 total;		/* pending at the start */
 	long		 done;		/* answered in this run */
 	long		 sent, duplicate, quarantined, held, batches;

@@ -252,6 +252,21 @@ ui_store(struct ui_req *r, struct err_list *errs)
 	return ctx_store(r->ui->c, errs);
 }
 
+int
+ui_open(struct ui_req *r)
+{
+	struct err_list errs;
+	int rc = 0;
+
+	err_init(&errs);
+	if (ui_store(r, &errs) != PC_OK) {
+		ui_fail(r, &errs);
+		rc = -1;
+	}
+	err_free(&errs);
+	return rc;
+}
+
 const char *
 ui_query(struct ui_req *r, const char *name)
 {
@@ -486,7 +501,8 @@ admit(struct ui_req *r)
 		return -1;
 	}
 	if (r->post && (!origin_ok(r) || read_form(r) != 0 || !csrf_ok(r))) {
-		ui_error(r, 403, "Refused", "This form did not come from the app "
+		ui_error(r, 403, "Refused", "This form did not come from the "
+		    "app "
 		    "(or the app was started again since it was opened); "
 		    "nothing was changed. Go back, reload the page and try "
 		    "again.");

@@ -47,7 +47,7 @@ struct ui {
 	struct evhttp		*http;
 	struct event		*idle;
 	int			 port;
-	int			 idle_s;	/* close after this long unused */
+	int			 idle_s;	/* closes after this unused */
 	double			 last_used;
 	char			 secret[UI_TOKEN_LEN];	/* launch, single use */
 	int			 secret_used;
@@ -62,7 +62,7 @@ struct ui_req {
 	struct ui		*ui;
 	struct evhttp_request	*req;
 	char			 path[256];
-	char			 arg[UUID_LEN];		/* {referral}, {record} */
+	char			 arg[UUID_LEN];	/* {referral}, {record} */
 	struct evkeyvalq	 query;
 	struct evkeyvalq	 form;		/* POST body fields */
 	int			 post;
@@ -82,6 +82,8 @@ int	 ui_run(struct ctx *, int port, int idle_s, int open_browser);
 void	 ui_print_routes(void);
 /* The store, opened through this one place (an unlock page goes here). */
 pc_rc	 ui_store(struct ui_req *, struct err_list *);
+/* ui_store, answering with the failure: 0, or -1 when answered. */
+int	 ui_open(struct ui_req *);
 /* A query or form value, or NULL. */
 const char *ui_query(struct ui_req *, const char *name);
 const char *ui_form(struct ui_req *, const char *name);

@@ -82,10 +82,11 @@ bands(struct html *h, enum ons4_measure m)
 			;
 		top = hi == 10 ? T : y_of(hi) - half;
 		bottom = lo == 0 ? B : y_of(lo) + half;
-		/* coloured by how good the band is: anxiety runs the other way */
+		/* coloured by how good the band is (anxiety: the other way) */
 		html_f(h, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" "
 		    "fill=\"%m\"><title>%s: %d to %d</title></rect>", L, top,
-		    R - L, bottom - top, band_fill[ons4_measures[m].lower_better ?
+		    R - L, bottom - top,
+		    band_fill[ons4_measures[m].lower_better ?
 		    ONS4_NBANDS - 1 - ons4_band(m, lo) : ons4_band(m, lo)],
 		    ons4_measures[m].bands[ons4_band(m, lo)], lo, hi);
 		lo = hi + 1;
@@ -126,7 +127,8 @@ one_chart(struct html *h, enum ons4_measure m, const struct point *p, int n)
 	html_m(h, "\"/>");
 	for (i = 0; i < n; i++) {
 		date_format_uk(p[i].on, d);
-		html_f(h, "<circle cx=\"%d\" cy=\"%d\" r=\"4\" fill=\"#1d4f91\">"
+		html_f(h, "<circle cx=\"%d\" cy=\"%d\" r=\"4\" "
+		    "fill=\"#1d4f91\">"
 		    "<title>%s %s: %d</title></circle>", x_of(p, n, i),
 		    y_of(p[i].score[m]), codes_stage.v[p[i].stage].label, d,
 		    p[i].score[m]);

@@ -73,7 +73,8 @@ field_errors(struct html *h, const struct form *fm, const char *name)
 		if (strcmp(b, name) != 0)
 			continue;
 		if (first)
-			html_f(h, "<p class=\"error\" id=\"e-%s\">Error: %s</p>",
+			html_f(h, "<p class=\"error\" id=\"e-%s\">Error: "
+			    "%s</p>",
 			    name, fm->errs->v[i].msg);
 		else
 			html_f(h, "<p class=\"error\">Error: %s</p>",
@@ -453,7 +454,8 @@ form_close(struct html *h, struct ui_req *r, const char *button)
 		html_f(h, "<a class=\"button secondary\" href=\"/r/%s\">Cancel"
 		    "</a>", r->arg);
 	else
-		html_m(h, "<a class=\"button secondary\" href=\"/\">Cancel</a>");
+		html_m(h, "<a class=\"button secondary\" "
+		    "href=\"/\">Cancel</a>");
 	html_m(h, "</form>");
 }
 
@@ -603,7 +605,8 @@ person_controls(struct html *h, const struct form *fm)
 	html_f(h, "></div><div class=\"field\"><div class=\"choice\"><input "
 	    "type=\"checkbox\" id=\"f-no_nhs_number\" name=\"no_nhs_number\" "
 	    "value=\"yes\"%m><label for=\"f-no_nhs_number\">This person has no "
-	    "NHS number (a random local id is used instead)</label></div></div>",
+	    "NHS number (a random local id is used "
+	    "instead)</label></div></div>",
 	    none ? " checked" : "");
 }
 
@@ -616,7 +619,8 @@ referral_page(struct ui_req *r, const struct err_list *errs)
 
 	html_init(&h);
 	error_summary(&h, errs);
-	form_open(&h, r, "New referral", "Every question is in the personalised "
+	form_open(&h, r, "New referral", "Every question is in the "
+	    "personalised "
 	    "care minimum data set. Optional ones can be left empty.");
 	person_controls(&h, &fm);
 	controls(&h, &fm);
@@ -649,8 +653,10 @@ referral_person(struct ui_req *r, cJSON *body, struct err_list *errs)
 
 	if (ui_form(r, "no_nhs_number") != NULL) {
 		if (nhs != NULL && nhs[0] != '\0')
-			err_add(errs, E_RULE, "nhs_number", "Leave the NHS number "
-			    "empty when the person has none, or untick \"no NHS "
+			err_add(errs, E_RULE, "nhs_number", "Leave the NHS "
+			    "number "
+			    "empty when the person has none, or untick \"no "
+			    "NHS "
 			    "number\"");
 		else if (nhs_local_person(person) == PC_OK) {
 			cJSON_AddStringToObject(body, "person", person);
@@ -658,7 +664,8 @@ referral_person(struct ui_req *r, cJSON *body, struct err_list *errs)
 			return;
 		}
 	} else if (nhs == NULL || nhs[0] == '\0')
-		err_add(errs, E_REQUIRED, "nhs_number", "NHS number is required, "
+		err_add(errs, E_REQUIRED, "nhs_number", "NHS number is "
+		    "required, "
 		    "or tick \"no NHS number\"");
 	else if (record_person(r->ui->c, nhs, person, errs) == PC_OK) {
 		cJSON_AddStringToObject(body, "person", person);
@@ -727,8 +734,8 @@ score_control(struct html *h, const struct form *fm, int m)
 			snprintf(id, sizeof(id), "f-%s", o->field);
 		snprintf(num, sizeof(num), "%d", k);
 		html_f(h, "<span><input type=\"radio\" id=\"%s\" name=\"%s\" "
-		    "value=\"%d\"%m", id, o->field, k, v && strcmp(v, num) == 0 ?
-		    " checked" : "");
+		    "value=\"%d\"%m", id, o->field, k,
+		    v && strcmp(v, num) == 0 ? " checked" : "");
 		if (k == 0)
 			described(h, fm, o->field, 1);
 		html_f(h, "><label for=\"%s\">%d</label></span>", id, k);
@@ -937,15 +944,18 @@ close_page(struct ui_req *r, const struct err_list *errs)
 	form_open(&h, r, "Close the referral", NULL);
 	if (ask) {
 		html_f(&h, "<div class=\"caution field%m\" id=\"w-no_final\">"
-		    "<p>No final ONS4 assessment is recorded for this referral, "
+		    "<p>No final ONS4 assessment is recorded for this "
+		    "referral, "
 		    "so its change in well-being cannot be measured. <a "
 		    "href=\"/r/%s/assess?stage=final\">Record the final "
 		    "assessment</a> first, or close it without one.</p>",
 		    has_error(&fm, "no_final") ? " invalid" : "", r->arg);
 		field_errors(&h, &fm, "no_final");
 		html_f(&h, "<div class=\"choice\"><input type=\"checkbox\" "
-		    "id=\"f-no_final\" name=\"no_final\" value=\"yes\"%m><label "
-		    "for=\"f-no_final\">Close without a final assessment</label>"
+		    "id=\"f-no_final\" name=\"no_final\" "
+		    "value=\"yes\"%m><label "
+		    "for=\"f-no_final\">Close without a final "
+		    "assessment</label>"
 		    "</div></div>", r->post && ui_form(r, "no_final") ?
 		    " checked" : "");
 	}
@@ -1069,9 +1079,11 @@ correct_page(struct ui_req *r, const struct err_list *errs)
 	if (t.state == CS_QUARANTINED)
 		html_m(&h, "<div class=\"caution\"><p>The server refused this "
 		    "record. Fix what it says below and save: the corrected "
-		    "version replaces it and is sent at the next sync.</p></div>");
+		    "version replaces it and is sent at the next "
+		    "sync.</p></div>");
 	error_summary(&h, fm.errs);
-	form_open(&h, r, "Correct the record", "The form holds the record as it "
+	form_open(&h, r, "Correct the record", "The form holds the record as "
+	    "it "
 	    "is now. Change what is wrong; the record itself is kept and a "
 	    "correction is added.");
 	correct_controls(&h, &fm);
@@ -1160,7 +1172,8 @@ ui_correct_post(struct ui_req *r)
 	cJSON_Delete(cur);
 	err_init(&errs);
 	if (n == 0) {
-		err_add(&errs, E_REQUIRED, "", "Nothing was changed, so there is "
+		err_add(&errs, E_REQUIRED, "", "Nothing was changed, so there "
+		    "is "
 		    "nothing to correct");
 		rc = PC_EINVAL;
 	} else
@@ -1193,7 +1206,8 @@ void_page(struct ui_req *r, const struct err_list *errs)
 	fm = (struct form){r, NULL, errs, KIND_CORRECTION};
 	html_init(&h);
 	error_summary(&h, errs);
-	form_open(&h, r, "Void the record", "Voiding withdraws a record made in "
+	form_open(&h, r, "Void the record", "Voiding withdraws a record made "
+	    "in "
 	    "error. It stays in the history, marked void.");
 	{
 		struct rec tmp;

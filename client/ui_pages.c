@@ -12,6 +12,7 @@
 #include "due.h"
 #include "ons4.h"
 #include "sec.h"
+#include "states.h"
 #include "ui.h"
 
 /* ---- the caseload ----------------------------------------------------- */
@@ -171,9 +172,9 @@ filters(struct html *h, const char *show, const char *service)
 	for (i = 0; i < 4; i++)
 		html_f(h, "<div class=\"choice\"><input type=\"radio\" "
 		    "id=\"show-%s\" name=\"show\" value=\"%s\"%m><label "
-		    "for=\"show-%s\">%s</label></div>", shows[i][0], shows[i][0],
-		    strcmp(show, shows[i][0]) == 0 ? " checked" : "",
-		    shows[i][0], shows[i][1]);
+		    "for=\"show-%s\">%s</label></div>", shows[i][0],
+		    shows[i][0], strcmp(show, shows[i][0]) == 0 ? " checked" :
+		    "", shows[i][0], shows[i][1]);
 	html_m(h, "</fieldset><div class=\"field\"><label for=\"service\">"
 	    "Service</label><select id=\"service\" name=\"service\"><option "
 	    "value=\"\">Every service</option>");
@@ -198,7 +199,8 @@ find_form(struct ui_req *r, struct html *h, const struct err_list *errs,
 	    "id=\"h-nhs_number\">Turned into the pseudonym and matched on this "
 	    "computer; it is not stored.</p>", bad ? " invalid" : "");
 	if (bad)
-		html_f(h, "<p class=\"error\" id=\"e-nhs_number\">Error: %s</p>",
+		html_f(h, "<p class=\"error\" id=\"e-nhs_number\">Error: "
+		    "%s</p>",
 		    errs->v[0].msg);
 	html_f(h, "<input type=\"text\" inputmode=\"numeric\" "
 	    "id=\"f-nhs_number\" name=\"nhs_number\" autocomplete=\"off\" "
@@ -303,14 +305,17 @@ ui_find(struct ui_req *r)
 	memset(&f, 0, sizeof(f));
 	err_init(&errs);
 	if (nhs == NULL || nhs[0] == '\0') {
-		err_add(&errs, E_REQUIRED, "nhs_number", "Type the person's NHS "
+		err_add(&errs, E_REQUIRED, "nhs_number", "Type the person's "
+		    "NHS "
 		    "number");
 		rc = PC_EINVAL;
 	} else
-		rc = record_find_person(r->ui->c, nhs, found_one, &f, &n, &errs);
+		rc = record_find_person(r->ui->c, nhs, found_one, &f, &n,
+		    &errs);
 	if (rc == PC_OK && n == 0)
 		err_add(&errs, E_REFERRAL, "nhs_number", "No referral on this "
-		    "computer is for that NHS number. Check it, or record a new "
+		    "computer is for that NHS number. Check it, or record a "
+		    "new "
 		    "referral.");
 	if (rc == PC_OK && n == 1) {
 		snprintf(to, sizeof(to), "/r/%s", f.ids[0]);
@@ -325,50 +330,6 @@ ui_find(struct ui_req *r)
 }
 
 /* ---- a referral's timeline --------------------------------------------- */
-
-struct states {
-	struct {
-		char			 id[UUID_LEN];
-		enum cstore_state	 state;
-		char			*reason;
-	}	 v[TL_RECORDS_MAX];
-	size_t	 n;
-};
-
-static int
-collect_state(void *arg, const struct cstore_row *row)
-{
-	struct states *s = arg;
-
-	if (s->n == TL_RECORDS_MAX)
-		return 1;
-	snprintf(s->v[s->n].id, UUID_LEN, "%s", row->id);
-	s->v[s->n].state = row->state;
-	s->v[s->n].reason = row->reason ? strdup(row->reason) : NULL;
-	s->n++;
-	return 0;
-}
-
-static void
-states_free(struct states *s)
-{
-	size_t i;
-
-	for (i = 0; i < s->n; i++)
-		free(s->v[i].reason);
-	free(s);
-}
-
-static size_t
-state_of(const struct states *s, const char *id)
-{
-	size_t i;
-
-	for (i = 0; i < s->n; i++)
-		if (strcmp(s->v[i].id, id) == 0)
-			return i;
-	return 0;
-}
 
 static void
 summary_list(struct html *h, const struct tl_summary *s, const char *due)
@@ -406,7 +367,8 @@ actions(struct html *h, const char *id, const struct tl_summary *s)
 	html_m(h, "<h2>Record</h2><p>");
 	if (s->closed_on < 0 && !s->voided) {
 		if (rec_int(s->referral, "age", 0) >= ONS4_MIN_AGE)
-			html_f(h, "<a class=\"button\" href=\"/r/%s/assess\">ONS4 "
+			html_f(h, "<a class=\"button\" "
+			    "href=\"/r/%s/assess\">ONS4 "
 			    "assessment</a>", id);
 		html_f(h, "<a class=\"button\" href=\"/r/%s/contact\">Contact"
 		    "</a><a class=\"button\" href=\"/r/%s/support\">Support "
@@ -424,6 +386,10 @@ server_said(struct html *h, const struct states *st, size_t k)
 {
 	cJSON *errs, *e;
 
+	if (k >= st->n) {
+		html_m(h, "Not known");
+		return;
+	}
 	switch (st->v[k].state) {
 	case CS_PENDING:
 		html_m(h, "Not sent yet");
@@ -461,13 +427,15 @@ static void
 record_row(struct html *h, const struct tl_entry *e, const struct states *st)
 {
 	char what[600], d[DATE_LEN];
-	size_t k = state_of(st, e->rec->id);
+	size_t k = states_find(st, e->rec->id);
 
 	describe_what(e->rec->kind, tl_content(e), e->rec->json, what,
 	    sizeof(what));
 	date_format_uk(entry_day(e), d);
-	html_f(h, "<tr%m><td data-label=\"Date\">%s</td><td data-label=\"Kind\">"
-	    "%s</td><td data-label=\"What\">%s%m</td><td data-label=\"Made by\">"
+	html_f(h, "<tr%m><td data-label=\"Date\">%s</td><td "
+	    "data-label=\"Kind\">"
+	    "%s</td><td data-label=\"What\">%s%m</td><td data-label=\"Made "
+	    "by\">"
 	    "%s</td><td data-label=\"Server\">", e->voided ?
 	    " class=\"voided\"" : "", d, rec_kind_info(e->rec->kind)->label,
 	    what, e->voided ? " (void)" : "", e->rec->worker);
@@ -477,8 +445,9 @@ record_row(struct html *h, const struct tl_entry *e, const struct states *st)
 		html_f(h, "<a href=\"/rec/%s/correct\">Correct<span "
 		    "class=\"skip\"> %s of %s</span></a> <a "
 		    "href=\"/rec/%s/void\">Void<span class=\"skip\"> %s of %s"
-		    "</span></a>", e->rec->id, rec_kind_info(e->rec->kind)->label,
-		    d, e->rec->id, rec_kind_info(e->rec->kind)->label, d);
+		    "</span></a>", e->rec->id,
+		    rec_kind_info(e->rec->kind)->label, d, e->rec->id,
+		    rec_kind_info(e->rec->kind)->label, d);
 	html_m(h, "</td></tr>");
 }
 
@@ -531,7 +500,8 @@ ons4_change(struct html *h, const struct timeline *tl, int saved)
 	    "</th><th scope=\"col\">Change</th></tr></thead><tbody>", pd);
 	for (m = 0; m < ONS4_N; m++) {
 		const struct ons4_info *o = &ons4_measures[m];
-		int b = rec_int(prev, o->field, 0), a = rec_int(now, o->field, 0);
+		int b = rec_int(prev, o->field, 0);
+		int a = rec_int(now, o->field, 0);
 		int g = ons4_gain((enum ons4_measure)m, b, a);
 		char ch[64];
 
@@ -605,7 +575,7 @@ ui_timeline(struct ui_req *r)
 	struct err_list errs;
 	struct timeline tl;
 	struct tl_summary s;
-	struct states *st;
+	struct states st = {NULL, 0, 0};
 
 	err_init(&errs);
 	if (ui_store(r, &errs) != PC_OK ||
@@ -622,13 +592,9 @@ ui_timeline(struct ui_req *r)
 		    "referral with that id.");
 		return;
 	}
-	if ((st = calloc(1, sizeof(*st))) != NULL) {
-		(void)cstore_referral_each(r->ui->c->store, r->arg,
-		    collect_state, st);
-		timeline_page(r, &tl, &s, st);
-		states_free(st);
-	} else
-		ui_error(r, 503, "Out of memory", "Try again.");
+	(void)states_load(r->ui->c->store, r->arg, &st);
+	timeline_page(r, &tl, &s, &st);
+	states_free(&st);
 	tl_free(&tl);
 }
 
@@ -667,17 +633,11 @@ refused_row(void *arg, const struct cstore_row *row)
 void
 ui_quarantine(struct ui_req *r)
 {
-	struct err_list errs;
 	struct html h;
 	struct refused rf;
 
-	err_init(&errs);
-	if (ui_store(r, &errs) != PC_OK) {
-		ui_fail(r, &errs);
-		err_free(&errs);
+	if (ui_open(r) != 0)
 		return;
-	}
-	err_free(&errs);
 	html_init(&h);
 	rf = (struct refused){r, &h, 0};
 	html_m(&h, "<h1>Records the server refused</h1><p>They are kept on "
@@ -686,7 +646,8 @@ ui_quarantine(struct ui_req *r)
 	(void)cstore_each(r->ui->c->store, CSF_QUARANTINED, refused_row, &rf);
 	html_m(&h, "</ul>");
 	if (rf.n == 0)
-		html_m(&h, "<p>None: the server has accepted everything sent.</p>");
+		html_m(&h, "<p>None: the server has accepted everything "
+		    "sent.</p>");
 	ui_page(r, 200, "Refused records", &h);
 	html_free(&h);
 }
@@ -717,23 +678,18 @@ count_asset(void *arg, const struct cstore_asset *a)
 void
 ui_directory(struct ui_req *r)
 {
-	struct err_list errs;
 	struct html h;
 	int n = 0;
 
-	err_init(&errs);
-	if (ui_store(r, &errs) != PC_OK) {
-		ui_fail(r, &errs);
-		err_free(&errs);
+	if (ui_open(r) != 0)
 		return;
-	}
-	err_free(&errs);
 	html_init(&h);
 	html_f(&h, "<h1>Community assets in %s</h1><p>Your place's directory, "
 	    "as the server gave it at the last sync.</p>", r->ui->c->cfg.place);
 	if (cstore_asset_each(r->ui->c->store, NULL, count_asset, &n) ==
 	    PC_OK && n == 0)
-		html_m(&h, "<p>This computer has no directory yet: it comes with "
+		html_m(&h, "<p>This computer has no directory yet: it comes "
+		    "with "
 		    "the next sync.</p>");
 	else {
 		html_m(&h, "<div class=\"table\"><table class=\"stack\">"

@@ -191,11 +191,14 @@ result(struct html *h, const struct ui_sync *s)
 		if (line[0] == '{' && sum == NULL)
 			sum = cJSON_Parse(line);
 	if (sum != NULL)
-		html_f(h, "<ul class=\"counts\"><li><strong>%d</strong> sent</li>"
+		html_f(h, "<ul class=\"counts\"><li><strong>%d</strong> "
+		    "sent</li>"
 		    "<li><strong>%d</strong> already there</li><li><strong>%d"
-		    "</strong> refused</li><li><strong>%d</strong> still waiting"
+		    "</strong> refused</li><li><strong>%d</strong> still "
+		    "waiting"
 		    "</li></ul>", rec_int(sum, "stored", 0),
-		    rec_int(sum, "duplicate", 0), rec_int(sum, "quarantined", 0),
+		    rec_int(sum, "duplicate", 0),
+		    rec_int(sum, "quarantined", 0),
 		    rec_int(sum, "pending", 0));
 	cJSON_Delete(sum);
 	free(copy);
@@ -221,8 +224,10 @@ outcome(int status)
 		return "The server could not be reached. Nothing is lost: the "
 		    "records wait here for the next sync.";
 	case EXIT_AUTH:
-		return "The server no longer accepts this computer's enrolment: "
-		    "ask your administrator for a new code and run pcmds setup.";
+		return "The server no longer accepts this computer's "
+		    "enrolment: "
+		    "ask your administrator for a new code and run pcmds "
+		    "setup.";
 	default:
 		return "The sync did not finish; nothing is lost. The messages "
 		    "below say why.";
@@ -233,20 +238,15 @@ void
 ui_sync_page(struct ui_req *r)
 {
 	struct ui_sync *s = &r->ui->sync;
-	struct err_list errs;
 	struct html h;
 
-	err_init(&errs);
-	if (ui_store(r, &errs) != PC_OK) {
-		ui_fail(r, &errs);
-		err_free(&errs);
+	if (ui_open(r) != 0)
 		return;
-	}
-	err_free(&errs);
 	html_init(&h);
 	html_m(&h, "<h1>Sync</h1>");
 	if (s->pid != 0) {
-		html_f(&h, "<div id=\"sync-running\" role=\"status\"><p>Sending "
+		html_f(&h, "<div id=\"sync-running\" "
+		    "role=\"status\"><p>Sending "
 		    "records: %ld of %ld answered.</p><progress max=\"%ld\" "
 		    "value=\"%ld\">%ld of %ld</progress></div><p><a "
 		    "href=\"/sync\">Show the progress now</a></p>", s->done,
@@ -262,7 +262,8 @@ ui_sync_page(struct ui_req *r)
 	if (s->pid == 0) {
 		html_m(&h, "<p>Sending needs a connection; recording does not. "
 		    "Records are marked sent only when the server has them, so "
-		    "a sync can be stopped at any moment.</p><form method=\"post\" "
+		    "a sync can be stopped at any moment.</p><form "
+		    "method=\"post\" "
 		    "action=\"/sync\">");
 		ui_csrf_field(r, &h);
 		html_m(&h, "<button type=\"submit\">Sync now</button></form>");

@@ -464,9 +464,11 @@ check_pattern(const struct field *f, const cJSON *v, const char *path,
 		    "5 digits, such as U12345; got %s", path, got);
 		break;
 	case FT_ASSET:
-		err_add(errs, E_FORMAT, path, "%s must be the id of an entry in "
+		err_add(errs, E_FORMAT, path, "%s must be the id of an entry "
+		    "in "
 		    "the directory of community assets: 1 to %d letters, "
-		    "digits, '.', '_' or '-'; got %s", path, REC_ASSET_MAX, got);
+		    "digits, '.', '_' or '-'; got "
+		    "%s", path, REC_ASSET_MAX, got);
 		break;
 	default:
 		err_add(errs, E_FORMAT, path, "%s must be 64 lowercase hex "

@@ -55,7 +55,8 @@ api_assets(struct http_req *hr)
 	    !cJSON_AddNumberToObject(doc, "count",
 	    cJSON_GetArraySize(l.list))) {
 		cJSON_Delete(doc);
-		http_reply_error(hr, 503, "E_SYSTEM", "cannot read the directory "
+		http_reply_error(hr, 503, "E_SYSTEM", "cannot read the "
+		    "directory "
 		    "of community assets; try again");
 		return;
 	}

@@ -111,7 +111,8 @@ header(const struct csv_reader *r, int cols[NCOLS], const char *what,
 	}
 	for (c = 0; c <= COL_PLACE; c++)
 		if (cols[c] < 0) {
-			err_add(errs, E_REQUIRED, "", "%s: the header must name "
+			err_add(errs, E_REQUIRED, "", "%s: the header must "
+			    "name "
 			    "id, name, category and place (and optionally "
 			    "contact and notes)", what);
 			return PC_EINVAL;

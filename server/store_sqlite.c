@@ -520,7 +520,8 @@ store_asset_put(struct store *st, const struct store_asset *a)
 {
 	sqlite3_stmt *s = prep(st, "INSERT INTO assets(place, id, name, "
 	    "category, contact, notes, active) VALUES (?,?,?,?,?,?,1) ON "
-	    "CONFLICT(place, id) DO UPDATE SET name = excluded.name, category = "
+	    "CONFLICT(place, id) DO UPDATE SET name = excluded.name, category "
+	    "= "
 	    "excluded.category, contact = excluded.contact, notes = "
 	    "excluded.notes, active = 1");
 

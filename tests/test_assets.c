@@ -164,7 +164,8 @@ test_import_refused(void **state)
 		    "row 2: id, name, category and place are required"},
 		{"id,name,category,place\nnh-x,A,food,NH\nnh-x,B,food,NH\n",
 		    "row 3: NH nh-x is listed twice"},
-		{"id,name,category,place,notes\nnh-x,A,food,NH,\"two\nlines\"\n",
+		{"id,name,category,place,notes\n"
+		    "nh-x,A,food,NH,\"two\nlines\"\n",
 		    "row 2: Notes must not contain control characters"},
 		{"id,name,category,place\n", "lists no assets"},
 	};
@@ -183,7 +184,8 @@ test_import_refused(void **state)
 		snprintf(csv, sizeof(csv), "%s", bad[i].csv);
 		import(csv, 1, &r);
 		if (strstr(r.err, bad[i].says) == NULL)
-			fail_msg("file %zu: wanted \"%s\" in: %s", i, bad[i].says,
+			fail_msg("file %zu: wanted \"%s\" in: "
+			    "%s", i, bad[i].says,
 			    r.err);
 		assert_non_null(strstr(r.err, "no directory was changed"));
 		th_run_free(&r);

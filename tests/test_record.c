@@ -28,8 +28,8 @@ new_home(void)
 	static char home[512];
 
 	snprintf(home, sizeof(home), "%s", th_tmpdir());
-	th_cmd(&r, NULL, "pcmds", "keygen", "--out", th_path(home, "deploy.key"),
-	    NULL);
+	th_cmd(&r, NULL, "pcmds", "keygen", "--out",
+	    th_path(home, "deploy.key"), NULL);
 	done();
 	th_cmd(&r, NULL, "pcmds", "--home", home, "setup", "--key-file",
 	    th_path(home, "deploy.key"), "--worker", "lw1", "--place", "NH",
@@ -120,7 +120,8 @@ referral(const char *home, int age)
 	snprintf(id, sizeof(id), "%.8s", r.out);
 	/* the read-back, in words */
 	expect_err("pcmds: stored ");
-	expect_err(" referral 01/11/2026: from Community pharmacy for Stress, Debt or "
+	expect_err(" referral 01/11/2026: from Community pharmacy for Stress, "
+	    "Debt or "
 	    "money worries; General social prescribing; age ");
 	done();
 	return id;

@@ -377,8 +377,9 @@ test_headers_every_route(void **state)
 		    strstr(methods, "GET") == NULL)
 			continue;
 		if ((p = strchr(pattern, '{')) != NULL)
-			snprintf(path, sizeof(path), "%.*s%s%s", (int)(p - pattern),
-			    pattern, ref, strchr(p, '}') + 1);
+			snprintf(path, sizeof(path), "%.*s%s%s",
+			    (int)(p - pattern), pattern, ref,
+			    strchr(p, '}') + 1);
 		else
 			snprintf(path, sizeof(path), "%s", pattern);
 		get(path, &r);

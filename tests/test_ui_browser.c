@@ -80,7 +80,8 @@ scan_file(const char *path, const struct stat *st, int type, struct FTW *f)
 		    memmem(data, len, utf16(w, &n), n) != NULL) {
 			size_t off = strlen(found);
 
-			snprintf(found + off, sizeof(found) - off, "%s in %s\n", w,
+			snprintf(found + off, sizeof(found) - off, "%s in "
+			    "%s\n", w,
 			    path);
 		}
 	}
@@ -118,7 +119,8 @@ deployment(struct th_server *s, char *home, size_t len)
 
 	th_server_init(s, NULL);
 	th_server_start(s, NULL);
-	snprintf(args, sizeof(args), "assets import packaging/assets-example.csv");
+	snprintf(args, sizeof(args), "assets import "
+	    "packaging/assets-example.csv");
 	th_server_admin(s, &r, args);
 	assert_int_equal(r.status, 0);
 	th_run_free(&r);
@@ -183,7 +185,8 @@ test_app_in_chromium(void **state)
 
 	(void)state;
 	if (!have_tools()) {
-		print_message("chromium, chromium-driver or python3-selenium is "
+		print_message("chromium, chromium-driver or python3-selenium "
+		    "is "
 		    "missing (packaging/deps.sh --check installs them)\n");
 		skip();
 	}
