@@ -204,6 +204,7 @@ endif
 $(AXE): tests/a11y/package.json tests/a11y/package-lock.json
 	@mkdir -p $(B)/a11y
 	@cp tests/a11y/package.json tests/a11y/package-lock.json $(B)/a11y/
+	@command -v npm >/dev/null 2>&1 || bash packaging/deps.sh --check || true
 	@if command -v npm >/dev/null 2>&1; then \
 		echo "  NPM     axe-core (tests/a11y/package-lock.json)"; \
 		(cd $(B)/a11y && npm ci --no-audit --no-fund --ignore-scripts \

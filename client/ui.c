@@ -619,6 +619,24 @@ bind_loopback(struct ui *u, int port)
 	return 0;
 }
 
+static int
+on_path(const char *prog)
+{
+	const char *path = getenv("PATH");
+	char dir[4096], *d, *save = NULL;
+
+	snprintf(dir, sizeof(dir), "%s", path ? path : "/usr/bin:/bin");
+	for (d = strtok_r(dir, ":", &save); d != NULL;
+	    d = strtok_r(NULL, ":", &save)) {
+		char exe[4200];
+
+		snprintf(exe, sizeof(exe), "%s/%s", d, prog);
+		if (access(exe, X_OK) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 /* xdg-open the launch URL, detached; its output is not ours. */
 static void
 open_browser(const char *url)
@@ -715,6 +733,11 @@ ui_run(struct ctx *c, int port, int idle_s, int browser)
 	}
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/launch?k=%s", u.port,
 	    u.secret);
+	if (browser && !on_path("xdg-open")) {
+		fprintf(stderr, "pcmds ui: no xdg-open to open a browser with; "
+		    "open this address (it works once):\n");
+		browser = 0;
+	}
 	if (browser) {
 		open_browser(url);
 		fprintf(stderr, "pcmds ui: the app is open in your browser at "
