@@ -235,7 +235,8 @@ caseload_page(struct ui_req *r, const struct err_list *find_errs,
 	err_free(&errs);
 	if (show == NULL || show[0] == '\0')
 		show = cl.due_now > 0 ? "due" : "open";
-	qsort(cl.v, cl.n, sizeof(*cl.v), by_due);
+	if (cl.n > 1)
+		qsort(cl.v, cl.n, sizeof(*cl.v), by_due);
 	(void)cstore_counts(r->ui->c->store, nq);
 	html_init(&h);
 	html_f(&h, "<h1>Caseload</h1><ul class=\"counts\"><li><strong>%ld"

@@ -252,8 +252,12 @@ test_record_asset(void **state)
 	/* another place's entry, or none at all: refused, saying why */
 	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(res, 2),
 	    "status")->valuestring, "rejected");
-	assert_non_null(strstr(cJSON_PrintUnformatted(cJSON_GetArrayItem(res,
-	    2)), "not in the directory of place NH"));
+	{
+		char *t = cJSON_PrintUnformatted(cJSON_GetArrayItem(res, 2));
+
+		assert_non_null(strstr(t, "not in the directory of place NH"));
+		free(t);
+	}
 	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(res, 3),
 	    "status")->valuestring, "rejected");
 	cJSON_Delete(j);
