@@ -8,6 +8,7 @@
  *   pcmdsd [--config FILE] user list | user code ID | user revoke ID
  *   pcmdsd [--config FILE] places import FILE.csv | places list |
  *          places default
+ *   pcmdsd [--config FILE] assets import FILE.csv | assets list [PLACE]
  *   pcmdsd [--config FILE] audit verify [--head SEQ:HASH]...
  *   pcmdsd secret create FILE
  */
@@ -44,6 +45,10 @@ usage(FILE *fp)
 	    "  places import FILE   load places (code,name,population)\n"
 	    "  places list          the places and their populations\n"
 	    "  places default       print the built-in places file\n"
+	    "  assets import FILE   load directories of community assets\n"
+	    "                       "
+	    "(id,name,category,place[,contact][,notes])\n"
+	    "  assets list [PLACE]  the directories\n"
 	    "  audit verify [--head SEQ:HASH]...\n"
 	    "                       check the audit log's keyed chain and the "
 	    "records it\n"
@@ -223,6 +228,12 @@ cmd_admin(const struct conf *cf, int argc, char **argv)
 	else if (strcmp(argv[0], "places") == 0 && argc == 2 &&
 	    strcmp(argv[1], "list") == 0)
 		rc = admin_places_list(st);
+	else if (strcmp(argv[0], "assets") == 0 && argc == 3 &&
+	    strcmp(argv[1], "import") == 0)
+		rc = admin_assets_import(st, argv[2]);
+	else if (strcmp(argv[0], "assets") == 0 && argc >= 2 && argc <= 3 &&
+	    strcmp(argv[1], "list") == 0)
+		rc = admin_assets_list(st, argc == 3 ? argv[2] : NULL);
 	else if (strcmp(argv[0], "audit") == 0 && argc >= 2 &&
 	    strcmp(argv[1], "verify") == 0)
 		rc = cmd_verify(st, argc - 2, argv + 2);
@@ -280,7 +291,8 @@ main(int argc, char *argv[])
 		return 0;
 	}
 	if (strcmp(argv[i], "serve") != 0 && strcmp(argv[i], "user") != 0 &&
-	    strcmp(argv[i], "places") != 0 && strcmp(argv[i], "audit") != 0) {
+	    strcmp(argv[i], "places") != 0 && strcmp(argv[i], "audit") != 0 &&
+	    strcmp(argv[i], "assets") != 0) {
 		fprintf(stderr, "pcmdsd: unknown command %s\n", argv[i]);
 		usage(stderr);
 		return 2;
