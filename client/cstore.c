@@ -56,6 +56,15 @@ static const char *const migrations[] = {
 	"CREATE TRIGGER records_immutable BEFORE UPDATE OF"
 	"  seq, id, kind, referral, json, hash, recorded_at ON records BEGIN"
 	"  SELECT RAISE(ABORT, 'pcmds records are immutable'); END;",
+
+	/* 2: the place's directory of community assets, from the server */
+	"CREATE TABLE assets("
+	"  id TEXT PRIMARY KEY,"
+	"  name TEXT NOT NULL,"
+	"  category TEXT NOT NULL,"
+	"  contact TEXT NOT NULL DEFAULT '',"
+	"  notes TEXT NOT NULL DEFAULT '',"
+	"  active INTEGER NOT NULL DEFAULT 1) STRICT;",
 };
 #define NMIGRATIONS	(sizeof(migrations) / sizeof(migrations[0]))
 
@@ -646,4 +655,70 @@ cstore_meta_set(struct cstore *cs, const char *key, const char *val,
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? PC_OK : db_fail(cs, errs, "saving");
+}
+
+/*
+ * The directory of community assets: a copy of the server's, replaced
+ * whole at each sync. It is not records (nothing of a person's), so
+ * unlike them it may be rewritten.
+ */
+pc_rc
+cstore_assets_replace(struct cstore *cs, const struct cstore_asset *v,
+    size_t n, struct err_list *errs)
+{
+	sqlite3_stmt *st;
+	size_t i;
+	int rc = SQLITE_DONE;
+
+	if (exec(cs, "DELETE FROM assets", errs) != PC_OK)
+		return PC_ESTORE;
+	if (sqlite3_prepare_v2(cs->db, "INSERT INTO assets(id, name, category,"
+	    " contact, notes, active) VALUES (?,?,?,?,?,?)", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return db_fail(cs, errs, "preparing");
+	for (i = 0; i < n && rc == SQLITE_DONE; i++) {
+		sqlite3_reset(st);
+		sqlite3_bind_text(st, 1, v[i].id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, v[i].name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, v[i].category, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, v[i].contact ? v[i].contact : "", -1,
+		    SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, v[i].notes ? v[i].notes : "", -1,
+		    SQLITE_STATIC);
+		sqlite3_bind_int(st, 6, v[i].active);
+		rc = sqlite3_step(st);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? PC_OK : db_fail(cs, errs, "saving the "
+	    "directory");
+}
+
+pc_rc
+cstore_asset_each(struct cstore *cs, const char *id, cstore_asset_cb cb,
+    void *arg)
+{
+	struct cstore_asset a;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(cs->db, "SELECT id, name, category, contact, "
+	    "notes, active FROM assets WHERE ?1 IS NULL OR id = ?1 ORDER BY "
+	    "active DESC, category, name", -1, &st, NULL) != SQLITE_OK)
+		return PC_ESTORE;
+	if (id != NULL)
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		a.id = (const char *)sqlite3_column_text(st, 0);
+		a.name = (const char *)sqlite3_column_text(st, 1);
+		a.category = (const char *)sqlite3_column_text(st, 2);
+		a.contact = (const char *)sqlite3_column_text(st, 3);
+		a.notes = (const char *)sqlite3_column_text(st, 4);
+		a.active = sqlite3_column_int(st, 5);
+		if (cb(arg, &a) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? PC_OK : PC_ESTORE;
 }

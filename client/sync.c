@@ -28,6 +28,7 @@
 
 #include "client.h"
 #include "date.h"
+#include "directory.h"
 #include "net.h"
 #include "sec.h"
 
@@ -43,6 +44,8 @@ struct sync {
 	int		 tty;
 	int		 json;
 	int		 resend;	/* sent records too: the server restored */
+	int		 progress_fd;	/* "done "
+	    "total" lines for pcmds ui, -1 */
 	long		 total;		/* pending at the start */
 	long		 done;		/* answered in this run */
 	long		 sent, duplicate, quarantined, held, batches;
@@ -107,6 +110,8 @@ progress(struct sync *s, int final)
 	double rate = s->done / fmax(now() - s->started, 1e-3);
 	int width = 30, fill = s->total ? (int)(width * s->done / s->total) : 0;
 
+	if (s->progress_fd >= 0)
+		dprintf(s->progress_fd, "%ld %ld\n", s->done, s->total);
 	if (!s->tty || s->json)
 		return;
 	fprintf(stderr, "\rsync [%.*s%*s] %ld/%ld records, %.0f/s%s", fill,
@@ -510,6 +515,7 @@ run_sync(struct ctx *c, struct opt_result *o)
 	s.json = opt_has(o, "json");
 	s.resend = opt_has(o, "resend-all");
 	s.tty = isatty(STDERR_FILENO);
+	s.progress_fd = (v = opt_get(o, "progress-fd")) ? atoi(v) : -1;
 	err_init(&errs);
 	if (s.batch < 1 || s.batch > 10000) {
 		fprintf(stderr, "pcmds: --batch must be 1 to 10000\n");
@@ -535,6 +541,8 @@ run_sync(struct ctx *c, struct opt_result *o)
 	s.total = counts[CS_PENDING] + (s.resend ? counts[CS_SENT] : 0);
 	if (rc == PC_OK)
 		rc = send_all(&s, &errs);
+	if (rc == PC_OK)
+		dir_sync(c, &s.net);	/* the place's community assets */
 	cstore_counts(c->store, counts);
 	summary(&s, rc, counts[CS_PENDING] - s.held, counts[CS_QUARANTINED]);
 	if (rc != PC_OK)
@@ -562,6 +570,8 @@ static const struct opt_spec sync_opts[] = {
 	{"json", OPT_FLAG, NULL, "a JSON summary on stdout"},
 	{"resend-all", OPT_FLAG, NULL, "send records already sent too (after "
 	    "the server was restored from a backup)"},
+	{"progress-fd", OPT_VALUE, "FD", "write \"done total\" lines to this "
+	    "file descriptor as records are answered (for pcmds ui)"},
 	{"home", OPT_VALUE, "DIR", "the client's directory"},
 	{NULL, 0, NULL, NULL},
 };

@@ -75,6 +75,9 @@ lead_code=$("$pcmdsd" --config "$dir/server/pcmdsd.conf" user add \
 eval_code=$("$pcmdsd" --config "$dir/server/pcmdsd.conf" user add \
     --role evaluator --name "Demo evaluator" --json | code_of)
 "$pcmdsd" --config "$dir/server/pcmdsd.conf" user list | sed 's/^/   /'
+# each place's directory of community assets (made up for the demo)
+"$pcmdsd" --config "$dir/server/pcmdsd.conf" assets import \
+    "$here/assets-example.csv" | sed 's/^/   /'
 
 say "3. Clients: one deployment key; pcmds setup enrols each device"
 "$pcmds" keygen --out "$dir/deploy.key" 2>/dev/null

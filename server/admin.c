@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "admin.h"
+#include "assets.h"
 #include "audit.h"
 #include "csv.h"
 #include "date.h"
@@ -309,32 +310,94 @@ admin_user_revoke(struct store *st, int64_t id)
 	return 0;
 }
 
-int
-admin_places_import(struct store *st, const char *path)
+/* Runs one import from a file, audited, in a transaction of its own. */
+static pc_rc
+import_audited(struct store *st, const char *path, const char *action,
+    pc_rc (*fn)(struct store *, const char *, void *, struct err_list *),
+    void *count, struct err_list *errs)
 {
-	struct err_list errs;
 	char who[96];
-	int n = 0;
 	pc_rc rc;
 
-	err_init(&errs);
 	if ((rc = store_begin(st)) == PC_OK &&
-	    (rc = places_import_file(st, path, &n, &errs)) == PC_OK) {
+	    (rc = fn(st, path, count, errs)) == PC_OK) {
 		actor(who, sizeof(who));
-		rc = audit_log(st, (int64_t)time(NULL), who, "places.import",
-		    path, "ok");
+		rc = audit_log(st, (int64_t)time(NULL), who, action, path,
+		    "ok");
 	}
 	if (rc == PC_OK)
 		rc = store_commit(st);
 	if (rc != PC_OK) {
 		store_rollback(st);
-		report(&errs);
+		report(errs);
+	}
+	return rc;
+}
+
+static pc_rc
+places_file(struct store *st, const char *path, void *n,
+    struct err_list *errs)
+{
+	return places_import_file(st, path, n, errs);
+}
+
+int
+admin_places_import(struct store *st, const char *path)
+{
+	struct err_list errs;
+	int n = 0;
+	pc_rc rc;
+
+	err_init(&errs);
+	rc = import_audited(st, path, "places.import", places_file, &n, &errs);
+	if (rc != PC_OK)
 		fprintf(stderr, "pcmdsd: no place was changed\n");
-	} else
+	else
 		printf("%d places imported (restart pcmdsd for the aggregates "
 		    "to use new populations)\n", n);
 	err_free(&errs);
 	return rc == PC_OK ? 0 : 1;
+}
+
+static pc_rc
+assets_file(struct store *st, const char *path, void *n,
+    struct err_list *errs)
+{
+	return assets_import_file(st, path, n, errs);
+}
+
+int
+admin_assets_import(struct store *st, const char *path)
+{
+	struct assets_count n;
+	struct err_list errs;
+	pc_rc rc;
+
+	err_init(&errs);
+	rc = import_audited(st, path, "assets.import", assets_file, &n, &errs);
+	if (rc != PC_OK)
+		fprintf(stderr, "pcmdsd: no directory was changed\n");
+	else
+		printf("%d community assets imported for %d place%s; link "
+		    "workers' devices receive them at their next sync\n",
+		    n.entries, n.places, n.places == 1 ? "" : "s");
+	err_free(&errs);
+	return rc == PC_OK ? 0 : 1;
+}
+
+static int
+print_asset(void *arg, const struct store_asset *a)
+{
+	(void)arg;
+	printf("%-6s %-20s %-24s %s%s\n", a->place, a->id, a->category,
+	    a->name, a->active ? "" : " (retired)");
+	return 0;
+}
+
+int
+admin_assets_list(struct store *st, const char *place)
+{
+	return store_asset_each(st, place, print_asset, NULL) == PC_OK ? 0 : 1;
 }
 
 static int

@@ -36,6 +36,7 @@ static const struct route routes[] = {
 	    "/v1/places/{code}/months"},
 	{"/v1/commitments", 0, "GET", api_commitments, NULL, NULL},
 	{"/v1/export", 0, "GET", api_export, NULL, NULL},
+	{"/v1/assets", 0, "GET", api_assets, NULL, NULL},
 	{"/dashboard", 0, "GET", web_dashboard, NULL, NULL},
 	{"/dashboard.css", 0, "GET", web_css, NULL, NULL},
 	{"/login", 0, "GET, POST", web_login, web_login, NULL},

@@ -28,5 +28,6 @@ void	 api_places(struct http_req *);
 void	 api_impact(struct http_req *);
 void	 api_commitments(struct http_req *);
 void	 api_export(struct http_req *);
+void	 api_assets(struct http_req *);
 
 #endif

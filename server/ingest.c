@@ -90,6 +90,31 @@ check_identity(const struct rec *r, const struct store_auth *who,
 		    who->user.place);
 }
 
+/*
+ * A support record's community asset (or a correction's new one) must be
+ * in its place's directory: the device picked it from the copy it
+ * received, and entries are retired, never deleted.
+ */
+static pc_rc
+check_asset(struct store *st, const struct rec *r, struct err_list *errs)
+{
+	const cJSON *j = r->kind == KIND_CORRECTION ? rec_get(r->json, "set") :
+	    r->kind == KIND_SUPPORT ? r->json : NULL;
+	const char *id = rec_str(j, "asset");
+	pc_rc rc;
+
+	if (id == NULL ||
+	    (rc = store_asset_known(st, r->place, id)) == PC_OK)
+		return PC_OK;
+	if (rc != PC_ENOTFOUND)
+		return rc;
+	err_add(errs, E_ENUM, r->kind == KIND_CORRECTION ? "set.asset" :
+	    "asset", "Community asset %s is not in the directory of place %s; "
+	    "sync to receive the current directory and pick from it", id,
+	    r->place);
+	return PC_OK;
+}
+
 /* An id already stored, or earlier in this batch. */
 static enum metrics_result
 known_id(struct ingest *in, struct store *st, const struct rec *r,
@@ -151,6 +176,10 @@ ingest_one(struct ingest *in, struct store *st, const struct store_auth *who,
 	if (it->checked != PC_OK)
 		return it->checked == PC_EINVAL ? PC_OK : it->checked;
 	check_identity(r, who, &it->errs);
+	if (it->errs.n == 0 && (rc = check_asset(st, r, &it->errs)) != PC_OK) {
+		rec_free(r);
+		return rc;
+	}
 	if (it->errs.n > 0) {
 		rec_free(r);
 		return PC_OK;

@@ -10,6 +10,7 @@
  *          places default
  *   pcmdsd [--config FILE] population import FILE.csv | population list |
  *          population default
+ *   pcmdsd [--config FILE] assets import FILE.csv | assets list [PLACE]
  *   pcmdsd [--config FILE] audit verify [--head SEQ:HASH]...
  *   pcmdsd secret create FILE
  */
@@ -51,6 +52,10 @@ usage(FILE *fp)
 	    "(place,table,category,population,source)\n"
 	    "  population list      the denominators, as an import file\n"
 	    "  population default   print the built-in denominators (NEL)\n"
+	    "  assets import FILE   load directories of community assets\n"
+	    "                       "
+	    "(id,name,category,place[,contact][,notes])\n"
+	    "  assets list [PLACE]  the directories\n"
 	    "  audit verify [--head SEQ:HASH]...\n"
 	    "                       check the audit log's keyed chain and the "
 	    "records it\n"
@@ -236,6 +241,12 @@ cmd_admin(const struct conf *cf, int argc, char **argv)
 	else if (strcmp(argv[0], "population") == 0 && argc == 2 &&
 	    strcmp(argv[1], "list") == 0)
 		rc = admin_population_list(st);
+	else if (strcmp(argv[0], "assets") == 0 && argc == 3 &&
+	    strcmp(argv[1], "import") == 0)
+		rc = admin_assets_import(st, argv[2]);
+	else if (strcmp(argv[0], "assets") == 0 && argc >= 2 && argc <= 3 &&
+	    strcmp(argv[1], "list") == 0)
+		rc = admin_assets_list(st, argc == 3 ? argv[2] : NULL);
 	else if (strcmp(argv[0], "audit") == 0 && argc >= 2 &&
 	    strcmp(argv[1], "verify") == 0)
 		rc = cmd_verify(st, argc - 2, argv + 2);
@@ -299,7 +310,8 @@ main(int argc, char *argv[])
 	}
 	if (strcmp(argv[i], "serve") != 0 && strcmp(argv[i], "user") != 0 &&
 	    strcmp(argv[i], "places") != 0 && strcmp(argv[i], "audit") != 0 &&
-	    strcmp(argv[i], "population") != 0) {
+	    strcmp(argv[i], "population") != 0 &&
+	    strcmp(argv[i], "assets") != 0) {
 		fprintf(stderr, "pcmdsd: unknown command %s\n", argv[i]);
 		usage(stderr);
 		return 2;

@@ -21,7 +21,7 @@
 #include "sec.h"
 #include "timeline.h"
 
-#define STORE_SCHEMA_VERSION	4
+#define STORE_SCHEMA_VERSION	5
 
 struct store;
 
@@ -30,6 +30,17 @@ struct store_place {
 	char	 name[128];
 	long	 population;
 	char	 source[200];
+};
+
+/* An entry of a place's directory of community assets. */
+struct store_asset {
+	char	 place[REC_PLACE_MAX + 1];
+	char	 id[REC_ASSET_MAX + 1];
+	char	 name[201];
+	char	 category[32];		/* a codes_support code */
+	char	 contact[201];		/* "" when not given */
+	char	 notes[501];
+	int	 active;		/* 0: withdrawn from the directory */
 };
 
 enum store_role {
@@ -145,6 +156,20 @@ pc_rc	 store_population_clear(struct store *, const char *place,
 pc_rc	 store_population_put(struct store *, const struct store_population *);
 pc_rc	 store_population_each(struct store *,
 	    int (*cb)(void *, const struct store_population *), void *);
+
+/*
+ * Directories of community assets. An entry is never deleted (records
+ * name it): put adds or replaces it, active; retire marks the place's
+ * entries not in keep (ids, NULL-terminated) withdrawn.
+ */
+pc_rc	 store_asset_put(struct store *, const struct store_asset *);
+pc_rc	 store_asset_retire(struct store *, const char *place,
+	    const char *const *keep, size_t nkeep);
+/* PC_OK when the place's directory has (or had) the id; PC_ENOTFOUND. */
+pc_rc	 store_asset_known(struct store *, const char *place, const char *id);
+/* The place's entries by name, active first (place NULL: every place). */
+pc_rc	 store_asset_each(struct store *, const char *place,
+	    int (*cb)(void *, const struct store_asset *), void *);
 
 /* Adds u (u->id set); a link worker without a worker id gets one. */
 pc_rc	 store_user_add(struct store *, struct store_user *);

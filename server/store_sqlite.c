@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
 #include <sqlite3.h>
 
 #include "store.h"
@@ -159,8 +160,21 @@ static const char *const migrations[] = {
 	"CREATE INDEX records_by_audit ON records(audit_seq);"
 	"INSERT INTO meta(key, value) SELECT 'audit_unsealed',"
 	"  CAST(COALESCE(MAX(seq), 0) AS TEXT) FROM audit;",
+	/* 4: each place's directory of community assets */
+	"CREATE TABLE assets("
+	"  place TEXT NOT NULL,"
+	"  id TEXT NOT NULL,"
+	"  name TEXT NOT NULL,"
+	"  category TEXT NOT NULL,"
+	"  contact TEXT NOT NULL DEFAULT '',"
+	"  notes TEXT NOT NULL DEFAULT '',"
+	"  active INTEGER NOT NULL DEFAULT 1,"
+	"  PRIMARY KEY (place, id)) STRICT, WITHOUT ROWID;"
+	"CREATE TRIGGER assets_kept BEFORE DELETE ON assets BEGIN"
+	"  SELECT RAISE(ABORT, 'records may name an asset: it is retired, "
+	"never deleted'); END;",
 
-	/* 4: population denominators per place (pop.h) */
+	/* 5: population denominators per place (pop.h) */
 	"CREATE TABLE population("
 	"  place TEXT NOT NULL,"
 	"  tbl TEXT NOT NULL,"
@@ -535,6 +549,102 @@ store_place_each(struct store *st,
 	}
 	sqlite3_finalize(s);
 	return PC_OK;
+}
+
+pc_rc
+store_asset_put(struct store *st, const struct store_asset *a)
+{
+	sqlite3_stmt *s = prep(st, "INSERT INTO assets(place, id, name, "
+	    "category, contact, notes, active) VALUES (?,?,?,?,?,?,1) ON "
+	    "CONFLICT(place, id) DO UPDATE SET name = excluded.name, category "
+	    "= "
+	    "excluded.category, contact = excluded.contact, notes = "
+	    "excluded.notes, active = 1");
+
+	if (s == NULL)
+		return PC_ESTORE;
+	sqlite3_bind_text(s, 1, a->place, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, a->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, a->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, a->category, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, a->contact, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 6, a->notes, -1, SQLITE_STATIC);
+	return step_done(s);
+}
+
+pc_rc
+store_asset_retire(struct store *st, const char *place,
+    const char *const *keep, size_t nkeep)
+{
+	sqlite3_stmt *s = prep(st, "UPDATE assets SET active = 0 WHERE "
+	    "place = ?1 AND id NOT IN (SELECT value FROM json_each(?2))");
+	cJSON *ids = cJSON_CreateArray();
+	char *text;
+	size_t i;
+	pc_rc rc;
+
+	for (i = 0; ids != NULL && i < nkeep; i++)
+		cJSON_AddItemToArray(ids, cJSON_CreateString(keep[i]));
+	if (s == NULL || ids == NULL ||
+	    (text = cJSON_PrintUnformatted(ids)) == NULL) {
+		sqlite3_finalize(s);
+		cJSON_Delete(ids);
+		return s == NULL ? PC_ESTORE : PC_ENOMEM;
+	}
+	cJSON_Delete(ids);
+	sqlite3_bind_text(s, 1, place, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, text, -1, SQLITE_STATIC);
+	rc = step_done(s);
+	free(text);
+	return rc;
+}
+
+pc_rc
+store_asset_known(struct store *st, const char *place, const char *id)
+{
+	sqlite3_stmt *s = prep(st, "SELECT 1 FROM assets WHERE place = ? AND "
+	    "id = ?");
+	int r;
+
+	if (s == NULL)
+		return PC_ESTORE;
+	sqlite3_bind_text(s, 1, place, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, id, -1, SQLITE_STATIC);
+	r = sqlite3_step(s);
+	sqlite3_finalize(s);
+	return r == SQLITE_ROW ? PC_OK : r == SQLITE_DONE ? PC_ENOTFOUND :
+	    PC_ESTORE;
+}
+
+pc_rc
+store_asset_each(struct store *st, const char *place,
+    int (*cb)(void *, const struct store_asset *), void *arg)
+{
+	sqlite3_stmt *s = prep(st, "SELECT place, id, name, category, contact, "
+	    "notes, active FROM assets WHERE ?1 IS NULL OR place = ?1 ORDER BY "
+	    "place, active DESC, name, id");
+	struct store_asset a;
+	int r;
+
+	if (s == NULL)
+		return PC_ESTORE;
+	if (place != NULL)
+		sqlite3_bind_text(s, 1, place, -1, SQLITE_STATIC);
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		col_text(s, 0, a.place, sizeof(a.place));
+		col_text(s, 1, a.id, sizeof(a.id));
+		col_text(s, 2, a.name, sizeof(a.name));
+		col_text(s, 3, a.category, sizeof(a.category));
+		col_text(s, 4, a.contact, sizeof(a.contact));
+		col_text(s, 5, a.notes, sizeof(a.notes));
+		a.active = sqlite3_column_int(s, 6);
+		if (cb(arg, &a) != 0) {
+			r = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_finalize(s);
+	return r == SQLITE_DONE ? PC_OK : PC_ESTORE;
 }
 
 pc_rc

@@ -511,6 +511,54 @@ track(pid_t pid, pid_t gone)
 		}
 }
 
+void
+th_ui_start(struct th_ui *u, const char *home)
+{
+	char exe[PATH_MAX], line[256];
+	int op[2];
+	FILE *fp;
+
+	memset(u, 0, sizeof(*u));
+	snprintf(exe, sizeof(exe), "%s/pcmds", th_build());
+	assert_int_equal(pipe(op), 0);
+	if ((u->pid = fork()) == 0) {
+		dup2(op[1], 1);
+		close(op[0]);
+		close(op[1]);
+		execl(exe, exe, "--home", home, "ui", "--no-browser",
+		    (char *)NULL);
+		_exit(127);
+	}
+	assert_true(u->pid > 0);
+	track(u->pid, 0);
+	close(op[1]);
+	fp = fdopen(op[0], "r");
+	assert_non_null(fp);
+	if (fgets(line, sizeof(line), fp) == NULL)
+		fail_msg("pcmds ui printed no launch address");
+	fclose(fp);
+	line[strcspn(line, "\n")] = '\0';
+	snprintf(u->launch, sizeof(u->launch), "%s", line);
+	if (sscanf(line, "http://127.0.0.1:%d/", &u->port) != 1)
+		fail_msg("pcmds ui printed %s", line);
+	snprintf(u->base, sizeof(u->base), "http://127.0.0.1:%d", u->port);
+}
+
+int
+th_ui_stop(struct th_ui *u)
+{
+	int st;
+
+	if (u->pid <= 0)
+		return -1;
+	kill(u->pid, SIGTERM);
+	while (waitpid(u->pid, &st, 0) < 0 && errno == EINTR)
+		;
+	track(0, u->pid);
+	u->pid = 0;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
 /* The server says it is serving once everything is set up. */
 static int
 server_ready(struct th_server *s)

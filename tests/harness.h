@@ -137,6 +137,19 @@ void	 th_post_records(struct th_server *, const char *token,
 void	 th_sql(const char *db, const char *sql);
 long	 th_sql_long(const char *db, const char *sql);
 
+/* A real pcmds ui (the app) on a loopback port, for a client home. */
+struct th_ui {
+	pid_t	 pid;
+	int	 port;
+	char	 launch[256];	/* the single-use launch URL it printed */
+	char	 base[64];	/* http://127.0.0.1:PORT */
+};
+
+/* Starts pcmds --home home ui --no-browser and reads its launch URL. */
+void	 th_ui_start(struct th_ui *, const char *home);
+/* Stops it (SIGTERM) and returns its exit status. */
+int	 th_ui_stop(struct th_ui *);
+
 /* A raw TLS connection, for requests libcurl will not make. */
 struct th_tls;
 struct th_tls *th_tls_open(struct th_server *);

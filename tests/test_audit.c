@@ -357,8 +357,8 @@ make_legacy(const char *db)
 	th_sql(db, "DROP INDEX records_by_audit; ALTER TABLE records DROP "
 	    "COLUMN audit_seq; DELETE FROM meta WHERE key = 'audit_unsealed';");
 	recompute_sha256(db);
-	th_sql(db, "ALTER TABLE audit DROP COLUMN records; PRAGMA "
-	    "user_version = 2");
+	th_sql(db, "ALTER TABLE audit DROP COLUMN records; DROP TRIGGER "
+	    "assets_kept; DROP TABLE assets; PRAGMA user_version = 2");
 }
 
 static void

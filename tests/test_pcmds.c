@@ -165,7 +165,7 @@ test_keygen_and_setup(void **state)
 	th_cmd(&r, NULL, "pcmds", "--home", home, "setup", "--key-file",
 	    th_path(home, "k"), "--worker", "w 1", "--place", "th", "--pcn",
 	    "12345", NULL);
-	expect_fail(1, (const char *[]){"worker must be", "place must be",
+	expect_fail(1, (const char *[]){"worker must be", "Place must be",
 	    "PCN ODS code", NULL});
 	th_cmd(&r, NULL, "pcmds", "--home", home, "setup", "--key-file",
 	    th_path(home, "k"), "--worker", "w1", NULL);
@@ -329,19 +329,21 @@ test_bad_input(void **state)
 	    "baseline", "--on", "2026-02-02", "--life-satisfaction", "11",
 	    "--worthwhile", "-1", "--happy", "five", "--anxious", "5", NULL);
 	expect_fail(1, (const char *[]){
-	    "life_satisfaction must be a whole number from 0 to 10; got 11",
-	    "worthwhile must be a whole number from 0 to 10; got -1",
-	    "happy must be a whole number from 0 to 10; got \"five\"", NULL});
+	    "Life satisfaction must be a whole number from 0 to 10; got 11",
+	    "Worthwhile must be a whole number from 0 to 10; got -1",
+	    "Happiness must be a whole number from 0 to 10; got \"five\"",
+	    NULL});
 	th_cmd(&r, "", "pcmds", "--home", home, "assess", ref, "--stage",
 	    "midway", "--on", "2026-02-02", "--declined", NULL);
-	expect_fail(1, (const char *[]){"stage must be one of baseline, "
+	expect_fail(1, (const char *[]){"Stage must be one of baseline, "
 	    "review or final; got \"midway\"", NULL});
 	th_cmd(&r, "", "pcmds", "--home", home, "contact", ref, "--on",
 	    "2026-02-31", "--mode", "carrier_pigeon", "--minutes", "0",
 	    "--attended=perhaps", NULL);
-	expect_fail(1, (const char *[]){"real date", "mode must be",
-	    "minutes must be a whole number from 1 to 600",
-	    "attended must be true or false", NULL});
+	expect_fail(1, (const char *[]){"2026-02-31 is not a real date "
+	    "(February 2026 has 28 days)", "Mode must be",
+	    "Minutes must be a whole number from 1 to 600",
+	    "Attended must be true or false", NULL});
 	th_cmd(&r, "", "pcmds", "--home", home, "contact", ref, "--on",
 	    "2099-01-01", "--mode", "phone", "--minutes", "5", "--attended",
 	    NULL);
@@ -535,14 +537,14 @@ test_import(void **state)
 	    "rejected, 0 already imported"));
 	assert_non_null(strstr(r.err, "row 4: nhs_number:"));
 	assert_non_null(strstr(r.err, "row 4: age:"));
-	assert_non_null(strstr(r.err, "row 5: final_anxious: anxious must be "
+	assert_non_null(strstr(r.err, "row 5: final_anxious: Anxiety must be "
 	    "a whole number from 0 to 10; got 12"));
 	assert_non_null(strstr(r.err, "row 7: closed_on:"));
 	done();
 	rej = th_slurp(th_path(home, "caseload.csv.rejects.csv"), NULL);
 	assert_non_null(rej);
 	assert_non_null(strstr(rej, ",pcmds_row,pcmds_errors\r\n"));
-	assert_non_null(strstr(rej, ",5,final_anxious: anxious must be"));
+	assert_non_null(strstr(rej, ",5,final_anxious: Anxiety must be"));
 	assert_null(strstr(rej, "2026-01-10"));	/* good rows are not there */
 	free(rej);
 	assert_int_equal(count_state(home, "pending"), 5);
@@ -722,24 +724,25 @@ test_interactive_referral(void **state)
 	th_pty_send(&p, "943 476 5918\n");
 	th_pty_expect(&p, "Modulus 11");		/* asked again */
 	th_pty_send(&p, "943 476 5919\n");
-	th_pty_expect(&p, "Referred on (YYYY-MM-DD; Enter for today)");
-	th_pty_send(&p, "2026-02-30\n");
-	th_pty_expect(&p, "must be a real date");
+	th_pty_expect(&p, "Referred on (DD/MM/YYYY, today or yesterday) "
+	    "[Enter for today]");
+	th_pty_send(&p, "30/02/2026\n");
+	th_pty_expect(&p, "30 is not a real date (February 2026 has 28 days)");
 	th_pty_send(&p, "2026-02-03\n");
 	th_pty_expect(&p, "general_practice");		/* the choices */
-	th_pty_expect(&p, "Source of referral (number or code)");
+	th_pty_expect(&p, "Source of referral (number, code or name)");
 	th_pty_send(&p, "2\n");				/* pharmacy */
-	th_pty_expect(&p, "Reasons for referral (numbers or codes");
+	th_pty_expect(&p, "Reasons for referral (numbers, codes or names");
 	th_pty_send(&p, "1,bereavement\n");
-	th_pty_expect(&p, "Service (number or code)");
+	th_pty_expect(&p, "Service (number, code or name)");
 	th_pty_send(&p, "general\n");
 	th_pty_expect(&p, "Age");
 	th_pty_send(&p, "121\n");
-	th_pty_expect(&p, "age must be a whole number from 0 to 120; got 121");
+	th_pty_expect(&p, "Age must be a whole number from 0 to 120; got 121");
 	th_pty_send(&p, "80\n");
-	th_pty_expect(&p, "Gender (number or code)");
+	th_pty_expect(&p, "Gender (number, code or name)");
 	th_pty_send(&p, "female\n");
-	th_pty_expect(&p, "Ethnic category (number or code)");
+	th_pty_expect(&p, "Ethnic category (number, code or name)");
 	th_pty_send(&p, "M\n");
 	th_pty_expect(&p, "IMD decile [Enter to skip]");
 	th_pty_send(&p, "\n");
