@@ -3,7 +3,10 @@
  *
  * They open the database directly (its file permissions are the access
  * control) and record what they do in the audit log, with the operating
- * system user as the actor.
+ * system user as the actor. Their transactions are short and do nothing
+ * but database work (no output, which a terminal could hold up): the
+ * running server waits only briefly for them. What they print, they print
+ * after the commit, so it is true.
  */
 #include <sys/stat.h>
 
@@ -37,6 +40,29 @@ report(const struct err_list *errs)
 
 	for (i = 0; i < errs->n; i++)
 		fprintf(stderr, "pcmdsd: %s\n", errs->v[i].msg);
+}
+
+/* A write that failed: what the database met (disk full in DIR, ...). */
+static int
+store_failed(struct store *st, const char *what)
+{
+	char why[512];
+
+	store_fault(st, why, sizeof(why));
+	fprintf(stderr, "pcmdsd: %s: %s; nothing was changed\n", what, why);
+	return 1;
+}
+
+/* A read cut short: what was printed is not the whole. */
+static int
+read_failed(struct store *st, const char *what)
+{
+	char why[512];
+
+	store_fault(st, why, sizeof(why));
+	fprintf(stderr, "pcmdsd: %s: %s; what was printed is incomplete\n",
+	    what, why);
+	return 1;
 }
 
 int
@@ -136,37 +162,51 @@ admin_user_list(struct store *st)
 {
 	printf("%-5s %-12s %-6s %-7s %-16s %-8s %s\n", "ID", "ROLE", "PLACE",
 	    "PCN", "WORKER", "STATE", "NAME");
-	return store_user_each(st, print_user, NULL) == PC_OK ? 0 : 1;
+	if (store_user_each(st, print_user, NULL) != PC_OK)
+		return read_failed(st, "cannot read every user");
+	return 0;
 }
 
-/* Issues a one-time code for user u, printing it. */
+/* A one-time code, issued inside the transaction, printed after it. */
+struct issued {
+	char	 code[16];
+	int64_t	 expires;
+};
+
 static int
 issue_code(struct store *st, const struct conf *cf, const struct store_user *u,
-    int json)
+    struct issued *c)
 {
 	uint8_t hash[SEC_SHA256_LEN];
-	char code[16], exp[TIME_LEN], who[96], obj[64];
+	char who[96], obj[64];
 	int64_t now = (int64_t)time(NULL);
-	int64_t expires = now + (int64_t)cf->code_days * 86400;
 
+	c->expires = now + (int64_t)cf->code_days * 86400;
 	actor(who, sizeof(who));
 	snprintf(obj, sizeof(obj), "user:%lld", (long long)u->id);
-	if (auth_new_code(code, hash) != PC_OK ||
-	    store_cred_add(st, hash, u->id, CRED_CODE, "", expires, now) !=
+	if (auth_new_code(c->code, hash) != PC_OK ||
+	    store_cred_add(st, hash, u->id, CRED_CODE, "", c->expires, now) !=
 	    PC_OK || audit_log(st, now, who, "user.code", obj, "ok") != PC_OK)
 		return 1;
-	time_format(expires, exp);
+	return 0;
+}
+
+static void
+print_code(const struct store_user *u, const struct issued *c, int json)
+{
+	char exp[TIME_LEN];
+
+	time_format(c->expires, exp);
 	if (json)
 		printf("{\"user\":%lld,\"role\":\"%s\",\"place\":\"%s\","
 		    "\"worker\":\"%s\",\"code\":\"%s\",\"expires\":\"%s\"}\n",
 		    (long long)u->id, store_role_name(u->role), u->place,
-		    u->worker, code, exp);
+		    u->worker, c->code, exp);
 	else
 		printf("user %lld: %s %s%s%s%s%s\none-time code: %s (expires "
 		    "%s)\n", (long long)u->id, store_role_name(u->role),
 		    u->name, u->place[0] ? ", place " : "", u->place,
-		    u->worker[0] ? ", worker " : "", u->worker, code, exp);
-	return 0;
+		    u->worker[0] ? ", worker " : "", u->worker, c->code, exp);
 }
 
 static int
@@ -211,13 +251,14 @@ admin_user_add(struct store *st, const struct conf *cf, struct store_user *u,
     int json)
 {
 	char who[96], obj[64];
+	struct issued c;
 	pc_rc rc;
 
 	if (check_user(st, u) != 0)
 		return 1;
 	u->created = (int64_t)time(NULL);
 	if (store_begin(st) != PC_OK)
-		return 1;
+		return store_failed(st, "cannot add the user");
 	rc = store_user_add(st, u);
 	if (rc == PC_ECONFLICT) {
 		store_rollback(st);
@@ -229,12 +270,12 @@ admin_user_add(struct store *st, const struct conf *cf, struct store_user *u,
 	snprintf(obj, sizeof(obj), "user:%lld %s %s", (long long)u->id,
 	    store_role_name(u->role), u->place);
 	if (rc != PC_OK || audit_log(st, u->created, who, "user.add", obj,
-	    "ok") != PC_OK || issue_code(st, cf, u, json) != 0 ||
+	    "ok") != PC_OK || issue_code(st, cf, u, &c) != 0 ||
 	    store_commit(st) != PC_OK) {
 		store_rollback(st);
-		fprintf(stderr, "pcmdsd: cannot add the user\n");
-		return 1;
+		return store_failed(st, "cannot add the user");
 	}
+	print_code(u, &c, json);
 	return 0;
 }
 
@@ -242,17 +283,22 @@ int
 admin_user_code(struct store *st, const struct conf *cf, int64_t id, int json)
 {
 	struct store_user u;
+	struct issued c;
+	pc_rc rc;
 
-	if (store_user_get(st, id, &u) != PC_OK || u.revoked) {
+	if ((rc = store_user_get(st, id, &u)) == PC_ESTORE)
+		return store_failed(st, "cannot read the user");
+	if (rc != PC_OK || u.revoked) {
 		fprintf(stderr, "pcmdsd: no active user %lld\n", (long long)id);
 		return 1;
 	}
 	if (store_begin(st) != PC_OK)
-		return 1;
-	if (issue_code(st, cf, &u, json) != 0 || store_commit(st) != PC_OK) {
+		return store_failed(st, "cannot issue a code");
+	if (issue_code(st, cf, &u, &c) != 0 || store_commit(st) != PC_OK) {
 		store_rollback(st);
-		return 1;
+		return store_failed(st, "cannot issue a code");
 	}
+	print_code(&u, &c, json);
 	return 0;
 }
 
@@ -264,7 +310,7 @@ admin_user_revoke(struct store *st, int64_t id)
 	pc_rc rc;
 
 	if (store_begin(st) != PC_OK)
-		return 1;
+		return store_failed(st, "cannot revoke");
 	rc = store_user_revoke(st, id, now);
 	actor(who, sizeof(who));
 	snprintf(obj, sizeof(obj), "user:%lld", (long long)id);
@@ -273,8 +319,9 @@ admin_user_revoke(struct store *st, int64_t id)
 		rc = PC_ESTORE;
 	if (rc != PC_OK) {
 		store_rollback(st);
-		fprintf(stderr, "pcmdsd: %s\n", rc == PC_ENOTFOUND ?
-		    "no such active user" : "cannot revoke");
+		if (rc != PC_ENOTFOUND)
+			return store_failed(st, "cannot revoke");
+		fprintf(stderr, "pcmdsd: no such active user\n");
 		return 1;
 	}
 	printf("user %lld revoked: every token and code of theirs stops "
@@ -302,7 +349,10 @@ admin_places_import(struct store *st, const char *path)
 	if (rc != PC_OK) {
 		store_rollback(st);
 		report(&errs);
-		fprintf(stderr, "pcmdsd: no place was changed\n");
+		if (rc == PC_ESTORE && errs.n == 0)
+			store_failed(st, "cannot import the places");
+		else
+			fprintf(stderr, "pcmdsd: no place was changed\n");
 	} else
 		printf("%d places imported (restart pcmdsd for the aggregates "
 		    "to use new populations)\n", n);
@@ -322,7 +372,9 @@ print_place(void *arg, const struct store_place *p)
 int
 admin_places_list(struct store *st)
 {
-	return store_place_each(st, print_place, NULL) == PC_OK ? 0 : 1;
+	if (store_place_each(st, print_place, NULL) != PC_OK)
+		return read_failed(st, "cannot read every place");
+	return 0;
 }
 
 int
@@ -341,6 +393,13 @@ admin_audit_verify(struct store *st)
 		    (long long)r.bad_seq, r.why);
 		return 1;
 	}
-	fprintf(stderr, "pcmdsd: cannot read the audit log\n");
+	{
+		char why[512];
+
+		store_fault(st, why, sizeof(why));
+		fprintf(stderr, "pcmdsd: cannot read the whole audit log (%lld "
+		    "entries read): %s; it was not verified\n",
+		    (long long)r.entries, why);
+	}
 	return 2;
 }

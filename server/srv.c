@@ -38,6 +38,7 @@
 #include <openssl/err.h>
 
 #include "agg.h"
+#include "ingest.h"
 #include "log.h"
 #include "places.h"
 #include "srv.h"
@@ -442,6 +443,13 @@ setup_http(struct server *srv)
 	    EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
 	    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
 	evhttp_set_max_body_size(srv->http, (ev_ssize_t)cf->max_body);
+	/*
+	 * A body over max_body is read to its end (and dropped) before the
+	 * 413 goes out: closing at once would reset the connection under a
+	 * client still sending, which would see a broken connection, not
+	 * the 413 that tells it to send smaller batches.
+	 */
+	evhttp_set_flags(srv->http, EVHTTP_SERVER_LINGERING_CLOSE);
 	evhttp_set_max_headers_size(srv->http, (ev_ssize_t)cf->max_headers);
 	evhttp_set_timeout(srv->http, cf->idle_timeout);
 	evhttp_set_bevcb(srv->http, on_accept, srv);
@@ -495,7 +503,8 @@ first_places(struct server *srv, struct err_list *errs)
 	int n = 0;
 	pc_rc rc;
 
-	store_place_each(srv->store, count_place, &n);
+	if ((rc = store_place_each(srv->store, count_place, &n)) != PC_OK)
+		return rc;
 	if (n > 0 || srv->conf->places[0] == '\0')
 		return PC_OK;
 	if ((rc = store_begin(srv->store)) != PC_OK)
@@ -569,10 +578,13 @@ srv_run(struct conf *cf)
 		log_warnx("not started");
 		goto out;
 	}
+	store_short_waits(srv.store);	/* from now on, requests wait */
 	listener_update(&srv);
 	log_info("pcmdsd %s serving https://%s (TLS 1.2+), database %s",
 	    PCMDS_VERSION, cf->listen, cf->database);
+	ingest_workers_start();		/* the batch checks' threads */
 	event_base_dispatch(srv.base);
+	ingest_workers_stop();
 	log_info("stopped");
 	rc = 0;
 out:
