@@ -33,13 +33,17 @@ pc_rc	 net_init(struct net *, const char *server, const char *cacert,
 void	 net_free(struct net *);
 /*
  * One request. PC_OK when the server answered (any status, in resp);
- * PC_ETLS when its certificate is not trusted; PC_ENET when it could not
- * be reached or the connection broke (safe to retry).
+ * PC_ETLS when verifying its certificate failed (errs says which check:
+ * unknown CA, wrong name, expired); PC_ENET when it could not be reached
+ * or the connection broke, a TLS handshake cut short included (safe to
+ * retry); PC_EPROTO when its answer was too large to take.
  */
 pc_rc	 net_request(struct net *, const char *method, const char *path,
 	    const char *token, const char *body, size_t len, int gzip,
 	    struct net_resp *, struct err_list *);
 void	 net_resp_free(struct net_resp *);
+/* The server's own sentence ({"error": {"message"}}) into out, or "". */
+const char *net_message(const struct net_resp *, char *out, size_t len);
 /* gzip-compresses in into out. */
 pc_rc	 net_gzip(const char *in, size_t len, struct buf *out);
 
