@@ -274,7 +274,9 @@ net_request(struct net *n, const char *method, const char *path,
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
 		    (curl_off_t)len);
 	}
-	h = curl_slist_append(h, "Expect:");	/* no 100-continue round trip */
+	/* no 100-continue round trip, unless asked for */
+	h = curl_slist_append(h, n->ask_first && body != NULL ?
+	    "Expect: 100-continue" : "Expect:");
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
 	cc = curl_easy_perform(c);
 	curl_slist_free_all(h);

@@ -19,6 +19,12 @@ struct net {
 	char	 base[512];		/* https://host:port */
 	char	 cacert[4096];		/* "" for the system's CAs */
 	long	 timeout_ms;		/* one request */
+	/*
+	 * Ask before sending a body (Expect: 100-continue): a server that
+	 * will refuse it as too large says 413 before it is sent, where
+	 * otherwise it may cut the connection under the upload.
+	 */
+	int	 ask_first;
 };
 
 struct net_resp {

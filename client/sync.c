@@ -199,12 +199,19 @@ send_batch(struct sync *s, const struct buf *gz, struct net_resp *r,
 	int attempt = 0;
 	pc_rc rc;
 
+	s->net.ask_first = 0;
 	for (;;) {
 		struct err_list e;
 
 		err_init(&e);
 		rc = net_request(&s->net, "POST", "/v1/records", s->c->cfg.token,
 		    gz->p, gz->len, 1, r, &e);
+		/*
+		 * A connection broken under the upload may be a server that
+		 * refused the body as too large and closed: the tries after
+		 * ask first, so a 413 comes back as a 413.
+		 */
+		s->net.ask_first |= rc == PC_ENET;
 		if (rc == PC_ETLS || rc == PC_EPROTO || (rc == PC_OK &&
 		    r->status != 429 && r->status < 500)) {
 			err_move(errs, &e);

@@ -443,13 +443,6 @@ setup_http(struct server *srv)
 	    EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
 	    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
 	evhttp_set_max_body_size(srv->http, (ev_ssize_t)cf->max_body);
-	/*
-	 * A body over max_body is read to its end (and dropped) before the
-	 * 413 goes out: closing at once would reset the connection under a
-	 * client still sending, which would see a broken connection, not
-	 * the 413 that tells it to send smaller batches.
-	 */
-	evhttp_set_flags(srv->http, EVHTTP_SERVER_LINGERING_CLOSE);
 	evhttp_set_max_headers_size(srv->http, (ev_ssize_t)cf->max_headers);
 	evhttp_set_timeout(srv->http, cf->idle_timeout);
 	evhttp_set_bevcb(srv->http, on_accept, srv);
