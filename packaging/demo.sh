@@ -137,14 +137,15 @@ say "6. Impact per place: the evaluator's pcmds report"
 echo
 echo "   Done in $((SECONDS - started)) s."
 if [ "$serve" = 1 ]; then
+	# Ctrl-C is how this ends: a clean stop, not an error for make (set
+	# before the line that invites it)
+	trap 'echo; echo "   Server stopped; demo files removed."; exit 0' INT TERM
 	echo "   Dashboard: $url/login?code=$lead_code"
 	echo "   (a place lead for Newham; the browser will not know the demo's own"
 	echo "   CA, $dir/server/ca.pem, and will ask before going on)"
 	echo
 	echo "   The server runs until Ctrl-C. Try: pcmds --home $dir/evaluator"
 	echo "   report --place NH --by imd_quintile"
-	# Ctrl-C is how this ends: a clean stop, not an error for make
-	trap 'echo; echo "   Server stopped; demo files removed."; exit 0' INT TERM
 	wait "$server"
 else
 	echo "   The demo's server has stopped with it. For a dashboard to open in"
