@@ -495,7 +495,7 @@ store_fault(struct store *st, char *msg, size_t len)
 	case SQLITE_BUSY:
 	case SQLITE_LOCKED:
 		snprintf(msg, len, "the database %s is busy: another process "
-		    "(an administration command?) holds it (%s)", st->path, why);
+		    "holds its lock (%s)", st->path, why);
 		return STORE_FAULT_BUSY;
 	case SQLITE_NOMEM:
 		snprintf(msg, len, "out of memory (database %s)", st->path);
