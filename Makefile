@@ -94,6 +94,7 @@ COMMON_OBJ := $(COMMON_SRC:%.c=$(B)/%.o)
 CLIENT_OBJ := $(CLIENT_SRC:%.c=$(B)/%.o)
 SERVER_OBJ := $(SERVER_SRC:%.c=$(B)/%.o)
 SERVER_FP_OBJ := $(SERVER_SRC:%.c=$(B)/fp/%.o) $(B)/fp/server/main.o
+CLIENT_FP_OBJ := $(CLIENT_SRC:%.c=$(B)/fp/%.o) $(B)/fp/client/main.o
 TEST_BIN := $(TEST_SRC:tests/%.c=$(B)/tests/%)
 TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(B)/tools/%)
 REPLAY_BIN := $(FUZZ_NAMES:%=$(B)/fuzz/%-replay)
@@ -124,7 +125,8 @@ $(B)/%.o: %.c
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-# The server again with test-only failpoints compiled in (never installed).
+# Both programs again with test-only failpoints compiled in (never
+# installed): pcmdsd-fp and pcmds-fp.
 $(B)/fp/%.o: %.c
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC(fp)  $<")
@@ -178,6 +180,10 @@ $(B)/pcmdsd-fp: $(SERVER_FP_OBJ) $(LIB_COMMON)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_SERVER) $(LIBS_COMMON)
 
+$(B)/pcmds-fp: $(CLIENT_FP_OBJ) $(LIB_COMMON)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_CLIENT) $(LIBS_COMMON)
+
 TEST_LIBS = $(LIB_CLIENT) $(LIB_SERVER) $(LIB_COMMON)
 TEST_LDLIBS = $(LIBS_CLIENT) $(LIBS_SERVER) $(LIBS_COMMON) $(LIBS_TEST)
 
@@ -203,11 +209,11 @@ $(TOOL_BIN): $(B)/tools/%: $(B)/tests/tools/%.o $(TEST_LIBS)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(TEST_LDLIBS)
 
 ifeq ($(SAN),1)
-test-bins: $(PROGS) $(B)/pcmdsd-fp $(TEST_BIN) $(TOOL_BIN) $(REPLAY_BIN) \
-    $(B)/bench/pcmds-bench $(AXE)
+test-bins: $(PROGS) $(B)/pcmdsd-fp $(B)/pcmds-fp $(TEST_BIN) $(TOOL_BIN) \
+    $(REPLAY_BIN) $(B)/bench/pcmds-bench $(AXE)
 else
-test-bins: $(PROGS) $(B)/pcmdsd-fp $(TEST_BIN) $(TOOL_BIN) $(REPLAY_BIN) \
-    $(B)/bench/pcmds-bench $(DEBS) $(AXE)
+test-bins: $(PROGS) $(B)/pcmdsd-fp $(B)/pcmds-fp $(TEST_BIN) $(TOOL_BIN) \
+    $(REPLAY_BIN) $(B)/bench/pcmds-bench $(DEBS) $(AXE)
 endif
 
 # axe-core for the app's accessibility tests, at the version the lockfile

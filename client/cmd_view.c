@@ -468,7 +468,12 @@ export_one(void *arg, const struct cstore_row *row)
 	if ((j = cJSON_ParseWithLength(row->json, row->json_len)) == NULL)
 		return 1;
 	buf_init(&line, 0);
-	reccsv_row(&line, j, cstore_state_name(row->state), NULL);
+	if (reccsv_row(&line, j, cstore_state_name(row->state), NULL) != PC_OK ||
+	    buf_failed(&line) != PC_OK) {
+		buf_free(&line);
+		cJSON_Delete(j);
+		return 1;	/* stop: never a row left out */
+	}
 	fputs(buf_str(&line), ec->out);
 	buf_free(&line);
 	cJSON_Delete(j);

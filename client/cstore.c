@@ -85,24 +85,47 @@ state_parse(const char *s)
 	return CS_PENDING;
 }
 
+/*
+ * SQLite's sentence, and for a full disk which directory to free space
+ * in: "database or disk is full" alone does not say where.
+ */
+static void
+db_why(struct cstore *cs, const char *msg, char *out, size_t len)
+{
+	const char *path = sqlite3_db_filename(cs->db, "main"), *slash;
+
+	if ((sqlite3_errcode(cs->db) & 0xff) != SQLITE_FULL || path == NULL ||
+	    (slash = strrchr(path, '/')) == NULL) {
+		snprintf(out, len, "%s", msg);
+		return;
+	}
+	snprintf(out, len, "the disk holding %.*s is full (%s): free some space "
+	    "there", (int)(slash - path), path, msg);
+}
+
 static pc_rc
 db_fail(struct cstore *cs, struct err_list *errs, const char *what)
 {
-	if (errs != NULL)
-		err_add(errs, E_SYSTEM, "", "store: %s: %s", what,
-		    sqlite3_errmsg(cs->db));
+	char why[ERR_MSG_MAX];
+
+	if (errs != NULL) {
+		db_why(cs, sqlite3_errmsg(cs->db), why, sizeof(why));
+		err_add(errs, E_SYSTEM, "", "store: %s: %s", what, why);
+	}
 	return PC_ESTORE;
 }
 
 static pc_rc
 exec(struct cstore *cs, const char *sql, struct err_list *errs)
 {
-	char *msg = NULL;
+	char *msg = NULL, why[ERR_MSG_MAX];
 
 	if (sqlite3_exec(cs->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		if (errs != NULL)
-			err_add(errs, E_SYSTEM, "", "store: %s",
-			    msg ? msg : sqlite3_errmsg(cs->db));
+		if (errs != NULL) {
+			db_why(cs, msg ? msg : sqlite3_errmsg(cs->db), why,
+			    sizeof(why));
+			err_add(errs, E_SYSTEM, "", "store: %s", why);
+		}
 		sqlite3_free(msg);
 		return PC_ESTORE;
 	}
@@ -144,6 +167,36 @@ migrate(struct cstore *cs, struct err_list *errs)
 	return PC_OK;
 }
 
+#ifdef PCMDS_FAILPOINTS
+/*
+ * Test builds (pcmds-fp) only: PCMDS_TEST_DISK_PAGES=N lets the store grow
+ * by N pages more, then its disk is "full" (max_page_count), as a small
+ * file system would be.
+ */
+static pc_rc
+test_disk_limit(struct cstore *cs, struct err_list *errs)
+{
+	const char *v = getenv("PCMDS_TEST_DISK_PAGES");
+	sqlite3_stmt *st;
+	char sql[64];
+	long long pages = 0;
+
+	if (v == NULL)
+		return PC_OK;
+	if (sqlite3_prepare_v2(cs->db, "PRAGMA page_count", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return db_fail(cs, errs, "reading the size");
+	if (sqlite3_step(st) == SQLITE_ROW)
+		pages = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	snprintf(sql, sizeof(sql), "PRAGMA max_page_count = %lld",
+	    pages + atoll(v));
+	return exec(cs, sql, errs);
+}
+#else
+#define test_disk_limit(cs, errs)	PC_OK
+#endif
+
 pc_rc
 cstore_open(const char *path, struct cstore **out, struct err_list *errs)
 {
@@ -162,7 +215,7 @@ cstore_open(const char *path, struct cstore **out, struct err_list *errs)
 	sqlite3_busy_timeout(cs->db, BUSY_MS);
 	if (exec(cs, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
 	    "PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON;", errs) != PC_OK ||
-	    migrate(cs, errs) != PC_OK) {
+	    migrate(cs, errs) != PC_OK || test_disk_limit(cs, errs) != PC_OK) {
 		cstore_close(cs);
 		return PC_ESTORE;
 	}

@@ -6,6 +6,7 @@
  * time. A rejected record is taken back out, leaving the timeline exactly
  * as it was.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -176,9 +177,10 @@ append(struct timeline *tl, struct rec *r)
 
 	if (tl->n == tl->cap) {
 		size_t ncap = tl->cap ? tl->cap * 2 : 8;
-		struct tl_entry *nv = realloc(tl->v, ncap * sizeof(*nv));
+		struct tl_entry *nv;
 
-		if (nv == NULL)
+		if (ncap < tl->cap || ncap > SIZE_MAX / sizeof(*nv) ||
+		    (nv = realloc(tl->v, ncap * sizeof(*nv))) == NULL)
 			return PC_ENOMEM;
 		tl->v = nv;
 		tl->cap = ncap;
@@ -196,8 +198,10 @@ tl_load(struct timeline *tl, struct rec *r)
 	struct undo u;
 	pc_rc rc;
 
-	if ((rc = append(tl, r)) != PC_OK)
+	if ((rc = append(tl, r)) != PC_OK) {
+		rec_free(r);	/* taken, as timeline.h says, even so */
 		return rc;
+	}
 	if (r->kind == KIND_CORRECTION) {
 		rc = apply_correction(tl, r, &u);
 		cJSON_Delete(u.own);

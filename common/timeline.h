@@ -81,7 +81,10 @@ pc_rc	 tl_admit(struct timeline *, struct rec *r, const struct rec_opts *,
  */
 pc_rc	 tl_precheck(const struct timeline *, enum rec_kind k, int32_t on,
 	    int scores, struct err_list *errs);
-/* Adds a record already accepted earlier, without checks; takes r. */
+/*
+ * Adds a record already accepted earlier, without checks; takes r, even
+ * when it fails (out of memory: r is freed).
+ */
 pc_rc	 tl_load(struct timeline *, struct rec *r);
 
 /* Index of the record with this id, or -1. */

@@ -10,7 +10,9 @@
 # evaluator's pcmds report prints impact per place and ONS4 change. With
 # --serve the server keeps running for the dashboard until Ctrl-C.
 #
-# Deterministic: PCMDS_DEMO_SEED (default 42) fixes the caseload.
+# Deterministic: PCMDS_DEMO_SEED (default 42) fixes the caseload;
+# PCMDS_DEMO_RESIDENTS (default 5700) is the residents per referral, so a
+# larger number makes a smaller caseload (the tests use one).
 set -euo pipefail
 
 serve=0
@@ -21,6 +23,7 @@ fi
 build=$(cd "${1:-build}" && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
 seed=${PCMDS_DEMO_SEED:-42}
+residents=${PCMDS_DEMO_RESIDENTS:-5700}
 pcmds="$build/pcmds"
 pcmdsd="$build/pcmdsd"
 dir=$(mktemp -d "${TMPDIR:-/tmp}/pcmds-demo.XXXXXX")
@@ -93,7 +96,7 @@ declare -A population=([BD]=218869 [CH]=267726 [HV]=262052 [NH]=351036
 total=0
 for p in $places; do
 	home="$dir/client-$p"
-	n=$((population[$p] / 5700))
+	n=$((population[$p] / residents))
 	awk -v seed="$seed" -v place="$p" -v n="$n" -v cmds="$home/cmds.txt" \
 	    -f "$here/caseload.awk" >"$home/caseload.csv"
 	# referrals, baseline and final ONS4 and closures from a spreadsheet
@@ -136,14 +139,19 @@ say "6. Impact per place: the evaluator's pcmds report"
 "$pcmdsd" --config "$dir/server/pcmdsd.conf" audit verify | sed 's/^/   /'
 echo
 echo "   Done in $((SECONDS - started)) s."
-echo "   Dashboard: $url/login?code=$lead_code"
-echo "   (a place lead for Newham; the browser will not know the demo's own"
-echo "   CA, $dir/server/ca.pem, and will ask before going on)"
 if [ "$serve" = 1 ]; then
+	# Ctrl-C is how this ends: a clean stop, not an error for make (set
+	# before the line that invites it)
+	trap 'echo; echo "   Server stopped; demo files removed."; exit 0' INT TERM
+	echo "   Dashboard: $url/login?code=$lead_code"
+	echo "   (a place lead for Newham; the browser will not know the demo's own"
+	echo "   CA, $dir/server/ca.pem, and will ask before going on)"
 	echo
 	echo "   The server runs until Ctrl-C. Try: pcmds --home $dir/evaluator"
 	echo "   report --place NH --by imd_quintile"
 	wait "$server"
 else
-	echo "   make demo-serve keeps the server running to try it."
+	echo "   The demo's server has stopped with it. For a dashboard to open in"
+	echo "   a browser, run make demo-serve: the same demo, with the server kept"
+	echo "   running (and a sign-in link printed) until Ctrl-C."
 fi

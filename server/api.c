@@ -109,8 +109,11 @@ api_metrics(struct http_req *hr)
 	}
 	hr->srv->metrics.connections = hr->srv->nconns;
 	buf_init(&b, 0);
-	metrics_render(&hr->srv->metrics, &b);
-	http_reply_body(hr, 200, "text/plain; version=0.0.4; charset=utf-8",
-	    buf_str(&b), b.len);
+	if (metrics_render(&hr->srv->metrics, &b) != PC_OK ||
+	    buf_failed(&b) != PC_OK)
+		http_reply_error(hr, 500, "E_SYSTEM", "out of memory");
+	else
+		http_reply_body(hr, 200, "text/plain; version=0.0.4; "
+		    "charset=utf-8", buf_str(&b), b.len);
 	buf_free(&b);
 }

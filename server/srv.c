@@ -39,6 +39,7 @@
 
 #include "agg.h"
 #include "audit.h"
+#include "ingest.h"
 #include "log.h"
 #include "places.h"
 #include "srv.h"
@@ -496,7 +497,8 @@ first_places(struct server *srv, struct err_list *errs)
 	int n = 0;
 	pc_rc rc;
 
-	store_place_each(srv->store, count_place, &n);
+	if ((rc = store_place_each(srv->store, count_place, &n)) != PC_OK)
+		return rc;
 	if (n > 0 || srv->conf->places[0] == '\0')
 		return PC_OK;
 	if ((rc = store_begin(srv->store)) != PC_OK)
@@ -611,11 +613,14 @@ srv_run(struct conf *cf)
 		log_warnx("not started");
 		goto out;
 	}
+	store_short_waits(srv.store);	/* from now on, requests wait */
 	listener_update(&srv);
 	log_info("pcmdsd %s serving https://%s (TLS 1.2+), database %s",
 	    PCMDS_VERSION, cf->listen, cf->database);
+	ingest_workers_start();		/* the batch checks' threads */
 	event_base_dispatch(srv.base);
 	log_head(&srv, "stop");
+	ingest_workers_stop();
 	log_info("stopped");
 	rc = 0;
 out:

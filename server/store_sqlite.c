@@ -17,7 +17,8 @@
 
 #include "store.h"
 
-#define BUSY_MS		10000
+#define BUSY_MS		10000	/* administration commands wait this long */
+#define LOOP_BUSY_MS	200	/* the server's loop: then 503, not a stall */
 #define CKPT_PAGES	1000	/* SQLite's own autocheckpoint threshold */
 
 enum {
@@ -66,6 +67,9 @@ struct store {
 	char		 path[4096];
 	uint8_t		 audit_key[SEC_SHA256_LEN];
 	int		 has_audit_key;
+	/* what the failed call of the current transaction met (see fault) */
+	int		 fault;		/* SQLite extended code, 0 none */
+	char		 fault_msg[256];
 };
 
 struct store_cursor {
@@ -228,8 +232,11 @@ migrate(struct store *st, struct err_list *errs)
 	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) !=
 	    SQLITE_OK)
 		return exec(st, "SELECT error", errs);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int(s, 0);
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		sqlite3_finalize(s);
+		return exec(st, "PRAGMA user_version", errs);	/* why */
+	}
+	v = sqlite3_column_int(s, 0);
 	sqlite3_finalize(s);
 	if (v > (int)NMIGRATIONS) {
 		err_add(errs, E_SYSTEM, "", "the database has schema %d; this "
@@ -251,6 +258,32 @@ migrate(struct store *st, struct err_list *errs)
 	}
 	return PC_OK;
 }
+
+#ifdef PCMDS_FAILPOINTS
+/* See store.h: a disk that fills after N more pages, for the tests. */
+static pc_rc
+test_disk_limit(struct store *st, struct err_list *errs)
+{
+	const char *v = getenv("PCMDS_TEST_DISK_PAGES");
+	sqlite3_stmt *s;
+	char sql[64];
+	long long pages = 0;
+
+	if (v == NULL)
+		return PC_OK;
+	if (sqlite3_prepare_v2(st->db, "PRAGMA page_count", -1, &s, NULL) !=
+	    SQLITE_OK)
+		return exec(st, "PRAGMA page_count", errs);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		pages = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	snprintf(sql, sizeof(sql), "PRAGMA max_page_count = %lld",
+	    pages + atoll(v));
+	return exec(st, sql, errs);
+}
+#else
+#define test_disk_limit(st, errs)	PC_OK
+#endif
 
 pc_rc
 store_open(const char *path, struct store **out, struct err_list *errs)
@@ -274,6 +307,10 @@ store_open(const char *path, struct store **out, struct err_list *errs)
 	    "PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536;"
 	    "PRAGMA temp_store=MEMORY;", errs) != PC_OK ||
 	    migrate(st, errs) != PC_OK) {
+		store_close(st);
+		return PC_ESTORE;
+	}
+	if (test_disk_limit(st, errs) != PC_OK) {
 		store_close(st);
 		return PC_ESTORE;
 	}
@@ -399,23 +436,115 @@ store_close(struct store *st)
 	free(st);
 }
 
+/*
+ * Keeps what the connection's last failed call met, before a ROLLBACK
+ * (which succeeds) makes SQLite forget it.
+ */
+static void
+note_fault(struct store *st)
+{
+	int e = sqlite3_extended_errcode(st->db);
+
+	if (st->fault != 0 || e == SQLITE_OK || e == SQLITE_ROW ||
+	    e == SQLITE_DONE)
+		return;
+	st->fault = e;
+	snprintf(st->fault_msg, sizeof(st->fault_msg), "%s",
+	    sqlite3_errmsg(st->db));
+}
+
 pc_rc
 store_begin(struct store *st)
 {
-	return exec(st, "BEGIN IMMEDIATE", NULL);
+	pc_rc rc;
+
+	st->fault = 0;
+	if ((rc = exec(st, "BEGIN IMMEDIATE", NULL)) != PC_OK)
+		note_fault(st);
+	return rc;
 }
 
 pc_rc
 store_commit(struct store *st)
 {
-	return exec(st, "COMMIT", NULL);
+	pc_rc rc;
+
+	if ((rc = exec(st, "COMMIT", NULL)) != PC_OK)
+		note_fault(st);
+	return rc;
 }
 
 void
 store_rollback(struct store *st)
 {
+	note_fault(st);
 	if (!sqlite3_get_autocommit(st->db))
 		(void)exec(st, "ROLLBACK", NULL);
+}
+
+void
+store_short_waits(struct store *st)
+{
+	sqlite3_busy_timeout(st->db, LOOP_BUSY_MS);
+}
+
+/* The directory of the database file, for "the disk holding DIR". */
+static void
+db_dir(const struct store *st, char *out, size_t len)
+{
+	const char *slash = strrchr(st->path, '/');
+
+	if (slash == NULL)
+		snprintf(out, len, ".");
+	else if (slash == st->path)
+		snprintf(out, len, "/");
+	else
+		snprintf(out, len, "%.*s", (int)(slash - st->path), st->path);
+}
+
+enum store_fault
+store_fault(struct store *st, char *msg, size_t len)
+{
+	int e = st->fault;
+	const char *why = st->fault_msg;
+	char dir[4096];
+
+	if (e == 0) {	/* no transaction failed: the last call did */
+		e = sqlite3_extended_errcode(st->db);
+		why = sqlite3_errmsg(st->db);
+	}
+	db_dir(st, dir, sizeof(dir));
+	switch (e & 0xff) {
+	case SQLITE_FULL:
+		snprintf(msg, len, "the disk holding %s is full (database %s: "
+		    "%s)", dir, st->path, why);
+		return STORE_FAULT_FULL;
+	case SQLITE_READONLY:
+		snprintf(msg, len, "the database %s cannot be written (%s): "
+		    "check the permissions of %s and its files, and that the "
+		    "file system is mounted read-write", st->path, why, dir);
+		return STORE_FAULT_READONLY;
+	case SQLITE_IOERR:
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+	case SQLITE_CANTOPEN:
+		snprintf(msg, len, "the database %s cannot be read or written "
+		    "(%s, SQLite code %d): check the disk and the system log",
+		    st->path, why, e);
+		return STORE_FAULT_IO;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		snprintf(msg, len, "the database %s is busy: another process "
+		    "holds its lock (%s)", st->path, why);
+		return STORE_FAULT_BUSY;
+	case SQLITE_NOMEM:
+		snprintf(msg, len, "out of memory (database %s)", st->path);
+		return STORE_FAULT_OTHER;
+	default:
+		snprintf(msg, len, "database error on %s: %s (SQLite code %d)",
+		    st->path, why, e);
+		return STORE_FAULT_OTHER;
+	}
 }
 
 /* Prepares an ad hoc statement; finalize after use. */
@@ -438,6 +567,27 @@ step_done(sqlite3_stmt *s)
 	return rc == SQLITE_DONE ? PC_OK : PC_ESTORE;
 }
 
+/*
+ * The end of a walk over rows: finished, or stopped by its callback (rc
+ * still SQLITE_ROW), is PC_OK; any other step result means rows were
+ * left unread, and the caller must not take what it saw for the whole.
+ */
+static pc_rc
+each_end(sqlite3_stmt *s, int rc)
+{
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? PC_OK : PC_ESTORE;
+}
+
+/* The end of a lookup of one row: found, not there, or failed. */
+static pc_rc
+row_end(sqlite3_stmt *s, int rc)
+{
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW ? PC_OK : rc == SQLITE_DONE ? PC_ENOTFOUND :
+	    PC_ESTORE;
+}
+
 static void
 col_text(sqlite3_stmt *s, int i, char *out, size_t len)
 {
@@ -450,18 +600,15 @@ pc_rc
 store_meta_get(struct store *st, const char *key, char *out, size_t len)
 {
 	sqlite3_stmt *s = prep(st, "SELECT value FROM meta WHERE key = ?");
-	pc_rc rc = PC_ENOTFOUND;
+	int step;
 
 	out[0] = '\0';
 	if (s == NULL)
 		return PC_ESTORE;
 	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) == SQLITE_ROW) {
+	if ((step = sqlite3_step(s)) == SQLITE_ROW)
 		col_text(s, 0, out, len);
-		rc = PC_OK;
-	}
-	sqlite3_finalize(s);
-	return rc;
+	return row_end(s, step);
 }
 
 pc_rc
@@ -519,17 +666,14 @@ store_place_get(struct store *st, const char *code, struct store_place *p)
 {
 	sqlite3_stmt *s = prep(st, "SELECT code, name, population, source FROM "
 	    "places WHERE code = ?");
-	pc_rc rc = PC_ENOTFOUND;
+	int step;
 
 	if (s == NULL)
 		return PC_ESTORE;
 	sqlite3_bind_text(s, 1, code, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) == SQLITE_ROW) {
+	if ((step = sqlite3_step(s)) == SQLITE_ROW)
 		read_place(s, p);
-		rc = PC_OK;
-	}
-	sqlite3_finalize(s);
-	return rc;
+	return row_end(s, step);
 }
 
 pc_rc
@@ -539,16 +683,16 @@ store_place_each(struct store *st,
 	sqlite3_stmt *s = prep(st, "SELECT code, name, population, source FROM "
 	    "places ORDER BY code");
 	struct store_place p;
+	int rc;
 
 	if (s == NULL)
 		return PC_ESTORE;
-	while (sqlite3_step(s) == SQLITE_ROW) {
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		read_place(s, &p);
 		if (cb(arg, &p) != 0)
 			break;
 	}
-	sqlite3_finalize(s);
-	return PC_OK;
+	return each_end(s, rc);
 }
 
 pc_rc
@@ -769,17 +913,14 @@ store_user_get(struct store *st, int64_t id, struct store_user *u)
 {
 	sqlite3_stmt *s = prep(st, "SELECT " USER_COLS " FROM users WHERE "
 	    "id = ?");
-	pc_rc rc = PC_ENOTFOUND;
+	int step;
 
 	if (s == NULL)
 		return PC_ESTORE;
 	sqlite3_bind_int64(s, 1, id);
-	if (sqlite3_step(s) == SQLITE_ROW) {
+	if ((step = sqlite3_step(s)) == SQLITE_ROW)
 		read_user(s, 0, u);
-		rc = PC_OK;
-	}
-	sqlite3_finalize(s);
-	return rc;
+	return row_end(s, step);
 }
 
 pc_rc
@@ -789,16 +930,16 @@ store_user_each(struct store *st,
 	sqlite3_stmt *s = prep(st, "SELECT " USER_COLS " FROM users ORDER BY "
 	    "id");
 	struct store_user u;
+	int rc;
 
 	if (s == NULL)
 		return PC_ESTORE;
-	while (sqlite3_step(s) == SQLITE_ROW) {
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		read_user(s, 0, &u);
 		if (cb(arg, &u) != 0)
 			break;
 	}
-	sqlite3_finalize(s);
-	return PC_OK;
+	return each_end(s, rc);
 }
 
 pc_rc
@@ -852,22 +993,21 @@ store_cred_take_code(struct store *st, const uint8_t hash[SEC_SHA256_LEN],
 	    "c.revoked, u.revoked FROM creds c JOIN users u ON u.id = "
 	    "c.user_id WHERE c.hash = ? AND c.kind = 'code'");
 	int64_t expires = 0;
-	int found = 0, used = 0;
+	int used = 0, step;
+	pc_rc rc;
 
 	if (s == NULL)
 		return PC_ESTORE;
 	sqlite3_bind_blob(s, 1, hash, SEC_SHA256_LEN, SQLITE_STATIC);
-	if (sqlite3_step(s) == SQLITE_ROW) {
-		found = 1;
+	if ((step = sqlite3_step(s)) == SQLITE_ROW) {
 		*user = sqlite3_column_int64(s, 0);
 		expires = sqlite3_column_int64(s, 1);
 		used = sqlite3_column_int64(s, 2) != 0 ||
 		    sqlite3_column_int64(s, 3) != 0 ||
 		    sqlite3_column_int64(s, 4) != 0;
 	}
-	sqlite3_finalize(s);
-	if (!found)
-		return PC_ENOTFOUND;
+	if ((rc = row_end(s, step)) != PC_OK)
+		return rc;
 	if (used || expires <= now)
 		return PC_EAUTH;
 	if ((s = prep(st, "UPDATE creds SET used = ? WHERE hash = ?")) == NULL)
@@ -883,18 +1023,20 @@ store_cred_find(struct store *st, const uint8_t hash[SEC_SHA256_LEN],
 {
 	sqlite3_stmt *s = st->q[Q_CRED_FIND];
 	pc_rc rc = PC_ENOTFOUND;
+	int step;
 
 	sqlite3_reset(s);
 	sqlite3_bind_blob(s, 1, hash, SEC_SHA256_LEN, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, cred_names[kind], -1, SQLITE_STATIC);
-	if (sqlite3_step(s) == SQLITE_ROW) {
+	if ((step = sqlite3_step(s)) == SQLITE_ROW) {
 		read_user(s, 0, &a->user);
 		a->kind = kind;
 		a->expires = sqlite3_column_int64(s, 8);
 		col_text(s, 10, a->device, sizeof(a->device));
 		rc = a->user.revoked != 0 || sqlite3_column_int64(s, 9) != 0 ||
 		    a->expires <= now ? PC_EAUTH : PC_OK;
-	}
+	} else if (step != SQLITE_DONE)
+		rc = PC_ESTORE;
 	sqlite3_reset(s);
 	return rc;
 }
@@ -989,14 +1131,15 @@ pc_rc
 store_record_count(struct store *st, int64_t *n)
 {
 	sqlite3_stmt *s = prep(st, "SELECT COUNT(*) FROM records");
+	int rc;
 
 	*n = 0;
 	if (s == NULL)
 		return PC_ESTORE;
-	if (sqlite3_step(s) == SQLITE_ROW)
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
 		*n = sqlite3_column_int64(s, 0);
 	sqlite3_finalize(s);
-	return PC_OK;
+	return rc == SQLITE_ROW ? PC_OK : PC_ESTORE;
 }
 
 pc_rc
@@ -1004,18 +1147,19 @@ store_audit_last(struct store *st, int64_t *seq, uint8_t hash[SEC_SHA256_LEN])
 {
 	sqlite3_stmt *s = prep(st, "SELECT seq, hash FROM audit ORDER BY seq "
 	    "DESC LIMIT 1");
+	int step;
 
 	*seq = 0;
 	memset(hash, 0, SEC_SHA256_LEN);
 	if (s == NULL)
 		return PC_ESTORE;
-	if (sqlite3_step(s) == SQLITE_ROW) {
+	if ((step = sqlite3_step(s)) == SQLITE_ROW) {
 		*seq = sqlite3_column_int64(s, 0);
 		if (sqlite3_column_bytes(s, 1) == SEC_SHA256_LEN)
 			memcpy(hash, sqlite3_column_blob(s, 1), SEC_SHA256_LEN);
 	}
-	sqlite3_finalize(s);
-	return PC_OK;
+	/* an empty log starts from zeros; an unread one must not */
+	return each_end(s, step);
 }
 
 pc_rc
@@ -1047,10 +1191,11 @@ store_audit_each(struct store *st,
 	sqlite3_stmt *s = prep(st, "SELECT seq, at, actor, action, object, "
 	    "outcome, prev, hash, records FROM audit ORDER BY seq");
 	struct store_audit a;
+	int rc;
 
 	if (s == NULL)
 		return PC_ESTORE;
-	while (sqlite3_step(s) == SQLITE_ROW) {
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		a.seq = sqlite3_column_int64(s, 0);
 		a.at = sqlite3_column_int64(s, 1);
 		a.actor = (const char *)sqlite3_column_text(s, 2);
@@ -1068,8 +1213,7 @@ store_audit_each(struct store *st,
 		if (cb(arg, &a) != 0)
 			break;
 	}
-	sqlite3_finalize(s);
-	return PC_OK;
+	return each_end(s, rc);
 }
 
 void
@@ -1174,15 +1318,15 @@ store_fact_each(struct store *st, int (*cb)(void *, const void *, size_t),
 {
 	sqlite3_stmt *s = prep(st, "SELECT data FROM facts ORDER BY place, "
 	    "referred_on");
+	int rc;
 
 	if (s == NULL)
 		return PC_ESTORE;
-	while (sqlite3_step(s) == SQLITE_ROW)
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
 		if (cb(arg, sqlite3_column_blob(s, 0),
 		    (size_t)sqlite3_column_bytes(s, 0)) != 0)
 			break;
-	sqlite3_finalize(s);
-	return PC_OK;
+	return each_end(s, rc);
 }
 
 pc_rc
@@ -1197,16 +1341,16 @@ store_referral_each(struct store *st, int (*cb)(void *, const char *),
 {
 	sqlite3_stmt *s = prep(st, "SELECT DISTINCT referral FROM records");
 	char id[UUID_LEN];
+	int rc;
 
 	if (s == NULL)
 		return PC_ESTORE;
-	while (sqlite3_step(s) == SQLITE_ROW) {
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		col_text(s, 0, id, sizeof(id));
 		if (cb(arg, id) != 0)
 			break;
 	}
-	sqlite3_finalize(s);
-	return PC_OK;
+	return each_end(s, rc);
 }
 
 pc_rc
@@ -1263,6 +1407,8 @@ store_export_next(struct store_cursor *c, struct timeline *tl)
 			break;
 	}
 	sqlite3_reset(c->recs);
+	if (prc == PC_OK && rc != SQLITE_DONE)
+		prc = PC_ESTORE;	/* part of a timeline is not one */
 	return prc;
 }
 

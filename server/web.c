@@ -23,6 +23,7 @@
 #include "api_places.h"
 #include "audit.h"
 #include "date.h"
+#include "failpoint.h"
 #include "log.h"
 #include "version.h"
 #include "web.h"
@@ -80,23 +81,41 @@ page_headers(struct http_req *hr)
 	http_add_header(hr, "Referrer-Policy", "no-referrer");
 }
 
+/*
+ * Sends a page around body. The appends above went unchecked, and a
+ * failed one is sticky (buf.h): one check here, and a page that could
+ * not be made whole is a 500, never a page with holes in it.
+ */
 static void
-page(struct http_req *hr, int status, const char *title, const char *body)
+page(struct http_req *hr, int status, const char *title,
+    const struct buf *body)
 {
+	static const char failed[] = "<!DOCTYPE html>\n<html lang=\"en\">"
+	    "<head><meta charset=\"utf-8\"><title>Error - pcmds</title></head>"
+	    "<body><p>The page could not be made (the server is short of "
+	    "memory); nothing of it was shown. Reload it in a moment.</p>"
+	    "</body></html>\n";
 	struct buf b;
 
-	buf_init(&b, 0);
+	buf_init(&b, FAILPOINT_HIT("web-page-limit") ? 64 : 0);
 	buf_adds(&b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta "
 	    "charset=\"utf-8\"><meta name=\"viewport\" content=\"width="
 	    "device-width, initial-scale=1\"><title>");
 	esc(&b, title);
 	buf_adds(&b, " - pcmds</title><link rel=\"stylesheet\" "
 	    "href=\"/dashboard.css\"></head>\n<body>");
-	buf_adds(&b, body);
+	buf_add(&b, buf_str(body), body->len);
 	buf_adds(&b, "</body></html>\n");
 	page_headers(hr);
-	http_reply_body(hr, status, "text/html; charset=utf-8", buf_str(&b),
-	    b.len);
+	if (buf_failed(body) != PC_OK || buf_failed(&b) != PC_OK) {
+		log_warnx("web: %s page not sent: %s", title,
+		    pc_strerror(buf_failed(body) != PC_OK ? buf_failed(body) :
+		    buf_failed(&b)));
+		http_reply_body(hr, 500, "text/html; charset=utf-8", failed,
+		    sizeof(failed) - 1);
+	} else
+		http_reply_body(hr, status, "text/html; charset=utf-8",
+		    buf_str(&b), b.len);
 	buf_free(&b);
 }
 
@@ -139,7 +158,7 @@ login_form(struct http_req *hr, int status, const char *problem)
 	    "<input id=\"code\" name=\"code\" autocomplete=\"one-time-code\" "
 	    "required pattern=\"[A-Za-z0-9 -]{12,20}\"></p><p><button "
 	    "type=\"submit\">Sign in</button></p></form></main>");
-	page(hr, status, "Sign in", buf_str(&b));
+	page(hr, status, "Sign in", &b);
 	buf_free(&b);
 }
 
@@ -732,7 +751,7 @@ web_dashboard(struct http_req *hr)
 	    PCMDS_VERSION);
 	esc(&b, cJSON_GetStringValue(cJSON_GetObjectItem(doc, "generated_at")));
 	buf_adds(&b, "</p></main>");
-	page(hr, 200, "Impact per place", buf_str(&b));
+	page(hr, 200, "Impact per place", &b);
 	buf_free(&b);
 	cJSON_Delete(doc);
 	cJSON_Delete(one);

@@ -201,7 +201,7 @@ static const char *
 resolve(const char *prog, char *buf, size_t len)
 {
 	if (strcmp(prog, "pcmds") == 0 || strcmp(prog, "pcmdsd") == 0 ||
-	    strcmp(prog, "pcmdsd-fp") == 0) {
+	    strcmp(prog, "pcmds-fp") == 0 || strcmp(prog, "pcmdsd-fp") == 0) {
 		snprintf(buf, len, "%s/%s", th_build(), prog);
 		return buf;
 	}
@@ -341,6 +341,12 @@ pty_read(struct th_pty *p, int timeout_ms)
 void
 th_pty_expect(struct th_pty *p, const char *text)
 {
+	th_pty_expect_within(p, text, 10);
+}
+
+void
+th_pty_expect_within(struct th_pty *p, const char *text, int seconds)
+{
 	int waited = 0;
 	char *hit;
 
@@ -350,7 +356,7 @@ th_pty_expect(struct th_pty *p, const char *text)
 			pty_mark = (size_t)(hit - p->seen) + strlen(text);
 			return;
 		}
-		if (waited > 10000 || pty_read(p, 100) < 0)
+		if (waited > seconds * 1000 || pty_read(p, 100) < 0)
 			fail_msg("never saw \"%s\"; the program wrote:\n%s",
 			    text, p->seen ? p->seen : "");
 		waited += 100;

@@ -72,6 +72,8 @@ struct th_pty {
 void	 th_pty_start(struct th_pty *, const char *const *argv);
 /* Waits until text appears in the output after the last match (10 s). */
 void	 th_pty_expect(struct th_pty *, const char *text);
+/* The same, waiting up to seconds (a long-running program). */
+void	 th_pty_expect_within(struct th_pty *, const char *text, int seconds);
 void	 th_pty_send(struct th_pty *, const char *text);
 /* Closes input, collects the rest of the output and the exit status. */
 int	 th_pty_finish(struct th_pty *);

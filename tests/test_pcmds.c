@@ -642,6 +642,70 @@ test_import_crash(void **state)
 	(void)referrals;
 }
 
+/*
+ * The device's disk fills during an import: it says how many rows were
+ * stored, names the full directory, and the same import run again goes
+ * on where it stopped, storing nothing twice.
+ */
+static void
+test_import_disk_full(void **state)
+{
+	const char *home = new_home();
+	const char *csv = th_path(home, "full.csv");
+	const char *argv[] = {"pcmds-fp", "--home", home, "import", csv, NULL};
+	const char *env[] = {"PCMDS_TEST_DISK_PAGES=400", NULL};
+	char want[700], said[256], *err;
+	long rows = 3000, stored, kept;
+	FILE *fp = fopen(csv, "w");
+	int i;
+
+	(void)state;
+	assert_non_null(fp);
+	fprintf(fp, "person_basis,referred_on,source,reasons,service,age,"
+	    "gender,ethnicity,consent_evaluation,baseline_on,"
+	    "baseline_life_satisfaction,baseline_worthwhile,baseline_happy,"
+	    "baseline_anxious\n");
+	for (i = 0; i < rows; i++) {
+		char d[DATE_LEN];
+
+		date_format(date_from_ymd(2024, 1, 1) + i % 600, d);
+		fprintf(fp, "local,%s,self,stress,general,%d,female,A,yes,"
+		    "2025-12-01,4,4,4,6\n", d, 18 + i / 600);
+	}
+	fclose(fp);
+	th_exec(&r, argv, NULL, env);
+	assert_int_equal(r.status, 3);
+	assert_null(strstr(r.out, "rows imported"));	/* no success line */
+	err = r.err;
+	r.err = NULL;
+	done();
+	snprintf(want, sizeof(want), "store: saving the record: the disk "
+	    "holding %s is full (database or disk is full): free some space "
+	    "there", home);
+	if (strstr(err, want) == NULL)
+		fail_msg("no word of the full disk in:\n%s", err);
+	kept = count_state(home, "pending") / 2;	/* 2 records a row */
+	print_message("the disk filled after %ld of %ld rows\n", kept, rows);
+	assert_true(kept > 0 && kept < rows);
+	snprintf(said, sizeof(said), "pcmds: %ld rows were imported (%ld "
+	    "records) and 0 were there already before it stopped; running "
+	    "the same import again goes on where it stopped", kept, kept * 2);
+	if (strstr(err, said) == NULL)
+		fail_msg("expected \"%s\" in:\n%s", said, err);
+	free(err);
+	/* room again: on from where it stopped */
+	th_cmd(&r, NULL, "pcmds", "--home", home, "import", csv, NULL);
+	assert_int_equal(r.status, 0);
+	snprintf(said, sizeof(said), "%ld rows imported (%ld records), 0 "
+	    "rejected, %ld already imported", rows - kept, (rows - kept) * 2,
+	    kept);
+	if (strstr(r.out, said) == NULL)
+		fail_msg("expected \"%s\" in:\n%s", said, r.out);
+	done();
+	stored = count_state(home, "pending");
+	assert_int_equal(stored, rows * 2);
+}
+
 static void
 test_device_seq(void **state)
 {
@@ -848,6 +912,7 @@ main(void)
 		cmocka_unit_test(test_export),
 		cmocka_unit_test(test_import),
 		cmocka_unit_test(test_import_crash),
+		cmocka_unit_test(test_import_disk_full),
 		cmocka_unit_test(test_device_seq),
 		cmocka_unit_test(test_quarantined_correction),
 		cmocka_unit_test(test_interactive_referral),
