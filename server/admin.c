@@ -322,7 +322,9 @@ admin_user_code(struct store *st, const struct conf *cf, int64_t id, int json)
 	}
 	if (store_begin(st) != PC_OK)
 		return store_failed(st, "cannot issue a code");
-	if (issue_code(st, cf, &u, &c) != 0 || store_commit(st) != PC_OK) {
+	/* a new code resets the dashboard password: it is set again with it */
+	if (store_password_clear(st, u.id) != PC_OK ||
+	    issue_code(st, cf, &u, &c) != 0 || store_commit(st) != PC_OK) {
 		store_rollback(st);
 		return store_failed(st, "cannot issue a code");
 	}

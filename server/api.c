@@ -40,6 +40,8 @@ static const struct route routes[] = {
 	{"/dashboard", 0, "GET", web_dashboard, NULL, NULL},
 	{"/dashboard.css", 0, "GET", web_css, NULL, NULL},
 	{"/login", 0, "GET, POST", web_login, web_login, NULL},
+	{"/login/password", 0, "POST", NULL, web_login_password, NULL},
+	{"/password", 0, "GET, POST", web_password, web_password, NULL},
 	{"/logout", 0, "POST", NULL, web_logout, NULL},
 	{"/", 0, "GET", web_root, NULL, NULL},
 };

@@ -21,7 +21,7 @@
 #include "sec.h"
 #include "timeline.h"
 
-#define STORE_SCHEMA_VERSION	5
+#define STORE_SCHEMA_VERSION	6
 
 struct store;
 
@@ -207,6 +207,19 @@ pc_rc	 store_user_each(struct store *,
 	    int (*cb)(void *, const struct store_user *), void *);
 /* Revokes the user and every credential of theirs, at once. */
 pc_rc	 store_user_revoke(struct store *, int64_t id, int64_t now);
+
+/*
+ * A user's dashboard password (passwd.h: the stored form, never the
+ * password). set adds or replaces it; get fills out (PC_ENOTFOUND when
+ * the user has none, or none since their last one-time code); clear
+ * removes it (none there is not an error). Inside a transaction for set
+ * and clear.
+ */
+pc_rc	 store_password_set(struct store *, int64_t user, const char *stored,
+	    int64_t now);
+pc_rc	 store_password_get(struct store *, int64_t user, char *out,
+	    size_t len);
+pc_rc	 store_password_clear(struct store *, int64_t user);
 
 /* Credentials are kept only as the SHA-256 of the secret. */
 pc_rc	 store_cred_add(struct store *, const uint8_t hash[SEC_SHA256_LEN],

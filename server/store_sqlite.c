@@ -186,6 +186,12 @@ static const char *const migrations[] = {
 	"  population INTEGER NOT NULL CHECK (population >= 0),"
 	"  source TEXT NOT NULL,"
 	"  PRIMARY KEY (place, tbl, category)) STRICT, WITHOUT ROWID;",
+
+	/* 6: dashboard passwords (passwd.h), one per user */
+	"CREATE TABLE passwords("
+	"  user_id INTEGER PRIMARY KEY REFERENCES users(id),"
+	"  hash TEXT NOT NULL,"
+	"  set_at INTEGER NOT NULL) STRICT;",
 };
 #define NMIGRATIONS	(sizeof(migrations) / sizeof(migrations[0]))
 _Static_assert(NMIGRATIONS == STORE_SCHEMA_VERSION, "a migration per version");
@@ -847,6 +853,51 @@ store_population_each(struct store *st,
 	}
 	sqlite3_finalize(s);
 	return rc == SQLITE_DONE ? PC_OK : PC_ESTORE;
+}
+
+pc_rc
+store_password_set(struct store *st, int64_t user, const char *stored,
+    int64_t now)
+{
+	sqlite3_stmt *s = prep(st, "INSERT INTO passwords(user_id, hash, "
+	    "set_at) VALUES (?,?,?) ON CONFLICT(user_id) DO UPDATE SET hash = "
+	    "excluded.hash, set_at = excluded.set_at");
+
+	if (s == NULL)
+		return PC_ESTORE;
+	sqlite3_bind_int64(s, 1, user);
+	sqlite3_bind_text(s, 2, stored, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, now);
+	return step_done(s);
+}
+
+pc_rc
+store_password_get(struct store *st, int64_t user, char *out, size_t len)
+{
+	sqlite3_stmt *s = prep(st, "SELECT hash FROM passwords WHERE user_id "
+	    "= ?");
+	int r;
+
+	out[0] = '\0';
+	if (s == NULL)
+		return PC_ESTORE;
+	sqlite3_bind_int64(s, 1, user);
+	if ((r = sqlite3_step(s)) == SQLITE_ROW)
+		col_text(s, 0, out, len);
+	sqlite3_finalize(s);
+	return r == SQLITE_ROW ? PC_OK : r == SQLITE_DONE ? PC_ENOTFOUND :
+	    PC_ESTORE;
+}
+
+pc_rc
+store_password_clear(struct store *st, int64_t user)
+{
+	sqlite3_stmt *s = prep(st, "DELETE FROM passwords WHERE user_id = ?");
+
+	if (s == NULL)
+		return PC_ESTORE;
+	sqlite3_bind_int64(s, 1, user);
+	return step_done(s);
 }
 
 static void
