@@ -138,7 +138,7 @@ login_form(struct http_req *hr, int status, const char *problem)
 	    "<h2>With a one-time code</h2><p>The first time, or after a reset: "
 	    "<a href=\"/password\">set a password with your code</a>, or sign "
 	    "in with the code alone.</p>");
-	buf_adds(&b, "<form class=\"login\" method=\"post\" action=\"/login\">"
+	buf_adds(&b, "<form method=\"post\" action=\"/login\" class=\"login\">"
 	    "<p><label for=\"code\">One-time code from your administrator"
 	    "</label><br><input id=\"code\" name=\"code\" "
 	    "autocomplete=\"one-time-code\" required pattern=\"[A-Za-z0-9 -]"

@@ -113,8 +113,8 @@ test_dashboard_in_chromium(void **state)
 			fail_msg("the rendered page lacks %s:\n%.2000s", places[i],
 			    r.out);
 	assert_non_null(strstr(r.out, "Signed in as Tester"));
-	assert_non_null(strstr(r.out, "Newham: detail"));
-	assert_non_null(strstr(r.out, "<svg role=\"img\""));
+	assert_non_null(strstr(r.out, "Reach against the population"));
+	assert_non_null(strstr(r.out, "<svg class=\"strip\""));
 	assert_non_null(strstr(r.out, "Referrals per 1,000 residents by place"));
 	assert_non_null(strstr(r.out, "Life satisfaction: paired change"));
 	assert_null(strstr(r.out, "One-time code from your administrator"));
