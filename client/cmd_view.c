@@ -230,7 +230,7 @@ run_show(struct ctx *c, struct opt_result *o)
 	struct err_list errs;
 	struct timeline tl;
 	struct tl_summary s;
-	struct states st = {NULL, 0, 0};
+	struct states st = {0};
 	char id[UUID_LEN], kind[16], referral[UUID_LEN];
 	pc_rc rc;
 
@@ -241,7 +241,14 @@ run_show(struct ctx *c, struct opt_result *o)
 	    (rc = cstore_timeline(c->store, referral, &tl, &errs)) != PC_OK)
 		return ctx_fail(&errs, rc);
 	err_free(&errs);
-	states_load(c->store, referral, &st);
+	if ((rc = states_load(c->store, referral, &st)) != PC_OK) {
+		fprintf(stderr, "pcmds: store: the sync states of this referral "
+		    "could not be read (%s); nothing is shown\n",
+		    pc_strerror(rc));
+		states_free(&st);
+		tl_free(&tl);
+		return exit_for(rc);
+	}
 	tl_summarise(&tl, &s);
 	if (s.referral == NULL) {
 		/* records whose referral this device never held */
@@ -277,6 +284,7 @@ struct list_ctx {
 	int		 open_only;
 	cJSON		*json;
 	int		 count;
+	pc_rc		 failed;	/* a referral could not be read */
 };
 
 static int
@@ -286,19 +294,24 @@ list_one(void *arg, const struct cstore_row *row)
 	struct err_list errs;
 	struct timeline tl;
 	struct tl_summary s;
-	struct states st = {NULL, 0, 0};
+	struct states st = {0};
 	char closed[DATE_LEN] = "open";
 	size_t i;
 	int pending = 0, quarantined = 0;
 
 	err_init(&errs);
-	if (cstore_timeline(lc->c->store, row->id, &tl, &errs) != PC_OK) {
+	if ((lc->failed = cstore_timeline(lc->c->store, row->id, &tl,
+	    &errs)) != PC_OK) {
 		err_free(&errs);
 		return 1;
 	}
 	err_free(&errs);
 	tl_summarise(&tl, &s);
-	states_load(lc->c->store, row->id, &st);
+	if ((lc->failed = states_load(lc->c->store, row->id, &st)) != PC_OK) {
+		states_free(&st);
+		tl_free(&tl);
+		return 1;
+	}
 	for (i = 0; i < st.n; i++) {
 		pending += st.v[i].state == CS_PENDING;
 		quarantined += st.v[i].state == CS_QUARANTINED;
@@ -344,7 +357,7 @@ static int
 run_list(struct ctx *c, struct opt_result *o)
 {
 	struct err_list errs;
-	struct list_ctx lc = {c, opt_has(o, "open"), NULL, 0};
+	struct list_ctx lc = {c, opt_has(o, "open"), NULL, 0, PC_OK};
 	pc_rc rc;
 
 	err_init(&errs);
@@ -357,7 +370,14 @@ run_list(struct ctx *c, struct opt_result *o)
 		printf("%-8s  %-10s  %-18s %3s  %-16s %-10s %3s  %s\n", "ID",
 		    "REFERRED", "SOURCE", "AGE", "GENDER", "CLOSED", "RECS",
 		    "SYNC");
-	rc = cstore_each(c->store, CSF_REFERRALS, list_one, &lc);
+	if ((rc = cstore_each(c->store, CSF_REFERRALS, list_one, &lc)) ==
+	    PC_OK && (rc = lc.failed) != PC_OK) {
+		/* never a list that looks whole with referrals left out */
+		cJSON_Delete(lc.json);
+		fprintf(stderr, "pcmds: store: a referral could not be read "
+		    "(%s); the list is not complete\n", pc_strerror(rc));
+		return exit_for(rc);
+	}
 	if (lc.json != NULL) {
 		char *text = cJSON_Print(lc.json);
 
@@ -441,7 +461,12 @@ run_status(struct ctx *c, struct opt_result *o)
 		printf("\nRefused by the server (fix with pcmds correct ID "
 		    "--set field=value, or --void;\npcmds show ID gives the "
 		    "whole referral):\n");
-		cstore_each(c->store, CSF_QUARANTINED, print_refused, NULL);
+		if ((rc = cstore_each(c->store, CSF_QUARANTINED, print_refused,
+		    NULL)) != PC_OK) {
+			fprintf(stderr, "pcmds: store: the refused records could "
+			    "not all be read (%s)\n", pc_strerror(rc));
+			return exit_for(rc);
+		}
 	}
 	return EXIT_OK;
 }

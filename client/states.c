@@ -16,14 +16,21 @@ collect_state(void *arg, const struct cstore_row *row)
 		size_t ncap = s->cap ? s->cap * 2 : 16;
 		void *nv = realloc(s->v, ncap * sizeof(*s->v));
 
-		if (nv == NULL)
+		if (nv == NULL) {
+			s->nomem = 1;
 			return 1;
+		}
 		s->v = nv;
 		s->cap = ncap;
 	}
 	snprintf(s->v[s->n].id, UUID_LEN, "%s", row->id);
 	s->v[s->n].state = row->state;
-	s->v[s->n].reason = row->reason ? strdup(row->reason) : NULL;
+	s->v[s->n].reason = NULL;
+	if (row->reason != NULL &&
+	    (s->v[s->n].reason = strdup(row->reason)) == NULL) {
+		s->nomem = 1;
+		return 1;
+	}
 	s->n++;
 	return 0;
 }
@@ -31,7 +38,9 @@ collect_state(void *arg, const struct cstore_row *row)
 pc_rc
 states_load(struct cstore *cs, const char *referral, struct states *s)
 {
-	return cstore_referral_each(cs, referral, collect_state, s);
+	pc_rc rc = cstore_referral_each(cs, referral, collect_state, s);
+
+	return rc == PC_OK && s->nomem ? PC_ENOMEM : rc;
 }
 
 void

@@ -17,9 +17,13 @@ struct states {
 		char			*reason;	/* owned, or NULL */
 	}	*v;
 	size_t	 n, cap;
+	int	 nomem;		/* a row could not be kept */
 };
 
-/* Adds the live rows of referral to s (start from {NULL, 0, 0}). */
+/*
+ * Adds the live rows of referral to s (start zeroed). Not PC_OK: s is
+ * not the whole referral and must not be shown as if it were.
+ */
 pc_rc	 states_load(struct cstore *, const char *referral, struct states *);
 /* The index of id in s; 0 when it is not there. */
 size_t	 states_find(const struct states *, const char *id);

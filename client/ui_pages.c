@@ -576,7 +576,7 @@ ui_timeline(struct ui_req *r)
 	struct err_list errs;
 	struct timeline tl;
 	struct tl_summary s;
-	struct states st = {NULL, 0, 0};
+	struct states st = {0};
 
 	err_init(&errs);
 	if (ui_store(r, &errs) != PC_OK ||
@@ -593,7 +593,14 @@ ui_timeline(struct ui_req *r)
 		    "referral with that id.");
 		return;
 	}
-	(void)states_load(r->ui->c->store, r->arg, &st);
+	if (states_load(r->ui->c->store, r->arg, &st) != PC_OK) {
+		states_free(&st);
+		tl_free(&tl);
+		ui_error(r, 500, "Cannot read this referral", "The sync states "
+		    "of its records could not be read from this device's store. "
+		    "Nothing was changed; try again.");
+		return;
+	}
 	timeline_page(r, &tl, &s, &st);
 	states_free(&st);
 	tl_free(&tl);
