@@ -104,7 +104,8 @@ test_dashboard_as_a_place_lead(void **state)
 	const char *argv[] = {"timeout", "600", "/usr/bin/python3",
 	    "tests/ui/dashboard.py", NULL};
 	size_t n, i, off = 0;
-	char list[4096];
+	char list[4096], args[64];
+	long lead = 0;
 	int k;
 
 	(void)state;
@@ -124,7 +125,7 @@ test_dashboard_as_a_place_lead(void **state)
 	n = api_routes(paths, methods, 64);
 	for (i = 0; i < n && off < sizeof(list); i++)
 		off += (size_t)snprintf(list + off, sizeof(list) - off,
-		    "%s %s\n", methods[i], paths[i]);
+		    "%s %s\n", paths[i], methods[i]);
 	snprintf(routes, sizeof(routes), "%s/routes", th_tmpdir());
 	th_write(routes, list);
 	snprintf(shots, sizeof(shots), "%s/dashboard-shots", th_build());
@@ -133,7 +134,7 @@ test_dashboard_as_a_place_lead(void **state)
 	snprintf(e[0], sizeof(e[0]), "PCMDS_BASE=%s", s.url);
 	snprintf(e[1], sizeof(e[1]), "PCMDS_SPKI=%s", spki);
 	snprintf(e[2], sizeof(e[2]), "PCMDS_CODE=%s", th_server_user(&s,
-	    "place_lead", "NH", NULL));
+	    "place_lead", "NH", &lead));
 	snprintf(e[3], sizeof(e[3]), "PCMDS_ROUTES=%s", routes);
 	snprintf(e[4], sizeof(e[4]), "PCMDS_AXE=%s/a11y/node_modules/axe-core/"
 	    "axe.min.js", th_build());
@@ -158,6 +159,13 @@ test_dashboard_as_a_place_lead(void **state)
 	/* the password is kept as scrypt only, and a new code resets it */
 	assert_true(th_sql_long(th_path(s.dir, "pcmds.db"), "SELECT COUNT(*) "
 	    "FROM passwords WHERE hash LIKE 'scrypt$32768$8$1$%'") == 1);
+	/* a new code resets the password */
+	snprintf(args, sizeof(args), "user code %ld", lead);
+	th_server_admin(&s, &r, args);
+	assert_int_equal(r.status, 0);
+	th_run_free(&r);
+	assert_true(th_sql_long(th_path(s.dir, "pcmds.db"), "SELECT COUNT(*) "
+	    "FROM passwords") == 0);
 	print_message("screenshots: %s\n", shots);
 	th_server_stop(&s, SIGTERM);
 }

@@ -8,7 +8,8 @@ pcmdsd with a caseload and passes:
   PCMDS_SPKI     the server key's SPKI hash (Chromium trusts it, nothing
                  else: verification stays on)
   PCMDS_CODE     a place lead's one-time code (Newham)
-  PCMDS_ROUTES   the router's own table (method, path), one a line
+  PCMDS_ROUTES   the router's own table (path, then its methods), one a
+                 line
   PCMDS_AXE      axe-core's axe.min.js
   PCMDS_SHOTS    where screenshots go
   PCMDS_PROFILE  the browser's profile directory
@@ -110,8 +111,7 @@ def every_route(b):
     routes = [l.split(None, 1) for l in open(E["PCMDS_ROUTES"]) if
               l.strip()]
     n = 0
-    for methods, path in routes:
-        path = path.strip()
+    for path, methods in routes:
         if "GET" not in methods or path.startswith(("/v1", "/healthz",
                                                     "/metrics")) or \
                 path.endswith(".css"):
