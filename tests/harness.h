@@ -134,6 +134,13 @@ long	 th_sql_long(const char *db, const char *sql);
 /* A raw TLS connection, for requests libcurl will not make. */
 struct th_tls;
 struct th_tls *th_tls_open(struct th_server *);
+/*
+ * The same from source address src (a loopback address such as
+ * "127.0.0.2"; NULL for any), first writing len bytes of pre in clear (a
+ * PROXY protocol header); NULL when the handshake fails.
+ */
+struct th_tls *th_tls_open_from(struct th_server *, const char *src,
+	    const void *pre, size_t len);
 /* Writes bytes; returns 0, or -1 once the server has closed. */
 int	 th_tls_write(struct th_tls *, const void *, size_t);
 /* Reads what arrives within ms milliseconds (static buffer, NUL-ended). */
