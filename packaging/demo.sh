@@ -133,9 +133,10 @@ say "6. Impact per place: the evaluator's pcmds report"
 "$pcmdsd" --config "$dir/server/pcmdsd.conf" audit verify | sed 's/^/   /'
 echo
 echo "   Done in $((SECONDS - started)) s."
-echo "   Dashboard: $url/login?code=$lead_code"
-echo "   (a place lead for Newham; the browser will not know the demo's own"
-echo "   CA, $dir/server/ca.pem, and will ask before going on)"
+echo "   Dashboard: $url/login  with the one-time code  $lead_code"
+echo "   (a place lead for Newham: type the code into the sign-in form; the"
+echo "   browser will not know the demo's own CA, $dir/server/ca.pem, and"
+echo "   will ask before going on)"
 if [ "$serve" = 1 ]; then
 	echo
 	echo "   The server runs until Ctrl-C. Try: pcmds --home $dir/evaluator"

@@ -3,7 +3,10 @@
  * codes, every kind of bad input, idempotency, conflicts, roles, limits,
  * signals and the audit chain.
  */
+#include <sys/resource.h>
 #include <sys/wait.h>
+
+#include <fcntl.h>
 
 #include <signal.h>
 #include <stdio.h>
@@ -795,6 +798,46 @@ test_global_budget(void **state)
 	assert_int_equal(th_server_stop(&s4, SIGTERM), 0);
 }
 
+/*
+ * An open-file limit too low for max_connections is said, not passed
+ * over in silence (under the unit's system-call filter setrlimit fails
+ * the same way, and is said the same way).
+ */
+static void
+test_fd_limit(void **state)
+{
+	struct th_server s5;
+	struct rlimit rl = {256, 256};
+	char exe[700], *log = NULL;
+	pid_t pid;
+	int i;
+
+	(void)state;
+	th_server_init(&s5, NULL);
+	snprintf(exe, sizeof(exe), "%s/pcmdsd", th_build());
+	if ((pid = fork()) == 0) {
+		int fd = open(s5.log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+
+		dup2(fd, 2);
+		setrlimit(RLIMIT_NOFILE, &rl);
+		execl(exe, "pcmdsd", "--config", s5.conf, "serve", (char *)NULL);
+		_exit(127);
+	}
+	for (i = 0; i < 400; i++) {
+		free(log);
+		log = th_slurp(s5.log, NULL);
+		if (log != NULL && strstr(log, " serving https://") != NULL)
+			break;
+		usleep(25 * 1000);
+	}
+	th_kill(pid, SIGTERM);
+	assert_non_null(log);
+	if (strstr(log, "the open-file limit is 256 at most, so fewer than "
+	    "max_connections (1024) may be served") == NULL)
+		fail_msg("no word of the open-file limit:\n%s", log);
+	free(log);
+}
+
 int
 main(void)
 {
@@ -812,6 +855,7 @@ main(void)
 		cmocka_unit_test(test_shutdown_and_reload),
 		cmocka_unit_test(test_config_errors),
 		cmocka_unit_test(test_global_budget),
+		cmocka_unit_test(test_fd_limit),
 		cmocka_unit_test(test_valid_not_blocked),
 	};
 
