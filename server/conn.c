@@ -157,7 +157,12 @@ static void
 refused(struct conn *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* Logs why a connection was refused (a flood gets a count instead). */
+/*
+ * Logs why a connection was refused: a few lines per address, then one
+ * every few seconds, so that a flood from one address neither fills the
+ * log nor hides another address's refusals (the next line says how many
+ * were not logged).
+ */
 static void
 refused(struct conn *c, const char *fmt, ...)
 {
@@ -165,7 +170,7 @@ refused(struct conn *c, const char *fmt, ...)
 	char msg[256];
 	va_list ap;
 
-	if (rate_take(&srv->refused_log, "", srv_mono()) == 0) {
+	if (rate_take(&srv->refused_log, c->peer, srv_mono()) == 0) {
 		va_start(ap, fmt);
 		vsnprintf(msg, sizeof(msg), fmt, ap);
 		va_end(ap);
@@ -357,6 +362,13 @@ tls_read(struct bufferevent *b, void *arg)
 	struct conn *c = arg;
 
 	c->up_read(b, c->up_arg);
+	/*
+	 * After the last request, what the client still sends (a refused
+	 * body) is read and dropped a while, so that it is not blocked
+	 * before it reads our answer; then no more, to spend nothing on it.
+	 */
+	if (c->wire.state == WIRE_DISCARD && c->wire.dropped > WIRE_LINGER)
+		bufferevent_disable(c->tls, EV_READ);
 }
 
 static void

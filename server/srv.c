@@ -402,8 +402,9 @@ limits_init(struct server *srv)
 	    cf->auth_failures_global, 1) != PC_OK ||
 	    rate_init(&srv->per_token, cf->rate_per_token,
 	    cf->rate_per_token * 2.0, 65536) != PC_OK ||
-	    /* a line a second on refused connections, 20 at once */
-	    rate_init(&srv->refused_log, 1, 20, 1) != PC_OK ||
+	    /* lines on refused connections: 5 at once, then one in 10 s,
+	     * per address */
+	    rate_init(&srv->refused_log, 0.1, 5, 4096) != PC_OK ||
 	    /* every open connection's address fits: none is ever evicted */
 	    ktab_init(&srv->per_addr, (size_t)cf->max_connections + 1) !=
 	    PC_OK || conn_init() != PC_OK) {

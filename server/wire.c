@@ -488,6 +488,7 @@ wire_filter(struct evbuffer *src, struct evbuffer *dst, ev_ssize_t limit,
 	while ((n = evbuffer_get_length(src)) > 0) {
 		if (w->state == WIRE_DISCARD) {
 			evbuffer_drain(src, n);	/* after a refusal or close */
+			w->dropped += n;
 			break;
 		}
 		if (w->state == WIRE_BODY) {

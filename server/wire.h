@@ -29,6 +29,7 @@
 
 #define WIRE_FIELDS_MAX	100		/* header fields in one request */
 #define WIRE_SLACK	32		/* room wire_check_head may add */
+#define WIRE_LINGER	(16 * 1024)	/* dropped bytes read after the last */
 
 /* What the check found in one request head. */
 struct wire_head {
@@ -66,6 +67,7 @@ struct wire {
 	long		 nreq;		/* requests passed to evhttp */
 	long		 close_at;	/* the last request evhttp will see */
 	long		 refuse_at;	/* the stand-in for a refused request */
+	size_t		 dropped;	/* bytes read and dropped since */
 	struct wire_head refusal;
 };
 

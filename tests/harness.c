@@ -422,8 +422,8 @@ th_file_count(const char *path, const char *needle, size_t nlen)
 #include <openssl/ssl.h>
 #include <sqlite3.h>
 
-static int
-free_port(void)
+int
+th_free_port(void)
 {
 	struct sockaddr_in sa;
 	socklen_t len = sizeof(sa);
@@ -449,7 +449,7 @@ th_server_init(struct th_server *s, const char *extra)
 	memset(s, 0, sizeof(*s));
 	s->bin = "pcmdsd";
 	snprintf(s->dir, sizeof(s->dir), "%s/srv", th_tmpdir());
-	s->port = free_port();
+	s->port = th_free_port();
 	snprintf(listen, sizeof(listen), "127.0.0.1:%d", s->port);
 	th_cmd(&r, NULL, "pcmdsd", "init", "--dir", s->dir, "--listen", listen,
 	    NULL);
@@ -467,8 +467,8 @@ th_server_init(struct th_server *s, const char *extra)
 	}
 }
 
-static int
-can_connect(int port)
+int
+th_can_connect(int port)
 {
 	struct sockaddr_in sa;
 	int fd = socket(AF_INET, SOCK_STREAM, 0), ok;
@@ -554,7 +554,7 @@ th_server_start(struct th_server *s, const char *const *env)
 
 			fail_msg("pcmdsd exited at start:\n%s", log ? log : "");
 		}
-		if (can_connect(s->port) && server_ready(s)) {
+		if (th_can_connect(s->port) && server_ready(s)) {
 			track(s->pid, 0);
 			return;
 		}

@@ -82,6 +82,11 @@ void	 th_kill(pid_t pid, int sig);
 /* Counts occurrences of needle (len bytes) in the file; -1 if absent. */
 long	 th_file_count(const char *path, const char *needle, size_t len);
 
+/* A loopback port nobody listens on now. */
+int	 th_free_port(void);
+/* 1 when something accepts connections on the loopback port. */
+int	 th_can_connect(int port);
+
 /* A real pcmdsd on a loopback port, in its own directory. */
 struct th_server {
 	char	 dir[512];
