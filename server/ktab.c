@@ -51,7 +51,6 @@ pc_rc
 ktab_init(struct ktab *t, size_t cap)
 {
 	uint64_t k[2];
-	uint32_t i;
 
 	memset(t, 0, sizeof(*t));
 	if (cap < 1 || cap > (1u << 24))
@@ -62,7 +61,8 @@ ktab_init(struct ktab *t, size_t cap)
 	t->k1 = k[1];
 	for (t->nheads = 16; t->nheads < cap; t->nheads <<= 1)
 		;
-	/* calloc: pages stay untouched until clients arrive */
+	/* calloc, and entries taken in order: pages stay untouched (out of
+	 * the resident set) until clients arrive */
 	t->v = calloc(cap + 1, sizeof(*t->v));
 	t->heads = calloc(t->nheads, sizeof(*t->heads));
 	if (t->v == NULL || t->heads == NULL) {
@@ -70,9 +70,6 @@ ktab_init(struct ktab *t, size_t cap)
 		return PC_ENOMEM;
 	}
 	t->cap = (uint32_t)cap;
-	for (i = 1; i < t->cap; i++)
-		t->v[i].next = i + 1;
-	t->free = 1;
 	return PC_OK;
 }
 
@@ -166,10 +163,13 @@ ktab_get(struct ktab *t, const char *key, int *made)
 	}
 	if (t->v == NULL || len >= KTAB_KEY_MAX)
 		return NULL;
-	if (t->free == 0)
+	if (t->free == 0 && t->used == t->cap)
 		ktab_del(t, &t->v[t->oldest]);
-	i = t->free;
-	t->free = t->v[i].next;
+	if (t->free != 0) {
+		i = t->free;
+		t->free = t->v[i].next;
+	} else
+		i = ++t->used;
 	e = &t->v[i];
 	memcpy(e->key, key, len + 1);
 	head = chain(t, key, len);

@@ -31,7 +31,8 @@ struct ktab {
 	struct ktab_ent	*v;		/* cap entries */
 	uint32_t	*heads;		/* nheads chains */
 	uint32_t	 cap, n, nheads;
-	uint32_t	 free;		/* unused entries, through next */
+	uint32_t	 used;		/* entries ever used: 1..used */
+	uint32_t	 free;		/* of those, deleted ones, through next */
 	uint32_t	 oldest, newest;
 	uint64_t	 k0, k1;	/* SipHash key */
 };
