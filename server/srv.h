@@ -65,7 +65,7 @@ double	 srv_now(void);
 double	 srv_mono(void);
 /* Accepts connections or not, by the count and whether stopping. */
 void	 srv_listener_update(struct server *);
-/* Leaves the connection's request deadline off until srv_done(). */
+/* Leaves the connection's request deadline off until srv_release(). */
 void	 srv_hold(struct http_req *);
 /* Drops the request's connection without an answer. */
 void	 srv_cut(struct http_req *);
