@@ -168,6 +168,16 @@ verify_reason(long vr, const char *host, char *buf, size_t len)
 	}
 }
 
+/* 1 when the TLS handshake with the server was completed. */
+static int
+reached(CURL *c)
+{
+	curl_off_t t = 0;
+
+	return curl_easy_getinfo(c, CURLINFO_APPCONNECT_TIME_T, &t) ==
+	    CURLE_OK && t > 0;
+}
+
 /*
  * A failed transfer. Only a failed verification of the certificate is
  * PC_ETLS (never retried: it will not mend itself); a handshake cut short
@@ -224,8 +234,36 @@ classify(CURLcode cc, CURL *c, const char *errbuf, const char *base,
 		    "not trusted, so nothing was sent: %s (%s)", why, detail);
 		return PC_ETLS;
 	}
-	err_add(errs, E_SYSTEM, "server", "cannot reach %s: %s", base, detail);
+	if (reached(c))
+		err_add(errs, E_SYSTEM, "server", "the connection to %s broke "
+		    "before its answer was complete: %s", base, detail);
+	else
+		err_add(errs, E_SYSTEM, "server", "cannot reach %s: %s", base,
+		    detail);
 	return PC_ENET;
+}
+
+/* What every request to the server is: https only, verified, TLS 1.2+. */
+static void
+prepare(struct net *n, const char *url, char *errbuf)
+{
+	CURL *c = n->curl;
+
+	curl_easy_reset(c);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+	curl_easy_setopt(c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+	if (n->cacert[0] != '\0')
+		curl_easy_setopt(c, CURLOPT_CAINFO, n->cacert);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
+	curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
+	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "pcmds/" PCMDS_VERSION);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
 }
 
 pc_rc
@@ -241,22 +279,8 @@ net_request(struct net *n, const char *method, const char *path,
 	memset(r, 0, sizeof(*r));
 	buf_init(&r->body, 256 * 1024 * 1024);
 	snprintf(url, sizeof(url), "%s%s", n->base, path);
-	curl_easy_reset(c);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-	curl_easy_setopt(c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-	if (n->cacert[0] != '\0')
-		curl_easy_setopt(c, CURLOPT_CAINFO, n->cacert);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
-	curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
+	prepare(n, url, errbuf);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, n->timeout_ms);
-	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "pcmds/" PCMDS_VERSION);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
@@ -284,5 +308,37 @@ net_request(struct net *n, const char *method, const char *path,
 	if (cc != CURLE_OK)
 		return classify(cc, c, errbuf, n->base, errs);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+	return PC_OK;
+}
+
+pc_rc
+net_stream(struct net *n, const char *path, const char *token,
+    net_sink sink, void *arg, long stall_s, long *status,
+    struct err_list *errs)
+{
+	char url[1024], auth[128], errbuf[CURL_ERROR_SIZE] = "";
+	struct curl_slist *h = NULL;
+	CURL *c = n->curl;
+	CURLcode cc;
+
+	*status = 0;
+	snprintf(url, sizeof(url), "%s%s", n->base, path);
+	prepare(n, url, errbuf);
+	/* no overall deadline: a long stream is fine while data flow */
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, stall_s);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, arg);
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+	h = curl_slist_append(h, auth);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	cc = curl_easy_perform(c);
+	curl_slist_free_all(h);
+	sec_wipe(auth, sizeof(auth));
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
+	if (cc == CURLE_WRITE_ERROR)
+		return PC_EIO;	/* the sink refused: it says why */
+	if (cc != CURLE_OK)
+		return classify(cc, c, errbuf, n->base, errs);
 	return PC_OK;
 }

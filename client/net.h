@@ -48,6 +48,19 @@ pc_rc	 net_request(struct net *, const char *method, const char *path,
 	    const char *token, const char *body, size_t len, int gzip,
 	    struct net_resp *, struct err_list *);
 void	 net_resp_free(struct net_resp *);
+/* Takes n bytes of a streamed answer; less than n aborts the transfer. */
+typedef size_t (*net_sink)(char *p, size_t size, size_t nmemb, void *arg);
+/*
+ * A GET whose answer goes to sink as it arrives (an evaluator's extract)
+ * rather than into memory. No overall deadline: a transfer that moves
+ * nothing for stall_s seconds is cut. *status is the HTTP status, 0 when
+ * none came. PC_OK: the answer came whole (any status); PC_EIO: sink
+ * refused (it says why); otherwise as net_request, with errs saying
+ * whether the server was reached and the connection broke.
+ */
+pc_rc	 net_stream(struct net *, const char *path, const char *token,
+	    net_sink sink, void *arg, long stall_s, long *status,
+	    struct err_list *);
 /* The server's own sentence ({"error": {"message"}}) into out, or "". */
 const char *net_message(const struct net_resp *, char *out, size_t len);
 /* gzip-compresses in into out. */

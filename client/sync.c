@@ -352,12 +352,16 @@ refusal(const struct batch *b, const struct net_resp *r,
 		err_add(errs, E_SYSTEM, "", "this device's enrolment may not send "
 		    "records: %s", msg ? msg : "forbidden");
 		rc = PC_EAUTH;
-	} else if (r->status == 413 && b->n == 1)
+	} else if (r->status == 413 && b->n == 1 && msg != NULL)
+		/* the server's sentence names the size and its limit */
 		err_add(errs, E_SYSTEM, "", "record %.8s is larger than the server "
-		    "takes in one request (HTTP 413: %s; the request was %zu "
-		    "bytes, compressed): it stays pending; the server's "
-		    "administrator can raise max_body", b->ids[0],
-		    msg ? msg : "no reason given", b->gz.len);
+		    "takes in one request (HTTP 413: %s): it stays pending; the "
+		    "server's administrator can raise max_body", b->ids[0], msg);
+	else if (r->status == 413 && b->n == 1)
+		err_add(errs, E_SYSTEM, "", "record %.8s is larger than the server "
+		    "takes in one request (HTTP 413; the request was %zu bytes, "
+		    "compressed): it stays pending; the server's administrator "
+		    "can raise max_body", b->ids[0], b->gz.len);
 	else
 		err_add(errs, E_SYSTEM, "", "the server refused the batch (HTTP "
 		    "%ld): %s", r->status, msg ? msg : "no reason given");

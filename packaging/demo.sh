@@ -143,9 +143,10 @@ if [ "$serve" = 1 ]; then
 	# Ctrl-C is how this ends: a clean stop, not an error for make (set
 	# before the line that invites it)
 	trap 'echo; echo "   Server stopped; demo files removed."; exit 0' INT TERM
-	echo "   Dashboard: $url/login?code=$lead_code"
-	echo "   (a place lead for Newham; the browser will not know the demo's own"
-	echo "   CA, $dir/server/ca.pem, and will ask before going on)"
+	echo "   Dashboard: $url/login  with the one-time code  $lead_code"
+	echo "   (a place lead for Newham: type the code into the sign-in form; the"
+	echo "   browser will not know the demo's own CA, $dir/server/ca.pem, and"
+	echo "   will ask before going on)"
 	echo
 	echo "   The server runs until Ctrl-C. Try: pcmds --home $dir/evaluator"
 	echo "   report --place NH --by imd_quintile"
@@ -153,5 +154,5 @@ if [ "$serve" = 1 ]; then
 else
 	echo "   The demo's server has stopped with it. For a dashboard to open in"
 	echo "   a browser, run make demo-serve: the same demo, with the server kept"
-	echo "   running (and a sign-in link printed) until Ctrl-C."
+	echo "   running (and a sign-in code printed) until Ctrl-C."
 fi

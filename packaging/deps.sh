@@ -19,7 +19,7 @@ build_pkgs=(gcc make pkg-config libc6-dev libssl-dev libcurl4-openssl-dev
 # man-db, lintian and systemd: test_package renders the man pages, lints
 # the packages and verifies the unit (a minimal Debian has none of them)
 check_pkgs=(sqlite3 openssl procps chromium chromium-driver python3-selenium
-	npm curl sslscan valgrind clang libclang-rt-14-dev python3 man-db
+	npm curl haproxy sslscan valgrind clang libclang-rt-14-dev python3 man-db
 	lintian systemd)
 all_pkgs=(hyperfine dpkg-dev fakeroot)
 

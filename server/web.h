@@ -18,6 +18,8 @@ void	 web_esc(struct buf *, const char *);
 void	 web_page(struct http_req *, int status, const char *title,
 	    const struct buf *body);
 void	 web_redirect(struct http_req *, const char *to);
+/* A form posted from this server's own pages (login CSRF). */
+int	 web_same_origin(struct http_req *);
 /* The sign-in page again, with why it was refused. */
 void	 web_login_problem(struct http_req *, int status, const char *why);
 

@@ -51,22 +51,6 @@ field(struct evkeyvalq *form, const char *name)
 	return v ? v : "";
 }
 
-/* Posted from one of our own pages (see web.c's sign-in). */
-static int
-from_us(struct http_req *hr)
-{
-	const char *site = http_header(hr, "Sec-Fetch-Site");
-	const char *origin = http_header(hr, "Origin");
-	const char *host = http_header(hr, "Host");
-
-	if (site != NULL)
-		return strcmp(site, "same-origin") == 0;
-	if (origin == NULL)
-		return 1;
-	return host != NULL && strncmp(origin, "https://", 8) == 0 &&
-	    strcmp(origin + 8, host) == 0;
-}
-
 static void
 password_form(struct http_req *hr, int status, const char *problem)
 {
@@ -108,9 +92,17 @@ session(struct http_req *hr, const struct store_user *u, const char *how)
 	struct store *st = hr->srv->store;
 	int64_t now = (int64_t)srv_now();
 	uint8_t thash[SEC_SHA256_LEN];
-	char token[44], cookie[160], actor[32];
+	char token[44], cookie[160], actor[32], old[64];
 
 	snprintf(actor, sizeof(actor), "user:%lld", (long long)u->id);
+	/* a session the browser already had ends here (no fixation) */
+	if (auth_cookie(hr, AUTH_COOKIE, old, sizeof(old))) {
+		sec_sha256(old, strlen(old), thash);
+		if (store_cred_revoke(st, thash) != PC_OK) {
+			store_rollback(st);
+			return 0;
+		}
+	}
 	if (auth_new_token(token, thash) != PC_OK ||
 	    store_cred_add(st, thash, u->id, CRED_SESSION, "", now +
 	    hr->srv->conf->session_hours * 3600L, now) != PC_OK ||
@@ -120,7 +112,7 @@ session(struct http_req *hr, const struct store_user *u, const char *how)
 		sec_wipe(token, sizeof(token));
 		return 0;
 	}
-	snprintf(cookie, sizeof(cookie), "__Host-pcmds=%s; Path=/; Secure; "
+	snprintf(cookie, sizeof(cookie), AUTH_COOKIE "=%s; Path=/; Secure; "
 	    "HttpOnly; SameSite=Strict; Max-Age=%d", token,
 	    hr->srv->conf->session_hours * 3600);
 	sec_wipe(token, sizeof(token));
@@ -152,7 +144,7 @@ set_password(struct http_req *hr, struct evkeyvalq *form)
 		return;
 	}
 	if (auth_code_hash(field(form, "code"), chash) != 0) {
-		(void)auth_failed(hr, "login.fail", "malformed code");
+		(void)auth_failed(hr, 1, "login.fail", "malformed code", NULL);
 		password_form(hr, 401, "A code looks like ABCD-EFGH-JKMN.");
 		return;
 	}
@@ -165,8 +157,8 @@ set_password(struct http_req *hr, struct evkeyvalq *form)
 	rc = store_cred_take_code(st, chash, now, &user);
 	if (rc == PC_ENOTFOUND || rc == PC_EAUTH) {
 		store_rollback(st);
-		password_form(hr, auth_failed(hr, "login.fail", "bad code") > 0 ?
-		    429 : 401, "That code is not valid: it may be mistyped, "
+		password_form(hr, auth_failed(hr, 1, "login.fail", "bad code",
+		    NULL) > 0 ? 429 : 401, "That code is not valid: it may be mistyped, "
 		    "expired or already used. Ask your administrator for a new "
 		    "one.");
 		return;
@@ -200,19 +192,22 @@ void
 web_password(struct http_req *hr)
 {
 	struct evkeyvalq form;
+	enum auth_limit which;
 
 	if (hr->method != EVHTTP_REQ_POST) {
 		password_form(hr, 200, NULL);
 		return;
 	}
-	if (!from_us(hr)) {
+	if (!web_same_origin(hr)) {
 		password_form(hr, 403, "This form did not come from this "
 		    "server's own page; open the dashboard's address yourself.");
 		return;
 	}
-	if (auth_blocked(hr) > 0) {
-		password_form(hr, 429, "Too many failed attempts; wait a minute "
-		    "and try again.");
+	if (auth_blocked(hr, &which) > 0) {
+		password_form(hr, 429, which == AUTH_GLOBAL ? "Too many failed "
+		    "sign-in attempts on this server; wait a minute and try "
+		    "again." : "Too many failed attempts; wait a minute and try "
+		    "again.");
 		return;
 	}
 	if (!form_read(hr, &form))
@@ -226,7 +221,8 @@ web_password(struct http_req *hr)
 static void
 bad_password(struct http_req *hr, const char *key)
 {
-	double wait = auth_failed(hr, "login.fail", "bad password");
+	/* not a code: the address's budget and the user's, not the global */
+	double wait = auth_failed(hr, 0, "login.fail", "bad password", NULL);
 
 	if (rate_take(&hr->srv->auth_fail, key, srv_now()) > 0 || wait > 0)
 		web_login_problem(hr, 429, "Too many failed attempts; wait a "
@@ -245,11 +241,12 @@ web_login_password(struct http_req *hr)
 	struct store_user u;
 	char stored[PASSWD_LEN], key[40], *end;
 	const char *num;
+	enum auth_limit which;
 	long long id;
 	pc_rc rc;
 	int ok;
 
-	if (!from_us(hr)) {
+	if (!web_same_origin(hr)) {
 		web_login_problem(hr, 403, "This sign-in did not come from this "
 		    "server's own page; open the dashboard's address yourself "
 		    "and sign in there.");
@@ -263,8 +260,12 @@ web_login_password(struct http_req *hr)
 	num = field(&form, "user");
 	id = strtoll(num, &end, 10);
 	snprintf(key, sizeof(key), "user:%lld", id);
-	if (auth_blocked(hr) > 0 || rate_wait(&hr->srv->auth_fail, key,
-	    srv_now()) > 0) {
+	/*
+	 * A flood of bad codes elsewhere (the global limit) does not stop
+	 * passwords; this address's failures and this user's do.
+	 */
+	if ((auth_blocked(hr, &which) > 0 && which == AUTH_ADDRESS) ||
+	    rate_wait(&hr->srv->auth_fail, key, srv_now()) > 0) {
 		evhttp_clear_headers(&form);
 		web_login_problem(hr, 429, "Too many failed attempts; wait a "
 		    "minute and try again.");

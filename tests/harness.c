@@ -429,8 +429,8 @@ th_file_count(const char *path, const char *needle, size_t nlen)
 #include <openssl/ssl.h>
 #include <sqlite3.h>
 
-static int
-free_port(void)
+int
+th_free_port(void)
 {
 	struct sockaddr_in sa;
 	socklen_t len = sizeof(sa);
@@ -456,7 +456,7 @@ th_server_init(struct th_server *s, const char *extra)
 	memset(s, 0, sizeof(*s));
 	s->bin = "pcmdsd";
 	snprintf(s->dir, sizeof(s->dir), "%s/srv", th_tmpdir());
-	s->port = free_port();
+	s->port = th_free_port();
 	snprintf(listen, sizeof(listen), "127.0.0.1:%d", s->port);
 	th_cmd(&r, NULL, "pcmdsd", "init", "--dir", s->dir, "--listen", listen,
 	    NULL);
@@ -474,8 +474,8 @@ th_server_init(struct th_server *s, const char *extra)
 	}
 }
 
-static int
-can_connect(int port)
+int
+th_can_connect(int port)
 {
 	struct sockaddr_in sa;
 	int fd = socket(AF_INET, SOCK_STREAM, 0), ok;
@@ -609,7 +609,7 @@ th_server_start(struct th_server *s, const char *const *env)
 
 			fail_msg("pcmdsd exited at start:\n%s", log ? log : "");
 		}
-		if (can_connect(s->port) && server_ready(s)) {
+		if (th_can_connect(s->port) && server_ready(s)) {
 			track(s->pid, 0);
 			return;
 		}
@@ -859,18 +859,40 @@ struct th_tls {
 struct th_tls *
 th_tls_open(struct th_server *s)
 {
+	struct th_tls *t = th_tls_open_from(s, NULL, NULL, 0);
+
+	if (t == NULL)
+		fail_msg("TLS handshake failed");
+	return t;
+}
+
+struct th_tls *
+th_tls_open_from(struct th_server *s, const char *src, const void *pre,
+    size_t len)
+{
 	struct th_tls *t = calloc(1, sizeof(*t));
+	struct timeval tv = {30, 0};	/* a server that never answers fails */
 	struct sockaddr_in sa;
 	int one = 1;
 
 	signal(SIGPIPE, SIG_IGN);	/* a write after the server closed */
+	t->fd = socket(AF_INET, SOCK_STREAM, 0);
+	setsockopt(t->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(t->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (src != NULL) {
+		memset(&sa, 0, sizeof(sa));
+		sa.sin_family = AF_INET;
+		assert_int_equal(inet_pton(AF_INET, src, &sa.sin_addr), 1);
+		assert_int_equal(bind(t->fd, (struct sockaddr *)&sa,
+		    sizeof(sa)), 0);
+	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sin_family = AF_INET;
 	sa.sin_port = htons((uint16_t)s->port);
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	t->fd = socket(AF_INET, SOCK_STREAM, 0);
 	assert_int_equal(connect(t->fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	setsockopt(t->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (len > 0)
+		assert_int_equal(write(t->fd, pre, len), (ssize_t)len);
 	t->ctx = SSL_CTX_new(TLS_client_method());
 	assert_int_equal(SSL_CTX_load_verify_locations(t->ctx, s->ca, NULL), 1);
 	SSL_CTX_set_verify(t->ctx, SSL_VERIFY_PEER, NULL);
@@ -878,8 +900,10 @@ th_tls_open(struct th_server *s)
 	SSL_set_tlsext_host_name(t->ssl, "localhost");
 	SSL_set1_host(t->ssl, "localhost");
 	SSL_set_fd(t->ssl, t->fd);
-	if (SSL_connect(t->ssl) != 1)
-		fail_msg("TLS handshake failed");
+	if (SSL_connect(t->ssl) != 1) {
+		th_tls_close(t);
+		return NULL;
+	}
 	return t;
 }
 

@@ -86,6 +86,11 @@ void	 th_kill(pid_t pid, int sig);
 /* Counts occurrences of needle (len bytes) in the file; -1 if absent. */
 long	 th_file_count(const char *path, const char *needle, size_t len);
 
+/* A loopback port nobody listens on now. */
+int	 th_free_port(void);
+/* 1 when something accepts connections on the loopback port. */
+int	 th_can_connect(int port);
+
 /* A real pcmdsd on a loopback port, in its own directory. */
 struct th_server {
 	char	 dir[512];
@@ -155,6 +160,13 @@ int	 th_ui_stop(struct th_ui *);
 /* A raw TLS connection, for requests libcurl will not make. */
 struct th_tls;
 struct th_tls *th_tls_open(struct th_server *);
+/*
+ * The same from source address src (a loopback address such as
+ * "127.0.0.2"; NULL for any), first writing len bytes of pre in clear (a
+ * PROXY protocol header); NULL when the handshake fails.
+ */
+struct th_tls *th_tls_open_from(struct th_server *, const char *src,
+	    const void *pre, size_t len);
 /* Writes bytes; returns 0, or -1 once the server has closed. */
 int	 th_tls_write(struct th_tls *, const void *, size_t);
 /* Reads what arrives within ms milliseconds (static buffer, NUL-ended). */

@@ -210,7 +210,7 @@ test_systemd_unit(void **state)
 	exposure = atof(p + strlen("Overall exposure level for "
 	    "pcmdsd.service: "));
 	print_message("systemd exposure level: %.1f\n", exposure);
-	assert_true(exposure <= 2.0);
+	assert_true(exposure <= 1.2);
 	th_run_free(&r);
 	/*
 	 * verify, pointing at the binary of the scratch root; its man pages
