@@ -487,7 +487,7 @@ table_mix(struct buf *b, const cJSON *places, const cJSON *all,
 	tw_close(b);
 }
 
-/* -- every place ------------------------------------------------------------ */
+/* -- every place ----------------------------------------------------- */
 
 static void
 reach_places(struct buf *b, const cJSON *places, const cJSON *all)
@@ -907,7 +907,7 @@ detail(struct buf *b, const cJSON *doc)
 	}
 }
 
-/* -- the page ------------------------------------------------------------------ */
+/* -- the page -------------------------------------------------------- */
 
 static void
 period_form(struct buf *b, struct http_req *hr)

@@ -545,7 +545,7 @@ pop_free(struct pop *p)
 	p->n = 0;
 }
 
-/* -- docs/population.md ------------------------------------------------------ */
+/* -- docs/population.md ----------------------------------------------- */
 
 static const char doc_head[] =
     "# Reach against the population\n\n"

@@ -196,17 +196,51 @@ same_origin(struct http_req *hr)
 	    strcmp(origin + 8, host) == 0;
 }
 
+int
+web_session_start(struct http_req *hr, const struct store_user *u,
+    const char *how)
+{
+	struct store *st = hr->srv->store;
+	int64_t now = (int64_t)srv_now();
+	uint8_t thash[SEC_SHA256_LEN];
+	char token[44], cookie[160], actor[32], old[64];
+
+	/* a session the browser already had ends here (no fixation) */
+	if (auth_cookie(hr, AUTH_COOKIE, old, sizeof(old))) {
+		sec_sha256(old, strlen(old), thash);
+		if (store_cred_revoke(st, thash) != PC_OK) {
+			store_rollback(st);
+			return 0;
+		}
+	}
+	snprintf(actor, sizeof(actor), "user:%lld", (long long)u->id);
+	if (auth_new_token(token, thash) != PC_OK ||
+	    store_cred_add(st, thash, u->id, CRED_SESSION, "", now +
+	    hr->srv->conf->session_hours * 3600L, now) != PC_OK ||
+	    audit_log(st, now, actor, how, "dashboard", "ok") != PC_OK ||
+	    store_commit(st) != PC_OK) {
+		store_rollback(st);
+		sec_wipe(token, sizeof(token));
+		return 0;
+	}
+	snprintf(cookie, sizeof(cookie), AUTH_COOKIE "=%s; Path=/; Secure; "
+	    "HttpOnly; SameSite=Strict; Max-Age=%d", token,
+	    hr->srv->conf->session_hours * 3600);
+	sec_wipe(token, sizeof(token));
+	http_add_header(hr, "Set-Cookie", cookie);
+	hr->auth.user = *u;
+	hr->authed = 1;
+	return 1;
+}
+
 /* Inside a transaction: code -> user -> session (a new id every time). */
 static int
-start_session(struct http_req *hr, const uint8_t chash[SEC_SHA256_LEN],
-    char token[44])
+start_session(struct http_req *hr, const uint8_t chash[SEC_SHA256_LEN])
 {
 	struct store *st = hr->srv->store;
 	int64_t now = (int64_t)srv_now(), user;
-	uint8_t thash[SEC_SHA256_LEN];
 	struct store_user u;
 	enum auth_limit which;
-	char actor[32], old[64];
 	pc_rc rc;
 
 	rc = store_cred_take_code(st, chash, now, &user);
@@ -231,22 +265,8 @@ start_session(struct http_req *hr, const uint8_t chash[SEC_SHA256_LEN],
 		    "evaluators; link workers use the pcmds client.");
 		return 0;
 	}
-	/* a session the browser already had ends here (no fixation) */
-	if (auth_cookie(hr, AUTH_COOKIE, old, sizeof(old))) {
-		sec_sha256(old, strlen(old), thash);
-		if (store_cred_revoke(st, thash) != PC_OK)
-			goto fail;
-	}
-	snprintf(actor, sizeof(actor), "user:%lld", (long long)u.id);
-	if (auth_new_token(token, thash) != PC_OK ||
-	    store_cred_add(st, thash, u.id, CRED_SESSION, "", now +
-	    hr->srv->conf->session_hours * 3600L, now) != PC_OK ||
-	    audit_log(st, now, actor, "login", "dashboard", "ok") != PC_OK ||
-	    store_commit(st) != PC_OK)
-		goto fail;
-	hr->auth.user = u;
-	hr->authed = 1;
-	return 1;
+	if (web_session_start(hr, &u, "login"))
+		return 1;
 fail:
 	store_rollback(st);
 	login_form(hr, 503, "The server could not sign you in; try again.");
@@ -257,7 +277,7 @@ void
 web_login(struct http_req *hr)
 {
 	uint8_t chash[SEC_SHA256_LEN];
-	char code[64], token[44], cookie[160];
+	char code[64];
 	enum auth_limit which;
 
 	if (hr->method != EVHTTP_REQ_POST) {
@@ -294,13 +314,8 @@ web_login(struct http_req *hr)
 		login_form(hr, 503, "The server is busy; try again.");
 		return;
 	}
-	if (!start_session(hr, chash, token))
+	if (!start_session(hr, chash))
 		return;
-	snprintf(cookie, sizeof(cookie), AUTH_COOKIE "=%s; Path=/; Secure; "
-	    "HttpOnly; SameSite=Strict; Max-Age=%d", token,
-	    hr->srv->conf->session_hours * 3600);
-	sec_wipe(token, sizeof(token));
-	http_add_header(hr, "Set-Cookie", cookie);
 	redirect(hr, "/dashboard");
 }
 

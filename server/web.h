@@ -18,6 +18,13 @@ void	 web_esc(struct buf *, const char *);
 void	 web_page(struct http_req *, int status, const char *title,
 	    const struct buf *body);
 void	 web_redirect(struct http_req *, const char *to);
+/*
+ * Inside the caller's transaction: a new session for u (any the browser
+ * had is revoked), audited as how, committed, and its cookie set. 0 when
+ * it failed (rolled back, nothing sent).
+ */
+int	 web_session_start(struct http_req *, const struct store_user *u,
+	    const char *how);
 /* A form posted from this server's own pages (login CSRF). */
 int	 web_same_origin(struct http_req *);
 /* The sign-in page again, with why it was refused. */

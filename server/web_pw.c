@@ -19,9 +19,7 @@
 #include <event2/buffer.h>
 #include <event2/http.h>
 
-#include "audit.h"
 #include "auth.h"
-#include "log.h"
 #include "passwd.h"
 #include "web.h"
 
@@ -82,46 +80,6 @@ password_form(struct http_req *hr, int status, const char *problem)
 	buf_free(&b);
 }
 
-/*
- * Inside the caller's transaction: a new session for u, audited, then
- * the commit; the cookie is set on success. 0 on failure (rolled back).
- */
-static int
-session(struct http_req *hr, const struct store_user *u, const char *how)
-{
-	struct store *st = hr->srv->store;
-	int64_t now = (int64_t)srv_now();
-	uint8_t thash[SEC_SHA256_LEN];
-	char token[44], cookie[160], actor[32], old[64];
-
-	snprintf(actor, sizeof(actor), "user:%lld", (long long)u->id);
-	/* a session the browser already had ends here (no fixation) */
-	if (auth_cookie(hr, AUTH_COOKIE, old, sizeof(old))) {
-		sec_sha256(old, strlen(old), thash);
-		if (store_cred_revoke(st, thash) != PC_OK) {
-			store_rollback(st);
-			return 0;
-		}
-	}
-	if (auth_new_token(token, thash) != PC_OK ||
-	    store_cred_add(st, thash, u->id, CRED_SESSION, "", now +
-	    hr->srv->conf->session_hours * 3600L, now) != PC_OK ||
-	    audit_log(st, now, actor, how, "dashboard", "ok") != PC_OK ||
-	    store_commit(st) != PC_OK) {
-		store_rollback(st);
-		sec_wipe(token, sizeof(token));
-		return 0;
-	}
-	snprintf(cookie, sizeof(cookie), AUTH_COOKIE "=%s; Path=/; Secure; "
-	    "HttpOnly; SameSite=Strict; Max-Age=%d", token,
-	    hr->srv->conf->session_hours * 3600);
-	sec_wipe(token, sizeof(token));
-	http_add_header(hr, "Set-Cookie", cookie);
-	hr->auth.user = *u;
-	hr->authed = 1;
-	return 1;
-}
-
 static void
 set_password(struct http_req *hr, struct evkeyvalq *form)
 {
@@ -172,7 +130,7 @@ set_password(struct http_req *hr, struct evkeyvalq *form)
 		return;
 	}
 	if (store_password_set(st, u.id, stored, now) != PC_OK ||
-	    !session(hr, &u, "password.set")) {
+	    !web_session_start(hr, &u, "password.set")) {
 		store_rollback(st);
 		password_form(hr, 503, "The server could not set the password; "
 		    "try again.");
@@ -298,7 +256,8 @@ web_login_password(struct http_req *hr)
 		bad_password(hr, key);
 		return;
 	}
-	if (store_begin(st) != PC_OK || !session(hr, &u, "login.password")) {
+	if (store_begin(st) != PC_OK || !web_session_start(hr, &u,
+	    "login.password")) {
 		web_login_problem(hr, 503, "The server could not sign you in; "
 		    "try again.");
 		return;
