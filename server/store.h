@@ -21,7 +21,7 @@
 #include "sec.h"
 #include "timeline.h"
 
-#define STORE_SCHEMA_VERSION	6
+#define STORE_SCHEMA_VERSION	7
 
 struct store;
 
@@ -220,6 +220,30 @@ pc_rc	 store_password_set(struct store *, int64_t user, const char *stored,
 pc_rc	 store_password_get(struct store *, int64_t user, char *out,
 	    size_t len);
 pc_rc	 store_password_clear(struct store *, int64_t user);
+
+/*
+ * Dashboard sign-in through an OpenID Connect provider: an identity
+ * there (the provider's issuer and the subject, the ID token's sub,
+ * which the provider never gives to anyone else) linked by the
+ * administrator to one user. A user has at most one identity per issuer
+ * and an identity one user.
+ *
+ * link adds or replaces the user's identity at issuer (inside a
+ * transaction); PC_ECONFLICT, with nothing changed and the transaction
+ * still usable, when that identity is another user's.
+ * find: the user an identity is linked to, PC_ENOTFOUND when none.
+ * subject: the user's subject at issuer into out, PC_ENOTFOUND when none.
+ * unlink removes the user's identity at issuer (inside a transaction);
+ * PC_ENOTFOUND when there was none. A revoked user's link stays (the
+ * user is refused, as every credential of theirs is).
+ */
+pc_rc	 store_oidc_link(struct store *, int64_t user, const char *issuer,
+	    const char *subject, int64_t now);
+pc_rc	 store_oidc_find(struct store *, const char *issuer,
+	    const char *subject, int64_t *user);
+pc_rc	 store_oidc_subject(struct store *, int64_t user, const char *issuer,
+	    char *out, size_t len);
+pc_rc	 store_oidc_unlink(struct store *, int64_t user, const char *issuer);
 
 /* Credentials are kept only as the SHA-256 of the secret. */
 pc_rc	 store_cred_add(struct store *, const uint8_t hash[SEC_SHA256_LEN],

@@ -192,6 +192,15 @@ static const char *const migrations[] = {
 	"  user_id INTEGER PRIMARY KEY REFERENCES users(id),"
 	"  hash TEXT NOT NULL,"
 	"  set_at INTEGER NOT NULL) STRICT;",
+
+	/* 7: identities at an OpenID Connect provider, linked to users */
+	"CREATE TABLE oidc_links("
+	"  issuer TEXT NOT NULL,"
+	"  subject TEXT NOT NULL,"
+	"  user_id INTEGER NOT NULL REFERENCES users(id),"
+	"  linked_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (issuer, subject),"
+	"  UNIQUE (issuer, user_id)) STRICT, WITHOUT ROWID;",
 };
 #define NMIGRATIONS	(sizeof(migrations) / sizeof(migrations[0]))
 _Static_assert(NMIGRATIONS == STORE_SCHEMA_VERSION, "a migration per version");
@@ -898,6 +907,85 @@ store_password_clear(struct store *st, int64_t user)
 		return PC_ESTORE;
 	sqlite3_bind_int64(s, 1, user);
 	return step_done(s);
+}
+
+pc_rc
+store_oidc_link(struct store *st, int64_t user, const char *issuer,
+    const char *subject, int64_t now)
+{
+	sqlite3_stmt *s;
+	int64_t other;
+	pc_rc rc;
+
+	/* refused before anything changes (no failed statement either) */
+	if ((rc = store_oidc_find(st, issuer, subject, &other)) == PC_OK &&
+	    other != user)
+		return PC_ECONFLICT;
+	if (rc != PC_OK && rc != PC_ENOTFOUND)
+		return rc;
+	if ((s = prep(st, "DELETE FROM oidc_links WHERE issuer = ? AND "
+	    "user_id = ?")) == NULL)
+		return PC_ESTORE;
+	sqlite3_bind_text(s, 1, issuer, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, user);
+	if (step_done(s) != PC_OK || (s = prep(st, "INSERT INTO oidc_links("
+	    "issuer, subject, user_id, linked_at) VALUES (?,?,?,?)")) == NULL)
+		return PC_ESTORE;
+	sqlite3_bind_text(s, 1, issuer, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, subject, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, user);
+	sqlite3_bind_int64(s, 4, now);
+	return step_done(s);
+}
+
+pc_rc
+store_oidc_find(struct store *st, const char *issuer, const char *subject,
+    int64_t *user)
+{
+	sqlite3_stmt *s = prep(st, "SELECT user_id FROM oidc_links WHERE "
+	    "issuer = ? AND subject = ?");
+	int step;
+
+	if (s == NULL)
+		return PC_ESTORE;
+	sqlite3_bind_text(s, 1, issuer, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, subject, -1, SQLITE_STATIC);
+	if ((step = sqlite3_step(s)) == SQLITE_ROW)
+		*user = sqlite3_column_int64(s, 0);
+	return row_end(s, step);
+}
+
+pc_rc
+store_oidc_subject(struct store *st, int64_t user, const char *issuer,
+    char *out, size_t len)
+{
+	sqlite3_stmt *s = prep(st, "SELECT subject FROM oidc_links WHERE "
+	    "issuer = ? AND user_id = ?");
+	int step;
+
+	out[0] = '\0';
+	if (s == NULL)
+		return PC_ESTORE;
+	sqlite3_bind_text(s, 1, issuer, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, user);
+	if ((step = sqlite3_step(s)) == SQLITE_ROW)
+		col_text(s, 0, out, len);
+	return row_end(s, step);
+}
+
+pc_rc
+store_oidc_unlink(struct store *st, int64_t user, const char *issuer)
+{
+	sqlite3_stmt *s = prep(st, "DELETE FROM oidc_links WHERE issuer = ? "
+	    "AND user_id = ?");
+
+	if (s == NULL)
+		return PC_ESTORE;
+	sqlite3_bind_text(s, 1, issuer, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, user);
+	if (step_done(s) != PC_OK)
+		return PC_ESTORE;
+	return sqlite3_changes(st->db) > 0 ? PC_OK : PC_ENOTFOUND;
 }
 
 static void
