@@ -5,7 +5,8 @@
 #   deps.sh --check    also the tools the test suite drives (sqlite3, openssl,
 #                      chromium with its driver and Selenium, npm for
 #                      axe-core, sslscan, valgrind, clang for fuzzing, man,
-#                      lintian, systemd-analyze, ...)
+#                      lintian, systemd-analyze, glewlwyd as a real
+#                      OpenID Connect provider, ...)
 #   deps.sh --all      also the benchmark and packaging tools (hyperfine,
 #                      dpkg-dev, fakeroot)
 #   deps.sh --list     print what is missing and exit 0 (nothing installed)
@@ -17,10 +18,11 @@ set -euo pipefail
 build_pkgs=(gcc make pkg-config libc6-dev libssl-dev libcurl4-openssl-dev
 	libcjson-dev libsqlite3-dev libevent-dev zlib1g-dev libcmocka-dev)
 # man-db, lintian and systemd: test_package renders the man pages, lints
-# the packages and verifies the unit (a minimal Debian has none of them)
+# the packages and verifies the unit (a minimal Debian has none of them);
+# glewlwyd: test_oidc signs in through it, a real OpenID Connect provider
 check_pkgs=(sqlite3 openssl procps chromium chromium-driver python3-selenium
 	npm curl haproxy sslscan valgrind clang libclang-rt-14-dev python3 man-db
-	lintian systemd)
+	lintian systemd glewlwyd)
 all_pkgs=(hyperfine dpkg-dev fakeroot)
 
 mode=build

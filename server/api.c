@@ -41,6 +41,8 @@ static const struct route routes[] = {
 	{"/dashboard.css", 0, "GET", web_css, NULL, NULL},
 	{"/login", 0, "GET, POST", web_login, web_login, NULL},
 	{"/login/password", 0, "POST", NULL, web_login_password, NULL},
+	{"/login/oidc", 0, "POST", NULL, web_oidc_start, NULL},
+	{"/login/oidc/callback", 0, "GET", web_oidc_callback, NULL, NULL},
 	{"/password", 0, "GET, POST", web_password, web_password, NULL},
 	{"/logout", 0, "POST", NULL, web_logout, NULL},
 	{"/", 0, "GET", web_root, NULL, NULL},

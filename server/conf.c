@@ -33,6 +33,10 @@ conf_defaults(struct conf *c)
 	c->log_requests = 1;
 	c->suppress_threshold = 8;
 	c->audit_head_minutes = 15;
+	snprintf(c->oidc_name, sizeof(c->oidc_name), "your organisation's "
+	    "account");
+	c->oidc_timeout = 10;
+	c->oidc_leeway = 60;
 }
 
 struct conf_int {
@@ -63,6 +67,8 @@ static const struct conf_int ints[] = {
 	CI(auth_failures_global, 1, 1000000),
 	CI(suppress_threshold, 1, 100),
 	CI(audit_head_minutes, 1, 1440),
+	CI(oidc_timeout, 1, 120),
+	CI(oidc_leeway, 0, 600),
 };
 
 struct conf_str {
@@ -78,6 +84,8 @@ struct conf_str {
 static const struct conf_str strs[] = {
 	CT(listen), CT(healthz_listen), CP(cert), CP(key), CP(database),
 	CP(places), CP(secret_file), CT(user),
+	CT(oidc_issuer), CT(oidc_client_id), CP(oidc_client_secret_file),
+	CT(oidc_redirect_uri), CP(oidc_ca_file), CT(oidc_name),
 };
 
 static int
@@ -169,6 +177,53 @@ conf_set(void *arg, const char *key, const char *v, struct err_list *errs)
 	return PC_EINVAL;
 }
 
+/* An https:// address with a host, and no fragment or spaces. */
+static int
+https_url(const char *u)
+{
+	return strncmp(u, "https://", 8) == 0 && u[8] != '\0' && u[8] != '/' &&
+	    strpbrk(u, "# \t") == NULL;
+}
+
+static pc_rc
+oidc_check(const struct conf *c, const char *what, struct err_list *errs)
+{
+	const char *cb = CONF_OIDC_CALLBACK, *r = c->oidc_redirect_uri;
+	size_t n = strlen(r), k = strlen(cb);
+
+	if (c->oidc_issuer[0] == '\0') {
+		if (c->oidc_client_id[0] || c->oidc_client_secret_file[0] ||
+		    c->oidc_redirect_uri[0]) {
+			err_add(errs, E_REQUIRED, "oidc_issuer", "%s sets oidc_ "
+			    "settings without oidc_issuer, the provider to sign "
+			    "in with", what);
+			return PC_EINVAL;
+		}
+		return PC_OK;
+	}
+	if (!https_url(c->oidc_issuer)) {
+		err_add(errs, E_FORMAT, "oidc_issuer", "oidc_issuer must be the "
+		    "provider's https:// address (its issuer); got \"%s\"",
+		    c->oidc_issuer);
+		return PC_EINVAL;
+	}
+	if (c->oidc_client_id[0] == '\0' || c->oidc_client_secret_file[0] ==
+	    '\0') {
+		err_add(errs, E_REQUIRED, "oidc_client_id", "%s sets oidc_issuer: "
+		    "it needs oidc_client_id and oidc_client_secret_file too (as "
+		    "the provider registered this server)", what);
+		return PC_EINVAL;
+	}
+	if (!https_url(r) || strchr(r, '?') != NULL || n <= k ||
+	    strcmp(r + n - k, cb) != 0) {
+		err_add(errs, E_FORMAT, "oidc_redirect_uri", "oidc_redirect_uri "
+		    "must be this server's https:// address followed by %s, as "
+		    "registered with the provider; got \"%s\"", cb, r);
+		return PC_EINVAL;
+	}
+	return PC_OK;
+}
+
 static pc_rc
 conf_check(struct conf *c, const char *what, struct err_list *errs)
 {
@@ -179,7 +234,7 @@ conf_check(struct conf *c, const char *what, struct err_list *errs)
 	}
 	if (c->max_inflated < c->max_body)
 		c->max_inflated = c->max_body;
-	return PC_OK;
+	return oidc_check(c, what, errs);
 }
 
 pc_rc
@@ -252,7 +307,17 @@ conf_template(char *out, size_t len, const char *listen)
 	    "# Credentials.\n"
 	    "# token_days = 365\n"
 	    "# code_days = 7\n"
-	    "# session_hours = 8\n", listen);
+	    "# session_hours = 8\n"
+	    "\n"
+	    "# Dashboard sign-in through the organisation's OpenID Connect\n"
+	    "# provider (NHS Care Identity Service 2, Microsoft Entra ID),\n"
+	    "# beside passwords and one-time codes. Register this server with\n"
+	    "# the provider as a confidential client; see pcmdsd.conf(5).\n"
+	    "# oidc_issuer = https://login.microsoftonline.com/TENANT/v2.0\n"
+	    "# oidc_client_id = ...\n"
+	    "# oidc_client_secret_file = oidc-client.secret\n"
+	    "# oidc_redirect_uri = https://HOST:8443" CONF_OIDC_CALLBACK "\n"
+	    "# oidc_name = NHS Care Identity Service 2\n", listen);
 
 	return n < 0 || (size_t)n >= len ? PC_ELIMIT : PC_OK;
 }

@@ -45,7 +45,19 @@ struct conf {
 	int	 log_requests;
 	int	 suppress_threshold;	/* smallest count shown to place leads */
 	int	 audit_head_minutes;	/* the audit head to the log, so often */
+	/* dashboard sign-in through an OpenID Connect provider (oidc.h) */
+	char	 oidc_issuer[512];	/* "": not offered */
+	char	 oidc_client_id[256];
+	char	 oidc_client_secret_file[PATH_MAX];
+	char	 oidc_redirect_uri[512];	/* https://.../login/oidc/callback */
+	char	 oidc_ca_file[PATH_MAX];	/* "": the system's CAs */
+	char	 oidc_name[128];	/* the provider, as people know it */
+	int	 oidc_timeout;		/* s: each request to the provider */
+	int	 oidc_leeway;		/* s: clock difference allowed */
 };
+
+/* The path the provider sends people back to (oidc_redirect_uri's). */
+#define CONF_OIDC_CALLBACK	"/login/oidc/callback"
 
 void	 conf_defaults(struct conf *);
 /* Reads path over the defaults; problems are added to errs. */

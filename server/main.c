@@ -7,8 +7,9 @@
  *   pcmdsd init --dir DIR [--listen HOST:PORT] [--host NAME]...
  *   pcmdsd [--config FILE] serve
  *   pcmdsd [--config FILE] user add --role ROLE [--place CODE] [--pcn U]
- *          --name NAME [--worker ID] [--json]
- *   pcmdsd [--config FILE] user list | user code ID | user revoke ID
+ *          --name NAME [--worker ID] [--oidc-subject SUB] [--json]
+ *   pcmdsd [--config FILE] user list | user code ID | user revoke ID |
+ *          user link ID --oidc-subject SUB | user unlink ID
  *   pcmdsd [--config FILE] places import FILE.csv | places list |
  *          places default
  *   pcmdsd [--config FILE] population import FILE.csv | population list |
@@ -42,12 +43,19 @@ usage(FILE *fp)
 	    "                       development CA and server certificate\n"
 	    "  serve                run the HTTPS server\n"
 	    "  user add --role link_worker|place_lead|evaluator [--place CODE]\n"
-	    "           [--pcn U12345] --name NAME [--worker ID] [--json]\n"
+	    "           [--pcn U12345] --name NAME [--worker ID]\n"
+	    "           [--oidc-subject SUB] [--json]\n"
 	    "                       add a user; prints a one-time code\n"
 	    "  user list            users and their state\n"
 	    "  user code ID         a new one-time code (enrolment or "
 	    "dashboard login)\n"
 	    "  user revoke ID       revoke a user and all their tokens, now\n"
+	    "  user link ID --oidc-subject SUB\n"
+	    "                       the person signs in to the dashboard "
+	    "through the\n"
+	    "                       OpenID Connect provider (oidc_issuer) as "
+	    "subject SUB\n"
+	    "  user unlink ID       no longer\n"
 	    "  places import FILE   load places (code,name,population)\n"
 	    "  places list          the places and their populations\n"
 	    "  places default       print the built-in places file\n"
@@ -178,7 +186,12 @@ cmd_user(struct store *st, const struct conf *cf, int argc, char **argv)
 		return 2;
 	}
 	if (strcmp(argv[0], "list") == 0)
-		return admin_user_list(st);
+		return admin_user_list(st, cf);
+	if (strcmp(argv[0], "link") == 0 && argc >= 2)
+		return admin_user_link(st, cf, strtoll(argv[1], NULL, 10),
+		    flag(argc, argv, "--oidc-subject"));
+	if (strcmp(argv[0], "unlink") == 0 && argc == 2)
+		return admin_user_unlink(st, cf, strtoll(argv[1], NULL, 10));
 	if (strcmp(argv[0], "revoke") == 0 && argc == 2)
 		return admin_user_revoke(st, strtoll(argv[1], NULL, 10));
 	if (strcmp(argv[0], "code") == 0 && argc >= 2)
@@ -203,7 +216,8 @@ cmd_user(struct store *st, const struct conf *cf, int argc, char **argv)
 	    "--pcn")) ? v : "");
 	snprintf(u.worker, sizeof(u.worker), "%s", (v = flag(argc, argv,
 	    "--worker")) && u.role == ROLE_LINK_WORKER ? v : "");
-	return admin_user_add(st, cf, &u, has(argc, argv, "--json"));
+	return admin_user_add(st, cf, &u, flag(argc, argv, "--oidc-subject"),
+	    has(argc, argv, "--json"));
 }
 
 /* audit verify [--head SEQ:HASH]... */

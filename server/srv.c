@@ -31,6 +31,7 @@
 #include "ingest.h"
 #include "conn.h"
 #include "log.h"
+#include "oidc.h"
 #include "places.h"
 #include "srv.h"
 #include "tls.h"
@@ -457,6 +458,8 @@ teardown(struct server *srv)
 {
 	int i;
 
+	/* before evhttp: sign-ins held for the provider let go first */
+	oidc_close(srv->oidc);
 	srv->listener = NULL;	/* evhttp_free frees it */
 	if (srv->http != NULL)
 		evhttp_free(srv->http);	/* frees every connection */
@@ -501,6 +504,7 @@ srv_run(struct conf *cf)
 	    (srv.ssl = tls_server_ctx(cf->cert, cf->key, &errs)) == NULL ||
 	    (srv.base = event_base_new()) == NULL ||
 	    setup_signals(&srv) != 0 || setup_http(&srv) != 0 ||
+	    oidc_open(&srv.oidc, cf, &srv.secret, &errs) != PC_OK ||
 	    drop_privileges(cf->user) != 0 ||
 	    store_open(cf->database, &srv.store, &errs) != PC_OK ||
 	    audit_open(srv.store, &srv.secret, &errs) != PC_OK ||
@@ -508,7 +512,8 @@ srv_run(struct conf *cf)
 	    first_places(&srv, &errs) != PC_OK ||
 	    secret_derive(&srv.secret, SECRET_CELL_KEY, cell_key) != PC_OK ||
 	    agg_open(&srv.agg, srv.store, cell_key, &errs) != PC_OK ||
-	    start_head_log(&srv) != 0) {
+	    start_head_log(&srv) != 0 || (srv.oidc != NULL &&
+	    oidc_start(srv.oidc, srv.base, &errs) != PC_OK)) {
 		if (errs.n > 0)
 			log_warnx("%s", errs.v[0].msg);
 		log_warnx("not started");

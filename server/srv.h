@@ -30,6 +30,7 @@
 
 struct agg;
 struct conn;
+struct oidc;
 
 struct server {
 	struct conf		*conf;
@@ -41,6 +42,7 @@ struct server {
 	SSL_CTX			*ssl;
 	struct store		*store;
 	struct agg		*agg;		/* aggregates (impact) */
+	struct oidc		*oidc;		/* NULL: no OpenID Connect */
 	struct metrics		 metrics;
 	struct rate		 auth_fail;	/* failed attempts per address */
 	struct rate		 auth_global;	/* failed code attempts, all */
