@@ -15,7 +15,9 @@
  * a provider that is down does. Nothing here waits on a clock: each step
  * waits for the event it needs.
  *
- * Checked: sign-in lands on the dashboard with a session; an unlinked
+ * Checked: sign-in lands on the dashboard with a session, as the user
+ * and place the administrator linked (the provider's ID token names
+ * another place and name, which count for nothing); an unlinked
  * subject, another sign-in's state, an answer used again, a code the
  * provider refuses, the provider's own refusal, an ID token signed by a
  * key the provider did not publish under its kid, a revoked user, a
@@ -51,7 +53,12 @@
 #include "store.h"
 #include "tls.h"
 
-#define SCHEMA	"/usr/share/doc/glewlwyd/database/init.sqlite3.sql.gz"
+/*
+ * The package's schema: dbconfig-common's copy (kept where a minimal
+ * Debian leaves out /usr/share/doc), else the documentation's.
+ */
+#define SCHEMA	"/usr/share/dbconfig-common/data/glewlwyd/install/sqlite3"
+#define SCHEMA_DOC "/usr/share/doc/glewlwyd/database/init.sqlite3.sql.gz"
 #define CLIENT	"pcmds-test"
 #define SECRET	"client-secret-4f9a~x.y"	/* form-encoded on the way */
 #define LEAD	"lead1"
@@ -514,7 +521,10 @@ provider_start(struct provider *p)
 	snprintf(p->log, sizeof(p->log), "%s/glewlwyd.log", p->dir);
 	/* the package's schema, with its admin account */
 	snprintf(db, sizeof(db), "%s/glewlwyd.db", p->dir);
-	th_cmd(&r, NULL, "zcat", SCHEMA, NULL);
+	if (access(SCHEMA, R_OK) == 0)
+		th_cmd(&r, NULL, "cat", SCHEMA, NULL);
+	else
+		th_cmd(&r, NULL, "zcat", SCHEMA_DOC, NULL);
 	assert_int_equal(r.status, 0);
 	th_sql(db, "PRAGMA journal_mode = WAL");
 	th_sql(db, r.out);
@@ -671,6 +681,15 @@ plugin_params(const struct provider *p, const char *kid, int rsa)
 	cJSON_AddBoolToObject(o, "pkce-allowed", 1);
 	cJSON_AddBoolToObject(o, "pkce-method-plain-allowed", 0);
 	cJSON_AddBoolToObject(o, "pkce-required", 1);
+	/*
+	 * What the provider says of the person besides who they are: their
+	 * name there, and a place of its own ("place" from the user's
+	 * user-code), which pcmdsd must not take for theirs.
+	 */
+	cJSON_AddStringToObject(o, "name-claim", "mandatory");
+	cJSON_AddItemToObject(o, "claims", cJSON_Parse("[{\"name\":\"place\","
+	    "\"user-property\":\"user-code\",\"type\":\"string\","
+	    "\"mandatory\":true}]"));
 	text = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	return text;
@@ -713,7 +732,7 @@ provider_setup(struct provider *p, const char *redirect)
 	api_ok(p, &p->admin, "POST", "/client/", body);
 	api_ok(p, &p->admin, "POST", "/user/", "{\"username\":\"" LEAD "\","
 	    "\"password\":\"" LEADPW "\",\"name\":\"A Lead\",\"email\":\"\","
-	    "\"enabled\":true,\"scope\":[\"g_profile\",\"openid\"]}");
+	    "\"user-code\":\"BD\",\"enabled\":true,\"scope\":[\"g_profile\",\"openid\"]}");
 	/* the person signs in at the provider, and lets pcmds know them */
 	api_ok(p, &p->user, "POST", "/auth/", "{\"username\":\"" LEAD "\","
 	    "\"password\":\"" LEADPW "\"}");
@@ -885,7 +904,8 @@ dashboard_opens(struct world *w)
 
 	pcmdsd_url(w, "/dashboard", url, sizeof(url));
 	req(w->s.ca, "GET", url, &w->browser, NULL, NULL, NULL, &r);
-	if (r.status != 200 || strstr(r.body, "Signed in as Lead") == NULL)
+	if (r.status != 200 || strstr(r.body, "Signed in as Lead (place_lead, "
+	    "NH)") == NULL)
 		fail_msg("dashboard: %ld %.400s", r.status, r.body);
 	resp_free(&r);
 }
@@ -991,6 +1011,92 @@ served_while_held(struct world *w)
 	dashboard_opens(w);
 }
 
+/* The value of name= in a URL's query, as it is written there. */
+static void
+query_value(const char *url, const char *name, char *out, size_t len)
+{
+	const char *at = strstr(url, name);
+
+	if (at == NULL)
+		fail_msg("no %s in %s", name, url);
+	at += strlen(name);
+	snprintf(out, len, "%.*s", (int)strcspn(at, "&"), at);
+}
+
+/*
+ * The ID token glewlwyd gives for this client, taken here as a client
+ * would (a PKCE verifier of the test's own): it says a name and a place
+ * of the provider's, so that pcmdsd's dashboard showing its own user's
+ * (place NH) shows the place came from pcmdsd's configuration alone.
+ */
+static void
+provider_claims_differ(struct world *w)
+{
+	static const char verifier[] = "test-verifier-0123456789-abcdefghijk"
+	    "lmnopqrstu";
+	struct jar keep = w->browser;
+	struct resp r;
+	struct err_list errs;
+	struct jwt t;
+	uint8_t h[SEC_SHA256_LEN];
+	unsigned char basic[128];
+	char authz[4096], mine[4400], back[4096], chal[64], redirect[512];
+	char code[1024], form[2048], auth[200], url[300];
+	const char *ch, *name, *place;
+	cJSON *j, *tok;
+
+	press_button(w, authz, sizeof(authz));
+	w->browser = keep;
+	sec_sha256((const uint8_t *)verifier, strlen(verifier), h);
+	sec_b64url(h, sizeof(h), chal);
+	assert_non_null(ch = strstr(authz, "code_challenge="));
+	snprintf(mine, sizeof(mine), "%.*scode_challenge=%s%s",
+	    (int)(ch - authz), authz, chal, ch + strlen("code_challenge=") +
+	    strcspn(ch + strlen("code_challenge="), "&"));
+	at_provider(w, mine, back, sizeof(back));
+	query_value(back, "code=", code, sizeof(code));
+	query_value(authz, "redirect_uri=", redirect, sizeof(redirect));
+	snprintf(form, sizeof(form), "grant_type=authorization_code&code=%s&"
+	    "redirect_uri=%s&code_verifier=%s", code, redirect, verifier);
+	EVP_EncodeBlock(basic, (const unsigned char *)CLIENT ":" SECRET,
+	    (int)strlen(CLIENT ":" SECRET));
+	snprintf(auth, sizeof(auth), "Authorization: Basic %s", basic);
+	snprintf(url, sizeof(url), "%s/oidc/token", w->p.direct);
+	req(w->p.ca, "POST", url, NULL, "application/x-www-form-urlencoded",
+	    form, auth, &r);
+	if (r.status != 200)
+		fail_msg("token endpoint: %ld %s", r.status, r.body);
+	assert_non_null(j = cJSON_Parse(r.body));
+	assert_true(cJSON_IsString(tok = cJSON_GetObjectItem(j, "id_token")));
+	err_init(&errs);
+	assert_int_equal(jwt_parse(&t, tok->valuestring, &errs), PC_OK);
+	name = cJSON_GetStringValue(cJSON_GetObjectItem(t.claims, "name"));
+	place = cJSON_GetStringValue(cJSON_GetObjectItem(t.claims, "place"));
+	if (name == NULL || strcmp(name, "A Lead") != 0 || place == NULL ||
+	    strcmp(place, "BD") != 0)
+		fail_msg("glewlwyd's ID token lacks name and place: %s",
+		    r.body);
+	jwt_free(&t);
+	err_free(&errs);
+	cJSON_Delete(j);
+	resp_free(&r);
+}
+
+/* 1 when glewlwyd can run here; else says why (the test is SKIPPED). */
+static int
+have_provider(void)
+{
+	if (!th_have("glewlwyd"))
+		print_message("glewlwyd is not installed (packaging/deps.sh "
+		    "--check installs it, as CI does)\n");
+	else if (access(SCHEMA, R_OK) != 0 && access(SCHEMA_DOC, R_OK) != 0)
+		print_message("glewlwyd's SQLite schema is missing (neither "
+		    SCHEMA " nor " SCHEMA_DOC "): reinstall the package\n");
+	else
+		return 1;
+	return 0;
+}
+
 static void
 test_sign_in_through_glewlwyd(void **state)
 {
@@ -1004,11 +1110,8 @@ test_sign_in_through_glewlwyd(void **state)
 	long lead;
 
 	(void)state;
-	if (!th_have("glewlwyd") || access(SCHEMA, R_OK) != 0) {
-		print_message("glewlwyd is missing (packaging/deps.sh --check "
-		    "installs it)\n");
+	if (!have_provider())
 		skip();
-	}
 	world_start(&w);
 
 	/* 1. the provider knows the person, pcmdsd does not (yet) */
@@ -1051,6 +1154,8 @@ test_sign_in_through_glewlwyd(void **state)
 	assert_null(jar_get(&w.browser, "__Host-pcmds-oidc"));
 	dashboard_opens(&w);
 	assert_int_equal(audits(&w, "login.oidc", "ok"), 1);
+	/* the place is the administrator's word, whatever the provider says */
+	provider_claims_differ(&w);
 
 	/* 3. the same answer again, with the cookie someone kept */
 	press_button(&w, authz, sizeof(authz));
@@ -1153,11 +1258,8 @@ test_provider_name_verified(void **state)
 	int i;
 
 	(void)state;
-	if (!th_have("glewlwyd") || access(SCHEMA, R_OK) != 0) {
-		print_message("glewlwyd is missing (packaging/deps.sh --check "
-		    "installs it)\n");
+	if (!have_provider())
 		skip();
-	}
 	memset(&w, 0, sizeof(w));
 	provider_start(&w.p);
 	/* the relay's second address: its certificate does not name it */
