@@ -6,9 +6,14 @@
  * A.3 (ES256), whose keys and signatures are verified here as the RFC
  * prints them (and were checked with Python's cryptography package
  * before being written down); OpenID Connect Core 1.0, section 3.1.3.7
- * (ID token validation). The other tokens are signed here with OpenSSL's
- * signing side, so a verifier that accepted anything would fail.
+ * (ID token validation). Tokens are also signed by the openssl command
+ * (RS256, PS256, ES256 with its DER read by asn1parse, and HS256 keyed
+ * with the RSA public key, the algorithm-confusion attack), from keys
+ * it made and prints, a program apart from the verifier; the others are
+ * signed here with OpenSSL's signing side, so a verifier that accepted
+ * anything would fail.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -324,6 +329,214 @@ test_keys_that_do_not_fit(void **state)
 	EVP_PKEY_free(e);
 }
 
+/* -- signed by the openssl command, another program altogether -------- */
+
+/* Runs openssl with args (NULL-terminated); fails the test if it fails. */
+static void
+ossl(const char *a1, ...)
+{
+	const char *argv[24] = {"openssl", a1};
+	struct th_run r;
+	va_list ap;
+	int n = 2;
+
+	va_start(ap, a1);
+	while (n < 23 && (argv[n] = va_arg(ap, const char *)) != NULL)
+		n++;
+	va_end(ap);
+	argv[n] = NULL;
+	th_exec(&r, argv, NULL, NULL);
+	if (r.status != 0)
+		fail_msg("openssl %s: %s", a1, r.err);
+	th_run_free(&r);
+}
+
+/* th_tmpdir makes a new directory each call: one for the whole test */
+static char tmpdir[512];
+
+static char *
+tmp(const char *name)
+{
+	static char path[4][600];
+	static int i;
+
+	i = (i + 1) % 4;
+	snprintf(path[i], sizeof(path[i]), "%s/%s", tmpdir, name);
+	return path[i];
+}
+
+/* The file's bytes as base64url (out: 4*ceil(len/3)+1). */
+static void
+file_b64(const char *path, char *out)
+{
+	size_t n;
+	char *d = th_slurp(path, &n);
+
+	assert_non_null(d);
+	sec_b64url((const uint8_t *)d, n, out);
+	free(d);
+}
+
+/* hdr.claims (JSON, base64url'd here) into the file in.txt; the text. */
+static char *
+signing_input(const char *hdr, const char *claims)
+{
+	char h[512], c[1024], *t = malloc(1600);
+
+	sec_b64url((const uint8_t *)hdr, strlen(hdr), h);
+	sec_b64url((const uint8_t *)claims, strlen(claims), c);
+	snprintf(t, 1600, "%s.%s", h, c);
+	th_write(tmp("in.txt"), t);
+	return t;
+}
+
+/* An ECDSA signature in DER (asn1parse's reading) to JWS's r || s. */
+static void
+der_to_jws(const char *der, char *out)
+{
+	const char *argv[] = {"openssl", "asn1parse", "-inform", "DER", "-in",
+	    der, NULL};
+	uint8_t rs[64] = {0};
+	struct th_run r;
+	char *at;
+	size_t len, i;
+
+	th_exec(&r, argv, NULL, NULL);
+	assert_int_equal(r.status, 0);
+	at = r.out;
+	for (i = 0; i < 2; i++) {
+		assert_non_null(at = strstr(at, "INTEGER"));
+		assert_non_null(at = strchr(at, ':'));
+		len = strcspn(++at, "\r\n");
+		at[len] = '\0';
+		len /= 2;
+		assert_true(len <= 32);
+		assert_int_equal(sec_unhex(at, rs + 32 * i + 32 - len, len), 0);
+		at += 2 * len + 1;
+	}
+	sec_b64url(rs, sizeof(rs), out);
+	th_run_free(&r);
+}
+
+static void
+test_signed_by_the_openssl_command(void **state)
+{
+	static const char claims[] = "{\"iss\":\"" ISS "\",\"sub\":\"x\"}";
+	struct jwt_keys ks;
+	struct th_run r;
+	uint8_t raw[600];
+	char set[4096], n[400], x[64], y[64], sig[400], tok[4096], why[512];
+	char *in, *modulus, *pem, hex[2400];
+	size_t len, i;
+
+	(void)state;
+	if (!th_have("openssl")) {
+		print_message("the openssl command is missing (packaging/deps.sh "
+		    "--check installs it)\n");
+		skip();
+	}
+	snprintf(tmpdir, sizeof(tmpdir), "%s", th_tmpdir());
+	ossl("genpkey", "-algorithm", "RSA", "-pkeyopt",
+	    "rsa_keygen_bits:2048", "-out", tmp("rsa.pem"), NULL);
+	ossl("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out",
+	    tmp("ec.pem"), NULL);
+	/* the public keys as the command prints them */
+	th_cmd(&r, NULL, "openssl", "rsa", "-in", tmp("rsa.pem"), "-noout",
+	    "-modulus", NULL);
+	if ((modulus = strstr(r.out, "Modulus=")) == NULL)
+		fail_msg("openssl rsa -modulus: %d %s %s", r.status, r.out, r.err);
+	modulus += strlen("Modulus=");
+	modulus[strcspn(modulus, "\r\n")] = '\0';
+	len = strlen(modulus) / 2;
+	assert_int_equal(sec_unhex(modulus, raw, len), 0);
+	sec_b64url(raw, len, n);
+	th_run_free(&r);
+	ossl("ec", "-in", tmp("ec.pem"), "-pubout", "-outform", "DER", "-out",
+	    tmp("ec.der"), NULL);
+	pem = th_slurp(tmp("ec.der"), &len);
+	assert_true(len > 65 && (uint8_t)pem[len - 65] == 4);
+	sec_b64url((uint8_t *)pem + len - 64, 32, x);
+	sec_b64url((uint8_t *)pem + len - 32, 32, y);
+	free(pem);
+	snprintf(set, sizeof(set), "{\"keys\":[{\"kty\":\"RSA\",\"kid\":\"r\","
+	    "\"n\":\"%s\",\"e\":\"AQAB\"},{\"kty\":\"EC\",\"kid\":\"e\",\"crv\":"
+	    "\"P-256\",\"x\":\"%s\",\"y\":\"%s\"}]}", n, x, y);
+	keys_of(&ks, set);
+
+	/* RS256 */
+	in = signing_input("{\"alg\":\"RS256\",\"kid\":\"r\"}", claims);
+	ossl("dgst", "-sha256", "-sign", tmp("rsa.pem"), "-out",
+	    tmp("sig.bin"), tmp("in.txt"), NULL);
+	file_b64(tmp("sig.bin"), sig);
+	snprintf(tok, sizeof(tok), "%s.%s", in, sig);
+	if (verify(tok, &ks, why, sizeof(why)) != PC_OK)
+		fail_msg("RS256 from the openssl command refused: %s", why);
+	/* the same signature over other claims */
+	free(in);
+	in = signing_input("{\"alg\":\"RS256\",\"kid\":\"r\"}",
+	    "{\"iss\":\"" ISS "\",\"sub\":\"y\"}");
+	snprintf(tok, sizeof(tok), "%s.%s", in, sig);
+	assert_int_equal(verify(tok, &ks, why, sizeof(why)), PC_EAUTH);
+	assert_non_null(strstr(why, "does not verify"));
+	free(in);
+
+	/* PS256, salt as long as the hash (RFC 7518, 3.5) */
+	in = signing_input("{\"alg\":\"PS256\",\"kid\":\"r\"}", claims);
+	ossl("dgst", "-sha256", "-sign", tmp("rsa.pem"), "-sigopt",
+	    "rsa_padding_mode:pss", "-sigopt", "rsa_pss_saltlen:32", "-out",
+	    tmp("sig.bin"), tmp("in.txt"), NULL);
+	file_b64(tmp("sig.bin"), sig);
+	snprintf(tok, sizeof(tok), "%s.%s", in, sig);
+	if (verify(tok, &ks, why, sizeof(why)) != PC_OK)
+		fail_msg("PS256 from the openssl command refused: %s", why);
+	free(in);
+
+	/* ES256 */
+	in = signing_input("{\"alg\":\"ES256\",\"kid\":\"e\"}", claims);
+	ossl("dgst", "-sha256", "-sign", tmp("ec.pem"), "-out",
+	    tmp("sig.der"), tmp("in.txt"), NULL);
+	der_to_jws(tmp("sig.der"), sig);
+	snprintf(tok, sizeof(tok), "%s.%s", in, sig);
+	if (verify(tok, &ks, why, sizeof(why)) != PC_OK)
+		fail_msg("ES256 from the openssl command refused: %s", why);
+	/* the DER itself is not a JWS signature */
+	file_b64(tmp("sig.der"), sig);
+	snprintf(tok, sizeof(tok), "%s.%s", in, sig);
+	assert_int_equal(verify(tok, &ks, why, sizeof(why)), PC_EAUTH);
+	free(in);
+
+	/*
+	 * HS256 keyed with the provider's public key (PEM), the classic
+	 * confusion of a verifier that lets the token choose: refused.
+	 */
+	ossl("pkey", "-in", tmp("rsa.pem"), "-pubout", "-out", tmp("pub.pem"),
+	    NULL);
+	pem = th_slurp(tmp("pub.pem"), &len);
+	assert_true(len < sizeof(hex) / 2 - 8);
+	memcpy(hex, "hexkey:", 7);
+	sec_hex((uint8_t *)pem, len, hex + 7);
+	free(pem);
+	for (i = 0; i < 2; i++) {
+		in = signing_input(i ? "{\"alg\":\"HS256\"}" :
+		    "{\"alg\":\"HS256\",\"kid\":\"r\"}", claims);
+		ossl("dgst", "-sha256", "-mac", "HMAC", "-macopt", hex, "-out",
+		    tmp("sig.bin"), "-binary", tmp("in.txt"), NULL);
+		file_b64(tmp("sig.bin"), sig);
+		snprintf(tok, sizeof(tok), "%s.%s", in, sig);
+		assert_int_equal(verify(tok, &ks, why, sizeof(why)), PC_EAUTH);
+		assert_non_null(strstr(why, "HS256"));
+		free(in);
+	}
+	/* "none", with the empty signature it is written with: unsigned */
+	in = signing_input("{\"alg\":\"none\"}", claims);
+	snprintf(tok, sizeof(tok), "%s.", in);
+	assert_int_equal(verify(tok, &ks, why, sizeof(why)), PC_EAUTH);
+	if (strstr(why, "not a signed JWT") == NULL)
+		fail_msg("none: %s", why);
+	free(in);
+	jwt_keys_free(&ks);
+}
+
 static void
 bad_set(const char *set, const char *says)
 {
@@ -487,6 +700,7 @@ main(void)
 		cmocka_unit_test(test_rfc7515_examples),
 		cmocka_unit_test(test_algorithms_signed_here),
 		cmocka_unit_test(test_keys_that_do_not_fit),
+		cmocka_unit_test(test_signed_by_the_openssl_command),
 		cmocka_unit_test(test_key_sets_refused),
 		cmocka_unit_test(test_claims),
 	};
