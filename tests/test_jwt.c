@@ -23,6 +23,7 @@
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/rsa.h>
 
 #include "harness.h"
@@ -54,17 +55,96 @@
 #define AUD	"pcmds-dashboard"
 #define NONCE	"n-0S6_WzA2Mj"
 
-static EVP_PKEY *
-new_rsa(int bits)
-{
-	EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
-	EVP_PKEY *k = NULL;
+/*
+ * RSA keys made once with openssl genpkey (2048 and 1024 bits), fixed
+ * here because making primes under valgrind takes minutes; the EC keys
+ * are made fresh each run.
+ */
+static const char RSA_A[] =
+    "-----BEGIN PRIVATE KEY-----\n"
+    "MIIEvAIBADANBgkqhkiG9w0BAQEFAASCBKYwggSiAgEAAoIBAQDBP2BokaZw8cZL\n"
+    "Wdoxl/rpRLy/BDEmc9sTKWdgE4ngndQEJtNUy/kber6bOlPsONJgy0dPCRCDURqZ\n"
+    "aEcw64UpcBXBYDrOrnCi3n9U0tr+RwK9j/Ei9jwKu5W3H+NMItiMl7dyAdPPYWe2\n"
+    "KP//A4OEx0+axRfXtC6wqUTtSWY6QDPm1gXDh5CDNFrqmR6HHS2ain6PoOnT6PSa\n"
+    "BpwCkmG7nA60aWtm2X+B3cGkm+IIcm/3Akh6HHvC/RRmxRA3UnAv4eYQDrxUk4b5\n"
+    "odphPc8H1Rd6ZR7cCCtw2XtMAaar2syAtWAO7/AtaViNu/oagKz1UXSs9qQfjajz\n"
+    "52mYkIcxAgMBAAECggEAAR9zjMGYssjoDg5t/7vFiXVzMBwmICl4+TOHlj26BcQY\n"
+    "NBRfRfupbUkMf0c0SNSyF3EW72HUgFU7glV7+s/9H7CD1j8Cft2+Npp0XI0DfyOK\n"
+    "fVXiYM5td69MJc3ZoQ4F+n5aYoWZy93h0snwmUEiX0y8YBNx5mvCZn37siVEosua\n"
+    "HJmwe5knbkVLYNoWwQkNeqwZfD2S4eEbvECqow3SIhmmMtneNiQCsRQZZIYUVWL2\n"
+    "ZluXrPwlPHXSujm3iWEfYYaViLaEw4Dm4aNXBir5WVwSbcMoUODYKUh6+R68cVFF\n"
+    "cWXyuhkTd0Lzn4OaCtgKXDbdvZzA3hm0SL+UYlTsAQKBgQDymjkhs92G52dDziCp\n"
+    "yEQp6Tmfr79gk29mlugW6+aL107LbGQYn9lUIMEo20vbwfB6swsoZQAvaIBjn1jd\n"
+    "7WTX5Klt5f0Ijzb/tyxx1rlA6cKu2tO+S7wgLKcO3au0rVbNzT8iRRtxCuEggJdA\n"
+    "kw7ZXR2g4aJdW++RIhpALMoNWQKBgQDL62brQ0ULEiu2eZoQw0e6MmfkBikeDnbb\n"
+    "FJjQCGFbUrM/LikuMzieRwimWc1MAzdYaVlBCe/HpMzVUVemhsu9PHRC2vmVXpg8\n"
+    "aMN79uOJDYUbBTlkTedPwInqR4ojb+sDXDUU4ioIlrA6sjxq+jZlK9ChdK2AAVnN\n"
+    "ByL9HGBVmQKBgDSaH/0gxM21avyWuxpVJAJ6YVYwgyxri2IRIm2l5K05mAofjGyS\n"
+    "bEsDdx5mvkH+ASh5nde6Xpno7L2tFVW5XX46REph7cVnWCOGEgr05eIfTWkgZX0D\n"
+    "at0HEYn1on9gfkvNTv0dQt/13e5wM1t7B2M1/3Ccu9nGT2GGpW54x66xAoGAV4O5\n"
+    "cbI3CV9M/00Ev7jvKYvEZmn2b33JqJAYXP+buLOvVagb6EX3QIY/whS8NKkUsY7U\n"
+    "zULUcxvZBJuaQE+NVLODOcX8YwxrzVEwxBza3dC9lTESxmdgpCt/hNobAMZhV9nU\n"
+    "thex7mmtTCN+JnMnsReyu/f1FgB+Z61uaK4q8dECgYAP/zdMd8Et977rUCklk1JF\n"
+    "AmtzqkiXDYhw1I7ZLS+e68IZVxSexjll0+mDcfC8Kq93nEbI82ZkcMVnEX9dpI/B\n"
+    "CzzFulBdQWmBxjk01ZQBF+CccTHrtF/wcdL+wIbLeGlWzxYqH4lo32ux80RGjMtb\n"
+    "JLZ2/QWvTJFv6tbxm8YQbQ==\n"
+    "-----END PRIVATE KEY-----\n";
+static const char RSA_B[] =
+    "-----BEGIN PRIVATE KEY-----\n"
+    "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQDXFyXaQ9w96+st\n"
+    "lzPMhXKblJXfKx9hhaD+dCblvFqgoS+jjqVzf0Kf3CHPh89nSb8V6xUCwZjwY7A6\n"
+    "/osszdhTEd7cuyFMqA5OYTax8EArc/+3Gf4KAtpTUrwAYlaL2bdoB3DrsaMSBPrA\n"
+    "oacJbY20HJuGmiU/K4/SdMPWVr7Q5PVWVmt0/IAn7mAmntIXyTyc2G8vHIRZ6Oyz\n"
+    "Cbt/d3BZMyDpSldWPnRoEGf1NAy6tD7eXugiIjchGFywyN69NbMTXgCaVrHZRQho\n"
+    "hmv4YFX5AHs2oz0mMAEzROEdHkWMUgrrp3bzeF2uRcfEWeScJrYuEhhlTFhmBvCQ\n"
+    "6M9gxHxnAgMBAAECggEAXE6ZVpXn54UfPUYWG1Ar8rvuI8PQaFxeTsVPSimu5R+3\n"
+    "n6QgujPjxlJFCljY+BVMld34+uFVvtixcWf7F4PRsjjJoYYHkOvQk++hdvTJvTw/\n"
+    "gnd7sBUwWDD58NpDFSqezNzgp63o81tCt7fIRUIIXcMnNbligb0ysFmfEBXTNzc5\n"
+    "lwKoIPaCo9mEWExPlfoghsrf9yJPbX3eBWJPiojKzeJ3pit1qFv2eHxBbznKhpvn\n"
+    "mpMgnoIv3YIxtNXMr/rPs20mMxb8BcLzWwSGoFhxzlpgexJqLWUuHzHHkWJJjcR1\n"
+    "6Hnn18JsNNkxr/4rNNwlc2ovLUaKr58KrSoLtkVovQKBgQD416o6F32ZsDX+aSCl\n"
+    "DtzWRKp6YooLE0M7b3mL+rJuVF8mcqJ6vsCEzL72Fdx2N84sRbhoqwHy+oHR3reU\n"
+    "XTAGLBFpqnRI98xeMXzrGMs+fK6IlMaA41ICiggBoWtZCvvvi6Nq48x3Fc7pdACi\n"
+    "ENlFyCIErn8TxBQjxdhJRjtO+wKBgQDdRvO+LEnoOcLWmm4pci6pqf1fJJh+gu6a\n"
+    "uGrBCzVg+80GKuFMGSP9rvsoc2mTbA2dVtTOs7vfI4r55Itvd85NJvguNOGDGf7R\n"
+    "sN+zbWj5ATHjJUUHcimrTQ68nu4FAL8yniTEIEoYSlQe9/k456FuFxuxeKokwqCX\n"
+    "jatL4SMchQKBgCNzzmvSVvGjej3RynXZpTrds5AWI+aqCuUX37BCulMfsCKxKFbm\n"
+    "gFUrOnWi7bLmBnimQjyfSHrOl9pHqc34bNQkSSLNxx1yOGqfEFYKRUKUzuTklVdd\n"
+    "i5yS/8sDrWCVQQmC0nhzFflNYRo/jauJTPs1JSuXlMFDKT9je4oM+HwrAoGBAMx/\n"
+    "/lQLamKMv1zGbHkxZZ6308pSb/y71Ph453Bxg2uWSu0gRAeoVHLnfIbt4uy0OADp\n"
+    "dtNxmHeoyZAZgCQMfUUgds19Yc1gAPialqOkwhce25QppZo0D/6YwL3hw+grwIhv\n"
+    "T1tS3CeGyie01UeaCr9L6/QgqF5A4VovO9hswZ5hAoGAVMLopwA4V79aYAzKl2vt\n"
+    "l0a6VnX7GN6zig4vRM/Ht2m1+eaCHXLS2NnO54DUtU21wqzGpCiI/hIqGcCM6BFd\n"
+    "lryX9EFLEHSjFN476vKGCNNqnkaSYe0RE2Y5rstWcJVOTIPZXjzX0DkpJYMcTUUL\n"
+    "ATF8iENlZxMCJVBqXC+ZyKY=\n"
+    "-----END PRIVATE KEY-----\n";
+static const char RSA_1024[] =
+    "-----BEGIN PRIVATE KEY-----\n"
+    "MIICdgIBADANBgkqhkiG9w0BAQEFAASCAmAwggJcAgEAAoGBAJyXyWk1B/cUdKGi\n"
+    "2UWOISM5quktwUhFfQqc8btAxv+IpAeLBIRTl6v5Zboh7CunzjsBHAn/keL9kHyT\n"
+    "Z914R0ELDxeAuRbVp/DRt4Kf90VE9kivss156KLT2K63wjS29purdU3by9DXMie7\n"
+    "j2queBaHKHdxQNqFvsIcgaQbdZGxAgMBAAECgYBYmSjD9dVD3rb+nP0BdaEaJQ6m\n"
+    "T9UD5w0QbCv5HnV5Lv5fpjAwDnvKOZls7rSJHrB4gfAzV/5ax8xwL5acn+jv6Zdc\n"
+    "goEdrsvLuPOGiHHaPPm9Ok5nUmTkElyqPLxf1Q6///6T/sfH1UHxjG+FgkjKUdH0\n"
+    "+nVrDFsKNYbWGyFcYQJBAMmqpOOOeFLW6gC5aQ/UaCJyc7+eJT2mJjEyHq3421MC\n"
+    "4zmm5X3/n6pvnThcGlH0VuviOJGqmfODJ4E88VUdUH8CQQDGyFH1f6zREeghP/Cb\n"
+    "17rYCOzvjvwSa4jm6Yb4dAofa0NARebrxdmY8m91xY383VusiE+wSrZQPm5AWXDC\n"
+    "UQXPAkAvU5CmpoSuTClWSizRvjNCAkIPsfljYl6MJQr2IPS3onHY0cYBr7+0q8Tl\n"
+    "uRekLAdKDCjiZnsCnsDin36zTtHZAkEAmQWIIiZg0KiqOz5PaIiPatKkIl29qihh\n"
+    "wPAwWH5rdHhL0uR8uS8bLOQj7VNg1DFK6uwb/CfnZKpKkPrJFKzufQJAKRsMATRp\n"
+    "IFiI5xBQZ1rhTcas9WiD4WI8xC5RyNrHg9vVrXlBQh7PxNjXRC83dS1JpnWa7U/1\n"
+    "9cH5oJ0KhNg9NA==\n"
+    "-----END PRIVATE KEY-----\n";
 
-	assert_non_null(c);
-	assert_int_equal(EVP_PKEY_keygen_init(c), 1);
-	assert_int_equal(EVP_PKEY_CTX_set_rsa_keygen_bits(c, bits), 1);
-	assert_int_equal(EVP_PKEY_keygen(c, &k), 1);
-	EVP_PKEY_CTX_free(c);
+static EVP_PKEY *
+rsa_pem(const char *pem)
+{
+	BIO *b = BIO_new_mem_buf(pem, -1);
+	EVP_PKEY *k;
+
+	assert_non_null(b);
+	assert_non_null(k = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL));
+	BIO_free(b);
 	return k;
 }
 
@@ -240,7 +320,7 @@ test_algorithms_signed_here(void **state)
 		{"PS256", NULL}, {"PS384", NULL}, {"PS512", NULL},
 		{"ES256", "P-256"}, {"ES384", "P-384"}, {"ES512", "P-521"},
 	};
-	EVP_PKEY *rsa = new_rsa(2048), *k;
+	EVP_PKEY *rsa = rsa_pem(RSA_A), *k;
 	struct jwt_keys ks;
 	char set[8192], j[2048], hdr[128], why[512], *tok;
 	size_t i;
@@ -270,7 +350,8 @@ test_algorithms_signed_here(void **state)
 static void
 test_keys_that_do_not_fit(void **state)
 {
-	EVP_PKEY *a = new_rsa(2048), *b = new_rsa(2048), *e = new_ec("P-256");
+	EVP_PKEY *a = rsa_pem(RSA_A), *b = rsa_pem(RSA_B);
+	EVP_PKEY *e = new_ec("P-256");
 	struct jwt_keys ks;
 	char set[8192], ja[2048], je[512], why[512], *tok;
 
@@ -556,7 +637,7 @@ bad_set(const char *set, const char *says)
 static void
 test_key_sets_refused(void **state)
 {
-	EVP_PKEY *small = new_rsa(1024);
+	EVP_PKEY *small = rsa_pem(RSA_1024);
 	char j[1024], set[1200];
 
 	(void)state;

@@ -383,8 +383,8 @@ on_body(char *p, size_t size, size_t n, void *arg)
 }
 
 /*
- * One request. body with ctype; basic "user:pw"; extra: one more header.
- * The cookies sent are the jar's (which takes those set), or cookie.
+ * One request: body with ctype, extra one more header (or NULL); the
+ * cookies sent are the jar's, which takes those set (jar may be NULL).
  */
 static void
 req(const char *ca, const char *method, const char *url, struct jar *jar,
