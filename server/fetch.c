@@ -235,8 +235,8 @@ read_ca(struct fetch *f, const char *path, struct err_list *errs)
 		return rc;
 	}
 	if (strstr(buf_str(&b), "-----BEGIN CERTIFICATE-----") == NULL) {
-		err_add(errs, E_FORMAT, "oidc_ca_file", "oidc_ca_file %s holds no "
-		    "PEM certificate", path);
+		err_add(errs, E_FORMAT, "oidc_ca_file", "oidc_ca_file %s holds "
+		    "no PEM certificate", path);
 		buf_free(&b);
 		return PC_EINVAL;
 	}
@@ -270,8 +270,8 @@ fetch_start(struct event_base *base, const char *ca_file, int timeout,
 	    f)) == NULL || event_add(f->ev, NULL) != 0 ||
 	    pthread_create(&f->th, NULL, fetch_main, f) != 0) {
 		if (errs->n == 0)
-			err_add(errs, E_SYSTEM, "", "cannot start the thread that "
-			    "speaks to the sign-in provider");
+			err_add(errs, E_SYSTEM, "", "cannot start the thread "
+			    "that speaks to the sign-in provider");
 		fetch_stop(f);
 		return PC_ENOMEM;
 	}

@@ -144,8 +144,8 @@ rsa_key(const cJSON *k, struct jwt_key *key, const char *name,
 	    (be = BN_bin2bn(e, (int)el, NULL)) == NULL)
 		goto oom;
 	if (BN_num_bits(bn) < RSA_MIN_BITS) {
-		err_add(errs, E_RANGE, "jwks", "RSA key %s has %d bits; at least "
-		    "%d are needed", name, BN_num_bits(bn), RSA_MIN_BITS);
+		err_add(errs, E_RANGE, "jwks", "RSA key %s has %d bits; at "
+		    "least %d are needed", name, BN_num_bits(bn), RSA_MIN_BITS);
 		goto fail;
 	}
 	if ((bld = OSSL_PARAM_BLD_new()) == NULL ||
@@ -154,8 +154,8 @@ rsa_key(const cJSON *k, struct jwt_key *key, const char *name,
 	    (params = OSSL_PARAM_BLD_to_param(bld)) == NULL)
 		goto oom;
 	if ((key->pkey = pkey_from("RSA", params)) == NULL) {
-		err_add(errs, E_FORMAT, "jwks", "RSA key %s is not a valid public "
-		    "key", name);
+		err_add(errs, E_FORMAT, "jwks", "RSA key %s is not a valid "
+		    "public key", name);
 		goto fail;
 	}
 	key->rsa = 1;
@@ -248,8 +248,8 @@ key_add(struct jwt_keys *ks, const cJSON *k, struct err_list *errs)
 		return PC_OK;
 	}
 	if ((kid != NULL && strlen(kid) >= sizeof(key->kid))) {
-		err_add(errs, E_LENGTH, "jwks", "a key's kid is longer than %zu "
-		    "characters", sizeof(key->kid) - 1);
+		err_add(errs, E_LENGTH, "jwks", "a key's kid is longer than "
+		    "%zu characters", sizeof(key->kid) - 1);
 		return PC_EINVAL;
 	}
 	memset(key, 0, sizeof(*key));
@@ -274,14 +274,14 @@ jwt_keys_parse(struct jwt_keys *ks, const char *json, size_t len,
 
 	memset(ks, 0, sizeof(*ks));
 	if (!cJSON_IsArray(keys)) {
-		err_add(errs, E_JSON, "jwks", "the key set is not a JSON object "
-		    "with a keys array");
+		err_add(errs, E_JSON, "jwks", "the key set is not a JSON "
+		    "object with a keys array");
 		cJSON_Delete(doc);
 		return PC_EINVAL;
 	}
 	if (n > KEYS_MAX) {
-		err_add(errs, E_TOO_MANY, "jwks", "the key set holds %d keys; at "
-		    "most %d are read", n, KEYS_MAX);
+		err_add(errs, E_TOO_MANY, "jwks", "the key set holds %d keys; "
+		    "at most %d are read", n, KEYS_MAX);
 		cJSON_Delete(doc);
 		return PC_EINVAL;
 	}
@@ -294,8 +294,8 @@ jwt_keys_parse(struct jwt_keys *ks, const char *json, size_t len,
 			break;
 	cJSON_Delete(doc);
 	if (rc == PC_OK && ks->n == 0) {
-		err_add(errs, E_REQUIRED, "jwks", "the key set holds no RSA or EC "
-		    "signing key");
+		err_add(errs, E_REQUIRED, "jwks", "the key set holds no RSA or "
+		    "EC signing key");
 		rc = PC_EINVAL;
 	}
 	if (rc != PC_OK)
@@ -351,8 +351,8 @@ jwt_parse(struct jwt *t, const char *tok, struct err_list *errs)
 	if ((t->header = json_part(tok, (size_t)(d1 - tok))) == NULL ||
 	    (t->claims = json_part(d1 + 1, (size_t)(d2 - d1 - 1))) == NULL ||
 	    (t->sig = unb64(d2 + 1, strlen(d2 + 1), &t->sig_len)) == NULL) {
-		err_add(errs, E_FORMAT, "id_token", "the ID token's header, claims "
-		    "or signature is not base64url JSON");
+		err_add(errs, E_FORMAT, "id_token", "the ID token's header, "
+		    "claims or signature is not base64url JSON");
 		jwt_free(t);
 		return PC_EAUTH;
 	}
@@ -361,8 +361,8 @@ jwt_parse(struct jwt *t, const char *tok, struct err_list *errs)
 	if (alg == NULL || strlen(alg) >= sizeof(t->alg) ||
 	    (kid != NULL && strlen(kid) >= sizeof(t->kid)) ||
 	    cJSON_GetObjectItemCaseSensitive(t->header, "crit") != NULL) {
-		err_add(errs, E_FORMAT, "id_token", "the ID token's header has no "
-		    "known alg, a kid too long, or extensions (crit)");
+		err_add(errs, E_FORMAT, "id_token", "the ID token's header has "
+		    "no known alg, a kid too long, or extensions (crit)");
 		jwt_free(t);
 		return PC_EAUTH;
 	}
@@ -410,11 +410,11 @@ key_for(const struct jwt *t, const struct alg *a, const struct jwt_keys *ks,
 		return found;
 	*rc = n == 0 ? PC_ENOTFOUND : PC_EAUTH;
 	if (n == 0 && t->kid[0] != '\0')
-		err_add(errs, E_TARGET, "kid", "the provider's key set has no key "
-		    "\"%s\", which signed the ID token", t->kid);
+		err_add(errs, E_TARGET, "kid", "the provider's key set has no "
+		    "key \"%s\", which signed the ID token", t->kid);
 	else if (n == 0)
-		err_add(errs, E_TARGET, "kid", "the provider's key set has no %s "
-		    "key for the ID token, which names none", a->name);
+		err_add(errs, E_TARGET, "kid", "the provider's key set has no "
+		    "%s key for the ID token, which names none", a->name);
 	else
 		err_add(errs, E_RULE, "kid", "the ID token names %s, which %zu "
 		    "keys of the provider's set share", t->kid[0] ? "a key" :
@@ -485,8 +485,8 @@ jwt_verify(const struct jwt *t, const struct jwt_keys *ks,
 
 	if (a == NULL) {
 		err_add(errs, E_ENUM, "alg", "the ID token is signed with %s, "
-		    "which is refused: RS256, RS384, RS512, PS256, PS384, PS512, "
-		    "ES256, ES384 and ES512 are accepted", t->alg);
+		    "which is refused: RS256, RS384, RS512, PS256, PS384, "
+		    "PS512, ES256, ES384 and ES512 are accepted", t->alg);
 		return PC_EAUTH;
 	}
 	if ((k = key_for(t, a, ks, &rc, errs)) == NULL)
@@ -574,24 +574,24 @@ jwt_check(const struct jwt *t, const struct jwt_expect *e,
 		    "by the configured provider %s", iss ? iss : "nobody named",
 		    e->iss);
 	else if (!aud_ok(c, e->aud))
-		err_add(errs, E_RULE, "aud", "the ID token was not issued to this "
-		    "server (client id %s)", e->aud);
+		err_add(errs, E_RULE, "aud", "the ID token was not issued to "
+		    "this server (client id %s)", e->aud);
 	else if (hexp != 1 || hiat != 1 || hnbf < 0)
-		err_add(errs, E_REQUIRED, "exp", "the ID token lacks a valid exp "
-		    "or iat");
+		err_add(errs, E_REQUIRED, "exp", "the ID token lacks a valid "
+		    "exp or iat");
 	else if (e->now - e->leeway >= exp)
-		err_add(errs, E_RULE, "exp", "the ID token expired %lld seconds "
-		    "ago", (long long)(e->now - exp));
+		err_add(errs, E_RULE, "exp", "the ID token expired %lld "
+		    "seconds ago", (long long)(e->now - exp));
 	else if (iat > e->now + e->leeway || (hnbf && nbf > e->now + e->leeway))
-		err_add(errs, E_RULE, "iat", "the ID token is dated %lld seconds "
-		    "in the future: the provider's clock or this server's is "
+		err_add(errs, E_RULE, "iat", "the ID token is dated %lld "
+		    "seconds in the future: the provider's clock or this server's is "
 		    "wrong", (long long)((iat > nbf ? iat : nbf) - e->now));
 	else if (nonce == NULL || strcmp(nonce, e->nonce) != 0)
-		err_add(errs, E_RULE, "nonce", "the ID token was made for another "
-		    "sign-in (its nonce differs)");
+		err_add(errs, E_RULE, "nonce", "the ID token was made for "
+		    "another sign-in (its nonce differs)");
 	else if (!jwt_sub_valid(s))
-		err_add(errs, E_FORMAT, "sub", "the ID token's subject is missing, "
-		    "longer than %d characters or not printable ASCII",
+		err_add(errs, E_FORMAT, "sub", "the ID token's subject is "
+		    "missing, longer than %d characters or not printable ASCII",
 		    JWT_SUB_MAX - 1);
 	else {
 		snprintf(sub, JWT_SUB_MAX, "%s", s);

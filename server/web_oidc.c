@@ -230,9 +230,9 @@ web_oidc_start(struct http_req *hr)
 	if (!configured(hr))
 		return;
 	if (!web_same_origin(hr)) {
-		page(hr, 403, "This sign-in did not come from this server's own "
-		    "page.", "Open the dashboard's address yourself and sign in "
-		    "there.");
+		page(hr, 403, "This sign-in did not come from this server's "
+		    "own page.", "Open the dashboard's address yourself and "
+		    "sign in there.");
 		return;
 	}
 	if (too_many(hr))
@@ -248,8 +248,8 @@ web_oidc_start(struct http_req *hr)
 			hr->streaming = 0;
 			free(h);
 		}
-		page(hr, 503, "The server is short of memory.", "Try again in a "
-		    "moment.");
+		page(hr, 503, "The server is short of memory.", "Try again in "
+		    "a moment.");
 		return;
 	}
 	watch(h);
@@ -279,21 +279,21 @@ signed_in(struct http_req *hr, const char *sub)
 		    "is not linked to a pcmds user. Its identifier is %s.",
 		    oidc_name(o), esub);
 		page(hr, 403, what, "Ask your administrator to link it to your "
-		    "pcmds user: they run pcmdsd user link, with your user number "
-		    "and --oidc-subject followed by that identifier.");
+		    "pcmds user: they run pcmdsd user link, with your user "
+		    "number and --oidc-subject followed by that identifier.");
 		return;
 	}
 	if (rc != PC_OK) {
-		page(hr, 503, "The server could not read its users.", "Try again "
-		    "in a moment.");
+		page(hr, 503, "The server could not read its users.", "Try "
+		    "again in a moment.");
 		return;
 	}
 	if (u.revoked || u.role == ROLE_LINK_WORKER) {
 		snprintf(why, sizeof(why), "subject %s is user %lld, %s", esub,
 		    (long long)u.id, u.revoked ? "revoked" : "a link worker");
 		audit_refusal(hr, why);
-		snprintf(what, sizeof(what), u.revoked ? "You signed in at %s, but "
-		    "your pcmds access has been revoked." : "You signed in at %s, "
+		snprintf(what, sizeof(what), u.revoked ? "You signed in at %s, "
+		    "but your pcmds access has been revoked." : "You signed in at %s, "
 		    "but the dashboard is for place leads and evaluators.",
 		    oidc_name(o));
 		page(hr, 403, what, u.revoked ? "Ask your administrator if you "
@@ -422,17 +422,17 @@ web_oidc_callback(struct http_req *hr)
 	    sizeof(cookie)) ? cookie : NULL, http_query(hr, "state"),
 	    (int64_t)srv_now(), &flow);
 	if (rc == PC_ENOTFOUND) {
-		refuse_counted(hr, 400, "no sign-in in progress", "This browser "
-		    "has no sign-in in progress: it may have taken longer than "
-		    "10 minutes, have been started in another browser, or "
-		    "cookies may be blocked for this site.");
+		refuse_counted(hr, 400, "no sign-in in progress", "This "
+		    "browser has no sign-in in progress: it may have taken "
+		    "longer than 10 minutes, have been started in another "
+		    "browser, or cookies may be blocked for this site.");
 		return;
 	}
 	if (rc == PC_EAUTH) {
-		refuse_counted(hr, 403, "state of another sign-in", "This answer "
-		    "does not belong to the sign-in this browser started (its "
-		    "state differs), so it was refused: someone may have tried "
-		    "to sign you in as somebody else.");
+		refuse_counted(hr, 403, "state of another sign-in", "This "
+		    "answer does not belong to the sign-in this browser "
+		    "started (its state differs), so it was refused: someone "
+		    "may have tried to sign you in as somebody else.");
 		return;
 	}
 	if (rc == PC_ECONFLICT) {
@@ -449,14 +449,14 @@ web_oidc_callback(struct http_req *hr)
 	}
 	if (code == NULL || code[0] == '\0' || strlen(code) > CODE_MAX) {
 		sec_wipe(&flow, sizeof(flow));
-		refuse_counted(hr, 400, "no code", "The provider's answer holds "
-		    "no sign-in code.");
+		refuse_counted(hr, 400, "no code", "The provider's answer "
+		    "holds no sign-in code.");
 		return;
 	}
 	if ((h = hold(hr)) == NULL) {
 		sec_wipe(&flow, sizeof(flow));
-		page(hr, 503, "The server is short of memory.", "Try again in a "
-		    "moment.");
+		page(hr, 503, "The server is short of memory.", "Try again in "
+		    "a moment.");
 		return;
 	}
 	h->flow = flow;

@@ -512,8 +512,8 @@ test_signed_by_the_openssl_command(void **state)
 
 	(void)state;
 	if (!th_have("openssl")) {
-		print_message("the openssl command is missing (packaging/deps.sh "
-		    "--check installs it)\n");
+		print_message("the openssl command is missing "
+		    "(packaging/deps.sh --check installs it)\n");
 		skip();
 	}
 	snprintf(tmpdir, sizeof(tmpdir), "%s", th_tmpdir());
