@@ -58,6 +58,29 @@ net_resp_free(struct net_resp *r)
 	buf_free(&r->body);
 }
 
+void
+net_escape(struct buf *b, const char *s)
+{
+	const unsigned char *v = (const unsigned char *)s;
+
+	for (; *v != '\0'; v++)
+		if ((*v >= '0' && *v <= '9') || ((*v | 0x20) >= 'a' &&
+		    (*v | 0x20) <= 'z') || strchr("-._~", *v) != NULL)
+			buf_addc(b, (char)*v);
+		else
+			buf_addf(b, "%%%02X", *v);
+}
+
+void
+net_query_add(struct buf *q, const char *name, const char *value)
+{
+	if (value == NULL)
+		return;
+	buf_addf(q, "%c%s=", q->len > 0 && memchr(q->p, '?', q->len) ? '&' :
+	    '?', name);
+	net_escape(q, value);
+}
+
 const char *
 net_message(const struct net_resp *r, char *out, size_t len)
 {
