@@ -328,8 +328,10 @@ net_request(struct net *n, const char *method, const char *path,
 	cc = curl_easy_perform(c);
 	curl_slist_free_all(h);
 	sec_wipe(auth, sizeof(auth));
-	if (cc != CURLE_OK)
+	if (cc != CURLE_OK) {
+		n->reached = reached(c);
 		return classify(cc, c, errbuf, n->base, errs);
+	}
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
 	return PC_OK;
 }
@@ -361,7 +363,9 @@ net_stream(struct net *n, const char *path, const char *token,
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
 	if (cc == CURLE_WRITE_ERROR)
 		return PC_EIO;	/* the sink refused: it says why */
-	if (cc != CURLE_OK)
+	if (cc != CURLE_OK) {
+		n->reached = reached(c);
 		return classify(cc, c, errbuf, n->base, errs);
+	}
 	return PC_OK;
 }

@@ -25,6 +25,7 @@ struct net {
 	 * otherwise it may cut the connection under the upload.
 	 */
 	int	 ask_first;
+	int	 reached;	/* the last failure came after the handshake */
 };
 
 struct net_resp {
