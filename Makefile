@@ -65,7 +65,7 @@ ALL_LDFLAGS = $(LDFLAGS) $(HARDEN_LD) $(SANFLAGS) -pthread
 # file is made (installing what is missing) before anything compiles.
 PKGS_COMMON := libcrypto libcjson
 PKGS_CLIENT := libcurl sqlite3 zlib
-PKGS_SERVER := libevent libevent_openssl libssl sqlite3 zlib
+PKGS_SERVER := libevent libevent_openssl libssl sqlite3 zlib libpq
 PKGS_TEST := cmocka
 
 NODEPS_GOALS := clean help

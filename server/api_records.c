@@ -72,7 +72,7 @@ api_records(struct http_req *hr)
 	rec_opts_init(&ro, time(NULL));
 	ingest_init(&in);
 	t0 = srv_now();
-	rc = ingest_run(&in, srv->store, &hr->auth, records, &ro,
+	rc = ingest_run(&in, hr->store, &hr->auth, records, &ro,
 	    (int64_t)time(NULL), stage_facts, &facts);
 	if (rc == PC_OK)
 		agg_apply(srv->agg, facts.v, facts.n);	/* committed: publish */

@@ -5,6 +5,11 @@
  * bits; a one-time code 60 (typed by people, so short), which the
  * per-address limit on failures makes impractical to guess. Revocation
  * and expiry are read from the store on every request.
+ *
+ * Limits hold across servers: on a store several servers share, the
+ * buckets are kept in it (one statement per request, on the database's
+ * clock), so a client spread over N servers still has one budget; on
+ * SQLite each server keeps its own.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -75,21 +80,43 @@ auth_code_hash(const char *code, uint8_t hash[SEC_SHA256_LEN])
 }
 
 double
+auth_limit(struct http_req *hr, struct rate *local, const char *key,
+    int take)
+{
+	struct server *srv = hr->srv;
+	char k[96];
+	double wait;
+
+	/* the buckets' kinds apart in the store's one table */
+	snprintf(k, sizeof(k), "%s:%s", local == &srv->auth_fail ? "addr" :
+	    "token", key);
+	if (store_rate(hr->store, k, local->per_sec, local->burst, srv_now(),
+	    take, &wait) == PC_OK)
+		return wait;
+	/* this server's own (or the store's failed: never refuse for it) */
+	pthread_mutex_lock(&srv->rate_mu);
+	wait = take ? rate_take(local, key, srv_now()) : rate_wait(local, key,
+	    srv_now());
+	pthread_mutex_unlock(&srv->rate_mu);
+	return wait;
+}
+
+double
 auth_blocked(struct http_req *hr)
 {
-	return rate_wait(&hr->srv->auth_fail, hr->peer, srv_now());
+	return auth_limit(hr, &hr->srv->auth_fail, hr->peer, 0);
 }
 
 double
 auth_failed(struct http_req *hr, const char *what, const char *why)
 {
 	char actor[96];
-	double wait = rate_take(&hr->srv->auth_fail, hr->peer, srv_now());
+	double wait = auth_limit(hr, &hr->srv->auth_fail, hr->peer, 1);
 
 	/* past the limit the attempts are refused unaudited: no write storm */
 	if (wait == 0) {
 		snprintf(actor, sizeof(actor), "address:%s", hr->peer);
-		if (audit_log_now(hr->srv->store, actor, what, hr->path, why) !=
+		if (audit_log_now(hr->store, actor, what, hr->path, why) !=
 		    PC_OK)
 			log_warnx("audit: cannot record a failed login");
 	}
@@ -165,7 +192,7 @@ auth_require(struct http_req *hr, unsigned roles)
 		return deny(hr, "no credential", "this request needs a token "
 		    "(Authorization: Bearer ...); enrol with pcmds setup");
 	sec_sha256(tok, strlen(tok), hash);
-	rc = store_cred_find(hr->srv->store, hash, kind, (int64_t)srv_now(),
+	rc = store_cred_find(hr->store, hash, kind, (int64_t)srv_now(),
 	    &hr->auth);
 	if (rc == PC_ENOTFOUND)
 		return deny(hr, "unknown token", "the token is not known");
@@ -185,7 +212,7 @@ auth_require(struct http_req *hr, unsigned roles)
 		return 0;
 	}
 	sec_hex(hash, 16, key);
-	if ((wait = rate_take(&hr->srv->per_token, key, srv_now())) > 0) {
+	if ((wait = auth_limit(hr, &hr->srv->per_token, key, 1)) > 0) {
 		char s[32];
 
 		snprintf(s, sizeof(s), "%d", (int)wait + 1);

@@ -31,6 +31,8 @@ conf_defaults(struct conf *c)
 	c->log_requests = 1;
 	c->suppress_threshold = 8;
 	c->audit_head_minutes = 15;
+	c->db_workers = 8;
+	c->catchup_timeout = 10;
 }
 
 struct conf_int {
@@ -59,6 +61,8 @@ static const struct conf_int ints[] = {
 	CI(auth_failures, 1, 100000),
 	CI(suppress_threshold, 1, 100),
 	CI(audit_head_minutes, 1, 1440),
+	CI(db_workers, 1, 256),
+	CI(catchup_timeout, 1, 300),
 };
 
 struct conf_str {
@@ -73,7 +77,7 @@ struct conf_str {
 
 static const struct conf_str strs[] = {
 	CT(listen), CT(healthz_listen), CP(cert), CP(key), CP(database),
-	CP(places), CP(secret_file), CT(user),
+	CP(places), CP(secret_file), CT(user), CT(export_database),
 };
 
 static int
@@ -115,7 +119,9 @@ set_str(struct conf *c, const struct conf_str *cs, const char *v,
 	char *dst = (char *)c + cs->off, dir[PATH_MAX];
 	int n;
 
-	if (cs->is_path && v[0] != '/' && v[0] != '\0') {
+	/* a URI (database = postgresql://...) is not a path */
+	if (cs->is_path && v[0] != '/' && v[0] != '\0' &&
+	    strstr(v, "://") == NULL) {
 		snprintf(dir, sizeof(dir), "%s", c->path);
 		n = snprintf(dst, cs->len, "%s/%s", dirname(dir), v);
 	} else
@@ -201,7 +207,7 @@ conf_load(struct conf *c, const char *path, struct err_list *errs)
 }
 
 pc_rc
-conf_template(char *out, size_t len, const char *listen)
+conf_template(char *out, size_t len, const char *listen, const char *database)
 {
 	int n = snprintf(out, len,
 	    "# pcmdsd configuration (see pcmdsd.conf(5)).\n"
@@ -212,7 +218,7 @@ conf_template(char *out, size_t len, const char *listen)
 	    "listen = %s\n"
 	    "cert = server.pem\n"
 	    "key = server.key\n"
-	    "database = pcmds.db\n"
+	    "database = %s\n"
 	    "places = places.csv\n"
 	    "# The server secret (made by pcmdsd init, mode 0600): keys the\n"
 	    "# evaluators' pseudonyms and the audit chain. Back it up apart\n"
@@ -234,10 +240,19 @@ conf_template(char *out, size_t len, const char *listen)
 	    "# rate_per_token = 50\n"
 	    "# auth_failures = 10\n"
 	    "\n"
+	    "# A PostgreSQL database instead, shared by several pcmdsd behind\n"
+	    "# a load balancer (see the README's operations guide):\n"
+	    "# database = postgresql://pcmds@db.example.nhs.uk/pcmds?"
+	    "sslmode=verify-full\n"
+	    "# export_database = postgresql://pcmds@replica.example.nhs.uk/"
+	    "pcmds\n"
+	    "# db_workers = 8\n"
+	    "# catchup_timeout = 10\n"
+	    "\n"
 	    "# Credentials.\n"
 	    "# token_days = 365\n"
 	    "# code_days = 7\n"
-	    "# session_hours = 8\n", listen);
+	    "# session_hours = 8\n", listen, database);
 
 	return n < 0 || (size_t)n >= len ? PC_ELIMIT : PC_OK;
 }

@@ -20,7 +20,8 @@ struct conf {
 	char	 healthz_listen[256];	/* optional plain-HTTP loopback /healthz */
 	char	 cert[PATH_MAX];	/* certificate chain, PEM */
 	char	 key[PATH_MAX];		/* private key, PEM */
-	char	 database[PATH_MAX];
+	char	 database[PATH_MAX];	/* SQLite file, or postgresql:// URI */
+	char	 export_database[PATH_MAX];	/* exports read here: a replica */
 	char	 places[PATH_MAX];	/* places CSV loaded at first start */
 	char	 secret_file[PATH_MAX];	/* server secret (secret.h), 0600 */
 	char	 user[64];		/* drop privileges to this user */
@@ -41,6 +42,8 @@ struct conf {
 	int	 log_requests;
 	int	 suppress_threshold;	/* smallest count shown to place leads */
 	int	 audit_head_minutes;	/* the audit head to the log, so often */
+	int	 db_workers;		/* PostgreSQL: threads, a connection each */
+	int	 catchup_timeout;	/* s: a query naming a watermark waits */
 };
 
 void	 conf_defaults(struct conf *);
@@ -50,6 +53,7 @@ pc_rc	 conf_load(struct conf *, const char *path, struct err_list *);
 pc_rc	 conf_parse(struct conf *, const char *text, size_t len,
 	    const char *what, struct err_list *);
 /* The text of a default configuration for a data directory (init). */
-pc_rc	 conf_template(char *out, size_t len, const char *listen);
+pc_rc	 conf_template(char *out, size_t len, const char *listen,
+	    const char *database);
 
 #endif

@@ -88,6 +88,7 @@ http_req_init(struct http_req *hr, struct server *srv,
 	memset(hr, 0, sizeof(*hr));
 	hr->req = req;
 	hr->srv = srv;
+	hr->store = srv->store;
 	hr->method = evhttp_request_get_command(req);
 	hr->started = srv_now();
 	TAILQ_INIT(&hr->query);
@@ -153,14 +154,37 @@ http_reply_body(struct http_req *hr, int status, const char *ctype,
 	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
 	evhttp_add_header(h, "Strict-Transport-Security",
 	    "max-age=31536000");
-	if (hr->srv->draining)
-		evhttp_add_header(h, "Connection", "close");
 	if (b != NULL && hr->method != EVHTTP_REQ_HEAD)
 		evbuffer_add(b, body, len);
 	hr->status = status;
+	if (hr->deferred) {
+		/* on a worker: the loop sends it (one answer per request) */
+		if (hr->reply == NULL)
+			hr->reply = b;
+		else if (b != NULL)
+			evbuffer_free(b);
+		return;
+	}
+	if (hr->srv->draining)
+		evhttp_add_header(h, "Connection", "close");
 	evhttp_send_reply(hr->req, status, reason_of(status), b);
 	if (b != NULL)
 		evbuffer_free(b);
+}
+
+void
+http_send_deferred(struct http_req *hr)
+{
+	if (hr->srv->draining)
+		evhttp_add_header(evhttp_request_get_output_headers(hr->req),
+		    "Connection", "close");
+	/* a request whose client left is freed by libevent here */
+	evhttp_send_reply(hr->req, hr->status, reason_of(hr->status),
+	    hr->reply);
+	if (hr->reply != NULL)
+		evbuffer_free(hr->reply);
+	hr->reply = NULL;
+	hr->deferred = 0;
 }
 
 void

@@ -424,12 +424,14 @@ impact_json(struct agg *a, const struct impact_req *q)
 {
 	struct agg_query aq = {q->place, q->from, q->to, q->group_by};
 	struct agg_result r;
-	cJSON *doc;
+	cJSON *doc = NULL;
 
-	if (agg_run(a, &aq, &r) != PC_OK)
-		return NULL;
-	doc = figures_json(a, q, &r);
-	agg_result_free(&r);
+	agg_read_begin(a);
+	if (agg_run(a, &aq, &r) == PC_OK) {
+		doc = figures_json(a, q, &r);
+		agg_result_free(&r);
+	}
+	agg_read_end(a);
 	return doc;
 }
 
@@ -458,8 +460,8 @@ headline(struct agg *a, const struct impact_req *q,
 	return o;
 }
 
-cJSON *
-impact_places_json(struct agg *a, const struct impact_req *base)
+static cJSON *
+places_json(struct agg *a, const struct impact_req *base)
 {
 	struct agg_query aq = {-1, base->from, base->to, DIM_NONE};
 	struct impact_req q = *base;
@@ -487,6 +489,17 @@ impact_places_json(struct agg *a, const struct impact_req *base)
 	q.place = -1;
 	cJSON_AddItemToObject(doc, "all", headline(a, &q, &all));
 	free(each);
+	return doc;
+}
+
+cJSON *
+impact_places_json(struct agg *a, const struct impact_req *base)
+{
+	cJSON *doc;
+
+	agg_read_begin(a);
+	doc = places_json(a, base);
+	agg_read_end(a);
 	return doc;
 }
 

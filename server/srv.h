@@ -4,10 +4,21 @@
  * srv.c owns the loop, the listener, the TLS context, connection limits
  * and timeouts, and signals. http.c has the helpers every handler uses to
  * read a request and answer it; api.c routes requests to the handlers.
+ *
+ * On SQLite the handlers run on the loop thread with the server's one
+ * connection. On PostgreSQL a request that needs the database runs on a
+ * worker thread with that worker's connection (pool.h), so the loop
+ * never waits on the database network: the handler's answer is kept
+ * (http_reply_*) and sent by the loop once the handler returns, and what
+ * only the loop may do (start a stream, cut a connection) is left for
+ * then. Handlers reach the database through hr->store, never
+ * srv->store; the aggregates under their lock (agg.h); the limits and
+ * metrics through functions that lock.
  */
 #ifndef PCMDS_SRV_H
 #define PCMDS_SRV_H
 
+#include <pthread.h>
 #include <stdint.h>
 #include <sys/queue.h>
 
@@ -27,6 +38,8 @@
 
 struct agg;
 struct conn;
+struct follow;
+struct pool;
 
 struct server {
 	struct conf		*conf;
@@ -36,9 +49,12 @@ struct server {
 	struct evhttp		*plain;		/* loopback /healthz, optional */
 	struct evconnlistener	*listener;
 	SSL_CTX			*ssl;
-	struct store		*store;
+	struct store		*store;		/* the loop's; before serving */
+	struct pool		*pool;		/* PostgreSQL: the workers */
+	struct follow		*follow;	/* PostgreSQL: catching up */
 	struct agg		*agg;		/* aggregates (impact) */
 	struct metrics		 metrics;
+	pthread_mutex_t		 rate_mu;	/* the two below */
 	struct rate		 auth_fail;	/* failed logins per address */
 	struct rate		 per_token;	/* requests per credential */
 	LIST_HEAD(, conn)	 conns;
@@ -61,12 +77,20 @@ struct http_req {
 	struct evkeyvalq	 query;
 	char			 peer[64];
 	int			 loopback;
+	struct store		*store;		/* the connection to use */
 	struct store_auth	 auth;
 	int			 authed;
 	long			 records;	/* for the log line */
 	double			 started;
 	int			 status;
 	int			 streaming;	/* the handler answers later */
+	/* on a worker: the answer, sent by the loop after the handler */
+	int			 deferred;
+	struct evbuffer		*reply;
+	int			 cut;		/* drop the connection instead */
+	/* then, on the loop thread: what only the loop may do */
+	void			(*then)(struct http_req *, void *);
+	void			*then_arg;
 };
 
 /* srv.c */
@@ -78,6 +102,20 @@ void	 srv_hold(struct http_req *);
 void	 srv_cut(struct http_req *);
 /* A held (streaming) request has been answered completely. */
 void	 srv_release(struct server *, struct conn *);
+/*
+ * Runs work with a database connection: on a worker, done later on the
+ * loop (PostgreSQL); or both at once, here (SQLite).
+ */
+struct pool_job;
+void	 srv_submit(struct server *, struct pool_job *);
+/* An audit entry written on a worker (the loop must not wait for it). */
+void	 srv_audit_later(struct server *, const char *actor,
+	    const char *action, const char *object, const char *outcome);
+/*
+ * Waits (on a worker) until the aggregates include the commit at
+ * watermark mark, up to catchup_timeout: 1 then, 0 when it did not come.
+ */
+int	 srv_caught_up(struct server *, const char *mark);
 
 /* http.c */
 void		 http_req_init(struct http_req *, struct server *,
@@ -89,6 +127,8 @@ const char	*http_query(struct http_req *, const char *name);
 const char	*http_method_name(enum evhttp_cmd_type);
 void		 http_add_header(struct http_req *, const char *name,
 		    const char *value);
+/* Sends an answer a worker kept (on the loop thread). */
+void		 http_send_deferred(struct http_req *);
 /* Answers with a JSON document (consumed). */
 void		 http_reply_json(struct http_req *, int status, cJSON *);
 /* {"error": {"code", "message"}} */
@@ -105,6 +145,12 @@ void		 http_reply_body(struct http_req *, int status,
 pc_rc		 http_read_json(struct http_req *, cJSON **out);
 
 /* auth.c */
+/*
+ * Token buckets that hold across servers: in the store when it keeps
+ * them (PostgreSQL), else this server's. 0 allowed, else seconds to wait.
+ */
+double	 auth_limit(struct http_req *, struct rate *, const char *key,
+	    int take);
 /* Role bits for auth_require(). */
 #define AUTH_LINK_WORKER	(1u << ROLE_LINK_WORKER)
 #define AUTH_PLACE_LEAD		(1u << ROLE_PLACE_LEAD)
@@ -124,6 +170,8 @@ double	 auth_blocked(struct http_req *);
 
 /* api.c */
 void	 api_dispatch(struct http_req *);
+/* 1 when the route the request is for reads or writes the database. */
+int	 api_needs_store(const struct http_req *);
 /* The routes served: documented path and allowed methods ("GET, HEAD"). */
 size_t	 api_routes(const char **paths, const char **methods, size_t max);
 void	 api_healthz(struct http_req *);

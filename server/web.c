@@ -180,7 +180,7 @@ static int
 start_session(struct http_req *hr, const uint8_t chash[SEC_SHA256_LEN],
     char token[44])
 {
-	struct store *st = hr->srv->store;
+	struct store *st = hr->store;
 	int64_t now = (int64_t)srv_now(), user;
 	uint8_t thash[SEC_SHA256_LEN];
 	struct store_user u;
@@ -243,7 +243,7 @@ web_login(struct http_req *hr)
 		login_form(hr, 401, "A code looks like ABCD-EFGH-JKMN.");
 		return;
 	}
-	if (store_begin(hr->srv->store) != PC_OK) {
+	if (store_begin(hr->store) != PC_OK) {
 		login_form(hr, 503, "The server is busy; try again.");
 		return;
 	}
@@ -268,7 +268,7 @@ web_logout(struct http_req *hr)
 		v += strlen("__Host-pcmds=");
 		snprintf(tok, sizeof(tok), "%.*s", (int)strcspn(v, "; "), v);
 		sec_sha256(tok, strlen(tok), hash);
-		(void)store_cred_revoke(hr->srv->store, hash);
+		(void)store_cred_revoke(hr->store, hash);
 	}
 	http_add_header(hr, "Set-Cookie", "__Host-pcmds=; Path=/; Secure; "
 	    "HttpOnly; SameSite=Strict; Max-Age=0");
@@ -681,7 +681,7 @@ web_dashboard(struct http_req *hr)
 		return;
 	}
 	if (hr->auth.user.role == ROLE_PLACE_LEAD) {
-		q.place = agg_place_index(hr->srv->agg, hr->auth.user.place);
+		q.place = agg_place_find(hr->srv->agg, hr->auth.user.place);
 		one = q.place >= 0 ? impact_json(hr->srv->agg, &q) : NULL;
 	}
 	places = cJSON_GetObjectItem(doc, "places");
