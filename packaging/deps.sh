@@ -15,8 +15,9 @@ set -euo pipefail
 build_pkgs=(gcc make pkg-config libc6-dev libssl-dev libcurl4-openssl-dev
 	libcjson-dev libsqlite3-dev libevent-dev zlib1g-dev libcmocka-dev
 	libpq-dev)
+# postgresql-15 and haproxy: the tests start their own (never a service)
 check_pkgs=(sqlite3 openssl procps chromium sslscan valgrind clang
-	libclang-rt-14-dev python3)
+	libclang-rt-14-dev python3 postgresql-15 haproxy)
 all_pkgs=(lintian hyperfine systemd dpkg-dev fakeroot)
 
 mode=build
@@ -62,6 +63,32 @@ fi
 
 echo "Installing: ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
+# PostgreSQL without Debian's default cluster: the tests make their own,
+# and no database service is left running on the machine
+case " ${missing[*]} " in
+*" postgresql-15 "*)
+	"${sudo[@]}" mkdir -p /etc/postgresql-common
+	if ! grep -qs '^create_main_cluster *= *false' \
+	    /etc/postgresql-common/createcluster.conf; then
+		echo "create_main_cluster = false" |
+			"${sudo[@]}" tee -a /etc/postgresql-common/createcluster.conf \
+			>/dev/null
+	fi
+	;;
+esac
 "${sudo[@]}" apt-get update -q >&2
+# nor does installing start haproxy or PostgreSQL as services: invoke-rc.d
+# asks policy-rc.d, and 101 means "not now" (only if none is there)
+policy=
+case " ${missing[*]} " in
+*" postgresql-15 "* | *" haproxy "*)
+	if [ ! -e /usr/sbin/policy-rc.d ]; then
+		policy=/usr/sbin/policy-rc.d
+		printf '#!/bin/sh\nexit 101\n' | "${sudo[@]}" tee "$policy" >/dev/null
+		"${sudo[@]}" chmod 0755 "$policy"
+		trap '"${sudo[@]}" rm -f "$policy"' EXIT
+	fi
+	;;
+esac
 # shellcheck disable=SC2086
 "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}" >&2

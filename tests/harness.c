@@ -633,6 +633,39 @@ th_server_init(struct th_server *s, const char *extra)
 	}
 }
 
+void
+th_server_twin(struct th_server *b, const struct th_server *a,
+    const char *extra_conf)
+{
+	char listen[64], *text, *p;
+	FILE *fp;
+
+	memset(b, 0, sizeof(*b));
+	b->bin = a->bin;
+	snprintf(b->dir, sizeof(b->dir), "%s/srv", th_tmpdir());
+	snprintf(b->conf, sizeof(b->conf), "%s/pcmdsd.conf", b->dir);
+	snprintf(b->ca, sizeof(b->ca), "%s/ca.pem", b->dir);
+	snprintf(b->log, sizeof(b->log), "%s/server.log", b->dir);
+	/* its own directory and port; the same secret, certificate, database */
+	{
+		char cmd[1400];
+
+		snprintf(cmd, sizeof(cmd), "cp -r '%s' '%s' && rm -f '%s/server.log'",
+		    a->dir, b->dir, b->dir);
+		assert_int_equal(system(cmd), 0);
+	}
+	b->port = free_port();
+	snprintf(b->url, sizeof(b->url), "https://localhost:%d", b->port);
+	snprintf(listen, sizeof(listen), "listen = 127.0.0.1:%d", b->port);
+	assert_non_null(text = th_slurp(b->conf, NULL));
+	assert_non_null(p = strstr(text, "\nlisten = "));
+	assert_non_null(fp = fopen(b->conf, "w"));
+	fprintf(fp, "%.*s\n%s%s\n%s\n", (int)(p - text), text, listen,
+	    p + 1 + strcspn(p + 1, "\n"), extra_conf ? extra_conf : "");
+	fclose(fp);
+	free(text);
+}
+
 static int
 can_connect(int port)
 {

@@ -99,6 +99,13 @@ struct th_server {
 
 /* pcmdsd init in a new directory on a free port; extra config appended. */
 void	 th_server_init(struct th_server *, const char *extra_conf);
+/*
+ * Another server of a's deployment (the same secret, certificate and
+ * database, so a PostgreSQL one is shared), in its own directory on its
+ * own port; extra configuration appended.
+ */
+void	 th_server_twin(struct th_server *b, const struct th_server *a,
+	    const char *extra_conf);
 /* Starts it (env additions may be NULL) and waits until it answers. */
 void	 th_server_start(struct th_server *, const char *const *env);
 /* Sends sig and waits for the process; returns its exit status. */
