@@ -188,8 +188,8 @@ verify(struct store *st, const char *head, struct audit_report *r)
 }
 
 static int
-finish(struct store *to, const struct conf *cf, const int64_t n[TABLE_N],
-    const char *head)
+finish(struct store *to, const char *uri, const struct conf *cf,
+    const int64_t n[TABLE_N], const char *head)
 {
 	struct passwd *pw = getpwuid(getuid());
 	struct audit_report r;
@@ -207,13 +207,14 @@ finish(struct store *to, const struct conf *cf, const int64_t n[TABLE_N],
 	}
 	bad = verify(to, head, &r);
 	if (!bad) {
-		store_redact(cf->database, where, sizeof(where));
+		store_redact(uri, where, sizeof(where));
 		printf("pcmdsd: moved and verified: every table's rows counted "
 		    "and compared; the audit log (%" PRId64 " entries, %"
 		    PRId64 " records) verifies, chain 0 ending at %s as "
-		    "before.\nNext: stop every pcmdsd on %s, set database = "
-		    "the new URI in pcmdsd.conf, and start them again.\n",
-		    r.entries, r.records, head, where);
+		    "before.\nNext: with pcmdsd stopped, set database = %s in "
+		    "pcmdsd.conf and start it; further servers on the same "
+		    "database take the same secret_file.\n", r.entries,
+		    r.records, head, where);
 	}
 	audit_report_free(&r);
 	return bad;
@@ -282,7 +283,7 @@ migrate_run(const struct conf *cf, const char *to)
 	if (compare(src, dst, n, d) != 0 || audit_open(dst, &sec, &errs) !=
 	    PC_OK)
 		goto out;
-	rc = finish(dst, cf, n, head);
+	rc = finish(dst, to, cf, n, head);
 out:
 	audit_report_free(&r);
 	say(&errs);

@@ -2235,7 +2235,7 @@ pg_record_row(struct store *base, const char *id,
 static const char *const copy_types[TABLE_N] = {
 	[TABLE_META] = "tt",
 	[TABLE_PLACES] = "ttit",
-	[TABLE_USERS] = "ittttiii",
+	[TABLE_USERS] = "itttttii",
 	[TABLE_CREDS] = "bittiiii",
 	[TABLE_RECORDS] = "itttttbtiiii",
 	[TABLE_AUDIT] = "iiittttbbb",
