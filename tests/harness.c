@@ -604,6 +604,13 @@ pg_sql(const char *uri, const char *sql, long *v, int may_fail)
 void
 th_server_init(struct th_server *s, const char *extra)
 {
+	th_server_init_on(s, th_store_pg() ? th_pg_db(NULL) : NULL, extra);
+}
+
+void
+th_server_init_on(struct th_server *s, const char *database,
+    const char *extra)
+{
 	struct th_run r;
 	char listen[64];
 	FILE *fp;
@@ -613,9 +620,9 @@ th_server_init(struct th_server *s, const char *extra)
 	snprintf(s->dir, sizeof(s->dir), "%s/srv", th_tmpdir());
 	s->port = free_port();
 	snprintf(listen, sizeof(listen), "127.0.0.1:%d", s->port);
-	if (th_store_pg())
+	if (database != NULL)
 		th_cmd(&r, NULL, "pcmdsd", "init", "--dir", s->dir, "--listen",
-		    listen, "--database", th_pg_db(NULL), NULL);
+		    listen, "--database", database, NULL);
 	else
 		th_cmd(&r, NULL, "pcmdsd", "init", "--dir", s->dir, "--listen",
 		    listen, NULL);

@@ -99,6 +99,9 @@ struct th_server {
 
 /* pcmdsd init in a new directory on a free port; extra config appended. */
 void	 th_server_init(struct th_server *, const char *extra_conf);
+/* The same on database (a postgresql:// URI; NULL: a SQLite file). */
+void	 th_server_init_on(struct th_server *, const char *database,
+	    const char *extra_conf);
 /*
  * Another server of a's deployment (the same secret, certificate and
  * database, so a PostgreSQL one is shared), in its own directory on its

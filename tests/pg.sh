@@ -4,6 +4,9 @@
 #   pg.sh start DIR    initdb in DIR/data, serve on a Unix socket in DIR
 #                      (no TCP), print the base URI, e.g.
 #                      postgresql:///postgres?host=DIR&user=pcmds
+#   pg.sh replica PRIMARY DIR
+#                      a streaming replica (hot standby) of the cluster in
+#                      PRIMARY, by pg_basebackup, served in DIR the same way
 #   pg.sh stop DIR     stop it (immediately) and remove DIR
 #
 # PostgreSQL refuses to run as root, so as root (CI) it runs as nobody,
@@ -28,6 +31,15 @@ as_owner() {
 cmd=${1:-}
 dir=${2:-}
 [ -n "$dir" ] || { echo "usage: pg.sh start|stop DIR" >&2; exit 2; }
+
+serve() {
+	as_owner "$bindir/pg_ctl" -D "$1/data" -l "$1/server.log" -w \
+		-o "-c listen_addresses='' -c unix_socket_directories='$1' \
+		-c fsync=${PCMDS_PG_FSYNC:-off} -c max_connections=300 \
+		-c shared_buffers=64MB" start >/dev/null ||
+		{ cat "$1/server.log" >&2; exit 1; }
+	echo "postgresql:///postgres?host=$1&user=pcmds"
+}
 case "$cmd" in
 start)
 	mkdir -p "$dir"
@@ -36,12 +48,20 @@ start)
 	as_owner "$bindir/initdb" -D "$dir/data" -U pcmds --auth=trust \
 		-E UTF8 --locale=C.UTF-8 --no-sync --no-instructions >"$dir/initdb.log" 2>&1 ||
 		{ cat "$dir/initdb.log" >&2; exit 1; }
-	as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
-		-o "-c listen_addresses='' -c unix_socket_directories='$dir' \
-		-c fsync=${PCMDS_PG_FSYNC:-off} -c max_connections=300 \
-		-c shared_buffers=64MB" start >/dev/null ||
-		{ cat "$dir/server.log" >&2; exit 1; }
-	echo "postgresql:///postgres?host=$dir&user=pcmds"
+	serve "$dir"
+	;;
+replica)
+	primary=$dir
+	dir=${3:-}
+	[ -n "$dir" ] || { echo "usage: pg.sh replica PRIMARY DIR" >&2; exit 2; }
+	mkdir -p "$dir"
+	[ "$(id -u)" -eq 0 ] && chown nobody "$dir"
+	chmod 0700 "$dir"
+	# -R: standby.signal and primary_conninfo, so it follows the primary
+	as_owner "$bindir/pg_basebackup" -h "$primary" -U pcmds -D "$dir/data" \
+		-R -X stream >"$dir/basebackup.log" 2>&1 ||
+		{ cat "$dir/basebackup.log" >&2; exit 1; }
+	serve "$dir"
 	;;
 stop)
 	if [ -d "$dir/data" ]; then

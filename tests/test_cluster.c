@@ -9,10 +9,9 @@
  * that commit is in, including one that committed after a later one
  * (which a "highest id seen" catch-up would skip). The event loop
  * answers while a worker waits on the database. Failed logins are
- * counted across servers. And a cluster: three servers behind HAProxy
- * (TCP, TLS passed through), clients syncing through it while one server
- * is killed -9 and restarted: every record once, the same figures from
- * each server, the audit log intact.
+ * counted across servers. Exports read from a streaming replica when
+ * export_database names one (shown by pausing its replay). The cluster
+ * behind HAProxy is test_haproxy.c.
  *
  * No timing is asserted: every wait is for a condition, with a bound
  * only so that a broken server fails the test instead of hanging it.
@@ -466,6 +465,152 @@ test_failures_counted_across_servers(void **state)
 	assert_int_equal(st[3], 429);
 }
 
+/* -- exports from a streaming replica ----------------------------------- */
+
+static char pg_primary[128], pg_standby[128];
+
+static void
+stop_pgs(void)
+{
+	char cmd[400];
+
+	snprintf(cmd, sizeof(cmd), "bash tests/pg.sh stop %s; bash tests/pg.sh "
+	    "stop %s", pg_standby, pg_primary);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not stop the replica test's clusters\n");
+}
+
+/* A database's URI in a cluster pg.sh printed the URI of. */
+static void
+uri_in(const char *cluster, const char *dbname, char *out, size_t len)
+{
+	snprintf(out, len, "postgresql:///%s%s", dbname, strchr(cluster, '?'));
+}
+
+static void
+sql_on(const char *uri, const char *sql, char *out, size_t len)
+{
+	PGconn *c = PQconnectdb(uri);
+	PGresult *res;
+
+	assert_int_equal(PQstatus(c), CONNECTION_OK);
+	res = PQexec(c, sql);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK &&
+	    PQresultStatus(res) != PGRES_COMMAND_OK)
+		fail_msg("%s: %s", sql, PQerrorMessage(c));
+	if (out != NULL)
+		snprintf(out, len, "%s", PQntuples(res) ? PQgetvalue(res, 0, 0) :
+		    "");
+	PQclear(res);
+	PQfinish(c);
+}
+
+/* Rows an evaluator's export gives. */
+static long
+export_rows(struct th_server *s, const char *auth)
+{
+	const char *hdr[] = {auth, NULL};
+	struct th_http h;
+	long n = 0;
+	char *p;
+
+	th_https(s, "GET", "/v1/export", hdr, NULL, 0, &h);
+	if (h.status != 200)
+		fail_msg("export: %ld %s", h.status, h.body);
+	for (p = h.body; (p = strchr(p, '\n')) != NULL; p++)
+		n++;
+	th_http_free(&h);
+	return n;
+}
+
+/* Until the standby has replayed what the primary has written now. */
+static void
+wait_replayed(const char *prim, const char *stby)
+{
+	char lsn[64], sql[160], ok[8];
+	int i;
+
+	sql_on(prim, "SELECT pg_current_wal_lsn()::text", lsn, sizeof(lsn));
+	snprintf(sql, sizeof(sql), "SELECT pg_last_wal_replay_lsn() >= '%s'",
+	    lsn);
+	for (i = 0; i < 3000; i++) {
+		sql_on(stby, sql, ok, sizeof(ok));
+		if (strcmp(ok, "t") == 0)
+			return;
+		usleep(10 * 1000);
+	}
+	fail_msg("the standby never replayed %s", lsn);
+}
+
+/* pg.sh's first line of output: a cluster's URI. */
+static void
+pg_sh(const char *what, const char *a1, const char *a2, char *uri,
+    size_t len)
+{
+	struct th_run r;
+
+	th_cmd(&r, NULL, "bash", "tests/pg.sh", what, a1, a2, NULL);
+	if (r.status != 0)
+		fail_msg("pg.sh %s: %s", what, r.err);
+	snprintf(uri, len, "%.*s", (int)strcspn(r.out, "\n"), r.out);
+	th_run_free(&r);
+}
+
+static void
+test_export_from_replica(void **state)
+{
+	char cluster[256], standby[256], prim[256], stby[256], extra[400];
+	char auth[128], tok[64], batch[4096];
+	struct th_server s;
+	struct th_http h;
+	long id, before;
+
+	(void)state;
+	if (!have_pg)
+		skip();
+	/* a primary and its hot standby, of their own */
+	snprintf(pg_primary, sizeof(pg_primary), "/tmp/pcmds-pgp-XXXXXX");
+	snprintf(pg_standby, sizeof(pg_standby), "/tmp/pcmds-pgs-XXXXXX");
+	assert_non_null(mkdtemp(pg_primary));
+	assert_non_null(mkdtemp(pg_standby));
+	atexit(stop_pgs);
+	pg_sh("start", pg_primary, NULL, cluster, sizeof(cluster));
+	sql_on(cluster, "CREATE DATABASE pcmds", NULL, 0);
+	pg_sh("replica", pg_primary, pg_standby, standby, sizeof(standby));
+	uri_in(cluster, "pcmds", prim, sizeof(prim));
+	uri_in(standby, "pcmds", stby, sizeof(stby));
+	snprintf(extra, sizeof(extra), "export_database = %s", stby);
+	th_server_init_on(&s, prim, extra);
+	th_server_start(&s, NULL);
+	snprintf(tok, sizeof(tok), "%s", th_enrol(&s, th_server_user(&s,
+	    "link_worker", "NH", &id), NULL));
+	/* the last test: referral() makes this server's worker's records */
+	snprintf(worker, sizeof(worker), "nh-lw%ld", id);
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", th_enrol(&s,
+	    th_server_user(&s, "evaluator", NULL, NULL), NULL));
+	snprintf(batch, sizeof(batch), "{\"records\":[%s]}",
+	    referral("b1000000-0000-4000-8000-000000000001", 1));
+	th_post_records(&s, tok, batch, &h);
+	assert_int_equal(h.status, 200);
+	th_http_free(&h);
+	wait_replayed(prim, stby);
+	before = export_rows(&s, auth);
+	assert_int_equal(before, 1);
+	/* the standby holds still: a new record is not in the export */
+	sql_on(stby, "SELECT pg_wal_replay_pause()", NULL, 0);
+	snprintf(batch, sizeof(batch), "{\"records\":[%s]}",
+	    referral("b1000000-0000-4000-8000-000000000002", 2));
+	th_post_records(&s, tok, batch, &h);
+	assert_int_equal(h.status, 200);
+	th_http_free(&h);
+	assert_int_equal(export_rows(&s, auth), before);
+	/* and once it replays, it is */
+	sql_on(stby, "SELECT pg_wal_replay_resume()", NULL, 0);
+	wait_replayed(prim, stby);
+	assert_int_equal(export_rows(&s, auth), before + 1);
+	th_server_stop(&s, SIGTERM);
+}
+
 int
 main(void)
 {
@@ -477,6 +622,7 @@ main(void)
 		cmocka_unit_test(test_watermark_late_commit),
 		cmocka_unit_test(test_watermark_malformed),
 		cmocka_unit_test(test_failures_counted_across_servers),
+		cmocka_unit_test(test_export_from_replica),
 	};
 
 	/* this suite is PostgreSQL's, whatever the other suites run on */
