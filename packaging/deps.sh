@@ -6,6 +6,8 @@
 #                      chromium, sslscan, valgrind, clang for fuzzing, ...)
 #   deps.sh --all      also the packaging and benchmark tools (lintian,
 #                      hyperfine, systemd-analyze)
+#   deps.sh --cluster  build dependencies, PostgreSQL and HAProxy (for
+#                      make demo-cluster)
 #   deps.sh --list     print what is missing and exit 0 (nothing installed)
 #
 # When not root and sudo cannot run without a password, it prints the exact
@@ -25,13 +27,16 @@ case "${1:-}" in
 	"" | --build) mode=build ;;
 	--check) mode=check ;;
 	--all) mode=all ;;
+	--cluster) mode=cluster ;;
 	--list) mode=list ;;
-	*) echo "usage: deps.sh [--build|--check|--all|--list]" >&2; exit 2 ;;
+	*) echo "usage: deps.sh [--build|--check|--all|--cluster|--list]" >&2
+	   exit 2 ;;
 esac
 
 wanted=("${build_pkgs[@]}")
 case "$mode" in
 	check) wanted+=("${check_pkgs[@]}") ;;
+	cluster) wanted+=(postgresql-15 haproxy) ;;
 	all | list) wanted+=("${check_pkgs[@]}" "${all_pkgs[@]}") ;;
 esac
 
