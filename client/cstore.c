@@ -56,6 +56,15 @@ static const char *const migrations[] = {
 	"CREATE TRIGGER records_immutable BEFORE UPDATE OF"
 	"  seq, id, kind, referral, json, hash, recorded_at ON records BEGIN"
 	"  SELECT RAISE(ABORT, 'pcmds records are immutable'); END;",
+
+	/* 2: the place's directory of community assets, from the server */
+	"CREATE TABLE assets("
+	"  id TEXT PRIMARY KEY,"
+	"  name TEXT NOT NULL,"
+	"  category TEXT NOT NULL,"
+	"  contact TEXT NOT NULL DEFAULT '',"
+	"  notes TEXT NOT NULL DEFAULT '',"
+	"  active INTEGER NOT NULL DEFAULT 1) STRICT;",
 };
 #define NMIGRATIONS	(sizeof(migrations) / sizeof(migrations[0]))
 
@@ -76,24 +85,47 @@ state_parse(const char *s)
 	return CS_PENDING;
 }
 
+/*
+ * SQLite's sentence, and for a full disk which directory to free space
+ * in: "database or disk is full" alone does not say where.
+ */
+static void
+db_why(struct cstore *cs, const char *msg, char *out, size_t len)
+{
+	const char *path = sqlite3_db_filename(cs->db, "main"), *slash;
+
+	if ((sqlite3_errcode(cs->db) & 0xff) != SQLITE_FULL || path == NULL ||
+	    (slash = strrchr(path, '/')) == NULL) {
+		snprintf(out, len, "%s", msg);
+		return;
+	}
+	snprintf(out, len, "the disk holding %.*s is full (%s): free some space "
+	    "there", (int)(slash - path), path, msg);
+}
+
 static pc_rc
 db_fail(struct cstore *cs, struct err_list *errs, const char *what)
 {
-	if (errs != NULL)
-		err_add(errs, E_SYSTEM, "", "store: %s: %s", what,
-		    sqlite3_errmsg(cs->db));
+	char why[ERR_MSG_MAX];
+
+	if (errs != NULL) {
+		db_why(cs, sqlite3_errmsg(cs->db), why, sizeof(why));
+		err_add(errs, E_SYSTEM, "", "store: %s: %s", what, why);
+	}
 	return PC_ESTORE;
 }
 
 static pc_rc
 exec(struct cstore *cs, const char *sql, struct err_list *errs)
 {
-	char *msg = NULL;
+	char *msg = NULL, why[ERR_MSG_MAX];
 
 	if (sqlite3_exec(cs->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		if (errs != NULL)
-			err_add(errs, E_SYSTEM, "", "store: %s",
-			    msg ? msg : sqlite3_errmsg(cs->db));
+		if (errs != NULL) {
+			db_why(cs, msg ? msg : sqlite3_errmsg(cs->db), why,
+			    sizeof(why));
+			err_add(errs, E_SYSTEM, "", "store: %s", why);
+		}
 		sqlite3_free(msg);
 		return PC_ESTORE;
 	}
@@ -135,6 +167,36 @@ migrate(struct cstore *cs, struct err_list *errs)
 	return PC_OK;
 }
 
+#ifdef PCMDS_FAILPOINTS
+/*
+ * Test builds (pcmds-fp) only: PCMDS_TEST_DISK_PAGES=N lets the store grow
+ * by N pages more, then its disk is "full" (max_page_count), as a small
+ * file system would be.
+ */
+static pc_rc
+test_disk_limit(struct cstore *cs, struct err_list *errs)
+{
+	const char *v = getenv("PCMDS_TEST_DISK_PAGES");
+	sqlite3_stmt *st;
+	char sql[64];
+	long long pages = 0;
+
+	if (v == NULL)
+		return PC_OK;
+	if (sqlite3_prepare_v2(cs->db, "PRAGMA page_count", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return db_fail(cs, errs, "reading the size");
+	if (sqlite3_step(st) == SQLITE_ROW)
+		pages = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	snprintf(sql, sizeof(sql), "PRAGMA max_page_count = %lld",
+	    pages + atoll(v));
+	return exec(cs, sql, errs);
+}
+#else
+#define test_disk_limit(cs, errs)	PC_OK
+#endif
+
 pc_rc
 cstore_open(const char *path, struct cstore **out, struct err_list *errs)
 {
@@ -153,7 +215,7 @@ cstore_open(const char *path, struct cstore **out, struct err_list *errs)
 	sqlite3_busy_timeout(cs->db, BUSY_MS);
 	if (exec(cs, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
 	    "PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON;", errs) != PC_OK ||
-	    migrate(cs, errs) != PC_OK) {
+	    migrate(cs, errs) != PC_OK || test_disk_limit(cs, errs) != PC_OK) {
 		cstore_close(cs);
 		return PC_ESTORE;
 	}
@@ -646,4 +708,70 @@ cstore_meta_set(struct cstore *cs, const char *key, const char *val,
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? PC_OK : db_fail(cs, errs, "saving");
+}
+
+/*
+ * The directory of community assets: a copy of the server's, replaced
+ * whole at each sync. It is not records (nothing of a person's), so
+ * unlike them it may be rewritten.
+ */
+pc_rc
+cstore_assets_replace(struct cstore *cs, const struct cstore_asset *v,
+    size_t n, struct err_list *errs)
+{
+	sqlite3_stmt *st;
+	size_t i;
+	int rc = SQLITE_DONE;
+
+	if (exec(cs, "DELETE FROM assets", errs) != PC_OK)
+		return PC_ESTORE;
+	if (sqlite3_prepare_v2(cs->db, "INSERT INTO assets(id, name, category,"
+	    " contact, notes, active) VALUES (?,?,?,?,?,?)", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return db_fail(cs, errs, "preparing");
+	for (i = 0; i < n && rc == SQLITE_DONE; i++) {
+		sqlite3_reset(st);
+		sqlite3_bind_text(st, 1, v[i].id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, v[i].name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, v[i].category, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, v[i].contact ? v[i].contact : "", -1,
+		    SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, v[i].notes ? v[i].notes : "", -1,
+		    SQLITE_STATIC);
+		sqlite3_bind_int(st, 6, v[i].active);
+		rc = sqlite3_step(st);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? PC_OK : db_fail(cs, errs, "saving the "
+	    "directory");
+}
+
+pc_rc
+cstore_asset_each(struct cstore *cs, const char *id, cstore_asset_cb cb,
+    void *arg)
+{
+	struct cstore_asset a;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(cs->db, "SELECT id, name, category, contact, "
+	    "notes, active FROM assets WHERE ?1 IS NULL OR id = ?1 ORDER BY "
+	    "active DESC, category, name", -1, &st, NULL) != SQLITE_OK)
+		return PC_ESTORE;
+	if (id != NULL)
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		a.id = (const char *)sqlite3_column_text(st, 0);
+		a.name = (const char *)sqlite3_column_text(st, 1);
+		a.category = (const char *)sqlite3_column_text(st, 2);
+		a.contact = (const char *)sqlite3_column_text(st, 3);
+		a.notes = (const char *)sqlite3_column_text(st, 4);
+		a.active = sqlite3_column_int(st, 5);
+		if (cb(arg, &a) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? PC_OK : PC_ESTORE;
 }

@@ -24,7 +24,7 @@
 #include "rec.h"
 #include "timeline.h"
 
-#define CSTORE_SCHEMA_VERSION	1
+#define CSTORE_SCHEMA_VERSION	2
 
 enum cstore_state {
 	CS_PENDING,
@@ -132,6 +132,25 @@ pc_rc	 cstore_mark(struct cstore *, const char *id, enum cstore_state,
 int	 cstore_requeue_orphans(struct cstore *);
 /* Marks a quarantined version superseded (a corrected one replaces it). */
 pc_rc	 cstore_supersede(struct cstore *, int64_t seq, struct err_list *);
+
+/* An entry of the place's directory of community assets. */
+struct cstore_asset {
+	const char	*id;
+	const char	*name;
+	const char	*category;	/* a codes_support code */
+	const char	*contact;	/* "" when none */
+	const char	*notes;
+	int		 active;	/* 0: retired from the directory */
+};
+
+typedef int (*cstore_asset_cb)(void *arg, const struct cstore_asset *);
+
+/* Replaces the whole directory (inside a transaction). */
+pc_rc	 cstore_assets_replace(struct cstore *, const struct cstore_asset *,
+	    size_t n, struct err_list *);
+/* Visits the entry with id, or every entry (id NULL), active first. */
+pc_rc	 cstore_asset_each(struct cstore *, const char *id, cstore_asset_cb,
+	    void *);
 
 pc_rc	 cstore_meta_get(struct cstore *, const char *key, char *out,
 	    size_t len);

@@ -25,6 +25,7 @@
 #include "audit.h"
 #include "date.h"
 #include "export.h"
+#include "conn.h"
 #include "failpoint.h"
 #include "log.h"
 #include "pool.h"
@@ -134,18 +135,27 @@ fill_work(struct pool_job *j, struct store *st)
 	}
 	while (rc == PC_OK && x->chunk.len < CHUNK_BYTES)
 		rc = fill(x, &x->chunk);
+	/* a chunk short of memory is never sent as if whole */
+	if ((rc == PC_OK || rc == PC_ENOTFOUND) && buf_failed(&x->chunk) !=
+	    PC_OK)
+		rc = PC_ENOMEM;
 	x->rc = rc;
 }
 
 /*
  * No final chunk: the connection is closed mid-answer, so the client
- * cannot take what it has for the whole. Freed here, as libevent frees
- * a connection it is done with from this same callback.
+ * cannot take what it has for the whole. The rows already queued go out
+ * first; without a connection of ours (never on the TLS listener) it is
+ * freed here, as libevent frees a connection it is done with from this
+ * same callback.
  */
 static void
 abort_stream(struct export *x)
 {
-	evhttp_connection_free(x->evcon);
+	if (x->conn != NULL)
+		conn_end(x->conn);
+	else
+		evhttp_connection_free(x->evcon);
 }
 
 /* On the loop: the chunk out, or the end. */
@@ -196,6 +206,13 @@ export_next(struct evhttp_connection *evcon, void *arg)
 	struct export *x = arg;
 
 	(void)evcon;
+	/*
+	 * The output may report itself written more than once (it goes out
+	 * in pieces below the wire filter): one chunk is made at a time, on
+	 * the export's one connection to the database.
+	 */
+	if (x->busy)
+		return;
 	x->busy = 1;
 	x->job.work = fill_work;
 	x->job.done = fill_done;

@@ -1,9 +1,10 @@
 /*
  * srv.h - the running server: one libevent loop serving HTTPS.
  *
- * srv.c owns the loop, the listener, the TLS context, connection limits
- * and timeouts, and signals. http.c has the helpers every handler uses to
- * read a request and answer it; api.c routes requests to the handlers.
+ * srv.c owns the loop, the listeners, the TLS context and signals;
+ * conn.c each connection; http.c (http.h) the helpers every handler uses
+ * to read a request and answer it; auth.c (auth.h) authentication; api.c
+ * routes requests to the handlers.
  *
  * On SQLite the handlers run on the loop thread with the server's one
  * connection. On PostgreSQL a request that needs the database runs on a
@@ -30,6 +31,8 @@
 #include "auth.h"
 #include "buf.h"
 #include "conf.h"
+#include "http.h"
+#include "ktab.h"
 #include "metrics.h"
 #include "rate.h"
 #include "rec.h"
@@ -54,49 +57,32 @@ struct server {
 	struct follow		*follow;	/* PostgreSQL: catching up */
 	struct agg		*agg;		/* aggregates (impact) */
 	struct metrics		 metrics;
-	pthread_mutex_t		 rate_mu;	/* the two below */
-	struct rate		 auth_fail;	/* failed logins per address */
+	pthread_mutex_t		 rate_mu;	/* the three below */
+	struct rate		 auth_fail;	/* failed attempts per address */
+	struct rate		 auth_global;	/* failed code attempts, all */
 	struct rate		 per_token;	/* requests per credential */
+	struct ktab		 per_addr;	/* open connections per address */
 	LIST_HEAD(, conn)	 conns;
 	int			 nconns;
 	int			 listening;
 	int			 draining;
-	double			 drain_started;
+	double			 drain_started;	/* srv_mono() */
+	struct rate		 refused_log;	/* conn.c: lines on refusals */
+	long			 refused_quiet;	/* refusals not logged since */
 	struct event		*signals[4];
 	struct event		*drain_timer;
 	struct event		*head_timer;	/* the audit head to the log */
 };
 
-/* One request as a handler sees it. */
-struct http_req {
-	struct evhttp_request	*req;
-	struct server		*srv;
-	struct conn		*conn;
-	enum evhttp_cmd_type	 method;
-	char			 path[512];	/* decoded */
-	struct evkeyvalq	 query;
-	char			 peer[64];
-	int			 loopback;
-	struct store		*store;		/* the connection to use */
-	struct store_auth	 auth;
-	int			 authed;
-	long			 records;	/* for the log line */
-	double			 started;
-	int			 status;
-	int			 streaming;	/* the handler answers later */
-	/* on a worker: the answer, sent by the loop after the handler */
-	int			 deferred;
-	struct evbuffer		*reply;
-	int			 cut;		/* drop the connection instead */
-	/* then, on the loop thread: what only the loop may do */
-	void			(*then)(struct http_req *, void *);
-	void			*then_arg;
-};
-
 /* srv.c */
 int	 srv_run(struct conf *);
+/* Wall-clock seconds: for timestamps (expiry, audit, records). */
 double	 srv_now(void);
-/* Leaves the connection's request deadline off until srv_done(). */
+/* Monotonic seconds: for rate buckets and deadlines. */
+double	 srv_mono(void);
+/* Accepts connections or not, by the count and whether stopping. */
+void	 srv_listener_update(struct server *);
+/* Leaves the connection's request deadline off until srv_release(). */
 void	 srv_hold(struct http_req *);
 /* Drops the request's connection without an answer. */
 void	 srv_cut(struct http_req *);
@@ -116,57 +102,6 @@ void	 srv_audit_later(struct server *, const char *actor,
  * watermark mark, up to catchup_timeout: 1 then, 0 when it did not come.
  */
 int	 srv_caught_up(struct server *, const char *mark);
-
-/* http.c */
-void		 http_req_init(struct http_req *, struct server *,
-		    struct evhttp_request *);
-void		 http_req_free(struct http_req *);
-void		 http_req_log(const struct http_req *);
-const char	*http_header(struct http_req *, const char *name);
-const char	*http_query(struct http_req *, const char *name);
-const char	*http_method_name(enum evhttp_cmd_type);
-void		 http_add_header(struct http_req *, const char *name,
-		    const char *value);
-/* Sends an answer a worker kept (on the loop thread). */
-void		 http_send_deferred(struct http_req *);
-/* Answers with a JSON document (consumed). */
-void		 http_reply_json(struct http_req *, int status, cJSON *);
-/* {"error": {"code", "message"}} */
-void		 http_reply_error(struct http_req *, int status,
-		    const char *code, const char *fmt, ...)
-		    __attribute__((format(printf, 4, 5)));
-void		 http_reply_body(struct http_req *, int status,
-		    const char *ctype, const char *body, size_t len);
-/*
- * Reads the request body as JSON text into out: checks the content type
- * and encoding and inflates gzip up to max_inflated. On a problem the
- * answer (400, 413 or 415) has been sent and the result is not PC_OK.
- */
-pc_rc		 http_read_json(struct http_req *, cJSON **out);
-
-/* auth.c */
-/*
- * Token buckets that hold across servers: in the store when it keeps
- * them (PostgreSQL), else this server's. 0 allowed, else seconds to wait.
- */
-double	 auth_limit(struct http_req *, struct rate *, const char *key,
-	    int take);
-/* Role bits for auth_require(). */
-#define AUTH_LINK_WORKER	(1u << ROLE_LINK_WORKER)
-#define AUTH_PLACE_LEAD		(1u << ROLE_PLACE_LEAD)
-#define AUTH_EVALUATOR		(1u << ROLE_EVALUATOR)
-#define AUTH_SESSION		0x100u	/* a dashboard cookie will do */
-
-/*
- * Authenticates the request (bearer token, or session cookie when
- * allowed) and checks its role. On failure the answer (401, 403 or 429)
- * has been sent, failed attempts are audited, and 0 is returned.
- */
-int	 auth_require(struct http_req *, unsigned roles);
-/* Counts a failed attempt from the peer; returns seconds to wait if over. */
-double	 auth_failed(struct http_req *, const char *what, const char *why);
-/* Seconds the peer must wait before trying again (0: may try). */
-double	 auth_blocked(struct http_req *);
 
 /* api.c */
 void	 api_dispatch(struct http_req *);

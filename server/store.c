@@ -17,6 +17,8 @@ const struct store_table_info store_tables[TABLE_N] = {
 	[TABLE_META] = {"meta", 2, {"key", "value"}, "key"},
 	[TABLE_PLACES] = {"places", 4, {"code", "name", "population",
 	    "source"}, "code"},
+	[TABLE_ASSETS] = {"assets", 7, {"place", "id", "name", "category",
+	    "contact", "notes", "active"}, "place, id"},
 	[TABLE_USERS] = {"users", 8, {"id", "name", "role", "place", "pcn",
 	    "worker", "created", "revoked"}, "id"},
 	[TABLE_CREDS] = {"creds", 8, {"hash", "user_id", "kind", "device",
@@ -108,6 +110,44 @@ void
 store_rollback(struct store *st)
 {
 	st->ops->rollback(st);
+}
+
+void
+store_short_waits(struct store *st)
+{
+	st->ops->short_waits(st);
+}
+
+enum store_fault
+store_fault(struct store *st, char *msg, size_t len)
+{
+	return st->ops->fault(st, msg, len);
+}
+
+pc_rc
+store_asset_put(struct store *st, const struct store_asset *a)
+{
+	return st->ops->asset_put(st, a);
+}
+
+pc_rc
+store_asset_retire(struct store *st, const char *place,
+    const char *const *keep, size_t nkeep)
+{
+	return st->ops->asset_retire(st, place, keep, nkeep);
+}
+
+pc_rc
+store_asset_known(struct store *st, const char *place, const char *id)
+{
+	return st->ops->asset_known(st, place, id);
+}
+
+pc_rc
+store_asset_each(struct store *st, const char *place,
+    int (*cb)(void *, const struct store_asset *), void *arg)
+{
+	return st->ops->asset_each(st, place, cb, arg);
 }
 
 int

@@ -18,6 +18,8 @@ struct store_ops {
 	void	(*close)(struct store *);
 	pc_rc	(*background_checkpoints)(struct store *, struct err_list *);
 	pc_rc	(*export_source)(struct store *, const char *);
+	void	(*short_waits)(struct store *);
+	enum store_fault (*fault)(struct store *, char *, size_t);
 	pc_rc	(*begin)(struct store *);
 	pc_rc	(*commit)(struct store *);
 	void	(*rollback)(struct store *);
@@ -28,6 +30,12 @@ struct store_ops {
 	pc_rc	(*place_get)(struct store *, const char *, struct store_place *);
 	pc_rc	(*place_each)(struct store *,
 		    int (*)(void *, const struct store_place *), void *);
+	pc_rc	(*asset_put)(struct store *, const struct store_asset *);
+	pc_rc	(*asset_retire)(struct store *, const char *,
+		    const char *const *, size_t);
+	pc_rc	(*asset_known)(struct store *, const char *, const char *);
+	pc_rc	(*asset_each)(struct store *, const char *,
+		    int (*)(void *, const struct store_asset *), void *);
 	pc_rc	(*user_add)(struct store *, struct store_user *);
 	pc_rc	(*user_get)(struct store *, int64_t, struct store_user *);
 	pc_rc	(*user_each)(struct store *,

@@ -108,6 +108,15 @@ static const char *const migrations[PG_SCHEMA_VERSION] = {
 	"  name text NOT NULL,"
 	"  population bigint NOT NULL CHECK (population > 0),"
 	"  source text NOT NULL DEFAULT '');"
+	"CREATE TABLE assets("
+	"  place text COLLATE \"C\" NOT NULL,"
+	"  id text COLLATE \"C\" NOT NULL,"
+	"  name text NOT NULL,"
+	"  category text NOT NULL,"
+	"  contact text NOT NULL DEFAULT '',"
+	"  notes text NOT NULL DEFAULT '',"
+	"  active integer NOT NULL DEFAULT 1,"
+	"  PRIMARY KEY (place, id));"
 	"CREATE TABLE users("
 	"  id bigserial PRIMARY KEY,"
 	"  name text NOT NULL,"
@@ -150,6 +159,9 @@ static const char *const migrations[PG_SCHEMA_VERSION] = {
 	"  pcmds_refuse('records are immutable and never deleted');"
 	"CREATE TRIGGER records_kept_all BEFORE TRUNCATE ON records"
 	"  EXECUTE FUNCTION pcmds_refuse('records are never deleted');"
+	"CREATE TRIGGER assets_kept BEFORE DELETE ON assets FOR EACH ROW"
+	"  EXECUTE FUNCTION pcmds_refuse('records may name an asset: it is "
+	"retired, never deleted');"
 	"CREATE TABLE audit("
 	"  chain bigint NOT NULL,"
 	"  seq bigint NOT NULL,"
@@ -234,6 +246,9 @@ struct pg {
 	size_t		 nfacts, capfacts;
 	int		 wrote_facts;
 	char		 mark[STORE_MARK_LEN];	/* of the last commit */
+	/* what the first failed statement of the transaction met */
+	char		 fault_state[6];	/* SQLSTATE, "" none */
+	char		 fault_msg[256];
 	int		 listening;
 	unsigned	 rate_takes;
 	/* pcmdsd migrate: rows of one table held for COPY */
@@ -329,12 +344,29 @@ ready(struct pg *st)
 		(void)reconnect(st, NULL);
 }
 
+/* Keeps what a failed statement met, for store_fault(). */
+static PGresult *
+noted(struct pg *st, PGresult *r)
+{
+	const char *m;
+
+	if (res_ok(r) || st->fault_state[0] != '\0')
+		return r;
+	snprintf(st->fault_state, sizeof(st->fault_state), "%s",
+	    r != NULL && sqlstate(r)[0] ? sqlstate(r) : "08000");
+	m = r != NULL ? PQresultErrorMessage(r) : "";
+	snprintf(st->fault_msg, sizeof(st->fault_msg), "%.*s",
+	    (int)strcspn(m[0] ? m : PQerrorMessage(st->c), "\n"),
+	    m[0] ? m : PQerrorMessage(st->c));
+	return r;
+}
+
 static PGresult *
 run(struct pg *st, const char *sql, const struct params *p)
 {
 	ready(st);
-	return PQexecParams(st->c, sql, p ? p->n : 0, NULL, p ? p->v : NULL,
-	    p ? p->len : NULL, p ? p->fmt : NULL, 0);
+	return noted(st, PQexecParams(st->c, sql, p ? p->n : 0, NULL,
+	    p ? p->v : NULL, p ? p->len : NULL, p ? p->fmt : NULL, 0));
 }
 
 static PGresult *
@@ -344,8 +376,8 @@ run_prep(struct pg *st, int q, const struct params *p)
 
 	ready(st);
 	snprintf(name, sizeof(name), "q%d", q);
-	return PQexecPrepared(st->c, name, p ? p->n : 0, p ? p->v : NULL,
-	    p ? p->len : NULL, p ? p->fmt : NULL, 0);
+	return noted(st, PQexecPrepared(st->c, name, p ? p->n : 0,
+	    p ? p->v : NULL, p ? p->len : NULL, p ? p->fmt : NULL, 0));
 }
 
 /* A statement whose rows do not matter. */
@@ -364,7 +396,7 @@ exec_sql(struct pg *st, const char *sql, struct err_list *errs)
 	PGresult *r;
 
 	ready(st);
-	r = PQexec(st->c, sql);
+	r = noted(st, PQexec(st->c, sql));
 	if (!res_ok(r) && errs != NULL)
 		err_add(errs, E_SYSTEM, "", "database: %s",
 		    PQerrorMessage(st->c));
@@ -464,13 +496,13 @@ each(struct pg *st, const char *sql, const struct params *p,
 	snprintf(name, sizeof(name), "pcmds_c%d", st->cursors++);
 	buf_init(&decl, 0);
 	buf_addf(&decl, "DECLARE %s NO SCROLL CURSOR FOR %s", name, sql);
-	if (decl.p == NULL || (rc = done(PQexecParams(st->c, buf_str(&decl),
-	    p ? p->n : 0, NULL, p ? p->v : NULL, p ? p->len : NULL,
-	    p ? p->fmt : NULL, 0))) != PC_OK)
+	if (decl.p == NULL || (rc = done(noted(st, PQexecParams(st->c,
+	    buf_str(&decl), p ? p->n : 0, NULL, p ? p->v : NULL,
+	    p ? p->len : NULL, p ? p->fmt : NULL, 0)))) != PC_OK)
 		goto out;
 	snprintf(fetch, sizeof(fetch), "FETCH %d FROM %s", FETCH_ROWS, name);
 	while (!stop) {
-		r = PQexec(st->c, fetch);
+		r = noted(st, PQexec(st->c, fetch));
 		if (!res_ok(r)) {
 			PQclear(r);
 			rc = PC_ESTORE;
@@ -775,6 +807,7 @@ pg_begin(struct store *base)
 	if (st->in_tx)
 		return PC_EUSAGE;
 	tx_forget(st);
+	st->fault_state[0] = '\0';
 	if (exec_sql(st, "BEGIN", NULL) != PC_OK)
 		return PC_ESTORE;
 	st->in_tx = 1;
@@ -828,7 +861,7 @@ copy_in(struct pg *st, const char *copy_sql, struct buf *b)
 	if (PQputCopyEnd(st->c, rc == PC_OK ? NULL : "not sent") != 1)
 		rc = PC_ESTORE;
 	while ((r = PQgetResult(st->c)) != NULL) {
-		if (!res_ok(r))
+		if (!res_ok(noted(st, r)))
 			rc = PC_ESTORE;
 		PQclear(r);
 	}
@@ -2235,6 +2268,7 @@ pg_record_row(struct store *base, const char *id,
 static const char *const copy_types[TABLE_N] = {
 	[TABLE_META] = "tt",
 	[TABLE_PLACES] = "ttit",
+	[TABLE_ASSETS] = "tttttti",
 	[TABLE_USERS] = "itttttii",
 	[TABLE_CREDS] = "bittiiii",
 	[TABLE_RECORDS] = "itttttbtiiii",
@@ -2413,12 +2447,143 @@ pg_copy_end(struct store *base, enum store_table t)
 	}
 }
 
+/* -- what a failure met; the directory of community assets ------------- */
+
+/* The server's loop holds no connection while serving: nothing to do. */
+static void
+pg_short_waits(struct store *base)
+{
+	(void)base;
+}
+
+static enum store_fault
+pg_fault(struct store *base, char *msg, size_t len)
+{
+	struct pg *st = pg_of(base);
+	const char *state = st->fault_state;
+
+	if (PQstatus(st->c) != CONNECTION_OK || strncmp(state, "08", 2) == 0 ||
+	    strncmp(state, "57P", 3) == 0) {
+		snprintf(msg, len, "the PostgreSQL server cannot be reached or "
+		    "went away (%s): check it, and the database setting",
+		    st->fault_msg[0] ? st->fault_msg : PQerrorMessage(st->c));
+		return STORE_FAULT_IO;
+	}
+	if (strncmp(state, "53", 2) == 0) {
+		snprintf(msg, len, "the PostgreSQL server is out of room (%s): "
+		    "its disk is full, or a limit reached", st->fault_msg);
+		return STORE_FAULT_FULL;
+	}
+	if (strcmp(state, "25006") == 0) {
+		snprintf(msg, len, "the PostgreSQL database cannot be written "
+		    "(%s): is database a standby?", st->fault_msg);
+		return STORE_FAULT_READONLY;
+	}
+	snprintf(msg, len, "PostgreSQL: %s (SQLSTATE %s)", st->fault_msg[0] ?
+	    st->fault_msg : PQerrorMessage(st->c), state[0] ? state : "none");
+	return STORE_FAULT_OTHER;
+}
+
+static pc_rc
+pg_asset_put(struct store *base, const struct store_asset *a)
+{
+	struct params p = {0};
+
+	p_text(&p, a->place);
+	p_text(&p, a->id);
+	p_text(&p, a->name);
+	p_text(&p, a->category);
+	p_text(&p, a->contact);
+	p_text(&p, a->notes);
+	return done(run(pg_of(base), "INSERT INTO assets(place, id, name, "
+	    "category, contact, notes, active) VALUES ($1, $2, $3, $4, $5, $6, "
+	    "1) ON CONFLICT (place, id) DO UPDATE SET name = excluded.name, "
+	    "category = excluded.category, contact = excluded.contact, notes = "
+	    "excluded.notes, active = 1", &p));
+}
+
+static pc_rc
+pg_asset_retire(struct store *base, const char *place,
+    const char *const *keep, size_t nkeep)
+{
+	struct params p = {0};
+	struct buf a;
+	pc_rc rc;
+
+	buf_init(&a, 0);
+	if (array_of(keep, nkeep, &a) != PC_OK) {
+		buf_free(&a);
+		return PC_ENOMEM;
+	}
+	p_text(&p, place);
+	p_text(&p, buf_str(&a));
+	rc = done(run(pg_of(base), "UPDATE assets SET active = 0 WHERE place = "
+	    "$1 AND NOT id = ANY($2::text[])", &p));
+	buf_free(&a);
+	return rc;
+}
+
+static pc_rc
+pg_asset_known(struct store *base, const char *place, const char *id)
+{
+	struct params p = {0};
+	PGresult *r;
+	pc_rc rc;
+
+	p_text(&p, place);
+	p_text(&p, id);
+	r = run(pg_of(base), "SELECT 1 FROM assets WHERE place = $1 AND id = "
+	    "$2", &p);
+	rc = !res_ok(r) ? PC_ESTORE : PQntuples(r) == 1 ? PC_OK : PC_ENOTFOUND;
+	PQclear(r);
+	return rc;
+}
+
+struct asset_walk {
+	int	(*cb)(void *, const struct store_asset *);
+	void	*arg;
+};
+
+static int
+asset_row(void *arg, const PGresult *r, int i)
+{
+	struct asset_walk *w = arg;
+	struct store_asset a;
+
+	col_text(r, i, 0, a.place, sizeof(a.place));
+	col_text(r, i, 1, a.id, sizeof(a.id));
+	col_text(r, i, 2, a.name, sizeof(a.name));
+	col_text(r, i, 3, a.category, sizeof(a.category));
+	col_text(r, i, 4, a.contact, sizeof(a.contact));
+	col_text(r, i, 5, a.notes, sizeof(a.notes));
+	a.active = (int)col_int(r, i, 6);
+	return w->cb(w->arg, &a);
+}
+
+static pc_rc
+pg_asset_each(struct store *base, const char *place,
+    int (*cb)(void *, const struct store_asset *), void *arg)
+{
+	struct asset_walk w = {cb, arg};
+	struct params p = {0};
+
+	if (place != NULL)
+		p_text(&p, place);
+	else
+		p_null(&p);
+	return each(pg_of(base), "SELECT place, id, name, category, contact, "
+	    "notes, active FROM assets WHERE $1::text IS NULL OR place = $1 "
+	    "ORDER BY place, active DESC, name, id", &p, asset_row, &w);
+}
+
 static const struct store_ops pg_ops = {
 	.kind = "postgresql",
 	.shared = 1,
 	.close = pg_close,
 	.background_checkpoints = pg_background_checkpoints,
 	.export_source = pg_export_source,
+	.short_waits = pg_short_waits,
+	.fault = pg_fault,
 	.begin = pg_begin,
 	.commit = pg_commit,
 	.rollback = pg_rollback,
@@ -2428,6 +2593,10 @@ static const struct store_ops pg_ops = {
 	.place_put = pg_place_put,
 	.place_get = pg_place_get,
 	.place_each = pg_place_each,
+	.asset_put = pg_asset_put,
+	.asset_retire = pg_asset_retire,
+	.asset_known = pg_asset_known,
+	.asset_each = pg_asset_each,
 	.user_add = pg_user_add,
 	.user_get = pg_user_get,
 	.user_each = pg_user_each,
