@@ -34,11 +34,17 @@ static const struct route routes[] = {
 	{"/v1/places", 0, "GET", api_places, NULL, NULL, 1},
 	{"/v1/places/", 1, "GET", api_impact, NULL,
 	    "/v1/places/{code}/impact", 1},
+	/* never reached: the entry above serves it (by its last part) */
+	{"/v1/places/", 1, "GET", api_impact, NULL,
+	    "/v1/places/{code}/months", 1},
+	{"/v1/commitments", 0, "GET", api_commitments, NULL, NULL, 1},
 	{"/v1/export", 0, "GET", api_export, NULL, NULL, 1},
 	{"/v1/assets", 0, "GET", api_assets, NULL, NULL, 1},
 	{"/dashboard", 0, "GET", web_dashboard, NULL, NULL, 1},
 	{"/dashboard.css", 0, "GET", web_css, NULL, NULL, 0},
 	{"/login", 0, "GET, POST", web_login, web_login, NULL, 1},
+	{"/login/password", 0, "POST", NULL, web_login_password, NULL, 1},
+	{"/password", 0, "GET, POST", web_password, web_password, NULL, 1},
 	{"/logout", 0, "POST", NULL, web_logout, NULL, 1},
 	{"/", 0, "GET", web_root, NULL, NULL, 0},
 };

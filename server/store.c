@@ -19,10 +19,14 @@ const struct store_table_info store_tables[TABLE_N] = {
 	    "source"}, "code"},
 	[TABLE_ASSETS] = {"assets", 7, {"place", "id", "name", "category",
 	    "contact", "notes", "active"}, "place, id"},
+	[TABLE_POPULATION] = {"population", 5, {"place", "tbl", "category",
+	    "population", "source"}, "place, tbl, category"},
 	[TABLE_USERS] = {"users", 8, {"id", "name", "role", "place", "pcn",
 	    "worker", "created", "revoked"}, "id"},
 	[TABLE_CREDS] = {"creds", 8, {"hash", "user_id", "kind", "device",
 	    "created", "expires", "used", "revoked"}, "hash"},
+	[TABLE_PASSWORDS] = {"passwords", 3, {"user_id", "hash", "set_at"},
+	    "user_id"},
 	[TABLE_RECORDS] = {"records", 12, {"seq", "id", "referral", "kind",
 	    "place", "worker", "hash", "json", "user_id", "received",
 	    "audit_chain", "audit_seq"}, "seq"},
@@ -122,6 +126,44 @@ enum store_fault
 store_fault(struct store *st, char *msg, size_t len)
 {
 	return st->ops->fault(st, msg, len);
+}
+
+pc_rc
+store_population_clear(struct store *st, const char *place, const char *table)
+{
+	return st->ops->population_clear(st, place, table);
+}
+
+pc_rc
+store_population_put(struct store *st, const struct store_population *p)
+{
+	return st->ops->population_put(st, p);
+}
+
+pc_rc
+store_population_each(struct store *st,
+    int (*cb)(void *, const struct store_population *), void *arg)
+{
+	return st->ops->population_each(st, cb, arg);
+}
+
+pc_rc
+store_password_set(struct store *st, int64_t user, const char *stored,
+    int64_t now)
+{
+	return st->ops->password_set(st, user, stored, now);
+}
+
+pc_rc
+store_password_get(struct store *st, int64_t user, char *out, size_t len)
+{
+	return st->ops->password_get(st, user, out, len);
+}
+
+pc_rc
+store_password_clear(struct store *st, int64_t user)
+{
+	return st->ops->password_clear(st, user);
 }
 
 pc_rc

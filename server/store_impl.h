@@ -30,6 +30,14 @@ struct store_ops {
 	pc_rc	(*place_get)(struct store *, const char *, struct store_place *);
 	pc_rc	(*place_each)(struct store *,
 		    int (*)(void *, const struct store_place *), void *);
+	pc_rc	(*population_clear)(struct store *, const char *, const char *);
+	pc_rc	(*population_put)(struct store *,
+		    const struct store_population *);
+	pc_rc	(*population_each)(struct store *,
+		    int (*)(void *, const struct store_population *), void *);
+	pc_rc	(*password_set)(struct store *, int64_t, const char *, int64_t);
+	pc_rc	(*password_get)(struct store *, int64_t, char *, size_t);
+	pc_rc	(*password_clear)(struct store *, int64_t);
 	pc_rc	(*asset_put)(struct store *, const struct store_asset *);
 	pc_rc	(*asset_retire)(struct store *, const char *,
 		    const char *const *, size_t);

@@ -137,6 +137,17 @@ static const char *const migrations[PG_SCHEMA_VERSION] = {
 	"  used bigint NOT NULL DEFAULT 0,"
 	"  revoked bigint NOT NULL DEFAULT 0);"
 	"CREATE INDEX creds_by_user ON creds(user_id);"
+	"CREATE TABLE passwords("
+	"  user_id bigint PRIMARY KEY REFERENCES users(id),"
+	"  hash text NOT NULL,"
+	"  set_at bigint NOT NULL);"
+	"CREATE TABLE population("
+	"  place text COLLATE \"C\" NOT NULL,"
+	"  tbl text COLLATE \"C\" NOT NULL,"
+	"  category text COLLATE \"C\" NOT NULL,"
+	"  population bigint NOT NULL CHECK (population >= 0),"
+	"  source text NOT NULL,"
+	"  PRIMARY KEY (place, tbl, category));"
 	"CREATE TABLE records("
 	"  seq bigserial PRIMARY KEY,"
 	"  id text COLLATE \"C\" NOT NULL UNIQUE,"
@@ -2269,6 +2280,8 @@ static const char *const copy_types[TABLE_N] = {
 	[TABLE_META] = "tt",
 	[TABLE_PLACES] = "ttit",
 	[TABLE_ASSETS] = "tttttti",
+	[TABLE_POPULATION] = "tttit",
+	[TABLE_PASSWORDS] = "iti",
 	[TABLE_USERS] = "itttttii",
 	[TABLE_CREDS] = "bittiiii",
 	[TABLE_RECORDS] = "itttttbtiiii",
@@ -2484,6 +2497,107 @@ pg_fault(struct store *base, char *msg, size_t len)
 	return STORE_FAULT_OTHER;
 }
 
+/* -- population denominators, dashboard passwords ---------------------- */
+
+static pc_rc
+pg_population_clear(struct store *base, const char *place, const char *table)
+{
+	struct params p = {0};
+
+	p_text(&p, place);
+	p_text(&p, table);
+	return done(run(pg_of(base), "DELETE FROM population WHERE place = $1 "
+	    "AND tbl = $2", &p));
+}
+
+static pc_rc
+pg_population_put(struct store *base, const struct store_population *pop)
+{
+	struct params p = {0};
+
+	p_text(&p, pop->place);
+	p_text(&p, pop->table);
+	p_text(&p, pop->category);
+	p_int(&p, pop->population);
+	p_text(&p, pop->source);
+	return done(run(pg_of(base), "INSERT INTO population(place, tbl, "
+	    "category, population, source) VALUES ($1, $2, $3, $4, $5) ON "
+	    "CONFLICT (place, tbl, category) DO UPDATE SET population = "
+	    "excluded.population, source = excluded.source", &p));
+}
+
+struct pop_walk {
+	int	(*cb)(void *, const struct store_population *);
+	void	*arg;
+};
+
+static int
+pop_row(void *arg, const PGresult *r, int i)
+{
+	struct pop_walk *w = arg;
+	struct store_population p;
+
+	col_text(r, i, 0, p.place, sizeof(p.place));
+	col_text(r, i, 1, p.table, sizeof(p.table));
+	col_text(r, i, 2, p.category, sizeof(p.category));
+	p.population = (long)col_int(r, i, 3);
+	col_text(r, i, 4, p.source, sizeof(p.source));
+	return w->cb(w->arg, &p);
+}
+
+static pc_rc
+pg_population_each(struct store *base,
+    int (*cb)(void *, const struct store_population *), void *arg)
+{
+	struct pop_walk w = {cb, arg};
+
+	return each(pg_of(base), "SELECT place, tbl, category, population, "
+	    "source FROM population ORDER BY place, tbl, category", NULL,
+	    pop_row, &w);
+}
+
+static pc_rc
+pg_password_set(struct store *base, int64_t user, const char *stored,
+    int64_t now)
+{
+	struct params p = {0};
+
+	p_int(&p, user);
+	p_text(&p, stored);
+	p_int(&p, now);
+	return done(run(pg_of(base), "INSERT INTO passwords(user_id, hash, "
+	    "set_at) VALUES ($1, $2, $3) ON CONFLICT (user_id) DO UPDATE SET "
+	    "hash = excluded.hash, set_at = excluded.set_at", &p));
+}
+
+static pc_rc
+pg_password_get(struct store *base, int64_t user, char *out, size_t len)
+{
+	struct params p = {0};
+	PGresult *r;
+	pc_rc rc;
+
+	out[0] = '\0';
+	p_int(&p, user);
+	r = run(pg_of(base), "SELECT hash FROM passwords WHERE user_id = $1",
+	    &p);
+	rc = !res_ok(r) ? PC_ESTORE : PQntuples(r) == 1 ? PC_OK : PC_ENOTFOUND;
+	if (rc == PC_OK)
+		col_text(r, 0, 0, out, len);
+	PQclear(r);
+	return rc;
+}
+
+static pc_rc
+pg_password_clear(struct store *base, int64_t user)
+{
+	struct params p = {0};
+
+	p_int(&p, user);
+	return done(run(pg_of(base), "DELETE FROM passwords WHERE user_id = $1",
+	    &p));
+}
+
 static pc_rc
 pg_asset_put(struct store *base, const struct store_asset *a)
 {
@@ -2593,6 +2707,12 @@ static const struct store_ops pg_ops = {
 	.place_put = pg_place_put,
 	.place_get = pg_place_get,
 	.place_each = pg_place_each,
+	.population_clear = pg_population_clear,
+	.population_put = pg_population_put,
+	.population_each = pg_population_each,
+	.password_set = pg_password_set,
+	.password_get = pg_password_get,
+	.password_clear = pg_password_clear,
 	.asset_put = pg_asset_put,
 	.asset_retire = pg_asset_retire,
 	.asset_known = pg_asset_known,

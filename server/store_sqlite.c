@@ -186,6 +186,21 @@ static const char *const migrations[] = {
 	"CREATE TRIGGER assets_kept BEFORE DELETE ON assets BEGIN"
 	"  SELECT RAISE(ABORT, 'records may name an asset: it is retired, "
 	"never deleted'); END;",
+
+	/* 5: population denominators per place (pop.h) */
+	"CREATE TABLE population("
+	"  place TEXT NOT NULL,"
+	"  tbl TEXT NOT NULL,"
+	"  category TEXT NOT NULL,"
+	"  population INTEGER NOT NULL CHECK (population >= 0),"
+	"  source TEXT NOT NULL,"
+	"  PRIMARY KEY (place, tbl, category)) STRICT, WITHOUT ROWID;",
+
+	/* 6: dashboard passwords (passwd.h), one per user */
+	"CREATE TABLE passwords("
+	"  user_id INTEGER PRIMARY KEY REFERENCES users(id),"
+	"  hash TEXT NOT NULL,"
+	"  set_at INTEGER NOT NULL) STRICT;",
 };
 #define NMIGRATIONS	(sizeof(migrations) / sizeof(migrations[0]))
 _Static_assert(NMIGRATIONS == STORE_SCHEMA_VERSION, "a migration per version");
@@ -793,6 +808,115 @@ sq_asset_each(struct store *base, const char *place,
 	}
 	sqlite3_finalize(s);
 	return r == SQLITE_DONE ? PC_OK : PC_ESTORE;
+}
+
+static pc_rc
+sq_population_clear(struct store *base, const char *place,
+    const char *table)
+{
+	struct sq *st = sq_of(base);
+	sqlite3_stmt *s = prep(st, "DELETE FROM population WHERE place = ? AND "
+	    "tbl = ?");
+
+	if (s == NULL)
+		return PC_ESTORE;
+	sqlite3_bind_text(s, 1, place, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, table, -1, SQLITE_STATIC);
+	return step_done(s);
+}
+
+static pc_rc
+sq_population_put(struct store *base, const struct store_population *p)
+{
+	struct sq *st = sq_of(base);
+	sqlite3_stmt *s = prep(st, "INSERT INTO population(place, tbl, "
+	    "category, population, source) VALUES (?,?,?,?,?) ON CONFLICT DO "
+	    "UPDATE SET population = excluded.population, source = "
+	    "excluded.source");
+
+	if (s == NULL)
+		return PC_ESTORE;
+	sqlite3_bind_text(s, 1, p->place, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, p->table, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, p->category, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, p->population);
+	sqlite3_bind_text(s, 5, p->source, -1, SQLITE_STATIC);
+	return step_done(s);
+}
+
+static pc_rc
+sq_population_each(struct store *base,
+    int (*cb)(void *, const struct store_population *), void *arg)
+{
+	struct sq *st = sq_of(base);
+	sqlite3_stmt *s = prep(st, "SELECT place, tbl, category, population, "
+	    "source FROM population ORDER BY place, tbl, category");
+	struct store_population p;
+	int rc;
+
+	if (s == NULL)
+		return PC_ESTORE;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		col_text(s, 0, p.place, sizeof(p.place));
+		col_text(s, 1, p.table, sizeof(p.table));
+		col_text(s, 2, p.category, sizeof(p.category));
+		p.population = (long)sqlite3_column_int64(s, 3);
+		col_text(s, 4, p.source, sizeof(p.source));
+		if (cb(arg, &p) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? PC_OK : PC_ESTORE;
+}
+
+static pc_rc
+sq_password_set(struct store *base, int64_t user, const char *stored,
+    int64_t now)
+{
+	struct sq *st = sq_of(base);
+	sqlite3_stmt *s = prep(st, "INSERT INTO passwords(user_id, hash, "
+	    "set_at) VALUES (?,?,?) ON CONFLICT(user_id) DO UPDATE SET hash = "
+	    "excluded.hash, set_at = excluded.set_at");
+
+	if (s == NULL)
+		return PC_ESTORE;
+	sqlite3_bind_int64(s, 1, user);
+	sqlite3_bind_text(s, 2, stored, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, now);
+	return step_done(s);
+}
+
+static pc_rc
+sq_password_get(struct store *base, int64_t user, char *out, size_t len)
+{
+	struct sq *st = sq_of(base);
+	sqlite3_stmt *s = prep(st, "SELECT hash FROM passwords WHERE user_id "
+	    "= ?");
+	int r;
+
+	out[0] = '\0';
+	if (s == NULL)
+		return PC_ESTORE;
+	sqlite3_bind_int64(s, 1, user);
+	if ((r = sqlite3_step(s)) == SQLITE_ROW)
+		col_text(s, 0, out, len);
+	sqlite3_finalize(s);
+	return r == SQLITE_ROW ? PC_OK : r == SQLITE_DONE ? PC_ENOTFOUND :
+	    PC_ESTORE;
+}
+
+static pc_rc
+sq_password_clear(struct store *base, int64_t user)
+{
+	struct sq *st = sq_of(base);
+	sqlite3_stmt *s = prep(st, "DELETE FROM passwords WHERE user_id = ?");
+
+	if (s == NULL)
+		return PC_ESTORE;
+	sqlite3_bind_int64(s, 1, user);
+	return step_done(s);
 }
 
 static void
@@ -1489,6 +1613,10 @@ static const char *const copy_sql[TABLE_N] = {
 	    "ORDER BY code",
 	[TABLE_ASSETS] = "SELECT place, id, name, category, contact, notes, "
 	    "active FROM assets ORDER BY place, id",
+	[TABLE_POPULATION] = "SELECT place, tbl, category, population, source "
+	    "FROM population ORDER BY place, tbl, category",
+	[TABLE_PASSWORDS] = "SELECT user_id, hash, set_at FROM passwords ORDER "
+	    "BY user_id",
 	[TABLE_USERS] = "SELECT id, name, role, place, pcn, worker, created, "
 	    "revoked FROM users ORDER BY id",
 	[TABLE_CREDS] = "SELECT hash, user_id, kind, device, created, expires,"
@@ -1580,6 +1708,12 @@ static const struct store_ops sq_ops = {
 	.place_put = sq_place_put,
 	.place_get = sq_place_get,
 	.place_each = sq_place_each,
+	.population_clear = sq_population_clear,
+	.population_put = sq_population_put,
+	.population_each = sq_population_each,
+	.password_set = sq_password_set,
+	.password_get = sq_password_get,
+	.password_clear = sq_password_clear,
 	.asset_put = sq_asset_put,
 	.asset_retire = sq_asset_retire,
 	.asset_known = sq_asset_known,
