@@ -59,7 +59,7 @@ replica)
 	chmod 0700 "$dir"
 	# -R: standby.signal and primary_conninfo, so it follows the primary
 	as_owner "$bindir/pg_basebackup" -h "$primary" -U pcmds -D "$dir/data" \
-		-R -X stream >"$dir/basebackup.log" 2>&1 ||
+		-R -X stream --checkpoint=fast >"$dir/basebackup.log" 2>&1 ||
 		{ cat "$dir/basebackup.log" >&2; exit 1; }
 	serve "$dir"
 	;;
