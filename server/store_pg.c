@@ -2304,8 +2304,9 @@ copy_row(void *arg, const PGresult *r, int i)
 	uint8_t *blobs[STORE_COLS_MAX] = {0};
 	int k, n = store_tables[w->t].ncols, stop;
 
+	/* whole: with the sanitizers GCC cannot see n <= STORE_COLS_MAX */
+	memset(v, 0, sizeof(v));
 	for (k = 0; k < n; k++) {
-		memset(&v[k], 0, sizeof(v[k]));
 		if (PQgetisnull(r, i, k))
 			v[k].type = SV_NULL;
 		else if (copy_types[w->t][k] == 'i') {
