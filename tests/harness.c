@@ -932,6 +932,8 @@ http_head_cb(char *p, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
+const char *th_https_from;
+
 void
 th_https(struct th_server *s, const char *method, const char *path,
     const char *const *headers, const void *body, size_t len,
@@ -947,6 +949,12 @@ th_https(struct th_server *s, const char *method, const char *path,
 	snprintf(url, sizeof(url), "%s%s", s->url, path);
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_CAINFO, s->ca);
+	if (th_https_from != NULL) {
+		char from[64];
+
+		snprintf(from, sizeof(from), "host!%s", th_https_from);
+		curl_easy_setopt(c, CURLOPT_INTERFACE, from);
+	}
 	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, http_body_cb);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, h);

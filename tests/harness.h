@@ -136,7 +136,11 @@ struct th_http {
 	char	 location[256];
 };
 
-/* One HTTPS request with libcurl, verifying against the server's CA. */
+/*
+ * One HTTPS request with libcurl, verifying against the server's CA;
+ * from the loopback address th_https_from when it is set (NULL: any).
+ */
+extern const char *th_https_from;
 void	 th_https(struct th_server *, const char *method, const char *path,
 	    const char *const *headers, const void *body, size_t len,
 	    struct th_http *);
