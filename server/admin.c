@@ -22,6 +22,7 @@
 #include "audit.h"
 #include "csv.h"
 #include "date.h"
+#include "follow.h"
 #include "fs.h"
 #include "places.h"
 #include "pop.h"
@@ -404,6 +405,21 @@ places_file(struct store *st, const char *path, void *n,
 	return places_import_file(st, path, n, errs);
 }
 
+/*
+ * Who uses an import: servers sharing a database catch up on it (follow.h);
+ * one on SQLite reads it at its next start.
+ */
+static void
+imported(struct store *st, int n, const char *what)
+{
+	if (store_shared(st))
+		printf("%d %s imported (servers on this database use them "
+		    "within %d seconds)\n", n, what, FOLLOW_POLL_MS / 1000);
+	else
+		printf("%d %s imported (restart pcmdsd for the figures to use "
+		    "them)\n", n, what);
+}
+
 int
 admin_places_import(struct store *st, const char *path)
 {
@@ -415,8 +431,7 @@ admin_places_import(struct store *st, const char *path)
 	rc = import_audited(st, path, "places.import", "cannot import the "
 	    "places", "no place was changed", places_file, &n, &errs);
 	if (rc == PC_OK)
-		printf("%d places imported (restart pcmdsd for the aggregates "
-		    "to use new populations)\n", n);
+		imported(st, n, "places");
 	err_free(&errs);
 	return rc == PC_OK ? 0 : 1;
 }
@@ -503,8 +518,7 @@ admin_population_import(struct store *st, const char *path)
 		report(&errs);
 		fprintf(stderr, "pcmdsd: no population was changed\n");
 	} else
-		printf("%d population rows imported (restart pcmdsd for the "
-		    "figures to use them)\n", n);
+		imported(st, n, "population rows");
 	err_free(&errs);
 	return rc == PC_OK ? 0 : 1;
 }
