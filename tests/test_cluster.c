@@ -9,8 +9,10 @@
  * that commit is in, including one that committed after a later one
  * (which a "highest id seen" catch-up would skip). The event loop
  * answers while a worker waits on the database. Failed logins are
- * counted across servers. Exports read from a streaming replica when
- * export_database names one (shown by pausing its replay). The cluster
+ * counted across servers, and a user's failed passwords. Places and
+ * denominators an administrator imports reach every server. Exports
+ * read from a streaming replica when export_database names one (shown
+ * by pausing its replay). The cluster
  * behind HAProxy is test_haproxy.c.
  *
  * No timing is asserted: every wait is for a condition, with a bound
@@ -368,24 +370,32 @@ test_loop_never_waits(void **state)
 }
 
 /* Referrals in NH as server s counts them, once it includes mark. */
-static long
-referrals_at(struct th_server *s, const char *mark)
+/* A place's figures from s once they include the commit at mark. */
+static cJSON *
+impact_at(struct th_server *s, const char *place, const char *mark)
 {
 	char path[256];
 	const char *hdr[] = {eval_auth, NULL};
 	struct th_http h;
 	cJSON *j;
-	long n;
 
-	snprintf(path, sizeof(path), "/v1/places/NH/impact?suppress=false&"
-	    "watermark=%s", mark);
+	snprintf(path, sizeof(path), "/v1/places/%s/impact?suppress=false&"
+	    "watermark=%s", place, mark);
 	th_https(s, "GET", path, hdr, NULL, 0, &h);
 	if (h.status != 200)
 		fail_msg("%s: %ld %s", path, h.status, h.body);
 	j = th_json(h.body);
-	n = (long)cJSON_GetNumberValue(th_at(j, "reach.referrals"));
-	cJSON_Delete(j);
 	th_http_free(&h);
+	return j;
+}
+
+static long
+referrals_at(struct th_server *s, const char *mark)
+{
+	cJSON *j = impact_at(s, "NH", mark);
+	long n = (long)cJSON_GetNumberValue(th_at(j, "reach.referrals"));
+
+	cJSON_Delete(j);
 	return n;
 }
 
@@ -556,6 +566,110 @@ pg_sh(const char *what, const char *a1, const char *a2, char *uri,
 	th_run_free(&r);
 }
 
+/*
+ * A user's failed passwords are counted across servers too, from
+ * addresses each new to both (so only the user's budget can refuse).
+ */
+static void
+test_password_failures_across_servers(void **state)
+{
+	static const char *const from[4] = {"127.0.0.11", "127.0.0.12",
+	    "127.0.0.13", "127.0.0.14"};
+	const char *hdr[] = {"Content-Type: application/x-www-form-urlencoded",
+	    NULL};
+	struct th_server *order[4] = {&a, &b, &a, &b};
+	struct th_http h;
+	char body[96];
+	long st[4], id;
+	int i;
+
+	(void)state;
+	if (!have_pg)
+		skip();
+	(void)th_server_user(&a, "place_lead", "NH", &id);
+	snprintf(body, sizeof(body), "user=%ld&password=not+the+password", id);
+	for (i = 0; i < 4; i++) {
+		th_https_from = from[i];
+		th_https(order[i], "POST", "/login/password", hdr, body,
+		    strlen(body), &h);
+		st[i] = h.status;
+		th_http_free(&h);
+	}
+	th_https_from = NULL;
+	print_message("bad passwords to a, b, a, b: %ld %ld %ld %ld\n", st[0],
+	    st[1], st[2], st[3]);
+	/* auth_failures = 3: the user's fourth is refused on b */
+	assert_int_equal(st[0], 401);
+	assert_int_equal(st[1], 401);
+	assert_int_equal(st[2], 401);
+	assert_int_equal(st[3], 429);
+}
+
+/* NH's residents in its scope and in the sex table, as s shows them. */
+static void
+nh_population(struct th_server *s, const char *mark, long *scope, long *sex)
+{
+	cJSON *j = impact_at(s, "NH", mark);
+
+	*scope = (long)cJSON_GetNumberValue(th_at(j, "scope.population"));
+	*sex = (long)cJSON_GetNumberValue(th_at(j,
+	    "population_rates.gender.population_total"));
+	cJSON_Delete(j);
+}
+
+/* An administrator's command on a's deployment, expected to succeed. */
+static void
+admin_ok(const char *args, const char *says)
+{
+	struct th_run r;
+
+	th_server_admin(&a, &r, args);
+	if (r.status != 0 || strstr(r.out, says) == NULL)
+		fail_msg("pcmdsd %s: %s%s", args, r.out, r.err);
+	th_run_free(&r);
+}
+
+/*
+ * Places and denominators imported while the servers run: every server's
+ * figures use them once they include the import's commit, with no restart
+ * (and the import says so).
+ */
+static void
+test_imports_reach_every_server(void **state)
+{
+	char places[700], pop[700], cmd[1600], mark[32];
+	long scope0, sex0, scope, sex;
+
+	(void)state;
+	if (!have_pg)
+		skip();
+	sql_on(th_db_uri(db), "SELECT pg_current_xact_id()::text", mark,
+	    sizeof(mark));
+	nh_population(&b, mark, &scope0, &sex0);
+	assert_true(scope0 > 0 && sex0 > 0);
+	/* NH's residents doubled, in the places file and the sex table */
+	snprintf(places, sizeof(places), "%s/places.csv", a.dir);
+	snprintf(pop, sizeof(pop), "%s/pop.csv", a.dir);
+	snprintf(cmd, sizeof(cmd), "awk -F, -v OFS=, 'NR == 1 || $1 != \"NH\""
+	    " { print; next } { $3 = $3 * 2; print }' packaging/places-nel.csv"
+	    " > %s && %s/pcmdsd population default | awk -F, -v OFS=, "
+	    "'NR == 1 { print } $1 == \"NH\" && $2 == \"sex\" { $4 = $4 * 2;"
+	    " print }' > %s", places, th_build(), pop);
+	assert_int_equal(system(cmd), 0);
+	snprintf(cmd, sizeof(cmd), "places import %s", places);
+	admin_ok(cmd, "servers on this database use them");
+	snprintf(cmd, sizeof(cmd), "population import %s", pop);
+	admin_ok(cmd, "servers on this database use them");
+	sql_on(th_db_uri(db), "SELECT pg_current_xact_id()::text", mark,
+	    sizeof(mark));
+	nh_population(&b, mark, &scope, &sex);
+	assert_int_equal(scope, 2 * scope0);
+	assert_int_equal(sex, 2 * sex0);
+	nh_population(&a, mark, &scope, &sex);
+	assert_int_equal(scope, 2 * scope0);
+	assert_int_equal(sex, 2 * sex0);
+}
+
 static void
 test_export_from_replica(void **state)
 {
@@ -622,6 +736,8 @@ main(void)
 		cmocka_unit_test(test_watermark_late_commit),
 		cmocka_unit_test(test_watermark_malformed),
 		cmocka_unit_test(test_failures_counted_across_servers),
+		cmocka_unit_test(test_password_failures_across_servers),
+		cmocka_unit_test(test_imports_reach_every_server),
 		cmocka_unit_test(test_export_from_replica),
 	};
 
