@@ -644,6 +644,32 @@ test_config_errors(void **state)
 	th_run_free(&r);
 }
 
+/* A database a newer pcmdsd has migrated is refused, and left as it is. */
+static void
+test_newer_schema(void **state)
+{
+	struct th_server s4;
+	struct th_run r;
+	char dbf[700];
+
+	(void)state;
+	th_server_init(&s4, NULL);
+	snprintf(dbf, sizeof(dbf), "%s/pcmds.db", s4.dir);
+	if (th_store_pg())
+		th_sql(dbf, "INSERT INTO pcmds_schema SELECT max(version) + 100 "
+		    "FROM pcmds_schema");
+	else
+		th_sql(dbf, "PRAGMA user_version = 100000");
+	th_server_admin(&s4, &r, "places list");
+	assert_int_equal(r.status, 1);
+	if (strstr(r.err, "this pcmdsd knows up to") == NULL ||
+	    strstr(r.err, "upgrade pcmdsd") == NULL)
+		fail_msg("a newer schema: %s", r.err);
+	th_run_free(&r);
+	assert_true(th_sql_long(dbf, th_store_pg() ? "SELECT max(version) FROM "
+	    "pcmds_schema" : "PRAGMA user_version") >= 100);
+}
+
 /* POST /login with a code, more headers (NULL-ended) and the answer. */
 static void
 login(struct th_server *s, const char *code, const char *h1,
@@ -902,6 +928,7 @@ main(void)
 		cmocka_unit_test(test_rate_limit),
 		cmocka_unit_test(test_shutdown_and_reload),
 		cmocka_unit_test(test_config_errors),
+		cmocka_unit_test(test_newer_schema),
 		cmocka_unit_test(test_global_budget),
 		cmocka_unit_test(test_fd_limit),
 		cmocka_unit_test(test_valid_not_blocked),
