@@ -46,6 +46,7 @@ struct export {
 	int			 head;	/* the CSV header is still to come */
 	int			 busy;	/* a job is filling the chunk */
 	int			 gone;	/* the client went away meanwhile */
+	int			 cut;	/* ended without its last chunk */
 	long			 referrals;
 	double			 started;
 	char			 actor[32];
@@ -100,6 +101,18 @@ export_closed(struct evhttp_connection *evcon, void *arg)
 	}
 	export_end(x, "aborted by the client");
 	export_free(x);
+}
+
+/*
+ * A cut answer's connection is ours until it is freed: evhttp calls our
+ * chunk callback again as the rows already queued drain, so x lives
+ * until then and the callback sees it cut.
+ */
+static void
+export_gone(struct evhttp_connection *evcon, void *arg)
+{
+	(void)evcon;
+	export_free(arg);
 }
 
 /* The next referral's rows into b. */
@@ -184,19 +197,23 @@ fill_done(struct pool_job *j)
 			evbuffer_free(out);
 		rc = PC_ENOMEM;
 	}
-	evhttp_connection_set_closecb(x->evcon, NULL, NULL);
 	metrics_request(&x->srv->metrics, 200);
 	if (rc == PC_ENOTFOUND) {
+		evhttp_connection_set_closecb(x->evcon, NULL, NULL);
 		evhttp_send_reply_end(x->req);
 		export_end(x, "complete");
 		srv_release(x->srv, x->conn);
-	} else {
-		log_warnx("export for user %lld cut after %ld rows: %s",
-		    (long long)x->user, x->out.rows, pc_strerror(rc));
-		export_end(x, pc_strerror(rc));
-		abort_stream(x);
+		export_free(x);
+		return;
 	}
-	export_free(x);
+	log_warnx("export for user %lld cut after %ld rows: %s",
+	    (long long)x->user, x->out.rows, pc_strerror(rc));
+	export_end(x, pc_strerror(rc));
+	x->cut = 1;
+	store_export_close(x->cur);	/* the read ends now */
+	x->cur = NULL;
+	evhttp_connection_set_closecb(x->evcon, export_gone, x);
+	abort_stream(x);	/* may free x at once */
 }
 
 /* A chunk has gone out (or the stream starts): make the next. */
@@ -209,9 +226,10 @@ export_next(struct evhttp_connection *evcon, void *arg)
 	/*
 	 * The output may report itself written more than once (it goes out
 	 * in pieces below the wire filter): one chunk is made at a time, on
-	 * the export's one connection to the database.
+	 * the export's one connection to the database; a cut answer makes
+	 * none.
 	 */
-	if (x->busy)
+	if (x->busy || x->cut)
 		return;
 	x->busy = 1;
 	x->job.work = fill_work;
