@@ -22,6 +22,7 @@
 #include "audit.h"
 #include "csv.h"
 #include "date.h"
+#include "follow.h"
 #include "fs.h"
 #include "jwt.h"
 #include "places.h"
@@ -104,8 +105,8 @@ admin_open(const struct conf *cf, struct store **st)
 }
 
 int
-admin_init(const char *dir, const char *listen, const char *const *hosts,
-    size_t nhosts)
+admin_init(const char *dir, const char *listen, const char *database,
+    const char *const *hosts, size_t nhosts)
 {
 	struct err_list errs;
 	struct store *st = NULL;
@@ -121,7 +122,8 @@ admin_init(const char *dir, const char *listen, const char *const *hosts,
 		return 1;
 	}
 	if ((rc = fs_mkdirs(dir, 0700, &errs)) == PC_OK &&
-	    (rc = conf_template(text, sizeof(text), listen)) == PC_OK &&
+	    (rc = conf_template(text, sizeof(text), listen, database ?
+	    database : "pcmds.db")) == PC_OK &&
 	    (rc = fs_write_atomic(path, text, strlen(text), 0640, &errs)) ==
 	    PC_OK) {
 		snprintf(path, sizeof(path), "%s/places.csv", dir);
@@ -134,7 +136,10 @@ admin_init(const char *dir, const char *listen, const char *const *hosts,
 	}
 	if (rc == PC_OK)
 		rc = tls_make_dev_pki(dir, hosts, nhosts, &errs);
-	snprintf(path, sizeof(path), "%s/pcmds.db", dir);
+	if (database != NULL)
+		snprintf(path, sizeof(path), "%s", database);
+	else
+		snprintf(path, sizeof(path), "%s/pcmds.db", dir);
 	if (rc == PC_OK)
 		rc = open_keyed(path, key, &st, &errs);
 	if (rc == PC_OK) {
@@ -169,9 +174,9 @@ admin_init(const char *dir, const char *listen, const char *const *hosts,
 	    "  server.pem    server certificate (localhost), server.key its key\n"
 	    "  secret.key    the server secret: back it up apart from the "
 	    "database\n"
-	    "  pcmds.db      the database\n"
+	    "  %-13s the database\n"
 	    "Next: pcmdsd --config %s/pcmdsd.conf serve\n", dir, listen, n,
-	    npop, dir);
+	    npop, database ? "(PostgreSQL)" : "pcmds.db", dir);
 	return 0;
 }
 
@@ -572,6 +577,21 @@ places_file(struct store *st, const char *path, void *n,
 	return places_import_file(st, path, n, errs);
 }
 
+/*
+ * Who uses an import: servers sharing a database catch up on it (follow.h);
+ * one on SQLite reads it at its next start.
+ */
+static void
+imported(struct store *st, int n, const char *what)
+{
+	if (store_shared(st))
+		printf("%d %s imported (servers on this database use them "
+		    "within %d seconds)\n", n, what, FOLLOW_POLL_MS / 1000);
+	else
+		printf("%d %s imported (restart pcmdsd for the figures to use "
+		    "them)\n", n, what);
+}
+
 int
 admin_places_import(struct store *st, const char *path)
 {
@@ -583,8 +603,7 @@ admin_places_import(struct store *st, const char *path)
 	rc = import_audited(st, path, "places.import", "cannot import the "
 	    "places", "no place was changed", places_file, &n, &errs);
 	if (rc == PC_OK)
-		printf("%d places imported (restart pcmdsd for the aggregates "
-		    "to use new populations)\n", n);
+		imported(st, n, "places");
 	err_free(&errs);
 	return rc == PC_OK ? 0 : 1;
 }
@@ -671,8 +690,7 @@ admin_population_import(struct store *st, const char *path)
 		report(&errs);
 		fprintf(stderr, "pcmdsd: no population was changed\n");
 	} else
-		printf("%d population rows imported (restart pcmdsd for the "
-		    "figures to use them)\n", n);
+		imported(st, n, "population rows");
 	err_free(&errs);
 	return rc == PC_OK ? 0 : 1;
 }
@@ -723,14 +741,23 @@ admin_audit_verify(struct store *st, const char *const *heads, size_t n)
 			printf(" (1-%lld from before the keyed chain, sealed by "
 			    "entry %lld)", (long long)r.unkeyed,
 			    (long long)r.sealed_at);
-		printf(", %lld stored records as recorded%s; head %s\n",
+		printf(", %lld stored records as recorded%s; head%s %s\n",
 		    (long long)r.records, n ? ", every head given found" : "",
-		    r.head);
+		    r.chains > 1 ? "s of its chains" : "", buf_str(&r.heads));
 	} else if (rc == PC_EINVAL) {
-		if (r.bad_seq)
-			printf("audit log BROKEN at entry %lld: %s\n",
-			    (long long)r.bad_seq, r.problems.v[0].msg);
-		else
+		if (r.bad_seq) {
+			char at[AUDIT_HEAD_LEN];
+
+			if (r.bad_chain != 0)
+				snprintf(at, sizeof(at), "%lld/%lld",
+				    (long long)r.bad_chain,
+				    (long long)r.bad_seq);
+			else
+				snprintf(at, sizeof(at), "%lld",
+				    (long long)r.bad_seq);
+			printf("audit log BROKEN at entry %s: %s\n", at,
+			    r.problems.v[0].msg);
+		} else
 			printf("audit log BROKEN: %s\n", r.problems.v[0].msg);
 		for (i = 1; i < r.problems.n; i++)
 			printf("  and: %s\n", r.problems.v[i].msg);
@@ -738,8 +765,8 @@ admin_audit_verify(struct store *st, const char *const *heads, size_t n)
 			printf("  and %zu more problems\n", r.problems.dropped);
 		ex = 1;
 	} else if (rc == PC_EUSAGE) {
-		fprintf(stderr, "pcmdsd: --head takes SEQ:HASH, as the server "
-		    "logs it (\"audit head 1234:5f1c...\")\n");
+		fprintf(stderr, "pcmdsd: --head takes SEQ:HASH or CHAIN/SEQ:HASH, "
+		    "as the server logs it (\"audit head 1234:5f1c...\")\n");
 		ex = 2;
 	} else {
 		char why[512];

@@ -12,7 +12,8 @@
 #include "conf.h"
 #include "store.h"
 
-int	 admin_init(const char *dir, const char *listen,
+/* database: NULL for DIR/pcmds.db, else a postgresql:// URI. */
+int	 admin_init(const char *dir, const char *listen, const char *database,
 	    const char *const *hosts, size_t nhosts);
 /* Opens the database with the audit chain's key (secret_file). */
 int	 admin_open(const struct conf *, struct store **);

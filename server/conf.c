@@ -37,6 +37,8 @@ conf_defaults(struct conf *c)
 	    "account");
 	c->oidc_timeout = 10;
 	c->oidc_leeway = 60;
+	c->db_workers = 8;
+	c->catchup_timeout = 10;
 }
 
 struct conf_int {
@@ -69,6 +71,8 @@ static const struct conf_int ints[] = {
 	CI(audit_head_minutes, 1, 1440),
 	CI(oidc_timeout, 1, 120),
 	CI(oidc_leeway, 0, 600),
+	CI(db_workers, 1, 256),
+	CI(catchup_timeout, 1, 300),
 };
 
 struct conf_str {
@@ -83,7 +87,7 @@ struct conf_str {
 
 static const struct conf_str strs[] = {
 	CT(listen), CT(healthz_listen), CP(cert), CP(key), CP(database),
-	CP(places), CP(secret_file), CT(user),
+	CP(places), CP(secret_file), CT(user), CT(export_database),
 	CT(oidc_issuer), CT(oidc_client_id), CP(oidc_client_secret_file),
 	CT(oidc_redirect_uri), CP(oidc_ca_file), CT(oidc_name),
 };
@@ -127,7 +131,9 @@ set_str(struct conf *c, const struct conf_str *cs, const char *v,
 	char *dst = (char *)c + cs->off, dir[PATH_MAX];
 	int n;
 
-	if (cs->is_path && v[0] != '/' && v[0] != '\0') {
+	/* a URI (database = postgresql://...) is not a path */
+	if (cs->is_path && v[0] != '/' && v[0] != '\0' &&
+	    strstr(v, "://") == NULL) {
 		snprintf(dir, sizeof(dir), "%s", c->path);
 		n = snprintf(dst, cs->len, "%s/%s", dirname(dir), v);
 	} else
@@ -262,7 +268,7 @@ conf_load(struct conf *c, const char *path, struct err_list *errs)
 }
 
 pc_rc
-conf_template(char *out, size_t len, const char *listen)
+conf_template(char *out, size_t len, const char *listen, const char *database)
 {
 	int n = snprintf(out, len,
 	    "# pcmdsd configuration (see pcmdsd.conf(5)).\n"
@@ -273,7 +279,7 @@ conf_template(char *out, size_t len, const char *listen)
 	    "listen = %s\n"
 	    "cert = server.pem\n"
 	    "key = server.key\n"
-	    "database = pcmds.db\n"
+	    "database = %s\n"
 	    "places = places.csv\n"
 	    "# The server secret (made by pcmdsd init, mode 0600): keys the\n"
 	    "# evaluators' pseudonyms and the audit chain. Back it up apart\n"
@@ -304,6 +310,15 @@ conf_template(char *out, size_t len, const char *listen)
 	    "# address may send one, and these must.\n"
 	    "# proxy_from = 10.0.0.5, 10.0.0.6\n"
 	    "\n"
+	    "# A PostgreSQL database instead, shared by several pcmdsd behind\n"
+	    "# a load balancer (see the README's operations guide):\n"
+	    "# database = postgresql://pcmds@db.example.nhs.uk/pcmds?"
+	    "sslmode=verify-full\n"
+	    "# export_database = postgresql://pcmds@replica.example.nhs.uk/"
+	    "pcmds\n"
+	    "# db_workers = 8\n"
+	    "# catchup_timeout = 10\n"
+	    "\n"
 	    "# Credentials.\n"
 	    "# token_days = 365\n"
 	    "# code_days = 7\n"
@@ -317,7 +332,7 @@ conf_template(char *out, size_t len, const char *listen)
 	    "# oidc_client_id = ...\n"
 	    "# oidc_client_secret_file = oidc-client.secret\n"
 	    "# oidc_redirect_uri = https://HOST:8443" CONF_OIDC_CALLBACK "\n"
-	    "# oidc_name = NHS Care Identity Service 2\n", listen);
+	    "# oidc_name = NHS Care Identity Service 2\n", listen, database);
 
 	return n < 0 || (size_t)n >= len ? PC_ELIMIT : PC_OK;
 }

@@ -21,7 +21,8 @@ struct conf {
 	char	 healthz_listen[256];	/* optional plain-HTTP loopback /healthz */
 	char	 cert[PATH_MAX];	/* certificate chain, PEM */
 	char	 key[PATH_MAX];		/* private key, PEM */
-	char	 database[PATH_MAX];
+	char	 database[PATH_MAX];	/* SQLite file, or postgresql:// URI */
+	char	 export_database[PATH_MAX];	/* exports read here: a replica */
 	char	 places[PATH_MAX];	/* places CSV loaded at first start */
 	char	 secret_file[PATH_MAX];	/* server secret (secret.h), 0600 */
 	char	 user[64];		/* drop privileges to this user */
@@ -54,6 +55,8 @@ struct conf {
 	char	 oidc_name[128];	/* the provider, as people know it */
 	int	 oidc_timeout;		/* s: each request to the provider */
 	int	 oidc_leeway;		/* s: clock difference allowed */
+	int	 db_workers;		/* PostgreSQL: threads, a connection each */
+	int	 catchup_timeout;	/* s: a query naming a watermark waits */
 };
 
 /* The path the provider sends people back to (oidc_redirect_uri's). */
@@ -66,6 +69,7 @@ pc_rc	 conf_load(struct conf *, const char *path, struct err_list *);
 pc_rc	 conf_parse(struct conf *, const char *text, size_t len,
 	    const char *what, struct err_list *);
 /* The text of a default configuration for a data directory (init). */
-pc_rc	 conf_template(char *out, size_t len, const char *listen);
+pc_rc	 conf_template(char *out, size_t len, const char *listen,
+	    const char *database);
 
 #endif

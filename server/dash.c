@@ -1049,7 +1049,7 @@ web_dashboard(struct http_req *hr)
 	com = impact_commitments_json(hr->srv->agg, &q);
 	/* a place lead's own place first; an evaluator's: all places */
 	if (hr->auth.user.role == ROLE_PLACE_LEAD)
-		q.place = agg_place_index(hr->srv->agg, hr->auth.user.place);
+		q.place = agg_place_find(hr->srv->agg, hr->auth.user.place);
 	one = impact_json(hr->srv->agg, &q);
 	months = impact_months_json(hr->srv->agg, &q, &too_long);
 	if (doc == NULL || com == NULL || one == NULL || months == NULL) {

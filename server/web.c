@@ -217,7 +217,7 @@ int
 web_session_start(struct http_req *hr, const struct store_user *u,
     const char *how)
 {
-	struct store *st = hr->srv->store;
+	struct store *st = hr->store;
 	int64_t now = (int64_t)srv_now();
 	uint8_t thash[SEC_SHA256_LEN];
 	char token[44], cookie[160], actor[32], old[64];
@@ -254,7 +254,7 @@ web_session_start(struct http_req *hr, const struct store_user *u,
 static int
 start_session(struct http_req *hr, const uint8_t chash[SEC_SHA256_LEN])
 {
-	struct store *st = hr->srv->store;
+	struct store *st = hr->store;
 	int64_t now = (int64_t)srv_now(), user;
 	struct store_user u;
 	enum auth_limit which;
@@ -327,7 +327,7 @@ web_login(struct http_req *hr)
 		login_form(hr, 401, "A code looks like ABCD-EFGH-JKMN.");
 		return;
 	}
-	if (store_begin(hr->srv->store) != PC_OK) {
+	if (store_begin(hr->store) != PC_OK) {
 		login_form(hr, 503, "The server is busy; try again.");
 		return;
 	}
@@ -349,7 +349,7 @@ web_logout(struct http_req *hr)
 	}
 	if (auth_cookie(hr, AUTH_COOKIE, tok, sizeof(tok))) {
 		sec_sha256(tok, strlen(tok), hash);
-		(void)store_cred_revoke(hr->srv->store, hash);
+		(void)store_cred_revoke(hr->store, hash);
 	}
 	http_add_header(hr, "Set-Cookie", AUTH_COOKIE "=; Path=/; Secure; "
 	    "HttpOnly; SameSite=Strict; Max-Age=0");

@@ -260,7 +260,7 @@ web_oidc_start(struct http_req *hr)
 static void
 signed_in(struct http_req *hr, const char *sub)
 {
-	struct store *st = hr->srv->store;
+	struct store *st = hr->store;
 	struct oidc *o = hr->srv->oidc;
 	struct store_user u;
 	char what[700], why[400], esub[HTTP_ESC_LEN(JWT_SUB_MAX)];

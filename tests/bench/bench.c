@@ -25,6 +25,8 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
+#include <libpq-fe.h>
+#include <pthread.h>
 #include <sqlite3.h>
 
 #include "buf.h"
@@ -215,7 +217,8 @@ sink(char *p, size_t s, size_t n, void *arg)
 }
 
 static CURL *
-client(const char *token, struct curl_slist **h, struct buf *body)
+client(const struct th_server *s, const char *token, struct curl_slist **h,
+    struct buf *body)
 {
 	CURL *c = curl_easy_init();
 	char auth[128];
@@ -224,7 +227,7 @@ client(const char *token, struct curl_slist **h, struct buf *body)
 	*h = curl_slist_append(NULL, auth);
 	*h = curl_slist_append(*h, "Content-Type: application/json");
 	*h = curl_slist_append(*h, "Expect:");
-	curl_easy_setopt(c, CURLOPT_CAINFO, srv.ca);
+	curl_easy_setopt(c, CURLOPT_CAINFO, s->ca);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, *h);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, body);
@@ -235,12 +238,12 @@ client(const char *token, struct curl_slist **h, struct buf *body)
 
 /* A link worker: token and worker id. */
 static void
-worker(const char *place, char token[64], char wid[32])
+worker(struct th_server *s, const char *place, char token[64], char wid[32])
 {
 	long id;
-	const char *code = th_server_user(&srv, "link_worker", place, &id);
+	const char *code = th_server_user(s, "link_worker", place, &id);
 
-	snprintf(token, 64, "%s", th_enrol(&srv, code, keyid));
+	snprintf(token, 64, "%s", th_enrol(s, code, keyid));
 	snprintf(wid, 32, "%c%c-lw%ld", place[0] + 32, place[1] + 32, id);
 }
 
@@ -309,8 +312,9 @@ sqlite_limit(long records)
  * took to make up the records.
  */
 static double
-ingest(const char *token, const char *wid, const char *place, long first,
-    long n, int size, double *lat, size_t *nlat)
+ingest(const struct th_server *s, const char *token, const char *wid,
+    const char *place, long first, long n, int size, double *lat,
+    size_t *nlat)
 {
 	struct curl_slist *h;
 	struct buf b, resp;
@@ -321,8 +325,8 @@ ingest(const char *token, const char *wid, const char *place, long first,
 
 	buf_init(&b, 0);
 	buf_init(&resp, 0);
-	c = client(token, &h, &resp);
-	snprintf(url, sizeof(url), "%s/v1/records", srv.url);
+	c = client(s, token, &h, &resp);
+	snprintf(url, sizeof(url), "%s/v1/records", s->url);
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	for (i = first; i < first + n; i += size) {
 		batch(&b, i, (int)(first + n - i < size ? first + n - i : size),
@@ -357,7 +361,7 @@ bench_ingest(const char *token, const char *wid, long n)
 	double rate, limit, p50, p99, sys0, sys1, usr;
 
 	usr = -proc_cpu(srv.pid, &sys0);
-	rate = ingest(token, wid, "BD", 0, n, 500, lat, &nlat);
+	rate = ingest(&srv, token, wid, "BD", 0, n, 500, lat, &nlat);
 	usr += proc_cpu(srv.pid, &sys1);
 	p50 = pct(lat, nlat, 50);
 	p99 = pct(lat, nlat, 99);
@@ -475,7 +479,7 @@ timed_get(const char *token, const char *path, int runs, double *p50,
 	int i;
 
 	buf_init(&resp, 0);
-	c = client(token, &h, &resp);
+	c = client(&srv, token, &h, &resp);
 	snprintf(url, sizeof(url), "%s%s", srv.url, path);
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	for (i = 0; i < runs; i++) {
@@ -541,7 +545,7 @@ bench_export(const char *evaluator, long stored)
 	double t0, t;
 	curl_off_t bytes;
 
-	c = client(evaluator, &h, NULL);
+	c = client(&srv, evaluator, &h, NULL);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, count_lines);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &lines);
 	snprintf(url, sizeof(url), "%s/v1/export", srv.url);
@@ -587,7 +591,7 @@ bench_concurrency(int clients, int batches, int size)
 	snprintf(url, sizeof(url), "%s/v1/records", srv.url);
 	for (i = 0; i < clients; i++) {
 		snprintf(v[i].place, sizeof(v[i].place), "%s", places[i % 7]);
-		worker(v[i].place, v[i].token, v[i].wid);
+		worker(&srv, v[i].place, v[i].token, v[i].wid);
 		buf_init(&v[i].body, 0);
 		buf_init(&v[i].resp, 0);
 		v[i].base = 200000000L + (long)i * batches * size;
@@ -597,7 +601,7 @@ bench_concurrency(int clients, int batches, int size)
 	curl_multi_setopt(m, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)clients);
 	t0 = th_now();
 	for (i = 0; i < clients; i++) {
-		v[i].c = client(v[i].token, &v[i].h, &v[i].resp);
+		v[i].c = client(&srv, v[i].token, &v[i].h, &v[i].resp);
 		curl_easy_setopt(v[i].c, CURLOPT_URL, url);
 		curl_easy_setopt(v[i].c, CURLOPT_PRIVATE, &v[i]);
 		batch(&v[i].body, v[i].base, size, v[i].wid, v[i].place);
@@ -656,7 +660,220 @@ bench_concurrency(int clients, int batches, int size)
 	free(v);
 }
 
-/* -- 5. client command latency ------------------------------------------- */
+/* -- 5. PostgreSQL: one and three servers, beside COPY ------------------ */
+
+static struct th_server pg[3];
+
+/* One client's stream of batches to one server, on a thread. */
+struct lane {
+	pthread_t		 thread;
+	struct th_server	*s;
+	char			 token[64], wid[32], place[4];
+	long			 first, n;
+	double			 rate;
+	double			*lat;
+	size_t			 nlat;
+};
+
+static void *
+lane_main(void *arg)
+{
+	struct lane *l = arg;
+
+	l->rate = ingest(l->s, l->token, l->wid, l->place, l->first, l->n, 500,
+	    l->lat, &l->nlat);
+	return NULL;
+}
+
+/* GET /healthz over one keep-alive connection until told to stop. */
+struct probe {
+	pthread_t		 thread;
+	struct th_server	*s;
+	volatile int		 stop;
+	double			 lat[100000];
+	size_t			 n;
+};
+
+static void *
+probe_main(void *arg)
+{
+	struct probe *p = arg;
+	struct curl_slist *h;
+	char url[128];
+	CURL *c = client(p->s, "none", &h, NULL);
+	double t;
+
+	snprintf(url, sizeof(url), "%s/healthz", p->s->url);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	while (!p->stop && p->n < sizeof(p->lat) / sizeof(p->lat[0])) {
+		t = th_now();
+		if (curl_easy_perform(c) != CURLE_OK)
+			break;
+		p->lat[p->n++] = (th_now() - t) * 1000;
+		usleep(2000);
+	}
+	curl_easy_cleanup(c);
+	curl_slist_free_all(h);
+	return NULL;
+}
+
+/* /healthz p50 and p99 while n records are ingested on s (or idle). */
+static void
+loop_latency(struct th_server *s, long first, long n, const char *place,
+    double *p50, double *p99)
+{
+	struct probe *p = calloc(1, sizeof(*p));
+	char tok[64], wid[32];
+
+	p->s = s;
+	if (n > 0)
+		worker(s, place, tok, wid);
+	pthread_create(&p->thread, NULL, probe_main, p);
+	if (n > 0)
+		(void)ingest(s, tok, wid, place, first, n, 500, NULL, NULL);
+	else
+		usleep(1000 * 1000);
+	p->stop = 1;
+	pthread_join(p->thread, NULL);
+	*p50 = pct(p->lat, p->n, 50);
+	*p99 = pct(p->lat, p->n, 99);
+	free(p);
+}
+
+/*
+ * The limit: the same rows COPYed into a table like the store's records
+ * (its keys, indexes and types), 500 to a transaction, committed as
+ * durably (synchronous_commit on, fsync on), by one client.
+ */
+static double
+pg_limit(long records)
+{
+	PGconn *c = PQconnectdb(th_pg_db(NULL));
+	struct buf b, line;
+	double t0, t;
+	long i;
+
+	assert_int_equal(PQstatus(c), CONNECTION_OK);
+	PQclear(PQexec(c, "CREATE TABLE records(seq bigserial PRIMARY KEY, id "
+	    "text COLLATE \"C\" NOT NULL UNIQUE, referral text COLLATE \"C\" "
+	    "NOT NULL, kind text NOT NULL, place text NOT NULL, worker text NOT "
+	    "NULL, hash bytea NOT NULL, json text NOT NULL, user_id bigint NOT "
+	    "NULL, received bigint NOT NULL, audit_chain bigint, audit_seq "
+	    "bigint); CREATE INDEX ON records(referral, seq); CREATE INDEX ON "
+	    "records(audit_chain, audit_seq)"));
+	buf_init(&b, 0);
+	buf_init(&line, 0);
+	t0 = th_now();
+	for (i = 0; i < records; i += 500) {
+		long k;
+		PGresult *res;
+
+		buf_reset(&b);
+		for (k = i; k < i + 500 && k < records; k++) {
+			char id[UUID_LEN], rid[UUID_LEN], *q;
+
+			buf_reset(&line);
+			record(&line, k / PER_REFERRAL, (int)(k % PER_REFERRAL),
+			    "bd-lw1", "BD", k + 1);
+			id_of(k, id);
+			id_of(k / PER_REFERRAL * PER_REFERRAL, rid);
+			buf_addf(&b, "%s\t%s\tcontact\tBD\tbd-lw1\t\\\\x%064lx\t",
+			    id, rid, k);
+			/* the record's JSON, COPY-escaped */
+			for (q = line.p; q < line.p + line.len; q++)
+				if (*q == '\\')
+					buf_adds(&b, "\\\\");
+				else
+					buf_addc(&b, *q);
+			buf_adds(&b, "\t1\t1\t1\t1\n");
+		}
+		PQclear(PQexec(c, "BEGIN"));
+		res = PQexec(c, "COPY records(id, referral, kind, place, worker, "
+		    "hash, json, user_id, received, audit_chain, audit_seq) FROM "
+		    "STDIN");
+		PQclear(res);
+		PQputCopyData(c, b.p, (int)b.len);
+		PQputCopyEnd(c, NULL);
+		while ((res = PQgetResult(c)) != NULL) {
+			if (PQresultStatus(res) != PGRES_COMMAND_OK)
+				fail_msg("COPY: %s", PQerrorMessage(c));
+			PQclear(res);
+		}
+		PQclear(PQexec(c, "COMMIT"));
+	}
+	t = th_now() - t0;
+	PQfinish(c);
+	buf_free(&b);
+	buf_free(&line);
+	return (double)records / t;
+}
+
+static void
+bench_pg(long n)
+{
+	static const char *const places[3] = {"BD", "NH", "WF"};
+	struct lane l[3];
+	size_t nlat = 0;
+	double *lat = calloc((size_t)(n / 500 + 2), sizeof(*lat));
+	double rate1, rate3, limit, t0, t, i50, i99, s50, s99, q50, q99;
+	char tok[64], wid[32];
+	int k;
+
+	/* a database of its own, as durable as in production */
+	setenv("PCMDS_TEST_STORE", "postgresql", 1);
+	setenv("PCMDS_PG_FSYNC", "on", 1);
+	unsetenv("PCMDS_TEST_PG");
+	th_server_init(&pg[0], "rate_per_token = 100000\nauth_failures = "
+	    "100000\nlog_requests = no\n");
+	th_server_twin(&pg[1], &pg[0], NULL);
+	th_server_twin(&pg[2], &pg[0], NULL);
+	for (k = 0; k < 3; k++)
+		th_server_start(&pg[k], NULL);
+	worker(&pg[0], "BD", tok, wid);
+	rate1 = ingest(&pg[0], tok, wid, "BD", 0, n, 500, lat, &nlat);
+	limit = pg_limit(n);
+	out("| Ingest over TLS on PostgreSQL, one server, batches of 500 | "
+	    "%.0f records/s; batch p50 %.1f ms, p99 %.1f ms | bare COPY of the "
+	    "same rows, 500 a transaction, into a table like the store's "
+	    "(synchronous_commit on, fsync on): %.0f rows/s | %.2f of the limit "
+	    "|\n", rate1, pct(lat, nlat, 50), pct(lat, nlat, 99), limit,
+	    rate1 / limit);
+	/* three clients at once, each to a server of its own */
+	t0 = th_now();
+	for (k = 0; k < 3; k++) {
+		memset(&l[k], 0, sizeof(l[k]));
+		l[k].s = &pg[k];
+		snprintf(l[k].place, sizeof(l[k].place), "%s", places[k]);
+		worker(&pg[k], places[k], l[k].token, l[k].wid);
+		l[k].first = 400000000L + (long)k * 10000000L;
+		l[k].n = n / 3;
+		pthread_create(&l[k].thread, NULL, lane_main, &l[k]);
+	}
+	for (k = 0; k < 3; k++)
+		pthread_join(l[k].thread, NULL);
+	t = th_now() - t0;
+	rate3 = (double)(n / 3 * 3) / t;
+	out("| Ingest on PostgreSQL, three servers at once (a client each, "
+	    "one database) | %.0f records/s in all (%.0f, %.0f, %.0f each) | "
+	    "the same COPY: %.0f rows/s | %.2f of the limit |\n", rate3,
+	    l[0].rate, l[1].rate, l[2].rate, limit, rate3 / limit);
+	/* the loop under load: the answer to /healthz while batches commit */
+	loop_latency(&pg[0], 0, 0, "BD", &i50, &i99);
+	loop_latency(&pg[0], 500000000L, n / 2, "HV", &q50, &q99);
+	loop_latency(&srv, 500000000L, n / 2, "HV", &s50, &s99);
+	out("| The event loop under ingest (GET /healthz on one keep-alive "
+	    "connection while one client sends batches of 500) | PostgreSQL "
+	    "(workers wait on the database, the loop does not): p50 %.1f ms, "
+	    "p99 %.1f ms; SQLite (the loop commits): p50 %.1f ms, p99 %.1f ms | "
+	    "PostgreSQL idle: p50 %.1f ms, p99 %.1f ms | |\n", q50, q99, s50,
+	    s99, i50, i99);
+	for (k = 0; k < 3; k++)
+		th_server_stop(&pg[k], SIGTERM);
+	unsetenv("PCMDS_TEST_STORE");
+	free(lat);
+}
+
+/* -- 6. client command latency ------------------------------------------- */
 
 static double
 median_run(const char *const *argv, int runs)
@@ -780,7 +997,7 @@ main(int argc, char *argv[])
 	idle = th_proc_kb(srv.pid, "VmRSS:");
 	/* the deployment's key fingerprint, as a real client would send */
 	nhs_key_id(bench_key, keyid);
-	worker("BD", wtok, wid);
+	worker(&srv, "BD", wtok, wid);
 	snprintf(lead, sizeof(lead), "%s", th_enrol(&srv, th_server_user(&srv,
 	    "place_lead", "NH", NULL), NULL));
 	snprintf(eval, sizeof(eval), "%s", th_enrol(&srv, th_server_user(&srv,
@@ -807,9 +1024,9 @@ main(int argc, char *argv[])
 		for (k = 0; k < 6 && each > 0; k++) {
 			char t[64], w[32];
 
-			worker(places[k], t, w);
-			rate += ingest(t, w, places[k], 300000000L + k * 10000000L,
-			    each, 500, NULL, NULL);
+			worker(&srv, places[k], t, w);
+			rate += ingest(&srv, t, w, places[k], 300000000L + k *
+			    10000000L, each, 500, NULL, NULL);
 		}
 		out("| Loading %ld more records for the queries (6 places) | "
 		    "%.0f records/s | server peak RSS %.1f MiB while loading | |\n",
@@ -818,6 +1035,8 @@ main(int argc, char *argv[])
 	bench_queries(lead, eval, n_total);
 	bench_export(eval, n_total);
 	bench_concurrency(quick ? 20 : 200, quick ? 2 : 5, 100);
+	if (th_have("pg_config"))
+		bench_pg(quick ? 3000 : 60000);
 	bench_commands();
 	th_server_stop(&srv, SIGTERM);
 	out("\nThe ratio for ingest compares records accepted over TLS (each "
