@@ -37,6 +37,12 @@ uuid_v4(char out[UUID_LEN])
 	return PC_OK;
 }
 
+pc_rc
+uuid_record(char out[UUID_LEN])
+{
+	return uuid_v4(out);
+}
+
 void
 uuid_from_digest(const uint8_t d[32], char out[UUID_LEN])
 {

@@ -15,6 +15,12 @@
 /* A random (version 4) UUID from OpenSSL's RAND_bytes. */
 pc_rc	 uuid_v4(char out[UUID_LEN]);
 /*
+ * The id a new record gets on the device: today a random (version 4)
+ * UUID. The client and the benchmarks call this one function, so that
+ * what make bench sends is what devices send.
+ */
+pc_rc	 uuid_record(char out[UUID_LEN]);
+/*
  * A name-based UUID (version 8, RFC 9562) from the first 16 bytes of a
  * SHA-256 digest: the same input always gives the same id.
  */

@@ -108,6 +108,11 @@ test_uuid(void **state)
 	assert_string_not_equal(a, b);
 	assert_int_equal(a[14], '4');
 	assert_true(strchr("89ab", a[19]) != NULL);
+	/* a new record's id: valid and never repeated, whatever its version */
+	assert_int_equal(uuid_record(a), PC_OK);
+	assert_int_equal(uuid_record(b), PC_OK);
+	assert_true(uuid_valid(a) && uuid_valid(b));
+	assert_string_not_equal(a, b);
 	d[0] = 0xab;
 	uuid_from_digest(d, a);
 	assert_string_equal(a, "ab000000-0000-8000-8000-000000000000");
