@@ -1,6 +1,8 @@
 /*
  * limit.c - bare SQLite on the server's own rows (limit.h).
  */
+#include <sys/resource.h>
+
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -459,9 +461,16 @@ insert_batch(const struct limit *l, const struct lbatch *b, sqlite3 *db,
 	exec(db, "COMMIT");
 }
 
-double
-limit_insert(const struct limit *l, const char *dir)
+static double
+tv(const struct timeval *t)
 {
+	return (double)t->tv_sec + (double)t->tv_usec / 1e6;
+}
+
+double
+limit_insert(const struct limit *l, const char *dir, double *cpu)
+{
+	struct rusage r0, r1;
 	char path[700];
 	struct ckpt c;
 	sqlite3 *db;
@@ -490,6 +499,7 @@ limit_insert(const struct limit *l, const char *dir)
 	rs = prep(db, sql_record);
 	as = prep(db, sql_audit);
 	fs = prep(db, sql_fact);
+	getrusage(RUSAGE_SELF, &r0);
 	t0 = th_now();
 	for (i = 0; i < l->nb; i++)
 		insert_batch(l, &l->b[i], db, rs, as, fs);
@@ -499,6 +509,9 @@ limit_insert(const struct limit *l, const char *dir)
 	pthread_cond_signal(&c.cv);
 	pthread_mutex_unlock(&c.mu);
 	pthread_join(c.th, NULL);
+	getrusage(RUSAGE_SELF, &r1);
+	*cpu = tv(&r1.ru_utime) - tv(&r0.ru_utime) + tv(&r1.ru_stime) -
+	    tv(&r0.ru_stime);
 	sqlite3_finalize(rs);
 	sqlite3_finalize(as);
 	sqlite3_finalize(fs);

@@ -26,8 +26,12 @@ void		 limit_free(struct limit *);
 /* Records, batches, facts and audit rows it holds. */
 void		 limit_counts(const struct limit *, size_t *records,
 		    size_t *batches, size_t *facts, size_t *audit);
-/* Seconds to insert them all into a new database under dir. */
-double		 limit_insert(const struct limit *, const char *dir);
+/*
+ * Seconds to insert them all into a new database under dir; *cpu the
+ * CPU seconds it took (user and system, checkpoints included).
+ */
+double		 limit_insert(const struct limit *, const char *dir,
+		    double *cpu);
 /*
  * Seconds to read what an export of place's consented referrals (every
  * place's with place NULL) reads, with the store's own statements, from
