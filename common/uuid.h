@@ -15,9 +15,18 @@
 /* A random (version 4) UUID from OpenSSL's RAND_bytes. */
 pc_rc	 uuid_v4(char out[UUID_LEN]);
 /*
- * The id a new record gets on the device: today a random (version 4)
- * UUID. The client and the benchmarks call this one function, so that
- * what make bench sends is what devices send.
+ * A time-ordered (version 7, RFC 9562) UUID: 48 bits of Unix time in
+ * milliseconds, 12 bits of sub-millisecond time (the RFC's method 3), 62
+ * random bits. ns is nanoseconds since the epoch.
+ */
+pc_rc	 uuid_v7(int64_t ns, char out[UUID_LEN]);
+/*
+ * The id a new record gets on the device: a version 7 UUID of the time
+ * it is made, so that a store's index of ids grows at its end instead of
+ * being rewritten all over (the record says when it was made anyway, in
+ * recorded_at). The server accepts any valid UUID, so ids of older
+ * clients still work. The client and the benchmarks call this one
+ * function, so that what make bench sends is what devices send.
  */
 pc_rc	 uuid_record(char out[UUID_LEN]);
 /*
