@@ -33,6 +33,7 @@ conf_defaults(struct conf *c)
 	c->log_requests = 1;
 	c->suppress_threshold = 8;
 	c->audit_head_minutes = 15;
+	c->cache_size = 16;
 }
 
 struct conf_int {
@@ -63,6 +64,7 @@ static const struct conf_int ints[] = {
 	CI(auth_failures_global, 1, 1000000),
 	CI(suppress_threshold, 1, 100),
 	CI(audit_head_minutes, 1, 1440),
+	CI(cache_size, 1, 65536),
 };
 
 struct conf_str {
@@ -243,6 +245,11 @@ conf_template(char *out, size_t len, const char *listen)
 	    "# rate_per_token = 50\n"
 	    "# auth_failures = 10\n"
 	    "# auth_failures_global = 100\n"
+	    "\n"
+	    "# The database's page cache, in MiB: more keeps more of a large\n"
+	    "# store in the server's memory, less keeps the server small (the\n"
+	    "# operating system caches the file as well).\n"
+	    "# cache_size = 16\n"
 	    "\n"
 	    "# Load balancers (HAProxy send-proxy-v2) whose connections start\n"
 	    "# with a PROXY protocol v2 header naming the client; no other\n"

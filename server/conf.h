@@ -45,6 +45,7 @@ struct conf {
 	int	 log_requests;
 	int	 suppress_threshold;	/* smallest count shown to place leads */
 	int	 audit_head_minutes;	/* the audit head to the log, so often */
+	int	 cache_size;		/* MiB: the store's page cache */
 };
 
 void	 conf_defaults(struct conf *);

@@ -503,6 +503,7 @@ srv_run(struct conf *cf)
 	    setup_signals(&srv) != 0 || setup_http(&srv) != 0 ||
 	    drop_privileges(cf->user) != 0 ||
 	    store_open(cf->database, &srv.store, &errs) != PC_OK ||
+	    store_cache_size(srv.store, cf->cache_size) != PC_OK ||
 	    audit_open(srv.store, &srv.secret, &errs) != PC_OK ||
 	    store_background_checkpoints(srv.store, &errs) != PC_OK ||
 	    first_places(&srv, &errs) != PC_OK ||

@@ -129,6 +129,12 @@ pc_rc	 store_background_checkpoints(struct store *, struct err_list *);
  * instead of every request stalling behind it.
  */
 void	 store_short_waits(struct store *);
+/*
+ * The page cache of the server's connection, in MiB (SQLite's own is
+ * 2 MiB): more keeps more of a large store's indexes in memory, less
+ * keeps the server small. The operating system caches the file as well.
+ */
+pc_rc	 store_cache_size(struct store *, int mib);
 pc_rc	 store_begin(struct store *);
 pc_rc	 store_commit(struct store *);
 void	 store_rollback(struct store *);

@@ -310,7 +310,7 @@ store_open(const char *path, struct store **out, struct err_list *errs)
 	sqlite3_busy_timeout(st->db, BUSY_MS);
 	snprintf(st->path, sizeof(st->path), "%s", path);
 	if (exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-	    "PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536;"
+	    "PRAGMA foreign_keys=ON; PRAGMA cache_size=-16384;"
 	    "PRAGMA temp_store=MEMORY;", errs) != PC_OK ||
 	    migrate(st, errs) != PC_OK) {
 		store_close(st);
@@ -492,6 +492,17 @@ void
 store_short_waits(struct store *st)
 {
 	sqlite3_busy_timeout(st->db, LOOP_BUSY_MS);
+}
+
+pc_rc
+store_cache_size(struct store *st, int mib)
+{
+	char sql[64];
+
+	/* negative: a size in KiB rather than a number of pages */
+	snprintf(sql, sizeof(sql), "PRAGMA cache_size=%lld",
+	    -(long long)mib * 1024);
+	return exec(st, sql, NULL);
 }
 
 /* The directory of the database file, for "the disk holding DIR". */
