@@ -35,7 +35,8 @@ static const char *const queries[Q_NQUERIES] = {
 	[Q_RECORD_PUT] = "INSERT INTO records(id, referral, kind, place, worker,"
 	    " hash, json, user_id, received, audit_seq) VALUES "
 	    "(?,?,?,?,?,?,?,?,?,?)",
-	[Q_TIMELINE] = "SELECT json FROM records WHERE referral = ? ORDER BY seq",
+	[Q_TIMELINE] = "SELECT json, hash FROM records WHERE referral = ? "
+	    "ORDER BY seq",
 	[Q_CRED_FIND] = "SELECT u.id, u.name, u.role, u.place, u.pcn, u.worker,"
 	    " u.created, u.revoked, c.expires, c.revoked, c.device FROM creds c"
 	    " JOIN users u ON u.id = c.user_id WHERE c.hash = ? AND c.kind = ?",
@@ -1164,6 +1165,22 @@ store_record_put(struct store *st, const struct rec *r, int64_t user,
 	return rc == SQLITE_DONE ? PC_OK : PC_ESTORE;
 }
 
+/*
+ * A record from a row of Q_TIMELINE: its stored text is its canonical
+ * form and the row holds its hash, so neither is made again.
+ */
+static pc_rc
+load_row(sqlite3_stmt *s, struct rec **r)
+{
+	const char *json = (const char *)sqlite3_column_text(s, 0);
+	size_t len = (size_t)sqlite3_column_bytes(s, 0);
+
+	*r = NULL;
+	if (json == NULL || sqlite3_column_bytes(s, 1) != SEC_SHA256_LEN)
+		return PC_ESTORE;
+	return rec_load_canon(json, len, sqlite3_column_blob(s, 1), r);
+}
+
 pc_rc
 store_record_timeline(struct store *st, const char *referral,
     struct timeline *tl)
@@ -1177,8 +1194,7 @@ store_record_timeline(struct store *st, const char *referral,
 	sqlite3_reset(s);
 	sqlite3_bind_text(s, 1, referral, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if ((prc = rec_load((const char *)sqlite3_column_text(s, 0),
-		    (size_t)sqlite3_column_bytes(s, 0), &r)) != PC_OK)
+		if ((prc = load_row(s, &r)) != PC_OK)
 			break;
 		if ((prc = tl_load(tl, r)) != PC_OK)
 			break;
@@ -1463,8 +1479,7 @@ store_export_next(struct store_cursor *c, struct timeline *tl)
 	sqlite3_reset(c->recs);
 	sqlite3_bind_text(c->recs, 1, tl->id, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(c->recs)) == SQLITE_ROW) {
-		if ((prc = rec_load((const char *)sqlite3_column_text(c->recs,
-		    0), (size_t)sqlite3_column_bytes(c->recs, 0), &r)) != PC_OK ||
+		if ((prc = load_row(c->recs, &r)) != PC_OK ||
 		    (prc = tl_load(tl, r)) != PC_OK)
 			break;
 	}
