@@ -2,7 +2,6 @@
  * uuid.c - RFC 9562 UUIDs in their canonical lowercase text form.
  */
 #include <string.h>
-#include <time.h>
 
 #include "sec.h"
 #include "uuid.h"
@@ -63,11 +62,7 @@ uuid_v7(int64_t ns, char out[UUID_LEN])
 pc_rc
 uuid_record(char out[UUID_LEN])
 {
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
-		return PC_EIO;
-	return uuid_v7((int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec, out);
+	return uuid_v4(out);
 }
 
 void
