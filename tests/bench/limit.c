@@ -481,9 +481,9 @@ limit_insert(const struct limit *l, const char *dir, double *cpu)
 	snprintf(path, sizeof(path), "%s/limit.db", dir);
 	check(NULL, sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL), SQLITE_OK, path);
-	/* as the server opens its store */
+	/* as the server opens its store (cache_size: its default setting) */
 	exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-	    "PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536;"
+	    "PRAGMA foreign_keys=ON; PRAGMA cache_size=-16384;"
 	    "PRAGMA temp_store=MEMORY;");
 	for (i = 0; i < l->nschema; i++)
 		exec(db, l->schema[i]);
