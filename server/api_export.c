@@ -45,6 +45,7 @@ struct export {
 	char			 what[160];
 	char			 peer[64];
 	int64_t			 user;
+	int			 cut;	/* stream cut, waiting for its close */
 };
 
 struct export_req {
@@ -109,20 +110,36 @@ fill(struct export *x, struct buf *b)
 	return rc;
 }
 
+/* A cut stream's connection is gone: nothing can call back with x now. */
+static void
+export_gone(struct evhttp_connection *evcon, void *arg)
+{
+	(void)evcon;
+	free(arg);
+}
+
 /*
  * No final chunk: the connection is closed mid-answer, so the client
  * cannot take what it has for the whole. The rows already queued go out
- * first; without a connection of ours (never on the TLS listener) it is
- * freed here, as libevent frees a connection it is done with from this
- * same callback.
+ * first, and as they drain libevent calls export_next again with x: x
+ * stays, marked cut, until the connection closes. Without a connection of
+ * ours (never on the TLS listener) it is freed here, as libevent frees a
+ * connection it is done with from this same callback. 1 when x was kept.
  */
-static void
+static int
 abort_stream(struct export *x)
 {
-	if (x->conn != NULL)
-		conn_end(x->conn);
-	else
+	if (x->conn == NULL) {
 		evhttp_connection_free(x->evcon);
+		return 0;
+	}
+	store_export_close(x->cur);
+	x->cur = NULL;
+	recip_wipe(&x->to);
+	x->cut = 1;
+	evhttp_connection_set_closecb(x->evcon, export_gone, x);
+	conn_end(x->conn);
+	return 1;
 }
 
 static void
@@ -133,6 +150,8 @@ export_next(struct evhttp_connection *evcon, void *arg)
 	pc_rc rc = PC_OK;
 
 	(void)evcon;
+	if (x->cut)
+		return;	/* the rows queued before the cut went out */
 	buf_init(&b, 0);
 	while (b.len < CHUNK_BYTES && (rc = fill(x, &b)) == PC_OK)
 		;
@@ -161,7 +180,8 @@ export_next(struct evhttp_connection *evcon, void *arg)
 		log_warnx("export for user %lld cut after %ld rows: %s",
 		    (long long)x->user, x->out.rows, pc_strerror(rc));
 		export_log(x, pc_strerror(rc));
-		abort_stream(x);
+		if (abort_stream(x))
+			return;
 	}
 	export_free(x);
 }
