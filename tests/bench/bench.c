@@ -334,6 +334,15 @@ bench_all_stored(const char *answer, size_t len, const char *const *ids,
 
 /* -- the run ------------------------------------------------------------ */
 
+/* The machine's 1-minute load average: what others ran beside us. */
+static double
+load_now(void)
+{
+	double l[1];
+
+	return getloadavg(l, 1) == 1 ? l[0] : -1;
+}
+
 /* Where and when: a paragraph for the report. */
 static void
 machine(struct buf *out)
@@ -357,12 +366,13 @@ machine(struct buf *out)
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", gmtime(&t));
 	buf_addf(out, "Measured %s on: %s; %ld cores; %ld MiB memory; %s, Linux %s; "
 	    "files on a filesystem of type 0x%lx (tmpfs is 0x1021994, ext4 "
-	    "0xef53, overlay 0x794c7630). The machine is shared: run it again "
+	    "0xef53, overlay 0x794c7630); load average %.1f as it started. "
+	    "The machine is shared: run it again "
 	    "for your own figures (`make bench`), and compare ratios and CPU "
 	    "time per record, which the load of others moves less than "
 	    "rates.\n\n", when, model, sysconf(_SC_NPROCESSORS_ONLN),
 	    mem ? atol(strstr(mem, "MemTotal:") + 9) / 1024 : 0, osname,
-	    u.release, (unsigned long)fs.f_type);
+	    u.release, (unsigned long)fs.f_type, load_now());
 	free(cpu);
 	free(mem);
 	free(os);
@@ -508,8 +518,9 @@ main(int argc, char *argv[])
 	buf_addf(&doc, "| What | Measured | Limit or target | Ratio |\n"
 	    "|---|---|---|---|\n%s\n%sMade with `pcmds-bench --referrals %ld "
 	    "--ingest-referrals %ld --sync-records %ld`; each section took: "
-	    "%s.\n", buf_str(&table), buf_str(&notes), bench.refs,
-	    bench.ingest_refs, bench.sync_recs, buf_str(&took));
+	    "%s; load average %.1f as it ended.\n", buf_str(&table),
+	    buf_str(&notes), bench.refs, bench.ingest_refs, bench.sync_recs,
+	    buf_str(&took), load_now());
 	th_write(path, buf_str(&doc));
 	printf("\nwritten to %s\n", path);
 	buf_free(&table);
