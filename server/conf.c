@@ -39,6 +39,7 @@ conf_defaults(struct conf *c)
 	c->oidc_leeway = 60;
 	c->db_workers = 8;
 	c->catchup_timeout = 10;
+	c->cache_size = 16;
 }
 
 struct conf_int {
@@ -73,6 +74,7 @@ static const struct conf_int ints[] = {
 	CI(oidc_leeway, 0, 600),
 	CI(db_workers, 1, 256),
 	CI(catchup_timeout, 1, 300),
+	CI(cache_size, 1, 65536),
 };
 
 struct conf_str {
@@ -304,6 +306,11 @@ conf_template(char *out, size_t len, const char *listen, const char *database)
 	    "# rate_per_token = 50\n"
 	    "# auth_failures = 10\n"
 	    "# auth_failures_global = 100\n"
+	    "\n"
+	    "# The database's page cache, in MiB: more keeps more of a large\n"
+	    "# store in the server's memory, less keeps the server small (the\n"
+	    "# operating system caches the file as well).\n"
+	    "# cache_size = 16\n"
 	    "\n"
 	    "# Load balancers (HAProxy send-proxy-v2) whose connections start\n"
 	    "# with a PROXY protocol v2 header naming the client; no other\n"

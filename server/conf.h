@@ -57,6 +57,7 @@ struct conf {
 	int	 oidc_leeway;		/* s: clock difference allowed */
 	int	 db_workers;		/* PostgreSQL: threads, a connection each */
 	int	 catchup_timeout;	/* s: a query naming a watermark waits */
+	int	 cache_size;		/* MiB: the store's page cache */
 };
 
 /* The path the provider sends people back to (oidc_redirect_uri's). */

@@ -706,6 +706,7 @@ srv_run(struct conf *cf)
 	    oidc_open(&srv.oidc, cf, &srv.secret, &errs) != PC_OK ||
 	    drop_privileges(cf->user) != 0 ||
 	    store_open(cf->database, &srv.store, &errs) != PC_OK ||
+	    store_cache_size(srv.store, cf->cache_size) != PC_OK ||
 	    audit_open(srv.store, &srv.secret, &errs) != PC_OK ||
 	    export_source(&srv, &errs) != PC_OK ||
 	    store_background_checkpoints(srv.store, &errs) != PC_OK ||

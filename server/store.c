@@ -124,6 +124,12 @@ store_short_waits(struct store *st)
 	st->ops->short_waits(st);
 }
 
+pc_rc
+store_cache_size(struct store *st, int mib)
+{
+	return st->ops->cache_size(st, mib);
+}
+
 enum store_fault
 store_fault(struct store *st, char *msg, size_t len)
 {

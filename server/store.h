@@ -201,6 +201,13 @@ pc_rc	 store_export_source(struct store *, const char *database);
  * holds no connection while serving; a no-op.)
  */
 void	 store_short_waits(struct store *);
+/*
+ * The page cache of the server's connection, in MiB (SQLite's own is
+ * 2 MiB): more keeps more of a large store's indexes in memory, less
+ * keeps the server small. The operating system caches the file as well.
+ * (PostgreSQL: its shared_buffers are the database's own; a no-op.)
+ */
+pc_rc	 store_cache_size(struct store *, int mib);
 pc_rc	 store_begin(struct store *);
 pc_rc	 store_commit(struct store *);
 void	 store_rollback(struct store *);

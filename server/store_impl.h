@@ -19,6 +19,7 @@ struct store_ops {
 	pc_rc	(*background_checkpoints)(struct store *, struct err_list *);
 	pc_rc	(*export_source)(struct store *, const char *);
 	void	(*short_waits)(struct store *);
+	pc_rc	(*cache_size)(struct store *, int);
 	enum store_fault (*fault)(struct store *, char *, size_t);
 	pc_rc	(*begin)(struct store *);
 	pc_rc	(*commit)(struct store *);

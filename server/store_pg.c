@@ -2480,6 +2480,15 @@ pg_short_waits(struct store *base)
 	(void)base;
 }
 
+/* The database server's own memory is its administrator's (shared_buffers). */
+static pc_rc
+pg_cache_size(struct store *base, int mib)
+{
+	(void)base;
+	(void)mib;
+	return PC_OK;
+}
+
 static enum store_fault
 pg_fault(struct store *base, char *msg, size_t len)
 {
@@ -2794,6 +2803,7 @@ static const struct store_ops pg_ops = {
 	.background_checkpoints = pg_background_checkpoints,
 	.export_source = pg_export_source,
 	.short_waits = pg_short_waits,
+	.cache_size = pg_cache_size,
 	.fault = pg_fault,
 	.begin = pg_begin,
 	.commit = pg_commit,

@@ -38,7 +38,8 @@ static const char *const queries[Q_NQUERIES] = {
 	[Q_RECORD_PUT] = "INSERT INTO records(id, referral, kind, place, worker,"
 	    " hash, json, user_id, received, audit_seq) VALUES "
 	    "(?,?,?,?,?,?,?,?,?,?)",
-	[Q_TIMELINE] = "SELECT json FROM records WHERE referral = ? ORDER BY seq",
+	[Q_TIMELINE] = "SELECT json, hash FROM records WHERE referral = ? "
+	    "ORDER BY seq",
 	[Q_CRED_FIND] = "SELECT u.id, u.name, u.role, u.place, u.pcn, u.worker,"
 	    " u.created, u.revoked, c.expires, c.revoked, c.device FROM creds c"
 	    " JOIN users u ON u.id = c.user_id WHERE c.hash = ? AND c.kind = ?",
@@ -312,7 +313,7 @@ store_sqlite_open(const char *path, struct store **out, struct err_list *errs)
 	sqlite3_busy_timeout(st->db, BUSY_MS);
 	snprintf(st->path, sizeof(st->path), "%s", path);
 	if (exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-	    "PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536;"
+	    "PRAGMA foreign_keys=ON; PRAGMA cache_size=-16384;"
 	    "PRAGMA temp_store=MEMORY;", errs) != PC_OK ||
 	    migrate(st, errs) != PC_OK) {
 		sq_close(&st->base);
@@ -501,6 +502,18 @@ sq_short_waits(struct store *base)
 	struct sq *st = sq_of(base);
 
 	sqlite3_busy_timeout(st->db, LOOP_BUSY_MS);
+}
+
+static pc_rc
+sq_cache_size(struct store *base, int mib)
+{
+	struct sq *st = sq_of(base);
+	char sql[64];
+
+	/* negative: a size in KiB rather than a number of pages */
+	snprintf(sql, sizeof(sql), "PRAGMA cache_size=%lld",
+	    -(long long)mib * 1024);
+	return exec(st, sql, NULL);
 }
 
 /* The directory of the database file, for "the disk holding DIR". */
@@ -1279,6 +1292,22 @@ sq_record_put(struct store *base, const struct rec *r, int64_t user,
 	return rc == SQLITE_DONE ? PC_OK : PC_ESTORE;
 }
 
+/*
+ * A record from a row of Q_TIMELINE: its stored text is its canonical
+ * form and the row holds its hash, so neither is made again.
+ */
+static pc_rc
+load_row(sqlite3_stmt *s, struct rec **r)
+{
+	const char *json = (const char *)sqlite3_column_text(s, 0);
+	size_t len = (size_t)sqlite3_column_bytes(s, 0);
+
+	*r = NULL;
+	if (json == NULL || sqlite3_column_bytes(s, 1) != SEC_SHA256_LEN)
+		return PC_ESTORE;
+	return rec_load_canon(json, len, sqlite3_column_blob(s, 1), r);
+}
+
 static pc_rc
 sq_record_timeline(struct store *base, const char *referral,
     struct timeline *tl)
@@ -1293,8 +1322,7 @@ sq_record_timeline(struct store *base, const char *referral,
 	sqlite3_reset(s);
 	sqlite3_bind_text(s, 1, referral, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if ((prc = rec_load((const char *)sqlite3_column_text(s, 0),
-		    (size_t)sqlite3_column_bytes(s, 0), &r)) != PC_OK)
+		if ((prc = load_row(s, &r)) != PC_OK)
 			break;
 		if ((prc = tl_load(tl, r)) != PC_OK)
 			break;
@@ -1603,8 +1631,7 @@ sq_export_next(struct store_cursor *cur, struct timeline *tl)
 	sqlite3_reset(c->recs);
 	sqlite3_bind_text(c->recs, 1, tl->id, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(c->recs)) == SQLITE_ROW) {
-		if ((prc = rec_load((const char *)sqlite3_column_text(c->recs,
-		    0), (size_t)sqlite3_column_bytes(c->recs, 0), &r)) != PC_OK ||
+		if ((prc = load_row(c->recs, &r)) != PC_OK ||
 		    (prc = tl_load(tl, r)) != PC_OK)
 			break;
 	}
@@ -1795,6 +1822,7 @@ static const struct store_ops sq_ops = {
 	.background_checkpoints = sq_background_checkpoints,
 	.export_source = sq_export_source,
 	.short_waits = sq_short_waits,
+	.cache_size = sq_cache_size,
 	.fault = sq_fault,
 	.begin = sq_begin,
 	.commit = sq_commit,

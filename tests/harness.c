@@ -791,6 +791,13 @@ server_ready(struct th_server *s)
 void
 th_server_start(struct th_server *s, const char *const *env)
 {
+	th_server_start_within(s, env, 10);
+}
+
+void
+th_server_start_within(struct th_server *s, const char *const *env,
+    int seconds)
+{
 	char exe[PATH_MAX];
 	int i, fd;
 
@@ -806,7 +813,7 @@ th_server_start(struct th_server *s, const char *const *env)
 		execl(exe, s->bin, "--config", s->conf, "serve", (char *)NULL);
 		_exit(127);
 	}
-	for (i = 0; i < 400; i++) {
+	for (i = 0; i < seconds * 40; i++) {
 		int st;
 
 		if (waitpid(s->pid, &st, WNOHANG) == s->pid) {

@@ -118,6 +118,9 @@ void	 th_server_twin(struct th_server *b, const struct th_server *a,
 	    const char *extra_conf);
 /* Starts it (env additions may be NULL) and waits until it answers. */
 void	 th_server_start(struct th_server *, const char *const *env);
+/* The same for a server that takes long to start (a large store). */
+void	 th_server_start_within(struct th_server *, const char *const *env,
+	    int seconds);
 /* Sends sig and waits for the process; returns its exit status. */
 int	 th_server_stop(struct th_server *, int sig);
 /* pcmdsd user add: the one-time code (static); *id the user id. */

@@ -32,8 +32,9 @@ static int
 up(void **state)
 {
 	(void)state;
+	/* a page cache smaller than the default: everything still works */
 	th_server_init(&srv, "auth_failures = 30\nrequest_timeout = 3\n"
-	    "max_batch = 1000\n");
+	    "max_batch = 1000\ncache_size = 4\n");
 	snprintf(db, sizeof(db), "%s/pcmds.db", srv.dir);
 	th_server_start(&srv, NULL);
 	return 0;
@@ -632,12 +633,14 @@ test_config_errors(void **state)
 	struct th_run r;
 
 	(void)state;
-	th_server_init(&s3, "max_batch = lots\ncolour = blue\n");
+	th_server_init(&s3, "max_batch = lots\ncolour = blue\n"
+	    "cache_size = 0\n");
 	th_server_admin(&s3, &r, "serve");
 	assert_int_equal(r.status, 1);
 	assert_non_null(strstr(r.err, "pcmdsd.conf:"));
 	assert_non_null(strstr(r.err, "max_batch must be a whole number"));
 	assert_non_null(strstr(r.err, "unknown setting colour"));
+	assert_non_null(strstr(r.err, "cache_size"));
 	th_run_free(&r);
 	th_server_admin(&s3, &r, "user add --role boss --name X");
 	assert_int_equal(r.status, 1);	/* the config is refused first */
