@@ -50,7 +50,7 @@ set_pair(struct ctx *c, enum rec_kind k, cJSON *set, const char *pair,
 	if (strcmp(field, "nhs_number") == 0 && k == KIND_REFERRAL) {
 		if ((rc = nhs_normalise(val, digits, errs)) != PC_OK)
 			return rc;
-		if ((rc = home_key_read(c->home.key, key, errs)) != PC_OK)
+		if ((rc = ctx_key(c, key, errs)) != PC_OK)
 			return rc;
 		rc = nhs_pseudonym(key, digits, person);
 		sec_wipe(key, sizeof(key));

@@ -138,7 +138,7 @@ person_from_nhs(struct ctx *c, cJSON *body, const char *nhs,
 
 	if ((rc = nhs_normalise(nhs, digits, errs)) != PC_OK)
 		return rc;
-	if ((rc = home_key_read(c->home.key, key, errs)) != PC_OK) {
+	if ((rc = ctx_key(c, key, errs)) != PC_OK) {
 		sec_wipe(digits, sizeof(digits));
 		return rc;
 	}

@@ -3,15 +3,15 @@
  *
  * The deployment key makes the person pseudonyms: every client of one
  * deployment must hold the same key, or the same person would get two
- * pseudonyms. setup copies the key into the client's directory (0600) and
- * records who this device records as: from enrolment with the server, or
- * given by hand for an offline trial.
+ * pseudonyms. setup seals the key into the device's encrypted store (made
+ * with a new passphrase, whose recovery key it prints once) and records
+ * who this device records as: from enrolment with the server, or given by
+ * hand for an offline trial.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "client.h"
-#include "fs.h"
 #include "nhs.h"
 #include "sec.h"
 #include "setup_net.h"
@@ -56,36 +56,16 @@ check_identity(const char *name, const char *val, struct err_list *errs)
 	cJSON_Delete(v);
 }
 
-/* Installs the key file into the client's directory. */
+/* Seals the deployment key into the store (setup_store first). */
 static pc_rc
-install_key(struct ctx *c, const char *path, struct err_list *errs)
+install_key(struct ctx *c, const uint8_t key[NHS_KEY_LEN],
+    struct err_list *errs)
 {
-	uint8_t key[NHS_KEY_LEN], old[NHS_KEY_LEN];
-	char id[NHS_KEY_ID_LEN], hex[2 * NHS_KEY_LEN + 2];
-	long n[CS_NSTATES];
+	char id[NHS_KEY_ID_LEN];
 	pc_rc rc;
 
-	if ((rc = home_key_read(path, key, errs)) != PC_OK)
-		return rc;
 	nhs_key_id(key, id);
-	if (fs_exists(c->home.key) &&
-	    home_key_read(c->home.key, old, errs) == PC_OK &&
-	    !sec_equal(old, key, NHS_KEY_LEN) &&
-	    ctx_store(c, errs) == PC_OK &&
-	    cstore_counts(c->store, n) == PC_OK && n[CS_PENDING] +
-	    n[CS_SENT] + n[CS_QUARANTINED] > 0) {
-		err_add(errs, E_CONFLICT, "key-file", "this device already holds "
-		    "records pseudonymised with another key (id %s); a new key "
-		    "would give the same people new pseudonyms", c->cfg.key_id);
-		sec_wipe(key, sizeof(key));
-		return PC_ECONFLICT;
-	}
-	sec_hex(key, NHS_KEY_LEN, hex);
-	strcat(hex, "\n");
-	rc = fs_write_atomic(c->home.key, hex, strlen(hex), 0600, errs);
-	sec_wipe(key, sizeof(key));
-	sec_wipe(hex, sizeof(hex));
-	if (rc == PC_OK)
+	if ((rc = ctx_key_set(c, key, errs)) == PC_OK)
 		snprintf(c->cfg.key_id, sizeof(c->cfg.key_id), "%s", id);
 	return rc;
 }
@@ -117,30 +97,42 @@ offline_identity(struct ctx *c, const struct opt_result *o,
 }
 
 static int
+key_only(const struct ctx *c, const struct opt_result *o)
+{
+	return c->cfg.worker[0] != '\0' && opt_has(o, "key-file") &&
+	    !opt_has(o, "worker") && !opt_has(o, "place") && !opt_has(o, "pcn");
+}
+
+static int
 run_setup(struct ctx *c, struct opt_result *o)
 {
 	struct err_list errs;
 	const char *keyfile = opt_get(o, "key-file");
 	int online = opt_has(o, "server") || opt_has(o, "code");
+	uint8_t key[NHS_KEY_LEN];
 	pc_rc rc;
 
 	err_init(&errs);
-	if (keyfile == NULL && !fs_exists(c->home.key)) {
+	if (keyfile == NULL && !ctx_has_key(c)) {
 		err_add(&errs, E_REQUIRED, "key-file", "--key-file FILE is "
 		    "required: the deployment key (pcmds keygen makes one)");
 		rc = PC_EUSAGE;
-	} else if (keyfile != NULL)
-		rc = install_key(c, keyfile, &errs);
-	else
-		rc = PC_OK;
+	} else if (keyfile != NULL &&
+	    (rc = home_key_read(keyfile, key, &errs)) != PC_OK)
+		;
+	else if ((rc = ctx_setup_store(c, opt_has(o, "insecure-test-kdf"),
+	    &errs)) == PC_OK && keyfile != NULL)
+		rc = install_key(c, key, &errs);
+	sec_wipe(key, sizeof(key));
 	if (rc == PC_OK && c->cfg.device[0] == '\0' &&
 	    uuid_v4(c->cfg.device) != PC_OK)
 		rc = PC_EIO;
-	if (rc == PC_OK)
+	/* the key alone, again (after a recovery): the identity stays */
+	if (rc == PC_OK && (online || !key_only(c, o)))
 		rc = online ? setup_enrol(c, o, &errs) :
 		    offline_identity(c, o, &errs);
 	if (rc == PC_OK)
-		rc = home_config_save(&c->home, &c->cfg, &errs);
+		rc = ctx_save(c, &errs);
 	if (rc != PC_OK)
 		return ctx_fail(&errs, rc);
 	err_free(&errs);
@@ -173,6 +165,9 @@ static const struct opt_spec setup_opts[] = {
 	{"worker", OPT_VALUE, "ID", "offline trial: link worker id"},
 	{"place", OPT_VALUE, "CODE", "offline trial: place code"},
 	{"pcn", OPT_VALUE, "U12345", "offline trial: primary care network"},
+	{"insecure-test-kdf", OPT_FLAG, NULL, "for test suites only: a "
+	    "millisecond's scrypt instead of a quarter second's (weak against "
+	    "a stolen disk)"},
 	{"home", OPT_VALUE, "DIR", "the client's directory"},
 	{NULL, 0, NULL, NULL},
 };
@@ -190,5 +185,8 @@ const struct command cmd_setup = {
 	"\\\n    --code ABCD-EFGH-JKLM --cacert ca.pem\n"
 	"Offline trial (sync refuses records whose identity differs from a "
 	"later\nenrolment):\n"
-	"  pcmds setup --key-file deploy.key --worker lw-demo --place BD\n",
+	"  pcmds setup --key-file deploy.key --worker lw-demo --place BD\n"
+	"A new store asks for its passphrase twice (or reads it from "
+	"--passphrase-fd N,\ngiven before the command) and prints its recovery "
+	"key once, for your manager.\n",
 };

@@ -19,14 +19,6 @@
 #include "uuid.h"
 
 pc_rc
-ctx_store(struct ctx *c, struct err_list *errs)
-{
-	if (c->store != NULL)
-		return PC_OK;
-	return cstore_open(c->home.db, &c->store, errs);
-}
-
-pc_rc
 ctx_identity(struct ctx *c, struct err_list *errs)
 {
 	if (c->cfg.worker[0] == '\0' || c->cfg.place[0] == '\0') {

@@ -24,11 +24,13 @@ client(const char *place, const char *csv)
 	struct th_run r;
 
 	snprintf(home, 512, "%s", th_tmpdir());
-	th_cmd(&r, NULL, "pcmds", "--home", home, "setup", "--key-file",
-	    keyfile, "--server", srv.url, "--code", th_server_user(&srv,
-	    "link_worker", place, NULL), "--cacert", srv.ca, NULL);
+	th_cmd(&r, TH_PASS "\n", "pcmds", "--home", home, TH_SETUP,
+	    "--key-file", keyfile, "--server", srv.url, "--code",
+	    th_server_user(&srv, "link_worker", place, NULL), "--cacert", srv.ca,
+	    NULL);
 	assert_int_equal(r.status, 0);
 	th_run_free(&r);
+	th_unlock(home);
 	snprintf(path, sizeof(path), "%s/config", home);
 	{
 		char *cfg = th_slurp(path, NULL), *p = strstr(cfg, "key_id = ");

@@ -5,6 +5,7 @@
 set -u
 build=${1:-build}
 export PCMDS_BUILD=$build
+export PCMDS_VALGRIND=1	# tests skip what memcheck cannot follow (setuid)
 vg=(valgrind --quiet --error-exitcode=99 --leak-check=full
     --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect
     --track-origins=yes)
@@ -12,7 +13,7 @@ command -v valgrind >/dev/null || { echo "valgrind is not installed"; exit 1; }
 fail=0
 units="test_agg test_codes test_cstore test_csv test_date test_dict test_kv
     test_nhs test_openapi test_opt test_rec test_sdc test_stats test_timeline
-    test_util"
+    test_util test_vault"
 for t in $units; do
 	if "${vg[@]}" "$build/tests/$t" >"/tmp/vg.$$" 2>&1; then
 		echo "valgrind $t: clean"
@@ -23,9 +24,13 @@ for t in $units; do
 	fi
 done
 
-# a client session, offline, command by command
+# a client session, offline, command by command; the store's passphrase
+# protected by the test-only scrypt cost (memcheck is slow)
 home=$(mktemp -d)
-trap 'rm -rf "$home" "/tmp/vg.$$"' EXIT
+export XDG_RUNTIME_DIR=$home/run
+mkdir -m 0700 "$XDG_RUNTIME_DIR"
+pass="valgrind passphrase"
+trap '"$build/pcmds" --home "$home" lock >/dev/null 2>&1; rm -rf "$home" "/tmp/vg.$$"' EXIT
 run() {
 	local rc=0
 	"${vg[@]}" "$build/pcmds" --home "$home" "$@" >"/tmp/vg.$$" 2>&1 || rc=$?
@@ -37,10 +42,16 @@ run() {
 		fail=1
 		return
 	fi
-	echo "valgrind pcmds $1: clean"
+	local a name=
+	for a; do
+		case $a in --* | [0-9]*) ;; *) name=$a; break ;; esac
+	done
+	echo "valgrind pcmds $name: clean"
 }
 run keygen --out "$home/k"
-run setup --key-file "$home/k" --worker vg1 --place NH
+run --passphrase-fd 0 setup --insecure-test-kdf --key-file "$home/k" \
+    --worker vg1 --place NH <<<"$pass"
+run --passphrase-fd 0 unlock <<<"$pass"
 run referral --nhs-number "943 476 5919" --referred-on 2026-02-01 \
     --source self --reason stress,housing --service general --age 40 \
     --gender female --ethnicity K --imd-decile 2 --carer --consent-evaluation
@@ -57,9 +68,15 @@ run list
 run show "$ref"
 run status --json
 run export --format csv
+run --passphrase-fd 0 passphrase <<<"$pass
+$pass again"
+pass="$pass again"
+run --passphrase-fd 0 list <<<"$pass"
+expect_fail=1 run --passphrase-fd 0 list <<<"not it"
 printf 'person_basis,referred_on,source,reasons,service,age,gender,ethnicity,consent_evaluation\nlocal,2026-01-01,self,stress,general,30,male,A,yes\nlocal,2026-13-01,self,stress,general,30,male,A,yes\n' >"$home/in.csv"
 expect_fail=1 run import "$home/in.csv"
 expect_fail=1 run referral --nhs-number 9434765918 --age 300
 expect_fail=1 run contact ffffffff --on 2026-02-03
+run lock
 [ "$fail" = 0 ] && echo "valgrind: everything clean"
 exit "$fail"
