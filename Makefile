@@ -94,6 +94,7 @@ COMMON_OBJ := $(COMMON_SRC:%.c=$(B)/%.o)
 CLIENT_OBJ := $(CLIENT_SRC:%.c=$(B)/%.o)
 SERVER_OBJ := $(SERVER_SRC:%.c=$(B)/%.o)
 SERVER_FP_OBJ := $(SERVER_SRC:%.c=$(B)/fp/%.o) $(B)/fp/server/main.o
+CLIENT_PLAIN_OBJ := $(CLIENT_SRC:%.c=$(B)/plain/%.o) $(B)/plain/client/main.o
 TEST_BIN := $(TEST_SRC:tests/%.c=$(B)/tests/%)
 TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(B)/tools/%)
 REPLAY_BIN := $(FUZZ_NAMES:%=$(B)/fuzz/%-replay)
@@ -128,6 +129,14 @@ $(B)/fp/%.o: %.c
 	@$(if $(Q),echo "  CC(fp)  $<")
 	$(Q)$(CC) $(ALL_CFLAGS) -DPCMDS_FAILPOINTS -c -o $@ $<
 
+# The client again storing records unencrypted, only for make bench to
+# measure what encryption costs (never installed; a normal build refuses
+# its store).
+$(B)/plain/%.o: %.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC(pl)  $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -DPCMDS_BENCH_PLAIN -c -o $@ $<
+
 # The default places file is compiled in from the one copy in packaging/.
 $(B)/gen/places_nel.inc: packaging/places-nel.csv
 	@mkdir -p $(@D)
@@ -160,6 +169,11 @@ $(B)/pcmdsd: $(B)/server/main.o $(LIB_SERVER) $(LIB_COMMON)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_SERVER) $(LIBS_COMMON)
 
+$(B)/bench/pcmds-plain: $(CLIENT_PLAIN_OBJ) $(LIB_COMMON)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_CLIENT) $(LIBS_COMMON)
+
 $(B)/pcmdsd-fp: $(SERVER_FP_OBJ) $(LIB_COMMON)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_SERVER) $(LIBS_COMMON)
@@ -190,10 +204,10 @@ $(TOOL_BIN): $(B)/tools/%: $(B)/tests/tools/%.o $(TEST_LIBS)
 
 ifeq ($(SAN),1)
 test-bins: $(PROGS) $(B)/pcmdsd-fp $(TEST_BIN) $(TOOL_BIN) $(REPLAY_BIN) \
-    $(B)/bench/pcmds-bench
+    $(B)/bench/pcmds-bench $(B)/bench/pcmds-plain
 else
 test-bins: $(PROGS) $(B)/pcmdsd-fp $(TEST_BIN) $(TOOL_BIN) $(REPLAY_BIN) \
-    $(B)/bench/pcmds-bench $(DEBS)
+    $(B)/bench/pcmds-bench $(B)/bench/pcmds-plain $(DEBS)
 endif
 
 # make bench: performance figures beside their limits -> docs/benchmarks.md
@@ -205,7 +219,7 @@ $(B)/bench/pcmds-bench: $(B)/tests/bench/bench.o $(B)/tests/harness.o \
 
 $(B)/tests/bench/%.o: EXTRA_CFLAGS := -Iclient -Iserver -Itests
 
-bench: $(PROGS) $(B)/bench/pcmds-bench
+bench: $(PROGS) $(B)/bench/pcmds-bench $(B)/bench/pcmds-plain
 	@bash packaging/deps.sh --all
 	PCMDS_BUILD=$(B) $(B)/bench/pcmds-bench --out docs/benchmarks.md
 

@@ -15,7 +15,9 @@ test_bench_quick(void **state)
 	static const char *const rows[] = {"Server RSS, idle", "Ingest over TLS",
 	    "pcmds sync of", "Impact query, one place", "Impact query, all "
 	    "places", "Dashboard render", "Export, NDJSON", "clients syncing at "
-	    "once", "Client command latency"};
+	    "once", "Client command latency", "Unlocking with the passphrase",
+	    "encrypted beside plain", "Recording: pcmds referral",
+	    "Listing: pcmds list", "Import: pcmds import", "Sync: pcmds sync"};
 	char exe[512], *md;
 	const char *outp = th_path(th_tmpdir(), "bench.md");
 	struct th_run r;

@@ -34,6 +34,7 @@
 #include "rec.h"
 #include "sec.h"
 #include "uuid.h"
+#include "vault.h"
 
 #define PER_REFERRAL	5	/* records per referral in the generator */
 
@@ -371,7 +372,7 @@ bench_ingest(const char *token, const char *wid, long n)
 	free(lat);
 }
 
-/* -- 2. pcmds sync of offline records ------------------------------------- */
+/* -- 2. the client: encrypted store beside plain -------------------------- */
 
 /* The deployment key every enrolled device of the benchmark holds. */
 static const uint8_t bench_key[NHS_KEY_LEN] = {1};
@@ -386,78 +387,274 @@ key_file(const char *path)
 	th_write(path, hex);
 }
 
-static void
-bench_sync(long n)
+/*
+ * Each figure twice: with the real pcmds (store encrypted, keys from its
+ * agent) and with build/bench/pcmds-plain, the same client built to store
+ * records unencrypted (as pcmds 0.9 did) and never installed. The two
+ * run one after the other, operation by operation, so that the load of a
+ * shared machine falls on both alike.
+ */
+struct variant {
+	const char	*name;
+	char		 exe[700];
+	char		 home[700];
+	int		 encrypted;
+};
+
+static struct variant variants[2];
+
+/* Runs argv (argv[0] a path); wall seconds, and CPU seconds in *cpu. */
+static double
+timed(const char *const *argv, double *cpu, long *rss_kb)
 {
-	const char *home = th_tmpdir();
-	struct err_list errs;
-	struct cstore *cs;
-	struct rec_opts o;
-	struct buf b;
-	struct th_run r;
 	struct rusage ru;
-	char db[700], exe[700];
-	double t0, t;
+	double t0 = th_now(), t;
 	pid_t pid;
-	long i;
 	int st;
-	const char *code;
 
-	code = th_server_user(&srv, "link_worker", "NH", NULL);
-	key_file(th_path(home, "k"));
-	th_cmd(&r, NULL, "pcmds", "--home", home, "setup", "--key-file",
-	    th_path(home, "k"), "--server", srv.url, "--code", code,
-	    "--cacert", srv.ca, NULL);
-	if (r.status != 0)
-		fail_msg("setup: %s", r.err);
-	th_run_free(&r);
-	/* the device's records, made offline: straight into its store */
-	{
-		char *cfg = th_slurp(th_path(home, "config"), NULL), wid[32];
-
-		sscanf(strstr(cfg, "worker = ") + 9, "%31s", wid);
-		free(cfg);
-		snprintf(db, sizeof(db), "%s/pcmds.db", home);
-		err_init(&errs);
-		assert_int_equal(cstore_open(db, &cs, &errs), PC_OK);
-		rec_opts_init(&o, time(NULL));
-		buf_init(&b, 0);
-		cstore_begin(cs, &errs);
-		for (i = 0; i < n; i++) {
-			struct rec *rec;
-
-			buf_reset(&b);
-			/* record numbers apart from the ingest benchmark's */
-			record(&b, (i + 100000000L) / PER_REFERRAL,
-			    (int)((i + 100000000L) % PER_REFERRAL), wid, "NH",
-			    i + 1);
-			if (rec_parse(b.p, b.len, &o, &rec, &errs) != PC_OK)
-				fail_msg("generator: %s", errs.v[0].msg);
-			cstore_insert(cs, rec, &errs);
-			rec_free(rec);
-		}
-		cstore_commit(cs, &errs);
-		cstore_close(cs);
-		buf_free(&b);
-		err_free(&errs);
-	}
-	snprintf(exe, sizeof(exe), "%s/pcmds", th_build());
-	t0 = th_now();
 	if ((pid = fork()) == 0) {
 		th_quiet(1);
-		execl(exe, "pcmds", "--home", home, "sync", (char *)NULL);
+		execv(argv[0], (char *const *)argv);
 		_exit(127);
 	}
 	wait4(pid, &st, 0, &ru);
 	t = th_now() - t0;
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-		fail_msg("pcmds sync failed");
+		fail_msg("%s %s failed (%d)", argv[0], argv[3], st);
+	if (cpu != NULL)
+		*cpu = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+		    ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+	if (rss_kb != NULL)
+		*rss_kb = ru.ru_maxrss;
+	return t;
+}
+
+/* A client of each kind, enrolled as a link worker of NH. */
+static void
+client_homes(void)
+{
+	struct th_run r;
+	int v;
+
+	for (v = 0; v < 2; v++) {
+		struct variant *c = &variants[v];
+		const char *code = th_server_user(&srv, "link_worker", "NH",
+		    NULL);
+
+		c->encrypted = v == 1;
+		c->name = c->encrypted ? "encrypted" : "plain";
+		snprintf(c->exe, sizeof(c->exe), "%s/%s", th_build(),
+		    c->encrypted ? "pcmds" : "bench/pcmds-plain");
+		snprintf(c->home, sizeof(c->home), "%s", th_tmpdir());
+		key_file(th_path(c->home, "k"));
+		{
+			/* the real scrypt cost: it is paid once, here */
+			const char *argv[] = {c->exe, "--home", c->home,
+			    "--passphrase-fd", "0", "setup", "--key-file",
+			    th_path(c->home, "k"), "--server", srv.url, "--code",
+			    code, "--cacert", srv.ca, NULL};
+
+			th_exec(&r, argv, TH_PASS "\n", NULL);
+		}
+		if (r.status != 0)
+			fail_msg("setup (%s): %s", c->name, r.err);
+		th_run_free(&r);
+		if (c->encrypted)
+			th_unlock(c->home);
+	}
+}
+
+/*
+ * A referrals CSV of rows rows, 4 records each (as test_sync's); another
+ * salt, other rows (an import's record ids come from its rows' cells).
+ */
+static void
+caseload_csv(const char *path, long rows, int salt)
+{
+	FILE *fp = fopen(path, "w");
+	long i;
+
+	assert_non_null(fp);
+	fprintf(fp, "person_basis,referred_on,source,reasons,service,age,gender,"
+	    "ethnicity,consent_evaluation,baseline_on,baseline_life_satisfaction,"
+	    "baseline_worthwhile,baseline_happy,baseline_anxious,final_on,"
+	    "final_life_satisfaction,final_worthwhile,final_happy,final_anxious,"
+	    "closed_on,closure_reason,imd_decile\n");
+	for (i = 0; i < rows; i++) {
+		char d[DATE_LEN];
+
+		date_format(date_from_ymd(2024, 1, 1) + (int)(i % 600), d);
+		fprintf(fp, "local,%s,%s,stress,general,%ld,%s,%s,yes,2025-12-01,"
+		    "3,4,4,7,2026-01-05,5,6,6,4,2026-01-06,goals_met,%d\n", d,
+		    sources[i % 8], 18 + i / 600 % 90, i & 1 ? "female" : "male",
+		    eth[i % 11], salt);
+	}
+	fclose(fp);
+}
+
+struct fig {
+	double	 wall[2], cpu[2];
+};
+
+static void
+fig_row(const char *what, const struct fig *f, const char *unit, double k)
+{
+	out("| %s | %.*f %s (CPU %.*f) | %.*f %s (CPU %.*f) | %.2f | %.2f |\n",
+	    what, k > 1 ? 1 : 2, f->wall[1] * k, unit, k > 1 ? 1 : 2,
+	    f->cpu[1] * k, k > 1 ? 1 : 2, f->wall[0] * k, unit, k > 1 ? 1 : 2,
+	    f->cpu[0] * k, f->wall[1] / f->wall[0], f->cpu[1] / f->cpu[0]);
+}
+
+/* Medians of runs of pcmds CMD EXTRA..., the two variants in turn. */
+static void
+median_fig(struct fig *f, int runs, const char *cmd, const char *const *extra)
+{
+	double *w[2], *c[2];
+	int i, v, n;
+
+	for (v = 0; v < 2; v++) {
+		w[v] = calloc((size_t)runs, sizeof(double));
+		c[v] = calloc((size_t)runs, sizeof(double));
+	}
+	for (i = 0; i < runs; i++)
+		for (v = 0; v < 2; v++) {
+			const char *argv[40];
+			int j;
+
+			n = 0;
+			argv[n++] = variants[v].exe;
+			argv[n++] = "--home";
+			argv[n++] = variants[v].home;
+			argv[n++] = cmd;
+			for (j = 0; extra != NULL && extra[j] != NULL && n < 39; j++)
+				argv[n++] = extra[j];
+			argv[n] = NULL;
+			w[v][i] = timed(argv, &c[v][i], NULL);
+		}
+	for (v = 0; v < 2; v++) {
+		f->wall[v] = pct(w[v], (size_t)runs, 50);
+		f->cpu[v] = pct(c[v], (size_t)runs, 50);
+		free(w[v]);
+		free(c[v]);
+	}
+}
+
+/* What bench_client measured, printed in two places. */
+static struct {
+	long		 n, rows, rss[2];
+	int		 runs, list_runs;
+	struct fig	 imp, list, sync, rec, st;
+} cf;
+
+static void
+bench_client(long n)
+{
+	static const char *const referral[] = {"--no-nhs-number",
+	    "--referred-on", "2026-03-01", "--source", "self", "--reason",
+	    "stress", "--service", "general", "--age", "40", "--gender", "male",
+	    "--ethnicity", "A", "--consent-evaluation", NULL};
+	char path[800];
+	int v;
+
+	cf.n = n;
+	cf.rows = n / 4;
+	cf.runs = quick ? 5 : 30;
+	cf.list_runs = quick ? 3 : 5;
+	client_homes();
+	for (v = 0; v < 2; v++) {
+		const char *argv[] = {variants[v].exe, "--home",
+		    variants[v].home, "import", path, NULL};
+
+		snprintf(path, sizeof(path), "%s", th_path(variants[v].home,
+		    "caseload.csv"));
+		caseload_csv(path, cf.rows, 1 + v);
+		cf.imp.wall[v] = timed(argv, &cf.imp.cpu[v], NULL);
+	}
+	median_fig(&cf.list, cf.list_runs, "list", NULL);
+	median_fig(&cf.rec, cf.runs, "referral", referral);
+	median_fig(&cf.st, cf.runs, "status", NULL);
+	for (v = 0; v < 2; v++) {
+		const char *argv[] = {variants[v].exe, "--home",
+		    variants[v].home, "sync", NULL};
+
+		cf.sync.wall[v] = timed(argv, &cf.sync.cpu[v], &cf.rss[v]);
+	}
+}
+
+/* The client's rows of the main table (the encrypted store's figures). */
+static void
+client_rows(void)
+{
+	long sent = cf.n + cf.runs;
+
 	out("| pcmds sync of %ld offline records to the server | %.2f s "
-	    "(%.0f records/s); client CPU %.2f s user, %.2f s system; client "
-	    "peak RSS %.1f MiB | target: 5 s for 100,000 | |\n", n, t,
-	    (double)n / t, ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6,
-	    ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6,
-	    ru.ru_maxrss / 1024.0);
+	    "(%.0f records/s); client CPU %.2f s, peak RSS %.1f MiB | target: "
+	    "5 s for 100,000 | |\n", sent, cf.sync.wall[1],
+	    (double)sent / cf.sync.wall[1], cf.sync.cpu[1], cf.rss[1] / 1024.0);
+	out("| Client command latency (median of %d) | pcmds status %.1f ms, "
+	    "pcmds referral %.1f ms (durable: one fsync'd commit) | | |\n",
+	    cf.runs, cf.st.wall[1] * 1000, cf.rec.wall[1] * 1000);
+}
+
+static void
+client_table(void)
+{
+	char what[200];
+
+	out("\n## The client's store: encrypted beside plain\n\n"
+	    "pcmds (records sealed with AES-256-GCM, keys from its agent) "
+	    "beside the same client built to store them unencrypted "
+	    "(build/bench/pcmds-plain, as pcmds 0.9 stored them), operation by "
+	    "operation on the same machine. The ratios are encrypted / plain, "
+	    "of wall time and of CPU time (user + system: the load of a shared "
+	    "machine disturbs it less). The aim: each within 1.15.\n\n"
+	    "| Operation | Encrypted | Plain | Ratio | CPU ratio |\n"
+	    "|---|---|---|---|---|\n");
+	snprintf(what, sizeof(what), "Recording: pcmds referral (median of %d)",
+	    cf.runs);
+	fig_row(what, &cf.rec, "ms", 1000);
+	snprintf(what, sizeof(what), "Listing: pcmds list of %ld referrals "
+	    "(median of %d)", cf.rows + cf.runs, cf.list_runs);
+	fig_row(what, &cf.list, "s", 1);
+	snprintf(what, sizeof(what), "Import: pcmds import of %ld rows (%ld "
+	    "records)", cf.rows, cf.n);
+	fig_row(what, &cf.imp, "s", 1);
+	snprintf(what, sizeof(what), "Sync: pcmds sync of %ld records to the "
+	    "server", cf.n + cf.runs);
+	fig_row(what, &cf.sync, "s", 1);
+	snprintf(what, sizeof(what), "pcmds status (median of %d)", cf.runs);
+	fig_row(what, &cf.st, "ms", 1000);
+}
+
+/* The passphrase's cost: one scrypt, as every unlock pays it. */
+static void
+bench_kdf(void)
+{
+	struct vault_keys *k = vault_keys_new();
+	double t[5];
+	struct err_list errs;
+	struct buf w;
+	int i;
+
+	err_init(&errs);
+	buf_init(&w, 0);
+	vault_keys_generate(k);
+	for (i = 0; i < 5; i++) {
+		double t0 = th_now();
+
+		if (vault_wrap_pass(k, TH_PASS, strlen(TH_PASS),
+		    &vault_kdf_default, (const uint8_t[VAULT_ID_LEN]){0}, &w,
+		    &errs) != PC_OK)
+			fail_msg("scrypt failed");
+		t[i] = (th_now() - t0) * 1000;
+	}
+	out("| Unlocking with the passphrase: scrypt N=%llu, r=%u, p=%u "
+	    "(median of 5) | %.0f ms | target: about 250 ms a guess | |\n",
+	    (unsigned long long)vault_kdf_default.n, vault_kdf_default.r,
+	    vault_kdf_default.p, pct(t, 5, 50));
+	buf_free(&w);
+	vault_keys_free(k);
+	err_free(&errs);
 }
 
 /* -- 3. impact queries, dashboard, export ------------------------------- */
@@ -656,58 +853,6 @@ bench_concurrency(int clients, int batches, int size)
 	free(v);
 }
 
-/* -- 5. client command latency ------------------------------------------- */
-
-static double
-median_run(const char *const *argv, int runs)
-{
-	double *t = calloc((size_t)runs, sizeof(*t)), m;
-	char exe[700];
-	int i, st;
-	pid_t pid;
-
-	snprintf(exe, sizeof(exe), "%s/pcmds", th_build());
-	for (i = 0; i < runs; i++) {
-		double t0 = th_now();
-
-		if ((pid = fork()) == 0) {
-			th_quiet(1);
-			execv(exe, (char *const *)argv);
-			_exit(127);
-		}
-		waitpid(pid, &st, 0);
-		t[i] = (th_now() - t0) * 1000;
-		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-			fail_msg("%s %s failed", argv[0], argv[3]);
-	}
-	m = pct(t, (size_t)runs, 50);
-	free(t);
-	return m;
-}
-
-static void
-bench_commands(void)
-{
-	const char *home = th_tmpdir();
-	const char *status[] = {"pcmds", "--home", home, "status", NULL};
-	const char *referral[] = {"pcmds", "--home", home, "referral",
-	    "--no-nhs-number", "--referred-on", "2026-03-01", "--source", "self",
-	    "--reason", "stress", "--service", "general", "--age", "40",
-	    "--gender", "male", "--ethnicity", "A", "--consent-evaluation",
-	    NULL};
-	struct th_run r;
-	int runs = quick ? 5 : 30;
-
-	th_cmd(&r, NULL, "pcmds", "keygen", "--out", th_path(home, "k"), NULL);
-	th_run_free(&r);
-	th_cmd(&r, NULL, "pcmds", "--home", home, "setup", "--key-file",
-	    th_path(home, "k"), "--worker", "b", "--place", "BD", NULL);
-	th_run_free(&r);
-	out("| Client command latency (median of %d) | pcmds status %.1f ms, "
-	    "pcmds referral %.1f ms (durable: one fsync'd commit) | | |\n",
-	    runs, median_run(status, runs), median_run(referral, runs));
-}
-
 static void
 machine(const char *tmp)
 {
@@ -788,18 +933,25 @@ main(int argc, char *argv[])
 	out("| Server RSS, idle | %.1f MiB | | |\n", idle / 1024.0);
 	if (only == NULL || strcmp(only, "ingest") == 0)
 		bench_ingest(wtok, wid, n_ingest);
-	if (only == NULL || strcmp(only, "sync") == 0)
-		bench_sync(n_sync);
+	if (only == NULL || strcmp(only, "sync") == 0) {
+		bench_client(n_sync);
+		client_rows();
+	}
 	if (only != NULL) {
+		if (strcmp(only, "sync") == 0)
+			client_table();
 		th_server_stop(&srv, SIGTERM);
 		buf_free(&report);
 		return 0;
 	}
+	bench_kdf();
 	/* fill to the stored total, several places, for the queries */
 	{
 		static const char *const places[] = {"CH", "HV", "NH", "RB",
 		    "TH", "WF"};
-		long have = n_ingest + n_sync, each = (n_total - have) / 6, k;
+		/* two clients synced n_sync records and their referrals */
+		long have = n_ingest + 2 * (n_sync + cf.runs);
+		long each = (n_total - have) / 6, k;
 		double rate = 0;
 
 		reset_peak(srv.pid);
@@ -817,8 +969,8 @@ main(int argc, char *argv[])
 	bench_queries(lead, eval, n_total);
 	bench_export(eval, n_total);
 	bench_concurrency(quick ? 20 : 200, quick ? 2 : 5, 100);
-	bench_commands();
 	th_server_stop(&srv, SIGTERM);
+	client_table();
 	out("\nThe ratio for ingest compares records accepted over TLS (each "
 	    "validated, checked against its referral, stored, its referral's "
 	    "figures brought up to date, the batch audited, all committed "
