@@ -10,6 +10,10 @@
 # evaluator's pcmds report prints impact per place and ONS4 change. With
 # --serve the server keeps running for the dashboard until Ctrl-C.
 #
+# Each client's store is encrypted with a passphrase, given here as a
+# script gives it (--passphrase-fd); pcmds unlock asks for it once per
+# device, so the commands that follow do not.
+#
 # Deterministic: PCMDS_DEMO_SEED (default 42) fixes the caseload.
 set -euo pipefail
 
@@ -30,6 +34,10 @@ server=
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 cleanup() {
+	local h
+	for h in "$dir"/client-* "$dir/evaluator"; do
+		[ -d "$h" ] && "$pcmds" --home "$h" lock >/dev/null 2>&1
+	done
 	if [ -n "$server" ]; then
 		kill "$server" 2>/dev/null || true
 		wait "$server" 2>/dev/null || true
@@ -78,11 +86,25 @@ eval_code=$("$pcmdsd" --config "$dir/server/pcmdsd.conf" user add \
 
 say "3. Clients: one deployment key; pcmds setup enrols each device"
 "$pcmds" keygen --out "$dir/deploy.key" 2>/dev/null
+# the demo's passphrase, in a file as a script would keep it
+printf 'demo passphrase, not for real records\n' >"$dir/passphrase"
+chmod 0600 "$dir/passphrase"
 for p in $places; do
-	"$pcmds" --home "$dir/client-$p" setup --key-file "$dir/deploy.key" \
-	    --server "$url" --code "${worker_code[$p]}" \
-	    --cacert "$dir/server/ca.pem" | sed 's/^/   /'
+	"$pcmds" --home "$dir/client-$p" --passphrase-fd 3 setup \
+	    --key-file "$dir/deploy.key" --server "$url" \
+	    --code "${worker_code[$p]}" --cacert "$dir/server/ca.pem" \
+	    3<"$dir/passphrase" 2>"$dir/setup-$p.err" | sed 's/^/   /' ||
+	    { cat "$dir/setup-$p.err"; exit 1; }
 done
+echo "   each store is encrypted (AES-256-GCM); its recovery key was printed"
+echo "   once, for the worker's manager; unlocking them all at once:"
+unlocking=()
+for p in $places; do
+	"$pcmds" --home "$dir/client-$p" --passphrase-fd 3 unlock \
+	    3<"$dir/passphrase" 2>/dev/null &
+	unlocking+=($!)
+done
+wait "${unlocking[@]}"
 
 say "4. Offline: each link worker records their caseload (server not used)"
 declare -A population=([BD]=218900 [CH]=267800 [HV]=262000 [NH]=351100
@@ -125,10 +147,10 @@ for p in $places; do
 done
 
 say "6. Impact per place: the evaluator's pcmds report"
-"$pcmds" --home "$dir/evaluator" setup --key-file "$dir/deploy.key" \
-    --server "$url" --code "$eval_code" --cacert "$dir/server/ca.pem" \
-    >/dev/null
-"$pcmds" --home "$dir/evaluator" report
+"$pcmds" --home "$dir/evaluator" --passphrase-fd 3 setup \
+    --key-file "$dir/deploy.key" --server "$url" --code "$eval_code" \
+    --cacert "$dir/server/ca.pem" 3<"$dir/passphrase" >/dev/null 2>&1
+"$pcmds" --home "$dir/evaluator" --passphrase-fd 3 report 3<"$dir/passphrase"
 
 "$pcmdsd" --config "$dir/server/pcmdsd.conf" audit verify | sed 's/^/   /'
 echo
@@ -139,7 +161,7 @@ echo "   CA, $dir/server/ca.pem, and will ask before going on)"
 if [ "$serve" = 1 ]; then
 	echo
 	echo "   The server runs until Ctrl-C. Try: pcmds --home $dir/evaluator"
-	echo "   report --place NH --by imd_quintile"
+	echo "   report --place NH --by imd_quintile (passphrase: in $dir/passphrase)"
 	wait "$server"
 else
 	echo "   make demo-serve keeps the server running to try it."
