@@ -260,8 +260,9 @@ demo-serve: $(PROGS)
 valgrind: test-bins
 	@bash tests/valgrind.sh $(B)
 
-docs: $(B)/tools/datadict
+docs: $(B)/tools/datadict $(B)/tools/exportdoc
 	$(B)/tools/datadict > docs/data-set.md
+	$(B)/tools/exportdoc > docs/export.md
 
 # make install PREFIX=/usr DESTDIR=/tmp/stage
 BINDIR = $(PREFIX)/bin
@@ -287,7 +288,8 @@ install: $(PROGS)
 	sed 's|/usr/sbin/pcmdsd|$(SBINDIR)/pcmdsd|' packaging/pcmdsd.service \
 	    > $(DESTDIR)$(UNITDIR)/pcmdsd.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/pcmdsd.service
-	install -m 0644 README.md docs/data-set.md docs/openapi.yaml \
+	install -m 0644 README.md docs/data-set.md docs/export.md \
+	    docs/openapi.yaml \
 	    $(DESTDIR)$(DOCDIR)/
 
 # Debian packages pcmds (client) and pcmdsd (server), built in $(B)/deb.

@@ -63,7 +63,7 @@ struct command {
 extern const struct command cmd_keygen, cmd_setup, cmd_referral, cmd_assess,
     cmd_contact, cmd_support, cmd_close, cmd_correct, cmd_list, cmd_show,
     cmd_status, cmd_import, cmd_export, cmd_sync, cmd_report, cmd_codes,
-    cmd_unlock, cmd_lock, cmd_passphrase, cmd_recover;
+    cmd_extract, cmd_unlock, cmd_lock, cmd_passphrase, cmd_recover;
 
 /* Opens the store when first needed, unlocked (see unlock.h). */
 pc_rc	 ctx_store(struct ctx *, struct err_list *);

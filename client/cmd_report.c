@@ -3,7 +3,10 @@
  * evaluators, as aligned tables, JSON, or CSV for R and spreadsheets.
  *
  * The figures come from the server with disclosure control applied;
- * evaluators may ask for them without (--unsuppressed, audited).
+ * evaluators may ask for them without (--unsuppressed, audited). JSON is
+ * printed with every number in shortest round-trip form (CSV comes from
+ * the server as it is); tables round for reading, and say at the top when
+ * the figures are unsuppressed.
  */
 #include <math.h>
 #include <stdio.h>
@@ -11,6 +14,7 @@
 #include <string.h>
 
 #include "client.h"
+#include "jout.h"
 #include "net.h"
 #include "ons4.h"
 
@@ -92,12 +96,15 @@ place_name(const cJSON *h)
 	return n ? n : "?";
 }
 
+/* Decimals of means and medians in tables: under control, as published. */
+static int mean_dec = 2, median_dec = 1;
+
 static void
 places_table(const cJSON *doc)
 {
 	static const char *const head[] = {"Place", "Population", "Referrals",
 	    "People", "Per 1,000", "Declined %", "Median days", "Pairs",
-	    "Life sat.", "Worthwhile", "Happy", "Anxious"};
+	    "Pairs %", "Life sat.", "Worthwhile", "Happy", "Anxious"};
 	struct table t;
 	const cJSON *h, *all = cJSON_GetObjectItem(doc, "all");
 	int r = 1, c, m, last = cJSON_GetArraySize(cJSON_GetObjectItem(doc,
@@ -106,7 +113,7 @@ places_table(const cJSON *doc)
 	memset(&t, 0, sizeof(t));
 	t.title = "Impact per place (ONS4 columns: mean change from baseline; "
 	    "anxiety falls when better)";
-	for (c = 0; c < 12; c++)
+	for (c = 0; c < 13; c++)
 		t_set(&t, 0, c, head[c]);
 	for (; r <= last + 1; r++) {
 		h = r <= last ? cJSON_GetArrayItem(cJSON_GetObjectItem(doc,
@@ -117,11 +124,13 @@ places_table(const cJSON *doc)
 		t_val(&t, r, 3, get(h, "people", NULL), 0);
 		t_val(&t, r, 4, get(h, "per_1000_residents", NULL), 2);
 		t_val(&t, r, 5, get(h, "declined_pct", NULL), 1);
-		t_val(&t, r, 6, get(h, "median_days_to_first_contact", NULL), 1);
+		t_val(&t, r, 6, get(h, "median_days_to_first_contact", NULL),
+		    median_dec);
 		t_val(&t, r, 7, get(h, "ons4", "pairs"), 0);
+		t_val(&t, r, 8, get(h, "ons4", "pairs_pct_of_consented"), 1);
 		for (m = 0; m < ONS4_N; m++)
-			t_val(&t, r, 8 + m, cJSON_GetObjectItem(get(h, "ons4",
-			    ons4_measures[m].field), "mean_change"), 2);
+			t_val(&t, r, 9 + m, cJSON_GetObjectItem(get(h, "ons4",
+			    ons4_measures[m].field), "mean_change"), mean_dec);
 	}
 	t_print(&t);
 }
@@ -131,29 +140,35 @@ ons4_table(const cJSON *ons4, const char *scope)
 {
 	static const char *const head[] = {"Measure", "Pairs", "Baseline",
 	    "Follow-up", "Change", "CI low", "CI high", "p (t)", "p (Wilcoxon)",
-	    "Cohen's dz", "Improved %", "Left worst %"};
+	    "Wilcoxon", "Cohen's dz", "Improved %", "Left worst %"};
 	static const char *const keys[] = {"n", "mean_baseline",
 	    "mean_followup", "mean_change", "ci95_low", "ci95_high",
-	    "t_test_p", "wilcoxon_p", "cohens_dz", "improved_pct",
-	    "left_worst_band_pct"};
-	static const int dec[] = {0, 2, 2, 2, 2, 2, 4, 4, 2, 1, 1};
-	char title[256];
+	    "t_test_p", "wilcoxon_p", "wilcoxon_method", "cohens_dz",
+	    "improved_pct", "left_worst_band_pct"};
+	int dec[] = {0, mean_dec, mean_dec, mean_dec, mean_dec, mean_dec, 4, 4,
+	    0, 2, 1, 1};
+	char title[512], share[48];
 	struct table t;
 	int c, m;
 
 	memset(&t, 0, sizeof(t));
+	/* who is left out matters as much as the change: the pairs' share */
+	t_val(&t, 0, 0, cJSON_GetObjectItem(ons4, "pairs_pct_of_consented"), 1);
+	snprintf(share, sizeof(share), "%s", t.cell[0][0]);
 	snprintf(title, sizeof(title), "ONS4 change, %s (paired: baseline -> "
 	    "latest later review or final; 95%% CI; uncontrolled "
-	    "before/after)", scope);
+	    "before/after)\nPairs as %% of consented referrals: %s%s", scope,
+	    share, cJSON_IsNumber(cJSON_GetObjectItem(ons4,
+	    "pairs_pct_of_consented")) ? "%" : "");
 	t.title = title;
-	for (c = 0; c < 12; c++)
+	for (c = 0; c < 13; c++)
 		t_set(&t, 0, c, head[c]);
 	for (m = 0; m < ONS4_N; m++) {
 		const cJSON *o = cJSON_GetObjectItem(ons4,
 		    ons4_measures[m].field);
 
 		t_set(&t, m + 1, 0, ons4_measures[m].label);
-		for (c = 0; c < 11; c++)
+		for (c = 0; c < 12; c++)
 			t_val(&t, m + 1, c + 1, cJSON_GetObjectItem(o, keys[c]),
 			    dec[c]);
 	}
@@ -202,10 +217,11 @@ place_tables(const cJSON *doc)
 	t_set(&t, r, 0, "Declined %");
 	t_val(&t, r++, 1, get(reach, "declined_pct", NULL), 1);
 	t_set(&t, r, 0, "Median days to first contact");
-	t_val(&t, r++, 1, get(reach, "median_days_to_first_contact", NULL), 1);
+	t_val(&t, r++, 1, get(reach, "median_days_to_first_contact", NULL),
+	    median_dec);
 	t_set(&t, r, 0, "Median contacts per closed referral");
 	t_val(&t, r++, 1, get(reach, "median_contacts_per_closed_referral",
-	    NULL), 1);
+	    NULL), median_dec);
 	t_print(&t);
 	breakdown_table(reach, "by_ethnic_group", "Referrals by ethnic group");
 	breakdown_table(reach, "by_imd_quintile", "Referrals by IMD quintile");
@@ -289,19 +305,43 @@ run_report(struct ctx *c, struct opt_result *o)
 		fprintf(stderr, "pcmds: the server's answer was not understood\n");
 		ex = EXIT_INVALID;
 	} else if (strcmp(fmt, "json") == 0) {
-		char *text = cJSON_Print(doc);
+		char *text = jout_print(doc, 1);
 
-		printf("%s\n", text);
+		if (text == NULL) {
+			fprintf(stderr, "pcmds: out of memory\n");
+			ex = EXIT_INVALID;
+		} else
+			printf("%s\n", text);
 		free(text);
-	} else if (place == NULL) {
-		places_table(doc);
-		ons4_table(get(doc, "all", "ons4"), "all places");
-	} else
-		place_tables(doc);
+	} else {
+		int controlled = cJSON_IsTrue(cJSON_GetObjectItem(doc,
+		    "disclosure_control"));
+
+		/* before anything else: these figures are not for publishing */
+		if (!controlled) {
+			const char *nt = cJSON_GetStringValue(
+			    cJSON_GetObjectItem(doc, "notice"));
+
+			printf("*** %s ***\n\n", nt ? nt : "UNSUPPRESSED "
+			    "figures, without disclosure control");
+		}
+		mean_dec = controlled ? 1 : 2;
+		median_dec = controlled ? 0 : 1;
+		if (place == NULL) {
+			places_table(doc);
+			ons4_table(get(doc, "all", "ons4"), "all places");
+		} else
+			place_tables(doc);
+	}
 	if (ex == EXIT_OK && strcmp(fmt, "table") == 0 && doc != NULL &&
 	    cJSON_IsTrue(cJSON_GetObjectItem(doc, "disclosure_control")))
-		printf("Counts 1-7: suppressed; other counts rounded to the "
-		    "nearest 5; figures on fewer than 8: withheld.\n");
+		printf("Disclosure control: cell key noise (at most 3) on every "
+		    "count, then 1-7 suppressed and the rest rounded to the "
+		    "nearest 5; means to 0.1, p-values in bands; figures about "
+		    "suppressed groups withheld. Periods: whole completed "
+		    "months (to %s).\n", cJSON_GetStringValue(get(doc, "period",
+		    "to")) ? cJSON_GetStringValue(get(doc, "period", "to")) :
+		    "the last completed");
 	cJSON_Delete(doc);
 	net_resp_free(&r);
 	net_free(&n);
@@ -312,8 +352,11 @@ run_report(struct ctx *c, struct opt_result *o)
 static const struct opt_spec report_opts[] = {
 	{"place", OPT_VALUE, "CODE", "one place in detail (or ALL); default: "
 	    "every place's headline"},
-	{"from", OPT_VALUE, "DATE", "referrals from this date"},
-	{"to", OPT_VALUE, "DATE", "referrals up to this date"},
+	{"from", OPT_VALUE, "MONTH", "referrals from this month (YYYY-MM; "
+	    "with --unsuppressed also a date YYYY-MM-DD)"},
+	{"to", OPT_VALUE, "MONTH", "referrals up to the end of this month "
+	    "(default: the last completed month; with --unsuppressed also a "
+	    "date)"},
 	{"by", OPT_VALUE, "GROUP", "ONS4 change by group: source, reason, "
 	    "service, ethnic_group, imd_quintile, age_band, gender, carer, "
 	    "learning_disability, autism, homeless (with --place)"},
@@ -327,7 +370,7 @@ static const struct opt_spec report_opts[] = {
 const struct command cmd_report = {
 	"report", "", 0, 0, "impact per place (place leads and evaluators)",
 	report_opts, run_report,
-	"Examples:\n  pcmds report\n  pcmds report --place BD --from 2025-04-01 "
-	"--to 2026-03-31 --by ethnic_group\n  pcmds report --place ALL --format "
+	"Examples:\n  pcmds report\n  pcmds report --place BD --from 2025-04 "
+	"--to 2026-03 --by ethnic_group\n  pcmds report --place ALL --format "
 	"csv > impact.csv\n",
 };

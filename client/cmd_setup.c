@@ -1,12 +1,15 @@
 /*
  * cmd_setup.c - pcmds keygen and pcmds setup.
  *
- * The deployment key makes the person pseudonyms: every client of one
- * deployment must hold the same key, or the same person would get two
- * pseudonyms. setup seals the key into the device's encrypted store (made
- * with a new passphrase, whose recovery key it prints once) and records
- * who this device records as: from enrolment with the server, or given by
- * hand for an offline trial.
+ * The deployment key makes the person pseudonyms: every link worker's
+ * client of one deployment must hold the same key, or the same person
+ * would get two pseudonyms; no other device may hold it (with the key and
+ * an export, anyone could try every NHS number). setup makes the device's
+ * encrypted store (with a new passphrase, whose recovery key it prints
+ * once), enrols, and seals the key into the store only once the server
+ * has said the device is a link worker's; it records who this device
+ * records as: from enrolment with the server, or given by hand for an
+ * offline trial. Nothing is written until every step has succeeded.
  */
 #include <stdio.h>
 #include <string.h>
@@ -56,18 +59,22 @@ check_identity(const char *name, const char *val, struct err_list *errs)
 	cJSON_Delete(v);
 }
 
-/* Seals the deployment key into the store (setup_store first). */
+/*
+ * Checks the key given may replace the one this device holds; nothing is
+ * written until the enrolment says the device may hold it.
+ */
 static pc_rc
-install_key(struct ctx *c, const uint8_t key[NHS_KEY_LEN],
+check_key(struct ctx *c, const uint8_t key[NHS_KEY_LEN],
     struct err_list *errs)
 {
 	char id[NHS_KEY_ID_LEN];
 	pc_rc rc;
 
+	if ((rc = ctx_key_check(c, key, errs)) != PC_OK)
+		return rc;
 	nhs_key_id(key, id);
-	if ((rc = ctx_key_set(c, key, errs)) == PC_OK)
-		snprintf(c->cfg.key_id, sizeof(c->cfg.key_id), "%s", id);
-	return rc;
+	snprintf(c->cfg.key_id, sizeof(c->cfg.key_id), "%s", id);
+	return PC_OK;
 }
 
 static pc_rc
@@ -96,6 +103,34 @@ offline_identity(struct ctx *c, const struct opt_result *o,
 	return PC_OK;
 }
 
+/*
+ * Online: the enrolment tells the role. A link worker's device keeps the
+ * key given (or the one it has); any other device must hold none, and the
+ * server refuses one that sends a key id, leaving the code unused.
+ */
+static pc_rc
+setup_online(struct ctx *c, const struct opt_result *o, const uint8_t *key,
+    struct err_list *errs)
+{
+	int held = ctx_has_key(c);
+	pc_rc rc = PC_OK;
+
+	if (key != NULL)
+		rc = check_key(c, key, errs);
+	else if (!held)
+		c->cfg.key_id[0] = '\0';	/* sent only when a key is held */
+	if (rc == PC_OK)
+		rc = setup_enrol(c, o, errs);
+	if (rc == PC_OK && key != NULL)
+		rc = ctx_key_set(c, key, errs);
+	if (rc == PC_ECONFLICT && key == NULL && held)
+		err_add(errs, E_CONFLICT, "home", "this device keeps a deployment "
+		    "key: set up a place lead's or evaluator's account with "
+		    "another --home");
+	return rc;
+}
+
+/* The key alone, again (after a recovery): the identity stays. */
 static int
 key_only(const struct ctx *c, const struct opt_result *o)
 {
@@ -103,34 +138,49 @@ key_only(const struct ctx *c, const struct opt_result *o)
 	    !opt_has(o, "worker") && !opt_has(o, "place") && !opt_has(o, "pcn");
 }
 
+/* Offline trial: a link worker's identity given by hand, and the key. */
+static pc_rc
+setup_offline(struct ctx *c, const struct opt_result *o, const uint8_t *key,
+    struct err_list *errs)
+{
+	pc_rc rc;
+
+	if (!key_only(c, o) && (rc = offline_identity(c, o, errs)) != PC_OK)
+		return rc;
+	if (key == NULL)
+		return PC_OK;
+	if ((rc = check_key(c, key, errs)) == PC_OK)
+		rc = ctx_key_set(c, key, errs);
+	return rc;
+}
+
 static int
 run_setup(struct ctx *c, struct opt_result *o)
 {
 	struct err_list errs;
-	const char *keyfile = opt_get(o, "key-file");
 	int online = opt_has(o, "server") || opt_has(o, "code");
+	const char *keyfile = opt_get(o, "key-file");
 	uint8_t key[NHS_KEY_LEN];
-	pc_rc rc;
+	pc_rc rc = PC_OK;
 
 	err_init(&errs);
-	if (keyfile == NULL && !ctx_has_key(c)) {
+	/* what can be checked before the passphrase is asked for */
+	if (!online && keyfile == NULL && !ctx_has_key(c)) {
 		err_add(&errs, E_REQUIRED, "key-file", "--key-file FILE is "
-		    "required: the deployment key (pcmds keygen makes one)");
+		    "required: a link worker's device makes pseudonyms with the "
+		    "deployment key (pcmds keygen makes one)");
 		rc = PC_EUSAGE;
-	} else if (keyfile != NULL &&
-	    (rc = home_key_read(keyfile, key, &errs)) != PC_OK)
-		;
-	else if ((rc = ctx_setup_store(c, opt_has(o, "insecure-test-kdf"),
-	    &errs)) == PC_OK && keyfile != NULL)
-		rc = install_key(c, key, &errs);
-	sec_wipe(key, sizeof(key));
+	} else if (keyfile != NULL)
+		rc = home_key_read(keyfile, key, &errs);
 	if (rc == PC_OK && c->cfg.device[0] == '\0' &&
 	    uuid_v4(c->cfg.device) != PC_OK)
 		rc = PC_EIO;
-	/* the key alone, again (after a recovery): the identity stays */
-	if (rc == PC_OK && (online || !key_only(c, o)))
-		rc = online ? setup_enrol(c, o, &errs) :
-		    offline_identity(c, o, &errs);
+	if (rc == PC_OK)
+		rc = ctx_setup_store(c, opt_has(o, "insecure-test-kdf"), &errs);
+	if (rc == PC_OK)
+		rc = online ? setup_online(c, o, keyfile ? key : NULL, &errs) :
+		    setup_offline(c, o, keyfile ? key : NULL, &errs);
+	sec_wipe(key, sizeof(key));
 	if (rc == PC_OK)
 		rc = ctx_save(c, &errs);
 	if (rc != PC_OK)
@@ -142,9 +192,10 @@ run_setup(struct ctx *c, struct opt_result *o)
 		    c->cfg.token[0] ? ", enrolled with " : " (offline trial)",
 		    c->cfg.token[0] ? c->cfg.server : "");
 	else
-		printf("%s%s%s, enrolled with %s (reports only)\n",
-		    c->cfg.role, c->cfg.place[0] ? ", place " : "",
-		    c->cfg.place, c->cfg.server);
+		printf("%s%s%s, enrolled with %s (reports and extracts; no "
+		    "deployment key on this device)\n", c->cfg.role,
+		    c->cfg.place[0] ? ", place " : "", c->cfg.place,
+		    c->cfg.server);
 	return EXIT_OK;
 }
 
@@ -155,8 +206,8 @@ static const struct opt_spec keygen_opts[] = {
 };
 
 static const struct opt_spec setup_opts[] = {
-	{"key-file", OPT_VALUE, "FILE", "the deployment key (from pcmds "
-	    "keygen)"},
+	{"key-file", OPT_VALUE, "FILE", "link workers: the deployment key "
+	    "(from pcmds keygen); never for place leads or evaluators"},
 	{"server", OPT_VALUE, "URL", "the pcmds server, https://host:port"},
 	{"code", OPT_VALUE, "CODE", "one-time enrolment code from the "
 	    "administrator"},
@@ -183,6 +234,10 @@ const struct command cmd_setup = {
 	"Enrol with a server:\n"
 	"  pcmds setup --key-file deploy.key --server https://pcmds.example:8443 "
 	"\\\n    --code ABCD-EFGH-JKLM --cacert ca.pem\n"
+	"A place lead or an evaluator enrols without the key, which only link "
+	"workers'\ndevices may hold:\n"
+	"  pcmds setup --server https://pcmds.example:8443 --code "
+	"ABCD-EFGH-JKLM \\\n    --cacert ca.pem\n"
 	"Offline trial (sync refuses records whose identity differs from a "
 	"later\nenrolment):\n"
 	"  pcmds setup --key-file deploy.key --worker lw-demo --place BD\n"

@@ -218,7 +218,8 @@ print_referral(const struct tl_summary *s, const char *id,
 	char d[DATE_LEN];
 	int dec = rec_int(r, "imd_decile", 0);
 
-	printf("Referral %.8s%s  [%s]\n", id, s->voided ? " (VOIDED)" : "",
+	printf("Referral %.8s%s  by %s  [%s]\n", id, s->voided ?
+	    " (VOIDED)" : "", rec_str(r, "worker"),
 	    cstore_state_name(st->v[state_of(st, id)].state));
 	printf("  Person          %s %.12s...\n",
 	    strcmp(rec_str(r, "person_basis"), "local") == 0 ?
@@ -268,9 +269,10 @@ print_timeline(const struct timeline *tl, const struct states *st)
 		describe(v[i], line, sizeof(line));
 		date_format(entry_date(v[i]), d);
 		k = state_of(st, v[i]->rec->id);
-		printf("  %s  %-10s  %.8s  %s%s  [%s]\n", d,
+		/* who made each record: colleagues may correct each other */
+		printf("  %s  %-10s  %.8s  %s%s  by %s  [%s]\n", d,
 		    codes_kind.v[v[i]->rec->kind].code, v[i]->rec->id, line,
-		    v[i]->voided ? " (VOIDED)" : "",
+		    v[i]->voided ? " (VOIDED)" : "", v[i]->rec->worker,
 		    cstore_state_name(st->v[k].state));
 	}
 	free(v);
@@ -603,7 +605,7 @@ export_one(void *arg, const struct cstore_row *row)
 	if ((j = cJSON_ParseWithLength(row->json, row->json_len)) == NULL)
 		return 1;
 	buf_init(&line, 0);
-	reccsv_row(&line, j, cstore_state_name(row->state));
+	reccsv_row(&line, j, cstore_state_name(row->state), NULL);
 	fputs(buf_str(&line), ec->out);
 	buf_free(&line);
 	cJSON_Delete(j);
@@ -636,7 +638,7 @@ run_export(struct ctx *c, struct opt_result *o)
 	}
 	if (ec.csv) {
 		buf_init(&head, 0);
-		reccsv_header(&head, "sync_state");
+		reccsv_header(&head, "sync_state", NULL);
 		fputs(buf_str(&head), ec.out);
 		buf_free(&head);
 	}

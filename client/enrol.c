@@ -3,8 +3,10 @@
  *
  * The CA given with --cacert is copied into the client's directory and
  * pinned for every later request; without it the system's CAs are used.
- * The server is told the deployment key's fingerprint (never the key) so
- * that a device holding another key is refused before it records.
+ * A device holding the deployment key tells the server its fingerprint
+ * (never the key), so that a device holding another key is refused before
+ * it records, and a place lead's or evaluator's device holding one at all
+ * is refused; a device without a key sends none.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,17 +66,24 @@ take_answer(struct ctx *c, const char *server, const struct net_resp *r,
 	return PC_OK;
 }
 
-/* The server's sentence for a refused enrolment. */
-static void
+/*
+ * The server's sentence for a refused enrolment. PC_ECONFLICT when the
+ * device's key does not fit the account (E_KEY): the code is unused.
+ */
+static pc_rc
 refused(const struct net_resp *r, struct err_list *errs)
 {
 	cJSON *j = cJSON_Parse(buf_str(&r->body));
 	const cJSON *e = cJSON_GetObjectItemCaseSensitive(j, "error");
-	const char *msg = rec_str(e, "message");
+	const char *msg = rec_str(e, "message"), *code = rec_str(e, "code");
+	pc_rc rc = r->status == 401 || r->status == 429 ? PC_EAUTH :
+	    code != NULL && strcmp(code, "E_KEY") == 0 ? PC_ECONFLICT :
+	    PC_EINVAL;
 
 	err_add(errs, E_SYSTEM, "code", "enrolment refused (HTTP %ld): %s",
 	    r->status, msg ? msg : "no reason given");
 	cJSON_Delete(j);
+	return rc;
 }
 
 pc_rc
@@ -105,7 +114,8 @@ setup_enrol(struct ctx *c, const struct opt_result *o, struct err_list *errs)
 	req = cJSON_CreateObject();
 	cJSON_AddStringToObject(req, "code", code);
 	cJSON_AddStringToObject(req, "device", c->cfg.device);
-	cJSON_AddStringToObject(req, "key_id", c->cfg.key_id);
+	if (c->cfg.key_id[0] != '\0')	/* link workers' devices only */
+		cJSON_AddStringToObject(req, "key_id", c->cfg.key_id);
 	body = cJSON_PrintUnformatted(req);
 	cJSON_Delete(req);
 	rc = net_request(&n, "POST", "/v1/enrol", NULL, body, strlen(body), 0,
@@ -113,10 +123,8 @@ setup_enrol(struct ctx *c, const struct opt_result *o, struct err_list *errs)
 	free(body);
 	if (rc == PC_OK && r.status == 200)
 		rc = take_answer(c, n.base, &r, errs);
-	else if (rc == PC_OK) {
-		refused(&r, errs);
-		rc = r.status == 401 || r.status == 429 ? PC_EAUTH : PC_EINVAL;
-	}
+	else if (rc == PC_OK)
+		rc = refused(&r, errs);
 	net_resp_free(&r);
 	net_free(&n);
 	return rc;

@@ -1,8 +1,8 @@
 /*
  * main.c - pcmds, the link worker's client.
  *
- * Every command works offline except setup (with --server), sync and
- * report. See pcmds(1) and pcmds help.
+ * Every command works offline except setup (with --server), sync,
+ * report and extract. See pcmds(1) and pcmds help.
  */
 #include <sys/stat.h>
 
@@ -22,8 +22,9 @@
 static const struct command *const commands[] = {
 	&cmd_keygen, &cmd_setup, &cmd_referral, &cmd_assess, &cmd_contact,
 	&cmd_support, &cmd_close, &cmd_correct, &cmd_list, &cmd_show,
-	&cmd_status, &cmd_sync, &cmd_report, &cmd_import, &cmd_export,
-	&cmd_codes, &cmd_unlock, &cmd_lock, &cmd_passphrase, &cmd_recover,
+	&cmd_status, &cmd_sync, &cmd_report, &cmd_extract, &cmd_import,
+	&cmd_export, &cmd_codes, &cmd_unlock, &cmd_lock, &cmd_passphrase,
+	&cmd_recover,
 };
 
 /* Commands that open the store themselves, or need none. */

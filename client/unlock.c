@@ -816,20 +816,16 @@ has_records(struct ctx *c)
 }
 
 pc_rc
-ctx_key_set(struct ctx *c, const uint8_t key[NHS_KEY_LEN],
+ctx_key_check(struct ctx *c, const uint8_t key[NHS_KEY_LEN],
     struct err_list *errs)
 {
 	uint8_t old[NHS_KEY_LEN];
 	char id[NHS_KEY_ID_LEN];
-	struct buf hex;
 	pc_rc rc;
 	int other;
 
-	if (c->fresh != NULL) {
-		memcpy(c->fresh->deploy, key, NHS_KEY_LEN);
-		c->fresh->has_deploy = 1;
-		return PC_OK;
-	}
+	if (c->fresh != NULL)
+		return PC_OK;	/* a new store: no record made with any key */
 	if ((rc = ctx_store(c, errs)) != PC_OK)
 		return rc;
 	nhs_key_id(key, id);
@@ -846,6 +842,23 @@ ctx_key_set(struct ctx *c, const uint8_t key[NHS_KEY_LEN],
 		    "records pseudonymised with another key (id %s); a new key "
 		    "would give the same people new pseudonyms", c->cfg.key_id);
 		return PC_ECONFLICT;
+	}
+	return PC_OK;
+}
+
+pc_rc
+ctx_key_set(struct ctx *c, const uint8_t key[NHS_KEY_LEN],
+    struct err_list *errs)
+{
+	struct buf hex;
+	pc_rc rc;
+
+	if ((rc = ctx_key_check(c, key, errs)) != PC_OK)
+		return rc;
+	if (c->fresh != NULL) {
+		memcpy(c->fresh->deploy, key, NHS_KEY_LEN);
+		c->fresh->has_deploy = 1;
+		return PC_OK;
 	}
 	buf_init(&hex, 0);
 	if ((rc = deploy_seal(c->keys, cstore_id(c->store), key, &hex)) ==

@@ -69,9 +69,13 @@ pc_rc	 ctx_key(struct ctx *, uint8_t key[NHS_KEY_LEN], struct err_list *);
 /* 1 when the device holds a deployment key (no unlocking needed). */
 int	 ctx_has_key(struct ctx *);
 /*
- * Stores a deployment key, sealed under the wrap key. PC_ECONFLICT when
- * the device already holds records pseudonymised under another one.
+ * PC_ECONFLICT (with a sentence) when key may not replace the device's:
+ * it holds records pseudonymised under another (the one it holds, or
+ * after a recovery the one whose fingerprint it remembers).
  */
+pc_rc	 ctx_key_check(struct ctx *, const uint8_t key[NHS_KEY_LEN],
+	    struct err_list *);
+/* Stores a deployment key, sealed under the wrap key (checked first). */
 pc_rc	 ctx_key_set(struct ctx *, const uint8_t key[NHS_KEY_LEN],
 	    struct err_list *);
 

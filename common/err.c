@@ -53,6 +53,8 @@ static const char *const code_names[E_CODE_MAX] = {
 	[E_RULE] = "E_RULE",
 	[E_TOO_MANY] = "E_TOO_MANY",
 	[E_SYSTEM] = "E_SYSTEM",
+	[E_IDENTIFIER] = "E_IDENTIFIER",
+	[E_CONTROL] = "E_CONTROL",
 };
 
 const char *

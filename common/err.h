@@ -59,6 +59,8 @@ enum err_code {
 	E_RULE,			/* a rule across fields is broken */
 	E_TOO_MANY,		/* more items than allowed */
 	E_SYSTEM,		/* a system or store failure, not the data */
+	E_IDENTIFIER,		/* free text holds a personal identifier */
+	E_CONTROL,		/* text holds a control or invisible character */
 	E_CODE_MAX
 };
 

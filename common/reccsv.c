@@ -59,10 +59,18 @@ cell(const cJSON *v, struct buf *out)
 		canon_json(v, out);
 }
 
-pc_rc
-reccsv_header(struct buf *b, const char *first)
+size_t
+reccsv_columns(const char *const **names)
 {
-	const char *row[MAX_COLS + 1];
+	columns();
+	*names = cols;
+	return ncols;
+}
+
+pc_rc
+reccsv_header(struct buf *b, const char *first, const char *last)
+{
+	const char *row[MAX_COLS + 2];
 	size_t i, n = 0;
 
 	columns();
@@ -70,14 +78,17 @@ reccsv_header(struct buf *b, const char *first)
 		row[n++] = first;
 	for (i = 0; i < ncols; i++)
 		row[n++] = cols[i];
+	if (last != NULL)
+		row[n++] = last;
 	return csv_row(b, row, n, 0);
 }
 
 pc_rc
-reccsv_row(struct buf *b, const cJSON *rec, const char *first)
+reccsv_row(struct buf *b, const cJSON *rec, const char *first,
+    const char *last)
 {
 	struct buf cells[MAX_COLS];
-	const char *row[MAX_COLS + 1];
+	const char *row[MAX_COLS + 2];
 	size_t i, n = 0;
 	pc_rc rc;
 
@@ -89,6 +100,8 @@ reccsv_row(struct buf *b, const cJSON *rec, const char *first)
 		cell(cJSON_GetObjectItemCaseSensitive(rec, cols[i]), &cells[i]);
 		row[n++] = buf_str(&cells[i]);
 	}
+	if (last != NULL)
+		row[n++] = last;
 	rc = csv_row(b, row, n, 1);
 	for (i = 0; i < ncols; i++)
 		buf_free(&cells[i]);

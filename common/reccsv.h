@@ -12,9 +12,15 @@
 
 #include "buf.h"
 
-/* Header row; first names an extra leading column (or NULL). */
-pc_rc	 reccsv_header(struct buf *, const char *first);
-/* One record; first is the extra leading column's value (or NULL). */
-pc_rc	 reccsv_row(struct buf *, const cJSON *rec, const char *first);
+/*
+ * Header row; first and last name an extra leading and trailing column
+ * (or NULL).
+ */
+pc_rc	 reccsv_header(struct buf *, const char *first, const char *last);
+/* One record, with the extra columns' values (or NULL). */
+pc_rc	 reccsv_row(struct buf *, const cJSON *rec, const char *first,
+	    const char *last);
+/* The columns, in order (static storage). */
+size_t	 reccsv_columns(const char *const **names);
 
 #endif

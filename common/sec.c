@@ -43,6 +43,40 @@ sec_sha256(const void *p, size_t n, uint8_t out[SEC_SHA256_LEN])
 		SHA256(p, n, out);
 }
 
+pc_rc
+sec_sha256_begin(struct sec_sha256 *h)
+{
+	pthread_once(&sha256_once, sha256_fetch);
+	if ((h->ctx = EVP_MD_CTX_new()) == NULL)
+		return PC_ENOMEM;
+	if (EVP_DigestInit_ex(h->ctx, sha256_md ? sha256_md : EVP_sha256(),
+	    NULL) != 1) {
+		EVP_MD_CTX_free(h->ctx);
+		h->ctx = NULL;
+		return PC_EIO;
+	}
+	return PC_OK;
+}
+
+void
+sec_sha256_add(struct sec_sha256 *h, const void *p, size_t n)
+{
+	if (h->ctx != NULL && EVP_DigestUpdate(h->ctx, p, n) != 1) {
+		EVP_MD_CTX_free(h->ctx);
+		h->ctx = NULL;	/* sec_sha256_end says it failed */
+	}
+}
+
+pc_rc
+sec_sha256_end(struct sec_sha256 *h, uint8_t out[SEC_SHA256_LEN])
+{
+	int ok = h->ctx != NULL && EVP_DigestFinal_ex(h->ctx, out, NULL) == 1;
+
+	EVP_MD_CTX_free(h->ctx);
+	h->ctx = NULL;
+	return ok ? PC_OK : PC_EIO;
+}
+
 void
 sec_sha256_hex(const void *p, size_t n, char out[SEC_HEX64_LEN])
 {

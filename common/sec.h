@@ -15,6 +15,13 @@
 pc_rc	 sec_random(void *, size_t);
 void	 sec_sha256(const void *, size_t, uint8_t out[SEC_SHA256_LEN]);
 void	 sec_sha256_hex(const void *, size_t, char out[SEC_HEX64_LEN]);
+/* SHA-256 of data given in pieces; end frees what begin made. */
+struct sec_sha256 {
+	void	*ctx;
+};
+pc_rc	 sec_sha256_begin(struct sec_sha256 *);
+void	 sec_sha256_add(struct sec_sha256 *, const void *, size_t);
+pc_rc	 sec_sha256_end(struct sec_sha256 *, uint8_t out[SEC_SHA256_LEN]);
 pc_rc	 sec_hmac_sha256(const void *key, size_t keylen, const void *msg,
 	    size_t msglen, uint8_t out[SEC_SHA256_LEN]);
 void	 sec_hex(const uint8_t *, size_t, char *out);	/* out: 2n+1 */

@@ -44,6 +44,12 @@ stats_norm_cdf(double z)
 	return 0.5 * erfc(-z / M_SQRT2);
 }
 
+double
+stats_norm_sf(double z)
+{
+	return 0.5 * erfc(z / M_SQRT2);
+}
+
 /* Continued fraction for I_x(a, b), valid for x < (a + 1) / (a + b + 2). */
 static double
 betacf(double x, double a, double b)
@@ -84,33 +90,67 @@ betacf(double x, double a, double b)
 	return h;
 }
 
+/*
+ * I_x(a, b) (upper = 0) or 1 - I_x(a, b) (upper = 1), with y = 1 - x given
+ * by the caller where it knows it more exactly. Each is the continued
+ * fraction on the side where it converges; the other side is a
+ * subtraction from 1 only when the result is not small.
+ */
+static double
+ibeta2(double x, double y, double a, double b, int upper)
+{
+	double front, direct;
+	int flip;
+
+	if (x <= 0)
+		return upper ? 1 : 0;
+	if (y <= 0)
+		return upper ? 0 : 1;
+	front = exp(lgamma(a + b) - lgamma(a) - lgamma(b) + a * log(x) +
+	    b * log(y));
+	flip = !(x < (a + 1) / (a + b + 2));
+	/* direct: I_x(a, b) unflipped, 1 - I_x(a, b) flipped */
+	direct = flip ? front * betacf(y, b, a) / b : front * betacf(x, a, b) /
+	    a;
+	return upper == flip ? direct : 1 - direct;
+}
+
 double
 stats_ibeta(double x, double a, double b)
 {
-	double lbt;
+	return ibeta2(x, 1 - x, a, b, 0);
+}
 
-	if (x <= 0)
-		return 0;
-	if (x >= 1)
-		return 1;
-	lbt = lgamma(a + b) - lgamma(a) - lgamma(b) + a * log(x) +
-	    b * log1p(-x);
-	if (x < (a + 1) / (a + b + 2))
-		return exp(lbt) * betacf(x, a, b) / a;
-	return 1 - exp(lbt) * betacf(1 - x, b, a) / b;
+double
+stats_ibetac(double x, double a, double b)
+{
+	return ibeta2(x, 1 - x, a, b, 1);
+}
+
+/* P(|T| > |t|) / 2 for t with df degrees of freedom: I_x(df/2, 1/2) / 2. */
+static double
+t_half_tail(double t, double df)
+{
+	double t2 = t * t;
+
+	/* x = df / (df + t^2) and 1 - x = t^2 / (df + t^2), each exactly */
+	return 0.5 * ibeta2(df / (df + t2), t2 / (df + t2), df / 2, 0.5, 0);
+}
+
+double
+stats_t_sf(double t, double df)
+{
+	if (isnan(t) || df <= 0)
+		return NAN;
+	if (isinf(t))
+		return t > 0 ? 0 : 1;
+	return t > 0 ? t_half_tail(t, df) : 1 - t_half_tail(t, df);
 }
 
 double
 stats_t_cdf(double t, double df)
 {
-	double tail;
-
-	if (isnan(t) || df <= 0)
-		return NAN;
-	if (isinf(t))
-		return t > 0 ? 1 : 0;
-	tail = 0.5 * stats_ibeta(df / (df + t * t), df / 2, 0.5);
-	return t > 0 ? 1 - tail : tail;
+	return stats_t_sf(-t, df);	/* symmetric about 0 */
 }
 
 /* Density of Student's t with df degrees of freedom. */
@@ -130,7 +170,7 @@ t_pdf(double t, double df)
 double
 stats_t_quantile(double p, double df)
 {
-	double lo = 0, hi = 1, x, f, step;
+	double lo = 0, hi = 1, x, f, step, q;
 	int i;
 
 	if (!(p > 0 && p < 1) || df <= 0)
@@ -139,11 +179,13 @@ stats_t_quantile(double p, double df)
 		return -stats_t_quantile(1 - p, df);
 	if (p == 0.5)
 		return 0;
-	while (stats_t_cdf(hi, df) < p && hi < 1e300)
+	/* on the upper tail: 1 - p is exact here, and so is the tail */
+	q = 1 - p;
+	while (stats_t_sf(hi, df) > q && hi < 1e300)
 		lo = hi, hi *= 2;
 	x = (lo + hi) / 2;
 	for (i = 0; i < 200; i++) {
-		f = stats_t_cdf(x, df) - p;
+		f = q - stats_t_sf(x, df);	/* increasing in x */
 		if (f < 0)
 			lo = x;
 		else
@@ -152,9 +194,9 @@ stats_t_quantile(double p, double df)
 		x -= step;
 		if (!(x > lo && x < hi))	/* left the bracket, or NaN */
 			x = (lo + hi) / 2;
-		else if (fabs(step) <= 1e-15 * fabs(x))
+		else if (fabs(step) <= 1e-16 * fabs(x))
 			break;
-		if (hi - lo <= 1e-15 * hi)
+		if (hi - lo <= 1e-16 * hi)
 			break;
 	}
 	return x;
@@ -180,7 +222,7 @@ stats_from_sums(long n, double sum, double sumsq, struct stats_summary *s)
 	s->ci_high = s->mean + q * se;
 	if (se > 0) {
 		s->t = s->mean / se;
-		s->p = 2 * stats_t_cdf(-fabs(s->t), (double)(n - 1));
+		s->p = 2 * stats_t_sf(fabs(s->t), (double)(n - 1));
 		s->dz = s->mean / s->sd;
 	}
 }
@@ -197,12 +239,50 @@ stats_paired(const double *d, size_t n, struct stats_summary *s)
 	stats_from_sums((long)n, m * (double)n, ss + m * m * (double)n, s);
 }
 
+const char *
+stats_method_name(enum stats_method m)
+{
+	return m == STATS_EXACT ? "exact" : m == STATS_NORMAL ? "normal" :
+	    "none";
+}
+
+/*
+ * The number of subsets of {1..n} with each rank sum, divided by 2^n: the
+ * null distribution of V (R's csignrank), summed from the side of v where
+ * the tail is, so that a small p is a sum of small terms.
+ */
+double
+stats_signrank_p(long n, double v)
+{
+	long max = n * (n + 1) / 2, k, s, lo;
+	double *c, tail = 0, p;
+
+	if (n < 1 || n > 1000 || (c = calloc((size_t)max + 1,
+	    sizeof(*c))) == NULL)
+		return NAN;
+	c[0] = 1;
+	for (k = 1; k <= n; k++)
+		for (s = max; s >= k; s--)
+			c[s] += c[s - k];
+	/* R: above the mean P(V >= v), else P(V <= v); then min(2p, 1) */
+	if (v > (double)max / 2) {
+		for (lo = (long)ceil(v), s = lo; s <= max; s++)
+			tail += c[s];
+	} else
+		for (s = 0; s <= (long)floor(v); s++)
+			tail += c[s];
+	free(c);
+	p = 2 * ldexp(tail, -(int)n);
+	return p > 1 ? 1 : p;
+}
+
 void
 stats_wilcoxon_groups(const struct stats_rank_group *g, size_t ng,
-    struct stats_wilcoxon *w)
+    long zeros, struct stats_wilcoxon *w)
 {
 	double rank = 0, ties = 0, mu, sigma, z;
 	long n = 0;
+	int tied = 0;
 	size_t i;
 
 	w->v = 0;
@@ -213,22 +293,29 @@ stats_wilcoxon_groups(const struct stats_rank_group *g, size_t ng,
 		w->v += avg * (double)g[i].pos;
 		rank += (double)t;
 		ties += (double)t * t * t - (double)t;
+		tied |= t > 1;
 		n += t;
 	}
 	w->n = n;
-	w->z = w->p = NAN;
+	w->z = w->p = w->p_normal = NAN;
+	w->method = STATS_NONE;
 	if (n == 0)
 		return;
 	mu = n * (n + 1) / 4.0;
 	sigma = sqrt(n * (n + 1.0) * (2.0 * n + 1) / 24.0 - ties / 48.0);
-	if (sigma <= 0)
-		return;
-	z = w->v - mu;
-	z = (z - (z > 0 ? 0.5 : z < 0 ? -0.5 : 0)) / sigma;
-	w->z = z;
-	w->p = 2 * fmin(stats_norm_cdf(z), 1 - stats_norm_cdf(z));
-	if (w->p > 1)
-		w->p = 1;
+	if (sigma > 0) {
+		z = w->v - mu;
+		z = (z - (z > 0 ? 0.5 : z < 0 ? -0.5 : 0)) / sigma;
+		w->z = z;
+		/* 2 min(P(Z <= z), P(Z > z)), the upper tail directly */
+		w->p_normal = fmin(1, 2 * stats_norm_sf(fabs(z)));
+		w->p = w->p_normal;
+		w->method = STATS_NORMAL;
+	}
+	if (n < STATS_EXACT_MAX && !tied && zeros == 0) {
+		w->p = stats_signrank_p(n, w->v);
+		w->method = STATS_EXACT;
+	}
 }
 
 static int
@@ -256,6 +343,7 @@ stats_wilcoxon(const double *d, size_t n, struct stats_wilcoxon *w)
 	for (i = 0; i < n; i++)
 		if (d[i] != 0)
 			v[m++] = d[i];
+	/* n - m zero differences, dropped */
 	qsort(v, m, sizeof(*v), abs_cmp);
 	for (i = 0; i < m; i++) {
 		/* equal within rounding of the input's decimals */
@@ -266,7 +354,7 @@ stats_wilcoxon(const double *d, size_t n, struct stats_wilcoxon *w)
 		else
 			g[ng - 1].neg++;
 	}
-	stats_wilcoxon_groups(g, ng, w);
+	stats_wilcoxon_groups(g, ng, (long)(n - m), w);
 	free(v);
 	free(g);
 	return 0;

@@ -28,35 +28,64 @@ struct stats_rank_group {
 	long	 neg;
 };
 
+/* How a Wilcoxon p was worked out. */
+enum stats_method {
+	STATS_NONE,		/* no p: no non-zero difference, or no spread */
+	STATS_EXACT,		/* the exact null distribution of V */
+	STATS_NORMAL		/* normal, tie- and continuity-corrected */
+};
+
 struct stats_wilcoxon {
 	long	 n;		/* non-zero differences */
 	double	 v;		/* sum of the ranks of positive differences */
 	double	 z;		/* normal approximation, continuity-corrected */
-	double	 p;		/* two-sided p */
+	double	 p;		/* two-sided p, as R's default chooses */
+	enum stats_method method;	/* of p */
+	double	 p_normal;	/* two-sided p of the normal approximation */
 };
 
 double	 stats_mean(const double *, size_t);
 double	 stats_sd(const double *, size_t);
+/*
+ * Distribution functions. The upper tails (_sf: P(X > x)) are computed
+ * directly, never as 1 - CDF, so they keep their relative accuracy far out
+ * (1e-200 and below), as p-values need.
+ */
 double	 stats_norm_cdf(double z);
+double	 stats_norm_sf(double z);
 double	 stats_t_cdf(double t, double df);
+double	 stats_t_sf(double t, double df);
 double	 stats_t_quantile(double p, double df);
-/* Regularised incomplete beta function I_x(a, b). */
+/* Regularised incomplete beta function I_x(a, b), and 1 - I_x(a, b). */
 double	 stats_ibeta(double x, double a, double b);
+double	 stats_ibetac(double x, double a, double b);
+/*
+ * Two-sided exact p of the signed-rank statistic v for n non-zero,
+ * untied differences (R's psignrank; NAN for n < 1 or n > 1000).
+ */
+double	 stats_signrank_p(long n, double v);
 
 /* Paired summary from n, sum and sum of squares of the differences. */
 void	 stats_from_sums(long n, double sum, double sumsq,
 	    struct stats_summary *);
 void	 stats_paired(const double *d, size_t n, struct stats_summary *);
+/* The name of a method, for outputs: "exact", "normal" or "none". */
+const char *stats_method_name(enum stats_method);
 
 /*
- * Wilcoxon signed-rank test, normal approximation with tie correction and
- * continuity correction (as R's wilcox.test(exact = FALSE, correct = TRUE)
- * and SciPy's wilcoxon(method = "approx", correction = True)). Groups
- * must be in ascending absval order.
+ * Wilcoxon signed-rank test with zero differences dropped, as R's
+ * wilcox.test(paired = TRUE) does by default: the exact distribution for
+ * fewer than 50 non-zero differences with no ties and no zeros; otherwise
+ * the normal approximation with tie and continuity correction (R's
+ * wilcox.test(exact = FALSE, correct = TRUE), SciPy's wilcoxon(method =
+ * "approx", correction = True)). p_normal is always the approximation.
+ * Groups must be in ascending absval order; zeros is how many zero
+ * differences there were.
  */
+#define STATS_EXACT_MAX	50	/* exact below this many (R's default) */
 void	 stats_wilcoxon_groups(const struct stats_rank_group *, size_t,
-	    struct stats_wilcoxon *);
-/* The same from raw differences (zeros dropped). Returns -1 on memory. */
+	    long zeros, struct stats_wilcoxon *);
+/* The same from raw differences. Returns -1 on memory. */
 int	 stats_wilcoxon(const double *d, size_t n, struct stats_wilcoxon *);
 
 #endif

@@ -147,9 +147,10 @@ for p in $places; do
 done
 
 say "6. Impact per place: the evaluator's pcmds report"
-"$pcmds" --home "$dir/evaluator" --passphrase-fd 3 setup \
-    --key-file "$dir/deploy.key" --server "$url" --code "$eval_code" \
-    --cacert "$dir/server/ca.pem" 3<"$dir/passphrase" >/dev/null 2>&1
+# no --key-file: only link workers' devices hold the deployment key
+"$pcmds" --home "$dir/evaluator" --passphrase-fd 3 setup --server "$url" \
+    --code "$eval_code" --cacert "$dir/server/ca.pem" 3<"$dir/passphrase" \
+    >/dev/null 2>&1
 "$pcmds" --home "$dir/evaluator" --passphrase-fd 3 report 3<"$dir/passphrase"
 
 "$pcmdsd" --config "$dir/server/pcmdsd.conf" audit verify | sed 's/^/   /'

@@ -15,7 +15,7 @@ set -euo pipefail
 build_pkgs=(gcc make pkg-config libc6-dev libssl-dev libcurl4-openssl-dev
 	libcjson-dev libsqlite3-dev libevent-dev zlib1g-dev libcmocka-dev)
 check_pkgs=(sqlite3 openssl procps chromium sslscan valgrind clang
-	libclang-rt-14-dev)
+	libclang-rt-14-dev python3)
 all_pkgs=(lintian hyperfine systemd dpkg-dev fakeroot)
 
 mode=build

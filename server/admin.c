@@ -39,6 +39,26 @@ report(const struct err_list *errs)
 		fprintf(stderr, "pcmdsd: %s\n", errs->v[i].msg);
 }
 
+/* The store with the audit chain's key: nothing is audited unkeyed. */
+static pc_rc
+open_keyed(const char *db, const char *secret_file, struct store **st,
+    struct err_list *errs)
+{
+	struct secret sec;
+	pc_rc rc;
+
+	*st = NULL;
+	if ((rc = secret_load(secret_file, &sec, errs)) != PC_OK)
+		return rc;
+	if ((rc = store_open(db, st, errs)) == PC_OK &&
+	    (rc = audit_open(*st, &sec, errs)) != PC_OK) {
+		store_close(*st);
+		*st = NULL;
+	}
+	secret_wipe(&sec);
+	return rc;
+}
+
 int
 admin_open(const struct conf *cf, struct store **st)
 {
@@ -46,7 +66,8 @@ admin_open(const struct conf *cf, struct store **st)
 	pc_rc rc;
 
 	err_init(&errs);
-	if ((rc = store_open(cf->database, st, &errs)) != PC_OK)
+	if ((rc = open_keyed(cf->database, cf->secret_file, st, &errs)) !=
+	    PC_OK)
 		report(&errs);
 	err_free(&errs);
 	return rc == PC_OK ? 0 : 1;
@@ -58,7 +79,7 @@ admin_init(const char *dir, const char *listen, const char *const *hosts,
 {
 	struct err_list errs;
 	struct store *st = NULL;
-	char path[4096], text[4096], who[96];
+	char path[4096], key[4096], text[4096], who[96];
 	int n = 0;
 	pc_rc rc;
 
@@ -78,14 +99,14 @@ admin_init(const char *dir, const char *listen, const char *const *hosts,
 		    strlen(places_default_csv), 0644, &errs);
 	}
 	if (rc == PC_OK) {
-		snprintf(path, sizeof(path), "%s/secret.key", dir);
-		rc = secret_create(path, &errs);
+		snprintf(key, sizeof(key), "%s/secret.key", dir);
+		rc = secret_create(key, &errs);
 	}
 	if (rc == PC_OK)
 		rc = tls_make_dev_pki(dir, hosts, nhosts, &errs);
 	snprintf(path, sizeof(path), "%s/pcmds.db", dir);
 	if (rc == PC_OK)
-		rc = store_open(path, &st, &errs);
+		rc = open_keyed(path, key, &st, &errs);
 	if (rc == PC_OK) {
 		snprintf(path, sizeof(path), "%s/places.csv", dir);
 		if ((rc = store_begin(st)) == PC_OK &&
@@ -326,21 +347,42 @@ admin_places_list(struct store *st)
 }
 
 int
-admin_audit_verify(struct store *st)
+admin_audit_verify(struct store *st, const char *const *heads, size_t n)
 {
 	struct audit_report r;
-	pc_rc rc = audit_verify(st, &r);
+	pc_rc rc = audit_verify(st, heads, n, &r);
+	size_t i;
+	int ex = 0;
 
 	if (rc == PC_OK) {
-		printf("audit log intact: %lld entries; head %s\n",
-		    (long long)r.entries, r.head);
-		return 0;
+		printf("audit log intact: %lld entries", (long long)r.entries);
+		if (r.unkeyed > 0)
+			printf(" (1-%lld from before the keyed chain, sealed by "
+			    "entry %lld)", (long long)r.unkeyed,
+			    (long long)r.sealed_at);
+		printf(", %lld stored records as recorded%s; head %s\n",
+		    (long long)r.records, n ? ", every head given found" : "",
+		    r.head);
+	} else if (rc == PC_EINVAL) {
+		if (r.bad_seq)
+			printf("audit log BROKEN at entry %lld: %s\n",
+			    (long long)r.bad_seq, r.problems.v[0].msg);
+		else
+			printf("audit log BROKEN: %s\n", r.problems.v[0].msg);
+		for (i = 1; i < r.problems.n; i++)
+			printf("  and: %s\n", r.problems.v[i].msg);
+		if (r.problems.dropped > 0)
+			printf("  and %zu more problems\n", r.problems.dropped);
+		ex = 1;
+	} else if (rc == PC_EUSAGE) {
+		fprintf(stderr, "pcmdsd: --head takes SEQ:HASH, as the server "
+		    "logs it (\"audit head 1234:5f1c...\")\n");
+		ex = 2;
+	} else {
+		fprintf(stderr, "pcmdsd: cannot read the audit log or the "
+		    "records: %s\n", pc_strerror(rc));
+		ex = 2;
 	}
-	if (rc == PC_EINVAL) {
-		printf("audit log BROKEN at entry %lld: %s\n",
-		    (long long)r.bad_seq, r.why);
-		return 1;
-	}
-	fprintf(stderr, "pcmdsd: cannot read the audit log\n");
-	return 2;
+	audit_report_free(&r);
+	return ex;
 }

@@ -14,6 +14,7 @@
 
 int	 admin_init(const char *dir, const char *listen,
 	    const char *const *hosts, size_t nhosts);
+/* Opens the database with the audit chain's key (secret_file). */
 int	 admin_open(const struct conf *, struct store **);
 int	 admin_user_add(struct store *, const struct conf *, struct store_user *,
 	    int json);
@@ -23,7 +24,10 @@ int	 admin_user_list(struct store *);
 int	 admin_user_revoke(struct store *, int64_t id);
 int	 admin_places_import(struct store *, const char *path);
 int	 admin_places_list(struct store *);
-/* 0 intact, 1 broken (the first broken entry is printed), 2 unreadable. */
-int	 admin_audit_verify(struct store *);
+/*
+ * 0 intact, 1 broken (every problem found is printed), 2 unreadable or a
+ * malformed head. heads: "SEQ:HASH" recorded earlier from the server log.
+ */
+int	 admin_audit_verify(struct store *, const char *const *heads, size_t n);
 
 #endif

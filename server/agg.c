@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "agg.h"
+#include "ckm.h"
 #include "log.h"
 
 static const struct code flag_v[FLAG_N] = {
@@ -134,6 +135,7 @@ agg_place_index(const struct agg *a, const char *code)
 struct qfact {
 	int32_t		 referred_on;
 	uint32_t	 pid;		/* dense person number */
+	uint16_t	 rkey;		/* the person's record key */
 	uint32_t	 reasons;	/* bit per codes_reason */
 	uint32_t	 offered, taken;	/* bit per codes_support */
 	int16_t		 days;		/* referral to first contact; -1 none */
@@ -163,6 +165,7 @@ struct persons {
 	uint32_t	*num;
 	size_t		 cap;		/* a power of two */
 	uint32_t	 n;		/* numbers given; 0 is the zero key's */
+	uint16_t	*rkey;		/* record key by number, cap entries */
 };
 
 /* Where key k is, or the free slot where it would go. */
@@ -181,11 +184,16 @@ persons_grow(struct persons *ps)
 {
 	struct persons old = *ps;
 	size_t i, j, cap = old.cap ? old.cap * 2 : 1024;
+	uint16_t *rk;
 
+	if ((rk = realloc(ps->rkey, cap * sizeof(*rk))) == NULL)
+		return -1;
+	ps->rkey = rk;
 	if ((ps->key = calloc(cap, sizeof(*ps->key))) == NULL ||
 	    (ps->num = calloc(cap, sizeof(*ps->num))) == NULL) {
 		free(ps->key);
-		*ps = old;
+		ps->key = old.key;
+		ps->num = old.num;
 		return -1;
 	}
 	ps->cap = cap;
@@ -202,12 +210,17 @@ persons_grow(struct persons *ps)
 }
 
 static uint32_t
-person_number(struct persons *ps, uint64_t k)
+person_number(struct agg *a, uint64_t k)
 {
+	struct persons *ps = a->persons;
 	size_t i;
 
-	if (ps->n == 0)
+	if (ps->n == 0 || ps->cap == 0) {
+		if (ps->cap == 0 && persons_grow(ps) != 0)
+			return 0;
 		ps->n = 1;	/* 0: the one "no key" person */
+		ps->rkey[0] = ckm_keyer_key(a->keyer, 0);
+	}
 	if (k == 0)
 		return 0;
 	if (((size_t)ps->n + 1) * 2 > ps->cap && persons_grow(ps) != 0)
@@ -217,17 +230,20 @@ person_number(struct persons *ps, uint64_t k)
 		return ps->num[i];
 	ps->key[i] = k;
 	ps->num[i] = ps->n;
+	ps->rkey[ps->n] = ckm_keyer_key(a->keyer, k);
 	return ps->n++;
 }
 
 struct agg *
-agg_new(void)
+agg_new(const uint8_t cell_key[32])
 {
 	struct agg *a;
 
 	if ((a = calloc(1, sizeof(*a))) == NULL)
 		return NULL;
-	if ((a->persons = calloc(1, sizeof(*a->persons))) == NULL) {
+	if ((a->persons = calloc(1, sizeof(*a->persons))) == NULL ||
+	    (a->keyer = ckm_keyer_new(cell_key)) == NULL) {
+		free(a->persons);
 		free(a);
 		return NULL;
 	}
@@ -303,7 +319,9 @@ qfact_of(struct agg *a, const struct fact *f, struct qfact *q)
 
 	memset(q, 0, sizeof(*q));
 	q->referred_on = f->referred_on;
-	q->pid = person_number(a->persons, f->person);
+	q->pid = person_number(a, f->person);
+	/* no table only when memory ran out before the first person */
+	q->rkey = a->persons->rkey != NULL ? a->persons->rkey[q->pid] : 0;
 	q->reasons = f->reasons;
 	q->offered = f->support_offered;
 	q->taken = f->support_taken;
@@ -510,13 +528,14 @@ rebuild_facts(struct store *st)
 }
 
 pc_rc
-agg_open(struct agg **out, struct store *st, struct err_list *errs)
+agg_open(struct agg **out, struct store *st, const uint8_t cell_key[32],
+    struct err_list *errs)
 {
 	struct agg *a;
 	pc_rc rc;
 
 	*out = NULL;
-	if ((a = agg_new()) == NULL)
+	if ((a = agg_new(cell_key)) == NULL)
 		return PC_ENOMEM;
 	if ((rc = store_place_each(st, load_place, a)) != PC_OK ||
 	    (rc = rebuild_facts(st)) != PC_OK ||
@@ -552,20 +571,27 @@ agg_close(struct agg *a)
 	free(a->places);
 	free(a->persons->key);
 	free(a->persons->num);
+	free(a->persons->rkey);
 	free(a->persons);
+	ckm_keyer_free(a->keyer);
 	free(a);
 }
 
 static void
 add_pair(struct agg_cell *c, const struct qfact *f)
 {
+	long k = f->rkey;
 	int m;
 
 	c->pairs++;
+	c->key.pairs += k;
 	for (m = 0; m < ONS4_N; m++) {
 		struct agg_ons4 *o = &c->ons4[m];
 		int d = f->follow[m] - f->base[m];
 
+		c->key.improved[m] += k * ((f->improved >> m) & 1);
+		c->key.worst_base[m] += k * ((f->worst_base >> m) & 1);
+		c->key.left_worst[m] += k * ((f->left_worst >> m) & 1);
 		o->n++;
 		o->sum_base += f->base[m];
 		o->sum_follow += f->follow[m];
@@ -587,47 +613,74 @@ qgroups(const struct qfact *f, enum agg_dim d)
 	return d > DIM_NONE && d < DIM_N ? 1u << f->grp[d] : 0;
 }
 
-/* Distinct people seen, one bit per person number. */
+/* Distinct people seen, one bit per person number, and their keys. */
 struct seen {
 	uint64_t	*bits;
 	long		 n;
+	long		 key;
 };
+
+/* Counts a referral's person once: people and their key sum. */
+static void
+see(struct seen *people, const struct qfact *f)
+{
+	uint64_t bit = 1ULL << (f->pid & 63), *w = &people->bits[f->pid >> 6];
+
+	if (!(*w & bit)) {
+		*w |= bit;
+		people->n++;
+		people->key += f->rkey;
+	}
+}
 
 /* The inner loop of every query: keep it to increments. */
 static void
 add_fact(struct agg_cell *c, struct seen *people, const struct qfact *f)
 {
-	uint64_t bit = 1ULL << (f->pid & 63), *w = &people->bits[f->pid >> 6];
+	struct agg_keys *ks = &c->key;
+	long k = f->rkey;
 	uint32_t b;
 	int d;
 
 	c->referrals++;
-	if (!(*w & bit)) {
-		*w |= bit;
-		people->n++;
-	}
+	ks->referrals += k;
+	see(people, f);
 	c->consented += f->consent;
+	ks->consented += k * f->consent;
 	c->contacts += f->contacts;
+	ks->contacts += k * f->contacts;
 	c->attended += f->attended;
+	ks->attended += k * f->attended;
 	if (f->close_reason != 255) {
 		c->closed++;
+		ks->closed += k;
 		c->closed_by[f->close_reason & 7]++;
+		ks->closed_by[f->close_reason & 7] += k;
 		c->closed_contacts[f->attended < AGG_CONTACTS - 1 ?
 		    f->attended : AGG_CONTACTS - 1]++;
 	}
 	if (f->days >= 0) {
 		c->days_hist[f->days]++;
 		c->days_n++;
+		ks->days_n += k;
 	}
-	for (b = f->offered; b != 0; b &= b - 1)
+	for (b = f->offered; b != 0; b &= b - 1) {
 		c->offered[__builtin_ctz(b)]++;
-	for (b = f->taken; b != 0; b &= b - 1)
+		ks->offered[__builtin_ctz(b)] += k;
+	}
+	for (b = f->taken; b != 0; b &= b - 1) {
 		c->taken[__builtin_ctz(b)]++;
+		ks->taken[__builtin_ctz(b)] += k;
+	}
 	for (d = 1; d < DIM_N; d++)
-		if (d != DIM_REASON)
+		if (d != DIM_REASON) {
 			c->by[d][f->grp[d]]++;
-	for (b = f->reasons; b != 0; b &= b - 1)
+			ks->by[d][f->grp[d]] += k;
+		}
+	for (b = f->reasons; b != 0; b &= b - 1) {
 		c->by[DIM_REASON][__builtin_ctz(b)]++;
+		ks->by[DIM_REASON][__builtin_ctz(b)] += k;
+	}
 	if (f->consent && f->has_pair)
 		add_pair(c, f);
 }
@@ -636,15 +689,17 @@ add_fact(struct agg_cell *c, struct seen *people, const struct qfact *f)
 static void
 add_group_fact(struct agg_cell *c, struct seen *people, const struct qfact *f)
 {
-	uint64_t bit = 1ULL << (f->pid & 63), *w = &people->bits[f->pid >> 6];
+	long k = f->rkey;
 
 	c->referrals++;
-	if (!(*w & bit)) {
-		*w |= bit;
-		people->n++;
-	}
-	if (f->close_reason != 255)
+	c->key.referrals += k;
+	see(people, f);
+	c->consented += f->consent;
+	c->key.consented += k * f->consent;
+	if (f->close_reason != 255) {
 		c->closed_by[f->close_reason & 7]++;
+		c->key.closed_by[f->close_reason & 7] += k;
+	}
 	if (f->consent && f->has_pair)
 		add_pair(c, f);
 }
@@ -724,8 +779,11 @@ agg_run(struct agg *a, const struct agg_query *q, struct agg_result *r)
 		add_place(&a->places[pi], q, r, &sets[r->ngroups], sets);
 	}
 	r->total.people = sets[r->ngroups].n;
-	for (g = 0; g < r->ngroups; g++)
+	r->total.key.people = sets[r->ngroups].key;
+	for (g = 0; g < r->ngroups; g++) {
 		r->groups[g].people = sets[g].n;
+		r->groups[g].key.people = sets[g].key;
+	}
 	seen_free(sets, r->ngroups + 1);
 	return PC_OK;
 }
@@ -765,20 +823,27 @@ agg_run_places(struct agg *a, const struct agg_query *q,
 
 		memset(&each[pi], 0, sizeof(each[pi]));
 		memset(one->bits, 0, words * sizeof(uint64_t));
-		one->n = 0;
+		one->n = one->key = 0;
 		pq.group_by = DIM_NONE;
 		each[pi].population = a->places[pi].p.population;
 		add_place(&a->places[pi], &pq, &each[pi], one, NULL);
 		each[pi].total.people = one->n;
+		each[pi].total.key.people = one->key;
 		cell_add(&all->total, &each[pi].total);
 		all->population += each[pi].population;
 		for (w = 0; w < words; w++)
 			any->bits[w] |= one->bits[w];
 	}
-	/* someone referred in two places is one person */
-	all->total.people = 0;
-	for (w = 0; w < words; w++)
+	/* someone referred in two places is one person, with one key */
+	all->total.people = all->total.key.people = 0;
+	for (w = 0; w < words; w++) {
+		uint64_t b;
+
 		all->total.people += __builtin_popcountll(any->bits[w]);
+		for (b = any->bits[w]; b != 0; b &= b - 1)
+			all->total.key.people += a->persons->rkey[w * 64 +
+			    (size_t)__builtin_ctzll(b)];
+	}
 	seen_free(one, 1);
 	seen_free(any, 1);
 	return PC_OK;

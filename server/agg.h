@@ -11,6 +11,13 @@
  * of whole-number differences) give means, SDs, medians and the Wilcoxon
  * test without keeping raw values; distinct people are counted with a
  * bitmap over the dense numbers.
+ *
+ * Beside every count, its cell key: the sum of the record keys of the
+ * people it counts (ckm.h), once per record counted. Keys are sums like
+ * the counts, so they are as current as the counts after each ingest and
+ * add up across places; disclosure control turns (count, key) into the
+ * published figure. Record keys are worked out in memory from the server
+ * secret when a person is first seen, and never stored.
  */
 #ifndef PCMDS_AGG_H
 #define PCMDS_AGG_H
@@ -87,6 +94,19 @@ struct agg_ons4 {
 	long	 left_worst;		/* ...and out of it at follow-up */
 };
 
+/* The cell key sums of the counts of a cell, field for field. */
+struct agg_keys {
+	long		 referrals, people, consented, closed;
+	long		 closed_by[8];
+	long		 contacts, attended;	/* each contact carries its key */
+	long		 days_n;
+	long		 offered[18], taken[18];
+	long		 by[DIM_N][18];
+	long		 pairs;			/* also each measure's n */
+	long		 improved[ONS4_N], worst_base[ONS4_N];
+	long		 left_worst[ONS4_N];
+};
+
 /* Everything counted for one group of referrals. */
 struct agg_cell {
 	long		 referrals;
@@ -102,6 +122,7 @@ struct agg_cell {
 	long		 by[DIM_N][18];		/* breakdowns, by dimension */
 	long		 pairs;
 	struct agg_ons4	 ons4[ONS4_N];
+	struct agg_keys	 key;
 };
 
 struct agg_query {
@@ -113,12 +134,13 @@ struct agg_query {
 struct agg_result {
 	struct agg_cell	 total;
 	int		 ngroups;	/* codes of the dimension */
-	/* one per group value; only referrals, people, closed_by and the
-	   ONS4 pairs are counted in them (what a breakdown shows) */
+	/* one per group value; only referrals, people, consented, closed_by
+	   and the ONS4 pairs are counted in them (what a breakdown shows) */
 	struct agg_cell	*groups;
 	long		 population;	/* of the place(s) */
 };
 
+struct ckm_keyer;
 struct qfact;		/* a fact as queries read it (agg.c) */
 struct persons;		/* person key -> dense number (agg.c) */
 
@@ -133,14 +155,20 @@ struct agg {
 	size_t			 nplaces;
 	struct map		 by_id;		/* referral id -> where it is */
 	struct persons		*persons;
+	struct ckm_keyer	*keyer;		/* record keys (ckm.h) */
 };
 
-/* An empty set of aggregates, without a store (agg_open loads one). */
-struct agg	*agg_new(void);
+/*
+ * An empty set of aggregates, without a store (agg_open loads one).
+ * cell_key is the key for record keys, from secret_derive(...,
+ * SECRET_CELL_KEY, ...); the caller may wipe it on return.
+ */
+struct agg	*agg_new(const uint8_t cell_key[32]);
 /* Adds a place or updates its name and population. */
 pc_rc	 agg_place_set(struct agg *, const struct store_place *);
 /* Loads places and facts; rebuilds facts from records when outdated. */
-pc_rc	 agg_open(struct agg **, struct store *, struct err_list *);
+pc_rc	 agg_open(struct agg **, struct store *, const uint8_t cell_key[32],
+	    struct err_list *);
 void	 agg_close(struct agg *);
 /* Index of a place code, -1 when unknown. */
 int	 agg_place_index(const struct agg *, const char *code);

@@ -10,6 +10,7 @@
 #include "api_places.h"
 #include "srv.h"
 #include "version.h"
+#include "web.h"
 
 struct route {
 	const char	*path;		/* exact, or a prefix ending in '/' */

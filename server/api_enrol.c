@@ -1,10 +1,15 @@
 /*
  * api_enrol.c - POST /v1/enrol: a one-time code becomes a device token.
  *
- * The device also sends the fingerprint of its deployment key. The first
- * link worker's enrolment fixes the deployment's key id; a device holding
- * another key is refused, because its pseudonyms would not match anyone
- * else's. The server learns only the fingerprint, never the key.
+ * A device holding the deployment key sends its fingerprint, and only a
+ * link worker's device may hold it: with the key and an export, anyone
+ * could try every NHS number and re-identify people. So a place lead's or
+ * an evaluator's device that sends a key id is refused, and a link
+ * worker's device that sends none; either refusal rolls the transaction
+ * back, leaving the one-time code unused for the setup done right. The
+ * first link worker's enrolment fixes the deployment's key id; a device
+ * holding another key is refused, because its pseudonyms would not match
+ * anyone else's. The server learns only the fingerprint, never the key.
  */
 #include <stdio.h>
 #include <string.h>
@@ -26,12 +31,22 @@ check_key(struct http_req *hr, const struct store_user *u, const char *kid)
 {
 	char known[32];
 
-	if (u->role != ROLE_LINK_WORKER)
+	if (u->role != ROLE_LINK_WORKER && kid == NULL)
 		return 1;	/* they never make pseudonyms */
+	if (u->role != ROLE_LINK_WORKER) {
+		http_reply_error(hr, 403, "E_KEY", "this code is for %s, whose "
+		    "device must not hold the deployment key (with it, exported "
+		    "pseudonyms lead back to NHS numbers); set up again without "
+		    "--key-file; the code was not used up",
+		    u->role == ROLE_EVALUATOR ? "an evaluator" : "a place lead");
+		return 0;
+	}
 	if (!key_id_ok(kid)) {
-		http_reply_error(hr, 400, "E_KEY", "key_id (the deployment key's "
-		    "fingerprint, 16 hex digits) is required for a link "
-		    "worker's device");
+		http_reply_error(hr, 400, "E_KEY", "this code is for a link "
+		    "worker, whose device needs the deployment key: set up again "
+		    "with --key-file FILE (the key's fingerprint, key_id, was "
+		    "%s); the code was not used up", kid ? "malformed" :
+		    "missing");
 		return 0;
 	}
 	if (store_meta_get(hr->srv->store, "key_id", known, sizeof(known)) ==
@@ -144,8 +159,9 @@ api_enrol(struct http_req *hr)
 	kid = rec_str(body, "key_id");
 	if (code == NULL || device == NULL || !uuid_valid(device)) {
 		http_reply_error(hr, 400, "E_REQUIRED", "send {\"code\": the "
-		    "enrolment code, \"device\": this device's UUID, "
-		    "\"key_id\": the key fingerprint}");
+		    "enrolment code, \"device\": this device's UUID, and for "
+		    "a link worker's device \"key_id\": the deployment key's "
+		    "fingerprint}");
 	} else if (auth_code_hash(code, chash) != 0) {
 		(void)auth_failed(hr, "enrol.fail", "malformed code");
 		http_reply_error(hr, 401, "E_AUTH", "an enrolment code looks "

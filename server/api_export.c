@@ -1,27 +1,32 @@
 /*
  * api_export.c - GET /v1/export: record-level data for evaluators.
  *
- * Only referrals whose person consented to evaluation, only records not
- * voided, corrections applied (each record as corrected; the correction
- * records themselves are not exported). Pseudonymised as stored: there is
- * no NHS number or name to leak. Streamed: a chunk is made only when the
- * previous one has gone out, so memory stays flat however many records
- * there are; the data come from one snapshot of the database, read on a
- * connection of their own while ingest goes on. Audited at start and end.
+ * Only referrals whose person consented to evaluation, not voided; the
+ * rows (export.c) carry every identifier re-keyed for the evaluator who
+ * asks, so no two evaluators' exports, and no export and the deployment
+ * key, can be joined. Streamed: a chunk is made only when the previous
+ * one has gone out, so memory stays flat however many records there are;
+ * the data come from one snapshot of the database, read on a connection
+ * of their own while ingest goes on. A database error in the middle cuts
+ * the connection without the final chunk, so the client sees a broken
+ * transfer, never a short export that looks whole. Audited at start and
+ * end.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <event2/buffer.h>
 #include <event2/http.h>
 
+#include "agg.h"
 #include "api_places.h"
 #include "audit.h"
-#include "canon.h"
+#include "date.h"
+#include "export.h"
+#include "failpoint.h"
 #include "log.h"
-#include "reccsv.h"
 
 #define CHUNK_BYTES	(64 * 1024)
 
@@ -31,14 +36,21 @@ struct export {
 	struct evhttp_connection *evcon;
 	struct conn		*conn;
 	struct store_cursor	*cur;
-	int			 csv;
-	long			 records;
+	struct recipient	 to;
+	struct export_out	 out;
 	long			 referrals;
 	double			 started;
 	char			 actor[32];
-	char			 what[128];
+	char			 what[160];
 	char			 peer[64];
 	int64_t			 user;
+};
+
+struct export_req {
+	const char		*place;
+	int32_t			 from, to;
+	int			 csv;
+	enum export_shape	 shape;
 };
 
 static void export_next(struct evhttp_connection *, void *);
@@ -47,22 +59,23 @@ static void
 export_free(struct export *x)
 {
 	store_export_close(x->cur);
+	recip_wipe(&x->to);
 	free(x);
 }
 
 static void
 export_log(struct export *x, const char *outcome)
 {
-	char n[64];
+	char n[96];
 
-	snprintf(n, sizeof(n), "%s: %ld records of %ld referrals", outcome,
-	    x->records, x->referrals);
+	snprintf(n, sizeof(n), "%s: %ld rows of %ld referrals", outcome,
+	    x->out.rows, x->referrals);
 	if (audit_log_now(x->srv->store, x->actor, "export.end", x->what, n) !=
 	    PC_OK)
 		log_warnx("audit: cannot record the end of an export");
 	if (x->srv->conf->log_requests)
-		log_info("GET /v1/export 200 records=%ld ms=%.1f user=%lld "
-		    "peer=%s %s", x->records, (srv_now() - x->started) * 1000,
+		log_info("GET /v1/export 200 rows=%ld ms=%.1f user=%lld "
+		    "peer=%s %s", x->out.rows, (srv_now() - x->started) * 1000,
 		    (long long)x->user, x->peer, outcome);
 }
 
@@ -77,103 +90,176 @@ export_closed(struct evhttp_connection *evcon, void *arg)
 	export_free(x);
 }
 
-/* Appends one referral's exportable records to out. */
-static void
-emit(struct export *x, const struct timeline *tl, struct evbuffer *out)
+/* The next referral's rows into b. */
+static pc_rc
+fill(struct export *x, struct buf *b)
 {
-	struct buf b;
-	size_t i;
+	struct timeline tl;
+	pc_rc rc;
 
-	buf_init(&b, 0);
-	for (i = 0; i < tl->n; i++) {
-		const struct tl_entry *e = &tl->v[i];
-		const cJSON *c = tl_content(e);
-
-		if (e->voided || c == NULL)
-			continue;
-		buf_reset(&b);
-		if (x->csv)
-			reccsv_row(&b, c, NULL);
-		else if (canon_json(c, &b) == PC_OK)
-			buf_addc(&b, '\n');
-		evbuffer_add(out, b.p, b.len);
-		x->records++;
+	if ((rc = store_export_next(x->cur, &tl)) == PC_OK &&
+	    FAILPOINT_HIT("export-db-error"))
+		rc = PC_ESTORE;	/* test builds: as a failing read would */
+	if (rc == PC_OK) {
+		rc = export_referral(&x->out, &tl, b);
+		x->referrals++;
 	}
-	buf_free(&b);
+	tl_free(&tl);
+	return rc;
+}
+
+/*
+ * No final chunk: the connection is closed mid-answer, so the client
+ * cannot take what it has for the whole. Freed here, as libevent frees
+ * a connection it is done with from this same callback.
+ */
+static void
+abort_stream(struct export *x)
+{
+	evhttp_connection_free(x->evcon);
 }
 
 static void
 export_next(struct evhttp_connection *evcon, void *arg)
 {
 	struct export *x = arg;
-	struct evbuffer *out = evbuffer_new();
-	struct timeline tl;
+	struct buf b;
 	pc_rc rc = PC_OK;
 
 	(void)evcon;
-	while (out != NULL && evbuffer_get_length(out) < CHUNK_BYTES) {
-		if ((rc = store_export_next(x->cur, &tl)) == PC_OK) {
-			emit(x, &tl, out);
-			x->referrals++;
+	buf_init(&b, 0);
+	while (b.len < CHUNK_BYTES && (rc = fill(x, &b)) == PC_OK)
+		;
+	if (rc == PC_OK || (rc == PC_ENOTFOUND && b.len > 0)) {
+		struct evbuffer *out = evbuffer_new();
+
+		if (out != NULL && evbuffer_add(out, b.p, b.len) == 0) {
+			evhttp_send_reply_chunk_with_cb(x->req, out,
+			    export_next, x);
+			evbuffer_free(out);
+			buf_free(&b);
+			return;
 		}
-		tl_free(&tl);
-		if (rc != PC_OK)
-			break;
+		if (out != NULL)
+			evbuffer_free(out);
+		rc = PC_ENOMEM;
 	}
-	if (out != NULL && evbuffer_get_length(out) > 0) {
-		evhttp_send_reply_chunk_with_cb(x->req, out, export_next, x);
-		evbuffer_free(out);
-		return;
-	}
-	if (out != NULL)
-		evbuffer_free(out);
-	/* finished (or the database failed: the stream just ends short) */
+	buf_free(&b);
 	evhttp_connection_set_closecb(x->evcon, NULL, NULL);
-	evhttp_send_reply_end(x->req);
 	metrics_request(&x->srv->metrics, 200);
-	export_log(x, rc == PC_ENOTFOUND ? "complete" : "database error");
-	srv_release(x->srv, x->conn);
+	if (rc == PC_ENOTFOUND) {
+		evhttp_send_reply_end(x->req);
+		export_log(x, "complete");
+		srv_release(x->srv, x->conn);
+	} else {
+		log_warnx("export for user %lld cut after %ld rows: %s",
+		    (long long)x->user, x->out.rows, pc_strerror(rc));
+		export_log(x, pc_strerror(rc));
+		abort_stream(x);
+	}
 	export_free(x);
 }
 
-void
-api_export(struct http_req *hr)
+static int
+parse_day(struct http_req *hr, const char *name, int32_t *out)
 {
-	struct impact_req q;
-	struct export *x;
-	const char *place;
-	int csv;
+	const char *v = http_query(hr, name);
 
-	if (!auth_require(hr, AUTH_EVALUATOR) || api_params(hr, &q, &csv) != 0)
-		return;
-	place = http_query(hr, "place");
-	if (place != NULL && agg_place_index(hr->srv->agg, place) < 0) {
-		http_reply_error(hr, 404, "E_PLACE", "no place has code %s",
-		    place);
-		return;
+	if (v == NULL || v[0] == '\0')
+		return 0;
+	if (date_parse(v, out) == 0)
+		return 0;
+	http_reply_error(hr, 400, "E_DATE", "%s must be a date written "
+	    "YYYY-MM-DD; got \"%s\"", name, v);
+	return -1;
+}
+
+static int
+export_params(struct http_req *hr, struct export_req *q)
+{
+	const char *fmt = http_query(hr, "format");
+	const char *shape = http_query(hr, "shape");
+
+	memset(q, 0, sizeof(*q));
+	q->from = INT32_MIN;
+	q->to = INT32_MAX;
+	q->place = http_query(hr, "place");
+	if (parse_day(hr, "from", &q->from) != 0 ||
+	    parse_day(hr, "to", &q->to) != 0)
+		return -1;
+	if (q->from > q->to) {
+		http_reply_error(hr, 400, "E_DATE", "from is after to");
+		return -1;
 	}
-	if ((x = calloc(1, sizeof(*x))) == NULL ||
-	    store_export_open(hr->srv->store, place, q.from, q.to, &x->cur) !=
-	    PC_OK) {
-		free(x);
-		http_reply_error(hr, 503, "E_SYSTEM", "the export cannot start; "
-		    "try again");
-		return;
+	if (fmt != NULL && strcmp(fmt, "ndjson") != 0 && strcmp(fmt, "csv")) {
+		http_reply_error(hr, 400, "E_ENUM", "format must be ndjson or "
+		    "csv; got \"%s\"", fmt);
+		return -1;
+	}
+	q->csv = fmt != NULL && strcmp(fmt, "csv") == 0;
+	q->shape = shape ? export_shape_parse(shape) : EXPORT_EVENTS;
+	if (q->shape == EXPORT_NSHAPES) {
+		http_reply_error(hr, 400, "E_ENUM", "shape must be events or "
+		    "pairs; got \"%s\"", shape);
+		return -1;
+	}
+	if (q->place != NULL && agg_place_index(hr->srv->agg, q->place) < 0) {
+		http_reply_error(hr, 404, "E_PLACE", "no place has code %s",
+		    q->place);
+		return -1;
+	}
+	return 0;
+}
+
+static struct export *
+export_new(struct http_req *hr, const struct export_req *q)
+{
+	struct export *x;
+
+	if ((x = calloc(1, sizeof(*x))) == NULL)
+		return NULL;
+	if (recip_init(&x->to, &hr->srv->secret, hr->auth.user.id) != PC_OK ||
+	    store_export_open(hr->srv->store, q->place, q->from, q->to,
+	    &x->cur) != PC_OK) {
+		export_free(x);
+		return NULL;
 	}
 	x->srv = hr->srv;
 	x->req = hr->req;
 	x->evcon = evhttp_request_get_connection(hr->req);
 	x->conn = hr->conn;
-	x->csv = csv;
+	x->out.shape = q->shape;
+	x->out.csv = q->csv;
+	x->out.to = &x->to;
 	x->started = hr->started;
 	x->user = hr->auth.user.id;
 	snprintf(x->peer, sizeof(x->peer), "%s", hr->peer);
 	snprintf(x->actor, sizeof(x->actor), "user:%lld",
 	    (long long)hr->auth.user.id);
-	snprintf(x->what, sizeof(x->what), "place=%s from=%s to=%s format=%s",
-	    place ? place : "all", http_query(hr, "from") ?
+	snprintf(x->what, sizeof(x->what), "place=%s from=%s to=%s format=%s "
+	    "shape=%s", q->place ? q->place : "all", http_query(hr, "from") ?
 	    http_query(hr, "from") : "-", http_query(hr, "to") ?
-	    http_query(hr, "to") : "-", csv ? "csv" : "ndjson");
+	    http_query(hr, "to") : "-", q->csv ? "csv" : "ndjson",
+	    export_shape_name(q->shape));
+	return x;
+}
+
+void
+api_export(struct http_req *hr)
+{
+	struct export_req q;
+	struct export *x;
+	struct evbuffer *head;
+	struct buf b;
+	char name[64];
+
+	if (!auth_require(hr, AUTH_EVALUATOR) || export_params(hr, &q) != 0)
+		return;
+	if ((x = export_new(hr, &q)) == NULL) {
+		http_reply_error(hr, 503, "E_SYSTEM", "the export cannot start; "
+		    "try again");
+		return;
+	}
 	if (audit_log_now(hr->srv->store, x->actor, "export.start", x->what,
 	    "ok") != PC_OK) {
 		export_free(x);
@@ -181,27 +267,32 @@ api_export(struct http_req *hr)
 		    "refused");
 		return;
 	}
-	http_add_header(hr, "Content-Type", csv ? "text/csv; charset=utf-8" :
+	snprintf(name, sizeof(name), "attachment; filename=\"pcmds-%s.%s\"",
+	    export_shape_name(q.shape), q.csv ? "csv" : "ndjson");
+	http_add_header(hr, "Content-Type", q.csv ? "text/csv; charset=utf-8" :
 	    "application/x-ndjson");
-	http_add_header(hr, "Content-Disposition", csv ?
-	    "attachment; filename=\"pcmds-export.csv\"" :
-	    "attachment; filename=\"pcmds-export.ndjson\"");
+	http_add_header(hr, "Content-Disposition", name);
 	http_add_header(hr, "Cache-Control", "no-store");
 	http_add_header(hr, "X-Content-Type-Options", "nosniff");
 	hr->status = 200;
 	srv_hold(hr);
 	evhttp_send_reply_start(hr->req, 200, "OK");
 	evhttp_connection_set_closecb(x->evcon, export_closed, x);
-	if (csv) {
-		struct evbuffer *head = evbuffer_new();
-		struct buf b;
-
-		buf_init(&b, 0);
-		reccsv_header(&b, NULL);
+	if (!q.csv) {
+		export_next(x->evcon, x);
+		return;
+	}
+	buf_init(&b, 0);
+	if (export_header(&x->out, &b) == PC_OK &&
+	    (head = evbuffer_new()) != NULL) {
 		evbuffer_add(head, b.p, b.len);
-		buf_free(&b);
 		evhttp_send_reply_chunk_with_cb(hr->req, head, export_next, x);
 		evbuffer_free(head);
-	} else
-		export_next(x->evcon, x);
+	} else {
+		evhttp_connection_set_closecb(x->evcon, NULL, NULL);
+		export_log(x, "out of memory");
+		abort_stream(x);
+		export_free(x);
+	}
+	buf_free(&b);
 }

@@ -3,18 +3,28 @@
  *
  * Place leads see their own place in detail and every place's headline;
  * evaluators see every place. Disclosure control is on for everyone
- * unless an evaluator asks suppress=false, which is audited.
+ * unless an evaluator asks suppress=false, which is audited. Under
+ * control a period is whole, completed calendar months: a range that
+ * starts or ends inside a month, or reaches into the month still running,
+ * is refused with a sentence saying what to ask instead (day-level
+ * windows, differenced or added up, would give back the counts that
+ * suppression and rounding hide); without "to" the figures end with the
+ * last completed month, and the document says so. Unsuppressed figures
+ * keep day precision.
  */
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "agg.h"
 #include "api_places.h"
 #include "audit.h"
 #include "date.h"
 #include "impact.h"
+#include "jout.h"
 
 static int
 parse_day(struct http_req *hr, const char *name, int32_t *out)
@@ -31,27 +41,13 @@ parse_day(struct http_req *hr, const char *name, int32_t *out)
 	return 0;
 }
 
-int
-api_params(struct http_req *hr, struct impact_req *q, int *csv)
+/* group_by and format, checked; *csv set. */
+static int
+parse_shape(struct http_req *hr, struct impact_req *q, int *csv)
 {
-	const char *sup = http_query(hr, "suppress");
 	const char *fmt = http_query(hr, "format");
 	const char *by = http_query(hr, "group_by");
-	char actor[32];
 
-	memset(q, 0, sizeof(*q));
-	q->place = -1;
-	q->from = INT32_MIN;
-	q->to = INT32_MAX;
-	q->sdc.on = 1;
-	q->sdc.threshold = hr->srv->conf->suppress_threshold;
-	if (parse_day(hr, "from", &q->from) != 0 ||
-	    parse_day(hr, "to", &q->to) != 0)
-		return -1;
-	if (q->from > q->to) {
-		http_reply_error(hr, 400, "E_DATE", "from is after to");
-		return -1;
-	}
 	if (by != NULL && by[0] != '\0' &&
 	    (q->group_by = agg_dim_parse(by)) == DIM_N) {
 		http_reply_error(hr, 400, "E_ENUM", "group_by must be source, "
@@ -66,6 +62,16 @@ api_params(struct http_req *hr, struct impact_req *q, int *csv)
 		return -1;
 	}
 	*csv = fmt != NULL && strcmp(fmt, "csv") == 0;
+	return 0;
+}
+
+/* suppress=true|false: *off set when an evaluator turns control off. */
+static int
+parse_suppress(struct http_req *hr, int *off)
+{
+	const char *sup = http_query(hr, "suppress");
+
+	*off = 0;
 	if (sup == NULL || strcmp(sup, "true") == 0)
 		return 0;
 	if (strcmp(sup, "false") != 0) {
@@ -78,6 +84,15 @@ api_params(struct http_req *hr, struct impact_req *q, int *csv)
 		    "figures without disclosure control");
 		return -1;
 	}
+	*off = 1;
+	return 0;
+}
+
+static int
+audit_unsuppressed(struct http_req *hr)
+{
+	char actor[32];
+
 	snprintf(actor, sizeof(actor), "user:%lld", (long long)
 	    hr->auth.user.id);
 	if (audit_log_now(hr->srv->store, actor, "aggregates.unsuppressed",
@@ -86,7 +101,170 @@ api_params(struct http_req *hr, struct impact_req *q, int *csv)
 		    "refused");
 		return -1;
 	}
-	q->sdc.on = 0;
+	return 0;
+}
+
+static void
+defaults(struct http_req *hr, struct impact_req *q)
+{
+	memset(q, 0, sizeof(*q));
+	q->place = -1;
+	q->from = INT32_MIN;
+	q->to = INT32_MAX;
+	q->sdc.on = 1;
+	q->sdc.threshold = hr->srv->conf->suppress_threshold;
+}
+
+int
+api_params(struct http_req *hr, struct impact_req *q, int *csv)
+{
+	int off;
+
+	defaults(hr, q);
+	if (parse_day(hr, "from", &q->from) != 0 ||
+	    parse_day(hr, "to", &q->to) != 0)
+		return -1;
+	if (q->from > q->to) {
+		http_reply_error(hr, 400, "E_DATE", "from is after to");
+		return -1;
+	}
+	if (parse_shape(hr, q, csv) != 0 || parse_suppress(hr, &off) != 0)
+		return -1;
+	if (off && audit_unsuppressed(hr) != 0)
+		return -1;
+	q->sdc.on = !off;
+	return 0;
+}
+
+/* Last day of the month of day d. */
+static int32_t
+month_end(int32_t d)
+{
+	int y, m, dd;
+
+	date_to_ymd(d, &y, &m, &dd);
+	return date_from_ymd(m == 12 ? y + 1 : y, m == 12 ? 1 : m + 1, 1) - 1;
+}
+
+static int32_t
+month_start(int32_t d)
+{
+	int y, m, dd;
+
+	date_to_ymd(d, &y, &m, &dd);
+	return date_from_ymd(y, m, 1);
+}
+
+/*
+ * from or to as a day (YYYY-MM-DD) or a month (YYYY-MM: its first day for
+ * from, its last for to). 0 when absent (out unchanged), 1 when read.
+ */
+static int
+parse_when(struct http_req *hr, const char *name, int end, int32_t *out)
+{
+	const char *v = http_query(hr, name);
+	char day[DATE_LEN + 3];
+	int32_t d;
+
+	if (v == NULL || v[0] == '\0')
+		return 0;
+	if (strlen(v) == 7) {
+		snprintf(day, sizeof(day), "%s-01", v);
+		if (date_parse(day, &d) == 0) {
+			*out = end ? month_end(d) : d;
+			return 1;
+		}
+	} else if (date_parse(v, out) == 0)
+		return 1;
+	http_reply_error(hr, 400, "E_DATE", "%s must be a month written "
+	    "YYYY-MM or a date written YYYY-MM-DD; got \"%s\"", name, v);
+	return -1;
+}
+
+static void
+month_text(int32_t d, char out[8])
+{
+	char s[DATE_LEN];
+
+	date_format(d, s);
+	snprintf(out, 8, "%.7s", s);
+}
+
+/*
+ * Under disclosure control: whole months, none of them still running. The
+ * sentence names the range to ask for instead.
+ */
+static int
+check_months(struct http_req *hr, struct impact_req *q, int has_to)
+{
+	int32_t current = month_start(date_today(time(NULL)));
+	char m[8], last[8];
+
+	month_text(current - 1, last);
+	if (q->from != INT32_MIN && q->from != month_start(q->from)) {
+		month_text(q->from, m);
+		http_reply_error(hr, 400, "E_PERIOD", "under disclosure control "
+		    "figures cover whole calendar months, so from is a month "
+		    "(YYYY-MM) or its first day; for the month of that day ask "
+		    "from=%s", m);
+		return -1;
+	}
+	if (!has_to) {
+		q->to = current - 1;
+		q->to_defaulted = 1;
+	} else if (q->to != month_end(q->to)) {
+		month_text(q->to, m);
+		http_reply_error(hr, 400, "E_PERIOD", "under disclosure control "
+		    "figures cover whole calendar months, so to is a month "
+		    "(YYYY-MM) or its last day; for the month of that day ask "
+		    "to=%s", m);
+		return -1;
+	}
+	if (q->to >= current) {
+		month_text(q->to, m);
+		http_reply_error(hr, 400, "E_PERIOD", "%s is not over yet: under "
+		    "disclosure control figures end with a completed month, at "
+		    "the latest to=%s", m, last);
+		return -1;
+	}
+	if (q->from > q->to) {
+		http_reply_error(hr, 400, "E_PERIOD", "from is after to (the last "
+		    "completed month is %s)", last);
+		return -1;
+	}
+	return 0;
+}
+
+int
+api_figures_params(struct http_req *hr, struct impact_req *q, int *csv,
+    int dashboard)
+{
+	int off, has_to;
+
+	defaults(hr, q);
+	/* control decides what a period may be: read it first */
+	if (parse_suppress(hr, &off) != 0)
+		return -1;
+	if (off && dashboard) {
+		http_reply_error(hr, 400, "E_ENUM", "the dashboard always shows "
+		    "figures under disclosure control; unsuppressed figures come "
+		    "from pcmds report --unsuppressed or the API");
+		return -1;
+	}
+	if (parse_when(hr, "from", 0, &q->from) < 0 ||
+	    (has_to = parse_when(hr, "to", 1, &q->to)) < 0)
+		return -1;
+	if (off && q->from > q->to) {
+		http_reply_error(hr, 400, "E_DATE", "from is after to");
+		return -1;
+	}
+	if (!off && check_months(hr, q, has_to) != 0)
+		return -1;
+	if (parse_shape(hr, q, csv) != 0)
+		return -1;
+	if (off && audit_unsuppressed(hr) != 0)
+		return -1;
+	q->sdc.on = !off;
 	return 0;
 }
 
@@ -94,17 +272,32 @@ void
 api_answer(struct http_req *hr, cJSON *doc, int csv)
 {
 	struct buf b;
+	char *text;
 
 	if (doc == NULL) {
 		http_reply_error(hr, 503, "E_SYSTEM", "out of memory");
 		return;
 	}
 	if (!csv) {
-		http_reply_json(hr, 200, doc);
+		/* every double in its shortest round-trip form */
+		text = jout_print(doc, 0);
+		cJSON_Delete(doc);
+		if (text == NULL) {
+			http_reply_error(hr, 503, "E_SYSTEM", "out of memory");
+			return;
+		}
+		http_reply_body(hr, 200, "application/json; charset=utf-8", text,
+		    strlen(text));
+		free(text);
 		return;
 	}
 	buf_init(&b, 0);
-	impact_csv(doc, &b);
+	if (impact_csv(doc, &b) != PC_OK) {
+		cJSON_Delete(doc);
+		buf_free(&b);
+		http_reply_error(hr, 503, "E_SYSTEM", "out of memory");
+		return;
+	}
 	cJSON_Delete(doc);
 	http_add_header(hr, "Content-Disposition", "attachment; "
 	    "filename=\"pcmds-impact.csv\"");
@@ -119,7 +312,7 @@ api_places(struct http_req *hr)
 	int csv;
 
 	if (!auth_require(hr, AUTH_PLACE_LEAD | AUTH_EVALUATOR | AUTH_SESSION) ||
-	    api_params(hr, &q, &csv) != 0)
+	    api_figures_params(hr, &q, &csv, 0) != 0)
 		return;
 	api_answer(hr, impact_places_json(hr->srv->agg, &q), csv);
 }
@@ -140,7 +333,7 @@ api_impact(struct http_req *hr)
 	}
 	snprintf(code, sizeof(code), "%.*s", (int)n, rest);
 	if (!auth_require(hr, AUTH_PLACE_LEAD | AUTH_EVALUATOR | AUTH_SESSION) ||
-	    api_params(hr, &q, &csv) != 0)
+	    api_figures_params(hr, &q, &csv, 0) != 0)
 		return;
 	if (strcasecmp(code, "ALL") != 0 &&
 	    (q.place = agg_place_index(hr->srv->agg, code)) < 0) {

@@ -1,5 +1,5 @@
 /*
- * api_places.h - the reading side: figures, exports and the dashboard.
+ * api_places.h - the reading side: figures and exports.
  */
 #ifndef PCMDS_API_PLACES_H
 #define PCMDS_API_PLACES_H
@@ -7,19 +7,24 @@
 #include "impact.h"
 #include "srv.h"
 
-/* Reads from, to, group_by, format and suppress; answers on error (-1). */
+/*
+ * Reads from, to (days), group_by, format and suppress, for record-level
+ * reads; answers on error (-1). suppress=false is audited.
+ */
 int	 api_params(struct http_req *, struct impact_req *, int *csv);
+/*
+ * The same for figures: from and to are months (YYYY-MM) or days, and
+ * under disclosure control must make whole, completed calendar months
+ * (without to: up to the end of the last completed month). The dashboard
+ * (dashboard = 1) refuses suppress=false.
+ */
+int	 api_figures_params(struct http_req *, struct impact_req *, int *csv,
+	    int dashboard);
 /* Answers with a figures document as JSON or CSV (consumed). */
 void	 api_answer(struct http_req *, cJSON *doc, int csv);
 
 void	 api_places(struct http_req *);
 void	 api_impact(struct http_req *);
 void	 api_export(struct http_req *);
-
-void	 web_root(struct http_req *);
-void	 web_login(struct http_req *);
-void	 web_logout(struct http_req *);
-void	 web_dashboard(struct http_req *);
-void	 web_css(struct http_req *);
 
 #endif

@@ -30,6 +30,7 @@ conf_defaults(struct conf *c)
 	c->auth_failures = 10;
 	c->log_requests = 1;
 	c->suppress_threshold = 8;
+	c->audit_head_minutes = 15;
 }
 
 struct conf_int {
@@ -57,6 +58,7 @@ static const struct conf_int ints[] = {
 	CI(rate_per_token, 1, 100000),
 	CI(auth_failures, 1, 100000),
 	CI(suppress_threshold, 1, 100),
+	CI(audit_head_minutes, 1, 1440),
 };
 
 struct conf_str {

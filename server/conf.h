@@ -40,6 +40,7 @@ struct conf {
 	int	 metrics_public;	/* /metrics from anywhere, not loopback */
 	int	 log_requests;
 	int	 suppress_threshold;	/* smallest count shown to place leads */
+	int	 audit_head_minutes;	/* the audit head to the log, so often */
 };
 
 void	 conf_defaults(struct conf *);

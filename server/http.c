@@ -18,6 +18,7 @@
 #include <zlib.h>
 
 #include "log.h"
+#include "pii.h"
 #include "srv.h"
 
 static const struct {
@@ -244,6 +245,7 @@ http_read_json(struct http_req *hr, cJSON **out)
 	const char *enc = http_header(hr, "Content-Encoding");
 	size_t len = evbuffer_get_length(in);
 	unsigned char *raw;
+	char nulkey[ERR_FIELD_MAX];
 	struct buf b;
 	pc_rc rc = PC_OK;
 
@@ -277,7 +279,13 @@ http_read_json(struct http_req *hr, cJSON **out)
 		    "corrupt or truncated");
 	else if (rc != PC_OK)
 		http_reply_error(hr, 503, "E_SYSTEM", "out of memory");
-	else if ((*out = cJSON_ParseWithLength(buf_str(&b), b.len)) == NULL) {
+	else if (pii_json_nul(b.p, b.len, nulkey, sizeof(nulkey)) >= 0) {
+		/* cJSON would cut the text there without a word */
+		http_reply_error(hr, 400, "E_CONTROL", "the body holds a NUL "
+		    "character%s%s, which no field may contain; nothing was "
+		    "stored", nulkey[0] ? " in " : "", nulkey);
+		rc = PC_EUSAGE;
+	} else if ((*out = cJSON_ParseWithLength(buf_str(&b), b.len)) == NULL) {
 		http_reply_error(hr, 400, "E_JSON", "the body is not "
 		    "well-formed JSON");
 		rc = PC_EUSAGE;

@@ -1,5 +1,13 @@
 /*
  * impact.c - figures documents from aggregate cells.
+ *
+ * With disclosure control off every figure is the exact double. With it
+ * on, counts go through sdc.c, and every other figure is either worked
+ * out from published figures (percentages, rates, intervals, the t-test,
+ * Cohen's dz, the mean change) or rounded so coarsely that it cannot give
+ * away the n it rests on: means and SDs to 0.1 (every n of 10 or more has
+ * whole-number totals giving any mean to 0.1), medians to whole days,
+ * p-values to bands.
  */
 #include <limits.h>
 #include <math.h>
@@ -11,6 +19,7 @@
 #include "csv.h"
 #include "date.h"
 #include "impact.h"
+#include "jout.h"
 #include "stats.h"
 
 double
@@ -45,110 +54,268 @@ codes_of(const struct codelist *l)
 	return v;
 }
 
-static void
-add_breakdown(cJSON *o, const char *name, const struct sdc *s, const long *v,
-    const struct codelist *l)
+/*
+ * How a scope (a place, all places, or one group of a breakdown) is
+ * published. When its referrals are suppressed, every figure about its
+ * people is suppressed or withheld, in every section (reach, closures,
+ * support, ONS4); when they are published as 0, every count is 0, so that
+ * no other figure tells that someone is there.
+ */
+enum show { SHOW, HIDE, EMPTY };
+
+struct pub {
+	const struct sdc	*s;
+	enum show		 show;
+};
+
+/* A count of cell c with its cell key. */
+#define N(c, field)	((struct sdc_n){(c)->field, (c)->key.field})
+
+static enum show
+show_of(const struct sdc *s, struct sdc_n referrals)
 {
-	cJSON_AddItemToObject(o, name, sdc_breakdown_json(s, v, codes_of(l),
-	    l->n));
+	long v = sdc_value(s, referrals);
+
+	return v < 0 ? HIDE : v == 0 && s->on ? EMPTY : SHOW;
 }
 
 static cJSON *
-reach_json(const struct agg_cell *c, long population, const struct sdc *s)
+withheld(void)
+{
+	return cJSON_CreateString("withheld");
+}
+
+static cJSON *
+cnt(const struct pub *p, struct sdc_n n)
+{
+	if (p->show == HIDE)
+		return cJSON_CreateString("suppressed");
+	if (p->show == EMPTY)
+		return cJSON_CreateNumber(0);
+	return sdc_count(p->s, n);
+}
+
+static cJSON *
+pct(const struct pub *p, struct sdc_n num, struct sdc_n den)
+{
+	if (p->show == HIDE)
+		return withheld();
+	if (p->show == EMPTY)
+		return cJSON_CreateNull();
+	return sdc_pct(p->s, num, den);
+}
+
+/*
+ * A breakdown of total into groups (counts v, keys k): suppressed whole
+ * when the scope or the total is.
+ */
+static void
+add_breakdown(cJSON *o, const char *name, const struct pub *p,
+    struct sdc_n total, const long *v, const long *k,
+    const struct codelist *l)
+{
+	struct sdc_n n[32];
+	size_t i;
+
+	for (i = 0; i < l->n && i < 32; i++)
+		n[i] = (struct sdc_n){v[i], k[i]};
+	if (p->show != SHOW) {
+		cJSON *b = cJSON_AddObjectToObject(o, name);
+
+		for (i = 0; i < l->n; i++)
+			cJSON_AddItemToObject(b, l->v[i].code, cnt(p, n[i]));
+		return;
+	}
+	cJSON_AddItemToObject(o, name, sdc_breakdown_json(p->s, total, n,
+	    codes_of(l), l->n));
+}
+
+/* A median resting on n: whole units under control, withheld unshown. */
+static cJSON *
+median(const struct pub *p, const long *hist, size_t nb, struct sdc_n n)
+{
+	long v = sdc_value(p->s, n);
+
+	if (p->show == HIDE || v < 0)
+		return withheld();
+	if (p->show == EMPTY || v == 0)
+		return cJSON_CreateNull();
+	return sdc_stat(p->s, impact_median(hist, nb, n.n), 0);
+}
+
+static cJSON *
+reach_json(const struct agg_cell *c, long population, const struct pub *p)
 {
 	static const char *const by_names[DIM_N] = {
 		NULL, "by_source", "by_reason", "by_service", "by_ethnic_group",
 		"by_imd_quintile", "by_age_band", "by_gender", "carer",
 		"learning_disability", "autism", "homeless",
 	};
+	const struct sdc *s = p->s;
+	int dec = code_index(&codes_closure, "declined"), d;
+	long shown = p->show == SHOW ? sdc_value(s, N(c, referrals)) : p->show ==
+	    EMPTY ? 0 : -1;
 	cJSON *o = cJSON_CreateObject(), *sup;
-	long shown = sdc_value(s, c->referrals);
-	int d;
 
-	cJSON_AddItemToObject(o, "referrals", sdc_count(s, c->referrals));
-	cJSON_AddItemToObject(o, "people", sdc_count(s, c->people));
-	if (population > 0 && shown >= 0)
-		cJSON_AddNumberToObject(o, "per_1000_residents",
-		    round(100000.0 * (double)shown / (double)population) / 100);
+	cJSON_AddItemToObject(o, "referrals", cnt(p, N(c, referrals)));
+	cJSON_AddItemToObject(o, "people", cnt(p, N(c, people)));
+	/* from the published count: a rate gives nothing more away */
+	if (shown < 0)
+		cJSON_AddItemToObject(o, "per_1000_residents", withheld());
+	else if (population > 0)
+		cJSON_AddItemToObject(o, "per_1000_residents", sdc_stat(s,
+		    1000.0 * (double)shown / (double)population, 2));
 	else
-		cJSON_AddItemToObject(o, "per_1000_residents", shown < 0 ?
-		    cJSON_CreateString("withheld") : cJSON_CreateNull());
-	cJSON_AddItemToObject(o, "consented", sdc_count(s, c->consented));
-	cJSON_AddItemToObject(o, "closed", sdc_count(s, c->closed));
-	cJSON_AddItemToObject(o, "declined_pct", sdc_pct(s,
-	    c->closed_by[code_index(&codes_closure, "declined")], c->referrals));
-	add_breakdown(o, "closed_by_reason", s, c->closed_by, &codes_closure);
-	cJSON_AddItemToObject(o, "median_days_to_first_contact", sdc_stat(s,
-	    impact_median(c->days_hist, AGG_DAYS, c->days_n), c->days_n, 1));
+		cJSON_AddNullToObject(o, "per_1000_residents");
+	cJSON_AddItemToObject(o, "consented", cnt(p, N(c, consented)));
+	cJSON_AddItemToObject(o, "closed", cnt(p, N(c, closed)));
+	cJSON_AddItemToObject(o, "declined_pct", pct(p, (struct sdc_n){
+	    c->closed_by[dec], c->key.closed_by[dec]}, N(c, referrals)));
+	add_breakdown(o, "closed_by_reason", p, N(c, closed), c->closed_by,
+	    c->key.closed_by, &codes_closure);
+	cJSON_AddItemToObject(o, "median_days_to_first_contact", median(p,
+	    c->days_hist, AGG_DAYS, N(c, days_n)));
 	cJSON_AddItemToObject(o, "median_contacts_per_closed_referral",
-	    sdc_stat(s, impact_median(c->closed_contacts, AGG_CONTACTS,
-	    c->closed), c->closed, 1));
-	cJSON_AddItemToObject(o, "contacts", sdc_count(s, c->contacts));
-	cJSON_AddItemToObject(o, "attended_contacts", sdc_count(s,
-	    c->attended));
+	    median(p, c->closed_contacts, AGG_CONTACTS, N(c, closed)));
+	cJSON_AddItemToObject(o, "contacts", cnt(p, N(c, contacts)));
+	cJSON_AddItemToObject(o, "attended_contacts", cnt(p, N(c, attended)));
 	sup = cJSON_AddObjectToObject(o, "support");
-	add_breakdown(sup, "offered", s, c->offered, &codes_support);
-	add_breakdown(sup, "taken_up", s, c->taken, &codes_support);
+	add_breakdown(sup, "offered", p, N(c, referrals), c->offered,
+	    c->key.offered, &codes_support);
+	add_breakdown(sup, "taken_up", p, N(c, referrals), c->taken,
+	    c->key.taken, &codes_support);
 	for (d = 1; d < DIM_N; d++)
-		add_breakdown(o, by_names[d], s, c->by[d], agg_dims[d].codes);
+		add_breakdown(o, by_names[d], p, N(c, referrals), c->by[d],
+		    c->key.by[d], agg_dims[d].codes);
 	return o;
 }
 
-static cJSON *
-measure_json(const struct agg_ons4 *o, enum ons4_measure m,
-    const struct sdc *s)
+/* Exact figures of one measure: full precision, R's Wilcoxon default. */
+static void
+measure_exact(cJSON *j, const struct agg_ons4 *o, const struct sdc *s,
+    const struct stats_summary *ps, const struct stats_wilcoxon *w)
 {
+	double n = (double)o->n;
+
+	cJSON_AddItemToObject(j, "mean_baseline", sdc_stat(s,
+	    (double)o->sum_base / n, 0));
+	cJSON_AddItemToObject(j, "mean_followup", sdc_stat(s,
+	    (double)o->sum_follow / n, 0));
+	cJSON_AddItemToObject(j, "mean_change", sdc_stat(s, ps->mean, 0));
+	cJSON_AddItemToObject(j, "sd_change", sdc_stat(s, ps->sd, 0));
+	cJSON_AddItemToObject(j, "ci95_low", sdc_stat(s, ps->ci_low, 0));
+	cJSON_AddItemToObject(j, "ci95_high", sdc_stat(s, ps->ci_high, 0));
+	cJSON_AddItemToObject(j, "t_test_p", sdc_p(s, ps->p));
+	cJSON_AddItemToObject(j, "wilcoxon_p", sdc_p(s, w->p));
+	cJSON_AddStringToObject(j, "wilcoxon_method",
+	    stats_method_name(w->method));
+	cJSON_AddItemToObject(j, "cohens_dz", sdc_stat(s, ps->dz, 0));
+}
+
+/*
+ * Figures of one measure under disclosure control, resting on the
+ * published n (npub, 10 or more): means and SD to 0.1, the mean change as
+ * the difference of the published means, the interval, t-test and dz
+ * from the published mean change, SD and n; the Wilcoxon p (always the
+ * normal approximation: naming the exact test would say n < 50 and no
+ * ties) as a band.
+ */
+static void
+measure_controlled(cJSON *j, const struct agg_ons4 *o, const struct sdc *s,
+    long npub, const struct stats_summary *ps, const struct stats_wilcoxon *w)
+{
+	double n = (double)o->n, np = (double)npub, mb, mf, mc, sd, se, q;
+	double t;
+
+	mb = round((double)o->sum_base / n * 10) / 10;
+	mf = round((double)o->sum_follow / n * 10) / 10;
+	mc = round((mf - mb) * 10) / 10;
+	sd = isnan(ps->sd) ? NAN : round(ps->sd * 10) / 10;
+	se = sd / sqrt(np);
+	q = stats_t_quantile(0.975, np - 1);
+	t = se > 0 ? mc / se : NAN;
+	cJSON_AddItemToObject(j, "mean_baseline", sdc_stat(s, mb, 1));
+	cJSON_AddItemToObject(j, "mean_followup", sdc_stat(s, mf, 1));
+	cJSON_AddItemToObject(j, "mean_change", sdc_stat(s, mc, 1));
+	cJSON_AddItemToObject(j, "sd_change", sdc_stat(s, sd, 1));
+	cJSON_AddItemToObject(j, "ci95_low", sdc_stat(s, mc - q * se, 1));
+	cJSON_AddItemToObject(j, "ci95_high", sdc_stat(s, mc + q * se, 1));
+	cJSON_AddItemToObject(j, "t_test_p", sdc_p(s, isnan(t) ? NAN :
+	    2 * stats_t_sf(fabs(t), np - 1)));
+	cJSON_AddItemToObject(j, "wilcoxon_p", sdc_p(s, w->p_normal));
+	cJSON_AddStringToObject(j, "wilcoxon_method", isnan(w->p_normal) ?
+	    "none" : stats_method_name(STATS_NORMAL));
+	cJSON_AddItemToObject(j, "cohens_dz", sdc_stat(s, sd > 0 ? mc / sd :
+	    NAN, 2));
+}
+
+/* Every statistic of a measure as v: "withheld", or null (n is 0). */
+static void
+add_all(cJSON *j, int null)
+{
+	static const char *const keys[] = {"mean_baseline", "mean_followup",
+	    "mean_change", "sd_change", "ci95_low", "ci95_high", "t_test_p",
+	    "wilcoxon_p", "wilcoxon_method", "cohens_dz"};
+	size_t i;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		cJSON_AddItemToObject(j, keys[i], null ? (i == 8 ?
+		    cJSON_CreateString("none") : cJSON_CreateNull()) :
+		    withheld());
+}
+
+static cJSON *
+measure_json(const struct agg_cell *c, int m, const struct pub *p)
+{
+	const struct agg_ons4 *o = &c->ons4[m];
+	struct sdc_n n = N(c, pairs);
 	struct stats_rank_group g[10];
 	struct stats_summary ps;
 	struct stats_wilcoxon w;
 	cJSON *j = cJSON_CreateObject();
-	double n = (double)o->n;
+	long npub = p->show == SHOW ? sdc_value(p->s, n) : p->show == EMPTY ?
+	    0 : -1;
 	int k;
 
-	(void)m;
 	stats_from_sums(o->n, (double)o->sum_d, (double)o->sum_d2, &ps);
 	for (k = 1; k <= 10; k++) {
 		g[k - 1].absval = k;
 		g[k - 1].pos = o->hist_d[10 + k];
 		g[k - 1].neg = o->hist_d[10 - k];
 	}
-	stats_wilcoxon_groups(g, 10, &w);
-	cJSON_AddItemToObject(j, "n", sdc_count(s, o->n));
-	cJSON_AddItemToObject(j, "mean_baseline", sdc_stat(s,
-	    (double)o->sum_base / n, o->n, 2));
-	cJSON_AddItemToObject(j, "mean_followup", sdc_stat(s,
-	    (double)o->sum_follow / n, o->n, 2));
-	cJSON_AddItemToObject(j, "mean_change", sdc_stat(s, ps.mean, o->n, 2));
-	cJSON_AddItemToObject(j, "sd_change", sdc_stat(s, ps.sd, o->n, 2));
-	cJSON_AddItemToObject(j, "ci95_low", sdc_stat(s, ps.ci_low, o->n, 2));
-	cJSON_AddItemToObject(j, "ci95_high", sdc_stat(s, ps.ci_high, o->n, 2));
-	cJSON_AddItemToObject(j, "t_test_p", sdc_stat(s, ps.p, o->n, 4));
-	cJSON_AddItemToObject(j, "wilcoxon_p", sdc_stat(s, w.p, o->n, 4));
-	cJSON_AddItemToObject(j, "cohens_dz", sdc_stat(s, ps.dz, o->n, 2));
-	cJSON_AddItemToObject(j, "improved_pct", sdc_pct(s, o->improved,
-	    o->n));
-	cJSON_AddItemToObject(j, "worst_band_at_baseline", sdc_count(s,
-	    o->worst_base));
-	cJSON_AddItemToObject(j, "left_worst_band_pct", sdc_pct(s,
-	    o->left_worst, o->worst_base));
+	stats_wilcoxon_groups(g, 10, o->hist_d[10], &w);
+	cJSON_AddItemToObject(j, "n", cnt(p, n));
+	if (npub <= 0)
+		add_all(j, npub == 0);
+	else if (!p->s->on)
+		measure_exact(j, o, p->s, &ps, &w);
+	else
+		measure_controlled(j, o, p->s, npub, &ps, &w);
+	cJSON_AddItemToObject(j, "improved_pct", pct(p, (struct sdc_n){
+	    o->improved, c->key.improved[m]}, n));
+	cJSON_AddItemToObject(j, "worst_band_at_baseline", cnt(p,
+	    (struct sdc_n){o->worst_base, c->key.worst_base[m]}));
+	cJSON_AddItemToObject(j, "left_worst_band_pct", pct(p, (struct sdc_n){
+	    o->left_worst, c->key.left_worst[m]}, (struct sdc_n){o->worst_base,
+	    c->key.worst_base[m]}));
 	return j;
 }
 
 static cJSON *
-ons4_json(const struct agg_cell *c, const struct sdc *s)
+ons4_json(const struct agg_cell *c, const struct pub *p)
 {
 	cJSON *o = cJSON_CreateObject();
 	int m;
 
-	cJSON_AddItemToObject(o, "consented_referrals", sdc_count(s,
-	    c->consented));
-	cJSON_AddItemToObject(o, "pairs", sdc_count(s, c->pairs));
+	cJSON_AddItemToObject(o, "consented_referrals", cnt(p,
+	    N(c, consented)));
+	cJSON_AddItemToObject(o, "pairs", cnt(p, N(c, pairs)));
 	/* who is left out matters as much as the change: report the share */
-	cJSON_AddItemToObject(o, "pairs_pct_of_consented", sdc_pct(s, c->pairs,
-	    c->consented));
+	cJSON_AddItemToObject(o, "pairs_pct_of_consented", pct(p, N(c, pairs),
+	    N(c, consented)));
 	for (m = 0; m < ONS4_N; m++)
 		cJSON_AddItemToObject(o, ons4_measures[m].field,
-		    measure_json(&c->ons4[m], (enum ons4_measure)m, s));
+		    measure_json(c, m, p));
 	return o;
 }
 
@@ -178,41 +345,54 @@ add_scope(cJSON *doc, struct agg *a, const struct impact_req *q,
 		cJSON_AddStringToObject(p, "to", d);
 	} else
 		cJSON_AddNullToObject(p, "to");
+	if (q->sdc.on)
+		cJSON_AddStringToObject(p, "basis", q->to_defaulted ?
+		    "whole completed months: to is the end of the last "
+		    "completed month" : "whole completed months");
+	else
+		cJSON_AddStringToObject(p, "basis", "days, as asked");
 	cJSON_AddBoolToObject(doc, "disclosure_control", q->sdc.on);
 	if (q->sdc.on)
 		cJSON_AddNumberToObject(doc, "suppression_threshold",
 		    (double)q->sdc.threshold);
+	else {
+		/* a figure pasted elsewhere must not pass as publishable */
+		cJSON_AddBoolToObject(doc, "unsuppressed", 1);
+		cJSON_AddStringToObject(doc, "notice", IMPACT_UNSUPPRESSED);
+	}
 	time_format((int64_t)time(NULL), now);
 	cJSON_AddStringToObject(doc, "generated_at", now);
 }
 
 static cJSON *
-groups_json(const struct agg_result *r, enum agg_dim d, const struct sdc *s)
+groups_json(const struct agg_result *r, enum agg_dim d, const struct pub *tp)
 {
 	const struct codelist *l = agg_dims[d].codes;
+	const struct sdc *s = tp->s;
+	int dec = code_index(&codes_closure, "declined"), g;
 	cJSON *arr = cJSON_CreateArray();
-	long refs[32];
-	int hidden[32], g;
+	struct sdc_n refs[32];
+	int hidden[32], zero[32];
 
+	/* the same hiding as the reach section's breakdown of these people */
 	for (g = 0; g < r->ngroups && g < 32; g++)
-		refs[g] = r->groups[g].referrals;
-	sdc_breakdown(s, refs, (size_t)r->ngroups, hidden);
+		refs[g] = N(&r->groups[g], referrals);
+	sdc_breakdown(s, N(&r->total, referrals), refs, (size_t)r->ngroups,
+	    hidden, zero);
 	for (g = 0; g < r->ngroups && g < 32; g++) {
 		const struct agg_cell *c = &r->groups[g];
+		struct pub p = {s, tp->show != SHOW ? tp->show : hidden[g] ?
+		    HIDE : zero[g] ? EMPTY : SHOW};
 		cJSON *o = cJSON_CreateObject();
 
 		cJSON_AddStringToObject(o, "group", l->v[g].code);
 		cJSON_AddStringToObject(o, "label", l->v[g].label);
-		cJSON_AddItemToObject(o, "referrals", hidden[g] ?
-		    cJSON_CreateString("suppressed") :
-		    sdc_count(s, c->referrals));
-		cJSON_AddItemToObject(o, "people", hidden[g] ?
-		    cJSON_CreateString("suppressed") : sdc_count(s, c->people));
-		cJSON_AddItemToObject(o, "declined_pct", hidden[g] ?
-		    cJSON_CreateString("withheld") : sdc_pct(s,
-		    c->closed_by[code_index(&codes_closure, "declined")],
-		    c->referrals));
-		cJSON_AddItemToObject(o, "ons4", ons4_json(c, s));
+		cJSON_AddItemToObject(o, "referrals", cnt(&p, N(c, referrals)));
+		cJSON_AddItemToObject(o, "people", cnt(&p, N(c, people)));
+		cJSON_AddItemToObject(o, "consented", cnt(&p, N(c, consented)));
+		cJSON_AddItemToObject(o, "declined_pct", pct(&p, (struct sdc_n){
+		    c->closed_by[dec], c->key.closed_by[dec]}, N(c, referrals)));
+		cJSON_AddItemToObject(o, "ons4", ons4_json(c, &p));
 		cJSON_AddItemToArray(arr, o);
 	}
 	return arr;
@@ -223,17 +403,18 @@ static cJSON *
 figures_json(struct agg *a, const struct impact_req *q,
     const struct agg_result *r)
 {
+	struct pub p = {&q->sdc, show_of(&q->sdc, N(&r->total, referrals))};
 	cJSON *doc = cJSON_CreateObject();
 
 	add_scope(doc, a, q, r->population);
 	cJSON_AddItemToObject(doc, "reach", reach_json(&r->total, r->population,
-	    &q->sdc));
-	cJSON_AddItemToObject(doc, "ons4", ons4_json(&r->total, &q->sdc));
+	    &p));
+	cJSON_AddItemToObject(doc, "ons4", ons4_json(&r->total, &p));
 	if (q->group_by != DIM_NONE) {
 		cJSON_AddStringToObject(doc, "group_by",
 		    agg_dims[q->group_by].name);
 		cJSON_AddItemToObject(doc, "groups", groups_json(r, q->group_by,
-		    &q->sdc));
+		    &p));
 	}
 	return doc;
 }
@@ -313,14 +494,19 @@ impact_places_json(struct agg *a, const struct impact_req *base)
 struct flat {
 	struct buf	*out;
 	const char	*cols[5];	/* place, from, to, group_by, group */
+	const char	*disclosure;	/* "controlled" or "unsuppressed" */
+	pc_rc		 rc;		/* the first failure, kept */
 };
 
 static void
 leaf_text(const cJSON *v, char *buf, size_t len)
 {
-	if (cJSON_IsNumber(v))
-		snprintf(buf, len, "%.10g", v->valuedouble);
-	else if (cJSON_IsString(v))
+	char num[JOUT_NUM_LEN];
+
+	if (cJSON_IsNumber(v)) {
+		jout_double(v->valuedouble, num);
+		snprintf(buf, len, "%s", isfinite(v->valuedouble) ? num : "");
+	} else if (cJSON_IsString(v))
 		snprintf(buf, len, "%s", v->valuestring);
 	else if (cJSON_IsBool(v))
 		snprintf(buf, len, "%s", cJSON_IsTrue(v) ? "true" : "false");
@@ -333,7 +519,7 @@ flatten(struct flat *f, const char *section, const char *prefix,
     const cJSON *o)
 {
 	const cJSON *c;
-	char name[256], val[64];
+	char name[256], val[JOUT_NUM_LEN + 32];
 
 	cJSON_ArrayForEach(c, o) {
 		snprintf(name, sizeof(name), "%s%s%s", prefix, prefix[0] ? "." :
@@ -344,10 +530,12 @@ flatten(struct flat *f, const char *section, const char *prefix,
 		}
 		leaf_text(c, val, sizeof(val));
 		{
-			const char *row[8] = {f->cols[0], f->cols[1], f->cols[2],
-			    f->cols[3], f->cols[4], section, name, val};
+			const char *row[9] = {f->cols[0], f->cols[1], f->cols[2],
+			    f->cols[3], f->cols[4], section, name, val,
+			    f->disclosure};
 
-			csv_row(f->out, row, 8, 1);
+			if (f->rc == PC_OK)
+				f->rc = csv_row(f->out, row, 9, 1);
 		}
 	}
 }
@@ -406,15 +594,18 @@ flatten_doc(struct flat *f, const cJSON *doc)
 pc_rc
 impact_csv(const cJSON *doc, struct buf *out)
 {
-	static const char *const head[8] = {"place", "from", "to", "group_by",
-	    "group", "section", "measure", "value"};
-	struct flat f = {out, {"", "", "", "", ""}};
+	static const char *const head[9] = {"place", "from", "to", "group_by",
+	    "group", "section", "measure", "value", "disclosure"};
+	struct flat f = {out, {"", "", "", "", ""}, "controlled", PC_OK};
 	const cJSON *p, *per;
 
-	csv_row(out, head, 8, 0);
+	/* every row says whether it may be published as it is */
+	if (!cJSON_IsTrue(cJSON_GetObjectItem(doc, "disclosure_control")))
+		f.disclosure = "unsuppressed";
+	f.rc = csv_row(out, head, 9, 0);
 	if (cJSON_GetObjectItem(doc, "places") == NULL) {
 		flatten_doc(&f, doc);
-		return PC_OK;
+		return f.rc;
 	}
 	per = cJSON_GetObjectItem(doc, "period");
 	cJSON_ArrayForEach(p, cJSON_GetObjectItem(doc, "places")) {
@@ -431,5 +622,5 @@ impact_csv(const cJSON *doc, struct buf *out)
 		flatten_doc(&f, withp);
 		cJSON_Delete(withp);
 	}
-	return PC_OK;
+	return f.rc;
 }

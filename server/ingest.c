@@ -114,6 +114,26 @@ known_id(struct ingest *in, struct store *st, const struct rec *r,
 	return MR_CONFLICT;
 }
 
+/* A correction of a referral's consent to evaluation, before it applies. */
+static void
+consent_change(const struct timeline *tl, const struct rec *r,
+    struct ingest_item *it)
+{
+	const cJSON *set = rec_get(r->json, "set");
+	const char *target = rec_str(r->json, "target");
+	int i;
+
+	it->consent_from = it->consent_to = -2;
+	if (r->kind != KIND_CORRECTION || rec_get(set, "consent_evaluation") ==
+	    NULL || target == NULL || (i = tl_find(tl, target)) < 0 ||
+	    tl->v[i].rec->kind != KIND_REFERRAL)
+		return;
+	snprintf(it->consent_ref, sizeof(it->consent_ref), "%s", target);
+	it->consent_from = rec_flag(tl_content(&tl->v[i]),
+	    "consent_evaluation", -2);
+	it->consent_to = rec_flag(set, "consent_evaluation", -2);
+}
+
 /*
  * One record, checked by check_range(); r is taken. PC_ESTORE aborts the
  * batch.
@@ -144,13 +164,15 @@ ingest_one(struct ingest *in, struct store *st, const struct store_auth *who,
 		rec_free(r);
 		return PC_ESTORE;
 	}
+	consent_change(tl, r, it);
+	memcpy(it->digest, r->digest, sizeof(it->digest));
 	if ((rc = tl_admit(tl, r, ro, &it->errs)) != PC_OK) {
 		it->status = MR_REJECTED;
 		rec_free(r);
 		return rc == PC_EINVAL ? PC_OK : rc;
 	}
 	/* r belongs to the timeline now */
-	return store_record_put(st, r, who->user.id, now);
+	return store_record_put(st, r, who->user.id, now, in->audit_seq);
 }
 
 /*
@@ -217,29 +239,71 @@ check_all(struct ingest_item *v, size_t n, const struct rec_opts *ro)
 			check_range(&cr[k]);
 }
 
+static const char *
+flag_name(int f)
+{
+	return f == 1 ? "true" : f == 0 ? "false" : "absent";
+}
+
+/* Its own entry for each stored change of consent to evaluation. */
+static pc_rc
+audit_consent(struct ingest *in, struct store *st, const char *actor,
+    int64_t now)
+{
+	char obj[128], outcome[64];
+	size_t i;
+	pc_rc rc = PC_OK;
+
+	for (i = 0; rc == PC_OK && i < in->n; i++) {
+		const struct ingest_item *it = &in->v[i];
+
+		if (it->status != MR_STORED || it->consent_to == -2 ||
+		    it->consent_to == it->consent_from)
+			continue;
+		snprintf(obj, sizeof(obj), "referral %s, by correction %s",
+		    it->consent_ref, it->id);
+		snprintf(outcome, sizeof(outcome), "consent_evaluation %s -> "
+		    "%s", flag_name(it->consent_from), flag_name(it->consent_to));
+		rc = audit_log(st, now, actor, "consent.change", obj, outcome);
+	}
+	return rc;
+}
+
 static pc_rc
 audit_batch(struct ingest *in, struct store *st, const struct store_auth *who,
     int64_t now)
 {
-	struct buf obj, outcome;
+	struct buf obj, outcome, recs;
 	char actor[64];
-	size_t i;
-	pc_rc rc;
+	size_t i, n = 0;
+	pc_rc rc = PC_OK;
 
 	buf_init(&obj, 0);
 	buf_init(&outcome, 0);
+	buf_init(&recs, 0);
 	snprintf(actor, sizeof(actor), "user:%lld", (long long)who->user.id);
 	buf_addf(&obj, "device %s; stored", who->device);
-	for (i = 0; i < in->n; i++)
-		if (in->v[i].status == MR_STORED)
+	for (i = 0; rc == PC_OK && i < in->n; i++)
+		if (in->v[i].status == MR_STORED) {
 			buf_addf(&obj, " %s", in->v[i].id);
+			/* what the entry commits to: id and content hash */
+			if ((rc = buf_add(&recs, in->v[i].id, UUID_LEN - 1)) ==
+			    PC_OK)
+				rc = buf_add(&recs, in->v[i].digest,
+				    SEC_SHA256_LEN);
+			n++;
+		}
 	buf_addf(&outcome, "stored %ld, duplicate %ld, conflict %ld, rejected "
 	    "%ld", in->count[MR_STORED], in->count[MR_DUPLICATE],
 	    in->count[MR_CONFLICT], in->count[MR_REJECTED]);
-	rc = audit_log(st, now, actor, "records.ingest", buf_str(&obj),
-	    buf_str(&outcome));
+	if (rc == PC_OK)
+		rc = audit_log_batch(st, now, in->audit_seq, actor,
+		    buf_str(&obj), buf_str(&outcome), (uint8_t *)recs.p, n);
+	if (rc == PC_OK)
+		rc = audit_consent(in, st, actor, now);
 	buf_free(&obj);
 	buf_free(&outcome);
+	buf_free(&recs);
 	return rc;
 }
 
@@ -249,6 +313,7 @@ ingest_run(struct ingest *in, struct store *st, const struct store_auth *who,
     ingest_hook hook, void *hook_arg)
 {
 	cJSON *obj, *next;
+	uint8_t last[SEC_SHA256_LEN];
 	size_t n = (size_t)cJSON_GetArraySize(records), i;
 	pc_rc rc;
 
@@ -264,6 +329,10 @@ ingest_run(struct ingest *in, struct store *st, const struct store_auth *who,
 	check_all(in->v, in->n, ro);
 	if ((rc = store_begin(st)) != PC_OK)
 		return rc;
+	/* the entry audit_batch() will write, which each record names */
+	if ((rc = store_audit_last(st, &in->audit_seq, last)) != PC_OK)
+		goto fail;
+	in->audit_seq++;
 	for (i = 0; i < in->n; i++) {
 		struct ingest_item *it = &in->v[i];
 

@@ -6,8 +6,11 @@
  * for idempotency (same id and content: duplicate; same id, other
  * content: conflict, the stored record untouched), and checked against
  * its referral's records (stored, or earlier in the same batch). The
- * accepted ones and an audit entry are committed in one transaction
- * before the caller answers: acknowledged means durable.
+ * accepted ones and an audit entry listing them with their content hashes
+ * (each record naming that entry) are committed in one transaction before
+ * the caller answers: acknowledged means durable. A correction that
+ * changes a referral's consent to evaluation gets an audit entry of its
+ * own.
  */
 #ifndef PCMDS_INGEST_H
 #define PCMDS_INGEST_H
@@ -25,12 +28,17 @@ struct ingest_item {
 	cJSON			*json;	/* taken from the batch, until checked */
 	struct rec		*rec;	/* valid, until stored or dropped */
 	pc_rc			 checked;	/* what rec_adopt said */
+	uint8_t			 digest[SEC_SHA256_LEN];	/* when stored */
+	/* a correction of consent_evaluation: from, to (else -2), whose */
+	int			 consent_from, consent_to;
+	char			 consent_ref[UUID_LEN];
 };
 
 struct ingest {
 	struct ingest_item	*v;
 	size_t			 n;
 	long			 count[MR_N];
+	int64_t			 audit_seq;	/* the batch's audit entry */
 	/* referral id -> struct timeline *, every referral touched */
 	struct map		 timelines;
 };

@@ -8,7 +8,7 @@
  *   pcmdsd [--config FILE] user list | user code ID | user revoke ID
  *   pcmdsd [--config FILE] places import FILE.csv | places list |
  *          places default
- *   pcmdsd [--config FILE] audit verify
+ *   pcmdsd [--config FILE] audit verify [--head SEQ:HASH]...
  *   pcmdsd secret create FILE
  */
 #include <stdio.h>
@@ -44,7 +44,11 @@ usage(FILE *fp)
 	    "  places import FILE   load places (code,name,population)\n"
 	    "  places list          the places and their populations\n"
 	    "  places default       print the built-in places file\n"
-	    "  audit verify         check the audit log's hash chain\n"
+	    "  audit verify [--head SEQ:HASH]...\n"
+	    "                       check the audit log's keyed chain and the "
+	    "records it\n"
+	    "                       stored; with heads the server logged, also "
+	    "truncation\n"
 	    "  secret create FILE   a new server secret (secret_file), mode "
 	    "0600\n\n"
 	    "--config defaults to $PCMDSD_CONFIG, then " DEFAULT_CONFIG ".\n");
@@ -180,6 +184,29 @@ cmd_user(struct store *st, const struct conf *cf, int argc, char **argv)
 	return admin_user_add(st, cf, &u, has(argc, argv, "--json"));
 }
 
+/* audit verify [--head SEQ:HASH]... */
+static int
+cmd_verify(struct store *st, int argc, char **argv)
+{
+	const char *heads[16];
+	size_t n = 0;
+	int i;
+
+	for (i = 0; i < argc; i++) {
+		if (strncmp(argv[i], "--head=", 7) == 0 && n < 16)
+			heads[n++] = argv[i] + 7;
+		else if (strcmp(argv[i], "--head") == 0 && i + 1 < argc &&
+		    n < 16)
+			heads[n++] = argv[++i];
+		else {
+			fprintf(stderr, "pcmdsd: audit verify takes --head "
+			    "SEQ:HASH (up to 16); got %s\n", argv[i]);
+			return 2;
+		}
+	}
+	return admin_audit_verify(st, heads, n);
+}
+
 static int
 cmd_admin(const struct conf *cf, int argc, char **argv)
 {
@@ -196,9 +223,9 @@ cmd_admin(const struct conf *cf, int argc, char **argv)
 	else if (strcmp(argv[0], "places") == 0 && argc == 2 &&
 	    strcmp(argv[1], "list") == 0)
 		rc = admin_places_list(st);
-	else if (strcmp(argv[0], "audit") == 0 && argc == 2 &&
+	else if (strcmp(argv[0], "audit") == 0 && argc >= 2 &&
 	    strcmp(argv[1], "verify") == 0)
-		rc = admin_audit_verify(st);
+		rc = cmd_verify(st, argc - 2, argv + 2);
 	else
 		usage(stderr);
 	store_close(st);

@@ -38,6 +38,7 @@
 #include <openssl/err.h>
 
 #include "agg.h"
+#include "audit.h"
 #include "log.h"
 #include "places.h"
 #include "srv.h"
@@ -510,6 +511,41 @@ first_places(struct server *srv, struct err_list *errs)
 	return rc;
 }
 
+/*
+ * The audit head goes to the log, outside the database, so that entries
+ * removed from the log's end can be found (pcmdsd audit verify --head).
+ */
+static void
+log_head(struct server *srv, const char *when)
+{
+	char head[AUDIT_HEAD_LEN];
+
+	if (audit_head(srv->store, head) == PC_OK)
+		log_info("audit head %s (%s)", head, when);
+	else
+		log_warnx("audit head unreadable (%s)", when);
+}
+
+static void
+on_head_tick(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	log_head(arg, "every audit_head_minutes");
+}
+
+static int
+start_head_log(struct server *srv)
+{
+	struct timeval tv = {srv->conf->audit_head_minutes * 60, 0};
+
+	log_head(srv, "start");
+	srv->head_timer = event_new(srv->base, -1, EV_PERSIST, on_head_tick,
+	    srv);
+	return srv->head_timer != NULL && event_add(srv->head_timer, &tv) ==
+	    0 ? 0 : -1;
+}
+
 static void
 teardown(struct server *srv)
 {
@@ -525,6 +561,8 @@ teardown(struct server *srv)
 			event_free(srv->signals[i]);
 	if (srv->drain_timer != NULL)
 		event_free(srv->drain_timer);
+	if (srv->head_timer != NULL)
+		event_free(srv->head_timer);
 	rate_free(&srv->auth_fail);
 	rate_free(&srv->per_token);
 	agg_close(srv->agg);
@@ -539,6 +577,7 @@ srv_run(struct conf *cf)
 {
 	struct server srv;
 	struct err_list errs;
+	uint8_t cell_key[SECRET_LEN];
 	int rc = 1;
 
 	memset(&srv, 0, sizeof(srv));
@@ -561,9 +600,12 @@ srv_run(struct conf *cf)
 	    setup_signals(&srv) != 0 || setup_http(&srv) != 0 ||
 	    drop_privileges(cf->user) != 0 ||
 	    store_open(cf->database, &srv.store, &errs) != PC_OK ||
+	    audit_open(srv.store, &srv.secret, &errs) != PC_OK ||
 	    store_background_checkpoints(srv.store, &errs) != PC_OK ||
 	    first_places(&srv, &errs) != PC_OK ||
-	    agg_open(&srv.agg, srv.store, &errs) != PC_OK) {
+	    secret_derive(&srv.secret, SECRET_CELL_KEY, cell_key) != PC_OK ||
+	    agg_open(&srv.agg, srv.store, cell_key, &errs) != PC_OK ||
+	    start_head_log(&srv) != 0) {
 		if (errs.n > 0)
 			log_warnx("%s", errs.v[0].msg);
 		log_warnx("not started");
@@ -573,10 +615,12 @@ srv_run(struct conf *cf)
 	log_info("pcmdsd %s serving https://%s (TLS 1.2+), database %s",
 	    PCMDS_VERSION, cf->listen, cf->database);
 	event_base_dispatch(srv.base);
+	log_head(&srv, "stop");
 	log_info("stopped");
 	rc = 0;
 out:
 	teardown(&srv);
+	sec_wipe(cell_key, sizeof(cell_key));
 	secret_wipe(&srv.secret);
 	err_free(&errs);
 	return rc;

@@ -48,6 +48,7 @@ struct server {
 	double			 drain_started;
 	struct event		*signals[4];
 	struct event		*drain_timer;
+	struct event		*head_timer;	/* the audit head to the log */
 };
 
 /* One request as a handler sees it. */

@@ -21,7 +21,7 @@
 #include "sec.h"
 #include "timeline.h"
 
-#define STORE_SCHEMA_VERSION	2
+#define STORE_SCHEMA_VERSION	3
 
 struct store;
 
@@ -71,8 +71,28 @@ struct store_audit {
 	const char	*action;
 	const char	*object;
 	const char	*outcome;
+	/* a batch's stored records: AUDIT_REC_LEN bytes each (audit.h) */
+	const uint8_t	*records;
+	size_t		 records_len;	/* 0: none (NULL in the table) */
 	uint8_t		 prev[SEC_SHA256_LEN];
 	uint8_t		 hash[SEC_SHA256_LEN];
+};
+
+/* A stored record as the audit's check reads it (borrowed). */
+struct store_rec_row {
+	int64_t		 rowid;		/* arrival order */
+	const char	*id;
+	const char	*json;
+	size_t		 len;
+	const uint8_t	*hash;		/* the hash column: 32 bytes or NULL */
+	int64_t		 audit_seq;	/* the entry that stored it; 0 none */
+};
+
+/* Which records store_record_rows() lists, each set ordered by id. */
+enum store_rows {
+	ROWS_OF_ENTRY,	/* stored by audit entry seq */
+	ROWS_UNKEYED,	/* stored before the audit log was keyed */
+	ROWS_UNCLAIMED,	/* naming an entry that stored no records (by entry) */
 };
 
 const char	*store_role_name(enum store_role);
@@ -92,6 +112,7 @@ void	 store_rollback(struct store *);
 
 pc_rc	 store_meta_get(struct store *, const char *key, char *out, size_t);
 pc_rc	 store_meta_set(struct store *, const char *key, const char *val);
+pc_rc	 store_meta_del(struct store *, const char *key);
 
 pc_rc	 store_place_put(struct store *, const struct store_place *);
 pc_rc	 store_place_get(struct store *, const char *code,
@@ -125,8 +146,9 @@ pc_rc	 store_cred_revoke(struct store *, const uint8_t hash[SEC_SHA256_LEN]);
 /* The content hash of a stored record, PC_ENOTFOUND when absent. */
 pc_rc	 store_record_hash(struct store *, const char *id,
 	    char hash[SEC_HEX64_LEN]);
+/* audit_seq: the audit entry the batch's commit will write. */
 pc_rc	 store_record_put(struct store *, const struct rec *, int64_t user,
-	    int64_t now);
+	    int64_t now, int64_t audit_seq);
 /* Loads every stored record of a referral, in arrival order. */
 pc_rc	 store_record_timeline(struct store *, const char *referral,
 	    struct timeline *);
@@ -164,5 +186,22 @@ pc_rc	 store_audit_last(struct store *, int64_t *seq,
 pc_rc	 store_audit_insert(struct store *, const struct store_audit *);
 pc_rc	 store_audit_each(struct store *,
 	    int (*cb)(void *, const struct store_audit *), void *);
+/*
+ * The key of the audit chain (audit.c derives it from the server secret),
+ * held in memory for as long as the store is open; never written.
+ */
+void		 store_audit_key_set(struct store *,
+		    const uint8_t key[SEC_SHA256_LEN]);
+const uint8_t	*store_audit_key(const struct store *);	/* NULL: none */
+/*
+ * Records for the audit's check: those one entry stored, those from
+ * before the log was keyed, or those naming an entry that stored none
+ * (seq unused). A callback returning non-zero stops the walk.
+ */
+pc_rc	 store_record_rows(struct store *, enum store_rows, int64_t seq,
+	    int (*cb)(void *, const struct store_rec_row *), void *);
+/* One record by id; PC_ENOTFOUND when absent. */
+pc_rc	 store_record_row(struct store *, const char *id,
+	    int (*cb)(void *, const struct store_rec_row *), void *);
 
 #endif

@@ -31,7 +31,8 @@ enum {
 static const char *const queries[Q_NQUERIES] = {
 	[Q_RECORD_HASH] = "SELECT hash FROM records WHERE id = ?",
 	[Q_RECORD_PUT] = "INSERT INTO records(id, referral, kind, place, worker,"
-	    " hash, json, user_id, received) VALUES (?,?,?,?,?,?,?,?,?)",
+	    " hash, json, user_id, received, audit_seq) VALUES "
+	    "(?,?,?,?,?,?,?,?,?,?)",
 	[Q_TIMELINE] = "SELECT json FROM records WHERE referral = ? ORDER BY seq",
 	[Q_CRED_FIND] = "SELECT u.id, u.name, u.role, u.place, u.pcn, u.worker,"
 	    " u.created, u.revoked, c.expires, c.revoked, c.device FROM creds c"
@@ -62,6 +63,8 @@ struct store {
 	sqlite3_stmt	*q[Q_NQUERIES];
 	struct ckpt	*ckpt;	/* NULL: SQLite checkpoints on commit */
 	char		 path[4096];
+	uint8_t		 audit_key[SEC_SHA256_LEN];
+	int		 has_audit_key;
 };
 
 struct store_cursor {
@@ -144,8 +147,21 @@ static const char *const migrations[] = {
 	"  exportable INTEGER NOT NULL,"
 	"  data BLOB NOT NULL) STRICT, WITHOUT ROWID;"
 	"CREATE INDEX facts_by_place ON facts(place, referred_on);",
+
+	/*
+	 * 3: a keyed audit chain whose batch entries list the records they
+	 * stored with their content hashes; each record names its entry.
+	 * What came before stays as it was, to be sealed by the first
+	 * keyed entry (audit.c).
+	 */
+	"ALTER TABLE audit ADD COLUMN records BLOB;"
+	"ALTER TABLE records ADD COLUMN audit_seq INTEGER;"
+	"CREATE INDEX records_by_audit ON records(audit_seq);"
+	"INSERT INTO meta(key, value) SELECT 'audit_unsealed',"
+	"  CAST(COALESCE(MAX(seq), 0) AS TEXT) FROM audit;",
 };
 #define NMIGRATIONS	(sizeof(migrations) / sizeof(migrations[0]))
+_Static_assert(NMIGRATIONS == STORE_SCHEMA_VERSION, "a migration per version");
 
 const char *
 store_role_name(enum store_role r)
@@ -356,6 +372,7 @@ store_close(struct store *st)
 	for (i = 0; i < Q_NQUERIES; i++)
 		sqlite3_finalize(st->q[i]);
 	sqlite3_close(st->db);
+	sec_wipe(st->audit_key, sizeof(st->audit_key));
 	free(st);
 }
 
@@ -434,6 +451,17 @@ store_meta_set(struct store *st, const char *key, const char *val)
 		return PC_ESTORE;
 	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, val, -1, SQLITE_STATIC);
+	return step_done(s);
+}
+
+pc_rc
+store_meta_del(struct store *st, const char *key)
+{
+	sqlite3_stmt *s = prep(st, "DELETE FROM meta WHERE key = ?");
+
+	if (s == NULL)
+		return PC_ESTORE;
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
 	return step_done(s);
 }
 
@@ -733,7 +761,7 @@ store_record_hash(struct store *st, const char *id, char hash[SEC_HEX64_LEN])
 
 pc_rc
 store_record_put(struct store *st, const struct rec *r, int64_t user,
-    int64_t now)
+    int64_t now, int64_t audit_seq)
 {
 	sqlite3_stmt *s = st->q[Q_RECORD_PUT];
 	int rc;
@@ -749,6 +777,7 @@ store_record_put(struct store *st, const struct rec *r, int64_t user,
 	sqlite3_bind_text(s, 7, r->canon, (int)r->canon_len, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 8, user);
 	sqlite3_bind_int64(s, 9, now);
+	sqlite3_bind_int64(s, 10, audit_seq);
 	rc = sqlite3_step(s);
 	sqlite3_reset(s);
 	return rc == SQLITE_DONE ? PC_OK : PC_ESTORE;
@@ -816,7 +845,7 @@ pc_rc
 store_audit_insert(struct store *st, const struct store_audit *a)
 {
 	sqlite3_stmt *s = prep(st, "INSERT INTO audit(seq, at, actor, action, "
-	    "object, outcome, prev, hash) VALUES (?,?,?,?,?,?,?,?)");
+	    "object, outcome, prev, hash, records) VALUES (?,?,?,?,?,?,?,?,?)");
 
 	if (s == NULL)
 		return PC_ESTORE;
@@ -828,6 +857,9 @@ store_audit_insert(struct store *st, const struct store_audit *a)
 	sqlite3_bind_text(s, 6, a->outcome, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(s, 7, a->prev, SEC_SHA256_LEN, SQLITE_STATIC);
 	sqlite3_bind_blob(s, 8, a->hash, SEC_SHA256_LEN, SQLITE_STATIC);
+	if (a->records_len > 0)
+		sqlite3_bind_blob(s, 9, a->records, (int)a->records_len,
+		    SQLITE_STATIC);
 	return step_done(s);
 }
 
@@ -836,7 +868,7 @@ store_audit_each(struct store *st,
     int (*cb)(void *, const struct store_audit *), void *arg)
 {
 	sqlite3_stmt *s = prep(st, "SELECT seq, at, actor, action, object, "
-	    "outcome, prev, hash FROM audit ORDER BY seq");
+	    "outcome, prev, hash, records FROM audit ORDER BY seq");
 	struct store_audit a;
 
 	if (s == NULL)
@@ -854,11 +886,91 @@ store_audit_each(struct store *st,
 			memcpy(a.prev, sqlite3_column_blob(s, 6), SEC_SHA256_LEN);
 		if (sqlite3_column_bytes(s, 7) == SEC_SHA256_LEN)
 			memcpy(a.hash, sqlite3_column_blob(s, 7), SEC_SHA256_LEN);
+		a.records = sqlite3_column_blob(s, 8);
+		a.records_len = (size_t)sqlite3_column_bytes(s, 8);
 		if (cb(arg, &a) != 0)
 			break;
 	}
 	sqlite3_finalize(s);
 	return PC_OK;
+}
+
+void
+store_audit_key_set(struct store *st, const uint8_t key[SEC_SHA256_LEN])
+{
+	memcpy(st->audit_key, key, SEC_SHA256_LEN);
+	st->has_audit_key = 1;
+}
+
+const uint8_t *
+store_audit_key(const struct store *st)
+{
+	return st->has_audit_key ? st->audit_key : NULL;
+}
+
+#define ROW_COLS	"SELECT seq, id, json, hash, audit_seq FROM records "
+
+static pc_rc
+rows_walk(sqlite3_stmt *s, int (*cb)(void *, const struct store_rec_row *),
+    void *arg, int *seen)
+{
+	struct store_rec_row r;
+	int rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		r.rowid = sqlite3_column_int64(s, 0);
+		r.id = (const char *)sqlite3_column_text(s, 1);
+		r.json = (const char *)sqlite3_column_text(s, 2);
+		r.len = (size_t)sqlite3_column_bytes(s, 2);
+		r.hash = sqlite3_column_bytes(s, 3) == SEC_SHA256_LEN ?
+		    sqlite3_column_blob(s, 3) : NULL;
+		r.audit_seq = sqlite3_column_int64(s, 4);
+		(*seen)++;
+		if (r.id == NULL || r.json == NULL || cb(arg, &r) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? PC_OK : PC_ESTORE;
+}
+
+pc_rc
+store_record_rows(struct store *st, enum store_rows which, int64_t seq,
+    int (*cb)(void *, const struct store_rec_row *), void *arg)
+{
+	static const char *const sql[] = {
+		[ROWS_OF_ENTRY] = ROW_COLS "WHERE audit_seq = ? ORDER BY id",
+		[ROWS_UNKEYED] = ROW_COLS "WHERE audit_seq IS NULL ORDER BY id",
+		[ROWS_UNCLAIMED] = ROW_COLS "WHERE audit_seq IS NOT NULL AND "
+		    "NOT EXISTS (SELECT 1 FROM audit a WHERE a.seq = "
+		    "records.audit_seq AND a.records IS NOT NULL) ORDER BY "
+		    "audit_seq, id",
+	};
+	sqlite3_stmt *s = prep(st, sql[which]);
+	int seen = 0;
+
+	if (s == NULL)
+		return PC_ESTORE;
+	if (which == ROWS_OF_ENTRY)
+		sqlite3_bind_int64(s, 1, seq);
+	return rows_walk(s, cb, arg, &seen);
+}
+
+pc_rc
+store_record_row(struct store *st, const char *id,
+    int (*cb)(void *, const struct store_rec_row *), void *arg)
+{
+	sqlite3_stmt *s = prep(st, ROW_COLS "WHERE id = ?");
+	int seen = 0;
+	pc_rc rc;
+
+	if (s == NULL)
+		return PC_ESTORE;
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_TRANSIENT);
+	if ((rc = rows_walk(s, cb, arg, &seen)) != PC_OK)
+		return rc;
+	return seen ? PC_OK : PC_ENOTFOUND;
 }
 
 pc_rc

@@ -22,8 +22,10 @@
 
 #include "api_places.h"
 #include "audit.h"
+#include "date.h"
 #include "log.h"
 #include "version.h"
+#include "web.h"
 
 #define CSP "default-src 'none'; style-src 'self'; img-src 'self'; " \
 	"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
@@ -365,7 +367,7 @@ chart_reach(struct buf *b, const cJSON *places, const cJSON *all)
 		buf_adds(b, "</text>");
 		if (isnan(v) && !total)
 			buf_addf(b, "<text class=\"muted\" x=\"185\" y=\"%d\">"
-			    "withheld (under 8)</text>", y + 15);
+			    "suppressed (too few)</text>", y + 15);
 		else if (!isnan(v))
 			buf_addf(b, "<rect class=\"bar%s\" x=\"180\" y=\"%d\" "
 			    "width=\"%.1f\" height=\"20\"/><text x=\"%.1f\" "
@@ -453,7 +455,7 @@ chart_ons4(struct buf *b, const cJSON *places, const cJSON *all, int m)
 		buf_adds(b, "</text>");
 		if (isnan(mc)) {
 			buf_addf(b, "<text class=\"muted\" x=\"205\" y=\"%d\">"
-			    "withheld (fewer than 8 pairs)</text>", y + 14);
+			    "withheld (too few pairs)</text>", y + 14);
 			continue;
 		}
 		if (!isnan(a) && !isnan(z))
@@ -473,7 +475,8 @@ table_ons4(struct buf *b, const cJSON *places, const cJSON *all)
 	    "mean_followup", "mean_change", "ci95_low", "ci95_high",
 	    "t_test_p", "wilcoxon_p", "cohens_dz", "improved_pct",
 	    "left_worst_band_pct"};
-	static const int dec[] = {0, 2, 2, 2, 2, 2, 4, 4, 2, 1, 1};
+	/* as published under disclosure control: means to 0.1, p as bands */
+	static const int dec[] = {0, 1, 1, 1, 1, 1, 4, 4, 2, 1, 1};
 	const cJSON *h;
 	int m, k;
 
@@ -482,7 +485,7 @@ table_ons4(struct buf *b, const cJSON *places, const cJSON *all)
 		esc(b, ons4_measures[m].label);
 		buf_adds(b, ": paired change, baseline to latest review or final"
 		    "</caption><thead><tr><th scope=\"col\">Place</th><th>Pairs"
-		    "</th><th>Mean baseline</th><th>Mean follow-up</th><th>Mean "
+		    "</th><th>Pairs as % of consented</th><th>Mean baseline</th><th>Mean follow-up</th><th>Mean "
 		    "change</th><th>95% CI low</th><th>95% CI high</th><th>p "
 		    "(t-test)</th><th>p (Wilcoxon)</th><th>Cohen's dz</th><th>"
 		    "Improved %</th><th>Left worst band %</th></tr></thead>"
@@ -498,6 +501,12 @@ table_ons4(struct buf *b, const cJSON *places, const cJSON *all)
 				buf_adds(b, "<td>");
 				val(b, measure(h, ons4_measures[m].field,
 				    cols[c]), dec[c]);
+				buf_adds(b, "</td>");
+				if (c > 0)
+					continue;
+				/* the pairs' share, beside every result */
+				buf_adds(b, "<td>");
+				val(b, get(h, "ons4.pairs_pct_of_consented"), 1);
 				buf_adds(b, "</td>");
 			}
 			buf_adds(b, "</tr>");
@@ -631,14 +640,23 @@ static void
 period_form(struct buf *b, struct http_req *hr)
 {
 	const char *from = http_query(hr, "from"), *to = http_query(hr, "to");
+	char today[DATE_LEN], last[8];
+	int y, m, d;
 
-	buf_adds(b, "<form class=\"period\" method=\"get\" action=\"/dashboard"
-	    "\"><label>From <input type=\"date\" name=\"from\" value=\"");
+	/* whole months, none still running: nothing finer is published */
+	date_to_ymd(date_today(time(NULL)), &y, &m, &d);
+	date_format(date_from_ymd(y, m, 1) - 1, today);
+	snprintf(last, sizeof(last), "%.7s", today);
+	buf_addf(b, "<form class=\"period\" method=\"get\" action=\"/dashboard"
+	    "\"><label>From month <input type=\"month\" name=\"from\" "
+	    "max=\"%s\" value=\"", last);
 	esc(b, from ? from : "");
-	buf_adds(b, "\"></label><label>To <input type=\"date\" name=\"to\" "
-	    "value=\"");
+	buf_addf(b, "\"></label><label>To month <input type=\"month\" "
+	    "name=\"to\" max=\"%s\" value=\"", last);
 	esc(b, to ? to : "");
-	buf_adds(b, "\"></label><button type=\"submit\">Show</button></form>");
+	buf_adds(b, "\"></label><button type=\"submit\">Show</button> "
+	    "<span class=\"who\">Whole months, up to the last completed one"
+	    "</span></form>");
 }
 
 void
@@ -656,9 +674,8 @@ web_dashboard(struct http_req *hr)
 		return;
 	}
 	if (!auth_require(hr, AUTH_PLACE_LEAD | AUTH_EVALUATOR | AUTH_SESSION) ||
-	    api_params(hr, &q, &csv) != 0)
-		return;
-	q.sdc.on = 1;	/* the dashboard is always under disclosure control */
+	    api_figures_params(hr, &q, &csv, 1) != 0)
+		return;	/* the dashboard is always under disclosure control */
 	if ((doc = impact_places_json(hr->srv->agg, &q)) == NULL) {
 		http_reply_error(hr, 503, "E_SYSTEM", "out of memory");
 		return;
@@ -682,13 +699,16 @@ web_dashboard(struct http_req *hr)
 	buf_adds(&b, ") <form method=\"post\" action=\"/logout\"><button "
 	    "type=\"submit\">Sign out</button></form></p>");
 	period_form(&b, hr);
-	buf_adds(&b, "<p class=\"note\">Disclosure control: counts of 1 to 7 "
-	    "show as &ldquo;suppressed&rdquo;, other counts are rounded to the "
-	    "nearest 5, and means, medians and percentages resting on fewer "
-	    "than 8 are &ldquo;withheld&rdquo;. ONS4 change is before and "
-	    "after, without a comparison group: it does not show what "
-	    "would have happened without social prescribing.</p></header>"
-	    "<main><h2 id=\"reach\">Reach</h2>");
+	buf_adds(&b, "<p class=\"note\">Disclosure control: every count carries "
+	    "a small fixed noise (the cell key method: at most 3, the same "
+	    "for the same people every time), then counts of 1 to 7 show as "
+	    "&ldquo;suppressed&rdquo; and the others are rounded to the "
+	    "nearest 5; percentages and rates come from those counts; means "
+	    "are to 0.1 and p-values in bands; figures about suppressed "
+	    "groups are &ldquo;withheld&rdquo;. Periods are whole completed "
+	    "months. ONS4 change is before and after, without a comparison "
+	    "group: it does not show what would have happened without social "
+	    "prescribing.</p></header><main><h2 id=\"reach\">Reach</h2>");
 	chart_reach(&b, places, all);
 	table_reach(&b, places, all);
 	buf_adds(&b, "<h2 id=\"ons4\">ONS4 wellbeing change</h2><p>People who "

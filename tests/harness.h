@@ -31,6 +31,8 @@ double		 th_now(void);
 void		 th_write(const char *path, const char *text);
 /* Parses JSON text, failing the test when it is not JSON. */
 cJSON		*th_json(const char *text);
+/* The member at a dotted path ("reach.by_source.self"), NULL if none. */
+const cJSON	*th_at(const cJSON *, const char *path);
 /* Directory of the built binaries (from $PCMDS_BUILD, default build). */
 const char	*th_build(void);
 /* 1 when the program is on PATH. */
@@ -146,7 +148,11 @@ void	 th_https(struct th_server *, const char *method, const char *path,
 	    const char *const *headers, const void *body, size_t len,
 	    struct th_http *);
 void	 th_http_free(struct th_http *);
-/* Enrols with a code; returns the token (static). */
+/*
+ * Enrols with a code; returns the token (static). With key_id NULL, as a
+ * device without the deployment key, then (a link worker) with a made-up
+ * key id.
+ */
 const char *th_enrol(struct th_server *, const char *code, const char *key_id);
 /* A record batch POST with a bearer token. */
 void	 th_post_records(struct th_server *, const char *token,
@@ -167,5 +173,14 @@ const char *th_tls_read(struct th_tls *, int ms);
 /* 1 when the server closed the connection (read returns end). */
 int	 th_tls_closed(struct th_tls *, int ms);
 void	 th_tls_close(struct th_tls *);
+
+/*
+ * |a - b| <= eps in double precision (cmocka's assert_float_equal casts
+ * to float: 1e-50 becomes 0 and 9 significant digits are lost).
+ */
+#define assert_double_equal(a, b, eps) \
+	th_assert_double((a), (b), (eps), __FILE__, __LINE__)
+void	 th_assert_double(double a, double b, double eps, const char *file,
+	    int line);
 
 #endif

@@ -33,6 +33,9 @@
  *   anxious: mean -2.3333333, SD 2.886751345948129, p 0.29647352931855164,
  *     CI -9.504421216518793..4.837754549852125, Wilcoxon p
  *     0.4142161782425252, dz -0.808290376865476
+ * (R's wilcox.test default takes the normal approximation for both: life
+ * satisfaction has a zero difference, anxiety a tie.) Unsuppressed JSON
+ * carries these at full precision: they are compared to 1e-12.
  */
 #include <limits.h>
 #include <math.h>
@@ -41,12 +44,14 @@
 #include <string.h>
 
 #include "agg.h"
+#include "ckm.h"
 #include "harness.h"
 #include "impact.h"
 
 static struct rec_opts opts;
 static struct agg *agg;
 static int seq;
+static const uint8_t cell_key[32] = {7, 1, 2, 3};
 
 static struct rec *
 mk(const char *place, const char *ref, const char *kind, int n,
@@ -167,7 +172,7 @@ setup(void **state)
 		snprintf(pb.code, sizeof(pb.code), "BB");
 		snprintf(pb.name, sizeof(pb.name), "Place B");
 		pb.population = 500;
-		assert_non_null(agg = agg_new());
+		assert_non_null(agg = agg_new(cell_key));
 		assert_int_equal(agg_place_set(agg, &pa), PC_OK);
 		assert_int_equal(agg_place_set(agg, &pb), PC_OK);
 	}
@@ -247,6 +252,17 @@ teardown(void **state)
 }
 
 static struct agg_result res;
+
+/* A number in a figures object, failing when it is not one. */
+static double
+num(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItem(o, key);
+
+	if (!cJSON_IsNumber(v))
+		fail_msg("%s is not a number", key);
+	return v->valuedouble;
+}
 
 static void
 run(int place, int32_t from, int32_t to, enum agg_dim by)
@@ -348,7 +364,7 @@ test_ons4(void **state)
 	assert_int_equal(an->improved, 2);
 	assert_int_equal(an->worst_base, 2);	/* 8 and 6 are "high" */
 	assert_int_equal(an->left_worst, 2);
-	/* the published statistics, without disclosure control */
+	/* the published statistics, without disclosure control: exact */
 	memset(&q, 0, sizeof(q));
 	q.place = 0;
 	q.from = INT32_MIN;
@@ -357,51 +373,33 @@ test_ons4(void **state)
 	doc = impact_json(agg, &q);
 	m = cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "ons4"),
 	    "life_satisfaction");
-	assert_float_equal(cJSON_GetObjectItem(m, "mean_baseline")->valuedouble,
-	    4.0, 1e-9);
-	assert_float_equal(cJSON_GetObjectItem(m, "mean_followup")->valuedouble,
-	    6.0, 1e-9);
-	assert_float_equal(cJSON_GetObjectItem(m, "mean_change")->valuedouble,
-	    2.0, 1e-9);
-	assert_float_equal(cJSON_GetObjectItem(m, "sd_change")->valuedouble,
-	    1.73, 1e-9);
-	assert_float_equal(cJSON_GetObjectItem(m, "ci95_low")->valuedouble,
-	    -2.30, 1e-9);
-	assert_float_equal(cJSON_GetObjectItem(m, "ci95_high")->valuedouble,
-	    6.30, 1e-9);
-	assert_float_equal(cJSON_GetObjectItem(m, "t_test_p")->valuedouble,
-	    0.1835, 1e-9);
-	assert_float_equal(cJSON_GetObjectItem(m, "wilcoxon_p")->valuedouble,
-	    0.3458, 1e-9);
-	assert_float_equal(cJSON_GetObjectItem(m, "cohens_dz")->valuedouble,
-	    1.15, 1e-9);
-	assert_float_equal(cJSON_GetObjectItem(m, "improved_pct")->valuedouble,
-	    66.7, 1e-9);
-	assert_float_equal(cJSON_GetObjectItem(m,
-	    "left_worst_band_pct")->valuedouble, 100.0, 1e-9);
+	assert_double_equal(num(m, "mean_baseline"), 4.0, 1e-12);
+	assert_double_equal(num(m, "mean_followup"), 6.0, 1e-12);
+	assert_double_equal(num(m, "mean_change"), 2.0, 1e-12);
+	assert_double_equal(num(m, "sd_change"), 1.7320508075688772, 1e-12);
+	assert_double_equal(num(m, "ci95_low"), -2.3026527297494638523, 1e-12);
+	assert_double_equal(num(m, "ci95_high"), 6.3026527297494638523, 1e-12);
+	assert_double_equal(num(m, "t_test_p"), 0.1835034190722739, 1e-12);
+	assert_double_equal(num(m, "wilcoxon_p"), 0.3457785861511603, 1e-12);
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(m,
+	    "wilcoxon_method")), "normal");
+	assert_double_equal(num(m, "cohens_dz"), 1.1547005383792517, 1e-12);
+	assert_double_equal(num(m, "improved_pct"), 200.0 / 3, 1e-12);
+	assert_double_equal(num(m, "left_worst_band_pct"), 100.0, 1e-12);
 	m = cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "ons4"), "anxious");
-	assert_float_equal(cJSON_GetObjectItem(m, "mean_change")->valuedouble,
-	    -2.33, 1e-9);
-	assert_float_equal(cJSON_GetObjectItem(m, "sd_change")->valuedouble,
-	    2.89, 1e-9);
-	assert_float_equal(cJSON_GetObjectItem(m, "ci95_low")->valuedouble,
-	    -9.50, 1e-9);
-	assert_float_equal(cJSON_GetObjectItem(m, "ci95_high")->valuedouble,
-	    4.84, 1e-9);
-	assert_float_equal(cJSON_GetObjectItem(m, "t_test_p")->valuedouble,
-	    0.2965, 1e-9);
-	assert_float_equal(cJSON_GetObjectItem(m, "wilcoxon_p")->valuedouble,
-	    0.4142, 1e-9);
-	assert_float_equal(cJSON_GetObjectItem(m, "cohens_dz")->valuedouble,
-	    -0.81, 1e-9);
+	assert_double_equal(num(m, "mean_change"), -7.0 / 3, 1e-12);
+	assert_double_equal(num(m, "sd_change"), 2.886751345948129, 1e-12);
+	assert_double_equal(num(m, "ci95_low"), -9.5044212162491064205, 1e-12);
+	assert_double_equal(num(m, "ci95_high"), 4.8377545495824397539, 1e-12);
+	assert_double_equal(num(m, "t_test_p"), 0.29647352931855164, 1e-12);
+	assert_double_equal(num(m, "wilcoxon_p"), 0.4142161782425252, 1e-12);
+	assert_double_equal(num(m, "cohens_dz"), -0.808290376865476, 1e-12);
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(doc, "unsuppressed")));
 	/* the reach figures in the document */
 	m = cJSON_GetObjectItem(doc, "reach");
-	assert_float_equal(cJSON_GetObjectItem(m,
-	    "per_1000_residents")->valuedouble, 4.0, 1e-9);
-	assert_float_equal(cJSON_GetObjectItem(m, "declined_pct")->valuedouble,
-	    25.0, 1e-9);
-	assert_float_equal(cJSON_GetObjectItem(m,
-	    "median_days_to_first_contact")->valuedouble, 6, 1e-9);
+	assert_double_equal(num(m, "per_1000_residents"), 4.0, 1e-12);
+	assert_double_equal(num(m, "declined_pct"), 25.0, 1e-12);
+	assert_double_equal(num(m, "median_days_to_first_contact"), 6, 1e-12);
 	cJSON_Delete(doc);
 }
 
@@ -467,13 +465,13 @@ test_published(void **state)
 	buf_init(&csv, 0);
 	assert_int_equal(impact_csv(doc, &csv), PC_OK);
 	assert_int_equal(strncmp(buf_str(&csv), "place,from,to,group_by,group,"
-	    "section,measure,value\r\n", 50), 0);
+	    "section,measure,value,disclosure\r\n", 61), 0);
 	assert_non_null(strstr(buf_str(&csv), "AA,,,,,reach,referrals,"
-	    "suppressed\r\n"));
+	    "suppressed,controlled\r\n"));
 	assert_non_null(strstr(buf_str(&csv), "AA,,,,,reach,by_source."
-	    "general_practice,suppressed\r\n"));
+	    "general_practice,suppressed,controlled\r\n"));
 	assert_non_null(strstr(buf_str(&csv), "AA,,,gender,female,ons4,"
-	    "happy.mean_change,withheld\r\n"));
+	    "happy.mean_change,withheld,controlled\r\n"));
 	buf_free(&csv);
 	cJSON_Delete(doc);
 	/* every place and the whole system */
@@ -485,6 +483,55 @@ test_published(void **state)
 	assert_float_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "all"),
 	    "referrals")->valuedouble, 5, 0);
 	cJSON_Delete(doc);
+}
+
+/* Every group's consented referrals add up to the place's. */
+static void
+test_consent_by_group(void **state)
+{
+	int d, g;
+
+	(void)state;
+	for (d = 1; d < DIM_N; d++) {
+		long sum = 0;
+
+		if (d == DIM_REASON)
+			continue;	/* one referral, several reasons */
+		run(0, INT32_MIN, INT32_MAX, (enum agg_dim)d);
+		for (g = 0; g < res.ngroups; g++)
+			sum += res.groups[g].consented;
+		assert_int_equal(res.total.consented, 3);
+		assert_int_equal(sum, res.total.consented);
+	}
+	run(0, INT32_MIN, INT32_MAX, DIM_ETHNIC_GROUP);
+	assert_int_equal(res.groups[0].consented, 2);	/* white: R1, R2 */
+	assert_int_equal(res.groups[3].consented, 0);	/* black: R3 */
+}
+
+/* Each count's cell key is the sum of its people's record keys. */
+static void
+test_cell_keys(void **state)
+{
+	long k1 = ckm_record_key(cell_key, 0xaaaaaaaaaaaaaaa1ULL);
+	long k2 = ckm_record_key(cell_key, 0xaaaaaaaaaaaaaaa2ULL);
+	long k3 = ckm_record_key(cell_key, 0xaaaaaaaaaaaaaaa3ULL);
+	const struct agg_keys *t = &res.total.key;
+
+	(void)state;
+	run(0, INT32_MIN, INT32_MAX, DIM_ETHNIC_GROUP);
+	assert_int_equal(t->referrals, 2 * k1 + k2 + k3);
+	assert_int_equal(t->people, k1 + k2 + k3);	/* P1 once */
+	assert_int_equal(t->consented, 2 * k1 + k3);
+	assert_int_equal(t->pairs, 2 * k1 + k3);
+	assert_int_equal(t->contacts, 4 * k1);		/* R1 3, R2 1 */
+	assert_int_equal(t->attended, 3 * k1);
+	assert_int_equal(t->closed, k1 + k2 + k3);
+	assert_int_equal(t->improved[ONS4_LIFE_SATISFACTION], k1 + k3);
+	assert_int_equal(t->by[DIM_ETHNIC_GROUP][0], 2 * k1);
+	/* a group's cell and the reach breakdown: the same people, one key */
+	assert_int_equal(res.groups[0].key.referrals, 2 * k1);
+	assert_int_equal(res.groups[0].key.people, k1);
+	assert_int_equal(res.groups[2].key.pairs, k3);
 }
 
 static void
@@ -576,6 +623,8 @@ main(void)
 		cmocka_unit_test(test_ons4),
 		cmocka_unit_test(test_groups),
 		cmocka_unit_test(test_published),
+		cmocka_unit_test(test_consent_by_group),
+		cmocka_unit_test(test_cell_keys),
 		cmocka_unit_test(test_updates),
 		cmocka_unit_test(test_every_place),
 	};

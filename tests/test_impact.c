@@ -7,8 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "date.h"
 #include "harness.h"
+#include "jout.h"
 
 static struct th_server srv;
 static char db[700], keyfile[700];
@@ -156,13 +159,35 @@ get_json(const char *token, const char *path, long status)
 	return j;
 }
 
+/* A count published under disclosure control for a true n. */
+static void
+published(const cJSON *v, long n)
+{
+	if (!cJSON_IsNumber(v))
+		fail_msg("a count of %ld was not published as a number", n);
+	/* noise of at most 3, then rounded to 5 */
+	assert_int_equal((long)v->valuedouble % 5, 0);
+	assert_true(v->valuedouble >= n - 5 && v->valuedouble <= n + 5);
+}
+
+/* The last day of the last completed month, as the server sees today. */
+static void
+last_completed(char out[DATE_LEN])
+{
+	int y, m, d;
+
+	date_to_ymd(date_today(time(NULL)), &y, &m, &d);
+	date_format(date_from_ymd(y, m, 1) - 1, out);
+}
+
 static void
 test_figures(void **state)
 {
 	cJSON *j, *reach, *m;
+	char end[DATE_LEN];
 
 	(void)state;
-	/* unsuppressed, by an evaluator: the exact figures */
+	/* unsuppressed, by an evaluator: the exact figures, and it says so */
 	j = get_json(eval_tok, "/v1/places/BD/impact?suppress=false", 200);
 	reach = cJSON_GetObjectItem(j, "reach");
 	assert_int_equal(cJSON_GetObjectItem(reach, "referrals")->valueint, 14);
@@ -171,29 +196,50 @@ test_figures(void **state)
 	    "by_age_band"), "75-84")->valueint, 1);	/* the correction */
 	m = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "ons4"), "anxious");
 	assert_int_equal(cJSON_GetObjectItem(m, "n")->valueint, 11);
-	assert_float_equal(cJSON_GetObjectItem(m, "mean_change")->valuedouble,
-	    -3, 1e-9);
+	assert_double_equal(cJSON_GetObjectItem(m, "mean_change")->valuedouble,
+	    -3, 1e-12);
+	assert_false(cJSON_IsTrue(cJSON_GetObjectItem(j, "disclosure_control")));
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(j, "unsuppressed")));
+	assert_non_null(strstr(cJSON_GetStringValue(cJSON_GetObjectItem(j,
+	    "notice")), "UNSUPPRESSED"));
 	cJSON_Delete(j);
 	assert_true(th_sql_long(db, "SELECT COUNT(*) FROM audit WHERE action = "
 	    "'aggregates.unsuppressed'") >= 1);
-	/* the same for a place lead: rounded and suppressed */
+	/* the same for a place lead: perturbed, rounded and suppressed */
 	j = get_json(lead_bd, "/v1/places/BD/impact", 200);
 	reach = cJSON_GetObjectItem(j, "reach");
-	assert_int_equal(cJSON_GetObjectItem(reach, "referrals")->valueint, 15);
-	assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(reach,
-	    "by_age_band"), "75-84")->valuestring, "suppressed");
+	published(cJSON_GetObjectItem(reach, "referrals"), 14);
+	assert_true(cJSON_IsString(cJSON_GetObjectItem(cJSON_GetObjectItem(
+	    reach, "by_age_band"), "75-84")) || cJSON_GetObjectItem(
+	    cJSON_GetObjectItem(reach, "by_age_band"), "75-84")->valueint == 0);
 	m = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "ons4"), "anxious");
-	assert_int_equal(cJSON_GetObjectItem(m, "n")->valueint, 10);
+	published(cJSON_GetObjectItem(m, "n"), 11);
 	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(j, "disclosure_control")));
+	assert_null(cJSON_GetObjectItem(j, "unsuppressed"));
+	/* no period asked: up to the end of the last completed month */
+	last_completed(end);
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(
+	    cJSON_GetObjectItem(j, "period"), "to")), end);
 	cJSON_Delete(j);
+	/* asked again: the same figures (the same people, the same noise) */
+	{
+		cJSON *a = get_json(lead_bd, "/v1/places/BD/impact", 200);
+		cJSON *b = get_json(lead_bd, "/v1/places/BD/impact", 200);
+
+		cJSON_DeleteItemFromObject(a, "generated_at");
+		cJSON_DeleteItemFromObject(b, "generated_at");
+		assert_true(cJSON_Compare(a, b, 1));
+		cJSON_Delete(a);
+		cJSON_Delete(b);
+	}
 	/* every place, and the whole system */
 	j = get_json(lead_nh, "/v1/places", 200);
 	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(j, "places")),
 	    7);
-	assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "all"),
-	    "referrals")->valueint, 25);	/* 14 + 9 = 23 -> 25 */
+	published(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "all"),
+	    "referrals"), 23);
 	cJSON_Delete(j);
-	/* a period and a breakdown */
+	/* a period of days and a breakdown, unsuppressed */
 	j = get_json(eval_tok, "/v1/places/ALL/impact?from=2026-02-01&to="
 	    "2026-12-31&group_by=ethnic_group&suppress=false", 200);
 	assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "reach"),
@@ -201,6 +247,160 @@ test_figures(void **state)
 	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(j, "groups")),
 	    6);
 	cJSON_Delete(j);
+}
+
+/*
+ * Under disclosure control a period is whole completed months; day-level
+ * windows, alone or added up, are refused. (Before: a one-day window of
+ * another place showed one ethnic group "suppressed" and the others 0,
+ * and eleven one-day windows added up to the 11 the headline hides.)
+ */
+static void
+test_periods(void **state)
+{
+	struct th_http h;
+	char path[160], month[8], end[DATE_LEN];
+	cJSON *j;
+	int day;
+
+	(void)state;
+	for (day = 1; day <= 11; day++) {
+		snprintf(path, sizeof(path), "/v1/places?from=2026-02-%02d&to="
+		    "2026-02-%02d", day, day);
+		get(lead_nh, path, &h);
+		assert_int_equal(h.status, 400);
+		assert_non_null(strstr(h.body, "E_PERIOD"));
+		assert_non_null(strstr(h.body, "whole calendar months"));
+		assert_non_null(strstr(h.body, day == 1 ? "to=2026-02" :
+		    "from=2026-02"));
+		th_http_free(&h);
+	}
+	get(lead_bd, "/v1/places/BD/impact?from=2026-02&to=2026-02-10", &h);
+	assert_int_equal(h.status, 400);
+	assert_non_null(strstr(h.body, "to=2026-02"));
+	th_http_free(&h);
+	/* the month still running */
+	last_completed(end);
+	date_format(date_today(time(NULL)), path);
+	snprintf(month, sizeof(month), "%.7s", path);
+	snprintf(path, sizeof(path), "/v1/places/BD/impact?from=2026-01&to=%s",
+	    month);
+	get(lead_bd, path, &h);
+	assert_int_equal(h.status, 400);
+	assert_non_null(strstr(h.body, "is not over yet"));
+	th_http_free(&h);
+	/* evaluators under control too; months in either form are fine */
+	get(eval_tok, "/v1/places/BD/impact?from=2026-02-03&to=2026-02-03", &h);
+	assert_int_equal(h.status, 400);
+	th_http_free(&h);
+	j = get_json(lead_bd, "/v1/places/BD/impact?from=2026-02-01&to="
+	    "2026-02-28&group_by=ethnic_group", 200);
+	published(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "reach"),
+	    "referrals"), 14);
+	cJSON_Delete(j);
+	j = get_json(lead_bd, "/v1/places/BD/impact?from=2026-02&to=2026-02",
+	    200);
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(
+	    cJSON_GetObjectItem(j, "period"), "to")), "2026-02-28");
+	cJSON_Delete(j);
+	/* unsuppressed figures keep day precision */
+	j = get_json(eval_tok, "/v1/places/BD/impact?from=2026-02-03&to="
+	    "2026-02-03&suppress=false", 200);
+	assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "reach"),
+	    "referrals")->valueint, 1);
+	cJSON_Delete(j);
+	/* the dashboard is always under control */
+	get(eval_tok, "/dashboard?suppress=false&from=2026-02-03", &h);
+	assert_int_equal(h.status, 400);
+	th_http_free(&h);
+}
+
+/* Unsuppressed JSON and CSV carry every figure at full precision. */
+static void
+test_precision(void **state)
+{
+	struct th_http h;
+	char want[64], num[JOUT_NUM_LEN];
+
+	(void)state;
+	/* BD: 14 referrals, 218,900 residents */
+	jout_double(1000.0 * 14 / 218900, num);
+	snprintf(want, sizeof(want), "\"per_1000_residents\":%s", num);
+	get(eval_tok, "/v1/places/BD/impact?suppress=false", &h);
+	assert_int_equal(h.status, 200);
+	assert_non_null(strstr(h.body, want));
+	assert_true(strlen(num) > 12);		/* not rounded to 2 places */
+	th_http_free(&h);
+	snprintf(want, sizeof(want), ",reach,per_1000_residents,%s,"
+	    "unsuppressed\r\n", num);
+	get(eval_tok, "/v1/places/BD/impact?suppress=false&format=csv", &h);
+	assert_non_null(strstr(h.body, want));
+	assert_null(strstr(h.body, ",controlled\r\n"));
+	th_http_free(&h);
+	/* under control: rates from the published count, to 2 places */
+	get(lead_bd, "/v1/places/BD/impact?format=csv", &h);
+	assert_non_null(strstr(h.body, ",reach,per_1000_residents,0.05,"
+	    "controlled\r\n") ? "" : strstr(h.body, ",reach,per_1000_"
+	    "residents,0.07,controlled\r\n"));
+	assert_null(strstr(h.body, ",unsuppressed\r\n"));
+	th_http_free(&h);
+}
+
+/* pcmds report as an evaluator would run it. */
+static void
+test_report(void **state)
+{
+	char home[512], want[64], num[JOUT_NUM_LEN];
+	struct th_run r;
+	cJSON *j;
+
+	(void)state;
+	snprintf(home, sizeof(home), "%s", th_tmpdir());
+	th_cmd(&r, TH_PASS "\n", "pcmds", "--home", home, TH_SETUP,
+	    "--server", srv.url, "--code", th_server_user(&srv, "evaluator",
+	    NULL, NULL), "--cacert", srv.ca, NULL);
+	assert_int_equal(r.status, 0);
+	th_run_free(&r);
+	th_unlock(home);
+	/* a table without control says so before anything else */
+	th_cmd(&r, NULL, "pcmds", "--home", home, "report", "--place", "BD",
+	    "--unsuppressed", NULL);
+	assert_int_equal(r.status, 0);
+	assert_int_equal(strncmp(r.out, "*** UNSUPPRESSED", 16), 0);
+	assert_non_null(strstr(r.out, "Pairs as % of consented referrals: "
+	    "100.0%"));
+	assert_non_null(strstr(r.out, "Wilcoxon"));
+	th_run_free(&r);
+	th_cmd(&r, NULL, "pcmds", "--home", home, "report", NULL);
+	assert_int_equal(r.status, 0);
+	assert_null(strstr(r.out, "UNSUPPRESSED"));
+	assert_non_null(strstr(r.out, "Pairs %"));
+	assert_non_null(strstr(r.out, "Pairs as % of consented referrals"));
+	assert_non_null(strstr(r.out, "whole completed months"));
+	th_run_free(&r);
+	/* JSON at full precision, labelled */
+	jout_double(1000.0 * 14 / 218900, num);
+	snprintf(want, sizeof(want), "\"per_1000_residents\":\t%s", num);
+	th_cmd(&r, NULL, "pcmds", "--home", home, "report", "--place", "BD",
+	    "--unsuppressed", "--format", "json", NULL);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, want));
+	j = th_json(r.out);
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(j, "unsuppressed")));
+	cJSON_Delete(j);
+	th_run_free(&r);
+	/* CSV: every row labelled */
+	th_cmd(&r, NULL, "pcmds", "--home", home, "report", "--place", "BD",
+	    "--unsuppressed", "--format", "csv", NULL);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, ",referrals,14,unsuppressed\r\n"));
+	th_run_free(&r);
+	/* a day-level period under control: the server's sentence */
+	th_cmd(&r, NULL, "pcmds", "--home", home, "report", "--place", "BD",
+	    "--from", "2026-02-03", "--to", "2026-02-03", NULL);
+	assert_int_not_equal(r.status, 0);
+	assert_non_null(strstr(r.err, "whole calendar months"));
+	th_run_free(&r);
 }
 
 static void
@@ -251,9 +451,12 @@ test_csv(void **state)
 	assert_int_equal(h.status, 200);
 	assert_non_null(strstr(h.ctype, "text/csv"));
 	assert_int_equal(strncmp(h.body, "place,from,to,group_by,group,section,"
-	    "measure,value\r\n", 45), 0);
-	assert_non_null(strstr(h.body, "BD,,,,,reach,referrals,15\r\n"));
-	assert_non_null(strstr(h.body, ",gender,female,group,referrals,15\r\n"));
+	    "measure,value,disclosure\r\n", 56), 0);
+	assert_true(strstr(h.body, ",reach,referrals,15,controlled\r\n") ||
+	    strstr(h.body, ",reach,referrals,10,controlled\r\n"));
+	assert_true(strstr(h.body, ",gender,female,group,referrals,15,"
+	    "controlled\r\n") || strstr(h.body, ",gender,female,group,"
+	    "referrals,10,controlled\r\n"));
 	th_http_free(&h);
 }
 
@@ -277,18 +480,23 @@ test_export(void **state)
 		n++;
 		assert_string_not_equal(kind, "correction");
 		assert_null(cJSON_GetObjectItem(j, "nhs_number"));
+		/* ids are re-keyed: none is the client's */
+		assert_int_not_equal(strncmp(cJSON_GetStringValue(
+		    cJSON_GetObjectItem(j, "id")), void_ref, 8), 0);
+		assert_int_not_equal(strncmp(cJSON_GetStringValue(
+		    cJSON_GetObjectItem(j, "id")), fixed_ref, 8), 0);
 		if (strcmp(kind, "referral") == 0) {
 			referrals++;
 			assert_true(cJSON_IsTrue(cJSON_GetObjectItem(j,
 			    "consent_evaluation")));
-			assert_int_not_equal(strncmp(cJSON_GetStringValue(
-			    cJSON_GetObjectItem(j, "id")), void_ref, 8), 0);
-			if (strncmp(cJSON_GetStringValue(cJSON_GetObjectItem(j,
-			    "id")), fixed_ref, 8) == 0) {
-				assert_int_equal(cJSON_GetObjectItem(j,
-				    "age")->valueint, 77);
-				corrected = 1;
-			}
+			/* the corrected one, attributed to who corrected it */
+			if (cJSON_GetObjectItem(j, "age")->valueint == 77) {
+				corrected++;
+				assert_int_equal(cJSON_GetArraySize(
+				    cJSON_GetObjectItem(j, "corrected_by")), 1);
+			} else
+				assert_null(cJSON_GetObjectItem(j,
+				    "corrected_by"));
 		}
 		cJSON_Delete(j);
 	}
@@ -296,19 +504,31 @@ test_export(void **state)
 	/* 12 consented, one of them voided: 11 referrals, 3 records each */
 	assert_int_equal(referrals, 11);
 	assert_int_equal(n, 33);
-	assert_true(corrected || strcmp(void_ref, fixed_ref) == 0);
+	assert_int_equal(corrected, strcmp(void_ref, fixed_ref) != 0);
 	get(eval_tok, "/v1/export?format=csv&from=2026-01-01&to=2026-01-31",
 	    &h);
 	assert_int_equal(h.status, 200);
 	assert_int_equal(strncmp(h.body, "id,schema,kind,", 15), 0);
+	assert_non_null(strstr(h.body, ",corrected_by\r\n"));
 	assert_non_null(strstr(h.body, ",NH,"));
 	assert_null(strstr(h.body, ",BD,"));
 	th_http_free(&h);
+	/* format=ndjson as documented; an unknown shape or format refused */
+	get(eval_tok, "/v1/export?format=ndjson&shape=pairs&place=BD", &h);
+	assert_int_equal(h.status, 200);
+	assert_non_null(strstr(h.body, "\"baseline_anxious\":7"));
+	th_http_free(&h);
+	get(eval_tok, "/v1/export?shape=people", &h);
+	assert_int_equal(h.status, 400);
+	th_http_free(&h);
+	get(eval_tok, "/v1/export?format=xml", &h);
+	assert_int_equal(h.status, 400);
+	th_http_free(&h);
 	assert_int_equal(th_sql_long(db, "SELECT COUNT(*) FROM audit WHERE "
-	    "action = 'export.start'"), 2);
+	    "action = 'export.start'"), 3);
 	assert_int_equal(th_sql_long(db, "SELECT COUNT(*) FROM audit WHERE "
-	    "action = 'export.end' AND outcome LIKE 'complete: 33 records%'"),
-	    1);
+	    "action = 'export.end' AND outcome LIKE 'complete: 33 rows of 11 "
+	    "referrals%'"), 1);
 }
 
 static void
@@ -396,6 +616,9 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_figures),
+		cmocka_unit_test(test_periods),
+		cmocka_unit_test(test_precision),
+		cmocka_unit_test(test_report),
 		cmocka_unit_test(test_scoping),
 		cmocka_unit_test(test_csv),
 		cmocka_unit_test(test_export),

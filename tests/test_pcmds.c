@@ -253,7 +253,8 @@ test_every_kind(void **state)
 
 	th_cmd(&r, NULL, "pcmds", "--home", home, "show", ref, NULL);
 	assert_int_equal(r.status, 0);
-	assert_non_null(strstr(r.out, "Telephone, 45 min, attended"));
+	assert_non_null(strstr(r.out, "Telephone, 45 min, attended  by "
+	    "lw-th-1  ["));	/* who made each record */
 	assert_non_null(strstr(r.out, "Group session, 90 min, did not attend"));
 	assert_non_null(strstr(r.out, "ONS4 change, baseline 2026-02-03 -> "
 	    "review 2026-03-01"));
@@ -364,7 +365,7 @@ test_bad_input(void **state)
 	th_cmd(&r, "", "pcmds", "--home", home, "support", ref, "--on",
 	    "2026-02-02", "--category", "food", "--outcome", "offered",
 	    "--provider", "line\nbreak", NULL);
-	expect_fail(1, (const char *[]){"control characters", NULL});
+	expect_fail(1, (const char *[]){"Provider", "a control character", NULL});
 	/* references that do not resolve */
 	th_cmd(&r, "", "pcmds", "--home", home, "contact", "ffffffff", "--on",
 	    "2026-02-02", NULL);

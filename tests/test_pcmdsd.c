@@ -216,6 +216,30 @@ test_enrolment(void **state)
 	    "\"fedcba9876543210\"}", code);
 	th_https(&srv, "POST", "/v1/enrol", hdr, body, strlen(body), &h);
 	expect_error(&h, 409, "E_KEY");
+	/* only a link worker's device holds the key; a refusal keeps the
+	   code for the setup done right */
+	code = th_server_user(&srv, "evaluator", NULL, NULL);
+	snprintf(body, sizeof(body), "{\"code\":\"%s\",\"device\":"
+	    "\"6f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0\",\"key_id\":"
+	    "\"0123456789abcdef\"}", code);
+	th_https(&srv, "POST", "/v1/enrol", hdr, body, strlen(body), &h);
+	assert_non_null(strstr(h.body, "an evaluator, whose device must not "
+	    "hold the deployment key"));
+	expect_error(&h, 403, "E_KEY");
+	code = th_server_user(&srv, "place_lead", "HV", NULL);
+	snprintf(body, sizeof(body), "{\"code\":\"%s\",\"device\":"
+	    "\"6f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0\",\"key_id\":"
+	    "\"0123456789abcdef\"}", code);
+	th_https(&srv, "POST", "/v1/enrol", hdr, body, strlen(body), &h);
+	expect_error(&h, 403, "E_KEY");
+	(void)th_enrol(&srv, code, NULL);	/* the same code, without */
+	code = th_server_user(&srv, "link_worker", "HV", NULL);
+	snprintf(body, sizeof(body), "{\"code\":\"%s\",\"device\":"
+	    "\"6f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0\"}", code);
+	th_https(&srv, "POST", "/v1/enrol", hdr, body, strlen(body), &h);
+	assert_non_null(strstr(h.body, "needs the deployment key"));
+	expect_error(&h, 400, "E_KEY");
+	(void)th_enrol(&srv, code, "0123456789abcdef");
 	/* wrong media type */
 	th_https(&srv, "POST", "/v1/enrol", (const char *[]){
 	    "Content-Type: text/plain", NULL}, body, strlen(body), &h);
@@ -329,6 +353,16 @@ test_bad_records(void **state)
 	expect_error(&h, 400, "E_SCHEMA");
 	th_post_records(&srv, tok, "[1,2]", &h);
 	expect_error(&h, 400, "E_SCHEMA");
+	/* a NUL would cut "female\u0000 and more" to a valid "female" */
+	{
+		char *n = swap(rec, "\"female\"", "\"female\\u0000 and more\"");
+
+		snprintf(batch, sizeof(batch), "{\"records\":[%s]}", n);
+		free(n);
+	}
+	th_post_records(&srv, tok, batch, &h);
+	assert_non_null(strstr(h.body, "NUL character in gender"));
+	expect_error(&h, 400, "E_CONTROL");
 	assert_int_equal(th_sql_long(db, "SELECT COUNT(*) FROM records WHERE "
 	    "place = 'RB'"), 0);	/* nothing of it stored */
 }

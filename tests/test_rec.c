@@ -432,7 +432,7 @@ test_text(void **state)
 	    "provider");
 	expect(with_str(support(), "provider", "\xc0\xafx"), E_UTF8,
 	    "provider");
-	expect(with_str(support(), "provider", "two\nlines"), E_FORMAT,
+	expect(with_str(support(), "provider", "two\nlines"), E_CONTROL,
 	    "provider");
 }
 

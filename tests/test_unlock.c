@@ -621,7 +621,7 @@ test_terminal(void **state)
 	th_pty_expect(&p, "The same passphrase again: ");
 	th_pty_send(&p, "a different one\n");
 	th_pty_expect(&p, "the two passphrases differ");
-	th_pty_expect(&p, "New passphrase");
+	th_pty_expect(&p, "New passphrase for this device's pcmds store: ");
 	th_pty_send(&p, TH_PASS "\n");
 	th_pty_expect(&p, "again: ");
 	th_pty_send(&p, TH_PASS "\n");
@@ -637,6 +637,8 @@ test_terminal(void **state)
 	th_pty_expect(&p, "Passphrase for this device's pcmds store: ");
 	th_pty_send(&p, "wrong one here\n");
 	th_pty_expect(&p, "wrong passphrase");
+	/* typed before the question would be echoed, and thrown away */
+	th_pty_expect(&p, "Passphrase for this device's pcmds store: ");
 	th_pty_send(&p, TH_PASS "\n");
 	th_pty_expect(&p, "unlocked; it locks after 15 minutes");
 	th_pty_expect(&p, "worker lw-2, place NH");

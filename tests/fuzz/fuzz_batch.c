@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "agg.h"
+#include "audit.h"
 #include "ingest.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
@@ -27,6 +28,7 @@ stage(void *arg, struct store *st, struct ingest *in)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	static const struct secret secret;	/* a fixed one will do */
 	struct store *st;
 	struct err_list errs;
 	struct store_auth who;
@@ -49,7 +51,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	nrec = (size_t)cJSON_GetArraySize(recs);
 	err_init(&errs);
-	if (store_open(":memory:", &st, &errs) != PC_OK)
+	if (store_open(":memory:", &st, &errs) != PC_OK ||
+	    audit_open(st, &secret, &errs) != PC_OK)
 		abort();
 	memset(&who, 0, sizeof(who));
 	who.user.id = 1;

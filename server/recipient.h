@@ -1,0 +1,44 @@
+/*
+ * recipient.h - identifiers re-keyed for one recipient of record-level data.
+ *
+ * A record-level output never carries an identifier as stored: the
+ * person pseudonym a device made (HMAC of the NHS number under the
+ * deployment key), record and referral ids, worker ids and device
+ * sequence numbers would let anyone holding the deployment key, or two
+ * recipients together, join what they received. Each recipient (a user)
+ * has a key of their own, HMAC-SHA256(K, "user ID") with K derived from
+ * the server secret (SECRET_RECIPIENT), and every identifier becomes
+ * HMAC-SHA256(recipient key, kind and value). So one recipient's outputs
+ * join with each other over time; another's share no identifier with
+ * them; and without the server secret, which is not in the database,
+ * nobody can relate either to the stored values.
+ */
+#ifndef PCMDS_RECIPIENT_H
+#define PCMDS_RECIPIENT_H
+
+#include <stdint.h>
+
+#include "rec.h"
+#include "secret.h"
+
+#define RECIP_WORKER_LEN	18	/* "w" + 16 hex digits + NUL */
+
+struct recipient {
+	uint8_t	 key[SECRET_LEN];
+};
+
+pc_rc	 recip_init(struct recipient *, const struct secret *, int64_t user);
+void	 recip_wipe(struct recipient *);
+/* A person pseudonym: 64 hex digits, as stored ones are. */
+void	 recip_person(const struct recipient *, const char *person,
+	    char out[SEC_HEX64_LEN]);
+/* A record or referral id (one space: a referral is a record): a UUID. */
+void	 recip_id(const struct recipient *, const char *id,
+	    char out[UUID_LEN]);
+/* A link worker id. */
+void	 recip_worker(const struct recipient *, const char *worker,
+	    char out[RECIP_WORKER_LEN]);
+/* A device sequence number of a worker's device: a whole number >= 1. */
+int64_t	 recip_seq(const struct recipient *, const char *worker, int64_t seq);
+
+#endif
