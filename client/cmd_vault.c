@@ -71,32 +71,32 @@ run_lock(struct ctx *c, struct opt_result *o)
 	return EXIT_OK;
 }
 
+/* A command that is one ctx step, which says what it did itself. */
 static int
-run_passphrase(struct ctx *c, struct opt_result *o)
+run_step(struct ctx *c, pc_rc (*step)(struct ctx *, struct err_list *))
 {
 	struct err_list errs;
 	pc_rc rc;
 
-	(void)o;
 	err_init(&errs);
-	if ((rc = ctx_passphrase(c, &errs)) != PC_OK)
+	if ((rc = step(c, &errs)) != PC_OK)
 		return ctx_fail_unlock(&errs, rc);
 	err_free(&errs);
 	return EXIT_OK;
 }
 
 static int
+run_passphrase(struct ctx *c, struct opt_result *o)
+{
+	(void)o;
+	return run_step(c, ctx_passphrase);
+}
+
+static int
 run_recover(struct ctx *c, struct opt_result *o)
 {
-	struct err_list errs;
-	pc_rc rc;
-
 	(void)o;
-	err_init(&errs);
-	if ((rc = ctx_recover(c, &errs)) != PC_OK)
-		return ctx_fail_unlock(&errs, rc);
-	err_free(&errs);
-	return EXIT_OK;
+	return run_step(c, ctx_recover);
 }
 
 static const struct opt_spec unlock_opts[] = {

@@ -42,6 +42,15 @@ static const char *const state_names[CS_NSTATES] = {
 	"pending", "sent", "quarantined", "superseded", "withdrawn",
 };
 
+/* What guards the records table, in every schema: ids, order, no delete. */
+#define RECORDS_GUARDS \
+	"CREATE UNIQUE INDEX records_live_id ON records(id)" \
+	"  WHERE state <> 'superseded';" \
+	"CREATE INDEX records_by_referral ON records(referral, seq);" \
+	"CREATE INDEX records_by_state ON records(state, seq);" \
+	"CREATE TRIGGER records_never_deleted BEFORE DELETE ON records BEGIN" \
+	"  SELECT RAISE(ABORT, 'pcmds records are never deleted'); END;"
+
 /* Forward migrations: migrations[i] takes user_version i to i + 1. */
 static const char *const migrations[] = {
 	"CREATE TABLE meta("
@@ -59,12 +68,7 @@ static const char *const migrations[] = {
 	"  reason TEXT,"
 	"  recorded_at TEXT NOT NULL,"
 	"  synced_at TEXT) STRICT;"
-	"CREATE UNIQUE INDEX records_live_id ON records(id)"
-	"  WHERE state <> 'superseded';"
-	"CREATE INDEX records_by_referral ON records(referral, seq);"
-	"CREATE INDEX records_by_state ON records(state, seq);"
-	"CREATE TRIGGER records_never_deleted BEFORE DELETE ON records BEGIN"
-	"  SELECT RAISE(ABORT, 'pcmds records are never deleted'); END;"
+	RECORDS_GUARDS
 	"CREATE TRIGGER records_immutable BEFORE UPDATE OF"
 	"  seq, id, kind, referral, json, hash, recorded_at ON records BEGIN"
 	"  SELECT RAISE(ABORT, 'pcmds records are immutable'); END;",
@@ -91,12 +95,7 @@ static const char sealed_swap[] =
 	"DROP TABLE records;"
 	"ALTER TABLE sealed RENAME TO records;"
 	"DELETE FROM sqlite_sequence WHERE name IN ('records', 'sealed');"
-	"CREATE UNIQUE INDEX records_live_id ON records(id)"
-	"  WHERE state <> 'superseded';"
-	"CREATE INDEX records_by_referral ON records(referral, seq);"
-	"CREATE INDEX records_by_state ON records(state, seq);"
-	"CREATE TRIGGER records_never_deleted BEFORE DELETE ON records BEGIN"
-	"  SELECT RAISE(ABORT, 'pcmds records are never deleted'); END;"
+	RECORDS_GUARDS
 	"CREATE TRIGGER records_immutable BEFORE UPDATE OF"
 	"  seq, id, kind, referral, body, recorded_at ON records BEGIN"
 	"  SELECT RAISE(ABORT, 'pcmds records are immutable'); END;"

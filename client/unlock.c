@@ -647,12 +647,40 @@ upgrade(struct ctx *c, const struct vault_kdf *kdf, struct err_list *errs)
 
 /* -- the ctx interface ----------------------------------------------------------- */
 
-pc_rc
-ctx_store(struct ctx *c, struct err_list *errs)
+/*
+ * The device's store, encrypted now if it was plain (*upgraded then set:
+ * the upgrade unlocked it); with upgraded NULL a plain one is refused.
+ * PC_ENOTFOUND when there is none.
+ */
+static pc_rc
+existing_store(struct ctx *c, int *upgraded, struct err_list *errs)
 {
 	enum home_state st;
 	pc_rc rc;
-	int typed;
+
+	if (upgraded != NULL)
+		*upgraded = 0;
+	if ((rc = home_state(c, &st, errs)) != PC_OK)
+		return rc;
+	if (st == HOME_FRESH)
+		return not_set_up(errs);
+	if (st == HOME_PLAIN && upgraded == NULL) {
+		err_add(errs, E_REQUIRED, "", "this store is not encrypted yet: "
+		    "pcmds unlock, on a terminal, chooses its first passphrase");
+		return PC_EINVAL;
+	}
+	if (st == HOME_PLAIN) {
+		*upgraded = 1;
+		return upgrade(c, &vault_kdf_default, errs);
+	}
+	return PC_OK;
+}
+
+pc_rc
+ctx_store(struct ctx *c, struct err_list *errs)
+{
+	pc_rc rc;
+	int typed, upgraded;
 
 	if (c->store != NULL && c->keys != NULL)
 		return PC_OK;
@@ -661,12 +689,8 @@ ctx_store(struct ctx *c, struct err_list *errs)
 		    "of setup");
 		return PC_EINVAL;
 	}
-	if ((rc = home_state(c, &st, errs)) != PC_OK)
+	if ((rc = existing_store(c, &upgraded, errs)) != PC_OK || upgraded)
 		return rc;
-	if (st == HOME_FRESH)
-		return not_set_up(errs);
-	if (st == HOME_PLAIN)
-		return upgrade(c, &vault_kdf_default, errs);
 	if (c->keys != NULL) {
 		struct vault_keys *k = c->keys;
 
@@ -695,19 +719,10 @@ ctx_unlock(struct ctx *c, const char *passphrase, size_t len,
 {
 	struct vault_keys *k;
 	struct pass p;
-	enum home_state st;
 	pc_rc rc;
 
-	if ((rc = home_state(c, &st, errs)) != PC_OK)
+	if ((rc = existing_store(c, NULL, errs)) != PC_OK)
 		return rc;
-	if (st != HOME_ENCRYPTED) {
-		if (st == HOME_FRESH)
-			return not_set_up(errs);
-		err_add(errs, E_REQUIRED, "", "this store is not encrypted yet: "
-		    "run pcmds unlock on a terminal once to choose its "
-		    "passphrase");
-		return PC_EINVAL;
-	}
 	if (len > VAULT_PASS_MAX) {
 		err_add(errs, E_LENGTH, "", "wrong passphrase: the "
 		    "store was not unlocked, and nothing was changed");
@@ -940,17 +955,10 @@ ctx_save(struct ctx *c, struct err_list *errs)
 pc_rc
 ctx_unlock_agent(struct ctx *c, int idle_s, struct err_list *errs)
 {
-	enum home_state st;
 	pc_rc rc;
-	int typed;
+	int typed, upgraded;
 
-	if ((rc = home_state(c, &st, errs)) != PC_OK)
-		return rc;
-	if (st == HOME_FRESH)
-		return not_set_up(errs);
-	if (st == HOME_PLAIN)
-		rc = upgrade(c, &vault_kdf_default, errs);
-	else
+	if ((rc = existing_store(c, &upgraded, errs)) == PC_OK && !upgraded)
 		rc = unlock_store(c, 0, &typed, errs);
 	if (rc != PC_OK)
 		return rc;
@@ -966,25 +974,6 @@ ctx_lock(struct ctx *c, struct err_list *errs)
 	if (agent_path(c->home.data_dir, path, errs) != PC_OK)
 		return -1;
 	return agent_stop(path);
-}
-
-/* The store must be encrypted for passphrase and recover. */
-static pc_rc
-need_encrypted(struct ctx *c, struct err_list *errs)
-{
-	enum home_state st;
-	pc_rc rc;
-
-	if ((rc = home_state(c, &st, errs)) != PC_OK)
-		return rc;
-	if (st == HOME_FRESH)
-		return not_set_up(errs);
-	if (st == HOME_PLAIN) {
-		err_add(errs, E_REQUIRED, "", "this store is not encrypted yet: "
-		    "pcmds unlock chooses its first passphrase");
-		return PC_EINVAL;
-	}
-	return PC_OK;
 }
 
 /* An old secret: the next line of --passphrase-fd, or asked once. */
@@ -1027,7 +1016,7 @@ ctx_passphrase(struct ctx *c, struct err_list *errs)
 	struct buf w;
 	pc_rc rc;
 
-	if ((rc = need_encrypted(c, errs)) != PC_OK ||
+	if ((rc = existing_store(c, NULL, errs)) != PC_OK ||
 	    (rc = tries_check(c, errs)) != PC_OK)
 		return rc;
 	if (pass_alloc(&old) != PC_OK || pass_alloc(&new) != PC_OK ||
@@ -1084,7 +1073,7 @@ ctx_recover(struct ctx *c, struct err_list *errs)
 	struct pass rk;
 	pc_rc rc;
 
-	if ((rc = need_encrypted(c, errs)) != PC_OK ||
+	if ((rc = existing_store(c, NULL, errs)) != PC_OK ||
 	    (rc = read_wrap(c, "vault.pass", wrap, errs)) != PC_OK)
 		return rc;
 	wrap_cost(wrap, &kdf);

@@ -271,16 +271,27 @@ vault_open_hex(struct vault_box *b, const void *aad, size_t aadlen,
 
 /* -- key derivation ------------------------------------------------------------ */
 
+/* A 256-bit key from OpenSSL's KDF name with params. */
+static pc_rc
+derive(const char *name, const OSSL_PARAM *params, uint8_t out[VAULT_KEY_LEN])
+{
+	EVP_KDF *kdf = EVP_KDF_fetch(NULL, name, NULL);
+	EVP_KDF_CTX *kc = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
+	int ok;
+
+	ok = kc != NULL && EVP_KDF_derive(kc, out, VAULT_KEY_LEN, params) == 1;
+	EVP_KDF_CTX_free(kc);
+	EVP_KDF_free(kdf);
+	return ok ? PC_OK : PC_EIO;
+}
+
 static pc_rc
 kdf_scrypt(const char *pass, size_t len, const uint8_t salt[VAULT_SALT_LEN],
     const struct vault_kdf *k, uint8_t out[VAULT_KEY_LEN])
 {
-	EVP_KDF *kdf = EVP_KDF_fetch(NULL, "SCRYPT", NULL);
-	EVP_KDF_CTX *kc = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
 	uint64_t n = k->n, maxmem = KDF_MEM_MAX + ((uint64_t)1 << 24);
 	uint32_t r = k->r, p = k->p;
 	OSSL_PARAM params[7];
-	int ok;
 
 	params[0] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_PASSWORD,
 	    (void *)pass, len);
@@ -292,10 +303,7 @@ kdf_scrypt(const char *pass, size_t len, const uint8_t salt[VAULT_SALT_LEN],
 	params[5] = OSSL_PARAM_construct_uint64(OSSL_KDF_PARAM_SCRYPT_MAXMEM,
 	    &maxmem);
 	params[6] = OSSL_PARAM_construct_end();
-	ok = kc != NULL && EVP_KDF_derive(kc, out, VAULT_KEY_LEN, params) == 1;
-	EVP_KDF_CTX_free(kc);
-	EVP_KDF_free(kdf);
-	return ok ? PC_OK : PC_EIO;
+	return derive("SCRYPT", params, out);
 }
 
 /* The recovery key has 160 random bits: HKDF, not a slow KDF, suffices. */
@@ -303,11 +311,8 @@ static pc_rc
 kdf_hkdf(const uint8_t *ikm, size_t len, const uint8_t salt[VAULT_SALT_LEN],
     uint8_t out[VAULT_KEY_LEN])
 {
-	EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
-	EVP_KDF_CTX *kc = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
 	static const char info[] = "pcmds recovery key";
 	OSSL_PARAM params[5];
-	int ok;
 
 	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST,
 	    (char *)"SHA256", 0);
@@ -318,10 +323,7 @@ kdf_hkdf(const uint8_t *ikm, size_t len, const uint8_t salt[VAULT_SALT_LEN],
 	params[3] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO,
 	    (void *)info, sizeof(info) - 1);
 	params[4] = OSSL_PARAM_construct_end();
-	ok = kc != NULL && EVP_KDF_derive(kc, out, VAULT_KEY_LEN, params) == 1;
-	EVP_KDF_CTX_free(kc);
-	EVP_KDF_free(kdf);
-	return ok ? PC_OK : PC_EIO;
+	return derive("HKDF", params, out);
 }
 
 /* -- wraps ---------------------------------------------------------------------- */
