@@ -317,10 +317,17 @@ listen_at(struct agent *a)
 	return 0;
 }
 
-/* The agent itself, in the grandchild: never returns. */
+/* What agent_start hands the new agent, on descriptor 3. */
+struct agent_boot {
+	char			 path[PATH_MAX];
+	uint8_t			 sid[VAULT_ID_LEN];
+	struct vault_keys	 keys;
+	int			 idle_s;
+};
+
+/* The agent itself (ready: where to say it listens): never returns. */
 static void
-agent_main(const char *path, const uint8_t sid[VAULT_ID_LEN],
-    const struct vault_keys *k, int idle_s, int ready)
+agent_main(struct agent_boot *b, int ready)
 {
 	struct sigaction sa;
 	struct agent a;
@@ -328,16 +335,12 @@ agent_main(const char *path, const uint8_t sid[VAULT_ID_LEN],
 	int devnull;
 
 	memset(&a, 0, sizeof(a));
-	a.path = path;
-	a.idle_s = idle_s;
-	memcpy(a.sid, sid, VAULT_ID_LEN);
+	a.path = b->path;
+	a.idle_s = b->idle_s;
+	a.keys = &b->keys;
+	memcpy(a.sid, b->sid, VAULT_ID_LEN);
 	(void)prctl(PR_SET_DUMPABLE, 0);
-	(void)prctl(PR_SET_NAME, "pcmds-agent");
 	(void)setrlimit(RLIMIT_CORE, &no);
-	/* memory locks are not inherited: lock a copy of our own */
-	if ((a.keys = vault_keys_new()) == NULL)
-		_exit(1);
-	memcpy(a.keys, k, sizeof(*k));
 	if ((devnull = open("/dev/null", O_RDWR)) >= 0) {
 		dup2(devnull, 0);
 		dup2(devnull, 1);
@@ -354,74 +357,92 @@ agent_main(const char *path, const uint8_t sid[VAULT_ID_LEN],
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	if (listen_at(&a) != 0) {
-		(void)!write(ready, "-", 1);
-		vault_keys_free(a.keys);
+		(void)io_all(ready, "-", 1, 1);
+		vault_locked_free(b, sizeof(*b));
 		_exit(1);
 	}
-	(void)!write(ready, "+", 1);
+	(void)io_all(ready, "+", 1, 1);
 	close(ready);
 	agent_loop(&a);
-	vault_keys_free(a.keys);
+	vault_locked_free(b, sizeof(*b));
 	_exit(0);
 }
 
-/* Closes every descriptor but keep (and 0, 1, 2): the store's too. */
-static void
-close_others(int keep)
+int
+agent_exec_main(void)
 {
-	long max = sysconf(_SC_OPEN_MAX), fd;
+	struct agent_boot *b = vault_locked_alloc(sizeof(*b));
 
-	if ((keep <= 3 || close_range(3, (unsigned)keep - 1, 0) == 0) &&
-	    close_range((unsigned)keep + 1, ~0U, 0) == 0)
-		return;
-	if (max < 0 || max > 65536)
-		max = 65536;
-	for (fd = 3; fd < max; fd++)
-		if (fd != keep)
-			(void)close((int)fd);
+	/* a fresh process: it holds nothing of the one that started it */
+	if (b == NULL || io_all(3, b, sizeof(*b), 0) != 0 ||
+	    memchr(b->path, '\0', sizeof(b->path)) == NULL || b->idle_s <= 0) {
+		vault_locked_free(b, sizeof(*b));
+		return 1;
+	}
+	agent_main(b, 3);
+	return 1;
 }
 
 pc_rc
 agent_start(const char *path, const uint8_t sid[VAULT_ID_LEN],
-    const struct vault_keys *k, int idle_s, struct err_list *errs)
+    const struct vault_keys *k, int idle_s, const char *exe,
+    struct err_list *errs)
 {
+	struct agent_boot *b;
 	struct pollfd pf;
 	char ok = '-';
-	int p[2], st;
+	int sp[2], st, sent;
 	pid_t pid;
 
 	(void)agent_stop(path);
-	if (pipe2(p, O_CLOEXEC) != 0) {
+	if ((b = vault_locked_alloc(sizeof(*b))) == NULL)
+		return PC_ENOMEM;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0) {
 		err_add(errs, E_SYSTEM, "", "cannot start the agent: %s",
 		    strerror(errno));
+		vault_locked_free(b, sizeof(*b));
 		return PC_EIO;
 	}
 	fflush(NULL);
 	if ((pid = fork()) < 0) {
 		err_add(errs, E_SYSTEM, "", "cannot start the agent: %s",
 		    strerror(errno));
-		close(p[0]);
-		close(p[1]);
+		close(sp[0]);
+		close(sp[1]);
+		vault_locked_free(b, sizeof(*b));
 		return PC_EIO;
 	}
 	if (pid == 0) {
-		/* twice, so the agent is nobody's child and leaves no zombie */
-		close(p[0]);
-		close_others(p[1]);
-		if (setsid() < 0 || (pid = fork()) < 0)
+		/*
+		 * Twice, so that the agent is nobody's child; then a new
+		 * program, so that none of this process's memory (the
+		 * token, the cipher contexts) lives on in it.
+		 */
+		if (dup2(sp[1], 3) != 3 || close_range(4, ~0U, 0) != 0 ||
+		    setsid() < 0 || (pid = fork()) < 0)
 			_exit(1);
-		if (pid == 0)
-			agent_main(path, sid, k, idle_s, p[1]);
+		if (pid == 0) {
+			execl(exe ? exe : "/proc/self/exe", "pcmds-agent",
+			    AGENT_EXEC_ARG, (char *)NULL);
+			_exit(127);
+		}
 		_exit(0);
 	}
-	close(p[1]);
+	close(sp[1]);
+	snprintf(b->path, sizeof(b->path), "%s", path);
+	memcpy(b->sid, sid, VAULT_ID_LEN);
+	b->keys = *k;
+	b->idle_s = idle_s;
+	sent = io_all(sp[0], b, sizeof(*b), 1) == 0;
+	vault_locked_free(b, sizeof(*b));
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
-	pf.fd = p[0];
+	pf.fd = sp[0];
 	pf.events = POLLIN;
-	if (poll(&pf, 1, IO_TIMEOUT_S * 1000) != 1 || read(p[0], &ok, 1) != 1)
+	if (!sent || poll(&pf, 1, IO_TIMEOUT_S * 1000) != 1 ||
+	    read(sp[0], &ok, 1) != 1)
 		ok = '-';
-	close(p[0]);
+	close(sp[0]);
 	if (ok != '+') {
 		err_add(errs, E_SYSTEM, "", "the agent did not start (its socket "
 		    "%s could not be made)", path);

@@ -4,7 +4,8 @@
  *
  * One agent per store, started by pcmds unlock (or when a person typed
  * the passphrase at a terminal), ended by pcmds lock, by SIGTERM or
- * after an idle time with no request. It listens on a Unix socket, mode
+ * after an idle time with no request; a process of its own (pcmds
+ * executed again), detached from the terminal. It listens on a Unix socket, mode
  * 0600, in a 0700 directory of the user's runtime directory
  * ($XDG_RUNTIME_DIR/pcmds, else $TMPDIR/pcmds-UID), named after the
  * store's path; it answers only processes of its own user (SO_PEERCRED)
@@ -39,11 +40,22 @@ pc_rc	 agent_get(const char *path, const uint8_t sid[VAULT_ID_LEN],
 /*
  * Starts an agent holding a copy of keys for the store sid, idle_s
  * seconds of idleness allowed; an agent already there is replaced.
+ * exe is the pcmds program to run it (NULL: this one, /proc/self/exe).
  * Returns once the new agent listens.
  */
 pc_rc	 agent_start(const char *path, const uint8_t sid[VAULT_ID_LEN],
-	    const struct vault_keys *, int idle_s, struct err_list *);
+	    const struct vault_keys *, int idle_s, const char *exe,
+	    struct err_list *);
 /* Ends the agent at path: 1 when one was running, 0 when none was. */
 int	 agent_stop(const char *path);
+
+/*
+ * The agent runs as a program of its own (pcmds re-executed with this
+ * argument alone, by agent_start, its keys on descriptor 3), so that it
+ * holds nothing of the command that started it. main() hands over to
+ * agent_exec_main, which returns only when the agent could not start.
+ */
+#define AGENT_EXEC_ARG	"--key-agent-on-fd-3"
+int	 agent_exec_main(void);
 
 #endif

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agent.h"
 #include "client.h"
 #include "log.h"
 #include "prompt.h"
@@ -163,6 +164,8 @@ main(int argc, char *argv[])
 	/* files we create (store, WAL, config, key) are for us alone */
 	umask(077);
 	ctx_harden();
+	if (argc == 2 && strcmp(argv[1], AGENT_EXEC_ARG) == 0)
+		return agent_exec_main();
 	setlocale(LC_CTYPE, "C.UTF-8");
 	log_init("pcmds", 0);
 	while (i < argc && strncmp(argv[i], "--", 2) == 0) {

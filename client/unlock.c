@@ -440,8 +440,8 @@ agent_for(struct ctx *c, int idle_s)
 
 	err_init(&errs);
 	if (agent_path(c->home.data_dir, path, &errs) == PC_OK &&
-	    agent_start(path, cstore_id(c->store), c->keys, idle_s, &errs) ==
-	    PC_OK)
+	    agent_start(path, cstore_id(c->store), c->keys, idle_s, NULL,
+	    &errs) == PC_OK)
 		fprintf(stderr, "pcmds: unlocked; it locks after %d %s%s "
 		    "without use (pcmds lock locks it now)\n", idle_s < 120 ?
 		    idle_s : idle_s / 60, idle_s < 120 ? "second" : "minute",

@@ -212,19 +212,21 @@ test_agent(void **state)
 	const char *dir = th_tmpdir();
 	struct vault_keys *k = vault_keys_new(), *got = vault_keys_new();
 	uint8_t other[VAULT_ID_LEN] = {9};
-	char path[PATH_MAX], sockdir[PATH_MAX];
+	char path[PATH_MAX], sockdir[PATH_MAX], exe[PATH_MAX];
 	struct err_list errs;
 	struct stat st;
 	int i;
 
 	(void)state;
 	err_init(&errs);
+	/* the agent is pcmds run again: this program is not pcmds */
+	snprintf(exe, sizeof(exe), "%s/pcmds", th_build());
 	assert_int_equal(vault_keys_generate(k), PC_OK);
 	assert_int_equal(agent_path(dir, path, &errs), PC_OK);
 	/* none yet */
 	assert_int_equal(agent_get(path, sid, got), PC_ENOTFOUND);
 	assert_int_equal(agent_stop(path), 0);
-	assert_int_equal(agent_start(path, sid, k, 60, &errs), PC_OK);
+	assert_int_equal(agent_start(path, sid, k, 60, exe, &errs), PC_OK);
 	assert_int_equal(lstat(path, &st), 0);
 	assert_true(S_ISSOCK(st.st_mode));
 	assert_int_equal(st.st_mode & 0777, 0600);
@@ -287,7 +289,7 @@ test_agent(void **state)
 		chmod(root, 0700);
 	}
 	/* started again: the old agent gives way to the new */
-	assert_int_equal(agent_start(path, sid, k, 1, &errs), PC_OK);
+	assert_int_equal(agent_start(path, sid, k, 1, exe, &errs), PC_OK);
 	assert_int_equal(agent_get(path, sid, got), PC_OK);
 	/* idle for its second: it ends, and its socket goes with it */
 	for (i = 0; i < 300 && access(path, F_OK) == 0; i++)
@@ -295,7 +297,7 @@ test_agent(void **state)
 	assert_int_not_equal(access(path, F_OK), 0);
 	assert_int_equal(agent_get(path, sid, got), PC_ENOTFOUND);
 	/* stopped on request */
-	assert_int_equal(agent_start(path, sid, k, 60, &errs), PC_OK);
+	assert_int_equal(agent_start(path, sid, k, 60, exe, &errs), PC_OK);
 	assert_int_equal(agent_stop(path), 1);
 	assert_int_not_equal(access(path, F_OK), 0);
 	assert_int_equal(agent_stop(path), 0);
