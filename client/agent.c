@@ -390,11 +390,16 @@ agent_start(const char *path, const uint8_t sid[VAULT_ID_LEN],
 {
 	struct agent_boot *b;
 	struct pollfd pf;
-	char ok = '-';
+	char ok = '-', self[PATH_MAX];
 	int sp[2], st, sent;
+	ssize_t n;
 	pid_t pid;
 
 	(void)agent_stop(path);
+	/* this program's own path (under valgrind, /proc/self/exe is not) */
+	if (exe == NULL && (n = readlink("/proc/self/exe", self,
+	    sizeof(self) - 1)) > 0 && access((self[n] = '\0', self), X_OK) == 0)
+		exe = self;
 	if ((b = vault_locked_alloc(sizeof(*b))) == NULL)
 		return PC_ENOMEM;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0) {

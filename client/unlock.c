@@ -432,21 +432,31 @@ unwrap_asked(struct ctx *c, struct vault_keys *k, int *typed,
 	return rc;
 }
 
-static void
-agent_for(struct ctx *c, int idle_s)
+/* An agent for the unlocked store's keys, for idle_s of inactivity. */
+static pc_rc
+agent_for(struct ctx *c, int idle_s, struct err_list *errs)
 {
 	char path[PATH_MAX];
+	pc_rc rc;
+
+	if ((rc = agent_path(c->home.data_dir, path, errs)) != PC_OK ||
+	    (rc = agent_start(path, cstore_id(c->store), c->keys, idle_s, NULL,
+	    errs)) != PC_OK)
+		return rc;
+	fprintf(stderr, "pcmds: unlocked; it locks after %d %s%s without use "
+	    "(pcmds lock locks it now)\n", idle_s < 120 ? idle_s : idle_s / 60,
+	    idle_s < 120 ? "second" : "minute", idle_s == 1 ? "" : "s");
+	return PC_OK;
+}
+
+/* After a passphrase typed at the terminal: asked again if it fails. */
+static void
+agent_after_typing(struct ctx *c)
+{
 	struct err_list errs;
 
 	err_init(&errs);
-	if (agent_path(c->home.data_dir, path, &errs) == PC_OK &&
-	    agent_start(path, cstore_id(c->store), c->keys, idle_s, NULL,
-	    &errs) == PC_OK)
-		fprintf(stderr, "pcmds: unlocked; it locks after %d %s%s "
-		    "without use (pcmds lock locks it now)\n", idle_s < 120 ?
-		    idle_s : idle_s / 60, idle_s < 120 ? "second" : "minute",
-		    idle_s == 1 ? "" : "s");
-	else if (errs.n > 0)
+	if (agent_for(c, AGENT_IDLE_DEFAULT, &errs) != PC_OK && errs.n > 0)
 		fprintf(stderr, "pcmds: warning: %s; the passphrase will be "
 		    "asked again\n", errs.v[0].msg);
 	err_free(&errs);
@@ -698,7 +708,7 @@ ctx_store(struct ctx *c, struct err_list *errs)
 		return apply(c, k, errs);
 	}
 	if ((rc = unlock_store(c, 1, &typed, errs)) == PC_OK && typed)
-		agent_for(c, AGENT_IDLE_DEFAULT);
+		agent_after_typing(c);
 	return rc;
 }
 
@@ -962,8 +972,7 @@ ctx_unlock_agent(struct ctx *c, int idle_s, struct err_list *errs)
 		rc = unlock_store(c, 0, &typed, errs);
 	if (rc != PC_OK)
 		return rc;
-	agent_for(c, idle_s);
-	return PC_OK;
+	return agent_for(c, idle_s, errs);
 }
 
 int
