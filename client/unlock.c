@@ -412,7 +412,8 @@ unwrap_asked(struct ctx *c, struct vault_keys *k, int *typed,
 		pass_free(&p);
 		return rc;
 	}
-	if (!pass_tty_available()) {
+	/* c->interactive: a program like the app clears it, never to ask */
+	if (!c->interactive || !pass_tty_available()) {
 		pass_free(&p);
 		return locked_msg(errs);
 	}
@@ -630,7 +631,7 @@ upgrade(struct ctx *c, const struct vault_kdf *kdf, struct err_list *errs)
 		vault_keys_free(k);
 		return PC_ENOMEM;
 	}
-	if (!c->has_pass_fd && !pass_tty_available()) {
+	if (!c->has_pass_fd && (!c->interactive || !pass_tty_available())) {
 		err_add(errs, E_REQUIRED, "passphrase-fd", "this store was made "
 		    "by an older pcmds and is not encrypted yet: choose its "
 		    "passphrase (pcmds unlock, on a terminal), or give one with "
@@ -992,7 +993,7 @@ read_old(struct ctx *c, const char *what, const char *question,
 {
 	if (c->has_pass_fd)
 		return pass_read_fd(c->pass_fd, p, what, errs);
-	if (!pass_tty_available()) {
+	if (!c->interactive || !pass_tty_available()) {
 		err_add(errs, E_REQUIRED, "passphrase-fd", "give the %s and the "
 		    "new passphrase on two lines of --passphrase-fd N, or run "
 		    "this on a terminal", what);

@@ -5,9 +5,9 @@
  *
  * Where the keys come from, in order: keys already in the ctx (from
  * ctx_unlock: the app), the passphrase from --passphrase-fd N, the
- * store's agent (pcmds unlock), and the terminal (the passphrase asked
- * once; an agent then keeps the keys for AGENT_IDLE_DEFAULT of
- * inactivity). A wrong passphrase changes nothing but the count of
+ * store's agent (pcmds unlock), and the terminal when ctx->interactive
+ * (the passphrase asked once; an agent then keeps the keys for
+ * AGENT_IDLE_DEFAULT of inactivity). A wrong passphrase changes nothing but the count of
  * failures: from the third in a row on, each further try must wait
  * longer (5 s, doubling, at most 5 minutes), and one made too early is
  * refused unchecked.
@@ -41,8 +41,15 @@ struct ctx;
  * unlocks the store with it, keeping the keys in the ctx for the life of
  * the process (no agent is started). The store must exist and be
  * encrypted. Errors as ctx_store's, with a sentence fit for the page:
- * "wrong passphrase: ...", or "too many wrong passphrases: try again in
- * N seconds ...". Afterwards ctx_store opens without asking.
+ * PC_EAUTH "wrong passphrase: ...", PC_EBUSY "too many wrong passphrases
+ * (N in a row): try again in S seconds ...". Afterwards ctx_store opens
+ * without asking.
+ *
+ * The app's way in: list its command in main.c's keyless[] (so that
+ * main does not unlock before it runs), clear ctx->interactive (so that
+ * nothing asks on a terminal), and while ctx_needs_unlock(ctx) is 1,
+ * answer with the unlock page, whose POST calls ctx_unlock. An agent
+ * already running (pcmds unlock) makes the page unnecessary.
  */
 pc_rc	 ctx_unlock(struct ctx *, const char *passphrase, size_t len,
 	    struct err_list *);

@@ -559,7 +559,7 @@ bench_client(long n)
 	cf.n = n;
 	cf.rows = n / 4;
 	cf.runs = quick ? 5 : 30;
-	cf.list_runs = quick ? 3 : 5;
+	cf.list_runs = quick ? 3 : 7;
 	client_homes();
 	for (v = 0; v < 2; v++) {
 		const char *argv[] = {variants[v].exe, "--home",
