@@ -27,6 +27,18 @@
 #include "sec.h"
 
 #define BUSY_MS	10000
+#define RECENT	32	/* records whose content stays opened, for a 2nd read */
+
+/*
+ * Content opened lately, by seq: a referral's records are often read
+ * twice running (its timeline, then its sync states), and opening costs
+ * more than a copy. A seq's content never changes (the schema refuses).
+ */
+struct recent {
+	int64_t	 seq;
+	char	*p;
+	size_t	 len, cap;
+};
 
 struct cstore {
 	sqlite3		*db;
@@ -36,6 +48,8 @@ struct cstore {
 	struct vault_box *box;	/* the data key; NULL while locked */
 	uint8_t		 sid[VAULT_ID_LEN];
 	struct buf	 seal;	/* sealed value being written */
+	struct recent	 recent[RECENT];
+	unsigned	 next;	/* the slot to reuse next */
 };
 
 static const char *const state_names[CS_NSTATES] = {
@@ -232,6 +246,8 @@ cstore_open(const char *path, struct cstore **out, struct err_list *errs)
 void
 cstore_close(struct cstore *cs)
 {
+	int i;
+
 	if (cs == NULL)
 		return;
 	sqlite3_finalize(cs->ins);
@@ -239,6 +255,11 @@ cstore_close(struct cstore *cs)
 	sqlite3_close(cs->db);
 	vault_box_free(cs->box);
 	vault_buf_wipe(&cs->seal);
+	for (i = 0; i < RECENT; i++) {
+		if (cs->recent[i].p != NULL)
+			sec_wipe(cs->recent[i].p, cs->recent[i].cap);
+		free(cs->recent[i].p);
+	}
 	free(cs);
 }
 
@@ -794,6 +815,38 @@ cstore_resolve(struct cstore *cs, const char *prefix, char id[UUID_LEN],
 	return PC_OK;
 }
 
+/* Content of seq opened lately, into plain: 1, or 0 when not kept. */
+static int
+recent_get(struct cstore *cs, int64_t seq, struct buf *plain)
+{
+	int i;
+
+	for (i = 0; i < RECENT; i++)
+		if (cs->recent[i].p != NULL && cs->recent[i].seq == seq)
+			return buf_add(plain, cs->recent[i].p,
+			    cs->recent[i].len) == PC_OK;
+	return 0;
+}
+
+static void
+recent_put(struct cstore *cs, int64_t seq, const char *p, size_t len)
+{
+	struct recent *r = &cs->recent[cs->next++ % RECENT];
+	char *np;
+
+	if (r->p != NULL)
+		sec_wipe(r->p, r->cap);
+	if (len + 1 > r->cap) {
+		if ((np = realloc(r->p, len + 1)) == NULL)
+			return;	/* the slot stays empty-handed: no harm */
+		r->p = np;
+		r->cap = len + 1;
+	}
+	memcpy(r->p, p, len);
+	r->len = len;
+	r->seq = seq;
+}
+
 /* Opens a row's sealed content (and reason) into plain (and why). */
 static pc_rc
 read_row(struct cstore *cs, sqlite3_stmt *st, struct cstore_row *r,
@@ -809,10 +862,13 @@ read_row(struct cstore *cs, sqlite3_stmt *st, struct cstore_row *r,
 	r->recorded_at = (const char *)sqlite3_column_text(st, 7);
 	r->synced_at = (const char *)sqlite3_column_text(st, 8);
 	buf_reset(plain);
-	aad_body(&a, cs, r->seq, r->id, r->kind, r->referral);
-	if (vault_open(cs->box, a.b, a.n, sqlite3_column_blob(st, 4),
-	    (size_t)sqlite3_column_bytes(st, 4), plain) != PC_OK)
-		return PC_EAUTH;
+	if (!recent_get(cs, r->seq, plain)) {
+		aad_body(&a, cs, r->seq, r->id, r->kind, r->referral);
+		if (vault_open(cs->box, a.b, a.n, sqlite3_column_blob(st, 4),
+		    (size_t)sqlite3_column_bytes(st, 4), plain) != PC_OK)
+			return PC_EAUTH;
+		recent_put(cs, r->seq, plain->p, plain->len);
+	}
 	r->json = plain->p;
 	r->json_len = plain->len;
 	r->reason = NULL;

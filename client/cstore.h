@@ -21,7 +21,9 @@
  * meta (cstore_secret_*). An encrypted store opens locked: ids, kinds,
  * referral ids and sync states can be read, but nothing that needs the
  * content until cstore_key gives it the key. The plaintext a row
- * callback sees lives in buffers of that call, wiped when it returns.
+ * callback sees lives in buffers of that call, wiped when it returns;
+ * the content of the last few rows read stays opened in the store (a
+ * second read is a copy), wiped by cstore_close.
  * A plain store (schema 1, from pcmds 0.9) can only be encrypted
  * (cstore_encrypt).
  */
