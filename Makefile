@@ -64,7 +64,7 @@ ALL_LDFLAGS = $(LDFLAGS) $(HARDEN_LD) $(SANFLAGS) -pthread
 # Library lists come from pkg-config once the packages are present; the
 # file is made (installing what is missing) before anything compiles.
 PKGS_COMMON := libcrypto libcjson
-PKGS_CLIENT := libcurl sqlite3 zlib
+PKGS_CLIENT := libcurl sqlite3 zlib libevent
 PKGS_SERVER := libevent libevent_openssl libssl sqlite3 zlib
 PKGS_TEST := cmocka
 
@@ -95,10 +95,13 @@ CLIENT_OBJ := $(CLIENT_SRC:%.c=$(B)/%.o)
 SERVER_OBJ := $(SERVER_SRC:%.c=$(B)/%.o)
 SERVER_FP_OBJ := $(SERVER_SRC:%.c=$(B)/fp/%.o) $(B)/fp/server/main.o
 CLIENT_PLAIN_OBJ := $(CLIENT_SRC:%.c=$(B)/plain/%.o) $(B)/plain/client/main.o
+CLIENT_FP_OBJ := $(CLIENT_SRC:%.c=$(B)/fp/%.o) $(B)/fp/client/main.o
 TEST_BIN := $(TEST_SRC:tests/%.c=$(B)/tests/%)
 TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(B)/tools/%)
 REPLAY_BIN := $(FUZZ_NAMES:%=$(B)/fuzz/%-replay)
 FUZZER_BIN := $(FUZZ_NAMES:%=$(B)/fuzz/%)
+
+AXE := $(B)/a11y/node_modules/axe-core/axe.min.js
 
 LIB_COMMON := $(B)/libpcmds-common.a
 LIB_CLIENT := $(B)/libpcmds-client.a
@@ -123,7 +126,8 @@ $(B)/%.o: %.c
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-# The server again with test-only failpoints compiled in (never installed).
+# Both programs again with test-only failpoints compiled in (never
+# installed): pcmdsd-fp and pcmds-fp.
 $(B)/fp/%.o: %.c
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC(fp)  $<")
@@ -178,6 +182,10 @@ $(B)/pcmdsd-fp: $(SERVER_FP_OBJ) $(LIB_COMMON)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_SERVER) $(LIBS_COMMON)
 
+$(B)/pcmds-fp: $(CLIENT_FP_OBJ) $(LIB_COMMON)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_CLIENT) $(LIBS_COMMON)
+
 TEST_LIBS = $(LIB_CLIENT) $(LIB_SERVER) $(LIB_COMMON)
 TEST_LDLIBS = $(LIBS_CLIENT) $(LIBS_SERVER) $(LIBS_COMMON) $(LIBS_TEST)
 
@@ -203,12 +211,30 @@ $(TOOL_BIN): $(B)/tools/%: $(B)/tests/tools/%.o $(TEST_LIBS)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(TEST_LDLIBS)
 
 ifeq ($(SAN),1)
-test-bins: $(PROGS) $(B)/pcmdsd-fp $(TEST_BIN) $(TOOL_BIN) $(REPLAY_BIN) \
-    $(B)/bench/pcmds-bench $(B)/bench/pcmds-plain
+test-bins: $(PROGS) $(B)/pcmdsd-fp $(B)/pcmds-fp $(TEST_BIN) $(TOOL_BIN) \
+    $(REPLAY_BIN) $(B)/bench/pcmds-bench $(B)/bench/pcmds-plain $(AXE)
 else
-test-bins: $(PROGS) $(B)/pcmdsd-fp $(TEST_BIN) $(TOOL_BIN) $(REPLAY_BIN) \
-    $(B)/bench/pcmds-bench $(B)/bench/pcmds-plain $(DEBS)
+test-bins: $(PROGS) $(B)/pcmdsd-fp $(B)/pcmds-fp $(TEST_BIN) $(TOOL_BIN) \
+    $(REPLAY_BIN) $(B)/bench/pcmds-bench $(B)/bench/pcmds-plain $(DEBS) \
+    $(AXE)
 endif
+
+# axe-core for the app's accessibility tests, at the version the lockfile
+# pins, into the build directory: installed while building, never fetched
+# while the tests run. Without npm the tests say the checks are SKIPPED.
+$(AXE): tests/a11y/package.json tests/a11y/package-lock.json
+	@mkdir -p $(B)/a11y
+	@cp tests/a11y/package.json tests/a11y/package-lock.json $(B)/a11y/
+	@command -v npm >/dev/null 2>&1 || bash packaging/deps.sh --check || true
+	@if command -v npm >/dev/null 2>&1; then \
+		echo "  NPM     axe-core (tests/a11y/package-lock.json)"; \
+		(cd $(B)/a11y && npm ci --no-audit --no-fund --ignore-scripts \
+		    --loglevel=error >/dev/null) || \
+		echo "note: npm ci failed: the accessibility checks will be SKIPPED"; \
+	else \
+		echo "note: npm is missing (packaging/deps.sh --check installs it):" \
+		    "the accessibility checks will be SKIPPED"; \
+	fi
 
 # make bench: performance figures beside their limits -> docs/benchmarks.md
 $(B)/bench/pcmds-bench: $(B)/tests/bench/bench.o $(B)/tests/harness.o \
@@ -284,6 +310,8 @@ install: $(PROGS)
 	install -m 0644 packaging/pcmdsd.conf.5 $(DESTDIR)$(MANDIR)/man5/pcmdsd.conf.5
 	install -m 0644 packaging/pcmdsd.8 $(DESTDIR)$(MANDIR)/man8/pcmdsd.8
 	install -m 0644 packaging/places-nel.csv $(DESTDIR)$(DATADIR)/places-nel.csv
+	install -m 0644 packaging/assets-example.csv \
+	    $(DESTDIR)$(DATADIR)/assets-example.csv
 	install -m 0644 packaging/pcmds.bash-completion $(DESTDIR)$(COMPLETIONDIR)/pcmds
 	sed 's|/usr/sbin/pcmdsd|$(SBINDIR)/pcmdsd|' packaging/pcmdsd.service \
 	    > $(DESTDIR)$(UNITDIR)/pcmdsd.service
@@ -298,7 +326,8 @@ deb: $(DEBS)
 $(DEBS) &: $(PROGS) packaging/mkdeb.sh packaging/pcmdsd.service \
     packaging/pcmds.1 packaging/pcmdsd.8 packaging/pcmdsd.conf.5 \
     packaging/pcmdsd.conf.packaged \
-    packaging/pcmds.bash-completion packaging/places-nel.csv README.md
+    packaging/pcmds.bash-completion packaging/places-nel.csv \
+    packaging/assets-example.csv README.md
 	@rm -rf $(B)/deb
 	$(Q)$(MAKE) --no-print-directory install PREFIX=/usr \
 	    UNITDIR=/lib/systemd/system DESTDIR=$(CURDIR)/$(B)/deb/stage \

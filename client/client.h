@@ -16,6 +16,7 @@
 #include "home.h"
 #include "opt.h"
 #include "rec.h"
+#include "timeline.h"
 #include "unlock.h"
 
 /* Exit codes, documented in pcmds(1). */
@@ -38,6 +39,7 @@ struct ctx {
 	struct rec_opts	 ropts;
 	int		 interactive;	/* stdin is a terminal */
 	int		 check_only;	/* report every problem, store nothing */
+	struct err_list	 warnings;	/* record_make's, for the person */
 	int		 has_pass_fd;	/* --passphrase-fd N was given */
 	int		 pass_fd;	/* N */
 	struct vault_keys *keys;	/* the store's, once unlocked (unlock.h) */
@@ -63,7 +65,8 @@ struct command {
 extern const struct command cmd_keygen, cmd_setup, cmd_referral, cmd_assess,
     cmd_contact, cmd_support, cmd_close, cmd_correct, cmd_list, cmd_show,
     cmd_status, cmd_import, cmd_export, cmd_sync, cmd_report, cmd_codes,
-    cmd_extract, cmd_unlock, cmd_lock, cmd_passphrase, cmd_recover;
+    cmd_extract, cmd_due, cmd_find, cmd_ui, cmd_unlock, cmd_lock,
+    cmd_passphrase, cmd_recover;
 
 /* Opens the store when first needed, unlocked (see unlock.h). */
 pc_rc	 ctx_store(struct ctx *, struct err_list *);
@@ -71,6 +74,11 @@ pc_rc	 ctx_store(struct ctx *, struct err_list *);
 pc_rc	 ctx_identity(struct ctx *, struct err_list *);
 /* Prints every error, one line each: "pcmds: --flag: sentence (CODE)". */
 void	 ctx_report(const struct err_list *, const struct flag_alias *);
+/*
+ * After a record is stored: its read-back line (with stored set) and any
+ * warnings, on stderr.
+ */
+void	 ctx_readback(struct ctx *, const char *id, int stored);
 /* Reports errs, frees them, and gives the exit code for rc. */
 int	 ctx_fail(struct err_list *, pc_rc rc);
 int	 exit_for(pc_rc);
@@ -93,6 +101,29 @@ pc_rc	 record_make(struct ctx *, enum rec_kind, cJSON *body,
 /* record_make in a transaction of its own. */
 pc_rc	 record_add(struct ctx *, enum rec_kind, cJSON *body,
 	    const char *referral, char out_id[UUID_LEN], struct err_list *);
+/*
+ * The person pseudonym of an NHS number (checked; E_NHS_NUMBER when it
+ * fails Modulus 11). Neither the number nor the key is kept.
+ */
+pc_rc	 record_person(struct ctx *, const char *nhs,
+	    char person[SEC_HEX64_LEN], struct err_list *);
+/*
+ * Finds a person by NHS number: turned into the pseudonym and matched
+ * against the referrals here, each match handed to cb; *found is their
+ * number. The number is never stored, logged or sent.
+ */
+pc_rc	 record_find_person(struct ctx *, const char *nhs, cstore_cb cb,
+	    void *arg, int *found, struct err_list *);
+/*
+ * The rules across the referral's records that a new record of kind will
+ * meet (tl_precheck), asked before the rest of it is: date is its date
+ * field's value (NULL while not known), scores set for an assessment
+ * with scores. PC_EINVAL with the reasons in errs.
+ */
+pc_rc	 record_precheck(struct ctx *, const char *referral, enum rec_kind,
+	    const cJSON *date, int scores, struct err_list *);
+/* "3f2b8c1e contact 01/05/2026: ..." of a stored record, into out. */
+pc_rc	 record_readback(struct ctx *, const char *id, char *out, size_t len);
 /* Resolves REF to a live referral's full id. */
 pc_rc	 record_referral(struct ctx *, const char *ref, char id[UUID_LEN],
 	    struct err_list *);
@@ -113,5 +144,18 @@ pc_rc	 import_csv(struct ctx *, FILE *fp, struct buf *rejects,
 
 /* Local calendar date of today + offset days, YYYY-MM-DD. */
 void	 record_local_date(int offset, char out[DATE_LEN]);
+/*
+ * A date as typed (today, yesterday, tomorrow, DD/MM/YYYY) written
+ * YYYY-MM-DD for the validator to judge; -1 when it is none of these.
+ */
+int	 record_date_text(const char *text, char out[DATE_LEN]);
+/* Validator options for a device: no date after its own today. */
+void	 record_opts(struct rec_opts *);
+/*
+ * What is stored but worth a second look, added to warn: a second
+ * baseline for the referral, the same correction made twice.
+ */
+void	 record_warn(const struct timeline *, const struct rec *,
+	    struct err_list *warn);
 
 #endif

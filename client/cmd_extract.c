@@ -28,6 +28,7 @@
 #include "version.h"
 
 #define ERROR_BODY_MAX	(64 * 1024)
+#define STALL_SECONDS	120	/* nothing moving this long: cut */
 
 struct stream {
 	FILE		*out;
@@ -101,33 +102,6 @@ add_query(char *q, size_t len, const char *name, const char *v)
 		snprintf(q + n, len - n, "%s%s=%s", n ? "&" : "?", name, v);
 }
 
-/* The request, set up as net.c sets up every other one. */
-static void
-prepare(struct net *n, const char *url, struct curl_slist *h,
-    struct stream *s, char *errbuf)
-{
-	CURL *c = n->curl;
-
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-	curl_easy_setopt(c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-	if (n->cacert[0] != '\0')
-		curl_easy_setopt(c, CURLOPT_CAINFO, n->cacert);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
-	/* no overall deadline: a long export is fine while data flow */
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 120L);
-	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "pcmds/" PCMDS_VERSION);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, s);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-}
-
 /* The server's sentence for a refusal. */
 static int
 refused(const struct stream *s)
@@ -147,45 +121,34 @@ refused(const struct stream *s)
 static int
 transfer(struct ctx *c, const char *path, struct stream *s)
 {
-	char url[1024], auth[128], errbuf[CURL_ERROR_SIZE] = "";
-	struct curl_slist *h = NULL;
 	struct err_list errs;
 	struct net n;
-	CURLcode cc;
+	pc_rc rc;
 	int ex = EXIT_OK;
 
 	err_init(&errs);
 	if (net_init(&n, c->cfg.server, c->cfg.pinned ? c->home.cacert : NULL,
 	    &errs) != PC_OK)
 		return ctx_fail(&errs, PC_EUSAGE);
-	err_free(&errs);
-	snprintf(url, sizeof(url), "%s%s", n.base, path);
-	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", c->cfg.token);
-	h = curl_slist_append(h, auth);
 	s->curl = n.curl;
 	s->started = s->shown = now();
-	prepare(&n, url, h, s, errbuf);
-	cc = curl_easy_perform(n.curl);
-	if (s->status == 0 && cc == CURLE_OK)	/* an answer with no body */
-		curl_easy_getinfo(n.curl, CURLINFO_RESPONSE_CODE, &s->status);
-	curl_slist_free_all(h);
-	sec_wipe(auth, sizeof(auth));
+	rc = net_stream(&n, path, c->cfg.token, on_data, s, STALL_SECONDS,
+	    &s->status, &errs);
 	show(s, 1);
 	if (s->status != 0 && s->status != 200)
 		ex = refused(s);
-	else if (cc != CURLE_OK && s->wrote_failed)
+	else if (rc == PC_EIO && s->wrote_failed)
 		ex = EXIT_STORE;	/* said by the caller */
-	else if (cc != CURLE_OK && s->status == 0) {
-		fprintf(stderr, "pcmds: cannot reach %s: %s\n", n.base,
-		    errbuf[0] ? errbuf : curl_easy_strerror(cc));
-		ex = EXIT_UNREACHABLE;
-	} else if (cc != CURLE_OK) {
+	else if (rc != PC_OK && rows(s) == 0 && s->bytes == 0) {
+		ctx_report(&errs, NULL);	/* nothing came: says why */
+		ex = exit_for(rc);
+	} else if (rc != PC_OK) {
 		fprintf(stderr, "pcmds: the extract was cut off after %ld rows "
 		    "(%.1f MB): %s; run the same command again\n", rows(s),
-		    s->bytes / 1e6, errbuf[0] ? errbuf :
-		    curl_easy_strerror(cc));
+		    s->bytes / 1e6, errs.n ? errs.v[0].msg : pc_strerror(rc));
 		ex = EXIT_UNREACHABLE;
 	}
+	err_free(&errs);
 	net_free(&n);
 	return ex;
 }

@@ -10,6 +10,8 @@
  * Record ids are derived from the row's content under the deployment key,
  * so importing the same file twice, or again after an interruption,
  * stores nothing twice: rows already present are counted and skipped.
+ * When the store fails (its disk full), the rows before the failing one
+ * are kept and counted, so the same import run again goes on from there.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -56,6 +58,7 @@ struct import {
 	uint8_t		 key[NHS_KEY_LEN];
 	struct buf	 rejects;	/* the rejects CSV */
 	long		 stored, skipped, rejected, records;
+	long		 kept, kept_records;	/* of those, committed */
 };
 
 static pc_rc
@@ -158,7 +161,7 @@ uk_date(const char *v, char out[DATE_LEN])
 }
 
 /* Id of one part of a row: HMAC of its cells, so re-imports match. */
-static void
+static pc_rc
 row_id(const struct import *im, const struct csv_reader *r,
     const char *part, char out[UUID_LEN])
 {
@@ -172,10 +175,13 @@ row_id(const struct import *im, const struct csv_reader *r,
 	for (i = 0; i < im->ncols && i < r->nfields; i++)
 		if (im->cols[i].kind != COL_IGNORE)
 			buf_addf(&b, "%s=%s%c", im->names[i], r->field[i], 0);
+	if (buf_failed(&b) != PC_OK)	/* never an id from part of a row */
+		return buf_failed(&b);
 	sec_hmac_sha256(im->key, NHS_KEY_LEN, b.p, b.len, mac);
 	sec_wipe(b.p, b.len);
 	buf_free(&b);
 	uuid_from_digest(mac, out);
+	return PC_OK;
 }
 
 /* Renames errors of an assessment or closure to the row's column names. */
@@ -275,7 +281,10 @@ import_assessment(struct import *im, const struct csv_reader *r, int stage,
 		return PC_OK;
 	}
 	cJSON_AddStringToObject(body, "stage", stages[stage]);
-	row_id(im, r, stages[stage], id);
+	if ((rc = row_id(im, r, stages[stage], id)) != PC_OK) {
+		cJSON_Delete(body);
+		return rc;
+	}
 	rc = record_make(im->c, KIND_ASSESSMENT, body, ref, id, out, errs);
 	snprintf(prefix, sizeof(prefix), "%s_", stages[stage]);
 	snprintf(datecol, sizeof(datecol), "%s_on", stages[stage]);
@@ -308,7 +317,10 @@ import_closure(struct import *im, const struct csv_reader *r, const char *ref,
 		cJSON_Delete(body);
 		return PC_OK;
 	}
-	row_id(im, r, "closure", id);
+	if ((rc = row_id(im, r, "closure", id)) != PC_OK) {
+		cJSON_Delete(body);
+		return rc;
+	}
 	rc = record_make(im->c, KIND_CLOSURE, body, ref, id, out, errs);
 	rename_errors(errs, before, "closure_", "closed_on");
 	im->records += rc == PC_OK;
@@ -325,7 +337,8 @@ import_row(struct import *im, const struct csv_reader *r,
 	pc_rc rc, person;
 	long before = im->records;
 
-	row_id(im, r, "referral", ref);
+	if ((rc = row_id(im, r, "referral", ref)) != PC_OK)
+		return rc;
 	if (cstore_has(im->c->store, ref) == 1) {
 		im->skipped++;
 		return PC_OK;
@@ -341,7 +354,12 @@ import_row(struct import *im, const struct csv_reader *r,
 		cJSON_AddStringToObject(body, "person_basis", "nhs_number");
 	}
 	row_cells(im, r, COL_REFERRAL, 0, KIND_REFERRAL, body);
-	cstore_savepoint(im->c->store, "importrow");
+	if (cstore_savepoint(im->c->store, "importrow") != PC_OK) {
+		cJSON_Delete(body);
+		err_add(errs, E_SYSTEM, "", "store: the row could not be started "
+		    "(savepoint); nothing of it was stored");
+		return PC_ESTORE;
+	}
 	rc = record_make(im->c, KIND_REFERRAL, body, NULL, ref, out, errs);
 	im->records += rc == PC_OK;
 	if (rc == PC_OK)
@@ -352,10 +370,15 @@ import_row(struct import *im, const struct csv_reader *r,
 		rc = import_closure(im, r, ref, errs);
 	if (rc == PC_OK && person != PC_OK)
 		rc = person;
-	if (rc == PC_OK) {
-		cstore_release(im->c->store, "importrow");
+	if (rc == PC_OK && cstore_release(im->c->store, "importrow") !=
+	    PC_OK) {
+		err_add(errs, E_SYSTEM, "", "store: the row could not be "
+		    "finished (release); nothing of it was stored");
+		rc = PC_ESTORE;
+	}
+	if (rc == PC_OK)
 		im->stored++;
-	} else {
+	else {
 		cstore_rollback_to(im->c->store, "importrow");
 		im->records = before;
 	}
@@ -417,6 +440,35 @@ blank(const struct csv_reader *r)
 }
 
 static pc_rc
+commit_rows(struct import *im, struct err_list *errs)
+{
+	pc_rc rc;
+
+	if ((rc = cstore_commit(im->c->store, errs)) == PC_OK) {
+		im->kept = im->stored;
+		im->kept_records = im->records;
+	}
+	return rc;
+}
+
+/*
+ * After a failure: the rows before the failing one are whole (each row
+ * is a savepoint), so they are kept if the store can still commit. A
+ * store that rolled the transaction back by itself keeps the rows of
+ * the last commit; either way im->kept says how many.
+ */
+static void
+keep_done(struct import *im)
+{
+	struct err_list e;
+
+	err_init(&e);
+	if (commit_rows(im, &e) != PC_OK)
+		cstore_rollback(im->c->store);
+	err_free(&e);
+}
+
+static pc_rc
 import_rows(struct import *im, struct csv_reader *r, struct err_list *errs)
 {
 	struct err_list rowerr;
@@ -436,20 +488,24 @@ import_rows(struct import *im, struct csv_reader *r, struct err_list *errs)
 			reject(im, r, &rowerr);
 			rc = PC_OK;
 		}
-		err_clear(&rowerr);
-		if (rc != PC_OK)
+		if (rc != PC_OK) {
+			err_move(errs, &rowerr);	/* why the import stops */
+			keep_done(im);
 			break;
+		}
+		err_clear(&rowerr);
 		if (++inbatch == COMMIT_EVERY) {
-			if ((rc = cstore_commit(im->c->store, errs)) != PC_OK ||
-			    (rc = cstore_begin(im->c->store, errs)) != PC_OK)
+			if ((rc = commit_rows(im, errs)) != PC_OK) {
+				cstore_rollback(im->c->store);
+				break;
+			}
+			if ((rc = cstore_begin(im->c->store, errs)) != PC_OK)
 				break;
 			inbatch = 0;
 		}
 	}
 	err_free(&rowerr);
-	if (rc == PC_OK)
-		rc = cstore_commit(im->c->store, errs);
-	if (rc != PC_OK)
+	if (rc == PC_OK && (rc = commit_rows(im, errs)) != PC_OK)
 		cstore_rollback(im->c->store);
 	return rc;
 }
@@ -474,10 +530,15 @@ import_csv(struct ctx *c, FILE *fp, struct buf *rejects,
 		rc = import_rows(&im, &r, errs);
 	}
 	csv_free(&r);
-	if (rc == PC_OK && im.rejected > 0)
-		buf_add(rejects, im.rejects.p, im.rejects.len);
-	out->stored = im.stored;
-	out->records = im.records;
+	if (rc == PC_OK && im.rejected > 0 && (buf_add(rejects, im.rejects.p,
+	    im.rejects.len) != PC_OK || buf_failed(&im.rejects) != PC_OK)) {
+		err_add(errs, E_SYSTEM, "", "out of memory for the rejected "
+		    "rows' file");
+		rc = PC_ENOMEM;
+	}
+	/* what is in the store now, whatever happened after */
+	out->stored = im.kept;
+	out->records = im.kept_records;
 	out->rejected = im.rejected;
 	out->skipped = im.skipped;
 	for (i = 0; i < im.ncols; i++)
@@ -512,9 +573,18 @@ run_import(struct ctx *c, struct opt_result *o)
 	snprintf(rpath, sizeof(rpath), "%s.rejects.csv", o->pos[0]);
 	if (rc == PC_OK && n.rejected > 0)
 		rc = fs_write_atomic(rpath, rejects.p, rejects.len, 0600, &errs);
-	if (rc != PC_OK)
+	if (rc != PC_OK) {
 		ctx_report(&errs, NULL);
-	else {
+		if (n.stored > 0 || n.skipped > 0)
+			fprintf(stderr, "pcmds: %ld rows were imported (%ld "
+			    "records) and %ld were there already before it "
+			    "stopped; running the same import again goes on "
+			    "where it stopped (rows already imported are "
+			    "skipped)\n", n.stored, n.records, n.skipped);
+		else
+			fprintf(stderr, "pcmds: no row was imported; once the "
+			    "problem is fixed, run the same import again\n");
+	} else {
 		printf("%ld rows imported (%ld records), %ld rejected, %ld "
 		    "already imported (or repeated)\n", n.stored, n.records,
 		    n.rejected, n.skipped);

@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include "client.h"
+#include "directory.h"
+#include "due.h"
 #include "nhs.h"
 #include "prompt.h"
 #include "sec.h"
@@ -81,11 +83,31 @@ fill_from_opts(cJSON *body, enum rec_kind k, const struct opt_result *o,
 	}
 }
 
+/* What the prompts of one record check beyond each field's own rules. */
+struct early {
+	struct ctx	*c;
+	const char	*referral;	/* NULL for a new referral */
+	enum rec_kind	 kind;
+};
+
+/* The event date, as soon as it is typed, against the referral's rules. */
+static void
+early_date(void *arg, const struct field *f, const cJSON *v,
+    struct err_list *errs)
+{
+	struct early *e = arg;
+
+	if (e->referral != NULL && (f->flags & FF_EVENT_DATE))
+		(void)record_precheck(e->c, e->referral, e->kind, v, 0, errs);
+}
+
 /* Asks for the fields still missing (and optional ones when asked to). */
 static pc_rc
-prompt_missing(struct ctx *c, cJSON *body, enum rec_kind k, int optional)
+prompt_missing(struct ctx *c, cJSON *body, enum rec_kind k, int optional,
+    const char *referral)
 {
 	const struct kind_info *ki = rec_kind_info(k);
+	struct early e = {c, referral, k};
 	char answer[512];
 	size_t i;
 	pc_rc rc;
@@ -95,13 +117,14 @@ prompt_missing(struct ctx *c, cJSON *body, enum rec_kind k, int optional)
 
 		if (cJSON_GetObjectItemCaseSensitive(body, f->name) != NULL ||
 		    (f->flags & FF_SCORE) || f->type == FT_OBJECT ||
-		    f->type == FT_HEX64 || strcmp(f->name, "person_basis") == 0 ||
+		    f->type == FT_HEX64 || f->type == FT_ASSET ||
+		    strcmp(f->name, "person_basis") == 0 ||
 		    strcmp(f->name, "declined") == 0)
 			continue;
 		if (!(f->flags & FF_REQUIRED) && !optional)
 			continue;
-		if ((rc = prompt_field(f, &c->ropts, answer, sizeof(answer))) !=
-		    PC_OK)
+		if ((rc = prompt_field(f, &c->ropts, NULL, early_date, &e,
+		    answer, sizeof(answer))) != PC_OK)
 			return rc;
 		if (answer[0] != '\0')
 			record_set(body, k, f->name, answer);
@@ -119,9 +142,11 @@ finish(struct ctx *c, enum rec_kind k, cJSON *body, const char *referral,
 
 	err_init(&errs);
 	rc = record_add(c, k, body, referral, id, &errs);
-	if (rc == PC_OK)
+	if (rc == PC_OK) {
 		printf("%.8s\n", id);
-	else
+		fflush(stdout);
+		ctx_readback(c, id, 1);
+	} else
 		ctx_report(&errs, aliases);
 	err_free(&errs);
 	return exit_for(rc);
@@ -132,20 +157,10 @@ static pc_rc
 person_from_nhs(struct ctx *c, cJSON *body, const char *nhs,
     struct err_list *errs)
 {
-	uint8_t key[NHS_KEY_LEN];
-	char digits[11], person[SEC_HEX64_LEN];
+	char person[SEC_HEX64_LEN];
 	pc_rc rc;
 
-	if ((rc = nhs_normalise(nhs, digits, errs)) != PC_OK)
-		return rc;
-	if ((rc = ctx_key(c, key, errs)) != PC_OK) {
-		sec_wipe(digits, sizeof(digits));
-		return rc;
-	}
-	rc = nhs_pseudonym(key, digits, person);
-	sec_wipe(key, sizeof(key));
-	sec_wipe(digits, sizeof(digits));
-	if (rc != PC_OK)
+	if ((rc = record_person(c, nhs, person, errs)) != PC_OK)
 		return rc;
 	cJSON_DeleteItemFromObjectCaseSensitive(body, "person");
 	cJSON_DeleteItemFromObjectCaseSensitive(body, "person_basis");
@@ -251,7 +266,7 @@ run_referral(struct ctx *c, struct opt_result *o)
 	err_free(&errs);
 	fill_from_opts(body, KIND_REFERRAL, o, referral_alias);
 	if (c->interactive && !c->check_only &&
-	    prompt_missing(c, body, KIND_REFERRAL, 1) != PC_OK) {
+	    prompt_missing(c, body, KIND_REFERRAL, 1, NULL) != PC_OK) {
 		cJSON_Delete(body);
 		fprintf(stderr, "pcmds: input ended; nothing recorded\n");
 		return EXIT_INVALID;
@@ -275,6 +290,27 @@ ref_arg(struct ctx *c, const struct opt_result *o, char id[UUID_LEN])
 	return exit_for(rc);
 }
 
+/*
+ * The rules that make the prompts pointless, before any is asked: a
+ * closed or voided referral, ONS4 for someone under 16, a date given
+ * before the referral.
+ */
+static int
+early_refusal(struct ctx *c, enum rec_kind k, const char *referral,
+    const cJSON *body, int scores)
+{
+	struct err_list errs;
+	pc_rc rc;
+
+	err_init(&errs);
+	rc = record_precheck(c, referral, k, rec_get(body, rec_date_field(k)),
+	    scores, &errs);
+	if (rc != PC_OK)
+		ctx_report(&errs, dated_alias);
+	err_free(&errs);
+	return rc == PC_OK ? EXIT_OK : exit_for(rc);
+}
+
 static int
 run_assess(struct ctx *c, struct opt_result *o)
 {
@@ -286,8 +322,13 @@ run_assess(struct ctx *c, struct opt_result *o)
 		return ex;
 	body = cJSON_CreateObject();
 	fill_from_opts(body, KIND_ASSESSMENT, o, dated_alias);
+	if ((ex = early_refusal(c, KIND_ASSESSMENT, id, body,
+	    !opt_has(o, "declined"))) != EXIT_OK) {
+		cJSON_Delete(body);
+		return ex;
+	}
 	if (c->interactive) {
-		if (prompt_missing(c, body, KIND_ASSESSMENT, 0) != PC_OK)
+		if (prompt_missing(c, body, KIND_ASSESSMENT, 0, id) != PC_OK)
 			goto ended;
 		for (m = 0; m < ONS4_N; m++) {
 			need[m] = !opt_has(o, "declined") &&
@@ -315,6 +356,34 @@ ended:
 	return EXIT_INVALID;
 }
 
+/*
+ * Closing with no final ONS4 assessment loses the referral's change in
+ * well-being: on a terminal pcmds asks first, as the app does.
+ */
+static int
+close_confirmed(struct ctx *c, const char *ref)
+{
+	struct err_list errs;
+	struct timeline tl;
+	char answer[16];
+	int ask = 0;
+
+	err_init(&errs);
+	if (cstore_timeline(c->store, ref, &tl, &errs) == PC_OK) {
+		ask = due_final_missing(&tl);
+		tl_free(&tl);
+	}
+	err_free(&errs);
+	if (!ask)
+		return 1;
+	fprintf(stderr, "No final ONS4 assessment is recorded for this "
+	    "referral, so its change in\nwell-being cannot be measured "
+	    "(pcmds assess %.8s --stage final records it).\n", ref);
+	return prompt_line("Close it without a final assessment? (yes/no): ",
+	    answer, sizeof(answer)) == PC_OK && (answer[0] == 'y' ||
+	    answer[0] == 'Y');
+}
+
 /* contact, support and close: REF, flags, prompts for what is missing. */
 static int
 run_simple(struct ctx *c, struct opt_result *o, enum rec_kind k)
@@ -327,7 +396,17 @@ run_simple(struct ctx *c, struct opt_result *o, enum rec_kind k)
 		return ex;
 	body = cJSON_CreateObject();
 	fill_from_opts(body, k, o, dated_alias);
-	if (c->interactive && prompt_missing(c, body, k, 0) != PC_OK) {
+	dir_fill(c, k, body);
+	if ((ex = early_refusal(c, k, id, body, 0)) != EXIT_OK) {
+		cJSON_Delete(body);
+		return ex;
+	}
+	if (k == KIND_CLOSURE && c->interactive && !close_confirmed(c, id)) {
+		cJSON_Delete(body);
+		fprintf(stderr, "pcmds: not closed; nothing recorded\n");
+		return EXIT_INVALID;
+	}
+	if (c->interactive && prompt_missing(c, body, k, 0, id) != PC_OK) {
 		cJSON_Delete(body);
 		fprintf(stderr, "pcmds: input ended; nothing recorded\n");
 		return EXIT_INVALID;
@@ -360,8 +439,8 @@ static const struct opt_spec referral_opts[] = {
 	    "(a random local id is used)"},
 	{"same-person", OPT_VALUE, "REF", "the person of an earlier referral "
 	    "(a re-referral)"},
-	{"referred-on", OPT_VALUE, "DATE", "date of referral (YYYY-MM-DD, "
-	    "today, yesterday)"},
+	{"referred-on", OPT_VALUE, "DATE", "date of referral (DD/MM/YYYY, "
+	    "YYYY-MM-DD, today, yesterday)"},
 	{"source", OPT_VALUE, "CODE", "who referred (pcmds codes source)"},
 	{"reason", OPT_VALUE, "CODES", "reasons, comma-separated (pcmds codes "
 	    "reasons)"},
@@ -430,8 +509,11 @@ static const struct opt_spec support_opts[] = {
 	{"on", OPT_VALUE, "DATE", "date the support was offered"},
 	{"category", OPT_VALUE, "CODE", "kind of support (pcmds codes "
 	    "category)"},
-	{"provider", OPT_VALUE, "TEXT", "organisation providing it (no "
-	    "personal names)"},
+	{"asset", OPT_VALUE, "ID", "its entry in the place's directory of "
+	    "community assets (pcmds sync receives it; the category comes "
+	    "with it)"},
+	{"provider", OPT_VALUE, "TEXT", "organisation providing it, when the "
+	    "directory lacks it (no personal names)"},
 	{"outcome", OPT_VALUE, "CODE", "offered, taken_up, declined, completed "
 	    "or unavailable"},
 	{"home", OPT_VALUE, "DIR", "the client's directory"},

@@ -10,149 +10,11 @@
 #include <string.h>
 
 #include "client.h"
+#include "describe.h"
+#include "states.h"
 #include "reccsv.h"
 #include "ons4.h"
 #include "timeline.h"
-
-/* Sync state of every live row of one referral, by record id. */
-struct states {
-	struct {
-		char			 id[UUID_LEN];
-		enum cstore_state	 state;
-		char			*reason;
-	}	*v;
-	size_t	 n, cap;
-};
-
-static int
-collect_state(void *arg, const struct cstore_row *row)
-{
-	struct states *s = arg;
-
-	if (s->n == s->cap) {
-		size_t ncap = s->cap ? s->cap * 2 : 16;
-		void *nv = realloc(s->v, ncap * sizeof(*s->v));
-
-		if (nv == NULL)
-			return 1;
-		s->v = nv;
-		s->cap = ncap;
-	}
-	snprintf(s->v[s->n].id, UUID_LEN, "%s", row->id);
-	s->v[s->n].state = row->state;
-	s->v[s->n].reason = row->reason ? strdup(row->reason) : NULL;
-	s->n++;
-	return 0;
-}
-
-static void
-states_free(struct states *s)
-{
-	size_t i;
-
-	for (i = 0; i < s->n; i++)
-		free(s->v[i].reason);
-	free(s->v);
-}
-
-static size_t
-state_of(const struct states *s, const char *id)
-{
-	size_t i;
-
-	for (i = 0; i < s->n; i++)
-		if (strcmp(s->v[i].id, id) == 0)
-			return i;
-	return 0;
-}
-
-static const char *
-label(const struct codelist *l, const char *code)
-{
-	const char *lb = code_label(l, code);
-
-	return lb ? lb : code ? code : "-";
-}
-
-static const char *
-yesno(const cJSON *o, const char *f)
-{
-	switch (rec_flag(o, f, -2)) {
-	case 1:
-		return "yes";
-	case 0:
-		return "no";
-	case -1:
-		return "not known";
-	default:
-		return "not recorded";
-	}
-}
-
-/* One line describing a record's effective content. */
-static void
-describe(const struct tl_entry *e, char *out, size_t len)
-{
-	const cJSON *j = tl_content(e);
-	int m;
-	size_t off;
-
-	switch (e->rec->kind) {
-	case KIND_CONTACT:
-		snprintf(out, len, "%s, %d min, %s",
-		    label(&codes_mode, rec_str(j, "mode")),
-		    rec_int(j, "minutes", 0), rec_flag(j, "attended", 0) == 1 ?
-		    "attended" : "did not attend");
-		break;
-	case KIND_SUPPORT:
-		snprintf(out, len, "%s%s%s%s: %s",
-		    label(&codes_support, rec_str(j, "category")),
-		    rec_str(j, "provider") ? " (" : "",
-		    rec_str(j, "provider") ? rec_str(j, "provider") : "",
-		    rec_str(j, "provider") ? ")" : "",
-		    label(&codes_outcome, rec_str(j, "outcome")));
-		break;
-	case KIND_CLOSURE:
-		snprintf(out, len, "closed: %s",
-		    label(&codes_closure, rec_str(j, "reason")));
-		break;
-	case KIND_ASSESSMENT:
-		off = (size_t)snprintf(out, len, "%s: ", rec_str(j, "stage"));
-		if (rec_flag(j, "declined", 0) == 1) {
-			snprintf(out + off, len - off, "declined to answer");
-			break;
-		}
-		for (m = 0; m < ONS4_N && off < len; m++)
-			off += (size_t)snprintf(out + off, len - off, "%s%s %d",
-			    m ? ", " : "", ons4_measures[m].label,
-			    rec_int(j, ons4_measures[m].field, -1));
-		break;
-	case KIND_CORRECTION: {
-		const cJSON *set = cJSON_GetObjectItemCaseSensitive(
-		    e->rec->json, "set");
-		const cJSON *kv;
-
-		off = (size_t)snprintf(out, len, "%s %.8s",
-		    set ? "corrects" : "voids",
-		    rec_str(e->rec->json, "target"));
-		cJSON_ArrayForEach(kv, set) {
-			char v[64];
-
-			rec_describe(kv, v, sizeof(v));
-			if (off < len)
-				off += (size_t)snprintf(out + off, len - off,
-				    "%s %s=%s", kv == set->child ? ":" : ",",
-				    kv->string, v);
-		}
-		if (set == NULL && off < len)
-			snprintf(out + off, len - off, ": %s",
-			    rec_str(e->rec->json, "reason"));
-		break;
-	}
-	default:
-		snprintf(out, len, "referral");
-	}
-}
 
 static int32_t
 entry_date(const struct tl_entry *e)
@@ -220,28 +82,29 @@ print_referral(const struct tl_summary *s, const char *id,
 
 	printf("Referral %.8s%s  by %s  [%s]\n", id, s->voided ?
 	    " (VOIDED)" : "", rec_str(r, "worker"),
-	    cstore_state_name(st->v[state_of(st, id)].state));
+	    cstore_state_name(st->v[states_find(st, id)].state));
 	printf("  Person          %s %.12s...\n",
 	    strcmp(rec_str(r, "person_basis"), "local") == 0 ?
 	    "local id" : "NHS number pseudonym", rec_str(r, "person"));
 	printf("  Referred on     %s by %s\n", rec_str(r, "referred_on"),
-	    label(&codes_source, rec_str(r, "source")));
+	    describe_label(&codes_source, rec_str(r, "source")));
 	printf("  Reasons        ");
 	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(r, "reasons"))
-		printf(" %s%s", label(&codes_reason, it->valuestring),
+		printf(" %s%s", describe_label(&codes_reason, it->valuestring),
 		    it->next ? ";" : "");
-	printf("\n  Service         %s\n", label(&codes_service,
+	printf("\n  Service         %s\n", describe_label(&codes_service,
 	    rec_str(r, "service")));
 	printf("  Age, gender     %d, %s\n", rec_int(r, "age", -1),
-	    label(&codes_gender, rec_str(r, "gender")));
+	    describe_label(&codes_gender, rec_str(r, "gender")));
 	printf("  Ethnicity       %s %s\n", rec_str(r, "ethnicity"),
-	    label(&codes_ethnicity, rec_str(r, "ethnicity")));
+	    describe_label(&codes_ethnicity, rec_str(r, "ethnicity")));
 	if (dec > 0)
 		printf("  IMD decile      %d (quintile %d)\n", dec,
 		    codes_imd_quintile_of(dec) + 1);
 	printf("  Carer %s; learning disability %s; autism %s; homeless %s\n",
-	    yesno(r, "carer"), yesno(r, "learning_disability"),
-	    yesno(r, "autism"), yesno(r, "homeless"));
+	    describe_yesno(r, "carer"),
+	    describe_yesno(r, "learning_disability"),
+	    describe_yesno(r, "autism"), describe_yesno(r, "homeless"));
 	printf("  Consent to evaluation: %s\n",
 	    rec_flag(r, "consent_evaluation", 0) == 1 ? "yes" : "no");
 	if (s->closed_on >= 0) {
@@ -266,9 +129,9 @@ print_timeline(const struct timeline *tl, const struct states *st)
 	qsort(v, tl->n - 1, sizeof(*v), by_date);
 	printf("\nTimeline\n");
 	for (i = 0; i + 1 < tl->n; i++) {
-		describe(v[i], line, sizeof(line));
+		describe_entry(v[i], line, sizeof(line));
 		date_format(entry_date(v[i]), d);
-		k = state_of(st, v[i]->rec->id);
+		k = states_find(st, v[i]->rec->id);
 		/* who made each record: colleagues may correct each other */
 		printf("  %s  %-10s  %.8s  %s%s  by %s  [%s]\n", d,
 		    codes_kind.v[v[i]->rec->kind].code, v[i]->rec->id, line,
@@ -286,7 +149,7 @@ print_timeline_raw(const struct timeline *tl, const struct states *st)
 	for (i = 0; i < tl->n; i++)
 		printf("  %-10s  %.8s  [%s]\n",
 		    codes_kind.v[tl->v[i].rec->kind].code, tl->v[i].rec->id,
-		    cstore_state_name(st->v[state_of(st, tl->v[i].rec->id)].
+		    cstore_state_name(st->v[states_find(st, tl->v[i].rec->id)].
 		    state));
 }
 
@@ -332,7 +195,7 @@ show_json(const struct timeline *tl, const struct tl_summary *s,
 	for (i = 0; i < tl->n; i++) {
 		cJSON *r = cJSON_CreateObject();
 
-		k = state_of(st, tl->v[i].rec->id);
+		k = states_find(st, tl->v[i].rec->id);
 		cJSON_AddItemToObject(r, "record",
 		    cJSON_Duplicate(tl->v[i].rec->json, 1));
 		if (tl_content(&tl->v[i]) != NULL)
@@ -367,7 +230,7 @@ run_show(struct ctx *c, struct opt_result *o)
 	struct err_list errs;
 	struct timeline tl;
 	struct tl_summary s;
-	struct states st = {NULL, 0, 0};
+	struct states st = {0};
 	char id[UUID_LEN], kind[16], referral[UUID_LEN];
 	pc_rc rc;
 
@@ -378,7 +241,14 @@ run_show(struct ctx *c, struct opt_result *o)
 	    (rc = cstore_timeline(c->store, referral, &tl, &errs)) != PC_OK)
 		return ctx_fail(&errs, rc);
 	err_free(&errs);
-	cstore_referral_each(c->store, referral, collect_state, &st);
+	if ((rc = states_load(c->store, referral, &st)) != PC_OK) {
+		fprintf(stderr, "pcmds: store: the sync states of this referral "
+		    "could not be read (%s); nothing is shown\n",
+		    pc_strerror(rc));
+		states_free(&st);
+		tl_free(&tl);
+		return exit_for(rc);
+	}
 	tl_summarise(&tl, &s);
 	if (s.referral == NULL) {
 		/* records whose referral this device never held */
@@ -414,6 +284,7 @@ struct list_ctx {
 	int		 open_only;
 	cJSON		*json;
 	int		 count;
+	pc_rc		 failed;	/* a referral could not be read */
 };
 
 static int
@@ -423,19 +294,24 @@ list_one(void *arg, const struct cstore_row *row)
 	struct err_list errs;
 	struct timeline tl;
 	struct tl_summary s;
-	struct states st = {NULL, 0, 0};
+	struct states st = {0};
 	char closed[DATE_LEN] = "open";
 	size_t i;
 	int pending = 0, quarantined = 0;
 
 	err_init(&errs);
-	if (cstore_timeline(lc->c->store, row->id, &tl, &errs) != PC_OK) {
+	if ((lc->failed = cstore_timeline(lc->c->store, row->id, &tl,
+	    &errs)) != PC_OK) {
 		err_free(&errs);
 		return 1;
 	}
 	err_free(&errs);
 	tl_summarise(&tl, &s);
-	cstore_referral_each(lc->c->store, row->id, collect_state, &st);
+	if ((lc->failed = states_load(lc->c->store, row->id, &st)) != PC_OK) {
+		states_free(&st);
+		tl_free(&tl);
+		return 1;
+	}
 	for (i = 0; i < st.n; i++) {
 		pending += st.v[i].state == CS_PENDING;
 		quarantined += st.v[i].state == CS_QUARANTINED;
@@ -481,7 +357,7 @@ static int
 run_list(struct ctx *c, struct opt_result *o)
 {
 	struct err_list errs;
-	struct list_ctx lc = {c, opt_has(o, "open"), NULL, 0};
+	struct list_ctx lc = {c, opt_has(o, "open"), NULL, 0, PC_OK};
 	pc_rc rc;
 
 	err_init(&errs);
@@ -494,7 +370,14 @@ run_list(struct ctx *c, struct opt_result *o)
 		printf("%-8s  %-10s  %-18s %3s  %-16s %-10s %3s  %s\n", "ID",
 		    "REFERRED", "SOURCE", "AGE", "GENDER", "CLOSED", "RECS",
 		    "SYNC");
-	rc = cstore_each(c->store, CSF_REFERRALS, list_one, &lc);
+	if ((rc = cstore_each(c->store, CSF_REFERRALS, list_one, &lc)) ==
+	    PC_OK && (rc = lc.failed) != PC_OK) {
+		/* never a list that looks whole with referrals left out */
+		cJSON_Delete(lc.json);
+		fprintf(stderr, "pcmds: store: a referral could not be read "
+		    "(%s); the list is not complete\n", pc_strerror(rc));
+		return exit_for(rc);
+	}
 	if (lc.json != NULL) {
 		char *text = cJSON_Print(lc.json);
 
@@ -578,7 +461,12 @@ run_status(struct ctx *c, struct opt_result *o)
 		printf("\nRefused by the server (fix with pcmds correct ID "
 		    "--set field=value, or --void;\npcmds show ID gives the "
 		    "whole referral):\n");
-		cstore_each(c->store, CSF_QUARANTINED, print_refused, NULL);
+		if ((rc = cstore_each(c->store, CSF_QUARANTINED, print_refused,
+		    NULL)) != PC_OK) {
+			fprintf(stderr, "pcmds: store: the refused records could "
+			    "not all be read (%s)\n", pc_strerror(rc));
+			return exit_for(rc);
+		}
 	}
 	return EXIT_OK;
 }
@@ -605,7 +493,12 @@ export_one(void *arg, const struct cstore_row *row)
 	if ((j = cJSON_ParseWithLength(row->json, row->json_len)) == NULL)
 		return 1;
 	buf_init(&line, 0);
-	reccsv_row(&line, j, cstore_state_name(row->state), NULL);
+	if (reccsv_row(&line, j, cstore_state_name(row->state), NULL) != PC_OK ||
+	    buf_failed(&line) != PC_OK) {
+		buf_free(&line);
+		cJSON_Delete(j);
+		return 1;	/* stop: never a row left out */
+	}
 	fputs(buf_str(&line), ec->out);
 	buf_free(&line);
 	cJSON_Delete(j);

@@ -6,7 +6,7 @@
  * and migrated forwards on open; a store written by a newer pcmds is
  * refused rather than misread.
  *
- * Encryption (schema 2): a record's content (body) and the server's
+ * Encryption (schema 3): a record's content (body) and the server's
  * reasons are sealed with the store's data key (vault.h), bound to their
  * row; so are the secrets in meta (the token). What stays in the clear
  * is what the queries need: ids, kinds, referral ids, sync states, times
@@ -30,12 +30,14 @@
 #define RECENT	32	/* records whose content stays opened, for a 2nd read */
 
 /*
- * Content opened lately, by seq: a referral's records are often read
- * twice running (its timeline, then its sync states), and opening costs
- * more than a copy. A seq's content never changes (the schema refuses).
+ * Content opened lately: a referral's records are often read twice
+ * running (its timeline, then its sync states), and opening costs more
+ * than a copy. Known by seq and the sealed value's random nonce, since a
+ * seq rolled back (an import row refused) is used again by other content.
  */
 struct recent {
 	int64_t	 seq;
+	uint8_t	 nonce[VAULT_NONCE_LEN];
 	char	*p;
 	size_t	 len, cap;
 };
@@ -86,12 +88,22 @@ static const char *const migrations[] = {
 	"CREATE TRIGGER records_immutable BEFORE UPDATE OF"
 	"  seq, id, kind, referral, json, hash, recorded_at ON records BEGIN"
 	"  SELECT RAISE(ABORT, 'pcmds records are immutable'); END;",
+
+	/* 2: the place's directory of community assets, from the server */
+	"CREATE TABLE assets("
+	"  id TEXT PRIMARY KEY,"
+	"  name TEXT NOT NULL,"
+	"  category TEXT NOT NULL,"
+	"  contact TEXT NOT NULL DEFAULT '',"
+	"  notes TEXT NOT NULL DEFAULT '',"
+	"  active INTEGER NOT NULL DEFAULT 1) STRICT;",
 };
 #define NMIGRATIONS	(sizeof(migrations) / sizeof(migrations[0]))
 
 /*
- * Schema 2, made by cstore_encrypt (it needs the key, so it is not in
- * migrations[]): the same table with content and reasons sealed.
+ * Schema 3, made by cstore_encrypt from schema 2 (it needs the key, so it
+ * is not in migrations[]): the same records with content and reasons
+ * sealed. A migration after it must be written for encrypted stores.
  */
 static const char sealed_table[] =
 	"CREATE TABLE sealed("
@@ -113,7 +125,7 @@ static const char sealed_swap[] =
 	"CREATE TRIGGER records_immutable BEFORE UPDATE OF"
 	"  seq, id, kind, referral, body, recorded_at ON records BEGIN"
 	"  SELECT RAISE(ABORT, 'pcmds records are immutable'); END;"
-	"PRAGMA user_version = 2;";
+	"PRAGMA user_version = 3;";
 
 const char *
 cstore_state_name(enum cstore_state s)
@@ -132,24 +144,47 @@ state_parse(const char *s)
 	return CS_PENDING;
 }
 
+/*
+ * SQLite's sentence, and for a full disk which directory to free space
+ * in: "database or disk is full" alone does not say where.
+ */
+static void
+db_why(struct cstore *cs, const char *msg, char *out, size_t len)
+{
+	const char *path = sqlite3_db_filename(cs->db, "main"), *slash;
+
+	if ((sqlite3_errcode(cs->db) & 0xff) != SQLITE_FULL || path == NULL ||
+	    (slash = strrchr(path, '/')) == NULL) {
+		snprintf(out, len, "%s", msg);
+		return;
+	}
+	snprintf(out, len, "the disk holding %.*s is full (%s): free some space "
+	    "there", (int)(slash - path), path, msg);
+}
+
 static pc_rc
 db_fail(struct cstore *cs, struct err_list *errs, const char *what)
 {
-	if (errs != NULL)
-		err_add(errs, E_SYSTEM, "", "store: %s: %s", what,
-		    sqlite3_errmsg(cs->db));
+	char why[ERR_MSG_MAX];
+
+	if (errs != NULL) {
+		db_why(cs, sqlite3_errmsg(cs->db), why, sizeof(why));
+		err_add(errs, E_SYSTEM, "", "store: %s: %s", what, why);
+	}
 	return PC_ESTORE;
 }
 
 static pc_rc
 exec(struct cstore *cs, const char *sql, struct err_list *errs)
 {
-	char *msg = NULL;
+	char *msg = NULL, why[ERR_MSG_MAX];
 
 	if (sqlite3_exec(cs->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		if (errs != NULL)
-			err_add(errs, E_SYSTEM, "", "store: %s",
-			    msg ? msg : sqlite3_errmsg(cs->db));
+		if (errs != NULL) {
+			db_why(cs, msg ? msg : sqlite3_errmsg(cs->db), why,
+			    sizeof(why));
+			err_add(errs, E_SYSTEM, "", "store: %s", why);
+		}
 		sqlite3_free(msg);
 		return PC_ESTORE;
 	}
@@ -205,6 +240,36 @@ prepare_insert(struct cstore *cs, struct err_list *errs)
 	return PC_OK;
 }
 
+#ifdef PCMDS_FAILPOINTS
+/*
+ * Test builds (pcmds-fp) only: PCMDS_TEST_DISK_PAGES=N lets the store grow
+ * by N pages more, then its disk is "full" (max_page_count), as a small
+ * file system would be.
+ */
+static pc_rc
+test_disk_limit(struct cstore *cs, struct err_list *errs)
+{
+	const char *v = getenv("PCMDS_TEST_DISK_PAGES");
+	sqlite3_stmt *st;
+	char sql[64];
+	long long pages = 0;
+
+	if (v == NULL)
+		return PC_OK;
+	if (sqlite3_prepare_v2(cs->db, "PRAGMA page_count", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return db_fail(cs, errs, "reading the size");
+	if (sqlite3_step(st) == SQLITE_ROW)
+		pages = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	snprintf(sql, sizeof(sql), "PRAGMA max_page_count = %lld",
+	    pages + atoll(v));
+	return exec(cs, sql, errs);
+}
+#else
+#define test_disk_limit(cs, errs)	PC_OK
+#endif
+
 pc_rc
 cstore_open(const char *path, struct cstore **out, struct err_list *errs)
 {
@@ -227,7 +292,7 @@ cstore_open(const char *path, struct cstore **out, struct err_list *errs)
 	if (exec(cs, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
 	    "PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON;"
 	    "PRAGMA temp_store=MEMORY;", errs) != PC_OK ||
-	    migrate(cs, errs) != PC_OK) {
+	    migrate(cs, errs) != PC_OK || test_disk_limit(cs, errs) != PC_OK) {
 		cstore_close(cs);
 		return PC_ESTORE;
 	}
@@ -526,7 +591,7 @@ cstore_encrypt(struct cstore *cs, const uint8_t key[VAULT_KEY_LEN],
 	int64_t last;
 	pc_rc rc;
 
-	if (cs->version != 1 || sqlite3_get_autocommit(cs->db)) {
+	if (cs->version != (int)NMIGRATIONS || sqlite3_get_autocommit(cs->db)) {
 		err_add(errs, E_SYSTEM, "", "store: encryption needs a plain "
 		    "store, inside a transaction");
 		return PC_EINVAL;
@@ -548,7 +613,7 @@ cstore_encrypt(struct cstore *cs, const uint8_t key[VAULT_KEY_LEN],
 		/* the caller rolls back and closes: leave nothing half-set */
 		vault_box_free(cs->box);
 		cs->box = NULL;
-		cs->version = 1;
+		cs->version = (int)NMIGRATIONS;
 		return rc;
 	}
 	return PC_OK;
@@ -815,25 +880,44 @@ cstore_resolve(struct cstore *cs, const char *prefix, char id[UUID_LEN],
 	return PC_OK;
 }
 
-/* Content of seq opened lately, into plain: 1, or 0 when not kept. */
+/* The nonce of a sealed value (NULL when it is too short to have one). */
+static const uint8_t *
+nonce_of(const void *sealed, size_t len)
+{
+#ifdef PCMDS_BENCH_PLAIN
+	/* no nonce to know it by; and opening is a copy already */
+	(void)sealed;
+	(void)len;
+	return NULL;
+#else
+	return len >= VAULT_OVERHEAD ? (const uint8_t *)sealed + 1 : NULL;
+#endif
+}
+
+/* Content sealed with nonce opened lately, into plain: 1, or 0. */
 static int
-recent_get(struct cstore *cs, int64_t seq, struct buf *plain)
+recent_get(struct cstore *cs, int64_t seq, const uint8_t *nonce,
+    struct buf *plain)
 {
 	int i;
 
-	for (i = 0; i < RECENT; i++)
-		if (cs->recent[i].p != NULL && cs->recent[i].seq == seq)
+	for (i = 0; nonce != NULL && i < RECENT; i++)
+		if (cs->recent[i].p != NULL && cs->recent[i].seq == seq &&
+		    memcmp(cs->recent[i].nonce, nonce, VAULT_NONCE_LEN) == 0)
 			return buf_add(plain, cs->recent[i].p,
 			    cs->recent[i].len) == PC_OK;
 	return 0;
 }
 
 static void
-recent_put(struct cstore *cs, int64_t seq, const char *p, size_t len)
+recent_put(struct cstore *cs, int64_t seq, const uint8_t *nonce,
+    const char *p, size_t len)
 {
 	struct recent *r = &cs->recent[cs->next++ % RECENT];
 	char *np;
 
+	if (nonce == NULL)
+		return;
 	if (r->p != NULL)
 		sec_wipe(r->p, r->cap);
 	if (len + 1 > r->cap) {
@@ -845,6 +929,7 @@ recent_put(struct cstore *cs, int64_t seq, const char *p, size_t len)
 	memcpy(r->p, p, len);
 	r->len = len;
 	r->seq = seq;
+	memcpy(r->nonce, nonce, VAULT_NONCE_LEN);
 }
 
 /* Opens a row's sealed content (and reason) into plain (and why). */
@@ -852,6 +937,8 @@ static pc_rc
 read_row(struct cstore *cs, sqlite3_stmt *st, struct cstore_row *r,
     struct buf *plain, struct buf *why)
 {
+	const void *body;
+	size_t blen;
 	struct aad a;
 
 	r->seq = sqlite3_column_int64(st, 0);
@@ -861,13 +948,15 @@ read_row(struct cstore *cs, sqlite3_stmt *st, struct cstore_row *r,
 	r->state = state_parse((const char *)sqlite3_column_text(st, 5));
 	r->recorded_at = (const char *)sqlite3_column_text(st, 7);
 	r->synced_at = (const char *)sqlite3_column_text(st, 8);
+	body = sqlite3_column_blob(st, 4);
+	blen = (size_t)sqlite3_column_bytes(st, 4);
 	buf_reset(plain);
-	if (!recent_get(cs, r->seq, plain)) {
+	if (!recent_get(cs, r->seq, nonce_of(body, blen), plain)) {
 		aad_body(&a, cs, r->seq, r->id, r->kind, r->referral);
-		if (vault_open(cs->box, a.b, a.n, sqlite3_column_blob(st, 4),
-		    (size_t)sqlite3_column_bytes(st, 4), plain) != PC_OK)
+		if (vault_open(cs->box, a.b, a.n, body, blen, plain) != PC_OK)
 			return PC_EAUTH;
-		recent_put(cs, r->seq, plain->p, plain->len);
+		recent_put(cs, r->seq, nonce_of(body, blen), plain->p,
+		    plain->len);
 	}
 	r->json = plain->p;
 	r->json_len = plain->len;
@@ -1281,4 +1370,70 @@ cstore_meta_del(struct cstore *cs, const char *key, struct err_list *errs)
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? PC_OK : db_fail(cs, errs, "deleting");
+}
+
+/*
+ * The directory of community assets: a copy of the server's, replaced
+ * whole at each sync. It is not records (nothing of a person's), so
+ * unlike them it may be rewritten.
+ */
+pc_rc
+cstore_assets_replace(struct cstore *cs, const struct cstore_asset *v,
+    size_t n, struct err_list *errs)
+{
+	sqlite3_stmt *st;
+	size_t i;
+	int rc = SQLITE_DONE;
+
+	if (exec(cs, "DELETE FROM assets", errs) != PC_OK)
+		return PC_ESTORE;
+	if (sqlite3_prepare_v2(cs->db, "INSERT INTO assets(id, name, category,"
+	    " contact, notes, active) VALUES (?,?,?,?,?,?)", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return db_fail(cs, errs, "preparing");
+	for (i = 0; i < n && rc == SQLITE_DONE; i++) {
+		sqlite3_reset(st);
+		sqlite3_bind_text(st, 1, v[i].id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, v[i].name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, v[i].category, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, v[i].contact ? v[i].contact : "", -1,
+		    SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, v[i].notes ? v[i].notes : "", -1,
+		    SQLITE_STATIC);
+		sqlite3_bind_int(st, 6, v[i].active);
+		rc = sqlite3_step(st);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? PC_OK : db_fail(cs, errs, "saving the "
+	    "directory");
+}
+
+pc_rc
+cstore_asset_each(struct cstore *cs, const char *id, cstore_asset_cb cb,
+    void *arg)
+{
+	struct cstore_asset a;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(cs->db, "SELECT id, name, category, contact, "
+	    "notes, active FROM assets WHERE ?1 IS NULL OR id = ?1 ORDER BY "
+	    "active DESC, category, name", -1, &st, NULL) != SQLITE_OK)
+		return PC_ESTORE;
+	if (id != NULL)
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		a.id = (const char *)sqlite3_column_text(st, 0);
+		a.name = (const char *)sqlite3_column_text(st, 1);
+		a.category = (const char *)sqlite3_column_text(st, 2);
+		a.contact = (const char *)sqlite3_column_text(st, 3);
+		a.notes = (const char *)sqlite3_column_text(st, 4);
+		a.active = sqlite3_column_int(st, 5);
+		if (cb(arg, &a) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? PC_OK : PC_ESTORE;
 }

@@ -15,7 +15,7 @@
  * any DELETE and any change to a record's content, so no code path can
  * lose unsynced data. Only the sync state and its reason change.
  *
- * Encrypted at rest (schema 2): each record's content and the server's
+ * Encrypted at rest (schema 3): each record's content and the server's
  * reasons are sealed with the store's data key (AES-256-GCM, see
  * vault.h), bound to their row, table and column; so are the secrets of
  * meta (cstore_secret_*). An encrypted store opens locked: ids, kinds,
@@ -24,8 +24,8 @@
  * callback sees lives in buffers of that call, wiped when it returns;
  * the content of the last few rows read stays opened in the store (a
  * second read is a copy), wiped by cstore_close.
- * A plain store (schema 1, from pcmds 0.9) can only be encrypted
- * (cstore_encrypt).
+ * A plain store (schema 1 or 2, from an older pcmds) can only be
+ * encrypted (cstore_encrypt).
  */
 #ifndef PCMDS_CSTORE_H
 #define PCMDS_CSTORE_H
@@ -37,7 +37,8 @@
 #include "timeline.h"
 #include "vault.h"
 
-#define CSTORE_SCHEMA_VERSION	2
+/* 1 records, 2 the directory of assets, 3 encrypted (cstore_encrypt) */
+#define CSTORE_SCHEMA_VERSION	3
 
 enum cstore_state {
 	CS_PENDING,
@@ -82,7 +83,7 @@ pc_rc	 cstore_open(const char *path, struct cstore **, struct err_list *);
 /* Closes it; the key it was given is wiped. */
 void	 cstore_close(struct cstore *);
 
-/* 1 when the store is encrypted (schema 2); 0 for a new or plain one. */
+/* 1 when the store is encrypted (schema 3); 0 for a new or plain one. */
 int	 cstore_encrypted(const struct cstore *);
 /* An encrypted store's random id (VAULT_ID_LEN bytes). */
 const uint8_t *cstore_id(const struct cstore *);
@@ -185,6 +186,25 @@ pc_rc	 cstore_mark(struct cstore *, const char *id, enum cstore_state,
 int	 cstore_requeue_orphans(struct cstore *);
 /* Marks a quarantined version superseded (a corrected one replaces it). */
 pc_rc	 cstore_supersede(struct cstore *, int64_t seq, struct err_list *);
+
+/* An entry of the place's directory of community assets. */
+struct cstore_asset {
+	const char	*id;
+	const char	*name;
+	const char	*category;	/* a codes_support code */
+	const char	*contact;	/* "" when none */
+	const char	*notes;
+	int		 active;	/* 0: retired from the directory */
+};
+
+typedef int (*cstore_asset_cb)(void *arg, const struct cstore_asset *);
+
+/* Replaces the whole directory (inside a transaction). */
+pc_rc	 cstore_assets_replace(struct cstore *, const struct cstore_asset *,
+	    size_t n, struct err_list *);
+/* Visits the entry with id, or every entry (id NULL), active first. */
+pc_rc	 cstore_asset_each(struct cstore *, const char *id, cstore_asset_cb,
+	    void *);
 
 /* Plain metadata (never a secret): PC_ENOTFOUND, PC_ELIMIT if too long. */
 pc_rc	 cstore_meta_get(struct cstore *, const char *key, char *out,

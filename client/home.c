@@ -88,7 +88,8 @@ struct cfg_key {
 
 static const struct cfg_key cfg_keys[] = {
 	CFG(worker), CFG(place), CFG(pcn), CFG(server), CFG(token),
-	CFG(expires), CFG(role), CFG(key_id), CFG(device),
+	CFG(expires), CFG(role), CFG(key_id), CFG(device), CFG(review_weeks),
+	CFG(final_weeks),
 };
 
 static pc_rc

@@ -37,6 +37,8 @@ struct config {
 	char	 role[24];
 	char	 key_id[NHS_KEY_ID_LEN];
 	char	 device[UUID_LEN];
+	char	 review_weeks[16];	/* "6-12": review due after baseline */
+	char	 final_weeks[8];	/* "12": final due after baseline */
 	int	 pinned;		/* ca.pem holds the CA to trust */
 };
 

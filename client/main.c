@@ -16,22 +16,26 @@
 
 #include "agent.h"
 #include "client.h"
+#include "describe.h"
 #include "log.h"
 #include "prompt.h"
 #include "version.h"
 
 static const struct command *const commands[] = {
-	&cmd_keygen, &cmd_setup, &cmd_referral, &cmd_assess, &cmd_contact,
-	&cmd_support, &cmd_close, &cmd_correct, &cmd_list, &cmd_show,
-	&cmd_status, &cmd_sync, &cmd_report, &cmd_extract, &cmd_import,
-	&cmd_export, &cmd_codes, &cmd_unlock, &cmd_lock, &cmd_passphrase,
-	&cmd_recover,
+	&cmd_keygen, &cmd_setup, &cmd_ui, &cmd_referral, &cmd_assess,
+	&cmd_contact, &cmd_support, &cmd_close, &cmd_correct, &cmd_due,
+	&cmd_find, &cmd_list, &cmd_show, &cmd_status, &cmd_sync, &cmd_report,
+	&cmd_extract, &cmd_import, &cmd_export, &cmd_codes, &cmd_unlock,
+	&cmd_lock, &cmd_passphrase, &cmd_recover,
 };
 
-/* Commands that open the store themselves, or need none. */
+/*
+ * Commands that open the store themselves, or need none. The app asks
+ * for the passphrase on its own page (ctx_unlock), not before it starts.
+ */
 static const struct command *const keyless[] = {
 	&cmd_keygen, &cmd_setup, &cmd_codes, &cmd_unlock, &cmd_lock,
-	&cmd_passphrase, &cmd_recover,
+	&cmd_passphrase, &cmd_recover, &cmd_ui,
 };
 #define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))
 
@@ -123,7 +127,7 @@ run(const struct command *cmd, int argc, char **argv, const char *home,
 	c.pass_fd = pass_fd;
 	c.home_opt = opt_get(&o, "home") ? opt_get(&o, "home") : home;
 	c.interactive = prompt_available();
-	rec_opts_init(&c.ropts, time(NULL));
+	record_opts(&c.ropts);
 	if (home_locate(c.home_opt, &c.home, &errs) != PC_OK ||
 	    home_config_load(&c.home, &c.cfg, &errs) != PC_OK) {
 		ctx_report(&errs, NULL);
@@ -137,7 +141,9 @@ run(const struct command *cmd, int argc, char **argv, const char *home,
 	}
 	err_free(&errs);
 	ex = cmd->run(&c, &o);
+	describe_assets_from(NULL);
 	ctx_close(&c);
+	err_free(&c.warnings);
 	return ex;
 }
 

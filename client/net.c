@@ -7,7 +7,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include <cjson/cJSON.h>
 #include <curl/curl.h>
+#include <openssl/x509_vfy.h>
 #include <zlib.h>
 
 #include "net.h"
@@ -54,6 +56,18 @@ void
 net_resp_free(struct net_resp *r)
 {
 	buf_free(&r->body);
+}
+
+const char *
+net_message(const struct net_resp *r, char *out, size_t len)
+{
+	cJSON *j = cJSON_ParseWithLength(buf_str(&r->body), r->body.len);
+	const cJSON *e = cJSON_GetObjectItemCaseSensitive(j, "error");
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(e, "message");
+
+	snprintf(out, len, "%s", cJSON_IsString(m) ? m->valuestring : "");
+	cJSON_Delete(j);
+	return out;
 }
 
 static size_t
@@ -105,27 +119,151 @@ net_gzip(const char *in, size_t len, struct buf *out)
 	return zr == Z_STREAM_END ? PC_OK : PC_EIO;
 }
 
+/* The host part of https://host[:port], for "made out to HOST". */
+static void
+host_of(const char *base, char *out, size_t len)
+{
+	const char *h = base + strlen("https://"), *end;
+
+	if (*h == '[')	/* [::1]:8443 */
+		end = strchr(h, ']') ? strchr(h, ']') + 1 : h + strlen(h);
+	else
+		end = h + strcspn(h, ":/");
+	snprintf(out, len, "%.*s", (int)(end - h), h);
+}
+
+/*
+ * What OpenSSL's verification of the server's certificate found, in
+ * words: which check failed (X509 verify codes), so a worker can say
+ * "expired" or "wrong name" to whoever runs the server.
+ */
+static const char *
+verify_reason(long vr, const char *host, char *buf, size_t len)
+{
+	switch (vr) {
+	case X509_V_ERR_CERT_HAS_EXPIRED:
+		return "it has expired: the server's administrator must renew "
+		    "it";
+	case X509_V_ERR_CERT_NOT_YET_VALID:
+		return "it is not valid yet: check this device's date and time";
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+	case X509_V_ERR_CERT_SIGNATURE_FAILURE:
+		return "it is not signed by a CA this device trusts (unknown "
+		    "CA): check the address, and the CA given at setup";
+	case X509_V_ERR_HOSTNAME_MISMATCH:
+	case X509_V_ERR_IP_ADDRESS_MISMATCH:
+		snprintf(buf, len, "it is not made out to %s (wrong name): "
+		    "check the address given at setup", host);
+		return buf;
+	case X509_V_ERR_CERT_REVOKED:
+		return "it has been revoked";
+	default:
+		snprintf(buf, len, "%s (X509 verify code %ld)",
+		    X509_verify_cert_error_string(vr), vr);
+		return buf;
+	}
+}
+
+/* 1 when the TLS handshake with the server was completed. */
+static int
+reached(CURL *c)
+{
+	curl_off_t t = 0;
+
+	return curl_easy_getinfo(c, CURLINFO_APPCONNECT_TIME_T, &t) ==
+	    CURLE_OK && t > 0;
+}
+
+/*
+ * A failed transfer. Only a failed verification of the certificate is
+ * PC_ETLS (never retried: it will not mend itself); a handshake cut short
+ * by a server restarting, a reset, a refused connection are PC_ENET,
+ * retried by the caller.
+ */
 static pc_rc
-classify(CURLcode cc, const char *errbuf, const char *base,
+classify(CURLcode cc, CURL *c, const char *errbuf, const char *base,
     struct err_list *errs)
 {
+	const char *detail = errbuf[0] ? errbuf : curl_easy_strerror(cc);
+	char host[256], buf[512];
+	const char *why = NULL;
+	long vr = X509_V_OK;
+
+	host_of(base, host, sizeof(host));
+	if (curl_easy_getinfo(c, CURLINFO_SSL_VERIFYRESULT, &vr) != CURLE_OK)
+		vr = X509_V_OK;
 	switch (cc) {
 	case CURLE_PEER_FAILED_VERIFICATION:
-	case CURLE_SSL_CACERT_BADFILE:
-	case CURLE_SSL_CERTPROBLEM:
+		/* verified chain, but curl's own check of the name failed */
+		why = verify_reason(vr == X509_V_OK || vr ==
+		    X509_V_ERR_UNSPECIFIED ? X509_V_ERR_HOSTNAME_MISMATCH : vr,
+		    host, buf, sizeof(buf));
+		break;
 	case CURLE_SSL_CONNECT_ERROR:
+		/*
+		 * A handshake cut short: OpenSSL reports "unspecified" when it
+		 * never got as far as verifying. Only a check that ran and
+		 * failed is a certificate problem.
+		 */
+		if (vr != X509_V_OK && vr != X509_V_ERR_UNSPECIFIED)
+			why = verify_reason(vr, host, buf, sizeof(buf));
+		break;
+	case CURLE_SSL_CACERT_BADFILE:
+		why = "the CA file given at setup cannot be read: run pcmds "
+		    "setup again with --cacert";
+		break;
 	case CURLE_SSL_ISSUER_ERROR:
+		why = "it is not issued by the CA given at setup";
+		break;
 	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-		err_add(errs, E_SYSTEM, "server", "the server's certificate is "
-		    "not trusted, so nothing was sent (%s); check the address "
-		    "and the CA given at setup", errbuf[0] ? errbuf :
-		    curl_easy_strerror(cc));
-		return PC_ETLS;
+		why = "its key is not the one pinned at setup";
+		break;
+	case CURLE_WRITE_ERROR:
+		err_add(errs, E_SYSTEM, "server", "the answer from %s was larger "
+		    "than pcmds accepts (%s)", base, detail);
+		return PC_EPROTO;
 	default:
-		err_add(errs, E_SYSTEM, "server", "cannot reach %s: %s", base,
-		    errbuf[0] ? errbuf : curl_easy_strerror(cc));
-		return PC_ENET;
+		break;
 	}
+	if (why != NULL) {
+		err_add(errs, E_SYSTEM, "server", "the server's certificate is "
+		    "not trusted, so nothing was sent: %s (%s)", why, detail);
+		return PC_ETLS;
+	}
+	if (reached(c))
+		err_add(errs, E_SYSTEM, "server", "the connection to %s broke "
+		    "before its answer was complete: %s", base, detail);
+	else
+		err_add(errs, E_SYSTEM, "server", "cannot reach %s: %s", base,
+		    detail);
+	return PC_ENET;
+}
+
+/* What every request to the server is: https only, verified, TLS 1.2+. */
+static void
+prepare(struct net *n, const char *url, char *errbuf)
+{
+	CURL *c = n->curl;
+
+	curl_easy_reset(c);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+	curl_easy_setopt(c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+	if (n->cacert[0] != '\0')
+		curl_easy_setopt(c, CURLOPT_CAINFO, n->cacert);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
+	curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
+	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "pcmds/" PCMDS_VERSION);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
 }
 
 pc_rc
@@ -141,22 +279,8 @@ net_request(struct net *n, const char *method, const char *path,
 	memset(r, 0, sizeof(*r));
 	buf_init(&r->body, 256 * 1024 * 1024);
 	snprintf(url, sizeof(url), "%s%s", n->base, path);
-	curl_easy_reset(c);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-	curl_easy_setopt(c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-	if (n->cacert[0] != '\0')
-		curl_easy_setopt(c, CURLOPT_CAINFO, n->cacert);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
-	curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
+	prepare(n, url, errbuf);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, n->timeout_ms);
-	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "pcmds/" PCMDS_VERSION);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
@@ -174,13 +298,47 @@ net_request(struct net *n, const char *method, const char *path,
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
 		    (curl_off_t)len);
 	}
-	h = curl_slist_append(h, "Expect:");	/* no 100-continue round trip */
+	/* no 100-continue round trip, unless asked for */
+	h = curl_slist_append(h, n->ask_first && body != NULL ?
+	    "Expect: 100-continue" : "Expect:");
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
 	cc = curl_easy_perform(c);
 	curl_slist_free_all(h);
 	sec_wipe(auth, sizeof(auth));
 	if (cc != CURLE_OK)
-		return classify(cc, errbuf, n->base, errs);
+		return classify(cc, c, errbuf, n->base, errs);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+	return PC_OK;
+}
+
+pc_rc
+net_stream(struct net *n, const char *path, const char *token,
+    net_sink sink, void *arg, long stall_s, long *status,
+    struct err_list *errs)
+{
+	char url[1024], auth[128], errbuf[CURL_ERROR_SIZE] = "";
+	struct curl_slist *h = NULL;
+	CURL *c = n->curl;
+	CURLcode cc;
+
+	*status = 0;
+	snprintf(url, sizeof(url), "%s%s", n->base, path);
+	prepare(n, url, errbuf);
+	/* no overall deadline: a long stream is fine while data flow */
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, stall_s);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, arg);
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+	h = curl_slist_append(h, auth);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	cc = curl_easy_perform(c);
+	curl_slist_free_all(h);
+	sec_wipe(auth, sizeof(auth));
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
+	if (cc == CURLE_WRITE_ERROR)
+		return PC_EIO;	/* the sink refused: it says why */
+	if (cc != CURLE_OK)
+		return classify(cc, c, errbuf, n->base, errs);
 	return PC_OK;
 }

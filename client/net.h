@@ -19,6 +19,12 @@ struct net {
 	char	 base[512];		/* https://host:port */
 	char	 cacert[4096];		/* "" for the system's CAs */
 	long	 timeout_ms;		/* one request */
+	/*
+	 * Ask before sending a body (Expect: 100-continue): a server that
+	 * will refuse it as too large says 413 before it is sent, where
+	 * otherwise it may cut the connection under the upload.
+	 */
+	int	 ask_first;
 };
 
 struct net_resp {
@@ -33,13 +39,30 @@ pc_rc	 net_init(struct net *, const char *server, const char *cacert,
 void	 net_free(struct net *);
 /*
  * One request. PC_OK when the server answered (any status, in resp);
- * PC_ETLS when its certificate is not trusted; PC_ENET when it could not
- * be reached or the connection broke (safe to retry).
+ * PC_ETLS when verifying its certificate failed (errs says which check:
+ * unknown CA, wrong name, expired); PC_ENET when it could not be reached
+ * or the connection broke, a TLS handshake cut short included (safe to
+ * retry); PC_EPROTO when its answer was too large to take.
  */
 pc_rc	 net_request(struct net *, const char *method, const char *path,
 	    const char *token, const char *body, size_t len, int gzip,
 	    struct net_resp *, struct err_list *);
 void	 net_resp_free(struct net_resp *);
+/* Takes n bytes of a streamed answer; less than n aborts the transfer. */
+typedef size_t (*net_sink)(char *p, size_t size, size_t nmemb, void *arg);
+/*
+ * A GET whose answer goes to sink as it arrives (an evaluator's extract)
+ * rather than into memory. No overall deadline: a transfer that moves
+ * nothing for stall_s seconds is cut. *status is the HTTP status, 0 when
+ * none came. PC_OK: the answer came whole (any status); PC_EIO: sink
+ * refused (it says why); otherwise as net_request, with errs saying
+ * whether the server was reached and the connection broke.
+ */
+pc_rc	 net_stream(struct net *, const char *path, const char *token,
+	    net_sink sink, void *arg, long stall_s, long *status,
+	    struct err_list *);
+/* The server's own sentence ({"error": {"message"}}) into out, or "". */
+const char *net_message(const struct net_resp *, char *out, size_t len);
 /* gzip-compresses in into out. */
 pc_rc	 net_gzip(const char *in, size_t len, struct buf *out);
 

@@ -55,93 +55,89 @@ show_choices(const struct codelist *l)
 		    l->v[i].label);
 }
 
-/* "3" -> the third code; codes pass through. */
-static void
-number_to_code(const struct codelist *l, char *item, size_t len)
-{
-	char *end;
-	long n = strtol(item, &end, 10);
-
-	if (*item != '\0' && *end == '\0' && n >= 1 && (size_t)n <= l->n &&
-	    code_index(l, item) < 0)
-		snprintf(item, len, "%s", l->v[n - 1].code);
-}
-
-static void
-codes_from_numbers(const struct codelist *l, char *out, size_t len)
-{
-	char copy[512], item[64], *p, *save = NULL;
-	size_t off = 0;
-
-	snprintf(copy, sizeof(copy), "%s", out);
-	out[0] = '\0';
-	for (p = strtok_r(copy, ", ", &save); p != NULL;
-	    p = strtok_r(NULL, ", ", &save)) {
-		snprintf(item, sizeof(item), "%s", p);
-		number_to_code(l, item, sizeof(item));
-		off += (size_t)snprintf(out + off, len - off, "%s%s",
-		    off ? "," : "", item);
-		if (off >= len)
-			break;
-	}
-}
-
 static const char *
 hint(const struct field *f)
 {
 	switch (f->type) {
 	case FT_DATE:
-		return " (YYYY-MM-DD; Enter for today)";
+		return " (DD/MM/YYYY, today or yesterday)";
 	case FT_BOOL:
 		return " (yes/no)";
 	case FT_TRISTATE:
 		return " (yes/no/unknown)";
 	case FT_ENUM:
-		return " (number or code)";
+		return " (number, code or name)";
 	case FT_ENUM_SET:
-		return " (numbers or codes, separated by commas)";
+		return " (numbers, codes or names, separated by commas)";
 	default:
 		return "";
 	}
 }
 
-pc_rc
-prompt_field(const struct field *f, const struct rec_opts *o, char *out,
+/* The question, with what Enter does. */
+static void
+question(const struct field *f, const char *current, int optional, char *q,
     size_t len)
 {
-	char q[256];
+	if (current != NULL)
+		snprintf(q, len, "%s%s [now %s; Enter keeps it]: ", f->label,
+		    hint(f), current);
+	else if (f->type == FT_DATE)
+		snprintf(q, len, "%s%s [Enter for today]: ", f->label, hint(f));
+	else
+		snprintf(q, len, "%s%s%s: ", f->label, hint(f),
+		    optional ? " [Enter to skip]" : "");
+}
+
+/* Every problem with the answer, one per line; 0 when there is none. */
+static int
+problems(const struct field *f, const struct rec_opts *o, prompt_check check,
+    void *arg, const char *answer)
+{
 	struct err_list errs;
-	cJSON *v;
+	cJSON *v = record_value(f, answer);
+	size_t i;
+	int n;
+
+	err_init(&errs);
+	rec_check_value(f, v, f->name, o, &errs);
+	if (errs.n == 0 && check != NULL)
+		check(arg, f, v, &errs);
+	cJSON_Delete(v);
+	for (i = 0; i < errs.n; i++)
+		fprintf(stderr, "  %s\n", errs.v[i].msg);
+	n = (int)errs.n;
+	err_free(&errs);
+	return n;
+}
+
+pc_rc
+prompt_field(const struct field *f, const struct rec_opts *o,
+    const char *current, prompt_check check, void *arg, char *out, size_t len)
+{
+	char q[512];
 	pc_rc rc;
 	int optional = !(f->flags & (FF_REQUIRED | FF_SCORE));
 
-	err_init(&errs);
 	if (f->codes != NULL && (f->type == FT_ENUM || f->type == FT_ENUM_SET)) {
 		fprintf(stderr, "%s:\n", f->label);
 		show_choices(f->codes);
 	}
-	snprintf(q, sizeof(q), "%s%s%s: ", f->label, hint(f),
-	    optional ? " [Enter to skip]" : "");
+	question(f, current, optional, q, sizeof(q));
 	for (;;) {
 		if ((rc = prompt_line(q, out, len)) != PC_OK)
 			break;
+		if (out[0] == '\0' && current != NULL) {
+			snprintf(out, len, "%s", current);
+			break;
+		}
 		if (out[0] == '\0' && f->type == FT_DATE)
-			record_local_date(0, out);
+			snprintf(out, len, "today");
 		if (out[0] == '\0' && optional)
 			break;
-		if (f->type == FT_ENUM)
-			number_to_code(f->codes, out, len);
-		else if (f->type == FT_ENUM_SET)
-			codes_from_numbers(f->codes, out, len);
-		v = record_value(f, out);
-		err_clear(&errs);
-		rec_check_value(f, v, f->name, o, &errs);
-		cJSON_Delete(v);
-		if (errs.n == 0)
+		if (problems(f, o, check, arg, out) == 0)
 			break;
-		fprintf(stderr, "  %s\n", errs.v[0].msg);
 	}
-	err_free(&errs);
 	return rc;
 }
 
@@ -197,7 +193,7 @@ prompt_ons4(const int need[ONS4_N], int scores[ONS4_N], int *declined)
 				break;
 			}
 			fprintf(stderr, "  %s must be a whole number from 0 to "
-			    "10; got \"%s\"\n", ons4_measures[m].field, line);
+			    "10; got \"%s\"\n", ons4_measures[m].label, line);
 		}
 	}
 	return PC_OK;

@@ -14,7 +14,11 @@
 #include <time.h>
 
 #include "client.h"
+#include "describe.h"
+#include "directory.h"
 #include "log.h"
+#include "nhs.h"
+#include "sec.h"
 #include "timeline.h"
 #include "uuid.h"
 
@@ -78,6 +82,19 @@ ctx_report(const struct err_list *errs, const struct flag_alias *aliases)
 		    errs->dropped);
 }
 
+void
+ctx_readback(struct ctx *c, const char *id, int stored)
+{
+	char line[600];
+	size_t i;
+
+	if (stored && record_readback(c, id, line, sizeof(line)) == PC_OK)
+		fprintf(stderr, "pcmds: stored %s\n", line);
+	for (i = 0; i < c->warnings.n; i++)
+		fprintf(stderr, "pcmds: warning: %s\n", c->warnings.v[i].msg);
+	err_clear(&c->warnings);
+}
+
 int
 ctx_fail(struct err_list *errs, pc_rc rc)
 {
@@ -119,6 +136,34 @@ record_local_date(int offset, char out[DATE_LEN])
 	    (tm.tm_mon + 1) % 100, tm.tm_mday % 100);
 }
 
+int
+record_date_text(const char *text, char out[DATE_LEN])
+{
+	static const struct {
+		const char	*word;
+		int		 offset;
+	} words[] = {{"today", 0}, {"yesterday", -1}, {"tomorrow", 1}};
+	size_t i;
+
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strcasecmp(text, words[i].word) == 0) {
+			record_local_date(words[i].offset, out);
+			return 0;
+		}
+	return date_uk_to_iso(text, out);
+}
+
+void
+record_opts(struct rec_opts *o)
+{
+	char today[DATE_LEN];
+
+	/* the device's own calendar: its tomorrow is in the future */
+	record_local_date(0, today);
+	if (date_parse(today, &o->today) != 0)
+		rec_opts_init(o, time(NULL));
+}
+
 static int
 parse_int(const char *s, long *v)
 {
@@ -147,8 +192,17 @@ parse_yesno(const char *s)
 	return -1;
 }
 
+/* What a person typed for a code: the code itself when it is one. */
+static const char *
+code_of(const struct codelist *l, const char *text)
+{
+	int k = l != NULL ? code_find(l, text) : -1;
+
+	return k >= 0 ? l->v[k].code : text;
+}
+
 static cJSON *
-split_codes(const char *text)
+split_codes(const struct codelist *l, const char *text)
 {
 	cJSON *arr = cJSON_CreateArray();
 	char *copy = strdup(text), *p, *save = NULL;
@@ -168,7 +222,8 @@ split_codes(const char *text)
 		while (e > p && isspace((unsigned char)e[-1]))
 			*--e = '\0';
 		if (*p != '\0')
-			cJSON_AddItemToArray(arr, cJSON_CreateString(p));
+			cJSON_AddItemToArray(arr, cJSON_CreateString(code_of(l,
+			    p)));
 	}
 	free(copy);
 	return arr;
@@ -195,17 +250,13 @@ record_value(const struct field *f, const char *text)
 		    strcasecmp(text, "not known") == 0))
 			return cJSON_CreateString("unknown");
 		break;
+	case FT_ENUM:
+		return cJSON_CreateString(code_of(f->codes, text));
 	case FT_ENUM_SET:
-		return split_codes(text);
+		return split_codes(f->codes, text);
 	case FT_DATE:
-		if (strcasecmp(text, "today") == 0) {
-			record_local_date(0, date);
+		if (record_date_text(text, date) == 0)
 			return cJSON_CreateString(date);
-		}
-		if (strcasecmp(text, "yesterday") == 0) {
-			record_local_date(-1, date);
-			return cJSON_CreateString(date);
-		}
 		break;
 	default:
 		break;
@@ -257,20 +308,53 @@ envelope(struct ctx *c, enum rec_kind k, cJSON *body, const char *referral,
 	return PC_OK;
 }
 
+/*
+ * A record refused for its own fields is not checked against its
+ * referral; its date is, so that every problem is said at once.
+ */
+static void
+also_date(struct ctx *c, enum rec_kind k, const cJSON *body,
+    const char *referral, struct err_list *errs)
+{
+	const char *df = rec_date_field(k);
+	struct err_list more;
+	size_t i;
+
+	for (i = 0; i < errs->n; i++)
+		if (strcmp(errs->v[i].field, df) == 0)
+			return;	/* the date is wrong on its own already */
+	err_init(&more);
+	if (record_precheck(c, referral, k, rec_get(body, df), 0, &more) ==
+	    PC_EINVAL)
+		for (i = 0; i < more.n; i++)
+			if (strcmp(more.v[i].field, df) == 0)
+				err_add(errs, more.v[i].code, df, "%s",
+				    more.v[i].msg);
+	err_free(&more);
+}
+
 pc_rc
 record_make(struct ctx *c, enum rec_kind k, cJSON *body, const char *referral,
     const char *id, char out_id[UUID_LEN], struct err_list *errs)
 {
 	struct timeline tl;
 	struct rec *r = NULL;
-	pc_rc rc;
+	pc_rc rc, adir;
 
+	dir_fill(c, k, body);
 	if ((rc = envelope(c, k, body, referral, id, out_id, errs)) != PC_OK) {
 		cJSON_Delete(body);
 		return rc;
 	}
+	adir = dir_check(c, k, body, errs);
 	rc = rec_validate(body, &c->ropts, &r, errs);
+	if (rc == PC_EINVAL && referral != NULL && k != KIND_CORRECTION)
+		also_date(c, k, body, referral, errs);
 	cJSON_Delete(body);
+	if (rc == PC_OK && adir != PC_OK) {
+		rec_free(r);
+		rc = adir;
+	}
 	if (rc != PC_OK)
 		return rc;
 	if (cstore_has(c->store, r->id) != 0) {
@@ -283,6 +367,7 @@ record_make(struct ctx *c, enum rec_kind k, cJSON *body, const char *referral,
 		rec_free(r);
 		return rc;
 	}
+	record_warn(&tl, r, &c->warnings);
 	if ((rc = tl_admit(&tl, r, &c->ropts, errs)) != PC_OK) {
 		rec_free(r);	/* still ours: the timeline refused it */
 		tl_free(&tl);
@@ -291,6 +376,82 @@ record_make(struct ctx *c, enum rec_kind k, cJSON *body, const char *referral,
 	rc = cstore_insert(c->store, r, errs);	/* r now belongs to tl */
 	tl_free(&tl);
 	return rc;
+}
+
+struct json_copy {
+	char	*json;
+	size_t	 len;
+};
+
+static int
+copy_json(void *arg, const struct cstore_row *row)
+{
+	struct json_copy *j = arg;
+
+	if ((j->json = malloc(row->json_len + 1)) != NULL) {
+		memcpy(j->json, row->json, row->json_len);
+		j->json[row->json_len] = '\0';
+		j->len = row->json_len;
+	}
+	return 1;
+}
+
+/* The entry of a live baseline assessment other than r, or NULL. */
+static const struct tl_entry *
+baseline_of(const struct timeline *tl)
+{
+	size_t i;
+
+	for (i = 0; i < tl->n; i++)
+		if (tl->v[i].rec->kind == KIND_ASSESSMENT && !tl->v[i].voided &&
+		    strcmp(rec_str(tl_content(&tl->v[i]), "stage"),
+		    "baseline") == 0)
+			return &tl->v[i];
+	return NULL;
+}
+
+/* The live correction of the same target with the same change, or NULL. */
+static const struct tl_entry *
+same_correction(const struct timeline *tl, const struct rec *r)
+{
+	const char *target = rec_str(r->json, "target");
+	const cJSON *set = rec_get(r->json, "set");
+	size_t i;
+
+	for (i = 0; i < tl->n; i++) {
+		const cJSON *j = tl->v[i].rec->json;
+
+		if (tl->v[i].rec->kind != KIND_CORRECTION ||
+		    strcmp(rec_str(j, "target"), target) != 0)
+			continue;
+		if (set != NULL ? cJSON_Compare(set, rec_get(j, "set"), 1) :
+		    cJSON_IsTrue(rec_get(j, "void")))
+			return &tl->v[i];
+	}
+	return NULL;
+}
+
+void
+record_warn(const struct timeline *tl, const struct rec *r,
+    struct err_list *warn)
+{
+	const struct tl_entry *e;
+	char d[DATE_LEN];
+
+	if (r->kind == KIND_ASSESSMENT &&
+	    strcmp(rec_str(r->json, "stage"), "baseline") == 0 &&
+	    (e = baseline_of(tl)) != NULL) {
+		date_format_uk(e->rec->date, d);
+		err_add(warn, E_RULE, "stage", "this referral already has a "
+		    "baseline (%s, record %.8s); the earliest one is the "
+		    "baseline: correct the stage of this one if it was a "
+		    "review",
+		    d, e->rec->id);
+	}
+	if (r->kind == KIND_CORRECTION && (e = same_correction(tl, r)) != NULL)
+		err_add(warn, E_RULE, "target", "record %.8s already had this "
+		    "same correction (%.8s); this one changes nothing",
+		    rec_str(r->json, "target"), e->rec->id);
 }
 
 pc_rc
@@ -311,6 +472,110 @@ record_add(struct ctx *c, enum rec_kind k, cJSON *body, const char *referral,
 		rc = cstore_commit(c->store, errs);
 	if (rc != PC_OK)
 		cstore_rollback(c->store);
+	return rc;
+}
+
+pc_rc
+record_precheck(struct ctx *c, const char *referral, enum rec_kind k,
+    const cJSON *date, int scores, struct err_list *errs)
+{
+	struct timeline tl;
+	int32_t d = -1;
+	pc_rc rc;
+
+	if (cJSON_IsString(date) && date_parse(date->valuestring, &d) != 0)
+		return PC_OK;	/* not a date: its own field's rules say so */
+	if ((rc = ctx_store(c, errs)) != PC_OK ||
+	    (rc = cstore_timeline(c->store, referral, &tl, errs)) != PC_OK)
+		return rc;
+	rc = tl_precheck(&tl, k, d, scores, errs);
+	tl_free(&tl);
+	return rc;
+}
+
+pc_rc
+record_readback(struct ctx *c, const char *id, char *out, size_t len)
+{
+	struct json_copy row = {NULL, 0};
+	struct rec *r;
+	pc_rc rc;
+
+	out[0] = '\0';
+	if ((rc = cstore_get(c->store, id, copy_json, &row)) != PC_OK ||
+	    row.json == NULL) {
+		free(row.json);
+		return rc != PC_OK ? rc : PC_ENOTFOUND;
+	}
+	rc = rec_load(row.json, row.len, &r);
+	free(row.json);
+	if (rc != PC_OK)
+		return rc;
+	describe_readback(r, out, len);
+	rec_free(r);
+	return PC_OK;
+}
+
+pc_rc
+record_person(struct ctx *c, const char *nhs, char person[SEC_HEX64_LEN],
+    struct err_list *errs)
+{
+	uint8_t key[NHS_KEY_LEN];
+	char digits[11];
+	pc_rc rc;
+
+	if ((rc = nhs_normalise(nhs, digits, errs)) != PC_OK)
+		return rc;
+	if ((rc = ctx_key(c, key, errs)) != PC_OK) {
+		sec_wipe(digits, sizeof(digits));
+		return rc;
+	}
+	rc = nhs_pseudonym(key, digits, person);
+	sec_wipe(key, sizeof(key));
+	sec_wipe(digits, sizeof(digits));
+	return rc;
+}
+
+struct person_match {
+	const char	*person;
+	cstore_cb	 cb;
+	void		*arg;
+	int		 n;
+};
+
+static int
+match_person(void *arg, const struct cstore_row *row)
+{
+	struct person_match *m = arg;
+	cJSON *j = cJSON_ParseWithLength(row->json, row->json_len);
+	const char *p = rec_str(j, "person");
+	int stop = 0;
+
+	/* the pseudonym as recorded; a correction of it is rare enough */
+	if (p != NULL && strcmp(p, m->person) == 0) {
+		m->n++;
+		stop = m->cb(m->arg, row);
+	}
+	cJSON_Delete(j);
+	return stop;
+}
+
+pc_rc
+record_find_person(struct ctx *c, const char *nhs, cstore_cb cb, void *arg,
+    int *found, struct err_list *errs)
+{
+	char person[SEC_HEX64_LEN];
+	struct person_match m = {person, cb, arg, 0};
+	pc_rc rc;
+
+	*found = 0;
+	if ((rc = ctx_store(c, errs)) != PC_OK ||
+	    (rc = record_person(c, nhs, person, errs)) != PC_OK)
+		return rc;
+	rc = cstore_each(c->store, CSF_REFERRALS, match_person, &m);
+	sec_wipe(person, sizeof(person));
+	*found = m.n;
+	if (rc != PC_OK)
+		err_add(errs, E_SYSTEM, "", "store: cannot read the referrals");
 	return rc;
 }
 

@@ -6,9 +6,12 @@
  * duplicate -> sent; rejected or conflict -> quarantined with the
  * server's errors. A sync killed at any moment leaves the unanswered
  * records pending; sending them again is harmless (the server answers
- * duplicate). Network errors, 5xx and 429 are retried with exponential
- * backoff and jitter, honouring Retry-After, until --timeout. One sync at
- * a time per device (a lock file).
+ * duplicate). A connection refused, reset or cut short (a server
+ * restarting), 5xx and 429 are retried with exponential backoff and
+ * jitter, honouring Retry-After, for up to the time budget (--timeout,
+ * default 60 s) without an answer. A 413 (a batch larger than the server
+ * takes) halves the batch, down to one record. One sync at a time per
+ * device (a lock file).
  *
  * While a batch is with the server, the answer to the one before is
  * marked and the next is made ready: a second thread does nothing but
@@ -28,25 +31,33 @@
 
 #include "client.h"
 #include "date.h"
+#include "directory.h"
 #include "net.h"
 #include "sec.h"
 
 #define BACKOFF_BASE	0.25	/* s */
 #define BACKOFF_CAP	15.0	/* s */
+#define BUDGET_DEFAULT	60	/* s of retrying without an answer */
 
 struct sync {
 	struct ctx	*c;
 	struct net	 net;
-	int		 batch;
-	double		 deadline;
+	int		 batch;		/* records per request; 413 halves it */
+	double		 budget;	/* s of retrying one batch */
+	double		 deadline;	/* for the lock */
 	double		 started;
 	int		 tty;
 	int		 json;
 	int		 resend;	/* sent records too: the server restored */
+	int		 progress_fd;	/* "done "
+	    "total" lines for pcmds ui, -1 */
 	long		 total;		/* pending at the start */
 	long		 done;		/* answered in this run */
 	long		 sent, duplicate, quarantined, held, batches;
+	long		 unrecorded;	/* answered, but not marked here */
+	int		 shrink;	/* a 413: send again, smaller */
 	int64_t		 after;		/* last seq taken */
+	int64_t		 held_seen;	/* last held seq counted */
 	char		 held_as[128];
 };
 
@@ -107,6 +118,8 @@ progress(struct sync *s, int final)
 	double rate = s->done / fmax(now() - s->started, 1e-3);
 	int width = 30, fill = s->total ? (int)(width * s->done / s->total) : 0;
 
+	if (s->progress_fd >= 0)
+		dprintf(s->progress_fd, "%ld %ld\n", s->done, s->total);
 	if (!s->tty || s->json)
 		return;
 	fprintf(stderr, "\rsync [%.*s%*s] %ld/%ld records, %.0f/s%s", fill,
@@ -137,7 +150,10 @@ add_row(void *arg, const struct cstore_row *row)
 		    w ? w : "?", p ? p : "?");
 	cJSON_Delete(j);
 	if (!mine) {
-		s->held++;
+		if (row->seq > s->held_seen) {	/* once, if read again */
+			s->held++;
+			s->held_seen = row->seq;
+		}
 		return 0;
 	}
 	buf_adds(&b->body, b->n == 0 ? "" : ",");
@@ -158,42 +174,79 @@ backoff(int attempt)
 	return cap * (0.5 + 0.5 * (r / 4294967295.0));	/* jitter */
 }
 
+/* An answer of 429 or 5xx, in words, with the server's own sentence. */
+static void
+busy_said(struct err_list *e, const struct net_resp *r)
+{
+	char msg[ERR_MSG_MAX];
+
+	net_message(r, msg, sizeof(msg));
+	if (r->status == 429)
+		err_add(e, E_SYSTEM, "server", "the server is busy (HTTP 429)%s%s",
+		    msg[0] ? ": " : "", msg);
+	else
+		err_add(e, E_SYSTEM, "server", "the server answered %ld: %s",
+		    r->status, msg[0] ? msg : "no reason given");
+}
+
 /*
- * Sends one batch until it is answered (any status but 429 and 5xx), or
- * the deadline passes (PC_ENET), or the certificate fails (PC_ETLS).
+ * Sends one batch until it is answered (any status but 429 and 5xx),
+ * retrying for up to s->budget seconds from the first try. PC_OK: r holds
+ * the answer; PC_ETLS: the certificate failed; PC_EPROTO: the answer was
+ * too large; PC_ENET: nothing answered in time; PC_EBUSY: the server
+ * answered, but only that it was busy or failing (errs says what).
  */
 static pc_rc
 send_batch(struct sync *s, const struct buf *gz, struct net_resp *r,
     struct err_list *errs)
 {
+	double start = now(), wait, asked;
 	int attempt = 0;
-	double wait;
 	pc_rc rc;
 
+	s->net.ask_first = 0;
 	for (;;) {
 		struct err_list e;
 
 		err_init(&e);
 		rc = net_request(&s->net, "POST", "/v1/records", s->c->cfg.token,
 		    gz->p, gz->len, 1, r, &e);
-		if (rc == PC_ETLS || (rc == PC_OK && r->status != 429 &&
-		    r->status < 500)) {
+		/*
+		 * A connection broken under the upload may be a server that
+		 * refused the body as too large and closed: the tries after
+		 * ask first, so a 413 comes back as a 413.
+		 */
+		s->net.ask_first |= rc == PC_ENET;
+		if (rc == PC_ETLS || rc == PC_EPROTO || (rc == PC_OK &&
+		    r->status != 429 && r->status < 500)) {
 			err_move(errs, &e);
 			err_free(&e);
 			return rc;
 		}
 		wait = backoff(attempt++);
-		if (rc == PC_OK && r->retry_after > wait)
-			wait = r->retry_after;
+		asked = 0;
 		if (rc == PC_OK) {
-			err_add(&e, E_SYSTEM, "server", "the server answered %ld "
-			    "(busy or failing)", r->status);
+			busy_said(&e, r);
+			if ((asked = r->retry_after) > wait)
+				wait = asked;
 			net_resp_free(r);
+			rc = PC_EBUSY;
 		}
-		if (now() + wait > s->deadline) {
+		if (now() + wait > start + s->budget) {
+			if (asked > 0 && now() + asked > start + s->budget)
+				err_add(&e, E_SYSTEM, "", "the server asked to "
+				    "wait %.0f s, longer than the sync's time "
+				    "budget of %.0f s allows (pcmds sync --timeout "
+				    "SECONDS sets it)", asked, s->budget);
+			else
+				err_add(&e, E_SYSTEM, "", "gave up after %.0f s "
+				    "of trying: another try would pass the sync's "
+				    "time budget of %.0f s (default %d; pcmds sync "
+				    "--timeout SECONDS sets it)", now() - start,
+				    s->budget, BUDGET_DEFAULT);
 			err_move(errs, &e);
 			err_free(&e);
-			return PC_ENET;
+			return rc;
 		}
 		err_free(&e);
 		usleep((useconds_t)(wait * 1e6));
@@ -217,6 +270,7 @@ apply(struct sync *s, const struct batch *b, const struct net_resp *r,
 	struct cstore *cs = s->c->store;
 	int64_t *sent = NULL;
 	size_t nsent = 0;
+	long stored = 0, dup = 0, quar = 0;
 	int i = 0;
 	pc_rc rc;
 
@@ -246,8 +300,7 @@ apply(struct sync *s, const struct batch *b, const struct net_resp *r,
 		}
 		if (strcmp(st, "stored") == 0 || strcmp(st, "duplicate") == 0) {
 			sent[nsent++] = b->seqs[i];
-			*(strcmp(st, "stored") == 0 ? &s->sent : &s->duplicate) +=
-			    1;
+			*(strcmp(st, "stored") == 0 ? &stored : &dup) += 1;
 		} else {
 			cJSON *reason = reason_of(it);
 
@@ -255,7 +308,7 @@ apply(struct sync *s, const struct batch *b, const struct net_resp *r,
 			rc = cstore_mark(cs, id, CS_QUARANTINED, why, errs);
 			free(why);
 			cJSON_Delete(reason);
-			s->quarantined++;
+			quar++;
 		}
 		i++;
 		if (rc != PC_OK)
@@ -265,22 +318,29 @@ apply(struct sync *s, const struct batch *b, const struct net_resp *r,
 	if (rc == PC_OK)
 		rc = cstore_mark_sent(cs, sent, nsent, errs);
 	free(sent);
-	if (rc == PC_OK)
-		return cstore_commit(cs, errs);
+	if (rc == PC_OK && (rc = cstore_commit(cs, errs)) == PC_OK) {
+		/* counted once marked: the summary says what this device holds */
+		s->sent += stored;
+		s->duplicate += dup;
+		s->quarantined += quar;
+		return PC_OK;
+	}
 	cstore_rollback(cs);
 	if (rc == PC_EPROTO)
 		err_add(errs, E_SYSTEM, "", "the server's answer did not match "
 		    "the batch; the records stay pending");
+	else
+		s->unrecorded += stored + dup;	/* said by run_sync */
 	return rc;
 }
 
 /* Answers other than 200 that end the sync. */
 static pc_rc
-refusal(const struct net_resp *r, struct err_list *errs)
+refusal(const struct batch *b, const struct net_resp *r,
+    struct err_list *errs)
 {
-	cJSON *j = cJSON_Parse(buf_str(&r->body));
-	const char *msg = rec_str(cJSON_GetObjectItemCaseSensitive(j, "error"),
-	    "message");
+	char text[ERR_MSG_MAX];
+	const char *msg = net_message(r, text, sizeof(text))[0] ? text : NULL;
 	pc_rc rc = PC_EPROTO;
 
 	if (r->status == 401) {
@@ -292,10 +352,19 @@ refusal(const struct net_resp *r, struct err_list *errs)
 		err_add(errs, E_SYSTEM, "", "this device's enrolment may not send "
 		    "records: %s", msg ? msg : "forbidden");
 		rc = PC_EAUTH;
-	} else
+	} else if (r->status == 413 && b->n == 1 && msg != NULL)
+		/* the server's sentence names the size and its limit */
+		err_add(errs, E_SYSTEM, "", "record %.8s is larger than the server "
+		    "takes in one request (HTTP 413: %s): it stays pending; the "
+		    "server's administrator can raise max_body", b->ids[0], msg);
+	else if (r->status == 413 && b->n == 1)
+		err_add(errs, E_SYSTEM, "", "record %.8s is larger than the server "
+		    "takes in one request (HTTP 413; the request was %zu bytes, "
+		    "compressed): it stays pending; the server's administrator "
+		    "can raise max_body", b->ids[0], b->gz.len);
+	else
 		err_add(errs, E_SYSTEM, "", "the server refused the batch (HTTP "
 		    "%ld): %s", r->status, msg ? msg : "no reason given");
-	cJSON_Delete(j);
 	return rc;
 }
 
@@ -378,10 +447,18 @@ batch_finish(struct sync *s, struct batch *b, struct err_list *errs)
 	s->batches++;
 	if ((rc = b->sent_rc) != PC_OK)
 		return rc;
+	if (b->resp.status == 413 && b->n > 1) {
+		/* too large for the server: from this batch on, half as many */
+		s->after = b->seqs[0] - 1;
+		s->batch = b->n / 2;
+		s->shrink = 1;
+		net_resp_free(&b->resp);
+		return PC_OK;
+	}
 	if (b->resp.status == 200)
 		rc = apply(s, b, &b->resp, errs);
 	else
-		rc = refusal(&b->resp, errs);
+		rc = refusal(b, &b->resp, errs);
 	net_resp_free(&b->resp);
 	if (rc == PC_OK) {
 		s->done += b->n;
@@ -390,13 +467,31 @@ batch_finish(struct sync *s, struct batch *b, struct err_list *errs)
 	return rc;
 }
 
-/* After an error: the batch in flight is waited for, its answer unread. */
+/*
+ * After an error: the batch in flight is waited for and its answer not
+ * marked; what the server stored of it is counted as unrecorded, so the
+ * summary says the server has it.
+ */
 static void
-batch_abandon(struct batch *b)
+batch_abandon(struct sync *s, struct batch *b)
 {
+	cJSON *j, *it;
+
 	batch_wait(b);
-	if (b->sent_rc == PC_OK)
-		net_resp_free(&b->resp);
+	if (b->sent_rc != PC_OK)
+		return;
+	if (b->resp.status == 200 &&
+	    (j = cJSON_Parse(buf_str(&b->resp.body))) != NULL) {
+		cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(j,
+		    "results")) {
+			const char *st = rec_str(it, "status");
+
+			s->unrecorded += st != NULL && (strcmp(st, "stored") ==
+			    0 || strcmp(st, "duplicate") == 0);
+		}
+		cJSON_Delete(j);
+	}
+	net_resp_free(&b->resp);
 }
 
 /*
@@ -404,10 +499,11 @@ batch_abandon(struct batch *b)
  * goes out (one request at a time, on one connection), and while it is
  * with the server the answer before it is marked and the batch after it
  * made ready. After an error, an answer not yet marked is dropped: its
- * records stay pending and the next sync sends them again.
+ * records stay pending and the next sync sends them again. After a 413
+ * the run stops (s->shrink) to start again from that batch, smaller.
  */
 static pc_rc
-send_all(struct sync *s, struct err_list *errs)
+send_run(struct sync *s, struct err_list *errs)
 {
 	struct batch v[3], *cur, *prev, *next;
 	size_t k = 0, i;
@@ -422,8 +518,9 @@ send_all(struct sync *s, struct err_list *errs)
 		if (prev != NULL) {
 			batch_wait(prev);
 			if (prev->sent_rc != PC_OK || prev->resp.status != 200) {
-				rc = batch_finish(s, prev, errs);	/* why */
-				break;
+				/* why it ends, or a 413 */
+				rc = batch_finish(s, prev, errs);
+				goto out;
 			}
 		}
 		batch_start(cur);
@@ -434,7 +531,7 @@ send_all(struct sync *s, struct err_list *errs)
 		if (rc == PC_OK)
 			rc = batch_build(s, next);
 		if (rc != PC_OK) {
-			batch_abandon(cur);
+			batch_abandon(s, cur);
 			break;
 		}
 		k++;
@@ -442,8 +539,21 @@ send_all(struct sync *s, struct err_list *errs)
 	/* the last batch sent, still to be marked */
 	if (rc == PC_OK && k > 0)
 		rc = batch_finish(s, &v[(k + 2) % 3], errs);
+out:
 	for (i = 0; i < 3; i++)
 		batch_free(&v[i]);
+	return rc;
+}
+
+static pc_rc
+send_all(struct sync *s, struct err_list *errs)
+{
+	pc_rc rc;
+
+	do {
+		s->shrink = 0;
+		rc = send_run(s, errs);
+	} while (rc == PC_OK && s->shrink);
 	return rc;
 }
 
@@ -462,6 +572,7 @@ summary(struct sync *s, pc_rc rc, long pending, long quarantined)
 		cJSON_AddNumberToObject(j, "duplicate", (double)s->duplicate);
 		cJSON_AddNumberToObject(j, "quarantined", (double)s->quarantined);
 		cJSON_AddNumberToObject(j, "held", (double)s->held);
+		cJSON_AddNumberToObject(j, "unrecorded", (double)s->unrecorded);
 		cJSON_AddNumberToObject(j, "pending", (double)pending);
 		cJSON_AddNumberToObject(j, "quarantined_total",
 		    (double)quarantined);
@@ -506,13 +617,19 @@ run_sync(struct ctx *c, struct opt_result *o)
 	s.c = c;
 	s.started = now();
 	s.batch = (v = opt_get(o, "batch")) ? atoi(v) : 500;
-	s.deadline = s.started + ((v = opt_get(o, "timeout")) ? atof(v) : 60);
+	s.budget = (v = opt_get(o, "timeout")) ? atof(v) : BUDGET_DEFAULT;
+	s.deadline = s.started + s.budget;
 	s.json = opt_has(o, "json");
 	s.resend = opt_has(o, "resend-all");
 	s.tty = isatty(STDERR_FILENO);
+	s.progress_fd = (v = opt_get(o, "progress-fd")) ? atoi(v) : -1;
 	err_init(&errs);
 	if (s.batch < 1 || s.batch > 10000) {
 		fprintf(stderr, "pcmds: --batch must be 1 to 10000\n");
+		return EXIT_USAGE;
+	}
+	if (!(s.budget >= 0 && s.budget <= 86400)) {
+		fprintf(stderr, "pcmds: --timeout must be 0 to 86400 seconds\n");
 		return EXIT_USAGE;
 	}
 	if (c->cfg.token[0] == '\0') {
@@ -535,6 +652,8 @@ run_sync(struct ctx *c, struct opt_result *o)
 	s.total = counts[CS_PENDING] + (s.resend ? counts[CS_SENT] : 0);
 	if (rc == PC_OK)
 		rc = send_all(&s, &errs);
+	if (rc == PC_OK)
+		dir_sync(c, &s.net);	/* the place's community assets */
 	cstore_counts(c->store, counts);
 	summary(&s, rc, counts[CS_PENDING] - s.held, counts[CS_QUARANTINED]);
 	if (rc != PC_OK)
@@ -542,7 +661,17 @@ run_sync(struct ctx *c, struct opt_result *o)
 	if (rc == PC_ENET)
 		fprintf(stderr, "pcmds: server unreachable; %ld records kept "
 		    "pending for the next sync\n", counts[CS_PENDING]);
-	ex = exit_for(rc);
+	else if (rc == PC_EBUSY)
+		fprintf(stderr, "pcmds: the server could not take the records "
+		    "now; %ld records kept pending for the next sync\n",
+		    counts[CS_PENDING]);
+	if (s.unrecorded > 0)
+		fprintf(stderr, "pcmds: the server has %ld records that this "
+		    "device could not mark as sent; here they stay pending, and "
+		    "the next sync settles it (the server answers that it has "
+		    "them)\n", s.unrecorded);
+	/* busy or failing: as for unreachable, try again later */
+	ex = rc == PC_EBUSY ? EXIT_UNREACHABLE : exit_for(rc);
 	if (ex == EXIT_OK && counts[CS_QUARANTINED] > 0)
 		ex = EXIT_QUARANTINED;
 	else if (ex == EXIT_OK && s.held > 0)
@@ -557,11 +686,14 @@ run_sync(struct ctx *c, struct opt_result *o)
 
 static const struct opt_spec sync_opts[] = {
 	{"batch", OPT_VALUE, "N", "records per request (default 500)"},
-	{"timeout", OPT_VALUE, "SECONDS", "give up retrying after this long "
-	    "(default 60)"},
+	{"timeout", OPT_VALUE, "SECONDS", "the time budget: how long to keep "
+	    "retrying while the server cannot be reached or is busy (default "
+	    "60)"},
 	{"json", OPT_FLAG, NULL, "a JSON summary on stdout"},
 	{"resend-all", OPT_FLAG, NULL, "send records already sent too (after "
 	    "the server was restored from a backup)"},
+	{"progress-fd", OPT_VALUE, "FD", "write \"done total\" lines to this "
+	    "file descriptor as records are answered (for pcmds ui)"},
 	{"home", OPT_VALUE, "DIR", "the client's directory"},
 	{NULL, 0, NULL, NULL},
 };
@@ -570,6 +702,6 @@ const struct command cmd_sync = {
 	"sync", "", 0, 0, "send pending records to the server", sync_opts,
 	run_sync,
 	"Exit codes: 0 everything sent; 4 some records quarantined (refused by "
-	"the\nserver: see pcmds status); 5 server unreachable (records kept "
-	"pending);\n6 enrolment expired or revoked.\n",
+	"the\nserver: see pcmds status); 5 server unreachable, busy or "
+	"failing (records kept\npending); 6 enrolment expired or revoked.\n",
 };

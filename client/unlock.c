@@ -18,6 +18,7 @@
 
 #include "agent.h"
 #include "client.h"
+#include "describe.h"
 #include "fs.h"
 #include "pass.h"
 #include "sec.h"
@@ -329,6 +330,8 @@ apply(struct ctx *c, struct vault_keys *k, struct err_list *errs)
 	if (c->keys != k)
 		vault_keys_free(c->keys);
 	c->keys = k;
+	/* community assets are named from the store's directory */
+	describe_assets_from(c->store);
 	return after_unlock(c, errs);
 }
 
@@ -433,16 +436,29 @@ unwrap_asked(struct ctx *c, struct vault_keys *k, int *typed,
 	return rc;
 }
 
-/* An agent for the unlocked store's keys, for idle_s of inactivity. */
-static pc_rc
-agent_for(struct ctx *c, int idle_s, struct err_list *errs)
+pc_rc
+ctx_share(struct ctx *c, int idle_s, struct err_list *errs)
 {
 	char path[PATH_MAX];
 	pc_rc rc;
 
-	if ((rc = agent_path(c->home.data_dir, path, errs)) != PC_OK ||
-	    (rc = agent_start(path, cstore_id(c->store), c->keys, idle_s, NULL,
-	    errs)) != PC_OK)
+	if (c->store == NULL || c->keys == NULL) {
+		err_add(errs, E_SYSTEM, "", "the store is not unlocked");
+		return PC_EAUTH;
+	}
+	if ((rc = agent_path(c->home.data_dir, path, errs)) != PC_OK)
+		return rc;
+	return agent_start(path, cstore_id(c->store), c->keys, idle_s, NULL,
+	    errs);
+}
+
+/* An agent for the unlocked store's keys, for idle_s of inactivity. */
+static pc_rc
+agent_for(struct ctx *c, int idle_s, struct err_list *errs)
+{
+	pc_rc rc;
+
+	if ((rc = ctx_share(c, idle_s, errs)) != PC_OK)
 		return rc;
 	fprintf(stderr, "pcmds: unlocked; it locks after %d %s%s without use "
 	    "(pcmds lock locks it now)\n", idle_s < 120 ? idle_s : idle_s / 60,
@@ -647,6 +663,7 @@ upgrade(struct ctx *c, const struct vault_kdf *kdf, struct err_list *errs)
 		vault_keys_free(c->keys);
 		c->keys = k;
 		k = NULL;
+		describe_assets_from(c->store);
 		scrub_plain(c);
 		print_recovery(f->recovery);
 	}
@@ -762,6 +779,8 @@ ctx_needs_unlock(struct ctx *c)
 	int need = 1;
 	pc_rc rc;
 
+	if (c->store != NULL && c->keys != NULL)
+		return 0;	/* the app's every request: unlocked already */
 	err_init(&errs);
 	rc = home_state(c, &st, &errs);
 	err_free(&errs);
@@ -947,6 +966,7 @@ ctx_save(struct ctx *c, struct err_list *errs)
 		    PC_OK ||
 		    (rc = cstore_key(c->store, c->keys->data, errs)) != PC_OK)
 			return rc;
+		describe_assets_from(c->store);
 		print_recovery(f->recovery);
 		vault_locked_free(f, sizeof(*f));
 		c->fresh = NULL;

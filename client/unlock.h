@@ -101,6 +101,13 @@ pc_rc	 ctx_setup_store(struct ctx *, int test_kdf, struct err_list *);
  */
 pc_rc	 ctx_save(struct ctx *, struct err_list *);
 
+/*
+ * Starts (or restarts) an agent with the ctx's keys, for idle_s seconds
+ * of inactivity: for a program whose children open the store too, like
+ * the app's sync. ctx_lock ends it.
+ */
+pc_rc	 ctx_share(struct ctx *, int idle_s, struct err_list *);
+
 /* -- for pcmds unlock, lock, passphrase and recover (cmd_vault.c) -------- */
 
 /*

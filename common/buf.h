@@ -3,8 +3,15 @@
  *
  * The struct buf owns its memory; buf_free() releases it. A buffer may be
  * given a maximum size so that input from outside cannot grow it without
- * bound: an append past the limit fails with PC_ELIMIT and leaves the
- * contents as they were.
+ * bound.
+ *
+ * A failed append is sticky, as in curl's dynbuf: the contents are wiped
+ * and freed (a half-built text never goes out as if whole) and every
+ * later append fails with the same code, until buf_reset() or buf_free()
+ * starts the buffer again. So a writer may append without checking each
+ * step and check once, with buf_failed(), before using the result. An
+ * append past the maximum fails with PC_ELIMIT, out of memory with
+ * PC_ENOMEM.
  */
 #ifndef PCMDS_BUF_H
 #define PCMDS_BUF_H
@@ -19,10 +26,13 @@ struct buf {
 	size_t	 len;
 	size_t	 cap;
 	size_t	 max;	/* 0: unlimited */
+	pc_rc	 failed;	/* the first failed append's code, or PC_OK */
 };
 
 void	 buf_init(struct buf *, size_t max);
+/* Frees the contents; the buffer is empty and usable again. */
 void	 buf_free(struct buf *);
+/* Empties the buffer, keeping its memory; clears a failure. */
 void	 buf_reset(struct buf *);
 pc_rc	 buf_add(struct buf *, const void *, size_t);
 pc_rc	 buf_adds(struct buf *, const char *);
@@ -33,9 +43,14 @@ pc_rc	 buf_addf(struct buf *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 pc_rc	 buf_vaddf(struct buf *, const char *, va_list)
 	    __attribute__((format(printf, 2, 0)));
-/* The contents, "" when empty; valid until the next change. */
+/* PC_OK, or the code of the append that failed (the contents are gone). */
+pc_rc	 buf_failed(const struct buf *);
+/* The contents, "" when empty or failed; valid until the next change. */
 const char *buf_str(const struct buf *);
-/* Hands the memory to the caller (to free()); the buffer is left empty. */
+/*
+ * Hands the memory to the caller (to free()); the buffer is left empty.
+ * NULL when an append had failed (or no memory for an empty string).
+ */
 char	*buf_detach(struct buf *);
 
 #endif

@@ -5,7 +5,9 @@
  * "ETHNIC CATEGORY" (2001 census categories; R Chinese sits in "Other").
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "codes.h"
 
@@ -223,6 +225,27 @@ code_index(const struct codelist *l, const char *code)
 	for (i = 0; i < l->n; i++)
 		if (strcmp(l->v[i].code, code) == 0)
 			return (int)i;
+	return -1;
+}
+
+int
+code_find(const struct codelist *l, const char *text)
+{
+	char *end;
+	long n;
+	size_t i;
+	int k;
+
+	if ((k = code_index(l, text)) >= 0)
+		return k;
+	for (i = 0; i < l->n; i++)
+		if (strcasecmp(l->v[i].code, text) == 0 ||
+		    strcasecmp(l->v[i].label, text) == 0)
+			return (int)i;
+	n = strtol(text, &end, 10);
+	if (text[0] >= '0' && text[0] <= '9' && *end == '\0' && n >= 1 &&
+	    (size_t)n <= l->n)
+		return (int)n - 1;
 	return -1;
 }
 

@@ -48,6 +48,12 @@ extern const struct codelist codes_imd_quintile;
 /* Index of code in the list, or -1. */
 int		 code_index(const struct codelist *, const char *code);
 const char	*code_label(const struct codelist *, const char *code);
+/*
+ * The index of what a person typed for a code: the code in any case, its
+ * label in any case, or its number in the list (1 for the first, as
+ * prompts show them); -1 when it is none of these.
+ */
+int		 code_find(const struct codelist *, const char *text);
 /* "a, b or c": the allowed codes, for messages. */
 void		 code_choices(const struct codelist *, char *out, size_t len);
 

@@ -115,6 +115,67 @@ date_format(int32_t days, char out[DATE_LEN])
 	out[10] = '\0';
 }
 
+void
+date_format_uk(int32_t days, char out[DATE_LEN])
+{
+	char iso[DATE_LEN];
+
+	date_format(days, iso);
+	snprintf(out, DATE_LEN, "%.2s/%.2s/%.4s", iso + 8, iso + 5, iso);
+}
+
+/* Reads 1 to max digits; returns the value, -1 if none; *s moves on. */
+static int
+some_digits(const char **s, int max)
+{
+	int v = 0, n = 0;
+
+	while (n < max && isdigit((unsigned char)**s)) {
+		v = v * 10 + (**s - '0');
+		(*s)++;
+		n++;
+	}
+	return n > 0 ? v : -1;
+}
+
+int
+date_uk_to_iso(const char *s, char out[DATE_LEN])
+{
+	int d, m, y;
+
+	if ((d = some_digits(&s, 2)) < 0 || *s++ != '/' ||
+	    (m = some_digits(&s, 2)) < 0 || *s++ != '/' ||
+	    strlen(s) != 4 || (y = some_digits(&s, 4)) < 1000 || *s != '\0')
+		return -1;
+	snprintf(out, DATE_LEN, "%04d-%02d-%02d", y, m % 100, d % 100);
+	return 0;
+}
+
+int
+date_why_unreal(const char *s, char *out, size_t len)
+{
+	static const char *const months[] = {"January", "February", "March",
+	    "April", "May", "June", "July", "August", "September", "October",
+	    "November", "December"};
+	int y, m, d, max;
+
+	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-' ||
+	    (y = digits(s, 4)) < 0 || (m = digits(s + 5, 2)) < 0 ||
+	    (d = digits(s + 8, 2)) < 0 || date_valid_ymd(y, m, d))
+		return -1;
+	if (m < 1 || m > 12) {
+		snprintf(out, len, "there is no month %d", m);
+		return 0;
+	}
+	for (max = 31; max > 28 && !date_valid_ymd(y, m, max); max--)
+		;
+	if (d == 0)
+		snprintf(out, len, "there is no day 0");
+	else
+		snprintf(out, len, "%s %d has %d days", months[m - 1], y, max);
+	return 0;
+}
+
 int32_t
 date_today(time_t now)
 {

@@ -22,6 +22,20 @@ int	 date_valid_ymd(int y, int m, int d);
 /* Parses exactly "YYYY-MM-DD" into *days; returns 0 or -1. */
 int	 date_parse(const char *, int32_t *days);
 void	 date_format(int32_t days, char out[DATE_LEN]);
+/* "DD/MM/YYYY", the way people in the UK write dates. */
+void	 date_format_uk(int32_t days, char out[DATE_LEN]);
+/*
+ * A date as people type it, DD/MM/YYYY (or D/M/YYYY), rewritten
+ * YYYY-MM-DD without judging it, so that the validator can say "not a
+ * real date" of 31/11/2026. Returns 0, or -1 (out untouched) when s is
+ * not written that way.
+ */
+int	 date_uk_to_iso(const char *s, char out[DATE_LEN]);
+/*
+ * Why text shaped YYYY-MM-DD is not a real date ("November 2026 has 30
+ * days"); 0, or -1 when it is a real date or not shaped so.
+ */
+int	 date_why_unreal(const char *s, char *out, size_t len);
 /* Today's date in UTC for the given clock reading. */
 int32_t	 date_today(time_t now);
 

@@ -54,6 +54,8 @@ type_text(const struct field *f, char *buf, size_t len)
 		return buf;
 	case FT_OBJECT:
 		return "object of fields";
+	case FT_ASSET:
+		return "asset id: letters, digits, `.` `_` `-` (1-40)";
 	}
 	return "";
 }

@@ -116,6 +116,11 @@ static const struct field support_fields[] = {
 	    "organisation name (no personal names)"},
 	{"outcome", FT_ENUM, FF_REQUIRED, 0, 0, &codes_outcome, "Outcome",
 	    "what happened to the offer"},
+	/* pcmds/1 extension: the entry of the place's directory */
+	{"asset", FT_ASSET, 0, 1, REC_ASSET_MAX, NULL, "Community asset",
+	    "id of the entry in the place's directory of community assets "
+	    "(the server holds it; link workers' devices receive it when they "
+	    "sync)"},
 };
 
 static const struct field closure_fields[] = {
@@ -295,8 +300,8 @@ check_enum(const struct field *f, const cJSON *v, const char *path,
 		    "%s must be one of %s; got %s", path, choices, got);
 	else
 		err_add(errs, cJSON_IsString(v) ? E_ENUM : E_TYPE, path,
-		    "%s must be a code from the list \"%s\" (see the data "
-		    "dictionary); got %s", path, f->codes->title, got);
+		    "%s must be one of the %zu codes of its list; got %s",
+		    path, f->codes->n, got);
 }
 
 static void
@@ -342,14 +347,19 @@ static void
 check_date(const cJSON *v, const char *path, const struct rec_opts *o,
     struct err_list *errs)
 {
-	char got[64], lim[DATE_LEN];
+	char got[64], lim[DATE_LEN], why[64];
 	int32_t d;
 
+	if (cJSON_IsString(v) &&
+	    date_why_unreal(v->valuestring, why, sizeof(why)) == 0) {
+		err_add(errs, E_DATE, path, "%s %s is not a real date (%s)",
+		    path, v->valuestring, why);
+		return;
+	}
 	if (!cJSON_IsString(v) || date_parse(v->valuestring, &d) != 0) {
 		rec_describe(v, got, sizeof(got));
 		err_add(errs, cJSON_IsString(v) ? E_DATE : E_TYPE, path,
-		    "%s must be a real date written YYYY-MM-DD; got %s", path,
-		    got);
+		    "%s must be a date written YYYY-MM-DD; got %s", path, got);
 		return;
 	}
 	if (d < DATE_EPOCH_MIN) {
@@ -360,9 +370,9 @@ check_date(const cJSON *v, const char *path, const struct rec_opts *o,
 	}
 	if (d > o->today) {
 		date_format(o->today, lim);
-		err_add(errs, E_DATE, path,
-		    "%s %s is in the future (latest allowed %s)", path,
-		    v->valuestring, lim);
+		err_add(errs, E_DATE, path, "%s %s is in the future: dates "
+		    "cannot be later than today (%s)", path, v->valuestring,
+		    lim);
 	}
 }
 
@@ -425,6 +435,9 @@ check_pattern(const struct field *f, const cJSON *v, const char *path,
 	case FT_HEX64:
 		ok = n == 64 && all_chars(s, "abcdef", 0, 0);
 		break;
+	case FT_ASSET:
+		ok = n >= 1 && n <= REC_ASSET_MAX && all_chars(s, "._-", 1, 1);
+		break;
 	default:
 		break;
 	}
@@ -446,6 +459,13 @@ check_pattern(const struct field *f, const cJSON *v, const char *path,
 		err_add(errs, E_FORMAT, path, "%s must be a PCN ODS code: U and "
 		    "5 digits, such as U12345; got %s", path, got);
 		break;
+	case FT_ASSET:
+		err_add(errs, E_FORMAT, path, "%s must be the id of an entry "
+		    "in "
+		    "the directory of community assets: 1 to %d letters, "
+		    "digits, '.', '_' or '-'; got "
+		    "%s", path, REC_ASSET_MAX, got);
+		break;
 	default:
 		err_add(errs, E_FORMAT, path, "%s must be 64 lowercase hex "
 		    "digits; got %s", path, got);
@@ -453,8 +473,52 @@ check_pattern(const struct field *f, const cJSON *v, const char *path,
 	}
 }
 
+/*
+ * Messages name a field by its label, as a person reads it: "Reasons for
+ * referral (item 2) must be...", not "reasons[1] must be...". The path
+ * stays in the error's field for programs.
+ */
+static void
+relabel(const struct field *f, const char *path, struct err_list *errs,
+    size_t from)
+{
+	char subj[ERR_FIELD_MAX + 64], msg[ERR_MSG_MAX];
+	size_t i, n = strlen(path), k;
+	const char *p;
+
+	for (i = from; i < errs->n; i++) {
+		p = errs->v[i].msg;
+		if (strncmp(p, path, n) != 0)
+			continue;
+		k = n;
+		if (p[k] == '[')
+			snprintf(subj, sizeof(subj), "%s (item %d)", f->label,
+			    atoi(p + k + 1) + 1);
+		else
+			snprintf(subj, sizeof(subj), "%s", f->label);
+		while (p[k] != '\0' && p[k] != ' ')
+			k++;
+		snprintf(msg, sizeof(msg), "%s%s", subj, p + k);
+		snprintf(errs->v[i].msg, sizeof(errs->v[i].msg), "%s", msg);
+	}
+}
+
+static void check_value(const struct field *, const cJSON *, const char *,
+    const struct rec_opts *, struct err_list *);
+
 void
 rec_check_value(const struct field *f, const cJSON *v, const char *path,
+    const struct rec_opts *o, struct err_list *errs)
+{
+	size_t before = errs->n;
+
+	check_value(f, v, path, o, errs);
+	if (f->label != NULL)
+		relabel(f, path, errs, before);
+}
+
+static void
+check_value(const struct field *f, const cJSON *v, const char *path,
     const struct rec_opts *o, struct err_list *errs)
 {
 	char got[64];
@@ -517,6 +581,7 @@ rec_check_value(const struct field *f, const cJSON *v, const char *path,
 	case FT_PLACE:
 	case FT_PCN:
 	case FT_HEX64:
+	case FT_ASSET:
 		check_pattern(f, v, path, errs);
 		break;
 	case FT_ENUM:
@@ -706,7 +771,7 @@ check_fields(const struct field *fs, size_t n, const cJSON *const *v,
 		if (v[i] == NULL) {
 			if (f->flags & FF_REQUIRED)
 				err_add(errs, E_REQUIRED, f->name,
-				    "%s is required (%s)", f->name, f->label);
+				    "%s is required", f->label);
 			continue;
 		}
 		rec_check_value(f, v[i], f->name, o, errs);
@@ -730,11 +795,11 @@ check_assessment(const cJSON *obj, struct err_list *errs)
 		v = rec_get(obj, f->name);
 		if (declined && v != NULL)
 			err_add(errs, E_RULE, f->name, "a declined assessment "
-			    "has no scores; remove %s", f->name);
+			    "has no scores; remove %s", f->label);
 		else if (!declined && v == NULL)
-			err_add(errs, E_REQUIRED, f->name, "%s is required "
-			    "(%s), or declined: true when the person would not "
-			    "answer", f->name, f->label);
+			err_add(errs, E_REQUIRED, f->name, "%s is required, or "
+			    "declined when the person would not answer",
+			    f->label);
 	}
 }
 

@@ -28,6 +28,7 @@
 #define REC_TEXT_MAX	500
 #define REC_KEYS_MAX	40	/* more keys than any kind has, with margin */
 #define REC_JSON_MAX	16384	/* bytes of one record's JSON */
+#define REC_ASSET_MAX	40	/* characters of an asset id */
 
 enum rec_kind {
 	KIND_REFERRAL,
@@ -57,6 +58,7 @@ enum field_type {
 	FT_TRISTATE,	/* true, false or "unknown" */
 	FT_TEXT,	/* UTF-8 text of min..max characters */
 	FT_OBJECT,	/* a JSON object (correction "set") */
+	FT_ASSET,	/* id in a place's directory of community assets */
 };
 
 #define FF_REQUIRED	0x01	/* must be present */

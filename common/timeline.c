@@ -6,6 +6,7 @@
  * time. A rejected record is taken back out, leaving the timeline exactly
  * as it was.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -176,9 +177,10 @@ append(struct timeline *tl, struct rec *r)
 
 	if (tl->n == tl->cap) {
 		size_t ncap = tl->cap ? tl->cap * 2 : 8;
-		struct tl_entry *nv = realloc(tl->v, ncap * sizeof(*nv));
+		struct tl_entry *nv;
 
-		if (nv == NULL)
+		if (ncap < tl->cap || ncap > SIZE_MAX / sizeof(*nv) ||
+		    (nv = realloc(tl->v, ncap * sizeof(*nv))) == NULL)
 			return PC_ENOMEM;
 		tl->v = nv;
 		tl->cap = ncap;
@@ -196,8 +198,10 @@ tl_load(struct timeline *tl, struct rec *r)
 	struct undo u;
 	pc_rc rc;
 
-	if ((rc = append(tl, r)) != PC_OK)
+	if ((rc = append(tl, r)) != PC_OK) {
+		rec_free(r);	/* taken, as timeline.h says, even so */
 		return rc;
+	}
 	if (r->kind == KIND_CORRECTION) {
 		rc = apply_correction(tl, r, &u);
 		cJSON_Delete(u.own);
@@ -205,6 +209,14 @@ tl_load(struct timeline *tl, struct rec *r)
 			rc = PC_OK;	/* stored data: keep, ignore */
 	}
 	return rc;
+}
+
+static const char *
+date_label(enum rec_kind k)
+{
+	const struct field *f = rec_field(k, rec_date_field(k));
+
+	return f != NULL ? f->label : "the date";
 }
 
 static void
@@ -226,8 +238,8 @@ check_referral_entry(const struct timeline *tl, const char *pre,
 		if ((d = event_date(e)) >= 0 && d < refd) {
 			date_format(d, d1);
 			snprintf(path, sizeof(path), "%sreferred_on", pre);
-			err_add(errs, E_DATE, path, "referred_on cannot be "
-			    "after the %s already recorded on %s",
+			err_add(errs, E_DATE, path, "%s cannot be after the %s "
+			    "already recorded on %s", date_label(KIND_REFERRAL),
 			    e->rec->kind == KIND_ASSESSMENT ? "assessment" :
 			    e->rec->kind == KIND_SUPPORT ? "support" :
 			    e->rec->kind == KIND_CLOSURE ? "closure" :
@@ -244,20 +256,19 @@ check_referral_entry(const struct timeline *tl, const char *pre,
 	}
 }
 
+/* A closure dated closed (entry skip aside) against the other events. */
 static void
-check_closure_entry(const struct timeline *tl, size_t i, const char *pre,
-    struct err_list *errs)
+check_closure(const struct timeline *tl, int32_t closed, size_t skip,
+    const char *path, struct err_list *errs)
 {
-	int32_t closed = event_date(&tl->v[i]);
-	char d1[DATE_LEN], d2[DATE_LEN], path[ERR_FIELD_MAX];
+	char d1[DATE_LEN], d2[DATE_LEN];
 	size_t j;
 
-	snprintf(path, sizeof(path), "%sclosed_on", pre);
 	for (j = 1; j < tl->n; j++) {
 		const struct tl_entry *e = &tl->v[j];
 		int32_t d;
 
-		if (j == i || !is_event(e))
+		if (j == skip || !is_event(e))
 			continue;
 		d = event_date(e);
 		if (e->rec->kind == KIND_CLOSURE) {
@@ -267,13 +278,56 @@ check_closure_entry(const struct timeline *tl, size_t i, const char *pre,
 			    "it", d1);
 			return;
 		}
-		if (d > closed) {
+		if (closed >= 0 && d > closed) {
 			date_format(closed, d1);
 			date_format(d, d2);
-			err_add(errs, E_CLOSED, path, "closed_on %s is before "
-			    "the %s already recorded on %s", d1,
-			    codes_kind.v[e->rec->kind].code, d2);
+			err_add(errs, E_CLOSED, path, "%s %s is before the %s "
+			    "already recorded on %s", date_label(KIND_CLOSURE),
+			    d1, codes_kind.v[e->rec->kind].code, d2);
 			return;
+		}
+	}
+}
+
+/*
+ * A record of kind k dated d (-1: not known yet), scored or not, against
+ * the referral and its other records (entry skip aside): the rules
+ * tl_admit applies and tl_precheck asks early.
+ */
+static void
+check_event(const struct timeline *tl, enum rec_kind k, int32_t d,
+    int scored_, size_t skip, const char *pre, struct err_list *errs)
+{
+	const cJSON *ref = tl_content(&tl->v[0]);
+	int32_t refd = rec_day(ref, "referred_on"), cd;
+	char d1[DATE_LEN], d2[DATE_LEN], path[ERR_FIELD_MAX];
+	size_t j;
+
+	snprintf(path, sizeof(path), "%s%s", pre, rec_date_field(k));
+	if (d >= 0 && d < refd) {
+		date_format(d, d1);
+		date_format(refd, d2);
+		err_add(errs, E_DATE, path, "%s %s is before the referral date "
+		    "%s", date_label(k), d1, d2);
+	}
+	if (scored_ && rec_int(ref, "age", 0) < ONS4_MIN_AGE)
+		err_add(errs, E_AGE, pre[0] ? "set" : "stage", "ONS4 is asked "
+		    "of people aged %d and over; this referral records age %d",
+		    ONS4_MIN_AGE, rec_int(ref, "age", 0));
+	if (k == KIND_CLOSURE) {
+		check_closure(tl, d, skip, path, errs);
+		return;
+	}
+	for (j = 1; j < tl->n; j++) {
+		const struct tl_entry *c = &tl->v[j];
+
+		if (j == skip || !is_event(c) || c->rec->kind != KIND_CLOSURE)
+			continue;
+		if ((cd = event_date(c)) < d) {
+			date_format(cd, d1);
+			err_add(errs, E_CLOSED, path, "this referral was closed "
+			    "on %s; nothing dated after that can be added "
+			    "(void the closure to reopen it)", d1);
 		}
 	}
 }
@@ -283,47 +337,13 @@ static void
 check_entry(const struct timeline *tl, size_t i, const char *pre,
     struct err_list *errs)
 {
-	const struct tl_entry *e = &tl->v[i], *ref = &tl->v[0];
-	int32_t refd, d;
-	const char *df;
-	char d1[DATE_LEN], d2[DATE_LEN], path[ERR_FIELD_MAX];
-	size_t j;
+	const struct tl_entry *e = &tl->v[i];
 
-	if (e->rec->kind == KIND_REFERRAL) {
+	if (e->rec->kind == KIND_REFERRAL)
 		check_referral_entry(tl, pre, errs);
-		return;
-	}
-	df = rec_date_field(e->rec->kind);
-	snprintf(path, sizeof(path), "%s%s", pre, df);
-	refd = rec_day(tl_content(ref), "referred_on");
-	d = event_date(e);
-	if (d < refd) {
-		date_format(d, d1);
-		date_format(refd, d2);
-		err_add(errs, E_DATE, path, "%s %s is before the referral date "
-		    "%s", df, d1, d2);
-	}
-	if (scored(e) && rec_int(tl_content(ref), "age", 0) < ONS4_MIN_AGE)
-		err_add(errs, E_AGE, pre[0] ? "set" : "stage", "ONS4 is asked "
-		    "of people aged %d and over; this referral records age %d",
-		    ONS4_MIN_AGE, rec_int(tl_content(ref), "age", 0));
-	if (e->rec->kind == KIND_CLOSURE) {
-		check_closure_entry(tl, i, pre, errs);
-		return;
-	}
-	for (j = 1; j < tl->n; j++) {
-		const struct tl_entry *c = &tl->v[j];
-		int32_t cd;
-
-		if (j == i || !is_event(c) || c->rec->kind != KIND_CLOSURE)
-			continue;
-		if ((cd = event_date(c)) < d) {
-			date_format(cd, d1);
-			err_add(errs, E_CLOSED, path, "this referral was closed "
-			    "on %s; nothing dated after that can be added "
-			    "(void the closure to reopen it)", d1);
-		}
-	}
+	else
+		check_event(tl, e->rec->kind, event_date(e), scored(e), i, pre,
+		    errs);
 }
 
 /* The correction's set, merged into its target, must be a valid record. */
@@ -396,6 +416,27 @@ check_new(const struct timeline *tl, const struct rec *r,
 	else if (tl->v[t].voided)
 		err_add(errs, E_TARGET, "target", "record %.8s is already "
 		    "voided", tl->v[t].rec->id);
+}
+
+pc_rc
+tl_precheck(const struct timeline *tl, enum rec_kind k, int32_t on,
+    int scores, struct err_list *errs)
+{
+	const struct tl_entry *ref = referral_entry(tl);
+	size_t before = err_count(errs);
+
+	if (k == KIND_REFERRAL || k >= KIND_CORRECTION)
+		return PC_OK;
+	if (ref == NULL)
+		err_add(errs, E_REFERRAL, "referral", "referral %.8s is not "
+		    "known; the referral must be recorded first", tl->id);
+	else if (ref->voided)
+		err_add(errs, E_REFERRAL, "referral", "referral %.8s was "
+		    "voided; nothing more can be recorded for it", tl->id);
+	else
+		check_event(tl, k, on, k == KIND_ASSESSMENT && scores, tl->n,
+		    "", errs);
+	return err_count(errs) == before ? PC_OK : PC_EINVAL;
 }
 
 pc_rc

@@ -71,7 +71,20 @@ void	 tl_free(struct timeline *);
  */
 pc_rc	 tl_admit(struct timeline *, struct rec *r, const struct rec_opts *,
 	    struct err_list *errs);
-/* Adds a record already accepted earlier, without checks; takes r. */
+/*
+ * The rules a new record of kind k will meet, asked before the rest of it
+ * is: the referral known and not voided; ONS4 scores (scores set) only
+ * from age 16; no second closure; a date on (-1 while not known) not
+ * before the referral nor after its closure. The same checks as
+ * tl_admit, so a form or prompt can refuse early what would be refused
+ * at the end. PC_EINVAL with the reasons in errs.
+ */
+pc_rc	 tl_precheck(const struct timeline *, enum rec_kind k, int32_t on,
+	    int scores, struct err_list *errs);
+/*
+ * Adds a record already accepted earlier, without checks; takes r, even
+ * when it fails (out of memory: r is freed).
+ */
 pc_rc	 tl_load(struct timeline *, struct rec *r);
 
 /* Index of the record with this id, or -1. */

@@ -14,7 +14,9 @@
 # script gives it (--passphrase-fd); pcmds unlock asks for it once per
 # device, so the commands that follow do not.
 #
-# Deterministic: PCMDS_DEMO_SEED (default 42) fixes the caseload.
+# Deterministic: PCMDS_DEMO_SEED (default 42) fixes the caseload;
+# PCMDS_DEMO_RESIDENTS (default 5700) is the residents per referral, so a
+# larger number makes a smaller caseload (the tests use one).
 set -euo pipefail
 
 serve=0
@@ -25,6 +27,7 @@ fi
 build=$(cd "${1:-build}" && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
 seed=${PCMDS_DEMO_SEED:-42}
+residents=${PCMDS_DEMO_RESIDENTS:-5700}
 pcmds="$build/pcmds"
 pcmdsd="$build/pcmdsd"
 dir=$(mktemp -d "${TMPDIR:-/tmp}/pcmds-demo.XXXXXX")
@@ -83,6 +86,9 @@ lead_code=$("$pcmdsd" --config "$dir/server/pcmdsd.conf" user add \
 eval_code=$("$pcmdsd" --config "$dir/server/pcmdsd.conf" user add \
     --role evaluator --name "Demo evaluator" --json | code_of)
 "$pcmdsd" --config "$dir/server/pcmdsd.conf" user list | sed 's/^/   /'
+# each place's directory of community assets (made up for the demo)
+"$pcmdsd" --config "$dir/server/pcmdsd.conf" assets import \
+    "$here/assets-example.csv" | sed 's/^/   /'
 
 say "3. Clients: one deployment key; pcmds setup enrols each device"
 "$pcmds" keygen --out "$dir/deploy.key" 2>/dev/null
@@ -112,7 +118,7 @@ declare -A population=([BD]=218900 [CH]=267800 [HV]=262000 [NH]=351100
 total=0
 for p in $places; do
 	home="$dir/client-$p"
-	n=$((population[$p] / 5700))
+	n=$((population[$p] / residents))
 	awk -v seed="$seed" -v place="$p" -v n="$n" -v cmds="$home/cmds.txt" \
 	    -f "$here/caseload.awk" >"$home/caseload.csv"
 	# referrals, baseline and final ONS4 and closures from a spreadsheet
@@ -156,14 +162,20 @@ say "6. Impact per place: the evaluator's pcmds report"
 "$pcmdsd" --config "$dir/server/pcmdsd.conf" audit verify | sed 's/^/   /'
 echo
 echo "   Done in $((SECONDS - started)) s."
-echo "   Dashboard: $url/login?code=$lead_code"
-echo "   (a place lead for Newham; the browser will not know the demo's own"
-echo "   CA, $dir/server/ca.pem, and will ask before going on)"
 if [ "$serve" = 1 ]; then
+	# Ctrl-C is how this ends: a clean stop, not an error for make (set
+	# before the line that invites it)
+	trap 'echo; echo "   Server stopped; demo files removed."; exit 0' INT TERM
+	echo "   Dashboard: $url/login  with the one-time code  $lead_code"
+	echo "   (a place lead for Newham: type the code into the sign-in form; the"
+	echo "   browser will not know the demo's own CA, $dir/server/ca.pem, and"
+	echo "   will ask before going on)"
 	echo
 	echo "   The server runs until Ctrl-C. Try: pcmds --home $dir/evaluator"
 	echo "   report --place NH --by imd_quintile (passphrase: in $dir/passphrase)"
 	wait "$server"
 else
-	echo "   make demo-serve keeps the server running to try it."
+	echo "   The demo's server has stopped with it. For a dashboard to open in"
+	echo "   a browser, run make demo-serve: the same demo, with the server kept"
+	echo "   running (and a sign-in code printed) until Ctrl-C."
 fi

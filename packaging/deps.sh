@@ -3,9 +3,11 @@
 #
 #   deps.sh            build dependencies (compiler, libraries, cmocka)
 #   deps.sh --check    also the tools the test suite drives (sqlite3, openssl,
-#                      chromium, sslscan, valgrind, clang for fuzzing, ...)
-#   deps.sh --all      also the packaging and benchmark tools (lintian,
-#                      hyperfine, systemd-analyze)
+#                      chromium with its driver and Selenium, npm for
+#                      axe-core, sslscan, valgrind, clang for fuzzing, man,
+#                      lintian, systemd-analyze, ...)
+#   deps.sh --all      also the benchmark and packaging tools (hyperfine,
+#                      dpkg-dev, fakeroot)
 #   deps.sh --list     print what is missing and exit 0 (nothing installed)
 #
 # When not root and sudo cannot run without a password, it prints the exact
@@ -14,9 +16,12 @@ set -euo pipefail
 
 build_pkgs=(gcc make pkg-config libc6-dev libssl-dev libcurl4-openssl-dev
 	libcjson-dev libsqlite3-dev libevent-dev zlib1g-dev libcmocka-dev)
-check_pkgs=(sqlite3 openssl procps chromium sslscan valgrind clang
-	libclang-rt-14-dev python3)
-all_pkgs=(lintian hyperfine systemd dpkg-dev fakeroot)
+# man-db, lintian and systemd: test_package renders the man pages, lints
+# the packages and verifies the unit (a minimal Debian has none of them)
+check_pkgs=(sqlite3 openssl procps chromium chromium-driver python3-selenium
+	npm curl haproxy sslscan valgrind clang libclang-rt-14-dev python3 man-db
+	lintian systemd)
+all_pkgs=(hyperfine dpkg-dev fakeroot)
 
 mode=build
 case "${1:-}" in
@@ -35,6 +40,10 @@ esac
 
 missing=()
 for p in "${wanted[@]}"; do
+	# a Node.js from elsewhere brings its own npm (and refuses Debian's)
+	if [ "$p" = npm ] && command -v npm >/dev/null 2>&1; then
+		continue
+	fi
 	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
 	case "$status" in
 		*"install ok installed"*) ;;

@@ -105,6 +105,7 @@ take_man pcmdsd usr/share/man/man8/pcmdsd.8
 take_man pcmdsd usr/share/man/man5/pcmdsd.conf.5
 take pcmdsd lib/systemd/system/pcmdsd.service
 take pcmdsd usr/share/pcmds/places-nel.csv
+take pcmdsd usr/share/pcmds/assets-example.csv
 mkdir -p "$out/pcmdsd/etc/pcmds"
 install -m 0644 "$here/pcmdsd.conf.packaged" "$out/pcmdsd/etc/pcmds/pcmdsd.conf"
 docs pcmdsd

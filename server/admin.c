@@ -3,7 +3,10 @@
  *
  * They open the database directly (its file permissions are the access
  * control) and record what they do in the audit log, with the operating
- * system user as the actor.
+ * system user as the actor. Their transactions are short and do nothing
+ * but database work (no output, which a terminal could hold up): the
+ * running server waits only briefly for them. What they print, they print
+ * after the commit, so it is true.
  */
 #include <sys/stat.h>
 
@@ -15,6 +18,7 @@
 #include <unistd.h>
 
 #include "admin.h"
+#include "assets.h"
 #include "audit.h"
 #include "date.h"
 #include "fs.h"
@@ -57,6 +61,29 @@ open_keyed(const char *db, const char *secret_file, struct store **st,
 	}
 	secret_wipe(&sec);
 	return rc;
+}
+
+/* A write that failed: what the database met (disk full in DIR, ...). */
+static int
+store_failed(struct store *st, const char *what)
+{
+	char why[512];
+
+	store_fault(st, why, sizeof(why));
+	fprintf(stderr, "pcmdsd: %s: %s; nothing was changed\n", what, why);
+	return 1;
+}
+
+/* A read cut short: what was printed is not the whole. */
+static int
+read_failed(struct store *st, const char *what)
+{
+	char why[512];
+
+	store_fault(st, why, sizeof(why));
+	fprintf(stderr, "pcmdsd: %s: %s; what was printed is incomplete\n",
+	    what, why);
+	return 1;
 }
 
 int
@@ -157,37 +184,51 @@ admin_user_list(struct store *st)
 {
 	printf("%-5s %-12s %-6s %-7s %-16s %-8s %s\n", "ID", "ROLE", "PLACE",
 	    "PCN", "WORKER", "STATE", "NAME");
-	return store_user_each(st, print_user, NULL) == PC_OK ? 0 : 1;
+	if (store_user_each(st, print_user, NULL) != PC_OK)
+		return read_failed(st, "cannot read every user");
+	return 0;
 }
 
-/* Issues a one-time code for user u, printing it. */
+/* A one-time code, issued inside the transaction, printed after it. */
+struct issued {
+	char	 code[16];
+	int64_t	 expires;
+};
+
 static int
 issue_code(struct store *st, const struct conf *cf, const struct store_user *u,
-    int json)
+    struct issued *c)
 {
 	uint8_t hash[SEC_SHA256_LEN];
-	char code[16], exp[TIME_LEN], who[96], obj[64];
+	char who[96], obj[64];
 	int64_t now = (int64_t)time(NULL);
-	int64_t expires = now + (int64_t)cf->code_days * 86400;
 
+	c->expires = now + (int64_t)cf->code_days * 86400;
 	actor(who, sizeof(who));
 	snprintf(obj, sizeof(obj), "user:%lld", (long long)u->id);
-	if (auth_new_code(code, hash) != PC_OK ||
-	    store_cred_add(st, hash, u->id, CRED_CODE, "", expires, now) !=
+	if (auth_new_code(c->code, hash) != PC_OK ||
+	    store_cred_add(st, hash, u->id, CRED_CODE, "", c->expires, now) !=
 	    PC_OK || audit_log(st, now, who, "user.code", obj, "ok") != PC_OK)
 		return 1;
-	time_format(expires, exp);
+	return 0;
+}
+
+static void
+print_code(const struct store_user *u, const struct issued *c, int json)
+{
+	char exp[TIME_LEN];
+
+	time_format(c->expires, exp);
 	if (json)
 		printf("{\"user\":%lld,\"role\":\"%s\",\"place\":\"%s\","
 		    "\"worker\":\"%s\",\"code\":\"%s\",\"expires\":\"%s\"}\n",
 		    (long long)u->id, store_role_name(u->role), u->place,
-		    u->worker, code, exp);
+		    u->worker, c->code, exp);
 	else
 		printf("user %lld: %s %s%s%s%s%s\none-time code: %s (expires "
 		    "%s)\n", (long long)u->id, store_role_name(u->role),
 		    u->name, u->place[0] ? ", place " : "", u->place,
-		    u->worker[0] ? ", worker " : "", u->worker, code, exp);
-	return 0;
+		    u->worker[0] ? ", worker " : "", u->worker, c->code, exp);
 }
 
 static int
@@ -232,13 +273,14 @@ admin_user_add(struct store *st, const struct conf *cf, struct store_user *u,
     int json)
 {
 	char who[96], obj[64];
+	struct issued c;
 	pc_rc rc;
 
 	if (check_user(st, u) != 0)
 		return 1;
 	u->created = (int64_t)time(NULL);
 	if (store_begin(st) != PC_OK)
-		return 1;
+		return store_failed(st, "cannot add the user");
 	rc = store_user_add(st, u);
 	if (rc == PC_ECONFLICT) {
 		store_rollback(st);
@@ -250,12 +292,12 @@ admin_user_add(struct store *st, const struct conf *cf, struct store_user *u,
 	snprintf(obj, sizeof(obj), "user:%lld %s %s", (long long)u->id,
 	    store_role_name(u->role), u->place);
 	if (rc != PC_OK || audit_log(st, u->created, who, "user.add", obj,
-	    "ok") != PC_OK || issue_code(st, cf, u, json) != 0 ||
+	    "ok") != PC_OK || issue_code(st, cf, u, &c) != 0 ||
 	    store_commit(st) != PC_OK) {
 		store_rollback(st);
-		fprintf(stderr, "pcmdsd: cannot add the user\n");
-		return 1;
+		return store_failed(st, "cannot add the user");
 	}
+	print_code(u, &c, json);
 	return 0;
 }
 
@@ -263,17 +305,22 @@ int
 admin_user_code(struct store *st, const struct conf *cf, int64_t id, int json)
 {
 	struct store_user u;
+	struct issued c;
+	pc_rc rc;
 
-	if (store_user_get(st, id, &u) != PC_OK || u.revoked) {
+	if ((rc = store_user_get(st, id, &u)) == PC_ESTORE)
+		return store_failed(st, "cannot read the user");
+	if (rc != PC_OK || u.revoked) {
 		fprintf(stderr, "pcmdsd: no active user %lld\n", (long long)id);
 		return 1;
 	}
 	if (store_begin(st) != PC_OK)
-		return 1;
-	if (issue_code(st, cf, &u, json) != 0 || store_commit(st) != PC_OK) {
+		return store_failed(st, "cannot issue a code");
+	if (issue_code(st, cf, &u, &c) != 0 || store_commit(st) != PC_OK) {
 		store_rollback(st);
-		return 1;
+		return store_failed(st, "cannot issue a code");
 	}
+	print_code(&u, &c, json);
 	return 0;
 }
 
@@ -285,7 +332,7 @@ admin_user_revoke(struct store *st, int64_t id)
 	pc_rc rc;
 
 	if (store_begin(st) != PC_OK)
-		return 1;
+		return store_failed(st, "cannot revoke");
 	rc = store_user_revoke(st, id, now);
 	actor(who, sizeof(who));
 	snprintf(obj, sizeof(obj), "user:%lld", (long long)id);
@@ -294,8 +341,9 @@ admin_user_revoke(struct store *st, int64_t id)
 		rc = PC_ESTORE;
 	if (rc != PC_OK) {
 		store_rollback(st);
-		fprintf(stderr, "pcmdsd: %s\n", rc == PC_ENOTFOUND ?
-		    "no such active user" : "cannot revoke");
+		if (rc != PC_ENOTFOUND)
+			return store_failed(st, "cannot revoke");
+		fprintf(stderr, "pcmdsd: no such active user\n");
 		return 1;
 	}
 	printf("user %lld revoked: every token and code of theirs stops "
@@ -303,32 +351,105 @@ admin_user_revoke(struct store *st, int64_t id)
 	return 0;
 }
 
-int
-admin_places_import(struct store *st, const char *path)
+/*
+ * Runs one import from a file, audited, in a transaction of its own. On
+ * failure says why: what the database met, or the file's problems and
+ * then unchanged ("no place was changed").
+ */
+static pc_rc
+import_audited(struct store *st, const char *path, const char *action,
+    const char *what, const char *unchanged,
+    pc_rc (*fn)(struct store *, const char *, void *, struct err_list *),
+    void *count, struct err_list *errs)
 {
-	struct err_list errs;
 	char who[96];
-	int n = 0;
 	pc_rc rc;
 
-	err_init(&errs);
 	if ((rc = store_begin(st)) == PC_OK &&
-	    (rc = places_import_file(st, path, &n, &errs)) == PC_OK) {
+	    (rc = fn(st, path, count, errs)) == PC_OK) {
 		actor(who, sizeof(who));
-		rc = audit_log(st, (int64_t)time(NULL), who, "places.import",
-		    path, "ok");
+		rc = audit_log(st, (int64_t)time(NULL), who, action, path,
+		    "ok");
 	}
 	if (rc == PC_OK)
 		rc = store_commit(st);
 	if (rc != PC_OK) {
 		store_rollback(st);
-		report(&errs);
-		fprintf(stderr, "pcmdsd: no place was changed\n");
-	} else
+		if (rc == PC_ESTORE && errs->n == 0)
+			store_failed(st, what);
+		else {
+			report(errs);
+			fprintf(stderr, "pcmdsd: %s\n", unchanged);
+		}
+	}
+	return rc;
+}
+
+static pc_rc
+places_file(struct store *st, const char *path, void *n,
+    struct err_list *errs)
+{
+	return places_import_file(st, path, n, errs);
+}
+
+int
+admin_places_import(struct store *st, const char *path)
+{
+	struct err_list errs;
+	int n = 0;
+	pc_rc rc;
+
+	err_init(&errs);
+	rc = import_audited(st, path, "places.import", "cannot import the "
+	    "places", "no place was changed", places_file, &n, &errs);
+	if (rc == PC_OK)
 		printf("%d places imported (restart pcmdsd for the aggregates "
 		    "to use new populations)\n", n);
 	err_free(&errs);
 	return rc == PC_OK ? 0 : 1;
+}
+
+static pc_rc
+assets_file(struct store *st, const char *path, void *n,
+    struct err_list *errs)
+{
+	return assets_import_file(st, path, n, errs);
+}
+
+int
+admin_assets_import(struct store *st, const char *path)
+{
+	struct assets_count n;
+	struct err_list errs;
+	pc_rc rc;
+
+	err_init(&errs);
+	rc = import_audited(st, path, "assets.import", "cannot import the "
+	    "directories", "no directory was changed", assets_file, &n,
+	    &errs);
+	if (rc == PC_OK)
+		printf("%d community assets imported for %d place%s; link "
+		    "workers' devices receive them at their next sync\n",
+		    n.entries, n.places, n.places == 1 ? "" : "s");
+	err_free(&errs);
+	return rc == PC_OK ? 0 : 1;
+}
+
+static int
+print_asset(void *arg, const struct store_asset *a)
+{
+	(void)arg;
+	printf("%-6s %-20s %-24s %s%s\n", a->place, a->id, a->category,
+	    a->name, a->active ? "" : " (retired)");
+	return 0;
+}
+
+int
+admin_assets_list(struct store *st, const char *place)
+{
+	if (store_asset_each(st, place, print_asset, NULL) != PC_OK)
+		return read_failed(st, "cannot read every asset");
+	return 0;
 }
 
 static int
@@ -343,7 +464,9 @@ print_place(void *arg, const struct store_place *p)
 int
 admin_places_list(struct store *st)
 {
-	return store_place_each(st, print_place, NULL) == PC_OK ? 0 : 1;
+	if (store_place_each(st, print_place, NULL) != PC_OK)
+		return read_failed(st, "cannot read every place");
+	return 0;
 }
 
 int
@@ -379,8 +502,12 @@ admin_audit_verify(struct store *st, const char *const *heads, size_t n)
 		    "logs it (\"audit head 1234:5f1c...\")\n");
 		ex = 2;
 	} else {
-		fprintf(stderr, "pcmdsd: cannot read the audit log or the "
-		    "records: %s\n", pc_strerror(rc));
+		char why[512];
+
+		store_fault(st, why, sizeof(why));
+		fprintf(stderr, "pcmdsd: cannot read the whole audit log or the "
+		    "records (%lld entries read): %s; it was not verified\n",
+		    (long long)r.entries, why);
 		ex = 2;
 	}
 	audit_report_free(&r);

@@ -24,6 +24,9 @@ int	 admin_user_list(struct store *);
 int	 admin_user_revoke(struct store *, int64_t id);
 int	 admin_places_import(struct store *, const char *path);
 int	 admin_places_list(struct store *);
+int	 admin_assets_import(struct store *, const char *path);
+/* Every place's directory, or one place's. */
+int	 admin_assets_list(struct store *, const char *place);
 /*
  * 0 intact, 1 broken (every problem found is printed), 2 unreadable or a
  * malformed head. heads: "SEQ:HASH" recorded earlier from the server log.

@@ -514,8 +514,9 @@ rebuild_facts(struct store *st)
 	log_info("aggregates: computing the facts of every referral");
 	if ((r.rc = store_begin(st)) != PC_OK)
 		return r.rc;
-	if ((r.rc = store_fact_clear(st)) == PC_OK)
-		(void)store_referral_each(st, rebuild_one, &r);
+	if ((r.rc = store_fact_clear(st)) == PC_OK &&
+	    store_referral_each(st, rebuild_one, &r) != PC_OK && r.rc == PC_OK)
+		r.rc = PC_ESTORE;	/* not every referral was read */
 	if (r.rc == PC_OK)
 		r.rc = store_meta_set(st, "fact_version", want);
 	if (r.rc == PC_OK)

@@ -32,6 +32,7 @@ static const struct route routes[] = {
 	{"/v1/places/", 1, "GET", api_impact, NULL,
 	    "/v1/places/{code}/impact"},
 	{"/v1/export", 0, "GET", api_export, NULL, NULL},
+	{"/v1/assets", 0, "GET", api_assets, NULL, NULL},
 	{"/dashboard", 0, "GET", web_dashboard, NULL, NULL},
 	{"/dashboard.css", 0, "GET", web_css, NULL, NULL},
 	{"/login", 0, "GET, POST", web_login, web_login, NULL},
@@ -104,8 +105,11 @@ api_metrics(struct http_req *hr)
 	}
 	hr->srv->metrics.connections = hr->srv->nconns;
 	buf_init(&b, 0);
-	metrics_render(&hr->srv->metrics, &b);
-	http_reply_body(hr, 200, "text/plain; version=0.0.4; charset=utf-8",
-	    buf_str(&b), b.len);
+	if (metrics_render(&hr->srv->metrics, &b) != PC_OK ||
+	    buf_failed(&b) != PC_OK)
+		http_reply_error(hr, 500, "E_SYSTEM", "out of memory");
+	else
+		http_reply_body(hr, 200, "text/plain; version=0.0.4; "
+		    "charset=utf-8", buf_str(&b), b.len);
 	buf_free(&b);
 }

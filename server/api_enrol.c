@@ -88,19 +88,18 @@ enrol(struct http_req *hr, const uint8_t chash[SEC_SHA256_LEN],
 	uint8_t thash[SEC_SHA256_LEN];
 	char token[44], actor[32];
 	int64_t now = (int64_t)srv_now(), user, expires;
+	enum auth_limit which;
 	double wait;
 	pc_rc rc;
 
 	rc = store_cred_take_code(st, chash, now, &user);
 	if (rc == PC_ENOTFOUND || rc == PC_EAUTH) {
 		store_rollback(st);
-		wait = auth_failed(hr, "enrol.fail", rc == PC_ENOTFOUND ?
-		    "unknown code" : "expired or used code");
-		if (wait > 0) {
-			http_add_header(hr, "Retry-After", "60");
-			http_reply_error(hr, 429, "E_RATE", "too many failed "
-			    "attempts from this address; try again later");
-		} else
+		wait = auth_failed(hr, 1, "enrol.fail", rc == PC_ENOTFOUND ?
+		    "unknown code" : "expired or used code", &which);
+		if (wait > 0)
+			auth_too_many(hr, wait, which);
+		else
 			http_reply_error(hr, 401, "E_AUTH", rc == PC_ENOTFOUND ?
 			    "this enrolment code is not known; check it, or ask "
 			    "your administrator for a new one" : "this "
@@ -141,15 +140,11 @@ api_enrol(struct http_req *hr)
 	cJSON *body;
 	const char *code, *device, *kid;
 	uint8_t chash[SEC_SHA256_LEN];
+	enum auth_limit which;
 	double wait;
 
-	if ((wait = auth_blocked(hr)) > 0) {
-		char s[16];
-
-		snprintf(s, sizeof(s), "%d", (int)wait + 1);
-		http_add_header(hr, "Retry-After", s);
-		http_reply_error(hr, 429, "E_RATE", "too many failed attempts "
-		    "from this address; try again in %s seconds", s);
+	if ((wait = auth_blocked(hr, &which)) > 0) {
+		auth_too_many(hr, wait, which);
 		return;
 	}
 	if (http_read_json(hr, &body) != PC_OK)
@@ -163,7 +158,7 @@ api_enrol(struct http_req *hr)
 		    "a link worker's device \"key_id\": the deployment key's "
 		    "fingerprint}");
 	} else if (auth_code_hash(code, chash) != 0) {
-		(void)auth_failed(hr, "enrol.fail", "malformed code");
+		(void)auth_failed(hr, 1, "enrol.fail", "malformed code", NULL);
 		http_reply_error(hr, 401, "E_AUTH", "an enrolment code looks "
 		    "like ABCD-EFGH-JKMN");
 	} else if (store_begin(hr->srv->store) != PC_OK)

@@ -25,6 +25,7 @@
 #include "audit.h"
 #include "date.h"
 #include "export.h"
+#include "conn.h"
 #include "failpoint.h"
 #include "log.h"
 
@@ -110,13 +111,18 @@ fill(struct export *x, struct buf *b)
 
 /*
  * No final chunk: the connection is closed mid-answer, so the client
- * cannot take what it has for the whole. Freed here, as libevent frees
- * a connection it is done with from this same callback.
+ * cannot take what it has for the whole. The rows already queued go out
+ * first; without a connection of ours (never on the TLS listener) it is
+ * freed here, as libevent frees a connection it is done with from this
+ * same callback.
  */
 static void
 abort_stream(struct export *x)
 {
-	evhttp_connection_free(x->evcon);
+	if (x->conn != NULL)
+		conn_end(x->conn);
+	else
+		evhttp_connection_free(x->evcon);
 }
 
 static void
@@ -249,7 +255,7 @@ api_export(struct http_req *hr)
 {
 	struct export_req q;
 	struct export *x;
-	struct evbuffer *head;
+	struct evbuffer *head = NULL;
 	struct buf b;
 	char name[64];
 
@@ -283,12 +289,14 @@ api_export(struct http_req *hr)
 		return;
 	}
 	buf_init(&b, 0);
-	if (export_header(&x->out, &b) == PC_OK &&
-	    (head = evbuffer_new()) != NULL) {
-		evbuffer_add(head, b.p, b.len);
+	if (export_header(&x->out, &b) == PC_OK && buf_failed(&b) == PC_OK &&
+	    (head = evbuffer_new()) != NULL &&
+	    evbuffer_add(head, b.p, b.len) == 0) {
 		evhttp_send_reply_chunk_with_cb(hr->req, head, export_next, x);
 		evbuffer_free(head);
 	} else {
+		if (head != NULL)
+			evbuffer_free(head);
 		evhttp_connection_set_closecb(x->evcon, NULL, NULL);
 		export_log(x, "out of memory");
 		abort_stream(x);

@@ -299,6 +299,11 @@ api_answer(struct http_req *hr, cJSON *doc, int csv)
 		return;
 	}
 	cJSON_Delete(doc);
+	if (buf_failed(&b) != PC_OK) {	/* never a table cut short */
+		http_reply_error(hr, 503, "E_SYSTEM", "out of memory");
+		buf_free(&b);
+		return;
+	}
 	http_add_header(hr, "Content-Disposition", "attachment; "
 	    "filename=\"pcmds-impact.csv\"");
 	http_reply_body(hr, 200, "text/csv; charset=utf-8", buf_str(&b), b.len);

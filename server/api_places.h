@@ -26,5 +26,6 @@ void	 api_answer(struct http_req *, cJSON *doc, int csv);
 void	 api_places(struct http_req *);
 void	 api_impact(struct http_req *);
 void	 api_export(struct http_req *);
+void	 api_assets(struct http_req *);
 
 #endif

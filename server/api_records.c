@@ -10,6 +10,7 @@
 #include "ingest.h"
 #include "log.h"
 #include "srv.h"
+#include "store.h"
 
 struct staged {
 	struct fact	*v;
@@ -37,6 +38,53 @@ reply(struct http_req *hr, const struct ingest *in)
 	else	/* stored, but no memory to say so: the client will resend */
 		http_reply_error(hr, 500, "E_SYSTEM", "out of memory");
 	buf_free(&b);
+}
+
+/*
+ * Nothing of the batch was kept: the log says why, naming the database,
+ * and the device is told in words its link worker can pass on. Retry-After
+ * is long when waiting will not help soon (a full or failing disk): the
+ * client then stops, the records kept, rather than retrying in vain.
+ */
+static void
+not_stored(struct http_req *hr, pc_rc rc, int n)
+{
+	char why[512];
+	enum store_fault f = STORE_FAULT_OTHER;
+	const char *wait = "2", *say;
+
+	if (rc == PC_ESTORE)
+		f = store_fault(hr->srv->store, why, sizeof(why));
+	else
+		snprintf(why, sizeof(why), "%s", pc_strerror(rc));
+	log_warnx("ingest: batch of %d not stored, nothing kept: %s", n, why);
+	switch (f) {
+	case STORE_FAULT_FULL:
+		wait = "300";
+		say = "the server's disk is full, so it could not store this "
+		    "batch; nothing of it was kept. The records are safe on "
+		    "this device and a later sync sends them: please tell the "
+		    "server's administrator";
+		break;
+	case STORE_FAULT_READONLY:
+	case STORE_FAULT_IO:
+		wait = "300";
+		say = "the server cannot write its database just now, so it "
+		    "could not store this batch; nothing of it was kept. The "
+		    "records are safe on this device and a later sync sends "
+		    "them: please tell the server's administrator";
+		break;
+	case STORE_FAULT_BUSY:
+		wait = "1";
+		say = "the server is busy with an administration task; nothing "
+		    "of this batch was kept: send it again in a moment";
+		break;
+	default:
+		say = "the batch could not be stored; nothing of it was kept: "
+		    "send it again";
+	}
+	http_add_header(hr, "Retry-After", wait);
+	http_reply_error(hr, 503, "E_SYSTEM", "%s", say);
 }
 
 void
@@ -78,13 +126,9 @@ api_records(struct http_req *hr)
 		agg_apply(srv->agg, facts.v, facts.n);	/* committed: publish */
 	free(facts.v);
 	cJSON_Delete(body);
-	if (rc != PC_OK) {
-		log_warnx("ingest: batch of %d not stored: %s", n,
-		    pc_strerror(rc));
-		http_add_header(hr, "Retry-After", "2");
-		http_reply_error(hr, 503, "E_SYSTEM", "the batch could not be "
-		    "stored; nothing was kept; send it again");
-	} else if (FAILPOINT_HIT("records-cut-response")) {
+	if (rc != PC_OK)
+		not_stored(hr, rc, n);
+	else if (FAILPOINT_HIT("records-cut-response")) {
 		/* test builds: committed, but the answer is lost on the way */
 		srv_cut(hr);
 	} else {

@@ -20,33 +20,46 @@
 	")"
 #define HEADS_MAX	16
 
-void
+pc_rc
 audit_hash(const struct store_audit *a, const uint8_t *key,
     uint8_t out[SEC_SHA256_LEN])
 {
 	cJSON *o = cJSON_CreateObject();
 	char hex[SEC_HEX64_LEN];
 	struct buf b;
+	pc_rc rc = PC_ENOMEM;
 
-	cJSON_AddNumberToObject(o, "seq", (double)a->seq);
-	cJSON_AddNumberToObject(o, "at", (double)a->at);
-	cJSON_AddStringToObject(o, "actor", a->actor ? a->actor : "");
-	cJSON_AddStringToObject(o, "action", a->action ? a->action : "");
-	cJSON_AddStringToObject(o, "object", a->object ? a->object : "");
-	cJSON_AddStringToObject(o, "outcome", a->outcome ? a->outcome : "");
+	memset(out, 0, SEC_SHA256_LEN);
+	buf_init(&b, 0);
+	if (o == NULL ||
+	    cJSON_AddNumberToObject(o, "seq", (double)a->seq) == NULL ||
+	    cJSON_AddNumberToObject(o, "at", (double)a->at) == NULL ||
+	    cJSON_AddStringToObject(o, "actor", a->actor ? a->actor : "") ==
+	    NULL ||
+	    cJSON_AddStringToObject(o, "action", a->action ? a->action : "") ==
+	    NULL ||
+	    cJSON_AddStringToObject(o, "object", a->object ? a->object : "") ==
+	    NULL ||
+	    cJSON_AddStringToObject(o, "outcome", a->outcome ? a->outcome :
+	    "") == NULL)
+		goto out;
 	if (a->records_len > 0) {
 		sec_sha256_hex(a->records, a->records_len, hex);
-		cJSON_AddStringToObject(o, "records", hex);
+		if (cJSON_AddStringToObject(o, "records", hex) == NULL)
+			goto out;
 	}
-	buf_init(&b, 0);
-	buf_add(&b, a->prev, SEC_SHA256_LEN);
-	canon_json(o, &b);
+	if ((rc = buf_add(&b, a->prev, SEC_SHA256_LEN)) != PC_OK ||
+	    (rc = canon_json(o, &b)) != PC_OK ||
+	    (rc = buf_failed(&b)) != PC_OK)
+		goto out;
 	if (key == NULL)
 		sec_sha256(b.p, b.len, out);
-	else if (sec_hmac_sha256(key, SEC_SHA256_LEN, b.p, b.len, out) != PC_OK)
-		memset(out, 0, SEC_SHA256_LEN);	/* never verifies */
+	else
+		rc = sec_hmac_sha256(key, SEC_SHA256_LEN, b.p, b.len, out);
+out:
 	buf_free(&b);
 	cJSON_Delete(o);
+	return rc;
 }
 
 /* Appends a (seq 0: the next), keyed; inside a transaction. */
@@ -64,7 +77,8 @@ append(struct store *st, struct store_audit *a)
 	if (a->seq != 0 && a->seq != last + 1)
 		return PC_ESTORE;	/* the batch's records name another */
 	a->seq = last + 1;
-	audit_hash(a, key, a->hash);
+	if ((rc = audit_hash(a, key, a->hash)) != PC_OK)
+		return rc;
 	return store_audit_insert(st, a);
 }
 
@@ -252,6 +266,7 @@ struct walk {
 	uint8_t			 prev[SEC_SHA256_LEN];
 	int64_t			 expect;
 	int			 keyed;		/* a keyed entry was seen */
+	pc_rc			 failed;	/* the walk itself failed */
 	struct {
 		int	 have;
 		int64_t	 seq, to, nrec, lastrow;
@@ -381,18 +396,23 @@ check_batch(struct walk *w, const struct store_audit *a)
 	return rc;
 }
 
-/* The entry's hash, keyed or (before the seal) not; -1: neither. */
+/*
+ * The entry's hash, keyed or (before the seal) not; -1: neither, -2:
+ * no memory to tell.
+ */
 static int
 which_hash(const struct walk *w, const struct store_audit *a)
 {
 	uint8_t h[SEC_SHA256_LEN];
 
 	if (w->key != NULL) {
-		audit_hash(a, w->key, h);
+		if (audit_hash(a, w->key, h) != PC_OK)
+			return -2;
 		if (memcmp(h, a->hash, SEC_SHA256_LEN) == 0)
 			return 1;
 	}
-	audit_hash(a, NULL, h);
+	if (audit_hash(a, NULL, h) != PC_OK)
+		return -2;
 	return memcmp(h, a->hash, SEC_SHA256_LEN) == 0 && a->records_len == 0 ?
 	    0 : -1;
 }
@@ -432,7 +452,11 @@ check_one(void *arg, const struct store_audit *a)
 		    "the entry before it", a->seq);
 		return 1;
 	}
-	if ((k = which_hash(w, a)) < 0) {
+	if ((k = which_hash(w, a)) == -2) {
+		w->failed = PC_ENOMEM;	/* not verified: never "broken" */
+		return 1;
+	}
+	if (k < 0) {
 		broken(w, a->seq, "entry %" PRId64 " (%s %.60s by %s) was "
 		    "changed after it was written, or written without the server "
 		    "secret", a->seq, a->action, a->object, a->actor);
@@ -584,7 +608,8 @@ audit_verify(struct store *st, const char *const *heads, size_t nheads,
 	w->r = r;
 	w->expect = 1;
 	if ((rc = parse_heads(w, heads, nheads)) == PC_OK &&
-	    (rc = store_audit_each(st, check_one, w)) == PC_OK) {
+	    (rc = store_audit_each(st, check_one, w)) == PC_OK &&
+	    (rc = w->failed) == PC_OK) {
 		/* what the chain says first, then the records, then heads */
 		if (r->entries == 0)
 			err_add(&r->problems, E_RULE, "", "the audit log is "

@@ -51,9 +51,10 @@ struct audit_report {
 pc_rc	 audit_open(struct store *, const struct secret *, struct err_list *);
 /*
  * The entry's hash: HMAC-SHA256 under key, or with key NULL the SHA-256
- * that databases before the keyed chain used.
+ * that databases before the keyed chain used. Not PC_OK (memory): out
+ * holds nothing to use, never a hash over part of the entry.
  */
-void	 audit_hash(const struct store_audit *, const uint8_t *key,
+pc_rc	 audit_hash(const struct store_audit *, const uint8_t *key,
 	    uint8_t out[SEC_SHA256_LEN]);
 /* Appends an entry; must run inside a store transaction. */
 pc_rc	 audit_log(struct store *, int64_t now, const char *actor,

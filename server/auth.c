@@ -1,10 +1,12 @@
 /*
- * auth.c - tokens, one-time codes, roles and failed-login limits.
+ * auth.c - tokens, one-time codes, roles, cookies and failed-attempt
+ * limits (see auth.h).
  *
  * Secrets are never stored: only their SHA-256. A token is 256 random
- * bits; a one-time code 60 (typed by people, so short), which the
- * per-address limit on failures makes impractical to guess. Revocation
- * and expiry are read from the store on every request.
+ * bits; a one-time code 60 (typed by people, so short), which the limits
+ * on failures make impractical to guess: auth_failures_global a minute
+ * leaves 2^60 codes many millions of years away. Revocation and expiry
+ * are read from the store on every request.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -12,6 +14,8 @@
 #include <strings.h>
 
 #include "audit.h"
+#include "auth.h"
+#include "http.h"
 #include "log.h"
 #include "srv.h"
 
@@ -74,37 +78,83 @@ auth_code_hash(const char *code, uint8_t hash[SEC_SHA256_LEN])
 	return 0;
 }
 
+/* The global budget is one bucket. */
+#define GLOBAL_KEY	"*"
+
 double
-auth_blocked(struct http_req *hr)
+auth_blocked(struct http_req *hr, enum auth_limit *which)
 {
-	return rate_wait(&hr->srv->auth_fail, hr->peer, srv_now());
+	double now = srv_mono();
+	double a = rate_wait(&hr->srv->auth_fail, hr->peer, now);
+	double g = rate_wait(&hr->srv->auth_global, GLOBAL_KEY, now);
+
+	*which = a > 0 ? AUTH_ADDRESS : g > 0 ? AUTH_GLOBAL : AUTH_FREE;
+	return a > g ? a : g;
 }
 
 double
-auth_failed(struct http_req *hr, const char *what, const char *why)
+auth_failed(struct http_req *hr, int code, const char *what,
+    const char *why, enum auth_limit *which)
 {
-	char actor[96];
-	double wait = rate_take(&hr->srv->auth_fail, hr->peer, srv_now());
+	char actor[96], target[HTTP_ESC_LEN(sizeof(hr->path))];
+	double now = srv_mono();
+	double a = rate_take(&hr->srv->auth_fail, hr->peer, now);
+	double g = code ? rate_take(&hr->srv->auth_global, GLOBAL_KEY, now) : 0;
 
 	/* past the limit the attempts are refused unaudited: no write storm */
-	if (wait == 0) {
+	if (a == 0) {
 		snprintf(actor, sizeof(actor), "address:%s", hr->peer);
-		if (audit_log_now(hr->srv->store, actor, what, hr->path, why) !=
+		http_escape(hr->path, target, sizeof(target));
+		if (audit_log_now(hr->srv->store, actor, what, target, why) !=
 		    PC_OK)
-			log_warnx("audit: cannot record a failed login");
+			log_warnx("audit: cannot record a failed attempt");
 	}
-	return wait;
+	if (which != NULL)
+		*which = a > 0 ? AUTH_ADDRESS : g > 0 ? AUTH_GLOBAL : AUTH_FREE;
+	return a > g ? a : g;
 }
 
-static void
-too_many(struct http_req *hr, double wait)
+const char *
+auth_limit_text(enum auth_limit which)
+{
+	return which == AUTH_GLOBAL ? "too many failed attempts at a one-time "
+	    "code on this server" : "too many failed attempts from this "
+	    "address";
+}
+
+void
+auth_too_many(struct http_req *hr, double wait, enum auth_limit which)
 {
 	char s[32];
 
 	snprintf(s, sizeof(s), "%d", (int)wait + 1);
 	http_add_header(hr, "Retry-After", s);
-	http_reply_error(hr, 429, "E_RATE", "too many failed attempts from "
-	    "this address; try again in %s seconds", s);
+	http_reply_error(hr, 429, "E_RATE", "%s; try again in %s seconds",
+	    auth_limit_text(which), s);
+}
+
+int
+auth_cookie(struct http_req *hr, const char *name, char *out, size_t len)
+{
+	const char *c = http_header(hr, "Cookie"), *end, *eq;
+	size_t n = strlen(name), k;
+
+	for (; c != NULL && *c != '\0'; c = *end ? end + 1 : end) {
+		c += strspn(c, " \t");
+		end = c + strcspn(c, ";");
+		if ((eq = memchr(c, '=', (size_t)(end - c))) == NULL ||
+		    (size_t)(eq - c) != n || memcmp(c, name, n) != 0)
+			continue;
+		for (k = (size_t)(end - eq - 1); k > 0 && (eq[k] == ' ' ||
+		    eq[k] == '\t'); k--)
+			;
+		if (k >= len)
+			return 0;
+		memcpy(out, eq + 1, k);
+		out[k] = '\0';
+		return k > 0;
+	}
+	return 0;
 }
 
 /* The bearer token, or with AUTH_SESSION the session cookie. */
@@ -112,7 +162,7 @@ static const char *
 credential(struct http_req *hr, unsigned roles, enum store_cred *kind,
     char *buf, size_t len)
 {
-	const char *h = http_header(hr, "Authorization"), *c, *e;
+	const char *h = http_header(hr, "Authorization");
 
 	if (h != NULL && strncasecmp(h, "Bearer ", 7) == 0) {
 		*kind = CRED_DEVICE;
@@ -120,14 +170,8 @@ credential(struct http_req *hr, unsigned roles, enum store_cred *kind,
 			;
 		return h;
 	}
-	if (!(roles & AUTH_SESSION) ||
-	    (c = http_header(hr, "Cookie")) == NULL)
+	if (!(roles & AUTH_SESSION) || !auth_cookie(hr, AUTH_COOKIE, buf, len))
 		return NULL;
-	if ((c = strstr(c, "__Host-pcmds=")) == NULL)
-		return NULL;
-	c += strlen("__Host-pcmds=");
-	e = c + strcspn(c, "; ");
-	snprintf(buf, len, "%.*s", (int)(e - c), c);
 	*kind = CRED_SESSION;
 	return buf;
 }
@@ -135,10 +179,11 @@ credential(struct http_req *hr, unsigned roles, enum store_cred *kind,
 static int
 deny(struct http_req *hr, const char *why, const char *msg)
 {
-	double wait = auth_failed(hr, "auth.fail", why);
+	enum auth_limit which;
+	double wait = auth_failed(hr, 0, "auth.fail", why, &which);
 
 	if (wait > 0) {
-		too_many(hr, wait);
+		auth_too_many(hr, wait, which);
 		return 0;
 	}
 	http_add_header(hr, "WWW-Authenticate", "Bearer realm=\"pcmds\"");
@@ -156,10 +201,7 @@ auth_require(struct http_req *hr, unsigned roles)
 	double wait;
 	pc_rc rc;
 
-	if ((wait = auth_blocked(hr)) > 0) {
-		too_many(hr, wait);
-		return 0;
-	}
+	/* a valid credential is never refused for others' failures */
 	if ((tok = credential(hr, roles, &kind, cookie, sizeof(cookie))) ==
 	    NULL || *tok == '\0')
 		return deny(hr, "no credential", "this request needs a token "
@@ -185,7 +227,7 @@ auth_require(struct http_req *hr, unsigned roles)
 		return 0;
 	}
 	sec_hex(hash, 16, key);
-	if ((wait = rate_take(&hr->srv->per_token, key, srv_now())) > 0) {
+	if ((wait = rate_take(&hr->srv->per_token, key, srv_mono())) > 0) {
 		char s[32];
 
 		snprintf(s, sizeof(s), "%d", (int)wait + 1);

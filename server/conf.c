@@ -20,6 +20,7 @@ conf_defaults(struct conf *c)
 	c->max_headers = 16 * 1024;
 	c->max_batch = 1000;
 	c->max_connections = 1024;
+	c->max_connections_per_address = 64;
 	c->idle_timeout = 15;
 	c->request_timeout = 30;
 	c->shutdown_grace = 10;
@@ -28,6 +29,7 @@ conf_defaults(struct conf *c)
 	c->session_hours = 8;
 	c->rate_per_token = 50;
 	c->auth_failures = 10;
+	c->auth_failures_global = 100;
 	c->log_requests = 1;
 	c->suppress_threshold = 8;
 	c->audit_head_minutes = 15;
@@ -49,6 +51,7 @@ static const struct conf_int ints[] = {
 	CS(max_headers, 1024, 1 << 20),
 	CI(max_batch, 1, 100000),
 	CI(max_connections, 4, 1000000),
+	CI(max_connections_per_address, 1, 1000000),
 	CI(idle_timeout, 1, 3600),
 	CI(request_timeout, 1, 3600),
 	CI(shutdown_grace, 0, 600),
@@ -57,6 +60,7 @@ static const struct conf_int ints[] = {
 	CI(session_hours, 1, 168),
 	CI(rate_per_token, 1, 100000),
 	CI(auth_failures, 1, 100000),
+	CI(auth_failures_global, 1, 1000000),
 	CI(suppress_threshold, 1, 100),
 	CI(audit_head_minutes, 1, 1440),
 };
@@ -140,6 +144,8 @@ conf_set(void *arg, const char *key, const char *v, struct err_list *errs)
 	for (i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
 		if (strcmp(strs[i].name, key) == 0)
 			return set_str(c, &strs[i], v, errs);
+	if (strcmp(key, "proxy_from") == 0)
+		return proxy_allow_parse(&c->proxy, v, errs);
 	if (strcmp(key, "metrics") == 0 || strcmp(key, "log_requests") == 0) {
 		if (strcmp(key, "metrics") == 0) {
 			if (strcmp(v, "local") && strcmp(v, "public")) {
@@ -229,10 +235,19 @@ conf_template(char *out, size_t len, const char *listen)
 	    "# max_headers = 16384\n"
 	    "# max_batch = 1000\n"
 	    "# max_connections = 1024\n"
+	    "# Connections open at once from one client address. Behind a load\n"
+	    "# balancer, list it in proxy_from so that clients are told apart.\n"
+	    "# max_connections_per_address = 64\n"
 	    "# idle_timeout = 15\n"
 	    "# request_timeout = 30\n"
 	    "# rate_per_token = 50\n"
 	    "# auth_failures = 10\n"
+	    "# auth_failures_global = 100\n"
+	    "\n"
+	    "# Load balancers (HAProxy send-proxy-v2) whose connections start\n"
+	    "# with a PROXY protocol v2 header naming the client; no other\n"
+	    "# address may send one, and these must.\n"
+	    "# proxy_from = 10.0.0.5, 10.0.0.6\n"
 	    "\n"
 	    "# Credentials.\n"
 	    "# token_days = 365\n"

@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "err.h"
+#include "proxy.h"
 
 struct conf {
 	char	 path[PATH_MAX];	/* the file read */
@@ -29,6 +30,7 @@ struct conf {
 	size_t	 max_headers;		/* bytes of request headers */
 	int	 max_batch;		/* records in one POST */
 	int	 max_connections;
+	int	 max_connections_per_address;	/* open at once from one client */
 	int	 idle_timeout;		/* s: keep-alive connection idle */
 	int	 request_timeout;	/* s: to receive a whole request */
 	int	 shutdown_grace;	/* s: finish in-flight work on SIGTERM */
@@ -37,6 +39,8 @@ struct conf {
 	int	 session_hours;		/* dashboard session lifetime */
 	int	 rate_per_token;	/* requests per second per token */
 	int	 auth_failures;		/* per client address per minute */
+	int	 auth_failures_global;	/* failed codes, whole server, a minute */
+	struct proxy_allow proxy;	/* proxy_from: who sends PROXY headers */
 	int	 metrics_public;	/* /metrics from anywhere, not loopback */
 	int	 log_requests;
 	int	 suppress_threshold;	/* smallest count shown to place leads */

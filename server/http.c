@@ -1,9 +1,6 @@
 /*
- * http.c - reading requests and writing answers for the handlers.
- *
- * Every answer carries the same protective headers (no caching of health
- * data, no MIME sniffing, HSTS). Errors are JSON: {"error": {"code",
- * "message"}}.
+ * http.c - reading requests and writing answers for the handlers (see
+ * http.h).
  */
 #include <arpa/inet.h>
 
@@ -17,9 +14,12 @@
 #include <event2/http.h>
 #include <zlib.h>
 
+#include "conn.h"
+#include "http.h"
 #include "log.h"
 #include "pii.h"
 #include "srv.h"
+#include "wire.h"
 
 static const struct {
 	int		 code;
@@ -28,9 +28,12 @@ static const struct {
 	{200, "OK"}, {303, "See Other"}, {400, "Bad Request"},
 	{401, "Unauthorized"}, {403, "Forbidden"}, {404, "Not Found"},
 	{405, "Method Not Allowed"}, {409, "Conflict"},
-	{413, "Payload Too Large"}, {415, "Unsupported Media Type"},
-	{429, "Too Many Requests"}, {500, "Internal Server Error"},
-	{503, "Service Unavailable"},
+	{411, "Length Required"}, {413, "Payload Too Large"},
+	{414, "URI Too Long"}, {415, "Unsupported Media Type"},
+	{417, "Expectation Failed"}, {429, "Too Many Requests"},
+	{431, "Request Header Fields Too Large"},
+	{500, "Internal Server Error"}, {501, "Not Implemented"},
+	{503, "Service Unavailable"}, {505, "HTTP Version Not Supported"},
 };
 
 static const char *
@@ -61,6 +64,7 @@ http_method_name(enum evhttp_cmd_type m)
 	return "?";
 }
 
+/* The client: from the connection (and its PROXY header) when there is one. */
 static void
 peer_of(struct http_req *hr)
 {
@@ -68,7 +72,9 @@ peer_of(struct http_req *hr)
 	const char *addr = NULL;
 	ev_uint16_t port = 0;
 
-	if (c != NULL)
+	if (hr->conn != NULL)
+		addr = conn_peer(hr->conn);
+	else if (c != NULL)
 		evhttp_connection_get_peer(c, (char **)&addr, &port);
 	snprintf(hr->peer, sizeof(hr->peer), "%s", addr ? addr : "unknown");
 	hr->loopback = strncmp(hr->peer, "127.", 4) == 0 ||
@@ -78,21 +84,29 @@ peer_of(struct http_req *hr)
 
 void
 http_req_init(struct http_req *hr, struct server *srv,
-    struct evhttp_request *req)
+    struct evhttp_request *req, struct conn *conn)
 {
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	const char *p = uri ? evhttp_uri_get_path(uri) : NULL;
 	const char *q = uri ? evhttp_uri_get_query(uri) : NULL;
+	size_t n = 0, i;
 	char *dec;
 
 	memset(hr, 0, sizeof(*hr));
 	hr->req = req;
 	hr->srv = srv;
+	hr->conn = conn;
 	hr->method = evhttp_request_get_command(req);
 	hr->started = srv_now();
 	TAILQ_INIT(&hr->query);
-	if (p != NULL && (dec = evhttp_uridecode(p, 0, NULL)) != NULL) {
+	if (p != NULL && (dec = evhttp_uridecode(p, 0, &n)) != NULL) {
 		snprintf(hr->path, sizeof(hr->path), "%s", dec);
+		/* %00 would end the path early, %0A start a log line */
+		for (i = 0; i < n; i++)
+			if ((unsigned char)dec[i] < 0x20 || dec[i] == 0x7f)
+				hr->path_bad = 1;
+		if (n >= sizeof(hr->path))
+			hr->path_bad = 1;
 		free(dec);
 	}
 	if (q != NULL)
@@ -107,18 +121,58 @@ http_req_free(struct http_req *hr)
 }
 
 void
+http_escape(const char *s, char *out, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t k = 0;
+
+	if (len == 0)
+		return;
+	for (; s != NULL && *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c >= 0x20 && c < 0x7f && c != '\\' && c != '"') {
+			if (k + 1 >= len)
+				break;
+			out[k++] = (char)c;
+			continue;
+		}
+		if (k + 4 >= len)
+			break;
+		out[k++] = '\\';
+		out[k++] = 'x';
+		out[k++] = hex[c >> 4];
+		out[k++] = hex[c & 15];
+	}
+	out[k] = '\0';
+}
+
+void
 http_req_log(const struct http_req *hr)
 {
-	char user[24] = "-";
+	char user[24] = "-", what[HTTP_ESC_LEN(512)], why[HTTP_ESC_LEN(192)];
+	char m[HTTP_ESC_LEN(16)];
+	const char *method = http_method_name(hr->method);
 
 	if (!hr->srv->conf->log_requests)
 		return;
 	if (hr->authed)
 		snprintf(user, sizeof(user), "%lld",
 		    (long long)hr->auth.user.id);
-	log_info("%s %s %d records=%ld ms=%.1f user=%s peer=%s",
-	    http_method_name(hr->method), hr->path, hr->status, hr->records,
-	    (srv_now() - hr->started) * 1000, user, hr->peer);
+	if (hr->refused != NULL) {
+		/* what the client sent, not the stand-in evhttp was given */
+		http_escape(hr->refused->method, m, sizeof(m));
+		http_escape(hr->refused->target, what, sizeof(what));
+		http_escape(hr->refused->why, why, sizeof(why));
+		log_info("%s %s %d records=0 ms=%.1f user=- peer=%s refused=\"%s\"",
+		    m[0] ? m : "-", what[0] ? what : "-", hr->status,
+		    (srv_now() - hr->started) * 1000, hr->peer, why);
+		return;
+	}
+	http_escape(hr->path, what, sizeof(what));
+	log_info("%s %s %d records=%ld ms=%.1f user=%s peer=%s", method, what,
+	    hr->status, hr->records, (srv_now() - hr->started) * 1000, user,
+	    hr->peer);
 }
 
 const char *
@@ -153,8 +207,16 @@ http_reply_body(struct http_req *hr, int status, const char *ctype,
 	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
 	evhttp_add_header(h, "Strict-Transport-Security",
 	    "max-age=31536000");
-	if (hr->srv->draining)
-		evhttp_add_header(h, "Connection", "close");
+	/*
+	 * conn.c closes after this answer. evhttp must not: it would free
+	 * the connection while the answer is still below the wire filter,
+	 * and it closes only on a value of exactly "close"; the trailing
+	 * space is optional whitespace that every client strips.
+	 */
+	if (hr->conn != NULL ? conn_last(hr->conn, hr->seq) :
+	    hr->srv->draining)
+		evhttp_add_header(h, "Connection", hr->conn != NULL ? "close " :
+		    "close");
 	if (b != NULL && hr->method != EVHTTP_REQ_HEAD)
 		evbuffer_add(b, body, len);
 	hr->status = status;
@@ -166,13 +228,14 @@ http_reply_body(struct http_req *hr, int status, const char *ctype,
 void
 http_reply_json(struct http_req *hr, int status, cJSON *doc)
 {
+	static const char oom[] = "{\"error\":{\"code\":\"E_SYSTEM\","
+	    "\"message\":\"out of memory; try again\"}}";
 	char *text = cJSON_PrintUnformatted(doc);
 
 	cJSON_Delete(doc);
 	if (text == NULL) {
-		http_reply_body(hr, 500, "application/json",
-		    "{\"error\":{\"code\":\"E_SYSTEM\",\"message\":\"out of "
-		    "memory\"}}", 58);
+		http_reply_body(hr, 503, "application/json", oom,
+		    sizeof(oom) - 1);
 		return;
 	}
 	http_reply_body(hr, status, "application/json; charset=utf-8", text,
@@ -195,6 +258,15 @@ http_reply_error(struct http_req *hr, int status, const char *code,
 	cJSON_AddStringToObject(e, "code", code);
 	cJSON_AddStringToObject(e, "message", msg);
 	http_reply_json(hr, status, o);
+}
+
+void
+http_reply_refused(struct http_req *hr)
+{
+	const struct wire_head *w = hr->refused;
+
+	http_reply_error(hr, w->status, w->code, "%s; the connection is "
+	    "closed", w->why);
 }
 
 /* Inflates gzip in[0..len) into out, refusing to grow past out->max. */

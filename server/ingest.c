@@ -90,6 +90,31 @@ check_identity(const struct rec *r, const struct store_auth *who,
 		    who->user.place);
 }
 
+/*
+ * A support record's community asset (or a correction's new one) must be
+ * in its place's directory: the device picked it from the copy it
+ * received, and entries are retired, never deleted.
+ */
+static pc_rc
+check_asset(struct store *st, const struct rec *r, struct err_list *errs)
+{
+	const cJSON *j = r->kind == KIND_CORRECTION ? rec_get(r->json, "set") :
+	    r->kind == KIND_SUPPORT ? r->json : NULL;
+	const char *id = rec_str(j, "asset");
+	pc_rc rc;
+
+	if (id == NULL ||
+	    (rc = store_asset_known(st, r->place, id)) == PC_OK)
+		return PC_OK;
+	if (rc != PC_ENOTFOUND)
+		return rc;
+	err_add(errs, E_ENUM, r->kind == KIND_CORRECTION ? "set.asset" :
+	    "asset", "Community asset %s is not in the directory of place %s; "
+	    "sync to receive the current directory and pick from it", id,
+	    r->place);
+	return PC_OK;
+}
+
 /* An id already stored, or earlier in this batch. */
 static enum metrics_result
 known_id(struct ingest *in, struct store *st, const struct rec *r,
@@ -151,6 +176,10 @@ ingest_one(struct ingest *in, struct store *st, const struct store_auth *who,
 	if (it->checked != PC_OK)
 		return it->checked == PC_EINVAL ? PC_OK : it->checked;
 	check_identity(r, who, &it->errs);
+	if (it->errs.n == 0 && (rc = check_asset(st, r, &it->errs)) != PC_OK) {
+		rec_free(r);
+		return rc;
+	}
 	if (it->errs.n > 0) {
 		rec_free(r);
 		return PC_OK;
@@ -179,21 +208,37 @@ ingest_one(struct ingest *in, struct store *st, const struct store_auth *who,
  * The checks that need nothing but the record itself (validation, the
  * canonical form and its hash) are most of the work, and independent:
  * a large batch is shared among the machine's cores while the store, a
- * single writer, waits for the results.
+ * single writer, waits for the results. The threads that share it are
+ * started once, with the server (as Redis's bioInit starts its own), and
+ * wait for work; without them (a test, a tool) the caller does it all.
  */
 #define CHECK_PARALLEL_MIN	64	/* smaller batches: not worth a thread */
-#define CHECK_THREADS_MAX	4
+#define CHECK_THREADS_MAX	4	/* the caller and three workers */
 
 struct check_range {
 	struct ingest_item	*v;
 	size_t			 from, to;
 	const struct rec_opts	*ro;
+	int			*left;	/* the batch's shares not yet done */
+	struct check_range	*next;	/* in the queue */
 };
 
-static void *
-check_range(void *arg)
+static struct {
+	pthread_mutex_t		 mu;
+	pthread_cond_t		 work;	/* a share was queued, or stop */
+	pthread_cond_t		 done;	/* a share was finished */
+	struct check_range	*queue;
+	pthread_t		 th[CHECK_THREADS_MAX - 1];
+	int			 n;	/* workers running */
+	int			 stop;
+} workers = {
+	PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
+	PTHREAD_COND_INITIALIZER, NULL, {0}, 0, 0,
+};
+
+static void
+check_range(struct check_range *cr)
 {
-	struct check_range *cr = arg;
 	size_t i;
 
 	for (i = cr->from; i < cr->to; i++) {
@@ -206,37 +251,97 @@ check_range(void *arg)
 		it->checked = rec_adopt(it->json, cr->ro, &it->rec, &it->errs);
 		it->json = NULL;
 	}
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct check_range *cr;
+
+	(void)arg;
+	pthread_mutex_lock(&workers.mu);
+	for (;;) {
+		while (workers.queue == NULL && !workers.stop)
+			pthread_cond_wait(&workers.work, &workers.mu);
+		if ((cr = workers.queue) == NULL)
+			break;	/* stopping, and nothing left */
+		workers.queue = cr->next;
+		pthread_mutex_unlock(&workers.mu);
+		check_range(cr);
+		pthread_mutex_lock(&workers.mu);
+		(*cr->left)--;
+		pthread_cond_broadcast(&workers.done);
+	}
+	pthread_mutex_unlock(&workers.mu);
 	return NULL;
+}
+
+int
+ingest_workers_start(void)
+{
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	int want = (int)(cores < CHECK_THREADS_MAX ? cores : CHECK_THREADS_MAX)
+	    - 1;
+
+	pthread_mutex_lock(&workers.mu);
+	workers.stop = 0;
+	while (workers.n < want && pthread_create(&workers.th[workers.n],
+	    NULL, worker_main, NULL) == 0) {
+		pthread_setname_np(workers.th[workers.n], "pcmdsd-check");
+		workers.n++;
+	}
+	pthread_mutex_unlock(&workers.mu);
+	return workers.n;
+}
+
+void
+ingest_workers_stop(void)
+{
+	int i, n;
+
+	pthread_mutex_lock(&workers.mu);
+	workers.stop = 1;
+	n = workers.n;
+	pthread_cond_broadcast(&workers.work);
+	pthread_mutex_unlock(&workers.mu);
+	for (i = 0; i < n; i++)
+		pthread_join(workers.th[i], NULL);
+	pthread_mutex_lock(&workers.mu);
+	workers.n = 0;
+	workers.stop = 0;
+	pthread_mutex_unlock(&workers.mu);
 }
 
 static void
 check_all(struct ingest_item *v, size_t n, const struct rec_opts *ro)
 {
 	struct check_range cr[CHECK_THREADS_MAX];
-	pthread_t th[CHECK_THREADS_MAX];
-	int started[CHECK_THREADS_MAX] = {0};
-	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	size_t k, nt;
+	int left;
 
-	nt = n < CHECK_PARALLEL_MIN || cores < 2 ? 1 :
-	    (size_t)(cores < CHECK_THREADS_MAX ? cores : CHECK_THREADS_MAX);
+	pthread_mutex_lock(&workers.mu);
+	nt = n < CHECK_PARALLEL_MIN ? 1 : (size_t)workers.n + 1;
+	left = (int)nt - 1;
 	for (k = 0; k < nt; k++) {
 		cr[k].v = v;
 		cr[k].from = n * k / nt;
 		cr[k].to = n * (k + 1) / nt;
 		cr[k].ro = ro;
+		cr[k].left = &left;
+		/* this thread takes the first share, the workers the rest */
+		if (k > 0) {
+			cr[k].next = workers.queue;
+			workers.queue = &cr[k];
+		}
 	}
-	/* this thread takes the first share; a thread that cannot start
-	   leaves its share to be done here too */
-	for (k = 1; k < nt; k++)
-		started[k] = pthread_create(&th[k], NULL, check_range,
-		    &cr[k]) == 0;
+	if (left > 0)
+		pthread_cond_broadcast(&workers.work);
+	pthread_mutex_unlock(&workers.mu);
 	check_range(&cr[0]);
-	for (k = 1; k < nt; k++)
-		if (started[k])
-			pthread_join(th[k], NULL);
-		else
-			check_range(&cr[k]);
+	pthread_mutex_lock(&workers.mu);
+	while (left > 0)
+		pthread_cond_wait(&workers.done, &workers.mu);
+	pthread_mutex_unlock(&workers.mu);
 }
 
 static const char *
@@ -296,7 +401,9 @@ audit_batch(struct ingest *in, struct store *st, const struct store_auth *who,
 	buf_addf(&outcome, "stored %ld, duplicate %ld, conflict %ld, rejected "
 	    "%ld", in->count[MR_STORED], in->count[MR_DUPLICATE],
 	    in->count[MR_CONFLICT], in->count[MR_REJECTED]);
-	if (rc == PC_OK)
+	/* an audit entry never names part of what was stored */
+	if (rc == PC_OK && (rc = buf_failed(&obj)) == PC_OK &&
+	    (rc = buf_failed(&outcome)) == PC_OK)
 		rc = audit_log_batch(st, now, in->audit_seq, actor,
 		    buf_str(&obj), buf_str(&outcome), (uint8_t *)recs.p, n);
 	if (rc == PC_OK)

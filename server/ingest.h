@@ -43,6 +43,15 @@ struct ingest {
 	struct map		 timelines;
 };
 
+/*
+ * The threads that share out a large batch's checks: started once with
+ * the server (one fewer than the cores, at most three; returns how many),
+ * stopped and joined at its end. Without them ingest_run checks every
+ * record in the calling thread.
+ */
+int	 ingest_workers_start(void);
+void	 ingest_workers_stop(void);
+
 void	 ingest_init(struct ingest *);
 void	 ingest_free(struct ingest *);
 /* Runs inside the batch's transaction, after the records, before commit. */

@@ -1,6 +1,9 @@
 /*
  * main.c - pcmdsd: the pcmds server and its administration commands.
  *
+ * The options --config FILE and --verbose may come before or after the
+ * command, as git's and systemctl's do.
+ *
  *   pcmdsd init --dir DIR [--listen HOST:PORT] [--host NAME]...
  *   pcmdsd [--config FILE] serve
  *   pcmdsd [--config FILE] user add --role ROLE [--place CODE] [--pcn U]
@@ -8,6 +11,7 @@
  *   pcmdsd [--config FILE] user list | user code ID | user revoke ID
  *   pcmdsd [--config FILE] places import FILE.csv | places list |
  *          places default
+ *   pcmdsd [--config FILE] assets import FILE.csv | assets list [PLACE]
  *   pcmdsd [--config FILE] audit verify [--head SEQ:HASH]...
  *   pcmdsd secret create FILE
  */
@@ -44,6 +48,10 @@ usage(FILE *fp)
 	    "  places import FILE   load places (code,name,population)\n"
 	    "  places list          the places and their populations\n"
 	    "  places default       print the built-in places file\n"
+	    "  assets import FILE   load directories of community assets\n"
+	    "                       "
+	    "(id,name,category,place[,contact][,notes])\n"
+	    "  assets list [PLACE]  the directories\n"
 	    "  audit verify [--head SEQ:HASH]...\n"
 	    "                       check the audit log's keyed chain and the "
 	    "records it\n"
@@ -51,7 +59,8 @@ usage(FILE *fp)
 	    "truncation\n"
 	    "  secret create FILE   a new server secret (secret_file), mode "
 	    "0600\n\n"
-	    "--config defaults to $PCMDSD_CONFIG, then " DEFAULT_CONFIG ".\n");
+	    "--config (before or after the command) defaults to "
+	    "$PCMDSD_CONFIG, then\n" DEFAULT_CONFIG ".\n");
 }
 
 /* Value of --name in argv (either --name V or --name=V), or NULL. */
@@ -93,8 +102,14 @@ load_conf(struct conf *cf, const char *path)
 	err_init(&errs);
 	if (conf_load(cf, path, &errs) != PC_OK) {
 		for (i = 0; i < errs.n; i++)
-			fprintf(stderr, "pcmdsd: %s: %s\n", errs.v[i].field,
-			    errs.v[i].msg);
+			if (strstr(errs.v[i].msg, errs.v[i].field) != NULL)
+				fprintf(stderr, "pcmdsd: %s\n", errs.v[i].msg);
+			else
+				fprintf(stderr, "pcmdsd: %s: %s\n",
+				    errs.v[i].field, errs.v[i].msg);
+		fprintf(stderr, "pcmdsd: the configuration is given with "
+		    "--config FILE or $PCMDSD_CONFIG (default %s)\n",
+		    DEFAULT_CONFIG);
 		err_free(&errs);
 		return -1;
 	}
@@ -223,6 +238,12 @@ cmd_admin(const struct conf *cf, int argc, char **argv)
 	else if (strcmp(argv[0], "places") == 0 && argc == 2 &&
 	    strcmp(argv[1], "list") == 0)
 		rc = admin_places_list(st);
+	else if (strcmp(argv[0], "assets") == 0 && argc == 3 &&
+	    strcmp(argv[1], "import") == 0)
+		rc = admin_assets_import(st, argv[2]);
+	else if (strcmp(argv[0], "assets") == 0 && argc >= 2 && argc <= 3 &&
+	    strcmp(argv[1], "list") == 0)
+		rc = admin_assets_list(st, argc == 3 ? argv[2] : NULL);
 	else if (strcmp(argv[0], "audit") == 0 && argc >= 2 &&
 	    strcmp(argv[1], "verify") == 0)
 		rc = cmd_verify(st, argc - 2, argv + 2);
@@ -232,36 +253,66 @@ cmd_admin(const struct conf *cf, int argc, char **argv)
 	return rc;
 }
 
+/*
+ * Takes the global options out of argv wherever they are, before or
+ * after the command (argv is compacted; *argc shrinks). Returns 0, 1 when
+ * --help or --version was answered, or 2 on a usage error.
+ */
+static int
+global_options(int *argc, char **argv, const char **config)
+{
+	int i, n = 1, command = 0;
+
+	for (i = 1; i < *argc; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "--") == 0) {	/* the rest is the command's */
+			while (i < *argc)
+				argv[n++] = argv[i++];
+			break;
+		}
+		if (strcmp(a, "--config") == 0) {
+			if (i + 1 >= *argc) {
+				fprintf(stderr, "pcmdsd: --config needs a file\n");
+				return 2;
+			}
+			*config = argv[++i];
+		} else if (strncmp(a, "--config=", 9) == 0)
+			*config = a + 9;
+		else if (strcmp(a, "--verbose") == 0)
+			log_setverbose(1);
+		else if (strcmp(a, "--version") == 0) {
+			printf("pcmdsd %s\n", PCMDS_VERSION);
+			return 1;
+		} else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			usage(stdout);
+			return 1;
+		} else if (!command && strncmp(a, "-", 1) == 0) {
+			fprintf(stderr, "pcmdsd: unknown option %s\n", a);
+			usage(stderr);
+			return 2;
+		} else {
+			command = 1;	/* its own options are its business */
+			argv[n++] = argv[i];
+		}
+	}
+	argv[n] = NULL;
+	*argc = n;
+	return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
 	const char *config = getenv("PCMDSD_CONFIG");
 	struct conf cf;
-	int i = 1;
+	int i = 1, g;
 
 	log_init("pcmdsd", 1);
 	if (config == NULL)
 		config = DEFAULT_CONFIG;
-	while (i < argc && strncmp(argv[i], "--", 2) == 0) {
-		if (strcmp(argv[i], "--version") == 0) {
-			printf("pcmdsd %s\n", PCMDS_VERSION);
-			return 0;
-		}
-		if (strcmp(argv[i], "--help") == 0) {
-			usage(stdout);
-			return 0;
-		}
-		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
-			config = argv[i + 1];
-			i += 2;
-		} else if (strcmp(argv[i], "--verbose") == 0) {
-			log_setverbose(1);
-			i++;
-		} else {
-			fprintf(stderr, "pcmdsd: unknown option %s\n", argv[i]);
-			return 2;
-		}
-	}
+	if ((g = global_options(&argc, argv, &config)) != 0)
+		return g == 1 ? 0 : 2;
 	if (i >= argc) {
 		usage(stderr);
 		return 2;
@@ -280,8 +331,15 @@ main(int argc, char *argv[])
 		return 0;
 	}
 	if (strcmp(argv[i], "serve") != 0 && strcmp(argv[i], "user") != 0 &&
-	    strcmp(argv[i], "places") != 0 && strcmp(argv[i], "audit") != 0) {
+	    strcmp(argv[i], "places") != 0 && strcmp(argv[i], "audit") != 0 &&
+	    strcmp(argv[i], "assets") != 0) {
 		fprintf(stderr, "pcmdsd: unknown command %s\n", argv[i]);
+		usage(stderr);
+		return 2;
+	}
+	if (strcmp(argv[i], "serve") == 0 && argc > i + 1) {
+		fprintf(stderr, "pcmdsd: serve takes no argument %s\n",
+		    argv[i + 1]);
 		usage(stderr);
 		return 2;
 	}

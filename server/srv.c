@@ -1,17 +1,6 @@
 /*
- * srv.c - the event loop: HTTPS listener, connection limits, deadlines,
- * signals and orderly shutdown.
- *
- * Each accepted connection gets a struct conn, hung on its SSL object as
- * ex_data so that it is freed exactly when libevent frees the connection
- * (the SSL is freed with its bufferevent). That is how the connection
- * count and per-connection deadline stay right without reaching into
- * evhttp's internals.
- *
- * Deadlines: evhttp's own timeout closes idle keep-alive connections; a
- * per-connection timer bounds the time to receive one whole request, so
- * a client sending a byte at a time (slowloris) is cut off rather than
- * served forever.
+ * srv.c - the event loop: HTTPS listener, the connection limit, signals
+ * and orderly shutdown. Each connection is conn.c's.
  */
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -39,22 +28,13 @@
 
 #include "agg.h"
 #include "audit.h"
+#include "ingest.h"
+#include "conn.h"
 #include "log.h"
 #include "places.h"
 #include "srv.h"
 #include "tls.h"
 #include "version.h"
-
-struct conn {
-	struct server		*srv;
-	struct bufferevent	*bev;
-	struct event		*deadline;
-	int			 busy;	/* a request is being answered */
-	int			 rx;	/* bytes came since the last answer */
-	LIST_ENTRY(conn)	 entry;
-};
-
-static int conn_index = -1;
 
 double
 srv_now(void)
@@ -65,8 +45,17 @@ srv_now(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static void
-listener_update(struct server *srv)
+double
+srv_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+void
+srv_listener_update(struct server *srv)
 {
 	int want = !srv->draining && srv->nconns < srv->conf->max_connections;
 
@@ -77,117 +66,6 @@ listener_update(struct server *srv)
 	else
 		evconnlistener_disable(srv->listener);
 	srv->listening = want;
-}
-
-/* OpenSSL calls this as it frees a connection's SSL object. */
-static void
-conn_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
-    void *argp)
-{
-	struct conn *c = ptr;
-
-	(void)parent;
-	(void)ad;
-	(void)idx;
-	(void)argl;
-	(void)argp;
-	if (c == NULL)
-		return;
-	LIST_REMOVE(c, entry);
-	c->srv->nconns--;
-	event_free(c->deadline);
-	listener_update(c->srv);
-	free(c);
-}
-
-/* Cuts a connection off; evhttp then sees the socket close and frees it. */
-static void
-conn_cut(struct conn *c)
-{
-	evutil_socket_t fd = bufferevent_getfd(c->bev);
-
-	if (fd >= 0)
-		shutdown(fd, SHUT_RDWR);
-}
-
-static void
-on_deadline(evutil_socket_t fd, short ev, void *arg)
-{
-	struct conn *c = arg;
-
-	(void)fd;
-	(void)ev;
-	log_debug("connection cut: no complete request in %d s",
-	    c->srv->conf->request_timeout);
-	conn_cut(c);
-}
-
-static void
-deadline_arm(struct conn *c)
-{
-	struct timeval tv = {c->srv->conf->request_timeout, 0};
-
-	evtimer_add(c->deadline, &tv);
-}
-
-/*
- * OpenSSL reports every TLS record; one arriving means a request may be
- * on its way, so the connection is not idle (see begin_drain).
- */
-static void
-on_tls_msg(int write_p, int version, int content_type, const void *buf,
-    size_t len, SSL *ssl, void *arg)
-{
-	struct conn *c = arg;
-
-	(void)version;
-	(void)content_type;
-	(void)buf;
-	(void)len;
-	(void)ssl;
-	if (!write_p)
-		c->rx = 1;
-}
-
-static struct bufferevent *
-on_accept(struct event_base *base, void *arg)
-{
-	struct server *srv = arg;
-	struct conn *c;
-	SSL *ssl;
-
-	if ((c = calloc(1, sizeof(*c))) == NULL ||
-	    (ssl = SSL_new(srv->ssl)) == NULL) {
-		free(c);
-		return NULL;	/* evhttp drops the connection */
-	}
-	c->srv = srv;
-	c->deadline = evtimer_new(base, on_deadline, c);
-	LIST_INSERT_HEAD(&srv->conns, c, entry);
-	srv->nconns++;
-	SSL_set_ex_data(ssl, conn_index, c);
-	SSL_set_msg_callback(ssl, on_tls_msg);
-	SSL_set_msg_callback_arg(ssl, c);
-	c->bev = bufferevent_openssl_socket_new(base, -1, ssl,
-	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
-	if (c->bev == NULL) {
-		SSL_free(ssl);	/* frees c too */
-		return NULL;
-	}
-	deadline_arm(c);
-	listener_update(srv);
-	return c->bev;
-}
-
-static struct conn *
-conn_of(struct evhttp_request *req)
-{
-	struct evhttp_connection *ec = evhttp_request_get_connection(req);
-	struct bufferevent *bev = ec ? evhttp_connection_get_bufferevent(ec) :
-	    NULL;
-	SSL *ssl = bev ? bufferevent_openssl_get_ssl(bev) : NULL;
-
-	return ssl ? SSL_get_ex_data(ssl, conn_index) : NULL;
 }
 
 void
@@ -208,25 +86,29 @@ void
 srv_release(struct server *srv, struct conn *c)
 {
 	(void)srv;
-	if (c == NULL)
-		return;
-	c->busy = 0;
-	c->rx = 0;
-	deadline_arm(c);
+	if (c != NULL)
+		conn_release(c);
 }
 
 static void
 on_request(struct evhttp_request *req, void *arg)
 {
 	struct server *srv = arg;
+	struct conn *c = conn_of(req);
 	struct http_req hr;
 
-	http_req_init(&hr, srv, req);
-	if ((hr.conn = conn_of(req)) != NULL) {
-		evtimer_del(hr.conn->deadline);
-		hr.conn->busy = 1;
+	http_req_init(&hr, srv, req, c);
+	if (c != NULL) {
+		hr.seq = conn_request(c);
+		hr.refused = conn_refusal(c, hr.seq);
 	}
-	if (srv->draining) {
+	if (hr.refused != NULL)
+		http_reply_refused(&hr);
+	else if (hr.path_bad)
+		http_reply_error(&hr, 400, "E_PATH", "the path is longer than "
+		    "%zu bytes or holds a control character once decoded",
+		    sizeof(hr.path) - 1);
+	else if (srv->draining) {
 		http_add_header(&hr, "Retry-After", "5");
 		http_reply_error(&hr, 503, "E_STOPPING", "the server is "
 		    "stopping; try again shortly");
@@ -246,7 +128,7 @@ on_plain_request(struct evhttp_request *req, void *arg)
 {
 	struct http_req hr;
 
-	http_req_init(&hr, arg, req);
+	http_req_init(&hr, arg, req, NULL);
 	if (strcmp(hr.path, "/healthz") == 0)
 		api_healthz(&hr);
 	else
@@ -317,21 +199,6 @@ bind_listener(struct server *srv, const char *where, int loopback_only)
 	return l;
 }
 
-/* Closes connections with nothing in flight (idle keep-alive ones). */
-static void
-cut_idle(struct server *srv)
-{
-	struct conn *c, *next;
-
-	for (c = LIST_FIRST(&srv->conns); c != NULL; c = next) {
-		next = LIST_NEXT(c, entry);
-		/* an answer still being written is in flight too */
-		if (!c->busy && !c->rx && evbuffer_get_length(
-		    bufferevent_get_output(c->bev)) == 0)
-			conn_cut(c);
-	}
-}
-
 static void
 begin_drain(struct server *srv)
 {
@@ -341,9 +208,9 @@ begin_drain(struct server *srv)
 		return;
 	log_info("stopping: no new connections; finishing requests in flight");
 	srv->draining = 1;
-	srv->drain_started = srv_now();
-	listener_update(srv);
-	cut_idle(srv);
+	srv->drain_started = srv_mono();
+	srv_listener_update(srv);
+	conn_cut_idle(srv);
 	event_add(srv->drain_timer, &tv);
 }
 
@@ -355,9 +222,9 @@ on_drain_tick(evutil_socket_t fd, short ev, void *arg)
 
 	(void)fd;
 	(void)ev;
-	cut_idle(srv);
+	conn_cut_idle(srv);
 	if (srv->nconns == 0 ||
-	    srv_now() - srv->drain_started >= srv->conf->shutdown_grace) {
+	    srv_mono() - srv->drain_started >= srv->conf->shutdown_grace) {
 		if (srv->nconns > 0)
 			log_warnx("stopping with %d connections still open",
 			    srv->nconns);
@@ -417,18 +284,30 @@ drop_privileges(const char *user)
 	return 0;
 }
 
+/* Room for max_connections sockets and the files beside them. */
 static void
 raise_fd_limit(int want)
 {
 	struct rlimit rl;
+	rlim_t need = (rlim_t)want + 64;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+		log_warn("cannot read the open-file limit");
 		return;
-	if (rl.rlim_cur < (rlim_t)want + 64) {
-		rl.rlim_cur = (rlim_t)want + 64 < rl.rlim_max ?
-		    (rlim_t)want + 64 : rl.rlim_max;
-		(void)setrlimit(RLIMIT_NOFILE, &rl);
 	}
+	if (rl.rlim_cur >= need)
+		return;
+	rl.rlim_cur = need < rl.rlim_max ? need : rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+		log_warn("cannot raise the open-file limit to %llu, so fewer "
+		    "than max_connections (%d) may be served; raise it before "
+		    "start (LimitNOFILE= in the service unit)",
+		    (unsigned long long)rl.rlim_cur, want);
+	else if (rl.rlim_cur < need)
+		log_warnx("the open-file limit is %llu at most, so fewer than "
+		    "max_connections (%d) may be served; raise the hard limit "
+		    "(LimitNOFILE= in the service unit)",
+		    (unsigned long long)rl.rlim_cur, want);
 }
 
 static int
@@ -442,10 +321,12 @@ setup_http(struct server *srv)
 	evhttp_set_allowed_methods(srv->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
 	    EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
 	    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
+	/* the wire filter (conn.c) holds requests to these limits first */
 	evhttp_set_max_body_size(srv->http, (ev_ssize_t)cf->max_body);
-	evhttp_set_max_headers_size(srv->http, (ev_ssize_t)cf->max_headers);
+	evhttp_set_max_headers_size(srv->http, (ev_ssize_t)cf->max_headers +
+	    WIRE_SLACK);
 	evhttp_set_timeout(srv->http, cf->idle_timeout);
-	evhttp_set_bevcb(srv->http, on_accept, srv);
+	evhttp_set_bevcb(srv->http, conn_new, srv);
 	evhttp_set_gencb(srv->http, on_request, srv);
 	if ((srv->listener = bind_listener(srv, cf->listen, 0)) == NULL ||
 	    evhttp_bind_listener(srv->http, srv->listener) == NULL)
@@ -496,7 +377,8 @@ first_places(struct server *srv, struct err_list *errs)
 	int n = 0;
 	pc_rc rc;
 
-	store_place_each(srv->store, count_place, &n);
+	if ((rc = store_place_each(srv->store, count_place, &n)) != PC_OK)
+		return rc;
 	if (n > 0 || srv->conf->places[0] == '\0')
 		return PC_OK;
 	if ((rc = store_begin(srv->store)) != PC_OK)
@@ -546,6 +428,30 @@ start_head_log(struct server *srv)
 	    0 ? 0 : -1;
 }
 
+/* Rate buckets and connection counts, each a table of fixed size. */
+static pc_rc
+limits_init(struct server *srv)
+{
+	const struct conf *cf = srv->conf;
+
+	if (rate_init(&srv->auth_fail, cf->auth_failures / 60.0,
+	    cf->auth_failures, 65536) != PC_OK ||
+	    rate_init(&srv->auth_global, cf->auth_failures_global / 60.0,
+	    cf->auth_failures_global, 1) != PC_OK ||
+	    rate_init(&srv->per_token, cf->rate_per_token,
+	    cf->rate_per_token * 2.0, 65536) != PC_OK ||
+	    /* lines on refused connections: 5 at once, then one in 10 s,
+	     * per address */
+	    rate_init(&srv->refused_log, 0.1, 5, 4096) != PC_OK ||
+	    /* every open connection's address fits: none is ever evicted */
+	    ktab_init(&srv->per_addr, (size_t)cf->max_connections + 1) !=
+	    PC_OK || conn_init() != PC_OK) {
+		log_warnx("out of memory for the rate and connection tables");
+		return PC_ENOMEM;
+	}
+	return PC_OK;
+}
+
 static void
 teardown(struct server *srv)
 {
@@ -564,7 +470,10 @@ teardown(struct server *srv)
 	if (srv->head_timer != NULL)
 		event_free(srv->head_timer);
 	rate_free(&srv->auth_fail);
+	rate_free(&srv->auth_global);
 	rate_free(&srv->per_token);
+	rate_free(&srv->refused_log);
+	ktab_free(&srv->per_addr);
 	agg_close(srv->agg);
 	store_close(srv->store);
 	SSL_CTX_free(srv->ssl);
@@ -584,17 +493,11 @@ srv_run(struct conf *cf)
 	srv.conf = cf;
 	LIST_INIT(&srv.conns);
 	metrics_init(&srv.metrics);
-	rate_init(&srv.auth_fail, cf->auth_failures / 60.0, cf->auth_failures,
-	    65536);
-	rate_init(&srv.per_token, cf->rate_per_token, cf->rate_per_token * 2.0,
-	    65536);
 	err_init(&errs);
-	if (conn_index < 0)
-		conn_index = SSL_get_ex_new_index(0, NULL, NULL, NULL,
-		    conn_free);
 	raise_fd_limit(cf->max_connections);
 	/* keys are read and the port bound before privileges are dropped */
-	if (secret_load(cf->secret_file, &srv.secret, &errs) != PC_OK ||
+	if (limits_init(&srv) != PC_OK ||
+	    secret_load(cf->secret_file, &srv.secret, &errs) != PC_OK ||
 	    (srv.ssl = tls_server_ctx(cf->cert, cf->key, &errs)) == NULL ||
 	    (srv.base = event_base_new()) == NULL ||
 	    setup_signals(&srv) != 0 || setup_http(&srv) != 0 ||
@@ -611,11 +514,14 @@ srv_run(struct conf *cf)
 		log_warnx("not started");
 		goto out;
 	}
-	listener_update(&srv);
+	store_short_waits(srv.store);	/* from now on, requests wait */
+	srv_listener_update(&srv);
 	log_info("pcmdsd %s serving https://%s (TLS 1.2+), database %s",
 	    PCMDS_VERSION, cf->listen, cf->database);
+	ingest_workers_start();		/* the batch checks' threads */
 	event_base_dispatch(srv.base);
 	log_head(&srv, "stop");
+	ingest_workers_stop();
 	log_info("stopped");
 	rc = 0;
 out:

@@ -21,7 +21,7 @@
 #include "sec.h"
 #include "timeline.h"
 
-#define STORE_SCHEMA_VERSION	3
+#define STORE_SCHEMA_VERSION	4
 
 struct store;
 
@@ -30,6 +30,17 @@ struct store_place {
 	char	 name[128];
 	long	 population;
 	char	 source[200];
+};
+
+/* An entry of a place's directory of community assets. */
+struct store_asset {
+	char	 place[REC_PLACE_MAX + 1];
+	char	 id[REC_ASSET_MAX + 1];
+	char	 name[201];
+	char	 category[32];		/* a codes_support code */
+	char	 contact[201];		/* "" when not given */
+	char	 notes[501];
+	int	 active;		/* 0: withdrawn from the directory */
 };
 
 enum store_role {
@@ -99,6 +110,11 @@ const char	*store_role_name(enum store_role);
 /* ROLE_N when s is not a role. */
 enum store_role	 store_role_parse(const char *s);
 
+/*
+ * Test builds (PCMDS_FAILPOINTS) only: with PCMDS_TEST_DISK_PAGES=N in the
+ * environment the database may grow by N pages more, then its disk is
+ * "full" (SQLite's max_page_count), as a small file system would be.
+ */
 pc_rc	 store_open(const char *path, struct store **, struct err_list *);
 void	 store_close(struct store *);
 /*
@@ -106,9 +122,33 @@ void	 store_close(struct store *);
  * own instead of stalling the commit that crosses the threshold.
  */
 pc_rc	 store_background_checkpoints(struct store *, struct err_list *);
+/*
+ * For the server's event loop: a lock held by another process (an
+ * administration command) is waited for briefly, then the call fails
+ * with store_fault() STORE_FAULT_BUSY, so the request is answered 503
+ * instead of every request stalling behind it.
+ */
+void	 store_short_waits(struct store *);
 pc_rc	 store_begin(struct store *);
 pc_rc	 store_commit(struct store *);
 void	 store_rollback(struct store *);
+
+enum store_fault {
+	STORE_FAULT_FULL,	/* the disk is full */
+	STORE_FAULT_READONLY,	/* the database cannot be written */
+	STORE_FAULT_IO,		/* the disk failed (I/O error, corruption) */
+	STORE_FAULT_BUSY,	/* another process holds the lock */
+	STORE_FAULT_OTHER,
+};
+
+/*
+ * After a call failed with PC_ESTORE: what the database met, as a
+ * sentence naming the database file (and for a full disk, its
+ * directory) into msg, for the log and administration commands. Inside
+ * a transaction it is the first failure since store_begin(), still known
+ * after store_rollback().
+ */
+enum store_fault store_fault(struct store *, char *msg, size_t len);
 
 pc_rc	 store_meta_get(struct store *, const char *key, char *out, size_t);
 pc_rc	 store_meta_set(struct store *, const char *key, const char *val);
@@ -119,6 +159,20 @@ pc_rc	 store_place_get(struct store *, const char *code,
 	    struct store_place *);
 pc_rc	 store_place_each(struct store *,
 	    int (*cb)(void *, const struct store_place *), void *);
+
+/*
+ * Directories of community assets. An entry is never deleted (records
+ * name it): put adds or replaces it, active; retire marks the place's
+ * entries not in keep (ids, NULL-terminated) withdrawn.
+ */
+pc_rc	 store_asset_put(struct store *, const struct store_asset *);
+pc_rc	 store_asset_retire(struct store *, const char *place,
+	    const char *const *keep, size_t nkeep);
+/* PC_OK when the place's directory has (or had) the id; PC_ENOTFOUND. */
+pc_rc	 store_asset_known(struct store *, const char *place, const char *id);
+/* The place's entries by name, active first (place NULL: every place). */
+pc_rc	 store_asset_each(struct store *, const char *place,
+	    int (*cb)(void *, const struct store_asset *), void *);
 
 /* Adds u (u->id set); a link worker without a worker id gets one. */
 pc_rc	 store_user_add(struct store *, struct store_user *);

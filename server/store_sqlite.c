@@ -12,11 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
 #include <sqlite3.h>
 
 #include "store.h"
 
-#define BUSY_MS		10000
+#define BUSY_MS		10000	/* administration commands wait this long */
+#define LOOP_BUSY_MS	200	/* the server's loop: then 503, not a stall */
 #define CKPT_PAGES	1000	/* SQLite's own autocheckpoint threshold */
 
 enum {
@@ -65,6 +67,9 @@ struct store {
 	char		 path[4096];
 	uint8_t		 audit_key[SEC_SHA256_LEN];
 	int		 has_audit_key;
+	/* what the failed call of the current transaction met (see fault) */
+	int		 fault;		/* SQLite extended code, 0 none */
+	char		 fault_msg[256];
 };
 
 struct store_cursor {
@@ -159,6 +164,19 @@ static const char *const migrations[] = {
 	"CREATE INDEX records_by_audit ON records(audit_seq);"
 	"INSERT INTO meta(key, value) SELECT 'audit_unsealed',"
 	"  CAST(COALESCE(MAX(seq), 0) AS TEXT) FROM audit;",
+	/* 4: each place's directory of community assets */
+	"CREATE TABLE assets("
+	"  place TEXT NOT NULL,"
+	"  id TEXT NOT NULL,"
+	"  name TEXT NOT NULL,"
+	"  category TEXT NOT NULL,"
+	"  contact TEXT NOT NULL DEFAULT '',"
+	"  notes TEXT NOT NULL DEFAULT '',"
+	"  active INTEGER NOT NULL DEFAULT 1,"
+	"  PRIMARY KEY (place, id)) STRICT, WITHOUT ROWID;"
+	"CREATE TRIGGER assets_kept BEFORE DELETE ON assets BEGIN"
+	"  SELECT RAISE(ABORT, 'records may name an asset: it is retired, "
+	"never deleted'); END;",
 };
 #define NMIGRATIONS	(sizeof(migrations) / sizeof(migrations[0]))
 _Static_assert(NMIGRATIONS == STORE_SCHEMA_VERSION, "a migration per version");
@@ -205,8 +223,11 @@ migrate(struct store *st, struct err_list *errs)
 	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) !=
 	    SQLITE_OK)
 		return exec(st, "SELECT error", errs);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int(s, 0);
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		sqlite3_finalize(s);
+		return exec(st, "PRAGMA user_version", errs);	/* why */
+	}
+	v = sqlite3_column_int(s, 0);
 	sqlite3_finalize(s);
 	if (v > (int)NMIGRATIONS) {
 		err_add(errs, E_SYSTEM, "", "the database has schema %d; this "
@@ -228,6 +249,32 @@ migrate(struct store *st, struct err_list *errs)
 	}
 	return PC_OK;
 }
+
+#ifdef PCMDS_FAILPOINTS
+/* See store.h: a disk that fills after N more pages, for the tests. */
+static pc_rc
+test_disk_limit(struct store *st, struct err_list *errs)
+{
+	const char *v = getenv("PCMDS_TEST_DISK_PAGES");
+	sqlite3_stmt *s;
+	char sql[64];
+	long long pages = 0;
+
+	if (v == NULL)
+		return PC_OK;
+	if (sqlite3_prepare_v2(st->db, "PRAGMA page_count", -1, &s, NULL) !=
+	    SQLITE_OK)
+		return exec(st, "PRAGMA page_count", errs);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		pages = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	snprintf(sql, sizeof(sql), "PRAGMA max_page_count = %lld",
+	    pages + atoll(v));
+	return exec(st, sql, errs);
+}
+#else
+#define test_disk_limit(st, errs)	PC_OK
+#endif
 
 pc_rc
 store_open(const char *path, struct store **out, struct err_list *errs)
@@ -251,6 +298,10 @@ store_open(const char *path, struct store **out, struct err_list *errs)
 	    "PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536;"
 	    "PRAGMA temp_store=MEMORY;", errs) != PC_OK ||
 	    migrate(st, errs) != PC_OK) {
+		store_close(st);
+		return PC_ESTORE;
+	}
+	if (test_disk_limit(st, errs) != PC_OK) {
 		store_close(st);
 		return PC_ESTORE;
 	}
@@ -376,23 +427,115 @@ store_close(struct store *st)
 	free(st);
 }
 
+/*
+ * Keeps what the connection's last failed call met, before a ROLLBACK
+ * (which succeeds) makes SQLite forget it.
+ */
+static void
+note_fault(struct store *st)
+{
+	int e = sqlite3_extended_errcode(st->db);
+
+	if (st->fault != 0 || e == SQLITE_OK || e == SQLITE_ROW ||
+	    e == SQLITE_DONE)
+		return;
+	st->fault = e;
+	snprintf(st->fault_msg, sizeof(st->fault_msg), "%s",
+	    sqlite3_errmsg(st->db));
+}
+
 pc_rc
 store_begin(struct store *st)
 {
-	return exec(st, "BEGIN IMMEDIATE", NULL);
+	pc_rc rc;
+
+	st->fault = 0;
+	if ((rc = exec(st, "BEGIN IMMEDIATE", NULL)) != PC_OK)
+		note_fault(st);
+	return rc;
 }
 
 pc_rc
 store_commit(struct store *st)
 {
-	return exec(st, "COMMIT", NULL);
+	pc_rc rc;
+
+	if ((rc = exec(st, "COMMIT", NULL)) != PC_OK)
+		note_fault(st);
+	return rc;
 }
 
 void
 store_rollback(struct store *st)
 {
+	note_fault(st);
 	if (!sqlite3_get_autocommit(st->db))
 		(void)exec(st, "ROLLBACK", NULL);
+}
+
+void
+store_short_waits(struct store *st)
+{
+	sqlite3_busy_timeout(st->db, LOOP_BUSY_MS);
+}
+
+/* The directory of the database file, for "the disk holding DIR". */
+static void
+db_dir(const struct store *st, char *out, size_t len)
+{
+	const char *slash = strrchr(st->path, '/');
+
+	if (slash == NULL)
+		snprintf(out, len, ".");
+	else if (slash == st->path)
+		snprintf(out, len, "/");
+	else
+		snprintf(out, len, "%.*s", (int)(slash - st->path), st->path);
+}
+
+enum store_fault
+store_fault(struct store *st, char *msg, size_t len)
+{
+	int e = st->fault;
+	const char *why = st->fault_msg;
+	char dir[4096];
+
+	if (e == 0) {	/* no transaction failed: the last call did */
+		e = sqlite3_extended_errcode(st->db);
+		why = sqlite3_errmsg(st->db);
+	}
+	db_dir(st, dir, sizeof(dir));
+	switch (e & 0xff) {
+	case SQLITE_FULL:
+		snprintf(msg, len, "the disk holding %s is full (database %s: "
+		    "%s)", dir, st->path, why);
+		return STORE_FAULT_FULL;
+	case SQLITE_READONLY:
+		snprintf(msg, len, "the database %s cannot be written (%s): "
+		    "check the permissions of %s and its files, and that the "
+		    "file system is mounted read-write", st->path, why, dir);
+		return STORE_FAULT_READONLY;
+	case SQLITE_IOERR:
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+	case SQLITE_CANTOPEN:
+		snprintf(msg, len, "the database %s cannot be read or written "
+		    "(%s, SQLite code %d): check the disk and the system log",
+		    st->path, why, e);
+		return STORE_FAULT_IO;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		snprintf(msg, len, "the database %s is busy: another process "
+		    "holds its lock (%s)", st->path, why);
+		return STORE_FAULT_BUSY;
+	case SQLITE_NOMEM:
+		snprintf(msg, len, "out of memory (database %s)", st->path);
+		return STORE_FAULT_OTHER;
+	default:
+		snprintf(msg, len, "database error on %s: %s (SQLite code %d)",
+		    st->path, why, e);
+		return STORE_FAULT_OTHER;
+	}
 }
 
 /* Prepares an ad hoc statement; finalize after use. */
@@ -415,6 +558,27 @@ step_done(sqlite3_stmt *s)
 	return rc == SQLITE_DONE ? PC_OK : PC_ESTORE;
 }
 
+/*
+ * The end of a walk over rows: finished, or stopped by its callback (rc
+ * still SQLITE_ROW), is PC_OK; any other step result means rows were
+ * left unread, and the caller must not take what it saw for the whole.
+ */
+static pc_rc
+each_end(sqlite3_stmt *s, int rc)
+{
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? PC_OK : PC_ESTORE;
+}
+
+/* The end of a lookup of one row: found, not there, or failed. */
+static pc_rc
+row_end(sqlite3_stmt *s, int rc)
+{
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW ? PC_OK : rc == SQLITE_DONE ? PC_ENOTFOUND :
+	    PC_ESTORE;
+}
+
 static void
 col_text(sqlite3_stmt *s, int i, char *out, size_t len)
 {
@@ -427,18 +591,15 @@ pc_rc
 store_meta_get(struct store *st, const char *key, char *out, size_t len)
 {
 	sqlite3_stmt *s = prep(st, "SELECT value FROM meta WHERE key = ?");
-	pc_rc rc = PC_ENOTFOUND;
+	int step;
 
 	out[0] = '\0';
 	if (s == NULL)
 		return PC_ESTORE;
 	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) == SQLITE_ROW) {
+	if ((step = sqlite3_step(s)) == SQLITE_ROW)
 		col_text(s, 0, out, len);
-		rc = PC_OK;
-	}
-	sqlite3_finalize(s);
-	return rc;
+	return row_end(s, step);
 }
 
 pc_rc
@@ -496,17 +657,14 @@ store_place_get(struct store *st, const char *code, struct store_place *p)
 {
 	sqlite3_stmt *s = prep(st, "SELECT code, name, population, source FROM "
 	    "places WHERE code = ?");
-	pc_rc rc = PC_ENOTFOUND;
+	int step;
 
 	if (s == NULL)
 		return PC_ESTORE;
 	sqlite3_bind_text(s, 1, code, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) == SQLITE_ROW) {
+	if ((step = sqlite3_step(s)) == SQLITE_ROW)
 		read_place(s, p);
-		rc = PC_OK;
-	}
-	sqlite3_finalize(s);
-	return rc;
+	return row_end(s, step);
 }
 
 pc_rc
@@ -516,16 +674,112 @@ store_place_each(struct store *st,
 	sqlite3_stmt *s = prep(st, "SELECT code, name, population, source FROM "
 	    "places ORDER BY code");
 	struct store_place p;
+	int rc;
 
 	if (s == NULL)
 		return PC_ESTORE;
-	while (sqlite3_step(s) == SQLITE_ROW) {
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		read_place(s, &p);
 		if (cb(arg, &p) != 0)
 			break;
 	}
+	return each_end(s, rc);
+}
+
+pc_rc
+store_asset_put(struct store *st, const struct store_asset *a)
+{
+	sqlite3_stmt *s = prep(st, "INSERT INTO assets(place, id, name, "
+	    "category, contact, notes, active) VALUES (?,?,?,?,?,?,1) ON "
+	    "CONFLICT(place, id) DO UPDATE SET name = excluded.name, category "
+	    "= "
+	    "excluded.category, contact = excluded.contact, notes = "
+	    "excluded.notes, active = 1");
+
+	if (s == NULL)
+		return PC_ESTORE;
+	sqlite3_bind_text(s, 1, a->place, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, a->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, a->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, a->category, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, a->contact, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 6, a->notes, -1, SQLITE_STATIC);
+	return step_done(s);
+}
+
+pc_rc
+store_asset_retire(struct store *st, const char *place,
+    const char *const *keep, size_t nkeep)
+{
+	sqlite3_stmt *s = prep(st, "UPDATE assets SET active = 0 WHERE "
+	    "place = ?1 AND id NOT IN (SELECT value FROM json_each(?2))");
+	cJSON *ids = cJSON_CreateArray();
+	char *text;
+	size_t i;
+	pc_rc rc;
+
+	for (i = 0; ids != NULL && i < nkeep; i++)
+		cJSON_AddItemToArray(ids, cJSON_CreateString(keep[i]));
+	if (s == NULL || ids == NULL ||
+	    (text = cJSON_PrintUnformatted(ids)) == NULL) {
+		sqlite3_finalize(s);
+		cJSON_Delete(ids);
+		return s == NULL ? PC_ESTORE : PC_ENOMEM;
+	}
+	cJSON_Delete(ids);
+	sqlite3_bind_text(s, 1, place, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, text, -1, SQLITE_STATIC);
+	rc = step_done(s);
+	free(text);
+	return rc;
+}
+
+pc_rc
+store_asset_known(struct store *st, const char *place, const char *id)
+{
+	sqlite3_stmt *s = prep(st, "SELECT 1 FROM assets WHERE place = ? AND "
+	    "id = ?");
+	int r;
+
+	if (s == NULL)
+		return PC_ESTORE;
+	sqlite3_bind_text(s, 1, place, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, id, -1, SQLITE_STATIC);
+	r = sqlite3_step(s);
 	sqlite3_finalize(s);
-	return PC_OK;
+	return r == SQLITE_ROW ? PC_OK : r == SQLITE_DONE ? PC_ENOTFOUND :
+	    PC_ESTORE;
+}
+
+pc_rc
+store_asset_each(struct store *st, const char *place,
+    int (*cb)(void *, const struct store_asset *), void *arg)
+{
+	sqlite3_stmt *s = prep(st, "SELECT place, id, name, category, contact, "
+	    "notes, active FROM assets WHERE ?1 IS NULL OR place = ?1 ORDER BY "
+	    "place, active DESC, name, id");
+	struct store_asset a;
+	int r;
+
+	if (s == NULL)
+		return PC_ESTORE;
+	if (place != NULL)
+		sqlite3_bind_text(s, 1, place, -1, SQLITE_STATIC);
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		col_text(s, 0, a.place, sizeof(a.place));
+		col_text(s, 1, a.id, sizeof(a.id));
+		col_text(s, 2, a.name, sizeof(a.name));
+		col_text(s, 3, a.category, sizeof(a.category));
+		col_text(s, 4, a.contact, sizeof(a.contact));
+		col_text(s, 5, a.notes, sizeof(a.notes));
+		a.active = sqlite3_column_int(s, 6);
+		if (cb(arg, &a) != 0) {
+			r = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_finalize(s);
+	return r == SQLITE_DONE ? PC_OK : PC_ESTORE;
 }
 
 static void
@@ -592,17 +846,14 @@ store_user_get(struct store *st, int64_t id, struct store_user *u)
 {
 	sqlite3_stmt *s = prep(st, "SELECT " USER_COLS " FROM users WHERE "
 	    "id = ?");
-	pc_rc rc = PC_ENOTFOUND;
+	int step;
 
 	if (s == NULL)
 		return PC_ESTORE;
 	sqlite3_bind_int64(s, 1, id);
-	if (sqlite3_step(s) == SQLITE_ROW) {
+	if ((step = sqlite3_step(s)) == SQLITE_ROW)
 		read_user(s, 0, u);
-		rc = PC_OK;
-	}
-	sqlite3_finalize(s);
-	return rc;
+	return row_end(s, step);
 }
 
 pc_rc
@@ -612,16 +863,16 @@ store_user_each(struct store *st,
 	sqlite3_stmt *s = prep(st, "SELECT " USER_COLS " FROM users ORDER BY "
 	    "id");
 	struct store_user u;
+	int rc;
 
 	if (s == NULL)
 		return PC_ESTORE;
-	while (sqlite3_step(s) == SQLITE_ROW) {
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		read_user(s, 0, &u);
 		if (cb(arg, &u) != 0)
 			break;
 	}
-	sqlite3_finalize(s);
-	return PC_OK;
+	return each_end(s, rc);
 }
 
 pc_rc
@@ -675,22 +926,21 @@ store_cred_take_code(struct store *st, const uint8_t hash[SEC_SHA256_LEN],
 	    "c.revoked, u.revoked FROM creds c JOIN users u ON u.id = "
 	    "c.user_id WHERE c.hash = ? AND c.kind = 'code'");
 	int64_t expires = 0;
-	int found = 0, used = 0;
+	int used = 0, step;
+	pc_rc rc;
 
 	if (s == NULL)
 		return PC_ESTORE;
 	sqlite3_bind_blob(s, 1, hash, SEC_SHA256_LEN, SQLITE_STATIC);
-	if (sqlite3_step(s) == SQLITE_ROW) {
-		found = 1;
+	if ((step = sqlite3_step(s)) == SQLITE_ROW) {
 		*user = sqlite3_column_int64(s, 0);
 		expires = sqlite3_column_int64(s, 1);
 		used = sqlite3_column_int64(s, 2) != 0 ||
 		    sqlite3_column_int64(s, 3) != 0 ||
 		    sqlite3_column_int64(s, 4) != 0;
 	}
-	sqlite3_finalize(s);
-	if (!found)
-		return PC_ENOTFOUND;
+	if ((rc = row_end(s, step)) != PC_OK)
+		return rc;
 	if (used || expires <= now)
 		return PC_EAUTH;
 	if ((s = prep(st, "UPDATE creds SET used = ? WHERE hash = ?")) == NULL)
@@ -706,18 +956,20 @@ store_cred_find(struct store *st, const uint8_t hash[SEC_SHA256_LEN],
 {
 	sqlite3_stmt *s = st->q[Q_CRED_FIND];
 	pc_rc rc = PC_ENOTFOUND;
+	int step;
 
 	sqlite3_reset(s);
 	sqlite3_bind_blob(s, 1, hash, SEC_SHA256_LEN, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, cred_names[kind], -1, SQLITE_STATIC);
-	if (sqlite3_step(s) == SQLITE_ROW) {
+	if ((step = sqlite3_step(s)) == SQLITE_ROW) {
 		read_user(s, 0, &a->user);
 		a->kind = kind;
 		a->expires = sqlite3_column_int64(s, 8);
 		col_text(s, 10, a->device, sizeof(a->device));
 		rc = a->user.revoked != 0 || sqlite3_column_int64(s, 9) != 0 ||
 		    a->expires <= now ? PC_EAUTH : PC_OK;
-	}
+	} else if (step != SQLITE_DONE)
+		rc = PC_ESTORE;
 	sqlite3_reset(s);
 	return rc;
 }
@@ -812,14 +1064,15 @@ pc_rc
 store_record_count(struct store *st, int64_t *n)
 {
 	sqlite3_stmt *s = prep(st, "SELECT COUNT(*) FROM records");
+	int rc;
 
 	*n = 0;
 	if (s == NULL)
 		return PC_ESTORE;
-	if (sqlite3_step(s) == SQLITE_ROW)
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
 		*n = sqlite3_column_int64(s, 0);
 	sqlite3_finalize(s);
-	return PC_OK;
+	return rc == SQLITE_ROW ? PC_OK : PC_ESTORE;
 }
 
 pc_rc
@@ -827,18 +1080,19 @@ store_audit_last(struct store *st, int64_t *seq, uint8_t hash[SEC_SHA256_LEN])
 {
 	sqlite3_stmt *s = prep(st, "SELECT seq, hash FROM audit ORDER BY seq "
 	    "DESC LIMIT 1");
+	int step;
 
 	*seq = 0;
 	memset(hash, 0, SEC_SHA256_LEN);
 	if (s == NULL)
 		return PC_ESTORE;
-	if (sqlite3_step(s) == SQLITE_ROW) {
+	if ((step = sqlite3_step(s)) == SQLITE_ROW) {
 		*seq = sqlite3_column_int64(s, 0);
 		if (sqlite3_column_bytes(s, 1) == SEC_SHA256_LEN)
 			memcpy(hash, sqlite3_column_blob(s, 1), SEC_SHA256_LEN);
 	}
-	sqlite3_finalize(s);
-	return PC_OK;
+	/* an empty log starts from zeros; an unread one must not */
+	return each_end(s, step);
 }
 
 pc_rc
@@ -870,10 +1124,11 @@ store_audit_each(struct store *st,
 	sqlite3_stmt *s = prep(st, "SELECT seq, at, actor, action, object, "
 	    "outcome, prev, hash, records FROM audit ORDER BY seq");
 	struct store_audit a;
+	int rc;
 
 	if (s == NULL)
 		return PC_ESTORE;
-	while (sqlite3_step(s) == SQLITE_ROW) {
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		a.seq = sqlite3_column_int64(s, 0);
 		a.at = sqlite3_column_int64(s, 1);
 		a.actor = (const char *)sqlite3_column_text(s, 2);
@@ -891,8 +1146,7 @@ store_audit_each(struct store *st,
 		if (cb(arg, &a) != 0)
 			break;
 	}
-	sqlite3_finalize(s);
-	return PC_OK;
+	return each_end(s, rc);
 }
 
 void
@@ -997,15 +1251,15 @@ store_fact_each(struct store *st, int (*cb)(void *, const void *, size_t),
 {
 	sqlite3_stmt *s = prep(st, "SELECT data FROM facts ORDER BY place, "
 	    "referred_on");
+	int rc;
 
 	if (s == NULL)
 		return PC_ESTORE;
-	while (sqlite3_step(s) == SQLITE_ROW)
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
 		if (cb(arg, sqlite3_column_blob(s, 0),
 		    (size_t)sqlite3_column_bytes(s, 0)) != 0)
 			break;
-	sqlite3_finalize(s);
-	return PC_OK;
+	return each_end(s, rc);
 }
 
 pc_rc
@@ -1020,16 +1274,16 @@ store_referral_each(struct store *st, int (*cb)(void *, const char *),
 {
 	sqlite3_stmt *s = prep(st, "SELECT DISTINCT referral FROM records");
 	char id[UUID_LEN];
+	int rc;
 
 	if (s == NULL)
 		return PC_ESTORE;
-	while (sqlite3_step(s) == SQLITE_ROW) {
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		col_text(s, 0, id, sizeof(id));
 		if (cb(arg, id) != 0)
 			break;
 	}
-	sqlite3_finalize(s);
-	return PC_OK;
+	return each_end(s, rc);
 }
 
 pc_rc
@@ -1086,6 +1340,8 @@ store_export_next(struct store_cursor *c, struct timeline *tl)
 			break;
 	}
 	sqlite3_reset(c->recs);
+	if (prc == PC_OK && rc != SQLITE_DONE)
+		prc = PC_ESTORE;	/* part of a timeline is not one */
 	return prc;
 }
 

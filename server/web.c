@@ -6,9 +6,10 @@
  * figures, and a strict Content-Security-Policy allows nothing but our
  * own stylesheet and forms. Figures always go through disclosure control.
  *
- * Login takes a one-time code (from pcmdsd user add or user code) and
- * sets a session cookie: __Host- prefixed, Secure, HttpOnly,
- * SameSite=Strict. Sessions are stored, like tokens, only as SHA-256.
+ * Login takes a one-time code (from pcmdsd user add or user code), typed
+ * into a form posted from our own page (never a link), and sets a new
+ * session cookie: __Host- prefixed, Secure, HttpOnly, SameSite=Strict.
+ * Sessions are stored, like tokens, only as SHA-256.
  */
 #include <math.h>
 #include <stdio.h>
@@ -23,6 +24,7 @@
 #include "api_places.h"
 #include "audit.h"
 #include "date.h"
+#include "failpoint.h"
 #include "log.h"
 #include "version.h"
 #include "web.h"
@@ -80,23 +82,41 @@ page_headers(struct http_req *hr)
 	http_add_header(hr, "Referrer-Policy", "no-referrer");
 }
 
+/*
+ * Sends a page around body. The appends above went unchecked, and a
+ * failed one is sticky (buf.h): one check here, and a page that could
+ * not be made whole is a 500, never a page with holes in it.
+ */
 static void
-page(struct http_req *hr, int status, const char *title, const char *body)
+page(struct http_req *hr, int status, const char *title,
+    const struct buf *body)
 {
+	static const char failed[] = "<!DOCTYPE html>\n<html lang=\"en\">"
+	    "<head><meta charset=\"utf-8\"><title>Error - pcmds</title></head>"
+	    "<body><p>The page could not be made (the server is short of "
+	    "memory); nothing of it was shown. Reload it in a moment.</p>"
+	    "</body></html>\n";
 	struct buf b;
 
-	buf_init(&b, 0);
+	buf_init(&b, FAILPOINT_HIT("web-page-limit") ? 64 : 0);
 	buf_adds(&b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta "
 	    "charset=\"utf-8\"><meta name=\"viewport\" content=\"width="
 	    "device-width, initial-scale=1\"><title>");
 	esc(&b, title);
 	buf_adds(&b, " - pcmds</title><link rel=\"stylesheet\" "
 	    "href=\"/dashboard.css\"></head>\n<body>");
-	buf_adds(&b, body);
+	buf_add(&b, buf_str(body), body->len);
 	buf_adds(&b, "</body></html>\n");
 	page_headers(hr);
-	http_reply_body(hr, status, "text/html; charset=utf-8", buf_str(&b),
-	    b.len);
+	if (buf_failed(body) != PC_OK || buf_failed(&b) != PC_OK) {
+		log_warnx("web: %s page not sent: %s", title,
+		    pc_strerror(buf_failed(body) != PC_OK ? buf_failed(body) :
+		    buf_failed(&b)));
+		http_reply_body(hr, 500, "text/html; charset=utf-8", failed,
+		    sizeof(failed) - 1);
+	} else
+		http_reply_body(hr, status, "text/html; charset=utf-8",
+		    buf_str(&b), b.len);
 	buf_free(&b);
 }
 
@@ -139,28 +159,20 @@ login_form(struct http_req *hr, int status, const char *problem)
 	    "<input id=\"code\" name=\"code\" autocomplete=\"one-time-code\" "
 	    "required pattern=\"[A-Za-z0-9 -]{12,20}\"></p><p><button "
 	    "type=\"submit\">Sign in</button></p></form></main>");
-	page(hr, status, "Sign in", buf_str(&b));
+	page(hr, status, "Sign in", &b);
 	buf_free(&b);
 }
 
-/* The code from ?code= or a form body code=... */
+/* The code from a form body code=... (never from the URL). */
 static int
 login_code(struct http_req *hr, char *out, size_t len)
 {
 	struct evkeyvalq form;
-	const char *c = http_query(hr, "code");
-	struct evbuffer *in;
+	const char *c;
+	struct evbuffer *in = evhttp_request_get_input_buffer(hr->req);
 	char body[256];
-	size_t n;
+	size_t n = evbuffer_get_length(in);
 
-	if (c != NULL) {
-		snprintf(out, len, "%s", c);
-		return 1;
-	}
-	if (hr->method != EVHTTP_REQ_POST)
-		return 0;
-	in = evhttp_request_get_input_buffer(hr->req);
-	n = evbuffer_get_length(in);
 	if (n == 0 || n >= sizeof(body))
 		return 0;
 	evbuffer_copyout(in, body, n);
@@ -175,7 +187,30 @@ login_code(struct http_req *hr, char *out, size_t len)
 	return out[0] != '\0';
 }
 
-/* Inside a transaction: code -> user -> session. */
+/*
+ * A sign-in or sign-out form posted from our own pages, not another
+ * site's (login CSRF). Sec-Fetch-Site, which no page can set, must say
+ * same-origin; a browser too old to send it must send an Origin that is
+ * this server (our pages' Referrer-Policy: no-referrer makes browsers
+ * send "Origin: null", so Sec-Fetch-Site comes first). Clients that send
+ * neither are not browsers that another site's page could drive.
+ */
+static int
+same_origin(struct http_req *hr)
+{
+	const char *site = http_header(hr, "Sec-Fetch-Site");
+	const char *origin = http_header(hr, "Origin");
+	const char *host = http_header(hr, "Host");
+
+	if (site != NULL)
+		return strcmp(site, "same-origin") == 0;
+	if (origin == NULL)
+		return 1;
+	return host != NULL && strncmp(origin, "https://", 8) == 0 &&
+	    strcmp(origin + 8, host) == 0;
+}
+
+/* Inside a transaction: code -> user -> session (a new id every time). */
 static int
 start_session(struct http_req *hr, const uint8_t chash[SEC_SHA256_LEN],
     char token[44])
@@ -184,15 +219,18 @@ start_session(struct http_req *hr, const uint8_t chash[SEC_SHA256_LEN],
 	int64_t now = (int64_t)srv_now(), user;
 	uint8_t thash[SEC_SHA256_LEN];
 	struct store_user u;
-	char actor[32];
+	enum auth_limit which;
+	char actor[32], old[64];
 	pc_rc rc;
 
 	rc = store_cred_take_code(st, chash, now, &user);
 	if (rc == PC_ENOTFOUND || rc == PC_EAUTH) {
 		store_rollback(st);
-		if (auth_failed(hr, "login.fail", "bad code") > 0)
-			login_form(hr, 429, "Too many failed attempts; wait a "
-			    "minute and try again.");
+		if (auth_failed(hr, 1, "login.fail", "bad code", &which) > 0)
+			login_form(hr, 429, which == AUTH_GLOBAL ? "Too many "
+			    "failed sign-in attempts on this server; wait a "
+			    "minute and try again." : "Too many failed attempts; "
+			    "wait a minute and try again.");
 		else
 			login_form(hr, 401, "That code is not valid: it may be "
 			    "mistyped, expired or already used. Ask your "
@@ -206,6 +244,12 @@ start_session(struct http_req *hr, const uint8_t chash[SEC_SHA256_LEN],
 		login_form(hr, 403, "The dashboard is for place leads and "
 		    "evaluators; link workers use the pcmds client.");
 		return 0;
+	}
+	/* a session the browser already had ends here (no fixation) */
+	if (auth_cookie(hr, AUTH_COOKIE, old, sizeof(old))) {
+		sec_sha256(old, strlen(old), thash);
+		if (store_cred_revoke(st, thash) != PC_OK)
+			goto fail;
 	}
 	snprintf(actor, sizeof(actor), "user:%lld", (long long)u.id);
 	if (auth_new_token(token, thash) != PC_OK ||
@@ -228,18 +272,35 @@ web_login(struct http_req *hr)
 {
 	uint8_t chash[SEC_SHA256_LEN];
 	char code[64], token[44], cookie[160];
+	enum auth_limit which;
 
-	if (auth_blocked(hr) > 0) {
-		login_form(hr, 429, "Too many failed attempts; wait a minute and "
-		    "try again.");
+	if (hr->method != EVHTTP_REQ_POST) {
+		/* a code in a link would sit in histories and proxy logs */
+		login_form(hr, 200, http_query(hr, "code") != NULL ? "Sign-in "
+		    "codes are not taken from links: type the code below." :
+		    NULL);
+		return;
+	}
+	if (!same_origin(hr)) {
+		login_form(hr, 403, "This sign-in did not come from this "
+		    "server's own page; open the dashboard's address yourself "
+		    "and sign in there.");
+		return;
+	}
+	if (auth_blocked(hr, &which) > 0) {
+		login_form(hr, 429, which == AUTH_GLOBAL ? "Too many failed "
+		    "sign-in attempts on this server; wait a minute and try "
+		    "again." : "Too many failed attempts; wait a minute and try "
+		    "again.");
 		return;
 	}
 	if (!login_code(hr, code, sizeof(code))) {
-		login_form(hr, 200, NULL);
+		login_form(hr, 400, "Type the one-time code from your "
+		    "administrator.");
 		return;
 	}
 	if (auth_code_hash(code, chash) != 0) {
-		(void)auth_failed(hr, "login.fail", "malformed code");
+		(void)auth_failed(hr, 1, "login.fail", "malformed code", NULL);
 		login_form(hr, 401, "A code looks like ABCD-EFGH-JKMN.");
 		return;
 	}
@@ -249,7 +310,7 @@ web_login(struct http_req *hr)
 	}
 	if (!start_session(hr, chash, token))
 		return;
-	snprintf(cookie, sizeof(cookie), "__Host-pcmds=%s; Path=/; Secure; "
+	snprintf(cookie, sizeof(cookie), AUTH_COOKIE "=%s; Path=/; Secure; "
 	    "HttpOnly; SameSite=Strict; Max-Age=%d", token,
 	    hr->srv->conf->session_hours * 3600);
 	sec_wipe(token, sizeof(token));
@@ -260,17 +321,19 @@ web_login(struct http_req *hr)
 void
 web_logout(struct http_req *hr)
 {
-	const char *c = http_header(hr, "Cookie"), *v;
 	uint8_t hash[SEC_SHA256_LEN];
 	char tok[64];
 
-	if (c != NULL && (v = strstr(c, "__Host-pcmds=")) != NULL) {
-		v += strlen("__Host-pcmds=");
-		snprintf(tok, sizeof(tok), "%.*s", (int)strcspn(v, "; "), v);
+	if (!same_origin(hr)) {
+		login_form(hr, 403, "This sign-out did not come from this "
+		    "server's own page.");
+		return;
+	}
+	if (auth_cookie(hr, AUTH_COOKIE, tok, sizeof(tok))) {
 		sec_sha256(tok, strlen(tok), hash);
 		(void)store_cred_revoke(hr->srv->store, hash);
 	}
-	http_add_header(hr, "Set-Cookie", "__Host-pcmds=; Path=/; Secure; "
+	http_add_header(hr, "Set-Cookie", AUTH_COOKIE "=; Path=/; Secure; "
 	    "HttpOnly; SameSite=Strict; Max-Age=0");
 	redirect(hr, "/login");
 }
@@ -732,7 +795,7 @@ web_dashboard(struct http_req *hr)
 	    PCMDS_VERSION);
 	esc(&b, cJSON_GetStringValue(cJSON_GetObjectItem(doc, "generated_at")));
 	buf_adds(&b, "</p></main>");
-	page(hr, 200, "Impact per place", buf_str(&b));
+	page(hr, 200, "Impact per place", &b);
 	buf_free(&b);
 	cJSON_Delete(doc);
 	cJSON_Delete(one);

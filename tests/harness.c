@@ -233,7 +233,7 @@ static const char *
 resolve(const char *prog, char *buf, size_t len)
 {
 	if (strcmp(prog, "pcmds") == 0 || strcmp(prog, "pcmdsd") == 0 ||
-	    strcmp(prog, "pcmdsd-fp") == 0) {
+	    strcmp(prog, "pcmds-fp") == 0 || strcmp(prog, "pcmdsd-fp") == 0) {
 		snprintf(buf, len, "%s/%s", th_build(), prog);
 		return buf;
 	}
@@ -373,6 +373,12 @@ pty_read(struct th_pty *p, int timeout_ms)
 void
 th_pty_expect(struct th_pty *p, const char *text)
 {
+	th_pty_expect_within(p, text, 10);
+}
+
+void
+th_pty_expect_within(struct th_pty *p, const char *text, int seconds)
+{
 	int waited = 0;
 	char *hit;
 
@@ -382,7 +388,7 @@ th_pty_expect(struct th_pty *p, const char *text)
 			pty_mark = (size_t)(hit - p->seen) + strlen(text);
 			return;
 		}
-		if (waited > 10000 || pty_read(p, 100) < 0)
+		if (waited > seconds * 1000 || pty_read(p, 100) < 0)
 			fail_msg("never saw \"%s\"; the program wrote:\n%s",
 			    text, p->seen ? p->seen : "");
 		waited += 100;
@@ -498,8 +504,8 @@ th_file_count(const char *path, const char *needle, size_t nlen)
 #include <openssl/ssl.h>
 #include <sqlite3.h>
 
-static int
-free_port(void)
+int
+th_free_port(void)
 {
 	struct sockaddr_in sa;
 	socklen_t len = sizeof(sa);
@@ -525,7 +531,7 @@ th_server_init(struct th_server *s, const char *extra)
 	memset(s, 0, sizeof(*s));
 	s->bin = "pcmdsd";
 	snprintf(s->dir, sizeof(s->dir), "%s/srv", th_tmpdir());
-	s->port = free_port();
+	s->port = th_free_port();
 	snprintf(listen, sizeof(listen), "127.0.0.1:%d", s->port);
 	th_cmd(&r, NULL, "pcmdsd", "init", "--dir", s->dir, "--listen", listen,
 	    NULL);
@@ -543,8 +549,8 @@ th_server_init(struct th_server *s, const char *extra)
 	}
 }
 
-static int
-can_connect(int port)
+int
+th_can_connect(int port)
 {
 	struct sockaddr_in sa;
 	int fd = socket(AF_INET, SOCK_STREAM, 0), ok;
@@ -584,6 +590,54 @@ track(pid_t pid, pid_t gone)
 			live[i] = pid;
 			return;
 		}
+}
+
+void
+th_ui_start(struct th_ui *u, const char *home)
+{
+	char exe[PATH_MAX], line[256];
+	int op[2];
+	FILE *fp;
+
+	memset(u, 0, sizeof(*u));
+	snprintf(exe, sizeof(exe), "%s/pcmds", th_build());
+	assert_int_equal(pipe(op), 0);
+	if ((u->pid = fork()) == 0) {
+		dup2(op[1], 1);
+		close(op[0]);
+		close(op[1]);
+		execl(exe, exe, "--home", home, "ui", "--no-browser",
+		    (char *)NULL);
+		_exit(127);
+	}
+	assert_true(u->pid > 0);
+	track(u->pid, 0);
+	close(op[1]);
+	fp = fdopen(op[0], "r");
+	assert_non_null(fp);
+	if (fgets(line, sizeof(line), fp) == NULL)
+		fail_msg("pcmds ui printed no launch address");
+	fclose(fp);
+	line[strcspn(line, "\n")] = '\0';
+	snprintf(u->launch, sizeof(u->launch), "%s", line);
+	if (sscanf(line, "http://127.0.0.1:%d/", &u->port) != 1)
+		fail_msg("pcmds ui printed %s", line);
+	snprintf(u->base, sizeof(u->base), "http://127.0.0.1:%d", u->port);
+}
+
+int
+th_ui_stop(struct th_ui *u)
+{
+	int st;
+
+	if (u->pid <= 0)
+		return -1;
+	kill(u->pid, SIGTERM);
+	while (waitpid(u->pid, &st, 0) < 0 && errno == EINTR)
+		;
+	track(0, u->pid);
+	u->pid = 0;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
 /* The server says it is serving once everything is set up. */
@@ -630,7 +684,7 @@ th_server_start(struct th_server *s, const char *const *env)
 
 			fail_msg("pcmdsd exited at start:\n%s", log ? log : "");
 		}
-		if (can_connect(s->port) && server_ready(s)) {
+		if (th_can_connect(s->port) && server_ready(s)) {
 			track(s->pid, 0);
 			return;
 		}
@@ -899,18 +953,40 @@ struct th_tls {
 struct th_tls *
 th_tls_open(struct th_server *s)
 {
+	struct th_tls *t = th_tls_open_from(s, NULL, NULL, 0);
+
+	if (t == NULL)
+		fail_msg("TLS handshake failed");
+	return t;
+}
+
+struct th_tls *
+th_tls_open_from(struct th_server *s, const char *src, const void *pre,
+    size_t len)
+{
 	struct th_tls *t = calloc(1, sizeof(*t));
+	struct timeval tv = {30, 0};	/* a server that never answers fails */
 	struct sockaddr_in sa;
 	int one = 1;
 
 	signal(SIGPIPE, SIG_IGN);	/* a write after the server closed */
+	t->fd = socket(AF_INET, SOCK_STREAM, 0);
+	setsockopt(t->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(t->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (src != NULL) {
+		memset(&sa, 0, sizeof(sa));
+		sa.sin_family = AF_INET;
+		assert_int_equal(inet_pton(AF_INET, src, &sa.sin_addr), 1);
+		assert_int_equal(bind(t->fd, (struct sockaddr *)&sa,
+		    sizeof(sa)), 0);
+	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sin_family = AF_INET;
 	sa.sin_port = htons((uint16_t)s->port);
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	t->fd = socket(AF_INET, SOCK_STREAM, 0);
 	assert_int_equal(connect(t->fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	setsockopt(t->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (len > 0)
+		assert_int_equal(write(t->fd, pre, len), (ssize_t)len);
 	t->ctx = SSL_CTX_new(TLS_client_method());
 	assert_int_equal(SSL_CTX_load_verify_locations(t->ctx, s->ca, NULL), 1);
 	SSL_CTX_set_verify(t->ctx, SSL_VERIFY_PEER, NULL);
@@ -918,8 +994,10 @@ th_tls_open(struct th_server *s)
 	SSL_set_tlsext_host_name(t->ssl, "localhost");
 	SSL_set1_host(t->ssl, "localhost");
 	SSL_set_fd(t->ssl, t->fd);
-	if (SSL_connect(t->ssl) != 1)
-		fail_msg("TLS handshake failed");
+	if (SSL_connect(t->ssl) != 1) {
+		th_tls_close(t);
+		return NULL;
+	}
 	return t;
 }
 

@@ -72,6 +72,8 @@ struct th_pty {
 void	 th_pty_start(struct th_pty *, const char *const *argv);
 /* Waits until text appears in the output after the last match (10 s). */
 void	 th_pty_expect(struct th_pty *, const char *text);
+/* The same, waiting up to seconds (a long-running program). */
+void	 th_pty_expect_within(struct th_pty *, const char *text, int seconds);
 void	 th_pty_send(struct th_pty *, const char *text);
 /* Closes input, collects the rest of the output and the exit status. */
 int	 th_pty_finish(struct th_pty *);
@@ -107,6 +109,11 @@ void	 th_quiet(int err);
 void	 th_kill(pid_t pid, int sig);
 /* Counts occurrences of needle (len bytes) in the file; -1 if absent. */
 long	 th_file_count(const char *path, const char *needle, size_t len);
+
+/* A loopback port nobody listens on now. */
+int	 th_free_port(void);
+/* 1 when something accepts connections on the loopback port. */
+int	 th_can_connect(int port);
 
 /* A real pcmdsd on a loopback port, in its own directory. */
 struct th_server {
@@ -163,9 +170,29 @@ long	 th_sql_long(const char *db, const char *sql);
 /* The first column of the first row as text (caller frees; "" if none). */
 char	*th_sql_text(const char *db, const char *sql);
 
+/* A real pcmds ui (the app) on a loopback port, for a client home. */
+struct th_ui {
+	pid_t	 pid;
+	int	 port;
+	char	 launch[256];	/* the single-use launch URL it printed */
+	char	 base[64];	/* http://127.0.0.1:PORT */
+};
+
+/* Starts pcmds --home home ui --no-browser and reads its launch URL. */
+void	 th_ui_start(struct th_ui *, const char *home);
+/* Stops it (SIGTERM) and returns its exit status. */
+int	 th_ui_stop(struct th_ui *);
+
 /* A raw TLS connection, for requests libcurl will not make. */
 struct th_tls;
 struct th_tls *th_tls_open(struct th_server *);
+/*
+ * The same from source address src (a loopback address such as
+ * "127.0.0.2"; NULL for any), first writing len bytes of pre in clear (a
+ * PROXY protocol header); NULL when the handshake fails.
+ */
+struct th_tls *th_tls_open_from(struct th_server *, const char *src,
+	    const void *pre, size_t len);
 /* Writes bytes; returns 0, or -1 once the server has closed. */
 int	 th_tls_write(struct th_tls *, const void *, size_t);
 /* Reads what arrives within ms milliseconds (static buffer, NUL-ended). */

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test program in BUILD/tests, two at a time, prints each one's
-# cmocka report, and ends with "N passed, N failed, N skipped".
+# cmocka report, and ends with "N passed, N failed, N skipped". A test that
+# could not check what it says (a tool missing) is SKIPPED, and named here
+# with its reason, never counted as passed.
 set -u
 build=${1:-build}
 export PCMDS_BUILD=$build
@@ -36,7 +38,7 @@ for t in "${tests[@]}"; do
 done
 wait
 
-passed=0 failed=0 skipped=0 bad=()
+passed=0 failed=0 skipped=0 bad=() skips=()
 for t in "${tests[@]}"; do
 	name=$(basename "$t")
 	log=$logs/$name
@@ -53,9 +55,20 @@ for t in "${tests[@]}"; do
 	fi
 	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
 	[ "$f" -gt 0 ] && bad+=("$name")
+	# cmocka lists each skipped test after its count line; the line
+	# before a test's SKIPPED is the reason it printed
+	while read -r t; do
+		skips+=("$name: $t")
+	done < <(awk '/^\[  SKIPPED \] [0-9]+ test/ { exit }
+	    /^\[  SKIPPED \] / { print $4 (why != "" ? " (" why ")" : "") }
+	    { why = $0 }' "$log")
 	echo "($name: ${secs}s)"
 	echo
 done
 [ ${#bad[@]} -gt 0 ] && echo "failing programs: ${bad[*]}"
+if [ ${#skips[@]} -gt 0 ]; then
+	echo "skipped (these checked nothing):"
+	printf '  %s\n' "${skips[@]}"
+fi
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

@@ -1,10 +1,11 @@
 /*
  * test_browser.c - the dashboard in a real browser (Debian's chromium,
- * headless): sign in with a one-time code, follow the redirect with the
- * session cookie, check the rendered page for every place, and save a
- * screenshot under the build directory. Chromium trusts the test server
- * by its key (--ignore-certificate-errors-spki-list), not by switching
- * verification off. Without chromium the test says SKIPPED.
+ * headless, driven by WebDriver): type a one-time code into the sign-in
+ * form, follow the redirect with the session cookie, check the rendered
+ * page for every place, and save a screenshot under the build directory.
+ * Chromium trusts the test server by its key
+ * (--ignore-certificate-errors-spki-list), not by switching verification
+ * off. Without chromium, its driver or Selenium the test says SKIPPED.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -41,35 +42,52 @@ spki_hash(const char *pem, char out[64])
 	X509_free(x);
 }
 
+/*
+ * Signs in as a person would, through the form (sign-in is a POST from
+ * the server's own page), driving Chromium with WebDriver (Debian's
+ * chromium-driver and python3-selenium); then prints the page (what =
+ * --dump-dom) or saves a screenshot (what = --screenshot=FILE).
+ */
+static const char driver[] =
+    "import sys\n"
+    "from selenium import webdriver\n"
+    "from selenium.webdriver.chrome.options import Options\n"
+    "from selenium.webdriver.chrome.service import Service\n"
+    "from selenium.webdriver.common.by import By\n"
+    "from selenium.webdriver.support.ui import WebDriverWait\n"
+    "url, code, profile, spki, what = sys.argv[1:6]\n"
+    "o = Options()\n"
+    "o.binary_location = '/usr/bin/chromium'\n"
+    "for a in ['--headless', '--no-sandbox', '--disable-gpu',\n"
+    "    '--disable-quic', '--no-first-run',\n"
+    "    '--disable-background-networking', '--disable-component-update',\n"
+    "    '--disable-sync', '--window-size=1280,3200',\n"
+    "    '--user-data-dir=' + profile,\n"
+    "    '--ignore-certificate-errors-spki-list=' + spki]:\n"
+    "    o.add_argument(a)\n"
+    "d = webdriver.Chrome(service=Service('/usr/bin/chromedriver'), "
+    "options=o)\n"
+    "try:\n"
+    "    d.get(url + '/login')\n"
+    "    d.find_element(By.ID, 'code').send_keys(code)\n"
+    "    d.find_element(By.CSS_SELECTOR, 'button[type=submit]').click()\n"
+    "    WebDriverWait(d, 60).until(lambda d: d.current_url.endswith("
+    "'/dashboard') and d.execute_script('return document.readyState') "
+    "== 'complete')\n"
+    "    if what.startswith('--screenshot='):\n"
+    "        d.save_screenshot(what[len('--screenshot='):])\n"
+    "    else:\n"
+    "        sys.stdout.write(d.page_source)\n"
+    "finally:\n"
+    "    d.quit()\n";
+
 static void
 chromium(struct th_server *s, const char *profile, const char *spki,
     const char *what, const char *code, struct th_run *r)
 {
-	char url[256], dir[600], pin[128];
-	const char *argv[20];
-	int n = 0;
+	const char *argv[] = {"timeout", "120", "/usr/bin/python3", "-c", driver,
+	    s->url, code, profile, spki, what, NULL};
 
-	snprintf(url, sizeof(url), "%s/login?code=%s", s->url, code);
-	snprintf(dir, sizeof(dir), "--user-data-dir=%s", profile);
-	snprintf(pin, sizeof(pin), "--ignore-certificate-errors-spki-list=%s",
-	    spki);
-	argv[n++] = "timeout";
-	argv[n++] = "90";
-	argv[n++] = "chromium";
-	argv[n++] = "--headless";
-	argv[n++] = "--no-sandbox";
-	argv[n++] = "--disable-gpu";
-	argv[n++] = "--disable-quic";
-	argv[n++] = "--no-first-run";
-	argv[n++] = "--disable-background-networking";
-	argv[n++] = "--disable-component-update";
-	argv[n++] = "--disable-sync";
-	argv[n++] = "--window-size=1280,3200";
-	argv[n++] = dir;
-	argv[n++] = pin;
-	argv[n++] = what;
-	argv[n++] = url;
-	argv[n] = NULL;
 	th_exec(r, argv, NULL, NULL);
 }
 
@@ -84,9 +102,10 @@ test_dashboard_in_chromium(void **state)
 	char *png;
 
 	(void)state;
-	if (!th_have("chromium")) {
-		print_message("chromium is not installed (packaging/deps.sh "
-		    "--check installs it)\n");
+	if (!th_have("chromium") || !th_have("chromedriver") ||
+	    system("/usr/bin/python3 -c 'import selenium' 2>/dev/null") != 0) {
+		print_message("chromium, chromium-driver or python3-selenium is "
+		    "not installed (packaging/deps.sh --check installs them)\n");
 		skip();
 	}
 	th_server_init(&s, NULL);

@@ -1,6 +1,7 @@
 /*
  * test_date.c - calendar arithmetic, parsing and RFC 3339 times.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "date.h"
@@ -58,6 +59,37 @@ test_parse_format(void **state)
 }
 
 static void
+test_uk_dates(void **state)
+{
+	char out[DATE_LEN] = "", why[64];
+
+	(void)state;
+	assert_int_equal(date_uk_to_iso("01/05/2026", out), 0);
+	assert_string_equal(out, "2026-05-01");
+	assert_int_equal(date_uk_to_iso("1/5/2026", out), 0);
+	assert_string_equal(out, "2026-05-01");
+	/* rewritten, not judged: the validator says why it is not real */
+	assert_int_equal(date_uk_to_iso("31/11/2026", out), 0);
+	assert_string_equal(out, "2026-11-31");
+	assert_int_equal(date_why_unreal(out, why, sizeof(why)), 0);
+	assert_string_equal(why, "November 2026 has 30 days");
+	assert_int_equal(date_why_unreal("2024-02-30", why, sizeof(why)), 0);
+	assert_string_equal(why, "February 2024 has 29 days");
+	assert_int_equal(date_why_unreal("2024-02-29", why, sizeof(why)), -1);
+	assert_int_equal(date_why_unreal("2024-2-29", why, sizeof(why)), -1);
+	snprintf(out, sizeof(out), "unchanged");
+	assert_int_equal(date_uk_to_iso("2026-05-01", out), -1);
+	assert_int_equal(date_uk_to_iso("01/05/26", out), -1);
+	assert_int_equal(date_uk_to_iso("01/05/2026x", out), -1);
+	assert_int_equal(date_uk_to_iso("001/05/2026", out), -1);
+	assert_int_equal(date_uk_to_iso("01/05", out), -1);
+	assert_int_equal(date_uk_to_iso("", out), -1);
+	assert_string_equal(out, "unchanged");
+	date_format_uk(date_from_ymd(2026, 5, 1), out);
+	assert_string_equal(out, "01/05/2026");
+}
+
+static void
 test_times(void **state)
 {
 	char out[TIME_LEN];
@@ -90,6 +122,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_day_numbers),
 		cmocka_unit_test(test_parse_format),
+		cmocka_unit_test(test_uk_dates),
 		cmocka_unit_test(test_times),
 	};
 

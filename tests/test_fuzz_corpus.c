@@ -54,6 +54,13 @@ test_config(void **state)
 	replay("fuzz_config");
 }
 
+static void
+test_edge(void **state)
+{
+	(void)state;
+	replay("fuzz_edge");
+}
+
 int
 main(void)
 {
@@ -62,6 +69,7 @@ main(void)
 		cmocka_unit_test(test_csv),
 		cmocka_unit_test(test_batch),
 		cmocka_unit_test(test_config),
+		cmocka_unit_test(test_edge),
 	};
 
 	return cmocka_run_group_tests_name("fuzz_corpus", tests, NULL, NULL);

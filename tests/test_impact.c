@@ -548,12 +548,15 @@ test_dashboard(void **state)
 	assert_non_null(strstr(h.body, "<form method=\"post\" action=\"/login\""));
 	th_http_free(&h);
 	/* a link worker's code is not for the dashboard */
-	snprintf(path, sizeof(path), "/login?code=%s", th_server_user(&srv,
+	snprintf(path, sizeof(path), "code=%s", th_server_user(&srv,
 	    "link_worker", "BD", NULL));
-	th_https(&srv, "GET", path, NULL, NULL, 0, &h);
+	th_https(&srv, "POST", "/login", (const char *[]){"Content-Type: "
+	    "application/x-www-form-urlencoded", NULL}, path, strlen(path), &h);
 	assert_int_equal(h.status, 403);
 	th_http_free(&h);
-	th_https(&srv, "GET", "/login?code=AAAA-BBBB-CCCC", NULL, NULL, 0, &h);
+	th_https(&srv, "POST", "/login", (const char *[]){"Content-Type: "
+	    "application/x-www-form-urlencoded", NULL}, "code=AAAA-BBBB-CCCC",
+	    strlen("code=AAAA-BBBB-CCCC"), &h);
 	assert_int_equal(h.status, 401);
 	th_http_free(&h);
 	/* a place lead signs in with a form post */

@@ -174,7 +174,7 @@ test_keygen_and_setup(void **state)
 	th_cmd(&r, TH_PASS "\n", "pcmds", "--home", home, TH_SETUP,
 	    "--key-file", th_path(home, "k"), "--worker", "w 1", "--place",
 	    "th", "--pcn", "12345", NULL);
-	expect_fail(1, (const char *[]){"worker must be", "place must be",
+	expect_fail(1, (const char *[]){"worker must be", "Place must be",
 	    "PCN ODS code", NULL});
 	th_cmd(&r, TH_PASS "\n", "pcmds", "--home", home, TH_SETUP,
 	    "--key-file", th_path(home, "k"), "--worker", "w1", NULL);
@@ -345,19 +345,21 @@ test_bad_input(void **state)
 	    "baseline", "--on", "2026-02-02", "--life-satisfaction", "11",
 	    "--worthwhile", "-1", "--happy", "five", "--anxious", "5", NULL);
 	expect_fail(1, (const char *[]){
-	    "life_satisfaction must be a whole number from 0 to 10; got 11",
-	    "worthwhile must be a whole number from 0 to 10; got -1",
-	    "happy must be a whole number from 0 to 10; got \"five\"", NULL});
+	    "Life satisfaction must be a whole number from 0 to 10; got 11",
+	    "Worthwhile must be a whole number from 0 to 10; got -1",
+	    "Happiness must be a whole number from 0 to 10; got \"five\"",
+	    NULL});
 	th_cmd(&r, "", "pcmds", "--home", home, "assess", ref, "--stage",
 	    "midway", "--on", "2026-02-02", "--declined", NULL);
-	expect_fail(1, (const char *[]){"stage must be one of baseline, "
+	expect_fail(1, (const char *[]){"Stage must be one of baseline, "
 	    "review or final; got \"midway\"", NULL});
 	th_cmd(&r, "", "pcmds", "--home", home, "contact", ref, "--on",
 	    "2026-02-31", "--mode", "carrier_pigeon", "--minutes", "0",
 	    "--attended=perhaps", NULL);
-	expect_fail(1, (const char *[]){"real date", "mode must be",
-	    "minutes must be a whole number from 1 to 600",
-	    "attended must be true or false", NULL});
+	expect_fail(1, (const char *[]){"2026-02-31 is not a real date "
+	    "(February 2026 has 28 days)", "Mode must be",
+	    "Minutes must be a whole number from 1 to 600",
+	    "Attended must be true or false", NULL});
 	th_cmd(&r, "", "pcmds", "--home", home, "contact", ref, "--on",
 	    "2099-01-01", "--mode", "phone", "--minutes", "5", "--attended",
 	    NULL);
@@ -550,14 +552,14 @@ test_import(void **state)
 	    "rejected, 0 already imported"));
 	assert_non_null(strstr(r.err, "row 4: nhs_number:"));
 	assert_non_null(strstr(r.err, "row 4: age:"));
-	assert_non_null(strstr(r.err, "row 5: final_anxious: anxious must be "
+	assert_non_null(strstr(r.err, "row 5: final_anxious: Anxiety must be "
 	    "a whole number from 0 to 10; got 12"));
 	assert_non_null(strstr(r.err, "row 7: closed_on:"));
 	done();
 	rej = th_slurp(th_path(home, "caseload.csv.rejects.csv"), NULL);
 	assert_non_null(rej);
 	assert_non_null(strstr(rej, ",pcmds_row,pcmds_errors\r\n"));
-	assert_non_null(strstr(rej, ",5,final_anxious: anxious must be"));
+	assert_non_null(strstr(rej, ",5,final_anxious: Anxiety must be"));
 	assert_null(strstr(rej, "2026-01-10"));	/* good rows are not there */
 	free(rej);
 	assert_int_equal(count_state(home, "pending"), 5);
@@ -683,6 +685,70 @@ seq_matches(void *arg, const struct cstore_row *row)
 	return 0;
 }
 
+/*
+ * The device's disk fills during an import: it says how many rows were
+ * stored, names the full directory, and the same import run again goes
+ * on where it stopped, storing nothing twice.
+ */
+static void
+test_import_disk_full(void **state)
+{
+	const char *home = new_home();
+	const char *csv = th_path(home, "full.csv");
+	const char *argv[] = {"pcmds-fp", "--home", home, "import", csv, NULL};
+	const char *env[] = {"PCMDS_TEST_DISK_PAGES=400", NULL};
+	char want[700], said[256], *err;
+	long rows = 3000, stored, kept;
+	FILE *fp = fopen(csv, "w");
+	int i;
+
+	(void)state;
+	assert_non_null(fp);
+	fprintf(fp, "person_basis,referred_on,source,reasons,service,age,"
+	    "gender,ethnicity,consent_evaluation,baseline_on,"
+	    "baseline_life_satisfaction,baseline_worthwhile,baseline_happy,"
+	    "baseline_anxious\n");
+	for (i = 0; i < rows; i++) {
+		char d[DATE_LEN];
+
+		date_format(date_from_ymd(2024, 1, 1) + i % 600, d);
+		fprintf(fp, "local,%s,self,stress,general,%d,female,A,yes,"
+		    "2025-12-01,4,4,4,6\n", d, 18 + i / 600);
+	}
+	fclose(fp);
+	th_exec(&r, argv, NULL, env);
+	assert_int_equal(r.status, 3);
+	assert_null(strstr(r.out, "rows imported"));	/* no success line */
+	err = r.err;
+	r.err = NULL;
+	done();
+	snprintf(want, sizeof(want), "store: saving the record: the disk "
+	    "holding %s is full (database or disk is full): free some space "
+	    "there", home);
+	if (strstr(err, want) == NULL)
+		fail_msg("no word of the full disk in:\n%s", err);
+	kept = count_state(home, "pending") / 2;	/* 2 records a row */
+	print_message("the disk filled after %ld of %ld rows\n", kept, rows);
+	assert_true(kept > 0 && kept < rows);
+	snprintf(said, sizeof(said), "pcmds: %ld rows were imported (%ld "
+	    "records) and 0 were there already before it stopped; running "
+	    "the same import again goes on where it stopped", kept, kept * 2);
+	if (strstr(err, said) == NULL)
+		fail_msg("expected \"%s\" in:\n%s", said, err);
+	free(err);
+	/* room again: on from where it stopped */
+	th_cmd(&r, NULL, "pcmds", "--home", home, "import", csv, NULL);
+	assert_int_equal(r.status, 0);
+	snprintf(said, sizeof(said), "%ld rows imported (%ld records), 0 "
+	    "rejected, %ld already imported", rows - kept, (rows - kept) * 2,
+	    kept);
+	if (strstr(r.out, said) == NULL)
+		fail_msg("expected \"%s\" in:\n%s", said, r.out);
+	done();
+	stored = count_state(home, "pending");
+	assert_int_equal(stored, rows * 2);
+}
+
 static void
 test_device_seq(void **state)
 {
@@ -760,24 +826,25 @@ test_interactive_referral(void **state)
 	th_pty_send(&p, "943 476 5918\n");
 	th_pty_expect(&p, "Modulus 11");		/* asked again */
 	th_pty_send(&p, "943 476 5919\n");
-	th_pty_expect(&p, "Referred on (YYYY-MM-DD; Enter for today)");
-	th_pty_send(&p, "2026-02-30\n");
-	th_pty_expect(&p, "must be a real date");
+	th_pty_expect(&p, "Referred on (DD/MM/YYYY, today or yesterday) "
+	    "[Enter for today]");
+	th_pty_send(&p, "30/02/2026\n");
+	th_pty_expect(&p, "30 is not a real date (February 2026 has 28 days)");
 	th_pty_send(&p, "2026-02-03\n");
 	th_pty_expect(&p, "general_practice");		/* the choices */
-	th_pty_expect(&p, "Source of referral (number or code)");
+	th_pty_expect(&p, "Source of referral (number, code or name)");
 	th_pty_send(&p, "2\n");				/* pharmacy */
-	th_pty_expect(&p, "Reasons for referral (numbers or codes");
+	th_pty_expect(&p, "Reasons for referral (numbers, codes or names");
 	th_pty_send(&p, "1,bereavement\n");
-	th_pty_expect(&p, "Service (number or code)");
+	th_pty_expect(&p, "Service (number, code or name)");
 	th_pty_send(&p, "general\n");
 	th_pty_expect(&p, "Age");
 	th_pty_send(&p, "121\n");
-	th_pty_expect(&p, "age must be a whole number from 0 to 120; got 121");
+	th_pty_expect(&p, "Age must be a whole number from 0 to 120; got 121");
 	th_pty_send(&p, "80\n");
-	th_pty_expect(&p, "Gender (number or code)");
+	th_pty_expect(&p, "Gender (number, code or name)");
 	th_pty_send(&p, "female\n");
-	th_pty_expect(&p, "Ethnic category (number or code)");
+	th_pty_expect(&p, "Ethnic category (number, code or name)");
 	th_pty_send(&p, "M\n");
 	th_pty_expect(&p, "IMD decile [Enter to skip]");
 	th_pty_send(&p, "\n");
@@ -883,6 +950,7 @@ main(void)
 		cmocka_unit_test(test_export),
 		cmocka_unit_test(test_import),
 		cmocka_unit_test(test_import_crash),
+		cmocka_unit_test(test_import_disk_full),
 		cmocka_unit_test(test_device_seq),
 		cmocka_unit_test(test_quarantined_correction),
 		cmocka_unit_test(test_interactive_referral),

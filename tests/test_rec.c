@@ -253,9 +253,92 @@ test_ons4_bounds(void **state)
 	assert_int_equal(rec_validate(o, &opts, &r, &errs), PC_EINVAL);
 	assert_int_equal(errs.n, 1);
 	assert_string_equal(errs.v[0].msg,
-	    "anxious must be a whole number from 0 to 10; got 11");
+	    "Anxiety must be a whole number from 0 to 10; got 11");
+	assert_string_equal(errs.v[0].field, "anxious");
 	cJSON_Delete(o);
 	err_free(&errs);
+}
+
+/* The sentence of the one problem with o (consumed), into out. */
+static void
+message_of(cJSON *o, char *out, size_t len)
+{
+	struct err_list errs;
+	struct rec *r;
+
+	err_init(&errs);
+	assert_int_equal(rec_validate(o, &opts, &r, &errs), PC_EINVAL);
+	assert_int_equal(errs.n, 1);
+	snprintf(out, len, "%s", errs.v[0].msg);
+	cJSON_Delete(o);
+	err_free(&errs);
+}
+
+/* Messages name fields by their labels, dates by what is wrong. */
+static void
+test_messages(void **state)
+{
+	char msg[ERR_MSG_MAX];
+	cJSON *o, *reasons;
+
+	(void)state;
+	o = referral();
+	reasons = cJSON_GetObjectItem(o, "reasons");
+	cJSON_AddItemToArray(reasons, cJSON_CreateString("sadness"));
+	message_of(o, msg, sizeof(msg));
+	assert_non_null(strstr(msg, "Reasons for referral (item 3) must be "));
+	assert_null(strstr(msg, "reasons["));
+	assert_null(strstr(msg, "data dictionary"));
+	message_of(with_str(referral(), "source", "gp"), msg, sizeof(msg));
+	assert_string_equal(msg, "Source of referral must be one of the 16 "
+	    "codes of its list; got \"gp\"");
+	message_of(with_str(referral(), "referred_on", "2026-11-31"), msg,
+	    sizeof(msg));
+	assert_string_equal(msg, "Referred on 2026-11-31 is not a real date "
+	    "(November 2026 has 30 days)");
+	message_of(with_str(referral(), "referred_on", "2025-02-29"), msg,
+	    sizeof(msg));
+	assert_string_equal(msg, "Referred on 2025-02-29 is not a real date "
+	    "(February 2025 has 28 days)");
+	message_of(with_str(referral(), "referred_on", "2026-13-01"), msg,
+	    sizeof(msg));
+	assert_non_null(strstr(msg, "there is no month 13"));
+	message_of(with_str(referral(), "referred_on", "next week"), msg,
+	    sizeof(msg));
+	assert_string_equal(msg, "Referred on must be a date written "
+	    "YYYY-MM-DD; got \"next week\"");
+	message_of(with_str(contact(), "contact_on", "2026-11-23"), msg,
+	    sizeof(msg));
+	assert_string_equal(msg, "Contact on 2026-11-23 is in the future: "
+	    "dates cannot be later than today (2026-11-22)");
+	message_of(without(contact(), "mode"), msg, sizeof(msg));
+	assert_string_equal(msg, "Mode is required");
+}
+
+/* The pcmds/1 extension: a support record's community asset. */
+static void
+test_asset(void **state)
+{
+	char s[64];
+
+	(void)state;
+	expect(with_str(support(), "asset", "nh-befriend-01"), E_NONE, "");
+	expect(with_str(support(), "asset", "A.b_c-9"), E_NONE, "");
+	expect(with_str(support(), "asset", ""), E_FORMAT, "asset");
+	expect(with_str(support(), "asset", "two words"), E_FORMAT, "asset");
+	expect(with_str(support(), "asset", "caf\xc3\xa9"), E_FORMAT, "asset");
+	expect(with_num(support(), "asset", 12), E_TYPE, "asset");
+	memset(s, 'a', 40);
+	s[40] = '\0';
+	expect(with_str(support(), "asset", s), E_NONE, "");
+	s[40] = 'a';
+	s[41] = '\0';
+	expect(with_str(support(), "asset", s), E_FORMAT, "asset");
+	/* a field of support records only */
+	expect(with_str(contact(), "asset", "nh-befriend-01"), E_UNKNOWN_FIELD,
+	    "asset");
+	assert_int_equal(rec_field(KIND_SUPPORT, "asset")->flags & FF_REQUIRED,
+	    0);
 }
 
 static void
@@ -654,6 +737,8 @@ main(void)
 		cmocka_unit_test(test_valid_kinds),
 		cmocka_unit_test(test_required),
 		cmocka_unit_test(test_ons4_bounds),
+		cmocka_unit_test(test_messages),
+		cmocka_unit_test(test_asset),
 		cmocka_unit_test(test_declined),
 		cmocka_unit_test(test_integer_bounds),
 		cmocka_unit_test(test_dates),

@@ -7,6 +7,7 @@
  */
 #include <sys/wait.h>
 
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
 #include <sqlite3.h>
 
 #include "cstore.h"
@@ -146,6 +149,14 @@ check_same(struct th_server *s, const char *home, long expect)
 	assert_int_equal(joint(d, "SELECT COUNT(*) FROM c.records WHERE state "
 	    "= 'sent' AND id NOT IN (SELECT id FROM main.records)"), 0);
 	sqlite3_close(d);
+}
+
+/* Fails the test, showing what was said, unless it says want. */
+static void
+says(const char *text, const char *want)
+{
+	if (strstr(text, want) == NULL)
+		fail_msg("expected \"%s\" in:\n%s", want, text);
 }
 
 static int
@@ -317,6 +328,400 @@ test_server_down(void **state)
 	th_server_stop(&s, SIGTERM);
 }
 
+
+/* A sync in the background, its output to files; returns its pid. */
+static pid_t
+sync_spawn(const char *home, const char *timeout, const char *batch,
+    char out[600], char err[600])
+{
+	char exe[512];
+	pid_t pid;
+
+	snprintf(out, 600, "%s/sync.out", home);
+	snprintf(err, 600, "%s/sync.err", home);
+	snprintf(exe, sizeof(exe), "%s/pcmds", th_build());
+	if ((pid = fork()) == 0) {
+		int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		int e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+		dup2(o, 1);
+		dup2(e, 2);
+		execl(exe, "pcmds", "--home", home, "sync", "--timeout", timeout,
+		    "--batch", batch, (char *)NULL);
+		_exit(127);
+	}
+	assert_true(pid > 0);
+	return pid;
+}
+
+static int
+reap(pid_t pid)
+{
+	int st;
+
+	while (waitpid(pid, &st, 0) < 0)
+		;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/*
+ * The server restarts in the middle of a sync (killed, or stopped
+ * gracefully, then started again): the sync rides it out within its time
+ * budget, sends every record once, and says nothing of certificates.
+ */
+static void
+restart_mid_sync(int sig)
+{
+	struct th_server s;
+	const char *home;
+	char sdb[600], out[600], err[600], *text;
+	long at;
+	pid_t pid;
+	int i;
+
+	th_server_init(&s, NULL);
+	th_server_start(&s, NULL);
+	snprintf(sdb, sizeof(sdb), "%s/pcmds.db", s.dir);
+	home = client(&s, "CH");
+	caseload(home, 2500, 0);	/* 10,000 records */
+	pid = sync_spawn(home, "60", "100", out, err);
+	for (i = 0; i < 1000; i++) {
+		if (th_sql_long(sdb, "SELECT COUNT(*) FROM records") >= 1000)
+			break;
+		usleep(5 * 1000);
+	}
+	th_server_stop(&s, sig);
+	at = th_sql_long(sdb, "SELECT COUNT(*) FROM records");
+	print_message("server stopped (signal %d) with %ld of 10000 stored\n",
+	    sig, at);
+	assert_true(at < 10000);	/* it did stop mid-sync */
+	th_server_start(&s, NULL);
+	i = reap(pid);
+	text = th_slurp(err, NULL);
+	if (i != 0)
+		fail_msg("sync exit %d: %s", i, text);
+	if (strstr(text, "certificate") != NULL)
+		fail_msg("a restart was taken for a certificate problem: %s",
+		    text);
+	free(text);
+	text = th_slurp(out, NULL);
+	print_message("%s", text);
+	free(text);
+	check_same(&s, home, 10000);
+	th_server_stop(&s, SIGTERM);
+}
+
+static void
+test_server_restart_killed(void **state)
+{
+	(void)state;
+	restart_mid_sync(SIGKILL);
+}
+
+static void
+test_server_restart_graceful(void **state)
+{
+	(void)state;
+	restart_mid_sync(SIGTERM);
+}
+
+/* A rate limit: 429 is "busy", waited out within the budget, else said. */
+static void
+test_server_busy(void **state)
+{
+	struct th_server s;
+	const char *home;
+	struct th_run r;
+
+	(void)state;
+	th_server_init(&s, "rate_per_token = 1");
+	th_server_start(&s, NULL);
+	home = client(&s, "RB");
+	caseload(home, 40, 0);
+	/* 160 records in 8 requests, at one a second: waits, no error */
+	th_cmd(&r, NULL, "pcmds", "--home", home, "sync", "--batch", "20",
+	    NULL);
+	if (r.status != 0)
+		fail_msg("sync: %s%s", r.out, r.err);
+	says(r.out, "sent 160 (160 new");
+	th_run_free(&r);
+	check_same(&s, home, 160);
+	/* a budget shorter than the wait the server asks for: stop, say why */
+	caseload(home, 40, 100);
+	th_cmd(&r, NULL, "pcmds", "--home", home, "sync", "--batch", "10",
+	    "--timeout", "1", NULL);
+	assert_int_equal(r.status, 5);
+	says(r.err, "the server is busy (HTTP 429): too "
+	    "many requests");
+	says(r.err, "longer than the sync's time budget of "
+	    "1 s allows (pcmds sync --timeout SECONDS sets it)");
+	says(r.err, "the server could not take the records "
+	    "now;");
+	says(r.err, "kept pending for the next sync");
+	assert_null(strstr(r.err, "unreachable"));
+	assert_null(strstr(r.err, "cannot reach"));
+	th_run_free(&r);
+	assert_true(client_count(home, "pending") > 0);
+	assert_int_equal(run_sync(home, "60", "500"), 0);
+	check_same(&s, home, 320);
+	th_server_stop(&s, SIGTERM);
+}
+
+/* max_body: a 413 halves the batch; one record alone too large refuses. */
+static void
+test_small_max_body(void **state)
+{
+	struct th_server s;
+	const char *home;
+	char cdb[600], sql[8192], big[5001];
+	struct th_run r;
+	uint32_t x;
+	cJSON *j;
+	int i;
+
+	(void)state;
+	th_server_init(&s, "max_body = 1024");
+	th_server_start(&s, NULL);
+	home = client(&s, "HV");
+	caseload(home, 100, 0);
+	th_cmd(&r, NULL, "pcmds", "--home", home, "sync", "--json", NULL);
+	if (r.status != 0)
+		fail_msg("sync: %s%s", r.out, r.err);
+	j = th_json(r.out);
+	assert_int_equal(cJSON_GetObjectItem(j, "stored")->valueint, 400);
+	/* 500 did not fit, nor 200 (the 400 pending), and so on down */
+	assert_true(cJSON_GetObjectItem(j, "batches")->valueint > 5);
+	cJSON_Delete(j);
+	th_run_free(&r);
+	check_same(&s, home, 400);
+	/* one record larger than the server takes, whatever the batch */
+	snprintf(cdb, sizeof(cdb), "%s/pcmds.db", home);
+	for (i = 0, x = 2463534242u; i < 5000; i++) {	/* xorshift32 */
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		big[i] = "0123456789abcdef"[x >> 28];	/* incompressible */
+	}
+	big[5000] = '\0';
+	/* slipped into the store behind pcmds's back (sealed, as it would) */
+	{
+		char *ref = th_sql_text(cdb, "SELECT referral FROM records "
+		    "LIMIT 1"), *cfg = th_slurp(th_path(home, "config"), NULL);
+		char wid[64];
+		struct err_list errs;
+		struct cstore *cs;
+		struct rec *rec;
+		int64_t seq;
+
+		sscanf(strstr(cfg, "worker = ") + 9, "%63s", wid);
+		err_init(&errs);
+		cs = th_store_open(home, NULL);
+		assert_int_equal(cstore_next_seq(cs, &seq, &errs), PC_OK);
+		snprintf(sql, sizeof(sql), "{\"id\":\"66666666-6666-4666-8666-"
+		    "666666666666\",\"schema\":\"pcmds/1\",\"kind\":"
+		    "\"support\",\"recorded_at\":\"2026-03-01T10:00:00Z\","
+		    "\"device_seq\":%lld,\"worker\":\"%s\",\"place\":\"HV\","
+		    "\"referral\":\"%s\",\"offered_on\":\"2026-03-01\","
+		    "\"category\":\"food\",\"outcome\":\"offered\","
+		    "\"provider\":\"%s\"}", (long long)seq, wid, ref, big);
+		assert_int_equal(rec_load(sql, strlen(sql), &rec), PC_OK);
+		assert_int_equal(cstore_insert(cs, rec, &errs), PC_OK);
+		rec_free(rec);
+		cstore_close(cs);
+		err_free(&errs);
+		free(ref);
+		free(cfg);
+	}
+	th_cmd(&r, NULL, "pcmds", "--home", home, "sync", NULL);
+	assert_int_equal(r.status, 1);
+	says(r.err, "record 66666666 is larger than the "
+	    "server takes in one request (HTTP 413");
+	says(r.err, "max_body, 1024 bytes");	/* the server's own limit */
+	says(r.err, "): it stays pending; the server's administrator can "
+	    "raise max_body");
+	th_run_free(&r);
+	assert_int_equal(client_count(home, "pending"), 1);	/* kept */
+	th_server_stop(&s, SIGTERM);
+}
+
+/*
+ * The server's disk is full: it answers 503 with its own sentence, which
+ * the worker sees (not "unreachable"); its log names the database; once
+ * there is room the next sync sends everything, once.
+ */
+static void
+test_server_disk_full(void **state)
+{
+	const char *env[] = {"PCMDS_TEST_DISK_PAGES=0", NULL};
+	struct th_server s;
+	const char *home;
+	char want[800], *log;
+	struct th_run r;
+
+	(void)state;
+	th_server_init(&s, NULL);
+	th_server_start(&s, NULL);
+	home = client(&s, "TH");	/* enrolled while there is room */
+	caseload(home, 300, 0);
+	th_server_stop(&s, SIGTERM);
+	s.bin = "pcmdsd-fp";
+	th_server_start(&s, env);
+	th_cmd(&r, NULL, "pcmds", "--home", home, "sync", NULL);
+	assert_int_equal(r.status, 5);
+	says(r.err, "the server answered 503: the server's "
+	    "disk is full, so it could not store this batch; nothing of it was "
+	    "kept. The records are safe on this device and a later sync sends "
+	    "them: please tell the server's administrator");
+	says(r.err, "the server asked to wait 300 s");
+	says(r.err, "1200 records kept pending for the next "
+	    "sync");
+	assert_null(strstr(r.err, "unreachable"));
+	th_run_free(&r);
+	log = th_slurp(s.log, NULL);
+	snprintf(want, sizeof(want), "batch of 500 not stored, nothing kept: "
+	    "the disk holding %s is full (database %s/pcmds.db: database or "
+	    "disk is full)", s.dir, s.dir);
+	if (strstr(log, want) == NULL)
+		fail_msg("the log does not say the disk is full:\n%s", log);
+	free(log);
+	assert_int_equal(client_count(home, "pending"), 1200);
+	/* room again */
+	th_server_stop(&s, SIGTERM);
+	s.bin = "pcmdsd";
+	th_server_start(&s, NULL);
+	assert_int_equal(run_sync(home, "60", "500"), 0);
+	check_same(&s, home, 1200);
+	th_server_stop(&s, SIGTERM);
+}
+
+/*
+ * Signs the server's certificate again with its own CA, valid from
+ * from_days to to_days (from now) and made out to san: a certificate
+ * that fails one check only.
+ */
+static void
+resign(struct th_server *s, long from_days, long to_days, const char *san)
+{
+	X509 *ca, *crt;
+	EVP_PKEY *key;
+	X509V3_CTX ctx;
+	X509_EXTENSION *ext;
+	FILE *fp;
+
+	assert_non_null(fp = fopen(th_path(s->dir, "ca.pem"), "r"));
+	assert_non_null(ca = PEM_read_X509(fp, NULL, NULL, NULL));
+	fclose(fp);
+	assert_non_null(fp = fopen(th_path(s->dir, "ca.key"), "r"));
+	assert_non_null(key = PEM_read_PrivateKey(fp, NULL, NULL, NULL));
+	fclose(fp);
+	assert_non_null(fp = fopen(th_path(s->dir, "server.pem"), "r"));
+	assert_non_null(crt = PEM_read_X509(fp, NULL, NULL, NULL));
+	fclose(fp);
+	X509_gmtime_adj(X509_getm_notBefore(crt), from_days * 86400L);
+	X509_gmtime_adj(X509_getm_notAfter(crt), to_days * 86400L);
+	X509_EXTENSION_free(X509_delete_ext(crt, X509_get_ext_by_NID(crt,
+	    NID_subject_alt_name, -1)));
+	X509V3_set_ctx(&ctx, ca, crt, NULL, NULL, 0);
+	assert_non_null(ext = X509V3_EXT_conf_nid(NULL, &ctx,
+	    NID_subject_alt_name, san));
+	assert_int_equal(X509_add_ext(crt, ext, -1), 1);
+	X509_EXTENSION_free(ext);
+	assert_true(X509_sign(crt, key, EVP_sha256()) > 0);
+	assert_non_null(fp = fopen(th_path(s->dir, "server.pem"), "w"));
+	assert_int_equal(PEM_write_X509(fp, crt), 1);
+	fclose(fp);
+	X509_free(crt);
+	X509_free(ca);
+	EVP_PKEY_free(key);
+}
+
+/* "Not trusted" names the check that failed, and is never retried. */
+static void
+test_certificate_reasons(void **state)
+{
+	struct th_server s;
+	const char *home;
+	struct th_run r;
+
+	(void)state;
+	th_server_init(&s, NULL);
+	th_server_start(&s, NULL);
+	home = client(&s, "BD");
+	caseload(home, 2, 0);
+	th_server_stop(&s, SIGTERM);
+	resign(&s, -1, 30, "DNS:elsewhere.invalid");
+	th_server_start(&s, NULL);
+	th_cmd(&r, NULL, "pcmds", "--home", home, "sync", NULL);
+	assert_int_equal(r.status, 5);
+	says(r.err, "the server's certificate is not "
+	    "trusted, so nothing was sent: it is not made out to localhost "
+	    "(wrong name): check the address given at setup");
+	assert_null(strstr(r.err, "gave up after"));	/* not retried */
+	th_run_free(&r);
+	th_server_stop(&s, SIGTERM);
+	resign(&s, -3, -1, "DNS:localhost,IP:127.0.0.1");
+	th_server_start(&s, NULL);
+	th_cmd(&r, NULL, "pcmds", "--home", home, "sync", NULL);
+	assert_int_equal(r.status, 5);
+	says(r.err, "the server's certificate is not "
+	    "trusted, so nothing was sent: it has expired: the server's "
+	    "administrator must renew it");
+	th_run_free(&r);
+	assert_int_equal(client_count(home, "pending"), 8);
+	th_server_stop(&s, SIGTERM);
+	resign(&s, -1, 30, "DNS:localhost,IP:127.0.0.1");
+	th_server_start(&s, NULL);
+	assert_int_equal(run_sync(home, "10", "500"), 0);
+	check_same(&s, home, 8);
+	th_server_stop(&s, SIGTERM);
+}
+
+/*
+ * This device's disk fills while it records the server's answer: the
+ * summary counts only what it marked, says the server has the records
+ * and that the next sync settles it, and names the full directory.
+ */
+static void
+test_client_disk_full(void **state)
+{
+	const char *argv[] = {"pcmds-fp", "--home", NULL, "sync", NULL};
+	const char *env[] = {"PCMDS_TEST_DISK_PAGES=0", NULL};
+	struct th_server s;
+	const char *home;
+	char want[700], sdb[600];
+	struct th_run r;
+
+	(void)state;
+	th_server_init(&s, NULL);
+	th_server_start(&s, NULL);
+	snprintf(sdb, sizeof(sdb), "%s/pcmds.db", s.dir);
+	home = client(&s, "NH");
+	caseload(home, 300, 0);
+	argv[2] = home;
+	th_exec(&r, argv, NULL, env);
+	assert_int_equal(r.status, 3);
+	says(r.out, "sent 0 (0 new, 0 already there), "
+	    "quarantined 0, pending 1200");
+	snprintf(want, sizeof(want), "store: marking: the disk holding %s is "
+	    "full (database or disk is full): free some space there", home);
+	says(r.err, want);
+	/* the first answer could not be marked; the second was in flight */
+	says(r.err, "the server has 1000 records that this device could not "
+	    "mark as sent; here they stay pending, and the next sync settles "
+	    "it");
+	th_run_free(&r);
+	assert_int_equal(th_sql_long(sdb, "SELECT COUNT(*) FROM records"),
+	    1000);
+	assert_int_equal(client_count(home, "pending"), 1200);
+	/* room again: the next sync settles it, nothing twice */
+	th_cmd(&r, NULL, "pcmds", "--home", home, "sync", NULL);
+	assert_int_equal(r.status, 0);
+	says(r.out, "sent 1200 (200 new, 1000 already there)");
+	th_run_free(&r);
+	check_same(&s, home, 1200);
+	th_server_stop(&s, SIGTERM);
+}
+
 static void
 test_wrong_ca(void **state)
 {
@@ -333,7 +738,9 @@ test_wrong_ca(void **state)
 	    th_server_user(&s, "link_worker", "WF", NULL), "--cacert", other.ca,
 	    NULL);
 	assert_int_equal(r.status, 5);
-	assert_non_null(strstr(r.err, "certificate is not trusted"));
+	assert_non_null(strstr(r.err, "certificate is not trusted, so nothing "
+	    "was sent: it is not signed by a CA this device trusts (unknown "
+	    "CA)"));
 	th_run_free(&r);
 	/* http:// is never used */
 	th_cmd(&r, TH_PASS "\n", "pcmds", "--home", home, TH_SETUP,
@@ -581,6 +988,13 @@ main(void)
 		cmocka_unit_test(test_client_killed),
 		cmocka_unit_test(test_connection_cut),
 		cmocka_unit_test(test_server_down),
+		cmocka_unit_test(test_server_restart_killed),
+		cmocka_unit_test(test_server_restart_graceful),
+		cmocka_unit_test(test_server_busy),
+		cmocka_unit_test(test_small_max_body),
+		cmocka_unit_test(test_server_disk_full),
+		cmocka_unit_test(test_certificate_reasons),
+		cmocka_unit_test(test_client_disk_full),
 		cmocka_unit_test(test_wrong_ca),
 		cmocka_unit_test(test_expired_and_revoked),
 		cmocka_unit_test(test_other_identity_and_quarantine),

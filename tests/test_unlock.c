@@ -771,7 +771,7 @@ test_upgrade(void **state)
 	/* no passphrase to choose one with: said so, nothing changed */
 	th_cmd(&r, NULL, "pcmds", "--home", home, "list", NULL);
 	expect(7, "not encrypted yet");
-	assert_int_equal(store_version(home), 1);
+	assert_int_equal(store_version(home), CSTORE_SCHEMA_VERSION - 1);
 	assert_int_equal(access(th_path(home, "key"), F_OK), 0);
 	/* the first command with a passphrase encrypts it, then runs */
 	th_cmd(&r, TH_PASS "\n", "pcmds", "--home", home, "--passphrase-fd", "0",
@@ -780,7 +780,7 @@ test_upgrade(void **state)
 	assert_non_null(strstr(r.out, "00000002"));
 	assert_non_null(strstr(r.err, "recovery key, shown only now"));
 	done();
-	assert_int_equal(store_version(home), 2);
+	assert_int_equal(store_version(home), CSTORE_SCHEMA_VERSION);
 	/* the plain files are gone: the token and the key moved in */
 	assert_int_not_equal(access(th_path(home, "key"), F_OK), 0);
 	cfg = th_slurp(th_path(home, "config"), NULL);
@@ -828,14 +828,14 @@ old_or_new(const char *home, long rows)
 
 	free(cfg);
 	assert_int_equal(n, 2 * rows);
-	if (v == 1) {
+	if (v == CSTORE_SCHEMA_VERSION - 1) {
 		assert_true(plain_files);	/* nothing lost */
 		assert_int_equal(th_sql_long(th_path(home, "pcmds.db"),
 		    "SELECT COUNT(*) FROM records WHERE json ->> '$.schema' = "
 		    "'pcmds/1'"), 2 * rows);
 		return 0;
 	}
-	assert_int_equal(v, 2);
+	assert_int_equal(v, CSTORE_SCHEMA_VERSION);
 	cfg = th_sql_text(th_path(home, "pcmds.db"), "PRAGMA integrity_check");
 	assert_string_equal(cfg, "ok");
 	free(cfg);

@@ -26,9 +26,7 @@ test_buf(void **state)
 	assert_int_equal(buf_adds(&b, "abc"), PC_OK);
 	assert_int_equal(buf_addf(&b, "%d", 42), PC_OK);
 	assert_string_equal(buf_str(&b), "abc42");
-	assert_int_equal(buf_adds(&b, "toolong"), PC_ELIMIT);
-	assert_string_equal(buf_str(&b), "abc42");	/* unchanged */
-	assert_int_equal(buf_addc(&b, '!'), PC_OK);
+	assert_int_equal(buf_failed(&b), PC_OK);
 	buf_reset(&b);
 	assert_int_equal(b.len, 0);
 	assert_int_equal(buf_adds(&b, "12345678"), PC_OK);
@@ -36,6 +34,46 @@ test_buf(void **state)
 	assert_string_equal(p, "12345678");
 	free(p);
 	assert_null(b.p);
+	buf_free(&b);
+}
+
+/*
+ * A failed append is sticky (curl's dynbuf): the contents are dropped and
+ * every later append fails, so a text with a hole in it is never taken
+ * for a whole one, however many appends went unchecked after the hole.
+ */
+static void
+test_buf_sticky(void **state)
+{
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 8);
+	assert_int_equal(buf_adds(&b, "abc"), PC_OK);
+	assert_int_equal(buf_adds(&b, "toolong"), PC_ELIMIT);
+	assert_int_equal(buf_failed(&b), PC_ELIMIT);
+	assert_null(b.p);			/* wiped and freed */
+	assert_int_equal(b.len, 0);
+	assert_string_equal(buf_str(&b), "");
+	/* short appends that would fit still fail: no hole is papered over */
+	assert_int_equal(buf_addc(&b, '!'), PC_ELIMIT);
+	assert_int_equal(buf_adds(&b, "d"), PC_ELIMIT);
+	assert_int_equal(buf_addf(&b, "%d", 1), PC_ELIMIT);
+	assert_int_equal(buf_add(&b, "", 0), PC_ELIMIT);
+	assert_int_equal(buf_reserve(&b, 1), PC_ELIMIT);
+	assert_null(buf_detach(&b));
+	/* buf_reset starts again */
+	assert_int_equal(buf_adds(&b, "x"), PC_OK);	/* detach cleared it */
+	assert_int_equal(buf_adds(&b, "123456789"), PC_ELIMIT);
+	buf_reset(&b);
+	assert_int_equal(buf_failed(&b), PC_OK);
+	assert_int_equal(buf_adds(&b, "again"), PC_OK);
+	assert_string_equal(buf_str(&b), "again");
+	/* and so does buf_free */
+	assert_int_equal(buf_adds(&b, "toolong"), PC_ELIMIT);
+	buf_free(&b);
+	assert_int_equal(buf_adds(&b, "fresh"), PC_OK);
+	assert_string_equal(buf_str(&b), "fresh");
 	buf_free(&b);
 }
 
@@ -186,6 +224,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_buf),
+		cmocka_unit_test(test_buf_sticky),
 		cmocka_unit_test(test_utf8),
 		cmocka_unit_test(test_uuid),
 		cmocka_unit_test(test_sec),

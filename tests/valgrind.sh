@@ -13,7 +13,8 @@ command -v valgrind >/dev/null || { echo "valgrind is not installed"; exit 1; }
 fail=0
 units="test_agg test_ckm test_codes test_cstore test_csv test_date test_dict
     test_disclosure test_jout test_kv test_nhs test_openapi test_opt test_pii
-    test_rec test_sdc test_stats test_timeline test_util test_vault"
+    test_rate test_rec test_sdc test_stats test_timeline test_util
+    test_vault"
 for t in $units; do
 	if "${vg[@]}" "$build/tests/$t" >"/tmp/vg.$$" 2>&1; then
 		echo "valgrind $t: clean"
@@ -64,6 +65,8 @@ run support "$ref" --on 2026-02-04 --category food --outcome taken_up \
     --provider "Food Bank"
 run correct "$ref" --set age=41
 run close "$ref" --on 2026-03-01 --reason goals_met
+run due
+run find --nhs-number "943 476 5919"
 run list
 run show "$ref"
 run status --json
@@ -77,6 +80,37 @@ printf 'person_basis,referred_on,source,reasons,service,age,gender,ethnicity,con
 expect_fail=1 run import "$home/in.csv"
 expect_fail=1 run referral --nhs-number 9434765918 --age 300
 expect_fail=1 run contact ffffffff --on 2026-02-03
+# the app: pages, a form refused and one stored, then closed from itself
+if command -v curl >/dev/null; then
+	timeout 300 "${vg[@]}" "$build/pcmds" --home "$home" ui --no-browser \
+	    >"$home/ui.url" 2>"/tmp/vg.$$" &
+	uipid=$!
+	for _ in $(seq 1 200); do [ -s "$home/ui.url" ] && break; sleep 0.1; done
+	url=$(head -1 "$home/ui.url")
+	base=${url%%/launch*}
+	jar="$home/ui.jar"
+	c=(curl -s -o /dev/null -b "$jar" -c "$jar")
+	"${c[@]}" "$url"
+	csrf=$(curl -s -b "$jar" "$base/" |
+	    sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' | head -1)
+	for p in / /referral/new "/r/$(sed -n 's/.*"id":[[:space:]]*"\([0-9a-f-]\{36\}\).*/\1/p' \
+	    <("$build/pcmds" --home "$home" list --json) | head -1)" /quarantine \
+	    /assets /sync /app.css /no/such; do
+		"${c[@]}" "$base$p"
+	done
+	"${c[@]}" -H "Origin: $base" --data "csrf=$csrf&age=300" \
+	    "$base/referral/new"
+	"${c[@]}" -H "Origin: $base" --data "csrf=$csrf&no_nhs_number=yes&referred_on=today&source=self&reasons=stress&service=general&age=30&gender=male&ethnicity=K&consent_evaluation=yes" \
+	    "$base/referral/new"
+	"${c[@]}" -H "Origin: $base" --data "csrf=$csrf" "$base/quit"
+	if wait "$uipid"; then
+		echo "valgrind pcmds ui: clean"
+	else
+		echo "valgrind pcmds ui: FAILED"
+		cat "/tmp/vg.$$"
+		fail=1
+	fi
+fi
 run lock
 [ "$fail" = 0 ] && echo "valgrind: everything clean"
 exit "$fail"

@@ -927,7 +927,8 @@ main(int argc, char *argv[])
 	    "time.\n\n", quick ? " (--quick: small sizes)" : "");
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	th_server_init(&srv, "rate_per_token = 100000\nauth_failures = 100000\n"
-	    "max_connections = 4096\nlog_requests = no\n");
+	    "max_connections = 4096\nmax_connections_per_address = 4096\n"
+	    "log_requests = no\n");
 	machine(srv.dir);
 	th_server_start(&srv, NULL);
 	idle = th_proc_kb(srv.pid, "VmRSS:");

@@ -1,0 +1,81 @@
+/*
+ * http.h - reading a request and answering it, for the handlers.
+ *
+ * Every answer carries the same protective headers (no caching of health
+ * data, no MIME sniffing, HSTS). Errors are JSON: {"error": {"code",
+ * "message"}}. Text a client chose (paths, names) is escaped with
+ * http_escape() before it goes into a log line or an audit entry.
+ */
+#ifndef PCMDS_HTTP_H
+#define PCMDS_HTTP_H
+
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+
+#include "err.h"
+#include "store.h"
+
+struct conn;
+struct server;
+struct wire_head;
+
+/* One request as a handler sees it. */
+struct http_req {
+	struct evhttp_request	*req;
+	struct server		*srv;
+	struct conn		*conn;		/* NULL on the plain listener */
+	long			 seq;		/* its number on the connection */
+	enum evhttp_cmd_type	 method;
+	char			 path[512];	/* decoded */
+	int			 path_bad;	/* too long, or a control byte */
+	struct evkeyvalq	 query;
+	char			 peer[64];	/* the client (PROXY header aware) */
+	int			 loopback;
+	struct store_auth	 auth;
+	int			 authed;
+	long			 records;	/* for the log line */
+	double			 started;
+	int			 status;
+	int			 streaming;	/* the handler answers later */
+	const struct wire_head	*refused;	/* a request the wire refused */
+};
+
+/* Room for any text after http_escape (each byte may become \xHH). */
+#define HTTP_ESC_LEN(n)	(4 * (n) + 1)
+
+void		 http_req_init(struct http_req *, struct server *,
+		    struct evhttp_request *, struct conn *);
+void		 http_req_free(struct http_req *);
+void		 http_req_log(const struct http_req *);
+/*
+ * Copies s into out (len bytes, NUL included) with every byte outside
+ * printable ASCII, and the backslash and double quote, written as \xHH,
+ * so that client text can neither start a log line nor hide in one.
+ */
+void		 http_escape(const char *s, char *out, size_t len);
+const char	*http_header(struct http_req *, const char *name);
+const char	*http_query(struct http_req *, const char *name);
+const char	*http_method_name(enum evhttp_cmd_type);
+void		 http_add_header(struct http_req *, const char *name,
+		    const char *value);
+/* Answers with a JSON document (consumed). */
+void		 http_reply_json(struct http_req *, int status, cJSON *);
+/* {"error": {"code", "message"}} */
+void		 http_reply_error(struct http_req *, int status,
+		    const char *code, const char *fmt, ...)
+		    __attribute__((format(printf, 4, 5)));
+void		 http_reply_body(struct http_req *, int status,
+		    const char *ctype, const char *body, size_t len);
+/* The answer to a request the wire filter refused (hr->refused). */
+void		 http_reply_refused(struct http_req *);
+/*
+ * Reads the request body as JSON text into out: checks the content type
+ * and encoding and inflates gzip up to max_inflated. On a problem the
+ * answer (400, 413 or 415) has been sent and the result is not PC_OK.
+ */
+pc_rc		 http_read_json(struct http_req *, cJSON **out);
+
+#endif

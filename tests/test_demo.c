@@ -1,0 +1,59 @@
+/*
+ * test_demo.c - make demo-serve as a person runs it: on a terminal, the
+ * dashboard link it prints answers while the server runs, and Ctrl-C
+ * ends it cleanly (exit 0, so make reports no error).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+
+static void
+test_demo_serve(void **state)
+{
+	const char *argv[] = {"bash", "packaging/demo.sh", "--serve", NULL,
+	    NULL};
+	struct th_server s;
+	struct th_http h;
+	struct th_pty p;
+	char path[700], *link, *ca;
+	int port = 0;
+
+	(void)state;
+	argv[3] = th_build();
+	setenv("PCMDS_DEMO_RESIDENTS", "50000", 1);	/* a small caseload */
+	th_pty_start(&p, argv);
+	th_pty_expect_within(&p, "Dashboard: https://localhost:", 300);
+	th_pty_expect(&p, "The server runs until Ctrl-C");
+	/* the sign-in page, the code beside it (never in the URL), the CA */
+	link = strstr(p.seen, "Dashboard: https://localhost:");
+	assert_int_equal(sscanf(link, "Dashboard: https://localhost:%d%699s",
+	    &port, path), 2);
+	assert_non_null(strstr(link, "with the one-time code"));
+	assert_non_null(ca = strstr(p.seen, "own CA, "));
+	memset(&s, 0, sizeof(s));
+	s.port = port;
+	snprintf(s.url, sizeof(s.url), "https://localhost:%d", port);
+	snprintf(s.ca, sizeof(s.ca), "%.*s", (int)strcspn(ca + 8, ","),
+	    ca + 8);
+	/* the link answers: the server is live */
+	th_https(&s, "GET", path, NULL, NULL, 0, &h);
+	assert_true(h.status == 200 || h.status == 303);
+	th_http_free(&h);
+	th_pty_send(&p, "\003");	/* Ctrl-C */
+	th_pty_expect(&p, "Server stopped; demo files removed.");
+	assert_int_equal(th_pty_finish(&p), 0);
+	assert_null(strstr(p.seen, "Error 130"));
+	th_pty_free(&p);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_demo_serve),
+	};
+
+	return cmocka_run_group_tests_name("demo", tests, NULL, NULL);
+}
