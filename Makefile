@@ -149,6 +149,18 @@ $(B)/gen/places_nel.inc: packaging/places-nel.csv
 $(B)/server/places.o $(B)/fp/server/places.o: $(B)/gen/places_nel.inc
 $(B)/server/places.o $(B)/fp/server/places.o: EXTRA_CFLAGS := -I$(B)/gen
 
+# The default population denominators, from the reference tables as they
+# were published (packaging/population/), in the import file's shape.
+POP_TABLES := $(wildcard packaging/population/population-*.csv)
+$(B)/gen/population-nel.csv: packaging/population.awk $(POP_TABLES)
+	@mkdir -p $(@D)
+	$(Q)awk -f packaging/population.awk $(POP_TABLES) > $@.tmp && mv $@.tmp $@
+$(B)/gen/population_nel.inc: $(B)/gen/population-nel.csv
+	$(Q)sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/\t"/' -e 's/$$/\\n"/' $< > $@.tmp
+	$(Q)echo ';' >> $@.tmp && mv $@.tmp $@
+$(B)/server/pop.o $(B)/fp/server/pop.o: $(B)/gen/population_nel.inc
+$(B)/server/pop.o $(B)/fp/server/pop.o: EXTRA_CFLAGS := -I$(B)/gen
+
 # Tests see every module's interface; client and server never see each other.
 $(B)/tests/%.o: EXTRA_CFLAGS := -Iclient -Iserver -Itests
 $(B)/tests/fuzz/%.o: EXTRA_CFLAGS := -Iclient -Iserver -Itests
@@ -286,9 +298,10 @@ demo-serve: $(PROGS)
 valgrind: test-bins
 	@bash tests/valgrind.sh $(B)
 
-docs: $(B)/tools/datadict $(B)/tools/exportdoc
+docs: $(B)/tools/datadict $(B)/tools/exportdoc $(B)/tools/popdoc
 	$(B)/tools/datadict > docs/data-set.md
 	$(B)/tools/exportdoc > docs/export.md
+	$(B)/tools/popdoc > docs/population.md
 
 # make install PREFIX=/usr DESTDIR=/tmp/stage
 BINDIR = $(PREFIX)/bin
@@ -299,7 +312,7 @@ DOCDIR = $(PREFIX)/share/doc/pcmds
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 COMPLETIONDIR = $(PREFIX)/share/bash-completion/completions
 
-install: $(PROGS)
+install: $(PROGS) $(B)/gen/population-nel.csv
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) \
 	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
 	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR) \
@@ -310,13 +323,15 @@ install: $(PROGS)
 	install -m 0644 packaging/pcmdsd.conf.5 $(DESTDIR)$(MANDIR)/man5/pcmdsd.conf.5
 	install -m 0644 packaging/pcmdsd.8 $(DESTDIR)$(MANDIR)/man8/pcmdsd.8
 	install -m 0644 packaging/places-nel.csv $(DESTDIR)$(DATADIR)/places-nel.csv
+	install -m 0644 $(B)/gen/population-nel.csv \
+	    $(DESTDIR)$(DATADIR)/population-nel.csv
 	install -m 0644 packaging/assets-example.csv \
 	    $(DESTDIR)$(DATADIR)/assets-example.csv
 	install -m 0644 packaging/pcmds.bash-completion $(DESTDIR)$(COMPLETIONDIR)/pcmds
 	sed 's|/usr/sbin/pcmdsd|$(SBINDIR)/pcmdsd|' packaging/pcmdsd.service \
 	    > $(DESTDIR)$(UNITDIR)/pcmdsd.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/pcmdsd.service
-	install -m 0644 README.md docs/data-set.md docs/export.md \
+	install -m 0644 README.md docs/data-set.md docs/export.md docs/population.md \
 	    docs/openapi.yaml \
 	    $(DESTDIR)$(DOCDIR)/
 
@@ -327,7 +342,7 @@ $(DEBS) &: $(PROGS) packaging/mkdeb.sh packaging/pcmdsd.service \
     packaging/pcmds.1 packaging/pcmdsd.8 packaging/pcmdsd.conf.5 \
     packaging/pcmdsd.conf.packaged \
     packaging/pcmds.bash-completion packaging/places-nel.csv \
-    packaging/assets-example.csv README.md
+    $(B)/gen/population-nel.csv packaging/assets-example.csv README.md
 	@rm -rf $(B)/deb
 	$(Q)$(MAKE) --no-print-directory install PREFIX=/usr \
 	    UNITDIR=/lib/systemd/system DESTDIR=$(CURDIR)/$(B)/deb/stage \

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "client.h"
+#include "codes.h"
 #include "jout.h"
 #include "net.h"
 #include "ons4.h"
@@ -175,11 +176,14 @@ ons4_table(const cJSON *ons4, const char *scope)
 	t_print(&t);
 }
 
+/* Labels, not codes: "White", "85 and over". */
 static void
-breakdown_table(const cJSON *reach, const char *key, const char *title)
+breakdown_table(const cJSON *reach, const char *key, const char *title,
+    const struct codelist *l)
 {
 	const cJSON *o = cJSON_GetObjectItem(reach, key), *g;
 	struct table t;
+	const char *label;
 	int r = 1;
 
 	memset(&t, 0, sizeof(t));
@@ -187,8 +191,92 @@ breakdown_table(const cJSON *reach, const char *key, const char *title)
 	t_set(&t, 0, 0, "Group");
 	t_set(&t, 0, 1, "Referrals");
 	cJSON_ArrayForEach(g, o) {
-		t_set(&t, r, 0, g->string);
+		label = code_label(l, g->string);
+		t_set(&t, r, 0, label ? label : g->string);
 		t_val(&t, r++, 1, g, 0);
+	}
+	t_print(&t);
+}
+
+/* Referrals against residents: one table per breakdown, with source. */
+static void
+rates_tables(const cJSON *doc)
+{
+	static const char *const head[] = {"Group", "Residents", "Referrals",
+	    "Per 1,000", "Rate ratio", "CI low", "CI high", "Against the place"};
+	static const char *const keys[] = {"population", "referrals",
+	    "rate_per_1000", "rate_ratio", "rate_ratio_ci95_low",
+	    "rate_ratio_ci95_high"};
+	static const int dec[] = {0, 0, 2, 2, 2, 2};
+	const cJSON *b, *g;
+	char title[512];
+	struct table t;
+	int r, c;
+
+	cJSON_ArrayForEach(b, cJSON_GetObjectItem(doc, "population_rates")) {
+		memset(&t, 0, sizeof(t));
+		t_val(&t, 0, 0, cJSON_GetObjectItem(b, "unknown_referrals"), 0);
+		t_val(&t, 0, 1, cJSON_GetObjectItem(b, "unknown_pct"), 1);
+		snprintf(title, sizeof(title), "Reach against the population: %s "
+		    "(rate ratio to the place's rate, exact 95%% interval)\n"
+		    "Residents: %s\nReferrals with no population group (left "
+		    "out of the place's rate): %s (%s%%)", b->string,
+		    cJSON_GetStringValue(cJSON_GetObjectItem(b, "source")) ?
+		    cJSON_GetStringValue(cJSON_GetObjectItem(b, "source")) : "?",
+		    t.cell[0][0], t.cell[0][1]);
+		memset(&t, 0, sizeof(t));
+		t.title = title;
+		for (c = 0; c < 8; c++)
+			t_set(&t, 0, c, head[c]);
+		r = 1;
+		cJSON_ArrayForEach(g, cJSON_GetObjectItem(b, "groups")) {
+			const cJSON *f = cJSON_GetObjectItem(g, "flag");
+
+			t_set(&t, r, 0, cJSON_GetStringValue(cJSON_GetObjectItem(g,
+			    "label")));
+			for (c = 0; c < 6; c++)
+				t_val(&t, r, c + 1, cJSON_GetObjectItem(g, keys[c]),
+				    dec[c]);
+			t_set(&t, r, 7, !cJSON_IsString(f) ? "-" :
+			    strcmp(f->valuestring, "in_line") == 0 ? "in line" :
+			    f->valuestring);
+			r++;
+		}
+		t_print(&t);
+	}
+}
+
+/* Month by month: a table of the series. */
+static void
+months_table(const cJSON *doc)
+{
+	static const char *const head[] = {"Month", "Referrals", "People",
+	    "Declined", "Pairs", "Life sat.", "Worthwhile", "Happy",
+	    "Anxious"};
+	static const char *const keys[] = {"referrals", "people", "declined",
+	    "pairs"};
+	const cJSON *m;
+	char title[256];
+	struct table t;
+	int r = 1, c, k;
+
+	memset(&t, 0, sizeof(t));
+	snprintf(title, sizeof(title), "Month by month: %s (ONS4 columns: "
+	    "mean change from baseline)", place_name(doc));
+	t.title = title;
+	for (c = 0; c < 9; c++)
+		t_set(&t, 0, c, head[c]);
+	cJSON_ArrayForEach(m, cJSON_GetObjectItem(doc, "months")) {
+		if (r >= TROWS)
+			break;
+		t_set(&t, r, 0, cJSON_GetStringValue(cJSON_GetObjectItem(m,
+		    "month")));
+		for (c = 0; c < 4; c++)
+			t_val(&t, r, c + 1, cJSON_GetObjectItem(m, keys[c]), 0);
+		for (k = 0; k < ONS4_N; k++)
+			t_val(&t, r, 5 + k, cJSON_GetObjectItem(get(m, "ons4",
+			    ons4_measures[k].field), "mean_change"), mean_dec);
+		r++;
 	}
 	t_print(&t);
 }
@@ -223,9 +311,13 @@ place_tables(const cJSON *doc)
 	t_val(&t, r++, 1, get(reach, "median_contacts_per_closed_referral",
 	    NULL), median_dec);
 	t_print(&t);
-	breakdown_table(reach, "by_ethnic_group", "Referrals by ethnic group");
-	breakdown_table(reach, "by_imd_quintile", "Referrals by IMD quintile");
-	breakdown_table(reach, "by_age_band", "Referrals by age band");
+	breakdown_table(reach, "by_ethnic_group", "Referrals by ethnic group",
+	    &codes_ethnic_group);
+	breakdown_table(reach, "by_imd_quintile", "Referrals by IMD quintile",
+	    &codes_imd_quintile);
+	breakdown_table(reach, "by_age_band", "Referrals by age band",
+	    &codes_age_band);
+	rates_tables(doc);
 	ons4_table(cJSON_GetObjectItem(doc, "ons4"), place_name(doc));
 	cJSON_ArrayForEach(g, cJSON_GetObjectItem(doc, "groups")) {
 		snprintf(title, sizeof(title), "%s = %s",
@@ -274,7 +366,10 @@ run_report(struct ctx *c, struct opt_result *o)
 	    NULL);
 	add_query(q, sizeof(q), "suppress", opt_has(o, "unsuppressed") ?
 	    "false" : NULL);
-	if (place != NULL)
+	if (opt_has(o, "months"))
+		snprintf(path, sizeof(path), "/v1/places/%s/months%s", place ?
+		    place : "ALL", q);
+	else if (place != NULL)
 		snprintf(path, sizeof(path), "/v1/places/%s/impact%s", place, q);
 	else
 		snprintf(path, sizeof(path), "/v1/places%s", q);
@@ -327,7 +422,9 @@ run_report(struct ctx *c, struct opt_result *o)
 		}
 		mean_dec = controlled ? 1 : 2;
 		median_dec = controlled ? 0 : 1;
-		if (place == NULL) {
+		if (opt_has(o, "months"))
+			months_table(doc);
+		else if (place == NULL) {
 			places_table(doc);
 			ons4_table(get(doc, "all", "ons4"), "all places");
 		} else
@@ -360,6 +457,8 @@ static const struct opt_spec report_opts[] = {
 	{"by", OPT_VALUE, "GROUP", "ONS4 change by group: source, reason, "
 	    "service, ethnic_group, imd_quintile, age_band, gender, carer, "
 	    "learning_disability, autism, homeless (with --place)"},
+	{"months", OPT_FLAG, NULL, "month by month (referrals, people, "
+	    "declined, pairs, ONS4 change), for --place or all places"},
 	{"format", OPT_VALUE, "FMT", "table (default), json or csv"},
 	{"unsuppressed", OPT_FLAG, NULL, "evaluators: figures without "
 	    "disclosure control (audited)"},
@@ -372,5 +471,5 @@ const struct command cmd_report = {
 	report_opts, run_report,
 	"Examples:\n  pcmds report\n  pcmds report --place BD --from 2025-04 "
 	"--to 2026-03 --by ethnic_group\n  pcmds report --place ALL --format "
-	"csv > impact.csv\n",
+	"csv > impact.csv\n  pcmds report --place NH --months --format csv\n",
 };

@@ -215,6 +215,36 @@ static const struct code imd_quintile_v[] = {
 };
 LIST(codes_imd_quintile, "imd_quintile", "IMD quintile", imd_quintile_v);
 
+static const struct code imd_decile_v[] = {
+	{"1", "1 (most deprived 10%)"},
+	{"2", "2"},
+	{"3", "3"},
+	{"4", "4"},
+	{"5", "5"},
+	{"6", "6"},
+	{"7", "7"},
+	{"8", "8"},
+	{"9", "9"},
+	{"10", "10 (least deprived 10%)"},
+	{"unknown", "Not recorded"},
+};
+LIST(codes_imd_decile, "imd_decile", "IMD decile", imd_decile_v);
+
+/* Census 2021 publishes five-year bands: 15-19 spans 18, so no 0-17. */
+static const struct code age_band_census_v[] = {
+	{"0-14", "Under 15"},
+	{"15-24", "15 to 24"},
+	{"25-34", "25 to 34"},
+	{"35-44", "35 to 44"},
+	{"45-54", "45 to 54"},
+	{"55-64", "55 to 64"},
+	{"65-74", "65 to 74"},
+	{"75-84", "75 to 84"},
+	{"85+", "85 and over"},
+};
+LIST(codes_age_band_census, "age_band_census", "Age band (as the Census "
+    "publishes it)", age_band_census_v);
+
 int
 code_index(const struct codelist *l, const char *code)
 {
@@ -312,4 +342,22 @@ codes_imd_quintile_of(int decile)
 	if (decile < 1 || decile > 10)
 		return 5;
 	return (decile - 1) / 2;
+}
+
+int
+codes_imd_decile_of(int decile)
+{
+	return decile < 1 || decile > 10 ? 10 : decile - 1;
+}
+
+int
+codes_age_band_census_of(int age)
+{
+	if (age < 15)
+		return 0;
+	if (age < 25)
+		return 1;
+	if (age >= 85)
+		return 8;
+	return 2 + (age - 25) / 10;
 }

@@ -44,6 +44,9 @@ extern const struct codelist codes_tristate;
 extern const struct codelist codes_ethnic_group;
 extern const struct codelist codes_age_band;
 extern const struct codelist codes_imd_quintile;
+extern const struct codelist codes_imd_decile;
+/* The bands rates per resident can use (Census 2021's, in ten years). */
+extern const struct codelist codes_age_band_census;
 
 /* Index of code in the list, or -1. */
 int		 code_index(const struct codelist *, const char *code);
@@ -61,7 +64,11 @@ void		 code_choices(const struct codelist *, char *out, size_t len);
 int		 codes_ethnic_group_of(const char *ethnicity);
 /* Age in whole years to its codes_age_band index. */
 int		 codes_age_band_of(int age);
-/* IMD decile (1..10) to its codes_imd_quintile index; -1 when unknown. */
+/* IMD decile (1..10) to its codes_imd_quintile index (5 when unknown). */
 int		 codes_imd_quintile_of(int decile);
+/* IMD decile (1..10) to its codes_imd_decile index (10 when unknown). */
+int		 codes_imd_decile_of(int decile);
+/* Age in whole years to its codes_age_band_census index. */
+int		 codes_age_band_census_of(int age);
 
 #endif

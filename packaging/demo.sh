@@ -113,8 +113,8 @@ done
 wait "${unlocking[@]}"
 
 say "4. Offline: each link worker records their caseload (server not used)"
-declare -A population=([BD]=218900 [CH]=267800 [HV]=262000 [NH]=351100
-    [RB]=310300 [TH]=310300 [WF]=278400)
+declare -A population=([BD]=218869 [CH]=267726 [HV]=262052 [NH]=351036
+    [RB]=310259 [TH]=310306 [WF]=278424)
 total=0
 for p in $places; do
 	home="$dir/client-$p"

@@ -20,9 +20,11 @@
 #include "admin.h"
 #include "assets.h"
 #include "audit.h"
+#include "csv.h"
 #include "date.h"
 #include "fs.h"
 #include "places.h"
+#include "pop.h"
 #include "secret.h"
 #include "tls.h"
 
@@ -107,7 +109,7 @@ admin_init(const char *dir, const char *listen, const char *const *hosts,
 	struct err_list errs;
 	struct store *st = NULL;
 	char path[4096], key[4096], text[4096], who[96];
-	int n = 0;
+	int n = 0, npop = 0;
 	pc_rc rc;
 
 	err_init(&errs);
@@ -137,7 +139,9 @@ admin_init(const char *dir, const char *listen, const char *const *hosts,
 	if (rc == PC_OK) {
 		snprintf(path, sizeof(path), "%s/places.csv", dir);
 		if ((rc = store_begin(st)) == PC_OK &&
-		    (rc = places_import_file(st, path, &n, &errs)) == PC_OK) {
+		    (rc = places_import_file(st, path, &n, &errs)) == PC_OK &&
+		    (rc = pop_import(st, pop_default_csv, strlen(pop_default_csv),
+		    "the default population", &npop, &errs)) == PC_OK) {
 			actor(who, sizeof(who));
 			rc = audit_log(st, (int64_t)time(NULL), who, "init", dir,
 			    "ok");
@@ -156,6 +160,8 @@ admin_init(const char *dir, const char *listen, const char *const *hosts,
 	printf("pcmdsd: deployment initialised in %s\n"
 	    "  pcmdsd.conf   configuration (listen %s)\n"
 	    "  places.csv    %d places with their populations\n"
+	    "  (database)    %d rows of population denominators (pcmdsd "
+	    "population list)\n"
 	    "  ca.pem        development CA: give it to clients "
 	    "(pcmds setup --cacert)\n"
 	    "  ca.key        the CA's key: keep it offline\n"
@@ -164,7 +170,7 @@ admin_init(const char *dir, const char *listen, const char *const *hosts,
 	    "database\n"
 	    "  pcmds.db      the database\n"
 	    "Next: pcmdsd --config %s/pcmdsd.conf serve\n", dir, listen, n,
-	    dir);
+	    npop, dir);
 	return 0;
 }
 
@@ -316,7 +322,9 @@ admin_user_code(struct store *st, const struct conf *cf, int64_t id, int json)
 	}
 	if (store_begin(st) != PC_OK)
 		return store_failed(st, "cannot issue a code");
-	if (issue_code(st, cf, &u, &c) != 0 || store_commit(st) != PC_OK) {
+	/* a new code resets the dashboard password: it is set again with it */
+	if (store_password_clear(st, u.id) != PC_OK ||
+	    issue_code(st, cf, &u, &c) != 0 || store_commit(st) != PC_OK) {
 		store_rollback(st);
 		return store_failed(st, "cannot issue a code");
 	}
@@ -467,6 +475,66 @@ admin_places_list(struct store *st)
 	if (store_place_each(st, print_place, NULL) != PC_OK)
 		return read_failed(st, "cannot read every place");
 	return 0;
+}
+
+int
+admin_population_import(struct store *st, const char *path)
+{
+	struct err_list errs;
+	char who[96];
+	int n = 0;
+	pc_rc rc;
+
+	err_init(&errs);
+	if ((rc = store_begin(st)) == PC_OK &&
+	    (rc = pop_import_file(st, path, &n, &errs)) == PC_OK) {
+		actor(who, sizeof(who));
+		rc = audit_log(st, (int64_t)time(NULL), who, "population.import",
+		    path, "ok");
+	}
+	if (rc == PC_OK)
+		rc = store_commit(st);
+	if (rc != PC_OK) {
+		store_rollback(st);
+		report(&errs);
+		fprintf(stderr, "pcmdsd: no population was changed\n");
+	} else
+		printf("%d population rows imported (restart pcmdsd for the "
+		    "figures to use them)\n", n);
+	err_free(&errs);
+	return rc == PC_OK ? 0 : 1;
+}
+
+static int
+print_population(void *arg, const struct store_population *p)
+{
+	struct buf *b = arg;
+	char num[24];
+	const char *row[5] = {p->place, p->table, p->category, num, p->source};
+
+	snprintf(num, sizeof(num), "%ld", p->population);
+	buf_reset(b);
+	if (csv_row(b, row, 5, 0) == PC_OK)
+		fputs(buf_str(b), stdout);
+	return 0;
+}
+
+int
+admin_population_list(struct store *st)
+{
+	static const char *const head[5] = {"place", "table", "category",
+	    "population", "source"};
+	struct buf b;
+	pc_rc rc;
+
+	buf_init(&b, 0);
+	if (csv_row(&b, head, 5, 0) == PC_OK)
+		fputs(buf_str(&b), stdout);
+	rc = store_population_each(st, print_population, &b);
+	buf_free(&b);
+	if (rc != PC_OK)
+		fprintf(stderr, "pcmdsd: cannot read the population table\n");
+	return rc == PC_OK ? 0 : 1;
 }
 
 int

@@ -24,6 +24,9 @@ int	 admin_user_list(struct store *);
 int	 admin_user_revoke(struct store *, int64_t id);
 int	 admin_places_import(struct store *, const char *path);
 int	 admin_places_list(struct store *);
+/* Population denominators (pop.h): import a file, list them as one. */
+int	 admin_population_import(struct store *, const char *path);
+int	 admin_population_list(struct store *);
 int	 admin_assets_import(struct store *, const char *path);
 /* Every place's directory, or one place's. */
 int	 admin_assets_list(struct store *, const char *place);

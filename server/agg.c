@@ -7,7 +7,9 @@
 
 #include "agg.h"
 #include "ckm.h"
+#include "date.h"
 #include "log.h"
+#include "pop.h"
 
 static const struct code flag_v[FLAG_N] = {
 	{"not_known", "Not known or not recorded"},
@@ -33,6 +35,10 @@ const struct agg_dim_info agg_dims[DIM_N] = {
 	    "Learning disability", &agg_flag_codes},
 	[DIM_AUTISM] = {"autism", "Autism", &agg_flag_codes},
 	[DIM_HOMELESS] = {"homeless", "Homeless", &agg_flag_codes},
+	[DIM_ETHNICITY] = {"ethnicity", "Ethnic category", &codes_ethnicity},
+	[DIM_IMD_DECILE] = {"imd_decile", "IMD decile", &codes_imd_decile},
+	[DIM_AGE_BAND_CENSUS] = {"age_band_census", "Age band (Census "
+	    "bands)", &codes_age_band_census},
 };
 
 static const char *const flag_fields[4] = {"carer", "learning_disability",
@@ -114,6 +120,7 @@ agg_fact(const struct timeline *tl, struct fact *f)
 	f->consent = rec_flag(ref, "consent_evaluation", 0) == 1;
 	f->voided = (uint8_t)s.voided;
 	f->has_pair = (uint8_t)(s.has_baseline && s.has_followup);
+	snprintf(f->pcn, sizeof(f->pcn), "%s", tl->v[0].rec->pcn);
 	for (m = 0; f->has_pair && m < ONS4_N; m++) {
 		f->base[m] = (int8_t)s.baseline.score[m];
 		f->follow[m] = (int8_t)s.followup.score[m];
@@ -146,6 +153,8 @@ struct qfact {
 	int8_t		 base[ONS4_N], follow[ONS4_N];
 	/* bit per measure, for ONS4 pairs */
 	uint8_t		 improved, worst_base, left_worst;
+	uint16_t	 pcn;		/* index in agg pcns; 0 none */
+	uint8_t		 service;	/* codes_service */
 };
 
 /* Where a referral's fact is. */
@@ -242,8 +251,10 @@ agg_new(const uint8_t cell_key[32])
 	if ((a = calloc(1, sizeof(*a))) == NULL)
 		return NULL;
 	if ((a->persons = calloc(1, sizeof(*a->persons))) == NULL ||
+	    (a->pop = calloc(1, sizeof(*a->pop))) == NULL ||
 	    (a->keyer = ckm_keyer_new(cell_key)) == NULL) {
 		free(a->persons);
+		free(a->pop);
 		free(a);
 		return NULL;
 	}
@@ -307,9 +318,38 @@ groups_of(const struct fact *f, enum agg_dim d)
 	case DIM_AUTISM:
 	case DIM_HOMELESS:
 		return 1u << f->flags[d - DIM_CARER];
+	case DIM_ETHNICITY:
+		return 1u << f->ethnicity;
+	case DIM_IMD_DECILE:
+		return 1u << codes_imd_decile_of(f->imd_decile);
+	case DIM_AGE_BAND_CENSUS:
+		return 1u << codes_age_band_census_of(f->age);
 	default:
 		return 0;
 	}
+}
+
+/* The number of a PCN code, added when new; 0 for none (or no memory). */
+static uint16_t
+pcn_number(struct agg *a, const char *pcn)
+{
+	char (*nv)[8];
+	size_t i;
+
+	if (pcn[0] == '\0')
+		return 0;
+	for (i = 1; i < a->npcns; i++)
+		if (strcmp(a->pcns[i], pcn) == 0)
+			return (uint16_t)i;
+	if (a->npcns == 0)
+		a->npcns = 1;
+	if (a->npcns >= 65535 || (nv = realloc(a->pcns, (a->npcns + 1) *
+	    sizeof(*nv))) == NULL)
+		return 0;
+	a->pcns = nv;
+	snprintf(nv[0], sizeof(nv[0]), "%s", "");
+	snprintf(nv[a->npcns], sizeof(nv[0]), "%s", pcn);
+	return (uint16_t)a->npcns++;
 }
 
 static void
@@ -318,6 +358,8 @@ qfact_of(struct agg *a, const struct fact *f, struct qfact *q)
 	int d, m;
 
 	memset(q, 0, sizeof(*q));
+	q->pcn = pcn_number(a, f->pcn);
+	q->service = f->service;
 	q->referred_on = f->referred_on;
 	q->pid = person_number(a, f->person);
 	/* no table only when memory ran out before the first person */
@@ -539,6 +581,7 @@ agg_open(struct agg **out, struct store *st, const uint8_t cell_key[32],
 	if ((a = agg_new(cell_key)) == NULL)
 		return PC_ENOMEM;
 	if ((rc = store_place_each(st, load_place, a)) != PC_OK ||
+	    (rc = pop_load(st, a->pop)) != PC_OK ||
 	    (rc = rebuild_facts(st)) != PC_OK ||
 	    (rc = store_fact_each(st, load_fact, a)) != PC_OK) {
 		err_add(errs, E_SYSTEM, "", "cannot load the aggregates: %s",
@@ -570,6 +613,9 @@ agg_close(struct agg *a)
 	for (i = 0; i < a->nplaces; i++)
 		free(a->places[i].q);
 	free(a->places);
+	free(a->pcns);
+	pop_free(a->pop);
+	free(a->pop);
 	free(a->persons->key);
 	free(a->persons->num);
 	free(a->persons->rkey);
@@ -855,4 +901,109 @@ agg_result_free(struct agg_result *r)
 {
 	free(r->groups);
 	r->groups = NULL;
+}
+
+int32_t
+agg_first_day(const struct agg *a, int place)
+{
+	int32_t first = INT32_MAX;
+	size_t pi, i;
+
+	for (pi = 0; pi < a->nplaces; pi++) {
+		if (place >= 0 && (size_t)place != pi)
+			continue;
+		for (i = 0; i < a->places[pi].n; i++)
+			if (!a->places[pi].q[i].voided &&
+			    a->places[pi].q[i].referred_on < first)
+				first = a->places[pi].q[i].referred_on;
+	}
+	return first;
+}
+
+/* The month of day d counted from the month of day base (0, 1, ...). */
+static int
+month_index(int32_t base, int32_t d)
+{
+	int by, bm, y, m, dd;
+
+	date_to_ymd(base, &by, &bm, &dd);
+	date_to_ymd(d, &y, &m, &dd);
+	return (y - by) * 12 + (m - bm);
+}
+
+pc_rc
+agg_run_months(struct agg *a, const struct agg_query *q,
+    struct agg_cell **out, int *n, int max)
+{
+	struct seen *sets;
+	size_t pi, i;
+	int k;
+
+	*out = NULL;
+	*n = 0;
+	if (q->to < q->from)
+		return PC_OK;
+	if ((*n = month_index(q->from, q->to) + 1) > max) {
+		*n = 0;
+		return PC_ELIMIT;
+	}
+	if ((*out = calloc((size_t)*n, sizeof(**out))) == NULL ||
+	    (sets = seen_new(a, *n)) == NULL) {
+		free(*out);
+		*out = NULL;
+		*n = 0;
+		return PC_ENOMEM;
+	}
+	for (pi = 0; pi < a->nplaces; pi++) {
+		const struct agg_place *p = &a->places[pi];
+
+		if (q->place >= 0 && (size_t)q->place != pi)
+			continue;
+		for (i = 0; i < p->n; i++) {
+			const struct qfact *f = &p->q[i];
+
+			if (f->voided || f->referred_on < q->from ||
+			    f->referred_on > q->to)
+				continue;
+			k = month_index(q->from, f->referred_on);
+			add_fact(&(*out)[k], &sets[k], f);
+		}
+	}
+	for (k = 0; k < *n; k++) {
+		(*out)[k].people = sets[k].n;
+		(*out)[k].key.people = sets[k].key;
+	}
+	seen_free(sets, *n);
+	return PC_OK;
+}
+
+pc_rc
+agg_run_pcns(struct agg *a, const struct agg_query *q, long *any, long *cyp)
+{
+	int cy = code_index(&codes_service, "children_young_people");
+	uint8_t *seen;
+	size_t i;
+	const struct agg_place *p;
+
+	*any = *cyp = 0;
+	if (q->place < 0 || (size_t)q->place >= a->nplaces)
+		return PC_EINVAL;
+	p = &a->places[q->place];
+	/* bit 1: a referral; bit 2: one to a CYP service */
+	if ((seen = calloc(a->npcns ? a->npcns : 1, 1)) == NULL)
+		return PC_ENOMEM;
+	for (i = 0; i < p->n; i++) {
+		const struct qfact *f = &p->q[i];
+
+		if (f->voided || f->pcn == 0 || f->referred_on < q->from ||
+		    f->referred_on > q->to)
+			continue;
+		seen[f->pcn] |= (uint8_t)(1 | (f->service == cy ? 2 : 0));
+	}
+	for (i = 1; i < a->npcns; i++) {
+		*any += seen[i] & 1;
+		*cyp += (seen[i] >> 1) & 1;
+	}
+	free(seen);
+	return PC_OK;
 }

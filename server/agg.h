@@ -30,7 +30,7 @@
 #include "store.h"
 #include "timeline.h"
 
-#define FACT_VERSION	1	/* bump when struct fact changes */
+#define FACT_VERSION	2	/* bump when struct fact changes */
 #define AGG_DAYS	366	/* days to first contact: 0..365, 365 = "365+" */
 #define AGG_CONTACTS	101	/* contacts per closed referral: 0..100+ */
 
@@ -53,6 +53,7 @@ struct fact {
 	uint8_t		 flags[4];	/* carer, ld, autism, homeless */
 	uint8_t		 consent, voided, has_pair;
 	int8_t		 base[ONS4_N], follow[ONS4_N];
+	char		 pcn[8];	/* the referral's PCN; "" none */
 };
 
 /* Ways to break figures down (group_by). */
@@ -69,6 +70,10 @@ enum agg_dim {
 	DIM_LEARNING_DISABILITY,
 	DIM_AUTISM,
 	DIM_HOMELESS,
+	/* the groups population denominators exist for (pop.h) */
+	DIM_ETHNICITY,		/* the 16 categories, Z and 99 */
+	DIM_IMD_DECILE,
+	DIM_AGE_BAND_CENSUS,	/* Census 2021's bands: under 15, 15-24... */
 	DIM_N
 };
 
@@ -141,6 +146,7 @@ struct agg_result {
 };
 
 struct ckm_keyer;
+struct pop;
 struct qfact;		/* a fact as queries read it (agg.c) */
 struct persons;		/* person key -> dense number (agg.c) */
 
@@ -153,9 +159,12 @@ struct agg_place {
 struct agg {
 	struct agg_place	*places;
 	size_t			 nplaces;
+	char			(*pcns)[8];	/* PCN codes; [0] is "" */
+	size_t			 npcns;
 	struct map		 by_id;		/* referral id -> where it is */
 	struct persons		*persons;
 	struct ckm_keyer	*keyer;		/* record keys (ckm.h) */
+	struct pop		*pop;		/* denominators (pop.h) */
 };
 
 /*
@@ -166,7 +175,10 @@ struct agg {
 struct agg	*agg_new(const uint8_t cell_key[32]);
 /* Adds a place or updates its name and population. */
 pc_rc	 agg_place_set(struct agg *, const struct store_place *);
-/* Loads places and facts; rebuilds facts from records when outdated. */
+/*
+ * Loads places, population denominators and facts; rebuilds facts from
+ * records when outdated.
+ */
 pc_rc	 agg_open(struct agg **, struct store *, const uint8_t cell_key[32],
 	    struct err_list *);
 void	 agg_close(struct agg *);
@@ -192,5 +204,23 @@ pc_rc	 agg_run(struct agg *, const struct agg_query *, struct agg_result *);
 pc_rc	 agg_run_places(struct agg *, const struct agg_query *q,
 	    struct agg_result *each, struct agg_result *all);
 void	 agg_result_free(struct agg_result *);
+
+/*
+ * Month by month: out[i] is the total cell of the i-th calendar month
+ * from q->from (the first day of a month) to q->to, *n of them (at most
+ * max; more is PC_ELIMIT); q's group_by is not used. *out is the
+ * caller's to free().
+ */
+pc_rc	 agg_run_months(struct agg *, const struct agg_query *q,
+	    struct agg_cell **out, int *n, int max);
+/*
+ * The PCNs of a place's referrals in q's period (q->place >= 0): *any
+ * with at least one referral, *cyp with at least one to a children and
+ * young people service.
+ */
+pc_rc	 agg_run_pcns(struct agg *, const struct agg_query *q, long *any,
+	    long *cyp);
+/* The first day referred on among a place's referrals (or all, -1). */
+int32_t	 agg_first_day(const struct agg *, int place);
 
 #endif

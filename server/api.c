@@ -31,11 +31,17 @@ static const struct route routes[] = {
 	{"/v1/places", 0, "GET", api_places, NULL, NULL},
 	{"/v1/places/", 1, "GET", api_impact, NULL,
 	    "/v1/places/{code}/impact"},
+	/* never reached: the entry above serves it (by its last part) */
+	{"/v1/places/", 1, "GET", api_impact, NULL,
+	    "/v1/places/{code}/months"},
+	{"/v1/commitments", 0, "GET", api_commitments, NULL, NULL},
 	{"/v1/export", 0, "GET", api_export, NULL, NULL},
 	{"/v1/assets", 0, "GET", api_assets, NULL, NULL},
 	{"/dashboard", 0, "GET", web_dashboard, NULL, NULL},
 	{"/dashboard.css", 0, "GET", web_css, NULL, NULL},
 	{"/login", 0, "GET, POST", web_login, web_login, NULL},
+	{"/login/password", 0, "POST", NULL, web_login_password, NULL},
+	{"/password", 0, "GET, POST", web_password, web_password, NULL},
 	{"/logout", 0, "POST", NULL, web_logout, NULL},
 	{"/", 0, "GET", web_root, NULL, NULL},
 };

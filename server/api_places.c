@@ -13,6 +13,7 @@
  * keep day precision.
  */
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,32 @@
 #include "date.h"
 #include "impact.h"
 #include "jout.h"
+#include "web.h"
+
+/*
+ * A request refused: as JSON for the API, as an HTML page naming the
+ * reason for the dashboard (html set). Returns -1.
+ */
+static int
+refuse(struct http_req *hr, int html, int status, const char *code,
+    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static int
+refuse(struct http_req *hr, int html, int status, const char *code,
+    const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (html)
+		web_problem(hr, status, msg);
+	else
+		http_reply_error(hr, status, code, "%s", msg);
+	return -1;
+}
 
 static int
 parse_day(struct http_req *hr, const char *name, int32_t *out)
@@ -43,21 +70,27 @@ parse_day(struct http_req *hr, const char *name, int32_t *out)
 
 /* group_by and format, checked; *csv set. */
 static int
-parse_shape(struct http_req *hr, struct impact_req *q, int *csv)
+parse_shape(struct http_req *hr, struct impact_req *q, int *csv, int html)
 {
 	const char *fmt = http_query(hr, "format");
 	const char *by = http_query(hr, "group_by");
 
 	if (by != NULL && by[0] != '\0' &&
 	    (q->group_by = agg_dim_parse(by)) == DIM_N) {
-		http_reply_error(hr, 400, "E_ENUM", "group_by must be source, "
-		    "reason, service, ethnic_group, imd_quintile, age_band, "
-		    "gender, carer, learning_disability, autism or homeless; "
-		    "got \"%s\"", by);
+		char list[400];
+		size_t off = 0;
+		int d;
+
+		for (d = 1; d < DIM_N && off < sizeof(list); d++)
+			off += (size_t)snprintf(list + off, sizeof(list) - off,
+			    "%s%s", d == 1 ? "" : d == DIM_N - 1 ? " or " : ", ",
+			    agg_dims[d].name);
+		refuse(hr, html, 400, "E_ENUM", "group_by must be %s; got "
+		    "\"%s\"", list, by);
 		return -1;
 	}
 	if (fmt != NULL && strcmp(fmt, "json") != 0 && strcmp(fmt, "csv")) {
-		http_reply_error(hr, 400, "E_ENUM", "format must be json or csv; "
+		refuse(hr, html, 400, "E_ENUM", "format must be json or csv; "
 		    "got \"%s\"", fmt);
 		return -1;
 	}
@@ -67,7 +100,7 @@ parse_shape(struct http_req *hr, struct impact_req *q, int *csv)
 
 /* suppress=true|false: *off set when an evaluator turns control off. */
 static int
-parse_suppress(struct http_req *hr, int *off)
+parse_suppress(struct http_req *hr, int *off, int html)
 {
 	const char *sup = http_query(hr, "suppress");
 
@@ -75,12 +108,12 @@ parse_suppress(struct http_req *hr, int *off)
 	if (sup == NULL || strcmp(sup, "true") == 0)
 		return 0;
 	if (strcmp(sup, "false") != 0) {
-		http_reply_error(hr, 400, "E_ENUM", "suppress must be true or "
+		refuse(hr, html, 400, "E_ENUM", "suppress must be true or "
 		    "false");
 		return -1;
 	}
 	if (hr->auth.user.role != ROLE_EVALUATOR) {
-		http_reply_error(hr, 403, "E_ROLE", "only evaluators may see "
+		refuse(hr, html, 403, "E_ROLE", "only evaluators may see "
 		    "figures without disclosure control");
 		return -1;
 	}
@@ -128,7 +161,7 @@ api_params(struct http_req *hr, struct impact_req *q, int *csv)
 		http_reply_error(hr, 400, "E_DATE", "from is after to");
 		return -1;
 	}
-	if (parse_shape(hr, q, csv) != 0 || parse_suppress(hr, &off) != 0)
+	if (parse_shape(hr, q, csv, 0) != 0 || parse_suppress(hr, &off, 0) != 0)
 		return -1;
 	if (off && audit_unsuppressed(hr) != 0)
 		return -1;
@@ -160,7 +193,7 @@ month_start(int32_t d)
  * from, its last for to). 0 when absent (out unchanged), 1 when read.
  */
 static int
-parse_when(struct http_req *hr, const char *name, int end, int32_t *out)
+parse_when(struct http_req *hr, const char *name, int end, int32_t *out, int html)
 {
 	const char *v = http_query(hr, name);
 	char day[DATE_LEN + 3];
@@ -176,7 +209,7 @@ parse_when(struct http_req *hr, const char *name, int end, int32_t *out)
 		}
 	} else if (date_parse(v, out) == 0)
 		return 1;
-	http_reply_error(hr, 400, "E_DATE", "%s must be a month written "
+	refuse(hr, html, 400, "E_DATE", "%s must be a month written "
 	    "YYYY-MM or a date written YYYY-MM-DD; got \"%s\"", name, v);
 	return -1;
 }
@@ -195,7 +228,7 @@ month_text(int32_t d, char out[8])
  * sentence names the range to ask for instead.
  */
 static int
-check_months(struct http_req *hr, struct impact_req *q, int has_to)
+check_months(struct http_req *hr, struct impact_req *q, int has_to, int html)
 {
 	int32_t current = month_start(date_today(time(NULL)));
 	char m[8], last[8];
@@ -203,7 +236,7 @@ check_months(struct http_req *hr, struct impact_req *q, int has_to)
 	month_text(current - 1, last);
 	if (q->from != INT32_MIN && q->from != month_start(q->from)) {
 		month_text(q->from, m);
-		http_reply_error(hr, 400, "E_PERIOD", "under disclosure control "
+		refuse(hr, html, 400, "E_PERIOD", "under disclosure control "
 		    "figures cover whole calendar months, so from is a month "
 		    "(YYYY-MM) or its first day; for the month of that day ask "
 		    "from=%s", m);
@@ -214,7 +247,7 @@ check_months(struct http_req *hr, struct impact_req *q, int has_to)
 		q->to_defaulted = 1;
 	} else if (q->to != month_end(q->to)) {
 		month_text(q->to, m);
-		http_reply_error(hr, 400, "E_PERIOD", "under disclosure control "
+		refuse(hr, html, 400, "E_PERIOD", "under disclosure control "
 		    "figures cover whole calendar months, so to is a month "
 		    "(YYYY-MM) or its last day; for the month of that day ask "
 		    "to=%s", m);
@@ -222,13 +255,13 @@ check_months(struct http_req *hr, struct impact_req *q, int has_to)
 	}
 	if (q->to >= current) {
 		month_text(q->to, m);
-		http_reply_error(hr, 400, "E_PERIOD", "%s is not over yet: under "
+		refuse(hr, html, 400, "E_PERIOD", "%s is not over yet: under "
 		    "disclosure control figures end with a completed month, at "
 		    "the latest to=%s", m, last);
 		return -1;
 	}
 	if (q->from > q->to) {
-		http_reply_error(hr, 400, "E_PERIOD", "from is after to (the last "
+		refuse(hr, html, 400, "E_PERIOD", "from is after to (the last "
 		    "completed month is %s)", last);
 		return -1;
 	}
@@ -243,24 +276,24 @@ api_figures_params(struct http_req *hr, struct impact_req *q, int *csv,
 
 	defaults(hr, q);
 	/* control decides what a period may be: read it first */
-	if (parse_suppress(hr, &off) != 0)
+	if (parse_suppress(hr, &off, dashboard) != 0)
 		return -1;
 	if (off && dashboard) {
-		http_reply_error(hr, 400, "E_ENUM", "the dashboard always shows "
+		refuse(hr, dashboard, 400, "E_ENUM", "the dashboard always shows "
 		    "figures under disclosure control; unsuppressed figures come "
 		    "from pcmds report --unsuppressed or the API");
 		return -1;
 	}
-	if (parse_when(hr, "from", 0, &q->from) < 0 ||
-	    (has_to = parse_when(hr, "to", 1, &q->to)) < 0)
+	if (parse_when(hr, "from", 0, &q->from, dashboard) < 0 ||
+	    (has_to = parse_when(hr, "to", 1, &q->to, dashboard)) < 0)
 		return -1;
 	if (off && q->from > q->to) {
-		http_reply_error(hr, 400, "E_DATE", "from is after to");
+		refuse(hr, dashboard, 400, "E_DATE", "from is after to");
 		return -1;
 	}
-	if (!off && check_months(hr, q, has_to) != 0)
+	if (!off && check_months(hr, q, has_to, dashboard) != 0)
 		return -1;
-	if (parse_shape(hr, q, csv) != 0)
+	if (parse_shape(hr, q, csv, dashboard) != 0)
 		return -1;
 	if (off && audit_unsuppressed(hr) != 0)
 		return -1;
@@ -323,17 +356,47 @@ api_places(struct http_req *hr)
 }
 
 void
+api_commitments(struct http_req *hr)
+{
+	struct impact_req q;
+	int csv;
+
+	if (!auth_require(hr, AUTH_PLACE_LEAD | AUTH_EVALUATOR | AUTH_SESSION) ||
+	    api_figures_params(hr, &q, &csv, 0) != 0)
+		return;
+	api_answer(hr, impact_commitments_json(hr->srv->agg, &q), csv);
+}
+
+/* The month-by-month series of a place (or ALL). */
+static void
+months(struct http_req *hr, struct impact_req *q, int csv)
+{
+	int too_long;
+	cJSON *doc = impact_months_json(hr->srv->agg, q, &too_long);
+
+	if (doc == NULL && too_long) {
+		http_reply_error(hr, 400, "E_PERIOD", "a monthly series covers at "
+		    "most %d months; ask for a shorter range with from and to",
+		    IMPACT_MONTHS_MAX);
+		return;
+	}
+	api_answer(hr, doc, csv);
+}
+
+void
 api_impact(struct http_req *hr)
 {
 	char code[REC_PLACE_MAX + 2];
 	const char *rest = hr->path + strlen("/v1/places/");
 	size_t n = strcspn(rest, "/");
 	struct impact_req q;
-	int csv;
+	int csv, series = strcmp(rest + n, "/months") == 0;
 
-	if (n == 0 || n > REC_PLACE_MAX || strcmp(rest + n, "/impact") != 0) {
+	if (n == 0 || n > REC_PLACE_MAX || (!series && strcmp(rest + n,
+	    "/impact") != 0)) {
 		http_reply_error(hr, 404, "E_NOT_FOUND", "there is nothing at %s; "
-		    "try /v1/places/{code}/impact", hr->path);
+		    "try /v1/places/{code}/impact or /v1/places/{code}/months",
+		    hr->path);
 		return;
 	}
 	snprintf(code, sizeof(code), "%.*s", (int)n, rest);
@@ -352,5 +415,8 @@ api_impact(struct http_req *hr)
 		    "headline", hr->auth.user.place);
 		return;
 	}
-	api_answer(hr, impact_json(hr->srv->agg, &q), csv);
+	if (series)
+		months(hr, &q, csv);
+	else
+		api_answer(hr, impact_json(hr->srv->agg, &q), csv);
 }

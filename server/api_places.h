@@ -24,7 +24,9 @@ int	 api_figures_params(struct http_req *, struct impact_req *, int *csv,
 void	 api_answer(struct http_req *, cJSON *doc, int csv);
 
 void	 api_places(struct http_req *);
+/* /v1/places/{code}/impact and /v1/places/{code}/months */
 void	 api_impact(struct http_req *);
+void	 api_commitments(struct http_req *);
 void	 api_export(struct http_req *);
 void	 api_assets(struct http_req *);
 

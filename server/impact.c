@@ -20,6 +20,8 @@
 #include "date.h"
 #include "impact.h"
 #include "jout.h"
+#include "poisson.h"
+#include "pop.h"
 #include "stats.h"
 
 double
@@ -149,7 +151,8 @@ reach_json(const struct agg_cell *c, long population, const struct pub *p)
 	static const char *const by_names[DIM_N] = {
 		NULL, "by_source", "by_reason", "by_service", "by_ethnic_group",
 		"by_imd_quintile", "by_age_band", "by_gender", "carer",
-		"learning_disability", "autism", "homeless",
+		"learning_disability", "autism", "homeless", "by_ethnicity",
+		"by_imd_decile", "by_age_band_census",
 	};
 	const struct sdc *s = p->s;
 	int dec = code_index(&codes_closure, "declined"), d;
@@ -319,6 +322,166 @@ ons4_json(const struct agg_cell *c, const struct pub *p)
 	return o;
 }
 
+/* -- reach against the population (pop.h says how) ------------------- */
+
+/* The breakdowns with population denominators, in the order shown. */
+static const enum agg_dim rate_dims[] = {DIM_ETHNIC_GROUP, DIM_ETHNICITY,
+    DIM_AGE_BAND_CENSUS, DIM_GENDER, DIM_IMD_QUINTILE, DIM_IMD_DECILE};
+
+/* A scope's denominators in one table: one place's, or every place's. */
+static void
+scope_pop(struct agg *a, const struct impact_req *q, enum pop_table t,
+    struct pop_counts *out)
+{
+	const char *codes[64];
+	size_t i, n = 0;
+
+	if (q->place >= 0)
+		codes[n++] = a->places[q->place].p.code;
+	else
+		for (i = 0; i < a->nplaces && n < 64; i++)
+			codes[n++] = a->places[i].p.code;
+	pop_sum(a->pop, codes, n, t, out);
+}
+
+/* The words of a ratio's interval: below, above or in line with 1. */
+static const char *
+ratio_flag(double lo, double hi)
+{
+	if (isnan(lo) || isnan(hi))
+		return NULL;
+	return hi < 1 ? "below" : lo > 1 ? "above" : "in_line";
+}
+
+/*
+ * One group's rate and ratio from the published count x (or -1 when
+ * hidden), its residents n, and the reference: xref referrals among t
+ * residents.
+ */
+static void
+add_rate(cJSON *o, const struct sdc *s, long x, long n, double xref,
+    long t)
+{
+	struct poisson_ratio r;
+	const char *flag;
+	int dec = s->on ? 2 : 0;
+
+	cJSON_AddNumberToObject(o, "population", (double)n);
+	if (x < 0) {
+		cJSON_AddItemToObject(o, "rate_per_1000", withheld());
+		cJSON_AddItemToObject(o, "rate_ratio", withheld());
+		cJSON_AddItemToObject(o, "rate_ratio_ci95_low", withheld());
+		cJSON_AddItemToObject(o, "rate_ratio_ci95_high", withheld());
+		cJSON_AddItemToObject(o, "flag", withheld());
+		return;
+	}
+	if (n <= 0 || t <= 0) {
+		r.ratio = r.low = r.high = NAN;
+		cJSON_AddNullToObject(o, "rate_per_1000");
+	} else {
+		cJSON_AddItemToObject(o, "rate_per_1000", sdc_stat(s, 1000.0 *
+		    (double)x / (double)n, dec));
+		poisson_ratio((double)x, (double)n * xref / (double)t, &r);
+	}
+	cJSON_AddItemToObject(o, "rate_ratio", sdc_stat(s, r.ratio, dec));
+	cJSON_AddItemToObject(o, "rate_ratio_ci95_low", sdc_stat(s, r.low,
+	    dec));
+	cJSON_AddItemToObject(o, "rate_ratio_ci95_high", sdc_stat(s, r.high,
+	    dec));
+	if ((flag = ratio_flag(r.low, r.high)) != NULL)
+		cJSON_AddStringToObject(o, "flag", flag);
+	else
+		cJSON_AddNullToObject(o, "flag");
+}
+
+/*
+ * Rates of one breakdown of cell c against the table's denominators: the
+ * same hiding as the breakdown of referrals, every figure from published
+ * counts.
+ */
+static cJSON *
+rates_json(const struct agg_cell *c, enum agg_dim d,
+    const struct pop_counts *pc, const struct pub *p)
+{
+	const struct codelist *l = agg_dims[d].codes;
+	const struct sdc *s = p->s;
+	struct sdc_n v[32];
+	int hidden[32], zero[32];
+	long xs[32], unknown = 0, total, xref;
+	cJSON *o = cJSON_CreateObject(), *arr;
+	size_t g;
+
+	for (g = 0; g < l->n && g < 32; g++)
+		v[g] = (struct sdc_n){c->by[d][g], c->key.by[d][g]};
+	sdc_breakdown(s, N(c, referrals), v, l->n, hidden, zero);
+	total = p->show == SHOW ? sdc_value(s, N(c, referrals)) : p->show ==
+	    EMPTY ? 0 : -1;
+	for (g = 0; g < l->n && g < 32; g++) {
+		xs[g] = p->show == HIDE || hidden[g] ? -1 : p->show == EMPTY ||
+		    zero[g] ? 0 : sdc_value(s, v[g]);
+		/* a hidden unknown count (below the threshold) counts as 0 */
+		if (pop_group(pc, d, (int)g) < 0 && xs[g] > 0)
+			unknown += xs[g];
+	}
+	xref = total < 0 ? -1 : total - unknown;
+	cJSON_AddStringToObject(o, "breakdown", agg_dims[d].name);
+	cJSON_AddStringToObject(o, "table", pop_tables[pop_table_of(d)].name);
+	cJSON_AddStringToObject(o, "source", pc->source);
+	cJSON_AddNumberToObject(o, "population_total", (double)pc->total);
+	if (total < 0) {
+		cJSON_AddItemToObject(o, "referrals_known", withheld());
+		cJSON_AddItemToObject(o, "unknown_referrals", withheld());
+		cJSON_AddItemToObject(o, "unknown_pct", withheld());
+		cJSON_AddItemToObject(o, "reference_rate_per_1000", withheld());
+	} else {
+		cJSON_AddNumberToObject(o, "referrals_known", (double)xref);
+		cJSON_AddNumberToObject(o, "unknown_referrals", (double)unknown);
+		if (total > 0)
+			cJSON_AddItemToObject(o, "unknown_pct", sdc_stat(s, 100.0 *
+			    (double)unknown / (double)total, 1));
+		else
+			cJSON_AddNullToObject(o, "unknown_pct");
+		cJSON_AddItemToObject(o, "reference_rate_per_1000", pc->total >
+		    0 ? sdc_stat(s, 1000.0 * (double)xref / (double)pc->total,
+		    s->on ? 2 : 0) : cJSON_CreateNull());
+	}
+	arr = cJSON_AddArrayToObject(o, "groups");
+	for (g = 0; g < l->n && g < 32; g++) {
+		long n = pop_group(pc, d, (int)g);
+		cJSON *gr;
+
+		if (n < 0)
+			continue;	/* no population: counted as unknown */
+		gr = cJSON_CreateObject();
+		cJSON_AddStringToObject(gr, "group", l->v[g].code);
+		cJSON_AddStringToObject(gr, "label", l->v[g].label);
+		cJSON_AddItemToObject(gr, "referrals", xs[g] < 0 ?
+		    cJSON_CreateString("suppressed") : cJSON_CreateNumber(
+		    (double)xs[g]));
+		add_rate(gr, s, xs[g], n, (double)xref, pc->total);
+		cJSON_AddItemToArray(arr, gr);
+	}
+	return o;
+}
+
+/* Every breakdown with denominators, for a scope whose cell is c. */
+static cJSON *
+population_json(struct agg *a, const struct impact_req *q,
+    const struct agg_cell *c, const struct pub *p)
+{
+	cJSON *o = cJSON_CreateObject();
+	struct pop_counts pc;
+	size_t i;
+
+	for (i = 0; i < sizeof(rate_dims) / sizeof(rate_dims[0]); i++) {
+		scope_pop(a, q, pop_table_of(rate_dims[i]), &pc);
+		if (pc.loaded)
+			cJSON_AddItemToObject(o, agg_dims[rate_dims[i]].name,
+			    rates_json(c, rate_dims[i], &pc, p));
+	}
+	return o;
+}
+
 static void
 add_scope(cJSON *doc, struct agg *a, const struct impact_req *q,
     long population)
@@ -364,21 +527,51 @@ add_scope(cJSON *doc, struct agg *a, const struct impact_req *q,
 	cJSON_AddStringToObject(doc, "generated_at", now);
 }
 
+/* A group's rate fields, copied from its breakdown's rates (or null). */
+static void
+group_rates(cJSON *o, const cJSON *rates, const char *code, const cJSON **rg)
+{
+	static const char *const keys[] = {"population", "rate_per_1000",
+	    "rate_ratio", "rate_ratio_ci95_low", "rate_ratio_ci95_high",
+	    "flag"};
+	const cJSON *g;
+	size_t i;
+
+	*rg = NULL;
+	cJSON_ArrayForEach(g, cJSON_GetObjectItem(rates, "groups"))
+		if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(g, "group")),
+		    code) == 0)
+			*rg = g;
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		cJSON_AddItemToObject(o, keys[i], *rg ? cJSON_Duplicate(
+		    cJSON_GetObjectItem(*rg, keys[i]), 1) : cJSON_CreateNull());
+	cJSON_AddStringToObject(o, "population_source", cJSON_GetStringValue(
+	    cJSON_GetObjectItem(rates, "source")));
+}
+
 static cJSON *
-groups_json(const struct agg_result *r, enum agg_dim d, const struct pub *tp)
+groups_json(struct agg *a, const struct impact_req *q,
+    const struct agg_result *r, enum agg_dim d, const struct pub *tp)
 {
 	const struct codelist *l = agg_dims[d].codes;
 	const struct sdc *s = tp->s;
 	int dec = code_index(&codes_closure, "declined"), g;
-	cJSON *arr = cJSON_CreateArray();
+	cJSON *arr = cJSON_CreateArray(), *rates = NULL;
+	const cJSON *rg = NULL;
 	struct sdc_n refs[32];
 	int hidden[32], zero[32];
+	struct pop_counts pc;
 
 	/* the same hiding as the reach section's breakdown of these people */
 	for (g = 0; g < r->ngroups && g < 32; g++)
 		refs[g] = N(&r->groups[g], referrals);
 	sdc_breakdown(s, N(&r->total, referrals), refs, (size_t)r->ngroups,
 	    hidden, zero);
+	if (pop_table_of(d) != POP_N) {
+		scope_pop(a, q, pop_table_of(d), &pc);
+		if (pc.loaded)
+			rates = rates_json(&r->total, d, &pc, tp);
+	}
 	for (g = 0; g < r->ngroups && g < 32; g++) {
 		const struct agg_cell *c = &r->groups[g];
 		struct pub p = {s, tp->show != SHOW ? tp->show : hidden[g] ?
@@ -392,9 +585,12 @@ groups_json(const struct agg_result *r, enum agg_dim d, const struct pub *tp)
 		cJSON_AddItemToObject(o, "consented", cnt(&p, N(c, consented)));
 		cJSON_AddItemToObject(o, "declined_pct", pct(&p, (struct sdc_n){
 		    c->closed_by[dec], c->key.closed_by[dec]}, N(c, referrals)));
+		if (rates != NULL)
+			group_rates(o, rates, l->v[g].code, &rg);
 		cJSON_AddItemToObject(o, "ons4", ons4_json(c, &p));
 		cJSON_AddItemToArray(arr, o);
 	}
+	cJSON_Delete(rates);
 	return arr;
 }
 
@@ -413,9 +609,11 @@ figures_json(struct agg *a, const struct impact_req *q,
 	if (q->group_by != DIM_NONE) {
 		cJSON_AddStringToObject(doc, "group_by",
 		    agg_dims[q->group_by].name);
-		cJSON_AddItemToObject(doc, "groups", groups_json(r, q->group_by,
-		    &p));
+		cJSON_AddItemToObject(doc, "groups", groups_json(a, q, r,
+		    q->group_by, &p));
 	}
+	cJSON_AddItemToObject(doc, "population_rates", population_json(a, q,
+	    &r->total, &p));
 	return doc;
 }
 
@@ -490,6 +688,332 @@ impact_places_json(struct agg *a, const struct impact_req *base)
 	return doc;
 }
 
+/* -- month by month ------------------------------------------------------- */
+
+static cJSON *
+day_json(int32_t d)
+{
+	char t[DATE_LEN];
+
+	date_format(d, t);
+	return cJSON_CreateString(t);
+}
+
+/* One month's figures (days from..to of it): reach and ONS4 change. */
+static cJSON *
+month_json(const struct agg_cell *c, const struct sdc *s, int32_t from,
+    int32_t to)
+{
+	static const char *const keep[] = {"n", "mean_change", "ci95_low",
+	    "ci95_high"};
+	struct pub p = {s, show_of(s, N(c, referrals))};
+	int dec = code_index(&codes_closure, "declined"), m;
+	struct sdc_n declined = {c->closed_by[dec], c->key.closed_by[dec]};
+	cJSON *o = cJSON_CreateObject(), *ons4;
+	char t[DATE_LEN];
+	size_t i;
+
+	date_format(from, t);
+	t[7] = '\0';
+	cJSON_AddStringToObject(o, "month", t);
+	cJSON_AddItemToObject(o, "from", day_json(from));
+	cJSON_AddItemToObject(o, "to", day_json(to));
+	cJSON_AddItemToObject(o, "referrals", cnt(&p, N(c, referrals)));
+	cJSON_AddItemToObject(o, "people", cnt(&p, N(c, people)));
+	cJSON_AddItemToObject(o, "consented", cnt(&p, N(c, consented)));
+	cJSON_AddItemToObject(o, "declined", cnt(&p, declined));
+	cJSON_AddItemToObject(o, "declined_pct", pct(&p, declined,
+	    N(c, referrals)));
+	cJSON_AddItemToObject(o, "pairs", cnt(&p, N(c, pairs)));
+	cJSON_AddItemToObject(o, "pairs_pct_of_consented", pct(&p, N(c, pairs),
+	    N(c, consented)));
+	ons4 = cJSON_AddObjectToObject(o, "ons4");
+	for (m = 0; m < ONS4_N; m++) {
+		cJSON *full = measure_json(c, m, &p), *mo;
+
+		mo = cJSON_AddObjectToObject(ons4, ons4_measures[m].field);
+		for (i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
+			cJSON_AddItemToObject(mo, keep[i],
+			    cJSON_DetachItemFromObject(full, keep[i]));
+		cJSON_Delete(full);
+	}
+	return o;
+}
+
+static long
+scope_population(const struct agg *a, int place)
+{
+	long n = 0;
+	size_t i;
+
+	for (i = 0; i < a->nplaces; i++)
+		if (place < 0 || (size_t)place == i)
+			n += a->places[i].p.population;
+	return n;
+}
+
+cJSON *
+impact_months_json(struct agg *a, const struct impact_req *base,
+    int *too_long)
+{
+	struct impact_req q = *base;
+	struct agg_query aq;
+	struct agg_cell *cells;
+	cJSON *doc, *arr;
+	int n, k, y, m, d;
+	int32_t first, from, to;
+	pc_rc rc;
+
+	*too_long = 0;
+	if (q.to == INT32_MAX)
+		q.to = date_today(time(NULL));
+	if (q.from == INT32_MIN) {
+		first = agg_first_day(a, q.place);
+		date_to_ymd(first == INT32_MAX ? q.to : first, &y, &m, &d);
+		q.from = date_from_ymd(y, m, 1);
+	}
+	aq = (struct agg_query){q.place, q.from, q.to, DIM_NONE};
+	if ((rc = agg_run_months(a, &aq, &cells, &n, IMPACT_MONTHS_MAX)) !=
+	    PC_OK) {
+		*too_long = rc == PC_ELIMIT;
+		return NULL;
+	}
+	doc = cJSON_CreateObject();
+	add_scope(doc, a, &q, scope_population(a, q.place));
+	arr = cJSON_AddArrayToObject(doc, "months");
+	date_to_ymd(q.from, &y, &m, &d);
+	for (k = 0; k < n; k++) {
+		from = date_from_ymd(y, m, 1);
+		m = m == 12 ? (y++, 1) : m + 1;
+		to = date_from_ymd(y, m, 1) - 1;
+		cJSON_AddItemToArray(arr, month_json(&cells[k], &q.sdc,
+		    from < q.from ? q.from : from, to > q.to ? q.to : to));
+	}
+	free(cells);
+	return doc;
+}
+
+/* -- the strategy's commitments ------------------------------------------ */
+
+/* The published count of group g of a breakdown of c (-1 when hidden). */
+static long
+group_count(const struct agg_cell *c, enum agg_dim d, int g,
+    const struct pub *p)
+{
+	const struct codelist *l = agg_dims[d].codes;
+	struct sdc_n v[32];
+	int hidden[32], zero[32];
+	size_t i;
+
+	if (p->show != SHOW)
+		return p->show == EMPTY ? 0 : -1;
+	for (i = 0; i < l->n && i < 32; i++)
+		v[i] = (struct sdc_n){c->by[d][i], c->key.by[d][i]};
+	sdc_breakdown(p->s, N(c, referrals), v, l->n, hidden, zero);
+	return hidden[g] ? -1 : zero[g] ? 0 : sdc_value(p->s, v[g]);
+}
+
+/* Summed over places, for all places: only what each place published. */
+struct cyp_sums {
+	long	 met, any, cyp;
+};
+
+static void
+add_cyp(cJSON *o, struct agg *a, const struct impact_req *q,
+    const struct agg_cell *c, const struct pub *p, struct cyp_sums *sum)
+{
+	int cy = code_index(&codes_service, "children_young_people");
+	long x = group_count(c, DIM_SERVICE, cy, p), any = 0, cyp = 0, k;
+	struct agg_query aq = {q->place, q->from, q->to, DIM_NONE};
+	cJSON *j = cJSON_AddObjectToObject(o, "cyp_service");
+
+	if (q->place >= 0)
+		(void)agg_run_pcns(a, &aq, &any, &cyp);
+	else {
+		any = sum->any;
+		cyp = sum->cyp;
+	}
+	cJSON_AddItemToObject(j, "referrals", x < 0 ?
+	    cJSON_CreateString("suppressed") : cJSON_CreateNumber((double)x));
+	cJSON_AddNumberToObject(j, "pcns_with_referrals", (double)any);
+	/* a count of PCNs tells of the referrals: hidden with them */
+	k = x < 0 ? -1 : x == 0 ? 0 : cyp;
+	if (k < 0) {
+		cJSON_AddItemToObject(j, "pcns_with_cyp_referrals", withheld());
+		cJSON_AddItemToObject(j, "flag", withheld());
+	} else {
+		cJSON_AddNumberToObject(j, "pcns_with_cyp_referrals", (double)k);
+		cJSON_AddStringToObject(j, "flag", k > 0 ? "met" : "not_met");
+	}
+	if (q->place >= 0) {
+		sum->any += any;
+		sum->cyp += k > 0 ? k : 0;
+		sum->met += k > 0;
+	} else {
+		cJSON_AddNumberToObject(j, "places_met", (double)sum->met);
+		cJSON_AddNumberToObject(j, "places", (double)a->nplaces);
+	}
+}
+
+/* The focus groups with denominators, and where to find them. */
+static const struct {
+	enum agg_dim	 d;
+	const char	*group;
+} focus[] = {
+	{DIM_IMD_QUINTILE, "1"},
+	{DIM_ETHNIC_GROUP, "mixed"}, {DIM_ETHNIC_GROUP, "asian"},
+	{DIM_ETHNIC_GROUP, "black"}, {DIM_ETHNIC_GROUP, "other"},
+	{DIM_AGE_BAND_CENSUS, "0-14"},
+};
+
+static void
+add_focus(cJSON *o, const cJSON *rates)
+{
+	cJSON *arr = cJSON_AddArrayToObject(o, "focus_groups");
+	size_t i;
+
+	for (i = 0; i < sizeof(focus) / sizeof(focus[0]); i++) {
+		const cJSON *b = cJSON_GetObjectItem(rates, agg_dims[focus[i].d].
+		    name), *g, *hit = NULL;
+		cJSON *f;
+
+		cJSON_ArrayForEach(g, cJSON_GetObjectItem(b, "groups"))
+			if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(g,
+			    "group")), focus[i].group) == 0)
+				hit = g;
+		if (hit == NULL)
+			continue;	/* no denominator for it here */
+		f = cJSON_Duplicate(hit, 1);
+		cJSON_AddStringToObject(f, "breakdown", agg_dims[focus[i].d].name);
+		cJSON_AddStringToObject(f, "source", cJSON_GetStringValue(
+		    cJSON_GetObjectItem(b, "source")));
+		cJSON_AddItemToArray(arr, f);
+	}
+}
+
+static void
+add_shares(cJSON *o, const struct agg_cell *c, const struct pub *p)
+{
+	static const enum agg_dim dims[] = {DIM_LEARNING_DISABILITY,
+	    DIM_AUTISM, DIM_HOMELESS, DIM_CARER};
+	int yes = code_index(&agg_flag_codes, "yes");
+	long t = p->show == SHOW ? sdc_value(p->s, N(c, referrals)) : 0;
+	cJSON *arr = cJSON_AddArrayToObject(o, "shares");
+	size_t i;
+
+	for (i = 0; i < sizeof(dims) / sizeof(dims[0]); i++) {
+		long x = group_count(c, dims[i], yes, p);
+		cJSON *g = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(g, "group", agg_dims[dims[i]].name);
+		cJSON_AddStringToObject(g, "label", agg_dims[dims[i]].title);
+		if (x < 0 || p->show == HIDE) {
+			cJSON_AddStringToObject(g, "referrals", "suppressed");
+			cJSON_AddItemToObject(g, "pct_of_referrals", withheld());
+		} else {
+			cJSON_AddNumberToObject(g, "referrals", (double)x);
+			cJSON_AddItemToObject(g, "pct_of_referrals", t > 0 ?
+			    sdc_stat(p->s, 100.0 * (double)x / (double)t, 1) :
+			    cJSON_CreateNull());
+		}
+		cJSON_AddItemToArray(arr, g);
+	}
+}
+
+/* Reach against the all-places rate, with the same exact interval. */
+static void
+add_reach(cJSON *o, const struct pub *p, long x, long pop, long xall,
+    long popall)
+{
+	cJSON *j = cJSON_AddObjectToObject(o, "reach");
+	const struct sdc *s = p->s;
+
+	if (x < 0 || xall < 0) {
+		cJSON_AddItemToObject(j, "per_1000_residents", withheld());
+		cJSON_AddItemToObject(j, "all_places_per_1000", withheld());
+		add_rate(j, s, -1, pop, 0, 0);
+		return;
+	}
+	cJSON_AddItemToObject(j, "per_1000_residents", pop > 0 ? sdc_stat(s,
+	    1000.0 * (double)x / (double)pop, s->on ? 2 : 0) :
+	    cJSON_CreateNull());
+	cJSON_AddItemToObject(j, "all_places_per_1000", popall > 0 ?
+	    sdc_stat(s, 1000.0 * (double)xall / (double)popall, s->on ? 2 : 0) :
+	    cJSON_CreateNull());
+	add_rate(j, s, x, pop, (double)xall, popall);
+	cJSON_DeleteItemFromObject(j, "rate_per_1000");
+}
+
+static cJSON *
+commitment(struct agg *a, const struct impact_req *q,
+    const struct agg_result *r, long xall, long popall, struct cyp_sums *sum)
+{
+	struct pub p = {&q->sdc, show_of(&q->sdc, N(&r->total, referrals))};
+	cJSON *o = cJSON_CreateObject(), *sc, *rates, *on;
+	long x = p.show == SHOW ? sdc_value(p.s, N(&r->total, referrals)) :
+	    p.show == EMPTY ? 0 : -1;
+
+	sc = cJSON_AddObjectToObject(o, "scope");
+	cJSON_AddStringToObject(sc, "place", q->place >= 0 ?
+	    a->places[q->place].p.code : "ALL");
+	cJSON_AddStringToObject(sc, "name", q->place >= 0 ?
+	    a->places[q->place].p.name : "All places");
+	add_cyp(o, a, q, &r->total, &p, sum);
+	add_reach(o, &p, x, r->population, xall, popall);
+	rates = population_json(a, q, &r->total, &p);
+	add_focus(o, rates);
+	cJSON_Delete(rates);
+	add_shares(o, &r->total, &p);
+	on = cJSON_AddObjectToObject(o, "ons4_recording");
+	cJSON_AddItemToObject(on, "consented", cnt(&p, N(&r->total,
+	    consented)));
+	cJSON_AddItemToObject(on, "pairs", cnt(&p, N(&r->total, pairs)));
+	cJSON_AddItemToObject(on, "pairs_pct_of_consented", pct(&p,
+	    N(&r->total, pairs), N(&r->total, consented)));
+	return o;
+}
+
+cJSON *
+impact_commitments_json(struct agg *a, const struct impact_req *base)
+{
+	struct impact_req q = *base;
+	struct agg_query aq = {-1, base->from, base->to, DIM_NONE};
+	struct agg_result all, one;
+	struct pub pa;
+	cJSON *doc, *arr, *ao;
+	struct cyp_sums sum = {0, 0, 0};
+	long xall;
+	size_t i;
+
+	if (agg_run(a, &aq, &all) != PC_OK)
+		return NULL;
+	pa = (struct pub){&q.sdc, show_of(&q.sdc, N(&all.total, referrals))};
+	xall = pa.show == SHOW ? sdc_value(pa.s, N(&all.total, referrals)) :
+	    pa.show == EMPTY ? 0 : -1;
+	doc = cJSON_CreateObject();
+	q.place = -1;
+	add_scope(doc, a, &q, 0);
+	cJSON_DeleteItemFromObject(doc, "scope");
+	arr = cJSON_AddArrayToObject(doc, "places");
+	for (i = 0; i < a->nplaces; i++) {
+		q.place = (int)i;
+		aq.place = (int)i;
+		if (agg_run(a, &aq, &one) != PC_OK) {
+			agg_result_free(&all);
+			cJSON_Delete(doc);
+			return NULL;
+		}
+		cJSON_AddItemToArray(arr, commitment(a, &q, &one, xall,
+		    all.population, &sum));
+		agg_result_free(&one);
+	}
+	q.place = -1;
+	ao = commitment(a, &q, &all, xall, all.population, &sum);
+	cJSON_AddItemToObject(doc, "all", ao);
+	agg_result_free(&all);
+	return doc;
+}
+
 /* CSV: one row per leaf value. */
 struct flat {
 	struct buf	*out;
@@ -526,6 +1050,21 @@ flatten(struct flat *f, const char *section, const char *prefix,
 		    "", c->string ? c->string : "");
 		if (cJSON_IsObject(c)) {
 			flatten(f, section, name, c);
+			continue;
+		}
+		if (cJSON_IsArray(c)) {
+			const cJSON *it;
+			char sub[300];
+
+			/* groups by their code: rates.ethnic_group.groups.white */
+			cJSON_ArrayForEach(it, c) {
+				const char *k = cJSON_GetStringValue(
+				    cJSON_GetObjectItem(it, "group"));
+
+				snprintf(sub, sizeof(sub), "%s.%s", name, k ? k :
+				    "?");
+				flatten(f, section, sub, it);
+			}
 			continue;
 		}
 		leaf_text(c, val, sizeof(val));
@@ -571,10 +1110,13 @@ flatten_doc(struct flat *f, const cJSON *doc)
 
 		cJSON_DeleteItemFromObject(copy, "scope");
 		cJSON_DeleteItemFromObject(copy, "ons4");
+		cJSON_DeleteItemFromObject(copy, "period");
 		flatten(f, "reach", "", copy);
 		cJSON_Delete(copy);
 	}
 	flatten(f, "ons4", "", cJSON_GetObjectItem(doc, "ons4"));
+	flatten(f, "population", "", cJSON_GetObjectItem(doc,
+	    "population_rates"));
 	cJSON_ArrayForEach(g, cJSON_GetObjectItem(doc, "groups")) {
 		cJSON *copy = cJSON_Duplicate(g, 1);
 
@@ -603,6 +1145,26 @@ impact_csv(const cJSON *doc, struct buf *out)
 	if (!cJSON_IsTrue(cJSON_GetObjectItem(doc, "disclosure_control")))
 		f.disclosure = "unsuppressed";
 	f.rc = csv_row(out, head, 9, 0);
+	if ((p = cJSON_GetObjectItem(doc, "months")) != NULL) {
+		const cJSON *m;
+
+		flatten_scope(&f, doc);
+		f.cols[3] = f.cols[4] = "";
+		cJSON_ArrayForEach(m, p) {
+			cJSON *copy = cJSON_Duplicate(m, 1);
+
+			/* each month is a period of its own */
+			f.cols[1] = cJSON_GetStringValue(cJSON_GetObjectItem(m,
+			    "from"));
+			f.cols[2] = cJSON_GetStringValue(cJSON_GetObjectItem(m,
+			    "to"));
+			cJSON_DeleteItemFromObject(copy, "from");
+			cJSON_DeleteItemFromObject(copy, "to");
+			flatten(&f, "month", "", copy);
+			cJSON_Delete(copy);
+		}
+		return f.rc;
+	}
 	if (cJSON_GetObjectItem(doc, "places") == NULL) {
 		flatten_doc(&f, doc);
 		return f.rc;

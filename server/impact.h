@@ -34,6 +34,26 @@ cJSON	*impact_json(struct agg *, const struct impact_req *);
 /* The headline figures of every place and of all places together. */
 cJSON	*impact_places_json(struct agg *, const struct impact_req *);
 /*
+ * Month by month for one place (or all): referrals, people, consented,
+ * declined, pairs and each ONS4 measure's mean change with its interval,
+ * every month a scope of its own under disclosure control. Without from,
+ * from the month of the first referral; without to (unsuppressed), to
+ * today. NULL when out of memory, or *too_long set when the range holds
+ * more than IMPACT_MONTHS_MAX months.
+ */
+#define IMPACT_MONTHS_MAX	240
+cJSON	*impact_months_json(struct agg *, const struct impact_req *,
+	    int *too_long);
+/*
+ * The strategy's commitments, per place and for all places: a children
+ * and young people service in at least one PCN, reach against the
+ * all-places rate, the focus groups' rate ratios (IMD quintile 1, each
+ * minority ethnic group, the youngest age band the population supports),
+ * the shares of referrals of groups with no population (learning
+ * disability, autism, homeless, carers) and ONS4 outcome recording.
+ */
+cJSON	*impact_commitments_json(struct agg *, const struct impact_req *);
+/*
  * Flattens a figures document into tidy CSV for R and spreadsheets:
  * place,from,to,group_by,group,section,measure,value,disclosure; numbers
  * in shortest round-trip form; disclosure is "controlled" or

@@ -11,6 +11,8 @@
  *   pcmdsd [--config FILE] user list | user code ID | user revoke ID
  *   pcmdsd [--config FILE] places import FILE.csv | places list |
  *          places default
+ *   pcmdsd [--config FILE] population import FILE.csv | population list |
+ *          population default
  *   pcmdsd [--config FILE] assets import FILE.csv | assets list [PLACE]
  *   pcmdsd [--config FILE] audit verify [--head SEQ:HASH]...
  *   pcmdsd secret create FILE
@@ -22,6 +24,7 @@
 #include "admin.h"
 #include "log.h"
 #include "places.h"
+#include "pop.h"
 #include "secret.h"
 #include "srv.h"
 #include "version.h"
@@ -48,6 +51,10 @@ usage(FILE *fp)
 	    "  places import FILE   load places (code,name,population)\n"
 	    "  places list          the places and their populations\n"
 	    "  places default       print the built-in places file\n"
+	    "  population import FILE  load population denominators "
+	    "(place,table,category,population,source)\n"
+	    "  population list      the denominators, as an import file\n"
+	    "  population default   print the built-in denominators (NEL)\n"
 	    "  assets import FILE   load directories of community assets\n"
 	    "                       "
 	    "(id,name,category,place[,contact][,notes])\n"
@@ -238,6 +245,12 @@ cmd_admin(const struct conf *cf, int argc, char **argv)
 	else if (strcmp(argv[0], "places") == 0 && argc == 2 &&
 	    strcmp(argv[1], "list") == 0)
 		rc = admin_places_list(st);
+	else if (strcmp(argv[0], "population") == 0 && argc == 3 &&
+	    strcmp(argv[1], "import") == 0)
+		rc = admin_population_import(st, argv[2]);
+	else if (strcmp(argv[0], "population") == 0 && argc == 2 &&
+	    strcmp(argv[1], "list") == 0)
+		rc = admin_population_list(st);
 	else if (strcmp(argv[0], "assets") == 0 && argc == 3 &&
 	    strcmp(argv[1], "import") == 0)
 		rc = admin_assets_import(st, argv[2]);
@@ -330,8 +343,14 @@ main(int argc, char *argv[])
 		fputs(places_default_csv, stdout);
 		return 0;
 	}
+	if (strcmp(argv[i], "population") == 0 && i + 1 < argc &&
+	    strcmp(argv[i + 1], "default") == 0) {
+		fputs(pop_default_csv, stdout);
+		return 0;
+	}
 	if (strcmp(argv[i], "serve") != 0 && strcmp(argv[i], "user") != 0 &&
 	    strcmp(argv[i], "places") != 0 && strcmp(argv[i], "audit") != 0 &&
+	    strcmp(argv[i], "population") != 0 &&
 	    strcmp(argv[i], "assets") != 0) {
 		fprintf(stderr, "pcmdsd: unknown command %s\n", argv[i]);
 		usage(stderr);

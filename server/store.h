@@ -21,7 +21,7 @@
 #include "sec.h"
 #include "timeline.h"
 
-#define STORE_SCHEMA_VERSION	4
+#define STORE_SCHEMA_VERSION	6
 
 struct store;
 
@@ -161,6 +161,32 @@ pc_rc	 store_place_each(struct store *,
 	    int (*cb)(void *, const struct store_place *), void *);
 
 /*
+ * Population denominators (pop.h): one row per place, table and category,
+ * as imported; the category "total" is the table's own total.
+ */
+struct store_population {
+	char	 place[REC_PLACE_MAX + 1];
+	char	 table[16];		/* "ethnicity", "age", "sex", "imd" */
+	char	 category[40];
+	long	 population;		/* >= 0 */
+	char	 source[200];
+};
+
+/*
+ * Inside a transaction. store_population_clear() removes every row of
+ * one place's table (none there is not an error); store_population_put()
+ * adds a row, replacing the one with the same place, table and category.
+ * store_population_each() calls cb for every row ordered by place, table
+ * and category, stops when cb returns non-zero, and returns PC_ESTORE if
+ * the walk failed part way (a partial walk is never PC_OK).
+ */
+pc_rc	 store_population_clear(struct store *, const char *place,
+	    const char *table);
+pc_rc	 store_population_put(struct store *, const struct store_population *);
+pc_rc	 store_population_each(struct store *,
+	    int (*cb)(void *, const struct store_population *), void *);
+
+/*
  * Directories of community assets. An entry is never deleted (records
  * name it): put adds or replaces it, active; retire marks the place's
  * entries not in keep (ids, NULL-terminated) withdrawn.
@@ -181,6 +207,19 @@ pc_rc	 store_user_each(struct store *,
 	    int (*cb)(void *, const struct store_user *), void *);
 /* Revokes the user and every credential of theirs, at once. */
 pc_rc	 store_user_revoke(struct store *, int64_t id, int64_t now);
+
+/*
+ * A user's dashboard password (passwd.h: the stored form, never the
+ * password). set adds or replaces it; get fills out (PC_ENOTFOUND when
+ * the user has none, or none since their last one-time code); clear
+ * removes it (none there is not an error). Inside a transaction for set
+ * and clear.
+ */
+pc_rc	 store_password_set(struct store *, int64_t user, const char *stored,
+	    int64_t now);
+pc_rc	 store_password_get(struct store *, int64_t user, char *out,
+	    size_t len);
+pc_rc	 store_password_clear(struct store *, int64_t user);
 
 /* Credentials are kept only as the SHA-256 of the secret. */
 pc_rc	 store_cred_add(struct store *, const uint8_t hash[SEC_SHA256_LEN],

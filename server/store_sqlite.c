@@ -177,6 +177,21 @@ static const char *const migrations[] = {
 	"CREATE TRIGGER assets_kept BEFORE DELETE ON assets BEGIN"
 	"  SELECT RAISE(ABORT, 'records may name an asset: it is retired, "
 	"never deleted'); END;",
+
+	/* 5: population denominators per place (pop.h) */
+	"CREATE TABLE population("
+	"  place TEXT NOT NULL,"
+	"  tbl TEXT NOT NULL,"
+	"  category TEXT NOT NULL,"
+	"  population INTEGER NOT NULL CHECK (population >= 0),"
+	"  source TEXT NOT NULL,"
+	"  PRIMARY KEY (place, tbl, category)) STRICT, WITHOUT ROWID;",
+
+	/* 6: dashboard passwords (passwd.h), one per user */
+	"CREATE TABLE passwords("
+	"  user_id INTEGER PRIMARY KEY REFERENCES users(id),"
+	"  hash TEXT NOT NULL,"
+	"  set_at INTEGER NOT NULL) STRICT;",
 };
 #define NMIGRATIONS	(sizeof(migrations) / sizeof(migrations[0]))
 _Static_assert(NMIGRATIONS == STORE_SCHEMA_VERSION, "a migration per version");
@@ -780,6 +795,109 @@ store_asset_each(struct store *st, const char *place,
 	}
 	sqlite3_finalize(s);
 	return r == SQLITE_DONE ? PC_OK : PC_ESTORE;
+}
+
+pc_rc
+store_population_clear(struct store *st, const char *place,
+    const char *table)
+{
+	sqlite3_stmt *s = prep(st, "DELETE FROM population WHERE place = ? AND "
+	    "tbl = ?");
+
+	if (s == NULL)
+		return PC_ESTORE;
+	sqlite3_bind_text(s, 1, place, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, table, -1, SQLITE_STATIC);
+	return step_done(s);
+}
+
+pc_rc
+store_population_put(struct store *st, const struct store_population *p)
+{
+	sqlite3_stmt *s = prep(st, "INSERT INTO population(place, tbl, "
+	    "category, population, source) VALUES (?,?,?,?,?) ON CONFLICT DO "
+	    "UPDATE SET population = excluded.population, source = "
+	    "excluded.source");
+
+	if (s == NULL)
+		return PC_ESTORE;
+	sqlite3_bind_text(s, 1, p->place, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, p->table, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, p->category, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, p->population);
+	sqlite3_bind_text(s, 5, p->source, -1, SQLITE_STATIC);
+	return step_done(s);
+}
+
+pc_rc
+store_population_each(struct store *st,
+    int (*cb)(void *, const struct store_population *), void *arg)
+{
+	sqlite3_stmt *s = prep(st, "SELECT place, tbl, category, population, "
+	    "source FROM population ORDER BY place, tbl, category");
+	struct store_population p;
+	int rc;
+
+	if (s == NULL)
+		return PC_ESTORE;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		col_text(s, 0, p.place, sizeof(p.place));
+		col_text(s, 1, p.table, sizeof(p.table));
+		col_text(s, 2, p.category, sizeof(p.category));
+		p.population = (long)sqlite3_column_int64(s, 3);
+		col_text(s, 4, p.source, sizeof(p.source));
+		if (cb(arg, &p) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? PC_OK : PC_ESTORE;
+}
+
+pc_rc
+store_password_set(struct store *st, int64_t user, const char *stored,
+    int64_t now)
+{
+	sqlite3_stmt *s = prep(st, "INSERT INTO passwords(user_id, hash, "
+	    "set_at) VALUES (?,?,?) ON CONFLICT(user_id) DO UPDATE SET hash = "
+	    "excluded.hash, set_at = excluded.set_at");
+
+	if (s == NULL)
+		return PC_ESTORE;
+	sqlite3_bind_int64(s, 1, user);
+	sqlite3_bind_text(s, 2, stored, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, now);
+	return step_done(s);
+}
+
+pc_rc
+store_password_get(struct store *st, int64_t user, char *out, size_t len)
+{
+	sqlite3_stmt *s = prep(st, "SELECT hash FROM passwords WHERE user_id "
+	    "= ?");
+	int r;
+
+	out[0] = '\0';
+	if (s == NULL)
+		return PC_ESTORE;
+	sqlite3_bind_int64(s, 1, user);
+	if ((r = sqlite3_step(s)) == SQLITE_ROW)
+		col_text(s, 0, out, len);
+	sqlite3_finalize(s);
+	return r == SQLITE_ROW ? PC_OK : r == SQLITE_DONE ? PC_ENOTFOUND :
+	    PC_ESTORE;
+}
+
+pc_rc
+store_password_clear(struct store *st, int64_t user)
+{
+	sqlite3_stmt *s = prep(st, "DELETE FROM passwords WHERE user_id = ?");
+
+	if (s == NULL)
+		return PC_ESTORE;
+	sqlite3_bind_int64(s, 1, user);
+	return step_done(s);
 }
 
 static void

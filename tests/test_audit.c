@@ -360,7 +360,8 @@ make_legacy(const char *db)
 	    "COLUMN audit_seq; DELETE FROM meta WHERE key = 'audit_unsealed';");
 	recompute_sha256(db);
 	th_sql(db, "ALTER TABLE audit DROP COLUMN records; DROP TRIGGER "
-	    "assets_kept; DROP TABLE assets; PRAGMA user_version = 2");
+	    "assets_kept; DROP TABLE assets; DROP TABLE population; "
+	    "DROP TABLE passwords; PRAGMA user_version = 2");
 }
 
 static void

@@ -323,8 +323,8 @@ test_precision(void **state)
 	char want[64], num[JOUT_NUM_LEN];
 
 	(void)state;
-	/* BD: 14 referrals, 218,900 residents */
-	jout_double(1000.0 * 14 / 218900, num);
+	/* BD: 14 referrals, 218,869 residents */
+	jout_double(1000.0 * 14 / 218869, num);
 	snprintf(want, sizeof(want), "\"per_1000_residents\":%s", num);
 	get(eval_tok, "/v1/places/BD/impact?suppress=false", &h);
 	assert_int_equal(h.status, 200);
@@ -379,7 +379,7 @@ test_report(void **state)
 	assert_non_null(strstr(r.out, "whole completed months"));
 	th_run_free(&r);
 	/* JSON at full precision, labelled */
-	jout_double(1000.0 * 14 / 218900, num);
+	jout_double(1000.0 * 14 / 218869, num);
 	snprintf(want, sizeof(want), "\"per_1000_residents\":\t%s", num);
 	th_cmd(&r, NULL, "pcmds", "--home", home, "report", "--place", "BD",
 	    "--unsuppressed", "--format", "json", NULL);
@@ -577,11 +577,26 @@ test_dashboard(void **state)
 	    NULL, 0, &h);
 	assert_int_equal(h.status, 200);
 	assert_non_null(strstr(h.ctype, "text/html"));
-	assert_non_null(strstr(h.body, "<svg role=\"img\""));
-	assert_non_null(strstr(h.body, "Barking and Dagenham"));
+	assert_non_null(strstr(h.body, "<svg class=\"strip\""));
 	assert_non_null(strstr(h.body, "Waltham Forest"));
-	assert_non_null(strstr(h.body, "Barking and Dagenham: detail"));
+	/* the place lead's own place first, then every place */
+	assert_non_null(strstr(h.body, "<h2 id=\"own\">Barking and Dagenham"));
+	assert_true(strstr(h.body, "<h2 id=\"own\">") < strstr(h.body,
+	    "<h2 id=\"places\">"));
+	assert_non_null(strstr(h.body, "Reach against the population"));
+	assert_non_null(strstr(h.body, "The strategy&#39;s commitments by place"));
+	assert_non_null(strstr(h.body, "<a class=\"skip\" href=\"#main\">"));
+	assert_non_null(strstr(h.body, "<tr class=\"all\"><th scope=\"row\">"
+	    "All places"));
 	assert_null(strstr(h.body, "<script"));
+	th_http_free(&h);
+	/* a period that cannot be shown is a page saying why, not JSON */
+	th_https(&srv, "GET", "/dashboard?from=2026-02-03", (const char *[]){
+	    cookie, NULL}, NULL, 0, &h);
+	assert_int_equal(h.status, 400);
+	assert_non_null(strstr(h.ctype, "text/html"));
+	assert_non_null(strstr(h.body, "These figures cannot be shown"));
+	assert_non_null(strstr(h.body, "whole calendar months"));
 	th_http_free(&h);
 	/* the session ends at sign-out */
 	th_https(&srv, "POST", "/logout", (const char *[]){cookie, NULL}, "", 0,
@@ -594,6 +609,85 @@ test_dashboard(void **state)
 	th_http_free(&h);
 	assert_true(th_sql_long(db, "SELECT COUNT(*) FROM audit WHERE action = "
 	    "'login'") >= 1);
+}
+
+/* Month by month, the commitments, and rates in the report. */
+static void
+test_series_and_commitments(void **state)
+{
+	struct th_http h;
+	struct th_run r;
+	char home[512];
+	cJSON *j;
+	const cJSON *m;
+	long sum = 0;
+
+	(void)state;
+	j = get_json(eval_tok, "/v1/places/BD/months?suppress=false&from="
+	    "2026-01&to=2026-03", 200);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(j, "months")),
+	    3);
+	cJSON_ArrayForEach(m, cJSON_GetObjectItem(j, "months"))
+		sum += (long)cJSON_GetObjectItem(m, "referrals")->valuedouble;
+	/* the months add up to the period's referrals */
+	{
+		cJSON *t = get_json(eval_tok, "/v1/places/BD/impact?suppress="
+		    "false&from=2026-01&to=2026-03", 200);
+
+		assert_int_equal(sum, (long)cJSON_GetObjectItem(
+		    cJSON_GetObjectItem(t, "reach"), "referrals")->valuedouble);
+		cJSON_Delete(t);
+	}
+	cJSON_Delete(j);
+	/* a place lead sees their own place's series, not another's */
+	get(lead_bd, "/v1/places/NH/months", &h);
+	assert_int_equal(h.status, 403);
+	th_http_free(&h);
+	get(lead_bd, "/v1/places/BD/months?format=csv", &h);
+	assert_int_equal(h.status, 200);
+	assert_non_null(strstr(h.body, ",month,referrals,"));
+	th_http_free(&h);
+	j = get_json(lead_bd, "/v1/commitments", 200);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(j, "places")),
+	    7);
+	assert_non_null(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "all"),
+	    "ons4_recording"));
+	cJSON_Delete(j);
+	/* the report: rates in JSON, labels (not codes) in tables */
+	snprintf(home, sizeof(home), "%s", th_tmpdir());
+	th_cmd(&r, TH_PASS "\n", "pcmds", "--home", home, TH_SETUP,
+	    "--server", srv.url, "--code", th_server_user(&srv, "evaluator",
+	    NULL, NULL), "--cacert", srv.ca, NULL);
+	assert_int_equal(r.status, 0);
+	th_run_free(&r);
+	th_unlock(home);
+	th_cmd(&r, NULL, "pcmds", "--home", home, "report", "--place", "BD",
+	    "--by", "ethnic_group", "--unsuppressed", "--format", "json", NULL);
+	assert_int_equal(r.status, 0);
+	j = th_json(r.out);
+	m = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "groups"), 0);
+	assert_true(cJSON_IsNumber(cJSON_GetObjectItem(m, "rate_per_1000")));
+	assert_true(cJSON_IsNumber(cJSON_GetObjectItem(m, "rate_ratio")));
+	assert_true(cJSON_IsNumber(cJSON_GetObjectItem(m,
+	    "rate_ratio_ci95_low")));
+	assert_true(cJSON_IsNumber(cJSON_GetObjectItem(m,
+	    "rate_ratio_ci95_high")));
+	cJSON_Delete(j);
+	th_run_free(&r);
+	th_cmd(&r, NULL, "pcmds", "--home", home, "report", "--place", "BD",
+	    NULL);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "\nWhite "));
+	assert_non_null(strstr(r.out, "85 and over"));
+	assert_null(strstr(r.out, "\nwhite "));
+	assert_non_null(strstr(r.out, "Reach against the population"));
+	th_run_free(&r);
+	th_cmd(&r, NULL, "pcmds", "--home", home, "report", "--place", "BD",
+	    "--months", "--from", "2026-01", "--to", "2026-03", NULL);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "Month by month"));
+	assert_non_null(strstr(r.out, "2026-02"));
+	th_run_free(&r);
 }
 
 static void
@@ -626,6 +720,7 @@ main(void)
 		cmocka_unit_test(test_csv),
 		cmocka_unit_test(test_export),
 		cmocka_unit_test(test_dashboard),
+		cmocka_unit_test(test_series_and_commitments),
 		cmocka_unit_test(test_security_headers),
 	};
 

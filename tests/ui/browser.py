@@ -19,6 +19,7 @@ It prints one line per check and "ok" lines; on the first failure it
 prints FAIL with the reason and exits 1. The keystrokes of the
 keyboard-only referral are reported as "keys referral N".
 """
+import base64
 import json
 import os
 import re
@@ -27,14 +28,14 @@ import subprocess
 import sys
 import time
 
-from selenium import webdriver
 from selenium.common.exceptions import WebDriverException
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
+
+from chromium import Browser, Fail, check
 
 E = os.environ
 LAUNCH = E["PCMDS_UI_LAUNCH"]
@@ -42,55 +43,15 @@ BASE = LAUNCH.split("/launch")[0]
 SHOTS = E["PCMDS_SHOTS"]
 NHS = E["PCMDS_NHS"]
 SECRET = E["PCMDS_SECRET"]
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
-
-# axe's "needs review" results, each explained; anything else fails.
-INCOMPLETE_OK = {
-    # text over the ONS band shading of the SVG charts: axe cannot
-    # compute a background under SVG; the labels are #0b0c0c on the
-    # palest band colours (contrast above 12:1, checked by hand)
-    "color-contrast": "chart text over SVG band shading",
-}
 
 
-class Fail(Exception):
-    pass
-
-
-def check(cond, what):
-    if not cond:
-        raise Fail(what)
-
-
-class App:
+class App(Browser):
     def __init__(self):
-        o = webdriver.ChromeOptions()
-        for a in ("--headless=new", "--no-sandbox", "--disable-gpu",
-                  "--no-first-run", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync",
-                  "--disable-quic", "--window-size=1280,900",
-                  "--user-data-dir=" + E["PCMDS_PROFILE"]):
-            o.add_argument(a)
-        o.binary_location = "/usr/bin/chromium"
-        self.d = webdriver.Chrome(
-            service=Service("/usr/bin/chromedriver"), options=o)
-        self.d.set_page_load_timeout(30)
+        Browser.__init__(self, BASE, E["PCMDS_PROFILE"], E.get("PCMDS_AXE"),
+                         SHOTS)
         self.keys = self.tabs = 0
-        self.spent = 0.0
-        self.axe = open(E["PCMDS_AXE"]).read() if E.get("PCMDS_AXE") else ""
-        self.checked = set()
 
     # -- pages ------------------------------------------------------------
-    def go(self, path):
-        self.d.get(BASE + path)
-
-    def text(self):
-        return self.d.find_element(By.TAG_NAME, "body").text
-
-    def has(self, s):
-        check(s in self.text(), "the page lacks %r:\n%s" % (s,
-              self.text()[:1500]))
-
     def field(self, name):
         return self.d.find_element(By.ID, "f-" + name)
 
@@ -115,12 +76,6 @@ class App:
     def submit(self):
         self.click(self.d.find_element(By.CSS_SELECTOR,
                                        "main form button[type=submit]"))
-
-    def click(self, el):
-        """Clicks, then waits for the next page (never a fixed sleep)."""
-        old = self.d.find_element(By.TAG_NAME, "html")
-        el.click()
-        WebDriverWait(self.d, 20).until(EC.staleness_of(old))
 
     def path(self):
         return self.d.current_url[len(BASE):]
@@ -156,83 +111,14 @@ class App:
         for ch in s:
             self.press(ch)
 
-    # -- checks on every page ---------------------------------------------
-    def run_axe(self, what):
-        if not self.axe:
-            return
-        self.d.execute_script(self.axe)
-        r = self.d.execute_async_script(
-            "var cb=arguments[arguments.length-1];"
-            "axe.run(document,{runOnly:{type:'tag',values:arguments[0]}})"
-            ".then(function(r){cb({v:r.violations.map(function(x){"
-            "return {id:x.id,n:x.nodes.length,html:x.nodes[0].html,"
-            "why:x.nodes[0].failureSummary}}),i:r.incomplete.map("
-            "function(x){return {id:x.id,html:x.nodes[0].html,"
-            "svg:x.nodes.every(function(n){return n.target.join(' ')"
-            ".indexOf('svg')>=0||/<(text|tspan)/.test(n.html)})}})})},"
-            "function(e){cb({error:String(e)})});", AXE_TAGS)
-        check("error" not in r, "axe failed on %s: %s" % (what, r))
-        check(not r["v"], "axe: WCAG 2.2 AA violations on %s:\n%s" %
-              (what, json.dumps(r["v"], indent=1)))
-        for inc in r["i"]:
-            check(inc["id"] in INCOMPLETE_OK and inc["svg"],
-                  "axe: unexplained incomplete result %s on %s: %s" %
-                  (inc["id"], what, inc["html"][:200]))
-        print("ok axe %s" % what)
-
-    def narrow(self, on):
-        if on:
-            self.d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
-                "width": 390, "height": 844, "deviceScaleFactor": 1,
-                "mobile": True})
-        else:
-            self.d.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride",
-                                   {})
-
-    def shot(self, name):
-        m = self.d.execute_cdp_cmd("Page.getLayoutMetrics", {})
-        size = m.get("cssContentSize", m["contentSize"])
-        png = self.d.execute_cdp_cmd("Page.captureScreenshot", {
-            "format": "png", "captureBeyondViewport": True,
-            "clip": {"x": 0, "y": 0, "width": size["width"],
-                     "height": min(size["height"], 6000), "scale": 1}})
-        import base64
-        with open(os.path.join(SHOTS, name + ".png"), "wb") as f:
-            f.write(base64.b64decode(png["data"]))
-
     def shot_clip(self, name, width, height, scale):
         """Part of the page, scaled: the README's picture of the app."""
         png = self.d.execute_cdp_cmd("Page.captureScreenshot", {
             "format": "png", "captureBeyondViewport": True,
             "clip": {"x": 0, "y": 0, "width": width, "height": height,
                      "scale": scale}})
-        import base64
-        with open(os.path.join(SHOTS, name + ".png"), "wb") as f:
+        with open(os.path.join(self.shots, name + ".png"), "wb") as f:
             f.write(base64.b64decode(png["data"]))
-
-    def all_checks(self, name, refresh=None, shots=False):
-        """axe at 1280 px; at 390 px no sideways scrolling; with shots
-        set, a screenshot at each width."""
-        t = time.time()
-        self.run_axe(name)
-        if shots:
-            self.shot(name + "-1280")
-        self.narrow(True)
-        try:
-            if refresh:
-                refresh()
-            w = self.d.execute_script(
-                "return [document.documentElement.scrollWidth,"
-                "document.documentElement.clientWidth]")
-            check(w[0] <= 390 and w[0] <= w[1],
-                  "%s scrolls sideways at 390 px (scrollWidth %d)" %
-                  (name, w[0]))
-            if shots:
-                self.shot(name + "-390")
-        finally:
-            self.narrow(False)
-        self.checked.add(name)
-        self.spent += time.time() - t
 
 
 def keyboard_referral(app):
