@@ -19,9 +19,9 @@
 #include "vault.h"
 
 /*
- * N = 2^16, r = 8: 64 MiB and about 0.25 s on one core of the machines
- * pcmds is measured on (scrypt's own recommendation for interactive use
- * is N = 2^15 at 2009 speeds).
+ * N = 2^16, r = 8: 64 MiB and about a quarter of a second of CPU time
+ * on one core of the machines pcmds is measured on (docs/benchmarks.md;
+ * a loaded machine stretches the wall time, not a thief's cost).
  */
 const struct vault_kdf vault_kdf_default = {1 << 16, 8, 1};
 const struct vault_kdf vault_kdf_test = {1 << 10, 8, 1};

@@ -5,6 +5,7 @@
  * recovery key, a passphrase change, the agent's timeout; a plain store
  * of pcmds 0.9 encrypted on upgrade, and killed half-way through.
  */
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -651,6 +652,62 @@ test_terminal(void **state)
 	done();
 }
 
+/*
+ * While pcmds holds a store's keys it can dump no core, however the shell
+ * that started it allowed one: here it is stopped reading its passphrase,
+ * with a core limit as high as this test may set.
+ */
+static void
+test_no_core(void **state)
+{
+	const char *home = new_home(NULL, 0);
+	struct rlimit rl;
+	char exe[512], path[64], *s, *p = NULL;
+	int in[2], st, i;
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(getrlimit(RLIMIT_CORE, &rl), 0);
+	if (rl.rlim_max == 0)
+		print_message("the hard core limit is 0 already here: this test "
+		    "cannot tell pcmds's own limit from it\n");
+	snprintf(exe, sizeof(exe), "%s/pcmds", th_build());
+	assert_int_equal(pipe(in), 0);
+	if ((pid = fork()) == 0) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_CORE, &rl);
+		dup2(in[0], 0);
+		close(in[0]);
+		close(in[1]);
+		th_quiet(1);
+		execl(exe, "pcmds", "--home", home, "--passphrase-fd", "0",
+		    "status", (char *)NULL);
+		_exit(127);
+	}
+	close(in[0]);
+	/* its first step is to give up core dumps; then it waits for us */
+	snprintf(path, sizeof(path), "/proc/%d/limits", (int)pid);
+	for (i = 0; i < 300; i++) {
+		s = th_slurp(path, NULL);
+		assert_non_null(s);
+		assert_non_null(p = strstr(s, "Max core file size"));
+		if (strncmp(p + 26, "0                    0", 22) == 0)
+			break;
+		free(s);
+		p = NULL;
+		usleep(100 * 1000);
+	}
+	if (p == NULL)
+		fail_msg("pcmds keeps a core limit above 0");
+	free(s);
+	assert_int_equal(write(in[1], TH_PASS "\n", strlen(TH_PASS) + 1),
+	    (ssize_t)strlen(TH_PASS) + 1);
+	close(in[1]);
+	waitpid(pid, &st, 0);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
 /* -- pcmds 0.9's plain store ------------------------------------------------- */
 
 #define PLAIN_TOKEN	"a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6plaintokenofpcmds09"
@@ -848,7 +905,7 @@ test_upgrade_killed(void **state)
 	const long rows = 3000;
 	char src[512];
 	int killed_old = 0, killed_new = 0, k;
-	char exe[512];
+	char exe[512], *cfg;
 	double t0, full;
 
 	(void)state;
@@ -909,7 +966,12 @@ test_upgrade_killed(void **state)
 		assert_non_null(strstr(r.out, "6000 pending"));
 		done();
 		assert_int_equal(old_or_new(home, rows), 1);
+		/* the plain key file and token are gone, whenever it died */
 		assert_int_not_equal(access(th_path(home, "key"), F_OK), 0);
+		cfg = th_slurp(th_path(home, "config"), NULL);
+		assert_null(strstr(cfg, PLAIN_TOKEN));
+		assert_non_null(strstr(cfg, "worker = lw-9"));
+		free(cfg);
 		assert_token(home, PLAIN_TOKEN);
 	}
 	print_message("an upgrade of %ld records took %.2f s; killed before "
@@ -927,6 +989,7 @@ main(void)
 		cmocka_unit_test(test_recovery_key),
 		cmocka_unit_test(test_agent),
 		cmocka_unit_test(test_terminal),
+		cmocka_unit_test(test_no_core),
 		cmocka_unit_test(test_upgrade),
 		cmocka_unit_test(test_upgrade_killed),
 	};
