@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -576,14 +577,50 @@ print_recovery(const char *recovery)
 	    "never opens the deployment key.\n", recovery);
 }
 
+#ifdef PCMDS_FAILPOINTS
+/* pcmds-fp only: PCMDS_FAILPOINT=NAME kills it there, as a crash would. */
+static void
+crash_point(const char *name)
+{
+	const char *fp = getenv("PCMDS_FAILPOINT");
+
+	if (fp != NULL && strcmp(fp, name) == 0)
+		kill(getpid(), SIGKILL);
+}
+#else
+#define crash_point(name)	((void)0)
+#endif
+
+/*
+ * Commits the transaction that stores a new recovery key's wrap, the key
+ * printed first: a crash just after the commit must not leave a store
+ * whose recovery key nobody saw. Printed but not stored, it is said so.
+ */
+static pc_rc
+commit_recovery(struct ctx *c, const char *recovery, struct err_list *errs)
+{
+	pc_rc rc;
+
+	print_recovery(recovery);
+	if ((rc = cstore_commit(c->store, errs)) != PC_OK) {
+		if (recovery[0] != '\0')
+			err_add(errs, E_SYSTEM, "", "nothing was stored, so the "
+			    "recovery key shown above opens nothing: forget it");
+		return rc;
+	}
+	crash_point("vault.committed");
+	return PC_OK;
+}
+
 /*
  * Writes the encrypted store in one transaction: the (plain or empty)
- * store's records sealed, the wraps, the token and the deployment key.
+ * store's records sealed, the wraps, the token and the deployment key;
+ * the recovery key of f is printed as it commits (commit_recovery).
  */
 static pc_rc
 write_store(struct ctx *c, const struct vault_keys *k,
-    const uint8_t sid[VAULT_ID_LEN], const char *pass_wrap,
-    const char *rec_wrap, const uint8_t *deploy, struct err_list *errs)
+    const uint8_t sid[VAULT_ID_LEN], const struct ctx_fresh *f,
+    const uint8_t *deploy, struct err_list *errs)
 {
 	struct buf hex;
 	pc_rc rc;
@@ -593,16 +630,16 @@ write_store(struct ctx *c, const struct vault_keys *k,
 		return rc;
 	buf_init(&hex, 0);
 	if ((rc = cstore_encrypt(c->store, k->data, sid, errs)) == PC_OK &&
-	    (rc = cstore_meta_set(c->store, "vault.pass", pass_wrap, errs)) ==
-	    PC_OK &&
-	    (rc = cstore_meta_set(c->store, "vault.recovery", rec_wrap,
+	    (rc = cstore_meta_set(c->store, "vault.pass", f->pass_wrap,
+	    errs)) == PC_OK &&
+	    (rc = cstore_meta_set(c->store, "vault.recovery", f->rec_wrap,
 	    errs)) == PC_OK &&
 	    (c->cfg.token[0] == '\0' || (rc = cstore_secret_set(c->store,
 	    "token", c->cfg.token, strlen(c->cfg.token), errs)) == PC_OK) &&
 	    (deploy == NULL || ((rc = deploy_seal(k, sid, deploy, &hex)) ==
 	    PC_OK && (rc = cstore_meta_set(c->store, "vault.deploy", hex.p,
 	    errs)) == PC_OK)))
-		rc = cstore_commit(c->store, errs);
+		rc = commit_recovery(c, f->recovery, errs);
 	buf_free(&hex);
 	if (rc != PC_OK) {
 		/* nothing changed: the plain store (or none) is as it was */
@@ -657,15 +694,14 @@ upgrade(struct ctx *c, const struct vault_kdf *kdf, struct err_list *errs)
 	    (rc = sec_random(sid, sizeof(sid))) == PC_OK &&
 	    (rc = new_wraps(c, k, sid, kdf, f->pass_wrap, f->rec_wrap,
 	    f->recovery, errs)) == PC_OK &&
-	    (rc = write_store(c, k, sid, f->pass_wrap, f->rec_wrap,
-	    has_deploy ? deploy : NULL, errs)) == PC_OK &&
+	    (rc = write_store(c, k, sid, f, has_deploy ? deploy : NULL,
+	    errs)) == PC_OK &&
 	    (rc = cstore_key(c->store, k->data, errs)) == PC_OK) {
 		vault_keys_free(c->keys);
 		c->keys = k;
 		k = NULL;
 		describe_assets_from(c->store);
 		scrub_plain(c);
-		print_recovery(f->recovery);
 	}
 	sec_wipe(deploy, sizeof(deploy));
 	vault_keys_free(k);
@@ -961,13 +997,11 @@ ctx_save(struct ctx *c, struct err_list *errs)
 	pc_rc rc;
 
 	if (f != NULL) {
-		if ((rc = write_store(c, c->keys, f->sid, f->pass_wrap,
-		    f->rec_wrap, f->has_deploy ? f->deploy : NULL, errs)) !=
-		    PC_OK ||
+		if ((rc = write_store(c, c->keys, f->sid, f, f->has_deploy ?
+		    f->deploy : NULL, errs)) != PC_OK ||
 		    (rc = cstore_key(c->store, c->keys->data, errs)) != PC_OK)
 			return rc;
 		describe_assets_from(c->store);
-		print_recovery(f->recovery);
 		vault_locked_free(f, sizeof(*f));
 		c->fresh = NULL;
 	} else if (c->cfg.token[0] != '\0' &&
@@ -1126,14 +1160,13 @@ ctx_recover(struct ctx *c, struct err_list *errs)
 		    f->rec_wrap, errs)) == PC_OK &&
 		    (rc = cstore_meta_del(c->store, "vault.deploy", errs)) ==
 		    PC_OK)
-			rc = cstore_commit(c->store, errs);
+			rc = commit_recovery(c, f->recovery, errs);
 		if (rc != PC_OK)
 			cstore_rollback(c->store);
 	}
 	if (rc == PC_OK) {
 		(void)cstore_scrub(c->store, NULL);
 		(void)ctx_lock(c, errs);	/* its wrap key is the old one */
-		print_recovery(f->recovery);
 		fprintf(stderr, "pcmds: a new passphrase is set and every record "
 		    "is kept. The deployment key\nwas not recovered: ask the "
 		    "administrator for the key file, then run\npcmds setup "

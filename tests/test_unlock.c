@@ -552,6 +552,60 @@ test_recovery_key(void **state)
 	expect(1, "records pseudonymised with another key");
 }
 
+/*
+ * Killed the moment its new store commits, setup had already shown the
+ * recovery key; setup run again finishes, and that key opens the store.
+ * So does a recovery killed as it commits the next one.
+ */
+static void
+test_recovery_shown_first(void **state)
+{
+	const char *env[] = {"PCMDS_FAILPOINT=vault.committed", NULL};
+	const char *home = th_tmpdir(), *p;
+	char rk[VAULT_RECOVERY_TEXT], line[256];
+
+	(void)state;
+	{
+		const char *argv[] = {"pcmds-fp", "--home", home, TH_SETUP,
+		    "--key-file", keyfile, "--worker", "lw-1", "--place", "TH",
+		    NULL};
+
+		th_exec(&r, argv, TH_PASS "\n", env);
+	}
+	assert_int_equal(r.status, 128 + SIGKILL);
+	assert_non_null(p = strstr(r.err, RK_MARK));
+	snprintf(rk, sizeof(rk), "%.39s", p + strlen(RK_MARK));
+	done();
+	th_cmd(&r, TH_PASS "\n", "pcmds", "--home", home, "--passphrase-fd",
+	    "0", "setup", "--worker", "lw-1", "--place", "TH", NULL);
+	assert_int_equal(r.status, 0);
+	assert_null(strstr(r.err, RK_MARK));	/* shown once, already */
+	done();
+	(void)referral(home, TH_PASS "\n", (const char *[]){"--passphrase-fd",
+	    "0", NULL});
+	snprintf(line, sizeof(line), "%s\nanother good one\n", rk);
+	{
+		const char *argv[] = {"pcmds-fp", "--home", home,
+		    "--passphrase-fd", "0", "recover", NULL};
+
+		th_exec(&r, argv, line, env);
+	}
+	assert_int_equal(r.status, 128 + SIGKILL);
+	assert_non_null(p = strstr(r.err, RK_MARK));
+	snprintf(rk, sizeof(rk), "%.39s", p + strlen(RK_MARK));
+	done();
+	/* it was committed: the new passphrase opens it, the new key too */
+	th_cmd(&r, "another good one\n", "pcmds", "--home", home,
+	    "--passphrase-fd", "0", "status", NULL);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "1 pending"));
+	done();
+	snprintf(line, sizeof(line), "%s\na third good one\n", rk);
+	th_cmd(&r, line, "pcmds", "--home", home, "--passphrase-fd", "0",
+	    "recover", NULL);
+	expect(0, "every record is kept");
+}
+
 static void
 test_agent(void **state)
 {
@@ -987,6 +1041,7 @@ main(void)
 		cmocka_unit_test(test_wrong_passphrase),
 		cmocka_unit_test(test_passphrase_change),
 		cmocka_unit_test(test_recovery_key),
+		cmocka_unit_test(test_recovery_shown_first),
 		cmocka_unit_test(test_agent),
 		cmocka_unit_test(test_terminal),
 		cmocka_unit_test(test_no_core),
