@@ -45,6 +45,7 @@ struct export {
 	char			 what[160];
 	char			 peer[64];
 	int64_t			 user;
+	int			 cut;	/* ended without its last chunk */
 };
 
 struct export_req {
@@ -91,6 +92,18 @@ export_closed(struct evhttp_connection *evcon, void *arg)
 	export_free(x);
 }
 
+/*
+ * A cut answer's connection is ours until it is freed: evhttp calls our
+ * chunk callback again as the rows already queued drain, so x lives
+ * until then and the callback sees it cut.
+ */
+static void
+export_gone(struct evhttp_connection *evcon, void *arg)
+{
+	(void)evcon;
+	export_free(arg);
+}
+
 /* The next referral's rows into b. */
 static pc_rc
 fill(struct export *x, struct buf *b)
@@ -133,6 +146,8 @@ export_next(struct evhttp_connection *evcon, void *arg)
 	pc_rc rc = PC_OK;
 
 	(void)evcon;
+	if (x->cut)
+		return;
 	buf_init(&b, 0);
 	while (b.len < CHUNK_BYTES && (rc = fill(x, &b)) == PC_OK)
 		;
@@ -151,19 +166,23 @@ export_next(struct evhttp_connection *evcon, void *arg)
 		rc = PC_ENOMEM;
 	}
 	buf_free(&b);
-	evhttp_connection_set_closecb(x->evcon, NULL, NULL);
 	metrics_request(&x->srv->metrics, 200);
 	if (rc == PC_ENOTFOUND) {
+		evhttp_connection_set_closecb(x->evcon, NULL, NULL);
 		evhttp_send_reply_end(x->req);
 		export_log(x, "complete");
 		srv_release(x->srv, x->conn);
-	} else {
-		log_warnx("export for user %lld cut after %ld rows: %s",
-		    (long long)x->user, x->out.rows, pc_strerror(rc));
-		export_log(x, pc_strerror(rc));
-		abort_stream(x);
+		export_free(x);
+		return;
 	}
-	export_free(x);
+	log_warnx("export for user %lld cut after %ld rows: %s",
+	    (long long)x->user, x->out.rows, pc_strerror(rc));
+	export_log(x, pc_strerror(rc));
+	x->cut = 1;
+	store_export_close(x->cur);	/* the read ends now */
+	x->cur = NULL;
+	evhttp_connection_set_closecb(x->evcon, export_gone, x);
+	abort_stream(x);	/* may free x at once */
 }
 
 static int
