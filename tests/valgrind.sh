@@ -52,6 +52,7 @@ run() {
 run keygen --out "$home/k"
 run --passphrase-fd 0 setup --insecure-test-kdf --key-file "$home/k" \
     --worker vg1 --place NH <<<"$pass"
+rk=$(sed -n 's/^    \([0-9A-Z]\{4\}\(-[0-9A-Z]\{4\}\)\{7\}\)$/\1/p' "/tmp/vg.$$")
 run --passphrase-fd 0 unlock <<<"$pass"
 run referral --nhs-number "943 476 5919" --referred-on 2026-02-01 \
     --source self --reason stress,housing --service general --age 40 \
@@ -80,7 +81,11 @@ printf 'person_basis,referred_on,source,reasons,service,age,gender,ethnicity,con
 expect_fail=1 run import "$home/in.csv"
 expect_fail=1 run referral --nhs-number 9434765918 --age 300
 expect_fail=1 run contact ffffffff --on 2026-02-03
-# the app: pages, a form refused and one stored, then closed from itself
+# the app, locked: its unlock page, then pages, a form refused and one
+# stored, then closed from itself
+rid=$(sed -n 's/.*"id":[[:space:]]*"\([0-9a-f-]\{36\}\).*/\1/p' \
+    <("$build/pcmds" --home "$home" list --json) | head -1)
+run lock
 if command -v curl >/dev/null; then
 	timeout 300 "${vg[@]}" "$build/pcmds" --home "$home" ui --no-browser \
 	    >"$home/ui.url" 2>"/tmp/vg.$$" &
@@ -93,9 +98,14 @@ if command -v curl >/dev/null; then
 	"${c[@]}" "$url"
 	csrf=$(curl -s -b "$jar" "$base/" |
 	    sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' | head -1)
-	for p in / /referral/new "/r/$(sed -n 's/.*"id":[[:space:]]*"\([0-9a-f-]\{36\}\).*/\1/p' \
-	    <("$build/pcmds" --home "$home" list --json) | head -1)" /quarantine \
-	    /assets /sync /app.css /no/such; do
+	"${c[@]}" -H "Origin: $base" --data "csrf=$csrf&passphrase=wrong+one" \
+	    "$base/unlock"
+	got=$("${c[@]}" -w '%{http_code}' -H "Origin: $base" \
+	    --data-urlencode "passphrase=$pass" --data "csrf=$csrf" \
+	    "$base/unlock")
+	[ "$got" = 303 ] || { echo "valgrind pcmds ui: not unlocked ($got)"; fail=1; }
+	for p in / /referral/new "/r/$rid" /quarantine /assets /sync /app.css \
+	    /no/such; do
 		"${c[@]}" "$base$p"
 	done
 	"${c[@]}" -H "Origin: $base" --data "csrf=$csrf&age=300" \
@@ -111,6 +121,14 @@ if command -v curl >/dev/null; then
 		fail=1
 	fi
 fi
+# the passphrase forgotten: the recovery key printed at setup
+run lock
+pass="recovered passphrase"
+run --passphrase-fd 0 recover <<<"$rk
+$pass"
+run --passphrase-fd 0 unlock <<<"$pass"
+run setup --key-file "$home/k"
+run list
 run lock
 [ "$fail" = 0 ] && echo "valgrind: everything clean"
 exit "$fail"
