@@ -93,15 +93,6 @@ on_data(char *p, size_t size, size_t nmemb, void *arg)
 	return len;
 }
 
-static void
-add_query(char *q, size_t len, const char *name, const char *v)
-{
-	size_t n = strlen(q);
-
-	if (v != NULL)
-		snprintf(q + n, len - n, "%s%s=%s", n ? "&" : "?", name, v);
-}
-
 /* The server's sentence for a refusal. */
 static int
 refused(const struct stream *s)
@@ -239,7 +230,8 @@ run_extract(struct ctx *c, struct opt_result *o)
 {
 	const char *out = opt_get(o, "out");
 	const char *fmt = format_of(opt_get(o, "format"), out);
-	char path[512], q[256] = "", tmp[4096];
+	char tmp[4096];
+	struct buf path;
 	struct stream s;
 	int ex;
 
@@ -250,12 +242,18 @@ run_extract(struct ctx *c, struct opt_result *o)
 		    "setup --server URL --code CODE first\n");
 		return EXIT_AUTH;
 	}
-	add_query(q, sizeof(q), "format", fmt);
-	add_query(q, sizeof(q), "shape", opt_get(o, "shape"));
-	add_query(q, sizeof(q), "from", opt_get(o, "from"));
-	add_query(q, sizeof(q), "to", opt_get(o, "to"));
-	add_query(q, sizeof(q), "place", opt_get(o, "place"));
-	snprintf(path, sizeof(path), "/v1/export%s", q);
+	buf_init(&path, PATH_MAX_LEN);
+	buf_adds(&path, "/v1/export");
+	net_query_add(&path, "format", fmt);
+	net_query_add(&path, "shape", opt_get(o, "shape"));
+	net_query_add(&path, "from", opt_get(o, "from"));
+	net_query_add(&path, "to", opt_get(o, "to"));
+	net_query_add(&path, "place", opt_get(o, "place"));
+	if (buf_failed(&path) != PC_OK) {
+		fprintf(stderr, "pcmds: the options are too long to send\n");
+		buf_free(&path);
+		return EXIT_USAGE;
+	}
 	memset(&s, 0, sizeof(s));
 	buf_init(&s.error, ERROR_BODY_MAX);
 	s.progress = isatty(STDERR_FILENO) && !opt_has(o, "quiet");
@@ -265,9 +263,11 @@ run_extract(struct ctx *c, struct opt_result *o)
 		fprintf(stderr, "pcmds: --out: cannot create a file beside %s: "
 		    "%s\n", out, strerror(errno));
 		buf_free(&s.error);
+		buf_free(&path);
 		return EXIT_STORE;
 	}
-	ex = transfer(c, path, &s);
+	ex = transfer(c, buf_str(&path), &s);
+	buf_free(&path);
 	if (out != NULL)
 		ex = finish_file(&s, out, tmp, ex);
 	else if (fflush(stdout) != 0 && ex == EXIT_OK) {

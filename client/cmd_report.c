@@ -8,6 +8,7 @@
  * the server as it is); tables round for reading, and say at the top when
  * the figures are unsuppressed.
  */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -327,20 +328,11 @@ place_tables(const cJSON *doc)
 	}
 }
 
-static void
-add_query(char *q, size_t len, const char *name, const char *v)
-{
-	size_t n = strlen(q);
-
-	if (v != NULL)
-		snprintf(q + n, len - n, "%s%s=%s", n ? "&" : "?", name, v);
-}
-
 static int
 run_report(struct ctx *c, struct opt_result *o)
 {
 	const char *place = opt_get(o, "place"), *fmt = opt_get(o, "format");
-	char path[512], q[256] = "";
+	struct buf path;
 	struct err_list errs;
 	struct net n;
 	struct net_resp r;
@@ -359,25 +351,31 @@ run_report(struct ctx *c, struct opt_result *o)
 		    "setup --server URL --code CODE first\n");
 		return EXIT_AUTH;
 	}
-	add_query(q, sizeof(q), "from", opt_get(o, "from"));
-	add_query(q, sizeof(q), "to", opt_get(o, "to"));
-	add_query(q, sizeof(q), "group_by", opt_get(o, "by"));
-	add_query(q, sizeof(q), "format", strcmp(fmt, "csv") == 0 ? "csv" :
+	buf_init(&path, PATH_MAX_LEN);
+	buf_adds(&path, "/v1/places");
+	if (place != NULL || opt_has(o, "months")) {
+		buf_addc(&path, '/');
+		net_escape(&path, place ? place : "ALL");
+		buf_adds(&path, opt_has(o, "months") ? "/months" : "/impact");
+	}
+	net_query_add(&path, "from", opt_get(o, "from"));
+	net_query_add(&path, "to", opt_get(o, "to"));
+	net_query_add(&path, "group_by", opt_get(o, "by"));
+	net_query_add(&path, "format", strcmp(fmt, "csv") == 0 ? "csv" :
 	    NULL);
-	add_query(q, sizeof(q), "suppress", opt_has(o, "unsuppressed") ?
+	net_query_add(&path, "suppress", opt_has(o, "unsuppressed") ?
 	    "false" : NULL);
-	if (opt_has(o, "months"))
-		snprintf(path, sizeof(path), "/v1/places/%s/months%s", place ?
-		    place : "ALL", q);
-	else if (place != NULL)
-		snprintf(path, sizeof(path), "/v1/places/%s/impact%s", place, q);
-	else
-		snprintf(path, sizeof(path), "/v1/places%s", q);
+	if (buf_failed(&path) != PC_OK) {
+		fprintf(stderr, "pcmds: the options are too long to send\n");
+		buf_free(&path);
+		return EXIT_USAGE;
+	}
 	err_init(&errs);
 	if ((rc = net_init(&n, c->cfg.server, c->cfg.pinned ? c->home.cacert :
 	    NULL, &errs)) == PC_OK)
-		rc = net_request(&n, "GET", path, c->cfg.token, NULL, 0, 0, &r,
-		    &errs);
+		rc = net_request(&n, "GET", buf_str(&path), c->cfg.token, NULL,
+		    0, 0, &r, &errs);
+	buf_free(&path);
 	if (rc != PC_OK) {
 		ctx_report(&errs, NULL);
 		err_free(&errs);
@@ -385,15 +383,13 @@ run_report(struct ctx *c, struct opt_result *o)
 		return exit_for(rc);
 	}
 	if (r.status != 200) {
-		cJSON *e = cJSON_Parse(buf_str(&r.body));
-		const char *msg = cJSON_GetStringValue(cJSON_GetObjectItem(
-		    cJSON_GetObjectItem(e, "error"), "message"));
+		char msg[512];
 
 		fprintf(stderr, "pcmds: the server refused the report (HTTP %ld): "
-		    "%s\n", r.status, msg ? msg : "no reason given");
+		    "%s\n", r.status, net_message(&r, msg, sizeof(msg))[0] ?
+		    msg : "no reason given");
 		ex = r.status == 401 || r.status == 403 ? EXIT_AUTH :
 		    EXIT_INVALID;
-		cJSON_Delete(e);
 	} else if (strcmp(fmt, "csv") == 0)
 		fwrite(r.body.p, 1, r.body.len, stdout);
 	else if ((doc = cJSON_Parse(buf_str(&r.body))) == NULL) {
@@ -439,6 +435,11 @@ run_report(struct ctx *c, struct opt_result *o)
 		    "months (to %s).\n", cJSON_GetStringValue(get(doc, "period",
 		    "to")) ? cJSON_GetStringValue(get(doc, "period", "to")) :
 		    "the last completed");
+	if (fflush(stdout) != 0 && ex == EXIT_OK) {
+		fprintf(stderr, "pcmds: cannot write the report: %s\n",
+		    strerror(errno));
+		ex = EXIT_STORE;
+	}
 	cJSON_Delete(doc);
 	net_resp_free(&r);
 	net_free(&n);

@@ -58,6 +58,29 @@ net_resp_free(struct net_resp *r)
 	buf_free(&r->body);
 }
 
+void
+net_escape(struct buf *b, const char *s)
+{
+	const unsigned char *v = (const unsigned char *)s;
+
+	for (; *v != '\0'; v++)
+		if ((*v >= '0' && *v <= '9') || ((*v | 0x20) >= 'a' &&
+		    (*v | 0x20) <= 'z') || strchr("-._~", *v) != NULL)
+			buf_addc(b, (char)*v);
+		else
+			buf_addf(b, "%%%02X", *v);
+}
+
+void
+net_query_add(struct buf *q, const char *name, const char *value)
+{
+	if (value == NULL)
+		return;
+	buf_addf(q, "%c%s=", q->len > 0 && memchr(q->p, '?', q->len) ? '&' :
+	    '?', name);
+	net_escape(q, value);
+}
+
 const char *
 net_message(const struct net_resp *r, char *out, size_t len)
 {
@@ -305,8 +328,10 @@ net_request(struct net *n, const char *method, const char *path,
 	cc = curl_easy_perform(c);
 	curl_slist_free_all(h);
 	sec_wipe(auth, sizeof(auth));
-	if (cc != CURLE_OK)
+	if (cc != CURLE_OK) {
+		n->reached = reached(c);
 		return classify(cc, c, errbuf, n->base, errs);
+	}
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
 	return PC_OK;
 }
@@ -338,7 +363,9 @@ net_stream(struct net *n, const char *path, const char *token,
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
 	if (cc == CURLE_WRITE_ERROR)
 		return PC_EIO;	/* the sink refused: it says why */
-	if (cc != CURLE_OK)
+	if (cc != CURLE_OK) {
+		n->reached = reached(c);
 		return classify(cc, c, errbuf, n->base, errs);
+	}
 	return PC_OK;
 }

@@ -25,6 +25,7 @@ struct net {
 	 * otherwise it may cut the connection under the upload.
 	 */
 	int	 ask_first;
+	int	 reached;	/* the last failure came after the handshake */
 };
 
 struct net_resp {
@@ -63,6 +64,16 @@ pc_rc	 net_stream(struct net *, const char *path, const char *token,
 	    struct err_list *);
 /* The server's own sentence ({"error": {"message"}}) into out, or "". */
 const char *net_message(const struct net_resp *, char *out, size_t len);
+/* The longest path and query a command sends, well past any it needs. */
+#define PATH_MAX_LEN	2048
+/* Appends s to b percent-encoded (all but RFC 3986 unreserved bytes). */
+void	 net_escape(struct buf *b, const char *s);
+/*
+ * Appends name=value to the path and query in q ('?' first, '&' after),
+ * the value percent-encoded; nothing when value is NULL. q's failure is
+ * sticky: check buf_failed() once when the query is built.
+ */
+void	 net_query_add(struct buf *q, const char *name, const char *value);
 /* gzip-compresses in into out. */
 pc_rc	 net_gzip(const char *in, size_t len, struct buf *out);
 

@@ -658,7 +658,11 @@ run_sync(struct ctx *c, struct opt_result *o)
 	summary(&s, rc, counts[CS_PENDING] - s.held, counts[CS_QUARANTINED]);
 	if (rc != PC_OK)
 		ctx_report(&errs, NULL);
-	if (rc == PC_ENET)
+	if (rc == PC_ENET && s.net.reached)
+		fprintf(stderr, "pcmds: the server answered but the connection "
+		    "kept breaking; %ld records kept pending for the next "
+		    "sync\n", counts[CS_PENDING]);
+	else if (rc == PC_ENET)
 		fprintf(stderr, "pcmds: server unreachable; %ld records kept "
 		    "pending for the next sync\n", counts[CS_PENDING]);
 	else if (rc == PC_EBUSY)

@@ -330,7 +330,9 @@ same_user(struct ui_req *r)
 	    NULL;
 	long uid = bev ? peer_uid(bufferevent_getfd(bev)) : -1;
 
-	return uid < 0 || uid == (long)getuid();
+	/* a connection whose owner cannot be told is refused: the launch
+	 * URL is visible to other users while the browser starts */
+	return uid >= 0 && uid == (long)getuid();
 }
 
 /* Host must name this server as the browser was told to (DNS rebinding). */
@@ -491,7 +493,8 @@ admit(struct ui_req *r)
 
 	if (!same_user(r)) {
 		plain(r, 403, "This app belongs to another user of this "
-		    "computer.");
+		    "computer (or this connection's owner could not be told); "
+		    "nothing was shown.");
 		return -1;
 	}
 	if (!host_ok(r, evhttp_find_header(in, "Host"))) {

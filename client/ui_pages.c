@@ -514,6 +514,10 @@ ons4_change(struct html *h, const struct timeline *tl, int saved)
 		    o->bands[ons4_band((enum ons4_measure)m, a)], ch);
 	}
 	html_m(h, "</tbody></table></div>");
+	if (best == d)	/* the pairing rule of the figures */
+		html_m(h, "<p>Both are dated the same day, so the figures do "
+		    "not count this as a change: a follow-up counts only when "
+		    "it is later than the baseline.</p>");
 }
 
 static void

@@ -223,8 +223,10 @@ outcome(int status)
 		return "Sent, but the server refused some records: they are "
 		    "kept here, listed under Refused records, to fix.";
 	case EXIT_UNREACHABLE:
-		return "The server could not be reached. Nothing is lost: the "
-		    "records wait here for the next sync.";
+		/* exit 5 is also busy, or a connection that kept breaking */
+		return "The records could not be sent now (the messages below "
+		    "say why). Nothing is lost: they wait here for the next "
+		    "sync.";
 	case EXIT_AUTH:
 		return "The server no longer accepts this computer's "
 		    "enrolment: "

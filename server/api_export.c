@@ -23,7 +23,6 @@
 #include "agg.h"
 #include "api_places.h"
 #include "audit.h"
-#include "date.h"
 #include "export.h"
 #include "conn.h"
 #include "failpoint.h"
@@ -186,20 +185,6 @@ export_next(struct evhttp_connection *evcon, void *arg)
 }
 
 static int
-parse_day(struct http_req *hr, const char *name, int32_t *out)
-{
-	const char *v = http_query(hr, name);
-
-	if (v == NULL || v[0] == '\0')
-		return 0;
-	if (date_parse(v, out) == 0)
-		return 0;
-	http_reply_error(hr, 400, "E_DATE", "%s must be a date written "
-	    "YYYY-MM-DD; got \"%s\"", name, v);
-	return -1;
-}
-
-static int
 export_params(struct http_req *hr, struct export_req *q)
 {
 	const char *fmt = http_query(hr, "format");
@@ -209,13 +194,8 @@ export_params(struct http_req *hr, struct export_req *q)
 	q->from = INT32_MIN;
 	q->to = INT32_MAX;
 	q->place = http_query(hr, "place");
-	if (parse_day(hr, "from", &q->from) != 0 ||
-	    parse_day(hr, "to", &q->to) != 0)
+	if (http_query_days(hr, &q->from, &q->to) != 0)
 		return -1;
-	if (q->from > q->to) {
-		http_reply_error(hr, 400, "E_DATE", "from is after to");
-		return -1;
-	}
 	if (fmt != NULL && strcmp(fmt, "ndjson") != 0 && strcmp(fmt, "csv")) {
 		http_reply_error(hr, 400, "E_ENUM", "format must be ndjson or "
 		    "csv; got \"%s\"", fmt);

@@ -53,21 +53,6 @@ refuse(struct http_req *hr, int html, int status, const char *code,
 	return -1;
 }
 
-static int
-parse_day(struct http_req *hr, const char *name, int32_t *out)
-{
-	const char *v = http_query(hr, name);
-
-	if (v == NULL || v[0] == '\0')
-		return 0;
-	if (date_parse(v, out) != 0) {
-		http_reply_error(hr, 400, "E_DATE", "%s must be a date written "
-		    "YYYY-MM-DD; got \"%s\"", name, v);
-		return -1;
-	}
-	return 0;
-}
-
 /* group_by and format, checked; *csv set. */
 static int
 parse_shape(struct http_req *hr, struct impact_req *q, int *csv, int html)
@@ -124,12 +109,13 @@ parse_suppress(struct http_req *hr, int *off, int html)
 static int
 audit_unsuppressed(struct http_req *hr)
 {
-	char actor[32];
+	char actor[32], what[HTTP_ESC_LEN(sizeof(hr->path))];
 
 	snprintf(actor, sizeof(actor), "user:%lld", (long long)
 	    hr->auth.user.id);
+	http_escape(hr->path, what, sizeof(what));	/* client text */
 	if (audit_log_now(hr->srv->store, actor, "aggregates.unsuppressed",
-	    hr->path, "ok") != PC_OK) {
+	    what, "ok") != PC_OK) {
 		http_reply_error(hr, 503, "E_SYSTEM", "cannot audit the request; "
 		    "refused");
 		return -1;
@@ -154,13 +140,8 @@ api_params(struct http_req *hr, struct impact_req *q, int *csv)
 	int off;
 
 	defaults(hr, q);
-	if (parse_day(hr, "from", &q->from) != 0 ||
-	    parse_day(hr, "to", &q->to) != 0)
+	if (http_query_days(hr, &q->from, &q->to) != 0)
 		return -1;
-	if (q->from > q->to) {
-		http_reply_error(hr, 400, "E_DATE", "from is after to");
-		return -1;
-	}
 	if (parse_shape(hr, q, csv, 0) != 0 || parse_suppress(hr, &off, 0) != 0)
 		return -1;
 	if (off && audit_unsuppressed(hr) != 0)

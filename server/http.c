@@ -15,6 +15,7 @@
 #include <zlib.h>
 
 #include "conn.h"
+#include "date.h"
 #include "http.h"
 #include "log.h"
 #include "pii.h"
@@ -364,4 +365,28 @@ http_read_json(struct http_req *hr, cJSON **out)
 	}
 	buf_free(&b);
 	return rc;
+}
+
+static int
+query_day(struct http_req *hr, const char *name, int32_t *out)
+{
+	const char *v = http_query(hr, name);
+
+	if (v == NULL || v[0] == '\0' || date_parse(v, out) == 0)
+		return 0;
+	http_reply_error(hr, 400, "E_DATE", "%s must be a date written "
+	    "YYYY-MM-DD; got \"%s\"", name, v);
+	return -1;
+}
+
+int
+http_query_days(struct http_req *hr, int32_t *from, int32_t *to)
+{
+	if (query_day(hr, "from", from) != 0 || query_day(hr, "to", to) != 0)
+		return -1;
+	if (*from > *to) {
+		http_reply_error(hr, 400, "E_DATE", "from is after to");
+		return -1;
+	}
+	return 0;
 }

@@ -58,6 +58,12 @@ void		 http_req_log(const struct http_req *);
 void		 http_escape(const char *s, char *out, size_t len);
 const char	*http_header(struct http_req *, const char *name);
 const char	*http_query(struct http_req *, const char *name);
+/*
+ * The optional from and to query parameters (YYYY-MM-DD) into *from and
+ * *to, each left as it is when absent. -1 once a 400 naming what is wrong
+ * (a bad date, or from after to) has been sent.
+ */
+int		 http_query_days(struct http_req *, int32_t *from, int32_t *to);
 const char	*http_method_name(enum evhttp_cmd_type);
 void		 http_add_header(struct http_req *, const char *name,
 		    const char *value);

@@ -1089,3 +1089,38 @@ th_at(const cJSON *o, const char *path)
 	}
 	return o ? cJSON_GetObjectItem(o, path) : NULL;
 }
+
+int
+th_axe(char *env, size_t len)
+{
+	const char *pre = "PCMDS_AXE=";
+
+	snprintf(env, len, "%s%s/a11y/node_modules/axe-core/axe.min.js", pre,
+	    th_build());
+	if (access(env + strlen(pre), R_OK) == 0)
+		return 1;
+	print_message("axe-core is not installed (make installs it with npm): "
+	    "the accessibility checks are SKIPPED\n");
+	env[strlen(pre)] = '\0';
+	return 0;
+}
+
+int
+th_axe_pages(const char *out)
+{
+	const char *p = strstr(out, "ok pages checked ");
+
+	return p == NULL ? 0 : atoi(p + strlen("ok pages checked "));
+}
+
+void
+th_axe_verdict(int have_axe, int pages)
+{
+	if (!have_axe) {
+		print_message("axe-core is not installed: no page's "
+		    "accessibility was checked\n");
+		skip();
+	}
+	if (pages <= 0)
+		fail_msg("axe-core is installed but no page was checked");
+}

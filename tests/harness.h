@@ -210,4 +210,17 @@ void	 th_tls_close(struct th_tls *);
 void	 th_assert_double(double a, double b, double eps, const char *file,
 	    int line);
 
+/*
+ * The browser tests' accessibility checks. th_axe puts "PCMDS_AXE=" and
+ * axe-core's path in the build into env (len bytes), or "PCMDS_AXE=" alone,
+ * saying the checks are skipped, when npm could not install it; returns
+ * whether it is there. th_axe_pages reads how many pages a journey's
+ * output says it checked ("ok pages checked N"). th_axe_verdict, last in
+ * the test: with axe, pages must be more than 0; without, the test is
+ * SKIPPED, never passed.
+ */
+int		 th_axe(char *env, size_t len);
+int		 th_axe_pages(const char *out);
+void		 th_axe_verdict(int have_axe, int pages);
+
 #endif

@@ -1,8 +1,9 @@
 /*
  * test_demo.c - make demo-serve as a person runs it: on a terminal, the
  * dashboard link it prints answers while the server runs, and Ctrl-C
- * ends it cleanly (exit 0, so make reports no error).
+ * ends it cleanly (the script exits 0, so make reports no error).
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,16 +13,18 @@
 static void
 test_demo_serve(void **state)
 {
-	const char *argv[] = {"bash", "packaging/demo.sh", "--serve", NULL,
-	    NULL};
+	/* through make, as the README says, so make's own words are seen */
+	const char *argv[] = {"make", "-s", "demo-serve", NULL, NULL};
+	char build[600];
 	struct th_server s;
 	struct th_http h;
 	struct th_pty p;
 	char path[700], *link, *ca;
-	int port = 0;
+	int port = 0, st;
 
 	(void)state;
-	argv[3] = th_build();
+	snprintf(build, sizeof(build), "B=%s", th_build());
+	argv[3] = build;
 	setenv("PCMDS_DEMO_RESIDENTS", "50000", 1);	/* a small caseload */
 	th_pty_start(&p, argv);
 	th_pty_expect_within(&p, "Dashboard: https://localhost:", 300);
@@ -43,8 +46,12 @@ test_demo_serve(void **state)
 	th_http_free(&h);
 	th_pty_send(&p, "\003");	/* Ctrl-C */
 	th_pty_expect(&p, "Server stopped; demo files removed.");
-	assert_int_equal(th_pty_finish(&p), 0);
+	/* make itself ends by the SIGINT, as an interrupted command should,
+	 * but says nothing of an error */
+	st = th_pty_finish(&p);
+	assert_true(st == 0 || st == 128 + SIGINT);
 	assert_null(strstr(p.seen, "Error 130"));
+	assert_null(strstr(p.seen, "make: ***"));
 	th_pty_free(&p);
 }
 

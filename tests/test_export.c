@@ -661,6 +661,11 @@ test_progress_and_refusals(void **state)
 	assert_non_null(strstr(r.err, "no place has code ZZ"));
 	th_run_free(&r);
 	assert_int_equal(access(file("zz", "events.csv"), F_OK), -1);
+	/* what is typed reaches the server as typed, never as more query */
+	pcmds(&r, 1, eval_a, (const char *[]){"extract", "--place",
+	    "Z Z&shape=pairs", "--out", file("zz", "events.csv"), NULL});
+	assert_non_null(strstr(r.err, "no place has code Z Z&shape=pairs"));
+	th_run_free(&r);
 }
 
 static void

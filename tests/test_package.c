@@ -217,6 +217,8 @@ test_systemd_unit(void **state)
 	 * are test_man_pages's to check (systemd-analyze would run man)
 	 */
 	text = th_slurp(unit, NULL);
+	/* no core dump can carry the server secret or records to disk */
+	assert_non_null(strstr(text, "\nLimitCORE=0\n"));
 	assert_non_null(p = strstr(text, "ExecStart=/usr/sbin/pcmdsd"));
 	snprintf(text_path, sizeof(text_path), "%s/pcmdsd.service", th_tmpdir());
 	{

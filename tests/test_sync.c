@@ -677,6 +677,68 @@ test_certificate_reasons(void **state)
 }
 
 /*
+ * Something completes the handshake with the server's own certificate,
+ * then closes every connection unanswered: at the end of the budget the
+ * worker reads that the server answered and the connection broke, never
+ * that it was unreachable, and every record stays pending.
+ */
+static const char breaker[] =
+    "import socket, ssl, sys\n"
+    "ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)\n"
+    "ctx.load_cert_chain(sys.argv[1], sys.argv[2])\n"
+    "s = socket.socket()\n"
+    "s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+    "s.bind(('127.0.0.1', int(sys.argv[3])))\n"
+    "s.listen(16)\n"
+    "while True:\n"
+    "    c, _ = s.accept()\n"
+    "    try:\n"
+    "        t = ctx.wrap_socket(c, server_side=True)\n"
+    "        t.recv(1)\n"
+    "        t.close()\n"
+    "    except (OSError, ssl.SSLError):\n"
+    "        c.close()\n";
+
+static void
+test_connection_breaks(void **state)
+{
+	struct th_server s;
+	const char *home;
+	struct th_run r;
+	char port[16];
+	pid_t pid;
+	int i;
+
+	(void)state;
+	th_server_init(&s, NULL);
+	th_server_start(&s, NULL);
+	home = client(&s, "BD");
+	caseload(home, 2, 0);
+	th_server_stop(&s, SIGTERM);
+	snprintf(port, sizeof(port), "%d", s.port);
+	if ((pid = fork()) == 0) {
+		execlp("python3", "python3", "-c", breaker,
+		    th_path(s.dir, "server.pem"), th_path(s.dir, "server.key"),
+		    port, (char *)NULL);
+		_exit(127);
+	}
+	assert_true(pid > 0);
+	for (i = 0; i < 100 && !th_can_connect(s.port); i++)
+		usleep(50 * 1000);
+	th_cmd(&r, NULL, "pcmds", "--home", home, "sync", "--timeout", "2",
+	    NULL);
+	th_kill(pid, SIGKILL);
+	assert_int_equal(r.status, 5);
+	says(r.err, "broke before its answer was complete");
+	says(r.err, "the server answered but the connection kept breaking; 8 "
+	    "records kept pending");
+	assert_null(strstr(r.err, "unreachable"));
+	assert_null(strstr(r.err, "certificate"));
+	th_run_free(&r);
+	assert_int_equal(client_count(home, "pending"), 8);
+}
+
+/*
  * This device's disk fills while it records the server's answer: the
  * summary counts only what it marked, says the server has the records
  * and that the next sync settles it, and names the full directory.
@@ -994,6 +1056,7 @@ main(void)
 		cmocka_unit_test(test_small_max_body),
 		cmocka_unit_test(test_server_disk_full),
 		cmocka_unit_test(test_certificate_reasons),
+		cmocka_unit_test(test_connection_breaks),
 		cmocka_unit_test(test_client_disk_full),
 		cmocka_unit_test(test_wrong_ca),
 		cmocka_unit_test(test_expired_and_revoked),

@@ -140,7 +140,7 @@ deployment(struct th_server *s, char *home, size_t len)
 
 static void
 run_browser(const char *home, const struct th_ui *ui, const char *profile,
-    struct th_run *r)
+    int *axe, struct th_run *r)
 {
 	char e[10][700], shots[600], routes[700];
 	const char *env[11];
@@ -158,8 +158,7 @@ run_browser(const char *home, const struct th_ui *ui, const char *profile,
 	th_run_free(&rt);
 	snprintf(e[0], sizeof(e[0]), "PCMDS_UI_LAUNCH=%s", ui->launch);
 	snprintf(e[1], sizeof(e[1]), "PCMDS_UI_ROUTES=%s", routes);
-	snprintf(e[2], sizeof(e[2]), "PCMDS_AXE=%s/a11y/node_modules/axe-core/"
-	    "axe.min.js", th_build());
+	*axe = th_axe(e[2], sizeof(e[2]));
 	snprintf(e[3], sizeof(e[3]), "PCMDS_SHOTS=%s", shots);
 	snprintf(e[4], sizeof(e[4]), "PCMDS_PROFILE=%s", profile);
 	snprintf(e[5], sizeof(e[5]), "PCMDS_CLIENT_DB=%s/pcmds.db", home);
@@ -168,11 +167,6 @@ run_browser(const char *home, const struct th_ui *ui, const char *profile,
 	snprintf(e[8], sizeof(e[8]), "PCMDS_QUARANTINE=%s/tools/quarantine",
 	    th_build());
 	snprintf(e[9], sizeof(e[9]), "PCMDS_PASS=%s", TH_PASS);
-	if (access(e[2] + strlen("PCMDS_AXE="), R_OK) != 0) {
-		print_message("axe-core is not installed (make installs it "
-		    "with npm): the accessibility checks are SKIPPED\n");
-		e[2][strlen("PCMDS_AXE=")] = '\0';
-	}
 	for (i = 0; i < 10; i++)
 		env[i] = e[i];
 	env[10] = NULL;
@@ -187,6 +181,7 @@ test_app_in_chromium(void **state)
 	struct th_run r;
 	char home[600], profile[700], db[700];
 	const char *nhs_spaced = NHS;
+	int axe, pages;
 
 	(void)state;
 	if (!have_tools()) {
@@ -198,13 +193,14 @@ test_app_in_chromium(void **state)
 	deployment(&s, home, sizeof(home));
 	snprintf(profile, sizeof(profile), "%s/profile", th_tmpdir());
 	th_ui_start(&ui, home);
-	run_browser(home, &ui, profile, &r);
+	run_browser(home, &ui, profile, &axe, &r);
 	print_message("%s", r.out);
 	if (r.status != 0)
 		fail_msg("the browser journey failed (%d):\n%s%s", r.status,
 		    r.out, r.err);
 	assert_non_null(strstr(r.out, "keys referral "));
 	assert_non_null(strstr(r.out, "ok routes "));
+	pages = th_axe_pages(r.out);
 	th_run_free(&r);
 	/* closed from the app itself */
 	assert_int_equal(th_ui_stop(&ui), 0);
@@ -233,6 +229,7 @@ test_app_in_chromium(void **state)
 	assert_true(th_file_count(th_path(home, "pcmds.db"), SECRET,
 	    strlen(SECRET)) <= 0);
 	th_server_stop(&s, SIGTERM);
+	th_axe_verdict(axe, pages);
 }
 
 int

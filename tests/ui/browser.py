@@ -260,6 +260,7 @@ def journey(app, ref):
     app.has("this assessment and the one before")
     app.has("+3 (better)")          # life satisfaction 4 -> 7
     app.has("-4 (better)")          # anxiety 7 -> 3
+    app.has("Both are dated the same day")  # not a pair in the figures
     app.shot_clip("readme-app", 1280, 1560, 0.55)
     # find the person by NHS number, from the caseload
     app.go("/")
