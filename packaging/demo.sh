@@ -236,7 +236,8 @@ if [ "$store" = postgresql ]; then
 	# HAProxy takes turns: two reports, one from each server
 	before=$(grep -c "GET /v1/places " "$dir/server/server.log" || true)
 	for i in 1 2; do
-		"$pcmds" --home "$dir/evaluator" report --format json |
+		"$pcmds" --home "$dir/evaluator" --passphrase-fd 3 report \
+		    --format json 3<"$dir/passphrase" |
 		    grep -v '"generated_at"' >"$dir/report$i.json"
 	done
 	after=$(grep -c "GET /v1/places " "$dir/server/server.log" || true)
