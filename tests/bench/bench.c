@@ -8,7 +8,8 @@
  *       [--pg-referrals N]
  *
  * --only runs some sections and prints their figures: the loop to
- * profile a hot path under (perf record -g -- pcmds-bench --only ingest).
+ * profile a hot path under (perf record -g -- pcmds-bench --only ingest);
+ * with --out as well, it writes the report of those sections there.
  *
  * Everything runs for real on loopback: pcmdsd over TLS with its SQLite
  * store, the pcmds binary, libcurl clients, records made as the client
@@ -443,7 +444,7 @@ number(const char *s, long *out)
 int
 main(int argc, char *argv[])
 {
-	const char *path = "docs/benchmarks.md", *only = NULL;
+	const char *path = NULL, *only = NULL;
 	struct buf doc, took, where;
 	double t0;
 	size_t i;
@@ -504,7 +505,7 @@ main(int argc, char *argv[])
 	}
 	bench_store_done();
 	printf("\nTime each section took: %s.\n", buf_str(&took));
-	if (only != NULL) {
+	if (only != NULL && path == NULL) {
 		buf_free(&table);
 		buf_free(&notes);
 		buf_free(&doc);
@@ -515,7 +516,9 @@ main(int argc, char *argv[])
 	buf_addf(&doc, "# pcmds benchmarks\n\nWritten by `make bench`%s: "
 	    "every figure comes from real runs on loopback — pcmdsd over TLS "
 	    "with its SQLite store (WAL, synchronous=FULL: an acknowledged "
-	    "record is on disk), the pcmds binary, records made as the "
+	    "record is on disk) and, in a section of its own, on PostgreSQL "
+	    "(fsync and synchronous_commit on), the pcmds binary, records "
+	    "made as the "
 	    "client makes them (ids from the client's own function) and sent "
 	    "gzipped as it sends them, every answer checked. Each figure "
 	    "stands beside the limit or target it is judged against, the "
@@ -529,6 +532,8 @@ main(int argc, char *argv[])
 	    "each section took: %s; load average %.1f as it ended.\n",
 	    buf_str(&table), buf_str(&notes), bench.refs, bench.ingest_refs,
 	    bench.sync_recs, bench.pg_refs, buf_str(&took), load_now());
+	if (path == NULL)
+		path = "docs/benchmarks.md";
 	th_write(path, buf_str(&doc));
 	printf("\nwritten to %s\n", path);
 	buf_free(&table);
