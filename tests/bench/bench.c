@@ -527,11 +527,12 @@ main(int argc, char *argv[])
 	    "");
 	buf_adds(&doc, buf_str(&where));
 	buf_addf(&doc, "| What | Measured | Limit or target | Ratio |\n"
-	    "|---|---|---|---|\n%s\n%sMade with `pcmds-bench --referrals %ld "
-	    "--ingest-referrals %ld --sync-records %ld --pg-referrals %ld`; "
-	    "each section took: %s; load average %.1f as it ended.\n",
-	    buf_str(&table), buf_str(&notes), bench.refs, bench.ingest_refs,
-	    bench.sync_recs, bench.pg_refs, buf_str(&took), load_now());
+	    "|---|---|---|---|\n%s\n%sMade with `pcmds-bench%s%s --referrals "
+	    "%ld --ingest-referrals %ld --sync-records %ld --pg-referrals "
+	    "%ld`; each section took: %s; load average %.1f as it ended.\n",
+	    buf_str(&table), buf_str(&notes), only ? " --only " : "",
+	    only ? only : "", bench.refs, bench.ingest_refs, bench.sync_recs,
+	    bench.pg_refs, buf_str(&took), load_now());
 	if (path == NULL)
 		path = "docs/benchmarks.md";
 	th_write(path, buf_str(&doc));

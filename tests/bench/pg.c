@@ -387,9 +387,14 @@ report(const struct caseload *cl, const struct cl_order *o,
 	    "order) before it reads the ids and the referrals' stored records "
 	    "(a query each, not one a record), and a commit that wrote facts "
 	    "announces itself (`NOTIFY`) with its transaction id. A batch "
-	    "takes about ten round trips to PostgreSQL whatever its size "
-	    "(records in one `COPY`, facts in one upsert), against four to "
-	    "five for the limit.");
+	    "takes 13 round trips to PostgreSQL whatever its size (the "
+	    "token, the rate budget, BEGIN, the referrals' lock rows made and "
+	    "taken, the ids, the referrals' stored records, the audit entry, "
+	    "the records in one `COPY`, the facts in one upsert, NOTIFY, "
+	    "COMMIT; none a record), and each commit wakes the server's "
+	    "catch-up, which reads the places, the population and the facts "
+	    "written since on a connection of its own; the limit's batch is "
+	    "BEGIN, three `COPY`s, the upsert and COMMIT.");
 	bench_note("**The event loop's latency**: `GET /healthz` (answered "
 	    "by the loop itself) every %d ms over one keep-alive HTTPS "
 	    "connection, first for 2 s on an idle fresh server, then while "
