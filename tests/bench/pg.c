@@ -16,7 +16,6 @@
 #include <dirent.h>
 #include <glob.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -226,15 +225,6 @@ struct run {
 };
 
 static void
-srv_stop(struct bench_srv *b)
-{
-	int st = th_server_stop(&b->s, SIGTERM);
-
-	if (st != 0)
-		fail_msg("pcmdsd ended with status %d; see %s", st, b->s.log);
-}
-
-static void
 run_pg(const struct caseload *cl, const struct cl_order *o, int nsrv,
     struct run *out)
 {
@@ -269,7 +259,7 @@ run_pg(const struct caseload *cl, const struct cl_order *o, int nsrv,
 	l = pglimit_load(from);
 	ingest_check_the_check(&srv[0], o, &ld);
 	for (k = nsrv - 1; k >= 0; k--)
-		srv_stop(&srv[k]);
+		bench_srv_stop(&srv[k]);
 	pglimit_counts(l, &out->lrecs, &out->lbatches, &out->lfacts,
 	    &out->laudit);
 	if (out->lrecs != ld.n || out->lbatches != o->nb)
