@@ -302,9 +302,9 @@ row(const char *what, const struct run *r, int nsrv)
 
 	bench_row(what, bench_fmt("%.0f records/s; pcmdsd CPU a record %.0f "
 	    "us user + %.0f us system%s, PostgreSQL's %.0f us; batch p50 "
-	    "%.1f ms, p99 %.1f ms; server RSS after %.1f MiB", t->rate,
-	    t->usr, t->sys, nsrv > 1 ? " (the three together)" : "", r->pgcpu,
-	    t->p50, t->p99, r->rss), bench_fmt("bare PostgreSQL write of the "
+	    "%.1f ms, p99 %.1f ms; %s RSS after %.1f MiB", t->rate, t->usr,
+	    t->sys, nsrv > 1 ? " (the three together)" : "", r->pgcpu, t->p50,
+	    t->p99, nsrv > 1 ? "the first server's" : "server", r->rss), bench_fmt("bare PostgreSQL write of the "
 	    "same rows (%zu records, %zu facts, %zu audit entries) in the same "
 	    "%zu commits by %d session%s: %.0f records/s; PostgreSQL CPU a "
 	    "record %.0f us, its client's %.0f us", r->lrecs, r->lfacts,
