@@ -5,9 +5,11 @@
  *
  *   pcmds-bench [--quick] [--only SECTION[,SECTION...]] [--out FILE]
  *       [--referrals N] [--ingest-referrals N] [--sync-records N]
+ *       [--pg-referrals N]
  *
  * --only runs some sections and prints their figures: the loop to
- * profile a hot path under (perf record -g -- pcmds-bench --only ingest).
+ * profile a hot path under (perf record -g -- pcmds-bench --only ingest);
+ * with --out as well, it writes the report of those sections there.
  *
  * Everything runs for real on loopback: pcmdsd over TLS with its SQLite
  * store, the pcmds binary, libcurl clients, records made as the client
@@ -49,6 +51,9 @@ static const struct section {
 } sections[] = {
 	{"ingest", "ingest over TLS in the easy and the realistic order, "
 	    "each beside a bare SQLite insert of the same rows", bench_ingest},
+	{"pg", "the ingest section's realistic order on PostgreSQL, one and "
+	    "three servers, each beside bare PostgreSQL writing the same rows; "
+	    "the event loop's latency under ingest", bench_pg},
 	{"sync", "pcmds sync of offline records", bench_sync},
 	{"queries", "a store of --referrals referrals: its loading, server "
 	    "memory, impact queries, headlines, dashboard", bench_queries},
@@ -420,7 +425,7 @@ usage(int rc)
 
 	fprintf(rc ? stderr : stdout, "usage: pcmds-bench [--quick] [--only SECTION[,...]] "
 	    "[--out FILE]\n    [--referrals N] [--ingest-referrals N] "
-	    "[--sync-records N]\nsections:\n");
+	    "[--sync-records N]\n    [--pg-referrals N]\nsections:\n");
 	for (i = 0; i < NSECTIONS; i++)
 		fprintf(rc ? stderr : stdout, "  %-12s %s\n",
 		    sections[i].name, sections[i].what);
@@ -439,7 +444,7 @@ number(const char *s, long *out)
 int
 main(int argc, char *argv[])
 {
-	const char *path = "docs/benchmarks.md", *only = NULL;
+	const char *path = NULL, *only = NULL;
 	struct buf doc, took, where;
 	double t0;
 	size_t i;
@@ -448,6 +453,7 @@ main(int argc, char *argv[])
 	bench.ingest_refs = 40000;
 	bench.refs = 1000000;
 	bench.sync_recs = 100000;
+	bench.pg_refs = 40000;
 	for (a = 1; a < argc; a++) {
 		long *n = NULL;
 
@@ -456,6 +462,7 @@ main(int argc, char *argv[])
 			bench.ingest_refs = 300;
 			bench.refs = 2000;
 			bench.sync_recs = 2000;
+			bench.pg_refs = 300;
 		} else if (strcmp(argv[a], "--out") == 0 && a + 1 < argc)
 			path = argv[++a];
 		else if (strcmp(argv[a], "--help") == 0)
@@ -468,6 +475,8 @@ main(int argc, char *argv[])
 			n = &bench.ingest_refs;
 		else if (strcmp(argv[a], "--sync-records") == 0)
 			n = &bench.sync_recs;
+		else if (strcmp(argv[a], "--pg-referrals") == 0)
+			n = &bench.pg_refs;
 		else
 			return usage(2);
 		if (n != NULL && (a + 1 >= argc || number(argv[++a], n) != 0))
@@ -496,7 +505,7 @@ main(int argc, char *argv[])
 	}
 	bench_store_done();
 	printf("\nTime each section took: %s.\n", buf_str(&took));
-	if (only != NULL) {
+	if (only != NULL && path == NULL) {
 		buf_free(&table);
 		buf_free(&notes);
 		buf_free(&doc);
@@ -507,7 +516,9 @@ main(int argc, char *argv[])
 	buf_addf(&doc, "# pcmds benchmarks\n\nWritten by `make bench`%s: "
 	    "every figure comes from real runs on loopback — pcmdsd over TLS "
 	    "with its SQLite store (WAL, synchronous=FULL: an acknowledged "
-	    "record is on disk), the pcmds binary, records made as the "
+	    "record is on disk) and, in a section of its own, on PostgreSQL "
+	    "(fsync and synchronous_commit on), the pcmds binary, records "
+	    "made as the "
 	    "client makes them (ids from the client's own function) and sent "
 	    "gzipped as it sends them, every answer checked. Each figure "
 	    "stands beside the limit or target it is judged against, the "
@@ -516,11 +527,14 @@ main(int argc, char *argv[])
 	    "");
 	buf_adds(&doc, buf_str(&where));
 	buf_addf(&doc, "| What | Measured | Limit or target | Ratio |\n"
-	    "|---|---|---|---|\n%s\n%sMade with `pcmds-bench --referrals %ld "
-	    "--ingest-referrals %ld --sync-records %ld`; each section took: "
-	    "%s; load average %.1f as it ended.\n", buf_str(&table),
-	    buf_str(&notes), bench.refs, bench.ingest_refs, bench.sync_recs,
-	    buf_str(&took), load_now());
+	    "|---|---|---|---|\n%s\n%sMade with `pcmds-bench%s%s --referrals "
+	    "%ld --ingest-referrals %ld --sync-records %ld --pg-referrals "
+	    "%ld`; each section took: %s; load average %.1f as it ended.\n",
+	    buf_str(&table), buf_str(&notes), only ? " --only " : "",
+	    only ? only : "", bench.refs, bench.ingest_refs, bench.sync_recs,
+	    bench.pg_refs, buf_str(&took), load_now());
+	if (path == NULL)
+		path = "docs/benchmarks.md";
 	th_write(path, buf_str(&doc));
 	printf("\nwritten to %s\n", path);
 	buf_free(&table);

@@ -24,6 +24,7 @@ struct bench_opts {
 	long	 ingest_refs;	/* --ingest-referrals: the ingest comparison */
 	long	 refs;		/* --referrals: the store queries run on */
 	long	 sync_recs;	/* --sync-records: pcmds sync */
+	long	 pg_refs;	/* --pg-referrals: the PostgreSQL section */
 	int	 runs;		/* timed repetitions of a query */
 };
 extern struct bench_opts bench;
@@ -106,6 +107,7 @@ void	 bench_commands(void);		/* client.c */
 void	 bench_queries(void);		/* store.c */
 void	 bench_export(void);		/* store.c */
 void	 bench_concurrency(void);	/* store.c */
+void	 bench_pg(void);		/* pg.c */
 /* Stops the store the queries ran on, if one was built (store.c). */
 void	 bench_store_done(void);
 

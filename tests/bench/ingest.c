@@ -3,33 +3,21 @@
  * in the easy order and in the realistic one, each beside a bare SQLite
  * insert of the very rows the server stored, with the same commits.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bench.h"
 #include "caseload.h"
+#include "ingest.h"
 #include "limit.h"
 #include "net.h"
 #include "rec.h"
 
-/* Every request of an order, made before anything is timed. */
-struct load {
-	struct buf	*gz;		/* each batch's body, gzipped */
-	const char	**ids;		/* ids of the records, as sent */
-	size_t		 n;		/* records */
-	size_t		 raw;		/* bytes before gzip */
-};
-
-/*
- * The bodies the devices send: each record in its canonical form, as
- * the client stores it (rec_parse must give back the very text; it also
- * proves the generator makes only valid records), gzipped as the client
- * gzips a batch.
- */
-static void
-load_make(const struct caseload *cl, const struct cl_order *o,
-    const struct bench_srv *srv, struct load *ld)
+void
+ingest_load_make(const struct caseload *cl, const struct cl_order *o,
+    const struct bench_srv *srv, struct ingest_load *ld)
 {
 	struct err_list errs;
 	struct rec_opts ro;
@@ -78,17 +66,18 @@ load_make(const struct caseload *cl, const struct cl_order *o,
 		ld->raw += body.len;
 	}
 	ld->n = k;
+	ld->nb = o->nb;
 	buf_free(&rec);
 	buf_free(&body);
 	err_free(&errs);
 }
 
-static void
-load_free(struct load *ld, size_t nb)
+void
+ingest_load_free(struct ingest_load *ld)
 {
 	size_t i;
 
-	for (i = 0; i < nb; i++)
+	for (i = 0; i < ld->nb; i++)
 		buf_free(&ld->gz[i]);
 	free(ld->gz);
 	free(ld->ids);
@@ -96,52 +85,99 @@ load_free(struct load *ld, size_t nb)
 
 /* What one order of arrival measured. */
 struct run {
-	double	 rate;		/* records/s over TLS */
-	double	 usr, sys;	/* server CPU, us a record */
-	double	 p50, p99;	/* ms a batch */
+	struct ingest_sent	 sent;
 	double	 limit;		/* rows/s of the bare insert */
 	double	 lcpu;		/* its CPU, us a record */
 	double	 rss;		/* server MiB after */
 	size_t	 lrecs, lbatches, lfacts, laudit;
 };
 
-/*
- * Sends every batch, each device on a connection of its own as its
- * client keeps one, and checks every answer once the clock has stopped.
- */
-static void
-send_all(struct bench_srv *srv, const struct cl_order *o,
-    const struct load *ld, struct run *out)
+/* One server's client: the batches of its devices, in order. */
+struct lane {
+	pthread_t		 th;
+	struct bench_srv	*srv;
+	int			 k, nsrv;
+	const struct cl_order	*o;
+	size_t			 nb;
+	const struct ingest_load *ld;
+	struct net_resp		*resp;	/* by batch, shared */
+	double			*lat;	/* by batch, shared */
+};
+
+static void *
+lane_main(void *arg)
 {
+	struct lane *l = arg;
 	struct net dev[BENCH_PLACES];
-	struct net_resp *resp = calloc(o->nb ? o->nb : 1, sizeof(*resp));
 	struct err_list errs;
-	double *lat = calloc(o->nb ? o->nb : 1, sizeof(*lat));
-	double t0, t, u0, u1, s0, s1;
-	char why[512];
 	size_t i;
 	int d;
 
-	if (resp == NULL || lat == NULL)
-		fail_msg("ingest: out of memory");
 	err_init(&errs);
 	for (d = 0; d < BENCH_PLACES; d++)
-		if (net_init(&dev[d], srv->s.url, srv->s.ca, &errs) != PC_OK)
+		if (d % l->nsrv == l->k && net_init(&dev[d], l->srv->s.url,
+		    l->srv->s.ca, &errs) != PC_OK)
 			fail_msg("ingest: %s", errs.v[0].msg);
-	u0 = bench_cpu(srv->s.pid, &s0);
-	t0 = th_now();
-	for (i = 0; i < o->nb; i++) {
-		double t1 = th_now();
+	for (i = 0; i < l->nb; i++) {
+		const struct cl_batch *b = &l->o->b[i];
+		double t1;
 
-		if (net_request(&dev[o->b[i].dev], "POST", "/v1/records",
-		    srv->token[o->b[i].dev], ld->gz[i].p, ld->gz[i].len, 1,
-		    &resp[i], &errs) != PC_OK)
+		if (b->dev % l->nsrv != l->k)
+			continue;
+		t1 = th_now();
+		if (net_request(&dev[b->dev], "POST", "/v1/records",
+		    l->srv->token[b->dev], l->ld->gz[i].p, l->ld->gz[i].len, 1,
+		    &l->resp[i], &errs) != PC_OK)
 			fail_msg("ingest: batch %zu: %s", i, errs.v[0].msg);
-		lat[i] = (th_now() - t1) * 1000;
+		l->lat[i] = (th_now() - t1) * 1000;
+	}
+	for (d = 0; d < BENCH_PLACES; d++)
+		if (d % l->nsrv == l->k)
+			net_free(&dev[d]);
+	err_free(&errs);
+	return NULL;
+}
+
+void
+ingest_send(struct bench_srv *srv, int nsrv, const struct cl_order *o,
+    size_t nb, const struct ingest_load *ld, struct ingest_sent *out)
+{
+	struct lane lane[BENCH_PLACES];
+	struct net_resp *resp = calloc(nb ? nb : 1, sizeof(*resp));
+	double *lat = calloc(nb ? nb : 1, sizeof(*lat));
+	double t0, t, u0 = 0, u1 = 0, s0 = 0, s1 = 0, u, s;
+	char why[512];
+	size_t i;
+	int k;
+
+	if (resp == NULL || lat == NULL)
+		fail_msg("ingest: out of memory");
+	if (nsrv < 1 || nsrv > BENCH_PLACES || nb > o->nb)
+		fail_msg("ingest: %d servers, %zu batches", nsrv, nb);
+	for (k = 0; k < nsrv; k++) {
+		lane[k] = (struct lane){.srv = &srv[k], .k = k, .nsrv = nsrv,
+		    .o = o, .nb = nb, .ld = ld, .resp = resp, .lat = lat};
+		u0 += bench_cpu(srv[k].s.pid, &s);
+		s0 += s;
+	}
+	t0 = th_now();
+	if (nsrv == 1)
+		lane_main(&lane[0]);
+	else {
+		for (k = 0; k < nsrv; k++)
+			if (pthread_create(&lane[k].th, NULL, lane_main,
+			    &lane[k]) != 0)
+				fail_msg("ingest: no thread for a client");
+		for (k = 0; k < nsrv; k++)
+			pthread_join(lane[k].th, NULL);
 	}
 	t = th_now() - t0;
-	u1 = bench_cpu(srv->s.pid, &s1);
-	for (i = 0; i < o->nb; i++) {
+	for (k = 0; k < nsrv; k++) {
+		u1 += bench_cpu(srv[k].s.pid, &s);
+		s1 += s;
+	}
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < nb; i++) {
 		if (resp[i].status != 200)
 			fail_msg("ingest: batch %zu: HTTP %ld %.300s", i,
 			    resp[i].status, buf_str(&resp[i].body));
@@ -149,26 +185,23 @@ send_all(struct bench_srv *srv, const struct cl_order *o,
 		    ld->ids + o->b[i].first, o->b[i].n, why, sizeof(why)) != 0)
 			fail_msg("ingest: batch %zu: %s", i, why);
 		net_resp_free(&resp[i]);
+		out->n += o->b[i].n;
 	}
-	out->rate = (double)ld->n / t;
-	out->usr = (u1 - u0) * 1e6 / (double)ld->n;
-	out->sys = (s1 - s0) * 1e6 / (double)ld->n;
-	out->p50 = bench_pct(lat, o->nb, 50);
-	out->p99 = bench_pct(lat, o->nb, 99);
-	for (d = 0; d < BENCH_PLACES; d++)
-		net_free(&dev[d]);
-	err_free(&errs);
+	u = u1 - u0;
+	s = s1 - s0;
+	out->secs = t;
+	out->rate = (double)out->n / t;
+	out->usr = u * 1e6 / (double)out->n;
+	out->sys = s * 1e6 / (double)out->n;
+	out->p50 = bench_pct(lat, nb, 50);
+	out->p99 = bench_pct(lat, nb, 99);
 	free(resp);
 	free(lat);
 }
 
-/*
- * The check is itself tried on every run: batch 0 again is all
- * duplicates (nothing stored), and the check must refuse its answer.
- */
-static void
-check_the_check(struct bench_srv *srv, const struct cl_order *o,
-    const struct load *ld)
+void
+ingest_check_the_check(struct bench_srv *srv, const struct cl_order *o,
+    const struct ingest_load *ld)
 {
 	struct net n;
 	struct net_resp again;
@@ -197,19 +230,19 @@ run_order(const struct caseload *cl, const struct cl_order *o,
     struct run *out)
 {
 	struct bench_srv srv;
-	struct load ld;
+	struct ingest_load ld;
 	struct limit *l;
 
 	bench_srv_start(&srv);
-	load_make(cl, o, &srv, &ld);
-	send_all(&srv, o, &ld, out);
+	ingest_load_make(cl, o, &srv, &ld);
+	ingest_send(&srv, 1, o, o->nb, &ld, &out->sent);
 	out->rss = bench_mib(srv.s.pid, "VmRSS:");
 	if (th_sql_long(srv.db, "SELECT count(*) FROM records") !=
 	    (long)ld.n)
 		fail_msg("ingest: the server holds %ld records, not %zu",
 		    th_sql_long(srv.db, "SELECT count(*) FROM records"), ld.n);
 	l = limit_load(srv.db);
-	check_the_check(&srv, o, &ld);
+	ingest_check_the_check(&srv, o, &ld);
 	bench_srv_stop(&srv);
 	limit_counts(l, &out->lrecs, &out->lbatches, &out->lfacts,
 	    &out->laudit);
@@ -221,21 +254,23 @@ run_order(const struct caseload *cl, const struct cl_order *o,
 	    &out->lcpu);
 	out->lcpu *= 1e6 / (double)out->lrecs;
 	limit_free(l);
-	load_free(&ld, o->nb);
+	ingest_load_free(&ld);
 }
 
 static void
 row(const char *what, const struct run *r)
 {
+	const struct ingest_sent *t = &r->sent;
+
 	bench_row(what, bench_fmt("%.0f records/s; server CPU a record %.0f "
 	    "us user + %.0f us system; batch p50 %.1f ms, p99 %.1f ms; server "
-	    "RSS after %.1f MiB", r->rate, r->usr, r->sys, r->p50, r->p99,
+	    "RSS after %.1f MiB", t->rate, t->usr, t->sys, t->p50, t->p99,
 	    r->rss), bench_fmt("bare SQLite insert of the same rows (%zu "
 	    "records, %zu facts, %zu audit entries) in the same %zu commits: "
 	    "%.0f records/s, CPU a record %.0f us", r->lrecs, r->lfacts,
 	    r->laudit, r->lbatches, r->limit, r->lcpu), bench_fmt("%s; CPU "
 	    "%.1f times the limit's (target, realistic order: 40,000/s and "
-	    "0.5)", bench_ratio(r->rate, r->limit), (r->usr + r->sys) /
+	    "0.5)", bench_ratio(t->rate, r->limit), (t->usr + t->sys) /
 	    r->lcpu));
 }
 
@@ -265,8 +300,8 @@ bench_ingest(void)
 	    real.median_days, real.nb), &rr);
 	bench_row("Realistic over easy order, same records", bench_fmt("%.2f "
 	    "of the easy order's rate; server CPU a record %.0f us against "
-	    "%.0f us", rr.rate / re.rate, rr.usr + rr.sys, re.usr + re.sys),
-	    NULL, NULL);
+	    "%.0f us", rr.sent.rate / re.sent.rate, rr.sent.usr +
+	    rr.sent.sys, re.sent.usr + re.sent.sys), NULL, NULL);
 	bench_note("**Ingest.** %zu referrals and their %zu follow-up records "
 	    "(first contact and baseline ONS4 within three weeks, support "
 	    "offered, more contacts, a review at 6 to 12 weeks, a final ONS4 "
