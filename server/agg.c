@@ -1007,3 +1007,19 @@ agg_run_pcns(struct agg *a, const struct agg_query *q, long *any, long *cyp)
 	free(seen);
 	return PC_OK;
 }
+
+int
+agg_referral_key(const struct agg *a, const char *referral, long *key)
+{
+	const struct locator *at = map_get(&a->by_id, referral);
+	const struct qfact *f;
+
+	*key = 0;
+	if (at == NULL || at->place == NOWHERE)
+		return 0;
+	f = &a->places[at->place].q[at->index];
+	if (f->voided)
+		return 0;
+	*key = f->rkey;
+	return 1;
+}

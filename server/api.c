@@ -31,9 +31,11 @@ static const struct route routes[] = {
 	{"/v1/places", 0, "GET", api_places, NULL, NULL},
 	{"/v1/places/", 1, "GET", api_impact, NULL,
 	    "/v1/places/{code}/impact"},
-	/* never reached: the entry above serves it (by its last part) */
+	/* never reached: the entry above serves them (by their last part) */
 	{"/v1/places/", 1, "GET", api_impact, NULL,
 	    "/v1/places/{code}/months"},
+	{"/v1/places/", 1, "GET", api_impact, NULL,
+	    "/v1/places/{code}/assets"},
 	{"/v1/commitments", 0, "GET", api_commitments, NULL, NULL},
 	{"/v1/export", 0, "GET", api_export, NULL, NULL},
 	{"/v1/assets", 0, "GET", api_assets, NULL, NULL},

@@ -273,6 +273,20 @@ pc_rc	 store_export_open(struct store *, const char *place, int32_t from,
 pc_rc	 store_export_next(struct store_cursor *, struct timeline *);
 void	 store_export_close(struct store_cursor *);
 
+/*
+ * Take-up of community assets (takeup.h): for each referral of a place
+ * (place NULL: every place) whose fact says referred on [from, to], in
+ * order of that date, cb gets a timeline (borrowed for the call) holding
+ * the referral's referral, support and correction records in arrival
+ * order, so corrections apply as in the whole timeline; other kinds are
+ * left out (a correction of one of them finds no target and changes
+ * nothing). Voided referrals are walked too: the caller decides with
+ * tl_summarise(). cb returning non-zero stops the walk (PC_OK); a walk
+ * that failed part way is PC_ESTORE (or PC_ENOMEM), never PC_OK.
+ */
+pc_rc	 store_support_each(struct store *, const char *place, int32_t from,
+	    int32_t to, int (*cb)(void *, const struct timeline *), void *);
+
 /* The last audit entry's sequence number and hash (zeros when empty). */
 pc_rc	 store_audit_last(struct store *, int64_t *seq,
 	    uint8_t hash[SEC_SHA256_LEN]);

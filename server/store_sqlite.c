@@ -1473,3 +1473,64 @@ store_export_close(struct store_cursor *c)
 	sqlite3_close(c->db);
 	free(c);
 }
+
+/* Hands the referral gathered in tl to cb and starts the next one empty. */
+static int
+support_flush(struct timeline *tl, int (*cb)(void *, const struct timeline *),
+    void *arg)
+{
+	int stop = tl->n > 0 && cb(arg, tl);
+
+	tl_free(tl);
+	tl_init(tl, "");
+	return stop;
+}
+
+pc_rc
+store_support_each(struct store *st, const char *place, int32_t from,
+    int32_t to, int (*cb)(void *, const struct timeline *), void *arg)
+{
+	/* facts_by_place gives the order; records_by_referral the rows */
+	sqlite3_stmt *s = prep(st, "SELECT r.referral, r.json FROM facts f "
+	    "JOIN records r ON r.referral = f.referral WHERE (?1 IS NULL OR "
+	    "f.place = ?1) AND f.referred_on BETWEEN ?2 AND ?3 AND r.kind IN "
+	    "('referral', 'support', 'correction') ORDER BY f.place, "
+	    "f.referred_on, f.referral, r.seq");
+	struct timeline tl;
+	struct rec *r;
+	pc_rc prc = PC_OK;
+	int rc = SQLITE_DONE, stop = 0;
+
+	if (s == NULL)
+		return PC_ESTORE;
+	if (place != NULL)
+		sqlite3_bind_text(s, 1, place, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 2, from);
+	sqlite3_bind_int(s, 3, to);
+	tl_init(&tl, "");
+	while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *ref = (const char *)sqlite3_column_text(s, 0);
+
+		if (ref == NULL) {
+			prc = PC_ESTORE;
+			break;
+		}
+		if (strcmp(tl.id, ref) != 0) {
+			stop = support_flush(&tl, cb, arg);
+			snprintf(tl.id, sizeof(tl.id), "%s", ref);
+			if (stop)
+				break;
+		}
+		if ((prc = rec_load((const char *)sqlite3_column_text(s, 1),
+		    (size_t)sqlite3_column_bytes(s, 1), &r)) != PC_OK ||
+		    (prc = tl_load(&tl, r)) != PC_OK)
+			break;
+	}
+	if (prc == PC_OK && !stop && rc != SQLITE_DONE)
+		prc = PC_ESTORE;	/* rows left unread: not the whole */
+	if (prc == PC_OK && !stop)
+		(void)support_flush(&tl, cb, arg);
+	tl_free(&tl);
+	sqlite3_finalize(s);
+	return prc;
+}

@@ -1,0 +1,286 @@
+/*
+ * takeup.c - take-up per community asset, counted from the records.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "map.h"
+#include "takeup.h"
+
+/* One row: an entry of the directory, or the free text. */
+struct row {
+	struct store_asset	 a;
+	long			 offered, taken;
+	struct sdc_n		 n_off, n_take;
+	long			 seen_off, seen_take;	/* referral stamps */
+};
+
+struct takeup {
+	struct agg	*agg;
+	struct row	*v;		/* the directory's rows, then free text */
+	size_t		 n, cap;
+	struct map	 by_id;		/* asset id -> row index + 1 */
+	long		 stamp;		/* the referral being counted */
+	pc_rc		 rc;
+};
+
+static struct row *
+row_add(struct takeup *t, const struct store_asset *a)
+{
+	struct row *nv;
+
+	if (t->n == t->cap) {
+		size_t ncap = t->cap ? t->cap * 2 : 32;
+
+		if ((nv = realloc(t->v, ncap * sizeof(*nv))) == NULL)
+			return NULL;
+		t->v = nv;
+		t->cap = ncap;
+	}
+	nv = &t->v[t->n];
+	memset(nv, 0, sizeof(*nv));
+	nv->a = *a;
+	if (a->id[0] != '\0' && map_put(&t->by_id, a->id, (void *)(uintptr_t)
+	    (t->n + 1)) != PC_OK)
+		return NULL;
+	t->n++;
+	return nv;
+}
+
+static int
+load_entry(void *arg, const struct store_asset *a)
+{
+	struct takeup *t = arg;
+
+	if (row_add(t, a) == NULL) {
+		t->rc = PC_ENOMEM;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * The row a support record counts in: its asset's, or the free text's
+ * (row 0). An asset no longer in the directory cannot be (entries are
+ * never deleted), but if it were it gets a row of its own, not lost.
+ */
+static struct row *
+row_of(struct takeup *t, const cJSON *support)
+{
+	const char *id = rec_str(support, "asset");
+	uintptr_t i;
+	struct store_asset a;
+
+	if (id == NULL)
+		return &t->v[0];
+	if ((i = (uintptr_t)map_get(&t->by_id, id)) != 0)
+		return &t->v[i - 1];
+	memset(&a, 0, sizeof(a));
+	snprintf(a.id, sizeof(a.id), "%s", id);
+	snprintf(a.name, sizeof(a.name), "%s", id);
+	snprintf(a.category, sizeof(a.category), "%s",
+	    rec_str(support, "category") ? rec_str(support, "category") : "");
+	return row_add(t, &a);
+}
+
+static void
+count(struct row *r, const cJSON *support, long stamp, long key)
+{
+	const char *out = rec_str(support, "outcome");
+
+	if (r->seen_off != stamp) {
+		r->seen_off = stamp;
+		r->n_off.n++;
+		r->n_off.key += key;
+	}
+	if (out != NULL && (strcmp(out, "taken_up") == 0 ||
+	    strcmp(out, "completed") == 0) && r->seen_take != stamp) {
+		r->seen_take = stamp;
+		r->n_take.n++;
+		r->n_take.key += key;
+	}
+}
+
+static int
+one_referral(void *arg, const struct timeline *tl)
+{
+	struct takeup *t = arg;
+	struct tl_summary s;
+	struct row *r;
+	long key;
+	size_t i;
+
+	tl_summarise(tl, &s);
+	/* exactly the referrals the reach figures count, with their keys */
+	if (s.referral == NULL || s.voided ||
+	    !agg_referral_key(t->agg, tl->id, &key))
+		return 0;
+	t->stamp++;
+	for (i = 1; i < tl->n; i++) {
+		const struct tl_entry *e = &tl->v[i];
+
+		if (e->voided || e->rec->kind != KIND_SUPPORT)
+			continue;
+		if ((r = row_of(t, tl_content(e))) == NULL) {
+			t->rc = PC_ENOMEM;
+			return 1;
+		}
+		count(r, tl_content(e), t->stamp, key);
+	}
+	return 0;
+}
+
+/* How a row's two counts are published. */
+struct shown {
+	int	 hid_off, zero_off, hid_take, zero_take;
+};
+
+static cJSON *
+pub(const struct sdc *s, struct sdc_n n, int hidden, int zero)
+{
+	if (hidden)
+		return cJSON_CreateString("suppressed");
+	if (zero)
+		return cJSON_CreateNumber(0);
+	return sdc_count(s, n);
+}
+
+/* Take-up as a share of the offers, from the published counts. */
+static cJSON *
+share(const struct sdc *s, const struct row *r, const struct shown *w)
+{
+	long o, k;
+
+	if (w->hid_off || w->hid_take)
+		return cJSON_CreateString("withheld");
+	o = w->zero_off ? 0 : sdc_value(s, r->n_off);
+	k = w->zero_take ? 0 : sdc_value(s, r->n_take);
+	if (o <= 0)
+		return cJSON_CreateNull();
+	return sdc_stat(s, 100.0 * (double)k / (double)o, 1);
+}
+
+static void
+add_counts(cJSON *o, const struct sdc *s, const struct row *r,
+    const struct shown *w)
+{
+	cJSON_AddItemToObject(o, "offered", pub(s, r->n_off, w->hid_off,
+	    w->zero_off));
+	cJSON_AddItemToObject(o, "taken_up", pub(s, r->n_take, w->hid_take,
+	    w->zero_take));
+	cJSON_AddItemToObject(o, "taken_up_pct", share(s, r, w));
+}
+
+/* The rows as a breakdown of the period's referrals (sdc_breakdown). */
+static int
+hiding(const struct sdc *s, struct sdc_n total, const struct takeup *t,
+    struct shown *w)
+{
+	struct sdc_n *v = calloc(t->n, sizeof(*v));
+	int *h = calloc(t->n, sizeof(*h)), *z = calloc(t->n, sizeof(*z));
+	size_t i;
+
+	if (v == NULL || h == NULL || z == NULL) {
+		free(v);
+		free(h);
+		free(z);
+		return -1;
+	}
+	for (i = 0; i < t->n; i++)
+		v[i] = t->v[i].n_off;
+	sdc_breakdown(s, total, v, t->n, h, z);
+	for (i = 0; i < t->n; i++) {
+		w[i].hid_off = h[i];
+		w[i].zero_off = z[i];
+		v[i] = t->v[i].n_take;
+	}
+	sdc_breakdown(s, total, v, t->n, h, z);
+	for (i = 0; i < t->n; i++) {
+		/* an offer hidden hides its take-up: no bound on it */
+		w[i].hid_take = h[i] || w[i].hid_off;
+		w[i].zero_take = !w[i].hid_take && z[i];
+	}
+	free(v);
+	free(h);
+	free(z);
+	return 0;
+}
+
+static cJSON *
+document(struct agg *a, const struct impact_req *q, const struct takeup *t,
+    const struct agg_result *r)
+{
+	struct sdc_n total = {r->total.referrals, r->total.key.referrals};
+	struct shown *w = calloc(t->n, sizeof(*w));
+	cJSON *doc, *reach, *arr, *o;
+	size_t i;
+
+	if (w == NULL || hiding(&q->sdc, total, t, w) != 0) {
+		free(w);
+		return NULL;
+	}
+	doc = cJSON_CreateObject();
+	impact_scope(doc, a, q, r->population);
+	reach = cJSON_AddObjectToObject(doc, "reach");
+	cJSON_AddItemToObject(reach, "referrals", sdc_count(&q->sdc, total));
+	arr = cJSON_AddArrayToObject(doc, "assets");
+	for (i = 1; i < t->n; i++) {
+		const struct store_asset *e = &t->v[i].a;
+
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "id", e->id);
+		cJSON_AddStringToObject(o, "name", e->name);
+		cJSON_AddStringToObject(o, "category", e->category);
+		cJSON_AddBoolToObject(o, "active", e->active);
+		add_counts(o, &q->sdc, &t->v[i], &w[i]);
+		cJSON_AddItemToArray(arr, o);
+	}
+	o = cJSON_AddObjectToObject(doc, "free_text");
+	add_counts(o, &q->sdc, &t->v[0], &w[0]);
+	free(w);
+	return doc;
+}
+
+cJSON *
+takeup_json(struct agg *a, struct store *st, const struct impact_req *q,
+    pc_rc *rc)
+{
+	struct agg_query aq = {q->place, q->from, q->to, DIM_NONE};
+	struct takeup t;
+	struct store_asset free_text;
+	struct agg_result r;
+	const char *code;
+	cJSON *doc = NULL;
+
+	memset(&t, 0, sizeof(t));
+	memset(&free_text, 0, sizeof(free_text));
+	map_init(&t.by_id);
+	t.agg = a;
+	t.rc = PC_OK;
+	*rc = PC_EINVAL;
+	if (q->place < 0 || (size_t)q->place >= a->nplaces)
+		return NULL;
+	code = a->places[q->place].p.code;
+	*rc = PC_ENOMEM;
+	if (row_add(&t, &free_text) == NULL)
+		goto out;
+	if ((*rc = store_asset_each(st, code, load_entry, &t)) != PC_OK ||
+	    (*rc = t.rc) != PC_OK)
+		goto out;
+	if ((*rc = store_support_each(st, code, q->from, q->to, one_referral,
+	    &t)) == PC_OK)
+		*rc = t.rc;	/* a walk stopped short is no answer */
+	if (*rc != PC_OK)
+		goto out;
+	if ((*rc = agg_run(a, &aq, &r)) != PC_OK)
+		goto out;
+	if ((doc = document(a, q, &t, &r)) == NULL)
+		*rc = PC_ENOMEM;
+	agg_result_free(&r);
+out:
+	map_free(&t.by_id);
+	free(t.v);
+	return doc;
+}
