@@ -943,7 +943,7 @@ assets_table(struct buf *b, const cJSON *doc, int k)
 		td(b, get(a, "taken_up_pct"), 1);
 		buf_adds(b, "</tr>");
 	}
-	row_head(b, "Free text (no directory entry)", 1);
+	row_head(b, "Free text (no directory entry)", 0);
 	buf_adds(b, "<td>&ndash;</td>");
 	td(b, get(ft, "offered"), 0);
 	td(b, get(ft, "taken_up"), 0);
