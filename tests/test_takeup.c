@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "jout.h"
 
 static struct th_server srv;
 static char lead_nh[64], lead_th[64], eval_tok[64], worker_tok[64];
@@ -428,16 +429,36 @@ csv_value(const char *csv, const char *section, const char *group,
 	return v;
 }
 
+/* Each published figure of a row, in the JSON and in the CSV. */
 static void
-agree(const char *query)
+agree_row(const char *csv, const char *section, const char *group,
+    const cJSON *o)
 {
 	static const char *const fields[] = {"offered", "taken_up",
 	    "taken_up_pct"};
-	char path[256], want[64];
-	struct th_http h;
-	const cJSON *a, *v;
-	cJSON *j;
+	const cJSON *v;
+	char want[64];
 	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		v = cJSON_GetObjectItem(o, fields[i]);
+		if (cJSON_IsNumber(v))
+			jout_double(v->valuedouble, want);
+		else
+			snprintf(want, sizeof(want), "%s", cJSON_IsNull(v) ? "" :
+			    v->valuestring);
+		assert_string_equal(csv_value(csv, section, group, fields[i]),
+		    want);
+	}
+}
+
+static void
+agree(const char *query)
+{
+	char path[256];
+	struct th_http h;
+	const cJSON *a;
+	cJSON *j;
 
 	snprintf(path, sizeof(path), "/v1/places/NH/assets?%s", query);
 	j = get_json(eval_tok, path, 200);
@@ -449,28 +470,10 @@ agree(const char *query)
 	assert_int_equal(strncmp(h.body, "place,from,to,group_by,group,"
 	    "section,measure,value,disclosure\r\n", 61), 0);
 	cJSON_ArrayForEach(a, cJSON_GetObjectItem(j, "assets"))
-		for (i = 0; i < 3; i++) {
-			v = cJSON_GetObjectItem(a, fields[i]);
-			if (cJSON_IsNumber(v))
-				snprintf(want, sizeof(want), "%.17g",
-				    v->valuedouble);
-			else
-				snprintf(want, sizeof(want), "%s", cJSON_IsNull(v) ?
-				    "" : v->valuestring);
-			assert_string_equal(csv_value(h.body, "assets",
-			    cJSON_GetObjectItem(a, "id")->valuestring,
-			    fields[i]), want);
-		}
-	a = cJSON_GetObjectItem(j, "free_text");
-	for (i = 0; i < 3; i++) {
-		v = cJSON_GetObjectItem(a, fields[i]);
-		if (cJSON_IsNumber(v))
-			snprintf(want, sizeof(want), "%.17g", v->valuedouble);
-		else
-			snprintf(want, sizeof(want), "%s", v->valuestring);
-		assert_string_equal(csv_value(h.body, "free_text", "",
-		    fields[i]), want);
-	}
+		agree_row(h.body, "assets", cJSON_GetObjectItem(a,
+		    "id")->valuestring, a);
+	agree_row(h.body, "free_text", "", cJSON_GetObjectItem(j,
+	    "free_text"));
 	assert_non_null(strstr(h.body, ",asset,nh-walk,assets,name,Park "
 	    "Walking Group,"));
 	cJSON_Delete(j);
