@@ -275,7 +275,7 @@ void	 store_export_close(struct store_cursor *);
 
 /*
  * Take-up of community assets (takeup.h): for each referral of a place
- * (place NULL: every place) whose fact says referred on [from, to], in
+ * whose fact says referred on [from, to], in
  * order of that date, cb gets a timeline (borrowed for the call) holding
  * the referral's referral, support and correction records in arrival
  * order, so corrections apply as in the whole timeline; other kinds are

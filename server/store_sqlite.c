@@ -1490,12 +1490,12 @@ pc_rc
 store_support_each(struct store *st, const char *place, int32_t from,
     int32_t to, int (*cb)(void *, const struct timeline *), void *arg)
 {
-	/* facts_by_place gives the order; records_by_referral the rows */
+	/* facts_by_place finds the referrals, records_by_referral the rows */
 	sqlite3_stmt *s = prep(st, "SELECT r.referral, r.json FROM facts f "
-	    "JOIN records r ON r.referral = f.referral WHERE (?1 IS NULL OR "
-	    "f.place = ?1) AND f.referred_on BETWEEN ?2 AND ?3 AND r.kind IN "
-	    "('referral', 'support', 'correction') ORDER BY f.place, "
-	    "f.referred_on, f.referral, r.seq");
+	    "JOIN records r ON r.referral = f.referral WHERE f.place = ?1 AND "
+	    "f.referred_on BETWEEN ?2 AND ?3 AND r.kind IN ('referral', "
+	    "'support', 'correction') ORDER BY f.referred_on, f.referral, "
+	    "r.seq");
 	struct timeline tl;
 	struct rec *r;
 	pc_rc prc = PC_OK;
@@ -1503,8 +1503,7 @@ store_support_each(struct store *st, const char *place, int32_t from,
 
 	if (s == NULL)
 		return PC_ESTORE;
-	if (place != NULL)
-		sqlite3_bind_text(s, 1, place, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 1, place, -1, SQLITE_STATIC);
 	sqlite3_bind_int(s, 2, from);
 	sqlite3_bind_int(s, 3, to);
 	tl_init(&tl, "");
