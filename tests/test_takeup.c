@@ -505,6 +505,15 @@ test_dashboard_and_report(void **state)
 	assert_non_null(strstr(h.body, "href=\"#own-assets\""));
 	assert_non_null(strstr(h.body, "Park Walking Group"));
 	assert_non_null(strstr(h.body, "Free text (no directory entry)"));
+	assert_null(strstr(h.body, "Arts Hub"));	/* TH's, not theirs */
+	th_http_free(&h);
+	/* an evaluator's dashboard has every place's directory */
+	get(eval_tok, "/dashboard?" MARCH, &h);
+	assert_int_equal(h.status, 200);
+	assert_non_null(strstr(h.body, "Take-up per community asset: Newham"));
+	assert_non_null(strstr(h.body, "Take-up per community asset: Tower "
+	    "Hamlets"));
+	assert_non_null(strstr(h.body, "Arts Hub"));
 	th_http_free(&h);
 	snprintf(home, sizeof(home), "%s", th_tmpdir());
 	th_cmd(&r, NULL, "pcmds", "--home", home, "setup", "--server", srv.url,
