@@ -10,6 +10,7 @@
 #include "date.h"
 #include "log.h"
 #include "pop.h"
+#include "takeup.h"
 
 static const struct code flag_v[FLAG_N] = {
 	{"not_known", "Not known or not recorded"},
@@ -479,6 +480,8 @@ stage_one(const char *key, void *val, void *arg)
 		return;		/* a referral that was never accepted */
 	s->rc = store_fact_put(s->st, f->id, f->place, f->referred_on,
 	    f->consent && !f->voided, f, sizeof(*f));
+	if (s->rc == PC_OK)
+		s->rc = takeup_stage(s->st, val, f);
 	s->n++;
 }
 
@@ -536,6 +539,8 @@ rebuild_one(void *arg, const char *referral)
 			r->rc = store_fact_put(r->st, f.id, f.place,
 			    f.referred_on, f.consent && !f.voided, &f,
 			    sizeof(f));
+		if (f.place[0] != '\0' && r->rc == PC_OK)
+			r->rc = takeup_stage(r->st, &tl, &f);
 		r->n++;
 	}
 	tl_free(&tl);

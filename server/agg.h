@@ -30,7 +30,8 @@
 #include "store.h"
 #include "timeline.h"
 
-#define FACT_VERSION	2	/* bump when struct fact changes */
+#define FACT_VERSION	3	/* bump when struct fact, or what is kept
+				   beside it (takeup.h), changes */
 #define AGG_DAYS	366	/* days to first contact: 0..365, 365 = "365+" */
 #define AGG_CONTACTS	101	/* contacts per closed referral: 0..100+ */
 

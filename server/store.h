@@ -21,7 +21,7 @@
 #include "sec.h"
 #include "timeline.h"
 
-#define STORE_SCHEMA_VERSION	6
+#define STORE_SCHEMA_VERSION	7
 
 struct store;
 
@@ -255,6 +255,7 @@ pc_rc	 store_fact_put(struct store *, const char *referral, const char *place,
 	    int32_t referred_on, int exportable, const void *blob, size_t len);
 pc_rc	 store_fact_each(struct store *,
 	    int (*cb)(void *, const void *blob, size_t len), void *);
+/* Every fact, and every referral's take-up rows (store_takeup_put). */
 pc_rc	 store_fact_clear(struct store *);
 /* Every referral id with records (to rebuild facts). */
 pc_rc	 store_referral_each(struct store *,
@@ -274,18 +275,28 @@ pc_rc	 store_export_next(struct store_cursor *, struct timeline *);
 void	 store_export_close(struct store_cursor *);
 
 /*
- * Take-up of community assets (takeup.h): for each referral of a place
- * whose fact says referred on [from, to], in
- * order of that date, cb gets a timeline (borrowed for the call) holding
- * the referral's referral, support and correction records in arrival
- * order, so corrections apply as in the whole timeline; other kinds are
- * left out (a correction of one of them finds no target and changes
- * nothing). Voided referrals are walked too: the caller decides with
- * tl_summarise(). cb returning non-zero stops the walk (PC_OK); a walk
- * that failed part way is PC_ESTORE (or PC_ENOMEM), never PC_OK.
+ * Take-up of community assets (takeup.h), kept beside the facts: for
+ * each referral, a row per asset its support records name ("" for the
+ * support recorded as free text), taken when one of them was taken up.
+ * put replaces the referral's rows (n = 0: none) inside the transaction
+ * that stores its fact, with the date it was referred on; asset strings
+ * are the caller's. store_fact_clear() clears them with the facts. each
+ * calls cb with every row of a place's referrals referred on [from, to]
+ * (borrowed for the call), in no particular order; cb returning non-zero
+ * stops the walk (PC_OK); a walk that failed part way is PC_ESTORE,
+ * never PC_OK.
  */
-pc_rc	 store_support_each(struct store *, const char *place, int32_t from,
-	    int32_t to, int (*cb)(void *, const struct timeline *), void *);
+struct store_takeup {
+	const char	*asset;
+	int		 taken;
+};
+
+pc_rc	 store_takeup_put(struct store *, const char *referral,
+	    const char *place, int32_t referred_on, const struct store_takeup *,
+	    size_t n);
+pc_rc	 store_takeup_each(struct store *, const char *place, int32_t from,
+	    int32_t to, int (*cb)(void *, const char *referral,
+	    const struct store_takeup *), void *);
 
 /* The last audit entry's sequence number and hash (zeros when empty). */
 pc_rc	 store_audit_last(struct store *, int64_t *seq,

@@ -27,6 +27,8 @@ enum {
 	Q_TIMELINE,
 	Q_CRED_FIND,
 	Q_FACT_PUT,
+	Q_TAKEUP_DEL,
+	Q_TAKEUP_PUT,
 	Q_NQUERIES
 };
 
@@ -44,6 +46,9 @@ static const char *const queries[Q_NQUERIES] = {
 	    "UPDATE SET place = excluded.place, referred_on = "
 	    "excluded.referred_on, exportable = excluded.exportable, data = "
 	    "excluded.data",
+	[Q_TAKEUP_DEL] = "DELETE FROM takeup WHERE referral = ?",
+	[Q_TAKEUP_PUT] = "INSERT INTO takeup(referral, asset, place, "
+	    "referred_on, taken) VALUES (?,?,?,?,?)",
 };
 
 /*
@@ -192,6 +197,16 @@ static const char *const migrations[] = {
 	"  user_id INTEGER PRIMARY KEY REFERENCES users(id),"
 	"  hash TEXT NOT NULL,"
 	"  set_at INTEGER NOT NULL) STRICT;",
+
+	/* 7: take-up of community assets per referral, beside the facts */
+	"CREATE TABLE takeup("
+	"  referral TEXT NOT NULL,"
+	"  asset TEXT NOT NULL,"
+	"  place TEXT NOT NULL,"
+	"  referred_on INTEGER NOT NULL,"
+	"  taken INTEGER NOT NULL,"
+	"  PRIMARY KEY (referral, asset)) STRICT, WITHOUT ROWID;"
+	"CREATE INDEX takeup_by_place ON takeup(place, referred_on);",
 };
 #define NMIGRATIONS	(sizeof(migrations) / sizeof(migrations[0]))
 _Static_assert(NMIGRATIONS == STORE_SCHEMA_VERSION, "a migration per version");
@@ -1383,7 +1398,7 @@ store_fact_each(struct store *st, int (*cb)(void *, const void *, size_t),
 pc_rc
 store_fact_clear(struct store *st)
 {
-	return exec(st, "DELETE FROM facts", NULL);
+	return exec(st, "DELETE FROM facts; DELETE FROM takeup", NULL);
 }
 
 pc_rc
@@ -1474,62 +1489,61 @@ store_export_close(struct store_cursor *c)
 	free(c);
 }
 
-/* Hands the referral gathered in tl to cb and starts the next one empty. */
-static int
-support_flush(struct timeline *tl, int (*cb)(void *, const struct timeline *),
-    void *arg)
+pc_rc
+store_takeup_put(struct store *st, const char *referral, const char *place,
+    int32_t referred_on, const struct store_takeup *v, size_t n)
 {
-	int stop = tl->n > 0 && cb(arg, tl);
+	sqlite3_stmt *s = st->q[Q_TAKEUP_DEL];
+	size_t i;
+	int rc;
 
-	tl_free(tl);
-	tl_init(tl, "");
-	return stop;
+	sqlite3_reset(s);
+	sqlite3_bind_text(s, 1, referral, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	s = st->q[Q_TAKEUP_PUT];
+	for (i = 0; rc == SQLITE_DONE && i < n; i++) {
+		sqlite3_reset(s);
+		sqlite3_bind_text(s, 1, referral, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 2, v[i].asset, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 3, place, -1, SQLITE_STATIC);
+		sqlite3_bind_int(s, 4, referred_on);
+		sqlite3_bind_int(s, 5, v[i].taken != 0);
+		rc = sqlite3_step(s);
+		sqlite3_reset(s);
+	}
+	return rc == SQLITE_DONE ? PC_OK : PC_ESTORE;
 }
 
 pc_rc
-store_support_each(struct store *st, const char *place, int32_t from,
-    int32_t to, int (*cb)(void *, const struct timeline *), void *arg)
+store_takeup_each(struct store *st, const char *place, int32_t from,
+    int32_t to, int (*cb)(void *, const char *referral,
+    const struct store_takeup *), void *arg)
 {
-	/* facts_by_place finds the referrals, records_by_referral the rows */
-	sqlite3_stmt *s = prep(st, "SELECT r.referral, r.json FROM facts f "
-	    "JOIN records r ON r.referral = f.referral WHERE f.place = ?1 AND "
-	    "f.referred_on BETWEEN ?2 AND ?3 AND r.kind IN ('referral', "
-	    "'support', 'correction') ORDER BY f.referred_on, f.referral, "
-	    "r.seq");
-	struct timeline tl;
-	struct rec *r;
-	pc_rc prc = PC_OK;
-	int rc = SQLITE_DONE, stop = 0;
+	sqlite3_stmt *s = prep(st, "SELECT referral, asset, taken FROM takeup "
+	    "WHERE place = ?1 AND referred_on BETWEEN ?2 AND ?3");
+	struct store_takeup t;
+	int rc;
 
 	if (s == NULL)
 		return PC_ESTORE;
 	sqlite3_bind_text(s, 1, place, -1, SQLITE_STATIC);
 	sqlite3_bind_int(s, 2, from);
 	sqlite3_bind_int(s, 3, to);
-	tl_init(&tl, "");
-	while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		const char *ref = (const char *)sqlite3_column_text(s, 0);
 
-		if (ref == NULL) {
-			prc = PC_ESTORE;
+		t.asset = (const char *)sqlite3_column_text(s, 1);
+		t.taken = sqlite3_column_int(s, 2);
+		if (ref == NULL || t.asset == NULL) {
+			rc = SQLITE_ERROR;
 			break;
 		}
-		if (strcmp(tl.id, ref) != 0) {
-			stop = support_flush(&tl, cb, arg);
-			snprintf(tl.id, sizeof(tl.id), "%s", ref);
-			if (stop)
-				break;
-		}
-		if ((prc = rec_load((const char *)sqlite3_column_text(s, 1),
-		    (size_t)sqlite3_column_bytes(s, 1), &r)) != PC_OK ||
-		    (prc = tl_load(&tl, r)) != PC_OK)
+		if (cb(arg, ref, &t) != 0) {
+			rc = SQLITE_DONE;
 			break;
+		}
 	}
-	if (prc == PC_OK && !stop && rc != SQLITE_DONE)
-		prc = PC_ESTORE;	/* rows left unread: not the whole */
-	if (prc == PC_OK && !stop)
-		(void)support_flush(&tl, cb, arg);
-	tl_free(&tl);
 	sqlite3_finalize(s);
-	return prc;
+	return rc == SQLITE_DONE ? PC_OK : PC_ESTORE;
 }

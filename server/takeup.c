@@ -1,5 +1,6 @@
 /*
- * takeup.c - take-up per community asset, counted from the records.
+ * takeup.c - take-up per community asset: each referral's, kept on
+ * ingest beside its fact; a place's, added up per request.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -12,9 +13,7 @@
 /* One row: an entry of the directory, or the free text. */
 struct row {
 	struct store_asset	 a;
-	long			 offered, taken;
 	struct sdc_n		 n_off, n_take;
-	long			 seen_off, seen_take;	/* referral stamps */
 };
 
 struct takeup {
@@ -22,7 +21,6 @@ struct takeup {
 	struct row	*v;		/* the directory's rows, then free text */
 	size_t		 n, cap;
 	struct map	 by_id;		/* asset id -> row index + 1 */
-	long		 stamp;		/* the referral being counted */
 	pc_rc		 rc;
 };
 
@@ -62,74 +60,98 @@ load_entry(void *arg, const struct store_asset *a)
 }
 
 /*
- * The row a support record counts in: its asset's, or the free text's
- * (row 0). An asset no longer in the directory cannot be (entries are
+ * The row an asset id counts in: its entry's, or the free text's ("",
+ * row 0). An asset no longer in the directory cannot be (entries are
  * never deleted), but if it were it gets a row of its own, not lost.
  */
 static struct row *
-row_of(struct takeup *t, const cJSON *support)
+row_of(struct takeup *t, const char *id)
 {
-	const char *id = rec_str(support, "asset");
 	uintptr_t i;
 	struct store_asset a;
 
-	if (id == NULL)
+	if (id[0] == '\0')
 		return &t->v[0];
 	if ((i = (uintptr_t)map_get(&t->by_id, id)) != 0)
 		return &t->v[i - 1];
 	memset(&a, 0, sizeof(a));
 	snprintf(a.id, sizeof(a.id), "%s", id);
 	snprintf(a.name, sizeof(a.name), "%s", id);
-	snprintf(a.category, sizeof(a.category), "%s",
-	    rec_str(support, "category") ? rec_str(support, "category") : "");
 	return row_add(t, &a);
 }
 
-static void
-count(struct row *r, const cJSON *support, long stamp, long key)
+static int
+one_row(void *arg, const char *referral, const struct store_takeup *u)
 {
-	const char *out = rec_str(support, "outcome");
+	struct takeup *t = arg;
+	struct row *r;
+	long key;
 
-	if (r->seen_off != stamp) {
-		r->seen_off = stamp;
-		r->n_off.n++;
-		r->n_off.key += key;
+	/* exactly the referrals the reach figures count, with their keys */
+	if (!agg_referral_key(t->agg, referral, &key))
+		return 0;
+	if ((r = row_of(t, u->asset)) == NULL) {
+		t->rc = PC_ENOMEM;
+		return 1;
 	}
-	if (out != NULL && (strcmp(out, "taken_up") == 0 ||
-	    strcmp(out, "completed") == 0) && r->seen_take != stamp) {
-		r->seen_take = stamp;
+	r->n_off.n++;
+	r->n_off.key += key;
+	if (u->taken) {
 		r->n_take.n++;
 		r->n_take.key += key;
 	}
+	return 0;
 }
 
+/* Adds asset id (taken or not) to a referral's rows, once. */
 static int
-one_referral(void *arg, const struct timeline *tl)
+stage_add(struct store_takeup **v, size_t *n, size_t *cap, const char *id,
+    int taken)
 {
-	struct takeup *t = arg;
-	struct tl_summary s;
-	struct row *r;
-	long key;
+	struct store_takeup *nv;
 	size_t i;
 
-	tl_summarise(tl, &s);
-	/* exactly the referrals the reach figures count, with their keys */
-	if (s.referral == NULL || s.voided ||
-	    !agg_referral_key(t->agg, tl->id, &key))
-		return 0;
-	t->stamp++;
-	for (i = 1; i < tl->n; i++) {
+	for (i = 0; i < *n; i++)
+		if (strcmp((*v)[i].asset, id) == 0) {
+			(*v)[i].taken |= taken;
+			return 0;
+		}
+	if (*n == *cap) {
+		*cap = *cap ? *cap * 2 : 8;
+		if ((nv = realloc(*v, *cap * sizeof(*nv))) == NULL)
+			return -1;
+		*v = nv;
+	}
+	(*v)[(*n)++] = (struct store_takeup){id, taken};
+	return 0;
+}
+
+pc_rc
+takeup_stage(struct store *st, const struct timeline *tl,
+    const struct fact *f)
+{
+	struct store_takeup *v = NULL;
+	size_t n = 0, cap = 0, i;
+	pc_rc rc;
+
+	for (i = 1; !f->voided && i < tl->n; i++) {
 		const struct tl_entry *e = &tl->v[i];
+		const char *id, *out;
 
 		if (e->voided || e->rec->kind != KIND_SUPPORT)
 			continue;
-		if ((r = row_of(t, tl_content(e))) == NULL) {
-			t->rc = PC_ENOMEM;
-			return 1;
+		id = rec_str(tl_content(e), "asset");
+		out = rec_str(tl_content(e), "outcome");
+		if (stage_add(&v, &n, &cap, id ? id : "", out != NULL &&
+		    (strcmp(out, "taken_up") == 0 ||
+		    strcmp(out, "completed") == 0)) != 0) {
+			free(v);
+			return PC_ENOMEM;
 		}
-		count(r, tl_content(e), t->stamp, key);
 	}
-	return 0;
+	rc = store_takeup_put(st, f->id, f->place, f->referred_on, v, n);
+	free(v);
+	return rc;
 }
 
 /* How a row's two counts are published. */
@@ -269,8 +291,8 @@ takeup_json(struct agg *a, struct store *st, const struct impact_req *q,
 	if ((*rc = store_asset_each(st, code, load_entry, &t)) != PC_OK ||
 	    (*rc = t.rc) != PC_OK)
 		goto out;
-	if ((*rc = store_support_each(st, code, q->from, q->to, one_referral,
-	    &t)) == PC_OK)
+	if ((*rc = store_takeup_each(st, code, q->from, q->to, one_row, &t)) ==
+	    PC_OK)
 		*rc = t.rc;	/* a walk stopped short is no answer */
 	if (*rc != PC_OK)
 		goto out;

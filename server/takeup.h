@@ -7,10 +7,12 @@
  * naming it, corrections applied, voided records left out) and those that
  * took it up (a support record naming it with outcome taken_up or
  * completed, as the per-category take-up counts), and one row for the
- * support recorded with no asset (free text). The counts come from the
- * stored records (store_support_each), because a fact holds categories,
- * not assets; each carries the cell key of the people it counts, their
- * record keys as the aggregates hold them (agg_referral_key), so under
+ * support recorded with no asset (free text). A fact holds categories,
+ * not assets, so each referral's assets are kept beside its fact, in the
+ * same transaction (takeup_stage, store_takeup_put), and a place's rows
+ * are added up from them per request. Each count carries the cell key of
+ * the people it counts, their record keys as the aggregates hold them
+ * (agg_referral_key, which also decides which referrals count), so under
  * disclosure control it goes through sdc.c exactly as every other count:
  * the rows are a breakdown of the period's referrals (suppressed whole
  * when they are, secondary suppression as sdc_breakdown does), and a row
@@ -20,6 +22,14 @@
 #define PCMDS_TAKEUP_H
 
 #include "impact.h"
+
+/*
+ * For agg.c, wherever a fact is stored: the assets of f's referral
+ * (corrections applied, voided records left out; none when it is voided),
+ * each taken or not, stored with store_takeup_put().
+ */
+pc_rc	 takeup_stage(struct store *, const struct timeline *,
+	    const struct fact *f);
 
 /*
  * The document for one place (q->place >= 0): scope and period as the

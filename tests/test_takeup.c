@@ -552,6 +552,54 @@ test_dashboard_and_report(void **state)
 	th_run_free(&r);
 }
 
+/* One place's counts: offered and taken up of an asset, exactly. */
+static void
+exact(const char *id, long offered, long taken)
+{
+	cJSON *j = get_json(eval_tok, "/v1/places/NH/assets?suppress=false&"
+	    MARCH, 200);
+
+	assert_int_equal(n_of(row(j, id), "offered"), offered);
+	assert_int_equal(n_of(row(j, id), "taken_up"), taken);
+	cJSON_Delete(j);
+}
+
+/* A correction in a later batch: the counts follow at once. */
+static void
+test_later_correction(void **state)
+{
+	struct batch b;
+
+	(void)state;
+	memset(&b, 0, sizeof(b));
+	b.worker = nh_worker;
+	b.place = "NH";
+	b.seq = 1000;
+	correction(&b, 802, 2, 102, "\"set\":{\"asset\":\"nh-choir\","
+	    "\"category\":\"arts_culture\",\"outcome\":\"completed\"}");
+	post(&b, worker_tok);
+	exact("nh-walk", 19, 1);
+	exact("nh-choir", 1, 1);
+}
+
+/* Kept beside the facts: a database from before is filled on start. */
+static void
+test_rebuilt_on_upgrade(void **state)
+{
+	char db[700];
+
+	(void)state;
+	snprintf(db, sizeof(db), "%s/pcmds.db", srv.dir);
+	th_server_stop(&srv, SIGTERM);
+	th_sql(db, "DELETE FROM takeup; UPDATE meta SET value = '2' WHERE "
+	    "key = 'fact_version'");
+	th_server_start(&srv, NULL);
+	assert_true(th_sql_long(db, "SELECT COUNT(*) FROM takeup") > 0);
+	exact("nh-walk", 19, 1);
+	exact("nh-small", 4, 0);
+	exact("nh-choir", 1, 1);
+}
+
 int
 main(void)
 {
@@ -561,6 +609,8 @@ main(void)
 		cmocka_unit_test(test_roles),
 		cmocka_unit_test(test_csv_json_agree),
 		cmocka_unit_test(test_dashboard_and_report),
+		cmocka_unit_test(test_later_correction),
+		cmocka_unit_test(test_rebuilt_on_upgrade),
 	};
 
 	return cmocka_run_group_tests_name("takeup", tests, up, down);
