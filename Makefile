@@ -4,6 +4,7 @@
 #   make check        build and run every test; ends with "N passed, N failed"
 #   make check SAN=1  the same under AddressSanitizer + UBSan (build/san/)
 #   make demo         a real server, seven places, a synthetic caseload, impact
+#   make demo-cluster the same on PostgreSQL, two servers behind HAProxy
 #   make bench        performance figures, each beside its limit
 #   make clean
 #
@@ -65,7 +66,7 @@ ALL_LDFLAGS = $(LDFLAGS) $(HARDEN_LD) $(SANFLAGS) -pthread
 # file is made (installing what is missing) before anything compiles.
 PKGS_COMMON := libcrypto libcjson
 PKGS_CLIENT := libcurl sqlite3 zlib libevent
-PKGS_SERVER := libevent libevent_openssl libssl sqlite3 zlib
+PKGS_SERVER := libevent libevent_openssl libssl sqlite3 zlib libcurl libpq
 PKGS_TEST := cmocka
 
 NODEPS_GOALS := clean help
@@ -108,7 +109,8 @@ LIB_SERVER := $(B)/libpcmds-server.a
 
 PROGS := $(B)/pcmds $(B)/pcmdsd
 
-.PHONY: all check test-bins docs demo demo-serve bench fuzz valgrind install \
+.PHONY: all check test-bins docs demo demo-cluster demo-serve bench fuzz \
+	valgrind install \
 	deb clean help
 
 all: $(PROGS)
@@ -234,17 +236,20 @@ $(AXE): tests/a11y/package.json tests/a11y/package-lock.json
 	fi
 
 # make bench: performance figures beside their limits -> docs/benchmarks.md
-$(B)/bench/pcmds-bench: $(B)/tests/bench/bench.o $(B)/tests/harness.o \
-    $(TEST_LIBS)
+BENCH_OBJ := $(patsubst %.c,$(B)/%.o,$(wildcard tests/bench/*.c))
+$(B)/bench/pcmds-bench: $(BENCH_OBJ) $(B)/tests/harness.o $(TEST_LIBS)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(TEST_LDLIBS)
 
 $(B)/tests/bench/%.o: EXTRA_CFLAGS := -Iclient -Iserver -Itests
 
+# BENCH_FLAGS="--referrals 200000" for a smaller store (pcmds-bench --help)
+BENCH_FLAGS ?=
 bench: $(PROGS) $(B)/bench/pcmds-bench
 	@bash packaging/deps.sh --all
-	PCMDS_BUILD=$(B) $(B)/bench/pcmds-bench --out docs/benchmarks.md
+	PCMDS_BUILD=$(B) $(B)/bench/pcmds-bench --out docs/benchmarks.md \
+	    $(BENCH_FLAGS)
 
 # make fuzz [FUZZ_SECONDS=60]: each libFuzzer target for that long, from
 # the checked-in corpus; a crash leaves its input in build/fuzz/artifacts/
@@ -274,8 +279,17 @@ check: test-bins
 		echo "note: test tools missing; tests that need them say SKIPPED"
 	@bash tests/run.sh $(B)
 
+# make demo STORE=postgresql (or make demo-cluster): two servers on
+# PostgreSQL behind HAProxy, installing those first if they are missing
+STORE ?= sqlite
 demo: $(PROGS)
-	@bash packaging/demo.sh $(B)
+ifeq ($(STORE),postgresql)
+	@bash packaging/deps.sh --cluster
+endif
+	@bash packaging/demo.sh --store $(STORE) $(B)
+
+demo-cluster: $(PROGS)
+	@$(MAKE) --no-print-directory demo STORE=postgresql
 
 demo-serve: $(PROGS)
 	@bash packaging/demo.sh --serve $(B)

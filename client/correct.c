@@ -119,7 +119,7 @@ replace_quarantined(struct ctx *c, const struct correct_target *t, cJSON *set,
 	}
 	/* the server holds other content under this id: take a new one */
 	if (strstr(row.reason, "E_CONFLICT") != NULL) {
-		if (uuid_v4(fresh) != PC_OK) {
+		if (uuid_record(fresh) != PC_OK) {
 			cJSON_Delete(row.json);
 			return PC_EIO;
 		}

@@ -300,7 +300,7 @@ envelope(struct ctx *c, enum rec_kind k, cJSON *body, const char *referral,
 
 	if (id != NULL)
 		snprintf(out_id, UUID_LEN, "%s", id);
-	else if (uuid_v4(out_id) != PC_OK) {
+	else if (uuid_record(out_id) != PC_OK) {
 		err_add(errs, E_SYSTEM, "", "no randomness available");
 		return PC_EIO;
 	}

@@ -907,9 +907,14 @@ copy_str(char *dst, size_t len, const cJSON *v)
    would make malloc sweep its caches on every record. */
 #define CANON_GUESS	960
 
-/* Builds the record around json, which it takes. */
+/*
+ * Builds the record around json, which it takes; its canonical form and
+ * hash are made from it unless given (canon, len, digest: a stored
+ * record's, copied).
+ */
 static pc_rc
-rec_build(enum rec_kind k, cJSON *json, const struct slots *sl, struct rec **out)
+rec_build_from(enum rec_kind k, cJSON *json, const struct slots *sl,
+    const char *canon, size_t len, const uint8_t *digest, struct rec **out)
 {
 	const cJSON *const *env = sl->v;
 	struct rec *r;
@@ -934,8 +939,13 @@ rec_build(enum rec_kind k, cJSON *json, const struct slots *sl, struct rec **out
 	df = rec_date_field(k);
 	r->date = df ? rec_day(json, df) : -1;
 	buf_init(&b, 0);
-	if ((rc = buf_reserve(&b, CANON_GUESS)) != PC_OK ||
-	    (rc = canon_hash(json, &b, r->digest, r->hash)) != PC_OK) {
+	if (canon != NULL) {
+		memcpy(r->digest, digest, sizeof(r->digest));
+		sec_hex(digest, SEC_SHA256_LEN, r->hash);
+		rc = buf_add(&b, canon, len);
+	} else if ((rc = buf_reserve(&b, CANON_GUESS)) == PC_OK)
+		rc = canon_hash(json, &b, r->digest, r->hash);
+	if (rc != PC_OK) {
 		buf_free(&b);
 		rec_free(r);
 		return rc;
@@ -944,6 +954,12 @@ rec_build(enum rec_kind k, cJSON *json, const struct slots *sl, struct rec **out
 	r->canon = buf_detach(&b);
 	*out = r;
 	return PC_OK;
+}
+
+static pc_rc
+rec_build(enum rec_kind k, cJSON *json, const struct slots *sl, struct rec **out)
+{
+	return rec_build_from(k, json, sl, NULL, 0, NULL, out);
 }
 
 /* The checks of rec_validate; the kind when obj is valid, else KIND_N. */
@@ -1030,7 +1046,8 @@ rec_parse(const char *text, size_t len, const struct rec_opts *o,
 }
 
 pc_rc
-rec_load(const char *text, size_t len, struct rec **out)
+rec_load_canon(const char *text, size_t len, const uint8_t *digest,
+    struct rec **out)
 {
 	struct slots sl;
 	cJSON *obj;
@@ -1046,7 +1063,14 @@ rec_load(const char *text, size_t len, struct rec **out)
 		return PC_EINVAL;
 	}
 	slots_find(obj, &sl);
-	return rec_build(k, obj, &sl, out);
+	return rec_build_from(k, obj, &sl, digest ? text : NULL, len, digest,
+	    out);
+}
+
+pc_rc
+rec_load(const char *text, size_t len, struct rec **out)
+{
+	return rec_load_canon(text, len, NULL, out);
 }
 
 void

@@ -147,6 +147,14 @@ pc_rc	 rec_parse(const char *text, size_t len, const struct rec_opts *,
  */
 pc_rc	 rec_load(const char *text, size_t len, struct rec **out);
 /*
+ * The same for text known to be a record's canonical form, with its
+ * SHA-256 digest (a store's row): both are copied, not made again, which
+ * was most of the cost of reading a stored record. digest NULL is
+ * rec_load.
+ */
+pc_rc	 rec_load_canon(const char *text, size_t len,
+	    const uint8_t *digest, struct rec **out);
+/*
  * Validates one value against a field's rules, adding errors under path.
  * Used for correction "set" values and for command-line flags.
  */

@@ -166,6 +166,39 @@ sec_b64url(const uint8_t *p, size_t n, char *out)
 	*o = '\0';
 }
 
+static int
+b64url_value(char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	return c == '-' ? 62 : c == '_' ? 63 : -1;
+}
+
+long
+sec_unb64url(const char *s, size_t len, uint8_t *out, size_t max)
+{
+	uint32_t acc = 0;
+	size_t i, n = 0;
+	int bits = 0, v;
+
+	if (len % 4 == 1 || len / 4 * 3 + (len % 4 ? len % 4 - 1 : 0) > max)
+		return -1;
+	for (i = 0; i < len; i++) {
+		if ((v = b64url_value(s[i])) < 0)
+			return -1;
+		acc = acc << 6 | (uint32_t)v;
+		if ((bits += 6) >= 8) {
+			bits -= 8;
+			out[n++] = (uint8_t)(acc >> bits);
+		}
+	}
+	return (long)n;
+}
+
 int
 sec_equal(const void *a, const void *b, size_t n)
 {

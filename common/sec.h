@@ -29,6 +29,12 @@ void	 sec_hex(const uint8_t *, size_t, char *out);	/* out: 2n+1 */
 int	 sec_unhex(const char *, uint8_t *out, size_t n);
 /* Unpadded base64url of n bytes; out needs 4*ceil(n/3)+1 bytes. */
 void	 sec_b64url(const uint8_t *, size_t, char *out);
+/*
+ * Decodes len characters of unpadded base64url into out (at most max
+ * bytes): the number of bytes, or -1 when the text is not base64url
+ * (another character, padding, an impossible length) or does not fit.
+ */
+long	 sec_unb64url(const char *, size_t len, uint8_t *out, size_t max);
 /* Constant-time comparison of equal-length buffers: 1 when equal. */
 int	 sec_equal(const void *, const void *, size_t);
 /* Overwrites memory the compiler may not optimise the write away. */

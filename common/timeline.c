@@ -90,6 +90,9 @@ event_date(const struct tl_entry *e)
 {
 	const char *f = rec_date_field(e->rec->kind);
 
+	/* uncorrected: the date the record read when it was built */
+	if (e->own == NULL && e->rec->kind != KIND_CORRECTION)
+		return e->rec->date;
 	return f ? rec_day(tl_content(e), f) : -1;
 }
 

@@ -37,6 +37,34 @@ uuid_v4(char out[UUID_LEN])
 	return PC_OK;
 }
 
+pc_rc
+uuid_v7(int64_t ns, char out[UUID_LEN])
+{
+	uint8_t u[16];
+	uint64_t ms = (uint64_t)(ns / 1000000);
+	/* the sub-millisecond part in 1/4096ths (RFC 9562 6.2, method 3) */
+	unsigned sub = (unsigned)((ns % 1000000) * 4096 / 1000000);
+	int i;
+
+	if (ns < 0)
+		return PC_EINVAL;
+	if (sec_random(u, sizeof(u)) != PC_OK)
+		return PC_EIO;
+	for (i = 0; i < 6; i++)
+		u[i] = (uint8_t)(ms >> (40 - 8 * i));
+	u[6] = (uint8_t)(0x70 | (sub >> 8));
+	u[7] = (uint8_t)(sub & 0xff);
+	u[8] = (u[8] & 0x3f) | 0x80;
+	uuid_format(u, out);
+	return PC_OK;
+}
+
+pc_rc
+uuid_record(char out[UUID_LEN])
+{
+	return uuid_v4(out);
+}
+
 void
 uuid_from_digest(const uint8_t d[32], char out[UUID_LEN])
 {

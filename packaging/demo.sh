@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make demo: a whole pcmds deployment on this machine, in under a minute.
 #
-#   demo.sh [--serve] BUILD_DIR
+#   demo.sh [--serve] [--store postgresql] BUILD_DIR
 #
 # pcmdsd init makes a server with its own development CA; a link worker is
 # enrolled for each of the seven North East London places, plus a place
@@ -10,16 +10,25 @@
 # evaluator's pcmds report prints impact per place and ONS4 change. With
 # --serve the server keeps running for the dashboard until Ctrl-C.
 #
+# With --store postgresql (make demo STORE=postgresql, or make
+# demo-cluster) the same on PostgreSQL, with two servers behind HAProxy
+# (TCP, TLS passed through): a PostgreSQL of its own in a temporary
+# directory (tests/pg.sh, no system service), removed at the end.
+#
 # Deterministic: PCMDS_DEMO_SEED (default 42) fixes the caseload;
 # PCMDS_DEMO_RESIDENTS (default 5700) is the residents per referral, so a
 # larger number makes a smaller caseload (the tests use one).
 set -euo pipefail
 
 serve=0
-if [ "${1:-}" = --serve ]; then
-	serve=1
-	shift
-fi
+store=sqlite
+while [ $# -gt 1 ]; do
+	case "$1" in
+	--serve) serve=1; shift ;;
+	--store) store=$2; shift 2 ;;
+	*) break ;;
+	esac
+done
 build=$(cd "${1:-build}" && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
 seed=${PCMDS_DEMO_SEED:-42}
@@ -29,14 +38,18 @@ pcmdsd="$build/pcmdsd"
 dir=$(mktemp -d "${TMPDIR:-/tmp}/pcmds-demo.XXXXXX")
 started=$SECONDS
 server=
+server2=
+lb=
+pg=
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 cleanup() {
-	if [ -n "$server" ]; then
-		kill "$server" 2>/dev/null || true
-		wait "$server" 2>/dev/null || true
-	fi
+	for p in $lb $server2 $server; do
+		kill "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+	[ -n "$pg" ] && bash "$here/../tests/pg.sh" stop "$pg"
 	if [ "${PCMDS_DEMO_KEEP:-0}" = 1 ]; then
 		echo "demo files kept in $dir"
 	else
@@ -50,19 +63,75 @@ port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 port=$((18443 + RANDOM % 2000))
 while ! port_free "$port"; do port=$((port + 1)); done
 
-say "1. A server: pcmdsd init (configuration, places, database, CA, certificate)"
-"$pcmdsd" init --dir "$dir/server" --listen "127.0.0.1:$port" |
-	sed 's/^/   /'
-"$pcmdsd" --config "$dir/server/pcmdsd.conf" serve \
-	>"$dir/server/server.log" 2>&1 &
-server=$!
-for _ in $(seq 1 100); do
-	port_free "$port" || break
-	sleep 0.05
-done
-port_free "$port" && { cat "$dir/server/server.log"; exit 1; }
-url="https://localhost:$port"
-echo "   serving $url (TLS 1.2+; log: server.log)"
+# Starts pcmdsd for the deployment in $1 on port $2; its pid in $started_pid.
+start_server() {
+	"$pcmdsd" --config "$1/pcmdsd.conf" serve >"$1/server.log" 2>&1 &
+	started_pid=$!
+	for _ in $(seq 1 200); do
+		port_free "$2" || return 0
+		sleep 0.05
+	done
+	cat "$1/server.log"
+	exit 1
+}
+
+if [ "$store" = postgresql ]; then
+	say "1. PostgreSQL, two servers on it, HAProxy in front"
+	pg=$(mktemp -d /tmp/pcmds-demo-pg.XXXXXX)
+	cluster=$(bash "$here/../tests/pg.sh" start "$pg")
+	psql -q "$cluster" -c "CREATE DATABASE pcmds"
+	database="postgresql:///pcmds?host=$pg&user=pcmds"
+	echo "   PostgreSQL 15 on a Unix socket in $pg (no TCP, no service)"
+	"$pcmdsd" init --dir "$dir/server" --listen "127.0.0.1:$port" \
+	    --database "$database" | sed 's/^/   /'
+	# the second server: the same secret, certificate and database
+	port2=$((port + 1))
+	while ! port_free "$port2"; do port2=$((port2 + 1)); done
+	cp -r "$dir/server" "$dir/server2"
+	sed -i "s/^listen = .*/listen = 127.0.0.1:$port2/" \
+	    "$dir/server2/pcmdsd.conf"
+	start_server "$dir/server" "$port"
+	server=$started_pid
+	start_server "$dir/server2" "$port2"
+	server2=$started_pid
+	lbport=$((port2 + 1))
+	while ! port_free "$lbport"; do lbport=$((lbport + 1)); done
+	cat >"$dir/haproxy.cfg" <<-EOF
+	global
+	  maxconn 1000
+	defaults
+	  mode tcp
+	  timeout connect 2s
+	  timeout client 60s
+	  timeout server 60s
+	  retries 3
+	  option redispatch
+	frontend pcmds
+	  bind 127.0.0.1:$lbport
+	  default_backend servers
+	backend servers
+	  balance roundrobin
+	  server one 127.0.0.1:$port check inter 500ms
+	  server two 127.0.0.1:$port2 check inter 500ms
+	EOF
+	haproxy -db -f "$dir/haproxy.cfg" >"$dir/haproxy.log" 2>&1 &
+	lb=$!
+	for _ in $(seq 1 100); do
+		port_free "$lbport" || break
+		sleep 0.05
+	done
+	url="https://localhost:$lbport"
+	echo "   pcmdsd on ports $port and $port2, HAProxy at $url (TLS"
+	echo "   passed through: the clients verify the servers' certificate)"
+else
+	say "1. A server: pcmdsd init (configuration, places, database, CA, certificate)"
+	"$pcmdsd" init --dir "$dir/server" --listen "127.0.0.1:$port" |
+		sed 's/^/   /'
+	start_server "$dir/server" "$port"
+	server=$started_pid
+	url="https://localhost:$port"
+	echo "   serving $url (TLS 1.2+; log: server.log)"
+fi
 
 say "2. People: a link worker per place, a place lead and an evaluator"
 code_of() { sed -n 's/.*"code":"\([^"]*\)".*/\1/p'; }
@@ -137,6 +206,27 @@ say "6. Impact per place: the evaluator's pcmds report"
 "$pcmds" --home "$dir/evaluator" report
 
 "$pcmdsd" --config "$dir/server/pcmdsd.conf" audit verify | sed 's/^/   /'
+if [ "$store" = postgresql ]; then
+	n1=$(grep -c "POST /v1/records 200" "$dir/server/server.log" || true)
+	n2=$(grep -c "POST /v1/records 200" "$dir/server2/server.log" || true)
+	echo "   batches taken: $n1 by the first server, $n2 by the second"
+	# HAProxy takes turns: two reports, one from each server
+	before=$(grep -c "GET /v1/places " "$dir/server/server.log" || true)
+	for i in 1 2; do
+		"$pcmds" --home "$dir/evaluator" report --format json |
+		    grep -v '"generated_at"' >"$dir/report$i.json"
+	done
+	after=$(grep -c "GET /v1/places " "$dir/server/server.log" || true)
+	if [ $((after - before)) = 1 ] && cmp -s "$dir/report1.json" \
+	    "$dir/report2.json"; then
+		echo "   the same figures from each server: two reports through"
+		echo "   HAProxy, one answered by each, identical"
+	else
+		echo "   the two servers' reports differ:"
+		diff "$dir/report1.json" "$dir/report2.json" || true
+		exit 1
+	fi
+fi
 echo
 echo "   Done in $((SECONDS - started)) s."
 if [ "$serve" = 1 ]; then

@@ -22,7 +22,9 @@
 #include "audit.h"
 #include "csv.h"
 #include "date.h"
+#include "follow.h"
 #include "fs.h"
+#include "jwt.h"
 #include "places.h"
 #include "pop.h"
 #include "secret.h"
@@ -103,8 +105,8 @@ admin_open(const struct conf *cf, struct store **st)
 }
 
 int
-admin_init(const char *dir, const char *listen, const char *const *hosts,
-    size_t nhosts)
+admin_init(const char *dir, const char *listen, const char *database,
+    const char *const *hosts, size_t nhosts)
 {
 	struct err_list errs;
 	struct store *st = NULL;
@@ -120,7 +122,8 @@ admin_init(const char *dir, const char *listen, const char *const *hosts,
 		return 1;
 	}
 	if ((rc = fs_mkdirs(dir, 0700, &errs)) == PC_OK &&
-	    (rc = conf_template(text, sizeof(text), listen)) == PC_OK &&
+	    (rc = conf_template(text, sizeof(text), listen, database ?
+	    database : "pcmds.db")) == PC_OK &&
 	    (rc = fs_write_atomic(path, text, strlen(text), 0640, &errs)) ==
 	    PC_OK) {
 		snprintf(path, sizeof(path), "%s/places.csv", dir);
@@ -133,7 +136,10 @@ admin_init(const char *dir, const char *listen, const char *const *hosts,
 	}
 	if (rc == PC_OK)
 		rc = tls_make_dev_pki(dir, hosts, nhosts, &errs);
-	snprintf(path, sizeof(path), "%s/pcmds.db", dir);
+	if (database != NULL)
+		snprintf(path, sizeof(path), "%s", database);
+	else
+		snprintf(path, sizeof(path), "%s/pcmds.db", dir);
 	if (rc == PC_OK)
 		rc = open_keyed(path, key, &st, &errs);
 	if (rc == PC_OK) {
@@ -168,31 +174,68 @@ admin_init(const char *dir, const char *listen, const char *const *hosts,
 	    "  server.pem    server certificate (localhost), server.key its key\n"
 	    "  secret.key    the server secret: back it up apart from the "
 	    "database\n"
-	    "  pcmds.db      the database\n"
+	    "  %-13s the database\n"
 	    "Next: pcmdsd --config %s/pcmdsd.conf serve\n", dir, listen, n,
-	    npop, dir);
+	    npop, database ? "(PostgreSQL)" : "pcmds.db", dir);
 	return 0;
 }
 
+/* Every user, gathered first: no lookup runs inside the walk. */
+struct users {
+	struct store_user	*v;
+	size_t			 n, cap;
+};
+
 static int
-print_user(void *arg, const struct store_user *u)
+gather_user(void *arg, const struct store_user *u)
 {
-	(void)arg;
-	printf("%-5lld %-12s %-6s %-7s %-16s %-8s %s\n", (long long)u->id,
-	    store_role_name(u->role), u->place[0] ? u->place : "-",
-	    u->pcn[0] ? u->pcn : "-", u->worker[0] ? u->worker : "-",
-	    u->revoked ? "revoked" : "active", u->name);
+	struct users *us = arg;
+	struct store_user *v;
+
+	if (us->n == us->cap) {
+		us->cap = us->cap ? 2 * us->cap : 64;
+		if ((v = realloc(us->v, us->cap * sizeof(*v))) == NULL)
+			return 1;
+		us->v = v;
+	}
+	us->v[us->n++] = *u;
 	return 0;
 }
 
 int
-admin_user_list(struct store *st)
+admin_user_list(struct store *st, const struct conf *cf)
 {
-	printf("%-5s %-12s %-6s %-7s %-16s %-8s %s\n", "ID", "ROLE", "PLACE",
-	    "PCN", "WORKER", "STATE", "NAME");
-	if (store_user_each(st, print_user, NULL) != PC_OK)
+	struct users us = {NULL, 0, 0};
+	const struct store_user *u;
+	char sub[JWT_SUB_MAX];
+	size_t i;
+	int rc = 0;
+
+	if (store_user_each(st, gather_user, &us) != PC_OK || (us.cap > 0 &&
+	    us.v == NULL)) {
+		free(us.v);
 		return read_failed(st, "cannot read every user");
-	return 0;
+	}
+	printf("%-5s %-12s %-6s %-7s %-16s %-8s %-6s %s\n", "ID", "ROLE",
+	    "PLACE", "PCN", "WORKER", "STATE", "OIDC", "NAME");
+	for (i = 0; i < us.n && rc == 0; i++) {
+		u = &us.v[i];
+		if (cf->oidc_issuer[0] == '\0' || store_oidc_subject(st, u->id,
+		    cf->oidc_issuer, sub, sizeof(sub)) == PC_ENOTFOUND)
+			snprintf(sub, sizeof(sub), "-");
+		else if (sub[0] == '\0')
+			rc = read_failed(st, "cannot read every user's link");
+		else
+			snprintf(sub, sizeof(sub), "linked");
+		if (rc == 0)
+			printf("%-5lld %-12s %-6s %-7s %-16s %-8s %-6s %s\n",
+			    (long long)u->id, store_role_name(u->role),
+			    u->place[0] ? u->place : "-", u->pcn[0] ? u->pcn :
+			    "-", u->worker[0] ? u->worker : "-", u->revoked ?
+			    "revoked" : "active", sub, u->name);
+	}
+	free(us.v);
+	return rc;
 }
 
 /* A one-time code, issued inside the transaction, printed after it. */
@@ -274,9 +317,77 @@ check_user(struct store *st, const struct store_user *u)
 	return errs.n > 0;
 }
 
+/* The user a link is for: active, and one the dashboard serves. */
+static int
+link_target(struct store *st, const struct conf *cf, int64_t id,
+    struct store_user *u)
+{
+	pc_rc rc;
+
+	if (cf->oidc_issuer[0] == '\0') {
+		fprintf(stderr, "pcmdsd: set oidc_issuer (and the other oidc_ "
+		    "settings) in pcmdsd.conf first: a subject names a person "
+		    "at one provider only\n");
+		return 1;
+	}
+	if ((rc = store_user_get(st, id, u)) == PC_ESTORE)
+		return store_failed(st, "cannot read the user");
+	if (rc != PC_OK || u->revoked) {
+		fprintf(stderr, "pcmdsd: no active user %lld\n", (long long)id);
+		return 1;
+	}
+	if (u->role == ROLE_LINK_WORKER) {
+		fprintf(stderr, "pcmdsd: user %lld is a link worker; only place "
+		    "leads and evaluators sign in to the dashboard\n",
+		    (long long)id);
+		return 1;
+	}
+	return 0;
+}
+
+/* Inside the caller's transaction: links u to subject, audited. */
+static int
+link_subject(struct store *st, const struct conf *cf,
+    const struct store_user *u, const char *subject, int64_t now)
+{
+	char who[96], obj[32], out[JWT_SUB_MAX + 32];
+	int64_t other = 0;
+	pc_rc rc;
+
+	if ((rc = store_oidc_link(st, u->id, cf->oidc_issuer, subject, now)) ==
+	    PC_ECONFLICT) {
+		store_rollback(st);
+		(void)store_oidc_find(st, cf->oidc_issuer, subject, &other);
+		fprintf(stderr, "pcmdsd: subject %s is already linked to user "
+		    "%lld; unlink it first (pcmdsd user unlink %lld)\n", subject,
+		    (long long)other, (long long)other);
+		return 1;
+	}
+	actor(who, sizeof(who));
+	snprintf(obj, sizeof(obj), "user:%lld", (long long)u->id);
+	snprintf(out, sizeof(out), "oidc subject %s", subject);
+	if (rc != PC_OK || audit_log(st, now, who, "user.link", obj, out) !=
+	    PC_OK) {
+		store_rollback(st);
+		return store_failed(st, "cannot link the user");
+	}
+	return 0;
+}
+
+static int
+subject_ok(const char *subject)
+{
+	if (subject != NULL && jwt_sub_valid(subject))
+		return 1;
+	fprintf(stderr, "pcmdsd: --oidc-subject must be the person's subject "
+	    "at the provider (the identifier the sign-in page showed them): "
+	    "1 to %d printable characters, no spaces\n", JWT_SUB_MAX - 1);
+	return 0;
+}
+
 int
 admin_user_add(struct store *st, const struct conf *cf, struct store_user *u,
-    int json)
+    const char *subject, int json)
 {
 	char who[96], obj[64];
 	struct issued c;
@@ -284,6 +395,13 @@ admin_user_add(struct store *st, const struct conf *cf, struct store_user *u,
 
 	if (check_user(st, u) != 0)
 		return 1;
+	if (subject != NULL && (!subject_ok(subject) || u->role ==
+	    ROLE_LINK_WORKER || cf->oidc_issuer[0] == '\0')) {
+		if (jwt_sub_valid(subject))
+			fprintf(stderr, "pcmdsd: --oidc-subject needs oidc_issuer "
+			    "in pcmdsd.conf, and a place lead or evaluator\n");
+		return 1;
+	}
 	u->created = (int64_t)time(NULL);
 	if (store_begin(st) != PC_OK)
 		return store_failed(st, "cannot add the user");
@@ -298,8 +416,14 @@ admin_user_add(struct store *st, const struct conf *cf, struct store_user *u,
 	snprintf(obj, sizeof(obj), "user:%lld %s %s", (long long)u->id,
 	    store_role_name(u->role), u->place);
 	if (rc != PC_OK || audit_log(st, u->created, who, "user.add", obj,
-	    "ok") != PC_OK || issue_code(st, cf, u, &c) != 0 ||
-	    store_commit(st) != PC_OK) {
+	    "ok") != PC_OK || issue_code(st, cf, u, &c) != 0) {
+		store_rollback(st);
+		return store_failed(st, "cannot add the user");
+	}
+	if (subject != NULL && link_subject(st, cf, u, subject, u->created) !=
+	    0)
+		return 1;
+	if (store_commit(st) != PC_OK) {
 		store_rollback(st);
 		return store_failed(st, "cannot add the user");
 	}
@@ -359,6 +483,59 @@ admin_user_revoke(struct store *st, int64_t id)
 	return 0;
 }
 
+int
+admin_user_link(struct store *st, const struct conf *cf, int64_t id,
+    const char *subject)
+{
+	struct store_user u;
+	int64_t now = (int64_t)time(NULL);
+
+	if (!subject_ok(subject) || link_target(st, cf, id, &u) != 0)
+		return 1;
+	if (store_begin(st) != PC_OK)
+		return store_failed(st, "cannot link the user");
+	if (link_subject(st, cf, &u, subject, now) != 0)
+		return 1;
+	if (store_commit(st) != PC_OK) {
+		store_rollback(st);
+		return store_failed(st, "cannot link the user");
+	}
+	printf("user %lld (%s) signs in to the dashboard as subject %s at %s\n",
+	    (long long)u.id, u.name, subject, cf->oidc_issuer);
+	return 0;
+}
+
+int
+admin_user_unlink(struct store *st, const struct conf *cf, int64_t id)
+{
+	struct store_user u;
+	char who[96], obj[32];
+	int64_t now = (int64_t)time(NULL);
+	pc_rc rc;
+
+	if (link_target(st, cf, id, &u) != 0)
+		return 1;
+	if (store_begin(st) != PC_OK)
+		return store_failed(st, "cannot unlink the user");
+	rc = store_oidc_unlink(st, u.id, cf->oidc_issuer);
+	actor(who, sizeof(who));
+	snprintf(obj, sizeof(obj), "user:%lld", (long long)u.id);
+	if (rc == PC_OK && (audit_log(st, now, who, "user.unlink", obj, "ok") !=
+	    PC_OK || store_commit(st) != PC_OK))
+		rc = PC_ESTORE;
+	if (rc != PC_OK) {
+		store_rollback(st);
+		if (rc != PC_ENOTFOUND)
+			return store_failed(st, "cannot unlink the user");
+		fprintf(stderr, "pcmdsd: user %lld has no link at %s\n",
+		    (long long)u.id, cf->oidc_issuer);
+		return 1;
+	}
+	printf("user %lld no longer signs in through %s\n", (long long)u.id,
+	    cf->oidc_issuer);
+	return 0;
+}
+
 /*
  * Runs one import from a file, audited, in a transaction of its own. On
  * failure says why: what the database met, or the file's problems and
@@ -400,6 +577,21 @@ places_file(struct store *st, const char *path, void *n,
 	return places_import_file(st, path, n, errs);
 }
 
+/*
+ * Who uses an import: servers sharing a database catch up on it (follow.h);
+ * one on SQLite reads it at its next start.
+ */
+static void
+imported(struct store *st, int n, const char *what)
+{
+	if (store_shared(st))
+		printf("%d %s imported (servers on this database use them "
+		    "within %d seconds)\n", n, what, FOLLOW_POLL_MS / 1000);
+	else
+		printf("%d %s imported (restart pcmdsd for the figures to use "
+		    "them)\n", n, what);
+}
+
 int
 admin_places_import(struct store *st, const char *path)
 {
@@ -411,8 +603,7 @@ admin_places_import(struct store *st, const char *path)
 	rc = import_audited(st, path, "places.import", "cannot import the "
 	    "places", "no place was changed", places_file, &n, &errs);
 	if (rc == PC_OK)
-		printf("%d places imported (restart pcmdsd for the aggregates "
-		    "to use new populations)\n", n);
+		imported(st, n, "places");
 	err_free(&errs);
 	return rc == PC_OK ? 0 : 1;
 }
@@ -499,8 +690,7 @@ admin_population_import(struct store *st, const char *path)
 		report(&errs);
 		fprintf(stderr, "pcmdsd: no population was changed\n");
 	} else
-		printf("%d population rows imported (restart pcmdsd for the "
-		    "figures to use them)\n", n);
+		imported(st, n, "population rows");
 	err_free(&errs);
 	return rc == PC_OK ? 0 : 1;
 }
@@ -551,14 +741,23 @@ admin_audit_verify(struct store *st, const char *const *heads, size_t n)
 			printf(" (1-%lld from before the keyed chain, sealed by "
 			    "entry %lld)", (long long)r.unkeyed,
 			    (long long)r.sealed_at);
-		printf(", %lld stored records as recorded%s; head %s\n",
+		printf(", %lld stored records as recorded%s; head%s %s\n",
 		    (long long)r.records, n ? ", every head given found" : "",
-		    r.head);
+		    r.chains > 1 ? "s of its chains" : "", buf_str(&r.heads));
 	} else if (rc == PC_EINVAL) {
-		if (r.bad_seq)
-			printf("audit log BROKEN at entry %lld: %s\n",
-			    (long long)r.bad_seq, r.problems.v[0].msg);
-		else
+		if (r.bad_seq) {
+			char at[AUDIT_HEAD_LEN];
+
+			if (r.bad_chain != 0)
+				snprintf(at, sizeof(at), "%lld/%lld",
+				    (long long)r.bad_chain,
+				    (long long)r.bad_seq);
+			else
+				snprintf(at, sizeof(at), "%lld",
+				    (long long)r.bad_seq);
+			printf("audit log BROKEN at entry %s: %s\n", at,
+			    r.problems.v[0].msg);
+		} else
 			printf("audit log BROKEN: %s\n", r.problems.v[0].msg);
 		for (i = 1; i < r.problems.n; i++)
 			printf("  and: %s\n", r.problems.v[i].msg);
@@ -566,8 +765,8 @@ admin_audit_verify(struct store *st, const char *const *heads, size_t n)
 			printf("  and %zu more problems\n", r.problems.dropped);
 		ex = 1;
 	} else if (rc == PC_EUSAGE) {
-		fprintf(stderr, "pcmdsd: --head takes SEQ:HASH, as the server "
-		    "logs it (\"audit head 1234:5f1c...\")\n");
+		fprintf(stderr, "pcmdsd: --head takes SEQ:HASH or CHAIN/SEQ:HASH, "
+		    "as the server logs it (\"audit head 1234:5f1c...\")\n");
 		ex = 2;
 	} else {
 		char why[512];

@@ -12,15 +12,25 @@
 #include "conf.h"
 #include "store.h"
 
-int	 admin_init(const char *dir, const char *listen,
+/* database: NULL for DIR/pcmds.db, else a postgresql:// URI. */
+int	 admin_init(const char *dir, const char *listen, const char *database,
 	    const char *const *hosts, size_t nhosts);
 /* Opens the database with the audit chain's key (secret_file). */
 int	 admin_open(const struct conf *, struct store **);
+/* subject: the OpenID Connect identity to link at once, or NULL. */
 int	 admin_user_add(struct store *, const struct conf *, struct store_user *,
-	    int json);
+	    const char *subject, int json);
 int	 admin_user_code(struct store *, const struct conf *, int64_t id,
 	    int json);
-int	 admin_user_list(struct store *);
+int	 admin_user_list(struct store *, const struct conf *);
+/*
+ * Links the user to a person's subject at the configured OpenID Connect
+ * provider (oidc_issuer), so that signing in there signs them in; unlink
+ * undoes it. Revoking the user ends it too.
+ */
+int	 admin_user_link(struct store *, const struct conf *, int64_t id,
+	    const char *subject);
+int	 admin_user_unlink(struct store *, const struct conf *, int64_t id);
 int	 admin_user_revoke(struct store *, int64_t id);
 int	 admin_places_import(struct store *, const char *path);
 int	 admin_places_list(struct store *);

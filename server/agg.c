@@ -260,7 +260,31 @@ agg_new(const uint8_t cell_key[32])
 		return NULL;
 	}
 	map_init(&a->by_id);
+	pthread_rwlock_init(&a->lock, NULL);
 	return a;
+}
+
+void
+agg_read_begin(struct agg *a)
+{
+	pthread_rwlock_rdlock(&a->lock);
+}
+
+void
+agg_read_end(struct agg *a)
+{
+	pthread_rwlock_unlock(&a->lock);
+}
+
+int
+agg_place_find(struct agg *a, const char *code)
+{
+	int i;
+
+	agg_read_begin(a);
+	i = agg_place_index(a, code);
+	agg_read_end(a);
+	return i;
 }
 
 /* The place of a fact, added on the fly if the places file lacks it. */
@@ -286,12 +310,13 @@ place_for(struct agg *a, const char *code)
 pc_rc
 agg_place_set(struct agg *a, const struct store_place *p)
 {
-	struct agg_place *np = place_for(a, p->code);
+	struct agg_place *np;
 
-	if (np == NULL)
-		return PC_ENOMEM;
-	np->p = *p;
-	return PC_OK;
+	pthread_rwlock_wrlock(&a->lock);
+	if ((np = place_for(a, p->code)) != NULL)
+		np->p = *p;
+	pthread_rwlock_unlock(&a->lock);
+	return np != NULL ? PC_OK : PC_ENOMEM;
 }
 
 /* The group(s) of a fact in a dimension: bit i set for group i. */
@@ -425,7 +450,10 @@ agg_apply(struct agg *a, const struct fact *facts, size_t n)
 {
 	size_t i;
 
-	for (i = 0; a != NULL && i < n; i++) {
+	if (a == NULL)
+		return;
+	pthread_rwlock_wrlock(&a->lock);
+	for (i = 0; i < n; i++) {
 		const struct fact *nf = &facts[i];
 		struct locator *at = map_get(&a->by_id, nf->id);
 		struct agg_place *p = place_for(a, nf->place);
@@ -457,7 +485,253 @@ agg_apply(struct agg *a, const struct fact *facts, size_t n)
 nomem:
 		log_warnx("aggregates: out of memory");
 	}
+	pthread_rwlock_unlock(&a->lock);
 }
+
+/* -- facts as stored: tagged fields ------------------------------------ */
+
+#define FACT_MAGIC	0xfa	/* never the first byte of an untagged fact */
+
+/* The tags; each keeps its meaning for good (agg.h). */
+enum {
+	T_VERSION = 1, T_ID, T_PLACE, T_PERSON, T_REFERRED_ON, T_CLOSED_ON,
+	T_FIRST_CONTACT, T_REASONS, T_OFFERED, T_TAKEN, T_CONTACTS, T_ATTENDED,
+	T_SOURCE, T_SERVICE, T_AGE, T_GENDER, T_ETHNICITY, T_IMD, T_CLOSE,
+	T_FLAGS, T_CONSENT, T_VOIDED, T_HAS_PAIR, T_BASE, T_FOLLOW,
+	T_PCN,		/* version 3 */
+	T_TAKEUP,	/* version 4: its take-up rows are stored (takeup.h) */
+	T_N
+};
+
+/* Every tag this version reads; a fact lacking one is worked out again. */
+#define TAGS_NEEDED	((1ULL << T_N) - 2)	/* 1 .. T_N - 1 */
+
+static void
+put_field(struct buf *b, int tag, const void *v, size_t len)
+{
+	uint8_t h[3] = {(uint8_t)tag, (uint8_t)(len & 0xff),
+	    (uint8_t)(len >> 8)};
+
+	buf_add(b, h, sizeof(h));
+	buf_add(b, v, len);
+}
+
+static void
+put_int(struct buf *b, int tag, int64_t v, size_t len)
+{
+	uint8_t le[8];
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		le[i] = (uint8_t)((uint64_t)v >> (8 * i));
+	put_field(b, tag, le, len);
+}
+
+static void
+put_str(struct buf *b, int tag, const char *s)
+{
+	put_field(b, tag, s, strlen(s));
+}
+
+static const char *
+code_at(const struct codelist *l, int i)
+{
+	return i >= 0 && (size_t)i < l->n ? l->v[i].code : "";
+}
+
+/* Bits of a list, as the codes' names joined by commas. */
+static void
+put_set(struct buf *b, int tag, const struct codelist *l, uint32_t bits)
+{
+	struct buf t;
+	size_t i;
+
+	buf_init(&t, 0);
+	for (i = 0; i < l->n && i < 32; i++)
+		if (bits & (1u << i))
+			buf_addf(&t, "%s%s", t.len ? "," : "", l->v[i].code);
+	put_field(b, tag, t.p ? t.p : "", t.len);
+	buf_free(&t);
+}
+
+pc_rc
+agg_fact_encode(const struct fact *f, struct buf *b)
+{
+	uint8_t magic = FACT_MAGIC;
+	uint8_t fl[4], base[ONS4_N], fol[ONS4_N];
+	int k;
+
+	buf_add(b, &magic, 1);
+	put_int(b, T_VERSION, FACT_VERSION, 2);
+	put_str(b, T_ID, f->id);
+	put_str(b, T_PLACE, f->place);
+	put_int(b, T_PERSON, (int64_t)f->person, 8);
+	put_int(b, T_REFERRED_ON, f->referred_on, 4);
+	put_int(b, T_CLOSED_ON, f->closed_on, 4);
+	put_int(b, T_FIRST_CONTACT, f->first_contact, 4);
+	put_set(b, T_REASONS, &codes_reason, f->reasons);
+	put_set(b, T_OFFERED, &codes_support, f->support_offered);
+	put_set(b, T_TAKEN, &codes_support, f->support_taken);
+	put_int(b, T_CONTACTS, f->contacts, 2);
+	put_int(b, T_ATTENDED, f->attended, 2);
+	put_str(b, T_SOURCE, code_at(&codes_source, f->source));
+	put_str(b, T_SERVICE, code_at(&codes_service, f->service));
+	put_int(b, T_AGE, f->age, 1);
+	put_str(b, T_GENDER, code_at(&codes_gender, f->gender));
+	put_str(b, T_ETHNICITY, code_at(&codes_ethnicity, f->ethnicity));
+	put_int(b, T_IMD, f->imd_decile, 1);
+	put_str(b, T_CLOSE, f->close_reason == 255 ? "" :
+	    code_at(&codes_closure, f->close_reason));
+	for (k = 0; k < 4; k++)
+		fl[k] = f->flags[k];
+	put_field(b, T_FLAGS, fl, 4);
+	put_int(b, T_CONSENT, f->consent, 1);
+	put_int(b, T_VOIDED, f->voided, 1);
+	put_int(b, T_HAS_PAIR, f->has_pair, 1);
+	for (k = 0; k < ONS4_N; k++) {
+		base[k] = (uint8_t)f->base[k];
+		fol[k] = (uint8_t)f->follow[k];
+	}
+	put_field(b, T_BASE, base, ONS4_N);
+	put_field(b, T_FOLLOW, fol, ONS4_N);
+	put_str(b, T_PCN, f->pcn);
+	put_int(b, T_TAKEUP, 1, 1);
+	return b->p != NULL ? PC_OK : PC_ENOMEM;
+}
+
+/* Little-endian, sign-extended from len bytes. */
+static int64_t
+get_int(const uint8_t *v, size_t len)
+{
+	uint64_t x = 0;
+	size_t i;
+
+	for (i = 0; i < len && i < 8; i++)
+		x |= (uint64_t)v[i] << (8 * i);
+	if (len > 0 && len < 8 && (v[len - 1] & 0x80))
+		x |= ~0ULL << (8 * len);
+	return (int64_t)x;
+}
+
+static void
+get_str(const uint8_t *v, size_t len, char *out, size_t cap)
+{
+	snprintf(out, cap, "%.*s", (int)len, (const char *)v);
+}
+
+/* A code's index by name; one this version does not know counts as 0. */
+static uint8_t
+get_code(const struct codelist *l, const uint8_t *v, size_t len)
+{
+	char name[64];
+
+	get_str(v, len, name, sizeof(name));
+	return idx(l, name);
+}
+
+static uint32_t
+get_set(const struct codelist *l, const uint8_t *v, size_t len)
+{
+	char names[1024], *tok, *save = NULL;
+	uint32_t bits = 0;
+	int i;
+
+	get_str(v, len, names, sizeof(names));
+	for (tok = strtok_r(names, ",", &save); tok != NULL;
+	    tok = strtok_r(NULL, ",", &save))
+		if ((i = code_index(l, tok)) >= 0 && i < 32)
+			bits |= 1u << i;
+	return bits;
+}
+
+static void
+get_field(struct fact *f, int tag, const uint8_t *v, size_t len, int *ver)
+{
+	int k;
+
+	switch (tag) {
+	case T_VERSION: *ver = (int)get_int(v, len); break;
+	case T_ID: get_str(v, len, f->id, sizeof(f->id)); break;
+	case T_PLACE: get_str(v, len, f->place, sizeof(f->place)); break;
+	case T_PERSON: f->person = (uint64_t)get_int(v, len); break;
+	case T_REFERRED_ON: f->referred_on = (int32_t)get_int(v, len); break;
+	case T_CLOSED_ON: f->closed_on = (int32_t)get_int(v, len); break;
+	case T_FIRST_CONTACT: f->first_contact = (int32_t)get_int(v, len);
+		break;
+	case T_REASONS: f->reasons = get_set(&codes_reason, v, len); break;
+	case T_OFFERED: f->support_offered = get_set(&codes_support, v, len);
+		break;
+	case T_TAKEN: f->support_taken = get_set(&codes_support, v, len);
+		break;
+	case T_CONTACTS: f->contacts = (uint16_t)get_int(v, len); break;
+	case T_ATTENDED: f->attended = (uint16_t)get_int(v, len); break;
+	case T_SOURCE: f->source = get_code(&codes_source, v, len); break;
+	case T_SERVICE: f->service = get_code(&codes_service, v, len); break;
+	case T_AGE: f->age = (uint8_t)get_int(v, len); break;
+	case T_GENDER: f->gender = get_code(&codes_gender, v, len); break;
+	case T_ETHNICITY: f->ethnicity = get_code(&codes_ethnicity, v, len);
+		break;
+	case T_IMD: f->imd_decile = (uint8_t)get_int(v, len); break;
+	case T_CLOSE:
+		f->close_reason = len == 0 ? 255 : get_code(&codes_closure, v,
+		    len);
+		break;
+	case T_FLAGS:
+		for (k = 0; k < 4 && (size_t)k < len; k++)
+			f->flags[k] = v[k] < FLAG_N ? v[k] : FLAG_NOT_KNOWN;
+		break;
+	case T_CONSENT: f->consent = (uint8_t)get_int(v, len); break;
+	case T_VOIDED: f->voided = (uint8_t)get_int(v, len); break;
+	case T_HAS_PAIR: f->has_pair = (uint8_t)get_int(v, len); break;
+	case T_BASE:
+		for (k = 0; k < ONS4_N && (size_t)k < len; k++)
+			f->base[k] = (int8_t)v[k];
+		break;
+	case T_FOLLOW:
+		for (k = 0; k < ONS4_N && (size_t)k < len; k++)
+			f->follow[k] = (int8_t)v[k];
+		break;
+	case T_PCN: get_str(v, len, f->pcn, sizeof(f->pcn)); break;
+	case T_TAKEUP: break;	/* a mark: the rows are in the store */
+	default:
+		break;	/* a newer version's: not ours to read */
+	}
+}
+
+int
+agg_fact_decode(const void *blob, size_t len, struct fact *f, int *version)
+{
+	const uint8_t *p = blob, *end = p + len;
+	uint64_t seen = 0;
+	size_t n;
+
+	memset(f, 0, sizeof(*f));
+	*version = 0;
+	if (len >= UUID_LEN && p[0] != FACT_MAGIC) {
+		/* the C struct of a version before tags: its id only */
+		memcpy(f->id, p, UUID_LEN);
+		f->id[UUID_LEN - 1] = '\0';
+		return uuid_valid(f->id) ? 1 : -1;
+	}
+	if (len < 1 || p[0] != FACT_MAGIC)
+		return -1;
+	for (p++; p + 3 <= end; p += n) {
+		int tag = p[0];
+
+		n = (size_t)p[1] | (size_t)p[2] << 8;
+		p += 3;
+		if (n > (size_t)(end - p))
+			return -1;
+		get_field(f, tag, p, n, version);
+		if (tag < 64)
+			seen |= 1ULL << tag;
+	}
+	if (p != end || !(seen & (1ULL << T_ID)) || !uuid_valid(f->id))
+		return -1;
+	return (seen & TAGS_NEEDED) == TAGS_NEEDED ? 0 : 1;
+}
+
+/* -- kept current on ingest --------------------------------------------- */
 
 struct stage {
 	struct store	*st;
@@ -465,6 +739,21 @@ struct stage {
 	size_t		 n;
 	pc_rc		 rc;
 };
+
+/* A fact, and beside it its referral's take-up (tl: its records). */
+static pc_rc
+fact_store(struct store *st, const struct timeline *tl, const struct fact *f)
+{
+	struct buf b;
+	pc_rc rc;
+
+	buf_init(&b, 0);
+	if ((rc = agg_fact_encode(f, &b)) == PC_OK)
+		rc = store_fact_put(st, f->id, f->place, f->referred_on,
+		    f->consent && !f->voided, b.p, b.len);
+	buf_free(&b);
+	return rc == PC_OK ? takeup_stage(st, tl, f) : rc;
+}
 
 static void
 stage_one(const char *key, void *val, void *arg)
@@ -478,10 +767,7 @@ stage_one(const char *key, void *val, void *arg)
 	agg_fact(val, f);
 	if (f->place[0] == '\0')
 		return;		/* a referral that was never accepted */
-	s->rc = store_fact_put(s->st, f->id, f->place, f->referred_on,
-	    f->consent && !f->voided, f, sizeof(*f));
-	if (s->rc == PC_OK)
-		s->rc = takeup_stage(s->st, val, f);
+	s->rc = fact_store(s->st, val, f);
 	s->n++;
 }
 
@@ -506,18 +792,123 @@ agg_stage(struct store *st, const struct map *timelines, struct fact **out,
 	return PC_OK;
 }
 
+/* -- loading, and catching up ------------------------------------------- */
+
 static int
 load_place(void *arg, const struct store_place *p)
 {
 	return agg_place_set(arg, p) != PC_OK;
 }
 
+/* Facts read from the store; those to work out again, by referral id. */
+struct load {
+	struct agg	*a;
+	char		(*redo)[UUID_LEN];
+	int		*rewrite;	/* written by an older version */
+	size_t		 nredo, cap;
+	long		 n;
+	pc_rc		 rc;
+};
+
 static int
 load_fact(void *arg, const void *blob, size_t len)
 {
-	if (len == sizeof(struct fact))
-		agg_apply(arg, blob, 1);
+	struct load *l = arg;
+	struct fact f;
+	int v, k = agg_fact_decode(blob, len, &f, &v);
+
+	l->n++;
+	if (k == 0) {
+		agg_apply(l->a, &f, 1);
+		return 0;
+	}
+	if (k < 0)
+		return 0;	/* not a fact: nothing to show for it */
+	if (l->nredo == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		char (*nr)[UUID_LEN] = realloc(l->redo, cap * sizeof(*nr));
+		int *nw = realloc(l->rewrite, cap * sizeof(*nw));
+
+		if (nr != NULL)
+			l->redo = nr;
+		if (nw != NULL)
+			l->rewrite = nw;
+		if (nr == NULL || nw == NULL) {
+			l->rc = PC_ENOMEM;
+			return 1;
+		}
+		l->cap = cap;
+	}
+	memcpy(l->redo[l->nredo], f.id, UUID_LEN);
+	l->rewrite[l->nredo++] = v < FACT_VERSION;
 	return 0;
+}
+
+#define REDO_BATCH	500
+
+/*
+ * Facts this version cannot read whole, worked out from their records.
+ * Those an older version wrote are stored again, each batch holding its
+ * referrals' locks so that no ingest lands in between; a newer one's are
+ * left to it.
+ */
+static pc_rc
+redo_facts(struct agg *a, struct store *st, struct load *l, int write)
+{
+	const char *refs[REDO_BATCH];
+	struct timeline tl;
+	struct fact f;
+	size_t at, i, k;
+	pc_rc rc = PC_OK;
+
+	for (at = 0; rc == PC_OK && at < l->nredo; at += k) {
+		k = l->nredo - at < REDO_BATCH ? l->nredo - at : REDO_BATCH;
+		for (i = 0; i < k; i++)
+			refs[i] = l->redo[at + i];
+		if (write && (rc = store_begin(st)) == PC_OK)
+			rc = store_batch_lock(st, refs, k, NULL, 0);
+		for (i = 0; rc == PC_OK && i < k; i++) {
+			if ((rc = store_record_timeline(st, refs[i], &tl)) ==
+			    PC_OK) {
+				agg_fact(&tl, &f);
+				if (f.place[0] != '\0' && write &&
+				    l->rewrite[at + i])
+					rc = fact_store(st, &tl, &f);
+				if (rc == PC_OK && f.place[0] != '\0')
+					agg_apply(a, &f, 1);
+			}
+			tl_free(&tl);
+		}
+		if (write)
+			rc = rc == PC_OK ? store_commit(st) : rc;
+		if (write && rc != PC_OK)
+			store_rollback(st);
+	}
+	return rc;
+}
+
+static pc_rc
+load(struct agg *a, struct store *st, const char *since,
+    char upto[STORE_SNAP_LEN], int write)
+{
+	struct load l;
+	pc_rc rc;
+
+	memset(&l, 0, sizeof(l));
+	l.a = a;
+	l.rc = PC_OK;
+	rc = store_facts_since(st, since, load_fact, &l, upto);
+	if (rc == PC_OK)
+		rc = l.rc;
+	if (rc == PC_OK && l.nredo > 0) {
+		if (write)
+			log_info("aggregates: %zu facts from an older pcmdsd "
+			    "worked out again", l.nredo);
+		rc = redo_facts(a, st, &l, write);
+	}
+	free(l.redo);
+	free(l.rewrite);
+	return rc;
 }
 
 struct rebuild {
@@ -536,18 +927,17 @@ rebuild_one(void *arg, const char *referral)
 	if ((r->rc = store_record_timeline(r->st, referral, &tl)) == PC_OK) {
 		agg_fact(&tl, &f);
 		if (f.place[0] != '\0')
-			r->rc = store_fact_put(r->st, f.id, f.place,
-			    f.referred_on, f.consent && !f.voided, &f,
-			    sizeof(f));
-		if (f.place[0] != '\0' && r->rc == PC_OK)
-			r->rc = takeup_stage(r->st, &tl, &f);
+			r->rc = fact_store(r->st, &tl, &f);
 		r->n++;
 	}
 	tl_free(&tl);
 	return r->rc != PC_OK;
 }
 
-/* Facts written by another version of pcmdsd are computed again. */
+/*
+ * A database whose facts were never computed (from before facts) gets
+ * them all; from then on each fact is read, or worked out again, alone.
+ */
 static pc_rc
 rebuild_facts(struct store *st)
 {
@@ -555,8 +945,7 @@ rebuild_facts(struct store *st)
 	char v[16], want[16];
 
 	snprintf(want, sizeof(want), "%d", FACT_VERSION);
-	if (store_meta_get(st, "fact_version", v, sizeof(v)) == PC_OK &&
-	    strcmp(v, want) == 0)
+	if (store_meta_get(st, "fact_version", v, sizeof(v)) == PC_OK)
 		return PC_OK;
 	log_info("aggregates: computing the facts of every referral");
 	if ((r.rc = store_begin(st)) != PC_OK)
@@ -577,18 +966,19 @@ rebuild_facts(struct store *st)
 
 pc_rc
 agg_open(struct agg **out, struct store *st, const uint8_t cell_key[32],
-    struct err_list *errs)
+    char upto[STORE_SNAP_LEN], struct err_list *errs)
 {
 	struct agg *a;
 	pc_rc rc;
 
 	*out = NULL;
+	upto[0] = '\0';
 	if ((a = agg_new(cell_key)) == NULL)
 		return PC_ENOMEM;
 	if ((rc = store_place_each(st, load_place, a)) != PC_OK ||
 	    (rc = pop_load(st, a->pop)) != PC_OK ||
 	    (rc = rebuild_facts(st)) != PC_OK ||
-	    (rc = store_fact_each(st, load_fact, a)) != PC_OK) {
+	    (rc = load(a, st, NULL, upto, 1)) != PC_OK) {
 		err_add(errs, E_SYSTEM, "", "cannot load the aggregates: %s",
 		    pc_strerror(rc));
 		agg_close(a);
@@ -596,6 +986,27 @@ agg_open(struct agg **out, struct store *st, const uint8_t cell_key[32],
 	}
 	*out = a;
 	return PC_OK;
+}
+
+pc_rc
+agg_catch_up(struct agg *a, struct store *st, const char *since,
+    char upto[STORE_SNAP_LEN])
+{
+	struct pop np, old;
+	pc_rc rc;
+
+	if ((rc = store_place_each(st, load_place, a)) != PC_OK)
+		return rc;
+	/* denominators another server's administrator imported */
+	if ((rc = pop_load(st, &np)) != PC_OK)
+		return rc;
+	pthread_rwlock_wrlock(&a->lock);
+	old = *a->pop;
+	*a->pop = np;
+	pthread_rwlock_unlock(&a->lock);
+	pop_free(&old);
+	/* in memory only: only a version's own start stores facts again */
+	return load(a, st, since, upto, 0);
 }
 
 static void
@@ -626,6 +1037,7 @@ agg_close(struct agg *a)
 	free(a->persons->rkey);
 	free(a->persons);
 	ckm_keyer_free(a->keyer);
+	pthread_rwlock_destroy(&a->lock);
 	free(a);
 }
 

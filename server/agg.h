@@ -18,20 +18,31 @@
  * add up across places; disclosure control turns (count, key) into the
  * published figure. Record keys are worked out in memory from the server
  * secret when a person is first seen, and never stored.
+ *
+ * Stored facts are tagged fields (tag, length, value; codes by name, not
+ * by their place in a list), so that pcmdsd versions side by side on one
+ * database read each other's: a reader skips the tags it does not know,
+ * and works a fact out again from its records when it lacks one it
+ * needs. A tag never changes meaning (a new meaning is a new tag), and
+ * only a newer version writes over an older one's fact, so two versions
+ * never undo each other. The aggregates are shared by the server's
+ * threads: queries read under agg_read_begin(), changes take the lock
+ * for writing themselves.
  */
 #ifndef PCMDS_AGG_H
 #define PCMDS_AGG_H
 
+#include <pthread.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "codes.h"
 #include "map.h"
 #include "ons4.h"
 #include "store.h"
 #include "timeline.h"
 
-#define FACT_VERSION	3	/* bump when struct fact, or what is kept
-				   beside it (takeup.h), changes */
+#define FACT_VERSION	4	/* bump when a fact gains a tag */
 #define AGG_DAYS	366	/* days to first contact: 0..365, 365 = "365+" */
 #define AGG_CONTACTS	101	/* contacts per closed referral: 0..100+ */
 
@@ -158,6 +169,7 @@ struct agg_place {
 };
 
 struct agg {
+	pthread_rwlock_t	 lock;
 	struct agg_place	*places;
 	size_t			 nplaces;
 	char			(*pcns)[8];	/* PCN codes; [0] is "" */
@@ -177,17 +189,37 @@ struct agg	*agg_new(const uint8_t cell_key[32]);
 /* Adds a place or updates its name and population. */
 pc_rc	 agg_place_set(struct agg *, const struct store_place *);
 /*
- * Loads places, population denominators and facts; rebuilds facts from
- * records when outdated.
+ * Loads places, population denominators and facts; works out again,
+ * and stores, the facts an older version wrote. upto: the store's
+ * snapshot the facts were read in, from which agg_catch_up() goes on.
  */
 pc_rc	 agg_open(struct agg **, struct store *, const uint8_t cell_key[32],
-	    struct err_list *);
+	    char upto[STORE_SNAP_LEN], struct err_list *);
 void	 agg_close(struct agg *);
-/* Index of a place code, -1 when unknown. */
+/*
+ * What other servers stored since snapshot since: their facts and the
+ * places, applied; upto is the snapshot now reflected.
+ */
+pc_rc	 agg_catch_up(struct agg *, struct store *, const char *since,
+	    char upto[STORE_SNAP_LEN]);
+/* Around reading anything in struct agg (queries, places). */
+void	 agg_read_begin(struct agg *);
+void	 agg_read_end(struct agg *);
+/* Index of a place code, -1 when unknown (under agg_read_begin). */
 int	 agg_place_index(const struct agg *, const char *code);
+/* The same, taking the lock itself. */
+int	 agg_place_find(struct agg *, const char *code);
 
 /* The fact of one referral, from its records. */
 void	 agg_fact(const struct timeline *, struct fact *);
+/* A fact as stored: tagged fields, written by this version. */
+pc_rc	 agg_fact_encode(const struct fact *, struct buf *);
+/*
+ * A stored fact: 0 read whole; 1 it lacks a field this version needs
+ * (f->id is set: work it out from the records); -1 not a fact. *version
+ * is the version that wrote it (0: from before tagged facts).
+ */
+int	 agg_fact_decode(const void *, size_t, struct fact *f, int *version);
 /*
  * For ingest, inside its transaction: computes the facts of every
  * referral touched and stores them. *out (owned by the caller, free())
@@ -225,7 +257,7 @@ pc_rc	 agg_run_pcns(struct agg *, const struct agg_query *q, long *any,
  * Whether the aggregates count a referral (known and not voided), with
  * the record key of its person (ckm.h) when they do: figures made
  * elsewhere (takeup.h) then carry the same keys as every other count.
- * 1 counted, 0 not.
+ * 1 counted, 0 not. Under agg_read_begin().
  */
 int	 agg_referral_key(const struct agg *, const char *referral, long *key);
 /* The first day referred on among a place's referrals (or all, -1). */

@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "api_places.h"
+#include "follow.h"
+#include "pool.h"
 #include "srv.h"
 #include "version.h"
 #include "web.h"
@@ -19,39 +21,44 @@ struct route {
 	void		(*on_get)(struct http_req *);
 	void		(*on_post)(struct http_req *);
 	const char	*doc;		/* the path in docs/openapi.yaml */
+	int		 db;		/* reads or writes the database */
 };
 
 static void api_metrics(struct http_req *);
 
 static const struct route routes[] = {
-	{"/healthz", 0, "GET, HEAD", api_healthz, NULL, NULL},
-	{"/metrics", 0, "GET", api_metrics, NULL, NULL},
-	{"/v1/enrol", 0, "POST", NULL, api_enrol, NULL},
-	{"/v1/records", 0, "POST", NULL, api_records, NULL},
-	{"/v1/places", 0, "GET", api_places, NULL, NULL},
+	{"/healthz", 0, "GET, HEAD", api_healthz, NULL, NULL, 0},
+	{"/metrics", 0, "GET", api_metrics, NULL, NULL, 0},
+	{"/v1/enrol", 0, "POST", NULL, api_enrol, NULL, 1},
+	{"/v1/records", 0, "POST", NULL, api_records, NULL, 1},
+	{"/v1/places", 0, "GET", api_places, NULL, NULL, 1},
 	{"/v1/places/", 1, "GET", api_impact, NULL,
-	    "/v1/places/{code}/impact"},
+	    "/v1/places/{code}/impact", 1},
 	/* never reached: the entry above serves them (by their last part) */
 	{"/v1/places/", 1, "GET", api_impact, NULL,
-	    "/v1/places/{code}/months"},
+	    "/v1/places/{code}/months", 1},
 	{"/v1/places/", 1, "GET", api_impact, NULL,
-	    "/v1/places/{code}/assets"},
-	{"/v1/commitments", 0, "GET", api_commitments, NULL, NULL},
-	{"/v1/export", 0, "GET", api_export, NULL, NULL},
-	{"/v1/assets", 0, "GET", api_assets, NULL, NULL},
-	{"/dashboard", 0, "GET", web_dashboard, NULL, NULL},
-	{"/dashboard.css", 0, "GET", web_css, NULL, NULL},
-	{"/login", 0, "GET, POST", web_login, web_login, NULL},
-	{"/login/password", 0, "POST", NULL, web_login_password, NULL},
-	{"/password", 0, "GET, POST", web_password, web_password, NULL},
-	{"/logout", 0, "POST", NULL, web_logout, NULL},
-	{"/", 0, "GET", web_root, NULL, NULL},
+	    "/v1/places/{code}/assets", 1},
+	{"/v1/commitments", 0, "GET", api_commitments, NULL, NULL, 1},
+	{"/v1/export", 0, "GET", api_export, NULL, NULL, 1},
+	{"/v1/assets", 0, "GET", api_assets, NULL, NULL, 1},
+	{"/dashboard", 0, "GET", web_dashboard, NULL, NULL, 1},
+	{"/dashboard.css", 0, "GET", web_css, NULL, NULL, 0},
+	{"/login", 0, "GET, POST", web_login, web_login, NULL, 1},
+	{"/login/password", 0, "POST", NULL, web_login_password, NULL, 1},
+	/* on the loop: the request is held while the provider answers */
+	{"/login/oidc", 0, "POST", NULL, web_oidc_start, NULL, 0},
+	{"/login/oidc/callback", 0, "GET", web_oidc_callback, NULL, NULL, 0},
+	{"/password", 0, "GET, POST", web_password, web_password, NULL, 1},
+	{"/logout", 0, "POST", NULL, web_logout, NULL, 1},
+	{"/", 0, "GET", web_root, NULL, NULL, 0},
 };
+#define NROUTES	(sizeof(routes) / sizeof(routes[0]))
 
 size_t
 api_routes(const char **paths, const char **methods, size_t max)
 {
-	size_t i, n = sizeof(routes) / sizeof(routes[0]);
+	size_t i, n = NROUTES;
 
 	for (i = 0; i < n && i < max; i++) {
 		paths[i] = routes[i].doc ? routes[i].doc : routes[i].path;
@@ -60,17 +67,33 @@ api_routes(const char **paths, const char **methods, size_t max)
 	return n;
 }
 
-void
-api_dispatch(struct http_req *hr)
+static const struct route *
+route_of(const struct http_req *hr)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-		const struct route *r = &routes[i];
+	for (i = 0; i < NROUTES; i++)
+		if (routes[i].prefix ? strncmp(hr->path, routes[i].path,
+		    strlen(routes[i].path)) == 0 : strcmp(hr->path,
+		    routes[i].path) == 0)
+			return &routes[i];
+	return NULL;
+}
 
-		if (r->prefix ? strncmp(hr->path, r->path, strlen(r->path)) :
-		    strcmp(hr->path, r->path))
-			continue;
+int
+api_needs_store(const struct http_req *hr)
+{
+	const struct route *r = route_of(hr);
+
+	return r != NULL && r->db;
+}
+
+void
+api_dispatch(struct http_req *hr)
+{
+	const struct route *r;
+
+	if ((r = route_of(hr)) != NULL) {
 		if (r->on_get != NULL && (hr->method == EVHTTP_REQ_GET ||
 		    hr->method == EVHTTP_REQ_HEAD)) {
 			r->on_get(hr);
@@ -111,7 +134,14 @@ api_metrics(struct http_req *hr)
 		    "local host only (metrics = public to change that)");
 		return;
 	}
+	pthread_mutex_lock(&hr->srv->metrics.mu);
 	hr->srv->metrics.connections = hr->srv->nconns;
+	if (hr->srv->pool != NULL)
+		pool_load(hr->srv->pool, &hr->srv->metrics.db_queued,
+		    &hr->srv->metrics.db_running);
+	if (hr->srv->follow != NULL)
+		hr->srv->metrics.catchups = follow_rounds(hr->srv->follow);
+	pthread_mutex_unlock(&hr->srv->metrics.mu);
 	buf_init(&b, 0);
 	if (metrics_render(&hr->srv->metrics, &b) != PC_OK ||
 	    buf_failed(&b) != PC_OK)

@@ -50,7 +50,7 @@ api_assets(struct http_req *hr)
 	cJSON_AddStringToObject(doc, "place", place);
 	l.list = cJSON_AddArrayToObject(doc, "assets");
 	/* a partial list is never sent as a whole one */
-	if (l.list == NULL || store_asset_each(hr->srv->store, place,
+	if (l.list == NULL || store_asset_each(hr->store, place,
 	    add_asset, &l) != PC_OK || l.failed ||
 	    !cJSON_AddNumberToObject(doc, "count",
 	    cJSON_GetArraySize(l.list))) {

@@ -49,9 +49,9 @@ check_key(struct http_req *hr, const struct store_user *u, const char *kid)
 		    "missing");
 		return 0;
 	}
-	if (store_meta_get(hr->srv->store, "key_id", known, sizeof(known)) ==
+	if (store_meta_get(hr->store, "key_id", known, sizeof(known)) ==
 	    PC_ENOTFOUND)
-		return store_meta_set(hr->srv->store, "key_id", kid) == PC_OK;
+		return store_meta_set(hr->store, "key_id", kid) == PC_OK;
 	if (strcmp(known, kid) != 0) {
 		http_reply_error(hr, 409, "E_KEY", "this device holds a "
 		    "different deployment key (id %s, the deployment's is %s); "
@@ -83,7 +83,7 @@ static int
 enrol(struct http_req *hr, const uint8_t chash[SEC_SHA256_LEN],
     const char *device, const char *kid)
 {
-	struct store *st = hr->srv->store;
+	struct store *st = hr->store;
 	struct store_user u;
 	uint8_t thash[SEC_SHA256_LEN];
 	char token[44], actor[32];
@@ -161,7 +161,7 @@ api_enrol(struct http_req *hr)
 		(void)auth_failed(hr, 1, "enrol.fail", "malformed code", NULL);
 		http_reply_error(hr, 401, "E_AUTH", "an enrolment code looks "
 		    "like ABCD-EFGH-JKMN");
-	} else if (store_begin(hr->srv->store) != PC_OK)
+	} else if (store_begin(hr->store) != PC_OK)
 		http_reply_error(hr, 503, "E_SYSTEM", "the database is busy; "
 		    "try again");
 	else

@@ -27,10 +27,12 @@
 #include "conn.h"
 #include "failpoint.h"
 #include "log.h"
+#include "pool.h"
 
 #define CHUNK_BYTES	(64 * 1024)
 
 struct export {
+	struct pool_job		 job;	/* filling the next chunk */
 	struct server		*srv;
 	struct evhttp_request	*req;
 	struct evhttp_connection *evcon;
@@ -38,13 +40,18 @@ struct export {
 	struct store_cursor	*cur;
 	struct recipient	 to;
 	struct export_out	 out;
+	struct buf		 chunk;	/* what the job made */
+	pc_rc			 rc;	/* and how it ended */
+	int			 head;	/* the CSV header is still to come */
+	int			 busy;	/* a job is filling the chunk */
+	int			 gone;	/* the client went away meanwhile */
+	int			 cut;	/* ended without its last chunk */
 	long			 referrals;
 	double			 started;
 	char			 actor[32];
 	char			 what[160];
 	char			 peer[64];
 	int64_t			 user;
-	int			 cut;	/* ended without its last chunk */
 };
 
 struct export_req {
@@ -61,19 +68,19 @@ export_free(struct export *x)
 {
 	store_export_close(x->cur);
 	recip_wipe(&x->to);
+	buf_free(&x->chunk);
 	free(x);
 }
 
+/* The end, audited (by a worker: the loop never waits for it). */
 static void
-export_log(struct export *x, const char *outcome)
+export_end(struct export *x, const char *outcome)
 {
 	char n[96];
 
 	snprintf(n, sizeof(n), "%s: %ld rows of %ld referrals", outcome,
 	    x->out.rows, x->referrals);
-	if (audit_log_now(x->srv->store, x->actor, "export.end", x->what, n) !=
-	    PC_OK)
-		log_warnx("audit: cannot record the end of an export");
+	srv_audit_later(x->srv, x->actor, "export.end", x->what, n);
 	if (x->srv->conf->log_requests)
 		log_info("GET /v1/export 200 rows=%ld ms=%.1f user=%lld "
 		    "peer=%s %s", x->out.rows, (srv_now() - x->started) * 1000,
@@ -87,7 +94,11 @@ export_closed(struct evhttp_connection *evcon, void *arg)
 	struct export *x = arg;
 
 	(void)evcon;
-	export_log(x, "aborted by the client");
+	if (x->busy) {
+		x->gone = 1;	/* its chunk's job frees it */
+		return;
+	}
+	export_end(x, "aborted by the client");
 	export_free(x);
 }
 
@@ -121,6 +132,28 @@ fill(struct export *x, struct buf *b)
 	return rc;
 }
 
+/* On a worker: the next chunk, read on the export's own connection. */
+static void
+fill_work(struct pool_job *j, struct store *st)
+{
+	struct export *x = (struct export *)j;
+	pc_rc rc = PC_OK;
+
+	(void)st;
+	buf_reset(&x->chunk);
+	if (x->head) {
+		x->head = 0;
+		rc = export_header(&x->out, &x->chunk);
+	}
+	while (rc == PC_OK && x->chunk.len < CHUNK_BYTES)
+		rc = fill(x, &x->chunk);
+	/* a chunk short of memory is never sent as if whole */
+	if ((rc == PC_OK || rc == PC_ENOTFOUND) && buf_failed(&x->chunk) !=
+	    PC_OK)
+		rc = PC_ENOMEM;
+	x->rc = rc;
+}
+
 /*
  * No final chunk: the connection is closed mid-answer, so the client
  * cannot take what it has for the whole. The rows already queued go out
@@ -137,51 +170,91 @@ abort_stream(struct export *x)
 		evhttp_connection_free(x->evcon);
 }
 
+/* On the loop: the chunk out, or the end. */
 static void
-export_next(struct evhttp_connection *evcon, void *arg)
+fill_done(struct pool_job *j)
 {
-	struct export *x = arg;
-	struct buf b;
-	pc_rc rc = PC_OK;
+	struct export *x = (struct export *)j;
+	struct evbuffer *out;
+	pc_rc rc = x->rc;
 
-	(void)evcon;
-	if (x->cut)
+	x->busy = 0;
+	if (x->gone) {
+		export_end(x, "aborted by the client");
+		export_free(x);
 		return;
-	buf_init(&b, 0);
-	while (b.len < CHUNK_BYTES && (rc = fill(x, &b)) == PC_OK)
-		;
-	if (rc == PC_OK || (rc == PC_ENOTFOUND && b.len > 0)) {
-		struct evbuffer *out = evbuffer_new();
-
-		if (out != NULL && evbuffer_add(out, b.p, b.len) == 0) {
+	}
+	if (rc == PC_OK || (rc == PC_ENOTFOUND && x->chunk.len > 0)) {
+		if ((out = evbuffer_new()) != NULL && evbuffer_add(out,
+		    x->chunk.p, x->chunk.len) == 0) {
 			evhttp_send_reply_chunk_with_cb(x->req, out,
 			    export_next, x);
 			evbuffer_free(out);
-			buf_free(&b);
 			return;
 		}
 		if (out != NULL)
 			evbuffer_free(out);
 		rc = PC_ENOMEM;
 	}
-	buf_free(&b);
 	metrics_request(&x->srv->metrics, 200);
 	if (rc == PC_ENOTFOUND) {
 		evhttp_connection_set_closecb(x->evcon, NULL, NULL);
 		evhttp_send_reply_end(x->req);
-		export_log(x, "complete");
+		export_end(x, "complete");
 		srv_release(x->srv, x->conn);
 		export_free(x);
 		return;
 	}
 	log_warnx("export for user %lld cut after %ld rows: %s",
 	    (long long)x->user, x->out.rows, pc_strerror(rc));
-	export_log(x, pc_strerror(rc));
+	export_end(x, pc_strerror(rc));
 	x->cut = 1;
 	store_export_close(x->cur);	/* the read ends now */
 	x->cur = NULL;
 	evhttp_connection_set_closecb(x->evcon, export_gone, x);
 	abort_stream(x);	/* may free x at once */
+}
+
+/* A chunk has gone out (or the stream starts): make the next. */
+static void
+export_next(struct evhttp_connection *evcon, void *arg)
+{
+	struct export *x = arg;
+
+	(void)evcon;
+	/*
+	 * The output may report itself written more than once (it goes out
+	 * in pieces below the wire filter): one chunk is made at a time, on
+	 * the export's one connection to the database; a cut answer makes
+	 * none.
+	 */
+	if (x->busy || x->cut)
+		return;
+	x->busy = 1;
+	x->job.work = fill_work;
+	x->job.done = fill_done;
+	srv_submit(x->srv, &x->job);
+}
+
+/* On the loop, once the handler has prepared it: the stream starts. */
+static void
+export_begin(struct http_req *hr, void *arg)
+{
+	struct export *x = arg;
+
+	x->req = hr->req;
+	x->conn = hr->conn;
+	if ((x->evcon = evhttp_request_get_connection(hr->req)) == NULL) {
+		/* the client left while it was prepared: libevent frees it */
+		evhttp_send_reply(hr->req, 200, "OK", NULL);
+		metrics_request(&x->srv->metrics, 200);
+		export_end(x, "aborted by the client");
+		export_free(x);
+		return;
+	}
+	evhttp_send_reply_start(hr->req, 200, "OK");
+	evhttp_connection_set_closecb(x->evcon, export_closed, x);
+	export_next(x->evcon, x);
 }
 
 static int
@@ -208,7 +281,7 @@ export_params(struct http_req *hr, struct export_req *q)
 		    "pairs; got \"%s\"", shape);
 		return -1;
 	}
-	if (q->place != NULL && agg_place_index(hr->srv->agg, q->place) < 0) {
+	if (q->place != NULL && agg_place_find(hr->srv->agg, q->place) < 0) {
 		http_reply_error(hr, 404, "E_PLACE", "no place has code %s",
 		    q->place);
 		return -1;
@@ -223,16 +296,15 @@ export_new(struct http_req *hr, const struct export_req *q)
 
 	if ((x = calloc(1, sizeof(*x))) == NULL)
 		return NULL;
+	buf_init(&x->chunk, 0);
 	if (recip_init(&x->to, &hr->srv->secret, hr->auth.user.id) != PC_OK ||
-	    store_export_open(hr->srv->store, q->place, q->from, q->to,
+	    store_export_open(hr->store, q->place, q->from, q->to,
 	    &x->cur) != PC_OK) {
 		export_free(x);
 		return NULL;
 	}
 	x->srv = hr->srv;
-	x->req = hr->req;
-	x->evcon = evhttp_request_get_connection(hr->req);
-	x->conn = hr->conn;
+	x->head = q->csv;
 	x->out.shape = q->shape;
 	x->out.csv = q->csv;
 	x->out.to = &x->to;
@@ -254,8 +326,6 @@ api_export(struct http_req *hr)
 {
 	struct export_req q;
 	struct export *x;
-	struct evbuffer *head = NULL;
-	struct buf b;
 	char name[64];
 
 	if (!auth_require(hr, AUTH_EVALUATOR) || export_params(hr, &q) != 0)
@@ -265,7 +335,7 @@ api_export(struct http_req *hr)
 		    "try again");
 		return;
 	}
-	if (audit_log_now(hr->srv->store, x->actor, "export.start", x->what,
+	if (audit_log_now(hr->store, x->actor, "export.start", x->what,
 	    "ok") != PC_OK) {
 		export_free(x);
 		http_reply_error(hr, 503, "E_SYSTEM", "cannot audit the export; "
@@ -281,25 +351,7 @@ api_export(struct http_req *hr)
 	http_add_header(hr, "X-Content-Type-Options", "nosniff");
 	hr->status = 200;
 	srv_hold(hr);
-	evhttp_send_reply_start(hr->req, 200, "OK");
-	evhttp_connection_set_closecb(x->evcon, export_closed, x);
-	if (!q.csv) {
-		export_next(x->evcon, x);
-		return;
-	}
-	buf_init(&b, 0);
-	if (export_header(&x->out, &b) == PC_OK && buf_failed(&b) == PC_OK &&
-	    (head = evbuffer_new()) != NULL &&
-	    evbuffer_add(head, b.p, b.len) == 0) {
-		evhttp_send_reply_chunk_with_cb(hr->req, head, export_next, x);
-		evbuffer_free(head);
-	} else {
-		if (head != NULL)
-			evbuffer_free(head);
-		evhttp_connection_set_closecb(x->evcon, NULL, NULL);
-		export_log(x, "out of memory");
-		abort_stream(x);
-		export_free(x);
-	}
-	buf_free(&b);
+	/* the stream itself is the loop's to start */
+	hr->then = export_begin;
+	hr->then_arg = x;
 }

@@ -116,13 +116,40 @@ audit_unsuppressed(struct http_req *hr)
 	snprintf(actor, sizeof(actor), "user:%lld", (long long)
 	    hr->auth.user.id);
 	http_escape(hr->path, what, sizeof(what));	/* client text */
-	if (audit_log_now(hr->srv->store, actor, "aggregates.unsuppressed",
+	if (audit_log_now(hr->store, actor, "aggregates.unsuppressed",
 	    what, "ok") != PC_OK) {
 		http_reply_error(hr, 503, "E_SYSTEM", "cannot audit the request; "
 		    "refused");
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * watermark=N (from an ingest answer, perhaps another server's): the
+ * figures wait until they include that commit, up to catchup_timeout.
+ */
+static int
+wait_watermark(struct http_req *hr)
+{
+	const char *w = http_query(hr, "watermark");
+	char s[16];
+
+	if (w == NULL)
+		return 0;
+	if (w[0] == '\0' || strlen(w) > 20 || strspn(w, "0123456789") !=
+	    strlen(w)) {
+		http_reply_error(hr, 400, "E_FORMAT", "watermark is the number "
+		    "an ingest answer gave; got \"%.40s\"", w);
+		return -1;
+	}
+	if (srv_caught_up(hr->srv, w))
+		return 0;
+	snprintf(s, sizeof(s), "%d", hr->srv->conf->catchup_timeout);
+	http_add_header(hr, "Retry-After", s);
+	http_reply_error(hr, 503, "E_CATCHING_UP", "this server has not yet "
+	    "caught up with watermark %s after %s seconds; ask again", w, s);
+	return -1;
 }
 
 static void
@@ -276,7 +303,7 @@ api_figures_params(struct http_req *hr, struct impact_req *q, int *csv,
 	}
 	if (!off && check_months(hr, q, has_to, dashboard) != 0)
 		return -1;
-	if (parse_shape(hr, q, csv, dashboard) != 0)
+	if (parse_shape(hr, q, csv, dashboard) != 0 || wait_watermark(hr) != 0)
 		return -1;
 	if (off && audit_unsuppressed(hr) != 0)
 		return -1;
@@ -371,7 +398,7 @@ static void
 takeup(struct http_req *hr, struct impact_req *q, int csv)
 {
 	pc_rc rc;
-	cJSON *doc = takeup_json(hr->srv->agg, hr->srv->store, q, &rc);
+	cJSON *doc = takeup_json(hr->srv->agg, hr->store, q, &rc);
 
 	if (doc == NULL && rc != PC_ENOMEM) {
 		http_reply_error(hr, 503, "E_SYSTEM", "cannot read the support "
@@ -403,7 +430,7 @@ api_impact(struct http_req *hr)
 	    api_figures_params(hr, &q, &csv, 0) != 0)
 		return;
 	if (strcasecmp(code, "ALL") != 0 &&
-	    (q.place = agg_place_index(hr->srv->agg, code)) < 0) {
+	    (q.place = agg_place_find(hr->srv->agg, code)) < 0) {
 		http_reply_error(hr, 404, "E_PLACE", "no place has code %s", code);
 		return;
 	}

@@ -54,7 +54,7 @@ not_stored(struct http_req *hr, pc_rc rc, int n)
 	const char *wait = "2", *say;
 
 	if (rc == PC_ESTORE)
-		f = store_fault(hr->srv->store, why, sizeof(why));
+		f = store_fault(hr->store, why, sizeof(why));
 	else
 		snprintf(why, sizeof(why), "%s", pc_strerror(rc));
 	log_warnx("ingest: batch of %d not stored, nothing kept: %s", n, why);
@@ -120,7 +120,7 @@ api_records(struct http_req *hr)
 	rec_opts_init(&ro, time(NULL));
 	ingest_init(&in);
 	t0 = srv_now();
-	rc = ingest_run(&in, srv->store, &hr->auth, records, &ro,
+	rc = ingest_run(&in, hr->store, &hr->auth, records, &ro,
 	    (int64_t)time(NULL), stage_facts, &facts);
 	if (rc == PC_OK)
 		agg_apply(srv->agg, facts.v, facts.n);	/* committed: publish */

@@ -15,6 +15,12 @@
  * writes the head to its log at start, at shutdown and every
  * audit_head_minutes.
  *
+ * Several writers (PostgreSQL) keep one chain each: every store
+ * connection claims a chain of its own (store.h), entries are numbered
+ * 1, 2, ... within it, and a chain's entries other than those of chain 0
+ * hash their chain number too. Verifying walks every chain; a head names
+ * its chain ("CHAIN/SEQ:HEX"; chain 0 is written "SEQ:HEX" as before).
+ *
  * A database from before the keyed chain (schema 2) keeps its SHA-256
  * chain, verified as it is up to the seal: the first keyed entry, written
  * when such a database is first opened with the secret, names the last
@@ -26,21 +32,24 @@
 
 #include <stdint.h>
 
+#include "buf.h"
 #include "secret.h"
 #include "store.h"
 
 /* One stored record in a batch entry: its 36-character id, its SHA-256. */
 #define AUDIT_REC_LEN	(UUID_LEN - 1 + SEC_SHA256_LEN)
-#define AUDIT_HEAD_LEN	(24 + SEC_HEX64_LEN)	/* "SEQ:HEX" */
+#define AUDIT_HEAD_LEN	(48 + SEC_HEX64_LEN)	/* "CHAIN/SEQ:HEX" */
 
 struct audit_report {
 	int64_t		 entries;	/* entries checked */
 	int64_t		 unkeyed;	/* of them, before the seal */
 	int64_t		 sealed_at;	/* the seal's sequence, 0 none */
+	int64_t		 chains;	/* chains walked */
 	int64_t		 records;	/* stored records checked */
-	int64_t		 bad_seq;	/* first broken entry, 0 when whole */
+	int64_t		 bad_chain;	/* first broken entry... */
+	int64_t		 bad_seq;	/* ...bad_seq 0 when whole */
 	struct err_list	 problems;	/* what was found, one sentence each */
-	char		 head[AUDIT_HEAD_LEN];	/* the last entry: "SEQ:HEX" */
+	struct buf	 heads;		/* each whole chain's head, by spaces */
 };
 
 /*
@@ -63,18 +72,23 @@ pc_rc	 audit_log(struct store *, int64_t now, const char *actor,
  * A batch's entry, which must become entry seq (the one its records
  * name); recs holds n AUDIT_REC_LEN items, sorted here by id.
  */
-pc_rc	 audit_log_batch(struct store *, int64_t now, int64_t seq,
-	    const char *actor, const char *object, const char *outcome,
-	    uint8_t *recs, size_t n);
+pc_rc	 audit_log_batch(struct store *, int64_t now, int64_t chain,
+	    int64_t seq, const char *actor, const char *object,
+	    const char *outcome, uint8_t *recs, size_t n);
 /* audit_log in a transaction of its own. */
 pc_rc	 audit_log_now(struct store *, const char *actor, const char *action,
 	    const char *object, const char *outcome);
-/* The last entry as "SEQ:HEX", for the server's log. */
-pc_rc	 audit_head(struct store *, char out[AUDIT_HEAD_LEN]);
+/* A head as text: "SEQ:HEX" in chain 0, else "CHAIN/SEQ:HEX". */
+void	 audit_head_text(int64_t chain, int64_t seq,
+	    const uint8_t hash[SEC_SHA256_LEN], char out[AUDIT_HEAD_LEN]);
+/* Each chain's last entry as text, for the server's log. */
+pc_rc	 audit_heads(struct store *, void (*cb)(void *, const char *head),
+	    void *);
 /*
- * Verifies the chain, every batch's records, and each head given
- * ("SEQ:HEX", recorded earlier). PC_OK when all holds; PC_EINVAL with the
- * problems in r; PC_EUSAGE for a malformed head; others: unreadable.
+ * Verifies every chain, every batch's records, and each head given (as
+ * audit_head_text wrote it, recorded earlier). PC_OK when all holds;
+ * PC_EINVAL with the problems in r; PC_EUSAGE for a malformed head;
+ * others: unreadable.
  */
 pc_rc	 audit_verify(struct store *, const char *const *heads, size_t nheads,
 	    struct audit_report *r);

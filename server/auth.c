@@ -7,6 +7,11 @@
  * on failures make impractical to guess: auth_failures_global a minute
  * leaves 2^60 codes many millions of years away. Revocation and expiry
  * are read from the store on every request.
+ *
+ * Limits hold across servers: on a store several servers share, the
+ * buckets are kept in it (one statement each, on the database's clock),
+ * so a client spread over N servers still has one budget; on SQLite
+ * each server keeps its own.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -82,11 +87,33 @@ auth_code_hash(const char *code, uint8_t hash[SEC_SHA256_LEN])
 #define GLOBAL_KEY	"*"
 
 double
+auth_bucket(struct http_req *hr, struct rate *local, const char *key,
+    int take)
+{
+	struct server *srv = hr->srv;
+	const char *kind = local == &srv->auth_fail ? "addr" :
+	    local == &srv->auth_global ? "global" : "token";
+	char k[96];
+	double wait;
+
+	/* the buckets' kinds apart in the store's one table */
+	snprintf(k, sizeof(k), "%s:%s", kind, key);
+	if (store_rate(hr->store, k, local->per_sec, local->burst, srv_now(),
+	    take, &wait) == PC_OK)
+		return wait;
+	/* this server's own (or the store's failed: never refuse for it) */
+	pthread_mutex_lock(&srv->rate_mu);
+	wait = take ? rate_take(local, key, srv_mono()) : rate_wait(local, key,
+	    srv_mono());
+	pthread_mutex_unlock(&srv->rate_mu);
+	return wait;
+}
+
+double
 auth_blocked(struct http_req *hr, enum auth_limit *which)
 {
-	double now = srv_mono();
-	double a = rate_wait(&hr->srv->auth_fail, hr->peer, now);
-	double g = rate_wait(&hr->srv->auth_global, GLOBAL_KEY, now);
+	double a = auth_bucket(hr, &hr->srv->auth_fail, hr->peer, 0);
+	double g = auth_bucket(hr, &hr->srv->auth_global, GLOBAL_KEY, 0);
 
 	*which = a > 0 ? AUTH_ADDRESS : g > 0 ? AUTH_GLOBAL : AUTH_FREE;
 	return a > g ? a : g;
@@ -97,15 +124,15 @@ auth_failed(struct http_req *hr, int code, const char *what,
     const char *why, enum auth_limit *which)
 {
 	char actor[96], target[HTTP_ESC_LEN(sizeof(hr->path))];
-	double now = srv_mono();
-	double a = rate_take(&hr->srv->auth_fail, hr->peer, now);
-	double g = code ? rate_take(&hr->srv->auth_global, GLOBAL_KEY, now) : 0;
+	double a = auth_bucket(hr, &hr->srv->auth_fail, hr->peer, 1);
+	double g = code ? auth_bucket(hr, &hr->srv->auth_global, GLOBAL_KEY, 1) :
+	    0;
 
 	/* past the limit the attempts are refused unaudited: no write storm */
 	if (a == 0) {
 		snprintf(actor, sizeof(actor), "address:%s", hr->peer);
 		http_escape(hr->path, target, sizeof(target));
-		if (audit_log_now(hr->srv->store, actor, what, target, why) !=
+		if (audit_log_now(hr->store, actor, what, target, why) !=
 		    PC_OK)
 			log_warnx("audit: cannot record a failed attempt");
 	}
@@ -207,7 +234,7 @@ auth_require(struct http_req *hr, unsigned roles)
 		return deny(hr, "no credential", "this request needs a token "
 		    "(Authorization: Bearer ...); enrol with pcmds setup");
 	sec_sha256(tok, strlen(tok), hash);
-	rc = store_cred_find(hr->srv->store, hash, kind, (int64_t)srv_now(),
+	rc = store_cred_find(hr->store, hash, kind, (int64_t)srv_now(),
 	    &hr->auth);
 	if (rc == PC_ENOTFOUND)
 		return deny(hr, "unknown token", "the token is not known");
@@ -227,7 +254,7 @@ auth_require(struct http_req *hr, unsigned roles)
 		return 0;
 	}
 	sec_hex(hash, 16, key);
-	if ((wait = rate_take(&hr->srv->per_token, key, srv_mono())) > 0) {
+	if ((wait = auth_bucket(hr, &hr->srv->per_token, key, 1)) > 0) {
 		char s[32];
 
 		snprintf(s, sizeof(s), "%d", (int)wait + 1);

@@ -44,6 +44,16 @@ int	 auth_require(struct http_req *, unsigned roles);
 /* Which limit holds attempts at a code back. */
 enum auth_limit { AUTH_FREE, AUTH_ADDRESS, AUTH_GLOBAL };
 
+struct rate;
+
+/*
+ * A token bucket that holds across servers: in the store when it keeps
+ * them (PostgreSQL), else this server's (local). Takes a token (take 1)
+ * or looks: 0 allowed, else the seconds to wait.
+ */
+double	 auth_bucket(struct http_req *, struct rate *local, const char *key,
+	    int take);
+
 /*
  * Before an attempt at a one-time code: the seconds to wait (0: may
  * try), and in *which the limit that said so.

@@ -33,6 +33,13 @@ conf_defaults(struct conf *c)
 	c->log_requests = 1;
 	c->suppress_threshold = 8;
 	c->audit_head_minutes = 15;
+	snprintf(c->oidc_name, sizeof(c->oidc_name), "your organisation's "
+	    "account");
+	c->oidc_timeout = 10;
+	c->oidc_leeway = 60;
+	c->db_workers = 8;
+	c->catchup_timeout = 10;
+	c->cache_size = 16;
 }
 
 struct conf_int {
@@ -63,6 +70,11 @@ static const struct conf_int ints[] = {
 	CI(auth_failures_global, 1, 1000000),
 	CI(suppress_threshold, 1, 100),
 	CI(audit_head_minutes, 1, 1440),
+	CI(oidc_timeout, 1, 120),
+	CI(oidc_leeway, 0, 600),
+	CI(db_workers, 1, 256),
+	CI(catchup_timeout, 1, 300),
+	CI(cache_size, 1, 65536),
 };
 
 struct conf_str {
@@ -77,7 +89,9 @@ struct conf_str {
 
 static const struct conf_str strs[] = {
 	CT(listen), CT(healthz_listen), CP(cert), CP(key), CP(database),
-	CP(places), CP(secret_file), CT(user),
+	CP(places), CP(secret_file), CT(user), CT(export_database),
+	CT(oidc_issuer), CT(oidc_client_id), CP(oidc_client_secret_file),
+	CT(oidc_redirect_uri), CP(oidc_ca_file), CT(oidc_name),
 };
 
 static int
@@ -119,7 +133,9 @@ set_str(struct conf *c, const struct conf_str *cs, const char *v,
 	char *dst = (char *)c + cs->off, dir[PATH_MAX];
 	int n;
 
-	if (cs->is_path && v[0] != '/' && v[0] != '\0') {
+	/* a URI (database = postgresql://...) is not a path */
+	if (cs->is_path && v[0] != '/' && v[0] != '\0' &&
+	    strstr(v, "://") == NULL) {
 		snprintf(dir, sizeof(dir), "%s", c->path);
 		n = snprintf(dst, cs->len, "%s/%s", dirname(dir), v);
 	} else
@@ -169,6 +185,53 @@ conf_set(void *arg, const char *key, const char *v, struct err_list *errs)
 	return PC_EINVAL;
 }
 
+/* An https:// address with a host, and no fragment or spaces. */
+static int
+https_url(const char *u)
+{
+	return strncmp(u, "https://", 8) == 0 && u[8] != '\0' && u[8] != '/' &&
+	    strpbrk(u, "# \t") == NULL;
+}
+
+static pc_rc
+oidc_check(const struct conf *c, const char *what, struct err_list *errs)
+{
+	const char *cb = CONF_OIDC_CALLBACK, *r = c->oidc_redirect_uri;
+	size_t n = strlen(r), k = strlen(cb);
+
+	if (c->oidc_issuer[0] == '\0') {
+		if (c->oidc_client_id[0] || c->oidc_client_secret_file[0] ||
+		    c->oidc_redirect_uri[0]) {
+			err_add(errs, E_REQUIRED, "oidc_issuer", "%s sets oidc_ "
+			    "settings without oidc_issuer, the provider to sign "
+			    "in with", what);
+			return PC_EINVAL;
+		}
+		return PC_OK;
+	}
+	if (!https_url(c->oidc_issuer)) {
+		err_add(errs, E_FORMAT, "oidc_issuer", "oidc_issuer must be the "
+		    "provider's https:// address (its issuer); got \"%s\"",
+		    c->oidc_issuer);
+		return PC_EINVAL;
+	}
+	if (c->oidc_client_id[0] == '\0' || c->oidc_client_secret_file[0] ==
+	    '\0') {
+		err_add(errs, E_REQUIRED, "oidc_client_id", "%s sets oidc_issuer: "
+		    "it needs oidc_client_id and oidc_client_secret_file too (as "
+		    "the provider registered this server)", what);
+		return PC_EINVAL;
+	}
+	if (!https_url(r) || strchr(r, '?') != NULL || n <= k ||
+	    strcmp(r + n - k, cb) != 0) {
+		err_add(errs, E_FORMAT, "oidc_redirect_uri", "oidc_redirect_uri "
+		    "must be this server's https:// address followed by %s, as "
+		    "registered with the provider; got \"%s\"", cb, r);
+		return PC_EINVAL;
+	}
+	return PC_OK;
+}
+
 static pc_rc
 conf_check(struct conf *c, const char *what, struct err_list *errs)
 {
@@ -179,7 +242,7 @@ conf_check(struct conf *c, const char *what, struct err_list *errs)
 	}
 	if (c->max_inflated < c->max_body)
 		c->max_inflated = c->max_body;
-	return PC_OK;
+	return oidc_check(c, what, errs);
 }
 
 pc_rc
@@ -207,7 +270,7 @@ conf_load(struct conf *c, const char *path, struct err_list *errs)
 }
 
 pc_rc
-conf_template(char *out, size_t len, const char *listen)
+conf_template(char *out, size_t len, const char *listen, const char *database)
 {
 	int n = snprintf(out, len,
 	    "# pcmdsd configuration (see pcmdsd.conf(5)).\n"
@@ -218,7 +281,7 @@ conf_template(char *out, size_t len, const char *listen)
 	    "listen = %s\n"
 	    "cert = server.pem\n"
 	    "key = server.key\n"
-	    "database = pcmds.db\n"
+	    "database = %s\n"
 	    "places = places.csv\n"
 	    "# The server secret (made by pcmdsd init, mode 0600): keys the\n"
 	    "# evaluators' pseudonyms and the audit chain. Back it up apart\n"
@@ -244,15 +307,39 @@ conf_template(char *out, size_t len, const char *listen)
 	    "# auth_failures = 10\n"
 	    "# auth_failures_global = 100\n"
 	    "\n"
+	    "# The database's page cache, in MiB: more keeps more of a large\n"
+	    "# store in the server's memory, less keeps the server small (the\n"
+	    "# operating system caches the file as well).\n"
+	    "# cache_size = 16\n"
+	    "\n"
 	    "# Load balancers (HAProxy send-proxy-v2) whose connections start\n"
 	    "# with a PROXY protocol v2 header naming the client; no other\n"
 	    "# address may send one, and these must.\n"
 	    "# proxy_from = 10.0.0.5, 10.0.0.6\n"
 	    "\n"
+	    "# A PostgreSQL database instead, shared by several pcmdsd behind\n"
+	    "# a load balancer (see the README's operations guide):\n"
+	    "# database = postgresql://pcmds@db.example.nhs.uk/pcmds?"
+	    "sslmode=verify-full\n"
+	    "# export_database = postgresql://pcmds@replica.example.nhs.uk/"
+	    "pcmds\n"
+	    "# db_workers = 8\n"
+	    "# catchup_timeout = 10\n"
+	    "\n"
 	    "# Credentials.\n"
 	    "# token_days = 365\n"
 	    "# code_days = 7\n"
-	    "# session_hours = 8\n", listen);
+	    "# session_hours = 8\n"
+	    "\n"
+	    "# Dashboard sign-in through the organisation's OpenID Connect\n"
+	    "# provider (NHS Care Identity Service 2, Microsoft Entra ID),\n"
+	    "# beside passwords and one-time codes. Register this server with\n"
+	    "# the provider as a confidential client; see pcmdsd.conf(5).\n"
+	    "# oidc_issuer = https://login.microsoftonline.com/TENANT/v2.0\n"
+	    "# oidc_client_id = ...\n"
+	    "# oidc_client_secret_file = oidc-client.secret\n"
+	    "# oidc_redirect_uri = https://HOST:8443" CONF_OIDC_CALLBACK "\n"
+	    "# oidc_name = NHS Care Identity Service 2\n", listen, database);
 
 	return n < 0 || (size_t)n >= len ? PC_ELIMIT : PC_OK;
 }

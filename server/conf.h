@@ -21,7 +21,8 @@ struct conf {
 	char	 healthz_listen[256];	/* optional plain-HTTP loopback /healthz */
 	char	 cert[PATH_MAX];	/* certificate chain, PEM */
 	char	 key[PATH_MAX];		/* private key, PEM */
-	char	 database[PATH_MAX];
+	char	 database[PATH_MAX];	/* SQLite file, or postgresql:// URI */
+	char	 export_database[PATH_MAX];	/* exports read here: a replica */
 	char	 places[PATH_MAX];	/* places CSV loaded at first start */
 	char	 secret_file[PATH_MAX];	/* server secret (secret.h), 0600 */
 	char	 user[64];		/* drop privileges to this user */
@@ -45,7 +46,22 @@ struct conf {
 	int	 log_requests;
 	int	 suppress_threshold;	/* smallest count shown to place leads */
 	int	 audit_head_minutes;	/* the audit head to the log, so often */
+	/* dashboard sign-in through an OpenID Connect provider (oidc.h) */
+	char	 oidc_issuer[512];	/* "": not offered */
+	char	 oidc_client_id[256];
+	char	 oidc_client_secret_file[PATH_MAX];
+	char	 oidc_redirect_uri[512];	/* https://.../login/oidc/callback */
+	char	 oidc_ca_file[PATH_MAX];	/* "": the system's CAs */
+	char	 oidc_name[128];	/* the provider, as people know it */
+	int	 oidc_timeout;		/* s: each request to the provider */
+	int	 oidc_leeway;		/* s: clock difference allowed */
+	int	 db_workers;		/* PostgreSQL: threads, a connection each */
+	int	 catchup_timeout;	/* s: a query naming a watermark waits */
+	int	 cache_size;		/* MiB: the store's page cache */
 };
+
+/* The path the provider sends people back to (oidc_redirect_uri's). */
+#define CONF_OIDC_CALLBACK	"/login/oidc/callback"
 
 void	 conf_defaults(struct conf *);
 /* Reads path over the defaults; problems are added to errs. */
@@ -54,6 +70,7 @@ pc_rc	 conf_load(struct conf *, const char *path, struct err_list *);
 pc_rc	 conf_parse(struct conf *, const char *text, size_t len,
 	    const char *what, struct err_list *);
 /* The text of a default configuration for a data directory (init). */
-pc_rc	 conf_template(char *out, size_t len, const char *listen);
+pc_rc	 conf_template(char *out, size_t len, const char *listen,
+	    const char *database);
 
 #endif

@@ -52,6 +52,7 @@ struct conn {
 	int			 busy;	/* a request is being answered */
 	int			 rx;	/* bytes came since the last answer */
 	long			 seq;	/* requests handed to the handlers */
+	struct http_req		*inflight;	/* on a database worker now */
 	int			 closing;	/* 1 when the output is out, 2 done */
 	short			 held;	/* an end of input kept back */
 	bufferevent_data_cb	 up_read, up_write;
@@ -90,6 +91,8 @@ conn_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
 	(void)argp;
 	if (c == NULL)
 		return;
+	if (c->inflight != NULL)
+		c->inflight->conn = NULL;	/* its worker's answer: nowhere */
 	LIST_REMOVE(c, entry);
 	c->srv->nconns--;
 	uncount(c);
@@ -113,6 +116,12 @@ conn_init(void)
 		conn_index = SSL_get_ex_new_index(0, NULL, NULL, NULL,
 		    conn_free);
 	return conn_index < 0 ? PC_ENOMEM : PC_OK;
+}
+
+void
+conn_inflight(struct conn *c, struct http_req *hr)
+{
+	c->inflight = hr;
 }
 
 const char *

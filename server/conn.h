@@ -26,6 +26,7 @@
 #include "wire.h"
 
 struct conn;
+struct http_req;
 struct server;
 
 /* Once, before the first connection. */
@@ -43,6 +44,12 @@ long	 conn_request(struct conn *);
 const struct wire_head *conn_refusal(const struct conn *, long seq);
 /* 1 when the connection closes after answering request seq. */
 int	 conn_last(const struct conn *, long seq);
+/*
+ * The request a database worker is answering (NULL: none now): if the
+ * connection goes meanwhile, its hr->conn is set to NULL, so the answer
+ * finds no freed connection.
+ */
+void	 conn_inflight(struct conn *, struct http_req *);
 /* The request has been answered: wait for the next, or close. */
 void	 conn_release(struct conn *);
 /*

@@ -1109,14 +1109,18 @@ takeup_docs(struct http_req *hr, const struct impact_req *q, int *n)
 {
 	struct agg *a = hr->srv->agg;
 	struct impact_req pq = *q;
-	int want = q->place >= 0 ? 1 : (int)a->nplaces, k;
-	cJSON **docs = calloc((size_t)want + 1, sizeof(*docs));
+	cJSON **docs;
+	int want, k;
 	pc_rc rc;
 
+	agg_read_begin(a);
+	want = q->place >= 0 ? 1 : (int)a->nplaces;
+	agg_read_end(a);
+	docs = calloc((size_t)want + 1, sizeof(*docs));
 	*n = 0;
 	for (k = 0; docs != NULL && k < want; k++) {
 		pq.place = q->place >= 0 ? q->place : k;
-		if ((docs[k] = takeup_json(a, hr->srv->store, &pq, &rc)) ==
+		if ((docs[k] = takeup_json(a, hr->store, &pq, &rc)) ==
 		    NULL) {
 			takeup_free(docs, k);
 			return NULL;
@@ -1146,7 +1150,7 @@ web_dashboard(struct http_req *hr)
 	com = impact_commitments_json(hr->srv->agg, &q);
 	/* a place lead's own place first; an evaluator's: all places */
 	if (hr->auth.user.role == ROLE_PLACE_LEAD)
-		q.place = agg_place_index(hr->srv->agg, hr->auth.user.place);
+		q.place = agg_place_find(hr->srv->agg, hr->auth.user.place);
 	one = impact_json(hr->srv->agg, &q);
 	months = impact_months_json(hr->srv->agg, &q, &too_long);
 	if (doc != NULL && com != NULL && one != NULL && months != NULL)

@@ -97,6 +97,7 @@ http_req_init(struct http_req *hr, struct server *srv,
 	hr->req = req;
 	hr->srv = srv;
 	hr->conn = conn;
+	hr->store = srv->store;
 	hr->method = evhttp_request_get_command(req);
 	hr->started = srv_now();
 	TAILQ_INIT(&hr->query);
@@ -196,6 +197,24 @@ http_add_header(struct http_req *hr, const char *name, const char *value)
 	    value);
 }
 
+/* On the loop: "Connection: close" when this is the connection's last. */
+static void
+close_after(struct http_req *hr)
+{
+	struct evkeyvalq *h = evhttp_request_get_output_headers(hr->req);
+
+	/*
+	 * conn.c closes after this answer. evhttp must not: it would free
+	 * the connection while the answer is still below the wire filter,
+	 * and it closes only on a value of exactly "close"; the trailing
+	 * space is optional whitespace that every client strips.
+	 */
+	if (hr->conn != NULL ? conn_last(hr->conn, hr->seq) :
+	    hr->srv->draining)
+		evhttp_add_header(h, "Connection", hr->conn != NULL ? "close " :
+		    "close");
+}
+
 void
 http_reply_body(struct http_req *hr, int status, const char *ctype,
     const char *body, size_t len)
@@ -208,22 +227,34 @@ http_reply_body(struct http_req *hr, int status, const char *ctype,
 	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
 	evhttp_add_header(h, "Strict-Transport-Security",
 	    "max-age=31536000");
-	/*
-	 * conn.c closes after this answer. evhttp must not: it would free
-	 * the connection while the answer is still below the wire filter,
-	 * and it closes only on a value of exactly "close"; the trailing
-	 * space is optional whitespace that every client strips.
-	 */
-	if (hr->conn != NULL ? conn_last(hr->conn, hr->seq) :
-	    hr->srv->draining)
-		evhttp_add_header(h, "Connection", hr->conn != NULL ? "close " :
-		    "close");
 	if (b != NULL && hr->method != EVHTTP_REQ_HEAD)
 		evbuffer_add(b, body, len);
 	hr->status = status;
+	if (hr->deferred) {
+		/* on a worker: the loop sends it (one answer per request) */
+		if (hr->reply == NULL)
+			hr->reply = b;
+		else if (b != NULL)
+			evbuffer_free(b);
+		return;
+	}
+	close_after(hr);
 	evhttp_send_reply(hr->req, status, reason_of(status), b);
 	if (b != NULL)
 		evbuffer_free(b);
+}
+
+void
+http_send_deferred(struct http_req *hr)
+{
+	close_after(hr);
+	/* a request whose client left is freed by libevent here */
+	evhttp_send_reply(hr->req, hr->status, reason_of(hr->status),
+	    hr->reply);
+	if (hr->reply != NULL)
+		evbuffer_free(hr->reply);
+	hr->reply = NULL;
+	hr->deferred = 0;
 }
 
 void

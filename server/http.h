@@ -34,6 +34,7 @@ struct http_req {
 	struct evkeyvalq	 query;
 	char			 peer[64];	/* the client (PROXY header aware) */
 	int			 loopback;
+	struct store		*store;		/* the connection to use (srv.h) */
 	struct store_auth	 auth;
 	int			 authed;
 	long			 records;	/* for the log line */
@@ -41,6 +42,13 @@ struct http_req {
 	int			 status;
 	int			 streaming;	/* the handler answers later */
 	const struct wire_head	*refused;	/* a request the wire refused */
+	/* on a worker: the answer, sent by the loop after the handler */
+	int			 deferred;
+	struct evbuffer		*reply;
+	int			 cut;		/* drop the connection instead */
+	/* then, on the loop thread: what only the loop may do */
+	void			(*then)(struct http_req *, void *);
+	void			*then_arg;
 };
 
 /* Room for any text after http_escape (each byte may become \xHH). */
@@ -67,6 +75,8 @@ int		 http_query_days(struct http_req *, int32_t *from, int32_t *to);
 const char	*http_method_name(enum evhttp_cmd_type);
 void		 http_add_header(struct http_req *, const char *name,
 		    const char *value);
+/* Sends an answer a worker kept (on the loop thread). */
+void		 http_send_deferred(struct http_req *);
 /* Answers with a JSON document (consumed). */
 void		 http_reply_json(struct http_req *, int status, cJSON *);
 /* {"error": {"code", "message"}} */

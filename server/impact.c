@@ -629,12 +629,14 @@ impact_json(struct agg *a, const struct impact_req *q)
 {
 	struct agg_query aq = {q->place, q->from, q->to, q->group_by};
 	struct agg_result r;
-	cJSON *doc;
+	cJSON *doc = NULL;
 
-	if (agg_run(a, &aq, &r) != PC_OK)
-		return NULL;
-	doc = figures_json(a, q, &r);
-	agg_result_free(&r);
+	agg_read_begin(a);
+	if (agg_run(a, &aq, &r) == PC_OK) {
+		doc = figures_json(a, q, &r);
+		agg_result_free(&r);
+	}
+	agg_read_end(a);
 	return doc;
 }
 
@@ -663,8 +665,8 @@ headline(struct agg *a, const struct impact_req *q,
 	return o;
 }
 
-cJSON *
-impact_places_json(struct agg *a, const struct impact_req *base)
+static cJSON *
+places_json(struct agg *a, const struct impact_req *base)
 {
 	struct agg_query aq = {-1, base->from, base->to, DIM_NONE};
 	struct impact_req q = *base;
@@ -692,6 +694,17 @@ impact_places_json(struct agg *a, const struct impact_req *base)
 	q.place = -1;
 	cJSON_AddItemToObject(doc, "all", headline(a, &q, &all));
 	free(each);
+	return doc;
+}
+
+cJSON *
+impact_places_json(struct agg *a, const struct impact_req *base)
+{
+	cJSON *doc;
+
+	agg_read_begin(a);
+	doc = places_json(a, base);
+	agg_read_end(a);
 	return doc;
 }
 
@@ -759,9 +772,8 @@ scope_population(const struct agg *a, int place)
 	return n;
 }
 
-cJSON *
-impact_months_json(struct agg *a, const struct impact_req *base,
-    int *too_long)
+static cJSON *
+months_json(struct agg *a, const struct impact_req *base, int *too_long)
 {
 	struct impact_req q = *base;
 	struct agg_query aq;
@@ -980,8 +992,8 @@ commitment(struct agg *a, const struct impact_req *q,
 	return o;
 }
 
-cJSON *
-impact_commitments_json(struct agg *a, const struct impact_req *base)
+static cJSON *
+commitments_json(struct agg *a, const struct impact_req *base)
 {
 	struct impact_req q = *base;
 	struct agg_query aq = {-1, base->from, base->to, DIM_NONE};
@@ -1018,6 +1030,29 @@ impact_commitments_json(struct agg *a, const struct impact_req *base)
 	ao = commitment(a, &q, &all, xall, all.population, &sum);
 	cJSON_AddItemToObject(doc, "all", ao);
 	agg_result_free(&all);
+	return doc;
+}
+
+cJSON *
+impact_months_json(struct agg *a, const struct impact_req *base,
+    int *too_long)
+{
+	cJSON *doc;
+
+	agg_read_begin(a);
+	doc = months_json(a, base, too_long);
+	agg_read_end(a);
+	return doc;
+}
+
+cJSON *
+impact_commitments_json(struct agg *a, const struct impact_req *base)
+{
+	cJSON *doc;
+
+	agg_read_begin(a);
+	doc = commitments_json(a, base);
+	agg_read_end(a);
 	return doc;
 }
 

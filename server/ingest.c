@@ -201,7 +201,8 @@ ingest_one(struct ingest *in, struct store *st, const struct store_auth *who,
 		return rc == PC_EINVAL ? PC_OK : rc;
 	}
 	/* r belongs to the timeline now */
-	return store_record_put(st, r, who->user.id, now, in->audit_seq);
+	return store_record_put(st, r, who->user.id, now, in->audit_chain,
+	    in->audit_seq);
 }
 
 /*
@@ -404,13 +405,51 @@ audit_batch(struct ingest *in, struct store *st, const struct store_auth *who,
 	/* an audit entry never names part of what was stored */
 	if (rc == PC_OK && (rc = buf_failed(&obj)) == PC_OK &&
 	    (rc = buf_failed(&outcome)) == PC_OK)
-		rc = audit_log_batch(st, now, in->audit_seq, actor,
-		    buf_str(&obj), buf_str(&outcome), (uint8_t *)recs.p, n);
+		rc = audit_log_batch(st, now, in->audit_chain, in->audit_seq,
+		    actor, buf_str(&obj), buf_str(&outcome), (uint8_t *)recs.p,
+		    n);
 	if (rc == PC_OK)
 		rc = audit_consent(in, st, actor, now);
 	buf_free(&obj);
 	buf_free(&outcome);
 	buf_free(&recs);
+	return rc;
+}
+
+static int
+by_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/*
+ * The referrals and ids of the records that passed the checks, for
+ * store_batch_lock(): referrals sorted and each once (the lock order).
+ */
+static pc_rc
+lock_batch(struct ingest *in, struct store *st)
+{
+	const char **refs, **ids;
+	size_t i, nr = 0, ni = 0, k;
+	pc_rc rc;
+
+	if ((refs = calloc(in->n ? in->n : 1, sizeof(*refs))) == NULL ||
+	    (ids = calloc(in->n ? in->n : 1, sizeof(*ids))) == NULL) {
+		free(refs);
+		return PC_ENOMEM;
+	}
+	for (i = 0; i < in->n; i++)
+		if (in->v[i].checked == PC_OK && in->v[i].rec != NULL) {
+			refs[nr++] = in->v[i].rec->referral;
+			ids[ni++] = in->v[i].rec->id;
+		}
+	qsort(refs, nr, sizeof(*refs), by_str);
+	for (i = k = 0; i < nr; i++)
+		if (k == 0 || strcmp(refs[k - 1], refs[i]) != 0)
+			refs[k++] = refs[i];
+	rc = store_batch_lock(st, refs, k, ids, ni);
+	free(refs);
+	free(ids);
 	return rc;
 }
 
@@ -436,8 +475,12 @@ ingest_run(struct ingest *in, struct store *st, const struct store_auth *who,
 	check_all(in->v, in->n, ro);
 	if ((rc = store_begin(st)) != PC_OK)
 		return rc;
+	/* another server's batch on these referrals: after it, not beside */
+	if ((rc = lock_batch(in, st)) != PC_OK)
+		goto fail;
 	/* the entry audit_batch() will write, which each record names */
-	if ((rc = store_audit_last(st, &in->audit_seq, last)) != PC_OK)
+	if ((rc = store_audit_last(st, &in->audit_chain, &in->audit_seq,
+	    last)) != PC_OK)
 		goto fail;
 	in->audit_seq++;
 	for (i = 0; i < in->n; i++) {
@@ -455,7 +498,7 @@ ingest_run(struct ingest *in, struct store *st, const struct store_auth *who,
 	if ((rc = store_commit(st)) != PC_OK)
 		goto fail;
 	FAILPOINT("ingest-after-commit");
-	return PC_OK;
+	return store_watermark(st, in->mark);
 fail:
 	store_rollback(st);
 	return rc;
@@ -529,6 +572,12 @@ ingest_answer(const struct ingest *in, struct buf *b)
 		    status_names[k], in->count[k]);
 		put(b, &rc, num);
 	}
-	put(b, &rc, "}}");
+	put(b, &rc, "}");
+	/* a position in the store's commits, for ?watermark= on any server */
+	if (in->mark[0] != '\0') {
+		put(b, &rc, ",\"watermark\":");
+		put_string(b, &rc, in->mark);
+	}
+	put(b, &rc, "}");
 	return rc;
 }

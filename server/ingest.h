@@ -10,7 +10,10 @@
  * (each record naming that entry) are committed in one transaction before
  * the caller answers: acknowledged means durable. A correction that
  * changes a referral's consent to evaluation gets an audit entry of its
- * own.
+ * own. On a store several servers share, the batch first locks its
+ * referrals (store_batch_lock), so the checks see every record committed
+ * before, whichever server took it; the answer then carries the commit's
+ * watermark.
  */
 #ifndef PCMDS_INGEST_H
 #define PCMDS_INGEST_H
@@ -38,7 +41,9 @@ struct ingest {
 	struct ingest_item	*v;
 	size_t			 n;
 	long			 count[MR_N];
-	int64_t			 audit_seq;	/* the batch's audit entry */
+	int64_t			 audit_chain;	/* the batch's audit entry */
+	int64_t			 audit_seq;
+	char			 mark[STORE_MARK_LEN];	/* the commit's watermark */
 	/* referral id -> struct timeline *, every referral touched */
 	struct map		 timelines;
 };
@@ -66,7 +71,10 @@ typedef pc_rc (*ingest_hook)(void *arg, struct store *, struct ingest *);
 pc_rc	 ingest_run(struct ingest *, struct store *, const struct store_auth *who,
 	    cJSON *records, const struct rec_opts *, int64_t now,
 	    ingest_hook, void *hook_arg);
-/* {"results": [{"index", "id", "status", "errors"}...], "summary"} */
+/*
+ * {"results": [{"index", "id", "status", "errors"}...], "summary",
+ * "watermark" (when the store has several writers)}
+ */
 pc_rc	 ingest_answer(const struct ingest *, struct buf *);
 
 #endif

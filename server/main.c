@@ -4,17 +4,20 @@
  * The options --config FILE and --verbose may come before or after the
  * command, as git's and systemctl's do.
  *
- *   pcmdsd init --dir DIR [--listen HOST:PORT] [--host NAME]...
+ *   pcmdsd init --dir DIR [--listen HOST:PORT] [--database URI]
+ *          [--host NAME]...
  *   pcmdsd [--config FILE] serve
  *   pcmdsd [--config FILE] user add --role ROLE [--place CODE] [--pcn U]
- *          --name NAME [--worker ID] [--json]
- *   pcmdsd [--config FILE] user list | user code ID | user revoke ID
+ *          --name NAME [--worker ID] [--oidc-subject SUB] [--json]
+ *   pcmdsd [--config FILE] user list | user code ID | user revoke ID |
+ *          user link ID --oidc-subject SUB | user unlink ID
  *   pcmdsd [--config FILE] places import FILE.csv | places list |
  *          places default
  *   pcmdsd [--config FILE] population import FILE.csv | population list |
  *          population default
  *   pcmdsd [--config FILE] assets import FILE.csv | assets list [PLACE]
  *   pcmdsd [--config FILE] audit verify [--head SEQ:HASH]...
+ *   pcmdsd [--config FILE] migrate --to postgresql://...
  *   pcmdsd secret create FILE
  */
 #include <stdio.h>
@@ -23,6 +26,7 @@
 
 #include "admin.h"
 #include "log.h"
+#include "migrate.h"
 #include "places.h"
 #include "pop.h"
 #include "secret.h"
@@ -36,18 +40,29 @@ usage(FILE *fp)
 {
 	fprintf(fp,
 	    "usage: pcmdsd [--config FILE] COMMAND\n\n"
-	    "  init --dir DIR [--listen HOST:PORT] [--host NAME]...\n"
+	    "  init --dir DIR [--listen HOST:PORT] [--database URI] "
+	    "[--host NAME]...\n"
 	    "                       a new deployment: configuration, places, "
-	    "database,\n"
-	    "                       development CA and server certificate\n"
+	    "database\n"
+	    "                       (DIR/pcmds.db, or a postgresql:// URI), "
+	    "development\n"
+	    "                       CA and server certificate\n"
 	    "  serve                run the HTTPS server\n"
 	    "  user add --role link_worker|place_lead|evaluator [--place CODE]\n"
-	    "           [--pcn U12345] --name NAME [--worker ID] [--json]\n"
+	    "           [--pcn U12345] --name NAME [--worker ID]\n"
+	    "           [--oidc-subject SUB] [--json]\n"
 	    "                       add a user; prints a one-time code\n"
 	    "  user list            users and their state\n"
 	    "  user code ID         a new one-time code (enrolment or "
 	    "dashboard login)\n"
 	    "  user revoke ID       revoke a user and all their tokens, now\n"
+	    "  user link ID --oidc-subject SUB\n"
+	    "                       the person signs in to the dashboard "
+	    "through the\n"
+	    "                       OpenID Connect provider (oidc_issuer) as "
+	    "subject SUB\n"
+	    "  user unlink ID       ends that: the provider no longer signs "
+	    "them in\n"
 	    "  places import FILE   load places (code,name,population)\n"
 	    "  places list          the places and their populations\n"
 	    "  places default       print the built-in places file\n"
@@ -64,6 +79,11 @@ usage(FILE *fp)
 	    "records it\n"
 	    "                       stored; with heads the server logged, also "
 	    "truncation\n"
+	    "  migrate --to postgresql://...\n"
+	    "                       copy this deployment's database into an "
+	    "empty\n"
+	    "                       PostgreSQL one, then count, compare and "
+	    "verify it\n"
 	    "  secret create FILE   a new server secret (secret_file), mode "
 	    "0600\n\n"
 	    "--config (before or after the command) defaults to "
@@ -130,6 +150,7 @@ cmd_init(int argc, char **argv)
 	const char *hosts[16];
 	const char *dir = flag(argc, argv, "--dir");
 	const char *listen = flag(argc, argv, "--listen");
+	const char *database = flag(argc, argv, "--database");
 	size_t n = 0;
 	int i;
 
@@ -140,7 +161,13 @@ cmd_init(int argc, char **argv)
 	for (i = 0; i + 1 < argc && n < 16; i++)
 		if (strcmp(argv[i], "--host") == 0)
 			hosts[n++] = argv[i + 1];
-	return admin_init(dir, listen ? listen : "127.0.0.1:8443", hosts, n);
+	if (database != NULL && !store_is_pg(database)) {
+		fprintf(stderr, "pcmdsd: --database takes a postgresql:// URI; "
+		    "without it the database is DIR/pcmds.db\n");
+		return 2;
+	}
+	return admin_init(dir, listen ? listen : "127.0.0.1:8443", database,
+	    hosts, n);
 }
 
 static int
@@ -178,7 +205,12 @@ cmd_user(struct store *st, const struct conf *cf, int argc, char **argv)
 		return 2;
 	}
 	if (strcmp(argv[0], "list") == 0)
-		return admin_user_list(st);
+		return admin_user_list(st, cf);
+	if (strcmp(argv[0], "link") == 0 && argc >= 2)
+		return admin_user_link(st, cf, strtoll(argv[1], NULL, 10),
+		    flag(argc, argv, "--oidc-subject"));
+	if (strcmp(argv[0], "unlink") == 0 && argc == 2)
+		return admin_user_unlink(st, cf, strtoll(argv[1], NULL, 10));
 	if (strcmp(argv[0], "revoke") == 0 && argc == 2)
 		return admin_user_revoke(st, strtoll(argv[1], NULL, 10));
 	if (strcmp(argv[0], "code") == 0 && argc >= 2)
@@ -203,7 +235,8 @@ cmd_user(struct store *st, const struct conf *cf, int argc, char **argv)
 	    "--pcn")) ? v : "");
 	snprintf(u.worker, sizeof(u.worker), "%s", (v = flag(argc, argv,
 	    "--worker")) && u.role == ROLE_LINK_WORKER ? v : "");
-	return admin_user_add(st, cf, &u, has(argc, argv, "--json"));
+	return admin_user_add(st, cf, &u, flag(argc, argv, "--oidc-subject"),
+	    has(argc, argv, "--json"));
 }
 
 /* audit verify [--head SEQ:HASH]... */
@@ -351,7 +384,8 @@ main(int argc, char *argv[])
 	if (strcmp(argv[i], "serve") != 0 && strcmp(argv[i], "user") != 0 &&
 	    strcmp(argv[i], "places") != 0 && strcmp(argv[i], "audit") != 0 &&
 	    strcmp(argv[i], "population") != 0 &&
-	    strcmp(argv[i], "assets") != 0) {
+	    strcmp(argv[i], "assets") != 0 &&
+	    strcmp(argv[i], "migrate") != 0) {
 		fprintf(stderr, "pcmdsd: unknown command %s\n", argv[i]);
 		usage(stderr);
 		return 2;
@@ -366,5 +400,15 @@ main(int argc, char *argv[])
 		return 1;
 	if (strcmp(argv[i], "serve") == 0)
 		return srv_run(&cf);
+	if (strcmp(argv[i], "migrate") == 0) {
+		const char *to = flag(argc - i - 1, argv + i + 1, "--to");
+
+		if (to == NULL || !store_is_pg(to)) {
+			fprintf(stderr, "pcmdsd: migrate --to takes the "
+			    "postgresql:// URI of an empty database\n");
+			return 2;
+		}
+		return migrate_run(&cf, to);
+	}
 	return cmd_admin(&cf, argc - i, argv + i);
 }

@@ -18,14 +18,17 @@ void
 metrics_init(struct metrics *m)
 {
 	memset(m, 0, sizeof(*m));
+	pthread_mutex_init(&m->mu, NULL);
 	m->started = time(NULL);
 }
 
 void
 metrics_request(struct metrics *m, int status)
 {
+	pthread_mutex_lock(&m->mu);
 	if (status >= 100 && status < 600)
 		m->status[status]++;
+	pthread_mutex_unlock(&m->mu);
 }
 
 void
@@ -33,6 +36,7 @@ metrics_batch(struct metrics *m, double s, const long counts[MR_N])
 {
 	int i;
 
+	pthread_mutex_lock(&m->mu);
 	for (i = 0; i < METRICS_NBUCKETS; i++)
 		if (s <= bounds[i])
 			m->batch_bucket[i]++;
@@ -40,13 +44,16 @@ metrics_batch(struct metrics *m, double s, const long counts[MR_N])
 	m->batch_sum += s;
 	for (i = 0; i < MR_N; i++)
 		m->records[i] += (uint64_t)counts[i];
+	pthread_mutex_unlock(&m->mu);
 }
 
 pc_rc
-metrics_render(const struct metrics *m, struct buf *b)
+metrics_render(struct metrics *m, struct buf *b)
 {
+	pc_rc rc;
 	int i;
 
+	pthread_mutex_lock(&m->mu);
 	buf_addf(b, "# HELP pcmds_build_info pcmdsd version.\n"
 	    "# TYPE pcmds_build_info gauge\n"
 	    "pcmds_build_info{version=\"%s\"} 1\n", PCMDS_VERSION);
@@ -73,7 +80,17 @@ metrics_render(const struct metrics *m, struct buf *b)
 	    "pcmds_batch_seconds_sum %.6f\npcmds_batch_seconds_count %llu\n",
 	    (unsigned long long)m->batch_count, m->batch_sum,
 	    (unsigned long long)m->batch_count);
-	return buf_addf(b, "# HELP pcmds_open_connections Open client "
+	buf_addf(b, "# HELP pcmds_db_jobs Requests waiting for a database "
+	    "worker, and running on one.\n# TYPE pcmds_db_jobs gauge\n"
+	    "pcmds_db_jobs{state=\"queued\"} %d\n"
+	    "pcmds_db_jobs{state=\"running\"} %d\n", m->db_queued,
+	    m->db_running);
+	buf_addf(b, "# HELP pcmds_catchups_total Rounds of catching up on "
+	    "other servers' facts.\n# TYPE pcmds_catchups_total counter\n"
+	    "pcmds_catchups_total %ld\n", m->catchups);
+	rc = buf_addf(b, "# HELP pcmds_open_connections Open client "
 	    "connections.\n# TYPE pcmds_open_connections gauge\n"
 	    "pcmds_open_connections %d\n", m->connections);
+	pthread_mutex_unlock(&m->mu);
+	return rc;
 }

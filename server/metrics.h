@@ -4,6 +4,7 @@
 #ifndef PCMDS_METRICS_H
 #define PCMDS_METRICS_H
 
+#include <pthread.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -19,13 +20,17 @@ enum metrics_result {
 	MR_N
 };
 
+/* Shared by the loop and the database workers: each call locks. */
 struct metrics {
+	pthread_mutex_t	 mu;
 	uint64_t	 status[600];		/* requests by status code */
 	uint64_t	 records[MR_N];
 	uint64_t	 batch_bucket[METRICS_NBUCKETS];	/* cumulative */
 	uint64_t	 batch_count;
 	double		 batch_sum;
 	int		 connections;
+	int		 db_queued, db_running;	/* PostgreSQL: the workers */
+	long		 catchups;		/* rounds catching up */
 	time_t		 started;
 };
 
@@ -33,6 +38,6 @@ void	 metrics_init(struct metrics *);
 void	 metrics_request(struct metrics *, int status);
 void	 metrics_batch(struct metrics *, double seconds,
 	    const long counts[MR_N]);
-pc_rc	 metrics_render(const struct metrics *, struct buf *);
+pc_rc	 metrics_render(struct metrics *, struct buf *);
 
 #endif

@@ -63,30 +63,6 @@ kdf(const char *pw, const uint8_t *salt, size_t saltlen, uint64_t n,
 	return ok ? 0 : -1;
 }
 
-static size_t
-b64url_decode(const char *s, uint8_t *out, size_t max)
-{
-	char tmp[128];
-	unsigned char raw[96];
-	size_t n = strlen(s), i;
-	int len;
-
-	if (n + 4 >= sizeof(tmp))
-		return 0;
-	for (i = 0; i < n; i++)
-		tmp[i] = s[i] == '-' ? '+' : s[i] == '_' ? '/' : s[i];
-	while (i % 4 != 0)
-		tmp[i++] = '=';
-	tmp[i] = '\0';
-	if ((len = EVP_DecodeBlock(raw, (unsigned char *)tmp, (int)i)) < 0)
-		return 0;
-	len -= (int)(i - n);	/* the padding decoded as zeros */
-	if (len <= 0 || (size_t)len > max)
-		return 0;
-	memcpy(out, raw, (size_t)len);
-	return (size_t)len;
-}
-
 pc_rc
 passwd_hash(const char *pw, char out[PASSWD_LEN])
 {
@@ -112,18 +88,18 @@ passwd_verify(const char *pw, const char *stored)
 	uint8_t salt[48], want[64], got[64];
 	unsigned long long n;
 	unsigned r, p;
-	size_t sl, kl;
+	long sl, kl;
 	int ok;
 
 	if (sscanf(stored, "scrypt$%llu$%u$%u$%63[^$]$%79s", &n, &r, &p, s64,
 	    k64) != 5 || n < 2 || n > (1u << 20) || (n & (n - 1)) != 0 ||
 	    r < 1 || r > 32 || p < 1 || p > 16 ||
-	    (sl = b64url_decode(s64, salt, sizeof(salt))) == 0 ||
-	    (kl = b64url_decode(k64, want, sizeof(want))) == 0)
+	    (sl = sec_unb64url(s64, strlen(s64), salt, sizeof(salt))) <= 0 ||
+	    (kl = sec_unb64url(k64, strlen(k64), want, sizeof(want))) <= 0)
 		return -1;
-	if (kdf(pw, salt, sl, n, r, p, got, kl) != 0)
+	if (kdf(pw, salt, (size_t)sl, n, r, p, got, (size_t)kl) != 0)
 		return -1;
-	ok = CRYPTO_memcmp(got, want, kl) == 0;
+	ok = CRYPTO_memcmp(got, want, (size_t)kl) == 0;
 	sec_wipe(got, sizeof(got));
 	return ok;
 }

@@ -25,6 +25,7 @@ struct secret {
 #define SECRET_RECIPIENT	"recipient pseudonyms"
 #define SECRET_AUDIT		"audit chain"
 #define SECRET_CELL_KEY		"cell keys"
+#define SECRET_OIDC_FLOW	"dashboard sign-in flows"
 
 /*
  * Writes a new random secret to path (64 hex digits and a newline, mode

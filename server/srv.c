@@ -28,13 +28,22 @@
 
 #include "agg.h"
 #include "audit.h"
+#include "follow.h"
 #include "ingest.h"
 #include "conn.h"
 #include "log.h"
+#include "oidc.h"
 #include "places.h"
+#include "pool.h"
 #include "srv.h"
 #include "tls.h"
 #include "version.h"
+
+/* A request handed to a worker: the request and its job. */
+struct request {
+	struct http_req		 hr;
+	struct pool_job		 job;
+};
 
 double
 srv_now(void)
@@ -72,6 +81,10 @@ void
 srv_cut(struct http_req *hr)
 {
 	hr->status = 0;
+	if (pool_on_worker()) {
+		hr->cut = 1;	/* the loop's to do */
+		return;
+	}
 	if (hr->conn != NULL)
 		conn_cut(hr->conn);
 }
@@ -90,11 +103,73 @@ srv_release(struct server *srv, struct conn *c)
 		conn_release(c);
 }
 
+void
+srv_submit(struct server *srv, struct pool_job *j)
+{
+	if (srv->pool != NULL) {
+		pool_submit(srv->pool, j);
+		return;
+	}
+	j->work(j, srv->store);
+	j->done(j);
+}
+
+/* What follows a handler, on the loop thread, wherever it ran. */
+static void
+finish(struct server *srv, struct http_req *hr)
+{
+	if (hr->conn != NULL)
+		conn_inflight(hr->conn, NULL);
+	if (hr->cut) {
+		srv_cut(hr);
+		if (hr->deferred)	/* frees the request */
+			evhttp_send_reply(hr->req, 500, "Internal Server Error",
+			    NULL);
+		if (hr->reply != NULL)
+			evbuffer_free(hr->reply);
+		hr->reply = NULL;
+	} else if (hr->deferred && !hr->streaming) {
+		if (hr->status == 0)
+			http_reply_error(hr, 500, "E_SYSTEM", "no answer");
+		http_send_deferred(hr);
+	}
+	hr->deferred = 0;
+	if (hr->then != NULL)
+		hr->then(hr, hr->then_arg);
+	if (!hr->streaming) {
+		metrics_request(&srv->metrics, hr->status);
+		http_req_log(hr);
+		srv_release(srv, hr->conn);
+	}
+	http_req_free(hr);
+}
+
+static void
+request_work(struct pool_job *j, struct store *st)
+{
+	struct request *rq = (struct request *)((char *)j -
+	    offsetof(struct request, job));
+
+	rq->hr.store = st;
+	api_dispatch(&rq->hr);
+}
+
+static void
+request_done(struct pool_job *j)
+{
+	struct request *rq = (struct request *)((char *)j -
+	    offsetof(struct request, job));
+
+	finish(rq->hr.srv, &rq->hr);
+	free(rq);
+}
+
 static void
 on_request(struct evhttp_request *req, void *arg)
 {
 	struct server *srv = arg;
 	struct conn *c = conn_of(req);
+	struct request *rq;
 	struct http_req hr;
 
 	http_req_init(&hr, srv, req, c);
@@ -112,14 +187,28 @@ on_request(struct evhttp_request *req, void *arg)
 		http_add_header(&hr, "Retry-After", "5");
 		http_reply_error(&hr, 503, "E_STOPPING", "the server is "
 		    "stopping; try again shortly");
+	} else if (srv->pool != NULL && api_needs_store(&hr) &&
+	    (rq = calloc(1, sizeof(*rq))) != NULL) {
+		/* to a worker; the answer comes back through request_done */
+		rq->hr = hr;
+		TAILQ_INIT(&rq->hr.query);
+		while (!TAILQ_EMPTY(&hr.query)) {
+			struct evkeyval *kv = TAILQ_FIRST(&hr.query);
+
+			TAILQ_REMOVE(&hr.query, kv, next);
+			TAILQ_INSERT_TAIL(&rq->hr.query, kv, next);
+		}
+		rq->hr.deferred = 1;
+		rq->hr.store = NULL;
+		if (rq->hr.conn != NULL)
+			conn_inflight(rq->hr.conn, &rq->hr);
+		rq->job.work = request_work;
+		rq->job.done = request_done;
+		pool_submit(srv->pool, &rq->job);
+		return;
 	} else
 		api_dispatch(&hr);
-	if (!hr.streaming) {
-		metrics_request(&srv->metrics, hr.status);
-		http_req_log(&hr);
-		srv_release(srv, hr.conn);
-	}
-	http_req_free(&hr);
+	finish(srv, &hr);
 }
 
 /* The plain-HTTP loopback listener serves /healthz and nothing else. */
@@ -398,22 +487,95 @@ first_places(struct server *srv, struct err_list *errs)
  * removed from the log's end can be found (pcmdsd audit verify --head).
  */
 static void
+say_head(void *arg, const char *head)
+{
+	log_info("audit head %s (%s)", head, (const char *)arg);
+}
+
+static void
 log_head(struct server *srv, const char *when)
 {
-	char head[AUDIT_HEAD_LEN];
-
-	if (audit_head(srv->store, head) == PC_OK)
-		log_info("audit head %s (%s)", head, when);
-	else
+	if (audit_heads(srv->store, say_head, (void *)when) != PC_OK)
 		log_warnx("audit head unreadable (%s)", when);
+}
+
+static void
+head_work(struct pool_job *j, struct store *st)
+{
+	(void)j;
+	if (audit_heads(st, say_head, (void *)"every audit_head_minutes") !=
+	    PC_OK)
+		log_warnx("audit head unreadable (every audit_head_minutes)");
+}
+
+static void
+head_done(struct pool_job *j)
+{
+	free(j);
 }
 
 static void
 on_head_tick(evutil_socket_t fd, short ev, void *arg)
 {
+	struct pool_job *j = calloc(1, sizeof(*j));
+
 	(void)fd;
 	(void)ev;
-	log_head(arg, "every audit_head_minutes");
+	if (j == NULL)
+		return;
+	j->work = head_work;
+	j->done = head_done;
+	srv_submit(arg, j);
+}
+
+/* An audit entry, written by a worker. */
+struct later {
+	struct pool_job	 job;
+	char		 actor[96], action[64], object[512], outcome[256];
+};
+
+static void
+later_work(struct pool_job *j, struct store *st)
+{
+	struct later *l = (struct later *)j;
+
+	if (audit_log_now(st, l->actor, l->action, l->object, l->outcome) !=
+	    PC_OK)
+		log_warnx("audit: cannot record %s by %s", l->action, l->actor);
+}
+
+static void
+later_done(struct pool_job *j)
+{
+	free(j);
+}
+
+void
+srv_audit_later(struct server *srv, const char *actor, const char *action,
+    const char *object, const char *outcome)
+{
+	struct later *l = calloc(1, sizeof(*l));
+
+	if (l == NULL) {
+		log_warnx("audit: out of memory for %s by %s", action, actor);
+		return;
+	}
+	snprintf(l->actor, sizeof(l->actor), "%s", actor);
+	snprintf(l->action, sizeof(l->action), "%s", action);
+	snprintf(l->object, sizeof(l->object), "%s", object);
+	snprintf(l->outcome, sizeof(l->outcome), "%s", outcome);
+	l->job.work = later_work;
+	l->job.done = later_done;
+	srv_submit(srv, &l->job);
+}
+
+int
+srv_caught_up(struct server *srv, const char *mark)
+{
+	if (srv->follow == NULL)
+		return 1;	/* one server: every commit is in already */
+	return follow_wait(srv->follow, mark, srv->conf->catchup_timeout *
+	    1000);
 }
 
 static int
@@ -428,12 +590,48 @@ start_head_log(struct server *srv)
 	    0 ? 0 : -1;
 }
 
+static pc_rc
+export_source(struct server *srv, struct err_list *errs)
+{
+	pc_rc rc = store_export_source(srv->store, srv->conf->export_database);
+
+	if (rc == PC_EUSAGE)
+		err_add(errs, E_SYSTEM, "export_database", "export_database "
+		    "names a PostgreSQL database (a streaming replica), and "
+		    "only for database = postgresql://...");
+	return rc;
+}
+
+/*
+ * A store other servers write to: the workers, so the loop never waits
+ * on it, and the thread that catches up on what the others write.
+ */
+static pc_rc
+start_shared(struct server *srv, const char *upto, struct err_list *errs)
+{
+	const struct conf *cf = srv->conf;
+	pc_rc rc;
+
+	if (!store_shared(srv->store))
+		return PC_OK;
+	if ((rc = pool_start(&srv->pool, srv->base, cf->db_workers,
+	    cf->database, cf->export_database, &srv->secret, errs)) != PC_OK)
+		return rc;
+	if ((rc = follow_start(&srv->follow, cf->database, srv->agg, upto,
+	    errs)) != PC_OK)
+		return rc;
+	log_info("database shared: %d workers, catching up on other servers' "
+	    "facts", cf->db_workers);
+	return PC_OK;
+}
+
 /* Rate buckets and connection counts, each a table of fixed size. */
 static pc_rc
 limits_init(struct server *srv)
 {
 	const struct conf *cf = srv->conf;
 
+	pthread_mutex_init(&srv->rate_mu, NULL);
 	if (rate_init(&srv->auth_fail, cf->auth_failures / 60.0,
 	    cf->auth_failures, 65536) != PC_OK ||
 	    rate_init(&srv->auth_global, cf->auth_failures_global / 60.0,
@@ -457,6 +655,8 @@ teardown(struct server *srv)
 {
 	int i;
 
+	/* before evhttp: sign-ins held for the provider let go first */
+	oidc_close(srv->oidc);
 	srv->listener = NULL;	/* evhttp_free frees it */
 	if (srv->http != NULL)
 		evhttp_free(srv->http);	/* frees every connection */
@@ -472,6 +672,7 @@ teardown(struct server *srv)
 	rate_free(&srv->auth_fail);
 	rate_free(&srv->auth_global);
 	rate_free(&srv->per_token);
+	pthread_mutex_destroy(&srv->rate_mu);
 	rate_free(&srv->refused_log);
 	ktab_free(&srv->per_addr);
 	agg_close(srv->agg);
@@ -487,6 +688,7 @@ srv_run(struct conf *cf)
 	struct server srv;
 	struct err_list errs;
 	uint8_t cell_key[SECRET_LEN];
+	char upto[STORE_SNAP_LEN], where[PATH_MAX];
 	int rc = 1;
 
 	memset(&srv, 0, sizeof(srv));
@@ -501,14 +703,19 @@ srv_run(struct conf *cf)
 	    (srv.ssl = tls_server_ctx(cf->cert, cf->key, &errs)) == NULL ||
 	    (srv.base = event_base_new()) == NULL ||
 	    setup_signals(&srv) != 0 || setup_http(&srv) != 0 ||
+	    oidc_open(&srv.oidc, cf, &srv.secret, &errs) != PC_OK ||
 	    drop_privileges(cf->user) != 0 ||
 	    store_open(cf->database, &srv.store, &errs) != PC_OK ||
+	    store_cache_size(srv.store, cf->cache_size) != PC_OK ||
 	    audit_open(srv.store, &srv.secret, &errs) != PC_OK ||
+	    export_source(&srv, &errs) != PC_OK ||
 	    store_background_checkpoints(srv.store, &errs) != PC_OK ||
 	    first_places(&srv, &errs) != PC_OK ||
 	    secret_derive(&srv.secret, SECRET_CELL_KEY, cell_key) != PC_OK ||
-	    agg_open(&srv.agg, srv.store, cell_key, &errs) != PC_OK ||
-	    start_head_log(&srv) != 0) {
+	    agg_open(&srv.agg, srv.store, cell_key, upto, &errs) != PC_OK ||
+	    start_shared(&srv, upto, &errs) != PC_OK ||
+	    start_head_log(&srv) != 0 || (srv.oidc != NULL &&
+	    oidc_start(srv.oidc, srv.base, &errs) != PC_OK)) {
 		if (errs.n > 0)
 			log_warnx("%s", errs.v[0].msg);
 		log_warnx("not started");
@@ -516,15 +723,23 @@ srv_run(struct conf *cf)
 	}
 	store_short_waits(srv.store);	/* from now on, requests wait */
 	srv_listener_update(&srv);
+	store_redact(cf->database, where, sizeof(where));
 	log_info("pcmdsd %s serving https://%s (TLS 1.2+), database %s",
-	    PCMDS_VERSION, cf->listen, cf->database);
+	    PCMDS_VERSION, cf->listen, where);
 	ingest_workers_start();		/* the batch checks' threads */
 	event_base_dispatch(srv.base);
+	/* what the workers still have is finished before anything goes */
+	pool_stop(srv.pool);
+	srv.pool = NULL;
+	follow_stop(srv.follow);
+	srv.follow = NULL;
 	log_head(&srv, "stop");
 	ingest_workers_stop();
 	log_info("stopped");
 	rc = 0;
 out:
+	pool_stop(srv.pool);
+	follow_stop(srv.follow);
 	teardown(&srv);
 	sec_wipe(cell_key, sizeof(cell_key));
 	secret_wipe(&srv.secret);

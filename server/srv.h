@@ -5,10 +5,21 @@
  * conn.c each connection; http.c (http.h) the helpers every handler uses
  * to read a request and answer it; auth.c (auth.h) authentication; api.c
  * routes requests to the handlers.
+ *
+ * On SQLite the handlers run on the loop thread with the server's one
+ * connection. On PostgreSQL a request that needs the database runs on a
+ * worker thread with that worker's connection (pool.h), so the loop
+ * never waits on the database network: the handler's answer is kept
+ * (http_reply_*) and sent by the loop once the handler returns, and what
+ * only the loop may do (start a stream, cut a connection) is left for
+ * then. Handlers reach the database through hr->store, never
+ * srv->store; the aggregates under their lock (agg.h); the limits and
+ * metrics through functions that lock.
  */
 #ifndef PCMDS_SRV_H
 #define PCMDS_SRV_H
 
+#include <pthread.h>
 #include <stdint.h>
 #include <sys/queue.h>
 
@@ -30,6 +41,9 @@
 
 struct agg;
 struct conn;
+struct follow;
+struct oidc;
+struct pool;
 
 struct server {
 	struct conf		*conf;
@@ -39,9 +53,13 @@ struct server {
 	struct evhttp		*plain;		/* loopback /healthz, optional */
 	struct evconnlistener	*listener;
 	SSL_CTX			*ssl;
-	struct store		*store;
+	struct store		*store;		/* the loop's; before serving */
+	struct pool		*pool;		/* PostgreSQL: the workers */
+	struct follow		*follow;	/* PostgreSQL: catching up */
 	struct agg		*agg;		/* aggregates (impact) */
+	struct oidc		*oidc;		/* NULL: no OpenID Connect */
 	struct metrics		 metrics;
+	pthread_mutex_t		 rate_mu;	/* the three below */
 	struct rate		 auth_fail;	/* failed attempts per address */
 	struct rate		 auth_global;	/* failed code attempts, all */
 	struct rate		 per_token;	/* requests per credential */
@@ -72,9 +90,25 @@ void	 srv_hold(struct http_req *);
 void	 srv_cut(struct http_req *);
 /* A held (streaming) request has been answered completely. */
 void	 srv_release(struct server *, struct conn *);
+/*
+ * Runs work with a database connection: on a worker, done later on the
+ * loop (PostgreSQL); or both at once, here (SQLite).
+ */
+struct pool_job;
+void	 srv_submit(struct server *, struct pool_job *);
+/* An audit entry written on a worker (the loop must not wait for it). */
+void	 srv_audit_later(struct server *, const char *actor,
+	    const char *action, const char *object, const char *outcome);
+/*
+ * Waits (on a worker) until the aggregates include the commit at
+ * watermark mark, up to catchup_timeout: 1 then, 0 when it did not come.
+ */
+int	 srv_caught_up(struct server *, const char *mark);
 
 /* api.c */
 void	 api_dispatch(struct http_req *);
+/* 1 when the route the request is for reads or writes the database. */
+int	 api_needs_store(const struct http_req *);
 /* The routes served: documented path and allowed methods ("GET, HEAD"). */
 size_t	 api_routes(const char **paths, const char **methods, size_t max);
 void	 api_healthz(struct http_req *);

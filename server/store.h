@@ -3,13 +3,26 @@
  *
  * Everything pcmdsd keeps goes through these functions: places, users and
  * their credentials, records, the audit log, and the per-referral facts
- * the aggregates are built from. The SQLite implementation is
- * store_sqlite.c; a PostgreSQL store for scale-out implements the same
- * functions (selected at build time), so no SQL appears outside it.
+ * the aggregates are built from. No SQL appears outside the stores.
+ * store_open() chooses the store at run time from the database setting:
+ * a postgresql:// (or postgres://) URI is PostgreSQL (store_pg.c), which
+ * several pcmdsd may share; anything else is the path of a SQLite file
+ * (store_sqlite.c), for one pcmdsd. Each is a table of functions
+ * (store_impl.h) behind the same calls, so one binary serves both.
  *
  * Writes happen inside store_begin()/store_commit(). Commit is durable
- * (SQLite: WAL with synchronous=FULL) before it returns: a record is only
- * acknowledged after its commit.
+ * (SQLite: WAL with synchronous=FULL; PostgreSQL: synchronous_commit on)
+ * before it returns: a record is only acknowledged after its commit. A
+ * store handle is one connection, used by one thread at a time.
+ *
+ * Several writers (PostgreSQL). store_batch_lock() serialises the
+ * batches that touch the same referrals, whichever server they reach,
+ * so the cross-record rules hold as with one writer. Each connection
+ * writes an audit chain of its own (struct store_audit.chain), so audit
+ * appends never wait for another server. Each commit has a watermark,
+ * a position in the store's commit order; store_facts_since() returns
+ * the facts changed since a snapshot, with the snapshot that covers
+ * them, such that no commit, early or late, falls between two.
  */
 #ifndef PCMDS_STORE_H
 #define PCMDS_STORE_H
@@ -21,7 +34,9 @@
 #include "sec.h"
 #include "timeline.h"
 
-#define STORE_SCHEMA_VERSION	7
+#define STORE_SCHEMA_VERSION	8	/* SQLite's; PostgreSQL's: store_pg.c */
+#define STORE_MARK_LEN		24	/* a watermark: a decimal number */
+#define STORE_SNAP_LEN		4096	/* a snapshot as text */
 
 struct store;
 
@@ -76,7 +91,8 @@ struct store_auth {
 };
 
 struct store_audit {
-	int64_t		 seq;
+	int64_t		 chain;		/* 0: SQLite's one chain */
+	int64_t		 seq;		/* 1, 2, ... within the chain */
 	int64_t		 at;
 	const char	*actor;
 	const char	*action;
@@ -96,39 +112,103 @@ struct store_rec_row {
 	const char	*json;
 	size_t		 len;
 	const uint8_t	*hash;		/* the hash column: 32 bytes or NULL */
-	int64_t		 audit_seq;	/* the entry that stored it; 0 none */
+	int64_t		 audit_chain;	/* the entry that stored it... */
+	int64_t		 audit_seq;	/* ...0 none */
 };
 
 /* Which records store_record_rows() lists, each set ordered by id. */
 enum store_rows {
-	ROWS_OF_ENTRY,	/* stored by audit entry seq */
+	ROWS_OF_ENTRY,	/* stored by audit entry (chain, seq) */
 	ROWS_UNKEYED,	/* stored before the audit log was keyed */
 	ROWS_UNCLAIMED,	/* naming an entry that stored no records (by entry) */
 };
 
+/*
+ * The tables as a whole, for pcmdsd migrate: every row of each, column
+ * by column in the order of store_tables[t].cols, in a form both stores
+ * read and write.
+ */
+enum store_table {
+	TABLE_META,
+	TABLE_PLACES,
+	TABLE_ASSETS,
+	TABLE_POPULATION,
+	TABLE_USERS,
+	TABLE_CREDS,
+	TABLE_PASSWORDS,
+	TABLE_OIDC_LINKS,
+	TABLE_RECORDS,
+	TABLE_AUDIT,
+	TABLE_FACTS,
+	TABLE_TAKEUP,
+	TABLE_N
+};
+
+enum store_vtype { SV_NULL, SV_INT, SV_TEXT, SV_BLOB };
+
+struct store_value {
+	enum store_vtype	 type;
+	int64_t			 i;
+	const void		*p;	/* text (NUL-ended) or blob, borrowed */
+	size_t			 len;
+};
+
+#define STORE_COLS_MAX	12
+
+struct store_table_info {
+	const char	*name;
+	int		 ncols;
+	const char	*cols[STORE_COLS_MAX];
+	const char	*order;		/* the key the rows are listed by */
+};
+
+extern const struct store_table_info store_tables[TABLE_N];
+
 const char	*store_role_name(enum store_role);
 /* ROLE_N when s is not a role. */
 enum store_role	 store_role_parse(const char *s);
+/* 1 when database names a PostgreSQL database rather than a file. */
+int		 store_is_pg(const char *database);
+/* database as it may be logged: a URI's password replaced by "***". */
+void		 store_redact(const char *database, char *out, size_t len);
 
 /*
- * Test builds (PCMDS_FAILPOINTS) only: with PCMDS_TEST_DISK_PAGES=N in the
- * environment the database may grow by N pages more, then its disk is
- * "full" (SQLite's max_page_count), as a small file system would be.
+ * database: a postgresql:// URI, or a SQLite file's path. Test builds
+ * (PCMDS_FAILPOINTS) only: with PCMDS_TEST_DISK_PAGES=N in the
+ * environment a SQLite database may grow by N pages more, then its disk
+ * is "full" (SQLite's max_page_count), as a small file system would be.
  */
-pc_rc	 store_open(const char *path, struct store **, struct err_list *);
+pc_rc	 store_open(const char *database, struct store **, struct err_list *);
 void	 store_close(struct store *);
+/* "sqlite" or "postgresql". */
+const char *store_kind(const struct store *);
+/* 1 when other processes may write to the same store at the same time. */
+int	 store_shared(const struct store *);
 /*
- * For the long-running server: WAL checkpoints move to a thread of their
- * own instead of stalling the commit that crosses the threshold.
+ * For the long-running server: SQLite's WAL checkpoints move to a thread
+ * of their own instead of stalling the commit that crosses the threshold.
  */
 pc_rc	 store_background_checkpoints(struct store *, struct err_list *);
+/*
+ * Where exports read from (export_database): NULL or "" the store
+ * itself; for PostgreSQL it may name a streaming replica.
+ */
+pc_rc	 store_export_source(struct store *, const char *database);
 /*
  * For the server's event loop: a lock held by another process (an
  * administration command) is waited for briefly, then the call fails
  * with store_fault() STORE_FAULT_BUSY, so the request is answered 503
- * instead of every request stalling behind it.
+ * instead of every request stalling behind it. (PostgreSQL: the loop
+ * holds no connection while serving; a no-op.)
  */
 void	 store_short_waits(struct store *);
+/*
+ * The page cache of the server's connection, in MiB (SQLite's own is
+ * 2 MiB): more keeps more of a large store's indexes in memory, less
+ * keeps the server small. The operating system caches the file as well.
+ * (PostgreSQL: its shared_buffers are the database's own; a no-op.)
+ */
+pc_rc	 store_cache_size(struct store *, int mib);
 pc_rc	 store_begin(struct store *);
 pc_rc	 store_commit(struct store *);
 void	 store_rollback(struct store *);
@@ -152,6 +232,7 @@ enum store_fault store_fault(struct store *, char *msg, size_t len);
 
 pc_rc	 store_meta_get(struct store *, const char *key, char *out, size_t);
 pc_rc	 store_meta_set(struct store *, const char *key, const char *val);
+/* PC_ENOTFOUND when there was no such key. */
 pc_rc	 store_meta_del(struct store *, const char *key);
 
 pc_rc	 store_place_put(struct store *, const struct store_place *);
@@ -221,6 +302,30 @@ pc_rc	 store_password_get(struct store *, int64_t user, char *out,
 	    size_t len);
 pc_rc	 store_password_clear(struct store *, int64_t user);
 
+/*
+ * Dashboard sign-in through an OpenID Connect provider: an identity
+ * there (the provider's issuer and the subject, the ID token's sub,
+ * which the provider never gives to anyone else) linked by the
+ * administrator to one user. A user has at most one identity per issuer
+ * and an identity one user.
+ *
+ * link adds or replaces the user's identity at issuer (inside a
+ * transaction); PC_ECONFLICT, with nothing changed and the transaction
+ * still usable, when that identity is another user's.
+ * find: the user an identity is linked to, PC_ENOTFOUND when none.
+ * subject: the user's subject at issuer into out, PC_ENOTFOUND when none.
+ * unlink removes the user's identity at issuer (inside a transaction);
+ * PC_ENOTFOUND when there was none. A revoked user's link stays (the
+ * user is refused, as every credential of theirs is).
+ */
+pc_rc	 store_oidc_link(struct store *, int64_t user, const char *issuer,
+	    const char *subject, int64_t now);
+pc_rc	 store_oidc_find(struct store *, const char *issuer,
+	    const char *subject, int64_t *user);
+pc_rc	 store_oidc_subject(struct store *, int64_t user, const char *issuer,
+	    char *out, size_t len);
+pc_rc	 store_oidc_unlink(struct store *, int64_t user, const char *issuer);
+
 /* Credentials are kept only as the SHA-256 of the secret. */
 pc_rc	 store_cred_add(struct store *, const uint8_t hash[SEC_SHA256_LEN],
 	    int64_t user, enum store_cred, const char *device,
@@ -236,12 +341,24 @@ pc_rc	 store_cred_find(struct store *, const uint8_t hash[SEC_SHA256_LEN],
 	    enum store_cred, int64_t now, struct store_auth *);
 pc_rc	 store_cred_revoke(struct store *, const uint8_t hash[SEC_SHA256_LEN]);
 
+/*
+ * Inside a batch's transaction, before any of its records is looked up:
+ * waits until no other transaction holds any of the referrals, then
+ * holds them until commit or rollback (taken in id order, so two batches
+ * never wait for each other). ids are the batch's record ids, which the
+ * store may read ahead in one go. A no-op for a store with one writer.
+ */
+pc_rc	 store_batch_lock(struct store *, const char *const *referrals,
+	    size_t nref, const char *const *ids, size_t nids);
 /* The content hash of a stored record, PC_ENOTFOUND when absent. */
 pc_rc	 store_record_hash(struct store *, const char *id,
 	    char hash[SEC_HEX64_LEN]);
-/* audit_seq: the audit entry the batch's commit will write. */
+/*
+ * The audit entry (chain, seq) the batch's commit will write. A store
+ * may hold the row until commit, which then reports a failure.
+ */
 pc_rc	 store_record_put(struct store *, const struct rec *, int64_t user,
-	    int64_t now, int64_t audit_seq);
+	    int64_t now, int64_t audit_chain, int64_t audit_seq);
 /* Loads every stored record of a referral, in arrival order. */
 pc_rc	 store_record_timeline(struct store *, const char *referral,
 	    struct timeline *);
@@ -255,11 +372,37 @@ pc_rc	 store_fact_put(struct store *, const char *referral, const char *place,
 	    int32_t referred_on, int exportable, const void *blob, size_t len);
 pc_rc	 store_fact_each(struct store *,
 	    int (*cb)(void *, const void *blob, size_t len), void *);
-/* Every fact, and every referral's take-up rows (store_takeup_put). */
 pc_rc	 store_fact_clear(struct store *);
 /* Every referral id with records (to rebuild facts). */
 pc_rc	 store_referral_each(struct store *,
 	    int (*cb)(void *, const char *referral), void *);
+
+/*
+ * Catching up with other writers. After a commit, store_watermark()
+ * gives its position ("" when the store has one writer). Facts changed
+ * since the snapshot since (NULL or "": all of them) are passed to cb,
+ * and upto is set to the snapshot they were read in, which is what the
+ * next call passes as since. store_covers() says whether a snapshot
+ * includes the commit at a watermark (always, with one writer).
+ * store_wait_change() blocks until another writer announces a commit,
+ * fd (if not -1) becomes readable, or ms pass.
+ */
+pc_rc	 store_watermark(struct store *, char mark[STORE_MARK_LEN]);
+pc_rc	 store_facts_since(struct store *, const char *since,
+	    int (*cb)(void *, const void *blob, size_t len), void *,
+	    char upto[STORE_SNAP_LEN]);
+int	 store_covers(const struct store *, const char *upto,
+	    const char *mark);
+pc_rc	 store_wait_change(struct store *, int fd, int ms);
+
+/*
+ * A token bucket kept in the store, shared by every server on it: takes
+ * a token (take 1) or looks (take 0); *wait is 0 when allowed, else the
+ * seconds until a token is free. PC_EUSAGE: this store keeps none (the
+ * caller keeps its own).
+ */
+pc_rc	 store_rate(struct store *, const char *key, double per_sec,
+	    double burst, double now, int take, double *wait);
 
 /*
  * An export: the consented, non-voided referrals of a place (or all, with
@@ -298,12 +441,20 @@ pc_rc	 store_takeup_each(struct store *, const char *place, int32_t from,
 	    int32_t to, int (*cb)(void *, const char *referral,
 	    const struct store_takeup *), void *);
 
-/* The last audit entry's sequence number and hash (zeros when empty). */
-pc_rc	 store_audit_last(struct store *, int64_t *seq,
+/*
+ * The last entry of this connection's audit chain (zeros when empty);
+ * the chain is claimed for this connection on first use.
+ */
+pc_rc	 store_audit_last(struct store *, int64_t *chain, int64_t *seq,
 	    uint8_t hash[SEC_SHA256_LEN]);
 pc_rc	 store_audit_insert(struct store *, const struct store_audit *);
+/* Every entry, chain by chain, each in order. */
 pc_rc	 store_audit_each(struct store *,
 	    int (*cb)(void *, const struct store_audit *), void *);
+/* The last entry of every chain. */
+pc_rc	 store_audit_heads(struct store *,
+	    int (*cb)(void *, int64_t chain, int64_t seq,
+	    const uint8_t hash[SEC_SHA256_LEN]), void *);
 /*
  * The key of the audit chain (audit.c derives it from the server secret),
  * held in memory for as long as the store is open; never written.
@@ -314,12 +465,24 @@ const uint8_t	*store_audit_key(const struct store *);	/* NULL: none */
 /*
  * Records for the audit's check: those one entry stored, those from
  * before the log was keyed, or those naming an entry that stored none
- * (seq unused). A callback returning non-zero stops the walk.
+ * (chain and seq unused). A callback returning non-zero stops the walk.
  */
-pc_rc	 store_record_rows(struct store *, enum store_rows, int64_t seq,
-	    int (*cb)(void *, const struct store_rec_row *), void *);
+pc_rc	 store_record_rows(struct store *, enum store_rows, int64_t chain,
+	    int64_t seq, int (*cb)(void *, const struct store_rec_row *),
+	    void *);
 /* One record by id; PC_ENOTFOUND when absent. */
 pc_rc	 store_record_row(struct store *, const char *id,
 	    int (*cb)(void *, const struct store_rec_row *), void *);
+
+/*
+ * Whole tables, for moving a deployment between stores: every row of t
+ * in key order; and rows written into an empty store (inside a
+ * transaction), then store_copy_end() once a table is complete.
+ */
+pc_rc	 store_copy_each(struct store *, enum store_table,
+	    int (*cb)(void *, const struct store_value *), void *);
+pc_rc	 store_copy_put(struct store *, enum store_table,
+	    const struct store_value *);
+pc_rc	 store_copy_end(struct store *, enum store_table);
 
 #endif

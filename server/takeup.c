@@ -21,6 +21,8 @@ struct takeup {
 	struct row	*v;		/* the directory's rows, then free text */
 	size_t		 n, cap;
 	struct map	 by_id;		/* asset id -> row index + 1 */
+	struct seen	*seen;		/* the place's take-up rows */
+	size_t		 nseen, capseen;
 	pc_rc		 rc;
 };
 
@@ -80,27 +82,62 @@ row_of(struct takeup *t, const char *id)
 	return row_add(t, &a);
 }
 
+/* A row read from the store, counted once the aggregates are locked. */
+struct seen {
+	char		 referral[UUID_LEN];
+	uint32_t	 row;
+	int		 taken;
+};
+
 static int
 one_row(void *arg, const char *referral, const struct store_takeup *u)
 {
 	struct takeup *t = arg;
 	struct row *r;
+	struct seen *ns;
+
+	if ((r = row_of(t, u->asset)) == NULL)
+		goto nomem;
+	if (t->nseen == t->capseen) {
+		size_t cap = t->capseen ? t->capseen * 2 : 1024;
+
+		if ((ns = realloc(t->seen, cap * sizeof(*ns))) == NULL)
+			goto nomem;
+		t->seen = ns;
+		t->capseen = cap;
+	}
+	ns = &t->seen[t->nseen++];
+	snprintf(ns->referral, sizeof(ns->referral), "%s", referral);
+	ns->row = (uint32_t)(r - t->v);
+	ns->taken = u->taken != 0;
+	return 0;
+nomem:
+	t->rc = PC_ENOMEM;
+	return 1;
+}
+
+/*
+ * Under the aggregates' lock: exactly the referrals the reach figures
+ * count, each with its person's record key.
+ */
+static void
+count_seen(struct takeup *t)
+{
+	size_t i;
 	long key;
 
-	/* exactly the referrals the reach figures count, with their keys */
-	if (!agg_referral_key(t->agg, referral, &key))
-		return 0;
-	if ((r = row_of(t, u->asset)) == NULL) {
-		t->rc = PC_ENOMEM;
-		return 1;
+	for (i = 0; i < t->nseen; i++) {
+		struct row *r = &t->v[t->seen[i].row];
+
+		if (!agg_referral_key(t->agg, t->seen[i].referral, &key))
+			continue;
+		r->n_off.n++;
+		r->n_off.key += key;
+		if (t->seen[i].taken) {
+			r->n_take.n++;
+			r->n_take.key += key;
+		}
 	}
-	r->n_off.n++;
-	r->n_off.key += key;
-	if (u->taken) {
-		r->n_take.n++;
-		r->n_take.key += key;
-	}
-	return 0;
 }
 
 /* Adds asset id (taken or not) to a referral's rows, once. */
@@ -273,7 +310,7 @@ takeup_json(struct agg *a, struct store *st, const struct impact_req *q,
 	struct takeup t;
 	struct store_asset free_text;
 	struct agg_result r;
-	const char *code;
+	char code[REC_PLACE_MAX + 1] = "";
 	cJSON *doc = NULL;
 
 	memset(&t, 0, sizeof(t));
@@ -281,13 +318,17 @@ takeup_json(struct agg *a, struct store *st, const struct impact_req *q,
 	map_init(&t.by_id);
 	t.agg = a;
 	t.rc = PC_OK;
+	agg_read_begin(a);
+	if (q->place >= 0 && (size_t)q->place < a->nplaces)
+		snprintf(code, sizeof(code), "%s", a->places[q->place].p.code);
+	agg_read_end(a);
 	*rc = PC_EINVAL;
-	if (q->place < 0 || (size_t)q->place >= a->nplaces)
+	if (code[0] == '\0')
 		return NULL;
-	code = a->places[q->place].p.code;
 	*rc = PC_ENOMEM;
 	if (row_add(&t, &free_text) == NULL)
 		goto out;
+	/* the store first, without the lock: ingest goes on meanwhile */
 	if ((*rc = store_asset_each(st, code, load_entry, &t)) != PC_OK ||
 	    (*rc = t.rc) != PC_OK)
 		goto out;
@@ -296,13 +337,17 @@ takeup_json(struct agg *a, struct store *st, const struct impact_req *q,
 		*rc = t.rc;	/* a walk stopped short is no answer */
 	if (*rc != PC_OK)
 		goto out;
-	if ((*rc = agg_run(a, &aq, &r)) != PC_OK)
-		goto out;
-	if ((doc = document(a, q, &t, &r)) == NULL)
-		*rc = PC_ENOMEM;
-	agg_result_free(&r);
+	agg_read_begin(a);
+	count_seen(&t);
+	if ((*rc = agg_run(a, &aq, &r)) == PC_OK) {
+		if ((doc = document(a, q, &t, &r)) == NULL)
+			*rc = PC_ENOMEM;
+		agg_result_free(&r);
+	}
+	agg_read_end(a);
 out:
 	map_free(&t.by_id);
+	free(t.seen);
 	free(t.v);
 	return doc;
 }

@@ -26,6 +26,7 @@
 #include "date.h"
 #include "failpoint.h"
 #include "log.h"
+#include "oidc.h"
 #include "version.h"
 #include "web.h"
 
@@ -62,7 +63,7 @@ page_headers(struct http_req *hr)
  */
 static void
 page(struct http_req *hr, int status, const char *title,
-    const struct buf *body)
+    const struct buf *body, const char *refresh)
 {
 	static const char failed[] = "<!DOCTYPE html>\n<html lang=\"en\">"
 	    "<head><meta charset=\"utf-8\"><title>Error - pcmds</title></head>"
@@ -76,8 +77,15 @@ page(struct http_req *hr, int status, const char *title,
 	    "charset=\"utf-8\"><meta name=\"viewport\" content=\"width="
 	    "device-width, initial-scale=1\"><title>");
 	esc(&b, title);
-	buf_adds(&b, " - pcmds</title><link rel=\"stylesheet\" "
-	    "href=\"/dashboard.css\"></head>\n<body>");
+	buf_adds(&b, " - pcmds</title>");
+	if (refresh != NULL) {
+		/* at once, and from this site: the Strict cookie goes along */
+		buf_adds(&b, "<meta http-equiv=\"refresh\" content=\"0; url=");
+		esc(&b, refresh);
+		buf_adds(&b, "\">");
+	}
+	buf_adds(&b, "<link rel=\"stylesheet\" href=\"/dashboard.css\"></head>"
+	    "\n<body>");
 	buf_add(&b, buf_str(body), body->len);
 	buf_adds(&b, "</body></html>\n");
 	page_headers(hr);
@@ -128,6 +136,15 @@ login_form(struct http_req *hr, int status, const char *problem)
 		esc(&b, problem);
 		buf_adds(&b, "</p>");
 	}
+	if (hr->srv->oidc != NULL) {
+		buf_adds(&b, "<h2>With ");
+		esc(&b, oidc_name(hr->srv->oidc));
+		buf_adds(&b, "</h2><form class=\"login\" method=\"post\" "
+		    "action=\"/login/oidc\"><p><button type=\"submit\">Sign in "
+		    "with ");
+		esc(&b, oidc_name(hr->srv->oidc));
+		buf_adds(&b, "</button></p></form>");
+	}
 	buf_adds(&b, "<h2>With your password</h2><form class=\"login\" "
 	    "method=\"post\" action=\"/login/password\"><p><label for=\"user\">"
 	    "User number</label><br><input id=\"user\" name=\"user\" "
@@ -145,7 +162,7 @@ login_form(struct http_req *hr, int status, const char *problem)
 	    "autocomplete=\"one-time-code\" required pattern=\"[A-Za-z0-9 -]"
 	    "{12,20}\"></p><p><button type=\"submit\">Sign in with the code"
 	    "</button></p></form></main>");
-	page(hr, status, "Sign in", &b);
+	page(hr, status, "Sign in", &b, NULL);
 	buf_free(&b);
 }
 
@@ -200,7 +217,7 @@ int
 web_session_start(struct http_req *hr, const struct store_user *u,
     const char *how)
 {
-	struct store *st = hr->srv->store;
+	struct store *st = hr->store;
 	int64_t now = (int64_t)srv_now();
 	uint8_t thash[SEC_SHA256_LEN];
 	char token[44], cookie[160], actor[32], old[64];
@@ -237,7 +254,7 @@ web_session_start(struct http_req *hr, const struct store_user *u,
 static int
 start_session(struct http_req *hr, const uint8_t chash[SEC_SHA256_LEN])
 {
-	struct store *st = hr->srv->store;
+	struct store *st = hr->store;
 	int64_t now = (int64_t)srv_now(), user;
 	struct store_user u;
 	enum auth_limit which;
@@ -310,7 +327,7 @@ web_login(struct http_req *hr)
 		login_form(hr, 401, "A code looks like ABCD-EFGH-JKMN.");
 		return;
 	}
-	if (store_begin(hr->srv->store) != PC_OK) {
+	if (store_begin(hr->store) != PC_OK) {
 		login_form(hr, 503, "The server is busy; try again.");
 		return;
 	}
@@ -332,7 +349,7 @@ web_logout(struct http_req *hr)
 	}
 	if (auth_cookie(hr, AUTH_COOKIE, tok, sizeof(tok))) {
 		sec_sha256(tok, strlen(tok), hash);
-		(void)store_cred_revoke(hr->srv->store, hash);
+		(void)store_cred_revoke(hr->store, hash);
 	}
 	http_add_header(hr, "Set-Cookie", AUTH_COOKIE "=; Path=/; Secure; "
 	    "HttpOnly; SameSite=Strict; Max-Age=0");
@@ -351,7 +368,14 @@ void
 web_page(struct http_req *hr, int status, const char *title,
     const struct buf *body)
 {
-	page(hr, status, title, body);
+	page(hr, status, title, body, NULL);
+}
+
+void
+web_page_then(struct http_req *hr, int status, const char *title,
+    const struct buf *body, const char *to)
+{
+	page(hr, status, title, body, to);
 }
 
 void

@@ -17,6 +17,13 @@ void	 web_esc(struct buf *, const char *);
 /* Sends body in the page frame; a failed buffer is a 500 (buf.h). */
 void	 web_page(struct http_req *, int status, const char *title,
 	    const struct buf *body);
+/*
+ * The same, and the browser goes on to to at once (a refresh from this
+ * page: unlike a redirect from a provider's, it carries the session's
+ * SameSite=Strict cookie).
+ */
+void	 web_page_then(struct http_req *, int status, const char *title,
+	    const struct buf *body, const char *to);
 void	 web_redirect(struct http_req *, const char *to);
 /*
  * Inside the caller's transaction: a new session for u (any the browser
@@ -33,6 +40,10 @@ void	 web_login_problem(struct http_req *, int status, const char *why);
 /* web_pw.c: GET and POST /password, POST /login/password */
 void	 web_password(struct http_req *);
 void	 web_login_password(struct http_req *);
+
+/* web_oidc.c: POST /login/oidc, GET /login/oidc/callback */
+void	 web_oidc_start(struct http_req *);
+void	 web_oidc_callback(struct http_req *);
 
 /* dash.c: the stylesheet, and a request refused as a page. */
 extern const char dash_css[];

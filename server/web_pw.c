@@ -83,7 +83,7 @@ password_form(struct http_req *hr, int status, const char *problem)
 static void
 set_password(struct http_req *hr, struct evkeyvalq *form)
 {
-	struct store *st = hr->srv->store;
+	struct store *st = hr->store;
 	const char *pw = field(form, "password"), *why;
 	uint8_t chash[SEC_SHA256_LEN];
 	char stored[PASSWD_LEN];
@@ -182,7 +182,8 @@ bad_password(struct http_req *hr, const char *key)
 	/* not a code: the address's budget and the user's, not the global */
 	double wait = auth_failed(hr, 0, "login.fail", "bad password", NULL);
 
-	if (rate_take(&hr->srv->auth_fail, key, srv_now()) > 0 || wait > 0)
+	/* the user's, like the address's, held across servers (auth.h) */
+	if (auth_bucket(hr, &hr->srv->auth_fail, key, 1) > 0 || wait > 0)
 		web_login_problem(hr, 429, "Too many failed attempts; wait a "
 		    "minute and try again.");
 	else
@@ -194,7 +195,7 @@ bad_password(struct http_req *hr, const char *key)
 void
 web_login_password(struct http_req *hr)
 {
-	struct store *st = hr->srv->store;
+	struct store *st = hr->store;
 	struct evkeyvalq form;
 	struct store_user u;
 	char stored[PASSWD_LEN], key[40], *end;
@@ -223,7 +224,7 @@ web_login_password(struct http_req *hr)
 	 * passwords; this address's failures and this user's do.
 	 */
 	if ((auth_blocked(hr, &which) > 0 && which == AUTH_ADDRESS) ||
-	    rate_wait(&hr->srv->auth_fail, key, srv_now()) > 0) {
+	    auth_bucket(hr, &hr->srv->auth_fail, key, 0) > 0) {
 		evhttp_clear_headers(&form);
 		web_login_problem(hr, 429, "Too many failed attempts; wait a "
 		    "minute and try again.");

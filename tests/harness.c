@@ -18,6 +18,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <libpq-fe.h>
+#include <sqlite3.h>
+
 #include "harness.h"
 
 static char tmproot[PATH_MAX];
@@ -427,7 +430,6 @@ th_file_count(const char *path, const char *needle, size_t nlen)
 #include <curl/curl.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
-#include <sqlite3.h>
 
 int
 th_free_port(void)
@@ -446,8 +448,174 @@ th_free_port(void)
 	return port;
 }
 
+/* -- PostgreSQL ------------------------------------------------------- */
+
+static char pg_dir[PATH_MAX];	/* a cluster this program started */
+static char pg_base[PATH_MAX];	/* its URI, or the one run.sh gave */
+
+int
+th_store_pg(void)
+{
+	const char *s = getenv("PCMDS_TEST_STORE");
+
+	return s != NULL && strcmp(s, "postgresql") == 0;
+}
+
+static void
+pg_stop(void)
+{
+	char cmd[PATH_MAX + 64];
+
+	if (pg_dir[0] == '\0')
+		return;
+	snprintf(cmd, sizeof(cmd), "bash tests/pg.sh stop '%s'", pg_dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not stop PostgreSQL in %s\n", pg_dir);
+}
+
+/* The cluster's URI: run.sh's (PCMDS_TEST_PG), else one started here. */
+static const char *
+pg_cluster(void)
+{
+	const char *given = getenv("PCMDS_TEST_PG");
+	struct th_run r;
+	char *nl;
+
+	if (pg_base[0] != '\0')
+		return pg_base;
+	if (given != NULL && given[0] != '\0') {
+		snprintf(pg_base, sizeof(pg_base), "%s", given);
+		return pg_base;
+	}
+	/* outside TMPDIR's private directories: nobody must reach it */
+	snprintf(pg_dir, sizeof(pg_dir), "/tmp/pcmds-pg-XXXXXX");
+	if (mkdtemp(pg_dir) == NULL)
+		fail_msg("mkdtemp: %s", strerror(errno));
+	th_cmd(&r, NULL, "bash", "tests/pg.sh", "start", pg_dir, NULL);
+	if (r.status != 0)
+		fail_msg("PostgreSQL did not start: %s", r.err);
+	atexit(pg_stop);
+	if ((nl = strchr(r.out, '\n')) != NULL)
+		*nl = '\0';
+	snprintf(pg_base, sizeof(pg_base), "%s", r.out);
+	th_run_free(&r);
+	return pg_base;
+}
+
+/* The URI of database name in the cluster. */
+static void
+pg_uri(const char *name, char *out, size_t len)
+{
+	const char *base = pg_cluster(), *q = strchr(base, '?');
+
+	snprintf(out, len, "postgresql:///%s%s", name, q ? q : "");
+}
+
+static PGconn *
+pg_connect(const char *uri)
+{
+	PGconn *c = PQconnectdb(uri);
+
+	if (PQstatus(c) != CONNECTION_OK)
+		fail_msg("cannot connect to %s: %s", uri, PQerrorMessage(c));
+	return c;
+}
+
+const char *
+th_pg_db(const char *like)
+{
+	static char uri[PATH_MAX];
+	static int n;
+	char name[64], sql[256], admin[PATH_MAX];
+	PGconn *c;
+	PGresult *res;
+
+	snprintf(name, sizeof(name), "t%d_%d", (int)getpid(), ++n);
+	pg_uri("postgres", admin, sizeof(admin));
+	c = pg_connect(admin);
+	if (like != NULL)
+		snprintf(sql, sizeof(sql), "CREATE DATABASE %s TEMPLATE %s", name,
+		    like);
+	else
+		snprintf(sql, sizeof(sql), "CREATE DATABASE %s", name);
+	res = PQexec(c, sql);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		fail_msg("%s: %s", sql, PQerrorMessage(c));
+	PQclear(res);
+	PQfinish(c);
+	pg_uri(name, uri, sizeof(uri));
+	return uri;
+}
+
+const char *
+th_pg_name(const char *uri)
+{
+	static char name[64];
+	const char *p = strstr(uri, ":///");
+
+	snprintf(name, sizeof(name), "%.*s", p ? (int)strcspn(p + 4, "?") : 0,
+	    p ? p + 4 : "");
+	return name;
+}
+
+/* The database URI of the deployment whose database file db would be. */
+const char *
+th_db_uri(const char *db)
+{
+	static char uri[PATH_MAX];
+	char conf[PATH_MAX], *text, *p;
+
+	snprintf(conf, sizeof(conf), "%s", db);
+	if ((p = strrchr(conf, '/')) == NULL)
+		return NULL;
+	snprintf(p, sizeof(conf) - (size_t)(p - conf), "/pcmdsd.conf");
+	if ((text = th_slurp(conf, NULL)) == NULL)
+		return NULL;
+	uri[0] = '\0';
+	for (p = text; (p = strstr(p, "database = postgresql://")) != NULL;
+	    p++)
+		if (p == text || p[-1] == '\n') {
+			snprintf(uri, sizeof(uri), "%.*s", (int)strcspn(p + 11,
+			    "\n"), p + 11);
+			break;
+		}
+	free(text);
+	return uri[0] ? uri : NULL;
+}
+
+/* SQL on a PostgreSQL database: 1 done, 0 refused (with may_fail). */
+static int
+pg_sql(const char *uri, const char *sql, long *v, int may_fail)
+{
+	PGconn *c = pg_connect(uri);
+	PGresult *res = PQexec(c, sql);
+	ExecStatusType st = PQresultStatus(res);
+
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+		if (may_fail) {
+			PQclear(res);
+			PQfinish(c);
+			return 0;
+		}
+		fail_msg("sql %s: %s", sql, PQerrorMessage(c));
+	}
+	if (v != NULL)
+		*v = st == PGRES_TUPLES_OK && PQntuples(res) > 0 &&
+		    !PQgetisnull(res, 0, 0) ? atol(PQgetvalue(res, 0, 0)) : -1;
+	PQclear(res);
+	PQfinish(c);
+	return 1;
+}
+
 void
 th_server_init(struct th_server *s, const char *extra)
+{
+	th_server_init_on(s, th_store_pg() ? th_pg_db(NULL) : NULL, extra);
+}
+
+void
+th_server_init_on(struct th_server *s, const char *database,
+    const char *extra)
 {
 	struct th_run r;
 	char listen[64];
@@ -458,8 +626,12 @@ th_server_init(struct th_server *s, const char *extra)
 	snprintf(s->dir, sizeof(s->dir), "%s/srv", th_tmpdir());
 	s->port = th_free_port();
 	snprintf(listen, sizeof(listen), "127.0.0.1:%d", s->port);
-	th_cmd(&r, NULL, "pcmdsd", "init", "--dir", s->dir, "--listen", listen,
-	    NULL);
+	if (database != NULL)
+		th_cmd(&r, NULL, "pcmdsd", "init", "--dir", s->dir, "--listen",
+		    listen, "--database", database, NULL);
+	else
+		th_cmd(&r, NULL, "pcmdsd", "init", "--dir", s->dir, "--listen",
+		    listen, NULL);
 	if (r.status != 0)
 		fail_msg("pcmdsd init failed: %s", r.err);
 	th_run_free(&r);
@@ -472,6 +644,39 @@ th_server_init(struct th_server *s, const char *extra)
 		fprintf(fp, "\n%s\n", extra);
 		fclose(fp);
 	}
+}
+
+void
+th_server_twin(struct th_server *b, const struct th_server *a,
+    const char *extra_conf)
+{
+	char listen[64], *text, *p;
+	FILE *fp;
+
+	memset(b, 0, sizeof(*b));
+	b->bin = a->bin;
+	snprintf(b->dir, sizeof(b->dir), "%s/srv", th_tmpdir());
+	snprintf(b->conf, sizeof(b->conf), "%s/pcmdsd.conf", b->dir);
+	snprintf(b->ca, sizeof(b->ca), "%s/ca.pem", b->dir);
+	snprintf(b->log, sizeof(b->log), "%s/server.log", b->dir);
+	/* its own directory and port; the same secret, certificate, database */
+	{
+		char cmd[1400];
+
+		snprintf(cmd, sizeof(cmd), "cp -r '%s' '%s' && rm -f '%s/server.log'",
+		    a->dir, b->dir, b->dir);
+		assert_int_equal(system(cmd), 0);
+	}
+	b->port = th_free_port();
+	snprintf(b->url, sizeof(b->url), "https://localhost:%d", b->port);
+	snprintf(listen, sizeof(listen), "listen = 127.0.0.1:%d", b->port);
+	assert_non_null(text = th_slurp(b->conf, NULL));
+	assert_non_null(p = strstr(text, "\nlisten = "));
+	assert_non_null(fp = fopen(b->conf, "w"));
+	fprintf(fp, "%.*s\n%s%s\n%s\n", (int)(p - text), text, listen,
+	    p + 1 + strcspn(p + 1, "\n"), extra_conf ? extra_conf : "");
+	fclose(fp);
+	free(text);
 }
 
 int
@@ -586,6 +791,13 @@ server_ready(struct th_server *s)
 void
 th_server_start(struct th_server *s, const char *const *env)
 {
+	th_server_start_within(s, env, 10);
+}
+
+void
+th_server_start_within(struct th_server *s, const char *const *env,
+    int seconds)
+{
 	char exe[PATH_MAX];
 	int i, fd;
 
@@ -601,7 +813,7 @@ th_server_start(struct th_server *s, const char *const *env)
 		execl(exe, s->bin, "--config", s->conf, "serve", (char *)NULL);
 		_exit(127);
 	}
-	for (i = 0; i < 400; i++) {
+	for (i = 0; i < seconds * 40; i++) {
 		int st;
 
 		if (waitpid(s->pid, &st, WNOHANG) == s->pid) {
@@ -727,6 +939,8 @@ http_head_cb(char *p, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
+const char *th_https_from;
+
 void
 th_https(struct th_server *s, const char *method, const char *path,
     const char *const *headers, const void *body, size_t len,
@@ -742,6 +956,12 @@ th_https(struct th_server *s, const char *method, const char *path,
 	snprintf(url, sizeof(url), "%s%s", s->url, path);
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_CAINFO, s->ca);
+	if (th_https_from != NULL) {
+		char from[64];
+
+		snprintf(from, sizeof(from), "host!%s", th_https_from);
+		curl_easy_setopt(c, CURLOPT_INTERFACE, from);
+	}
 	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, http_body_cb);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, h);
@@ -822,9 +1042,14 @@ th_post_records(struct th_server *s, const char *token, const char *json,
 void
 th_sql(const char *db, const char *sql)
 {
+	const char *uri = th_db_uri(db);
 	sqlite3 *d;
 	char *msg = NULL;
 
+	if (uri != NULL) {
+		(void)pg_sql(uri, sql, NULL, 0);
+		return;
+	}
 	assert_int_equal(sqlite3_open(db, &d), SQLITE_OK);
 	sqlite3_busy_timeout(d, 5000);
 	if (sqlite3_exec(d, sql, NULL, NULL, &msg) != SQLITE_OK)
@@ -832,13 +1057,111 @@ th_sql(const char *db, const char *sql)
 	sqlite3_close(d);
 }
 
+const char *
+th_sql_text(const char *db, const char *sql)
+{
+	static char out[4096];
+	const char *uri = th_db_uri(db);
+	sqlite3 *d;
+	sqlite3_stmt *st;
+
+	out[0] = '\0';
+	if (uri != NULL) {
+		PGconn *c = pg_connect(uri);
+		PGresult *res = PQexec(c, sql);
+
+		if (PQresultStatus(res) != PGRES_TUPLES_OK)
+			fail_msg("sql %s: %s", sql, PQerrorMessage(c));
+		if (PQntuples(res) > 0)
+			snprintf(out, sizeof(out), "%s", PQgetvalue(res, 0, 0));
+		PQclear(res);
+		PQfinish(c);
+		return out;
+	}
+	assert_int_equal(sqlite3_open(db, &d), SQLITE_OK);
+	sqlite3_busy_timeout(d, 5000);
+	if (sqlite3_prepare_v2(d, sql, -1, &st, NULL) != SQLITE_OK)
+		fail_msg("sql %s: %s", sql, sqlite3_errmsg(d));
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+		snprintf(out, sizeof(out), "%s", sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	sqlite3_close(d);
+	return out;
+}
+
+void
+th_sql_untrigger(const char *db, const char *table)
+{
+	char sql[256], names[1024], *tok, *save = NULL;
+
+	if (th_db_uri(db) != NULL) {
+		snprintf(sql, sizeof(sql), "ALTER TABLE %s DISABLE TRIGGER USER",
+		    table);
+		th_sql(db, sql);
+		return;
+	}
+	snprintf(sql, sizeof(sql), "SELECT group_concat(name, ' ') FROM "
+	    "sqlite_master WHERE type = 'trigger' AND tbl_name = '%s'", table);
+	snprintf(names, sizeof(names), "%s", th_sql_text(db, sql));
+	for (tok = strtok_r(names, " ", &save); tok != NULL;
+	    tok = strtok_r(NULL, " ", &save)) {
+		snprintf(sql, sizeof(sql), "DROP TRIGGER %s", tok);
+		th_sql(db, sql);
+	}
+}
+
+void
+th_copy_deployment(const char *from, const char *to)
+{
+	char cmd[2 * PATH_MAX + 64], conf[PATH_MAX], db[PATH_MAX], *text, *p;
+	const char *uri, *copy;
+	FILE *fp;
+
+	snprintf(cmd, sizeof(cmd), "cp -r '%s' '%s'", from, to);
+	assert_int_equal(system(cmd), 0);
+	snprintf(db, sizeof(db), "%s/pcmds.db", to);
+	if ((uri = th_db_uri(db)) == NULL)
+		return;
+	/* its database copied too (nobody may be connected to it) */
+	copy = th_pg_db(th_pg_name(uri));
+	snprintf(conf, sizeof(conf), "%s/pcmdsd.conf", to);
+	assert_non_null(text = th_slurp(conf, NULL));
+	assert_non_null(p = strstr(text, "database = postgresql://"));
+	assert_non_null(fp = fopen(conf, "w"));
+	fprintf(fp, "%.*sdatabase = %s%s", (int)(p - text), text, copy,
+	    p + strcspn(p, "\n"));
+	fclose(fp);
+	free(text);
+}
+
+int
+th_sql_ok(const char *db, const char *sql)
+{
+	const char *uri = th_db_uri(db);
+	sqlite3 *d;
+	int ok;
+
+	if (uri != NULL)
+		return pg_sql(uri, sql, NULL, 1);
+	assert_int_equal(sqlite3_open(db, &d), SQLITE_OK);
+	sqlite3_busy_timeout(d, 5000);
+	ok = sqlite3_exec(d, sql, NULL, NULL, NULL) == SQLITE_OK;
+	sqlite3_close(d);
+	return ok;
+}
+
 long
 th_sql_long(const char *db, const char *sql)
 {
+	const char *uri = th_db_uri(db);
 	sqlite3 *d;
 	sqlite3_stmt *st;
 	long v = -1;
 
+	if (uri != NULL) {
+		(void)pg_sql(uri, sql, &v, 0);
+		return v;
+	}
 	assert_int_equal(sqlite3_open(db, &d), SQLITE_OK);
 	sqlite3_busy_timeout(d, 5000);
 	if (sqlite3_prepare_v2(d, sql, -1, &st, NULL) != SQLITE_OK)

@@ -106,8 +106,21 @@ struct th_server {
 
 /* pcmdsd init in a new directory on a free port; extra config appended. */
 void	 th_server_init(struct th_server *, const char *extra_conf);
+/* The same on database (a postgresql:// URI; NULL: a SQLite file). */
+void	 th_server_init_on(struct th_server *, const char *database,
+	    const char *extra_conf);
+/*
+ * Another server of a's deployment (the same secret, certificate and
+ * database, so a PostgreSQL one is shared), in its own directory on its
+ * own port; extra configuration appended.
+ */
+void	 th_server_twin(struct th_server *b, const struct th_server *a,
+	    const char *extra_conf);
 /* Starts it (env additions may be NULL) and waits until it answers. */
 void	 th_server_start(struct th_server *, const char *const *env);
+/* The same for a server that takes long to start (a large store). */
+void	 th_server_start_within(struct th_server *, const char *const *env,
+	    int seconds);
 /* Sends sig and waits for the process; returns its exit status. */
 int	 th_server_stop(struct th_server *, int sig);
 /* pcmdsd user add: the one-time code (static); *id the user id. */
@@ -126,7 +139,11 @@ struct th_http {
 	char	 location[256];
 };
 
-/* One HTTPS request with libcurl, verifying against the server's CA. */
+/*
+ * One HTTPS request with libcurl, verifying against the server's CA;
+ * from the loopback address th_https_from when it is set (NULL: any).
+ */
+extern const char *th_https_from;
 void	 th_https(struct th_server *, const char *method, const char *path,
 	    const char *const *headers, const void *body, size_t len,
 	    struct th_http *);
@@ -140,9 +157,36 @@ const char *th_enrol(struct th_server *, const char *code, const char *key_id);
 /* A record batch POST with a bearer token. */
 void	 th_post_records(struct th_server *, const char *token,
 	    const char *json, struct th_http *);
-/* Runs sqlite3-style SQL on a database file (for test set-up only). */
+/*
+ * Runs SQL on a server's database (for test set-up only): db is the path
+ * its SQLite file has, or would have; when the deployment's pcmdsd.conf
+ * names a PostgreSQL database, the SQL runs there (so it must be SQL
+ * both understand, or the test asks th_store_pg()).
+ */
 void	 th_sql(const char *db, const char *sql);
 long	 th_sql_long(const char *db, const char *sql);
+/* The same, expecting it may be refused: 1 done, 0 refused. */
+int	 th_sql_ok(const char *db, const char *sql);
+/* The first column of the first row, as text (static; "" none). */
+const char *th_sql_text(const char *db, const char *sql);
+/* Takes off the triggers guarding table (as a tamperer would). */
+void	 th_sql_untrigger(const char *db, const char *table);
+/* cp -r of a deployment directory, with a copy of its PostgreSQL database. */
+void	 th_copy_deployment(const char *from, const char *to);
+
+/*
+ * The store the server suites run against: PostgreSQL when
+ * PCMDS_TEST_STORE=postgresql (run.sh runs them both ways), on a cluster
+ * run.sh started (PCMDS_TEST_PG) or else one this program starts in a
+ * directory of its own (tests/pg.sh), stopped at exit.
+ */
+int	 th_store_pg(void);
+/* A new database (a copy of database like, if not NULL): its URI. */
+const char *th_pg_db(const char *like);
+/* The database name in a URI th_pg_db gave. */
+const char *th_pg_name(const char *uri);
+/* The PostgreSQL URI a deployment's database file db stands for, or NULL. */
+const char *th_db_uri(const char *db);
 
 /* A real pcmds ui (the app) on a loopback port, for a client home. */
 struct th_ui {

@@ -3,11 +3,25 @@
 # cmocka report, and ends with "N passed, N failed, N skipped". A test that
 # could not check what it says (a tool missing) is SKIPPED, and named here
 # with its reason, never counted as passed.
+#
+# The server suites run twice: on SQLite, and on PostgreSQL
+# (PCMDS_TEST_STORE=postgresql, named NAME[postgresql]), on one cluster
+# started here for the whole run (tests/pg.sh) when PostgreSQL is
+# installed.
 set -u
 build=${1:-build}
 export PCMDS_BUILD=$build
 logs=$(mktemp -d)
-trap 'rm -rf "$logs"' EXIT
+pgdir=
+cleanup() {
+	[ -n "$pgdir" ] && bash tests/pg.sh stop "$pgdir"
+	rm -rf "$logs"
+}
+trap cleanup EXIT
+
+# the suites that start a server: both stores
+server_suites="test_pcmdsd test_sync test_audit test_export test_impact
+    test_abuse test_takeup"
 
 tests=()
 for t in "$build"/tests/test_*; do
@@ -16,10 +30,27 @@ for t in "$build"/tests/test_*; do
 done
 [ ${#tests[@]} -gt 0 ] || { echo "no test programs in $build/tests"; exit 1; }
 
+if pgdir=$(mktemp -d /tmp/pcmds-pg-run.XXXXXX) &&
+    PCMDS_TEST_PG=$(bash tests/pg.sh start "$pgdir" 2>"$logs/pg.err"); then
+	export PCMDS_TEST_PG
+	for s in $server_suites; do
+		[ -x "$build/tests/$s" ] && tests+=("$build/tests/$s[postgresql]")
+	done
+else
+	echo "note: PostgreSQL could not be started ($(head -1 "$logs/pg.err"));" \
+	    "the server suites run on SQLite only"
+	rm -rf "$pgdir"
+	pgdir=
+fi
+
 run_one() {
 	local t=$1 log=$2 start end rc
 	start=$(date +%s)
-	"$t" >"$log" 2>&1
+	case "$t" in
+	*"[postgresql]") PCMDS_TEST_STORE=postgresql "${t%\[postgresql\]}" \
+	    >"$log" 2>&1 ;;
+	*) "$t" >"$log" 2>&1 ;;
+	esac
 	rc=$?
 	end=$(date +%s)
 	echo "$rc $((end - start))" >"$log.rc"

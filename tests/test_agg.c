@@ -38,6 +38,7 @@
  * carries these at full precision: they are compared to 1e-12.
  */
 #include <limits.h>
+#include <stddef.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -559,6 +560,69 @@ test_updates(void **state)
 	agg_result_free(&res);
 }
 
+/*
+ * Stored facts are tagged fields, read alike by an older and a newer
+ * pcmdsd on one database: this version reads its own whole; skips a
+ * tag from a newer one; asks for a fact lacking a field it needs to be
+ * worked out again, as it does a fact from before tagged facts; and
+ * refuses what is not a fact.
+ */
+static void
+test_stored_facts(void **state)
+{
+	const uint8_t future[] = {200, 3, 0, 'n', 'e', 'w'};
+	struct builder b;
+	struct fact f, g;
+	struct buf blob, cut;
+	size_t at;
+	int v;
+
+	(void)state;
+	referral(&b, "AA", "a0000009-0000-4000-8000-000000000000",
+	    "aaaaaaaaaaaaaaa9", "\"referred_on\":\"2026-02-03\",\"source\":"
+	    "\"pharmacy\",\"reasons\":[\"stress\",\"debt_money\"],"
+	    "\"service\":\"general\",\"age\":70,\"gender\":\"male\","
+	    "\"ethnicity\":\"M\",\"imd_decile\":3,\"carer\":true,"
+	    "\"consent_evaluation\":true");
+	assess(&b, "2026-02-04", "baseline", 2, 3, 4, 8);
+	contact(&b, "2026-02-05", 1);
+	assess(&b, "2026-03-04", "final", 5, 6, 7, 3);
+	closure(&b, "2026-03-05", "goals_met");
+	agg_fact(&b.tl, &f);
+	tl_free(&b.tl);
+	buf_init(&blob, 0);
+	assert_int_equal(agg_fact_encode(&f, &blob), PC_OK);
+	assert_int_equal(agg_fact_decode(blob.p, blob.len, &g, &v), 0);
+	assert_int_equal(v, FACT_VERSION);
+	assert_memory_equal(&f, &g, sizeof(f));
+	/* a tag this version does not know, from a newer one: skipped */
+	assert_int_equal(buf_add(&blob, future, sizeof(future)), PC_OK);
+	assert_int_equal(agg_fact_decode(blob.p, blob.len, &g, &v), 0);
+	assert_memory_equal(&f, &g, sizeof(f));
+	/*
+	 * without its last field (the take-up mark, which version 4 added),
+	 * as a version 3 server wrote it: worked out again
+	 */
+	at = blob.len - sizeof(future) - (3 + 1);
+	buf_init(&cut, 0);
+	assert_int_equal(buf_add(&cut, blob.p, at), PC_OK);
+	assert_int_equal(agg_fact_decode(cut.p, cut.len, &g, &v), 1);
+	assert_string_equal(g.id, f.id);
+	/* a fact stored before tagged facts (the C struct itself): too */
+	assert_int_equal(agg_fact_decode(&f, sizeof(f), &g, &v), 1);
+	assert_string_equal(g.id, f.id);
+	assert_int_equal(v, 0);
+	/* ...and the struct of a smaller version (the PCN came later) */
+	assert_int_equal(agg_fact_decode(&f, offsetof(struct fact, pcn), &g,
+	    &v), 1);
+	assert_string_equal(g.id, f.id);
+	/* a field running past the end, or no fact at all: refused */
+	assert_int_equal(agg_fact_decode(blob.p, blob.len - 1, &g, &v), -1);
+	assert_int_equal(agg_fact_decode("fact", 4, &g, &v), -1);
+	buf_free(&cut);
+	buf_free(&blob);
+}
+
 /* People in place i (-1: all) by the one-pass query. */
 static long
 each_people(int i)
@@ -626,6 +690,7 @@ main(void)
 		cmocka_unit_test(test_consent_by_group),
 		cmocka_unit_test(test_cell_keys),
 		cmocka_unit_test(test_updates),
+		cmocka_unit_test(test_stored_facts),
 		cmocka_unit_test(test_every_place),
 	};
 

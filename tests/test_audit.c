@@ -6,13 +6,16 @@
  * the chain recomputed with plain SHA-256, an entry edited, a record's
  * content edited (its hash column made to match), records inserted and
  * deleted; pcmdsd audit verify must find each, naming the record, and an
- * old unkeyed database is sealed and checked after its upgrade.
+ * old unkeyed database is sealed and checked after its upgrade. On
+ * PostgreSQL (one chain per connection) the same, chain by chain; the
+ * server runs with one worker, so its batches share one chain.
  */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <libpq-fe.h>
 #include <sqlite3.h>
 
 #include "audit.h"
@@ -20,17 +23,29 @@
 
 static struct th_server srv;
 static char head[AUDIT_HEAD_LEN + 8], a_record[40];
+static long chain;	/* of head: the one the batches went to */
 
 static const char *
 copy_of(const char *name)
 {
 	static char dir[600];
-	char cmd[1400];
 
 	snprintf(dir, sizeof(dir), "%s/%s", th_tmpdir(), name);
-	snprintf(cmd, sizeof(cmd), "cp -r '%s' '%s'", srv.dir, dir);
-	assert_int_equal(system(cmd), 0);
+	th_copy_deployment(srv.dir, dir);
 	return dir;
+}
+
+/* "AND chain = N" on PostgreSQL, where entries are numbered per chain. */
+static const char *
+in_chain(void)
+{
+	static char s[64];
+
+	if (th_store_pg())
+		snprintf(s, sizeof(s), " AND chain = %ld", chain);
+	else
+		s[0] = '\0';
+	return s;
 }
 
 static const char *
@@ -123,11 +138,9 @@ up(void **state)
 	char *log, *p, *q;
 	struct th_http h;
 	char auth[128];
-	sqlite3 *d;
-	sqlite3_stmt *s;
 
 	(void)state;
-	th_server_init(&srv, NULL);
+	th_server_init(&srv, "db_workers = 1");
 	th_server_start(&srv, NULL);
 	client_work();
 	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", th_enrol(&srv,
@@ -137,23 +150,22 @@ up(void **state)
 	assert_int_equal(h.status, 200);
 	th_http_free(&h);
 	assert_int_equal(th_server_stop(&srv, SIGTERM), 0);
-	/* the head the server logged as it stopped */
+	/* the head the server logged as it stopped (of the batches' chain) */
+	chain = th_store_pg() ? th_sql_long(db_of(srv.dir), "SELECT "
+	    "MAX(audit_chain) FROM records") : 0;
 	log = th_slurp(srv.log, NULL);
 	for (p = log, q = NULL; (p = strstr(p, "audit head ")) != NULL; p++)
-		q = p;
+		if (!th_store_pg() || atol(p + 11) == chain)
+			q = p;
 	assert_non_null(q);
 	assert_non_null(strstr(q, "(stop)"));
 	snprintf(head, sizeof(head), "%.*s", (int)strcspn(q + 11, " "), q + 11);
 	free(log);
 	/* a record stored by the second batch */
-	assert_int_equal(sqlite3_open(db_of(srv.dir), &d), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(d, "SELECT id FROM records WHERE "
-	    "kind = 'referral' ORDER BY seq DESC LIMIT 1", -1, &s, NULL),
-	    SQLITE_OK);
-	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	snprintf(a_record, sizeof(a_record), "%s", sqlite3_column_text(s, 0));
-	sqlite3_finalize(s);
-	sqlite3_close(d);
+	snprintf(a_record, sizeof(a_record), "%s", th_sql_text(db_of(srv.dir),
+	    "SELECT id FROM records WHERE kind = 'referral' ORDER BY seq DESC "
+	    "LIMIT 1"));
+	assert_int_equal(strlen(a_record), 36);
 	return 0;
 }
 
@@ -178,6 +190,9 @@ test_intact(void **state)
 	    "'consent_evaluation true -> false'"), 1);
 	assert_int_equal(th_sql_long(db_of(dir), "SELECT COUNT(*) FROM audit "
 	    "WHERE seq = 1 AND action = 'audit.seal'"), 1);
+	if (th_store_pg())	/* every batch went to the one worker's chain */
+		assert_int_equal(th_sql_long(db_of(dir), "SELECT COUNT(DISTINCT "
+		    "audit_chain) FROM records"), 1);
 }
 
 static void
@@ -186,16 +201,22 @@ test_entries_removed_from_the_end(void **state)
 	const char *dir = copy_of("truncated");
 	struct th_run r;
 
+	char sql[512];
+
 	(void)state;
-	th_sql(db_of(dir), "DROP TRIGGER audit_no_delete; DELETE FROM audit "
-	    "WHERE seq > (SELECT MAX(seq) - 2 FROM audit)");
+	th_sql_untrigger(db_of(dir), "audit");
+	snprintf(sql, sizeof(sql), "DELETE FROM audit WHERE seq > (SELECT "
+	    "MAX(seq) - 2 FROM audit WHERE 1 = 1%s)%s", in_chain(), in_chain());
+	th_sql(db_of(dir), sql);
 	/* the last entries were no batch: only the head kept elsewhere tells */
 	verify(&r, dir, NULL, 0);
 	th_run_free(&r);
 	expect_found(dir, head, "entries were removed from its end", NULL);
 	/* back past the last batch, the records say so themselves */
-	th_sql(db_of(dir), "DELETE FROM audit WHERE seq >= (SELECT MAX(seq) "
-	    "FROM audit WHERE action = 'records.ingest')");
+	snprintf(sql, sizeof(sql), "DELETE FROM audit WHERE seq >= (SELECT "
+	    "MAX(seq) FROM audit WHERE action = 'records.ingest'%s)%s",
+	    in_chain(), in_chain());
+	th_sql(db_of(dir), sql);
 	expect_found(dir, NULL, "which stored no records", NULL);
 }
 
@@ -205,8 +226,52 @@ test_table_emptied(void **state)
 	const char *dir = copy_of("emptied");
 
 	(void)state;
-	th_sql(db_of(dir), "DROP TRIGGER audit_no_delete; DELETE FROM audit");
+	th_sql_untrigger(db_of(dir), "audit");
+	th_sql(db_of(dir), "DELETE FROM audit");
 	expect_found(dir, NULL, "the audit log is empty", NULL);
+}
+
+/* The same on PostgreSQL: chain by chain. */
+static void
+recompute_pg(const char *db)
+{
+	uint8_t prev[SEC_SHA256_LEN] = {0};
+	struct store_audit a;
+	char sql[512], ph[2 * SEC_SHA256_LEN + 1], hh[2 * SEC_SHA256_LEN + 1];
+	PGconn *c = PQconnectdb(th_db_uri(db));
+	PGresult *res;
+	int i;
+
+	assert_int_equal(PQstatus(c), CONNECTION_OK);
+	th_sql_untrigger(db, "audit");
+	th_sql(db, "UPDATE audit SET records = NULL; UPDATE audit SET outcome "
+	    "= 'nothing happened' WHERE action = 'export.start'");
+	res = PQexec(c, "SELECT chain, seq, at, actor, action, object, outcome "
+	    "FROM audit ORDER BY chain, seq");
+	assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
+	for (i = 0; i < PQntuples(res); i++) {
+		memset(&a, 0, sizeof(a));
+		a.chain = atol(PQgetvalue(res, i, 0));
+		a.seq = atol(PQgetvalue(res, i, 1));
+		a.at = atol(PQgetvalue(res, i, 2));
+		a.actor = PQgetvalue(res, i, 3);
+		a.action = PQgetvalue(res, i, 4);
+		a.object = PQgetvalue(res, i, 5);
+		a.outcome = PQgetvalue(res, i, 6);
+		if (a.seq == 1)
+			memset(prev, 0, sizeof(prev));
+		memcpy(a.prev, prev, sizeof(prev));
+		assert_int_equal(audit_hash(&a, NULL, a.hash), PC_OK);
+		sec_hex(a.prev, SEC_SHA256_LEN, ph);
+		sec_hex(a.hash, SEC_SHA256_LEN, hh);
+		snprintf(sql, sizeof(sql), "UPDATE audit SET prev = '\\x%s', "
+		    "hash = '\\x%s' WHERE chain = %lld AND seq = %lld", ph, hh,
+		    (long long)a.chain, (long long)a.seq);
+		th_sql(db, sql);
+		memcpy(prev, a.hash, sizeof(prev));
+	}
+	PQclear(res);
+	PQfinish(c);
 }
 
 /* Plays someone with the database but not the secret: every entry. */
@@ -218,6 +283,10 @@ recompute_sha256(const char *db)
 	sqlite3 *d;
 	sqlite3_stmt *s, *u;
 
+	if (th_store_pg()) {
+		recompute_pg(db);
+		return;
+	}
 	assert_int_equal(sqlite3_open(db, &d), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(d, "DROP TRIGGER audit_no_update; UPDATE "
 	    "audit SET records = NULL; UPDATE audit SET outcome = 'nothing "
@@ -267,8 +336,9 @@ test_entry_edited(void **state)
 	const char *dir = copy_of("entry");
 
 	(void)state;
-	th_sql(db_of(dir), "DROP TRIGGER audit_no_update; UPDATE audit SET "
-	    "actor = 'user:1' WHERE action = 'export.start'");
+	th_sql_untrigger(db_of(dir), "audit");
+	th_sql(db_of(dir), "UPDATE audit SET actor = 'user:1' WHERE action = "
+	    "'export.start'");
 	expect_found(dir, NULL, "BROKEN at entry", "was changed after it was "
 	    "written");
 }
@@ -277,11 +347,28 @@ test_entry_edited(void **state)
 static void
 edit_record(const char *db, const char *id)
 {
-	char sql[512], *json, *p;
+	char sql[4096], *json, *p, hex[2 * SEC_SHA256_LEN + 1];
 	uint8_t digest[SEC_SHA256_LEN];
 	sqlite3 *d;
 	sqlite3_stmt *s;
 
+	if (th_store_pg()) {
+		snprintf(sql, sizeof(sql), "SELECT json FROM records WHERE id = "
+		    "'%s'", id);
+		json = strdup(th_sql_text(db, sql));
+		assert_non_null(p = strstr(json, "\"age\":"));
+		p[6] = p[6] == '9' ? '8' : '9';
+		sec_sha256(json, strlen(json), digest);
+		sec_hex(digest, sizeof(digest), hex);
+		th_sql_untrigger(db, "records");
+		/* the record's JSON holds no quote to escape */
+		assert_null(strchr(json, '\''));
+		snprintf(sql, sizeof(sql), "UPDATE records SET json = '%s', hash "
+		    "= '\\x%s' WHERE id = '%s'", json, hex, id);
+		th_sql(db, sql);
+		free(json);
+		return;
+	}
 	assert_int_equal(sqlite3_open(db, &d), SQLITE_OK);
 	snprintf(sql, sizeof(sql), "SELECT json FROM records WHERE id = '%s'",
 	    id);
@@ -325,10 +412,11 @@ test_record_inserted_and_deleted(void **state)
 	(void)state;
 	/* a copy under a new id, claiming the batch of the record it copies */
 	snprintf(sql, sizeof(sql), "INSERT INTO records(id, referral, kind, "
-	    "place, worker, hash, json, user_id, received, audit_seq) SELECT "
+	    "place, worker, hash, json, user_id, received, audit_seq%s) SELECT "
 	    "'00000000-0000-4000-8000-00000000000a', referral, kind, place, "
-	    "worker, hash, json, user_id, received, audit_seq FROM records "
-	    "WHERE id = '%s'", a_record);
+	    "worker, hash, json, user_id, received, audit_seq%s FROM records "
+	    "WHERE id = '%s'", th_store_pg() ? ", audit_chain" : "",
+	    th_store_pg() ? ", audit_chain" : "", a_record);
 	th_sql(db_of(dir), sql);
 	/* and one naming no entry at all */
 	snprintf(sql, sizeof(sql), "INSERT INTO records(id, referral, kind, "
@@ -341,8 +429,9 @@ test_record_inserted_and_deleted(void **state)
 	    "was inserted", "record 00000000-0000-4000-8000-00000000000b was "
 	    "inserted");
 	dir = copy_of("deleted");
-	snprintf(sql, sizeof(sql), "DROP TRIGGER records_kept; DELETE FROM "
-	    "records WHERE id = '%s'", a_record);
+	th_sql_untrigger(db_of(dir), "records");
+	snprintf(sql, sizeof(sql), "DELETE FROM records WHERE id = '%s'",
+	    a_record);
 	th_sql(db_of(dir), sql);
 	expect_found(dir, NULL, "was deleted", a_record);
 }
@@ -359,8 +448,8 @@ make_legacy(const char *db)
 	recompute_sha256(db);
 	th_sql(db, "ALTER TABLE audit DROP COLUMN records; DROP TRIGGER "
 	    "assets_kept; DROP TABLE assets; DROP TABLE population; "
-	    "DROP TABLE passwords; DROP TABLE takeup; PRAGMA user_version = "
-	    "2");
+	    "DROP TABLE passwords; DROP TABLE oidc_links; DROP TABLE takeup; "
+	    "PRAGMA user_version = 2");
 }
 
 static void
@@ -372,6 +461,11 @@ test_legacy_upgrade(void **state)
 	long n;
 
 	(void)state;
+	if (th_store_pg()) {
+		print_message("no PostgreSQL database predates the keyed chain: "
+		    "a SQLite one's upgrade is what this checks\n");
+		skip();
+	}
 	make_legacy(db_of(dir));
 	n = th_sql_long(db_of(dir), "SELECT MAX(seq) FROM audit");
 	verify(&r, dir, NULL, 0);

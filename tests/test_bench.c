@@ -12,10 +12,14 @@
 static void
 test_bench_quick(void **state)
 {
-	static const char *const rows[] = {"Server RSS, idle", "Ingest over TLS",
-	    "pcmds sync of", "Impact query, one place", "Impact query, all "
-	    "places", "Dashboard render", "Export, NDJSON", "clients syncing at "
-	    "once", "Client command latency"};
+	static const char *const rows[] = {"Ingest over TLS, easy order",
+	    "Ingest over TLS, realistic order", "bare SQLite insert of the same "
+	    "rows", "Realistic over easy order", "pcmds sync of",
+	    "Server RSS, idle", "Loading the store", "Server RSS with",
+	    "Impact query, one place", "Impact query, all places",
+	    "Dashboard render", "Export, NDJSON", "bare SQLite read of the "
+	    "same", "devices syncing at once", "Client command latency",
+	    "**The limit**"};
 	char exe[512], *md;
 	const char *outp = th_path(th_tmpdir(), "bench.md");
 	struct th_run r;

@@ -6,7 +6,9 @@
  * their own place first, contents and skip links, the all-places rows,
  * take-up per community asset of their place;
  * axe-core's WCAG 2.2 AA rules and no sideways scrolling at 390 px on
- * every HTML page of the router's own table and the bad-period page;
+ * every HTML page of the router's own table, the bad-period page, and
+ * the sign-in through an OpenID Connect provider that cannot be reached
+ * (configured at a port nobody listens on);
  * screenshots at 1280 and 390 px under the build directory. The caseload
  * is the demo's (packaging/caseload.awk), recorded and synced with the
  * real client. Without the browser tools the test says SKIPPED.
@@ -94,6 +96,25 @@ caseload(struct th_server *s, const char *key, const char *place, int n)
 	th_run_free(&r);
 }
 
+/* Sign-in through a provider that is down: the button and its page. */
+static void
+oidc_unreachable(struct th_server *s)
+{
+	char secret[600], extra[1400];
+	FILE *fp;
+
+	snprintf(secret, sizeof(secret), "%s/oidc.secret", s->dir);
+	th_write(secret, "not-used\n");
+	chmod(secret, 0600);
+	snprintf(extra, sizeof(extra), "\noidc_issuer = https://localhost:%d/"
+	    "realms/nhs\noidc_client_id = pcmds\noidc_client_secret_file = %s\n"
+	    "oidc_redirect_uri = %s/login/oidc/callback\noidc_name = NHS Care "
+	    "Identity Service 2\n", th_free_port(), secret, s->url);
+	assert_non_null(fp = fopen(s->conf, "a"));
+	fputs(extra, fp);
+	fclose(fp);
+}
+
 static void
 test_dashboard_as_a_place_lead(void **state)
 {
@@ -116,6 +137,7 @@ test_dashboard_as_a_place_lead(void **state)
 		skip();
 	}
 	th_server_init(&s, NULL);
+	oidc_unreachable(&s);
 	th_server_start(&s, NULL);
 	snprintf(key, sizeof(key), "%s/deploy.key", th_tmpdir());
 	th_cmd(&r, NULL, "pcmds", "keygen", "--out", key, NULL);
@@ -154,6 +176,7 @@ test_dashboard_as_a_place_lead(void **state)
 		    r.out, r.err);
 	assert_non_null(strstr(r.out, "ok signed in with the password"));
 	assert_non_null(strstr(r.out, "ok routes "));
+	assert_non_null(strstr(r.out, "ok provider down"));
 	pages = th_axe_pages(r.out);
 	th_run_free(&r);
 	/* the password is kept as scrypt only, and a new code resets it */

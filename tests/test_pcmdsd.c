@@ -32,8 +32,9 @@ static int
 up(void **state)
 {
 	(void)state;
+	/* a page cache smaller than the default: everything still works */
 	th_server_init(&srv, "auth_failures = 30\nrequest_timeout = 3\n"
-	    "max_batch = 1000\n");
+	    "max_batch = 1000\ncache_size = 4\n");
 	snprintf(db, sizeof(db), "%s/pcmds.db", srv.dir);
 	th_server_start(&srv, NULL);
 	return 0;
@@ -287,8 +288,9 @@ test_ingest_and_idempotency(void **state)
 	assert_string_equal(result_code(j, 0), "E_CONFLICT");
 	cJSON_Delete(j);
 	th_http_free(&h);
-	assert_int_equal(th_sql_long(db, "SELECT json ->> '$.minutes' FROM "
-	    "records WHERE id = '" CON1 "'"), 30);
+	assert_int_equal(th_sql_long(db, th_store_pg() ? "SELECT json::jsonb "
+	    "->> 'minutes' FROM records WHERE id = '" CON1 "'" : "SELECT json "
+	    "->> '$.minutes' FROM records WHERE id = '" CON1 "'"), 30);
 	/* a record of another place, or another worker, is rejected */
 	snprintf(batch, sizeof(batch), "{\"records\":[%s,%s]}",
 	    referral(REF2, worker, "NH", 2), referral(REF2, "someone-else",
@@ -535,20 +537,24 @@ test_audit_chain(void **state)
 	assert_true(th_sql_long(db, "SELECT COUNT(*) FROM audit WHERE action = "
 	    "'enrol'") > 0);
 	/* the table refuses changes... */
-	{
-		sqlite3 *d;
-
-		assert_int_equal(sqlite3_open(db, &d), SQLITE_OK);
-		assert_int_not_equal(sqlite3_exec(d, "UPDATE audit SET outcome = "
-		    "'x'", NULL, NULL, NULL), SQLITE_OK);
-		sqlite3_close(d);
-	}
+	assert_false(th_sql_ok(db, "UPDATE audit SET outcome = 'x'"));
+	assert_false(th_sql_ok(db, "DELETE FROM audit"));
 	/* ...and a tamperer who drops the trigger is still found out */
-	th_sql(db, "DROP TRIGGER audit_no_update; UPDATE audit SET outcome = "
-	    "'tampered' WHERE seq = 3");
-	th_server_admin(&srv, &r, "audit verify");
-	assert_int_equal(r.status, 1);
-	assert_non_null(strstr(r.out, "BROKEN at entry 3"));
+	if (th_store_pg()) {
+		th_sql(db, "ALTER TABLE audit DISABLE TRIGGER USER; UPDATE audit "
+		    "SET outcome = 'tampered' WHERE seq = 3 AND chain = (SELECT "
+		    "min(chain) FROM audit WHERE seq = 3)");
+		th_server_admin(&srv, &r, "audit verify");
+		assert_int_equal(r.status, 1);
+		assert_non_null(strstr(r.out, "BROKEN at entry "));
+		assert_non_null(strstr(r.out, "/3: entry "));
+	} else {
+		th_sql(db, "DROP TRIGGER audit_no_update; UPDATE audit SET "
+		    "outcome = 'tampered' WHERE seq = 3");
+		th_server_admin(&srv, &r, "audit verify");
+		assert_int_equal(r.status, 1);
+		assert_non_null(strstr(r.out, "BROKEN at entry 3"));
+	}
 	th_run_free(&r);
 }
 
@@ -627,16 +633,44 @@ test_config_errors(void **state)
 	struct th_run r;
 
 	(void)state;
-	th_server_init(&s3, "max_batch = lots\ncolour = blue\n");
+	th_server_init(&s3, "max_batch = lots\ncolour = blue\n"
+	    "cache_size = 0\n");
 	th_server_admin(&s3, &r, "serve");
 	assert_int_equal(r.status, 1);
 	assert_non_null(strstr(r.err, "pcmdsd.conf:"));
 	assert_non_null(strstr(r.err, "max_batch must be a whole number"));
 	assert_non_null(strstr(r.err, "unknown setting colour"));
+	assert_non_null(strstr(r.err, "cache_size"));
 	th_run_free(&r);
 	th_server_admin(&s3, &r, "user add --role boss --name X");
 	assert_int_equal(r.status, 1);	/* the config is refused first */
 	th_run_free(&r);
+}
+
+/* A database a newer pcmdsd has migrated is refused, and left as it is. */
+static void
+test_newer_schema(void **state)
+{
+	struct th_server s4;
+	struct th_run r;
+	char dbf[700];
+
+	(void)state;
+	th_server_init(&s4, NULL);
+	snprintf(dbf, sizeof(dbf), "%s/pcmds.db", s4.dir);
+	if (th_store_pg())
+		th_sql(dbf, "INSERT INTO pcmds_schema SELECT max(version) + 100 "
+		    "FROM pcmds_schema");
+	else
+		th_sql(dbf, "PRAGMA user_version = 100000");
+	th_server_admin(&s4, &r, "places list");
+	assert_int_equal(r.status, 1);
+	if (strstr(r.err, "this pcmdsd knows up to") == NULL ||
+	    strstr(r.err, "upgrade pcmdsd") == NULL)
+		fail_msg("a newer schema: %s", r.err);
+	th_run_free(&r);
+	assert_true(th_sql_long(dbf, th_store_pg() ? "SELECT max(version) FROM "
+	    "pcmds_schema" : "PRAGMA user_version") >= 100);
 }
 
 /* POST /login with a code, more headers (NULL-ended) and the answer. */
@@ -897,6 +931,7 @@ main(void)
 		cmocka_unit_test(test_rate_limit),
 		cmocka_unit_test(test_shutdown_and_reload),
 		cmocka_unit_test(test_config_errors),
+		cmocka_unit_test(test_newer_schema),
 		cmocka_unit_test(test_global_budget),
 		cmocka_unit_test(test_fd_limit),
 		cmocka_unit_test(test_valid_not_blocked),

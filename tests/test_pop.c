@@ -225,10 +225,11 @@ caseload(void)
 	int i, d;
 
 	struct err_list errs;
+	char upto[STORE_SNAP_LEN];
 
 	/* places and denominators as the server loads them */
 	err_init(&errs);
-	assert_int_equal(agg_open(&agg, st, cell_key, &errs), PC_OK);
+	assert_int_equal(agg_open(&agg, st, cell_key, upto, &errs), PC_OK);
 	err_free(&errs);
 	for (i = 0; i < 1200; i++) {
 		memset(&f, 0, sizeof(f));

@@ -636,6 +636,14 @@ test_record_fields(void **state)
 		assert_string_equal(a->hash, r->hash);
 		assert_string_equal(l->hash, r->hash);
 		assert_memory_equal(l->digest, r->digest, sizeof(r->digest));
+		rec_free(l);
+		/* from a store's row: the same record, its text and hash copied */
+		assert_int_equal(rec_load_canon(r->canon, r->canon_len,
+		    r->digest, &l), PC_OK);
+		assert_memory_equal(l, r, offsetof(struct rec, json));
+		assert_int_equal(l->canon_len, r->canon_len);
+		assert_memory_equal(l->canon, r->canon, r->canon_len);
+		assert_memory_equal(l->digest, r->digest, sizeof(r->digest));
 		rec_free(a);
 		rec_free(l);
 	}

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <libpq-fe.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 #include <sqlite3.h>
@@ -116,6 +117,44 @@ joint(sqlite3 *d, const char *sql)
 	return v;
 }
 
+/*
+ * A PostgreSQL server's records as a SQLite file of their own (id and
+ * worker), so that the checks below compare them with the client's.
+ */
+static void
+pg_records_copy(const char *sdb, const char *out)
+{
+	PGconn *c = PQconnectdb(th_db_uri(sdb));
+	PGresult *res;
+	sqlite3 *d;
+	sqlite3_stmt *ins;
+	int i;
+
+	assert_int_equal(PQstatus(c), CONNECTION_OK);
+	res = PQexec(c, "SELECT id, worker FROM records");
+	assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
+	unlink(out);
+	assert_int_equal(sqlite3_open(out, &d), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(d, "CREATE TABLE records(id TEXT, worker "
+	    "TEXT); BEGIN", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(d, "INSERT INTO records VALUES "
+	    "(?, ?)", -1, &ins, NULL), SQLITE_OK);
+	for (i = 0; i < PQntuples(res); i++) {
+		sqlite3_bind_text(ins, 1, PQgetvalue(res, i, 0), -1,
+		    SQLITE_TRANSIENT);
+		sqlite3_bind_text(ins, 2, PQgetvalue(res, i, 1), -1,
+		    SQLITE_TRANSIENT);
+		assert_int_equal(sqlite3_step(ins), SQLITE_DONE);
+		sqlite3_reset(ins);
+	}
+	sqlite3_finalize(ins);
+	assert_int_equal(sqlite3_exec(d, "COMMIT", NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(d);
+	PQclear(res);
+	PQfinish(c);
+}
+
 static void
 check_same(struct th_server *s, const char *home, long expect)
 {
@@ -124,6 +163,10 @@ check_same(struct th_server *s, const char *home, long expect)
 
 	snprintf(cdb, sizeof(cdb), "%s/pcmds.db", home);
 	snprintf(sdb, sizeof(sdb), "%s/pcmds.db", s->dir);
+	if (th_store_pg()) {
+		snprintf(sdb, sizeof(sdb), "%s/records-copy.db", s->dir);
+		pg_records_copy(th_path(s->dir, "pcmds.db"), sdb);
+	}
 	assert_int_equal(client_count(home, "pending"), 0);
 	assert_int_equal(client_count(home, "sent"), expect);
 	assert_int_equal(sqlite3_open(sdb, &d), SQLITE_OK);
@@ -533,6 +576,11 @@ test_server_disk_full(void **state)
 	struct th_run r;
 
 	(void)state;
+	if (th_store_pg()) {
+		print_message("the full disk is SQLite's (max_page_count); the "
+		    "tests do not fill a PostgreSQL server's disk\n");
+		skip();
+	}
 	th_server_init(&s, NULL);
 	th_server_start(&s, NULL);
 	home = client(&s, "TH");	/* enrolled while there is room */
@@ -954,6 +1002,29 @@ test_concurrent(void **state)
 	th_server_stop(&s, SIGTERM);
 }
 
+/* pg_restore into a new database, and the deployment pointed at it. */
+static void
+restore_pg(struct th_server *s, const char *backup)
+{
+	char conf[700], *text, *p;
+	const char *uri = th_pg_db(NULL);
+	struct th_run r;
+	FILE *fp;
+
+	th_cmd(&r, NULL, "pg_restore", "--no-owner", "-d", uri, backup, NULL);
+	if (r.status != 0)
+		fail_msg("pg_restore: %s", r.err);
+	th_run_free(&r);
+	snprintf(conf, sizeof(conf), "%s", s->conf);
+	assert_non_null(text = th_slurp(conf, NULL));
+	assert_non_null(p = strstr(text, "database = postgresql://"));
+	assert_non_null(fp = fopen(conf, "w"));
+	fprintf(fp, "%.*sdatabase = %s%s", (int)(p - text), text, uri,
+	    p + strcspn(p, "\n"));
+	fclose(fp);
+	free(text);
+}
+
 static void
 test_restore_from_backup(void **state)
 {
@@ -971,17 +1042,30 @@ test_restore_from_backup(void **state)
 	caseload(home, 10, 0);
 	assert_int_equal(run_sync(home, "10", "500"), 0);
 	/* an online backup, then more work acknowledged after it */
-	snprintf(sql, sizeof(sql), "VACUUM INTO '%s'", backup);
-	th_sql(sdb, sql);
+	if (th_store_pg()) {
+		/* pg_dump, as the README's operations guide has it */
+		th_cmd(&r, NULL, "pg_dump", "-Fc", "-f", backup, "-d",
+		    th_db_uri(sdb), NULL);
+		if (r.status != 0)
+			fail_msg("pg_dump: %s", r.err);
+		th_run_free(&r);
+	} else {
+		snprintf(sql, sizeof(sql), "VACUUM INTO '%s'", backup);
+		th_sql(sdb, sql);
+	}
 	caseload(home, 5, 100);
 	assert_int_equal(run_sync(home, "10", "500"), 0);
 	/* the server's disk is lost: restore the backup */
 	th_server_stop(&s, SIGTERM);
-	th_cmd(&r, NULL, "mv", backup, sdb, NULL);
-	th_run_free(&r);
-	th_cmd(&r, NULL, "rm", "-f", th_path(s.dir, "pcmds.db-wal"),
-	    th_path(s.dir, "pcmds.db-shm"), NULL);
-	th_run_free(&r);
+	if (th_store_pg()) {
+		restore_pg(&s, backup);
+	} else {
+		th_cmd(&r, NULL, "mv", backup, sdb, NULL);
+		th_run_free(&r);
+		th_cmd(&r, NULL, "rm", "-f", th_path(s.dir, "pcmds.db-wal"),
+		    th_path(s.dir, "pcmds.db-shm"), NULL);
+		th_run_free(&r);
+	}
 	th_server_start(&s, NULL);
 	assert_int_equal(th_sql_long(sdb, "SELECT COUNT(*) FROM records"), 40);
 	th_cmd(&r, NULL, "pcmds", "--home", home, "sync", "--resend-all",

@@ -582,7 +582,7 @@ test_later_correction(void **state)
 	exact("nh-choir", 1, 1);
 }
 
-/* Kept beside the facts: a database from before is filled on start. */
+/* Kept beside the facts: facts from before are worked out again. */
 static void
 test_rebuilt_on_upgrade(void **state)
 {
@@ -591,8 +591,15 @@ test_rebuilt_on_upgrade(void **state)
 	(void)state;
 	snprintf(db, sizeof(db), "%s/pcmds.db", srv.dir);
 	th_server_stop(&srv, SIGTERM);
-	th_sql(db, "DELETE FROM takeup; UPDATE meta SET value = '2' WHERE "
-	    "key = 'fact_version'");
+	/*
+	 * the facts as a version 3 pcmdsd wrote them: its version (bytes 5
+	 * and 6, little-endian) and no take-up mark (the last field, 4 bytes)
+	 */
+	th_sql(db, "DELETE FROM takeup");
+	th_sql(db, th_store_pg() ? "UPDATE facts SET data = substring(data "
+	    "from 1 for 4) || '\\x0300'::bytea || substring(data from 7 for "
+	    "length(data) - 10)" : "UPDATE facts SET data = CAST(substr(data, 1, "
+	    "4) || X'0300' || substr(data, 7, length(data) - 10) AS BLOB)");
 	th_server_start(&srv, NULL);
 	assert_true(th_sql_long(db, "SELECT COUNT(*) FROM takeup") > 0);
 	exact("nh-walk", 19, 1);

@@ -108,6 +108,25 @@ test_uuid(void **state)
 	assert_string_not_equal(a, b);
 	assert_int_equal(a[14], '4');
 	assert_true(strchr("89ab", a[19]) != NULL);
+	/* a new record's id: valid and never repeated, whatever its version */
+	assert_int_equal(uuid_record(a), PC_OK);
+	assert_int_equal(uuid_record(b), PC_OK);
+	assert_true(uuid_valid(a) && uuid_valid(b));
+	assert_string_not_equal(a, b);
+	/* a time-ordered one: later is greater */
+	assert_int_equal(uuid_v7(1645557742000000000LL, a), PC_OK);
+	assert_int_equal(uuid_v7(1645557742000001000LL, b), PC_OK);
+	assert_int_equal(a[14], '7');
+	assert_true(strcmp(a, b) < 0);
+	/*
+	 * RFC 9562 appendix A.6: 2022-02-22 19:22:22 UTC is 0x017f22e279b0
+	 * ms; the sub-millisecond part comes next (here half a millisecond,
+	 * 2048/4096 = 0x800).
+	 */
+	assert_int_equal(uuid_v7(1645557742000500000LL, a), PC_OK);
+	assert_memory_equal(a, "017f22e2-79b0-7800-", 19);
+	assert_true(strchr("89ab", a[19]) != NULL);
+	assert_int_equal(uuid_v7(-1, a), PC_EINVAL);
 	d[0] = 0xab;
 	uuid_from_digest(d, a);
 	assert_string_equal(a, "ab000000-0000-8000-8000-000000000000");

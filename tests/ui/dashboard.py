@@ -19,7 +19,9 @@ the password, reads their own place first (take-up per community asset
 included) and then every place; every
 HTML page of the router gets axe-core's WCAG 2.2 AA rules and the 390 px
 reflow check (no sideways scrolling), with screenshots at both widths.
-It prints "ok" lines, or FAIL and the reason (exit 1).
+The server's OpenID Connect provider is configured at a port nobody
+listens on: its button is on the sign-in page, and its failure page gets
+the same checks. It prints "ok" lines, or FAIL and the reason (exit 1).
 """
 import os
 import re
@@ -114,6 +116,20 @@ def read_dashboard(b):
     print("ok dashboard: own place first, %d contents links" % len(links))
 
 
+def provider_down(b):
+    """The organisation's sign-in, its provider unreachable."""
+    b.go("/login")
+    button = b.d.find_element(By.CSS_SELECTOR,
+                              "form[action='/login/oidc'] button")
+    check(button.text == "Sign in with NHS Care Identity Service 2",
+          "the provider's button says %r" % button.text)
+    b.click(button)
+    b.has("The server could not reach NHS Care Identity Service 2")
+    b.has("sign in with your password")
+    b.all_checks("oidc-unreachable", shots=True)
+    print("ok provider down: a page saying so")
+
+
 def every_route(b):
     routes = [l.split(None, 1) for l in open(E["PCMDS_ROUTES"]) if
               l.strip()]
@@ -143,6 +159,7 @@ def main():
         read_dashboard(b)
         sign_in(b, user)
         read_dashboard(b)
+        provider_down(b)
         every_route(b)
     except (Fail, WebDriverException, AssertionError, ValueError,
             AttributeError) as e:

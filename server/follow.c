@@ -1,0 +1,195 @@
+/*
+ * follow.c - the catch-up thread and the requests waiting for it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "follow.h"
+#include "log.h"
+
+#define RETRY_MS	1000	/* after a failed catch-up */
+
+struct follow {
+	pthread_t	 thread;
+	int		 started;
+	struct store	*st;
+	struct agg	*agg;
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 cv;		/* the snapshot moved on */
+	char		 snap[STORE_SNAP_LEN];	/* reflected in agg */
+	long		 rounds;
+	int		 stop;
+	int		 failing;	/* said once per outage */
+	int		 wake[2];	/* a request asks for a catch-up */
+};
+
+static void
+kick(struct follow *f)
+{
+	char c = 1;
+
+	(void)!write(f->wake[1], &c, 1);
+}
+
+static void
+drain(struct follow *f)
+{
+	char b[64];
+
+	while (read(f->wake[0], b, sizeof(b)) > 0)
+		;
+}
+
+/* A pause that a stop (or a request) cuts short. */
+static void
+pause_ms(struct follow *f, int ms)
+{
+	struct pollfd p = {f->wake[0], POLLIN, 0};
+
+	(void)poll(&p, 1, ms);
+}
+
+static void *
+follow_main(void *arg)
+{
+	struct follow *f = arg;
+	char since[STORE_SNAP_LEN], upto[STORE_SNAP_LEN];
+	pc_rc rc;
+
+	for (;;) {
+		pthread_mutex_lock(&f->mu);
+		if (f->stop) {
+			pthread_mutex_unlock(&f->mu);
+			break;
+		}
+		memcpy(since, f->snap, sizeof(since));
+		pthread_mutex_unlock(&f->mu);
+		rc = store_wait_change(f->st, f->wake[0], f->failing ?
+		    RETRY_MS : FOLLOW_POLL_MS);
+		drain(f);
+		if (rc != PC_OK && rc != PC_ENOTFOUND)
+			pause_ms(f, RETRY_MS);	/* reconnected on next use */
+		if ((rc = agg_catch_up(f->agg, f->st, since, upto)) != PC_OK) {
+			if (!f->failing++)
+				log_warnx("catching up on other servers: %s; "
+				    "trying again", pc_strerror(rc));
+			continue;
+		}
+		if (f->failing)
+			log_info("catching up on other servers again");
+		f->failing = 0;
+		pthread_mutex_lock(&f->mu);
+		memcpy(f->snap, upto, sizeof(f->snap));
+		f->rounds++;
+		pthread_cond_broadcast(&f->cv);
+		pthread_mutex_unlock(&f->mu);
+	}
+	return NULL;
+}
+
+pc_rc
+follow_start(struct follow **out, const char *database, struct agg *a,
+    const char *upto, struct err_list *errs)
+{
+	struct follow *f;
+	pthread_condattr_t ca;
+	pc_rc rc;
+
+	*out = NULL;
+	if ((f = calloc(1, sizeof(*f))) == NULL)
+		return PC_ENOMEM;
+	f->agg = a;
+	f->wake[0] = f->wake[1] = -1;
+	snprintf(f->snap, sizeof(f->snap), "%s", upto);
+	pthread_mutex_init(&f->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&f->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	if (pipe(f->wake) != 0 || fcntl(f->wake[0], F_SETFL, O_NONBLOCK) != 0 ||
+	    fcntl(f->wake[1], F_SETFL, O_NONBLOCK) != 0) {
+		err_add(errs, E_SYSTEM, "", "cannot set up catching up: %s",
+		    strerror(errno));
+		follow_stop(f);
+		return PC_EIO;
+	}
+	if ((rc = store_open(database, &f->st, errs)) != PC_OK) {
+		follow_stop(f);
+		return rc;
+	}
+	if (pthread_create(&f->thread, NULL, follow_main, f) != 0) {
+		err_add(errs, E_SYSTEM, "", "cannot start the catch-up thread");
+		follow_stop(f);
+		return PC_EIO;
+	}
+	f->started = 1;
+	*out = f;
+	return PC_OK;
+}
+
+int
+follow_wait(struct follow *f, const char *mark, int ms)
+{
+	struct timespec until;
+	int ok;
+
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += ms / 1000;
+	until.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&f->mu);
+	while (!(ok = store_covers(f->st, f->snap, mark)) && !f->stop) {
+		kick(f);
+		if (pthread_cond_timedwait(&f->cv, &f->mu, &until) ==
+		    ETIMEDOUT) {
+			ok = store_covers(f->st, f->snap, mark);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&f->mu);
+	return ok;
+}
+
+long
+follow_rounds(struct follow *f)
+{
+	long n;
+
+	pthread_mutex_lock(&f->mu);
+	n = f->rounds;
+	pthread_mutex_unlock(&f->mu);
+	return n;
+}
+
+void
+follow_stop(struct follow *f)
+{
+	if (f == NULL)
+		return;
+	if (f->started) {
+		pthread_mutex_lock(&f->mu);
+		f->stop = 1;
+		pthread_cond_broadcast(&f->cv);
+		pthread_mutex_unlock(&f->mu);
+		kick(f);
+		pthread_join(f->thread, NULL);
+	}
+	store_close(f->st);
+	if (f->wake[0] >= 0)
+		close(f->wake[0]);
+	if (f->wake[1] >= 0)
+		close(f->wake[1]);
+	pthread_cond_destroy(&f->cv);
+	pthread_mutex_destroy(&f->mu);
+	free(f);
+}

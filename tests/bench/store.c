@@ -1,0 +1,749 @@
+/*
+ * store.c - the sections that need a deployment's worth of records: a
+ * store of --referrals referrals (1,000,000 by default: about 5 million
+ * records, a year of England's social prescribing in one deployment),
+ * loaded through the real ingest path over TLS and then queried,
+ * exported and synced to by many devices at once.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <curl/curl.h>
+#include <sqlite3.h>
+
+#include "bench.h"
+#include "caseload.h"
+#include "limit.h"
+#include "map.h"
+#include "net.h"
+#include "sec.h"
+
+static struct {
+	struct bench_srv	 srv;
+	int			 up;
+	long			 refs, recs;	/* loaded */
+	long			 exported[BENCH_PLACES]; /* records an
+						   export of the place lists */
+} big;
+
+/* One referral's records as made: ids, and each text at b.p + off[i]. */
+struct made {
+	struct cl_life	 l;
+	char		 id[CL_EVENTS_MAX][UUID_LEN];
+	size_t		 off[CL_EVENTS_MAX + 1];
+	struct buf	 b;
+};
+
+static void
+make(struct made *m, uint64_t k, int32_t day, int p, int64_t *seq)
+{
+	int i, t;
+
+	cl_life_make(&m->l, BENCH_SEED + 1, k, day, p, CL_DAYS - 1);
+	buf_reset(&m->b);
+	for (i = 0; i < m->l.n; i++) {
+		if (uuid_record(m->id[i]) != PC_OK)
+			fail_msg("store: no ids");
+		t = m->l.ev[i].target;
+		m->off[i] = m->b.len;
+		cl_json(&m->b, &m->l, i, m->id[i], m->id[0], t >= 0 ? m->id[t] :
+		    NULL, ++*seq, big.srv.worker[p], bench_places[p]);
+	}
+	m->off[m->l.n] = m->b.len;
+	if (buf_failed(&m->b) != PC_OK)
+		fail_msg("store: out of memory");
+	big.exported[p] += cl_life_exported(&m->l);
+	big.refs++;
+	big.recs += m->l.n;
+}
+
+/* What ingest was sent, to hold the direct writer to: see check_rows(). */
+struct sent {
+	char	 id[UUID_LEN], referral[UUID_LEN];
+	uint8_t	 kind, p;
+	uint8_t	 digest[SEC_SHA256_LEN];
+};
+
+static struct {
+	struct sent	*v;
+	size_t		 n, cap;
+} sent;
+
+/* A device filling its batch with whole referrals. */
+struct filler {
+	struct net	 net;
+	struct buf	 body;
+	char		 ids[BENCH_BATCH][UUID_LEN];
+	const char	*idp[BENCH_BATCH];
+	size_t		 n;		/* records in the batch */
+	int64_t		 seq;
+	int		 p;		/* its place */
+};
+
+static void
+fill_send(struct filler *f)
+{
+	struct net_resp resp;
+	struct err_list errs;
+	char why[512];
+
+	if (f->n == 0)
+		return;
+	err_init(&errs);
+	buf_adds(&f->body, "]}");
+	if (buf_failed(&f->body) != PC_OK)
+		fail_msg("store: out of memory");
+	if (net_request(&f->net, "POST", "/v1/records", big.srv.token[f->p],
+	    f->body.p, f->body.len, 0, &resp, &errs) != PC_OK)
+		fail_msg("store: %s", errs.v[0].msg);
+	if (resp.status != 200 || bench_all_stored(resp.body.p, resp.body.len,
+	    f->idp, f->n, why, sizeof(why)) != 0)
+		fail_msg("store: HTTP %ld: %s", resp.status, resp.status ==
+		    200 ? why : buf_str(&resp.body));
+	net_resp_free(&resp);
+	err_free(&errs);
+	f->n = 0;
+	buf_reset(&f->body);
+}
+
+/* A referral's records into its device's batch (sent when full). */
+static void
+fill_add(struct filler *f, const struct made *m)
+{
+	int i;
+
+	if (f->n + (size_t)m->l.n > BENCH_BATCH)
+		fill_send(f);
+	if (f->n == 0)
+		buf_adds(&f->body, "{\"records\":[");
+	for (i = 0; i < m->l.n; i++) {
+		struct sent *x;
+
+		if (sent.n == sent.cap) {
+			sent.cap = sent.cap ? sent.cap * 2 : 4096;
+			if ((sent.v = realloc(sent.v, sent.cap *
+			    sizeof(*sent.v))) == NULL)
+				fail_msg("store: out of memory");
+		}
+		x = &sent.v[sent.n++];
+		memcpy(x->id, m->id[i], UUID_LEN);
+		memcpy(x->referral, m->id[0], UUID_LEN);
+		x->kind = m->l.ev[i].kind;
+		x->p = (uint8_t)f->p;
+		sec_sha256(m->b.p + m->off[i], m->off[i + 1] - m->off[i],
+		    x->digest);
+		buf_adds(&f->body, f->n ? "," : "");
+		buf_add(&f->body, m->b.p + m->off[i], m->off[i + 1] - m->off[i]);
+		memcpy(f->ids[f->n], m->id[i], UUID_LEN);
+		f->idp[f->n] = f->ids[f->n];
+		f->n++;
+	}
+}
+
+static void
+sql_check(sqlite3 *db, int rc, int want, const char *what)
+{
+	if (rc != want)
+		fail_msg("store: %s: %s", what, sqlite3_errmsg(db));
+}
+
+/*
+ * The records ingest stored are the rows the direct writer would have
+ * written: the same columns, the content hash that of the very text
+ * sent (so the text is the canonical form ingest stores).
+ */
+static void
+check_rows(const char *path, const int64_t *user)
+{
+	sqlite3 *db;
+	sqlite3_stmt *s;
+	size_t i;
+
+	sql_check(NULL, sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL),
+	    SQLITE_OK, path);
+	sql_check(db, sqlite3_prepare_v2(db, "SELECT referral, kind, place, "
+	    "worker, hash, user_id FROM records WHERE id = ?", -1, &s, NULL),
+	    SQLITE_OK, "prepare");
+	for (i = 0; i < sent.n; i++) {
+		const struct sent *x = &sent.v[i];
+
+		sqlite3_bind_text(s, 1, x->id, -1, SQLITE_STATIC);
+		sql_check(db, sqlite3_step(s), SQLITE_ROW, x->id);
+		if (strcmp((const char *)sqlite3_column_text(s, 0),
+		    x->referral) != 0 ||
+		    strcmp((const char *)sqlite3_column_text(s, 1),
+		    cl_kind_name(x->kind)) != 0 ||
+		    strcmp((const char *)sqlite3_column_text(s, 2),
+		    bench_places[x->p]) != 0 ||
+		    strcmp((const char *)sqlite3_column_text(s, 3),
+		    big.srv.worker[x->p]) != 0 ||
+		    sqlite3_column_bytes(s, 4) != SEC_SHA256_LEN ||
+		    memcmp(sqlite3_column_blob(s, 4), x->digest,
+		    SEC_SHA256_LEN) != 0 ||
+		    sqlite3_column_int64(s, 5) != user[x->p])
+			fail_msg("store: ingest stored record %s otherwise than "
+			    "the direct writer writes it: update store.c's "
+			    "writer to the store's schema", x->id);
+		sqlite3_reset(s);
+	}
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+}
+
+/* SHA-256 over the facts of the referrals ingest was sent, in id order. */
+static void
+facts_digest(const char *path, const struct map *refs, uint8_t out[32])
+{
+	struct sec_sha256 h;
+	sqlite3 *db;
+	sqlite3_stmt *s;
+	long n = 0;
+	int rc;
+
+	sql_check(NULL, sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL),
+	    SQLITE_OK, path);
+	sql_check(db, sqlite3_prepare_v2(db, "SELECT referral, data FROM facts "
+	    "ORDER BY referral", -1, &s, NULL), SQLITE_OK, "prepare");
+	if (sec_sha256_begin(&h) != PC_OK)
+		fail_msg("store: no SHA-256");
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *r = (const char *)sqlite3_column_text(s, 0);
+
+		if (map_get(refs, r) == NULL)
+			continue;
+		sec_sha256_add(&h, r, strlen(r) + 1);
+		sec_sha256_add(&h, sqlite3_column_blob(s, 1),
+		    (size_t)sqlite3_column_bytes(s, 1));
+		n++;
+	}
+	sql_check(db, rc, SQLITE_DONE, "reading facts");
+	if (n != (long)refs->n)
+		fail_msg("store: %ld facts for %zu referrals", n, refs->n);
+	sec_sha256_end(&h, out);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+}
+
+/* Writes records as ingest stores them, the server stopped. */
+struct direct {
+	sqlite3		*db;
+	sqlite3_stmt	*ins;
+	int64_t		 user[BENCH_PLACES];
+	int64_t		 now;
+	long		 n;
+};
+
+static void
+direct_open(struct direct *d, const char *path)
+{
+	sqlite3_stmt *s;
+	int p;
+
+	memset(d, 0, sizeof(*d));
+	d->now = (int64_t)time(NULL);
+	sql_check(NULL, sqlite3_open_v2(path, &d->db, SQLITE_OPEN_READWRITE,
+	    NULL), SQLITE_OK, path);
+	/* what is written does not depend on these: only how fast */
+	sql_check(d->db, sqlite3_exec(d->db, "PRAGMA journal_mode=WAL; "
+	    "PRAGMA synchronous=OFF; PRAGMA cache_size=-1048576; BEGIN", NULL,
+	    NULL, NULL), SQLITE_OK, "pragmas");
+	sql_check(d->db, sqlite3_prepare_v2(d->db, "SELECT id FROM users "
+	    "WHERE worker = ?", -1, &s, NULL), SQLITE_OK, "prepare");
+	for (p = 0; p < BENCH_PLACES; p++) {
+		sqlite3_bind_text(s, 1, big.srv.worker[p], -1, SQLITE_STATIC);
+		sql_check(d->db, sqlite3_step(s), SQLITE_ROW, big.srv.worker[p]);
+		d->user[p] = sqlite3_column_int64(s, 0);
+		sqlite3_reset(s);
+	}
+	sqlite3_finalize(s);
+	/* the store's own statement, with no audit entry to name */
+	sql_check(d->db, sqlite3_prepare_v2(d->db, "INSERT INTO records(id, "
+	    "referral, kind, place, worker, hash, json, user_id, received, "
+	    "audit_seq) VALUES (?,?,?,?,?,?,?,?,?,NULL)", -1, &d->ins, NULL),
+	    SQLITE_OK, "prepare");
+}
+
+static void
+direct_put(struct direct *d, const struct made *m, int p)
+{
+	uint8_t digest[SEC_SHA256_LEN];
+	int i;
+
+	for (i = 0; i < m->l.n; i++) {
+		const char *j = m->b.p + m->off[i];
+		size_t len = m->off[i + 1] - m->off[i];
+
+		sec_sha256(j, len, digest);
+		sqlite3_bind_text(d->ins, 1, m->id[i], -1, SQLITE_STATIC);
+		sqlite3_bind_text(d->ins, 2, m->id[0], -1, SQLITE_STATIC);
+		sqlite3_bind_text(d->ins, 3, cl_kind_name(m->l.ev[i].kind), -1,
+		    SQLITE_STATIC);
+		sqlite3_bind_text(d->ins, 4, bench_places[p], -1, SQLITE_STATIC);
+		sqlite3_bind_text(d->ins, 5, big.srv.worker[p], -1,
+		    SQLITE_STATIC);
+		sqlite3_bind_blob(d->ins, 6, digest, SEC_SHA256_LEN,
+		    SQLITE_STATIC);
+		sqlite3_bind_text(d->ins, 7, j, (int)len, SQLITE_STATIC);
+		sqlite3_bind_int64(d->ins, 8, d->user[p]);
+		sqlite3_bind_int64(d->ins, 9, d->now);
+		sql_check(d->db, sqlite3_step(d->ins), SQLITE_DONE, "insert");
+		sqlite3_reset(d->ins);
+		if (++d->n % 100000 == 0)
+			sql_check(d->db, sqlite3_exec(d->db, "COMMIT; BEGIN", NULL,
+			    NULL, NULL), SQLITE_OK, "commit");
+	}
+}
+
+static void
+direct_close(struct direct *d)
+{
+	sqlite3_finalize(d->ins);
+	/* facts are computed again, by pcmdsd, when it next starts */
+	sql_check(d->db, sqlite3_exec(d->db, "DELETE FROM meta WHERE key = "
+	    "'fact_version'; COMMIT; PRAGMA wal_checkpoint(TRUNCATE)", NULL,
+	    NULL, NULL), SQLITE_OK, "commit");
+	sql_check(d->db, sqlite3_close(d->db), SQLITE_OK, "close");
+}
+
+/*
+ * Loads the store: the first referrals through the real ingest path over
+ * TLS (each whole in one batch, uncompressed: the order changes how fast
+ * records are stored, not what), then the rest written straight into the
+ * stopped server's database as ingest writes them, and their facts
+ * computed by pcmdsd itself when it starts again. Both halves are held
+ * to each other: ingest must have stored exactly the rows the writer
+ * writes, and the facts pcmdsd computes at start must be those ingest
+ * computed.
+ */
+static void
+fill(long refs, double *t_ingest, double *t_direct, double *t_start)
+{
+	static struct filler f[BENCH_PLACES];
+	struct err_list errs;
+	struct direct d;
+	struct made m;
+	struct map ingested;
+	uint8_t before[32], after[32];
+	uint64_t rng = BENCH_SEED, k;
+	long through = refs / 2 < 20000 ? refs / 2 : 20000;
+	int p;
+	double t0;
+
+	err_init(&errs);
+	map_init(&ingested);
+	buf_init(&m.b, 0);
+	for (p = 0; p < BENCH_PLACES; p++) {
+		memset(&f[p], 0, sizeof(f[p]));
+		f[p].p = p;
+		buf_init(&f[p].body, 0);
+		if (net_init(&f[p].net, big.srv.s.url, big.srv.s.ca, &errs) !=
+		    PC_OK)
+			fail_msg("store: %s", errs.v[0].msg);
+	}
+	t0 = th_now();
+	for (k = 0; k < (uint64_t)refs; k++) {
+		rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+		p = (int)(k % BENCH_PLACES);
+		make(&m, k, (int32_t)((rng >> 33) % CL_DAYS), p, &f[p].seq);
+		if (k < (uint64_t)through) {
+			fill_add(&f[p], &m);
+			if (map_put(&ingested, m.id[0], &ingested) != PC_OK)
+				fail_msg("store: out of memory");
+			continue;
+		}
+		if (k == (uint64_t)through) {
+			for (p = 0; p < BENCH_PLACES; p++) {
+				fill_send(&f[p]);
+				net_free(&f[p].net);
+			}
+			*t_ingest = th_now() - t0;
+			bench_srv_stop(&big.srv);
+			direct_open(&d, big.srv.db);
+			check_rows(big.srv.db, d.user);
+			facts_digest(big.srv.db, &ingested, before);
+			t0 = th_now();
+			p = (int)(k % BENCH_PLACES);
+		}
+		direct_put(&d, &m, p);
+		if (k % 100000 == 99999)
+			bench_say("store: %llu referrals", (unsigned long long)k + 1);
+	}
+	direct_close(&d);
+	*t_direct = th_now() - t0;
+	t0 = th_now();
+	th_server_start_within(&big.srv.s, NULL, 3600);
+	*t_start = th_now() - t0;
+	facts_digest(big.srv.db, &ingested, after);
+	if (memcmp(before, after, sizeof(before)) != 0)
+		fail_msg("store: the facts pcmdsd computed at start differ from "
+		    "those ingest computed for the same referrals");
+	for (p = 0; p < BENCH_PLACES; p++)
+		buf_free(&f[p].body);
+	buf_free(&m.b);
+	map_free(&ingested);
+	free(sent.v);
+	memset(&sent, 0, sizeof(sent));
+	err_free(&errs);
+}
+
+/* The store, loaded on first use. */
+static struct bench_srv *
+store(void)
+{
+	double t0, t, ti = 0, td = 0, ts = 0, idle;
+
+	if (big.up)
+		return &big.srv;
+	bench_srv_start(&big.srv);
+	big.up = 1;
+	idle = bench_mib(big.srv.s.pid, "VmRSS:");
+	bench_row("Server RSS, idle", bench_fmt("%.1f MiB", idle), NULL, NULL);
+	t0 = th_now();
+	fill(bench.refs, &ti, &td, &ts);
+	t = th_now() - t0;
+	bench_row(bench_fmt("Loading the store for the queries: %ld referrals, "
+	    "%ld records, 7 places", big.refs, big.recs), bench_fmt("%.0f s: "
+	    "%ld referrals through ingest over TLS in %.0f s, the rest written "
+	    "as ingest writes them in %.0f s, facts computed by pcmdsd as it "
+	    "started in %.0f s", t, bench.refs / 2 < 20000 ? bench.refs / 2 :
+	    20000, ti, td, ts), NULL, NULL);
+	bench_row(bench_fmt("Server RSS with %ld referrals (%ld records) stored",
+	    big.refs, big.recs), bench_fmt("%.1f MiB, just started",
+	    bench_mib(big.srv.s.pid, "VmRSS:")), "target: under 64 MiB with "
+	    "1,000,000 referrals", NULL);
+	bench_note("**The store** the queries, the export and the concurrent "
+	    "devices run on: %ld referrals (%ld records) over two years, "
+	    "spread over the seven places, made by the same generator as the "
+	    "ingest records (`--referrals N` sets how many). The first are "
+	    "loaded through the real ingest path over TLS (each referral "
+	    "whole in a batch of at most %d, uncompressed, every answer "
+	    "checked); the rest are written straight into the stopped "
+	    "server's database as ingest writes them (canonical text, its "
+	    "SHA-256, the same columns; no audit entries, which no figure "
+	    "here reads), and pcmdsd computes their facts with its own code "
+	    "when it starts again, as it does after an upgrade. The two are "
+	    "held to each other on every run: the rows ingest stored must be "
+	    "exactly those the writer writes, and the facts pcmdsd computes "
+	    "at start exactly those ingest computed for the same referrals; "
+	    "and the evaluator's unsuppressed impact must count every "
+	    "referral.",
+	    big.refs, big.recs, BENCH_BATCH);
+	return &big.srv;
+}
+
+void
+bench_store_done(void)
+{
+	if (!big.up)
+		return;
+	bench_srv_stop(&big.srv);
+	big.up = 0;
+}
+
+/* -- queries ---------------------------------------------------------- */
+
+static void
+query(struct bench_srv *s, const char *token, const char *what,
+    const char *path, int runs, const char *target, const char *want)
+{
+	double p50, p99;
+	size_t bytes;
+	struct buf first;
+
+	bench_get(s, token, path, runs, &p50, &p99, &bytes, &first);
+	if (want != NULL && strstr(buf_str(&first), want) == NULL)
+		fail_msg("GET %s: no %s in %.300s", path, want, buf_str(&first));
+	buf_free(&first);
+	bench_row(what, bench_fmt("p50 %.1f ms, p99 %.1f ms (%zu bytes)", p50,
+	    p99, bytes), target, NULL);
+}
+
+void
+bench_queries(void)
+{
+	struct bench_srv *s = store();
+	const cJSON *v;
+	struct buf b;
+	double p50, p99;
+	size_t bytes;
+	cJSON *j;
+
+	query(s, s->lead, "Impact query, one place (a place lead's)",
+	    "/v1/places/NH/impact", bench.runs, "target: p99 under 20 ms with "
+	    "1,000,000 referrals", "\"ons4\"");
+	query(s, s->evaluator, "Impact query, all places, by ethnic group (an "
+	    "evaluator's)", "/v1/places/ALL/impact?group_by=ethnic_group",
+	    bench.runs, "target: p99 under 20 ms with 1,000,000 referrals",
+	    "\"ons4\"");
+	/* once more without disclosure control: it must count them all */
+	bench_get(s, s->evaluator, "/v1/places/ALL/impact?suppress=false", 1,
+	    &p50, &p99, &bytes, &b);
+	j = th_json(buf_str(&b));
+	if ((v = th_at(j, "reach.referrals")) == NULL || !cJSON_IsNumber(v) ||
+	    (long)v->valuedouble != big.refs)
+		fail_msg("queries: the store's %ld referrals are not all "
+		    "counted: %.300s", big.refs, buf_str(&b));
+	cJSON_Delete(j);
+	buf_free(&b);
+	query(s, s->lead, "Take-up per community asset, one place (a place "
+	    "lead's; its take-up rows read from the store)",
+	    "/v1/places/NH/assets", bench.runs, NULL, "\"assets\"");
+	query(s, s->lead, "Every place's headline (GET /v1/places)",
+	    "/v1/places", bench.runs, NULL, "\"places\"");
+	query(s, s->lead, "Dashboard render (HTML, SVG, every place)",
+	    "/dashboard", bench.runs / 2, NULL, "<svg");
+	bench_row(bench_fmt("Server RSS after the queries (%ld referrals)",
+	    big.refs), bench_fmt("%.1f MiB; peak since loading %.1f MiB",
+	    bench_mib(s->s.pid, "VmRSS:"), bench_mib(s->s.pid, "VmHWM:")),
+	    "target: under 64 MiB with 1,000,000 referrals", NULL);
+	bench_note("**Queries** are timed over keep-alive HTTPS, %d times each "
+	    "(the dashboard half as often), from the request to the last "
+	    "byte of the answer; every answer must be 200. A query reads "
+	    "every referral of its places once, so its time grows with the "
+	    "referrals stored, not with the queries made.", bench.runs);
+}
+
+/* -- export ----------------------------------------------------------- */
+
+static size_t
+count_lines(char *p, size_t s, size_t n, void *arg)
+{
+	long *lines = arg;
+	size_t i;
+
+	for (i = 0; i < s * n; i++)
+		*lines += p[i] == '\n';
+	return s * n;
+}
+
+#define EXPORT_PLACE	3	/* NH */
+
+void
+bench_export(void)
+{
+	struct bench_srv *s = store();
+	struct curl_slist *h;
+	CURL *c = curl_easy_init();
+	char url[256], auth[128];
+	long lines = 0, code = 0, rows;
+	double t0, t, before, peak, u0, s0, u1, s1, lt;
+	curl_off_t bytes;
+	CURLcode cc;
+
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", s->evaluator);
+	h = curl_slist_append(NULL, auth);
+	snprintf(url, sizeof(url), "%s/v1/export?place=%s", s->s.url,
+	    bench_places[EXPORT_PLACE]);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_CAINFO, s->s.ca);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, count_lines);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &lines);
+	before = bench_mib(s->s.pid, "VmRSS:");
+	bench_peak_reset(s->s.pid);
+	u0 = bench_cpu(s->s.pid, &s0);
+	t0 = th_now();
+	cc = curl_easy_perform(c);
+	t = th_now() - t0;
+	u1 = bench_cpu(s->s.pid, &s1);
+	peak = bench_mib(s->s.pid, "VmHWM:");
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+	curl_easy_getinfo(c, CURLINFO_SIZE_DOWNLOAD_T, &bytes);
+	curl_easy_cleanup(c);
+	curl_slist_free_all(h);
+	/* a cut stream fails the transfer; a whole one lists every record */
+	if (cc != CURLE_OK || code != 200)
+		fail_msg("export: %s, HTTP %ld", curl_easy_strerror(cc), code);
+	if (lines != big.exported[EXPORT_PLACE])
+		fail_msg("export: %ld records, expected %ld", lines,
+		    big.exported[EXPORT_PLACE]);
+	lt = limit_export_read(s->db, bench_places[EXPORT_PLACE], &rows);
+	bench_row(bench_fmt("Export, NDJSON, every consented record of a place "
+	    "(%ld records; %ld stored in all)", lines, big.recs),
+	    bench_fmt("%.0f records/s (%.2f s, %.1f MB/s); server CPU a record "
+	    "%.1f us user + %.1f us system; server peak RSS growth %.1f MiB",
+	    (double)lines / t, t, (double)bytes / t / 1e6, (u1 - u0) * 1e6 /
+	    (double)lines, (s1 - s0) * 1e6 / (double)lines, peak - before),
+	    bench_fmt("bare SQLite read of the same referrals' records with "
+	    "the store's statements: %.2f s (%.0f rows/s); targets: 350,000 "
+	    "records/s, growth under 16 MiB", lt, (double)rows / lt),
+	    bench_ratio(lt, t));
+	bench_note("**Export** streams every consented, non-voided record of "
+	    "one place (%s, a seventh of the store) to an evaluator, re-keyed "
+	    "for them with times cut to the day, over HTTPS; the stream must "
+	    "end whole and hold exactly the records the generator made for "
+	    "that place's consented referrals. Memory growth is the server's "
+	    "peak resident set during the export over its resident set "
+	    "before. Its limit reads the same rows (every record of the same "
+	    "referrals, in the same order, with the store's own two "
+	    "statements) from the same database and does nothing with them; "
+	    "the ratio is its time over the export's.",
+	    bench_places[EXPORT_PLACE]);
+}
+
+/* -- many devices at once --------------------------------------------- */
+
+struct one {
+	CURL			*c;
+	struct curl_slist	*h;
+	struct buf		 body, resp;
+	char			 token[64], wid[32];
+	char			 (*ids)[UUID_LEN];
+	const char		 **idp;
+	size_t			 n;
+	int			 p, sent;
+	int64_t			 seq;
+	uint64_t		 next;		/* referral number */
+};
+
+/* A batch of whole referrals, at most size records. */
+static void
+one_batch(struct one *o, int size)
+{
+	struct cl_life l;
+	int i, t;
+
+	buf_reset(&o->body);
+	buf_adds(&o->body, "{\"records\":[");
+	for (o->n = 0;;) {
+		cl_life_make(&l, BENCH_SEED + 2, o->next, (int32_t)(o->next %
+		    CL_DAYS), o->p, CL_DAYS - 1);
+		if (o->n + (size_t)l.n > (size_t)size)
+			break;
+		o->next++;
+		for (i = 0; i < l.n; i++)
+			if (uuid_record(o->ids[o->n + (size_t)i]) != PC_OK)
+				fail_msg("concurrency: no ids");
+		for (i = 0; i < l.n; i++) {
+			t = l.ev[i].target;
+			buf_adds(&o->body, o->n ? "," : "");
+			cl_json(&o->body, &l, i, o->ids[o->n], o->ids[o->n -
+			    (size_t)i], t >= 0 ? o->ids[o->n - (size_t)i +
+			    (size_t)t] : NULL, ++o->seq, o->wid,
+			    bench_places[o->p]);
+			o->idp[o->n] = o->ids[o->n];
+			o->n++;
+		}
+	}
+	buf_adds(&o->body, "]}");
+	curl_easy_setopt(o->c, CURLOPT_POSTFIELDS, o->body.p);
+	curl_easy_setopt(o->c, CURLOPT_POSTFIELDSIZE, (long)o->body.len);
+}
+
+static size_t
+sink(char *p, size_t s, size_t n, void *arg)
+{
+	buf_add(arg, p, s * n);
+	return s * n;
+}
+
+static void
+one_start(struct bench_srv *s, struct one *o, int i)
+{
+	char url[128], auth[128];
+
+	o->p = i % BENCH_PLACES;
+	bench_srv_worker(s, o->p, o->token, o->wid);
+	buf_init(&o->body, 0);
+	buf_init(&o->resp, 0);
+	o->ids = calloc(128, sizeof(*o->ids));
+	o->idp = calloc(128, sizeof(*o->idp));
+	if (o->ids == NULL || o->idp == NULL)
+		fail_msg("concurrency: out of memory");
+	o->next = 300000000ULL + (uint64_t)i * 1000000ULL;
+	o->c = curl_easy_init();
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", o->token);
+	o->h = curl_slist_append(NULL, auth);
+	o->h = curl_slist_append(o->h, "Content-Type: application/json");
+	o->h = curl_slist_append(o->h, "Expect:");
+	snprintf(url, sizeof(url), "%s/v1/records", s->s.url);
+	curl_easy_setopt(o->c, CURLOPT_URL, url);
+	curl_easy_setopt(o->c, CURLOPT_CAINFO, s->s.ca);
+	curl_easy_setopt(o->c, CURLOPT_HTTPHEADER, o->h);
+	curl_easy_setopt(o->c, CURLOPT_WRITEFUNCTION, sink);
+	curl_easy_setopt(o->c, CURLOPT_WRITEDATA, &o->resp);
+	curl_easy_setopt(o->c, CURLOPT_TCP_NODELAY, 1L);
+	curl_easy_setopt(o->c, CURLOPT_TIMEOUT, 600L);
+	curl_easy_setopt(o->c, CURLOPT_PRIVATE, o);
+}
+
+void
+bench_concurrency(void)
+{
+	struct bench_srv *s = store();
+	int clients = bench.quick ? 20 : 200, batches = bench.quick ? 2 : 5,
+	    size = 100, i, running, errors = 0, done = 0;
+	struct one *v = calloc((size_t)clients, sizeof(*v));
+	CURLM *m = curl_multi_init();
+	long records = 0;
+	double t0, t, before;
+	char why[512] = "";
+
+	if (v == NULL)
+		fail_msg("concurrency: out of memory");
+	for (i = 0; i < clients; i++)
+		one_start(s, &v[i], i);
+	before = bench_mib(s->s.pid, "VmRSS:");
+	bench_peak_reset(s->s.pid);
+	curl_multi_setopt(m, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)clients);
+	t0 = th_now();
+	for (i = 0; i < clients; i++) {
+		one_batch(&v[i], size);
+		curl_multi_add_handle(m, v[i].c);
+	}
+	do {
+		CURLMsg *msg;
+		int left;
+
+		curl_multi_perform(m, &running);
+		while ((msg = curl_multi_info_read(m, &left)) != NULL) {
+			struct one *o;
+			long code = 0;
+
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
+			    (char **)&o);
+			curl_easy_getinfo(o->c, CURLINFO_RESPONSE_CODE, &code);
+			if (msg->data.result != CURLE_OK || code != 200 ||
+			    bench_all_stored(o->resp.p, o->resp.len, o->idp,
+			    o->n, why, sizeof(why)) != 0)
+				errors++;
+			else
+				records += (long)o->n;
+			curl_multi_remove_handle(m, o->c);
+			done++;
+			buf_reset(&o->resp);
+			if (++o->sent < batches) {
+				one_batch(o, size);
+				curl_multi_add_handle(m, o->c);
+				running++;
+			}
+		}
+		if (running > 0)
+			curl_multi_poll(m, NULL, 0, 1000, NULL);
+	} while (running > 0 && th_now() - t0 < 600);
+	t = th_now() - t0;
+	if (errors > 0)
+		fail_msg("concurrency: %d of %d requests failed; one: %s",
+		    errors, done, why);
+	big.recs += records;
+	bench_row(bench_fmt("%d devices syncing at once (libcurl multi, %d "
+	    "batches of whole referrals, up to %d records, each)", clients,
+	    batches, size), bench_fmt("%d requests, %d errors; %.0f records/s; "
+	    "%.2f s", done, errors, (double)records / t, t), bench_fmt("server "
+	    "RSS %.1f MiB before, peak %.1f MiB", before,
+	    bench_mib(s->s.pid, "VmHWM:")), NULL);
+	for (i = 0; i < clients; i++) {
+		curl_easy_cleanup(v[i].c);
+		curl_slist_free_all(v[i].h);
+		buf_free(&v[i].body);
+		buf_free(&v[i].resp);
+		free(v[i].ids);
+		free(v[i].idp);
+	}
+	curl_multi_cleanup(m);
+	free(v);
+}
