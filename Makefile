@@ -95,6 +95,7 @@ COMMON_OBJ := $(COMMON_SRC:%.c=$(B)/%.o)
 CLIENT_OBJ := $(CLIENT_SRC:%.c=$(B)/%.o)
 SERVER_OBJ := $(SERVER_SRC:%.c=$(B)/%.o)
 SERVER_FP_OBJ := $(SERVER_SRC:%.c=$(B)/fp/%.o) $(B)/fp/server/main.o
+CLIENT_PLAIN_OBJ := $(CLIENT_SRC:%.c=$(B)/plain/%.o) $(B)/plain/client/main.o
 CLIENT_FP_OBJ := $(CLIENT_SRC:%.c=$(B)/fp/%.o) $(B)/fp/client/main.o
 TEST_BIN := $(TEST_SRC:tests/%.c=$(B)/tests/%)
 TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(B)/tools/%)
@@ -133,6 +134,14 @@ $(B)/fp/%.o: %.c
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC(fp)  $<")
 	$(Q)$(CC) $(ALL_CFLAGS) -DPCMDS_FAILPOINTS -c -o $@ $<
+
+# The client again storing records unencrypted, only for make bench to
+# measure what encryption costs (never installed; a normal build refuses
+# its store).
+$(B)/plain/%.o: %.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC(pl)  $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -DPCMDS_BENCH_PLAIN -c -o $@ $<
 
 # The default places file is compiled in from the one copy in packaging/.
 $(B)/gen/places_nel.inc: packaging/places-nel.csv
@@ -178,6 +187,11 @@ $(B)/pcmdsd: $(B)/server/main.o $(LIB_SERVER) $(LIB_COMMON)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_SERVER) $(LIBS_COMMON)
 
+$(B)/bench/pcmds-plain: $(CLIENT_PLAIN_OBJ) $(LIB_COMMON)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_CLIENT) $(LIBS_COMMON)
+
 $(B)/pcmdsd-fp: $(SERVER_FP_OBJ) $(LIB_COMMON)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_SERVER) $(LIBS_COMMON)
@@ -212,10 +226,11 @@ $(TOOL_BIN): $(B)/tools/%: $(B)/tests/tools/%.o $(TEST_LIBS)
 
 ifeq ($(SAN),1)
 test-bins: $(PROGS) $(B)/pcmdsd-fp $(B)/pcmds-fp $(TEST_BIN) $(TOOL_BIN) \
-    $(REPLAY_BIN) $(B)/bench/pcmds-bench $(AXE)
+    $(REPLAY_BIN) $(B)/bench/pcmds-bench $(B)/bench/pcmds-plain $(AXE)
 else
 test-bins: $(PROGS) $(B)/pcmdsd-fp $(B)/pcmds-fp $(TEST_BIN) $(TOOL_BIN) \
-    $(REPLAY_BIN) $(B)/bench/pcmds-bench $(DEBS) $(AXE)
+    $(REPLAY_BIN) $(B)/bench/pcmds-bench $(B)/bench/pcmds-plain $(DEBS) \
+    $(AXE)
 endif
 
 # axe-core for the app's accessibility tests, at the version the lockfile
@@ -246,7 +261,7 @@ $(B)/tests/bench/%.o: EXTRA_CFLAGS := -Iclient -Iserver -Itests
 
 # BENCH_FLAGS="--referrals 200000" for a smaller store (pcmds-bench --help)
 BENCH_FLAGS ?=
-bench: $(PROGS) $(B)/bench/pcmds-bench
+bench: $(PROGS) $(B)/bench/pcmds-bench $(B)/bench/pcmds-plain
 	@bash packaging/deps.sh --all
 	PCMDS_BUILD=$(B) $(B)/bench/pcmds-bench --out docs/benchmarks.md \
 	    $(BENCH_FLAGS)

@@ -17,6 +17,7 @@
 #include "opt.h"
 #include "rec.h"
 #include "timeline.h"
+#include "unlock.h"
 
 /* Exit codes, documented in pcmds(1). */
 enum {
@@ -27,6 +28,7 @@ enum {
 	EXIT_QUARANTINED = 4,	/* sync: some records refused by the server */
 	EXIT_UNREACHABLE = 5,	/* sync: server unreachable, records kept */
 	EXIT_AUTH = 6,		/* sync: enrolment expired or revoked */
+	EXIT_LOCKED = 7,	/* store locked, or a wrong passphrase */
 };
 
 struct ctx {
@@ -38,6 +40,10 @@ struct ctx {
 	int		 interactive;	/* stdin is a terminal */
 	int		 check_only;	/* report every problem, store nothing */
 	struct err_list	 warnings;	/* record_make's, for the person */
+	int		 has_pass_fd;	/* --passphrase-fd N was given */
+	int		 pass_fd;	/* N */
+	struct vault_keys *keys;	/* the store's, once unlocked (unlock.h) */
+	struct ctx_fresh *fresh;	/* setup's new store, until ctx_save */
 };
 
 /* Maps a record field to the flag that sets it, for messages. */
@@ -59,9 +65,10 @@ struct command {
 extern const struct command cmd_keygen, cmd_setup, cmd_referral, cmd_assess,
     cmd_contact, cmd_support, cmd_close, cmd_correct, cmd_list, cmd_show,
     cmd_status, cmd_import, cmd_export, cmd_sync, cmd_report, cmd_codes,
-    cmd_extract, cmd_due, cmd_find, cmd_ui;
+    cmd_extract, cmd_due, cmd_find, cmd_ui, cmd_unlock, cmd_lock,
+    cmd_passphrase, cmd_recover;
 
-/* Opens the store when first needed. */
+/* Opens the store when first needed, unlocked (see unlock.h). */
 pc_rc	 ctx_store(struct ctx *, struct err_list *);
 /* Requires a configured identity (pcmds setup). */
 pc_rc	 ctx_identity(struct ctx *, struct err_list *);

@@ -522,7 +522,7 @@ import_csv(struct ctx *c, FILE *fp, struct buf *rejects,
 	memset(&im, 0, sizeof(im));
 	im.c = c;
 	buf_init(&im.rejects, 0);
-	if ((rc = home_key_read(c->home.key, im.key, errs)) != PC_OK)
+	if ((rc = ctx_key(c, im.key, errs)) != PC_OK)
 		return rc;
 	csv_init(&r, fp);
 	if ((rc = read_header(&im, &r, errs)) == PC_OK) {

@@ -4,17 +4,17 @@
  * The deployment key makes the person pseudonyms: every link worker's
  * client of one deployment must hold the same key, or the same person
  * would get two pseudonyms; no other device may hold it (with the key and
- * an export, anyone could try every NHS number). setup enrols first and
- * copies the key into the client's directory (0600) only once the server
+ * an export, anyone could try every NHS number). setup makes the device's
+ * encrypted store (with a new passphrase, whose recovery key it prints
+ * once), enrols, and seals the key into the store only once the server
  * has said the device is a link worker's; it records who this device
  * records as: from enrolment with the server, or given by hand for an
- * offline trial.
+ * offline trial. Nothing is written until every step has succeeded.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "client.h"
-#include "fs.h"
 #include "nhs.h"
 #include "sec.h"
 #include "setup_net.h"
@@ -60,50 +60,21 @@ check_identity(const char *name, const char *val, struct err_list *errs)
 }
 
 /*
- * Reads the key file and checks it may replace the one this device holds;
- * nothing is written until the enrolment says the device may hold it.
+ * Checks the key given may replace the one this device holds; nothing is
+ * written until the enrolment says the device may hold it.
  */
 static pc_rc
-read_key(struct ctx *c, const char *path, uint8_t key[NHS_KEY_LEN],
+check_key(struct ctx *c, const uint8_t key[NHS_KEY_LEN],
     struct err_list *errs)
 {
-	uint8_t old[NHS_KEY_LEN];
 	char id[NHS_KEY_ID_LEN];
-	long n[CS_NSTATES];
 	pc_rc rc;
 
-	if ((rc = home_key_read(path, key, errs)) != PC_OK)
+	if ((rc = ctx_key_check(c, key, errs)) != PC_OK)
 		return rc;
 	nhs_key_id(key, id);
-	if (fs_exists(c->home.key) &&
-	    home_key_read(c->home.key, old, errs) == PC_OK &&
-	    !sec_equal(old, key, NHS_KEY_LEN) &&
-	    ctx_store(c, errs) == PC_OK &&
-	    cstore_counts(c->store, n) == PC_OK && n[CS_PENDING] +
-	    n[CS_SENT] + n[CS_QUARANTINED] > 0) {
-		err_add(errs, E_CONFLICT, "key-file", "this device already holds "
-		    "records pseudonymised with another key (id %s); a new key "
-		    "would give the same people new pseudonyms", c->cfg.key_id);
-		sec_wipe(old, sizeof(old));
-		return PC_ECONFLICT;
-	}
-	sec_wipe(old, sizeof(old));
 	snprintf(c->cfg.key_id, sizeof(c->cfg.key_id), "%s", id);
 	return PC_OK;
-}
-
-/* Installs the key into the client's directory (0600). */
-static pc_rc
-write_key(struct ctx *c, const uint8_t key[NHS_KEY_LEN], struct err_list *errs)
-{
-	char hex[2 * NHS_KEY_LEN + 2];
-	pc_rc rc;
-
-	sec_hex(key, NHS_KEY_LEN, hex);
-	strcat(hex, "\n");
-	rc = fs_write_atomic(c->home.key, hex, strlen(hex), 0600, errs);
-	sec_wipe(hex, sizeof(hex));
-	return rc;
 }
 
 static pc_rc
@@ -138,48 +109,48 @@ offline_identity(struct ctx *c, const struct opt_result *o,
  * server refuses one that sends a key id, leaving the code unused.
  */
 static pc_rc
-setup_online(struct ctx *c, const struct opt_result *o, struct err_list *errs)
+setup_online(struct ctx *c, const struct opt_result *o, const uint8_t *key,
+    struct err_list *errs)
 {
-	const char *keyfile = opt_get(o, "key-file");
-	uint8_t key[NHS_KEY_LEN];
-	int held = fs_exists(c->home.key);
+	int held = ctx_has_key(c);
 	pc_rc rc = PC_OK;
 
-	if (keyfile != NULL)
-		rc = read_key(c, keyfile, key, errs);
+	if (key != NULL)
+		rc = check_key(c, key, errs);
 	else if (!held)
 		c->cfg.key_id[0] = '\0';	/* sent only when a key is held */
 	if (rc == PC_OK)
 		rc = setup_enrol(c, o, errs);
-	if (rc == PC_OK && keyfile != NULL)
-		rc = write_key(c, key, errs);
-	if (rc == PC_ECONFLICT && keyfile == NULL && held)
+	if (rc == PC_OK && key != NULL)
+		rc = ctx_key_set(c, key, errs);
+	if (rc == PC_ECONFLICT && key == NULL && held)
 		err_add(errs, E_CONFLICT, "home", "this device keeps a deployment "
-		    "key (%s): set up a place lead's or evaluator's account "
-		    "with another --home", c->home.key);
-	sec_wipe(key, sizeof(key));
+		    "key: set up a place lead's or evaluator's account with "
+		    "another --home");
 	return rc;
+}
+
+/* The key alone, again (after a recovery): the identity stays. */
+static int
+key_only(const struct ctx *c, const struct opt_result *o)
+{
+	return c->cfg.worker[0] != '\0' && opt_has(o, "key-file") &&
+	    !opt_has(o, "worker") && !opt_has(o, "place") && !opt_has(o, "pcn");
 }
 
 /* Offline trial: a link worker's identity given by hand, and the key. */
 static pc_rc
-setup_offline(struct ctx *c, const struct opt_result *o, struct err_list *errs)
+setup_offline(struct ctx *c, const struct opt_result *o, const uint8_t *key,
+    struct err_list *errs)
 {
-	const char *keyfile = opt_get(o, "key-file");
-	uint8_t key[NHS_KEY_LEN];
 	pc_rc rc;
 
-	if (keyfile == NULL && !fs_exists(c->home.key)) {
-		err_add(errs, E_REQUIRED, "key-file", "--key-file FILE is "
-		    "required: a link worker's device makes pseudonyms with the "
-		    "deployment key (pcmds keygen makes one)");
-		return PC_EUSAGE;
-	}
-	if ((rc = offline_identity(c, o, errs)) != PC_OK || keyfile == NULL)
+	if (!key_only(c, o) && (rc = offline_identity(c, o, errs)) != PC_OK)
 		return rc;
-	if ((rc = read_key(c, keyfile, key, errs)) == PC_OK)
-		rc = write_key(c, key, errs);
-	sec_wipe(key, sizeof(key));
+	if (key == NULL)
+		return PC_OK;
+	if ((rc = check_key(c, key, errs)) == PC_OK)
+		rc = ctx_key_set(c, key, errs);
 	return rc;
 }
 
@@ -188,16 +159,30 @@ run_setup(struct ctx *c, struct opt_result *o)
 {
 	struct err_list errs;
 	int online = opt_has(o, "server") || opt_has(o, "code");
+	const char *keyfile = opt_get(o, "key-file");
+	uint8_t key[NHS_KEY_LEN];
 	pc_rc rc = PC_OK;
 
 	err_init(&errs);
-	if (c->cfg.device[0] == '\0' && uuid_v4(c->cfg.device) != PC_OK)
+	/* what can be checked before the passphrase is asked for */
+	if (!online && keyfile == NULL && !ctx_has_key(c)) {
+		err_add(&errs, E_REQUIRED, "key-file", "--key-file FILE is "
+		    "required: a link worker's device makes pseudonyms with the "
+		    "deployment key (pcmds keygen makes one)");
+		rc = PC_EUSAGE;
+	} else if (keyfile != NULL)
+		rc = home_key_read(keyfile, key, &errs);
+	if (rc == PC_OK && c->cfg.device[0] == '\0' &&
+	    uuid_v4(c->cfg.device) != PC_OK)
 		rc = PC_EIO;
 	if (rc == PC_OK)
-		rc = online ? setup_online(c, o, &errs) :
-		    setup_offline(c, o, &errs);
+		rc = ctx_setup_store(c, opt_has(o, "insecure-test-kdf"), &errs);
 	if (rc == PC_OK)
-		rc = home_config_save(&c->home, &c->cfg, &errs);
+		rc = online ? setup_online(c, o, keyfile ? key : NULL, &errs) :
+		    setup_offline(c, o, keyfile ? key : NULL, &errs);
+	sec_wipe(key, sizeof(key));
+	if (rc == PC_OK)
+		rc = ctx_save(c, &errs);
 	if (rc != PC_OK)
 		return ctx_fail(&errs, rc);
 	err_free(&errs);
@@ -231,6 +216,9 @@ static const struct opt_spec setup_opts[] = {
 	{"worker", OPT_VALUE, "ID", "offline trial: link worker id"},
 	{"place", OPT_VALUE, "CODE", "offline trial: place code"},
 	{"pcn", OPT_VALUE, "U12345", "offline trial: primary care network"},
+	{"insecure-test-kdf", OPT_FLAG, NULL, "for test suites only: a "
+	    "millisecond's scrypt instead of a quarter second's (weak against "
+	    "a stolen disk)"},
 	{"home", OPT_VALUE, "DIR", "the client's directory"},
 	{NULL, 0, NULL, NULL},
 };
@@ -252,5 +240,8 @@ const struct command cmd_setup = {
 	"ABCD-EFGH-JKLM \\\n    --cacert ca.pem\n"
 	"Offline trial (sync refuses records whose identity differs from a "
 	"later\nenrolment):\n"
-	"  pcmds setup --key-file deploy.key --worker lw-demo --place BD\n",
+	"  pcmds setup --key-file deploy.key --worker lw-demo --place BD\n"
+	"A new store asks for its passphrase twice (or reads it from "
+	"--passphrase-fd N,\ngiven before the command) and prints its recovery "
+	"key once, for your manager.\n",
 };

@@ -29,8 +29,10 @@ run_ui(struct ctx *c, struct opt_result *o)
 		return EXIT_USAGE;
 	}
 	err_init(&errs);
+	/* the app's own page asks for the passphrase, never a terminal */
+	c->interactive = 0;
 	if ((rc = ctx_identity(c, &errs)) != PC_OK ||
-	    (rc = ctx_store(c, &errs)) != PC_OK)
+	    (ctx_needs_unlock(c) != 1 && (rc = ctx_store(c, &errs)) != PC_OK))
 		return ctx_fail(&errs, rc);
 	err_free(&errs);
 	return ui_run(c, port, idle * 60, !opt_has(o, "no-browser"));

@@ -5,6 +5,12 @@
  * crash or power cut. The schema is versioned with PRAGMA user_version
  * and migrated forwards on open; a store written by a newer pcmds is
  * refused rather than misread.
+ *
+ * Encryption (schema 3): a record's content (body) and the server's
+ * reasons are sealed with the store's data key (vault.h), bound to their
+ * row; so are the secrets in meta (the token). What stays in the clear
+ * is what the queries need: ids, kinds, referral ids, sync states, times
+ * and sizes (README, "What a lost laptop reveals").
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -12,23 +18,54 @@
 #include <string.h>
 #include <time.h>
 
+#include <cjson/cJSON.h>
 #include <sqlite3.h>
 
 #include "buf.h"
 #include "cstore.h"
 #include "date.h"
+#include "sec.h"
 
 #define BUSY_MS	10000
+#define RECENT	32	/* records whose content stays opened, for a 2nd read */
+
+/*
+ * Content opened lately: a referral's records are often read twice
+ * running (its timeline, then its sync states), and opening costs more
+ * than a copy. Known by seq and the sealed value's random nonce, since a
+ * seq rolled back (an import row refused) is used again by other content.
+ */
+struct recent {
+	int64_t	 seq;
+	uint8_t	 nonce[VAULT_NONCE_LEN];
+	char	*p;
+	size_t	 len, cap;
+};
 
 struct cstore {
 	sqlite3		*db;
 	sqlite3_stmt	*ins;
 	sqlite3_stmt	*mark;	/* prepared on first use: a sync marks many */
+	int		 version;	/* user_version */
+	struct vault_box *box;	/* the data key; NULL while locked */
+	uint8_t		 sid[VAULT_ID_LEN];
+	struct buf	 seal;	/* sealed value being written */
+	struct recent	 recent[RECENT];
+	unsigned	 next;	/* the slot to reuse next */
 };
 
 static const char *const state_names[CS_NSTATES] = {
 	"pending", "sent", "quarantined", "superseded", "withdrawn",
 };
+
+/* What guards the records table, in every schema: ids, order, no delete. */
+#define RECORDS_GUARDS \
+	"CREATE UNIQUE INDEX records_live_id ON records(id)" \
+	"  WHERE state <> 'superseded';" \
+	"CREATE INDEX records_by_referral ON records(referral, seq);" \
+	"CREATE INDEX records_by_state ON records(state, seq);" \
+	"CREATE TRIGGER records_never_deleted BEFORE DELETE ON records BEGIN" \
+	"  SELECT RAISE(ABORT, 'pcmds records are never deleted'); END;"
 
 /* Forward migrations: migrations[i] takes user_version i to i + 1. */
 static const char *const migrations[] = {
@@ -47,12 +84,7 @@ static const char *const migrations[] = {
 	"  reason TEXT,"
 	"  recorded_at TEXT NOT NULL,"
 	"  synced_at TEXT) STRICT;"
-	"CREATE UNIQUE INDEX records_live_id ON records(id)"
-	"  WHERE state <> 'superseded';"
-	"CREATE INDEX records_by_referral ON records(referral, seq);"
-	"CREATE INDEX records_by_state ON records(state, seq);"
-	"CREATE TRIGGER records_never_deleted BEFORE DELETE ON records BEGIN"
-	"  SELECT RAISE(ABORT, 'pcmds records are never deleted'); END;"
+	RECORDS_GUARDS
 	"CREATE TRIGGER records_immutable BEFORE UPDATE OF"
 	"  seq, id, kind, referral, json, hash, recorded_at ON records BEGIN"
 	"  SELECT RAISE(ABORT, 'pcmds records are immutable'); END;",
@@ -67,6 +99,33 @@ static const char *const migrations[] = {
 	"  active INTEGER NOT NULL DEFAULT 1) STRICT;",
 };
 #define NMIGRATIONS	(sizeof(migrations) / sizeof(migrations[0]))
+
+/*
+ * Schema 3, made by cstore_encrypt from schema 2 (it needs the key, so it
+ * is not in migrations[]): the same records with content and reasons
+ * sealed. A migration after it must be written for encrypted stores.
+ */
+static const char sealed_table[] =
+	"CREATE TABLE sealed("
+	"  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  id TEXT NOT NULL,"
+	"  kind TEXT NOT NULL,"
+	"  referral TEXT NOT NULL,"
+	"  body BLOB NOT NULL,"
+	"  state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN"
+	"    ('pending','sent','quarantined','superseded','withdrawn')),"
+	"  reason BLOB,"
+	"  recorded_at TEXT NOT NULL,"
+	"  synced_at TEXT) STRICT;";
+static const char sealed_swap[] =
+	"DROP TABLE records;"
+	"ALTER TABLE sealed RENAME TO records;"
+	"DELETE FROM sqlite_sequence WHERE name IN ('records', 'sealed');"
+	RECORDS_GUARDS
+	"CREATE TRIGGER records_immutable BEFORE UPDATE OF"
+	"  seq, id, kind, referral, body, recorded_at ON records BEGIN"
+	"  SELECT RAISE(ABORT, 'pcmds records are immutable'); END;"
+	"PRAGMA user_version = 3;";
 
 const char *
 cstore_state_name(enum cstore_state s)
@@ -146,10 +205,10 @@ migrate(struct cstore *cs, struct err_list *errs)
 	if (sqlite3_step(st) == SQLITE_ROW)
 		v = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
-	if (v > (int)NMIGRATIONS) {
+	if (v > CSTORE_SCHEMA_VERSION) {
 		err_add(errs, E_SYSTEM, "", "this store was written by a newer "
 		    "pcmds (schema %d, this one knows %d); upgrade pcmds", v,
-		    (int)NMIGRATIONS);
+		    CSTORE_SCHEMA_VERSION);
 		return PC_ESTORE;
 	}
 	for (i = (size_t)v; i < NMIGRATIONS; i++) {
@@ -163,7 +222,21 @@ migrate(struct cstore *cs, struct err_list *errs)
 		}
 		if (exec(cs, "COMMIT", errs) != PC_OK)
 			return PC_ESTORE;
+		v = (int)i + 1;
 	}
+	cs->version = v;
+	return PC_OK;
+}
+
+static pc_rc
+prepare_insert(struct cstore *cs, struct err_list *errs)
+{
+	if (cs->ins != NULL)
+		return PC_OK;
+	if (sqlite3_prepare_v3(cs->db, "INSERT INTO records(seq, id, kind,"
+	    " referral, body, recorded_at) VALUES (?,?,?,?,?,?)", -1,
+	    SQLITE_PREPARE_PERSISTENT, &cs->ins, NULL) != SQLITE_OK)
+		return db_fail(cs, errs, "preparing");
 	return PC_OK;
 }
 
@@ -201,10 +274,12 @@ pc_rc
 cstore_open(const char *path, struct cstore **out, struct err_list *errs)
 {
 	struct cstore *cs;
+	char hex[2 * VAULT_ID_LEN + 1];
 
 	*out = NULL;
 	if ((cs = calloc(1, sizeof(*cs))) == NULL)
 		return PC_ENOMEM;
+	buf_init(&cs->seal, 0);
 	if (sqlite3_open_v2(path, &cs->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		err_add(errs, E_SYSTEM, path, "cannot open the store %s: %s",
@@ -213,16 +288,19 @@ cstore_open(const char *path, struct cstore **out, struct err_list *errs)
 		return PC_ESTORE;
 	}
 	sqlite3_busy_timeout(cs->db, BUSY_MS);
+	/* temp_store: sorts and temporary tables never go to a file */
 	if (exec(cs, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-	    "PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON;", errs) != PC_OK ||
+	    "PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON;"
+	    "PRAGMA temp_store=MEMORY;", errs) != PC_OK ||
 	    migrate(cs, errs) != PC_OK || test_disk_limit(cs, errs) != PC_OK) {
 		cstore_close(cs);
 		return PC_ESTORE;
 	}
-	if (sqlite3_prepare_v3(cs->db, "INSERT INTO records(seq, id, kind,"
-	    " referral, json, hash, recorded_at) VALUES (?,?,?,?,?,?,?)", -1,
-	    SQLITE_PREPARE_PERSISTENT, &cs->ins, NULL) != SQLITE_OK) {
-		db_fail(cs, errs, "preparing");
+	if (cs->version == CSTORE_SCHEMA_VERSION &&
+	    (cstore_meta_get(cs, "store_id", hex, sizeof(hex)) != PC_OK ||
+	    sec_unhex(hex, cs->sid, VAULT_ID_LEN) != 0)) {
+		err_add(errs, E_SYSTEM, path, "the store %s has lost its id: it "
+		    "cannot be unlocked", path);
 		cstore_close(cs);
 		return PC_ESTORE;
 	}
@@ -233,13 +311,391 @@ cstore_open(const char *path, struct cstore **out, struct err_list *errs)
 void
 cstore_close(struct cstore *cs)
 {
+	int i;
+
 	if (cs == NULL)
 		return;
 	sqlite3_finalize(cs->ins);
 	sqlite3_finalize(cs->mark);
 	sqlite3_close(cs->db);
+	vault_box_free(cs->box);
+	vault_buf_wipe(&cs->seal);
+	for (i = 0; i < RECENT; i++) {
+		if (cs->recent[i].p != NULL)
+			sec_wipe(cs->recent[i].p, cs->recent[i].cap);
+		free(cs->recent[i].p);
+	}
 	free(cs);
 }
+
+int
+cstore_encrypted(const struct cstore *cs)
+{
+	return cs->version == CSTORE_SCHEMA_VERSION;
+}
+
+const uint8_t *
+cstore_id(const struct cstore *cs)
+{
+	return cs->sid;
+}
+
+/* -- associated data: where a sealed value belongs ------------------------ */
+
+struct aad {
+	uint8_t	 b[320];
+	size_t	 n;
+};
+
+static void
+aad_add(struct aad *a, const void *p, size_t n)
+{
+	if (a->n + n + 1 > sizeof(a->b))
+		n = sizeof(a->b) - a->n - 1;	/* ids are short: never */
+	memcpy(a->b + a->n, p, n);
+	a->n += n;
+	a->b[a->n++] = 0;
+}
+
+static void
+aad_init(struct aad *a, const struct cstore *cs, const char *where)
+{
+	a->n = 0;
+	aad_add(a, where, strlen(where));
+	aad_add(a, cs->sid, VAULT_ID_LEN);
+}
+
+/* A record's content: its table and column, seq, id, kind and referral. */
+static void
+aad_body(struct aad *a, const struct cstore *cs, int64_t seq, const char *id,
+    const char *kind, const char *referral)
+{
+	char n[24];
+
+	aad_init(a, cs, "pcmds/records.body");
+	snprintf(n, sizeof(n), "%lld", (long long)seq);
+	aad_add(a, n, strlen(n));
+	aad_add(a, id, strlen(id));
+	aad_add(a, kind, strlen(kind));
+	aad_add(a, referral, strlen(referral));
+}
+
+/* A server's reason: the live version of the record with this id. */
+static void
+aad_reason(struct aad *a, const struct cstore *cs, const char *id)
+{
+	aad_init(a, cs, "pcmds/records.reason");
+	aad_add(a, id, strlen(id));
+}
+
+static pc_rc
+locked(struct cstore *cs, struct err_list *errs)
+{
+	if (cs->box != NULL)
+		return PC_OK;
+	if (errs != NULL)
+		err_add(errs, E_SYSTEM, "", "the store is locked: unlock it "
+		    "first (pcmds unlock)");
+	return PC_EAUTH;
+}
+
+/* -- keys and encryption ----------------------------------------------------- */
+
+#define CHECK_TEXT	"pcmds store key check"
+
+pc_rc
+cstore_key(struct cstore *cs, const uint8_t key[VAULT_KEY_LEN],
+    struct err_list *errs)
+{
+	struct buf b;
+	pc_rc rc;
+
+	if (!cstore_encrypted(cs)) {
+		err_add(errs, E_SYSTEM, "", "this store is not encrypted yet");
+		return PC_EINVAL;
+	}
+	vault_box_free(cs->box);
+	cs->box = NULL;
+	if ((rc = vault_box_new(key, &cs->box)) != PC_OK)
+		return rc;
+	buf_init(&b, 0);
+	rc = cstore_secret_get(cs, "check", &b, NULL);
+	if (rc == PC_OK && strcmp(buf_str(&b), CHECK_TEXT) != 0)
+		rc = PC_EAUTH;
+	vault_buf_wipe(&b);
+	if (rc == PC_OK)
+		rc = prepare_insert(cs, errs);
+	else {
+		err_add(errs, E_SYSTEM, "", "the key offered is not this "
+		    "store's key");
+		rc = PC_EAUTH;
+	}
+	if (rc != PC_OK) {
+		vault_box_free(cs->box);
+		cs->box = NULL;
+	}
+	return rc;
+}
+
+/* Seals one plain row into the new table. */
+static pc_rc
+seal_row(struct cstore *cs, sqlite3_stmt *from, sqlite3_stmt *to)
+{
+	const char *id = (const char *)sqlite3_column_text(from, 1);
+	const char *kind = (const char *)sqlite3_column_text(from, 2);
+	const char *ref = (const char *)sqlite3_column_text(from, 3);
+	int64_t seq = sqlite3_column_int64(from, 0);
+	struct buf why;
+	struct aad a;
+	pc_rc rc;
+	int i;
+
+	buf_reset(&cs->seal);
+	buf_init(&why, 0);
+	aad_body(&a, cs, seq, id, kind, ref);
+	if ((rc = vault_seal(cs->box, a.b, a.n, sqlite3_column_text(from, 4),
+	    (size_t)sqlite3_column_bytes(from, 4), &cs->seal)) != PC_OK)
+		return rc;
+	aad_reason(&a, cs, id);
+	if (sqlite3_column_type(from, 6) != SQLITE_NULL &&
+	    (rc = vault_seal(cs->box, a.b, a.n, sqlite3_column_text(from, 6),
+	    (size_t)sqlite3_column_bytes(from, 6), &why)) != PC_OK) {
+		buf_free(&why);
+		return rc;
+	}
+	sqlite3_reset(to);
+	for (i = 0; i < 4; i++)
+		sqlite3_bind_value(to, i + 1, sqlite3_column_value(from, i));
+	sqlite3_bind_blob(to, 5, cs->seal.p, (int)cs->seal.len, SQLITE_STATIC);
+	sqlite3_bind_value(to, 6, sqlite3_column_value(from, 5));
+	if (why.p != NULL)
+		sqlite3_bind_blob(to, 7, why.p, (int)why.len, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(to, 7);
+	sqlite3_bind_value(to, 8, sqlite3_column_value(from, 7));
+	sqlite3_bind_value(to, 9, sqlite3_column_value(from, 8));
+	rc = sqlite3_step(to) == SQLITE_DONE ? PC_OK : PC_ESTORE;
+	sqlite3_reset(to);
+	buf_free(&why);
+	return rc;
+}
+
+static pc_rc
+seal_rows(struct cstore *cs, struct err_list *errs)
+{
+	sqlite3_stmt *from = NULL, *to = NULL;
+	pc_rc rc = PC_OK;
+	int r;
+
+	if (sqlite3_prepare_v2(cs->db, "SELECT seq, id, kind, referral, json, "
+	    "state, reason, recorded_at, synced_at FROM records ORDER BY seq",
+	    -1, &from, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(cs->db, "INSERT INTO sealed(seq, id, kind, "
+	    "referral, body, state, reason, recorded_at, synced_at) VALUES "
+	    "(?,?,?,?,?,?,?,?,?)", -1, &to, NULL) != SQLITE_OK)
+		rc = db_fail(cs, errs, "preparing the encryption");
+	while (rc == PC_OK && (r = sqlite3_step(from)) == SQLITE_ROW)
+		if ((rc = seal_row(cs, from, to)) != PC_OK)
+			db_fail(cs, errs, "encrypting a record");
+	if (rc == PC_OK && r != SQLITE_DONE)
+		rc = db_fail(cs, errs, "reading the plain records");
+	sqlite3_finalize(from);
+	sqlite3_finalize(to);
+	return rc;
+}
+
+/* Opens a sealed value and compares it with its plain column. */
+static int
+same_plain(struct cstore *cs, const struct aad *a, sqlite3_stmt *st,
+    int sealed, int plain, struct buf *pt)
+{
+	if (sqlite3_column_type(st, sealed) == SQLITE_NULL)
+		return sqlite3_column_type(st, plain) == SQLITE_NULL;
+	buf_reset(pt);
+	return vault_open(cs->box, a->b, a->n, sqlite3_column_blob(st, sealed),
+	    (size_t)sqlite3_column_bytes(st, sealed), pt) == PC_OK &&
+	    pt->len == (size_t)sqlite3_column_bytes(st, plain) &&
+	    memcmp(pt->p, sqlite3_column_text(st, plain), pt->len) == 0;
+}
+
+/*
+ * Every sealed row opens to exactly its plain row, and the two tables
+ * hold the same rows: only then may the plain one go.
+ */
+static pc_rc
+verify_rows(struct cstore *cs, struct err_list *errs)
+{
+	sqlite3_stmt *st;
+	struct buf pt;
+	struct aad a;
+	long n = 0, plain = -1, sealed = -2;
+	int r, ok = 1;
+
+	if (sqlite3_prepare_v2(cs->db, "SELECT s.seq, s.id, s.kind, "
+	    "s.referral, s.body, r.json, s.reason, r.reason FROM sealed s JOIN "
+	    "records r ON r.seq = s.seq AND r.id = s.id AND r.kind = s.kind "
+	    "AND r.referral = s.referral AND r.state = s.state AND "
+	    "r.recorded_at = s.recorded_at AND r.synced_at IS s.synced_at",
+	    -1, &st, NULL) != SQLITE_OK)
+		return db_fail(cs, errs, "preparing the check");
+	buf_init(&pt, 0);
+	while (ok && (r = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *id = (const char *)sqlite3_column_text(st, 1);
+
+		aad_body(&a, cs, sqlite3_column_int64(st, 0), id,
+		    (const char *)sqlite3_column_text(st, 2),
+		    (const char *)sqlite3_column_text(st, 3));
+		ok = same_plain(cs, &a, st, 4, 5, &pt);
+		aad_reason(&a, cs, id);
+		ok = ok && same_plain(cs, &a, st, 6, 7, &pt);
+		n++;
+	}
+	sqlite3_finalize(st);
+	vault_buf_wipe(&pt);
+	if (ok && sqlite3_prepare_v2(cs->db, "SELECT (SELECT COUNT(*) FROM "
+	    "records), (SELECT COUNT(*) FROM sealed)", -1, &st, NULL) ==
+	    SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			plain = (long)sqlite3_column_int64(st, 0);
+			sealed = (long)sqlite3_column_int64(st, 1);
+		}
+		sqlite3_finalize(st);
+	}
+	if (!ok || n != plain || n != sealed) {
+		err_add(errs, E_SYSTEM, "", "store: the encrypted copy does not "
+		    "match the records (%ld of %ld); the plain store is kept",
+		    n, plain);
+		return PC_ESTORE;
+	}
+	return PC_OK;
+}
+
+/* The highest seq ever used survives the swap of tables. */
+static pc_rc
+keep_sequence(struct cstore *cs, int64_t last, struct err_list *errs)
+{
+	char sql[128];
+
+	if (last <= 0)
+		return PC_OK;
+	snprintf(sql, sizeof(sql), "INSERT INTO sqlite_sequence(name, seq) "
+	    "VALUES ('records', %lld)", (long long)last);
+	return exec(cs, sql, errs);
+}
+
+pc_rc
+cstore_encrypt(struct cstore *cs, const uint8_t key[VAULT_KEY_LEN],
+    const uint8_t sid[VAULT_ID_LEN], struct err_list *errs)
+{
+	char hex[2 * VAULT_ID_LEN + 1];
+	int64_t last;
+	pc_rc rc;
+
+	if (cs->version != (int)NMIGRATIONS || sqlite3_get_autocommit(cs->db)) {
+		err_add(errs, E_SYSTEM, "", "store: encryption needs a plain "
+		    "store, inside a transaction");
+		return PC_EINVAL;
+	}
+	memcpy(cs->sid, sid, VAULT_ID_LEN);
+	sec_hex(sid, VAULT_ID_LEN, hex);
+	if ((rc = vault_box_new(key, &cs->box)) != PC_OK ||
+	    (rc = cstore_next_seq(cs, &last, errs)) != PC_OK ||
+	    (rc = exec(cs, sealed_table, errs)) != PC_OK ||
+	    (rc = seal_rows(cs, errs)) != PC_OK ||
+	    (rc = verify_rows(cs, errs)) != PC_OK ||
+	    (rc = exec(cs, sealed_swap, errs)) != PC_OK ||
+	    (rc = keep_sequence(cs, last - 1, errs)) != PC_OK ||
+	    (rc = cstore_meta_set(cs, "store_id", hex, errs)) != PC_OK ||
+	    (rc = (cs->version = CSTORE_SCHEMA_VERSION, PC_OK)) != PC_OK ||
+	    (rc = cstore_secret_set(cs, "check", CHECK_TEXT,
+	    strlen(CHECK_TEXT), errs)) != PC_OK ||
+	    (rc = prepare_insert(cs, errs)) != PC_OK) {
+		/* the caller rolls back and closes: leave nothing half-set */
+		vault_box_free(cs->box);
+		cs->box = NULL;
+		cs->version = (int)NMIGRATIONS;
+		return rc;
+	}
+	return PC_OK;
+}
+
+pc_rc
+cstore_scrub(struct cstore *cs, struct err_list *errs)
+{
+	sqlite3_stmt *st;
+	int busy = 1;
+
+	if (sqlite3_prepare_v2(cs->db, "PRAGMA wal_checkpoint(TRUNCATE)", -1,
+	    &st, NULL) != SQLITE_OK)
+		return db_fail(cs, errs, "checkpointing");
+	if (sqlite3_step(st) == SQLITE_ROW)
+		busy = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (busy != 0) {
+		if (errs != NULL)
+			err_add(errs, E_SYSTEM, "", "store: another pcmds holds "
+			    "the store open, so its write-ahead log could not "
+			    "be emptied yet");
+		return PC_EBUSY;
+	}
+	return PC_OK;
+}
+
+pc_rc
+cstore_secret_set(struct cstore *cs, const char *name, const void *val,
+    size_t len, struct err_list *errs)
+{
+	char key[80];
+	struct buf hex;
+	struct aad a;
+	pc_rc rc;
+
+	snprintf(key, sizeof(key), "secret.%s", name);
+	if (val == NULL)
+		return cstore_meta_del(cs, key, errs);
+	if ((rc = locked(cs, errs)) != PC_OK)
+		return rc;
+	aad_init(&a, cs, "pcmds/meta");
+	aad_add(&a, key, strlen(key));
+	buf_init(&hex, 0);
+	if ((rc = vault_seal_hex(cs->box, a.b, a.n, val, len, &hex)) == PC_OK)
+		rc = cstore_meta_set(cs, key, hex.p, errs);
+	buf_free(&hex);
+	return rc;
+}
+
+pc_rc
+cstore_secret_get(struct cstore *cs, const char *name, struct buf *out,
+    struct err_list *errs)
+{
+	sqlite3_stmt *st;
+	char key[80];
+	struct aad a;
+	pc_rc rc;
+
+	snprintf(key, sizeof(key), "secret.%s", name);
+	if ((rc = locked(cs, errs)) != PC_OK)
+		return rc;
+	if (sqlite3_prepare_v2(cs->db, "SELECT value FROM meta WHERE key = ?",
+	    -1, &st, NULL) != SQLITE_OK)
+		return db_fail(cs, errs, "reading");
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return PC_ENOTFOUND;
+	}
+	aad_init(&a, cs, "pcmds/meta");
+	aad_add(&a, key, strlen(key));
+	rc = vault_open_hex(cs->box, a.b, a.n, (const char *)
+	    sqlite3_column_text(st, 0), out);
+	sqlite3_finalize(st);
+	if (rc != PC_OK && errs != NULL)
+		err_add(errs, E_SYSTEM, "", "store: the sealed %s cannot be "
+		    "opened with this key", name);
+	return rc;
+}
+
+/* -- transactions --------------------------------------------------------------- */
 
 pc_rc
 cstore_lazy_commits(struct cstore *cs, struct err_list *errs)
@@ -319,16 +775,26 @@ cstore_insert(struct cstore *cs, const struct rec *r, struct err_list *errs)
 {
 	sqlite3_stmt *st = cs->ins;
 	const struct kind_info *ki = rec_kind_info(r->kind);
+	struct aad a;
+	pc_rc prc;
 	int rc;
 
+	if ((prc = locked(cs, errs)) != PC_OK)
+		return prc;
+	buf_reset(&cs->seal);
+	aad_body(&a, cs, r->device_seq, r->id, ki->name, r->referral);
+	if ((prc = vault_seal(cs->box, a.b, a.n, r->canon, r->canon_len,
+	    &cs->seal)) != PC_OK) {
+		err_add(errs, E_SYSTEM, "", "store: cannot encrypt the record");
+		return prc;
+	}
 	sqlite3_reset(st);
 	sqlite3_bind_int64(st, 1, r->device_seq);
 	sqlite3_bind_text(st, 2, r->id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, ki->name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, r->referral, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, r->canon, (int)r->canon_len, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, r->hash, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 7, r->recorded_at, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 5, cs->seal.p, (int)cs->seal.len, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, r->recorded_at, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
@@ -414,39 +880,134 @@ cstore_resolve(struct cstore *cs, const char *prefix, char id[UUID_LEN],
 	return PC_OK;
 }
 
-static void
-read_row(sqlite3_stmt *st, struct cstore_row *r)
+/* The nonce of a sealed value (NULL when it is too short to have one). */
+static const uint8_t *
+nonce_of(const void *sealed, size_t len)
 {
+#ifdef PCMDS_BENCH_PLAIN
+	/* no nonce to know it by; and opening is a copy already */
+	(void)sealed;
+	(void)len;
+	return NULL;
+#else
+	return len >= VAULT_OVERHEAD ? (const uint8_t *)sealed + 1 : NULL;
+#endif
+}
+
+/* Content sealed with nonce opened lately, into plain: 1, or 0. */
+static int
+recent_get(struct cstore *cs, int64_t seq, const uint8_t *nonce,
+    struct buf *plain)
+{
+	int i;
+
+	for (i = 0; nonce != NULL && i < RECENT; i++)
+		if (cs->recent[i].p != NULL && cs->recent[i].seq == seq &&
+		    memcmp(cs->recent[i].nonce, nonce, VAULT_NONCE_LEN) == 0)
+			return buf_add(plain, cs->recent[i].p,
+			    cs->recent[i].len) == PC_OK;
+	return 0;
+}
+
+static void
+recent_put(struct cstore *cs, int64_t seq, const uint8_t *nonce,
+    const char *p, size_t len)
+{
+	struct recent *r = &cs->recent[cs->next++ % RECENT];
+	char *np;
+
+	if (nonce == NULL)
+		return;
+	if (r->p != NULL)
+		sec_wipe(r->p, r->cap);
+	if (len + 1 > r->cap) {
+		if ((np = realloc(r->p, len + 1)) == NULL)
+			return;	/* the slot stays empty-handed: no harm */
+		r->p = np;
+		r->cap = len + 1;
+	}
+	memcpy(r->p, p, len);
+	r->len = len;
+	r->seq = seq;
+	memcpy(r->nonce, nonce, VAULT_NONCE_LEN);
+}
+
+/* Opens a row's sealed content (and reason) into plain (and why). */
+static pc_rc
+read_row(struct cstore *cs, sqlite3_stmt *st, struct cstore_row *r,
+    struct buf *plain, struct buf *why)
+{
+	const void *body;
+	size_t blen;
+	struct aad a;
+
 	r->seq = sqlite3_column_int64(st, 0);
 	r->id = (const char *)sqlite3_column_text(st, 1);
 	r->kind = (const char *)sqlite3_column_text(st, 2);
 	r->referral = (const char *)sqlite3_column_text(st, 3);
-	r->json = (const char *)sqlite3_column_text(st, 4);
-	r->json_len = (size_t)sqlite3_column_bytes(st, 4);
 	r->state = state_parse((const char *)sqlite3_column_text(st, 5));
-	r->reason = (const char *)sqlite3_column_text(st, 6);
 	r->recorded_at = (const char *)sqlite3_column_text(st, 7);
 	r->synced_at = (const char *)sqlite3_column_text(st, 8);
+	body = sqlite3_column_blob(st, 4);
+	blen = (size_t)sqlite3_column_bytes(st, 4);
+	buf_reset(plain);
+	if (!recent_get(cs, r->seq, nonce_of(body, blen), plain)) {
+		aad_body(&a, cs, r->seq, r->id, r->kind, r->referral);
+		if (vault_open(cs->box, a.b, a.n, body, blen, plain) != PC_OK)
+			return PC_EAUTH;
+		recent_put(cs, r->seq, nonce_of(body, blen), plain->p,
+		    plain->len);
+	}
+	r->json = plain->p;
+	r->json_len = plain->len;
+	r->reason = NULL;
+	if (sqlite3_column_type(st, 6) == SQLITE_NULL)
+		return PC_OK;
+	buf_reset(why);
+	aad_reason(&a, cs, r->id);
+	if (vault_open(cs->box, a.b, a.n, sqlite3_column_blob(st, 6),
+	    (size_t)sqlite3_column_bytes(st, 6), why) != PC_OK)
+		return PC_EAUTH;
+	r->reason = why->p;
+	return PC_OK;
 }
 
-#define ROW_COLS "seq, id, kind, referral, json, state, reason, " \
+#define ROW_COLS "seq, id, kind, referral, body, state, reason, " \
 	"recorded_at, synced_at"
 
-/* Runs a prepared query, handing each row to cb; finalizes st. */
+/*
+ * Runs a prepared query, handing each row to cb; finalizes st. The
+ * plaintext lives in buffers of this call (callbacks may read the store
+ * again), wiped before it returns.
+ */
 static pc_rc
 each_row(struct cstore *cs, sqlite3_stmt *st, cstore_cb cb, void *arg)
 {
 	struct cstore_row row;
+	struct buf plain, why;
+	pc_rc prc = PC_OK;
 	int rc;
 
+	if (cs->box == NULL) {
+		sqlite3_finalize(st);
+		return PC_EAUTH;
+	}
+	buf_init(&plain, 0);
+	buf_init(&why, 0);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		read_row(st, &row);
+		if ((prc = read_row(cs, st, &row, &plain, &why)) != PC_OK)
+			break;
 		if (cb(arg, &row) != 0) {
 			rc = SQLITE_DONE;
 			break;
 		}
 	}
 	sqlite3_finalize(st);
+	vault_buf_wipe(&plain);
+	vault_buf_wipe(&why);
+	if (prc != PC_OK)
+		return db_fail(cs, NULL, "a stored record cannot be decrypted "
+		    "(damaged, or sealed by another key)");
 	return rc == SQLITE_DONE ? PC_OK : db_fail(cs, NULL, "reading");
 }
 
@@ -575,6 +1136,19 @@ cstore_counts(struct cstore *cs, long counts[CS_NSTATES])
 	return PC_OK;
 }
 
+/* A list of seqs as a JSON array, for json_each in one statement. */
+static pc_rc
+seq_list(const int64_t *seqs, size_t n, struct buf *list)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (buf_addf(list, "%s%lld", i ? "," : "[",
+		    (long long)seqs[i]) != PC_OK)
+			return PC_ENOMEM;
+	return buf_addc(list, ']');
+}
+
 pc_rc
 cstore_mark_sent(struct cstore *cs, const int64_t *seqs, size_t n,
     struct err_list *errs)
@@ -582,19 +1156,12 @@ cstore_mark_sent(struct cstore *cs, const int64_t *seqs, size_t n,
 	sqlite3_stmt *st;
 	struct buf list;
 	char now[TIME_LEN];
-	size_t i;
 	int rc;
 
 	if (n == 0)
 		return PC_OK;
 	buf_init(&list, 0);
-	for (i = 0; i < n; i++)
-		if (buf_addf(&list, "%s%lld", i ? "," : "[",
-		    (long long)seqs[i]) != PC_OK) {
-			buf_free(&list);
-			return PC_ENOMEM;
-		}
-	if (buf_addc(&list, ']') != PC_OK) {
+	if (seq_list(seqs, n, &list) != PC_OK) {
 		buf_free(&list);
 		return PC_ENOMEM;
 	}
@@ -620,8 +1187,12 @@ cstore_mark(struct cstore *cs, const char *id, enum cstore_state s,
 {
 	sqlite3_stmt *st;
 	char now[TIME_LEN];
+	struct aad a;
+	pc_rc prc;
 	int rc;
 
+	if ((prc = locked(cs, errs)) != PC_OK)
+		return prc;
 	time_format((int64_t)time(NULL), now);
 	if (cs->mark == NULL && sqlite3_prepare_v3(cs->db, "UPDATE records SET "
 	    "state = ?, reason = ?, synced_at = ? WHERE id = ? AND state <> "
@@ -630,9 +1201,15 @@ cstore_mark(struct cstore *cs, const char *id, enum cstore_state s,
 		return db_fail(cs, errs, "preparing");
 	st = cs->mark;
 	sqlite3_bind_text(st, 1, state_names[s], -1, SQLITE_STATIC);
-	if (reason != NULL)
-		sqlite3_bind_text(st, 2, reason, -1, SQLITE_TRANSIENT);
-	else
+	if (reason != NULL) {
+		buf_reset(&cs->seal);
+		aad_reason(&a, cs, id);
+		if ((prc = vault_seal(cs->box, a.b, a.n, reason, strlen(reason),
+		    &cs->seal)) != PC_OK)
+			return prc;
+		sqlite3_bind_blob(st, 2, cs->seal.p, (int)cs->seal.len,
+		    SQLITE_STATIC);
+	} else
 		sqlite3_bind_null(st, 2);
 	sqlite3_bind_text(st, 3, now, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 4, id, -1, SQLITE_TRANSIENT);
@@ -642,17 +1219,84 @@ cstore_mark(struct cstore *cs, const char *id, enum cstore_state s,
 	return rc == SQLITE_DONE ? PC_OK : db_fail(cs, errs, "marking");
 }
 
+/* 1 when every error of a reason (JSON) is E_REFERRAL. */
+static int
+only_referral_unknown(const char *reason)
+{
+	cJSON *j, *e;
+	int only = 1;
+
+	if (reason == NULL)
+		return 1;
+	if ((j = cJSON_Parse(reason)) == NULL)
+		return 0;
+	cJSON_ArrayForEach(e, j) {
+		const char *code = cJSON_GetStringValue(
+		    cJSON_GetObjectItemCaseSensitive(e, "code"));
+
+		if (code == NULL || strcmp(code, "E_REFERRAL") != 0)
+			only = 0;
+	}
+	cJSON_Delete(j);
+	return only;
+}
+
+struct orphans {
+	int64_t	*v;
+	size_t	 n, cap;
+};
+
+static int
+orphan_one(void *arg, const struct cstore_row *row)
+{
+	struct orphans *o = arg;
+	int64_t *v;
+
+	if (!only_referral_unknown(row->reason))
+		return 0;
+	if (o->n == o->cap) {
+		o->cap = o->cap ? 2 * o->cap : 16;
+		if ((v = realloc(o->v, o->cap * sizeof(*v))) == NULL)
+			return 1;
+		o->v = v;
+	}
+	o->v[o->n++] = row->seq;
+	return 0;
+}
+
 int
 cstore_requeue_orphans(struct cstore *cs)
 {
-	if (exec(cs, "UPDATE records SET state = 'pending', reason = NULL "
-	    "WHERE state = 'quarantined' AND kind <> 'referral' AND "
-	    "NOT EXISTS (SELECT 1 FROM json_each(records.reason) WHERE "
-	    "json_extract(value, '$.code') <> 'E_REFERRAL') AND EXISTS "
-	    "(SELECT 1 FROM records r WHERE r.id = records.referral AND "
-	    "r.state = 'sent')", NULL) != PC_OK)
+	struct orphans o = {NULL, 0, 0};
+	sqlite3_stmt *st;
+	struct buf list;
+	int rc = -1;
+
+	/* the reasons are sealed: they are read here, not in SQL */
+	if (sqlite3_prepare_v2(cs->db, "SELECT " ROW_COLS " FROM records WHERE "
+	    "state = 'quarantined' AND kind <> 'referral' AND EXISTS (SELECT 1 "
+	    "FROM records r WHERE r.id = records.referral AND r.state = "
+	    "'sent') ORDER BY seq", -1, &st, NULL) != SQLITE_OK ||
+	    each_row(cs, st, orphan_one, &o) != PC_OK) {
+		free(o.v);
 		return -1;
-	return sqlite3_changes(cs->db);
+	}
+	if (o.n == 0) {
+		free(o.v);
+		return 0;
+	}
+	buf_init(&list, 0);
+	if (seq_list(o.v, o.n, &list) == PC_OK && sqlite3_prepare_v2(cs->db,
+	    "UPDATE records SET state = 'pending', reason = NULL WHERE seq IN "
+	    "(SELECT value FROM json_each(?1))", -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, list.p, (int)list.len, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_DONE)
+			rc = sqlite3_changes(cs->db);
+		sqlite3_finalize(st);
+	}
+	buf_free(&list);
+	free(o.v);
+	return rc;
 }
 
 pc_rc
@@ -685,8 +1329,11 @@ cstore_meta_get(struct cstore *cs, const char *key, char *out, size_t len)
 		return PC_ESTORE;
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW) {
-		snprintf(out, len, "%s", sqlite3_column_text(st, 0));
-		rc = PC_OK;
+		if ((size_t)sqlite3_column_bytes(st, 0) < len) {
+			snprintf(out, len, "%s", sqlite3_column_text(st, 0));
+			rc = PC_OK;
+		} else
+			rc = PC_ELIMIT;
 	}
 	sqlite3_finalize(st);
 	return rc;
@@ -708,6 +1355,21 @@ cstore_meta_set(struct cstore *cs, const char *key, const char *val,
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? PC_OK : db_fail(cs, errs, "saving");
+}
+
+pc_rc
+cstore_meta_del(struct cstore *cs, const char *key, struct err_list *errs)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(cs->db, "DELETE FROM meta WHERE key = ?", -1,
+	    &st, NULL) != SQLITE_OK)
+		return db_fail(cs, errs, "preparing");
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? PC_OK : db_fail(cs, errs, "deleting");
 }
 
 /*

@@ -14,6 +14,18 @@
  * Records are immutable and never deleted: triggers in the schema refuse
  * any DELETE and any change to a record's content, so no code path can
  * lose unsynced data. Only the sync state and its reason change.
+ *
+ * Encrypted at rest (schema 3): each record's content and the server's
+ * reasons are sealed with the store's data key (AES-256-GCM, see
+ * vault.h), bound to their row, table and column; so are the secrets of
+ * meta (cstore_secret_*). An encrypted store opens locked: ids, kinds,
+ * referral ids and sync states can be read, but nothing that needs the
+ * content until cstore_key gives it the key. The plaintext a row
+ * callback sees lives in buffers of that call, wiped when it returns;
+ * the content of the last few rows read stays opened in the store (a
+ * second read is a copy), wiped by cstore_close.
+ * A plain store (schema 1 or 2, from an older pcmds) can only be
+ * encrypted (cstore_encrypt).
  */
 #ifndef PCMDS_CSTORE_H
 #define PCMDS_CSTORE_H
@@ -23,8 +35,10 @@
 #include "err.h"
 #include "rec.h"
 #include "timeline.h"
+#include "vault.h"
 
-#define CSTORE_SCHEMA_VERSION	2
+/* 1 records, 2 the directory of assets, 3 encrypted (cstore_encrypt) */
+#define CSTORE_SCHEMA_VERSION	3
 
 enum cstore_state {
 	CS_PENDING,
@@ -42,7 +56,7 @@ struct cstore_row {
 	const char	*id;
 	const char	*kind;
 	const char	*referral;
-	const char	*json;		/* canonical record */
+	const char	*json;		/* canonical record (decrypted) */
 	size_t		 json_len;
 	enum cstore_state state;
 	const char	*reason;	/* server's errors (JSON), or NULL */
@@ -64,8 +78,48 @@ typedef int (*cstore_cb)(void *arg, const struct cstore_row *);
 
 const char	*cstore_state_name(enum cstore_state);
 
+/* Opens (creating when absent) a store: locked, when it is encrypted. */
 pc_rc	 cstore_open(const char *path, struct cstore **, struct err_list *);
+/* Closes it; the key it was given is wiped. */
 void	 cstore_close(struct cstore *);
+
+/* 1 when the store is encrypted (schema 3); 0 for a new or plain one. */
+int	 cstore_encrypted(const struct cstore *);
+/* An encrypted store's random id (VAULT_ID_LEN bytes). */
+const uint8_t *cstore_id(const struct cstore *);
+/*
+ * Gives an encrypted store its data key (copied into the store's cipher
+ * contexts), checked against the value sealed with it: PC_EAUTH when it
+ * is not this store's key.
+ */
+pc_rc	 cstore_key(struct cstore *, const uint8_t key[VAULT_KEY_LEN],
+	    struct err_list *);
+/*
+ * Encrypts a new or plain store under key, with store id sid: every
+ * record and reason is sealed into a new table, every sealed row is
+ * opened again and compared with its plain row, and only then is the
+ * plain table dropped (its pages zeroed: secure_delete). Runs inside a
+ * transaction (cstore_begin); the caller adds its wraps and secrets and
+ * commits, so that a crash at any moment leaves the plain store or the
+ * encrypted one. After a failure: roll back and close the store.
+ */
+pc_rc	 cstore_encrypt(struct cstore *, const uint8_t key[VAULT_KEY_LEN],
+	    const uint8_t sid[VAULT_ID_LEN], struct err_list *);
+/*
+ * Empties the write-ahead log into the database (after an upgrade or a
+ * new wrap, so no older page stays in the log file). PC_EBUSY while
+ * another process reads the store.
+ */
+pc_rc	 cstore_scrub(struct cstore *, struct err_list *);
+/* Seals val as the secret name in meta (val NULL removes it). */
+pc_rc	 cstore_secret_set(struct cstore *, const char *name, const void *val,
+	    size_t len, struct err_list *);
+/*
+ * Opens the secret name into out: the caller wipes it (vault_buf_wipe).
+ * PC_ENOTFOUND when there is none.
+ */
+pc_rc	 cstore_secret_get(struct cstore *, const char *name, struct buf *out,
+	    struct err_list *);
 
 /* BEGIN IMMEDIATE: one writer at a time, waiting up to busy_ms. */
 pc_rc	 cstore_begin(struct cstore *, struct err_list *);
@@ -152,9 +206,11 @@ pc_rc	 cstore_assets_replace(struct cstore *, const struct cstore_asset *,
 pc_rc	 cstore_asset_each(struct cstore *, const char *id, cstore_asset_cb,
 	    void *);
 
+/* Plain metadata (never a secret): PC_ENOTFOUND, PC_ELIMIT if too long. */
 pc_rc	 cstore_meta_get(struct cstore *, const char *key, char *out,
 	    size_t len);
 pc_rc	 cstore_meta_set(struct cstore *, const char *key, const char *val,
 	    struct err_list *);
+pc_rc	 cstore_meta_del(struct cstore *, const char *key, struct err_list *);
 
 #endif

@@ -139,10 +139,13 @@ home_config_save(const struct home *h, const struct config *c,
 
 	buf_init(&b, 0);
 	buf_adds(&b, "# pcmds client configuration, written by pcmds setup.\n"
-	    "# It holds an access token: keep it private (mode 0600).\n");
+	    "# The access token is sealed in the encrypted store, not here.\n");
 	for (i = 0; i < sizeof(cfg_keys) / sizeof(cfg_keys[0]); i++) {
 		const char *v = (const char *)c + cfg_keys[i].off;
 
+		/* read from pcmds 0.9's files, to move it; never written */
+		if (cfg_keys[i].off == offsetof(struct config, token))
+			continue;
 		if (v[0] != '\0')
 			rc = buf_addf(&b, "%s = %s\n", cfg_keys[i].name, v);
 	}

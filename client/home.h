@@ -22,7 +22,7 @@ struct home {
 	char	 config_dir[PATH_MAX];
 	char	 db[PATH_MAX];		/* pcmds.db */
 	char	 config[PATH_MAX];	/* config */
-	char	 key[PATH_MAX];		/* key: the deployment key */
+	char	 key[PATH_MAX];		/* key: pcmds 0.9's plain deployment key */
 	char	 cacert[PATH_MAX];	/* ca.pem: the pinned server CA */
 	char	 lock[PATH_MAX];	/* sync.lock */
 };
@@ -32,7 +32,7 @@ struct config {
 	char	 place[REC_PLACE_MAX + 1];
 	char	 pcn[7];
 	char	 server[512];		/* https://host:port, "" offline */
-	char	 token[64];
+	char	 token[64];		/* in the store (unlock.h), not the file */
 	char	 expires[40];		/* token expiry, RFC 3339 */
 	char	 role[24];
 	char	 key_id[NHS_KEY_ID_LEN];
@@ -46,6 +46,7 @@ pc_rc	 home_locate(const char *dir, struct home *, struct err_list *);
 /* A missing file gives an empty configuration. */
 pc_rc	 home_config_load(const struct home *, struct config *,
 	    struct err_list *);
+/* Writes every setting but the token (sealed in the store instead). */
 pc_rc	 home_config_save(const struct home *, const struct config *,
 	    struct err_list *);
 /* Reads a key file: 64 hex digits (a newline allowed). */

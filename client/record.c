@@ -23,18 +23,6 @@
 #include "uuid.h"
 
 pc_rc
-ctx_store(struct ctx *c, struct err_list *errs)
-{
-	pc_rc rc;
-
-	if (c->store != NULL)
-		return PC_OK;
-	if ((rc = cstore_open(c->home.db, &c->store, errs)) == PC_OK)
-		describe_assets_from(c->store);
-	return rc;
-}
-
-pc_rc
 ctx_identity(struct ctx *c, struct err_list *errs)
 {
 	if (c->cfg.worker[0] == '\0' || c->cfg.place[0] == '\0') {
@@ -537,7 +525,7 @@ record_person(struct ctx *c, const char *nhs, char person[SEC_HEX64_LEN],
 
 	if ((rc = nhs_normalise(nhs, digits, errs)) != PC_OK)
 		return rc;
-	if ((rc = home_key_read(c->home.key, key, errs)) != PC_OK) {
+	if ((rc = ctx_key(c, key, errs)) != PC_OK) {
 		sec_wipe(digits, sizeof(digits));
 		return rc;
 	}

@@ -70,6 +70,8 @@ static const struct ui_route routes[] = {
 	{"/app.css", "GET", ui_css, NULL, "stylesheet"},
 	{"/app.js", "GET", ui_js, NULL, "optional script"},
 	{"/launch", "GET", ui_launch, NULL, "the launch link (single use)"},
+	{"/unlock", "POST", NULL, ui_unlock_post, "unlock the records with "
+	    "the store's passphrase"},
 };
 #define NROUTES	(sizeof(routes) / sizeof(routes[0]))
 
@@ -430,6 +432,14 @@ match(const char *pattern, const char *path, char arg[UUID_LEN])
 	    strcmp(strchr(open, '}') + 1, path + pre + UUID_LEN - 1) == 0;
 }
 
+/* Pages that need no records: they answer while the store is locked. */
+static int
+keyless(const struct ui_route *rt)
+{
+	return rt->get == ui_css || rt->get == ui_js || rt->get == ui_launch ||
+	    rt->post == ui_quit || rt->post == ui_unlock_post;
+}
+
 static void
 route(struct ui_req *r)
 {
@@ -440,6 +450,8 @@ route(struct ui_req *r)
 
 		if (!match(rt->pattern, r->path, r->arg))
 			continue;
+		if (!keyless(rt) && ui_locked(r))
+			return;
 		if (r->post && rt->post != NULL)
 			rt->post(r);
 		else if (!r->post && rt->get != NULL)
@@ -696,6 +708,14 @@ teardown(struct ui *u, struct event **sigs, size_t nsigs)
 	size_t i;
 
 	ui_sync_stop(u);
+	/* the agent the app kept for its sync goes with it */
+	if (u->shares_keys) {
+		struct err_list errs;
+
+		err_init(&errs);
+		(void)ctx_lock(u->c, &errs);
+		err_free(&errs);
+	}
 	for (i = 0; i < nsigs; i++)
 		if (sigs[i] != NULL)
 			event_free(sigs[i]);

@@ -55,6 +55,7 @@ struct ui {
 	char			 csrf[UI_TOKEN_LEN];
 	char			 exe[4096];	/* this program, for sync */
 	struct ui_sync		 sync;
+	int			 shares_keys;	/* unlocked here: an agent */
 };
 
 /* One request as a page sees it. */
@@ -132,6 +133,13 @@ void	 ui_sync_page(struct ui_req *);
 void	 ui_sync_post(struct ui_req *);
 /* Reaps a finished sync child; kills a running one when closing. */
 void	 ui_sync_stop(struct ui *);
+
+/* ui_unlock.c: the passphrase page, while no agent holds the keys */
+/* 1 when the store is locked and the request had the unlock page. */
+int	 ui_locked(struct ui_req *);
+void	 ui_unlock_post(struct ui_req *);
+/* Keeps an agent with the keys unlocked here, for the sync child. */
+void	 ui_share_keys(struct ui *);
 
 /* ui_static.c */
 void	 ui_css(struct ui_req *);

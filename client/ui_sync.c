@@ -170,6 +170,8 @@ ui_sync_post(struct ui_req *r)
 		    "address and a code from your administrator.");
 		return;
 	}
+	if (u->sync.pid == 0)
+		ui_share_keys(u);	/* the child opens the store through it */
 	if (u->sync.pid == 0 && start(u) != 0) {
 		ui_sync_stop(u);
 		ui_error(r, 500, "Sync could not start", "Nothing was sent; "

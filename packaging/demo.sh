@@ -15,6 +15,10 @@
 # (TCP, TLS passed through): a PostgreSQL of its own in a temporary
 # directory (tests/pg.sh, no system service), removed at the end.
 #
+# Each client's store is encrypted with a passphrase, given here as a
+# script gives it (--passphrase-fd); pcmds unlock asks for it once per
+# device, so the commands that follow do not.
+#
 # Deterministic: PCMDS_DEMO_SEED (default 42) fixes the caseload;
 # PCMDS_DEMO_RESIDENTS (default 5700) is the residents per referral, so a
 # larger number makes a smaller caseload (the tests use one).
@@ -45,6 +49,10 @@ pg=
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 cleanup() {
+	local h
+	for h in "$dir"/client-* "$dir/evaluator"; do
+		[ -d "$h" ] && "$pcmds" --home "$h" lock >/dev/null 2>&1
+	done
 	for p in $lb $server2 $server; do
 		kill "$p" 2>/dev/null || true
 		wait "$p" 2>/dev/null || true
@@ -153,11 +161,25 @@ eval_code=$("$pcmdsd" --config "$dir/server/pcmdsd.conf" user add \
 
 say "3. Clients: one deployment key; pcmds setup enrols each device"
 "$pcmds" keygen --out "$dir/deploy.key" 2>/dev/null
+# the demo's passphrase, in a file as a script would keep it
+printf 'demo passphrase, not for real records\n' >"$dir/passphrase"
+chmod 0600 "$dir/passphrase"
 for p in $places; do
-	"$pcmds" --home "$dir/client-$p" setup --key-file "$dir/deploy.key" \
-	    --server "$url" --code "${worker_code[$p]}" \
-	    --cacert "$dir/server/ca.pem" | sed 's/^/   /'
+	"$pcmds" --home "$dir/client-$p" --passphrase-fd 3 setup \
+	    --key-file "$dir/deploy.key" --server "$url" \
+	    --code "${worker_code[$p]}" --cacert "$dir/server/ca.pem" \
+	    3<"$dir/passphrase" 2>"$dir/setup-$p.err" | sed 's/^/   /' ||
+	    { cat "$dir/setup-$p.err"; exit 1; }
 done
+echo "   each store is encrypted (AES-256-GCM); its recovery key was printed"
+echo "   once, for the worker's manager; unlocking them all at once:"
+unlocking=()
+for p in $places; do
+	"$pcmds" --home "$dir/client-$p" --passphrase-fd 3 unlock \
+	    3<"$dir/passphrase" 2>/dev/null &
+	unlocking+=($!)
+done
+wait "${unlocking[@]}"
 
 say "4. Offline: each link worker records their caseload (server not used)"
 declare -A population=([BD]=218869 [CH]=267726 [HV]=262052 [NH]=351036
@@ -201,9 +223,10 @@ done
 
 say "6. Impact per place: the evaluator's pcmds report"
 # no --key-file: only link workers' devices hold the deployment key
-"$pcmds" --home "$dir/evaluator" setup --server "$url" --code "$eval_code" \
-    --cacert "$dir/server/ca.pem" >/dev/null
-"$pcmds" --home "$dir/evaluator" report
+"$pcmds" --home "$dir/evaluator" --passphrase-fd 3 setup --server "$url" \
+    --code "$eval_code" --cacert "$dir/server/ca.pem" 3<"$dir/passphrase" \
+    >/dev/null 2>&1
+"$pcmds" --home "$dir/evaluator" --passphrase-fd 3 report 3<"$dir/passphrase"
 
 "$pcmdsd" --config "$dir/server/pcmdsd.conf" audit verify | sed 's/^/   /'
 if [ "$store" = postgresql ]; then
@@ -239,7 +262,7 @@ if [ "$serve" = 1 ]; then
 	echo "   will ask before going on)"
 	echo
 	echo "   The server runs until Ctrl-C. Try: pcmds --home $dir/evaluator"
-	echo "   report --place NH --by imd_quintile"
+	echo "   report --place NH --by imd_quintile (passphrase: in $dir/passphrase)"
 	wait "$server"
 else
 	echo "   The demo's server has stopped with it. For a dashboard to open in"

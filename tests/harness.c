@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -21,16 +22,40 @@
 #include <libpq-fe.h>
 #include <sqlite3.h>
 
+#include "agent.h"
+#include "cstore.h"
 #include "harness.h"
 
 static char tmproot[PATH_MAX];
+
+/* Ends the key agents the test's clients started (in its runtime dir). */
+static void
+stop_agents(void)
+{
+	char dir[PATH_MAX + 16], path[2 * PATH_MAX];
+	struct dirent *e;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%s/run/pcmds", tmproot);
+	if ((d = opendir(dir)) == NULL)
+		return;
+	while ((e = readdir(d)) != NULL)
+		if (strncmp(e->d_name, "agent-", 6) == 0) {
+			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+			(void)agent_stop(path);
+		}
+	closedir(d);
+}
 
 static void
 rm_tmp(void)
 {
 	char cmd[PATH_MAX + 16];
 
-	if (tmproot[0] == '\0' || getenv("PCMDS_KEEP_TMP") != NULL)
+	if (tmproot[0] == '\0')
+		return;
+	stop_agents();
+	if (getenv("PCMDS_KEEP_TMP") != NULL)
 		return;
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmproot);
 	if (system(cmd) != 0)
@@ -52,6 +77,13 @@ th_tmpdir(void)
 			abort();
 		}
 		atexit(rm_tmp);
+		/* the clients' key agents listen here, not in the user's */
+		snprintf(dir, sizeof(dir), "%s/run", tmproot);
+		if (mkdir(dir, 0700) != 0 ||
+		    setenv("XDG_RUNTIME_DIR", dir, 1) != 0) {
+			perror("runtime dir");
+			abort();
+		}
 	}
 	snprintf(dir, sizeof(dir), "%s/%d", tmproot, ++n);
 	if (mkdir(dir, 0700) != 0) {
@@ -402,6 +434,49 @@ th_kill(pid_t pid, int sig)
 	kill(pid, sig);
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
+}
+
+void
+th_unlock(const char *home)
+{
+	struct th_run r;
+
+	th_cmd(&r, TH_PASS "\n", "pcmds", "--home", home, "--passphrase-fd",
+	    "0", "unlock", NULL);
+	if (r.status != 0)
+		fail_msg("pcmds unlock: %s", r.err);
+	th_run_free(&r);
+}
+
+struct cstore *
+th_store_open(const char *home, struct vault_keys *k)
+{
+	struct err_list errs;
+	struct vault_keys *mine = k ? k : vault_keys_new();
+	struct cstore *cs;
+	char wrap[1024];
+
+	err_init(&errs);
+	assert_non_null(mine);
+	if (cstore_open(th_path(home, "pcmds.db"), &cs, &errs) != PC_OK)
+		fail_msg("open %s: %s", home, errs.v[0].msg);
+	assert_int_equal(cstore_meta_get(cs, "vault.pass", wrap, sizeof(wrap)),
+	    PC_OK);
+	if (vault_unwrap_pass(wrap, TH_PASS, strlen(TH_PASS), cstore_id(cs),
+	    mine, NULL, &errs) != PC_OK ||
+	    cstore_key(cs, mine->data, &errs) != PC_OK)
+		fail_msg("unlock %s: %s", home, errs.v[0].msg);
+	if (k == NULL)
+		vault_keys_free(mine);
+	err_free(&errs);
+	return cs;
+}
+
+const char *
+th_runtime_dir(void)
+{
+	(void)th_tmpdir();
+	return getenv("XDG_RUNTIME_DIR");
 }
 
 long
@@ -1171,6 +1246,25 @@ th_sql_long(const char *db, const char *sql)
 	sqlite3_finalize(st);
 	sqlite3_close(d);
 	return v;
+}
+
+char *
+th_sql_dup(const char *db, const char *sql)
+{
+	sqlite3 *d;
+	sqlite3_stmt *st;
+	char *v = NULL;
+
+	assert_int_equal(sqlite3_open(db, &d), SQLITE_OK);
+	sqlite3_busy_timeout(d, 5000);
+	if (sqlite3_prepare_v2(d, sql, -1, &st, NULL) != SQLITE_OK)
+		fail_msg("sql %s: %s", sql, sqlite3_errmsg(d));
+	if (sqlite3_step(st) == SQLITE_ROW &&
+	    sqlite3_column_type(st, 0) != SQLITE_NULL)
+		v = strdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	sqlite3_close(d);
+	return v ? v : strdup("");
 }
 
 struct th_tls {

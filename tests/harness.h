@@ -79,6 +79,30 @@ void	 th_pty_send(struct th_pty *, const char *text);
 int	 th_pty_finish(struct th_pty *);
 void	 th_pty_free(struct th_pty *);
 
+/*
+ * The clients' store passphrase in tests. TH_SETUP goes between
+ * "--home", DIR and setup's options: it gives the passphrase on stdin
+ * (th_cmd's input must be TH_PASS "\n") and asks for the test-only
+ * scrypt cost, so that tests under valgrind and the sanitizers stay quick.
+ */
+#define TH_PASS		"correct horse battery staple"
+#define TH_SETUP	"--passphrase-fd", "0", "setup", "--insecure-test-kdf"
+/* pcmds unlock for home: its later commands need no passphrase. */
+void	 th_unlock(const char *home);
+/*
+ * The store of a client home opened in the test with TH_PASS (for
+ * checks and set-ups no command makes); its keys into k when not NULL.
+ * The caller closes it (cstore_close).
+ */
+struct cstore;
+struct vault_keys;
+struct cstore *th_store_open(const char *home, struct vault_keys *k);
+/*
+ * The runtime directory the test's clients use ($XDG_RUNTIME_DIR, made
+ * by the first th_tmpdir); their key agents are ended at exit.
+ */
+const char *th_runtime_dir(void);
+
 /* In a child: stdout (and with err, stderr) to /dev/null. */
 void	 th_quiet(int err);
 /* Sends sig to pid and reaps it. */
@@ -187,6 +211,8 @@ const char *th_pg_db(const char *like);
 const char *th_pg_name(const char *uri);
 /* The PostgreSQL URI a deployment's database file db stands for, or NULL. */
 const char *th_db_uri(const char *db);
+/* A client store's first column of the first row as text (caller frees). */
+char	*th_sql_dup(const char *db, const char *sql);
 
 /* A real pcmds ui (the app) on a loopback port, for a client home. */
 struct th_ui {

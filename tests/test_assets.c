@@ -284,11 +284,12 @@ test_client_directory(void **state)
 	snprintf(key, sizeof(key), "%s/deploy.key", home);
 	th_cmd(&r, NULL, "pcmds", "keygen", "--out", key, NULL);
 	th_run_free(&r);
-	th_cmd(&r, NULL, "pcmds", "--home", home, "setup", "--key-file", key,
-	    "--server", s.url, "--code", th_server_user(&s, "link_worker",
-	    "NH", NULL), "--cacert", s.ca, NULL);
+	th_cmd(&r, TH_PASS "\n", "pcmds", "--home", home, TH_SETUP,
+	    "--key-file", key, "--server", s.url, "--code", th_server_user(&s,
+	    "link_worker", "NH", NULL), "--cacert", s.ca, NULL);
 	if (r.status != 0) fail_msg("sync: %d %s %s", r.status, r.out, r.err);
 	th_run_free(&r);
+	th_unlock(home);
 	th_cmd(&r, NULL, "pcmds", "--home", home, "referral", "--no-nhs-number",
 	    "--referred-on", "today", "--source", "self", "--reason", "stress",
 	    "--service", "general", "--age", "40", "--gender", "male",

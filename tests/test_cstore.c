@@ -1,6 +1,7 @@
 /*
  * test_cstore.c - the client store: schema, sequence, short ids, states,
- * immutability and refusal of a newer schema.
+ * immutability, refusal of a newer schema, and encryption: what is
+ * sealed, rows that cannot be swapped, a plain store encrypted whole.
  */
 #include <sys/stat.h>
 
@@ -52,6 +53,26 @@ mkcontact(const char *id, int64_t seq)
 	    "\"mode\":\"phone\",\"minutes\":5,\"attended\":true");
 }
 
+static uint8_t key[VAULT_KEY_LEN], sid[VAULT_ID_LEN];
+
+/* A new store, encrypted under the test's key. */
+static struct cstore *
+open_new(const char *path)
+{
+	struct err_list errs;
+	struct cstore *cs;
+
+	err_init(&errs);
+	assert_int_equal(cstore_open(path, &cs, &errs), PC_OK);
+	assert_false(cstore_encrypted(cs));
+	assert_int_equal(cstore_begin(cs, &errs), PC_OK);
+	assert_int_equal(cstore_encrypt(cs, key, sid, &errs), PC_OK);
+	assert_int_equal(cstore_commit(cs, &errs), PC_OK);
+	assert_true(cstore_encrypted(cs));
+	err_free(&errs);
+	return cs;
+}
+
 static int
 count_rows(void *arg, const struct cstore_row *row)
 {
@@ -77,7 +98,7 @@ test_store(void **state)
 	(void)state;
 	opts.today = date_from_ymd(2026, 11, 22);
 	err_init(&errs);
-	assert_int_equal(cstore_open(th_path(dir, "s.db"), &cs, &errs), PC_OK);
+	cs = open_new(th_path(dir, "s.db"));
 	assert_int_equal(cstore_next_seq(cs, &seq, &errs), PC_OK);
 	assert_int_equal(seq, 1);
 	a = mkref(1);
@@ -163,7 +184,7 @@ test_schema_guard(void **state)
 
 	(void)state;
 	err_init(&errs);
-	assert_int_equal(cstore_open(th_path(dir, "s.db"), &cs, &errs), PC_OK);
+	cs = open_new(th_path(dir, "s.db"));
 	cstore_close(cs);
 	assert_int_equal(sqlite3_open(th_path(dir, "s.db"), &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 99", NULL,
@@ -181,13 +202,223 @@ test_schema_guard(void **state)
 	err_free(&errs);
 }
 
+static long
+file_count(const char *path, const char *needle)
+{
+	long n = th_file_count(path, needle, strlen(needle));
+
+	return n < 0 ? 0 : n;
+}
+
+/* Content, reasons and secrets are sealed; a locked store reads nothing. */
+static void
+test_sealed(void **state)
+{
+	const char *dir = th_tmpdir(), *db = th_path(dir, "s.db");
+	static const char reason[] = "[{\"code\":\"E_CLOSED\",\"message\":"
+	    "\"closed on the quince day\"}]";
+	uint8_t other[VAULT_KEY_LEN] = {9};
+	struct err_list errs;
+	struct cstore *cs;
+	struct rec *a, *b;
+	struct buf v;
+	sqlite3 *d;
+	int rows = 0;
+
+	(void)state;
+	opts.today = date_from_ymd(2026, 11, 22);
+	err_init(&errs);
+	buf_init(&v, 0);
+	cs = open_new(db);
+	a = mkref(1);
+	b = mkcontact("0b7f0000-0000-4000-8000-000000000001", 2);
+	assert_int_equal(cstore_insert(cs, a, &errs), PC_OK);
+	assert_int_equal(cstore_insert(cs, b, &errs), PC_OK);
+	assert_int_equal(cstore_mark(cs, b->id, CS_QUARANTINED, reason, &errs),
+	    PC_OK);
+	assert_int_equal(cstore_secret_set(cs, "token", "tok-quince-77", 13,
+	    &errs), PC_OK);
+	assert_int_equal(cstore_secret_get(cs, "token", &v, &errs), PC_OK);
+	assert_string_equal(v.p, "tok-quince-77");
+	vault_buf_wipe(&v);
+	cstore_close(cs);
+	/* nothing of them in the file: the content, the reason, the token */
+	assert_int_equal(file_count(db, "pcmds/1"), 0);
+	assert_int_equal(file_count(db, "\"person\""), 0);
+	assert_int_equal(file_count(db, "quince"), 0);
+	assert_int_equal(file_count(db, "5a1f9c0d2e3b4a59"), 0);
+	/* opened again: locked until the key, and only this store's key */
+	assert_int_equal(cstore_open(db, &cs, &errs), PC_OK);
+	assert_true(cstore_encrypted(cs));
+	assert_int_equal(cstore_each(cs, CSF_ALL, count_rows, &rows), PC_EAUTH);
+	assert_int_equal(cstore_insert(cs, a, &errs), PC_EAUTH);
+	assert_int_equal(cstore_key(cs, other, &errs), PC_EAUTH);
+	assert_int_equal(cstore_each(cs, CSF_ALL, count_rows, &rows), PC_EAUTH);
+	err_clear(&errs);
+	assert_int_equal(cstore_key(cs, key, &errs), PC_OK);
+	assert_int_equal(cstore_each(cs, CSF_ALL, count_rows, &rows), PC_OK);
+	assert_int_equal(rows, 2);
+	cstore_close(cs);
+	/*
+	 * Someone with the disk swaps two rows' content (dropping the
+	 * trigger that forbids it): each is bound to its row, so neither
+	 * opens, and reading says so rather than showing the wrong record.
+	 */
+	assert_int_equal(sqlite3_open(db, &d), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(d, "DROP TRIGGER records_immutable;"
+	    "UPDATE records SET body = (SELECT body FROM records r WHERE r.seq "
+	    "<> records.seq)", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(d);
+	assert_int_equal(cstore_open(db, &cs, &errs), PC_OK);
+	assert_int_equal(cstore_key(cs, key, &errs), PC_OK);
+	rows = 0;
+	assert_int_equal(cstore_each(cs, CSF_ALL, count_rows, &rows),
+	    PC_ESTORE);
+	assert_int_equal(rows, 0);
+	cstore_close(cs);
+	rec_free(a);
+	rec_free(b);
+	err_free(&errs);
+}
+
+static int
+copy_reason(void *arg, const struct cstore_row *row)
+{
+	assert_int_equal(row->state, CS_QUARANTINED);
+	snprintf(arg, 64, "%s", row->reason ? row->reason : "");
+	return 0;
+}
+
+/* A plain store of pcmds 0.9, with records, encrypted whole. */
+static void
+test_encrypt_plain(void **state)
+{
+	const char *dir = th_tmpdir(), *db = th_path(dir, "old.db");
+	struct err_list errs;
+	struct cstore *cs;
+	struct timeline tl;
+	sqlite3 *d;
+	int64_t seq;
+	int rows = 0;
+
+	(void)state;
+	opts.today = date_from_ymd(2026, 11, 22);
+	err_init(&errs);
+	/* schema 1 as pcmds 0.9 wrote it, with plain rows (seq 5 was used) */
+	assert_int_equal(cstore_open(db, &cs, &errs), PC_OK);
+	cstore_close(cs);
+	{
+		struct rec *a = mkref(1), *b = mkcontact(
+		    "0b7f0000-0000-4000-8000-000000000001", 2);
+		char sql[4096];
+
+		assert_int_equal(sqlite3_open(db, &d), SQLITE_OK);
+		snprintf(sql, sizeof(sql), "INSERT INTO records(seq, id, kind, "
+		    "referral, json, hash, recorded_at) VALUES (1, '%s', "
+		    "'referral', '%s', '%s', 'h', 't'), (2, '%s', 'contact', "
+		    "'%s', '%s', 'h', 't'); UPDATE records SET state = "
+		    "'quarantined', reason = '[{\"code\":\"E_REFERRAL\"}]' WHERE "
+		    "seq = 2; UPDATE sqlite_sequence SET seq = 5", a->id,
+		    a->referral, a->canon, b->id, b->referral, b->canon);
+		assert_int_equal(sqlite3_exec(d, sql, NULL, NULL, NULL),
+		    SQLITE_OK);
+		sqlite3_close(d);
+		rec_free(a);
+		rec_free(b);
+	}
+	assert_true(file_count(db, "pcmds/1") > 0);
+	assert_int_equal(cstore_open(db, &cs, &errs), PC_OK);
+	assert_false(cstore_encrypted(cs));
+	/* a failed encryption (here: outside a transaction) changes nothing */
+	assert_int_equal(cstore_encrypt(cs, key, sid, &errs), PC_EINVAL);
+	assert_int_equal(cstore_begin(cs, &errs), PC_OK);
+	assert_int_equal(cstore_encrypt(cs, key, sid, &errs), PC_OK);
+	assert_int_equal(cstore_commit(cs, &errs), PC_OK);
+	assert_int_equal(cstore_scrub(cs, &errs), PC_OK);
+	assert_int_equal(cstore_each(cs, CSF_ALL, count_rows, &rows), PC_OK);
+	assert_int_equal(rows, 2);
+	assert_int_equal(cstore_timeline(cs, REF, &tl, &errs), PC_OK);
+	assert_int_equal(tl.n, 2);
+	tl_free(&tl);
+	/* the sequence goes on from the highest ever used */
+	assert_int_equal(cstore_next_seq(cs, &seq, &errs), PC_OK);
+	assert_int_equal(seq, 6);
+	/* the state and its reason came across */
+	{
+		char why[64] = "";
+
+		assert_int_equal(cstore_get(cs,
+		    "0b7f0000-0000-4000-8000-000000000001", copy_reason, why),
+		    PC_OK);
+		assert_string_equal(why, "[{\"code\":\"E_REFERRAL\"}]");
+	}
+	cstore_close(cs);
+	assert_int_equal(file_count(db, "pcmds/1"), 0);
+	assert_int_equal(file_count(db, "E_REFERRAL"), 0);
+	err_free(&errs);
+}
+
+static int
+copy_json(void *arg, const struct cstore_row *row)
+{
+	snprintf(arg, 2048, "%.*s", (int)row->json_len, row->json);
+	return 0;
+}
+
+/*
+ * A row read, then rolled back (an import row refused), its seq used
+ * again by another record: reading gives the new record, not the one
+ * the store opened before.
+ */
+static void
+test_seq_reused(void **state)
+{
+	const char *dir = th_tmpdir();
+	struct err_list errs;
+	struct cstore *cs;
+	struct rec *a, *b;
+	char seen[2048];
+
+	(void)state;
+	opts.today = date_from_ymd(2026, 11, 22);
+	err_init(&errs);
+	cs = open_new(th_path(dir, "s.db"));
+	a = mkref(1);
+	b = mkrec(REF, "referral", 1, "\"person\":\"5a1f9c0d2e3b4a596877869"
+	    "5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5\",\"person_basis\":"
+	    "\"local\",\"referred_on\":\"2026-03-01\",\"source\":\"mdt\","
+	    "\"reasons\":[\"stress\"],\"service\":\"general\",\"age\":70,"
+	    "\"gender\":\"female\",\"ethnicity\":\"B\","
+	    "\"consent_evaluation\":false");
+	assert_int_equal(cstore_begin(cs, &errs), PC_OK);
+	assert_int_equal(cstore_insert(cs, a, &errs), PC_OK);
+	assert_int_equal(cstore_get(cs, REF, copy_json, seen), PC_OK);
+	assert_non_null(strstr(seen, "\"age\":40"));
+	cstore_rollback(cs);
+	assert_int_equal(cstore_begin(cs, &errs), PC_OK);
+	assert_int_equal(cstore_insert(cs, b, &errs), PC_OK);
+	assert_int_equal(cstore_commit(cs, &errs), PC_OK);
+	assert_int_equal(cstore_get(cs, REF, copy_json, seen), PC_OK);
+	assert_non_null(strstr(seen, "\"age\":70"));
+	cstore_close(cs);
+	rec_free(a);
+	rec_free(b);
+	err_free(&errs);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_store),
 		cmocka_unit_test(test_schema_guard),
+		cmocka_unit_test(test_sealed),
+		cmocka_unit_test(test_encrypt_plain),
+		cmocka_unit_test(test_seq_reused),
 	};
+
+	assert_int_equal(sec_random(key, sizeof(key)), PC_OK);
+	assert_int_equal(sec_random(sid, sizeof(sid)), PC_OK);
 
 	return cmocka_run_group_tests_name("cstore", tests, NULL, NULL);
 }

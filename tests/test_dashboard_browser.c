@@ -73,11 +73,13 @@ caseload(struct th_server *s, const char *key, const char *place, int n)
 	char home[600], csv[700], pv[32], nv[32];
 
 	snprintf(home, sizeof(home), "%s", th_tmpdir());
-	th_cmd(&r, NULL, "pcmds", "--home", home, "setup", "--key-file", key,
-	    "--server", s->url, "--code", th_server_user(s, "link_worker",
-	    place, NULL), "--cacert", s->ca, NULL);
+	th_cmd(&r, TH_PASS "\n", "pcmds", "--home", home, TH_SETUP,
+	    "--key-file", key, "--server", s->url, "--code",
+	    th_server_user(s, "link_worker", place, NULL), "--cacert", s->ca,
+	    NULL);
 	assert_int_equal(r.status, 0);
 	th_run_free(&r);
+	th_unlock(home);
 	snprintf(csv, sizeof(csv), "%s/caseload.csv", home);
 	snprintf(pv, sizeof(pv), "place=%s", place);
 	snprintf(nv, sizeof(nv), "n=%d", n);

@@ -179,9 +179,11 @@ test_due_and_find_commands(void **state)
 	(void)state;
 	th_cmd(&r, NULL, "pcmds", "keygen", "--out", th_path(home, "k"), NULL);
 	th_run_free(&r);
-	th_cmd(&r, NULL, "pcmds", "--home", home, "setup", "--key-file",
-	    th_path(home, "k"), "--worker", "lw1", "--place", "NH", NULL);
+	th_cmd(&r, TH_PASS "\n", "pcmds", "--home", home, TH_SETUP,
+	    "--key-file", th_path(home, "k"), "--worker", "lw1", "--place", "NH",
+	    NULL);
 	th_run_free(&r);
+	th_unlock(home);
 	th_cmd(&r, NULL, "pcmds", "--home", home, "referral", "--nhs-number",
 	    "943 476 5919", "--referred-on", "yesterday", "--source", "self",
 	    "--reason", "stress", "--service", "general", "--age", "40",

@@ -67,15 +67,17 @@ setup_home(char *home, const char *code, const char *key)
 
 	snprintf(home, 512, "%s", th_tmpdir());
 	if (key != NULL)
-		th_cmd(&r, NULL, "pcmds", "--home", home, "setup", "--key-file",
-		    key, "--server", srv.url, "--code", code, "--cacert", srv.ca,
-		    NULL);
+		th_cmd(&r, TH_PASS "\n", "pcmds", "--home", home, TH_SETUP,
+		    "--key-file", key, "--server", srv.url, "--code", code,
+		    "--cacert", srv.ca, NULL);
 	else
-		th_cmd(&r, NULL, "pcmds", "--home", home, "setup", "--server",
-		    srv.url, "--code", code, "--cacert", srv.ca, NULL);
+		th_cmd(&r, TH_PASS "\n", "pcmds", "--home", home, TH_SETUP,
+		    "--server", srv.url, "--code", code, "--cacert", srv.ca,
+		    NULL);
 	if (r.status != 0)
 		fail_msg("setup: %s", r.err);
 	th_run_free(&r);
+	th_unlock(home);
 }
 
 static void
@@ -160,15 +162,17 @@ test_setup_roles(void **state)
 	(void)state;
 	code = th_server_user(&srv, "evaluator", NULL, NULL);
 	snprintf(home, sizeof(home), "%s", th_tmpdir());
-	th_cmd(&r, NULL, "pcmds", "--home", home, "setup", "--key-file",
-	    keyfile, "--server", srv.url, "--code", code, "--cacert", srv.ca,
-	    NULL);
+	th_cmd(&r, TH_PASS "\n", "pcmds", "--home", home, TH_SETUP,
+	    "--key-file", keyfile, "--server", srv.url, "--code", code,
+	    "--cacert", srv.ca, NULL);
 	assert_int_equal(r.status, 1);
 	assert_non_null(strstr(r.err, "an evaluator, whose device must not "
 	    "hold the deployment key"));
 	assert_non_null(strstr(r.err, "the code was not used up"));
 	th_run_free(&r);
+	/* nothing was made: no key, and no store to hold one */
 	assert_int_equal(access(th_path(home, "key"), F_OK), -1);
+	assert_int_equal(access(th_path(home, "pcmds.db"), F_OK), -1);
 	/* the same code, without the key */
 	setup_home(eval_a, code, NULL);
 	assert_int_equal(access(th_path(eval_a, "key"), F_OK), -1);
@@ -176,8 +180,8 @@ test_setup_roles(void **state)
 	setup_home(lead, th_server_user(&srv, "place_lead", "NH", NULL), NULL);
 	/* a link worker without it is refused, and may try again */
 	code = th_server_user(&srv, "link_worker", "WF", NULL);
-	th_cmd(&r, NULL, "pcmds", "--home", home, "setup", "--server", srv.url,
-	    "--code", code, "--cacert", srv.ca, NULL);
+	th_cmd(&r, TH_PASS "\n", "pcmds", "--home", home, TH_SETUP,
+	    "--server", srv.url, "--code", code, "--cacert", srv.ca, NULL);
 	assert_int_equal(r.status, 1);
 	assert_non_null(strstr(r.err, "needs the deployment key"));
 	th_run_free(&r);

@@ -27,11 +27,13 @@ client(const char *place, const char *csv)
 	struct th_run r;
 
 	snprintf(home, 512, "%s", th_tmpdir());
-	th_cmd(&r, NULL, "pcmds", "--home", home, "setup", "--key-file",
-	    keyfile, "--server", srv.url, "--code", th_server_user(&srv,
-	    "link_worker", place, NULL), "--cacert", srv.ca, NULL);
+	th_cmd(&r, TH_PASS "\n", "pcmds", "--home", home, TH_SETUP,
+	    "--key-file", keyfile, "--server", srv.url, "--code",
+	    th_server_user(&srv, "link_worker", place, NULL), "--cacert", srv.ca,
+	    NULL);
 	assert_int_equal(r.status, 0);
 	th_run_free(&r);
+	th_unlock(home);
 	snprintf(path, sizeof(path), "%s/config", home);
 	{
 		char *cfg = th_slurp(path, NULL), *p = strstr(cfg, "key_id = ");
@@ -354,11 +356,12 @@ test_report(void **state)
 
 	(void)state;
 	snprintf(home, sizeof(home), "%s", th_tmpdir());
-	th_cmd(&r, NULL, "pcmds", "--home", home, "setup", "--server", srv.url,
-	    "--code", th_server_user(&srv, "evaluator", NULL, NULL),
-	    "--cacert", srv.ca, NULL);
+	th_cmd(&r, TH_PASS "\n", "pcmds", "--home", home, TH_SETUP,
+	    "--server", srv.url, "--code", th_server_user(&srv, "evaluator",
+	    NULL, NULL), "--cacert", srv.ca, NULL);
 	assert_int_equal(r.status, 0);
 	th_run_free(&r);
+	th_unlock(home);
 	/* a table without control says so before anything else */
 	th_cmd(&r, NULL, "pcmds", "--home", home, "report", "--place", "BD",
 	    "--unsuppressed", NULL);
@@ -652,11 +655,12 @@ test_series_and_commitments(void **state)
 	cJSON_Delete(j);
 	/* the report: rates in JSON, labels (not codes) in tables */
 	snprintf(home, sizeof(home), "%s", th_tmpdir());
-	th_cmd(&r, NULL, "pcmds", "--home", home, "setup", "--server", srv.url,
-	    "--code", th_server_user(&srv, "evaluator", NULL, NULL),
-	    "--cacert", srv.ca, NULL);
+	th_cmd(&r, TH_PASS "\n", "pcmds", "--home", home, TH_SETUP,
+	    "--server", srv.url, "--code", th_server_user(&srv, "evaluator",
+	    NULL, NULL), "--cacert", srv.ca, NULL);
 	assert_int_equal(r.status, 0);
 	th_run_free(&r);
+	th_unlock(home);
 	th_cmd(&r, NULL, "pcmds", "--home", home, "report", "--place", "BD",
 	    "--by", "ethnic_group", "--unsuppressed", "--format", "json", NULL);
 	assert_int_equal(r.status, 0);

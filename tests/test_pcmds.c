@@ -15,6 +15,7 @@
 
 #include <sqlite3.h>
 
+#include "cstore.h"
 #include "date.h"
 #include "harness.h"
 
@@ -28,7 +29,7 @@ done(void)
 	th_run_free(&r);
 }
 
-/* A home with a key and an offline identity. */
+/* A home with a key and an offline identity, unlocked. */
 static const char *
 new_home(void)
 {
@@ -40,11 +41,12 @@ new_home(void)
 	    NULL);
 	assert_int_equal(r.status, 0);
 	done();
-	th_cmd(&r, NULL, "pcmds", "--home", home, "setup", "--key-file",
-	    th_path(home, "deploy.key"), "--worker", "lw-th-1", "--place", "TH",
-	    "--pcn", "U54321", NULL);
+	th_cmd(&r, TH_PASS "\n", "pcmds", "--home", home, TH_SETUP,
+	    "--key-file", th_path(home, "deploy.key"), "--worker", "lw-th-1",
+	    "--place", "TH", "--pcn", "U54321", NULL);
 	assert_int_equal(r.status, 0);
 	done();
+	th_unlock(home);
 	return home;
 }
 
@@ -162,20 +164,34 @@ test_keygen_and_setup(void **state)
 	th_cmd(&r, NULL, "pcmds", "--home", home, "setup", "--key-file",
 	    th_path(home, "bad.key"), "--worker", "w1", "--place", "TH", NULL);
 	expect_fail(1, (const char *[]){"not a pcmds key file", NULL});
-	th_cmd(&r, NULL, "pcmds", "--home", home, "setup", "--key-file",
-	    th_path(home, "k"), "--worker", "w 1", "--place", "th", "--pcn",
-	    "12345", NULL);
-	expect_fail(1, (const char *[]){"worker must be", "Place must be",
-	    "PCN ODS code", NULL});
-	th_cmd(&r, NULL, "pcmds", "--home", home, "setup", "--key-file",
-	    th_path(home, "k"), "--worker", "w1", NULL);
-	expect_fail(2, (const char *[]){"--place", NULL});
+	/* a new store needs a passphrase: none on a pipe, and nothing made */
 	th_cmd(&r, NULL, "pcmds", "--home", home, "setup", "--key-file",
 	    th_path(home, "k"), "--worker", "w1", "--place", "TH", NULL);
+	expect_fail(2, (const char *[]){"--passphrase-fd N", NULL});
+	th_cmd(&r, "short\n", "pcmds", "--home", home, TH_SETUP, "--key-file",
+	    th_path(home, "k"), "--worker", "w1", "--place", "TH", NULL);
+	expect_fail(1, (const char *[]){"at least 8 characters", NULL});
+	th_cmd(&r, TH_PASS "\n", "pcmds", "--home", home, TH_SETUP,
+	    "--key-file", th_path(home, "k"), "--worker", "w 1", "--place",
+	    "th", "--pcn", "12345", NULL);
+	expect_fail(1, (const char *[]){"worker must be", "Place must be",
+	    "PCN ODS code", NULL});
+	th_cmd(&r, TH_PASS "\n", "pcmds", "--home", home, TH_SETUP,
+	    "--key-file", th_path(home, "k"), "--worker", "w1", NULL);
+	expect_fail(2, (const char *[]){"--place", NULL});
+	/* a setup refused half-way left no store behind */
+	assert_int_not_equal(stat(th_path(home, "pcmds.db"), &st), 0);
+	assert_int_not_equal(stat(th_path(home, "config"), &st), 0);
+	th_cmd(&r, TH_PASS "\n", "pcmds", "--home", home, TH_SETUP,
+	    "--key-file", th_path(home, "k"), "--worker", "w1", "--place", "TH",
+	    NULL);
 	assert_int_equal(r.status, 0);
 	assert_non_null(strstr(r.out, "worker w1, place TH"));
+	assert_non_null(strstr(r.err, "recovery key"));
 	done();
-	assert_int_equal(stat(th_path(home, "key"), &st), 0);
+	/* the key is sealed in the store: no key file */
+	assert_int_not_equal(stat(th_path(home, "key"), &st), 0);
+	assert_int_equal(stat(th_path(home, "pcmds.db"), &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
 	assert_int_equal(stat(th_path(home, "config"), &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
@@ -424,7 +440,7 @@ test_nhs_number_never_stored(void **state)
 {
 	const char *home = new_home();
 	static const char *const files[] = {"pcmds.db", "pcmds.db-wal",
-	    "config", "key"};
+	    "config"};
 	size_t i;
 
 	(void)state;
@@ -445,7 +461,6 @@ test_nhs_number_never_stored(void **state)
 		size_t len = 0;
 		char *text = th_slurp(p, &len);
 
-		/* the key is random hex: test its size, not what it holds */
 		if ((text == NULL || len == 0) &&
 		    strcmp(files[i], "pcmds.db-wal") != 0)
 			fail_msg("%s is empty or missing", files[i]);
@@ -633,6 +648,18 @@ test_import_crash(void **state)
 	print_message("killed after %ld of %ld rows\n", referrals, rows);
 	assert_int_equal(bad, 0);
 	assert_true(referrals < rows);	/* the kill came mid-import */
+	/* and every record written before the kill opens with the key */
+	th_cmd(&r, NULL, "pcmds", "--home", home, "export", NULL);
+	assert_int_equal(r.status, 0);
+	{
+		long lines = 0;
+		const char *p;
+
+		for (p = r.out; (p = strchr(p, '\n')) != NULL; p++)
+			lines++;
+		assert_int_equal(lines, referrals * 4);
+	}
+	done();
 	/* the import runs again to the end, storing nothing twice */
 	th_cmd(&r, NULL, "pcmds", "--home", home, "import", csv, NULL);
 	assert_int_equal(r.status, 0);
@@ -640,6 +667,22 @@ test_import_crash(void **state)
 	total = count_state(home, "pending");
 	assert_int_equal(total, rows * 4);
 	(void)referrals;
+}
+
+static int
+seq_matches(void *arg, const struct cstore_row *row)
+{
+	cJSON *j = cJSON_ParseWithLength(row->json, row->json_len);
+	long *n = arg;
+
+	assert_non_null(j);
+	assert_true(row->seq > n[1]);
+	assert_int_equal(row->seq, (int64_t)cJSON_GetObjectItem(j,
+	    "device_seq")->valuedouble);
+	n[1] = (long)row->seq;
+	n[0]++;
+	cJSON_Delete(j);
+	return 0;
 }
 
 /*
@@ -710,54 +753,49 @@ static void
 test_device_seq(void **state)
 {
 	const char *home = new_home();
+	struct cstore *cs;
 	char path[512];
 	sqlite3 *db;
-	sqlite3_stmt *st;
-	long prev = 0, n = 0;
+	long n[2] = {0, 0};
 
 	(void)state;
 	(void)referral(home, "2026-02-01", 40);
 	(void)referral(home, "2026-02-02", 40);
 	(void)referral(home, "2026-02-03", 40);
+	cs = th_store_open(home, NULL);
+	assert_int_equal(cstore_each(cs, CSF_ALL, seq_matches, n), PC_OK);
+	cstore_close(cs);
+	assert_int_equal(n[0], 3);
+	/* the store refuses to lose or change a record, whoever asks */
 	snprintf(path, sizeof(path), "%s/pcmds.db", home);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, "SELECT seq, json ->> "
-	    "'$.device_seq' FROM records ORDER BY seq", -1, &st, NULL),
-	    SQLITE_OK);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		assert_true(sqlite3_column_int64(st, 0) > prev);
-		assert_int_equal(sqlite3_column_int64(st, 0),
-		    sqlite3_column_int64(st, 1));
-		prev = sqlite3_column_int64(st, 0);
-		n++;
-	}
-	sqlite3_finalize(st);
-	/* the store refuses to lose or change a record, whoever asks */
 	assert_int_not_equal(sqlite3_exec(db, "DELETE FROM records", NULL,
 	    NULL, NULL), SQLITE_OK);
-	assert_int_not_equal(sqlite3_exec(db, "UPDATE records SET json = '{}'",
-	    NULL, NULL, NULL), SQLITE_OK);
+	assert_int_not_equal(sqlite3_exec(db, "UPDATE records SET body = "
+	    "x'00'", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
-	assert_int_equal(n, 3);
 }
 
 static void
 test_quarantined_correction(void **state)
 {
 	const char *home = new_home();
-	char ref[16], path[512];
-	sqlite3 *db;
+	char ref[16], id[UUID_LEN], kind[16], referral_id[UUID_LEN];
+	struct err_list errs;
+	struct cstore *cs;
 
 	(void)state;
 	snprintf(ref, sizeof(ref), "%s", referral(home, "2026-02-01", 40));
 	/* as sync does when the server refuses a record */
-	snprintf(path, sizeof(path), "%s/pcmds.db", home);
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "UPDATE records SET state = "
-	    "'quarantined', reason = '[{\"code\":\"E_PLACE\",\"field\":"
-	    "\"place\",\"message\":\"place TH is not your place\"}]'", NULL,
-	    NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
+	err_init(&errs);
+	cs = th_store_open(home, NULL);
+	assert_int_equal(cstore_resolve(cs, ref, id, kind, referral_id, NULL,
+	    &errs), PC_OK);
+	assert_int_equal(cstore_mark(cs, id, CS_QUARANTINED, "[{\"code\":"
+	    "\"E_PLACE\",\"field\":\"place\",\"message\":\"place TH is not "
+	    "your place\"}]", &errs), PC_OK);
+	cstore_close(cs);
+	err_free(&errs);
 	th_cmd(&r, NULL, "pcmds", "--home", home, "show", ref, NULL);
 	assert_non_null(strstr(r.out, "Refused by the server"));
 	assert_non_null(strstr(r.out, "place TH is not your place (E_PLACE)"));

@@ -265,10 +265,12 @@ test_client_refuses(void **state)
 	(void)state;
 	th_cmd(&r, NULL, "pcmds", "keygen", "--out", th_path(home, "k"), NULL);
 	th_run_free(&r);
-	th_cmd(&r, NULL, "pcmds", "--home", home, "setup", "--key-file",
-	    th_path(home, "k"), "--worker", "lw-1", "--place", "NH", NULL);
+	th_cmd(&r, TH_PASS "\n", "pcmds", "--home", home, TH_SETUP,
+	    "--key-file", th_path(home, "k"), "--worker", "lw-1", "--place", "NH",
+	    NULL);
 	assert_int_equal(r.status, 0);
 	th_run_free(&r);
+	th_unlock(home);
 	th_cmd(&r, NULL, "pcmds", "--home", home, "referral", "--no-nhs-number",
 	    "--referred-on", "2026-03-01", "--source", "self", "--reason",
 	    "stress", "--service", "general", "--age", "40", "--gender",

@@ -31,11 +31,12 @@ new_home(void)
 	th_cmd(&r, NULL, "pcmds", "keygen", "--out",
 	    th_path(home, "deploy.key"), NULL);
 	done();
-	th_cmd(&r, NULL, "pcmds", "--home", home, "setup", "--key-file",
-	    th_path(home, "deploy.key"), "--worker", "lw1", "--place", "NH",
-	    NULL);
+	th_cmd(&r, TH_PASS "\n", "pcmds", "--home", home, TH_SETUP,
+	    "--key-file", th_path(home, "deploy.key"), "--worker", "lw1",
+	    "--place", "NH", NULL);
 	assert_int_equal(r.status, 0);
 	done();
+	th_unlock(home);
 	return home;
 }
 

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libpq-fe.h>
@@ -19,6 +20,7 @@
 #include <openssl/x509v3.h>
 #include <sqlite3.h>
 
+#include "cstore.h"
 #include "date.h"
 #include "harness.h"
 
@@ -48,12 +50,13 @@ client(struct th_server *s, const char *place)
 	struct th_run r;
 
 	snprintf(home, 512, "%s", th_tmpdir());
-	th_cmd(&r, NULL, "pcmds", "--home", home, "setup", "--key-file",
-	    keyfile, "--server", s->url, "--code", code, "--cacert", s->ca,
-	    NULL);
+	th_cmd(&r, TH_PASS "\n", "pcmds", "--home", home, TH_SETUP,
+	    "--key-file", keyfile, "--server", s->url, "--code", code,
+	    "--cacert", s->ca, NULL);
 	if (r.status != 0)
 		fail_msg("setup: %s", r.err);
 	th_run_free(&r);
+	th_unlock(home);
 	return home;
 }
 
@@ -158,9 +161,14 @@ pg_records_copy(const char *sdb, const char *out)
 static void
 check_same(struct th_server *s, const char *home, long expect)
 {
-	char cdb[600], sdb[600], attach[700];
+	char cdb[600], sdb[600], attach[700], sql[512], wid[64] = "";
+	char *cfg = th_slurp(th_path(home, "config"), NULL);
 	sqlite3 *d;
 
+	/* the client's records are sealed: its worker id is in its config */
+	assert_non_null(cfg);
+	sscanf(strstr(cfg, "worker = ") + 9, "%63s", wid);
+	free(cfg);
 	snprintf(cdb, sizeof(cdb), "%s/pcmds.db", home);
 	snprintf(sdb, sizeof(sdb), "%s/pcmds.db", s->dir);
 	if (th_store_pg()) {
@@ -176,10 +184,10 @@ check_same(struct th_server *s, const char *home, long expect)
 	assert_int_equal(joint(d, "SELECT COUNT(*) - COUNT(DISTINCT id) FROM "
 	    "main.records"), 0);
 	/* stored for this worker but not marked sent on the client */
-	assert_int_equal(joint(d, "SELECT COUNT(*) FROM main.records WHERE "
-	    "worker IN (SELECT json ->> '$.worker' FROM c.records WHERE state "
-	    "= 'sent') AND id NOT IN (SELECT id FROM c.records WHERE state = "
-	    "'sent')"), 0);
+	snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM main.records WHERE "
+	    "worker = '%s' AND id NOT IN (SELECT id FROM c.records WHERE state "
+	    "= 'sent')", wid);
+	assert_int_equal(joint(d, sql), 0);
 	/* marked sent on the client but not stored on the server */
 	assert_int_equal(joint(d, "SELECT COUNT(*) FROM c.records WHERE state "
 	    "= 'sent' AND id NOT IN (SELECT id FROM main.records)"), 0);
@@ -538,17 +546,35 @@ test_small_max_body(void **state)
 		big[i] = "0123456789abcdef"[x >> 28];	/* incompressible */
 	}
 	big[5000] = '\0';
-	snprintf(sql, sizeof(sql), "INSERT INTO records(seq, id, kind, "
-	    "referral, json, hash, recorded_at) SELECT MAX(seq) + 1, "
-	    "'66666666-6666-4666-8666-666666666666', 'support', referral, "
-	    "json_object('id', '66666666-6666-4666-8666-666666666666', "
-	    "'schema', 'pcmds/1', 'kind', 'support', 'recorded_at', "
-	    "'2026-03-01T10:00:00Z', 'device_seq', MAX(seq) + 1, 'worker', "
-	    "json ->> '$.worker', 'place', 'HV', 'referral', referral, "
-	    "'offered_on', '2026-03-01', 'category', 'food', 'outcome', "
-	    "'offered', 'provider', '%s'), 'x', '2026-03-01T10:00:00Z' FROM "
-	    "records", big);
-	th_sql(cdb, sql);
+	/* slipped into the store behind pcmds's back (sealed, as it would) */
+	{
+		char *ref = th_sql_dup(cdb, "SELECT referral FROM records "
+		    "LIMIT 1"), *cfg = th_slurp(th_path(home, "config"), NULL);
+		char wid[64];
+		struct err_list errs;
+		struct cstore *cs;
+		struct rec *rec;
+		int64_t seq;
+
+		sscanf(strstr(cfg, "worker = ") + 9, "%63s", wid);
+		err_init(&errs);
+		cs = th_store_open(home, NULL);
+		assert_int_equal(cstore_next_seq(cs, &seq, &errs), PC_OK);
+		snprintf(sql, sizeof(sql), "{\"id\":\"66666666-6666-4666-8666-"
+		    "666666666666\",\"schema\":\"pcmds/1\",\"kind\":"
+		    "\"support\",\"recorded_at\":\"2026-03-01T10:00:00Z\","
+		    "\"device_seq\":%lld,\"worker\":\"%s\",\"place\":\"HV\","
+		    "\"referral\":\"%s\",\"offered_on\":\"2026-03-01\","
+		    "\"category\":\"food\",\"outcome\":\"offered\","
+		    "\"provider\":\"%s\"}", (long long)seq, wid, ref, big);
+		assert_int_equal(rec_load(sql, strlen(sql), &rec), PC_OK);
+		assert_int_equal(cstore_insert(cs, rec, &errs), PC_OK);
+		rec_free(rec);
+		cstore_close(cs);
+		err_free(&errs);
+		free(ref);
+		free(cfg);
+	}
 	th_cmd(&r, NULL, "pcmds", "--home", home, "sync", NULL);
 	assert_int_equal(r.status, 1);
 	says(r.err, "record 66666666 is larger than the "
@@ -817,20 +843,24 @@ test_wrong_ca(void **state)
 	th_server_init(&s, NULL);
 	th_server_init(&other, NULL);	/* its CA is not s's */
 	th_server_start(&s, NULL);
-	th_cmd(&r, NULL, "pcmds", "--home", home, "setup", "--key-file",
-	    keyfile, "--server", s.url, "--code", th_server_user(&s,
-	    "link_worker", "WF", NULL), "--cacert", other.ca, NULL);
+	th_cmd(&r, TH_PASS "\n", "pcmds", "--home", home, TH_SETUP,
+	    "--key-file", keyfile, "--server", s.url, "--code",
+	    th_server_user(&s, "link_worker", "WF", NULL), "--cacert", other.ca,
+	    NULL);
 	assert_int_equal(r.status, 5);
 	assert_non_null(strstr(r.err, "certificate is not trusted, so nothing "
 	    "was sent: it is not signed by a CA this device trusts (unknown "
 	    "CA)"));
 	th_run_free(&r);
 	/* http:// is never used */
-	th_cmd(&r, NULL, "pcmds", "--home", home, "setup", "--key-file",
-	    keyfile, "--server", "http://localhost:1", "--code", "X", NULL);
+	th_cmd(&r, TH_PASS "\n", "pcmds", "--home", home, TH_SETUP,
+	    "--key-file", keyfile, "--server", "http://localhost:1", "--code",
+	    "X", NULL);
 	assert_int_equal(r.status, 2);
 	assert_non_null(strstr(r.err, "https://"));
 	th_run_free(&r);
+	/* neither left a store behind */
+	assert_int_not_equal(access(th_path(home, "pcmds.db"), F_OK), 0);
 	/* a certificate for another name: enrol properly, then point away */
 	home = client(&s, "WF");
 	caseload(home, 2, 0);
@@ -891,17 +921,18 @@ test_other_identity_and_quarantine(void **state)
 {
 	struct th_server s;
 	const char *home = th_tmpdir(), *code;
-	char cdb[600], sql[2048];
+	char sql[2048];
 	struct th_run r;
 
 	(void)state;
 	th_server_init(&s, NULL);
 	th_server_start(&s, NULL);
-	snprintf(cdb, sizeof(cdb), "%s/pcmds.db", home);
 	/* an offline trial as someone else, then enrolment as BD */
-	th_cmd(&r, NULL, "pcmds", "--home", home, "setup", "--key-file",
-	    keyfile, "--worker", "trial-1", "--place", "NH", NULL);
+	th_cmd(&r, TH_PASS "\n", "pcmds", "--home", home, TH_SETUP,
+	    "--key-file", keyfile, "--worker", "trial-1", "--place", "NH", NULL);
+	assert_int_equal(r.status, 0);
 	th_run_free(&r);
+	th_unlock(home);
 	caseload(home, 3, 0);
 	code = th_server_user(&s, "link_worker", "BD", NULL);
 	th_cmd(&r, NULL, "pcmds", "--home", home, "setup", "--server", s.url,
@@ -921,18 +952,34 @@ test_other_identity_and_quarantine(void **state)
 	 * seen, slipped into the store behind pcmds's back): quarantined with
 	 * the reason, then withdrawn by a correction.
 	 */
-	snprintf(sql, sizeof(sql), "INSERT INTO records(seq, id, kind, "
-	    "referral, json, hash, recorded_at) SELECT MAX(seq) + 1, "
-	    "'77777777-7777-4777-8777-777777777777', 'contact', "
-	    "'88888888-8888-4888-8888-888888888888', json_object('id', "
-	    "'77777777-7777-4777-8777-777777777777', 'schema', 'pcmds/1', "
-	    "'kind', 'contact', 'recorded_at', '2026-03-01T10:00:00Z', "
-	    "'device_seq', MAX(seq) + 1, 'worker', (SELECT json ->> '$.worker' "
-	    "FROM records WHERE state = 'sent' LIMIT 1), 'place', 'BD', "
-	    "'referral', '88888888-8888-4888-8888-888888888888', 'contact_on', "
-	    "'2026-03-01', 'mode', 'phone', 'minutes', 5, 'attended', "
-	    "json('true')), 'x', '2026-03-01T10:00:00Z' FROM records");
-	th_sql(cdb, sql);
+	{
+		struct err_list errs;
+		struct rec_opts o;
+		struct cstore *cs;
+		struct rec *rec;
+		char *cfg = th_slurp(th_path(home, "config"), NULL), wid[64];
+		int64_t seq;
+
+		sscanf(strstr(cfg, "worker = ") + 9, "%63s", wid);
+		free(cfg);
+		err_init(&errs);
+		rec_opts_init(&o, time(NULL));
+		cs = th_store_open(home, NULL);
+		assert_int_equal(cstore_next_seq(cs, &seq, &errs), PC_OK);
+		snprintf(sql, sizeof(sql), "{\"id\":\"77777777-7777-4777-8777-"
+		    "777777777777\",\"schema\":\"pcmds/1\",\"kind\":"
+		    "\"contact\",\"recorded_at\":\"2026-03-01T10:00:00Z\","
+		    "\"device_seq\":%lld,\"worker\":\"%s\",\"place\":\"BD\","
+		    "\"referral\":\"88888888-8888-4888-8888-888888888888\","
+		    "\"contact_on\":\"2026-03-01\",\"mode\":\"phone\","
+		    "\"minutes\":5,\"attended\":true}", (long long)seq, wid);
+		assert_int_equal(rec_parse(sql, strlen(sql), &o, &rec, &errs),
+		    PC_OK);
+		assert_int_equal(cstore_insert(cs, rec, &errs), PC_OK);
+		rec_free(rec);
+		cstore_close(cs);
+		err_free(&errs);
+	}
 	th_cmd(&r, NULL, "pcmds", "--home", home, "sync", NULL);
 	assert_int_equal(r.status, 4);
 	assert_non_null(strstr(r.err, "refused by the server"));

@@ -4,7 +4,8 @@
  * its cookie, Host (DNS rebinding), Origin and CSRF checks, another
  * user's connection, the headers on every route of the router's own
  * table, forms that keep what was typed and name the problem, and an
- * NHS number typed into the app found nowhere on disk.
+ * NHS number typed into the app found nowhere on disk. The store is
+ * encrypted: the app's first page asks for its passphrase.
  */
 #include <sys/stat.h>
 
@@ -177,11 +178,11 @@ up(void **state)
 	key = th_path(home, "deploy.key");
 	th_cmd(&r, NULL, "pcmds", "keygen", "--out", key, NULL);
 	th_run_free(&r);
-	th_cmd(&r, NULL, "pcmds", "--home", home, "setup", "--key-file", key,
-	    "--worker", "lw1", "--place", "NH", NULL);
+	th_cmd(&r, TH_PASS "\n", "pcmds", "--home", home, TH_SETUP,
+	    "--key-file", key, "--worker", "lw1", "--place", "NH", NULL);
 	assert_int_equal(r.status, 0);
 	th_run_free(&r);
-	th_ui_start(&ui, home);
+	th_ui_start(&ui, home);	/* locked: no agent holds the keys */
 	req("GET", ui.launch + strlen(ui.base), NULL, NULL, &rs);
 	assert_int_equal(rs.status, 303);
 	p = header(&rs, "Set-Cookie");
@@ -204,6 +205,76 @@ down(void **state)
 	(void)state;
 	th_ui_stop(&ui);
 	return 0;
+}
+
+static int
+status_exit(void)
+{
+	struct th_run r;
+	int st;
+
+	th_cmd(&r, NULL, "pcmds", "--home", home, "status", NULL);
+	st = r.status;
+	th_run_free(&r);
+	return st;
+}
+
+/*
+ * Locked, every page is the unlock page; a form posted meanwhile stores
+ * nothing; a wrong passphrase says so; the right one lets in, goes on to
+ * the page asked for, and (for the app's own sync) unlocks the store for
+ * the command line too while the app runs.
+ */
+static void
+test_unlock_page(void **state)
+{
+	struct resp r;
+	long before = -1;
+
+	(void)state;
+	get("/", &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "Unlock the records"));
+	assert_non_null(strstr(r.body, "type=\"password\""));
+	assert_null(strstr(r.body, "Caseload</h1>"));
+	resp_free(&r);
+	get("/quarantine", &r);
+	assert_non_null(strstr(r.body, "name=\"next\" value=\"/quarantine\""));
+	resp_free(&r);
+	assert_int_equal(status_exit(), 7);	/* and the command line too */
+	post("/referral/new", "no_nhs_number=yes&referred_on=today&source=self"
+	    "&reasons=stress&service=general&age=30&gender=male&ethnicity=K&"
+	    "consent_evaluation=yes", &r);
+	assert_int_equal(r.status, 403);
+	assert_non_null(strstr(r.body, "locked, so nothing was changed"));
+	resp_free(&r);
+	post("/unlock", "passphrase=not+the+one", &r);
+	assert_int_equal(r.status, 403);
+	assert_non_null(strstr(r.body, "wrong passphrase"));
+	assert_non_null(strstr(r.body, "Unlock the records"));
+	resp_free(&r);
+	post("/unlock", "passphrase=", &r);
+	assert_int_equal(r.status, 400);
+	resp_free(&r);
+	assert_int_equal(status_exit(), 7);
+	post("/unlock", "next=%2Fquarantine&passphrase=correct+horse+battery+"
+	    "staple", &r);
+	assert_int_equal(r.status, 303);
+	assert_string_equal(header(&r, "Location"), "/quarantine");
+	resp_free(&r);
+	get("/", &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "Caseload</h1>"));
+	resp_free(&r);
+	/* nothing was stored while locked; the command line is unlocked */
+	before = records();
+	assert_int_equal(before, 0);
+	assert_int_equal(status_exit(), 0);
+	/* unlocked already: the page has nothing to do but go home */
+	post("/unlock", "passphrase=x", &r);
+	assert_int_equal(r.status, 303);
+	assert_string_equal(header(&r, "Location"), "/");
+	resp_free(&r);
 }
 
 /* The launch URL works once, gives the cookie, and leaves a clean URL. */
@@ -546,6 +617,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_unlock_page),
 		cmocka_unit_test(test_launch_once),
 		cmocka_unit_test(test_host),
 		cmocka_unit_test(test_forged_posts),

@@ -129,8 +129,10 @@ deployment(struct th_server *s, char *home, size_t len)
 	snprintf(key, sizeof(key), "%s/deploy.key", home);
 	th_cmd(&r, NULL, "pcmds", "keygen", "--out", key, NULL);
 	th_run_free(&r);
-	th_cmd(&r, NULL, "pcmds", "--home", home, "setup", "--key-file", key,
-	    "--server", s->url, "--code", code, "--cacert", s->ca, NULL);
+	/* not unlocked: the app's first page asks for the passphrase */
+	th_cmd(&r, TH_PASS "\n", "pcmds", "--home", home, TH_SETUP,
+	    "--key-file", key, "--server", s->url, "--code", code, "--cacert",
+	    s->ca, NULL);
 	if (r.status != 0)
 		fail_msg("setup: %s", r.err);
 	th_run_free(&r);
@@ -140,8 +142,8 @@ static void
 run_browser(const char *home, const struct th_ui *ui, const char *profile,
     int *axe, struct th_run *r)
 {
-	char e[8][700], shots[600], routes[700];
-	const char *env[9];
+	char e[10][700], shots[600], routes[700];
+	const char *env[11];
 	const char *argv[] = {"timeout", "600", "/usr/bin/python3",
 	    "tests/ui/browser.py", NULL};
 	struct th_run rt;
@@ -162,9 +164,12 @@ run_browser(const char *home, const struct th_ui *ui, const char *profile,
 	snprintf(e[5], sizeof(e[5]), "PCMDS_CLIENT_DB=%s/pcmds.db", home);
 	snprintf(e[6], sizeof(e[6]), "PCMDS_NHS=%s", NHS);
 	snprintf(e[7], sizeof(e[7]), "PCMDS_SECRET=%s", SECRET);
-	for (i = 0; i < 8; i++)
+	snprintf(e[8], sizeof(e[8]), "PCMDS_QUARANTINE=%s/tools/quarantine",
+	    th_build());
+	snprintf(e[9], sizeof(e[9]), "PCMDS_PASS=%s", TH_PASS);
+	for (i = 0; i < 10; i++)
 		env[i] = e[i];
-	env[8] = NULL;
+	env[10] = NULL;
 	th_exec(r, argv, NULL, env);
 }
 
@@ -208,7 +213,8 @@ test_app_in_chromium(void **state)
 	needles[0] = NHS_DIGITS;
 	needles[1] = nhs_spaced;
 	needles[2] = SECRET;
-	nneedles = 3;
+	needles[3] = TH_PASS;	/* typed into the unlock page */
+	nneedles = 4;
 	scan_finds_planted();
 	found[0] = '\0';
 	assert_int_equal(nftw(profile, scan_file, 16, FTW_PHYS), 0);
@@ -219,6 +225,9 @@ test_app_in_chromium(void **state)
 	assert_true(th_file_count(s.log, NHS_DIGITS, 10) <= 0);
 	assert_true(th_file_count(th_path(home, "pcmds.db"), NHS_DIGITS, 10) <=
 	    0);
+	/* and the provider typed in is sealed in the store */
+	assert_true(th_file_count(th_path(home, "pcmds.db"), SECRET,
+	    strlen(SECRET)) <= 0);
 	th_server_stop(&s, SIGTERM);
 	th_axe_verdict(axe, pages);
 }

@@ -5,6 +5,7 @@
 set -u
 build=${1:-build}
 export PCMDS_BUILD=$build
+export PCMDS_VALGRIND=1	# tests skip what memcheck cannot follow (setuid)
 vg=(valgrind --quiet --error-exitcode=99 --leak-check=full
     --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect
     --track-origins=yes)
@@ -13,7 +14,7 @@ fail=0
 units="test_agg test_ckm test_codes test_cstore test_csv test_date test_dict
     test_disclosure test_jout test_jwt test_kv test_nhs test_openapi test_opt
     test_pii test_poisson test_pop test_rate test_rec test_sdc test_stats
-    test_timeline test_util"
+    test_timeline test_util test_vault"
 for t in $units; do
 	if "${vg[@]}" "$build/tests/$t" >"/tmp/vg.$$" 2>&1; then
 		echo "valgrind $t: clean"
@@ -24,9 +25,13 @@ for t in $units; do
 	fi
 done
 
-# a client session, offline, command by command
+# a client session, offline, command by command; the store's passphrase
+# protected by the test-only scrypt cost (memcheck is slow)
 home=$(mktemp -d)
-trap 'rm -rf "$home" "/tmp/vg.$$"' EXIT
+export XDG_RUNTIME_DIR=$home/run
+mkdir -m 0700 "$XDG_RUNTIME_DIR"
+pass="valgrind passphrase"
+trap '"$build/pcmds" --home "$home" lock >/dev/null 2>&1; rm -rf "$home" "/tmp/vg.$$"' EXIT
 run() {
 	local rc=0
 	"${vg[@]}" "$build/pcmds" --home "$home" "$@" >"/tmp/vg.$$" 2>&1 || rc=$?
@@ -38,10 +43,17 @@ run() {
 		fail=1
 		return
 	fi
-	echo "valgrind pcmds $1: clean"
+	local a name=
+	for a; do
+		case $a in --* | [0-9]*) ;; *) name=$a; break ;; esac
+	done
+	echo "valgrind pcmds $name: clean"
 }
 run keygen --out "$home/k"
-run setup --key-file "$home/k" --worker vg1 --place NH
+run --passphrase-fd 0 setup --insecure-test-kdf --key-file "$home/k" \
+    --worker vg1 --place NH <<<"$pass"
+rk=$(sed -n 's/^    \([0-9A-Z]\{4\}\(-[0-9A-Z]\{4\}\)\{7\}\)$/\1/p' "/tmp/vg.$$")
+run --passphrase-fd 0 unlock <<<"$pass"
 run referral --nhs-number "943 476 5919" --referred-on 2026-02-01 \
     --source self --reason stress,housing --service general --age 40 \
     --gender female --ethnicity K --imd-decile 2 --carer --consent-evaluation
@@ -60,11 +72,20 @@ run list
 run show "$ref"
 run status --json
 run export --format csv
+run --passphrase-fd 0 passphrase <<<"$pass
+$pass again"
+pass="$pass again"
+run --passphrase-fd 0 list <<<"$pass"
+expect_fail=1 run --passphrase-fd 0 list <<<"not it"
 printf 'person_basis,referred_on,source,reasons,service,age,gender,ethnicity,consent_evaluation\nlocal,2026-01-01,self,stress,general,30,male,A,yes\nlocal,2026-13-01,self,stress,general,30,male,A,yes\n' >"$home/in.csv"
 expect_fail=1 run import "$home/in.csv"
 expect_fail=1 run referral --nhs-number 9434765918 --age 300
 expect_fail=1 run contact ffffffff --on 2026-02-03
-# the app: pages, a form refused and one stored, then closed from itself
+# the app, locked: its unlock page, then pages, a form refused and one
+# stored, then closed from itself
+rid=$(sed -n 's/.*"id":[[:space:]]*"\([0-9a-f-]\{36\}\).*/\1/p' \
+    <("$build/pcmds" --home "$home" list --json) | head -1)
+run lock
 if command -v curl >/dev/null; then
 	timeout 300 "${vg[@]}" "$build/pcmds" --home "$home" ui --no-browser \
 	    >"$home/ui.url" 2>"/tmp/vg.$$" &
@@ -77,9 +98,14 @@ if command -v curl >/dev/null; then
 	"${c[@]}" "$url"
 	csrf=$(curl -s -b "$jar" "$base/" |
 	    sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' | head -1)
-	for p in / /referral/new "/r/$(sed -n 's/.*"id":[[:space:]]*"\([0-9a-f-]\{36\}\).*/\1/p' \
-	    <("$build/pcmds" --home "$home" list --json) | head -1)" /quarantine \
-	    /assets /sync /app.css /no/such; do
+	"${c[@]}" -H "Origin: $base" --data "csrf=$csrf&passphrase=wrong+one" \
+	    "$base/unlock"
+	got=$("${c[@]}" -w '%{http_code}' -H "Origin: $base" \
+	    --data-urlencode "passphrase=$pass" --data "csrf=$csrf" \
+	    "$base/unlock")
+	[ "$got" = 303 ] || { echo "valgrind pcmds ui: not unlocked ($got)"; fail=1; }
+	for p in / /referral/new "/r/$rid" /quarantine /assets /sync /app.css \
+	    /no/such; do
 		"${c[@]}" "$base$p"
 	done
 	"${c[@]}" -H "Origin: $base" --data "csrf=$csrf&age=300" \
@@ -95,5 +121,14 @@ if command -v curl >/dev/null; then
 		fail=1
 	fi
 fi
+# the passphrase forgotten: the recovery key printed at setup
+run lock
+pass="recovered passphrase"
+run --passphrase-fd 0 recover <<<"$rk
+$pass"
+run --passphrase-fd 0 unlock <<<"$pass"
+run setup --key-file "$home/k"
+run list
+run lock
 [ "$fail" = 0 ] && echo "valgrind: everything clean"
 exit "$fail"

@@ -12,28 +12,39 @@
 #include <unistd.h>
 
 #include "client.h"
-#include "fs.h"
+#include "sec.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 static struct ctx c;
+static uint8_t deploy[NHS_KEY_LEN], sid[VAULT_ID_LEN];
 
 static void
 init(void)
 {
-	static char dir[] = "/tmp/pcmds-fuzz-csvXXXXXX";
-	struct err_list errs;
-	char id[NHS_KEY_ID_LEN];
-
-	if (mkdtemp(dir) == NULL)
-		abort();
-	err_init(&errs);
-	snprintf(c.home.key, sizeof(c.home.key), "%s/key", dir);
-	if (home_key_generate(c.home.key, id, &errs) != PC_OK)
-		abort();
 	snprintf(c.cfg.worker, sizeof(c.cfg.worker), "fuzz");
 	snprintf(c.cfg.place, sizeof(c.cfg.place), "BD");
 	rec_opts_init(&c.ropts, 1795000000);	/* 2026-11-18 */
+	if ((c.keys = vault_keys_new()) == NULL ||
+	    vault_keys_generate(c.keys) != PC_OK ||
+	    sec_random(deploy, sizeof(deploy)) != PC_OK ||
+	    sec_random(sid, sizeof(sid)) != PC_OK)
+		abort();
+}
+
+/* A new encrypted store in memory, holding the deployment key. */
+static void
+open_store(void)
+{
+	struct err_list errs;
+
+	err_init(&errs);
+	if (cstore_open(":memory:", &c.store, &errs) != PC_OK ||
+	    cstore_begin(c.store, &errs) != PC_OK ||
+	    cstore_encrypt(c.store, c.keys->data, sid, &errs) != PC_OK ||
+	    cstore_commit(c.store, &errs) != PC_OK ||
+	    ctx_key_set(&c, deploy, &errs) != PC_OK)
+		abort();
 	err_free(&errs);
 }
 
@@ -51,8 +62,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	err_init(&errs);
 	buf_init(&rejects, 0);
-	if (cstore_open(":memory:", &c.store, &errs) != PC_OK)
-		abort();
+	open_store();
 	(void)import_csv(&c, fp, &rejects, &n, &errs);
 	fclose(fp);
 	if (n.rejected > 0 && rejects.len == 0)

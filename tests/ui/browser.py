@@ -10,6 +10,8 @@ pcmdsd, an enrolled client and a running `pcmds ui`, and passes:
   PCMDS_SHOTS      where screenshots go (1280 and 390 px wide)
   PCMDS_PROFILE    the browser's profile directory (searched afterwards)
   PCMDS_CLIENT_DB  the client's store (to mark a record refused)
+  PCMDS_QUARANTINE the tool that marks it (the store is encrypted)
+  PCMDS_PASS       the store's passphrase, typed into the unlock page
   PCMDS_NHS        a made-up NHS number typed into the app
   PCMDS_SECRET     a made-up provider name typed into the app
 
@@ -22,6 +24,7 @@ import json
 import os
 import re
 import sqlite3
+import subprocess
 import sys
 import time
 
@@ -300,16 +303,16 @@ def journey(app, ref):
 def refused(app, ref):
     """A record the server refused: listed, explained, fixed by a form."""
     db = sqlite3.connect(E["PCMDS_CLIENT_DB"])
-    with db:
-        cid = db.execute("SELECT id FROM records WHERE kind = 'contact' "
-                         "AND referral = ? AND state = 'sent'",
-                         (ref,)).fetchone()[0]
-        db.execute("UPDATE records SET state = 'quarantined', reason = ? "
-                   "WHERE id = ? AND state = 'sent'", (json.dumps([{
-                       "code": "E_RANGE", "field": "minutes",
-                       "message": "Minutes must be a whole number from 1 "
-                       "to 600; got 900"}]), cid))
+    cid = db.execute("SELECT id FROM records WHERE kind = 'contact' "
+                     "AND referral = ? AND state = 'sent'",
+                     (ref,)).fetchone()[0]
     db.close()
+    # the reason is sealed in the store: written as sync writes it
+    subprocess.run([E["PCMDS_QUARANTINE"],
+                    os.path.dirname(E["PCMDS_CLIENT_DB"]), cid,
+                    json.dumps([{"code": "E_RANGE", "field": "minutes",
+                                 "message": "Minutes must be a whole number "
+                                 "from 1 to 600; got 900"}])], check=True)
     app.go("/quarantine")
     app.has("Minutes must be a whole number from 1 to 600; got 900")
     app.all_checks("quarantine")
@@ -360,6 +363,14 @@ def main():
         app.d.get(LAUNCH)
         check(app.d.current_url == BASE + "/", "launch left the URL at " +
               app.d.current_url)
+        # the store is locked: the first page asks for its passphrase
+        app.has("Unlock the records")
+        app.all_checks("unlock", shots=True)
+        app.d.find_element(By.ID, "passphrase").send_keys("not the one")
+        app.submit()
+        app.has("wrong passphrase")
+        app.d.find_element(By.ID, "passphrase").send_keys(E["PCMDS_PASS"])
+        app.submit()
         app.has("Caseload")
         t = time.time()
         ref = keyboard_referral(app)
