@@ -516,11 +516,12 @@ test_dashboard_and_report(void **state)
 	assert_non_null(strstr(h.body, "Arts Hub"));
 	th_http_free(&h);
 	snprintf(home, sizeof(home), "%s", th_tmpdir());
-	th_cmd(&r, NULL, "pcmds", "--home", home, "setup", "--server", srv.url,
-	    "--code", th_server_user(&srv, "evaluator", NULL, NULL),
-	    "--cacert", srv.ca, NULL);
+	th_cmd(&r, TH_PASS "\n", "pcmds", "--home", home, TH_SETUP,
+	    "--server", srv.url, "--code", th_server_user(&srv, "evaluator",
+	    NULL, NULL), "--cacert", srv.ca, NULL);
 	assert_int_equal(r.status, 0);
 	th_run_free(&r);
+	th_unlock(home);
 	th_cmd(&r, NULL, "pcmds", "--home", home, "report", "--place", "NH",
 	    "--assets", "--unsuppressed", "--from", "2026-03", "--to",
 	    "2026-03", NULL);
