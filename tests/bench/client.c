@@ -48,8 +48,7 @@ offline(const char *home, const char *worker, long n, struct caseload *cl)
 	    (size_t)n) != PC_OK || cl->nrecs != (size_t)n)
 		fail_msg("sync: cannot make %ld records", n);
 	err_init(&errs);
-	if (cstore_open(th_path(home, "pcmds.db"), &cs, &errs) != PC_OK)
-		fail_msg("sync: %s", errs.v[0].msg);
+	cs = th_store_open(home, NULL);	/* its data key, with TH_PASS */
 	rec_opts_init(&o, time(NULL));
 	buf_init(&b, 0);
 	if (cstore_begin(cs, &errs) != PC_OK)
