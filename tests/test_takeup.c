@@ -378,8 +378,12 @@ test_disclosure(void **state)
 	cJSON_Delete(j);
 	/* the same periods as the other figures: whole completed months */
 	j = get_json(lead_nh, "/v1/places/NH/assets?from=2026-03-02", 400);
-	assert_non_null(strstr(cJSON_PrintUnformatted(j), "whole calendar "
-	    "months"));
+	{
+		char *t = cJSON_PrintUnformatted(j);
+
+		assert_non_null(strstr(t, "whole calendar months"));
+		free(t);
+	}
 	cJSON_Delete(j);
 }
 
