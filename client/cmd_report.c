@@ -1,6 +1,7 @@
 /*
- * cmd_report.c - pcmds report: impact per place, for place leads and
- * evaluators, as aligned tables, JSON, or CSV for R and spreadsheets.
+ * cmd_report.c - pcmds report: impact per place (or take-up per community
+ * asset of a place), for place leads and evaluators, as aligned tables,
+ * JSON, or CSV for R and spreadsheets.
  *
  * The figures come from the server with disclosure control applied;
  * evaluators may ask for them without (--unsuppressed, audited). JSON is
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "client.h"
 #include "codes.h"
@@ -21,11 +23,12 @@
 #include "ons4.h"
 
 #define TCOLS	13
-#define TROWS	40
+#define TROWS	250	/* a header, then up to 240 months or 249 assets */
+#define TCELL	48	/* an asset id (40) fits */
 
 struct table {
 	const char	*title;
-	char		 cell[TROWS][TCOLS][40];
+	char		 cell[TROWS][TCOLS][TCELL];
 	int		 rows, cols;
 };
 
@@ -76,7 +79,8 @@ t_print(const struct table *t)
 		if (r == 0) {
 			for (c = 0; c < t->cols; c++)
 				printf("%s%.*s", c ? "  " : "", w[c],
-				    "----------------------------------------");
+				    "------------------------------------------"
+				    "------");
 			printf("\n");
 		}
 	}
@@ -328,6 +332,58 @@ place_tables(const cJSON *doc)
 	}
 }
 
+/* Take-up per community asset: a row per entry, then the free text. */
+static void
+assets_table(const cJSON *doc)
+{
+	static const char *const head[] = {"Id", "Asset", "Category",
+	    "Offered", "Took it up", "Take-up %"};
+	static const char *const keys[] = {"offered", "taken_up",
+	    "taken_up_pct"};
+	const cJSON *a, *list = cJSON_GetObjectItem(doc, "assets");
+	char title[512];
+	struct table t;
+	int r = 1, c, n = cJSON_GetArraySize(list);
+
+	memset(&t, 0, sizeof(t));
+	snprintf(title, sizeof(title), "Community assets: take-up, %s "
+	    "(referrals offered each asset, and those that took it up)\n"
+	    "Referrals in the period: %s", place_name(doc),
+	    cJSON_IsNumber(get(doc, "reach", "referrals")) ? "" : "suppressed");
+	if (cJSON_IsNumber(get(doc, "reach", "referrals")))
+		snprintf(title + strlen(title), sizeof(title) - strlen(title),
+		    "%.0f", get(doc, "reach", "referrals")->valuedouble);
+	t.title = title;
+	for (c = 0; c < 6; c++)
+		t_set(&t, 0, c, head[c]);
+	cJSON_ArrayForEach(a, list) {
+		const char *cat = cJSON_GetStringValue(cJSON_GetObjectItem(a,
+		    "category")), *label = cat ? code_label(&codes_support, cat) :
+		    NULL;
+
+		if (r >= TROWS - 1)
+			break;
+		t_set(&t, r, 0, cJSON_GetStringValue(cJSON_GetObjectItem(a,
+		    "id")));
+		t_set(&t, r, 1, cJSON_GetStringValue(cJSON_GetObjectItem(a,
+		    "name")));
+		t_set(&t, r, 2, label ? label : cat ? cat : "");
+		for (c = 0; c < 3; c++)
+			t_val(&t, r, 3 + c, cJSON_GetObjectItem(a, keys[c]),
+			    c == 2);
+		r++;
+	}
+	t_set(&t, r, 0, "-");
+	t_set(&t, r, 1, "Free text (no directory entry)");
+	for (c = 0; c < 3; c++)
+		t_val(&t, r, 3 + c, get(doc, "free_text", keys[c]), c == 2);
+	t_print(&t);
+	/* a table cut short says so: every row is in --format csv */
+	if (n > r - 1)
+		printf("%d more assets are not shown here; --format csv or json "
+		    "has every one.\n\n", n - (r - 1));
+}
+
 static int
 run_report(struct ctx *c, struct opt_result *o)
 {
@@ -346,6 +402,13 @@ run_report(struct ctx *c, struct opt_result *o)
 		fprintf(stderr, "pcmds: --format must be table, json or csv\n");
 		return EXIT_USAGE;
 	}
+	if (opt_has(o, "assets") && (place == NULL || strcasecmp(place,
+	    "ALL") == 0 || opt_has(o, "months") || opt_get(o, "by") != NULL)) {
+		fprintf(stderr, "pcmds: --assets needs --place with a place's "
+		    "code (each place has a directory of its own), without "
+		    "--months or --by\n");
+		return EXIT_USAGE;
+	}
 	if (c->cfg.token[0] == '\0') {
 		fprintf(stderr, "pcmds: this device is not enrolled: run pcmds "
 		    "setup --server URL --code CODE first\n");
@@ -356,7 +419,8 @@ run_report(struct ctx *c, struct opt_result *o)
 	if (place != NULL || opt_has(o, "months")) {
 		buf_addc(&path, '/');
 		net_escape(&path, place ? place : "ALL");
-		buf_adds(&path, opt_has(o, "months") ? "/months" : "/impact");
+		buf_adds(&path, opt_has(o, "months") ? "/months" :
+		    opt_has(o, "assets") ? "/assets" : "/impact");
 	}
 	net_query_add(&path, "from", opt_get(o, "from"));
 	net_query_add(&path, "to", opt_get(o, "to"));
@@ -420,6 +484,8 @@ run_report(struct ctx *c, struct opt_result *o)
 		median_dec = controlled ? 0 : 1;
 		if (opt_has(o, "months"))
 			months_table(doc);
+		else if (opt_has(o, "assets"))
+			assets_table(doc);
 		else if (place == NULL) {
 			places_table(doc);
 			ons4_table(get(doc, "all", "ons4"), "all places");
@@ -460,6 +526,8 @@ static const struct opt_spec report_opts[] = {
 	    "learning_disability, autism, homeless (with --place)"},
 	{"months", OPT_FLAG, NULL, "month by month (referrals, people, "
 	    "declined, pairs, ONS4 change), for --place or all places"},
+	{"assets", OPT_FLAG, NULL, "take-up per community asset of the "
+	    "--place's directory (referrals offered each, and taking it up)"},
 	{"format", OPT_VALUE, "FMT", "table (default), json or csv"},
 	{"unsuppressed", OPT_FLAG, NULL, "evaluators: figures without "
 	    "disclosure control (audited)"},
@@ -472,5 +540,6 @@ const struct command cmd_report = {
 	report_opts, run_report,
 	"Examples:\n  pcmds report\n  pcmds report --place BD --from 2025-04 "
 	"--to 2026-03 --by ethnic_group\n  pcmds report --place ALL --format "
-	"csv > impact.csv\n  pcmds report --place NH --months --format csv\n",
+	"csv > impact.csv\n  pcmds report --place NH --months --format csv\n"
+	"  pcmds report --place NH --assets --from 2026-04 --to 2026-09\n",
 };

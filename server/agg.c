@@ -10,6 +10,7 @@
 #include "date.h"
 #include "log.h"
 #include "pop.h"
+#include "takeup.h"
 
 static const struct code flag_v[FLAG_N] = {
 	{"not_known", "Not known or not recorded"},
@@ -498,6 +499,7 @@ enum {
 	T_SOURCE, T_SERVICE, T_AGE, T_GENDER, T_ETHNICITY, T_IMD, T_CLOSE,
 	T_FLAGS, T_CONSENT, T_VOIDED, T_HAS_PAIR, T_BASE, T_FOLLOW,
 	T_PCN,		/* version 3 */
+	T_TAKEUP,	/* version 4: its take-up rows are stored (takeup.h) */
 	T_N
 };
 
@@ -593,6 +595,7 @@ agg_fact_encode(const struct fact *f, struct buf *b)
 	put_field(b, T_BASE, base, ONS4_N);
 	put_field(b, T_FOLLOW, fol, ONS4_N);
 	put_str(b, T_PCN, f->pcn);
+	put_int(b, T_TAKEUP, 1, 1);
 	return b->p != NULL ? PC_OK : PC_ENOMEM;
 }
 
@@ -689,6 +692,7 @@ get_field(struct fact *f, int tag, const uint8_t *v, size_t len, int *ver)
 			f->follow[k] = (int8_t)v[k];
 		break;
 	case T_PCN: get_str(v, len, f->pcn, sizeof(f->pcn)); break;
+	case T_TAKEUP: break;	/* a mark: the rows are in the store */
 	default:
 		break;	/* a newer version's: not ours to read */
 	}
@@ -736,8 +740,9 @@ struct stage {
 	pc_rc		 rc;
 };
 
+/* A fact, and beside it its referral's take-up (tl: its records). */
 static pc_rc
-fact_store(struct store *st, const struct fact *f)
+fact_store(struct store *st, const struct timeline *tl, const struct fact *f)
 {
 	struct buf b;
 	pc_rc rc;
@@ -747,7 +752,7 @@ fact_store(struct store *st, const struct fact *f)
 		rc = store_fact_put(st, f->id, f->place, f->referred_on,
 		    f->consent && !f->voided, b.p, b.len);
 	buf_free(&b);
-	return rc;
+	return rc == PC_OK ? takeup_stage(st, tl, f) : rc;
 }
 
 static void
@@ -762,7 +767,7 @@ stage_one(const char *key, void *val, void *arg)
 	agg_fact(val, f);
 	if (f->place[0] == '\0')
 		return;		/* a referral that was never accepted */
-	s->rc = fact_store(s->st, f);
+	s->rc = fact_store(s->st, val, f);
 	s->n++;
 }
 
@@ -868,7 +873,7 @@ redo_facts(struct agg *a, struct store *st, struct load *l, int write)
 				agg_fact(&tl, &f);
 				if (f.place[0] != '\0' && write &&
 				    l->rewrite[at + i])
-					rc = fact_store(st, &f);
+					rc = fact_store(st, &tl, &f);
 				if (rc == PC_OK && f.place[0] != '\0')
 					agg_apply(a, &f, 1);
 			}
@@ -922,7 +927,7 @@ rebuild_one(void *arg, const char *referral)
 	if ((r->rc = store_record_timeline(r->st, referral, &tl)) == PC_OK) {
 		agg_fact(&tl, &f);
 		if (f.place[0] != '\0')
-			r->rc = fact_store(r->st, &f);
+			r->rc = fact_store(r->st, &tl, &f);
 		r->n++;
 	}
 	tl_free(&tl);
@@ -1418,4 +1423,20 @@ agg_run_pcns(struct agg *a, const struct agg_query *q, long *any, long *cyp)
 	}
 	free(seen);
 	return PC_OK;
+}
+
+int
+agg_referral_key(const struct agg *a, const char *referral, long *key)
+{
+	const struct locator *at = map_get(&a->by_id, referral);
+	const struct qfact *f;
+
+	*key = 0;
+	if (at == NULL || at->place == NOWHERE)
+		return 0;
+	f = &a->places[at->place].q[at->index];
+	if (f->voided)
+		return 0;
+	*key = f->rkey;
+	return 1;
 }

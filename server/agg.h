@@ -42,7 +42,7 @@
 #include "store.h"
 #include "timeline.h"
 
-#define FACT_VERSION	3	/* bump when a fact gains a tag */
+#define FACT_VERSION	4	/* bump when a fact gains a tag */
 #define AGG_DAYS	366	/* days to first contact: 0..365, 365 = "365+" */
 #define AGG_CONTACTS	101	/* contacts per closed referral: 0..100+ */
 
@@ -253,6 +253,13 @@ pc_rc	 agg_run_months(struct agg *, const struct agg_query *q,
  */
 pc_rc	 agg_run_pcns(struct agg *, const struct agg_query *q, long *any,
 	    long *cyp);
+/*
+ * Whether the aggregates count a referral (known and not voided), with
+ * the record key of its person (ckm.h) when they do: figures made
+ * elsewhere (takeup.h) then carry the same keys as every other count.
+ * 1 counted, 0 not. Under agg_read_begin().
+ */
+int	 agg_referral_key(const struct agg *, const char *referral, long *key);
 /* The first day referred on among a place's referrals (or all, -1). */
 int32_t	 agg_first_day(const struct agg *, int place);
 

@@ -34,9 +34,11 @@ static const struct route routes[] = {
 	{"/v1/places", 0, "GET", api_places, NULL, NULL, 1},
 	{"/v1/places/", 1, "GET", api_impact, NULL,
 	    "/v1/places/{code}/impact", 1},
-	/* never reached: the entry above serves it (by its last part) */
+	/* never reached: the entry above serves them (by their last part) */
 	{"/v1/places/", 1, "GET", api_impact, NULL,
 	    "/v1/places/{code}/months", 1},
+	{"/v1/places/", 1, "GET", api_impact, NULL,
+	    "/v1/places/{code}/assets", 1},
 	{"/v1/commitments", 0, "GET", api_commitments, NULL, NULL, 1},
 	{"/v1/export", 0, "GET", api_export, NULL, NULL, 1},
 	{"/v1/assets", 0, "GET", api_assets, NULL, NULL, 1},

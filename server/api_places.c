@@ -1,5 +1,6 @@
 /*
- * api_places.c - GET /v1/places, GET /v1/places/{code}/impact.
+ * api_places.c - GET /v1/places, GET /v1/places/{code}/impact, /months
+ * and /assets (take-up per community asset, takeup.h).
  *
  * Place leads see their own place in detail and every place's headline;
  * evaluators see every place. Disclosure control is on for everyone
@@ -26,6 +27,7 @@
 #include "date.h"
 #include "impact.h"
 #include "jout.h"
+#include "takeup.h"
 #include "web.h"
 
 /*
@@ -391,6 +393,21 @@ months(struct http_req *hr, struct impact_req *q, int csv)
 	api_answer(hr, doc, csv);
 }
 
+/* Take-up per community asset of one place. */
+static void
+takeup(struct http_req *hr, struct impact_req *q, int csv)
+{
+	pc_rc rc;
+	cJSON *doc = takeup_json(hr->srv->agg, hr->store, q, &rc);
+
+	if (doc == NULL && rc != PC_ENOMEM) {
+		http_reply_error(hr, 503, "E_SYSTEM", "cannot read the support "
+		    "records (%s); try again", pc_strerror(rc));
+		return;
+	}
+	api_answer(hr, doc, csv);
+}
+
 void
 api_impact(struct http_req *hr)
 {
@@ -399,12 +416,13 @@ api_impact(struct http_req *hr)
 	size_t n = strcspn(rest, "/");
 	struct impact_req q;
 	int csv, series = strcmp(rest + n, "/months") == 0;
+	int assets = strcmp(rest + n, "/assets") == 0;
 
-	if (n == 0 || n > REC_PLACE_MAX || (!series && strcmp(rest + n,
-	    "/impact") != 0)) {
+	if (n == 0 || n > REC_PLACE_MAX || (!series && !assets &&
+	    strcmp(rest + n, "/impact") != 0)) {
 		http_reply_error(hr, 404, "E_NOT_FOUND", "there is nothing at %s; "
-		    "try /v1/places/{code}/impact or /v1/places/{code}/months",
-		    hr->path);
+		    "try /v1/places/{code}/impact, /v1/places/{code}/months or "
+		    "/v1/places/{code}/assets", hr->path);
 		return;
 	}
 	snprintf(code, sizeof(code), "%.*s", (int)n, rest);
@@ -423,8 +441,21 @@ api_impact(struct http_req *hr)
 		    "headline", hr->auth.user.place);
 		return;
 	}
+	if (assets && q.place < 0) {
+		http_reply_error(hr, 404, "E_PLACE", "each place has a directory "
+		    "of community assets of its own: ask for a place's code, not "
+		    "ALL");
+		return;
+	}
+	if (assets && q.group_by != DIM_NONE) {
+		http_reply_error(hr, 400, "E_ENUM", "group_by does not apply to "
+		    "take-up per asset: its rows are the place's assets");
+		return;
+	}
 	if (series)
 		months(hr, &q, csv);
+	else if (assets)
+		takeup(hr, &q, csv);
 	else
 		api_answer(hr, impact_json(hr->srv->agg, &q), csv);
 }

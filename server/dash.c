@@ -1,6 +1,7 @@
 /*
  * dash.c - the dashboard as a place lead uses it: their own place first
- * (reach, reach against the population, month by month, detail), then
+ * (reach, reach against the population, month by month, detail, take-up
+ * per community asset), then
  * every place (the strategy's commitments, reach, ONS4 change, who is
  * reached), then how the figures are made.
  *
@@ -21,6 +22,7 @@
 
 #include "api_places.h"
 #include "date.h"
+#include "takeup.h"
 #include "version.h"
 #include "web.h"
 
@@ -907,6 +909,63 @@ detail(struct buf *b, const cJSON *doc)
 	}
 }
 
+/* Take-up per community asset of one place (takeup.h). */
+static void
+assets_table(struct buf *b, const cJSON *doc, int k)
+{
+	static const char *const cols[] = {"Asset", "Category",
+	    "Referrals offered it", "Took it up", "Take-up %"};
+	const cJSON *a, *ft = cJSON_GetObjectItem(doc, "free_text");
+	char id[24], cap[300];
+
+	snprintf(id, sizeof(id), "t-assets-%d", k);
+	snprintf(cap, sizeof(cap), "Take-up per community asset: %s",
+	    name_of(doc));
+	if (cJSON_GetArraySize(cJSON_GetObjectItem(doc, "assets")) == 0) {
+		buf_adds(b, "<p>No directory of community assets is loaded for ");
+		web_esc(b, name_of(doc));
+		buf_adds(b, " (pcmdsd assets import); only support recorded as "
+		    "free text is counted.</p>");
+	}
+	tw_open(b, id, cap);
+	th_cols(b, cols, 5);
+	cJSON_ArrayForEach(a, cJSON_GetObjectItem(doc, "assets")) {
+		const char *cat = code_label(&codes_support, str(a, "category"));
+
+		row_head(b, str(a, "name"), 0);
+		buf_adds(b, "<td>");
+		web_esc(b, cat ? cat : str(a, "category"));
+		if (!cJSON_IsTrue(get(a, "active")))
+			buf_adds(b, " (withdrawn from the directory)");
+		buf_adds(b, "</td>");
+		td(b, get(a, "offered"), 0);
+		td(b, get(a, "taken_up"), 0);
+		td(b, get(a, "taken_up_pct"), 1);
+		buf_adds(b, "</tr>");
+	}
+	row_head(b, "Free text (no directory entry)", 0);
+	buf_adds(b, "<td>&ndash;</td>");
+	td(b, get(ft, "offered"), 0);
+	td(b, get(ft, "taken_up"), 0);
+	td(b, get(ft, "taken_up_pct"), 1);
+	buf_adds(b, "</tr></tbody>");
+	tw_close(b);
+}
+
+static void
+assets_section(struct buf *b, cJSON *const *docs, int n)
+{
+	int k;
+
+	buf_adds(b, "<h3 id=\"own-assets\">Community assets: take-up</h3><p>"
+	    "For each entry of the place's directory: the referrals offered it "
+	    "(a support record naming it; a referral counts once however often "
+	    "it was offered) and those that took it up (taken up or completed)."
+	    " Support recorded without a directory entry is one row.</p>");
+	for (k = 0; k < n; k++)
+		assets_table(b, docs[k], k);
+}
+
 /* -- the page -------------------------------------------------------- */
 
 static void
@@ -940,7 +999,8 @@ contents(struct buf *b, const char *own)
 	web_esc(b, own);
 	buf_adds(b, "</a><ol><li><a href=\"#own-equity\">Reach against the "
 	    "population</a></li><li><a href=\"#own-trend\">Month by month</a>"
-	    "</li><li><a href=\"#own-detail\">Detail</a></li></ol></li>"
+	    "</li><li><a href=\"#own-detail\">Detail</a></li><li><a href=\""
+	    "#own-assets\">Community assets: take-up</a></li></ol></li>"
 	    "<li><a href=\"#places\">Every place</a><ol><li><a href=\""
 	    "#commitments\">The strategy's commitments</a></li><li><a href=\""
 	    "#reach\">Reach</a></li><li><a href=\"#ons4\">ONS4 wellbeing "
@@ -974,7 +1034,8 @@ about(struct buf *b)
 
 /* The place shown first: a place lead's own, or all places. */
 static void
-own_place(struct buf *b, const cJSON *one, const cJSON *months)
+own_place(struct buf *b, const cJSON *one, const cJSON *months,
+    cJSON *const *assets, int nassets)
 {
 	buf_adds(b, "<h2 id=\"own\">");
 	web_esc(b, name_of(one));
@@ -986,6 +1047,7 @@ own_place(struct buf *b, const cJSON *one, const cJSON *months)
 	trend(b, months);
 	buf_adds(b, "<h3 id=\"own-detail\">Detail</h3>");
 	detail(b, one);
+	assets_section(b, assets, nassets);
 }
 
 static void
@@ -1029,13 +1091,52 @@ web_problem(struct http_req *hr, int status, const char *why)
 	buf_free(&b);
 }
 
+static void
+takeup_free(cJSON **docs, int n)
+{
+	while (n-- > 0)
+		cJSON_Delete(docs[n]);
+	free(docs);
+}
+
+/*
+ * Take-up per asset of the place shown first (q->place), or of every
+ * place when that is all places: each place has a directory of its own.
+ * NULL when a place's could not be made (never some of them).
+ */
+static cJSON **
+takeup_docs(struct http_req *hr, const struct impact_req *q, int *n)
+{
+	struct agg *a = hr->srv->agg;
+	struct impact_req pq = *q;
+	cJSON **docs;
+	int want, k;
+	pc_rc rc;
+
+	agg_read_begin(a);
+	want = q->place >= 0 ? 1 : (int)a->nplaces;
+	agg_read_end(a);
+	docs = calloc((size_t)want + 1, sizeof(*docs));
+	*n = 0;
+	for (k = 0; docs != NULL && k < want; k++) {
+		pq.place = q->place >= 0 ? q->place : k;
+		if ((docs[k] = takeup_json(a, hr->store, &pq, &rc)) ==
+		    NULL) {
+			takeup_free(docs, k);
+			return NULL;
+		}
+	}
+	*n = want;
+	return docs;
+}
+
 void
 web_dashboard(struct http_req *hr)
 {
 	struct impact_req q;
 	struct buf b;
-	cJSON *doc, *one, *months, *com;
-	int csv, too_long;
+	cJSON *doc, *one, *months, *com, **assets = NULL;
+	int csv, too_long = 0, nassets = 0;
 
 	if (http_header(hr, "Cookie") == NULL &&
 	    http_header(hr, "Authorization") == NULL) {
@@ -1052,13 +1153,18 @@ web_dashboard(struct http_req *hr)
 		q.place = agg_place_find(hr->srv->agg, hr->auth.user.place);
 	one = impact_json(hr->srv->agg, &q);
 	months = impact_months_json(hr->srv->agg, &q, &too_long);
-	if (doc == NULL || com == NULL || one == NULL || months == NULL) {
+	if (doc != NULL && com != NULL && one != NULL && months != NULL)
+		assets = takeup_docs(hr, &q, &nassets);
+	if (doc == NULL || com == NULL || one == NULL || months == NULL ||
+	    assets == NULL) {
 		cJSON_Delete(doc);
 		cJSON_Delete(com);
 		cJSON_Delete(one);
 		cJSON_Delete(months);
 		web_problem(hr, too_long ? 400 : 503, too_long ? "The period is "
 		    "too long for a monthly series; choose fewer months." :
+		    months != NULL ? "The server could not read the support "
+		    "records or is short of memory; reload in a moment." :
 		    "The server is short of memory; reload in a moment.");
 		return;
 	}
@@ -1085,7 +1191,7 @@ web_dashboard(struct http_req *hr)
 	    "#about\">about these figures</a>).</p></header>");
 	contents(&b, name_of(one));
 	buf_adds(&b, "<main id=\"main\" tabindex=\"-1\">");
-	own_place(&b, one, months);
+	own_place(&b, one, months, assets, nassets);
 	every_place(&b, doc, com);
 	about(&b);
 	buf_adds(&b, "</main><footer><p class=\"who\">pcmds ");
@@ -1099,4 +1205,5 @@ web_dashboard(struct http_req *hr)
 	cJSON_Delete(com);
 	cJSON_Delete(one);
 	cJSON_Delete(months);
+	takeup_free(assets, nassets);
 }

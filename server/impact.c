@@ -527,6 +527,13 @@ add_scope(cJSON *doc, struct agg *a, const struct impact_req *q,
 	cJSON_AddStringToObject(doc, "generated_at", now);
 }
 
+void
+impact_scope(cJSON *doc, struct agg *a, const struct impact_req *q,
+    long population)
+{
+	add_scope(doc, a, q, population);
+}
+
 /* A group's rate fields, copied from its breakdown's rates (or null). */
 static void
 group_rates(cJSON *o, const cJSON *rates, const char *code, const cJSON **rg)
@@ -1129,6 +1136,26 @@ flatten_scope(struct flat *f, const cJSON *doc)
 	f->cols[2] = v ? v : "";
 }
 
+/* Take-up per asset: a row group per asset, the free text as group "". */
+static void
+flatten_assets(struct flat *f, const cJSON *doc)
+{
+	const cJSON *g;
+
+	f->cols[3] = "asset";
+	cJSON_ArrayForEach(g, cJSON_GetObjectItem(doc, "assets")) {
+		cJSON *copy = cJSON_Duplicate(g, 1);
+
+		f->cols[4] = cJSON_GetStringValue(cJSON_GetObjectItem(g, "id"));
+		cJSON_DeleteItemFromObject(copy, "id");
+		flatten(f, "assets", "", copy);
+		cJSON_Delete(copy);
+	}
+	f->cols[4] = "";
+	flatten(f, "free_text", "", cJSON_GetObjectItem(doc, "free_text"));
+	f->cols[3] = "";
+}
+
 static void
 flatten_doc(struct flat *f, const cJSON *doc)
 {
@@ -1166,6 +1193,7 @@ flatten_doc(struct flat *f, const cJSON *doc)
 		flatten(f, "ons4", "", cJSON_GetObjectItem(g, "ons4"));
 		cJSON_Delete(copy);
 	}
+	flatten_assets(f, doc);
 }
 
 pc_rc

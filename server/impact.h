@@ -54,10 +54,18 @@ cJSON	*impact_months_json(struct agg *, const struct impact_req *,
  */
 cJSON	*impact_commitments_json(struct agg *, const struct impact_req *);
 /*
+ * The scope, period and disclosure members every figures document starts
+ * with (for documents made elsewhere, as takeup.c's).
+ */
+void	 impact_scope(cJSON *doc, struct agg *, const struct impact_req *,
+	    long population);
+/*
  * Flattens a figures document into tidy CSV for R and spreadsheets:
  * place,from,to,group_by,group,section,measure,value,disclosure; numbers
  * in shortest round-trip form; disclosure is "controlled" or
- * "unsuppressed" on every row.
+ * "unsuppressed" on every row. Take-up per asset (takeup.h) has
+ * group_by "asset": its rows in section "assets" with the asset's id as
+ * group, the free text in section "free_text".
  */
 pc_rc	 impact_csv(const cJSON *doc, struct buf *out);
 /* Median of a histogram of n observations (bins are whole values). */

@@ -37,6 +37,8 @@ const struct store_table_info store_tables[TABLE_N] = {
 	    "chain, seq"},
 	[TABLE_FACTS] = {"facts", 5, {"referral", "place", "referred_on",
 	    "exportable", "data"}, "referral"},
+	[TABLE_TAKEUP] = {"takeup", 5, {"referral", "asset", "place",
+	    "referred_on", "taken"}, "referral, asset"},
 };
 
 const char *
@@ -427,6 +429,21 @@ pc_rc
 store_fact_clear(struct store *st)
 {
 	return st->ops->fact_clear(st);
+}
+
+pc_rc
+store_takeup_put(struct store *st, const char *referral, const char *place,
+    int32_t referred_on, const struct store_takeup *v, size_t n)
+{
+	return st->ops->takeup_put(st, referral, place, referred_on, v, n);
+}
+
+pc_rc
+store_takeup_each(struct store *st, const char *place, int32_t from,
+    int32_t to, int (*cb)(void *, const char *, const struct store_takeup *),
+    void *arg)
+{
+	return st->ops->takeup_each(st, place, from, to, cb, arg);
 }
 
 pc_rc

@@ -34,7 +34,7 @@
 #include "sec.h"
 #include "timeline.h"
 
-#define STORE_SCHEMA_VERSION	7	/* SQLite's; PostgreSQL's: store_pg.c */
+#define STORE_SCHEMA_VERSION	8	/* SQLite's; PostgreSQL's: store_pg.c */
 #define STORE_MARK_LEN		24	/* a watermark: a decimal number */
 #define STORE_SNAP_LEN		4096	/* a snapshot as text */
 
@@ -140,6 +140,7 @@ enum store_table {
 	TABLE_RECORDS,
 	TABLE_AUDIT,
 	TABLE_FACTS,
+	TABLE_TAKEUP,
 	TABLE_N
 };
 
@@ -415,6 +416,30 @@ pc_rc	 store_export_open(struct store *, const char *place, int32_t from,
 /* The next referral's records; PC_ENOTFOUND after the last. */
 pc_rc	 store_export_next(struct store_cursor *, struct timeline *);
 void	 store_export_close(struct store_cursor *);
+
+/*
+ * Take-up of community assets (takeup.h), kept beside the facts: for
+ * each referral, a row per asset its support records name ("" for the
+ * support recorded as free text), taken when one of them was taken up.
+ * put replaces the referral's rows (n = 0: none) inside the transaction
+ * that stores its fact, with the date it was referred on; asset strings
+ * are the caller's. store_fact_clear() clears them with the facts. each
+ * calls cb with every row of a place's referrals referred on [from, to]
+ * (borrowed for the call), in no particular order; cb returning non-zero
+ * stops the walk (PC_OK); a walk that failed part way is PC_ESTORE,
+ * never PC_OK.
+ */
+struct store_takeup {
+	const char	*asset;
+	int		 taken;
+};
+
+pc_rc	 store_takeup_put(struct store *, const char *referral,
+	    const char *place, int32_t referred_on, const struct store_takeup *,
+	    size_t n);
+pc_rc	 store_takeup_each(struct store *, const char *place, int32_t from,
+	    int32_t to, int (*cb)(void *, const char *referral,
+	    const struct store_takeup *), void *);
 
 /*
  * The last entry of this connection's audit chain (zeros when empty);

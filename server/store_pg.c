@@ -46,7 +46,7 @@
 #include "map.h"
 #include "store_impl.h"
 
-#define PG_SCHEMA_VERSION	2
+#define PG_SCHEMA_VERSION	3
 #define LOCK_CLASS		0x70636d64	/* "pcmd": advisory lock keys */
 #define LOCK_MIGRATE		0
 #define FETCH_ROWS		1000
@@ -218,6 +218,17 @@ static const char *const migrations[PG_SCHEMA_VERSION] = {
 	"  linked_at bigint NOT NULL,"
 	"  PRIMARY KEY (issuer, subject),"
 	"  UNIQUE (issuer, user_id));",
+
+	/* 3: take-up of community assets per referral, beside the facts */
+	"CREATE TABLE takeup("
+	"  referral text COLLATE \"C\" NOT NULL,"
+	"  asset text COLLATE \"C\" NOT NULL,"
+	"  place text COLLATE \"C\" NOT NULL,"
+	"  referred_on integer NOT NULL,"
+	"  taken integer NOT NULL,"
+	"  PRIMARY KEY (referral, asset));"
+	"CREATE INDEX takeup_by_place ON takeup(place, referred_on) INCLUDE "
+	"(referral, asset, taken);",
 };
 
 /* Values the parameters of one statement point into. */
@@ -1680,7 +1691,100 @@ pg_fact_clear(struct store *base)
 	struct pg *st = pg_of(base);
 	pc_rc rc = flush(st);
 
-	return rc == PC_OK ? exec_sql(st, "DELETE FROM facts", NULL) : rc;
+	return rc == PC_OK ? exec_sql(st, "DELETE FROM facts; DELETE FROM "
+	    "takeup", NULL) : rc;
+}
+
+/* An array literal of asset ids ([A-Za-z0-9._-], or "" for free text). */
+static void
+asset_array(struct buf *b, const struct store_takeup *v, size_t n, int taken)
+{
+	size_t i;
+	const char *c;
+
+	buf_addc(b, '{');
+	for (i = 0; i < n; i++) {
+		buf_adds(b, i ? ",\"" : "\"");
+		if (taken)
+			buf_adds(b, v[i].taken ? "1" : "0");
+		else
+			for (c = v[i].asset; *c != '\0'; c++) {
+				if (*c == '"' || *c == '\\')
+					buf_addc(b, '\\');
+				buf_addc(b, *c);
+			}
+		buf_addc(b, '"');
+	}
+	buf_addc(b, '}');
+}
+
+/*
+ * One statement a referral: rows for assets no longer named go, the rest
+ * are inserted or brought up to date (disjoint rows, so the two parts of
+ * the statement never meet).
+ */
+static pc_rc
+pg_takeup_put(struct store *base, const char *referral, const char *place,
+    int32_t referred_on, const struct store_takeup *v, size_t n)
+{
+	struct pg *st = pg_of(base);
+	struct params p = {0};
+	struct buf ids, taken;
+	pc_rc rc = PC_ENOMEM;
+
+	if (!st->in_tx)
+		return PC_EUSAGE;
+	buf_init(&ids, 0);
+	buf_init(&taken, 0);
+	asset_array(&ids, v, n, 0);
+	asset_array(&taken, v, n, 1);
+	if (buf_failed(&ids) == PC_OK && buf_failed(&taken) == PC_OK) {
+		p_text(&p, referral);
+		p_text(&p, place);
+		p_int(&p, referred_on);
+		p_text(&p, buf_str(&ids));
+		p_text(&p, buf_str(&taken));
+		rc = done(run(st, "WITH gone AS (DELETE FROM takeup WHERE "
+		    "referral = $1 AND asset <> ALL ($4::text[])) INSERT INTO "
+		    "takeup(referral, asset, place, referred_on, taken) SELECT $1, "
+		    "a, $2, $3, t FROM unnest($4::text[], $5::int[]) AS u(a, t) "
+		    "ON CONFLICT (referral, asset) DO UPDATE SET place = "
+		    "excluded.place, referred_on = excluded.referred_on, taken = "
+		    "excluded.taken", &p));
+	}
+	buf_free(&ids);
+	buf_free(&taken);
+	return rc;
+}
+
+struct takeup_walk {
+	int	(*cb)(void *, const char *, const struct store_takeup *);
+	void	*arg;
+};
+
+static int
+takeup_row(void *arg, const PGresult *r, int i)
+{
+	struct takeup_walk *w = arg;
+	struct store_takeup t = {PQgetvalue(r, i, 1), (int)col_int(r, i, 2)};
+
+	return w->cb(w->arg, PQgetvalue(r, i, 0), &t);
+}
+
+static pc_rc
+pg_takeup_each(struct store *base, const char *place, int32_t from,
+    int32_t to, int (*cb)(void *, const char *, const struct store_takeup *),
+    void *arg)
+{
+	struct takeup_walk w = {cb, arg};
+	struct params p = {0};
+
+	p_text(&p, place);
+	p_int(&p, from);
+	p_int(&p, to);
+	return each(pg_of(base), "SELECT referral, asset, taken FROM takeup "
+	    "WHERE place = $1 AND referred_on BETWEEN $2 AND $3", &p,
+	    takeup_row, &w);
 }
 
 struct ref_walk {
@@ -2297,6 +2401,7 @@ static const char *const copy_types[TABLE_N] = {
 	[TABLE_RECORDS] = "itttttbtiiii",
 	[TABLE_AUDIT] = "iiittttbbb",
 	[TABLE_FACTS] = "ttiib",
+	[TABLE_TAKEUP] = "tttii",
 };
 
 struct copy_walk {
@@ -2844,6 +2949,8 @@ static const struct store_ops pg_ops = {
 	.fact_put = pg_fact_put,
 	.fact_each = pg_fact_each,
 	.fact_clear = pg_fact_clear,
+	.takeup_put = pg_takeup_put,
+	.takeup_each = pg_takeup_each,
 	.referral_each = pg_referral_each,
 	.watermark = pg_watermark,
 	.facts_since = pg_facts_since,

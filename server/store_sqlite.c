@@ -30,6 +30,8 @@ enum {
 	Q_TIMELINE,
 	Q_CRED_FIND,
 	Q_FACT_PUT,
+	Q_TAKEUP_DEL,
+	Q_TAKEUP_PUT,
 	Q_NQUERIES
 };
 
@@ -48,6 +50,9 @@ static const char *const queries[Q_NQUERIES] = {
 	    "UPDATE SET place = excluded.place, referred_on = "
 	    "excluded.referred_on, exportable = excluded.exportable, data = "
 	    "excluded.data",
+	[Q_TAKEUP_DEL] = "DELETE FROM takeup WHERE referral = ?",
+	[Q_TAKEUP_PUT] = "INSERT INTO takeup(referral, asset, place, "
+	    "referred_on, taken) VALUES (?,?,?,?,?)",
 };
 
 /*
@@ -211,6 +216,17 @@ static const char *const migrations[] = {
 	"  linked_at INTEGER NOT NULL,"
 	"  PRIMARY KEY (issuer, subject),"
 	"  UNIQUE (issuer, user_id)) STRICT, WITHOUT ROWID;",
+
+	/* 8: take-up of community assets per referral, beside the facts */
+	"CREATE TABLE takeup("
+	"  referral TEXT NOT NULL,"
+	"  asset TEXT NOT NULL,"
+	"  place TEXT NOT NULL,"
+	"  referred_on INTEGER NOT NULL,"
+	"  taken INTEGER NOT NULL,"
+	"  PRIMARY KEY (referral, asset)) STRICT, WITHOUT ROWID;"
+	/* covering: a place's rows are read from the index alone */
+	"CREATE INDEX takeup_by_place ON takeup(place, referred_on, taken);",
 };
 #define NMIGRATIONS	(sizeof(migrations) / sizeof(migrations[0]))
 _Static_assert(NMIGRATIONS == STORE_SCHEMA_VERSION, "a migration per version");
@@ -1558,7 +1574,65 @@ static pc_rc
 sq_fact_clear(struct store *base)
 {
 	struct sq *st = sq_of(base);
-	return exec(st, "DELETE FROM facts", NULL);
+	return exec(st, "DELETE FROM facts; DELETE FROM takeup", NULL);
+}
+
+static pc_rc
+sq_takeup_put(struct store *base, const char *referral, const char *place,
+    int32_t referred_on, const struct store_takeup *v, size_t n)
+{
+	struct sq *st = sq_of(base);
+	sqlite3_stmt *s = st->q[Q_TAKEUP_DEL];
+	size_t i;
+	int rc;
+
+	sqlite3_reset(s);
+	sqlite3_bind_text(s, 1, referral, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	s = st->q[Q_TAKEUP_PUT];
+	for (i = 0; rc == SQLITE_DONE && i < n; i++) {
+		sqlite3_reset(s);
+		sqlite3_bind_text(s, 1, referral, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 2, v[i].asset, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 3, place, -1, SQLITE_STATIC);
+		sqlite3_bind_int(s, 4, referred_on);
+		sqlite3_bind_int(s, 5, v[i].taken != 0);
+		rc = sqlite3_step(s);
+		sqlite3_reset(s);
+	}
+	return rc == SQLITE_DONE ? PC_OK : PC_ESTORE;
+}
+
+static pc_rc
+sq_takeup_each(struct store *base, const char *place, int32_t from,
+    int32_t to, int (*cb)(void *, const char *,
+    const struct store_takeup *), void *arg)
+{
+	struct sq *st = sq_of(base);
+	sqlite3_stmt *s = prep(st, "SELECT referral, asset, taken FROM takeup "
+	    "WHERE place = ?1 AND referred_on BETWEEN ?2 AND ?3");
+	struct store_takeup t;
+	int rc;
+
+	if (s == NULL)
+		return PC_ESTORE;
+	sqlite3_bind_text(s, 1, place, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 2, from);
+	sqlite3_bind_int(s, 3, to);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *ref = (const char *)sqlite3_column_text(s, 0);
+
+		t.asset = (const char *)sqlite3_column_text(s, 1);
+		t.taken = sqlite3_column_int(s, 2);
+		if (ref == NULL || t.asset == NULL) {
+			rc = SQLITE_ERROR;
+			break;
+		}
+		if (cb(arg, ref, &t) != 0)
+			break;
+	}
+	return each_end(s, rc);
 }
 
 static pc_rc
@@ -1752,6 +1826,8 @@ static const char *const copy_sql[TABLE_N] = {
 	    "prev, hash, records FROM audit ORDER BY seq",
 	[TABLE_FACTS] = "SELECT referral, place, referred_on, exportable, data "
 	    "FROM facts ORDER BY referral",
+	[TABLE_TAKEUP] = "SELECT referral, asset, place, referred_on, taken "
+	    "FROM takeup ORDER BY referral, asset",
 };
 
 static pc_rc
@@ -1863,6 +1939,8 @@ static const struct store_ops sq_ops = {
 	.fact_put = sq_fact_put,
 	.fact_each = sq_fact_each,
 	.fact_clear = sq_fact_clear,
+	.takeup_put = sq_takeup_put,
+	.takeup_each = sq_takeup_each,
 	.referral_each = sq_referral_each,
 	.watermark = sq_watermark,
 	.facts_since = sq_facts_since,

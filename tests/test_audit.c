@@ -450,8 +450,8 @@ make_legacy(const char *db)
 	recompute_sha256(db);
 	th_sql(db, "ALTER TABLE audit DROP COLUMN records; DROP TRIGGER "
 	    "assets_kept; DROP TABLE assets; DROP TABLE population; "
-	    "DROP TABLE passwords; DROP TABLE oidc_links; PRAGMA user_version = "
-	    "2");
+	    "DROP TABLE passwords; DROP TABLE oidc_links; DROP TABLE takeup; "
+	    "PRAGMA user_version = 2");
 }
 
 static void

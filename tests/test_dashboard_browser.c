@@ -3,7 +3,8 @@
  * lead uses it (tests/ui/dashboard.py, through Debian's chromium-driver
  * and python3-selenium, with the app's shared driver tests/ui/chromium.py):
  * a password set with the one-time code, sign-out and sign-in with it,
- * their own place first, contents and skip links, the all-places rows;
+ * their own place first, contents and skip links, the all-places rows,
+ * take-up per community asset of their place;
  * axe-core's WCAG 2.2 AA rules and no sideways scrolling at 390 px on
  * every HTML page of the router's own table, the bad-period page, and
  * the sign-in through an OpenID Connect provider that cannot be reached
@@ -145,6 +146,10 @@ test_dashboard_as_a_place_lead(void **state)
 	th_run_free(&r);
 	caseload(&s, key, "NH", 220);
 	caseload(&s, key, "BD", 60);
+	/* the demo's directories: take-up per asset has rows to show */
+	th_server_admin(&s, &r, "assets import packaging/assets-example.csv");
+	assert_int_equal(r.status, 0);
+	th_run_free(&r);
 	/* the router's own table, not a list written here */
 	n = api_routes(paths, methods, 64);
 	for (i = 0; i < n && off < sizeof(list); i++)

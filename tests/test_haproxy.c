@@ -151,9 +151,9 @@ client(int k, const char *key, char *home, size_t len)
 	/* HAProxy may still be starting: setup is retried a little */
 	for (i = 0; i < 100; i++) {
 		th_cmd(&r, TH_PASS "\n", "pcmds", "--home", home, TH_SETUP,
-		    "--key-file", key, "--server", url, "--code", th_server_user(&srv[0],
-		    "link_worker", places[k], NULL), "--cacert", srv[0].ca,
-		    NULL);
+		    "--key-file", key, "--server", url, "--code",
+		    th_server_user(&srv[0], "link_worker", places[k], NULL),
+		    "--cacert", srv[0].ca, NULL);
 		if (r.status == 0 || i == 99)
 			break;	/* the last failure kept for its message */
 		th_run_free(&r);

@@ -487,6 +487,9 @@ bench_queries(void)
 		    "counted: %.300s", big.refs, buf_str(&b));
 	cJSON_Delete(j);
 	buf_free(&b);
+	query(s, s->lead, "Take-up per community asset, one place (a place "
+	    "lead's; its take-up rows read from the store)",
+	    "/v1/places/NH/assets", bench.runs, NULL, "\"assets\"");
 	query(s, s->lead, "Every place's headline (GET /v1/places)",
 	    "/v1/places", bench.runs, NULL, "\"places\"");
 	query(s, s->lead, "Dashboard render (HTML, SVG, every place)",

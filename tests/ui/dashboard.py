@@ -15,7 +15,8 @@ pcmdsd with a caseload and passes:
   PCMDS_PROFILE  the browser's profile directory
 
 The place lead sets a password with the code, signs out, signs in with
-the password, reads their own place first and then every place; every
+the password, reads their own place first (take-up per community asset
+included) and then every place; every
 HTML page of the router gets axe-core's WCAG 2.2 AA rules and the 390 px
 reflow check (no sideways scrolling), with screenshots at both widths.
 The server's OpenID Connect provider is configured at a port nobody
@@ -91,6 +92,12 @@ def read_dashboard(b):
     b.has("rate ratio, with 95% interval")
     b.has("The strategy's commitments by place")
     b.has("Month by month")
+    # take-up per community asset of their own place's directory
+    b.has("Community assets: take-up")
+    b.has("Take-up per community asset: Newham")
+    rows = b.d.find_elements(By.XPATH, "//caption[@id='t-assets-0']/"
+                             "ancestor::table//tbody/tr")
+    check(len(rows) >= 2, "the take-up table has %d rows" % len(rows))
     # the first thing a keyboard reaches skips to the figures
     skip = b.d.find_element(By.CSS_SELECTOR, "a.skip")
     check(skip.get_attribute("href").endswith("#main"), "no skip link")
