@@ -48,8 +48,7 @@ offline(const char *home, const char *worker, long n, struct caseload *cl)
 	    (size_t)n) != PC_OK || cl->nrecs != (size_t)n)
 		fail_msg("sync: cannot make %ld records", n);
 	err_init(&errs);
-	if (cstore_open(th_path(home, "pcmds.db"), &cs, &errs) != PC_OK)
-		fail_msg("sync: %s", errs.v[0].msg);
+	cs = th_store_open(home, NULL);
 	rec_opts_init(&o, time(NULL));
 	buf_init(&b, 0);
 	if (cstore_begin(cs, &errs) != PC_OK)
@@ -89,13 +88,15 @@ bench_sync(void)
 
 	bench_srv_start(&srv);
 	key_file(th_path(home, "k"));
-	th_cmd(&r, NULL, "pcmds", "--home", home, "setup", "--key-file",
-	    th_path(home, "k"), "--server", srv.s.url, "--code",
-	    th_server_user(&srv.s, "link_worker", "NH", NULL), "--cacert",
-	    srv.s.ca, NULL);
+	/* the real scrypt cost; unlocked, as a link worker's device is */
+	th_cmd(&r, TH_PASS "\n", "pcmds", "--home", home, "--passphrase-fd",
+	    "0", "setup", "--key-file", th_path(home, "k"), "--server",
+	    srv.s.url, "--code", th_server_user(&srv.s, "link_worker", "NH",
+	    NULL), "--cacert", srv.s.ca, NULL);
 	if (r.status != 0)
 		fail_msg("sync: pcmds setup: %s", r.err);
 	th_run_free(&r);
+	th_unlock(home);
 	cfg = th_slurp(th_path(home, "config"), NULL);
 	if (cfg == NULL || (p = strstr(cfg, "worker = ")) == NULL ||
 	    sscanf(p + 9, "%31s", wid) != 1)
@@ -187,9 +188,13 @@ bench_commands(void)
 
 	th_cmd(&r, NULL, "pcmds", "keygen", "--out", th_path(home, "k"), NULL);
 	th_run_free(&r);
-	th_cmd(&r, NULL, "pcmds", "--home", home, "setup", "--key-file",
-	    th_path(home, "k"), "--worker", "b", "--place", "BD", NULL);
+	th_cmd(&r, TH_PASS "\n", "pcmds", "--home", home, "--passphrase-fd",
+	    "0", "setup", "--key-file", th_path(home, "k"), "--worker", "b",
+	    "--place", "BD", NULL);
+	if (r.status != 0)
+		fail_msg("commands: pcmds setup: %s", r.err);
 	th_run_free(&r);
+	th_unlock(home);
 	bench_row(bench_fmt("Client command latency (median of %d)", runs),
 	    bench_fmt("pcmds status %.1f ms, pcmds referral %.1f ms (durable: "
 	    "one fsync'd commit)", median_run(status, runs),
