@@ -50,6 +50,8 @@ static const struct section {
 	{"ingest", "ingest over TLS in the easy and the realistic order, "
 	    "each beside a bare SQLite insert of the same rows", bench_ingest},
 	{"sync", "pcmds sync of offline records", bench_sync},
+	{"vault", "the client's store encrypted beside plain: recording, "
+	    "listing, import, sync; the passphrase's scrypt", bench_vault},
 	{"queries", "a store of --referrals referrals: its loading, server "
 	    "memory, impact queries, headlines, dashboard", bench_queries},
 	{"export", "an evaluator's export of that store, beside a bare read "

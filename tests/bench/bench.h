@@ -103,6 +103,7 @@ int	 bench_all_stored(const char *answer, size_t len,
 void	 bench_ingest(void);		/* ingest.c */
 void	 bench_sync(void);		/* client.c */
 void	 bench_commands(void);		/* client.c */
+void	 bench_vault(void);		/* vault.c */
 void	 bench_queries(void);		/* store.c */
 void	 bench_export(void);		/* store.c */
 void	 bench_concurrency(void);	/* store.c */
