@@ -29,6 +29,7 @@
 
 #include "bench.h"
 #include "nhs.h"
+#include "sec.h"
 #include "uuid.h"
 
 struct bench_opts bench;
@@ -218,6 +219,16 @@ bench_srv_stop(struct bench_srv *b)
 
 	if (st != 0)
 		fail_msg("pcmdsd ended with status %d; see %s", st, b->s.log);
+}
+
+void
+bench_key_file(const char *path)
+{
+	char hex[2 * NHS_KEY_LEN + 2];
+
+	sec_hex(bench_key, NHS_KEY_LEN, hex);
+	strcat(hex, "\n");
+	th_write(path, hex);
 }
 
 static size_t

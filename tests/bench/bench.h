@@ -81,6 +81,8 @@ void	 bench_srv_worker(struct bench_srv *, int p, char token[64],
 	    char worker[32]);
 /* The deployment key's fingerprint every benchmark device sends. */
 extern char bench_keyid[32];
+/* Writes that key as a device's key file (pcmds setup --key-file). */
+void	 bench_key_file(const char *path);
 
 /*
  * GET path runs times with token; p50 and p99 in ms, the last answer's

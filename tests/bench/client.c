@@ -14,21 +14,7 @@
 #include "bench.h"
 #include "caseload.h"
 #include "cstore.h"
-#include "nhs.h"
 #include "rec.h"
-#include "sec.h"
-
-/* The deployment key file every benchmark device is set up with. */
-static void
-key_file(const char *path)
-{
-	static const uint8_t key[NHS_KEY_LEN] = {1};
-	char hex[2 * NHS_KEY_LEN + 2];
-
-	sec_hex(key, NHS_KEY_LEN, hex);
-	strcat(hex, "\n");
-	th_write(path, hex);
-}
 
 /*
  * A device's records made offline, n of them in the order its link
@@ -87,7 +73,7 @@ bench_sync(void)
 	int st;
 
 	bench_srv_start(&srv);
-	key_file(th_path(home, "k"));
+	bench_key_file(th_path(home, "k"));
 	/* the real scrypt cost; unlocked, as a link worker's device is */
 	th_cmd(&r, TH_PASS "\n", "pcmds", "--home", home, "--passphrase-fd",
 	    "0", "setup", "--key-file", th_path(home, "k"), "--server",

@@ -22,8 +22,6 @@
 
 #include "bench.h"
 #include "date.h"
-#include "nhs.h"
-#include "sec.h"
 #include "vault.h"
 
 #define AIM	1.15	/* the aim: within 15% of the plain store */
@@ -78,18 +76,6 @@ timed(const char *const *argv, const char *out, double *cpu, long *rss_kb)
 	return t;
 }
 
-/* The deployment key file every benchmark device is set up with. */
-static void
-key_file(const char *path)
-{
-	static const uint8_t key[NHS_KEY_LEN] = {1};
-	char hex[2 * NHS_KEY_LEN + 2];
-
-	sec_hex(key, NHS_KEY_LEN, hex);
-	strcat(hex, "\n");
-	th_write(path, hex);
-}
-
 /*
  * Both clients set up with the passphrase on stdin: the encrypted one at
  * the real scrypt cost (paid once, here), then unlocked, so that its
@@ -111,7 +97,7 @@ homes(void)
 		snprintf(c->exe, sizeof(c->exe), "%s/%s", th_build(),
 		    v == SEALED ? "pcmds" : "bench/pcmds-plain");
 		snprintf(c->home, sizeof(c->home), "%s", th_tmpdir());
-		key_file(th_path(c->home, "k"));
+		bench_key_file(th_path(c->home, "k"));
 		{
 			const char *argv[] = {c->exe, "--home", c->home,
 			    "--passphrase-fd", "0", "setup", "--key-file",
