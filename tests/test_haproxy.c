@@ -150,10 +150,10 @@ client(int k, const char *key, char *home, size_t len)
 	snprintf(url, sizeof(url), "https://localhost:%d", lb_port);
 	/* HAProxy may still be starting: setup is retried a little */
 	for (i = 0; i < 100; i++) {
-		th_cmd(&r, NULL, "pcmds", "--home", home, "setup", "--key-file",
-		    key, "--server", url, "--code", th_server_user(&srv[0],
-		    "link_worker", places[k], NULL), "--cacert", srv[0].ca,
-		    NULL);
+		th_cmd(&r, TH_PASS "\n", "pcmds", "--home", home, TH_SETUP,
+		    "--key-file", key, "--server", url, "--code",
+		    th_server_user(&srv[0], "link_worker", places[k], NULL),
+		    "--cacert", srv[0].ca, NULL);
 		if (r.status == 0)
 			break;
 		th_run_free(&r);
@@ -162,6 +162,7 @@ client(int k, const char *key, char *home, size_t len)
 	if (r.status != 0)
 		fail_msg("pcmds setup through HAProxy: %s", r.err);
 	th_run_free(&r);
+	th_unlock(home);
 	snprintf(cmd, sizeof(cmd), "awk -v seed=%d -v place=%s -v n=%d -v "
 	    "cmds=/dev/null -f packaging/caseload.awk > %s/c.csv", 11 + k,
 	    places[k], ROWS, home);

@@ -69,11 +69,13 @@ test_migrate(void **state)
 	key = th_path(home, "deploy.key");
 	th_cmd(&r, NULL, "pcmds", "keygen", "--out", key, NULL);
 	th_run_free(&r);
-	th_cmd(&r, NULL, "pcmds", "--home", home, "setup", "--key-file", key,
-	    "--server", srv.url, "--code", th_server_user(&srv, "link_worker",
-	    "RB", NULL), "--cacert", srv.ca, NULL);
+	th_cmd(&r, TH_PASS "\n", "pcmds", "--home", home, TH_SETUP,
+	    "--key-file", key, "--server", srv.url, "--code",
+	    th_server_user(&srv, "link_worker", "RB", NULL), "--cacert", srv.ca,
+	    NULL);
 	assert_int_equal(r.status, 0);
 	th_run_free(&r);
+	th_unlock(home);
 	snprintf(cmd, sizeof(cmd), "awk -v seed=3 -v place=RB -v n=60 -v "
 	    "cmds=/dev/null -f packaging/caseload.awk > %s/c.csv", home);
 	assert_int_equal(system(cmd), 0);
