@@ -19,7 +19,10 @@ test_bench_quick(void **state)
 	    "Impact query, one place", "Impact query, all places",
 	    "Dashboard render", "Export, NDJSON", "bare SQLite read of the "
 	    "same", "devices syncing at once", "Client command latency",
-	    "**The limit**"};
+	    "**The limit**", "encrypted beside plain",
+	    "Recording: pcmds referral", "Listing: pcmds list",
+	    "Import: pcmds import", "Sync: pcmds sync", "Unlocking with the "
+	    "passphrase"};
 	char exe[512], *md;
 	const char *outp = th_path(th_tmpdir(), "bench.md");
 	struct th_run r;

@@ -31,6 +31,7 @@
 
 #include "bench.h"
 #include "nhs.h"
+#include "sec.h"
 #include "uuid.h"
 
 struct bench_opts bench;
@@ -55,6 +56,8 @@ static const struct section {
 	    "three servers, each beside bare PostgreSQL writing the same rows; "
 	    "the event loop's latency under ingest", bench_pg},
 	{"sync", "pcmds sync of offline records", bench_sync},
+	{"vault", "the client's store encrypted beside plain: recording, "
+	    "listing, import, sync; the passphrase's scrypt", bench_vault},
 	{"queries", "a store of --referrals referrals: its loading, server "
 	    "memory, impact queries, headlines, dashboard", bench_queries},
 	{"export", "an evaluator's export of that store, beside a bare read "
@@ -221,6 +224,16 @@ bench_srv_stop(struct bench_srv *b)
 
 	if (st != 0)
 		fail_msg("pcmdsd ended with status %d; see %s", st, b->s.log);
+}
+
+void
+bench_key_file(const char *path)
+{
+	char hex[2 * NHS_KEY_LEN + 2];
+
+	sec_hex(bench_key, NHS_KEY_LEN, hex);
+	strcat(hex, "\n");
+	th_write(path, hex);
 }
 
 static size_t

@@ -82,6 +82,8 @@ void	 bench_srv_worker(struct bench_srv *, int p, char token[64],
 	    char worker[32]);
 /* The deployment key's fingerprint every benchmark device sends. */
 extern char bench_keyid[32];
+/* Writes that key as a device's key file (pcmds setup --key-file). */
+void	 bench_key_file(const char *path);
 
 /*
  * GET path runs times with token; p50 and p99 in ms, the last answer's
@@ -104,6 +106,7 @@ int	 bench_all_stored(const char *answer, size_t len,
 void	 bench_ingest(void);		/* ingest.c */
 void	 bench_sync(void);		/* client.c */
 void	 bench_commands(void);		/* client.c */
+void	 bench_vault(void);		/* vault.c */
 void	 bench_queries(void);		/* store.c */
 void	 bench_export(void);		/* store.c */
 void	 bench_concurrency(void);	/* store.c */

@@ -14,21 +14,7 @@
 #include "bench.h"
 #include "caseload.h"
 #include "cstore.h"
-#include "nhs.h"
 #include "rec.h"
-#include "sec.h"
-
-/* The deployment key file every benchmark device is set up with. */
-static void
-key_file(const char *path)
-{
-	static const uint8_t key[NHS_KEY_LEN] = {1};
-	char hex[2 * NHS_KEY_LEN + 2];
-
-	sec_hex(key, NHS_KEY_LEN, hex);
-	strcat(hex, "\n");
-	th_write(path, hex);
-}
 
 /*
  * A device's records made offline, n of them in the order its link
@@ -48,7 +34,7 @@ offline(const char *home, const char *worker, long n, struct caseload *cl)
 	    (size_t)n) != PC_OK || cl->nrecs != (size_t)n)
 		fail_msg("sync: cannot make %ld records", n);
 	err_init(&errs);
-	cs = th_store_open(home, NULL);	/* sealed, as recording seals */
+	cs = th_store_open(home, NULL);
 	rec_opts_init(&o, time(NULL));
 	buf_init(&b, 0);
 	if (cstore_begin(cs, &errs) != PC_OK)
@@ -87,15 +73,16 @@ bench_sync(void)
 	int st;
 
 	bench_srv_start(&srv);
-	key_file(th_path(home, "k"));
-	th_cmd(&r, TH_PASS "\n", "pcmds", "--home", home, TH_SETUP,
-	    "--key-file", th_path(home, "k"), "--server", srv.s.url, "--code",
-	    th_server_user(&srv.s, "link_worker", "NH", NULL), "--cacert",
-	    srv.s.ca, NULL);
+	bench_key_file(th_path(home, "k"));
+	/* the real scrypt cost; unlocked, as a link worker's device is */
+	th_cmd(&r, TH_PASS "\n", "pcmds", "--home", home, "--passphrase-fd",
+	    "0", "setup", "--key-file", th_path(home, "k"), "--server",
+	    srv.s.url, "--code", th_server_user(&srv.s, "link_worker", "NH",
+	    NULL), "--cacert", srv.s.ca, NULL);
 	if (r.status != 0)
 		fail_msg("sync: pcmds setup: %s", r.err);
 	th_run_free(&r);
-	th_unlock(home);	/* the sync timed is of an unlocked device */
+	th_unlock(home);
 	cfg = th_slurp(th_path(home, "config"), NULL);
 	if (cfg == NULL || (p = strstr(cfg, "worker = ")) == NULL ||
 	    sscanf(p + 9, "%31s", wid) != 1)
@@ -187,9 +174,11 @@ bench_commands(void)
 
 	th_cmd(&r, NULL, "pcmds", "keygen", "--out", th_path(home, "k"), NULL);
 	th_run_free(&r);
-	th_cmd(&r, TH_PASS "\n", "pcmds", "--home", home, TH_SETUP,
-	    "--key-file", th_path(home, "k"), "--worker", "b", "--place", "BD",
-	    NULL);
+	th_cmd(&r, TH_PASS "\n", "pcmds", "--home", home, "--passphrase-fd",
+	    "0", "setup", "--key-file", th_path(home, "k"), "--worker", "b",
+	    "--place", "BD", NULL);
+	if (r.status != 0)
+		fail_msg("commands: pcmds setup: %s", r.err);
 	th_run_free(&r);
 	th_unlock(home);
 	bench_row(bench_fmt("Client command latency (median of %d)", runs),
