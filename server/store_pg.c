@@ -421,6 +421,17 @@ done(PGresult *r)
 	return rc;
 }
 
+/* A statement that must change a row: PC_ENOTFOUND when it changed none. */
+static pc_rc
+touched(PGresult *r)
+{
+	pc_rc rc = !res_ok(r) ? PC_ESTORE : strcmp(PQcmdTuples(r), "0") == 0 ?
+	    PC_ENOTFOUND : PC_OK;
+
+	PQclear(r);
+	return rc;
+}
+
 static pc_rc
 exec_sql(struct pg *st, const char *sql, struct err_list *errs)
 {
@@ -1089,15 +1100,10 @@ static pc_rc
 pg_meta_del(struct store *base, const char *key)
 {
 	struct params p = {0};
-	PGresult *r;
-	pc_rc rc;
 
 	p_text(&p, key);
-	r = run(pg_of(base), "DELETE FROM meta WHERE key = $1", &p);
-	rc = !res_ok(r) ? PC_ESTORE : strcmp(PQcmdTuples(r), "0") == 0 ?
-	    PC_ENOTFOUND : PC_OK;
-	PQclear(r);
-	return rc;
+	return touched(run(pg_of(base), "DELETE FROM meta WHERE key = $1",
+	    &p));
 }
 
 static pc_rc
@@ -2796,17 +2802,11 @@ static pc_rc
 pg_oidc_unlink(struct store *base, int64_t user, const char *issuer)
 {
 	struct params p = {0};
-	PGresult *r;
-	pc_rc rc;
 
 	p_text(&p, issuer);
 	p_int(&p, user);
-	r = run(pg_of(base), "DELETE FROM oidc_links WHERE issuer = $1 AND "
-	    "user_id = $2", &p);
-	rc = !res_ok(r) ? PC_ESTORE : strcmp(PQcmdTuples(r), "0") == 0 ?
-	    PC_ENOTFOUND : PC_OK;
-	PQclear(r);
-	return rc;
+	return touched(run(pg_of(base), "DELETE FROM oidc_links WHERE issuer = "
+	    "$1 AND user_id = $2", &p));
 }
 
 static pc_rc
