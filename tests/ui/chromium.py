@@ -10,6 +10,8 @@ import os
 import time
 
 from selenium import webdriver
+from selenium.common.exceptions import (StaleElementReferenceException,
+                                        WebDriverException)
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
@@ -58,7 +60,18 @@ class Browser:
         self.d.get(self.base + path)
 
     def text(self):
-        return self.d.find_element(By.TAG_NAME, "body").text
+        # a page that reloads itself (the sync's progress) can replace
+        # the document between finding the body and reading it
+        for tries in range(5):
+            try:
+                return self.d.find_element(By.TAG_NAME, "body").text
+            except (StaleElementReferenceException,
+                    WebDriverException) as e:
+                if tries == 4 or not (
+                        isinstance(e, StaleElementReferenceException) or
+                        "does not belong to the document" in str(e)):
+                    raise
+                time.sleep(0.2)
 
     def has(self, s):
         check(s in self.text(), "the page lacks %r:\n%s" % (s,
