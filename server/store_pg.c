@@ -421,6 +421,22 @@ done(PGresult *r)
 	return rc;
 }
 
+/*
+ * A lookup of one row: its first column into out (len bytes; out may be
+ * NULL when only the row's being there counts), PC_ENOTFOUND when none.
+ */
+static pc_rc
+one_text(PGresult *r, char *out, size_t len)
+{
+	pc_rc rc = !res_ok(r) ? PC_ESTORE : PQntuples(r) == 1 ? PC_OK :
+	    PC_ENOTFOUND;
+
+	if (rc == PC_OK && out != NULL)
+		snprintf(out, len, "%s", PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return rc;
+}
+
 /* A statement that must change a row: PC_ENOTFOUND when it changed none. */
 static pc_rc
 touched(PGresult *r)
@@ -2705,18 +2721,11 @@ static pc_rc
 pg_password_get(struct store *base, int64_t user, char *out, size_t len)
 {
 	struct params p = {0};
-	PGresult *r;
-	pc_rc rc;
 
 	out[0] = '\0';
 	p_int(&p, user);
-	r = run(pg_of(base), "SELECT hash FROM passwords WHERE user_id = $1",
-	    &p);
-	rc = !res_ok(r) ? PC_ESTORE : PQntuples(r) == 1 ? PC_OK : PC_ENOTFOUND;
-	if (rc == PC_OK)
-		col_text(r, 0, 0, out, len);
-	PQclear(r);
-	return rc;
+	return one_text(run(pg_of(base), "SELECT hash FROM passwords WHERE "
+	    "user_id = $1", &p), out, len);
 }
 
 static pc_rc
@@ -2783,19 +2792,12 @@ pg_oidc_subject(struct store *base, int64_t user, const char *issuer,
     char *out, size_t len)
 {
 	struct params p = {0};
-	PGresult *r;
-	pc_rc rc;
 
 	out[0] = '\0';
 	p_text(&p, issuer);
 	p_int(&p, user);
-	r = run(pg_of(base), "SELECT subject FROM oidc_links WHERE issuer = $1 "
-	    "AND user_id = $2", &p);
-	rc = !res_ok(r) ? PC_ESTORE : PQntuples(r) == 1 ? PC_OK : PC_ENOTFOUND;
-	if (rc == PC_OK)
-		col_text(r, 0, 0, out, len);
-	PQclear(r);
-	return rc;
+	return one_text(run(pg_of(base), "SELECT subject FROM oidc_links WHERE "
+	    "issuer = $1 AND user_id = $2", &p), out, len);
 }
 
 static pc_rc
@@ -2852,16 +2854,11 @@ static pc_rc
 pg_asset_known(struct store *base, const char *place, const char *id)
 {
 	struct params p = {0};
-	PGresult *r;
-	pc_rc rc;
 
 	p_text(&p, place);
 	p_text(&p, id);
-	r = run(pg_of(base), "SELECT 1 FROM assets WHERE place = $1 AND id = "
-	    "$2", &p);
-	rc = !res_ok(r) ? PC_ESTORE : PQntuples(r) == 1 ? PC_OK : PC_ENOTFOUND;
-	PQclear(r);
-	return rc;
+	return one_text(run(pg_of(base), "SELECT 1 FROM assets WHERE place = $1 "
+	    "AND id = $2", &p), NULL, 0);
 }
 
 struct asset_walk {
