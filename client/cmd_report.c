@@ -30,6 +30,7 @@ struct table {
 	const char	*title;
 	char		 cell[TROWS][TCOLS][TCELL];
 	int		 rows, cols;
+	int		 text_cols;	/* leading columns of words, set left */
 };
 
 static void
@@ -74,7 +75,9 @@ t_print(const struct table *t)
 	printf("%s\n", t->title);
 	for (r = 0; r < t->rows; r++) {
 		for (c = 0; c < t->cols; c++)
-			printf(c == 0 ? "%-*s" : "  %*s", w[c], t->cell[r][c]);
+			/* a negative width sets the column left */
+			printf("%s%*s", c ? "  " : "", c == 0 ||
+			    c < t->text_cols ? -w[c] : w[c], t->cell[r][c]);
 		printf("\n");
 		if (r == 0) {
 			for (c = 0; c < t->cols; c++)
@@ -354,6 +357,7 @@ assets_table(const cJSON *doc)
 		snprintf(title + strlen(title), sizeof(title) - strlen(title),
 		    "%.0f", get(doc, "reach", "referrals")->valuedouble);
 	t.title = title;
+	t.text_cols = 3;	/* id, name, category */
 	for (c = 0; c < 6; c++)
 		t_set(&t, 0, c, head[c]);
 	cJSON_ArrayForEach(a, list) {

@@ -1,13 +1,17 @@
 # caseload.awk - a synthetic, deterministic social prescribing caseload
 # for one place, for the demo. Nothing here is real data.
 #
-#   awk -v seed=42 -v place=NH -v n=60 -v cmds=FILE -f caseload.awk
+#   awk -v seed=42 -v place=NH -v n=60 -v cmds=FILE \
+#       -v assets="ID ID ..." -f caseload.awk
 #
 # writes the referrals as a CSV for "pcmds import" (with baseline and
 # final ONS4 and closures) on stdout, and the contacts and support of
 # each row to FILE, as lines
 #       "ROW contact DATE MODE MINUTES yes|no"
 #       "ROW support DATE CATEGORY OUTCOME PROVIDER"
+#       "ROW asset DATE ID OUTCOME"
+# (support from the place's directory of community assets, given as
+# assets, or from a provider outside it, named in free text)
 #
 # The same seed always gives the same caseload. Demographics follow each
 # place's published profile in broad strokes (Census 2021 ethnic mix,
@@ -88,7 +92,7 @@ BEGIN {
 
 function row(i,    d, child, age, service, basis, nr, rs, r1, k, b, f,
     ls, w, h, a, fls, fw, fh, fa, closed, reason, bl, fn, declined, c, ncon,
-    on, late, homeless, num, dec, carer) {
+    outcome, on, late, homeless, num, dec, carer) {
 	d = between(0, 500)		# referral date
 	child = rnd() < 0.06
 	age = child ? between(11, 15) : int(normal(52, 18))
@@ -165,10 +169,17 @@ function row(i,    d, child, age, service, basis, nr, rs, r1, k, b, f,
 		    between(20, 75), rnd() < 0.86 ? "yes" : "no" > cmds
 		on += between(7, 21)
 	}
-	for (c = 1; c <= between(0, 2); c++)
-		printf "%d support %s %s %s %s\n", i, ymd(d + between(3, 40)),
-		    pick(cats), pick("taken_up taken_up taken_up completed " \
-		    "offered declined unavailable"), pick(providers) > cmds
+	for (c = 1; c <= between(0, 2); c++) {
+		outcome = pick("taken_up taken_up taken_up completed " \
+		    "offered declined unavailable")
+		if (assets != "" && rnd() < 0.7)
+			printf "%d asset %s %s %s\n", i, ymd(d + between(3, 40)),
+			    pick(assets), outcome > cmds
+		else
+			printf "%d support %s %s %s %s\n", i,
+			    ymd(d + between(3, 40)), pick(cats), outcome,
+			    pick(providers) > cmds
+	}
 }
 
 # A valid NHS number (Modulus 11) from the row, in the 999 test range.

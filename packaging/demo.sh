@@ -180,32 +180,48 @@ for p in $places; do
 	unlocking+=($!)
 done
 wait "${unlocking[@]}"
+echo "   each device receives its place's directory of community assets"
+for p in $places; do
+	"$pcmds" --home "$dir/client-$p" sync >/dev/null
+done
 
 say "4. Offline: each link worker records their caseload (server not used)"
 declare -A population=([BD]=218869 [CH]=267726 [HV]=262052 [NH]=351036
     [RB]=310259 [TH]=310306 [WF]=278424)
+# a link worker's command: what it says is shown only when it fails
+record() {
+	if ! "$pcmds" --home "$home" "$@" >/dev/null 2>"$home/said"; then
+		cat "$home/said" >&2
+		exit 1
+	fi
+}
 total=0
 for p in $places; do
 	home="$dir/client-$p"
 	n=$((population[$p] / residents))
+	# the place's directory, as the device received it when it enrolled
+	assets=$(awk -F, -v p="$p" 'NR > 1 && $4 == p { printf "%s ", $1 }' \
+	    "$here/assets-example.csv")
 	awk -v seed="$seed" -v place="$p" -v n="$n" -v cmds="$home/cmds.txt" \
-	    -f "$here/caseload.awk" >"$home/caseload.csv"
+	    -v assets="$assets" -f "$here/caseload.awk" >"$home/caseload.csv"
 	# referrals, baseline and final ONS4 and closures from a spreadsheet
 	"$pcmds" --home "$home" import "$home/caseload.csv" >/dev/null
 	# contacts and support, one command each, as a link worker would
 	mapfile -t refs < <("$pcmds" --home "$home" list --json |
-	    sed -n 's/.*"id":[[:space:]]*"\([0-9a-f]\{8\}\).*/\1/p')
+	    sed -n 's/.*"id":[[:space:]]*"\([0-9a-f-]\{36\}\)".*/\1/p')
 	while read -r row what on a b c; do
 		ref=${refs[$((row - 1))]}
 		if [ "$what" = contact ]; then
 			attended=--attended
 			[ "$c" = no ] && attended=--no-attended
-			"$pcmds" --home "$home" contact "$ref" --on "$on" --mode "$a" \
-			    --minutes "$b" "$attended" >/dev/null
+			record contact "$ref" --on "$on" --mode "$a" \
+			    --minutes "$b" "$attended"
+		elif [ "$what" = asset ]; then
+			# the category comes with the directory's entry
+			record support "$ref" --on "$on" --asset "$a" --outcome "$b"
 		else
-			"$pcmds" --home "$home" support "$ref" --on "$on" \
-			    --category "$a" --outcome "$b" --provider "${c//_/ }" \
-			    >/dev/null
+			record support "$ref" --on "$on" --category "$a" \
+			    --outcome "$b" --provider "${c//_/ }"
 		fi
 	done <"$home/cmds.txt"
 	left=$("$pcmds" --home "$home" status --json |
@@ -227,6 +243,9 @@ say "6. Impact per place: the evaluator's pcmds report"
     --code "$eval_code" --cacert "$dir/server/ca.pem" 3<"$dir/passphrase" \
     >/dev/null 2>&1
 "$pcmds" --home "$dir/evaluator" --passphrase-fd 3 report 3<"$dir/passphrase"
+# what became of the support offered from one place's directory
+"$pcmds" --home "$dir/evaluator" --passphrase-fd 3 report --place NH \
+    --assets 3<"$dir/passphrase"
 
 "$pcmdsd" --config "$dir/server/pcmdsd.conf" audit verify | sed 's/^/   /'
 if [ "$store" = postgresql ]; then

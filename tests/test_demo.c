@@ -1,5 +1,6 @@
 /*
- * test_demo.c - make demo-serve as a person runs it: on a terminal, the
+ * test_demo.c - make demo-serve as a person runs it: on a terminal, it
+ * shows impact per place and a place's take-up of community assets, the
  * dashboard link it prints answers while the server runs, and Ctrl-C
  * ends it cleanly (the script exits 0, so make reports no error).
  */
@@ -50,6 +51,12 @@ test_demo_serve(void **state)
 	 * but says nothing of an error */
 	st = th_pty_finish(&p);
 	assert_true(st == 0 || st == 128 + SIGINT);
+	/* impact per place and one place's take-up of its directory, with
+	 * the demo's hundreds of recording commands kept off the screen */
+	assert_non_null(strstr(p.seen, "All places"));
+	assert_non_null(strstr(p.seen, "Community assets: take-up, Newham"));
+	assert_non_null(strstr(p.seen, "nh-walk-01"));
+	assert_null(strstr(p.seen, "pcmds: stored"));
 	assert_null(strstr(p.seen, "Error 130"));
 	assert_null(strstr(p.seen, "make: ***"));
 	th_pty_free(&p);
