@@ -289,21 +289,8 @@ static pc_rc
 kdf_scrypt(const char *pass, size_t len, const uint8_t salt[VAULT_SALT_LEN],
     const struct vault_kdf *k, uint8_t out[VAULT_KEY_LEN])
 {
-	uint64_t n = k->n, maxmem = KDF_MEM_MAX + ((uint64_t)1 << 24);
-	uint32_t r = k->r, p = k->p;
-	OSSL_PARAM params[7];
-
-	params[0] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_PASSWORD,
-	    (void *)pass, len);
-	params[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT,
-	    (void *)salt, VAULT_SALT_LEN);
-	params[2] = OSSL_PARAM_construct_uint64(OSSL_KDF_PARAM_SCRYPT_N, &n);
-	params[3] = OSSL_PARAM_construct_uint32(OSSL_KDF_PARAM_SCRYPT_R, &r);
-	params[4] = OSSL_PARAM_construct_uint32(OSSL_KDF_PARAM_SCRYPT_P, &p);
-	params[5] = OSSL_PARAM_construct_uint64(OSSL_KDF_PARAM_SCRYPT_MAXMEM,
-	    &maxmem);
-	params[6] = OSSL_PARAM_construct_end();
-	return derive("SCRYPT", params, out);
+	return sec_scrypt(pass, len, salt, VAULT_SALT_LEN, k->n, k->r, k->p,
+	    KDF_MEM_MAX + ((uint64_t)1 << 24), out, VAULT_KEY_LEN);
 }
 
 /* The recovery key has 160 random bits: HKDF, not a slow KDF, suffices. */

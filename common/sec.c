@@ -5,9 +5,11 @@
 #include <pthread.h>
 #include <string.h>
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/kdf.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
@@ -197,6 +199,32 @@ sec_unb64url(const char *s, size_t len, uint8_t *out, size_t max)
 		}
 	}
 	return (long)n;
+}
+
+pc_rc
+sec_scrypt(const void *pass, size_t passlen, const uint8_t *salt,
+    size_t saltlen, uint64_t n, uint32_t r, uint32_t p, uint64_t maxmem,
+    uint8_t *out, size_t outlen)
+{
+	EVP_KDF *k = EVP_KDF_fetch(NULL, "SCRYPT", NULL);
+	EVP_KDF_CTX *c = k ? EVP_KDF_CTX_new(k) : NULL;
+	OSSL_PARAM params[7];
+	int ok;
+
+	params[0] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_PASSWORD,
+	    (void *)pass, passlen);
+	params[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT,
+	    (void *)salt, saltlen);
+	params[2] = OSSL_PARAM_construct_uint64(OSSL_KDF_PARAM_SCRYPT_N, &n);
+	params[3] = OSSL_PARAM_construct_uint32(OSSL_KDF_PARAM_SCRYPT_R, &r);
+	params[4] = OSSL_PARAM_construct_uint32(OSSL_KDF_PARAM_SCRYPT_P, &p);
+	params[5] = OSSL_PARAM_construct_uint64(OSSL_KDF_PARAM_SCRYPT_MAXMEM,
+	    &maxmem);
+	params[6] = OSSL_PARAM_construct_end();
+	ok = c != NULL && EVP_KDF_derive(c, out, outlen, params) == 1;
+	EVP_KDF_CTX_free(c);
+	EVP_KDF_free(k);
+	return ok ? PC_OK : PC_EIO;
 }
 
 int

@@ -35,6 +35,15 @@ void	 sec_b64url(const uint8_t *, size_t, char *out);
  * (another character, padding, an impossible length) or does not fit.
  */
 long	 sec_unb64url(const char *, size_t len, uint8_t *out, size_t max);
+/*
+ * scrypt (RFC 7914) of a passphrase into outlen bytes, with cost n, r,
+ * p; maxmem bounds the memory it may take (128*n*r and a margin), so
+ * that a cost read from a file cannot exhaust the machine. PC_EIO when
+ * OpenSSL refuses.
+ */
+pc_rc	 sec_scrypt(const void *pass, size_t passlen, const uint8_t *salt,
+	    size_t saltlen, uint64_t n, uint32_t r, uint32_t p, uint64_t maxmem,
+	    uint8_t *out, size_t outlen);
 /* Constant-time comparison of equal-length buffers: 1 when equal. */
 int	 sec_equal(const void *, const void *, size_t);
 /* Overwrites memory the compiler may not optimise the write away. */

@@ -1,15 +1,9 @@
 /*
- * passwd.c - scrypt through OpenSSL's EVP_KDF.
+ * passwd.c - dashboard passwords, kept as scrypt hashes (sec_scrypt).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <openssl/core_names.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/kdf.h>
-#include <openssl/params.h>
 
 #include "passwd.h"
 #include "sec.h"
@@ -41,26 +35,8 @@ static int
 kdf(const char *pw, const uint8_t *salt, size_t saltlen, uint64_t n,
     uint32_t r, uint32_t p, uint8_t *out, size_t outlen)
 {
-	EVP_KDF *k = EVP_KDF_fetch(NULL, "SCRYPT", NULL);
-	EVP_KDF_CTX *c = k ? EVP_KDF_CTX_new(k) : NULL;
-	uint64_t maxmem = MAXMEM;
-	OSSL_PARAM params[7];
-	int ok;
-
-	params[0] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_PASSWORD,
-	    (void *)pw, strlen(pw));
-	params[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT,
-	    (void *)salt, saltlen);
-	params[2] = OSSL_PARAM_construct_uint64(OSSL_KDF_PARAM_SCRYPT_N, &n);
-	params[3] = OSSL_PARAM_construct_uint32(OSSL_KDF_PARAM_SCRYPT_R, &r);
-	params[4] = OSSL_PARAM_construct_uint32(OSSL_KDF_PARAM_SCRYPT_P, &p);
-	params[5] = OSSL_PARAM_construct_uint64(OSSL_KDF_PARAM_SCRYPT_MAXMEM,
-	    &maxmem);
-	params[6] = OSSL_PARAM_construct_end();
-	ok = c != NULL && EVP_KDF_derive(c, out, outlen, params) == 1;
-	EVP_KDF_CTX_free(c);
-	EVP_KDF_free(k);
-	return ok ? 0 : -1;
+	return sec_scrypt(pw, strlen(pw), salt, saltlen, n, r, p, MAXMEM, out,
+	    outlen) == PC_OK ? 0 : -1;
 }
 
 pc_rc
@@ -99,7 +75,7 @@ passwd_verify(const char *pw, const char *stored)
 		return -1;
 	if (kdf(pw, salt, (size_t)sl, n, r, p, got, (size_t)kl) != 0)
 		return -1;
-	ok = CRYPTO_memcmp(got, want, (size_t)kl) == 0;
+	ok = sec_equal(got, want, (size_t)kl);
 	sec_wipe(got, sizeof(got));
 	return ok;
 }
