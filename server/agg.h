@@ -159,13 +159,15 @@ struct agg_result {
 
 struct ckm_keyer;
 struct pop;
-struct qfact;		/* a fact as queries read it (agg.c) */
+struct chunk;		/* facts as queries read them, of one place (agg.c) */
 struct persons;		/* person key -> dense number (agg.c) */
 
 struct agg_place {
 	struct store_place	 p;
-	struct qfact		*q;	/* in arrival order */
-	size_t			 n, cap;
+	uint32_t		*chunks;	/* its chunks, in arrival order */
+	size_t			 nchunks, capchunks;
+	struct agg_cell		**month;	/* sums by month (agg.c) */
+	int			 month_lost;	/* 1: out of memory for them */
 };
 
 struct agg {
@@ -174,8 +176,14 @@ struct agg {
 	size_t			 nplaces;
 	char			(*pcns)[8];	/* PCN codes; [0] is "" */
 	size_t			 npcns;
-	struct map		 by_id;		/* referral id -> where it is */
+	struct chunk		**chunk;	/* every place's, by number */
+	size_t			 nchunk, capchunk;
+	uint32_t		*id_slot;	/* referral id -> its fact */
+	size_t			 id_cap, nid;
 	struct persons		*persons;
+	/* 1: queries add up every fact one by one, without the month
+	   sums (tests hold the two to each other) */
+	int			 full_pass;
 	struct ckm_keyer	*keyer;		/* record keys (ckm.h) */
 	struct pop		*pop;		/* denominators (pop.h) */
 };
