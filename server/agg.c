@@ -4,6 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "agg.h"
 #include "ckm.h"
@@ -1216,6 +1219,11 @@ agg_open(struct agg **out, struct store *st, const uint8_t cell_key[32],
 		agg_close(a);
 		return rc;
 	}
+#ifdef __GLIBC__
+	/* what loading took and gave back (timelines, statements) goes
+	 * back to the system, not kept in the server's resident set */
+	malloc_trim(0);
+#endif
 	*out = a;
 	return PC_OK;
 }

@@ -5,10 +5,14 @@
  * when, by whom, what happened, the ONS4 pair) computed from its records
  * with corrections applied (common/timeline.c). Facts are stored beside
  * the records, in the same transaction, and held in memory per place as
- * a packed array of query-ready copies (groups worked out, people
- * numbered densely), so that a query is one sequential pass over the
- * place's referrals. Additive counters (sums, sums of squares, histograms
- * of whole-number differences) give means, SDs, medians and the Wilcoxon
+ * packed query-ready copies of 36 bytes (codes as they are, people
+ * numbered densely, the referral id as 16 bytes beside them), and as sums
+ * per place and calendar month of every count but people, kept in step
+ * as facts come, change and go. A query adds up the whole months it
+ * covers from those sums, and makes one sequential pass over the place's
+ * referrals for its distinct people, its groups and any month it covers
+ * in part. Additive counters (sums, sums of squares, histograms of
+ * whole-number differences) give means, SDs, medians and the Wilcoxon
  * test without keeping raw values; distinct people are counted with a
  * bitmap over the dense numbers.
  *
