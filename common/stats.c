@@ -213,7 +213,8 @@ memo_slot(double a, double b)
 	memcpy(&x, &a, sizeof(x));
 	memcpy(&y, &b, sizeof(y));
 	x = (x ^ (y * 0x9e3779b97f4a7c15ULL)) * 0xc2b2ae3d27d4eb4fULL;
-	return (size_t)(x >> 56) % STATS_MEMO_N;
+	/* the top bits: every bit of both numbers moves them */
+	return (size_t)(x >> (64 - STATS_MEMO_BITS));
 }
 
 int

@@ -63,7 +63,8 @@ double	 stats_t_quantile(double p, double df);
  * (each measure of a scope, every request for the same published
  * counts). A value found is the one computed, bit for bit.
  */
-#define STATS_MEMO_N	256
+#define STATS_MEMO_BITS	11
+#define STATS_MEMO_N	(1 << STATS_MEMO_BITS)
 struct stats_memo {
 	double		 a[STATS_MEMO_N], b[STATS_MEMO_N], v[STATS_MEMO_N];
 	unsigned char	 set[STATS_MEMO_N];

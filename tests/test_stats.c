@@ -312,10 +312,10 @@ test_memo(void **state)
 	for (i = 0; i < 50; i++)
 		assert_memory_equal(&first[i], &(double){stats_t_quantile(
 		    0.975, 1 + i * 997.0)}, sizeof(double));
-	/* 1000 pairs into 256 slots: most are written over */
-	for (i = 0; i < 1000; i++)
+	/* 10000 pairs into fewer slots: most are written over */
+	for (i = 0; i < 10000; i++)
 		stats_memo_put(m, 0.5, (double)i, (double)i * 3);
-	for (i = 0; i < 1000; i++)
+	for (i = 0; i < 10000; i++)
 		if (stats_memo_get(m, 0.5, (double)i, &v)) {
 			assert_true(v == (double)i * 3);
 			found++;
