@@ -365,6 +365,8 @@ person_number(struct agg *a, uint64_t k)
 /* The group of each code in each dimension (DIM_REASON's are bits). */
 static uint8_t group_tab[DIM_N][256];
 static uint8_t pair_tab[ONS4_N][256];	/* improved, worst base, left it */
+/* scores (baseline | follow-up << 4) -> bin, 255 outside 0..10 */
+static uint8_t pair_bin[256];
 static pthread_once_t tabs_once = PTHREAD_ONCE_INIT;
 
 static uint32_t groups_of(const struct fact *, enum agg_dim);
@@ -419,6 +421,9 @@ tabs_init(void)
 			group_tab[d][v] = (uint8_t)(g != 0 && __builtin_ctz(g) <
 			    18 ? __builtin_ctz(g) : 0);
 		}
+	for (v = 0; v < 256; v++)
+		pair_bin[v] = (uint8_t)((v & 15) <= 10 && (v >> 4) <= 10 ?
+		    (v & 15) + 11 * (v >> 4) : 255);
 	for (m = 0; m < ONS4_N; m++)
 		for (v = 0; v < 256; v++) {
 			int b = v & 15, fo = v >> 4,
@@ -433,7 +438,7 @@ tabs_init(void)
 }
 
 /* The code of a query-ready fact the groups of dimension d come from. */
-static unsigned
+static inline unsigned
 qcode(const struct qfact *f, enum agg_dim d)
 {
 	switch (d) {
@@ -1329,7 +1334,7 @@ struct seen {
 };
 
 /* Counts a referral's person once: people and their key sum. */
-static void
+static inline void
 see(struct seen *people, const struct qfact *f)
 {
 	uint64_t bit = 1ULL << (f->pid & 63), *w = &people->bits[f->pid >> 6];
@@ -1400,12 +1405,22 @@ cell_fact(struct agg_cell *c, const struct qfact *f, long s)
 		add_pair(c, f, s);
 }
 
+/*
+ * A group's ONS4 pairs as a pass counts them: how many (and their keys)
+ * had each pair of scores 0..10, measure by measure; every sum of the
+ * pairs is worked out from these once at the end (pairs_fold), exactly.
+ */
+struct pairs {
+	long		 n[ONS4_N][121], key[ONS4_N][121];
+};
+
 /* A group's cell: only what a breakdown shows. */
-static void
-add_group_fact(struct agg_cell *c, struct seen *people, const struct qfact *f)
+static inline void
+add_group_fact(struct agg_cell *c, struct pairs *pp, struct seen *people,
+    const struct qfact *f)
 {
 	long k = Q_KEY(f), consent = (f->rk & Q_CONSENT) != 0;
-	int close = Q_CLOSE(f);
+	int close = Q_CLOSE(f), m;
 
 	c->referrals++;
 	c->key.referrals += k;
@@ -1416,8 +1431,50 @@ add_group_fact(struct agg_cell *c, struct seen *people, const struct qfact *f)
 		c->closed_by[close & 7]++;
 		c->key.closed_by[close & 7] += k;
 	}
-	if (consent && (f->rk & Q_PAIR))
-		add_pair(c, f, 1);
+	if (!consent || !(f->rk & Q_PAIR))
+		return;
+	for (m = 0; m < ONS4_N && pair_bin[f->score[m]] != 255; m++)
+		;
+	if (m < ONS4_N) {
+		add_pair(c, f, 1);	/* a score out of range: as it is */
+		return;
+	}
+	c->pairs++;
+	c->key.pairs += k;
+	for (m = 0; m < ONS4_N; m++) {
+		pp->n[m][pair_bin[f->score[m]]]++;
+		pp->key[m][pair_bin[f->score[m]]] += k;
+	}
+}
+
+/* The pairs counted by bin into cell c's sums. */
+static void
+pairs_fold(struct agg_cell *c, const struct pairs *pp)
+{
+	int m, v;
+
+	for (m = 0; m < ONS4_N; m++)
+		for (v = 0; v < 121; v++) {
+			struct agg_ons4 *o = &c->ons4[m];
+			long n = pp->n[m][v], k = pp->key[m][v];
+			long b = v % 11, fo = v / 11, d = fo - b;
+			long t = pair_tab[m][b | fo << 4];
+
+			if (n == 0 && k == 0)
+				continue;
+			c->key.improved[m] += k * (t & 1);
+			c->key.worst_base[m] += k * (t >> 1 & 1);
+			c->key.left_worst[m] += k * (t >> 2 & 1);
+			o->n += n;
+			o->sum_base += n * b;
+			o->sum_follow += n * fo;
+			o->sum_d += n * d;
+			o->sum_d2 += n * d * d;
+			o->hist_d[d + 10] += n;
+			o->improved += n * (t & 1);
+			o->worst_base += n * (t >> 1 & 1);
+			o->left_worst += n * (t >> 2 & 1);
+		}
 }
 
 /* Every counter of a cell is a sum: cells add up field by field. */
@@ -1503,12 +1560,16 @@ span_of(const struct agg *a, const struct agg_place *p,
 
 /*
  * The referrals of place p in q's period into cell tot, their people
- * into total (and any), and into the groups of q->group_by.
+ * into total (and any), and into the groups of q->group_by (their pairs
+ * by bin into pp). With groups, total is NULL and the people of the
+ * referrals in no group go into sets[r->ngroups]: the total's people are
+ * the union of the groups' (people_union).
  */
 static void
 add_place(const struct agg *a, const struct agg_place *p,
     const struct agg_query *q, struct agg_cell *tot, struct agg_result *r,
-    struct seen *total, struct seen *sets, struct seen *any)
+    struct seen *total, struct seen *sets, struct pairs *pp,
+    struct seen *any)
 {
 	const struct qfact *f, *end;
 	enum agg_dim d = q->group_by;
@@ -1516,7 +1577,7 @@ add_place(const struct agg *a, const struct agg_place *p,
 	struct span sp;
 	size_t ci;
 	uint32_t bits;
-	int mi;
+	int mi, in;
 
 	span_of(a, p, q, &sp);
 	for (mi = sp.m0; mi <= sp.m1; mi++)
@@ -1525,26 +1586,60 @@ add_place(const struct agg *a, const struct agg_place *p,
 	for (EACH(a, p, ci, f, end)) {
 		if (!counted(f, q))
 			continue;
-		see(total, f);
+		if (total != NULL)
+			see(total, f);
 		if (any != NULL)
 			see(any, f);
 		if (f->referred_on < sp.from || f->referred_on > sp.to)
 			cell_fact(tot, f, 1);
 		if (d == DIM_NONE)
 			continue;
+		in = 0;
 		if (d != DIM_REASON) {
 			int g = tab[qcode(f, d)];
 
-			if (g < r->ngroups)
-				add_group_fact(&r->groups[g], &sets[g], f);
-			continue;
-		}
-		for (bits = f->reasons & BITS18; bits != 0; bits &= bits - 1) {
-			int g = __builtin_ctz(bits);
+			if (g < r->ngroups) {
+				add_group_fact(&r->groups[g], &pp[g], &sets[g],
+				    f);
+				in = 1;
+			}
+		} else
+			for (bits = f->reasons & BITS18; bits != 0;
+			    bits &= bits - 1) {
+				int g = __builtin_ctz(bits);
 
-			if (g < r->ngroups)
-				add_group_fact(&r->groups[g], &sets[g], f);
-		}
+				if (g < r->ngroups) {
+					add_group_fact(&r->groups[g], &pp[g],
+					    &sets[g], f);
+					in = 1;
+				}
+			}
+		if (!in)
+			see(&sets[r->ngroups], f);
+	}
+}
+
+/*
+ * The people of sets[0..n-1] together, each once, with their record keys
+ * (every fact of a person carries the person's key).
+ */
+static void
+people_union(const struct agg *a, const struct seen *sets, int n,
+    struct seen *out)
+{
+	size_t words = (size_t)a->persons->n / 64 + 1, w;
+	int i;
+
+	out->n = out->key = 0;
+	for (w = 0; w < words; w++) {
+		uint64_t u = 0;
+
+		for (i = 0; i < n; i++)
+			u |= sets[i].bits[w];
+		out->n += __builtin_popcountll(u);
+		for (; u != 0; u &= u - 1)
+			out->key += a->persons->rkey[w * 64 +
+			    (size_t)__builtin_ctzll(u)];
 	}
 }
 
@@ -1581,15 +1676,17 @@ agg_run(struct agg *a, const struct agg_query *q, struct agg_result *r)
 {
 	const struct codelist *gl = q->group_by != DIM_NONE ?
 	    agg_dims[q->group_by].codes : NULL;
-	struct seen *sets;
+	struct seen *sets, people;
+	struct pairs *pp = NULL;
 	size_t pi;
 	int g;
 
 	memset(r, 0, sizeof(*r));
 	r->ngroups = gl != NULL ? (int)gl->n : 0;
 	if ((sets = seen_new(a, r->ngroups + 1)) == NULL ||
-	    (r->ngroups > 0 && (r->groups = calloc((size_t)r->ngroups,
-	    sizeof(*r->groups))) == NULL)) {
+	    (r->ngroups > 0 && ((r->groups = calloc((size_t)r->ngroups,
+	    sizeof(*r->groups))) == NULL || (pp = calloc((size_t)r->ngroups,
+	    sizeof(*pp))) == NULL))) {
 		seen_free(sets, r->ngroups + 1);
 		agg_result_free(r);
 		return PC_ENOMEM;
@@ -1598,16 +1695,22 @@ agg_run(struct agg *a, const struct agg_query *q, struct agg_result *r)
 		if (q->place >= 0 && (size_t)q->place != pi)
 			continue;
 		r->population += a->places[pi].p.population;
-		add_place(a, &a->places[pi], q, &r->total, r, &sets[r->ngroups],
-		    sets, NULL);
+		add_place(a, &a->places[pi], q, &r->total, r, r->ngroups > 0 ?
+		    NULL : &sets[0], sets, pp, NULL);
 	}
-	r->total.people = sets[r->ngroups].n;
-	r->total.key.people = sets[r->ngroups].key;
+	if (r->ngroups > 0)
+		people_union(a, sets, r->ngroups + 1, &people);
+	else
+		people = sets[0];
+	r->total.people = people.n;
+	r->total.key.people = people.key;
 	for (g = 0; g < r->ngroups; g++) {
 		r->groups[g].people = sets[g].n;
 		r->groups[g].key.people = sets[g].key;
+		pairs_fold(&r->groups[g], &pp[g]);
 	}
 	seen_free(sets, r->ngroups + 1);
+	free(pp);
 	return PC_OK;
 }
 
@@ -1635,7 +1738,7 @@ agg_run_places(struct agg *a, const struct agg_query *q,
 		pq.group_by = DIM_NONE;
 		each[pi].population = a->places[pi].p.population;
 		add_place(a, &a->places[pi], &pq, &each[pi].total, &each[pi],
-		    one, NULL, any);
+		    one, NULL, NULL, any);
 		each[pi].total.people = one->n;
 		each[pi].total.key.people = one->key;
 		cell_add(&all->total, &each[pi].total);
