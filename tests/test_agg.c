@@ -732,6 +732,56 @@ random_fact(struct fact *f, int k)
 		snprintf(f->pcn, sizeof(f->pcn), "U%d", rnd(30));
 }
 
+/*
+ * Where each referral is in one group, the groups' counts add up to the
+ * total's: their pairs (counted by scores) to the total's (summed as they
+ * come), key for key.
+ */
+static void
+groups_add_up(const struct agg_result *r)
+{
+	struct agg_cell sum;
+	int g, m, i;
+
+	memset(&sum, 0, sizeof(sum));
+	for (g = 0; g < r->ngroups; g++) {
+		const struct agg_cell *c = &r->groups[g];
+
+		sum.referrals += c->referrals;
+		sum.consented += c->consented;
+		sum.pairs += c->pairs;
+		sum.key.referrals += c->key.referrals;
+		sum.key.pairs += c->key.pairs;
+		for (i = 0; i < 8; i++)
+			sum.closed_by[i] += c->closed_by[i];
+		for (m = 0; m < ONS4_N; m++) {
+			long *to = (long *)&sum.ons4[m];
+			const long *from = (const long *)&c->ons4[m];
+
+			for (i = 0; i < (int)(sizeof(c->ons4[m]) / sizeof(long));
+			    i++)
+				to[i] += from[i];
+			sum.key.improved[m] += c->key.improved[m];
+			sum.key.worst_base[m] += c->key.worst_base[m];
+			sum.key.left_worst[m] += c->key.left_worst[m];
+		}
+	}
+	assert_int_equal(sum.referrals, r->total.referrals);
+	assert_int_equal(sum.consented, r->total.consented);
+	assert_int_equal(sum.pairs, r->total.pairs);
+	assert_int_equal(sum.key.referrals, r->total.key.referrals);
+	assert_int_equal(sum.key.pairs, r->total.key.pairs);
+	assert_memory_equal(sum.closed_by, r->total.closed_by,
+	    sizeof(sum.closed_by));
+	assert_memory_equal(sum.ons4, r->total.ons4, sizeof(sum.ons4));
+	assert_memory_equal(sum.key.improved, r->total.key.improved,
+	    sizeof(sum.key.improved));
+	assert_memory_equal(sum.key.worst_base, r->total.key.worst_base,
+	    sizeof(sum.key.worst_base));
+	assert_memory_equal(sum.key.left_worst, r->total.key.left_worst,
+	    sizeof(sum.key.left_worst));
+}
+
 /* One query both ways: from the month sums, and fact by fact. */
 static void
 same_run(struct agg *a, int place, int32_t from, int32_t to, enum agg_dim d)
@@ -749,6 +799,8 @@ same_run(struct agg *a, int place, int32_t from, int32_t to, enum agg_dim d)
 	for (g = 0; g < x.ngroups; g++)
 		assert_memory_equal(&x.groups[g], &y.groups[g],
 		    sizeof(x.groups[g]));
+	if (d != DIM_NONE && d != DIM_REASON)
+		groups_add_up(&x);
 	agg_result_free(&x);
 	agg_result_free(&y);
 }
