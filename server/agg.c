@@ -698,8 +698,14 @@ agg_apply(struct agg *a, const struct fact *facts, size_t n)
 		int64_t g, ng;
 		uint32_t *slot;
 
-		if (p == NULL || uuid_parse(nf->id, id) != 0)
-			goto nomem;	/* no id: never a stored fact's */
+		if (uuid_parse(nf->id, id) != 0) {
+			/* never a stored fact's: decoding checks the id */
+			log_warnx("aggregates: a fact with no valid referral "
+			    "id (\"%.40s\") is not counted", nf->id);
+			continue;
+		}
+		if (p == NULL)
+			goto nomem;
 		qfact_of(a, nf, &q);
 		if ((g = fact_of_id(a, id)) >= 0 &&
 		    a->chunk[g >> CHUNK_BITS]->place == (uint32_t)(p -
