@@ -128,13 +128,8 @@ double
 poisson_gamma_quantile(double p, double a)
 {
 	static _Thread_local struct stats_memo memo;
-	double v;
 
-	if (stats_memo_get(&memo, p, a, &v))
-		return v;
-	v = gamma_quantile(p, a);
-	stats_memo_put(&memo, p, a, v);
-	return v;
+	return stats_memo_of(&memo, p, a, gamma_quantile);
 }
 
 void

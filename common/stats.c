@@ -241,16 +241,24 @@ stats_memo_put(struct stats_memo *m, double a, double b, double v)
 }
 
 double
+stats_memo_of(struct stats_memo *m, double a, double b,
+    double (*fn)(double, double))
+{
+	double v;
+
+	if (stats_memo_get(m, a, b, &v))
+		return v;
+	v = fn(a, b);
+	stats_memo_put(m, a, b, v);
+	return v;
+}
+
+double
 stats_t_quantile(double p, double df)
 {
 	static _Thread_local struct stats_memo memo;
-	double v;
 
-	if (stats_memo_get(&memo, p, df, &v))
-		return v;
-	v = t_quantile(p, df);
-	stats_memo_put(&memo, p, df, v);
-	return v;
+	return stats_memo_of(&memo, p, df, t_quantile);
 }
 
 void

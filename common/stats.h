@@ -73,6 +73,9 @@ struct stats_memo {
 int	 stats_memo_get(const struct stats_memo *, double a, double b,
 	    double *v);
 void	 stats_memo_put(struct stats_memo *, double a, double b, double v);
+/* fn(a, b), from the memo when kept there, else worked out and kept. */
+double	 stats_memo_of(struct stats_memo *, double a, double b,
+	    double (*fn)(double, double));
 /* Regularised incomplete beta function I_x(a, b), and 1 - I_x(a, b). */
 double	 stats_ibeta(double x, double a, double b);
 double	 stats_ibetac(double x, double a, double b);
