@@ -13,6 +13,7 @@
 #include <math.h>
 
 #include "poisson.h"
+#include "stats.h"
 
 #define ITER	1000
 
@@ -91,8 +92,8 @@ tail(double a, double x, int upper)
 	return upper ? poisson_gamma_q(a, x) : poisson_gamma_p(a, x);
 }
 
-double
-poisson_gamma_quantile(double p, double a)
+static double
+gamma_quantile(double p, double a)
 {
 	int upper = p > 0.5, i;
 	double target = upper ? 1 - p : p, lo = 0, hi = a + 1, x, f, step;
@@ -121,6 +122,14 @@ poisson_gamma_quantile(double p, double a)
 			break;
 	}
 	return x;
+}
+
+double
+poisson_gamma_quantile(double p, double a)
+{
+	static _Thread_local struct stats_memo memo;
+
+	return stats_memo_of(&memo, p, a, gamma_quantile);
 }
 
 void

@@ -7,7 +7,9 @@
  * freedom, P(|T| > t) = I_{df/(df+t^2)}(df/2, 1/2).
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "stats.h"
 
@@ -167,8 +169,8 @@ t_pdf(double t, double df)
  * instead of a long bisection (each evaluation is a continued fraction,
  * and every figures document needs a quantile per measure and scope).
  */
-double
-stats_t_quantile(double p, double df)
+static double
+t_quantile(double p, double df)
 {
 	double lo = 0, hi = 1, x, f, step, q;
 	int i;
@@ -200,6 +202,63 @@ stats_t_quantile(double p, double df)
 			break;
 	}
 	return x;
+}
+
+/* The slot of (a, b): their bits, mixed. */
+static size_t
+memo_slot(double a, double b)
+{
+	uint64_t x, y;
+
+	memcpy(&x, &a, sizeof(x));
+	memcpy(&y, &b, sizeof(y));
+	x = (x ^ (y * 0x9e3779b97f4a7c15ULL)) * 0xc2b2ae3d27d4eb4fULL;
+	/* the top bits: every bit of both numbers moves them */
+	return (size_t)(x >> (64 - STATS_MEMO_BITS));
+}
+
+int
+stats_memo_get(const struct stats_memo *m, double a, double b, double *v)
+{
+	size_t i = memo_slot(a, b);
+
+	if (!m->set[i] || memcmp(&m->a[i], &a, sizeof(a)) != 0 ||
+	    memcmp(&m->b[i], &b, sizeof(b)) != 0)
+		return 0;
+	*v = m->v[i];
+	return 1;
+}
+
+void
+stats_memo_put(struct stats_memo *m, double a, double b, double v)
+{
+	size_t i = memo_slot(a, b);
+
+	m->a[i] = a;
+	m->b[i] = b;
+	m->v[i] = v;
+	m->set[i] = 1;
+}
+
+double
+stats_memo_of(struct stats_memo *m, double a, double b,
+    double (*fn)(double, double))
+{
+	double v;
+
+	if (stats_memo_get(m, a, b, &v))
+		return v;
+	v = fn(a, b);
+	stats_memo_put(m, a, b, v);
+	return v;
+}
+
+double
+stats_t_quantile(double p, double df)
+{
+	static _Thread_local struct stats_memo memo;
+
+	return stats_memo_of(&memo, p, df, t_quantile);
 }
 
 void

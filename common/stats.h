@@ -56,6 +56,26 @@ double	 stats_norm_sf(double z);
 double	 stats_t_cdf(double t, double df);
 double	 stats_t_sf(double t, double df);
 double	 stats_t_quantile(double p, double df);
+/*
+ * A few values of a function of two numbers, kept by the thread that
+ * worked them out: quantiles take many evaluations of a continued
+ * fraction, and figures documents ask for the same ones again and again
+ * (each measure of a scope, every request for the same published
+ * counts). A value found is the one computed, bit for bit.
+ */
+#define STATS_MEMO_BITS	11
+#define STATS_MEMO_N	(1 << STATS_MEMO_BITS)
+struct stats_memo {
+	double		 a[STATS_MEMO_N], b[STATS_MEMO_N], v[STATS_MEMO_N];
+	unsigned char	 set[STATS_MEMO_N];
+};
+/* 1 and *v when (a, b) is kept; 0 otherwise. */
+int	 stats_memo_get(const struct stats_memo *, double a, double b,
+	    double *v);
+void	 stats_memo_put(struct stats_memo *, double a, double b, double v);
+/* fn(a, b), from the memo when kept there, else worked out and kept. */
+double	 stats_memo_of(struct stats_memo *, double a, double b,
+	    double (*fn)(double, double));
 /* Regularised incomplete beta function I_x(a, b), and 1 - I_x(a, b). */
 double	 stats_ibeta(double x, double a, double b);
 double	 stats_ibetac(double x, double a, double b);

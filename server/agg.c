@@ -4,6 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "agg.h"
 #include "ckm.h"
@@ -11,6 +14,7 @@
 #include "log.h"
 #include "pop.h"
 #include "takeup.h"
+#include "uuid.h"
 
 static const struct code flag_v[FLAG_N] = {
 	{"not_known", "Not known or not recorded"},
@@ -139,52 +143,153 @@ agg_place_index(const struct agg *a, const char *code)
 	return -1;
 }
 
-/* A fact as queries read it: small, its groups worked out once. */
+/*
+ * A fact as queries read it, in 36 bytes: codes as they are, packed
+ * where they leave bits free; the groups of each dimension are looked up
+ * in small tables at query time (group_tab), once per code rather than
+ * once per fact.
+ */
 struct qfact {
 	int32_t		 referred_on;
 	uint32_t	 pid;		/* dense person number */
-	uint16_t	 rkey;		/* the person's record key */
-	uint32_t	 reasons;	/* bit per codes_reason */
-	uint32_t	 offered, taken;	/* bit per codes_support */
-	int16_t		 days;		/* referral to first contact; -1 none */
+	uint32_t	 reasons;	/* RSN_ bits, days, closure */
+	uint32_t	 offered;	/* SUP_ bits, source, service, gender */
+	uint32_t	 taken;		/* SUP_ bits, ethnicity */
 	uint16_t	 contacts, attended;
-	uint8_t		 close_reason;	/* 255 open */
-	uint8_t		 consent, voided, has_pair;
-	uint8_t		 grp[DIM_N];	/* the group in one-valued dimensions */
-	int8_t		 base[ONS4_N], follow[ONS4_N];
-	/* bit per measure, for ONS4 pairs */
-	uint8_t		 improved, worst_base, left_worst;
+	uint16_t	 rk;		/* record key; consent, voided, pair */
 	uint16_t	 pcn;		/* index in agg pcns; 0 none */
-	uint8_t		 service;	/* codes_service */
+	uint8_t		 imd, age;	/* as in the fact */
+	uint8_t		 flags;		/* carer, ld, autism, homeless: 2 bits each */
+	uint8_t		 score[ONS4_N];	/* baseline | follow-up << 4 */
 };
 
-/* Where a referral's fact is. */
-struct locator {
-	size_t		 place;		/* NOWHERE: lost to a failed allocation */
-	size_t		 index;
-};
-#define NOWHERE	((size_t)-1)
+#define BITS18		0x3ffffu	/* codes_reason, codes_support: 18 each */
+/* reasons: bits 0-17, days to first contact + 1 (0 none), closure */
+#define Q_DAYS(f)	((int)((f)->reasons >> 18 & 511) - 1)
+#define Q_CLOSE(f)	((int)((f)->reasons >> 27 & 15))	/* 8 open */
+#define Q_OPEN		8
+/* offered: bits 0-17, source, service, gender; taken: 0-17, ethnicity */
+#define Q_SOURCE(f)	((f)->offered >> 18 & 15)
+#define Q_SERVICE(f)	((f)->offered >> 22 & 7)
+#define Q_GENDER(f)	((f)->offered >> 25 & 7)
+#define Q_ETHNICITY(f)	((f)->taken >> 18 & 31)
+/* rk: the person's record key (under CKM_KEYS), then three flags */
+#define Q_KEY(f)	((long)((f)->rk & 0xfff))
+#define Q_CONSENT	0x1000
+#define Q_VOIDED	0x2000
+#define Q_PAIR		0x4000
+
+_Static_assert(sizeof(struct qfact) == 36, "a query-ready fact is 36 bytes");
+_Static_assert(CKM_KEYS <= 4096, "record keys fit 12 bits");
 
 /*
- * People numbered 0, 1, 2... in order of first appearance: a distinct
- * count is then a bitmap the size of the population, not a hash set the
- * size of the query.
+ * Facts are held in chunks of CHUNK, each of one place, so that a place
+ * grows by a chunk at a time, never copying (or leaving room for) the
+ * facts it has; a fact's number is its chunk's number * CHUNK plus its
+ * index in the chunk.
  */
-struct persons {
-	uint64_t	*key;		/* open addressing; 0 marks a free slot */
-	uint32_t	*num;
-	size_t		 cap;		/* a power of two */
-	uint32_t	 n;		/* numbers given; 0 is the zero key's */
-	uint16_t	*rkey;		/* record key by number, cap entries */
+#define CHUNK_BITS	10
+#define CHUNK		(1u << CHUNK_BITS)
+
+struct chunk {
+	struct qfact	 q[CHUNK];	/* in arrival order */
+	uint8_t		 id[CHUNK][16];	/* referral ids, binary */
+	uint32_t	 place, n;
 };
 
-/* Where key k is, or the free slot where it would go. */
+/*
+ * Beside the facts, every place's sums per calendar month (each a cell
+ * with every count but people), kept in step as facts come, change and
+ * go: a query adds up the whole months it covers from them, and passes
+ * over the facts only for people (a bitmap), its groups and the days of
+ * months it covers in part. Months of the years MONTHS_FROM.. (300
+ * years) have sums; a fact dated outside them is added up by every
+ * query, one by one.
+ */
+#define MONTHS_FROM	1900
+#define MONTHS_N	(300 * 12)
+
+static void	 month_fact(struct agg_place *, const struct qfact *, long);
+
+#define FACT(a, g)	(&(a)->chunk[(g) >> CHUNK_BITS]->q[(g) & (CHUNK - 1)])
+#define FACT_ID(a, g)	((a)->chunk[(g) >> CHUNK_BITS]->id[(g) & (CHUNK - 1)])
+
+/* A well mixed hash of 16 bytes (ids of every version, v7's too). */
+static uint64_t
+hash16(const uint8_t id[16])
+{
+	uint64_t x, y;
+
+	memcpy(&x, id, 8);
+	memcpy(&y, id + 8, 8);
+	x = (x ^ (y * 0x9e3779b97f4a7c15ULL)) * 0xc2b2ae3d27d4eb4fULL;
+	return x ^ x >> 31;
+}
+
+/*
+ * Referral id -> fact number + 1, open addressing (0 marks a free slot);
+ * the ids themselves are in the chunks, beside their facts.
+ */
+static uint32_t *
+id_slot(const struct agg *a, const uint8_t id[16])
+{
+	size_t i = (size_t)hash16(id) & (a->id_cap - 1);
+
+	while (a->id_slot[i] != 0 &&
+	    memcmp(FACT_ID(a, a->id_slot[i] - 1), id, 16) != 0)
+		i = (i + 1) & (a->id_cap - 1);
+	return &a->id_slot[i];
+}
+
+static int
+ids_grow(struct agg *a)
+{
+	uint32_t *old = a->id_slot, *nv;
+	size_t oc = a->id_cap, cap = oc ? oc * 2 : 1024, i;
+
+	if ((nv = calloc(cap, sizeof(*nv))) == NULL)
+		return -1;
+	a->id_slot = nv;
+	a->id_cap = cap;
+	for (i = 0; i < oc; i++)
+		if (old[i] != 0)
+			*id_slot(a, FACT_ID(a, old[i] - 1)) = old[i];
+	free(old);
+	return 0;
+}
+
+/* The fact number of a referral, or -1. */
+static int64_t
+fact_of_id(const struct agg *a, const uint8_t id[16])
+{
+	uint32_t *s;
+
+	if (a->id_cap == 0)
+		return -1;
+	s = id_slot(a, id);
+	return *s != 0 ? (int64_t)*s - 1 : -1;
+}
+
+/*
+ * People numbered 1, 2, 3... in order of first appearance (0 is the zero
+ * key's, the one "no key" person): a distinct count is then a bitmap the
+ * size of the population, not a hash set the size of the query. The
+ * table holds numbers; keys and record keys are by number.
+ */
+struct persons {
+	uint32_t	*slot;		/* open addressing; 0 marks a free slot */
+	size_t		 cap;		/* a power of two */
+	uint64_t	*key;		/* by number */
+	uint16_t	*rkey;		/* by number */
+	uint32_t	 n, capn;	/* numbers given; room for */
+};
+
 static size_t
 persons_slot(const struct persons *ps, uint64_t k)
 {
-	size_t i = (size_t)(k * 0x9e3779b97f4a7c15ULL) & (ps->cap - 1);
+	size_t i = (size_t)((k * 0x9e3779b97f4a7c15ULL) >> 20) & (ps->cap - 1);
 
-	while (ps->key[i] != 0 && ps->key[i] != k)
+	while (ps->slot[i] != 0 && ps->key[ps->slot[i]] != k)
 		i = (i + 1) & (ps->cap - 1);
 	return i;
 }
@@ -192,30 +297,40 @@ persons_slot(const struct persons *ps, uint64_t k)
 static int
 persons_grow(struct persons *ps)
 {
-	struct persons old = *ps;
-	size_t i, j, cap = old.cap ? old.cap * 2 : 1024;
-	uint16_t *rk;
+	uint32_t *old = ps->slot, *nv;
+	size_t oc = ps->cap, cap = oc ? oc * 2 : 1024, i;
 
-	if ((rk = realloc(ps->rkey, cap * sizeof(*rk))) == NULL)
+	if ((nv = calloc(cap, sizeof(*nv))) == NULL)
 		return -1;
-	ps->rkey = rk;
-	if ((ps->key = calloc(cap, sizeof(*ps->key))) == NULL ||
-	    (ps->num = calloc(cap, sizeof(*ps->num))) == NULL) {
-		free(ps->key);
-		ps->key = old.key;
-		ps->num = old.num;
-		return -1;
-	}
+	ps->slot = nv;
 	ps->cap = cap;
-	for (i = 0; i < old.cap; i++) {
-		if (old.key[i] == 0)
-			continue;
-		j = persons_slot(ps, old.key[i]);
-		ps->key[j] = old.key[i];
-		ps->num[j] = old.num[i];
-	}
-	free(old.key);
-	free(old.num);
+	for (i = 0; i < oc; i++)
+		if (old[i] != 0)
+			ps->slot[persons_slot(ps, ps->key[old[i]])] = old[i];
+	free(old);
+	return 0;
+}
+
+/* Room for one more number. */
+static int
+persons_room(struct persons *ps)
+{
+	uint32_t cap;
+	uint64_t *k;
+	uint16_t *r;
+
+	if (ps->n < ps->capn)
+		return 0;
+	cap = ps->capn ? ps->capn * 2 : 1024;
+	if (cap <= ps->capn)
+		return -1;
+	if ((k = realloc(ps->key, cap * sizeof(*k))) == NULL)
+		return -1;
+	ps->key = k;
+	if ((r = realloc(ps->rkey, cap * sizeof(*r))) == NULL)
+		return -1;
+	ps->rkey = r;
+	ps->capn = cap;
 	return 0;
 }
 
@@ -225,10 +340,11 @@ person_number(struct agg *a, uint64_t k)
 	struct persons *ps = a->persons;
 	size_t i;
 
-	if (ps->n == 0 || ps->cap == 0) {
-		if (ps->cap == 0 && persons_grow(ps) != 0)
+	if (ps->n == 0) {
+		if (persons_room(ps) != 0 || persons_grow(ps) != 0)
 			return 0;
 		ps->n = 1;	/* 0: the one "no key" person */
+		ps->key[0] = 0;
 		ps->rkey[0] = ckm_keyer_key(a->keyer, 0);
 	}
 	if (k == 0)
@@ -236,12 +352,107 @@ person_number(struct agg *a, uint64_t k)
 	if (((size_t)ps->n + 1) * 2 > ps->cap && persons_grow(ps) != 0)
 		return 0;
 	i = persons_slot(ps, k);
-	if (ps->key[i] == k)
-		return ps->num[i];
-	ps->key[i] = k;
-	ps->num[i] = ps->n;
+	if (ps->slot[i] != 0)
+		return ps->slot[i];
+	if (persons_room(ps) != 0)
+		return 0;
+	ps->key[ps->n] = k;
 	ps->rkey[ps->n] = ckm_keyer_key(a->keyer, k);
+	ps->slot[i] = ps->n;
 	return ps->n++;
+}
+
+/* The group of each code in each dimension (DIM_REASON's are bits). */
+static uint8_t group_tab[DIM_N][256];
+static uint8_t pair_tab[ONS4_N][256];	/* improved, worst base, left it */
+/* scores (baseline | follow-up << 4) -> bin, 255 outside 0..10 */
+static uint8_t pair_bin[256];
+static pthread_once_t tabs_once = PTHREAD_ONCE_INIT;
+
+static uint32_t groups_of(const struct fact *, enum agg_dim);
+
+/* The code of a fact a dimension's group is worked out from. */
+static void
+set_code(struct fact *f, enum agg_dim d, int v)
+{
+	switch (d) {
+	case DIM_SOURCE: f->source = (uint8_t)v; break;
+	case DIM_SERVICE: f->service = (uint8_t)v; break;
+	case DIM_ETHNIC_GROUP:
+	case DIM_ETHNICITY: f->ethnicity = (uint8_t)v; break;
+	case DIM_IMD_QUINTILE:
+	case DIM_IMD_DECILE: f->imd_decile = (uint8_t)v; break;
+	case DIM_AGE_BAND:
+	case DIM_AGE_BAND_CENSUS: f->age = (uint8_t)v; break;
+	case DIM_GENDER: f->gender = (uint8_t)v; break;
+	case DIM_CARER:
+	case DIM_LEARNING_DISABILITY:
+	case DIM_AUTISM:
+	case DIM_HOMELESS: f->flags[(d - DIM_CARER) & 3] = (uint8_t)(v & 3);
+		break;
+	default: break;
+	}
+}
+
+static void
+tabs_init(void)
+{
+	struct fact f;
+	int d, v, m;
+
+	for (d = 1; d < DIM_N; d++)
+		for (v = 0; v < 256; v++) {
+			uint32_t g;
+
+			if (d == DIM_REASON)
+				continue;
+			memset(&f, 0, sizeof(f));
+			/* flags: the group of bits 2k..2k+1 of the byte */
+			set_code(&f, (enum agg_dim)d, d >= DIM_CARER && d <=
+			    DIM_HOMELESS ? v >> 2 * (d - DIM_CARER) : v);
+			/* codes held in fewer bits than 8 never go higher */
+			if ((d == DIM_ETHNIC_GROUP && (size_t)v >=
+			    codes_ethnicity.n) || (v >= 32 && (d ==
+			    DIM_SOURCE || d == DIM_SERVICE || d == DIM_GENDER ||
+			    d == DIM_ETHNICITY)))
+				continue;
+			g = groups_of(&f, (enum agg_dim)d);
+			/* one bit; a value outside the list counts as the first */
+			group_tab[d][v] = (uint8_t)(g != 0 && __builtin_ctz(g) <
+			    18 ? __builtin_ctz(g) : 0);
+		}
+	for (v = 0; v < 256; v++)
+		pair_bin[v] = (uint8_t)((v & 15) <= 10 && (v >> 4) <= 10 ?
+		    (v & 15) + 11 * (v >> 4) : 255);
+	for (m = 0; m < ONS4_N; m++)
+		for (v = 0; v < 256; v++) {
+			int b = v & 15, fo = v >> 4,
+			    w = ons4_measures[m].worst_band;
+
+			pair_tab[m][v] = (uint8_t)ons4_improved(
+			    (enum ons4_measure)m, b, fo);
+			if (ons4_band((enum ons4_measure)m, b) == w)
+				pair_tab[m][v] |= (uint8_t)(2 | (ons4_band(
+				    (enum ons4_measure)m, fo) != w ? 4 : 0));
+		}
+}
+
+/* The code of a query-ready fact the groups of dimension d come from. */
+static inline unsigned
+qcode(const struct qfact *f, enum agg_dim d)
+{
+	switch (d) {
+	case DIM_SOURCE: return Q_SOURCE(f);
+	case DIM_SERVICE: return Q_SERVICE(f);
+	case DIM_ETHNIC_GROUP:
+	case DIM_ETHNICITY: return Q_ETHNICITY(f);
+	case DIM_IMD_QUINTILE:
+	case DIM_IMD_DECILE: return f->imd;
+	case DIM_AGE_BAND:
+	case DIM_AGE_BAND_CENSUS: return f->age;
+	case DIM_GENDER: return Q_GENDER(f);
+	default: return f->flags;	/* the four flags */
+	}
 }
 
 struct agg *
@@ -249,6 +460,7 @@ agg_new(const uint8_t cell_key[32])
 {
 	struct agg *a;
 
+	pthread_once(&tabs_once, tabs_init);
 	if ((a = calloc(1, sizeof(*a))) == NULL)
 		return NULL;
 	if ((a->persons = calloc(1, sizeof(*a->persons))) == NULL ||
@@ -259,7 +471,6 @@ agg_new(const uint8_t cell_key[32])
 		free(a);
 		return NULL;
 	}
-	map_init(&a->by_id);
 	pthread_rwlock_init(&a->lock, NULL);
 	return a;
 }
@@ -385,64 +596,90 @@ qfact_of(struct agg *a, const struct fact *f, struct qfact *q)
 
 	memset(q, 0, sizeof(*q));
 	q->pcn = pcn_number(a, f->pcn);
-	q->service = f->service;
 	q->referred_on = f->referred_on;
 	q->pid = person_number(a, f->person);
 	/* no table only when memory ran out before the first person */
-	q->rkey = a->persons->rkey != NULL ? a->persons->rkey[q->pid] : 0;
-	q->reasons = f->reasons;
-	q->offered = f->support_offered;
-	q->taken = f->support_taken;
-	q->days = -1;
+	q->rk = (uint16_t)(a->persons->rkey != NULL ?
+	    a->persons->rkey[q->pid] : 0);
+	q->reasons = f->reasons & BITS18;
 	if (f->first_contact >= 0) {
 		d = f->first_contact - f->referred_on;
-		q->days = (int16_t)(d < 0 ? 0 : d >= AGG_DAYS ? AGG_DAYS - 1 :
-		    d);
+		d = d < 0 ? 0 : d >= AGG_DAYS ? AGG_DAYS - 1 : d;
+		q->reasons |= (uint32_t)(d + 1) << 18;
 	}
+	q->reasons |= (uint32_t)(f->close_reason == 255 ? Q_OPEN :
+	    f->close_reason & 7) << 27;
+	q->offered = (f->support_offered & BITS18) |
+	    (uint32_t)(f->source & 15) << 18 |
+	    (uint32_t)(f->service & 7) << 22 | (uint32_t)(f->gender & 7) << 25;
+	q->taken = (f->support_taken & BITS18) |
+	    (uint32_t)(f->ethnicity & 31) << 18;
 	q->contacts = f->contacts;
 	q->attended = f->attended;
-	q->close_reason = f->close_reason;
-	q->consent = f->consent;
-	q->voided = f->voided;
-	q->has_pair = f->has_pair;
-	for (d = 1; d < DIM_N; d++) {
-		uint32_t g = d != DIM_REASON ? groups_of(f, (enum agg_dim)d) : 0;
-
-		/* one bit; a value outside the list counts as the first */
-		q->grp[d] = (uint8_t)(g != 0 && __builtin_ctz(g) < 18 ?
-		    __builtin_ctz(g) : 0);
-	}
-	for (m = 0; m < ONS4_N; m++) {
-		int b = f->base[m], w = ons4_measures[m].worst_band;
-
-		q->base[m] = f->base[m];
-		q->follow[m] = f->follow[m];
-		if (!f->has_pair)
-			continue;
-		q->improved |= (uint8_t)(ons4_improved((enum ons4_measure)m, b,
-		    f->follow[m]) << m);
-		if (ons4_band((enum ons4_measure)m, b) == w) {
-			q->worst_base |= (uint8_t)(1u << m);
-			if (ons4_band((enum ons4_measure)m, f->follow[m]) != w)
-				q->left_worst |= (uint8_t)(1u << m);
-		}
-	}
+	q->rk |= (uint16_t)((f->consent ? Q_CONSENT : 0) |
+	    (f->voided ? Q_VOIDED : 0) | (f->has_pair ? Q_PAIR : 0));
+	q->imd = f->imd_decile;
+	q->age = f->age;
+	for (d = 0; d < 4; d++)
+		q->flags |= (uint8_t)((f->flags[d] & 3) << 2 * d);
+	for (m = 0; f->has_pair && m < ONS4_N; m++)
+		q->score[m] = (uint8_t)((f->base[m] & 15) |
+		    (f->follow[m] & 15) << 4);
 }
 
-static int
-place_append(struct agg_place *p, const struct qfact *q)
+/* A new fact at the end of place p: its number, or -1. */
+static int64_t
+place_append(struct agg *a, struct agg_place *p, const uint8_t id[16],
+    const struct qfact *q)
 {
-	if (p->n == p->cap) {
-		size_t ncap = p->cap ? p->cap * 2 : 256;
-		struct qfact *nv = realloc(p->q, ncap * sizeof(*nv));
+	struct chunk *c = p->nchunks ? a->chunk[p->chunks[p->nchunks - 1]] :
+	    NULL;
+	uint32_t cn;
 
-		if (nv == NULL)
+	if (c == NULL || c->n == CHUNK) {
+		if (a->nchunk == a->capchunk) {
+			size_t cap = a->capchunk ? a->capchunk * 2 : 16;
+			struct chunk **nv = realloc(a->chunk, cap *
+			    sizeof(*nv));
+
+			if (nv == NULL || cap > (UINT32_MAX >> CHUNK_BITS)) {
+				if (nv != NULL)
+					a->chunk = nv;
+				return -1;
+			}
+			a->chunk = nv;
+			a->capchunk = cap;
+		}
+		if (p->nchunks == p->capchunks) {
+			size_t cap = p->capchunks ? p->capchunks * 2 : 16;
+			uint32_t *nv = realloc(p->chunks, cap * sizeof(*nv));
+
+			if (nv == NULL)
+				return -1;
+			p->chunks = nv;
+			p->capchunks = cap;
+		}
+		if ((c = malloc(sizeof(*c))) == NULL)
 			return -1;
-		p->q = nv;
-		p->cap = ncap;
+		c->place = (uint32_t)(p - a->places);
+		c->n = 0;
+		p->chunks[p->nchunks++] = (uint32_t)a->nchunk;
+		a->chunk[a->nchunk++] = c;
 	}
-	p->q[p->n++] = *q;
-	return 0;
+	cn = p->chunks[p->nchunks - 1];
+	c->q[c->n] = *q;
+	memcpy(c->id[c->n], id, 16);
+	return (int64_t)cn << CHUNK_BITS | c->n++;
+}
+
+/* A fact voided where it is (its referral has moved place). */
+static void
+forget(struct agg *a, int64_t g)
+{
+	struct agg_place *p = &a->places[a->chunk[g >> CHUNK_BITS]->place];
+
+	month_fact(p, FACT(a, g), -1);
+	FACT(a, g)->rk |= Q_VOIDED;
 }
 
 void
@@ -455,32 +692,41 @@ agg_apply(struct agg *a, const struct fact *facts, size_t n)
 	pthread_rwlock_wrlock(&a->lock);
 	for (i = 0; i < n; i++) {
 		const struct fact *nf = &facts[i];
-		struct locator *at = map_get(&a->by_id, nf->id);
 		struct agg_place *p = place_for(a, nf->place);
+		uint8_t id[16];
 		struct qfact q;
+		int64_t g, ng;
+		uint32_t *slot;
 
+		if (uuid_parse(nf->id, id) != 0) {
+			/* never a stored fact's: decoding checks the id */
+			log_warnx("aggregates: a fact with no valid referral "
+			    "id (\"%.40s\") is not counted", nf->id);
+			continue;
+		}
 		if (p == NULL)
 			goto nomem;
 		qfact_of(a, nf, &q);
-		if (at != NULL && at->place == (size_t)(p - a->places)) {
-			p->q[at->index] = q;	/* the referral, updated */
+		if ((g = fact_of_id(a, id)) >= 0 &&
+		    a->chunk[g >> CHUNK_BITS]->place == (uint32_t)(p -
+		    a->places)) {
+			/* the referral, updated */
+			month_fact(p, FACT(a, g), -1);
+			*FACT(a, g) = q;
+			month_fact(p, &q, 1);
 			continue;
 		}
-		if (at == NULL) {
-			if ((at = malloc(sizeof(*at))) == NULL)
-				goto nomem;
-			if (map_put(&a->by_id, nf->id, at) != PC_OK) {
-				free(at);
-				goto nomem;
-			}
-		} else if (at->place != NOWHERE)
-			/* moved place: the old one forgets it */
-			a->places[at->place].q[at->index].voided = 1;
-		at->place = NOWHERE;
-		if (place_append(p, &q) != 0)
+		if (g < 0 && (a->nid + 1) * 2 > a->id_cap && ids_grow(a) != 0)
+			goto nomem;
+		/* moved place: the old one forgets it */
+		if (g >= 0)
+			forget(a, g);
+		if ((ng = place_append(a, p, id, &q)) < 0)
 			goto nomem;	/* counted nowhere rather than wrongly */
-		at->place = (size_t)(p - a->places);
-		at->index = p->n - 1;
+		month_fact(p, &q, 1);
+		slot = id_slot(a, id);
+		a->nid += *slot == 0;
+		*slot = (uint32_t)ng + 1;
 		continue;
 nomem:
 		log_warnx("aggregates: out of memory");
@@ -984,6 +1230,11 @@ agg_open(struct agg **out, struct store *st, const uint8_t cell_key[32],
 		agg_close(a);
 		return rc;
 	}
+#ifdef __GLIBC__
+	/* what loading took and gave back (timelines, statements) goes
+	 * back to the system, not kept in the server's resident set */
+	malloc_trim(0);
+#endif
 	*out = a;
 	return PC_OK;
 }
@@ -1009,31 +1260,30 @@ agg_catch_up(struct agg *a, struct store *st, const char *since,
 	return load(a, st, since, upto, 0);
 }
 
-static void
-free_fact(const char *key, void *val, void *arg)
-{
-	(void)key;
-	(void)arg;
-	free(val);
-}
-
 void
 agg_close(struct agg *a)
 {
 	size_t i;
+	int k;
 
 	if (a == NULL)
 		return;
-	map_each(&a->by_id, free_fact, NULL);
-	map_free(&a->by_id);
-	for (i = 0; i < a->nplaces; i++)
-		free(a->places[i].q);
+	for (i = 0; i < a->nchunk; i++)
+		free(a->chunk[i]);
+	free(a->chunk);
+	free(a->id_slot);
+	for (i = 0; i < a->nplaces; i++) {
+		for (k = 0; a->places[i].month != NULL && k < MONTHS_N; k++)
+			free(a->places[i].month[k]);
+		free(a->places[i].month);
+		free(a->places[i].chunks);
+	}
 	free(a->places);
 	free(a->pcns);
 	pop_free(a->pop);
 	free(a->pop);
+	free(a->persons->slot);
 	free(a->persons->key);
-	free(a->persons->num);
 	free(a->persons->rkey);
 	free(a->persons);
 	ckm_keyer_free(a->keyer);
@@ -1041,40 +1291,45 @@ agg_close(struct agg *a)
 	free(a);
 }
 
-static void
-add_pair(struct agg_cell *c, const struct qfact *f)
+/* Every fact of place p, chunk by chunk: for (EACH(...)) {...} */
+#define EACH(a, p, ci, f, end)						\
+	ci = 0; ci < (p)->nchunks; ci++)				\
+		for (f = (a)->chunk[(p)->chunks[ci]]->q,		\
+		    end = f + (a)->chunk[(p)->chunks[ci]]->n; f < end; f++
+
+static int
+counted(const struct qfact *f, const struct agg_query *q)
 {
-	long k = f->rkey;
+	return !(f->rk & Q_VOIDED) && f->referred_on >= q->from &&
+	    f->referred_on <= q->to;
+}
+
+static void
+add_pair(struct agg_cell *c, const struct qfact *f, long s)
+{
+	long k = Q_KEY(f) * s;
 	int m;
 
-	c->pairs++;
+	c->pairs += s;
 	c->key.pairs += k;
 	for (m = 0; m < ONS4_N; m++) {
 		struct agg_ons4 *o = &c->ons4[m];
-		int d = f->follow[m] - f->base[m];
+		int b = f->score[m] & 15, fo = f->score[m] >> 4, d = fo - b;
+		long t = pair_tab[m][f->score[m]];
 
-		c->key.improved[m] += k * ((f->improved >> m) & 1);
-		c->key.worst_base[m] += k * ((f->worst_base >> m) & 1);
-		c->key.left_worst[m] += k * ((f->left_worst >> m) & 1);
-		o->n++;
-		o->sum_base += f->base[m];
-		o->sum_follow += f->follow[m];
-		o->sum_d += d;
-		o->sum_d2 += (long)d * d;
-		o->hist_d[d + 10]++;
-		o->improved += (f->improved >> m) & 1;
-		o->worst_base += (f->worst_base >> m) & 1;
-		o->left_worst += (f->left_worst >> m) & 1;
+		c->key.improved[m] += k * (t & 1);
+		c->key.worst_base[m] += k * (t >> 1 & 1);
+		c->key.left_worst[m] += k * (t >> 2 & 1);
+		o->n += s;
+		o->sum_base += s * b;
+		o->sum_follow += s * fo;
+		o->sum_d += s * d;
+		o->sum_d2 += s * d * d;
+		o->hist_d[d + 10] += s;
+		o->improved += s * (t & 1);
+		o->worst_base += s * (t >> 1 & 1);
+		o->left_worst += s * (t >> 2 & 1);
 	}
-}
-
-/* The groups of a query-ready fact in a dimension: bit i for group i. */
-static uint32_t
-qgroups(const struct qfact *f, enum agg_dim d)
-{
-	if (d == DIM_REASON)
-		return f->reasons;
-	return d > DIM_NONE && d < DIM_N ? 1u << f->grp[d] : 0;
 }
 
 /* Distinct people seen, one bit per person number, and their keys. */
@@ -1085,7 +1340,7 @@ struct seen {
 };
 
 /* Counts a referral's person once: people and their key sum. */
-static void
+static inline void
 see(struct seen *people, const struct qfact *f)
 {
 	uint64_t bit = 1ULL << (f->pid & 63), *w = &people->bits[f->pid >> 6];
@@ -1093,100 +1348,304 @@ see(struct seen *people, const struct qfact *f)
 	if (!(*w & bit)) {
 		*w |= bit;
 		people->n++;
-		people->key += f->rkey;
+		people->key += Q_KEY(f);
 	}
 }
 
-/* The inner loop of every query: keep it to increments. */
+/*
+ * A fact into a cell (s = 1) or out of it (s = -1): every count but
+ * people, which is no sum. The inner loop of a pass: keep it to
+ * increments.
+ */
 static void
-add_fact(struct agg_cell *c, struct seen *people, const struct qfact *f)
+cell_fact(struct agg_cell *c, const struct qfact *f, long s)
 {
 	struct agg_keys *ks = &c->key;
-	long k = f->rkey;
+	long k = Q_KEY(f) * s, consent = (f->rk & Q_CONSENT) != 0;
+	int close = Q_CLOSE(f), days = Q_DAYS(f), d;
 	uint32_t b;
-	int d;
 
-	c->referrals++;
+	c->referrals += s;
 	ks->referrals += k;
-	see(people, f);
-	c->consented += f->consent;
-	ks->consented += k * f->consent;
-	c->contacts += f->contacts;
+	c->consented += s * consent;
+	ks->consented += k * consent;
+	c->contacts += s * f->contacts;
 	ks->contacts += k * f->contacts;
-	c->attended += f->attended;
+	c->attended += s * f->attended;
 	ks->attended += k * f->attended;
-	if (f->close_reason != 255) {
-		c->closed++;
+	if (close != Q_OPEN) {
+		c->closed += s;
 		ks->closed += k;
-		c->closed_by[f->close_reason & 7]++;
-		ks->closed_by[f->close_reason & 7] += k;
+		c->closed_by[close & 7] += s;
+		ks->closed_by[close & 7] += k;
 		c->closed_contacts[f->attended < AGG_CONTACTS - 1 ?
-		    f->attended : AGG_CONTACTS - 1]++;
+		    f->attended : AGG_CONTACTS - 1] += s;
 	}
-	if (f->days >= 0) {
-		c->days_hist[f->days]++;
-		c->days_n++;
+	if (days >= 0) {
+		c->days_hist[days] += s;
+		c->days_n += s;
 		ks->days_n += k;
 	}
-	for (b = f->offered; b != 0; b &= b - 1) {
-		c->offered[__builtin_ctz(b)]++;
+	for (b = f->offered & BITS18; b != 0; b &= b - 1) {
+		c->offered[__builtin_ctz(b)] += s;
 		ks->offered[__builtin_ctz(b)] += k;
 	}
-	for (b = f->taken; b != 0; b &= b - 1) {
-		c->taken[__builtin_ctz(b)]++;
+	for (b = f->taken & BITS18; b != 0; b &= b - 1) {
+		c->taken[__builtin_ctz(b)] += s;
 		ks->taken[__builtin_ctz(b)] += k;
 	}
-	for (d = 1; d < DIM_N; d++)
-		if (d != DIM_REASON) {
-			c->by[d][f->grp[d]]++;
-			ks->by[d][f->grp[d]] += k;
-		}
-	for (b = f->reasons; b != 0; b &= b - 1) {
-		c->by[DIM_REASON][__builtin_ctz(b)]++;
+	for (d = 1; d < DIM_N; d++) {
+		int g;
+
+		if (d == DIM_REASON)
+			continue;
+		g = group_tab[d][qcode(f, (enum agg_dim)d)];
+		c->by[d][g] += s;
+		ks->by[d][g] += k;
+	}
+	for (b = f->reasons & BITS18; b != 0; b &= b - 1) {
+		c->by[DIM_REASON][__builtin_ctz(b)] += s;
 		ks->by[DIM_REASON][__builtin_ctz(b)] += k;
 	}
-	if (f->consent && f->has_pair)
-		add_pair(c, f);
+	if (consent && (f->rk & Q_PAIR))
+		add_pair(c, f, s);
 }
 
+/*
+ * A group's ONS4 pairs as a pass counts them: how many (and their keys)
+ * had each pair of scores 0..10, measure by measure; every sum of the
+ * pairs is worked out from these once at the end (pairs_fold), exactly.
+ */
+struct pairs {
+	long		 n[ONS4_N][121], key[ONS4_N][121];
+};
+
 /* A group's cell: only what a breakdown shows. */
-static void
-add_group_fact(struct agg_cell *c, struct seen *people, const struct qfact *f)
+static inline void
+add_group_fact(struct agg_cell *c, struct pairs *pp, struct seen *people,
+    const struct qfact *f)
 {
-	long k = f->rkey;
+	long k = Q_KEY(f), consent = (f->rk & Q_CONSENT) != 0;
+	int close = Q_CLOSE(f), m;
 
 	c->referrals++;
 	c->key.referrals += k;
 	see(people, f);
-	c->consented += f->consent;
-	c->key.consented += k * f->consent;
-	if (f->close_reason != 255) {
-		c->closed_by[f->close_reason & 7]++;
-		c->key.closed_by[f->close_reason & 7] += k;
+	c->consented += consent;
+	c->key.consented += k * consent;
+	if (close != Q_OPEN) {
+		c->closed_by[close & 7]++;
+		c->key.closed_by[close & 7] += k;
 	}
-	if (f->consent && f->has_pair)
-		add_pair(c, f);
+	if (!consent || !(f->rk & Q_PAIR))
+		return;
+	for (m = 0; m < ONS4_N && pair_bin[f->score[m]] != 255; m++)
+		;
+	if (m < ONS4_N) {
+		add_pair(c, f, 1);	/* a score out of range: as it is */
+		return;
+	}
+	c->pairs++;
+	c->key.pairs += k;
+	for (m = 0; m < ONS4_N; m++) {
+		pp->n[m][pair_bin[f->score[m]]]++;
+		pp->key[m][pair_bin[f->score[m]]] += k;
+	}
 }
 
+/* The pairs counted by bin into cell c's sums. */
 static void
-add_place(const struct agg_place *p, const struct agg_query *q,
-    struct agg_result *r, struct seen *total, struct seen *sets)
+pairs_fold(struct agg_cell *c, const struct pairs *pp)
 {
-	const struct qfact *f, *end = p->q + p->n;
-	uint32_t bits;
+	int m, v;
 
-	for (f = p->q; f < end; f++) {
-		if (f->voided || f->referred_on < q->from ||
-		    f->referred_on > q->to)
-			continue;
-		add_fact(&r->total, total, f);
-		for (bits = qgroups(f, q->group_by); bits != 0;
-		    bits &= bits - 1) {
-			int g = __builtin_ctz(bits);
+	for (m = 0; m < ONS4_N; m++)
+		for (v = 0; v < 121; v++) {
+			struct agg_ons4 *o = &c->ons4[m];
+			long n = pp->n[m][v], k = pp->key[m][v];
+			long b = v % 11, fo = v / 11, d = fo - b;
+			long t = pair_tab[m][b | fo << 4];
 
-			if (g < r->ngroups)
-				add_group_fact(&r->groups[g], &sets[g], f);
+			if (n == 0 && k == 0)
+				continue;
+			c->key.improved[m] += k * (t & 1);
+			c->key.worst_base[m] += k * (t >> 1 & 1);
+			c->key.left_worst[m] += k * (t >> 2 & 1);
+			o->n += n;
+			o->sum_base += n * b;
+			o->sum_follow += n * fo;
+			o->sum_d += n * d;
+			o->sum_d2 += n * d * d;
+			o->hist_d[d + 10] += n;
+			o->improved += n * (t & 1);
+			o->worst_base += n * (t >> 1 & 1);
+			o->left_worst += n * (t >> 2 & 1);
 		}
+}
+
+/* Every counter of a cell is a sum: cells add up field by field. */
+_Static_assert(sizeof(struct agg_cell) % sizeof(long) == 0,
+    "struct agg_cell holds longs only");
+
+static void
+cell_add(struct agg_cell *dst, const struct agg_cell *src)
+{
+	long *d = (long *)dst;
+	const long *sv = (const long *)src;
+	size_t i;
+
+	for (i = 0; i < sizeof(*dst) / sizeof(long); i++)
+		d[i] += sv[i];
+}
+
+/* The month cell of day d, -1 outside MONTHS_FROM.. (a pass adds those). */
+static int
+month_of(int32_t d)
+{
+	int y, m, dd;
+
+	date_to_ymd(d, &y, &m, &dd);
+	y -= MONTHS_FROM;
+	return y >= 0 && y * 12 < MONTHS_N ? y * 12 + m - 1 : -1;
+}
+
+/* Keeps month sums current as a fact comes (s = 1) or goes (s = -1). */
+static void
+month_fact(struct agg_place *p, const struct qfact *f, long s)
+{
+	int mi;
+
+	if ((f->rk & Q_VOIDED) || (mi = month_of(f->referred_on)) < 0)
+		return;
+	if (p->month == NULL &&
+	    (p->month = calloc(MONTHS_N, sizeof(*p->month))) == NULL)
+		goto nomem;
+	if (p->month[mi] == NULL &&
+	    (p->month[mi] = calloc(1, sizeof(*p->month[mi]))) == NULL)
+		goto nomem;
+	cell_fact(p->month[mi], f, s);
+	return;
+nomem:
+	/* a query sums every fact itself from now on: slower, still right */
+	p->month_lost = 1;
+}
+
+/*
+ * The whole months a query covers, as month cells m0..m1 and the days
+ * they hold, from..to (from > to: none); facts on those days are in the
+ * cells, the others are added up one by one.
+ */
+struct span {
+	int		 m0, m1;
+	int32_t		 from, to;
+};
+
+static void
+span_of(const struct agg *a, const struct agg_place *p,
+    const struct agg_query *q, struct span *sp)
+{
+	int32_t lo = date_from_ymd(MONTHS_FROM, 1, 1),
+	    hi = date_from_ymd(MONTHS_FROM + MONTHS_N / 12, 1, 1) - 1;
+	int32_t from = q->from > lo ? q->from : lo, to = q->to < hi ? q->to : hi;
+	int y, m, d;
+
+	*sp = (struct span){0, -1, 1, 0};
+	if (a->full_pass || p->month == NULL || p->month_lost || from > to)
+		return;
+	date_to_ymd(from, &y, &m, &d);
+	if (d != 1)
+		m = m == 12 ? (y++, 1) : m + 1;
+	sp->m0 = (y - MONTHS_FROM) * 12 + m - 1;
+	sp->from = date_from_ymd(y, m, 1);
+	date_to_ymd(to + 1, &y, &m, &d);
+	sp->to = date_from_ymd(y, m, 1) - 1;	/* the last whole month's end */
+	sp->m1 = (y - MONTHS_FROM) * 12 + m - 2;
+	if (sp->m1 < sp->m0 || sp->to < sp->from)
+		*sp = (struct span){0, -1, 1, 0};
+}
+
+/*
+ * The referrals of place p in q's period into cell tot, their people
+ * into total (and any), and into the groups of q->group_by (their pairs
+ * by bin into pp). With groups, total is NULL and the people of the
+ * referrals in no group go into sets[r->ngroups]: the total's people are
+ * the union of the groups' (people_union).
+ */
+static void
+add_place(const struct agg *a, const struct agg_place *p,
+    const struct agg_query *q, struct agg_cell *tot, struct agg_result *r,
+    struct seen *total, struct seen *sets, struct pairs *pp,
+    struct seen *any)
+{
+	const struct qfact *f, *end;
+	enum agg_dim d = q->group_by;
+	const uint8_t *tab = group_tab[d];
+	struct span sp;
+	size_t ci;
+	uint32_t bits;
+	int mi, in;
+
+	span_of(a, p, q, &sp);
+	for (mi = sp.m0; mi <= sp.m1; mi++)
+		if (p->month[mi] != NULL)
+			cell_add(tot, p->month[mi]);
+	for (EACH(a, p, ci, f, end)) {
+		if (!counted(f, q))
+			continue;
+		if (total != NULL)
+			see(total, f);
+		if (any != NULL)
+			see(any, f);
+		if (f->referred_on < sp.from || f->referred_on > sp.to)
+			cell_fact(tot, f, 1);
+		if (d == DIM_NONE)
+			continue;
+		in = 0;
+		if (d != DIM_REASON) {
+			int g = tab[qcode(f, d)];
+
+			if (g < r->ngroups) {
+				add_group_fact(&r->groups[g], &pp[g], &sets[g],
+				    f);
+				in = 1;
+			}
+		} else
+			for (bits = f->reasons & BITS18; bits != 0;
+			    bits &= bits - 1) {
+				int g = __builtin_ctz(bits);
+
+				if (g < r->ngroups) {
+					add_group_fact(&r->groups[g], &pp[g],
+					    &sets[g], f);
+					in = 1;
+				}
+			}
+		if (!in)
+			see(&sets[r->ngroups], f);
+	}
+}
+
+/*
+ * The people of sets[0..n-1] together, each once, with their record keys
+ * (every fact of a person carries the person's key).
+ */
+static void
+people_union(const struct agg *a, const struct seen *sets, int n,
+    struct seen *out)
+{
+	size_t words = (size_t)a->persons->n / 64 + 1, w;
+	int i;
+
+	out->n = out->key = 0;
+	for (w = 0; w < words; w++) {
+		uint64_t u = 0;
+
+		for (i = 0; i < n; i++)
+			u |= sets[i].bits[w];
+		out->n += __builtin_popcountll(u);
+		for (; u != 0; u &= u - 1)
+			out->key += a->persons->rkey[w * 64 +
+			    (size_t)__builtin_ctzll(u)];
 	}
 }
 
@@ -1223,15 +1682,17 @@ agg_run(struct agg *a, const struct agg_query *q, struct agg_result *r)
 {
 	const struct codelist *gl = q->group_by != DIM_NONE ?
 	    agg_dims[q->group_by].codes : NULL;
-	struct seen *sets;
+	struct seen *sets, people;
+	struct pairs *pp = NULL;
 	size_t pi;
 	int g;
 
 	memset(r, 0, sizeof(*r));
 	r->ngroups = gl != NULL ? (int)gl->n : 0;
 	if ((sets = seen_new(a, r->ngroups + 1)) == NULL ||
-	    (r->ngroups > 0 && (r->groups = calloc((size_t)r->ngroups,
-	    sizeof(*r->groups))) == NULL)) {
+	    (r->ngroups > 0 && ((r->groups = calloc((size_t)r->ngroups,
+	    sizeof(*r->groups))) == NULL || (pp = calloc((size_t)r->ngroups,
+	    sizeof(*pp))) == NULL))) {
 		seen_free(sets, r->ngroups + 1);
 		agg_result_free(r);
 		return PC_ENOMEM;
@@ -1240,38 +1701,30 @@ agg_run(struct agg *a, const struct agg_query *q, struct agg_result *r)
 		if (q->place >= 0 && (size_t)q->place != pi)
 			continue;
 		r->population += a->places[pi].p.population;
-		add_place(&a->places[pi], q, r, &sets[r->ngroups], sets);
+		add_place(a, &a->places[pi], q, &r->total, r, r->ngroups > 0 ?
+		    NULL : &sets[0], sets, pp, NULL);
 	}
-	r->total.people = sets[r->ngroups].n;
-	r->total.key.people = sets[r->ngroups].key;
+	if (r->ngroups > 0)
+		people_union(a, sets, r->ngroups + 1, &people);
+	else
+		people = sets[0];
+	r->total.people = people.n;
+	r->total.key.people = people.key;
 	for (g = 0; g < r->ngroups; g++) {
 		r->groups[g].people = sets[g].n;
 		r->groups[g].key.people = sets[g].key;
+		pairs_fold(&r->groups[g], &pp[g]);
 	}
 	seen_free(sets, r->ngroups + 1);
+	free(pp);
 	return PC_OK;
-}
-
-/* Every counter of a cell is a sum: cells add up field by field. */
-_Static_assert(sizeof(struct agg_cell) % sizeof(long) == 0,
-    "struct agg_cell holds longs only");
-
-static void
-cell_add(struct agg_cell *dst, const struct agg_cell *src)
-{
-	long *d = (long *)dst;
-	const long *sv = (const long *)src;
-	size_t i;
-
-	for (i = 0; i < sizeof(*dst) / sizeof(long); i++)
-		d[i] += sv[i];
 }
 
 pc_rc
 agg_run_places(struct agg *a, const struct agg_query *q,
     struct agg_result *each, struct agg_result *all)
 {
-	size_t words = (size_t)a->persons->n / 64 + 1, pi, w;
+	size_t words = (size_t)a->persons->n / 64 + 1, pi;
 	struct seen *one, *any;
 
 	memset(all, 0, sizeof(*all));
@@ -1290,24 +1743,16 @@ agg_run_places(struct agg *a, const struct agg_query *q,
 		one->n = one->key = 0;
 		pq.group_by = DIM_NONE;
 		each[pi].population = a->places[pi].p.population;
-		add_place(&a->places[pi], &pq, &each[pi], one, NULL);
+		add_place(a, &a->places[pi], &pq, &each[pi].total, &each[pi],
+		    one, NULL, NULL, any);
 		each[pi].total.people = one->n;
 		each[pi].total.key.people = one->key;
 		cell_add(&all->total, &each[pi].total);
 		all->population += each[pi].population;
-		for (w = 0; w < words; w++)
-			any->bits[w] |= one->bits[w];
 	}
 	/* someone referred in two places is one person, with one key */
-	all->total.people = all->total.key.people = 0;
-	for (w = 0; w < words; w++) {
-		uint64_t b;
-
-		all->total.people += __builtin_popcountll(any->bits[w]);
-		for (b = any->bits[w]; b != 0; b &= b - 1)
-			all->total.key.people += a->persons->rkey[w * 64 +
-			    (size_t)__builtin_ctzll(b)];
-	}
+	all->total.people = any->n;
+	all->total.key.people = any->key;
 	seen_free(one, 1);
 	seen_free(any, 1);
 	return PC_OK;
@@ -1323,67 +1768,84 @@ agg_result_free(struct agg_result *r)
 int32_t
 agg_first_day(const struct agg *a, int place)
 {
+	const struct qfact *f, *end;
 	int32_t first = INT32_MAX;
-	size_t pi, i;
+	size_t pi, ci;
 
 	for (pi = 0; pi < a->nplaces; pi++) {
 		if (place >= 0 && (size_t)place != pi)
 			continue;
-		for (i = 0; i < a->places[pi].n; i++)
-			if (!a->places[pi].q[i].voided &&
-			    a->places[pi].q[i].referred_on < first)
-				first = a->places[pi].q[i].referred_on;
+		for (EACH(a, &a->places[pi], ci, f, end))
+			if (!(f->rk & Q_VOIDED) && f->referred_on < first)
+				first = f->referred_on;
 	}
 	return first;
-}
-
-/* The month of day d counted from the month of day base (0, 1, ...). */
-static int
-month_index(int32_t base, int32_t d)
-{
-	int by, bm, y, m, dd;
-
-	date_to_ymd(base, &by, &bm, &dd);
-	date_to_ymd(d, &y, &m, &dd);
-	return (y - by) * 12 + (m - bm);
 }
 
 pc_rc
 agg_run_months(struct agg *a, const struct agg_query *q,
     struct agg_cell **out, int *n, int max)
 {
-	struct seen *sets;
-	size_t pi, i;
-	int k;
+	const struct qfact *f, *end;
+	struct seen *sets = NULL;
+	int32_t *start;		/* the first day of each month, and after */
+	size_t pi, ci;
+	int k, y, m, d, ty, tm;
 
 	*out = NULL;
 	*n = 0;
 	if (q->to < q->from)
 		return PC_OK;
-	if ((*n = month_index(q->from, q->to) + 1) > max) {
+	date_to_ymd(q->from, &y, &m, &d);
+	date_to_ymd(q->to, &ty, &tm, &d);
+	if ((*n = (ty - y) * 12 + (tm - m) + 1) > max) {
 		*n = 0;
 		return PC_ELIMIT;
 	}
-	if ((*out = calloc((size_t)*n, sizeof(**out))) == NULL ||
-	    (sets = seen_new(a, *n)) == NULL) {
+	start = calloc((size_t)*n + 1, sizeof(*start));
+	if (start == NULL || (*out = calloc((size_t)*n, sizeof(**out))) ==
+	    NULL || (sets = seen_new(a, *n)) == NULL) {
+		free(start);
 		free(*out);
 		*out = NULL;
 		*n = 0;
 		return PC_ENOMEM;
 	}
+	for (k = 0; k <= *n; k++) {
+		start[k] = date_from_ymd(y, m, 1);
+		m = m == 12 ? (y++, 1) : m + 1;
+	}
 	for (pi = 0; pi < a->nplaces; pi++) {
 		const struct agg_place *p = &a->places[pi];
+		struct span sp;
 
 		if (q->place >= 0 && (size_t)q->place != pi)
 			continue;
-		for (i = 0; i < p->n; i++) {
-			const struct qfact *f = &p->q[i];
+		span_of(a, p, q, &sp);
+		/* whole months from their sums */
+		for (k = 0; k < *n; k++) {
+			int mi = month_of(start[k]);
 
-			if (f->voided || f->referred_on < q->from ||
-			    f->referred_on > q->to)
+			if (start[k] >= sp.from && start[k + 1] - 1 <= sp.to &&
+			    p->month[mi] != NULL)
+				cell_add(&(*out)[k], p->month[mi]);
+		}
+		for (EACH(a, p, ci, f, end)) {
+			int lo = 0, hi = *n;
+
+			if (!counted(f, q))
 				continue;
-			k = month_index(q->from, f->referred_on);
-			add_fact(&(*out)[k], &sets[k], f);
+			while (hi - lo > 1) {	/* start[lo] <= day < start[hi] */
+				int mid = (lo + hi) / 2;
+
+				if (start[mid] <= f->referred_on)
+					lo = mid;
+				else
+					hi = mid;
+			}
+			see(&sets[lo], f);
+			if (f->referred_on < sp.from || f->referred_on > sp.to)
+				cell_fact(&(*out)[lo], f, 1);
 		}
 	}
 	for (k = 0; k < *n; k++) {
@@ -1391,6 +1853,7 @@ agg_run_months(struct agg *a, const struct agg_query *q,
 		(*out)[k].key.people = sets[k].key;
 	}
 	seen_free(sets, *n);
+	free(start);
 	return PC_OK;
 }
 
@@ -1398,9 +1861,10 @@ pc_rc
 agg_run_pcns(struct agg *a, const struct agg_query *q, long *any, long *cyp)
 {
 	int cy = code_index(&codes_service, "children_young_people");
-	uint8_t *seen;
-	size_t i;
+	const struct qfact *f, *end;
 	const struct agg_place *p;
+	uint8_t *seen;
+	size_t i, ci;
 
 	*any = *cyp = 0;
 	if (q->place < 0 || (size_t)q->place >= a->nplaces)
@@ -1409,13 +1873,11 @@ agg_run_pcns(struct agg *a, const struct agg_query *q, long *any, long *cyp)
 	/* bit 1: a referral; bit 2: one to a CYP service */
 	if ((seen = calloc(a->npcns ? a->npcns : 1, 1)) == NULL)
 		return PC_ENOMEM;
-	for (i = 0; i < p->n; i++) {
-		const struct qfact *f = &p->q[i];
-
-		if (f->voided || f->pcn == 0 || f->referred_on < q->from ||
-		    f->referred_on > q->to)
+	for (EACH(a, p, ci, f, end)) {
+		if (f->pcn == 0 || !counted(f, q))
 			continue;
-		seen[f->pcn] |= (uint8_t)(1 | (f->service == cy ? 2 : 0));
+		seen[f->pcn] |= (uint8_t)(1 | ((int)Q_SERVICE(f) == cy ? 2 :
+		    0));
 	}
 	for (i = 1; i < a->npcns; i++) {
 		*any += seen[i] & 1;
@@ -1428,15 +1890,16 @@ agg_run_pcns(struct agg *a, const struct agg_query *q, long *any, long *cyp)
 int
 agg_referral_key(const struct agg *a, const char *referral, long *key)
 {
-	const struct locator *at = map_get(&a->by_id, referral);
 	const struct qfact *f;
+	uint8_t id[16];
+	int64_t g;
 
 	*key = 0;
-	if (at == NULL || at->place == NOWHERE)
+	if (uuid_parse(referral, id) != 0 || (g = fact_of_id(a, id)) < 0)
 		return 0;
-	f = &a->places[at->place].q[at->index];
-	if (f->voided)
+	f = FACT(a, g);
+	if (f->rk & Q_VOIDED)
 		return 0;
-	*key = f->rkey;
+	*key = Q_KEY(f);
 	return 1;
 }

@@ -5,10 +5,14 @@
  * when, by whom, what happened, the ONS4 pair) computed from its records
  * with corrections applied (common/timeline.c). Facts are stored beside
  * the records, in the same transaction, and held in memory per place as
- * a packed array of query-ready copies (groups worked out, people
- * numbered densely), so that a query is one sequential pass over the
- * place's referrals. Additive counters (sums, sums of squares, histograms
- * of whole-number differences) give means, SDs, medians and the Wilcoxon
+ * packed query-ready copies of 36 bytes (codes as they are, people
+ * numbered densely, the referral id as 16 bytes beside them), and as sums
+ * per place and calendar month of every count but people, kept in step
+ * as facts come, change and go. A query adds up the whole months it
+ * covers from those sums, and makes one sequential pass over the place's
+ * referrals for its distinct people, its groups and any month it covers
+ * in part. Additive counters (sums, sums of squares, histograms of
+ * whole-number differences) give means, SDs, medians and the Wilcoxon
  * test without keeping raw values; distinct people are counted with a
  * bitmap over the dense numbers.
  *
@@ -159,13 +163,15 @@ struct agg_result {
 
 struct ckm_keyer;
 struct pop;
-struct qfact;		/* a fact as queries read it (agg.c) */
+struct chunk;		/* facts as queries read them, of one place (agg.c) */
 struct persons;		/* person key -> dense number (agg.c) */
 
 struct agg_place {
 	struct store_place	 p;
-	struct qfact		*q;	/* in arrival order */
-	size_t			 n, cap;
+	uint32_t		*chunks;	/* its chunks, in arrival order */
+	size_t			 nchunks, capchunks;
+	struct agg_cell		**month;	/* sums by month (agg.c) */
+	int			 month_lost;	/* 1: out of memory for them */
 };
 
 struct agg {
@@ -174,8 +180,14 @@ struct agg {
 	size_t			 nplaces;
 	char			(*pcns)[8];	/* PCN codes; [0] is "" */
 	size_t			 npcns;
-	struct map		 by_id;		/* referral id -> where it is */
+	struct chunk		**chunk;	/* every place's, by number */
+	size_t			 nchunk, capchunk;
+	uint32_t		*id_slot;	/* referral id -> its fact */
+	size_t			 id_cap, nid;
 	struct persons		*persons;
+	/* 1: queries add up every fact one by one, without the month
+	   sums (tests hold the two to each other) */
+	int			 full_pass;
 	struct ckm_keyer	*keyer;		/* record keys (ckm.h) */
 	struct pop		*pop;		/* denominators (pop.h) */
 };

@@ -678,6 +678,249 @@ test_every_place(void **state)
 	assert_int_equal(each_people(-1), 4);	/* one person, two places */
 }
 
+/* -- month sums against the full pass ----------------------------------- */
+
+static uint64_t lcg = 20261201;
+
+static int
+rnd(int n)
+{
+	lcg = lcg * 6364136223846793005ULL + 1442695040888963407ULL;
+	return (int)((lcg >> 33) % (uint64_t)n);
+}
+
+/* A fact of referral k, every field drawn again (a correction of it). */
+static void
+random_fact(struct fact *f, int k)
+{
+	static const char *const places[] = {"AA", "BB", "CC"};
+	int32_t d0 = date_from_ymd(2024, 1, 1);
+	int m;
+
+	memset(f, 0, sizeof(*f));
+	snprintf(f->id, sizeof(f->id), "c%07d-0000-4000-8000-%012d", k, k);
+	snprintf(f->place, sizeof(f->place), "%s", places[rnd(3)]);
+	f->person = rnd(8) == 0 ? 0 : 1000 + (uint64_t)rnd(400);
+	f->referred_on = d0 + rnd(900);
+	if (rnd(100) == 0)	/* outside the years with month sums */
+		f->referred_on = rnd(2) ? date_from_ymd(1850, 6, 1) + rnd(60) :
+		    date_from_ymd(2250, 1, 1) + rnd(60);
+	f->closed_on = rnd(2) ? -1 : f->referred_on + rnd(200);
+	f->close_reason = (uint8_t)(f->closed_on < 0 ? 255 : rnd(8));
+	f->first_contact = rnd(3) == 0 ? -1 : f->referred_on + rnd(400) - 3;
+	f->reasons = (uint32_t)rnd(1 << 18) & (uint32_t)rnd(1 << 18);
+	f->support_offered = (uint32_t)rnd(1 << 18) & (uint32_t)rnd(1 << 18);
+	f->support_taken = f->support_offered & (uint32_t)rnd(1 << 18);
+	f->contacts = (uint16_t)(rnd(50) == 0 ? 60000 + rnd(5000) : rnd(20));
+	f->attended = (uint16_t)rnd(f->contacts + 1);
+	f->source = (uint8_t)rnd(16);
+	f->service = (uint8_t)rnd(6);
+	f->gender = (uint8_t)rnd(5);
+	f->ethnicity = (uint8_t)rnd(18);
+	f->age = (uint8_t)rnd(256);
+	f->imd_decile = (uint8_t)(rnd(4) ? rnd(11) : rnd(256));
+	for (m = 0; m < 4; m++)
+		f->flags[m] = (uint8_t)rnd(FLAG_N);
+	f->consent = (uint8_t)rnd(2);
+	f->voided = rnd(12) == 0;
+	f->has_pair = (uint8_t)rnd(2);
+	for (m = 0; f->has_pair && m < ONS4_N; m++) {
+		f->base[m] = (int8_t)rnd(11);
+		f->follow[m] = (int8_t)rnd(11);
+	}
+	if (rnd(3))
+		snprintf(f->pcn, sizeof(f->pcn), "U%d", rnd(30));
+}
+
+/*
+ * Where each referral is in one group, the groups' counts add up to the
+ * total's: their pairs (counted by scores) to the total's (summed as they
+ * come), key for key.
+ */
+static void
+groups_add_up(const struct agg_result *r)
+{
+	struct agg_cell sum;
+	int g, m, i;
+
+	memset(&sum, 0, sizeof(sum));
+	for (g = 0; g < r->ngroups; g++) {
+		const struct agg_cell *c = &r->groups[g];
+
+		sum.referrals += c->referrals;
+		sum.consented += c->consented;
+		sum.pairs += c->pairs;
+		sum.key.referrals += c->key.referrals;
+		sum.key.pairs += c->key.pairs;
+		for (i = 0; i < 8; i++)
+			sum.closed_by[i] += c->closed_by[i];
+		for (m = 0; m < ONS4_N; m++) {
+			long *to = (long *)&sum.ons4[m];
+			const long *from = (const long *)&c->ons4[m];
+
+			for (i = 0; i < (int)(sizeof(c->ons4[m]) / sizeof(long));
+			    i++)
+				to[i] += from[i];
+			sum.key.improved[m] += c->key.improved[m];
+			sum.key.worst_base[m] += c->key.worst_base[m];
+			sum.key.left_worst[m] += c->key.left_worst[m];
+		}
+	}
+	assert_int_equal(sum.referrals, r->total.referrals);
+	assert_int_equal(sum.consented, r->total.consented);
+	assert_int_equal(sum.pairs, r->total.pairs);
+	assert_int_equal(sum.key.referrals, r->total.key.referrals);
+	assert_int_equal(sum.key.pairs, r->total.key.pairs);
+	assert_memory_equal(sum.closed_by, r->total.closed_by,
+	    sizeof(sum.closed_by));
+	assert_memory_equal(sum.ons4, r->total.ons4, sizeof(sum.ons4));
+	assert_memory_equal(sum.key.improved, r->total.key.improved,
+	    sizeof(sum.key.improved));
+	assert_memory_equal(sum.key.worst_base, r->total.key.worst_base,
+	    sizeof(sum.key.worst_base));
+	assert_memory_equal(sum.key.left_worst, r->total.key.left_worst,
+	    sizeof(sum.key.left_worst));
+}
+
+/* One query both ways: from the month sums, and fact by fact. */
+static void
+same_run(struct agg *a, int place, int32_t from, int32_t to, enum agg_dim d)
+{
+	struct agg_query q = {place, from, to, d};
+	struct agg_result x, y;
+	int g;
+
+	a->full_pass = 0;
+	assert_int_equal(agg_run(a, &q, &x), PC_OK);
+	a->full_pass = 1;
+	assert_int_equal(agg_run(a, &q, &y), PC_OK);
+	assert_memory_equal(&x.total, &y.total, sizeof(x.total));
+	assert_int_equal(x.ngroups, y.ngroups);
+	for (g = 0; g < x.ngroups; g++)
+		assert_memory_equal(&x.groups[g], &y.groups[g],
+		    sizeof(x.groups[g]));
+	if (d != DIM_NONE && d != DIM_REASON)
+		groups_add_up(&x);
+	agg_result_free(&x);
+	agg_result_free(&y);
+}
+
+static void
+same_months(struct agg *a, int place, int32_t from, int32_t to)
+{
+	struct agg_query q = {place, from, to, DIM_NONE};
+	struct agg_cell *x, *y;
+	int nx, ny;
+
+	a->full_pass = 0;
+	assert_int_equal(agg_run_months(a, &q, &x, &nx, 240), PC_OK);
+	a->full_pass = 1;
+	assert_int_equal(agg_run_months(a, &q, &y, &ny, 240), PC_OK);
+	assert_int_equal(nx, ny);
+	assert_true(nx > 0);
+	assert_memory_equal(x, y, (size_t)nx * sizeof(*x));
+	free(x);
+	free(y);
+}
+
+static void
+same_places(struct agg *a, int32_t from, int32_t to)
+{
+	struct agg_query q = {-1, from, to, DIM_NONE};
+	struct agg_result x[3], y[3], xa, ya;
+	size_t i;
+
+	assert_int_equal(a->nplaces, 3);
+	a->full_pass = 0;
+	assert_int_equal(agg_run_places(a, &q, x, &xa), PC_OK);
+	a->full_pass = 1;
+	assert_int_equal(agg_run_places(a, &q, y, &ya), PC_OK);
+	for (i = 0; i < 3; i++)
+		assert_memory_equal(&x[i].total, &y[i].total,
+		    sizeof(x[i].total));
+	assert_memory_equal(&xa.total, &ya.total, sizeof(xa.total));
+}
+
+/* Every kind of query, both ways, over whole and part months. */
+static void
+same_everywhere(struct agg *a)
+{
+	int32_t r[][2] = {
+		{INT32_MIN, INT32_MAX},
+		{date_from_ymd(2024, 3, 1), date_from_ymd(2025, 2, 28)},
+		{date_from_ymd(2024, 3, 1), date_from_ymd(2025, 2, 27)},
+		{date_from_ymd(2024, 3, 2), date_from_ymd(2025, 2, 28)},
+		{date_from_ymd(2024, 5, 10), date_from_ymd(2024, 5, 20)},
+		{INT32_MIN, date_from_ymd(2024, 12, 31)},
+		{date_from_ymd(2025, 7, 1), INT32_MAX},
+	};
+	size_t i;
+	int p, d;
+
+	for (i = 0; i < sizeof(r) / sizeof(r[0]); i++) {
+		for (p = -1; p < 3; p++)
+			for (d = 0; d < DIM_N; d++)
+				same_run(a, p, r[i][0], r[i][1],
+				    (enum agg_dim)d);
+		same_places(a, r[i][0], r[i][1]);
+	}
+	for (p = -1; p < 3; p++) {
+		same_months(a, p, date_from_ymd(2024, 1, 1),
+		    date_from_ymd(2026, 8, 31));
+		same_months(a, p, date_from_ymd(2024, 2, 1),
+		    date_from_ymd(2025, 3, 17));
+	}
+}
+
+/*
+ * A query adds up the whole months it covers from sums kept per month,
+ * and the rest fact by fact; both must give every count and key exactly,
+ * whatever came before: corrections moving referrals between months and
+ * places, voids and their undoing, closures, batches as catching up
+ * applies them, dates outside the years with sums.
+ */
+static void
+test_month_sums(void **state)
+{
+	struct agg *a;
+	struct fact *batch;
+	int k, i;
+
+	(void)state;
+	assert_non_null(a = agg_new(cell_key));
+	assert_non_null(batch = calloc(200, sizeof(*batch)));
+	for (k = 0; k < 1500; k++) {
+		random_fact(&batch[0], k);
+		agg_apply(a, batch, 1);
+	}
+	same_everywhere(a);
+	/* corrections, one at a time and in batches */
+	for (k = 0; k < 1500; k++) {
+		random_fact(&batch[0], rnd(1500));
+		agg_apply(a, batch, 1);
+	}
+	for (k = 0; k < 10; k++) {
+		for (i = 0; i < 200; i++)
+			random_fact(&batch[i], rnd(1600));
+		agg_apply(a, batch, 200);
+	}
+	same_everywhere(a);
+	/* every referral voided, then half of them back */
+	for (k = 0; k < 1600; k++) {
+		random_fact(&batch[0], k);
+		batch[0].voided = 1;
+		agg_apply(a, batch, 1);
+	}
+	same_everywhere(a);
+	for (k = 0; k < 1600; k += 2) {
+		random_fact(&batch[0], k);
+		agg_apply(a, batch, 1);
+	}
+	same_everywhere(a);
+	free(batch);
+	agg_close(a);
+}
+
 int
 main(void)
 {
@@ -692,6 +935,7 @@ main(void)
 		cmocka_unit_test(test_updates),
 		cmocka_unit_test(test_stored_facts),
 		cmocka_unit_test(test_every_place),
+		cmocka_unit_test(test_month_sums),
 	};
 
 	return cmocka_run_group_tests_name("agg", tests, setup, teardown);

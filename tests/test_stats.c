@@ -46,6 +46,7 @@
  *    the exact test off.
  */
 #include <math.h>
+#include <stdlib.h>
 
 #include "harness.h"
 #include "stats.h"
@@ -293,11 +294,43 @@ test_wilcoxon_exact(void **state)
 	assert_string_equal(stats_method_name(STATS_NORMAL), "normal");
 }
 
+/*
+ * Kept values: a quantile asked again is the same double, and a memo
+ * never answers for arguments it was not given, even in the same slot.
+ */
+static void
+test_memo(void **state)
+{
+	struct stats_memo *m = calloc(1, sizeof(*m));
+	double v, first[50];
+	int i, found = 0;
+
+	(void)state;
+	assert_non_null(m);
+	for (i = 0; i < 50; i++)
+		first[i] = stats_t_quantile(0.975, 1 + i * 997.0);
+	for (i = 0; i < 50; i++)
+		assert_memory_equal(&first[i], &(double){stats_t_quantile(
+		    0.975, 1 + i * 997.0)}, sizeof(double));
+	/* 10000 pairs into fewer slots: most are written over */
+	for (i = 0; i < 10000; i++)
+		stats_memo_put(m, 0.5, (double)i, (double)i * 3);
+	for (i = 0; i < 10000; i++)
+		if (stats_memo_get(m, 0.5, (double)i, &v)) {
+			assert_true(v == (double)i * 3);
+			found++;
+		}
+	assert_true(found > 0 && found <= STATS_MEMO_N);
+	assert_false(stats_memo_get(m, 0.25, 1.0, &v));
+	free(m);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_t_distribution),
+		cmocka_unit_test(test_memo),
 		cmocka_unit_test(test_t_quantile_inverts),
 		cmocka_unit_test(test_sleep_paired),
 		cmocka_unit_test(test_integer_pairs),

@@ -500,9 +500,14 @@ bench_queries(void)
 	    "target: under 64 MiB with 1,000,000 referrals", NULL);
 	bench_note("**Queries** are timed over keep-alive HTTPS, %d times each "
 	    "(the dashboard half as often), from the request to the last "
-	    "byte of the answer; every answer must be 200. A query reads "
-	    "every referral of its places once, so its time grows with the "
-	    "referrals stored, not with the queries made.", bench.runs);
+	    "byte of the answer; every answer must be 200. A query adds up "
+	    "the whole months it covers from sums the server keeps per place "
+	    "and month, and reads every referral of its places once for the "
+	    "distinct people and the breakdowns, so its time grows with the "
+	    "referrals stored, not with the queries made. The quantiles of "
+	    "the intervals (Student t, exact Poisson) are kept by the server "
+	    "once worked out: the same query asked again, as here, does not "
+	    "work them out again.", bench.runs);
 }
 
 /* -- export ----------------------------------------------------------- */
