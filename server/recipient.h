@@ -13,10 +13,10 @@
  * them; and without the server secret, which is not in the database,
  * nobody can relate either to the stored values.
  *
- * A recipient is one caller's at a time: it holds the keyed hash and a
- * few of the identifiers it re-keyed most recently used (an export names
- * a referral and its workers again and again, each record's own id
- * once), so the functions below change it.
+ * A recipient is one caller's at a time: it holds the keyed hash, and
+ * the few identifiers last asked for with what they became (an export
+ * names a referral and its workers again and again, each record's own
+ * id once), so the functions below change it.
  */
 #ifndef PCMDS_RECIPIENT_H
 #define PCMDS_RECIPIENT_H
