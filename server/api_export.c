@@ -118,17 +118,16 @@ export_gone(struct evhttp_connection *evcon, void *arg)
 static pc_rc
 fill(struct export *x, struct buf *b)
 {
-	struct timeline tl;
+	struct store_export_ref ref;
 	pc_rc rc;
 
-	if ((rc = store_export_next(x->cur, &tl)) == PC_OK &&
+	if ((rc = store_export_next(x->cur, &ref)) == PC_OK &&
 	    FAILPOINT_HIT("export-db-error"))
 		rc = PC_ESTORE;	/* test builds: as a failing read would */
 	if (rc == PC_OK) {
-		rc = export_referral(&x->out, &tl, b);
+		rc = export_stored(&x->out, &ref, b);
 		x->referrals++;
 	}
-	tl_free(&tl);
 	return rc;
 }
 

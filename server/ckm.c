@@ -4,8 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include "ckm.h"
 #include "sec.h"
 
@@ -28,8 +26,7 @@ ckm_record_key(const uint8_t key[32], uint64_t person)
 }
 
 struct ckm_keyer {
-	EVP_MD		*md;
-	EVP_MD_CTX	*inner, *outer, *tmp;	/* after the key's pads */
+	struct sec_hmac	*mac;
 };
 
 void
@@ -37,27 +34,8 @@ ckm_keyer_free(struct ckm_keyer *k)
 {
 	if (k == NULL)
 		return;
-	EVP_MD_CTX_free(k->inner);
-	EVP_MD_CTX_free(k->outer);
-	EVP_MD_CTX_free(k->tmp);
-	EVP_MD_free(k->md);
+	sec_hmac_free(k->mac);
 	free(k);
-}
-
-/* ctx: SHA-256 that has absorbed the key xor c, as HMAC (RFC 2104). */
-static int
-pad(EVP_MD_CTX *ctx, const EVP_MD *md, const uint8_t key[32], uint8_t c)
-{
-	uint8_t block[64];
-	int i, ok;
-
-	memset(block, c, sizeof(block));
-	for (i = 0; i < 32; i++)
-		block[i] ^= key[i];
-	ok = EVP_DigestInit_ex2(ctx, md, NULL) == 1 &&
-	    EVP_DigestUpdate(ctx, block, sizeof(block)) == 1;
-	sec_wipe(block, sizeof(block));
-	return ok ? 0 : -1;
 }
 
 struct ckm_keyer *
@@ -65,12 +43,7 @@ ckm_keyer_new(const uint8_t key[32])
 {
 	struct ckm_keyer *k = calloc(1, sizeof(*k));
 
-	if (k == NULL || (k->md = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL ||
-	    (k->inner = EVP_MD_CTX_new()) == NULL ||
-	    (k->outer = EVP_MD_CTX_new()) == NULL ||
-	    (k->tmp = EVP_MD_CTX_new()) == NULL ||
-	    pad(k->inner, k->md, key, 0x36) != 0 ||
-	    pad(k->outer, k->md, key, 0x5c) != 0) {
+	if (k == NULL || (k->mac = sec_hmac_new(key, 32)) == NULL) {
 		ckm_keyer_free(k);
 		return NULL;
 	}
@@ -80,18 +53,12 @@ ckm_keyer_new(const uint8_t key[32])
 uint16_t
 ckm_keyer_key(struct ckm_keyer *k, uint64_t person)
 {
-	uint8_t msg[8], ih[SEC_SHA256_LEN], mac[SEC_SHA256_LEN];
-	unsigned int len;
+	uint8_t msg[8], mac[SEC_SHA256_LEN];
 	int i;
 
 	for (i = 0; i < 8; i++)
 		msg[i] = (uint8_t)(person >> (56 - 8 * i));
-	if (EVP_MD_CTX_copy_ex(k->tmp, k->inner) != 1 ||
-	    EVP_DigestUpdate(k->tmp, msg, sizeof(msg)) != 1 ||
-	    EVP_DigestFinal_ex(k->tmp, ih, &len) != 1 ||
-	    EVP_MD_CTX_copy_ex(k->tmp, k->outer) != 1 ||
-	    EVP_DigestUpdate(k->tmp, ih, sizeof(ih)) != 1 ||
-	    EVP_DigestFinal_ex(k->tmp, mac, &len) != 1)
+	if (sec_hmac(k->mac, msg, sizeof(msg), mac) != PC_OK)
 		return 0;	/* no failure in practice; 0 is still a key */
 	return (uint16_t)((mac[0] << 8 | mac[1]) % CKM_KEYS);
 }

@@ -154,7 +154,7 @@ put_str(cJSON *o, const char *name, const char *v)
 
 /* The record as a recipient sees it; NULL without memory. */
 static cJSON *
-rekey(const struct recipient *to, const cJSON *c)
+rekey(struct recipient *to, const cJSON *c)
 {
 	cJSON *o = cJSON_Duplicate(c, 1), *n;
 	char id[UUID_LEN], w[RECIP_WORKER_LEN], p[SEC_HEX64_LEN], day[16];
@@ -200,7 +200,7 @@ rekey(const struct recipient *to, const cJSON *c)
 
 /* The re-keyed workers whose corrections changed entry i, in order. */
 static pc_rc
-corrected_by(const struct recipient *to, const struct timeline *tl, size_t i,
+corrected_by(struct recipient *to, const struct timeline *tl, size_t i,
     cJSON *list, struct buf *text)
 {
 	char w[RECIP_WORKER_LEN];
@@ -302,7 +302,7 @@ set_scores(struct cell *c, const struct tl_assess *a)
 
 /* The pair's cells, in pair_cols' order. */
 static void
-pair_cells(const struct recipient *to, const struct timeline *tl,
+pair_cells(struct recipient *to, const struct timeline *tl,
     const struct tl_summary *s, struct cell *c)
 {
 	const cJSON *ref = s->referral;
@@ -403,6 +403,283 @@ export_referral(struct export_out *x, const struct timeline *tl,
 		if (!tl->v[i].voided && tl_content(&tl->v[i]) != NULL)
 			rc = event_row(x, tl, i, out);
 	return rc;
+}
+
+/* -- events straight from the stored text ---------------------------- */
+
+/*
+ * The top-level members rekey() changes, and the kind, in the order of
+ * their names: canonical text has its keys sorted by their bytes.
+ */
+enum fast_field {
+	FF_DEVICE_SEQ, FF_ID, FF_KIND, FF_PERSON, FF_RECORDED_AT, FF_REFERRAL,
+	FF_TARGET, FF_WORKER, FF_N
+};
+
+static const char *const fast_names[FF_N] = {"device_seq", "id", "kind",
+    "person", "recorded_at", "referral", "target", "worker"};
+
+struct span {
+	const char	*p;	/* the value's text (a string's with quotes) */
+	size_t		 len;	/* 0: the member is absent */
+};
+
+/* The end of the string that starts at p (a quote), or NULL. */
+static const char *
+skip_string(const char *p, const char *end)
+{
+	for (p++; p < end; p++) {
+		if (*p == '"')
+			return p + 1;
+		if (*p == '\\' && ++p == end)
+			return NULL;
+	}
+	return NULL;
+}
+
+/* The end of the value that starts at p, or NULL. */
+static const char *
+skip_value(const char *p, const char *end)
+{
+	int depth = 0;
+
+	do {
+		if (p == end)
+			return NULL;
+		if (*p == '"') {
+			if ((p = skip_string(p, end)) == NULL)
+				return NULL;
+			continue;
+		}
+		if (*p == '{' || *p == '[')
+			depth++;
+		else if (*p == '}' || *p == ']')
+			depth--;
+		else if ((depth == 0 && (*p == ',' || *p == ':')) ||
+		    (unsigned char)*p <= ' ')
+			return NULL;	/* canonical text has no spaces */
+		p++;
+		if (depth < 0)
+			return NULL;
+	} while (depth > 0 || (p < end && *p != ',' && *p != '}'));
+	return p;
+}
+
+static int
+fast_field_of(const char *k, size_t len)
+{
+	static const unsigned char lens[FF_N] = {10, 2, 4, 6, 11, 8, 6, 6};
+	int i;
+
+	for (i = 0; i < FF_N; i++)
+		if (lens[i] == len && fast_names[i][0] == k[0] &&
+		    memcmp(fast_names[i], k, len) == 0)
+			return i;
+	return -1;
+}
+
+/* Key a does not come after key b (as canonical text sorts them). */
+static int
+key_before(const char *a, size_t alen, const char *b, size_t blen)
+{
+	int c = memcmp(a, b, alen < blen ? alen : blen);
+
+	return c < 0 || (c == 0 && alen <= blen);
+}
+
+/*
+ * The members of one object as canonical text writes it (rec.h: what is
+ * stored): 0, or -1 when the text is not one object with its keys
+ * unescaped, unique and in order, and no space between tokens.
+ */
+static int
+fast_scan(const char *p, size_t len, struct span f[FF_N])
+{
+	const char *end = p + len, *k, *v, *last = NULL;
+	size_t klen, lastlen = 0;
+	int i;
+
+	memset(f, 0, FF_N * sizeof(*f));
+	if (len < 2 || *p++ != '{')
+		return -1;
+	if (*p == '}')
+		return p + 1 == end ? 0 : -1;
+	for (;;) {
+		if (p == end || *p != '"' || (v = skip_string(p, end)) == NULL)
+			return -1;
+		k = p + 1;
+		klen = (size_t)(v - 1 - k);
+		if (v == end || *v != ':' || memchr(k, '\\', klen) != NULL ||
+		    (last != NULL && key_before(k, klen, last, lastlen)))
+			return -1;	/* keys in order, as canonical text */
+		last = k;
+		lastlen = klen;
+		i = fast_field_of(k, klen);
+		p = v + 1;
+		if ((v = skip_value(p, end)) == NULL)
+			return -1;
+		if (i >= 0) {
+			if (f[i].len != 0)
+				return -1;
+			f[i].p = p;
+			f[i].len = (size_t)(v - p);
+		}
+		p = v;
+		if (p == end)
+			return -1;
+		if (*p++ == '}')
+			return p == end ? 0 : -1;
+	}
+}
+
+/* A string value with nothing escaped in it, as s (NUL-terminated). */
+static int
+plain_string(const struct span *v, char *s, size_t size)
+{
+	if (v->len < 2 || v->p[0] != '"' || v->len - 2 >= size ||
+	    memchr(v->p, '\\', v->len) != NULL)
+		return -1;
+	memcpy(s, v->p + 1, v->len - 2);
+	s[v->len - 2] = '\0';
+	return 0;
+}
+
+/* A device sequence as canonical text gives it: digits, exact. */
+static int
+plain_seq(const struct span *v, int64_t *n)
+{
+	size_t i;
+
+	if (v->len == 0 || v->len > 15)
+		return -1;
+	*n = 0;
+	for (i = 0; i < v->len; i++) {
+		if (v->p[i] < '0' || v->p[i] > '9')
+			return -1;
+		*n = *n * 10 + (v->p[i] - '0');
+	}
+	return 0;
+}
+
+/* Value i of the record as rekey() would write it, into val. */
+static int
+fast_value(struct recipient *to, const struct span *f, int i, char *val,
+    size_t size)
+{
+	char s[RECIP_MEMO_LEN], w[RECIP_WORKER_LEN];
+	size_t n;
+	int64_t seq;
+
+	if (i == FF_DEVICE_SEQ) {
+		if (f[FF_WORKER].len == 0)
+			return 1;	/* left as it is */
+		if (plain_seq(&f[i], &seq) != 0 ||
+		    plain_string(&f[FF_WORKER], w, sizeof(w)) != 0)
+			return -1;
+		snprintf(val, size, "%lld", (long long)recip_seq(to, w, seq));
+		return 0;
+	}
+	if (i == FF_KIND)
+		return 1;
+	if (plain_string(&f[i], s, sizeof(s)) != 0)
+		return -1;
+	val[0] = '"';
+	switch (i) {
+	case FF_ID:
+	case FF_REFERRAL:
+	case FF_TARGET:
+		recip_id(to, s, val + 1);
+		n = UUID_LEN - 1;
+		break;
+	case FF_PERSON:
+		recip_person(to, s, val + 1);
+		n = SEC_HEX64_LEN - 1;
+		break;
+	case FF_RECORDED_AT:	/* the day: "%.10s" */
+		n = f[i].len - 2 < 10 ? f[i].len - 2 : 10;
+		memcpy(val + 1, s, n);
+		break;
+	default:
+		recip_worker(to, s, val + 1);
+		n = RECIP_WORKER_LEN - 1;
+	}
+	val[n + 1] = '"';
+	val[n + 2] = '\0';
+	return 0;
+}
+
+/*
+ * One record's row into out: 0, 1 when it is a correction (the
+ * referral's rows must come from its timeline), -1 when the text is not
+ * what this reading is sure of.
+ */
+static int
+fast_row(struct export_out *x, const char *text, size_t len, struct buf *out)
+{
+	struct span f[FF_N];
+	char val[SEC_HEX64_LEN + 8];
+	const char *from = text;
+	int i, r;
+
+	if (fast_scan(text, len, f) != 0 || f[FF_KIND].len == 0)
+		return -1;
+	if (f[FF_KIND].len == sizeof("\"correction\"") - 1 &&
+	    memcmp(f[FF_KIND].p, "\"correction\"", f[FF_KIND].len) == 0)
+		return 1;
+	for (i = 0; i < FF_N; i++) {
+		if (f[i].len == 0)
+			continue;
+		if ((r = fast_value(x->to, f, i, val, sizeof(val))) < 0)
+			return -1;
+		if (r > 0)
+			continue;
+		buf_add(out, from, (size_t)(f[i].p - from));
+		buf_adds(out, val);
+		from = f[i].p + f[i].len;
+	}
+	buf_add(out, from, (size_t)(text + len - from));
+	buf_addc(out, '\n');
+	return 0;
+}
+
+static pc_rc
+export_parsed(struct export_out *x, const struct store_export_ref *ref,
+    struct buf *out)
+{
+	struct timeline tl;
+	struct rec *r;
+	size_t i;
+	pc_rc rc = PC_OK;
+
+	tl_init(&tl, ref->id);
+	for (i = 0; rc == PC_OK && i < ref->n; i++)
+		if ((rc = rec_load(ref->text[i], ref->len[i], &r)) == PC_OK)
+			rc = tl_load(&tl, r);
+	if (rc == PC_OK)
+		rc = export_referral(x, &tl, out);
+	tl_free(&tl);
+	return rc;
+}
+
+pc_rc
+export_stored(struct export_out *x, const struct store_export_ref *ref,
+    struct buf *out)
+{
+	size_t start = out->len, i;
+	int r = 0;
+
+	if (x->shape != EXPORT_EVENTS || x->csv || x->parsed)
+		return export_parsed(x, ref, out);
+	for (i = 0; r == 0 && i < ref->n; i++)
+		r = fast_row(x, ref->text[i], ref->len[i], out);
+	if (r == 0) {
+		x->rows += (long)ref->n;
+		return buf_failed(out);
+	}
+	out->len = start;	/* none of its rows, then all as parsed */
+	if (out->p != NULL)
+		out->p[start] = '\0';
+	return export_parsed(x, ref, out);
 }
 
 /* Which kinds a column belongs to, for the events table. */

@@ -21,6 +21,7 @@
 
 #include "buf.h"
 #include "recipient.h"
+#include "store.h"
 #include "timeline.h"
 
 enum export_shape {
@@ -32,7 +33,9 @@ enum export_shape {
 struct export_out {
 	enum export_shape	 shape;
 	int			 csv;	/* else NDJSON */
-	const struct recipient	*to;
+	int			 parsed; /* tests: every row through the
+					   timeline, as export_referral */
+	struct recipient	*to;
 	long			 rows;	/* written so far */
 };
 
@@ -47,6 +50,17 @@ pc_rc		 export_header(const struct export_out *, struct buf *);
  */
 pc_rc		 export_referral(struct export_out *, const struct timeline *,
 		    struct buf *out);
+/*
+ * The same from a referral's stored texts (store_export_next), of a
+ * referral already known to be exportable. Events as NDJSON of a
+ * referral without corrections (nearly all) are the stored canonical
+ * texts with their identifiers re-keyed and their times cut in place,
+ * byte for byte what export_referral() makes of them, without parsing;
+ * the rest, and any text that is not as canonical text is, go through
+ * the timeline.
+ */
+pc_rc		 export_stored(struct export_out *,
+		    const struct store_export_ref *, struct buf *out);
 /* docs/export.md. */
 pc_rc		 export_markdown(struct buf *);
 

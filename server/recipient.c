@@ -7,43 +7,78 @@
 #include "recipient.h"
 #include "sec.h"
 
+#define MSG_MAX	256	/* "what value", values being far shorter */
+
 pc_rc
 recip_init(struct recipient *r, const struct secret *s, int64_t user)
 {
-	uint8_t k[SECRET_LEN];
+	uint8_t k[SECRET_LEN], key[SEC_SHA256_LEN];
 	char msg[32];
 	int n = snprintf(msg, sizeof(msg), "user %lld", (long long)user);
 	pc_rc rc;
 
+	memset(r, 0, sizeof(*r));
 	if ((rc = secret_derive(s, SECRET_RECIPIENT, k)) == PC_OK)
-		rc = sec_hmac_sha256(k, sizeof(k), msg, (size_t)n, r->key);
+		rc = sec_hmac_sha256(k, sizeof(k), msg, (size_t)n, key);
+	if (rc == PC_OK && (r->mac = sec_hmac_new(key, sizeof(key))) == NULL)
+		rc = PC_ENOMEM;
 	sec_wipe(k, sizeof(k));
+	sec_wipe(key, sizeof(key));
 	return rc;
 }
 
 void
 recip_wipe(struct recipient *r)
 {
-	sec_wipe(r->key, sizeof(r->key));
+	sec_hmac_free(r->mac);
+	sec_wipe(r, sizeof(*r));
 }
 
-/* HMAC(key, what " " value): each kind of identifier in its own space. */
+/*
+ * HMAC(key, what " " value): each kind of identifier in its own space.
+ * The last few are remembered: within a referral the same referral,
+ * person and workers come again and again.
+ */
 static void
-mac(const struct recipient *r, const char *what, const char *value,
+mac(struct recipient *r, const char *what, const char *value,
     uint8_t out[SEC_SHA256_LEN])
 {
-	char msg[256];
-	int n = snprintf(msg, sizeof(msg), "%s %s", what, value);
+	char msg[MSG_MAX];
+	size_t w = strlen(what), v = strlen(value), n;
+	unsigned i, old = 0;
 
-	if (n < 0 || (size_t)n >= sizeof(msg))
-		n = (int)sizeof(msg) - 1;	/* values are far shorter */
-	if (sec_hmac_sha256(r->key, sizeof(r->key), msg, (size_t)n, out) !=
-	    PC_OK)
+	if (w + 1 >= sizeof(msg))
+		w = sizeof(msg) - 2;
+	if (w + 1 + v >= sizeof(msg))	/* cut as snprintf would */
+		v = sizeof(msg) - 2 - w;
+	memcpy(msg, what, w);
+	msg[w] = ' ';
+	memcpy(msg + w + 1, value, v);
+	n = w + 1 + v;
+	msg[n] = '\0';
+	for (i = 0; n < RECIP_MEMO_LEN && i < RECIP_MEMO; i++) {
+		if (r->memo[i].msg[0] != '\0' &&
+		    strcmp(r->memo[i].msg, msg) == 0) {
+			r->memo[i].used = ++r->clock;
+			memcpy(out, r->memo[i].h, SEC_SHA256_LEN);
+			return;
+		}
+		if (r->memo[i].used < r->memo[old].used)
+			old = i;
+	}
+	if (r->mac == NULL || sec_hmac(r->mac, msg, n, out) != PC_OK) {
 		memset(out, 0, SEC_SHA256_LEN);	/* never the value itself */
+		return;
+	}
+	if (n < RECIP_MEMO_LEN) {	/* in place of the least recently used */
+		memcpy(r->memo[old].msg, msg, n + 1);
+		memcpy(r->memo[old].h, out, SEC_SHA256_LEN);
+		r->memo[old].used = ++r->clock;
+	}
 }
 
 void
-recip_person(const struct recipient *r, const char *person,
+recip_person(struct recipient *r, const char *person,
     char out[SEC_HEX64_LEN])
 {
 	uint8_t h[SEC_SHA256_LEN];
@@ -53,7 +88,7 @@ recip_person(const struct recipient *r, const char *person,
 }
 
 void
-recip_id(const struct recipient *r, const char *id, char out[UUID_LEN])
+recip_id(struct recipient *r, const char *id, char out[UUID_LEN])
 {
 	uint8_t h[SEC_SHA256_LEN];
 
@@ -62,7 +97,7 @@ recip_id(const struct recipient *r, const char *id, char out[UUID_LEN])
 }
 
 void
-recip_worker(const struct recipient *r, const char *worker,
+recip_worker(struct recipient *r, const char *worker,
     char out[RECIP_WORKER_LEN])
 {
 	uint8_t h[SEC_SHA256_LEN];
@@ -73,7 +108,7 @@ recip_worker(const struct recipient *r, const char *worker,
 }
 
 int64_t
-recip_seq(const struct recipient *r, const char *worker, int64_t seq)
+recip_seq(struct recipient *r, const char *worker, int64_t seq)
 {
 	uint8_t h[SEC_SHA256_LEN];
 	char v[128];

@@ -236,9 +236,78 @@ store_covers(const struct store *st, const char *upto, const char *mark)
 }
 
 pc_rc
-store_export_next(struct store_cursor *c, struct timeline *tl)
+store_export_next(struct store_cursor *c, struct store_export_ref *ref)
 {
-	return c->ops->export_next(c, tl);
+	return c->ops->export_next(c, ref);
+}
+
+void
+ref_texts_init(struct ref_texts *t)
+{
+	memset(t, 0, sizeof(*t));
+	buf_init(&t->b, 0);
+}
+
+void
+ref_texts_free(struct ref_texts *t)
+{
+	buf_free(&t->b);
+	free(t->off);
+	free(t->len);
+	free(t->text);
+	memset(t, 0, sizeof(*t));
+}
+
+void
+ref_texts_reset(struct ref_texts *t)
+{
+	buf_reset(&t->b);
+	t->n = 0;
+}
+
+pc_rc
+ref_texts_add(struct ref_texts *t, const char *s, size_t len)
+{
+	size_t cap = t->cap ? t->cap * 2 : 16, *off, *ln;
+	const char **text;
+	pc_rc rc;
+
+	if (t->n == t->cap) {
+		if ((off = realloc(t->off, cap * sizeof(*off))) == NULL)
+			return PC_ENOMEM;
+		t->off = off;
+		if ((ln = realloc(t->len, cap * sizeof(*ln))) == NULL)
+			return PC_ENOMEM;
+		t->len = ln;
+		if ((text = realloc(t->text, cap * sizeof(*text))) == NULL)
+			return PC_ENOMEM;
+		t->text = text;
+		t->cap = cap;
+	}
+	t->off[t->n] = t->b.len;
+	t->len[t->n] = len;
+	if ((rc = buf_add(&t->b, s, len)) != PC_OK ||
+	    (rc = buf_addc(&t->b, '\0')) != PC_OK)
+		return rc;
+	t->n++;
+	return PC_OK;
+}
+
+pc_rc
+ref_texts_done(struct ref_texts *t, const char *referral,
+    struct store_export_ref *out)
+{
+	size_t i;
+
+	if (buf_failed(&t->b) != PC_OK)
+		return PC_ENOMEM;
+	for (i = 0; i < t->n; i++)
+		t->text[i] = t->b.p + t->off[i];
+	snprintf(out->id, sizeof(out->id), "%s", referral);
+	out->text = t->text;
+	out->len = t->len;
+	out->n = t->n;
+	return PC_OK;
 }
 
 void

@@ -411,10 +411,22 @@ pc_rc	 store_rate(struct store *, const char *key, double per_sec,
  */
 struct store_cursor;
 
+/*
+ * One referral of an export: the canonical texts of its stored records,
+ * in the order they were admitted, each len[i] bytes and NUL-terminated.
+ * All of it is the cursor's, valid until its next call.
+ */
+struct store_export_ref {
+	char		 id[UUID_LEN];
+	const char	*const *text;
+	const size_t	*len;
+	size_t		 n;
+};
+
 pc_rc	 store_export_open(struct store *, const char *place, int32_t from,
 	    int32_t to, struct store_cursor **);
-/* The next referral's records; PC_ENOTFOUND after the last. */
-pc_rc	 store_export_next(struct store_cursor *, struct timeline *);
+/* The next referral; PC_ENOTFOUND after the last. */
+pc_rc	 store_export_next(struct store_cursor *, struct store_export_ref *);
 void	 store_export_close(struct store_cursor *);
 
 /*

@@ -10,6 +10,7 @@
 #ifndef PCMDS_STORE_IMPL_H
 #define PCMDS_STORE_IMPL_H
 
+#include "buf.h"
 #include "store.h"
 
 struct store_ops {
@@ -93,7 +94,8 @@ struct store_ops {
 		    int, double *);
 	pc_rc	(*export_open)(struct store *, const char *, int32_t, int32_t,
 		    struct store_cursor **);
-	pc_rc	(*export_next)(struct store_cursor *, struct timeline *);
+	pc_rc	(*export_next)(struct store_cursor *,
+		    struct store_export_ref *);
 	void	(*export_close)(struct store_cursor *);
 	pc_rc	(*audit_last)(struct store *, int64_t *, int64_t *, uint8_t *);
 	pc_rc	(*audit_insert)(struct store *, const struct store_audit *);
@@ -123,6 +125,23 @@ struct store {
 struct store_cursor {
 	const struct store_ops	*ops;
 };
+
+/* A cursor's copy of one referral's texts, as store_export_ref gives them. */
+struct ref_texts {
+	struct buf	 b;
+	size_t		*off, *len;
+	const char	**text;
+	size_t		 n, cap;
+};
+
+void	 ref_texts_init(struct ref_texts *);
+void	 ref_texts_free(struct ref_texts *);
+/* Starts the next referral: no texts. */
+void	 ref_texts_reset(struct ref_texts *);
+pc_rc	 ref_texts_add(struct ref_texts *, const char *, size_t);
+/* Points out at the texts added since the reset. */
+pc_rc	 ref_texts_done(struct ref_texts *, const char *referral,
+	    struct store_export_ref *out);
 
 pc_rc	 store_sqlite_open(const char *path, struct store **,
 	    struct err_list *);

@@ -294,6 +294,8 @@ struct pg_cursor {
 	PGresult	*res;
 	int		 row, nrows;
 	int		 done;
+	struct ref_texts t;	/* the referral last given */
+	char		 id[UUID_LEN];
 };
 
 static const struct store_ops pg_ops;
@@ -2051,6 +2053,7 @@ pg_export_open(struct store *base, const char *place, int32_t from,
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return PC_ENOMEM;
 	c->base.ops = &pg_ops;
+	ref_texts_init(&c->t);
 	if ((c->c = connect_to(st->export_conninfo ? st->export_conninfo :
 	    st->conninfo, NULL)) == NULL) {
 		free(c);
@@ -2102,23 +2105,24 @@ cursor_row(struct pg_cursor *c, pc_rc *rc)
 }
 
 static pc_rc
-pg_export_next(struct store_cursor *cur, struct timeline *tl)
+pg_export_next(struct store_cursor *cur, struct store_export_ref *ref)
 {
 	struct pg_cursor *c = (struct pg_cursor *)cur;
-	struct rec *rec;
 	pc_rc rc = PC_OK;
 
-	tl_init(tl, "");
+	memset(ref, 0, sizeof(*ref));
+	ref_texts_reset(&c->t);
 	if (!cursor_row(c, &rc))
 		return rc == PC_OK ? PC_ENOTFOUND : rc;
-	tl_init(tl, PQgetvalue(c->res, c->row, 0));
+	snprintf(c->id, sizeof(c->id), "%s", PQgetvalue(c->res, c->row, 0));
 	while (rc == PC_OK && cursor_row(c, &rc) &&
-	    strcmp(PQgetvalue(c->res, c->row, 0), tl->id) == 0) {
-		if ((rc = rec_load(PQgetvalue(c->res, c->row, 1),
-		    (size_t)PQgetlength(c->res, c->row, 1), &rec)) == PC_OK)
-			rc = tl_load(tl, rec);
+	    strcmp(PQgetvalue(c->res, c->row, 0), c->id) == 0) {
+		rc = ref_texts_add(&c->t, PQgetvalue(c->res, c->row, 1),
+		    (size_t)PQgetlength(c->res, c->row, 1));
 		c->row++;
 	}
+	if (rc == PC_OK)
+		rc = ref_texts_done(&c->t, c->id, ref);
 	return rc;
 }
 
@@ -2129,6 +2133,7 @@ pg_export_close(struct store_cursor *cur)
 
 	PQclear(c->res);
 	PQfinish(c->c);
+	ref_texts_free(&c->t);
 	free(c);
 }
 

@@ -85,6 +85,7 @@ struct sq_cursor {
 	sqlite3		*db;
 	sqlite3_stmt	*refs;
 	sqlite3_stmt	*recs;
+	struct ref_texts t;	/* the referral last given */
 	int		 done;	/* stepping on would start again from the top */
 };
 
@@ -1654,6 +1655,20 @@ sq_referral_each(struct store *base, int (*cb)(void *, const char *),
 	return each_end(s, rc);
 }
 
+/*
+ * An export's referrals, one place's found through facts_by_place (a
+ * statement for either case: "?1 IS NULL OR place = ?1" would read every
+ * place's facts), then each one's records by records_by_referral.
+ */
+static const char export_place[] = "SELECT referral FROM facts WHERE "
+    "place = ?1 AND referred_on BETWEEN ?2 AND ?3 AND exportable = 1 "
+    "ORDER BY referred_on, referral";
+static const char export_all[] = "SELECT referral FROM facts WHERE "
+    "referred_on BETWEEN ?2 AND ?3 AND exportable = 1 ORDER BY place, "
+    "referred_on, referral";
+static const char export_recs[] = "SELECT json FROM records WHERE "
+    "referral = ? ORDER BY seq";
+
 static pc_rc
 sq_export_open(struct store *base, const char *place, int32_t from,
     int32_t to, struct store_cursor **out)
@@ -1665,15 +1680,14 @@ sq_export_open(struct store *base, const char *place, int32_t from,
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return PC_ENOMEM;
 	c->base.ops = &sq_ops;
+	ref_texts_init(&c->t);
 	if (sqlite3_open_v2(st->path, &c->db, SQLITE_OPEN_READONLY |
 	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
 	    sqlite3_exec(c->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(c->db, "SELECT referral FROM facts WHERE "
-	    "exportable = 1 AND (?1 IS NULL OR place = ?1) AND referred_on "
-	    "BETWEEN ?2 AND ?3 ORDER BY place, referred_on, referral", -1,
-	    &c->refs, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(c->db, queries[Q_TIMELINE], -1, &c->recs,
-	    NULL) != SQLITE_OK) {
+	    sqlite3_prepare_v2(c->db, place != NULL ? export_place :
+	    export_all, -1, &c->refs, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(c->db, export_recs, -1, &c->recs, NULL) !=
+	    SQLITE_OK) {
 		store_export_close(&c->base);
 		return PC_ESTORE;
 	}
@@ -1687,31 +1701,37 @@ sq_export_open(struct store *base, const char *place, int32_t from,
 }
 
 static pc_rc
-sq_export_next(struct store_cursor *cur, struct timeline *tl)
+sq_export_next(struct store_cursor *cur, struct store_export_ref *ref)
 {
 	struct sq_cursor *c = (struct sq_cursor *)cur;
-	struct rec *r;
+	const char *id;
 	int rc;
 	pc_rc prc = PC_OK;
 
-	tl_init(tl, "");
+	memset(ref, 0, sizeof(*ref));
+	ref_texts_reset(&c->t);
 	if (c->done)
 		return PC_ENOTFOUND;
 	if ((rc = sqlite3_step(c->refs)) != SQLITE_ROW) {
 		c->done = 1;
 		return rc == SQLITE_DONE ? PC_ENOTFOUND : PC_ESTORE;
 	}
-	tl_init(tl, (const char *)sqlite3_column_text(c->refs, 0));
+	if ((id = (const char *)sqlite3_column_text(c->refs, 0)) == NULL)
+		return PC_ESTORE;
 	sqlite3_reset(c->recs);
-	sqlite3_bind_text(c->recs, 1, tl->id, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(c->recs)) == SQLITE_ROW) {
-		if ((prc = load_row(c->recs, &r)) != PC_OK ||
-		    (prc = tl_load(tl, r)) != PC_OK)
-			break;
+	sqlite3_bind_text(c->recs, 1, id, -1, SQLITE_STATIC);
+	while (prc == PC_OK && (rc = sqlite3_step(c->recs)) == SQLITE_ROW) {
+		const char *json = (const char *)sqlite3_column_text(c->recs,
+		    0);
+
+		prc = json == NULL ? PC_ESTORE : ref_texts_add(&c->t, json,
+		    (size_t)sqlite3_column_bytes(c->recs, 0));
 	}
 	sqlite3_reset(c->recs);
 	if (prc == PC_OK && rc != SQLITE_DONE)
 		prc = PC_ESTORE;	/* part of a timeline is not one */
+	if (prc == PC_OK)
+		prc = ref_texts_done(&c->t, id, ref);
 	return prc;
 }
 
@@ -1723,6 +1743,7 @@ sq_export_close(struct store_cursor *cur)
 	sqlite3_finalize(c->refs);
 	sqlite3_finalize(c->recs);
 	sqlite3_close(c->db);
+	ref_texts_free(&c->t);
 	free(c);
 }
 

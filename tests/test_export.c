@@ -668,6 +668,175 @@ test_progress_and_refusals(void **state)
 	th_run_free(&r);
 }
 
+/* -- rows straight from the stored text, against the timeline's ---------- */
+
+#define XREF	"0b7f3c2e-5d4a-4e6b-9c8d-1a2b3c4d5e6f"
+#define XPERSON	"5a1f9c0d2e3b4a5968778695a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5"
+#define XREC(n, kind, rest) "{\"id\":\"00000000-0000-4000-8000-00000000000" \
+	#n "\",\"kind\":\"" kind "\",\"referral\":\"" XREF "\"," rest "}"
+
+/*
+ * The rows export_stored() makes of a referral's texts (canonical, as
+ * stored, unless raw) equal those the timeline makes of them, for events
+ * as NDJSON; the rows are returned (the caller frees them).
+ */
+static char *
+stored_as_parsed(const char *const *json, size_t n, int raw)
+{
+	struct store_export_ref ref;
+	struct export_out x = {.shape = EXPORT_EVENTS};
+	struct recipient to;
+	struct secret sec;
+	struct buf fast, slow;
+	const char *text[16];
+	size_t len[16], i;
+	struct rec *r[16];
+	long rows;
+
+	assert_true(n <= 16);
+	memset(&sec, 7, sizeof(sec));
+	assert_int_equal(recip_init(&to, &sec, 42), PC_OK);
+	x.to = &to;
+	for (i = 0; i < n; i++) {
+		if (rec_load(json[i], strlen(json[i]), &r[i]) != PC_OK)
+			fail_msg("fixture not loadable: %s", json[i]);
+		text[i] = raw ? json[i] : r[i]->canon;
+		len[i] = raw ? strlen(json[i]) : r[i]->canon_len;
+	}
+	memset(&ref, 0, sizeof(ref));
+	snprintf(ref.id, sizeof(ref.id), "%s", XREF);
+	ref.text = text;
+	ref.len = len;
+	ref.n = n;
+	buf_init(&fast, 0);
+	buf_init(&slow, 0);
+	assert_int_equal(export_stored(&x, &ref, &fast), PC_OK);
+	rows = x.rows;
+	x.rows = 0;
+	x.parsed = 1;
+	assert_int_equal(export_stored(&x, &ref, &slow), PC_OK);
+	assert_string_equal(buf_str(&fast), buf_str(&slow));
+	assert_int_equal(rows, x.rows);
+	for (i = 0; i < n; i++)
+		rec_free(r[i]);
+	recip_wipe(&to);
+	buf_free(&slow);
+	return buf_detach(&fast);
+}
+
+static void
+test_stored_as_parsed(void **state)
+{
+	static const char *const plain[] = {
+		XREC(0, "referral", "\"age\":40,\"consent_evaluation\":true,"
+		    "\"device_seq\":1,\"nested\":{\"b\":[1,2.5,-3,{\"c\":null}],"
+		    "\"a\":true},\"notes\":\"caf\\u00e9 \\\"q\\\" \\\\ \\n\\t\\u0001"
+		    "\",\"person\":\"" XPERSON "\",\"reasons\":[\"stress\"],"
+		    "\"recorded_at\":\"2026-05-01T10:00:00Z\",\"referred_on\":"
+		    "\"2026-03-01\",\"schema\":\"pcmds/1\",\"worker\":\"lw1\""),
+		XREC(1, "assessment", "\"device_seq\":2,\"life_satisfaction\":"
+		    "6,\"x\":0.1,\"y\":-7,\"z\":1e300,\"recorded_at\":"
+		    "\"2026-05-02T23:59:59Z\",\"worker\":\"lw2\""),
+		XREC(2, "contact", "\"device_seq\":3,\"recorded_at\":\"2026\","
+		    "\"worker\":\"lw1\""),
+		XREC(3, "support", "\"device_seq\":4,\"place\":\"TH\""),
+		XREC(4, "closure", "\"worker\":\"lw1\",\"target\":\"" XREF
+		    "\",\"device_seq\":999999999999999"),
+	};
+	static const char *const corrected[] = {
+		plain[0], plain[1], plain[2],
+		XREC(5, "correction", "\"target\":\"00000000-0000-4000-8000-"
+		    "000000000001\",\"set\":{\"life_satisfaction\":7},"
+		    "\"device_seq\":5,\"worker\":\"lw3\""),
+		XREC(6, "correction", "\"target\":\"00000000-0000-4000-8000-"
+		    "000000000002\",\"void\":true,\"device_seq\":6,"
+		    "\"worker\":\"lw3\""),
+	};
+	/* not as canonical text is, or not sure: through the timeline */
+	static const char *const odd[] = {
+		"{\"id\": \"" XREF "\",\"kind\":\"referral\",\"referral\":\""
+		    XREF "\"}",
+		"{\"kind\":\"contact\",\"id\":\"00000000-0000-4000-8000-"
+		    "000000000001\",\"referral\":\"" XREF "\"}",
+		XREC(2, "contact", "\"device_seq\":1.5,\"worker\":\"lw1\""),
+		XREC(3, "contact", "\"device_seq\":12345678901234567,"
+		    "\"worker\":\"lw1\""),
+		XREC(4, "contact", "\"device_seq\":-2,\"worker\":\"lw1\""),
+		XREC(5, "contact", "\"person\":\"\\u0041\",\"worker\":7,"
+		    "\"device_seq\":3"),
+		XREC(6, "contact", "\"worker\":\"lw1\",\"zz\":[1, 2]"),
+	};
+	char *rows;
+	size_t i;
+
+	(void)state;
+	rows = stored_as_parsed(plain, 5, 0);
+	/* re-keyed and cut to the day, the rest as stored */
+	assert_null(strstr(rows, XREF));
+	assert_null(strstr(rows, XPERSON));
+	assert_null(strstr(rows, "\"lw1\""));
+	assert_null(strstr(rows, "T10:00"));
+	assert_non_null(strstr(rows, "\"recorded_at\":\"2026-05-01\""));
+	assert_non_null(strstr(rows, "\"recorded_at\":\"2026\""));
+	assert_non_null(strstr(rows, "caf\u00e9 \\\"q\\\" \\\\ \\n\\t\\u0001"));
+	assert_non_null(strstr(rows, "\"z\":1.0000000000000001e+300"));
+	free(rows);
+	rows = stored_as_parsed(corrected, 5, 0);
+	assert_null(strstr(rows, "\"kind\":\"correction\""));
+	assert_null(strstr(rows, "\"kind\":\"contact\""));	/* voided */
+	assert_non_null(strstr(rows, "\"life_satisfaction\":7"));
+	assert_non_null(strstr(rows, "\"corrected_by\":[\"w"));
+	free(rows);
+	for (i = 0; i < sizeof(odd) / sizeof(odd[0]); i++)
+		free(stored_as_parsed(&odd[i], 1, 1));
+}
+
+/* What a recipient remembers is what it would hash again. */
+static void
+test_recipient_memo(void **state)
+{
+	struct recipient warm, cold;
+	struct secret sec;
+	char a[SEC_HEX64_LEN], b[SEC_HEX64_LEN], v[UUID_LEN];
+	int i;
+
+	(void)state;
+	memset(&sec, 3, sizeof(sec));
+	assert_int_equal(recip_init(&warm, &sec, 9), PC_OK);
+	for (i = 0; i < 200; i++) {
+		/* a few values again and again among ever new ones */
+		snprintf(v, sizeof(v), "00000000-0000-4000-8000-%012d",
+		    i % 3 ? i % 5 : i);
+		assert_int_equal(recip_init(&cold, &sec, 9), PC_OK);
+		switch (i % 4) {
+		case 0:
+			recip_id(&warm, v, a);
+			recip_id(&cold, v, b);
+			break;
+		case 1:
+			recip_person(&warm, v, a);
+			recip_person(&cold, v, b);
+			break;
+		case 2:
+			recip_worker(&warm, v, a);
+			recip_worker(&cold, v, b);
+			break;
+		default:
+			snprintf(a, sizeof(a), "%lld", (long long)recip_seq(
+			    &warm, v, i % 7));
+			snprintf(b, sizeof(b), "%lld", (long long)recip_seq(
+			    &cold, v, i % 7));
+		}
+		assert_string_equal(a, b);
+		recip_wipe(&cold);
+	}
+	/* and each kind of identifier keeps to its own space */
+	recip_id(&warm, "x", a);
+	recip_worker(&warm, "x", b);
+	assert_memory_not_equal(a + 1, b + 1, 8);
+	recip_wipe(&warm);
+}
+
 static void
 test_doc_in_step(void **state)
 {
@@ -703,6 +872,8 @@ main(void)
 		cmocka_unit_test(test_pairs_reproduce_figures),
 		cmocka_unit_test(test_cut_stream),
 		cmocka_unit_test(test_progress_and_refusals),
+		cmocka_unit_test(test_stored_as_parsed),
+		cmocka_unit_test(test_recipient_memo),
 		cmocka_unit_test(test_doc_in_step),
 	};
 

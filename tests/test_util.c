@@ -166,6 +166,49 @@ test_sec(void **state)
 	assert_false(sec_equal("abcd", "abce", 4));
 }
 
+/* One key, many messages: as the one-shot HMAC, and as Python's. */
+static void
+test_hmac_keyed(void **state)
+{
+	/* Python 3: hmac.new(KEY, MSG, hashlib.sha256).hexdigest() */
+	static const struct {
+		size_t		 keylen;	/* of bytes 0, 1, 2, ... */
+		const char	*key, *msg, *hex;
+	} v[] = {
+		{3, "key", "The quick brown fox jumps over the lazy dog",
+		    "f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8"},
+		{100, NULL, "record x",	/* longer than a block: hashed */
+		    "300293839cad02d6ab9d7a7f5c8357f691e032c93d2989e7831580eec41e7802"},
+		{0, "", "",
+		    "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad"},
+	};
+	uint8_t key[100], a[SEC_SHA256_LEN], b[SEC_SHA256_LEN];
+	char hex[SEC_HEX64_LEN];
+	struct sec_hmac *h;
+	size_t i;
+	int rep;
+
+	(void)state;
+	for (i = 0; i < sizeof(key); i++)
+		key[i] = (uint8_t)i;
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		const void *k = v[i].key ? (const void *)v[i].key : key;
+
+		assert_non_null(h = sec_hmac_new(k, v[i].keylen));
+		for (rep = 0; rep < 2; rep++) {	/* the pads are kept */
+			assert_int_equal(sec_hmac(h, v[i].msg,
+			    strlen(v[i].msg), a), PC_OK);
+			sec_hex(a, sizeof(a), hex);
+			assert_string_equal(hex, v[i].hex);
+		}
+		assert_int_equal(sec_hmac_sha256(k, v[i].keylen, v[i].msg,
+		    strlen(v[i].msg), b), PC_OK);
+		assert_memory_equal(a, b, sizeof(a));
+		sec_hmac_free(h);
+	}
+	sec_hmac_free(NULL);
+}
+
 static void
 test_errors(void **state)
 {
@@ -247,6 +290,7 @@ main(void)
 		cmocka_unit_test(test_utf8),
 		cmocka_unit_test(test_uuid),
 		cmocka_unit_test(test_sec),
+		cmocka_unit_test(test_hmac_keyed),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_files),
 	};

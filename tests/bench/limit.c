@@ -67,9 +67,12 @@ static const char sql_fact[] = "INSERT INTO facts(referral, place, "
     "referred_on, exportable, data) VALUES (?,?,?,?,?) ON CONFLICT(referral) "
     "DO UPDATE SET place = excluded.place, referred_on = excluded.referred_on,"
     " exportable = excluded.exportable, data = excluded.data";
-static const char sql_export_refs[] = "SELECT referral FROM facts WHERE "
-    "exportable = 1 AND (?1 IS NULL OR place = ?1) AND referred_on BETWEEN "
-    "?2 AND ?3 ORDER BY place, referred_on, referral";
+static const char sql_export_place[] = "SELECT referral FROM facts WHERE "
+    "place = ?1 AND referred_on BETWEEN ?2 AND ?3 AND exportable = 1 "
+    "ORDER BY referred_on, referral";
+static const char sql_export_all[] = "SELECT referral FROM facts WHERE "
+    "referred_on BETWEEN ?2 AND ?3 AND exportable = 1 ORDER BY place, "
+    "referred_on, referral";
 static const char sql_timeline[] = "SELECT json FROM records WHERE referral = "
     "? ORDER BY seq";
 
@@ -535,7 +538,7 @@ limit_export_read(const char *path, const char *place, long *rows)
 	check(NULL, sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY |
 	    SQLITE_OPEN_NOMUTEX, NULL), SQLITE_OK, path);
 	exec(db, "BEGIN");
-	refs = prep(db, sql_export_refs);
+	refs = prep(db, place != NULL ? sql_export_place : sql_export_all);
 	recs = prep(db, sql_timeline);
 	if (place != NULL)
 		check(db, sqlite3_bind_text(refs, 1, place, -1, SQLITE_STATIC),
