@@ -26,7 +26,12 @@
  * sees; the next catch-up reads facts written by transactions from that
  * snapshot's xmin on, so a transaction that began early and committed
  * late is never skipped. A commit that wrote facts announces itself
- * with NOTIFY pcmds_facts, and its watermark is its transaction id.
+ * with NOTIFY pcmds_facts, naming the process that made it (whose own
+ * catch-up need not wake for it: it applied the facts at commit), and
+ * its watermark is its transaction id; a catch-up leaves out the facts
+ * of the commits its caller names as applied. A count bumped by a
+ * trigger at every change to places or population (table changes)
+ * tells a catch-up whether to read them again.
  *
  * Audit chains: each connection claims a chain with a session advisory
  * lock (released when the connection ends, even by a crash), reusing
@@ -35,6 +40,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,7 +52,7 @@
 #include "map.h"
 #include "store_impl.h"
 
-#define PG_SCHEMA_VERSION	3
+#define PG_SCHEMA_VERSION	4
 #define LOCK_CLASS		0x70636d64	/* "pcmd": advisory lock keys */
 #define LOCK_MIGRATE		0
 #define FETCH_ROWS		1000
@@ -229,6 +235,25 @@ static const char *const migrations[PG_SCHEMA_VERSION] = {
 	"  PRIMARY KEY (referral, asset));"
 	"CREATE INDEX takeup_by_place ON takeup(place, referred_on) INCLUDE "
 	"(referral, asset, taken);",
+
+	/*
+	 * 4: a count of the commits that changed places or denominators, so
+	 * that a catch-up reads them only when they changed. Taken before
+	 * the statement's rows, so such transactions queue on it whole and
+	 * never deadlock on it.
+	 */
+	"CREATE TABLE changes(what text COLLATE \"C\" PRIMARY KEY,"
+	"  n bigint NOT NULL);"
+	"INSERT INTO changes VALUES ('places', 0);"
+	"CREATE FUNCTION pcmds_places_changed() RETURNS trigger LANGUAGE "
+	"  plpgsql AS $$BEGIN UPDATE changes SET n = n + 1 WHERE what = "
+	"  'places'; RETURN NULL; END$$;"
+	"CREATE TRIGGER places_changed BEFORE INSERT OR UPDATE OR DELETE OR"
+	"  TRUNCATE ON places FOR EACH STATEMENT EXECUTE FUNCTION"
+	"  pcmds_places_changed();"
+	"CREATE TRIGGER population_changed BEFORE INSERT OR UPDATE OR DELETE"
+	"  OR TRUNCATE ON population FOR EACH STATEMENT EXECUTE FUNCTION"
+	"  pcmds_places_changed();",
 };
 
 /* Values the parameters of one statement point into. */
@@ -298,6 +323,19 @@ struct pg_cursor {
 
 static const struct store_ops pg_ops;
 static char absent[] = "";	/* in hashes: read ahead, not stored */
+
+/* This process in its announcements: random, "" if none could be had. */
+static pthread_once_t self_once = PTHREAD_ONCE_INIT;
+static char self[17];
+
+static void
+self_init(void)
+{
+	uint8_t b[8];
+
+	if (sec_random(b, sizeof(b)) == PC_OK)
+		sec_hex(b, sizeof(b), self);
+}
 
 static const char *const cred_names[] = {"code", "device", "session"};
 
@@ -1023,9 +1061,14 @@ flush(struct pg *st)
 static pc_rc
 announce(struct pg *st, char mark[STORE_MARK_LEN])
 {
-	PGresult *r = PQexec(st->c, "SELECT pg_current_xact_id()::text, "
-	    "pg_notify('pcmds_facts', '')");
+	struct params p = {0};
+	PGresult *r;
 	pc_rc rc = PC_ESTORE;
+
+	pthread_once(&self_once, self_init);
+	p_text(&p, self);
+	r = PQexecParams(st->c, "SELECT pg_current_xact_id()::text, "
+	    "pg_notify('pcmds_facts', $1)", p.n, NULL, p.v, p.len, p.fmt, 0);
 
 	if (res_ok(r) && PQntuples(r) == 1) {
 		col_text(r, 0, 0, mark, STORE_MARK_LEN);
@@ -1850,14 +1893,32 @@ snap_xmin(const char *snap)
 	return snap != NULL ? strtoull(snap, NULL, 10) : 0;
 }
 
+/* An xid8[] literal of watermarks (decimal numbers, checked). */
+static pc_rc
+marks_array(const char (*v)[STORE_MARK_LEN], size_t n, struct buf *b)
+{
+	size_t i;
+
+	buf_addc(b, '{');
+	for (i = 0; i < n; i++) {
+		if (v[i][0] == '\0' || v[i][strspn(v[i], "0123456789")] != '\0')
+			return PC_EINVAL;
+		buf_addf(b, "%s%s", i ? "," : "", v[i]);
+	}
+	buf_addc(b, '}');
+	return b->p != NULL ? PC_OK : PC_ENOMEM;
+}
+
 static pc_rc
 pg_facts_since(struct store *base, const char *since,
+    const char (*skip)[STORE_MARK_LEN], size_t nskip,
     int (*cb)(void *, const void *, size_t), void *arg,
     char upto[STORE_SNAP_LEN])
 {
 	struct pg *st = pg_of(base);
 	struct blob_walk w = {cb, arg, PC_OK};
 	struct params p = {0};
+	struct buf skips;
 	PGresult *r;
 	uint64_t from = snap_xmin(since);
 	pc_rc rc;
@@ -1865,6 +1926,11 @@ pg_facts_since(struct store *base, const char *since,
 	upto[0] = '\0';
 	if (st->in_tx)
 		return PC_EUSAGE;
+	buf_init(&skips, 0);
+	if ((rc = marks_array(skip, nskip, &skips)) != PC_OK) {
+		buf_free(&skips);
+		return rc;
+	}
 	/* one snapshot for the snapshot's text and the rows read in it */
 	if (exec_sql(st, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
 	    NULL) != PC_OK)
@@ -1875,13 +1941,15 @@ pg_facts_since(struct store *base, const char *since,
 	    (size_t)PQgetlength(r, 0, 0) >= STORE_SNAP_LEN) {
 		PQclear(r);
 		pg_rollback(base);
+		buf_free(&skips);
 		return PC_ESTORE;
 	}
 	col_text(r, 0, 0, upto, STORE_SNAP_LEN);
 	PQclear(r);
 	p_int(&p, (int64_t)from);
-	rc = each(st, "SELECT data FROM facts WHERE xid >= $1::text::xid8",
-	    &p, blob_row, &w);
+	p_text(&p, buf_str(&skips));
+	rc = each(st, "SELECT data FROM facts WHERE xid >= $1::text::xid8 AND "
+	    "xid <> ALL($2::xid8[])", &p, blob_row, &w);
 	if (rc == PC_OK)
 		rc = w.rc;
 	if (rc == PC_OK)
@@ -1891,6 +1959,26 @@ pg_facts_since(struct store *base, const char *since,
 		(void)exec_sql(st, "ROLLBACK", NULL);
 		upto[0] = '\0';
 	}
+	buf_free(&skips);
+	return rc;
+}
+
+/* Whether a catch-up from since reads xid8 mark's rows: from its xmin on. */
+static int
+pg_may_read(const char *since, const char *mark)
+{
+	return mark != NULL && mark[0] != '\0' && strtoull(mark, NULL, 10) >=
+	    snap_xmin(since);
+}
+
+static pc_rc
+pg_places_version(struct store *base, int64_t *v)
+{
+	char n[32];
+	pc_rc rc = one_text(run(pg_of(base), "SELECT n FROM changes WHERE "
+	    "what = 'places'", NULL), n, sizeof(n));
+
+	*v = rc == PC_OK ? strtoll(n, NULL, 10) : 0;
 	return rc;
 }
 
@@ -1942,9 +2030,12 @@ pg_wait_change(struct store *base, int fd, int ms)
 			return PC_ESTORE;
 		st->listening = 1;
 	}
+	pthread_once(&self_once, self_init);
 	for (;;) {
 		while ((n = PQnotifies(st->c)) != NULL) {
-			got = 1;
+			/* this process's own facts are applied at its commit */
+			if (self[0] == '\0' || strcmp(n->extra, self) != 0)
+				got = 1;
 			PQfreemem(n);
 		}
 		if (got)
@@ -2952,6 +3043,8 @@ static const struct store_ops pg_ops = {
 	.watermark = pg_watermark,
 	.facts_since = pg_facts_since,
 	.covers = pg_covers,
+	.may_read = pg_may_read,
+	.places_version = pg_places_version,
 	.wait_change = pg_wait_change,
 	.rate = pg_rate,
 	.export_open = pg_export_open,
