@@ -222,7 +222,26 @@ struct run {
 	double	 limit;		/* rows/s of the bare write */
 	double	 lcpu, lpgcpu;	/* its client's and PostgreSQL's, us */
 	size_t	 lrecs, lbatches, lfacts, laudit;
+	long	 rounds, read;	/* the servers' catch-ups, all together */
 };
+
+/* A counter from a server's /metrics. */
+static long
+metric(struct th_server *s, const char *name)
+{
+	struct th_http h;
+	char key[96];
+	const char *at;
+	long v;
+
+	th_https(s, "GET", "/metrics", NULL, NULL, 0, &h);
+	snprintf(key, sizeof(key), "\n%s ", name);
+	if (h.status != 200 || (at = strstr(h.body, key)) == NULL)
+		fail_msg("pg: no %s in /metrics (%ld)", name, h.status);
+	v = atol(at + strlen(key));
+	th_http_free(&h);
+	return v;
+}
 
 static void
 run_pg(const struct caseload *cl, const struct cl_order *o, int nsrv,
@@ -252,6 +271,10 @@ run_pg(const struct caseload *cl, const struct cl_order *o, int nsrv,
 	ingest_send(srv, nsrv, o, o->nb, &ld, &out->sent);
 	out->pgcpu = (pg_cpu(pm) - c0) * 1e6 / (double)out->sent.n;
 	out->rss = bench_mib(srv[0].s.pid, "VmRSS:");
+	for (out->rounds = out->read = 0, k = 0; k < nsrv; k++) {
+		out->rounds += metric(&srv[k].s, "pcmds_catchups_total");
+		out->read += metric(&srv[k].s, "pcmds_catchup_facts_total");
+	}
 	if (th_sql_long(srv[0].db, "SELECT count(*) FROM records") !=
 	    (long)ld.n)
 		fail_msg("pg: the database holds %ld records, not %zu",
@@ -302,9 +325,11 @@ row(const char *what, const struct run *r, int nsrv)
 
 	bench_row(what, bench_fmt("%.0f records/s; pcmdsd CPU a record %.0f "
 	    "us user + %.0f us system%s, PostgreSQL's %.0f us; batch p50 "
-	    "%.1f ms, p99 %.1f ms; %s RSS after %.1f MiB", t->rate, t->usr,
+	    "%.1f ms, p99 %.1f ms; %s RSS after %.1f MiB; catch-ups: %ld "
+	    "rounds read %ld facts back", t->rate, t->usr,
 	    t->sys, nsrv > 1 ? " (the three together)" : "", r->pgcpu, t->p50,
-	    t->p99, nsrv > 1 ? "the first server's" : "server", r->rss), bench_fmt("bare PostgreSQL write of the "
+	    t->p99, nsrv > 1 ? "the first server's" : "server", r->rss,
+	    r->rounds, r->read), bench_fmt("bare PostgreSQL write of the "
 	    "same rows (%zu records, %zu facts, %zu audit entries) in the same "
 	    "%zu commits by %d session%s: %.0f records/s; PostgreSQL CPU a "
 	    "record %.0f us, its client's %.0f us", r->lrecs, r->lfacts,
