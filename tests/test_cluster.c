@@ -9,7 +9,8 @@
  * that commit is in, including one that committed after a later one
  * (which a "highest id seen" catch-up would skip). A server's catch-up
  * leaves out only the facts it applied itself: not another server's,
- * nor its own of a commit it never heard succeed. The event loop
+ * nor its own of a commit it never heard succeed. A statement failing
+ * in one of a batch's pipelines fails it whole. The event loop
  * answers while a worker waits on the database. Failed logins are
  * counted across servers, and a user's failed passwords. Places and
  * denominators an administrator imports reach every server, a new
@@ -498,6 +499,67 @@ test_catch_up_leaves_out_only_applied(void **state)
 	th_server_stop(&c, SIGTERM);
 }
 
+/* A trigger of the test's refusing rows of table whose col is val. */
+static void
+refuse(const char *table, const char *col, const char *val)
+{
+	char sql[512];
+
+	snprintf(sql, sizeof(sql), "CREATE TRIGGER test_refuse BEFORE INSERT "
+	    "OR UPDATE ON %s FOR EACH ROW WHEN (NEW.%s = '%s') EXECUTE "
+	    "FUNCTION pcmds_refuse('refused by the test')", table, col, val);
+	th_sql(db, sql);
+}
+
+/*
+ * A statement failing inside one of a batch's pipelines (the locks and
+ * reads ahead; the facts, announcement and COMMIT) fails the batch
+ * whole, nothing of it kept, and the session goes on serving: sent
+ * again, the batch is stored.
+ */
+static void
+test_batch_fails_whole_in_pipeline(void **state)
+{
+	const char *r1 = "c2000000-0000-4000-8000-000000000001";
+	const char *r2 = "c2000000-0000-4000-8000-000000000002";
+	const char *const tables[2][2] = {{"referrals", "id"},
+	    {"facts", "referral"}};
+	const char *refs[2] = {r1, r2};
+	char mark[32], body[2048], where[128];
+	struct th_server c;
+	struct th_http h;
+	long refs0;
+	int i;
+
+	(void)state;
+	if (!have_pg)
+		skip();
+	/* one session: the one that failed serves the next batch */
+	th_server_twin(&c, &a, "db_workers = 1\n");
+	th_server_start(&c, NULL);
+	sql_on(th_db_uri(db), "SELECT pg_current_xact_id()::text", mark,
+	    sizeof(mark));
+	refs0 = referrals_at(&c, mark);
+	for (i = 0; i < 2; i++) {
+		refuse(tables[i][0], tables[i][1], refs[i]);
+		snprintf(body, sizeof(body), "{\"records\":[%s]}",
+		    referral(refs[i], 100 + i));
+		th_post_records(&c, token, body, &h);
+		assert_int_equal(h.status, 503);
+		th_http_free(&h);
+		snprintf(where, sizeof(where), "referral = '%s'", refs[i]);
+		assert_int_equal(stored(where), 0);
+		snprintf(body, sizeof(body), "DROP TRIGGER test_refuse ON %s",
+		    tables[i][0]);
+		th_sql(db, body);
+		post_now(&c, referral(refs[i], 100 + i), NULL, mark,
+		    sizeof(mark));
+		assert_int_equal(stored(where), 1);
+	}
+	assert_int_equal(referrals_at(&c, mark), refs0 + 2);
+	th_server_stop(&c, SIGTERM);
+}
+
 static void
 test_watermark_malformed(void **state)
 {
@@ -813,6 +875,7 @@ main(void)
 		cmocka_unit_test(test_loop_never_waits),
 		cmocka_unit_test(test_watermark_late_commit),
 		cmocka_unit_test(test_catch_up_leaves_out_only_applied),
+		cmocka_unit_test(test_batch_fails_whole_in_pipeline),
 		cmocka_unit_test(test_watermark_malformed),
 		cmocka_unit_test(test_failures_counted_across_servers),
 		cmocka_unit_test(test_password_failures_across_servers),
