@@ -139,11 +139,9 @@ api_metrics(struct http_req *hr)
 	if (hr->srv->pool != NULL)
 		pool_load(hr->srv->pool, &hr->srv->metrics.db_queued,
 		    &hr->srv->metrics.db_running);
-	if (hr->srv->follow != NULL) {
-		hr->srv->metrics.catchups = follow_rounds(hr->srv->follow);
-		hr->srv->metrics.catchup_facts = follow_facts_read(
-		    hr->srv->follow);
-	}
+	if (hr->srv->follow != NULL)
+		follow_counts(hr->srv->follow, &hr->srv->metrics.catchups,
+		    &hr->srv->metrics.catchup_facts);
 	pthread_mutex_unlock(&hr->srv->metrics.mu);
 	buf_init(&b, 0);
 	if (metrics_render(&hr->srv->metrics, &b) != PC_OK ||

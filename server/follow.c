@@ -249,26 +249,13 @@ follow_applied(struct follow *f, const char *mark)
 	pthread_mutex_unlock(&f->mu);
 }
 
-long
-follow_rounds(struct follow *f)
+void
+follow_counts(struct follow *f, long *rounds, long *facts)
 {
-	long n;
-
 	pthread_mutex_lock(&f->mu);
-	n = f->rounds;
+	*rounds = f->rounds;
+	*facts = f->read;
 	pthread_mutex_unlock(&f->mu);
-	return n;
-}
-
-long
-follow_facts_read(struct follow *f)
-{
-	long n;
-
-	pthread_mutex_lock(&f->mu);
-	n = f->read;
-	pthread_mutex_unlock(&f->mu);
-	return n;
 }
 
 void

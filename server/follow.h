@@ -44,9 +44,8 @@ int	 follow_wait(struct follow *, const char *mark, int ms);
  * already; "" is ignored. Safe from any thread.
  */
 void	 follow_applied(struct follow *, const char *mark);
-/* Catch-ups done, and facts they read, for tests and /metrics. */
-long	 follow_rounds(struct follow *);
-long	 follow_facts_read(struct follow *);
+/* Catch-ups done, and the facts they read, for /metrics. */
+void	 follow_counts(struct follow *, long *rounds, long *facts);
 void	 follow_stop(struct follow *);
 
 #endif
