@@ -1134,8 +1134,7 @@ redo_facts(struct agg *a, struct store *st, struct load *l, int write)
 }
 
 static pc_rc
-load(struct agg *a, struct store *st, const char *since,
-    char upto[STORE_SNAP_LEN], int write)
+load(struct agg *a, struct store *st, struct agg_catch *c, int write)
 {
 	struct load l;
 	pc_rc rc;
@@ -1143,7 +1142,9 @@ load(struct agg *a, struct store *st, const char *since,
 	memset(&l, 0, sizeof(l));
 	l.a = a;
 	l.rc = PC_OK;
-	rc = store_facts_since(st, since, load_fact, &l, upto);
+	rc = store_facts_since(st, c->since, c->skip, c->nskip, load_fact, &l,
+	    c->upto);
+	c->read = l.n;
 	if (rc == PC_OK)
 		rc = l.rc;
 	if (rc == PC_OK && l.nredo > 0) {
@@ -1215,6 +1216,7 @@ agg_open(struct agg **out, struct store *st, const uint8_t cell_key[32],
     char upto[STORE_SNAP_LEN], struct err_list *errs)
 {
 	struct agg *a;
+	struct agg_catch c = {NULL, NULL, 0, -1, "", 0};
 	pc_rc rc;
 
 	*out = NULL;
@@ -1224,12 +1226,13 @@ agg_open(struct agg **out, struct store *st, const uint8_t cell_key[32],
 	if ((rc = store_place_each(st, load_place, a)) != PC_OK ||
 	    (rc = pop_load(st, a->pop)) != PC_OK ||
 	    (rc = rebuild_facts(st)) != PC_OK ||
-	    (rc = load(a, st, NULL, upto, 1)) != PC_OK) {
+	    (rc = load(a, st, &c, 1)) != PC_OK) {
 		err_add(errs, E_SYSTEM, "", "cannot load the aggregates: %s",
 		    pc_strerror(rc));
 		agg_close(a);
 		return rc;
 	}
+	memcpy(upto, c.upto, STORE_SNAP_LEN);
 #ifdef __GLIBC__
 	/* what loading took and gave back (timelines, statements) goes
 	 * back to the system, not kept in the server's resident set */
@@ -1240,24 +1243,33 @@ agg_open(struct agg **out, struct store *st, const uint8_t cell_key[32],
 }
 
 pc_rc
-agg_catch_up(struct agg *a, struct store *st, const char *since,
-    char upto[STORE_SNAP_LEN])
+agg_catch_up(struct agg *a, struct store *st, struct agg_catch *c)
 {
 	struct pop np, old;
+	int64_t v = -1;
 	pc_rc rc;
 
-	if ((rc = store_place_each(st, load_place, a)) != PC_OK)
+	c->read = 0;
+	/* read before them: a change committed in between is seen next time */
+	if ((rc = store_places_version(st, &v)) == PC_ENOTFOUND)
+		v = -1;		/* the store cannot tell: every time */
+	else if (rc != PC_OK)
 		return rc;
-	/* denominators another server's administrator imported */
-	if ((rc = pop_load(st, &np)) != PC_OK)
-		return rc;
-	pthread_rwlock_wrlock(&a->lock);
-	old = *a->pop;
-	*a->pop = np;
-	pthread_rwlock_unlock(&a->lock);
-	pop_free(&old);
+	if (v < 0 || v != c->places) {
+		if ((rc = store_place_each(st, load_place, a)) != PC_OK)
+			return rc;
+		/* denominators another server's administrator imported */
+		if ((rc = pop_load(st, &np)) != PC_OK)
+			return rc;
+		pthread_rwlock_wrlock(&a->lock);
+		old = *a->pop;
+		*a->pop = np;
+		pthread_rwlock_unlock(&a->lock);
+		pop_free(&old);
+		c->places = v;
+	}
 	/* in memory only: only a version's own start stores facts again */
-	return load(a, st, since, upto, 0);
+	return load(a, st, c, 0);
 }
 
 void

@@ -208,12 +208,24 @@ pc_rc	 agg_place_set(struct agg *, const struct store_place *);
 pc_rc	 agg_open(struct agg **, struct store *, const uint8_t cell_key[32],
 	    char upto[STORE_SNAP_LEN], struct err_list *);
 void	 agg_close(struct agg *);
+/* One catch-up: where it starts from, and what it leaves for the next. */
+struct agg_catch {
+	const char	*since;		/* the snapshot last reflected */
+	/* commits whose facts are applied already (store_facts_since) */
+	const char	(*skip)[STORE_MARK_LEN];
+	size_t		 nskip;
+	int64_t		 places;	/* in and out: store_places_version()
+					   of the places held; -1 none */
+	char		 upto[STORE_SNAP_LEN];	/* out: now reflected */
+	long		 read;		/* out: facts read */
+};
+
 /*
- * What other servers stored since snapshot since: their facts and the
- * places, applied; upto is the snapshot now reflected.
+ * What other servers stored since c->since: their facts applied, and the
+ * places and population denominators read again if they changed; on
+ * PC_OK c->upto is the snapshot now reflected.
  */
-pc_rc	 agg_catch_up(struct agg *, struct store *, const char *since,
-	    char upto[STORE_SNAP_LEN]);
+pc_rc	 agg_catch_up(struct agg *, struct store *, struct agg_catch *c);
 /* Around reading anything in struct agg (queries, places). */
 void	 agg_read_begin(struct agg *);
 void	 agg_read_end(struct agg *);

@@ -140,7 +140,8 @@ api_metrics(struct http_req *hr)
 		pool_load(hr->srv->pool, &hr->srv->metrics.db_queued,
 		    &hr->srv->metrics.db_running);
 	if (hr->srv->follow != NULL)
-		hr->srv->metrics.catchups = follow_rounds(hr->srv->follow);
+		follow_counts(hr->srv->follow, &hr->srv->metrics.catchups,
+		    &hr->srv->metrics.catchup_facts);
 	pthread_mutex_unlock(&hr->srv->metrics.mu);
 	buf_init(&b, 0);
 	if (metrics_render(&hr->srv->metrics, &b) != PC_OK ||

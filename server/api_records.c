@@ -7,6 +7,7 @@
 
 #include "agg.h"
 #include "failpoint.h"
+#include "follow.h"
 #include "ingest.h"
 #include "log.h"
 #include "srv.h"
@@ -122,8 +123,15 @@ api_records(struct http_req *hr)
 	t0 = srv_now();
 	rc = ingest_run(&in, hr->store, &hr->auth, records, &ro,
 	    (int64_t)time(NULL), stage_facts, &facts);
-	if (rc == PC_OK)
+	if (rc == PC_OK && FAILPOINT_HIT("records-commit-unheard")) {
+		/* test builds: committed, but the answer to COMMIT was lost
+		   (as when the connection drops with it): nothing published */
+		rc = PC_ESTORE;
+	}
+	if (rc == PC_OK) {
 		agg_apply(srv->agg, facts.v, facts.n);	/* committed: publish */
+		follow_applied(srv->follow, in.mark);	/* no need to read back */
+	}
 	free(facts.v);
 	cJSON_Delete(body);
 	if (rc != PC_OK)

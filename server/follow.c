@@ -15,6 +15,13 @@
 #include "log.h"
 
 #define RETRY_MS	1000	/* after a failed catch-up */
+#define OWN_MAX		4096	/* own commits held; an older one is read */
+
+/* One of this server's commits, its facts applied at commit. */
+struct own {
+	char		 mark[STORE_MARK_LEN];
+	int		 safe;		/* the next catch-up leaves it out */
+};
 
 struct follow {
 	pthread_t	 thread;
@@ -24,10 +31,17 @@ struct follow {
 	pthread_mutex_t	 mu;
 	pthread_cond_t	 cv;		/* the snapshot moved on */
 	char		 snap[STORE_SNAP_LEN];	/* reflected in agg */
-	long		 rounds;
+	long		 rounds, read;
 	int		 stop;
 	int		 failing;	/* said once per outage */
 	int		 wake[2];	/* a request asks for a catch-up */
+	/* under mu: own commits a catch-up may still read, oldest first */
+	struct own	*own;
+	size_t		 nown;
+	int		 in_round;	/* a catch-up is reading and applying */
+	/* the catch-up thread's own */
+	char		(*skip)[STORE_MARK_LEN];	/* OWN_MAX */
+	int64_t		 places;	/* store_places_version() held */
 };
 
 static void
@@ -56,11 +70,48 @@ pause_ms(struct follow *f, int ms)
 	(void)poll(&p, 1, ms);
 }
 
+/* Under mu: the own commits the next catch-up leaves out, into c. */
+static void
+round_begin(struct follow *f, struct agg_catch *c)
+{
+	size_t i;
+
+	c->nskip = 0;
+	for (i = 0; i < f->nown; i++)
+		if (f->own[i].safe)
+			memcpy(f->skip[c->nskip++], f->own[i].mark,
+			    STORE_MARK_LEN);
+	c->skip = f->skip;
+	f->in_round = 1;
+}
+
+/*
+ * Under mu, after a catch-up that read snapshot upto: own commits no
+ * catch-up from it reads are dropped; one upto covers is safe to leave
+ * out (upto's facts are no older than its), one it does not is read
+ * once more, since this catch-up may have applied older facts of its
+ * referrals after it did.
+ */
+static void
+round_end(struct follow *f, const char *upto)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < f->nown; i++) {
+		if (!store_may_read(f->st, upto, f->own[i].mark))
+			continue;
+		f->own[i].safe = store_covers(f->st, upto, f->own[i].mark);
+		f->own[k++] = f->own[i];
+	}
+	f->nown = k;
+}
+
 static void *
 follow_main(void *arg)
 {
 	struct follow *f = arg;
-	char since[STORE_SNAP_LEN], upto[STORE_SNAP_LEN];
+	struct agg_catch c;
+	char since[STORE_SNAP_LEN];
 	pc_rc rc;
 
 	for (;;) {
@@ -76,7 +127,21 @@ follow_main(void *arg)
 		drain(f);
 		if (rc != PC_OK && rc != PC_ENOTFOUND)
 			pause_ms(f, RETRY_MS);	/* reconnected on next use */
-		if ((rc = agg_catch_up(f->agg, f->st, since, upto)) != PC_OK) {
+		memset(&c, 0, sizeof(c));
+		c.since = since;
+		c.places = f->places;
+		pthread_mutex_lock(&f->mu);
+		round_begin(f, &c);
+		pthread_mutex_unlock(&f->mu);
+		rc = agg_catch_up(f->agg, f->st, &c);
+		f->places = c.places;
+		pthread_mutex_lock(&f->mu);
+		f->in_round = 0;
+		f->read += c.read;
+		if (rc == PC_OK)
+			round_end(f, c.upto);
+		pthread_mutex_unlock(&f->mu);
+		if (rc != PC_OK) {
 			if (!f->failing++)
 				log_warnx("catching up on other servers: %s; "
 				    "trying again", pc_strerror(rc));
@@ -86,7 +151,7 @@ follow_main(void *arg)
 			log_info("catching up on other servers again");
 		f->failing = 0;
 		pthread_mutex_lock(&f->mu);
-		memcpy(f->snap, upto, sizeof(f->snap));
+		memcpy(f->snap, c.upto, sizeof(f->snap));
 		f->rounds++;
 		pthread_cond_broadcast(&f->cv);
 		pthread_mutex_unlock(&f->mu);
@@ -107,12 +172,18 @@ follow_start(struct follow **out, const char *database, struct agg *a,
 		return PC_ENOMEM;
 	f->agg = a;
 	f->wake[0] = f->wake[1] = -1;
+	f->places = -1;		/* the first catch-up reads them */
 	snprintf(f->snap, sizeof(f->snap), "%s", upto);
 	pthread_mutex_init(&f->mu, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&f->cv, &ca);
 	pthread_condattr_destroy(&ca);
+	if ((f->own = calloc(OWN_MAX, sizeof(*f->own))) == NULL ||
+	    (f->skip = calloc(OWN_MAX, sizeof(*f->skip))) == NULL) {
+		follow_stop(f);
+		return PC_ENOMEM;
+	}
 	if (pipe(f->wake) != 0 || fcntl(f->wake[0], F_SETFL, O_NONBLOCK) != 0 ||
 	    fcntl(f->wake[1], F_SETFL, O_NONBLOCK) != 0) {
 		err_add(errs, E_SYSTEM, "", "cannot set up catching up: %s",
@@ -160,15 +231,31 @@ follow_wait(struct follow *f, const char *mark, int ms)
 	return ok;
 }
 
-long
-follow_rounds(struct follow *f)
+void
+follow_applied(struct follow *f, const char *mark)
 {
-	long n;
+	struct own *o;
 
+	if (f == NULL || mark == NULL || mark[0] == '\0')
+		return;
 	pthread_mutex_lock(&f->mu);
-	n = f->rounds;
+	if (f->nown == OWN_MAX) {	/* the oldest is read again: harmless */
+		memmove(f->own, f->own + 1, (OWN_MAX - 1) * sizeof(*f->own));
+		f->nown--;
+	}
+	o = &f->own[f->nown++];
+	snprintf(o->mark, sizeof(o->mark), "%s", mark);
+	o->safe = !f->in_round;
 	pthread_mutex_unlock(&f->mu);
-	return n;
+}
+
+void
+follow_counts(struct follow *f, long *rounds, long *facts)
+{
+	pthread_mutex_lock(&f->mu);
+	*rounds = f->rounds;
+	*facts = f->read;
+	pthread_mutex_unlock(&f->mu);
 }
 
 void
@@ -191,5 +278,7 @@ follow_stop(struct follow *f)
 		close(f->wake[1]);
 	pthread_cond_destroy(&f->cv);
 	pthread_mutex_destroy(&f->mu);
+	free(f->own);
+	free(f->skip);
 	free(f);
 }

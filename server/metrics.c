@@ -88,6 +88,10 @@ metrics_render(struct metrics *m, struct buf *b)
 	buf_addf(b, "# HELP pcmds_catchups_total Rounds of catching up on "
 	    "other servers' facts.\n# TYPE pcmds_catchups_total counter\n"
 	    "pcmds_catchups_total %ld\n", m->catchups);
+	buf_addf(b, "# HELP pcmds_catchup_facts_total Facts the catch-ups "
+	    "read back (this server's own only when not applied at "
+	    "commit).\n# TYPE pcmds_catchup_facts_total counter\n"
+	    "pcmds_catchup_facts_total %ld\n", m->catchup_facts);
 	rc = buf_addf(b, "# HELP pcmds_open_connections Open client "
 	    "connections.\n# TYPE pcmds_open_connections gauge\n"
 	    "pcmds_open_connections %d\n", m->connections);

@@ -31,6 +31,7 @@ struct metrics {
 	int		 connections;
 	int		 db_queued, db_running;	/* PostgreSQL: the workers */
 	long		 catchups;		/* rounds catching up */
+	long		 catchup_facts;		/* facts they read */
 	time_t		 started;
 };
 

@@ -529,10 +529,23 @@ store_watermark(struct store *st, char mark[STORE_MARK_LEN])
 }
 
 pc_rc
-store_facts_since(struct store *st, const char *since, int (*cb)(void *,
+store_facts_since(struct store *st, const char *since,
+    const char (*skip)[STORE_MARK_LEN], size_t nskip, int (*cb)(void *,
     const void *, size_t), void *arg, char upto[STORE_SNAP_LEN])
 {
-	return st->ops->facts_since(st, since, cb, arg, upto);
+	return st->ops->facts_since(st, since, skip, nskip, cb, arg, upto);
+}
+
+int
+store_may_read(const struct store *st, const char *since, const char *mark)
+{
+	return st->ops->may_read(since, mark);
+}
+
+pc_rc
+store_places_version(struct store *st, int64_t *v)
+{
+	return st->ops->places_version(st, v);
 }
 
 pc_rc

@@ -382,17 +382,30 @@ pc_rc	 store_referral_each(struct store *,
  * gives its position ("" when the store has one writer). Facts changed
  * since the snapshot since (NULL or "": all of them) are passed to cb,
  * and upto is set to the snapshot they were read in, which is what the
- * next call passes as since. store_covers() says whether a snapshot
- * includes the commit at a watermark (always, with one writer).
- * store_wait_change() blocks until another writer announces a commit,
- * fd (if not -1) becomes readable, or ms pass.
+ * next call passes as since. Facts last written by the commits at the
+ * nskip watermarks skip (the caller's own, already in hand; NULL when
+ * nskip is 0) are left out; a fact a later commit wrote again is not.
+ * store_covers() says whether a snapshot includes the commit at a
+ * watermark (always, with one writer); store_may_read() whether a call
+ * given since could still read facts the commit at mark wrote (so that
+ * skipping them still matters; never, with one writer).
+ * store_wait_change() blocks until another process announces a commit
+ * (this process's own are not waited for: it applied their facts at
+ * commit), fd (if not -1) becomes readable, or ms pass. store_places_version()
+ * gives a number that changes with every commit that changes places or
+ * population denominators (0 with one writer; PC_ENOTFOUND when the
+ * store cannot tell, so every catch-up reads them again).
  */
 pc_rc	 store_watermark(struct store *, char mark[STORE_MARK_LEN]);
 pc_rc	 store_facts_since(struct store *, const char *since,
+	    const char (*skip)[STORE_MARK_LEN], size_t nskip,
 	    int (*cb)(void *, const void *blob, size_t len), void *,
 	    char upto[STORE_SNAP_LEN]);
 int	 store_covers(const struct store *, const char *upto,
 	    const char *mark);
+int	 store_may_read(const struct store *, const char *since,
+	    const char *mark);
+pc_rc	 store_places_version(struct store *, int64_t *);
 pc_rc	 store_wait_change(struct store *, int fd, int ms);
 
 /*

@@ -87,8 +87,11 @@ struct store_ops {
 		    void *);
 	pc_rc	(*watermark)(struct store *, char *);
 	pc_rc	(*facts_since)(struct store *, const char *,
+		    const char (*)[STORE_MARK_LEN], size_t,
 		    int (*)(void *, const void *, size_t), void *, char *);
 	int	(*covers)(const char *, const char *);
+	int	(*may_read)(const char *, const char *);
+	pc_rc	(*places_version)(struct store *, int64_t *);
 	pc_rc	(*wait_change)(struct store *, int, int);
 	pc_rc	(*rate)(struct store *, const char *, double, double, double,
 		    int, double *);

@@ -16,17 +16,23 @@
  * two referrals at once commits once; the other batch fails whole (its
  * client sends it again and is told "conflict").
  *
- * Batches are read ahead and written in few round trips: the record ids
- * and the referrals' records are read with one query each after the
- * locks; stored records are held and sent at commit with COPY, facts as
- * one multi-row upsert.
+ * Batches are read ahead and written in few round trips: the locks, the
+ * record ids and the referrals' records are one pipeline (libpq's
+ * pipeline mode: sent together, run in order, each result checked);
+ * stored records are held and sent at commit with COPY, then facts as
+ * one multi-row upsert, the announcement and COMMIT, one pipeline more.
  *
  * Facts carry the id of the transaction that wrote them (xid8). A
  * reader's snapshot (pg_current_snapshot) says which transactions it
  * sees; the next catch-up reads facts written by transactions from that
- * snapshot's xmin on, so a transaction that began early and committed
- * late is never skipped. A commit that wrote facts announces itself
- * with NOTIFY pcmds_facts, and its watermark is its transaction id.
+ * snapshot's xmin on that it did not see, so a transaction that began
+ * early and committed late is never skipped. A commit that wrote facts announces itself
+ * with NOTIFY pcmds_facts, naming the process that made it (whose own
+ * catch-up need not wake for it: it applied the facts at commit), and
+ * its watermark is its transaction id; a catch-up leaves out the facts
+ * of the commits its caller names as applied. A count bumped by a
+ * trigger at every change to places or population (table changes)
+ * tells a catch-up whether to read them again.
  *
  * Audit chains: each connection claims a chain with a session advisory
  * lock (released when the connection ends, even by a crash), reusing
@@ -35,10 +41,12 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <libpq-fe.h>
 
@@ -46,7 +54,7 @@
 #include "map.h"
 #include "store_impl.h"
 
-#define PG_SCHEMA_VERSION	3
+#define PG_SCHEMA_VERSION	4
 #define LOCK_CLASS		0x70636d64	/* "pcmd": advisory lock keys */
 #define LOCK_MIGRATE		0
 #define FETCH_ROWS		1000
@@ -229,6 +237,25 @@ static const char *const migrations[PG_SCHEMA_VERSION] = {
 	"  PRIMARY KEY (referral, asset));"
 	"CREATE INDEX takeup_by_place ON takeup(place, referred_on) INCLUDE "
 	"(referral, asset, taken);",
+
+	/*
+	 * 4: a count of the commits that changed places or denominators, so
+	 * that a catch-up reads them only when they changed. Taken before
+	 * the statement's rows, so such transactions queue on it whole and
+	 * never deadlock on it.
+	 */
+	"CREATE TABLE changes(what text COLLATE \"C\" PRIMARY KEY,"
+	"  n bigint NOT NULL);"
+	"INSERT INTO changes VALUES ('places', 0);"
+	"CREATE FUNCTION pcmds_places_changed() RETURNS trigger LANGUAGE "
+	"  plpgsql AS $$BEGIN UPDATE changes SET n = n + 1 WHERE what = "
+	"  'places'; RETURN NULL; END$$;"
+	"CREATE TRIGGER places_changed BEFORE INSERT OR UPDATE OR DELETE OR"
+	"  TRUNCATE ON places FOR EACH STATEMENT EXECUTE FUNCTION"
+	"  pcmds_places_changed();"
+	"CREATE TRIGGER population_changed BEFORE INSERT OR UPDATE OR DELETE"
+	"  OR TRUNCATE ON population FOR EACH STATEMENT EXECUTE FUNCTION"
+	"  pcmds_places_changed();",
 };
 
 /* Values the parameters of one statement point into. */
@@ -300,6 +327,19 @@ struct pg_cursor {
 
 static const struct store_ops pg_ops;
 static char absent[] = "";	/* in hashes: read ahead, not stored */
+
+/* This process in its announcements: random, "" if none could be had. */
+static pthread_once_t self_once = PTHREAD_ONCE_INIT;
+static char self[17];
+
+static void
+self_init(void)
+{
+	uint8_t b[8];
+
+	if (sec_random(b, sizeof(b)) == PC_OK)
+		sec_hex(b, sizeof(b), self);
+}
 
 static const char *const cred_names[] = {"code", "device", "session"};
 
@@ -461,6 +501,83 @@ exec_sql(struct pg *st, const char *sql, struct err_list *errs)
 		err_add(errs, E_SYSTEM, "", "database: %s",
 		    PQerrorMessage(st->c));
 	return done(r);
+}
+
+/* A statement of a pipeline: prepared (q >= 0), or its text. */
+struct stmt {
+	int			 q;
+	const char		*sql;
+	int			 n;	/* parameters */
+	const char *const	*v;
+	const int		*len, *fmt;
+};
+
+static struct stmt
+stmt_of(int q, const char *sql, const struct params *p)
+{
+	struct stmt s = {q, sql, p ? p->n : 0, p ? p->v : NULL,
+	    p ? p->len : NULL, p ? p->fmt : NULL};
+
+	return s;
+}
+
+/*
+ * Statements sent at once in libpq's pipeline mode: one round trip, run
+ * in order, a failed one failing those after it (and the transaction).
+ * Every result is checked; on PC_OK out[i] holds the i-th statement's
+ * (the caller's to PQclear).
+ */
+static pc_rc
+pipeline(struct pg *st, int n, const struct stmt *s, PGresult **out)
+{
+	char name[16];
+	PGresult *r;
+	int i, sent, ok;
+	pc_rc rc = PC_OK;
+
+	for (i = 0; i < n; i++)
+		out[i] = NULL;
+	ready(st);
+	if (PQenterPipelineMode(st->c) != 1)
+		return PC_ESTORE;
+	for (sent = 0; sent < n; sent++) {
+		snprintf(name, sizeof(name), "q%d", s[sent].q);
+		ok = s[sent].q >= 0 ? PQsendQueryPrepared(st->c, name,
+		    s[sent].n, s[sent].v, s[sent].len, s[sent].fmt, 0) :
+		    PQsendQueryParams(st->c, s[sent].sql, s[sent].n, NULL,
+		    s[sent].v, s[sent].len, s[sent].fmt, 0);
+		if (ok != 1)
+			break;
+	}
+	if (sent == n && PQpipelineSync(st->c) == 1) {
+		/* each statement's results end with NULL (a failed one's
+		   followers' are PGRES_PIPELINE_ABORTED); then the sync's */
+		for (i = 0; i < n; i++)
+			while ((r = PQgetResult(st->c)) != NULL) {
+				if (!res_ok(noted(st, r)))
+					rc = PC_ESTORE;
+				if (res_ok(r) && out[i] == NULL)
+					out[i] = r;
+				else
+					PQclear(r);
+			}
+		r = PQgetResult(st->c);
+		if (PQresultStatus(r) != PGRES_PIPELINE_SYNC)
+			rc = PC_ESTORE;
+		PQclear(r);
+	} else
+		rc = PC_ESTORE;
+	if (PQexitPipelineMode(st->c) != 1) {
+		/* results still owed: this session is of no further use */
+		(void)noted(st, NULL);
+		(void)reconnect(st, NULL);
+		rc = PC_ESTORE;
+	}
+	for (i = 0; rc != PC_OK && i < n; i++) {
+		PQclear(out[i]);
+		out[i] = NULL;
+	}
+	return rc;
 }
 
 static void
@@ -941,70 +1058,92 @@ flush_records(struct pg *st)
 	    "STDIN", &st->pend.copy);
 }
 
+/* One multi-row upsert of held facts: its text and parameters. */
+struct upsert {
+	struct buf	 sql;
+	const char	**v;
+	int		*len, *fmt;
+	char		(*num)[2][16];
+};
+
+static void
+upsert_free(struct upsert *u)
+{
+	buf_free(&u->sql);
+	free(u->v);
+	free(u->len);
+	free(u->fmt);
+	free(u->num);
+	memset(u, 0, sizeof(*u));
+}
+
+/* Facts at..at+k of those held, as one statement s (u owns its parts). */
+static pc_rc
+upsert_make(struct pg *st, size_t at, size_t k, struct upsert *u,
+    struct stmt *s)
+{
+	size_t i;
+
+	memset(u, 0, sizeof(*u));
+	buf_init(&u->sql, 0);
+	u->v = calloc(k * 5, sizeof(*u->v));
+	u->len = calloc(k * 5, sizeof(*u->len));
+	u->fmt = calloc(k * 5, sizeof(*u->fmt));
+	u->num = calloc(k, sizeof(*u->num));
+	if (u->v == NULL || u->len == NULL || u->fmt == NULL || u->num == NULL)
+		return PC_ENOMEM;
+	buf_adds(&u->sql, "INSERT INTO facts(referral, place, referred_on, "
+	    "exportable, data) VALUES ");
+	for (i = 0; i < k; i++) {
+		const struct pfact *f = &st->facts[at + i];
+		size_t j = i * 5;
+
+		buf_addf(&u->sql, "%s($%zu, $%zu, $%zu, $%zu, $%zu)",
+		    i ? ", " : "", j + 1, j + 2, j + 3, j + 4, j + 5);
+		snprintf(u->num[i][0], sizeof(u->num[i][0]), "%d",
+		    (int)f->referred_on);
+		snprintf(u->num[i][1], sizeof(u->num[i][1]), "%d",
+		    f->exportable);
+		u->v[j] = f->referral;
+		u->v[j + 1] = f->place;
+		u->v[j + 2] = u->num[i][0];
+		u->v[j + 3] = u->num[i][1];
+		u->v[j + 4] = (const char *)f->blob;
+		u->len[j + 4] = (int)f->len;
+		u->fmt[j + 4] = 1;
+	}
+	buf_adds(&u->sql, " ON CONFLICT (referral) DO UPDATE SET place = "
+	    "excluded.place, referred_on = excluded.referred_on, "
+	    "exportable = excluded.exportable, data = excluded.data, "
+	    "xid = pg_current_xact_id()");
+	if (u->sql.p == NULL)
+		return PC_ENOMEM;
+	s->q = -1;
+	s->sql = buf_str(&u->sql);
+	s->n = (int)(k * 5);
+	s->v = u->v;
+	s->len = u->len;
+	s->fmt = u->fmt;
+	return PC_OK;
+}
+
 /* The held facts, as multi-row upserts. */
 static pc_rc
 flush_facts(struct pg *st)
 {
-	const char **v = NULL;
-	int *len = NULL, *fmt = NULL;
-	char (*num)[2][16] = NULL;
-	struct buf sql;
-	size_t at, i, k;
+	struct upsert u;
+	struct stmt s;
+	size_t at, k;
 	pc_rc rc = PC_OK;
 
-	buf_init(&sql, 0);
 	for (at = 0; rc == PC_OK && at < st->nfacts; at += k) {
 		k = st->nfacts - at < FACTS_PER_STMT ? st->nfacts - at :
 		    FACTS_PER_STMT;
-		free(v);
-		free(len);
-		free(fmt);
-		free(num);
-		v = calloc(k * 5, sizeof(*v));
-		len = calloc(k * 5, sizeof(*len));
-		fmt = calloc(k * 5, sizeof(*fmt));
-		num = calloc(k, sizeof(*num));
-		if (v == NULL || len == NULL || fmt == NULL || num == NULL) {
-			rc = PC_ENOMEM;
-			break;
-		}
-		buf_reset(&sql);
-		buf_adds(&sql, "INSERT INTO facts(referral, place, referred_on, "
-		    "exportable, data) VALUES ");
-		for (i = 0; i < k; i++) {
-			const struct pfact *f = &st->facts[at + i];
-			size_t j = i * 5;
-
-			buf_addf(&sql, "%s($%zu, $%zu, $%zu, $%zu, $%zu)",
-			    i ? ", " : "", j + 1, j + 2, j + 3, j + 4, j + 5);
-			snprintf(num[i][0], sizeof(num[i][0]), "%d",
-			    (int)f->referred_on);
-			snprintf(num[i][1], sizeof(num[i][1]), "%d",
-			    f->exportable);
-			v[j] = f->referral;
-			v[j + 1] = f->place;
-			v[j + 2] = num[i][0];
-			v[j + 3] = num[i][1];
-			v[j + 4] = (const char *)f->blob;
-			len[j + 4] = (int)f->len;
-			fmt[j + 4] = 1;
-		}
-		buf_adds(&sql, " ON CONFLICT (referral) DO UPDATE SET place = "
-		    "excluded.place, referred_on = excluded.referred_on, "
-		    "exportable = excluded.exportable, data = excluded.data, "
-		    "xid = pg_current_xact_id()");
-		if (sql.p == NULL) {
-			rc = PC_ENOMEM;
-			break;
-		}
-		rc = done(PQexecParams(st->c, buf_str(&sql), (int)(k * 5), NULL,
-		    v, len, fmt, 0));
+		if ((rc = upsert_make(st, at, k, &u, &s)) == PC_OK)
+			rc = done(noted(st, PQexecParams(st->c, s.sql, s.n,
+			    NULL, s.v, s.len, s.fmt, 0)));
+		upsert_free(&u);
 	}
-	free(v);
-	free(len);
-	free(fmt);
-	free(num);
-	buf_free(&sql);
 	return rc;
 }
 
@@ -1021,19 +1160,48 @@ flush(struct pg *st)
 	return rc;
 }
 
-/* A commit that wrote facts says so, and learns its watermark. */
+/*
+ * The held facts (at most FACTS_PER_STMT: pg_fact_put sends more as
+ * they come), the announcement of a commit that wrote facts (which
+ * learns its watermark, its transaction id) and COMMIT, in one round
+ * trip.
+ */
 static pc_rc
-announce(struct pg *st, char mark[STORE_MARK_LEN])
+commit_facts(struct pg *st, char mark[STORE_MARK_LEN])
 {
-	PGresult *r = PQexec(st->c, "SELECT pg_current_xact_id()::text, "
-	    "pg_notify('pcmds_facts', '')");
-	pc_rc rc = PC_ESTORE;
+	struct params pa = {0};
+	struct upsert u;
+	struct stmt s[3];
+	PGresult *r[3];
+	int n = 0, at = -1, i;
+	pc_rc rc = PC_OK;
 
-	if (res_ok(r) && PQntuples(r) == 1) {
-		col_text(r, 0, 0, mark, STORE_MARK_LEN);
-		rc = PC_OK;
+	memset(&u, 0, sizeof(u));
+	if (st->nfacts > FACTS_PER_STMT)
+		rc = flush_facts(st);	/* not so: one statement's worth */
+	else if (st->nfacts > 0)
+		rc = upsert_make(st, 0, st->nfacts, &u, &s[n++]);
+	if (st->wrote_facts) {
+		pthread_once(&self_once, self_init);
+		p_text(&pa, self);
+		at = n;
+		s[n++] = stmt_of(-1, "SELECT pg_current_xact_id()::text, "
+		    "pg_notify('pcmds_facts', $1)", &pa);
 	}
-	PQclear(r);
+	s[n++] = stmt_of(-1, "COMMIT", NULL);
+	if (rc == PC_OK && (rc = pipeline(st, n, s, r)) == PC_OK) {
+		if (at >= 0 && PQntuples(r[at]) == 1 &&
+		    (size_t)PQgetlength(r[at], 0, 0) < STORE_MARK_LEN)
+			col_text(r[at], 0, 0, mark, STORE_MARK_LEN);
+		else if (at >= 0)
+			rc = PC_ESTORE;	/* committed, its mark unknown */
+		for (i = 0; i < n; i++)
+			PQclear(r[i]);
+	}
+	upsert_free(&u);
+	for (i = 0; i < (int)st->nfacts; i++)
+		free(st->facts[i].blob);
+	st->nfacts = 0;
 	return rc;
 }
 
@@ -1046,11 +1214,9 @@ pg_commit(struct store *base)
 
 	if (!st->in_tx)
 		return PC_EUSAGE;
-	rc = flush(st);
-	if (rc == PC_OK && st->wrote_facts)
-		rc = announce(st, mark);
+	rc = flush_records(st);
 	if (rc == PC_OK)
-		rc = exec_sql(st, "COMMIT", NULL);
+		rc = commit_facts(st, mark);
 	if (rc != PC_OK) {
 		(void)exec_sql(st, "ROLLBACK", NULL);
 		st->in_tx = 0;
@@ -1424,33 +1590,16 @@ pg_cred_revoke(struct store *base, const uint8_t *hash)
 
 /* -- records ------------------------------------------------------------- */
 
+/* The hashes of the ids read ahead: ABSENT for those not stored. */
 static pc_rc
-read_ahead(struct pg *st, const char *const *ids, size_t nids,
-    const char *const *refs, size_t nref)
+take_hashes(struct pg *st, const PGresult *r, const char *const *ids,
+    size_t nids)
 {
-	struct params p = {0};
-	struct buf a, b;
-	struct timeline *tl = NULL;
-	struct rec *rec;
-	PGresult *r = NULL;
-	int i, n;
 	size_t k;
+	int i, n;
 	char *h;
 	pc_rc rc = PC_OK;
 
-	buf_init(&a, 0);
-	buf_init(&b, 0);
-	if (array_of(ids, nids, &a) != PC_OK ||
-	    array_of(refs, nref, &b) != PC_OK) {
-		rc = PC_ENOMEM;
-		goto out;
-	}
-	p_text(&p, buf_str(&a));
-	r = run_prep(st, Q_HASHES, &p);
-	if (!res_ok(r)) {
-		rc = PC_ESTORE;
-		goto out;
-	}
 	for (k = 0; rc == PC_OK && k < nids; k++)
 		rc = map_put(&st->hashes, ids[k], absent);
 	for (i = 0, n = PQntuples(r); rc == PC_OK && i < n; i++) {
@@ -1461,44 +1610,51 @@ read_ahead(struct pg *st, const char *const *ids, size_t nids,
 			rc = PC_ENOMEM;
 		}
 	}
-	PQclear(r);
-	memset(&p, 0, sizeof(p));
-	p_text(&p, buf_str(&b));
-	r = run_prep(st, Q_TIMELINES, &p);
-	if (rc == PC_OK && !res_ok(r))
-		rc = PC_ESTORE;
+	return rc;
+}
+
+/* The referrals' stored records read ahead, a timeline each. */
+static pc_rc
+take_timelines(struct pg *st, const PGresult *r)
+{
+	struct timeline *tl = NULL;
+	struct rec *rec;
+	int i, n;
+	pc_rc rc = PC_OK;
+
 	for (i = 0, n = PQntuples(r); rc == PC_OK && i < n; i++) {
 		const char *ref = PQgetvalue(r, i, 0);
 
 		if (tl == NULL || strcmp(tl->id, ref) != 0) {
-			if ((tl = malloc(sizeof(*tl))) == NULL) {
-				rc = PC_ENOMEM;
-				break;
-			}
+			if ((tl = malloc(sizeof(*tl))) == NULL)
+				return PC_ENOMEM;
 			tl_init(tl, ref);
 			if ((rc = map_put(&st->timelines, ref, tl)) != PC_OK) {
 				free(tl);
-				break;
+				return rc;
 			}
 		}
 		if ((rc = rec_load(PQgetvalue(r, i, 1), (size_t)PQgetlength(r,
 		    i, 1), &rec)) == PC_OK)
 			rc = tl_load(tl, rec);
 	}
-out:
-	PQclear(r);
-	buf_free(&a);
-	buf_free(&b);
 	return rc;
 }
 
+/*
+ * The referrals' lock rows made and taken, in id order, then (held now:
+ * what is read is what was committed) the ids' hashes and the
+ * referrals' records read ahead: four statements, one round trip.
+ */
 static pc_rc
 pg_batch_lock(struct store *base, const char *const *referrals, size_t nref,
     const char *const *ids, size_t nids)
 {
 	struct pg *st = pg_of(base);
-	struct params p = {0};
-	struct buf a;
+	struct params pr = {0}, pi = {0};
+	struct stmt s[4];
+	PGresult *r[4];
+	struct buf a, b;
 	pc_rc rc;
 
 	if (!st->in_tx)
@@ -1506,17 +1662,28 @@ pg_batch_lock(struct store *base, const char *const *referrals, size_t nref,
 	if (nref == 0)
 		return PC_OK;
 	buf_init(&a, 0);
-	if (array_of(referrals, nref, &a) != PC_OK) {
+	buf_init(&b, 0);
+	if (array_of(referrals, nref, &a) != PC_OK ||
+	    array_of(ids, nids, &b) != PC_OK) {
 		buf_free(&a);
+		buf_free(&b);
 		return PC_ENOMEM;
 	}
-	p_text(&p, buf_str(&a));
-	if ((rc = done(run_prep(st, Q_LOCK_MAKE, &p))) == PC_OK)
-		rc = done(run_prep(st, Q_LOCK_TAKE, &p));
+	p_text(&pr, buf_str(&a));
+	p_text(&pi, buf_str(&b));
+	s[0] = stmt_of(Q_LOCK_MAKE, NULL, &pr);
+	s[1] = stmt_of(Q_LOCK_TAKE, NULL, &pr);
+	s[2] = stmt_of(Q_HASHES, NULL, &pi);
+	s[3] = stmt_of(Q_TIMELINES, NULL, &pr);
+	if ((rc = pipeline(st, 4, s, r)) == PC_OK) {
+		rc = take_hashes(st, r[2], ids, nids);
+		if (rc == PC_OK)
+			rc = take_timelines(st, r[3]);
+		for (int i = 0; i < 4; i++)
+			PQclear(r[i]);
+	}
 	buf_free(&a);
-	/* held now: what is read from here on is what was committed */
-	if (rc == PC_OK)
-		rc = read_ahead(st, ids, nids, referrals, nref);
+	buf_free(&b);
 	return rc;
 }
 
@@ -1852,14 +2019,32 @@ snap_xmin(const char *snap)
 	return snap != NULL ? strtoull(snap, NULL, 10) : 0;
 }
 
+/* An xid8[] literal of watermarks (decimal numbers, checked). */
+static pc_rc
+marks_array(const char (*v)[STORE_MARK_LEN], size_t n, struct buf *b)
+{
+	size_t i;
+
+	buf_addc(b, '{');
+	for (i = 0; i < n; i++) {
+		if (v[i][0] == '\0' || v[i][strspn(v[i], "0123456789")] != '\0')
+			return PC_EINVAL;
+		buf_addf(b, "%s%s", i ? "," : "", v[i]);
+	}
+	buf_addc(b, '}');
+	return b->p != NULL ? PC_OK : PC_ENOMEM;
+}
+
 static pc_rc
 pg_facts_since(struct store *base, const char *since,
+    const char (*skip)[STORE_MARK_LEN], size_t nskip,
     int (*cb)(void *, const void *, size_t), void *arg,
     char upto[STORE_SNAP_LEN])
 {
 	struct pg *st = pg_of(base);
 	struct blob_walk w = {cb, arg, PC_OK};
 	struct params p = {0};
+	struct buf skips;
 	PGresult *r;
 	uint64_t from = snap_xmin(since);
 	pc_rc rc;
@@ -1867,6 +2052,11 @@ pg_facts_since(struct store *base, const char *since,
 	upto[0] = '\0';
 	if (st->in_tx)
 		return PC_EUSAGE;
+	buf_init(&skips, 0);
+	if ((rc = marks_array(skip, nskip, &skips)) != PC_OK) {
+		buf_free(&skips);
+		return rc;
+	}
 	/* one snapshot for the snapshot's text and the rows read in it */
 	if (exec_sql(st, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
 	    NULL) != PC_OK)
@@ -1877,13 +2067,20 @@ pg_facts_since(struct store *base, const char *since,
 	    (size_t)PQgetlength(r, 0, 0) >= STORE_SNAP_LEN) {
 		PQclear(r);
 		pg_rollback(base);
+		buf_free(&skips);
 		return PC_ESTORE;
 	}
 	col_text(r, 0, 0, upto, STORE_SNAP_LEN);
 	PQclear(r);
 	p_int(&p, (int64_t)from);
-	rc = each(st, "SELECT data FROM facts WHERE xid >= $1::text::xid8",
-	    &p, blob_row, &w);
+	p_text(&p, buf_str(&skips));
+	p_text(&p, since != NULL ? since : "");
+	/* what since saw was read by the catch-up that read it */
+	rc = each(st, from == 0 ? "SELECT data FROM facts WHERE xid >= "
+	    "$1::text::xid8 AND xid <> ALL($2::xid8[]) AND $3 = ''" :
+	    "SELECT data FROM facts WHERE xid >= $1::text::xid8 AND xid <> "
+	    "ALL($2::xid8[]) AND NOT pg_visible_in_snapshot(xid, "
+	    "$3::pg_snapshot)", &p, blob_row, &w);
 	if (rc == PC_OK)
 		rc = w.rc;
 	if (rc == PC_OK)
@@ -1893,6 +2090,26 @@ pg_facts_since(struct store *base, const char *since,
 		(void)exec_sql(st, "ROLLBACK", NULL);
 		upto[0] = '\0';
 	}
+	buf_free(&skips);
+	return rc;
+}
+
+/* Whether a catch-up from since reads xid8 mark's rows: from its xmin on. */
+static int
+pg_may_read(const char *since, const char *mark)
+{
+	return mark != NULL && mark[0] != '\0' && strtoull(mark, NULL, 10) >=
+	    snap_xmin(since);
+}
+
+static pc_rc
+pg_places_version(struct store *base, int64_t *v)
+{
+	char n[32];
+	pc_rc rc = one_text(run(pg_of(base), "SELECT n FROM changes WHERE "
+	    "what = 'places'", NULL), n, sizeof(n));
+
+	*v = rc == PC_OK ? strtoll(n, NULL, 10) : 0;
 	return rc;
 }
 
@@ -1936,28 +2153,39 @@ pg_wait_change(struct store *base, int fd, int ms)
 {
 	struct pg *st = pg_of(base);
 	struct pollfd pfd[2];
+	struct timespec t0, t;
 	PGnotify *n;
-	int got = 0, k;
+	int got = 0, k, left = ms;
 
 	if (!st->listening) {
 		if (exec_sql(st, "LISTEN pcmds_facts", NULL) != PC_OK)
 			return PC_ESTORE;
 		st->listening = 1;
 	}
+	pthread_once(&self_once, self_init);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
 		while ((n = PQnotifies(st->c)) != NULL) {
-			got = 1;
+			/* this process's own facts are applied at its commit */
+			if (self[0] == '\0' || strcmp(n->extra, self) != 0)
+				got = 1;
 			PQfreemem(n);
 		}
 		if (got)
 			return PC_OK;
+		/* only this process's, or nothing: wait out the rest */
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		left = ms - (int)((t.tv_sec - t0.tv_sec) * 1000 +
+		    (t.tv_nsec - t0.tv_nsec) / 1000000);
+		if (left < 0)
+			left = 0;
 		pfd[0].fd = PQsocket(st->c);
 		pfd[0].events = POLLIN;
 		pfd[1].fd = fd;
 		pfd[1].events = POLLIN;
 		if (pfd[0].fd < 0)
 			return PC_ESTORE;
-		k = poll(pfd, fd >= 0 ? 2 : 1, ms);
+		k = poll(pfd, fd >= 0 ? 2 : 1, left);
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k < 0)
@@ -1968,7 +2196,6 @@ pg_wait_change(struct store *base, int fd, int ms)
 			return PC_OK;
 		if (PQconsumeInput(st->c) != 1)
 			return PC_ESTORE;
-		ms = 0;	/* what arrived is read; do not wait again */
 	}
 }
 
@@ -2957,6 +3184,8 @@ static const struct store_ops pg_ops = {
 	.watermark = pg_watermark,
 	.facts_since = pg_facts_since,
 	.covers = pg_covers,
+	.may_read = pg_may_read,
+	.places_version = pg_places_version,
 	.wait_change = pg_wait_change,
 	.rate = pg_rate,
 	.export_open = pg_export_open,

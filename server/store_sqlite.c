@@ -1780,9 +1780,12 @@ sq_watermark(struct store *base, char mark[STORE_MARK_LEN])
 
 static pc_rc
 sq_facts_since(struct store *base, const char *since,
+    const char (*skip)[STORE_MARK_LEN], size_t nskip,
     int (*cb)(void *, const void *, size_t), void *arg,
     char upto[STORE_SNAP_LEN])
 {
+	(void)skip;	/* one writer: its watermarks are all "" */
+	(void)nskip;
 	upto[0] = '\0';
 	/* nobody else writes: after the first load there is nothing new */
 	if (since != NULL && since[0] != '\0')
@@ -1796,6 +1799,22 @@ sq_covers(const char *upto, const char *mark)
 	(void)upto;
 	(void)mark;
 	return 1;
+}
+
+static int
+sq_may_read(const char *since, const char *mark)
+{
+	(void)since;
+	(void)mark;
+	return 0;
+}
+
+static pc_rc
+sq_places_version(struct store *base, int64_t *v)
+{
+	(void)base;
+	*v = 0;		/* nobody else changes them */
+	return PC_OK;
 }
 
 static pc_rc
@@ -1966,6 +1985,8 @@ static const struct store_ops sq_ops = {
 	.watermark = sq_watermark,
 	.facts_since = sq_facts_since,
 	.covers = sq_covers,
+	.may_read = sq_may_read,
+	.places_version = sq_places_version,
 	.wait_change = sq_wait_change,
 	.rate = sq_rate,
 	.export_open = sq_export_open,

@@ -7,10 +7,14 @@
  * rules must come out as one server's would (one closure, nothing after
  * it, one record per id). A figures query naming a watermark waits until
  * that commit is in, including one that committed after a later one
- * (which a "highest id seen" catch-up would skip). The event loop
+ * (which a "highest id seen" catch-up would skip). A server's catch-up
+ * leaves out only the facts it applied itself: not another server's,
+ * nor its own of a commit it never heard succeed. A statement failing
+ * in one of a batch's pipelines fails it whole. The event loop
  * answers while a worker waits on the database. Failed logins are
  * counted across servers, and a user's failed passwords. Places and
- * denominators an administrator imports reach every server. Exports
+ * denominators an administrator imports reach every server, a new
+ * place too, and stay when nothing changed them. Exports
  * read from a streaming replica when export_database names one (shown
  * by pausing its replay). The cluster
  * behind HAProxy is test_haproxy.c.
@@ -433,6 +437,129 @@ test_watermark_late_commit(void **state)
 	assert_int_equal(referrals_at(&a, wx), before + 2);
 }
 
+static void	 sql_on(const char *uri, const char *sql, char *out, size_t len);
+
+/* NH's referrals and contacts as s counts them, once it includes mark. */
+static void
+reach_at(struct th_server *s, const char *mark, long *refs, long *contacts)
+{
+	cJSON *j = impact_at(s, "NH", mark);
+
+	*refs = (long)cJSON_GetNumberValue(th_at(j, "reach.referrals"));
+	*contacts = (long)cJSON_GetNumberValue(th_at(j, "reach.contacts"));
+	cJSON_Delete(j);
+}
+
+/*
+ * A server's catch-ups leave out only the facts it applied itself at
+ * commit: not those of a commit whose answer it never heard (stored,
+ * yet never applied), nor another server's, even of a referral this
+ * one wrote, made between two of its own commits.
+ */
+static void
+test_catch_up_leaves_out_only_applied(void **state)
+{
+	/* the second batch c commits is the one whose answer is lost */
+	const char *env[] = {"PCMDS_FAILPOINT=records-commit-unheard:2", NULL};
+	const char *r7 = "c1000000-0000-4000-8000-000000000007";
+	const char *r8 = "c1000000-0000-4000-8000-000000000008";
+	const char *r9 = "c1000000-0000-4000-8000-000000000009";
+	char mark[32], body[2048];
+	struct th_server c;
+	struct th_http h;
+	long refs0, contacts0, refs, contacts;
+
+	(void)state;
+	if (!have_pg)
+		skip();
+	th_server_twin(&c, &a, NULL);
+	c.bin = "pcmdsd-fp";
+	th_server_start(&c, env);
+	sql_on(th_db_uri(db), "SELECT pg_current_xact_id()::text", mark,
+	    sizeof(mark));
+	reach_at(&c, mark, &refs0, &contacts0);
+	post_now(&c, referral(r8, 81), NULL, mark, sizeof(mark));
+	/* c stores a referral, but never hears its commit succeed */
+	snprintf(body, sizeof(body), "{\"records\":[%s]}", referral(r7, 71));
+	th_post_records(&c, token, body, &h);
+	assert_int_equal(h.status, 503);
+	th_http_free(&h);
+	snprintf(body, sizeof(body), "id = '%s'", r7);
+	assert_int_equal(stored(body), 1);
+	/* b adds a contact to c's referral; then c stores one more, heard */
+	post_now(&b, contact("c1000000-0000-4000-8000-000000000081", r8,
+	    "2026-03-02", 20), NULL, mark, sizeof(mark));
+	post_now(&c, referral(r9, 91), NULL, mark, sizeof(mark));
+	reach_at(&c, mark, &refs, &contacts);
+	assert_int_equal(refs, refs0 + 3);
+	assert_int_equal(contacts, contacts0 + 1);
+	reach_at(&b, mark, &refs, &contacts);
+	assert_int_equal(refs, refs0 + 3);
+	assert_int_equal(contacts, contacts0 + 1);
+	th_server_stop(&c, SIGTERM);
+}
+
+/* A trigger of the test's refusing rows of table whose col is val. */
+static void
+refuse(const char *table, const char *col, const char *val)
+{
+	char sql[512];
+
+	snprintf(sql, sizeof(sql), "CREATE TRIGGER test_refuse BEFORE INSERT "
+	    "OR UPDATE ON %s FOR EACH ROW WHEN (NEW.%s = '%s') EXECUTE "
+	    "FUNCTION pcmds_refuse('refused by the test')", table, col, val);
+	th_sql(db, sql);
+}
+
+/*
+ * A statement failing inside one of a batch's pipelines (the locks and
+ * reads ahead; the facts, announcement and COMMIT) fails the batch
+ * whole, nothing of it kept, and the session goes on serving: sent
+ * again, the batch is stored.
+ */
+static void
+test_batch_fails_whole_in_pipeline(void **state)
+{
+	const char *r1 = "c2000000-0000-4000-8000-000000000001";
+	const char *r2 = "c2000000-0000-4000-8000-000000000002";
+	const char *const tables[2][2] = {{"referrals", "id"},
+	    {"facts", "referral"}};
+	const char *refs[2] = {r1, r2};
+	char mark[32], body[2048], where[128];
+	struct th_server c;
+	struct th_http h;
+	long refs0;
+	int i;
+
+	(void)state;
+	if (!have_pg)
+		skip();
+	/* one session: the one that failed serves the next batch */
+	th_server_twin(&c, &a, "db_workers = 1\n");
+	th_server_start(&c, NULL);
+	sql_on(th_db_uri(db), "SELECT pg_current_xact_id()::text", mark,
+	    sizeof(mark));
+	refs0 = referrals_at(&c, mark);
+	for (i = 0; i < 2; i++) {
+		refuse(tables[i][0], tables[i][1], refs[i]);
+		snprintf(body, sizeof(body), "{\"records\":[%s]}",
+		    referral(refs[i], 100 + i));
+		th_post_records(&c, token, body, &h);
+		assert_int_equal(h.status, 503);
+		th_http_free(&h);
+		snprintf(where, sizeof(where), "referral = '%s'", refs[i]);
+		assert_int_equal(stored(where), 0);
+		snprintf(body, sizeof(body), "DROP TRIGGER test_refuse ON %s",
+		    tables[i][0]);
+		th_sql(db, body);
+		post_now(&c, referral(refs[i], 100 + i), NULL, mark,
+		    sizeof(mark));
+		assert_int_equal(stored(where), 1);
+	}
+	assert_int_equal(referrals_at(&c, mark), refs0 + 2);
+	th_server_stop(&c, SIGTERM);
+}
+
 static void
 test_watermark_malformed(void **state)
 {
@@ -639,6 +766,7 @@ test_imports_reach_every_server(void **state)
 {
 	char places[700], pop[700], cmd[1600], mark[32];
 	long scope0, sex0, scope, sex;
+	cJSON *j;
 
 	(void)state;
 	if (!have_pg)
@@ -651,7 +779,8 @@ test_imports_reach_every_server(void **state)
 	snprintf(places, sizeof(places), "%s/places.csv", a.dir);
 	snprintf(pop, sizeof(pop), "%s/pop.csv", a.dir);
 	snprintf(cmd, sizeof(cmd), "awk -F, -v OFS=, 'NR == 1 || $1 != \"NH\""
-	    " { print; next } { $3 = $3 * 2; print }' packaging/places-nel.csv"
+	    " { print; next } { $3 = $3 * 2; print } END { print \"ZQ\","
+	    "\"A new place\",4321,\"test\" }' packaging/places-nel.csv"
 	    " > %s && %s/pcmdsd population default | awk -F, -v OFS=, "
 	    "'NR == 1 { print } $1 == \"NH\" && $2 == \"sex\" { $4 = $4 * 2;"
 	    " print }' > %s", places, th_build(), pop);
@@ -665,6 +794,17 @@ test_imports_reach_every_server(void **state)
 	nh_population(&b, mark, &scope, &sex);
 	assert_int_equal(scope, 2 * scope0);
 	assert_int_equal(sex, 2 * sex0);
+	nh_population(&a, mark, &scope, &sex);
+	assert_int_equal(scope, 2 * scope0);
+	assert_int_equal(sex, 2 * sex0);
+	/* and a place new to both */
+	j = impact_at(&b, "ZQ", mark);
+	assert_int_equal((long)cJSON_GetNumberValue(th_at(j,
+	    "scope.population")), 4321);
+	cJSON_Delete(j);
+	/* with nothing changed since, a catch-up keeps them */
+	post_now(&b, referral("c3000000-0000-4000-8000-000000000001", 31),
+	    NULL, mark, sizeof(mark));
 	nh_population(&a, mark, &scope, &sex);
 	assert_int_equal(scope, 2 * scope0);
 	assert_int_equal(sex, 2 * sex0);
@@ -734,6 +874,8 @@ main(void)
 		cmocka_unit_test(test_one_id_two_contents),
 		cmocka_unit_test(test_loop_never_waits),
 		cmocka_unit_test(test_watermark_late_commit),
+		cmocka_unit_test(test_catch_up_leaves_out_only_applied),
+		cmocka_unit_test(test_batch_fails_whole_in_pipeline),
 		cmocka_unit_test(test_watermark_malformed),
 		cmocka_unit_test(test_failures_counted_across_servers),
 		cmocka_unit_test(test_password_failures_across_servers),
