@@ -337,8 +337,8 @@ bench_all_stored(const char *answer, size_t len, const char *const *ids,
 			    NULL) {
 				char *p = cJSON_PrintUnformatted(r);
 
-				snprintf(why, whylen, "record %zu (%.8s): %.300s",
-				    i, ids[i], p ? p : "?");
+				snprintf(why, whylen, "record %zu (%s): %.300s",
+				    i, uuid_short(ids[i]).s, p ? p : "?");
 				free(p);
 				bad = -1;
 				break;
