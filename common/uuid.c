@@ -84,9 +84,11 @@ uuid_v7(int64_t ns, char out[UUID_LEN])
  * Monotonic within the process: RFC 9562 6.2 method 3 (the clock's
  * sub-millisecond part in rand_a), and when the clock has not moved past
  * the last id's stamp (two ids in one 1/4096 ms, or the clock set back)
- * the last stamp plus one, running ahead of the clock as 6.2 allows. Not
- * method 1 or 2's counter in the random bits: rand_b stays wholly random,
- * and it is what short ids are read from.
+ * the last stamp plus one, running ahead of the clock as 6.2 allows.
+ * Method 3 because it needs no counter: method 1's would take rand_a and
+ * perhaps the start of rand_b, method 2's increments the random bits (ids
+ * made together would have neighbouring short ids); here rand_b stays
+ * wholly random, and short ids are read from it.
  */
 static _Atomic uint64_t last_stamp;
 
