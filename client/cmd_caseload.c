@@ -76,7 +76,7 @@ print_due(void *arg, const struct timeline *tl, const struct due *d)
 		memcpy(until, " (until ", 8);
 		strcat(until, ")");
 	}
-	printf("%-18s %.8s  %s  %s%s\n", w, tl->id, ref, due_label(d->kind),
+	printf("%-18s %s  %s  %s%s\n", w, uuid_short(tl->id).s, ref, due_label(d->kind),
 	    until);
 	return 0;
 }
@@ -134,7 +134,7 @@ print_match(void *arg, const struct cstore_row *row)
 			d.kind = DUE_NOTHING;
 		if (d.kind != DUE_NOTHING)
 			when(&d, w, sizeof(w));
-		printf("%.8s  referred %s  %s%s%s%s\n", row->id, ref,
+		printf("%s  referred %s  %s%s%s%s\n", uuid_short(row->id).s, ref,
 		    s.voided ? "voided" : s.closed_on >= 0 ? "closed" : "open",
 		    d.kind != DUE_NOTHING ? "; " : "",
 		    d.kind != DUE_NOTHING ? due_label(d.kind) : "",

@@ -29,8 +29,8 @@ prompt_changes(struct ctx *c, const struct correct_target *t,
 
 	if ((cur = correct_current(c, t, errs)) == NULL)
 		return PC_ESTORE;
-	fprintf(stderr, "Correcting %s %.8s: Enter keeps a value, a new answer "
-	    "replaces it.\n", ki->label, t->id);
+	fprintf(stderr, "Correcting %s %s: Enter keeps a value, a new answer "
+	    "replaces it.\n", ki->label, uuid_short(t->id).s);
 	for (i = 0; i < ki->n && rc == PC_OK && o->nlist < OPT_LIST_MAX; i++) {
 		const struct field *f = &ki->fields[i];
 
@@ -77,13 +77,13 @@ run_correct(struct ctx *c, struct opt_result *o)
 		rc = correct_record(c, &t, o->list, o->nlist,
 		    opt_has(o, "void"), opt_get(o, "reason"), id, &errs);
 	if (rc == PC_OK) {
-		printf("%.8s\n", id);
+		printf("%s\n", uuid_short(id).s);
 		fflush(stdout);
 		ctx_readback(c, id, !(t.state == CS_QUARANTINED &&
 		    opt_has(o, "void")));
 		if (t.state == CS_QUARANTINED)
-			fprintf(stderr, "pcmds: %s %.8s %s; it will be sent at "
-			    "the next sync\n", t.kind, t.id, opt_has(o, "void") ?
+			fprintf(stderr, "pcmds: %s %s %s; it will be sent at "
+			    "the next sync\n", t.kind, uuid_short(t.id).s, opt_has(o, "void") ?
 			    "withdrawn (it never reached the server)" :
 			    "replaced by the corrected version");
 	} else

@@ -143,7 +143,7 @@ finish(struct ctx *c, enum rec_kind k, cJSON *body, const char *referral,
 	err_init(&errs);
 	rc = record_add(c, k, body, referral, id, &errs);
 	if (rc == PC_OK) {
-		printf("%.8s\n", id);
+		printf("%s\n", uuid_short(id).s);
 		fflush(stdout);
 		ctx_readback(c, id, 1);
 	} else
@@ -378,7 +378,7 @@ close_confirmed(struct ctx *c, const char *ref)
 		return 1;
 	fprintf(stderr, "No final ONS4 assessment is recorded for this "
 	    "referral, so its change in\nwell-being cannot be measured "
-	    "(pcmds assess %.8s --stage final records it).\n", ref);
+	    "(pcmds assess %s --stage final records it).\n", uuid_short(ref).s);
 	return prompt_line("Close it without a final assessment? (yes/no): ",
 	    answer, sizeof(answer)) == PC_OK && (answer[0] == 'y' ||
 	    answer[0] == 'Y');

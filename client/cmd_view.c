@@ -80,7 +80,7 @@ print_referral(const struct tl_summary *s, const char *id,
 	char d[DATE_LEN];
 	int dec = rec_int(r, "imd_decile", 0);
 
-	printf("Referral %.8s%s  by %s  [%s]\n", id, s->voided ?
+	printf("Referral %s%s  by %s  [%s]\n", uuid_short(id).s, s->voided ?
 	    " (VOIDED)" : "", rec_str(r, "worker"),
 	    cstore_state_name(st->v[states_find(st, id)].state));
 	printf("  Person          %s %.12s...\n",
@@ -133,8 +133,9 @@ print_timeline(const struct timeline *tl, const struct states *st)
 		date_format(entry_date(v[i]), d);
 		k = states_find(st, v[i]->rec->id);
 		/* who made each record: colleagues may correct each other */
-		printf("  %s  %-10s  %.8s  %s%s  by %s  [%s]\n", d,
-		    codes_kind.v[v[i]->rec->kind].code, v[i]->rec->id, line,
+		printf("  %s  %-10s  %s  %s%s  by %s  [%s]\n", d,
+		    codes_kind.v[v[i]->rec->kind].code, uuid_short(v[i]->rec->id).s,
+		    line,
 		    v[i]->voided ? " (VOIDED)" : "", v[i]->rec->worker,
 		    cstore_state_name(st->v[k].state));
 	}
@@ -147,8 +148,9 @@ print_timeline_raw(const struct timeline *tl, const struct states *st)
 	size_t i;
 
 	for (i = 0; i < tl->n; i++)
-		printf("  %-10s  %.8s  [%s]\n",
-		    codes_kind.v[tl->v[i].rec->kind].code, tl->v[i].rec->id,
+		printf("  %-10s  %s  [%s]\n",
+		    codes_kind.v[tl->v[i].rec->kind].code,
+		    uuid_short(tl->v[i].rec->id).s,
 		    cstore_state_name(st->v[states_find(st, tl->v[i].rec->id)].
 		    state));
 }
@@ -169,12 +171,13 @@ print_quarantine(const struct states *st)
 			    "ID --set field=value, or --void):\n");
 		errs = st->v[i].reason ? cJSON_Parse(st->v[i].reason) : NULL;
 		cJSON_ArrayForEach(e, errs)
-			printf("  %.8s  %s: %s (%s)\n", st->v[i].id,
+			printf("  %s  %s: %s (%s)\n",
+			    uuid_short(st->v[i].id).s,
 			    rec_str(e, "field") ? rec_str(e, "field") : "",
 			    rec_str(e, "message") ? rec_str(e, "message") : "",
 			    rec_str(e, "code") ? rec_str(e, "code") : "");
 		if (errs == NULL)
-			printf("  %.8s  %s\n", st->v[i].id,
+			printf("  %s  %s\n", uuid_short(st->v[i].id).s,
 			    st->v[i].reason ? st->v[i].reason : "");
 		cJSON_Delete(errs);
 	}
@@ -252,8 +255,8 @@ run_show(struct ctx *c, struct opt_result *o)
 	tl_summarise(&tl, &s);
 	if (s.referral == NULL) {
 		/* records whose referral this device never held */
-		printf("Referral %.8s is not on this device; its records here:\n",
-		    referral);
+		printf("Referral %s is not on this device; its records here:\n",
+		    uuid_short(referral).s);
 		print_timeline_raw(&tl, &st);
 		print_quarantine(&st);
 		tl_free(&tl);
@@ -340,8 +343,8 @@ list_one(void *arg, const struct cstore_row *row)
 			cJSON_AddNumberToObject(j, "quarantined", quarantined);
 			cJSON_AddItemToArray(lc->json, j);
 		} else
-			printf("%.8s  %s  %-18s %3d  %-16s %-10s %3zu  %s\n",
-			    row->id, rec_str(s.referral, "referred_on"),
+			printf("%s  %s  %-18s %3d  %-16s %-10s %3zu  %s\n",
+			    uuid_short(row->id).s, rec_str(s.referral, "referred_on"),
 			    rec_str(s.referral, "source"),
 			    rec_int(s.referral, "age", -1),
 			    rec_str(s.referral, "gender"), closed, tl.n,
@@ -396,12 +399,13 @@ print_refused(void *arg, const struct cstore_row *row)
 
 	(void)arg;
 	cJSON_ArrayForEach(e, errs)
-		printf("  %.8s %-10s %s: %s (%s)\n", row->id, row->kind,
+		printf("  %s %-10s %s: %s (%s)\n", uuid_short(row->id).s,
+		    row->kind,
 		    rec_str(e, "field") ? rec_str(e, "field") : "",
 		    rec_str(e, "message") ? rec_str(e, "message") : "",
 		    rec_str(e, "code") ? rec_str(e, "code") : "");
 	if (cJSON_GetArraySize(errs) == 0)
-		printf("  %.8s %-10s %s\n", row->id, row->kind,
+		printf("  %s %-10s %s\n", uuid_short(row->id).s, row->kind,
 		    row->reason ? row->reason : "no reason given");
 	cJSON_Delete(errs);
 	return 0;

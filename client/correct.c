@@ -107,8 +107,8 @@ replace_quarantined(struct ctx *c, const struct correct_target *t, cJSON *set,
 
 	if ((rc = cstore_get(c->store, t->id, copy_row, &row)) != PC_OK ||
 	    row.json == NULL) {
-		err_add(errs, E_SYSTEM, "", "store: cannot read record %.8s",
-		    t->id);
+		err_add(errs, E_SYSTEM, "", "store: cannot read record %s",
+		    uuid_short(t->id).s);
 		return rc != PC_OK ? rc : PC_ESTORE;
 	}
 	if (isvoid) {

@@ -830,54 +830,89 @@ is_hex_prefix(const char *s)
 	return 1;
 }
 
+/*
+ * A typed id names a live record in one of three ways: the start of its
+ * short id (uuid.h: the start of its last group, so 4 to 12 digits), its
+ * whole id, or, for an id not of version 7 (what older versions of pcmds
+ * made, whose short id was the first 8 digits), the start of its id. A
+ * version 7 id begins with its time, shared by every record made in the
+ * same minute or so: it is never matched on that. The partial index of
+ * live ids answers without reading the records.
+ */
+static const char resolve_sql[] =
+	"SELECT id FROM records WHERE state <> 'superseded' AND"
+	" (substr(id, 25, length(?1)) = ?1 OR id = ?1 OR"
+	"  (substr(id, 15, 1) <> '7' AND substr(id, 1, length(?1)) = ?1))"
+	" ORDER BY id LIMIT 3";
+
+static pc_rc
+resolve_row(struct cstore *cs, const char *id, char kind[16],
+    char referral[UUID_LEN], enum cstore_state *state, struct err_list *errs)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(cs->db, "SELECT kind, referral, state FROM "
+	    "records WHERE id = ? AND state <> 'superseded'", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return db_fail(cs, errs, "looking up the id");
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		snprintf(kind, 16, "%s", sqlite3_column_text(st, 0));
+		snprintf(referral, UUID_LEN, "%s", sqlite3_column_text(st, 1));
+		if (state != NULL)
+			*state = state_parse((const char *)
+			    sqlite3_column_text(st, 2));
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? PC_OK : db_fail(cs, errs,
+	    "reading the record found");
+}
+
 pc_rc
 cstore_resolve(struct cstore *cs, const char *prefix, char id[UUID_LEN],
     char kind[16], char referral[UUID_LEN], enum cstore_state *state,
     struct err_list *errs)
 {
 	sqlite3_stmt *st;
-	char lower[40], hi[48];
+	char lower[40], other[UUID_LEN];
 	size_t i, n = strlen(prefix);
-	int found = 0;
+	int found = 0, rc;
 
 	if (!is_hex_prefix(prefix)) {
 		err_add(errs, E_UUID, "", "'%s' is not a record id: give the "
-		    "short id shown when it was recorded (8 hex digits) or any "
-		    "unique start of it (at least 4)", prefix);
+		    "short id shown for the record (8 hex digits), any unique "
+		    "start of it (at least 4) or its whole id", prefix);
 		return PC_ENOTFOUND;
 	}
 	for (i = 0; i <= n; i++)
 		lower[i] = (char)tolower((unsigned char)prefix[i]);
-	/* a range scan on the id index: ids hold only 0-9, a-f and '-' */
-	snprintf(hi, sizeof(hi), "%s~", lower);
-	if (sqlite3_prepare_v2(cs->db, "SELECT id, kind, referral, state FROM "
-	    "records WHERE id >= ? AND id < ? AND state <> 'superseded' "
-	    "LIMIT 2", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(cs->db, resolve_sql, -1, &st, NULL) != SQLITE_OK)
 		return db_fail(cs, errs, "looking up the id");
 	sqlite3_bind_text(st, 1, lower, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, hi, -1, SQLITE_STATIC);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		if (found++ > 0)
-			break;
-		snprintf(id, UUID_LEN, "%s", sqlite3_column_text(st, 0));
-		snprintf(kind, 16, "%s", sqlite3_column_text(st, 1));
-		snprintf(referral, UUID_LEN, "%s", sqlite3_column_text(st, 2));
-		if (state != NULL)
-			*state = state_parse((const char *)
-			    sqlite3_column_text(st, 3));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (found < 2)
+			snprintf(found == 0 ? id : other, UUID_LEN, "%s",
+			    sqlite3_column_text(st, 0));
+		found++;
 	}
 	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return db_fail(cs, errs, "looking up the id");
 	if (found == 0) {
-		err_add(errs, E_REFERRAL, "", "no record here has an id "
-		    "starting %s", lower);
+		err_add(errs, E_REFERRAL, "", "no record here has the short id "
+		    "%s: give the short id shown for the record", lower);
 		return PC_ENOTFOUND;
 	}
 	if (found > 1) {
-		err_add(errs, E_REFERRAL, "", "more than one record has an id "
-		    "starting %s: give more digits", lower);
+		err_add(errs, E_REFERRAL, "", "%s fits more than one record "
+		    "(%s %s %s%s): type more of the short id of the one you "
+		    "mean (up to 12 digits) or its whole id", lower, id,
+		    found > 2 ? "," : "and", other, found > 2 ? " and more" :
+		    "");
 		return PC_EAMBIGUOUS;
 	}
-	return PC_OK;
+	return resolve_row(cs, id, kind, referral, state, errs);
 }
 
 /* The nonce of a sealed value (NULL when it is too short to have one). */
@@ -1112,7 +1147,7 @@ cstore_timeline(struct cstore *cs, const char *referral, struct timeline *tl,
 		return db_fail(cs, errs, "reading the referral");
 	if (c.rc != PC_OK) {
 		err_add(errs, E_SYSTEM, "", "store: a stored record of referral "
-		    "%.8s cannot be read", referral);
+		    "%s cannot be read", uuid_short(referral).s);
 		return c.rc;
 	}
 	return PC_OK;

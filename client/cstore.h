@@ -144,8 +144,10 @@ pc_rc	 cstore_insert(struct cstore *, const struct rec *, struct err_list *);
 int	 cstore_has(struct cstore *, const char *id);
 
 /*
- * Resolves a short id (any unique prefix of at least 4 hex digits) to a
- * live record. PC_ENOTFOUND or PC_EAMBIGUOUS come with a sentence.
+ * Resolves a typed id to a live record: its short id (uuid.h) or any
+ * unique start of it of at least 4 hex digits, its whole id, or the
+ * start of an id older versions made (cstore.c says which). PC_ENOTFOUND
+ * or PC_EAMBIGUOUS (naming two of the records) come with a sentence.
  */
 pc_rc	 cstore_resolve(struct cstore *, const char *prefix,
 	    char id[UUID_LEN], char kind[16], char referral[UUID_LEN],

@@ -117,8 +117,8 @@ describe_correction(const cJSON *rj, char *out, size_t len)
 	const cJSON *set = rec_get(rj, "set"), *kv;
 	size_t off;
 
-	off = (size_t)snprintf(out, len, "%s %.8s", set ? "corrects" : "voids",
-	    rec_str(rj, "target"));
+	off = (size_t)snprintf(out, len, "%s %s", set ? "corrects" : "voids",
+	    uuid_short(rec_str(rj, "target")).s);
 	cJSON_ArrayForEach(kv, set) {
 		const struct field *f = NULL;
 		char v[64];
@@ -205,6 +205,6 @@ describe_readback(const struct rec *r, char *out, size_t len)
 	if (r->date >= 0)
 		date_format_uk(r->date, d);
 	describe_what(r->kind, r->json, r->json, what, sizeof(what));
-	snprintf(out, len, "%.8s %s%s%s: %s", r->id, ki->name, d[0] ? " " : "",
+	snprintf(out, len, "%s %s%s%s: %s", uuid_short(r->id).s, ki->name, d[0] ? " " : "",
 	    d, what);
 }

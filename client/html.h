@@ -4,7 +4,7 @@
  *
  * html_f() takes a format of trusted markup whose %s arguments are text,
  * escaped for element content and quoted attribute values alike (%.Ns:
- * its first N bytes, N < 32, for short ids); %m is
+ * its first N bytes, N < 32); %m is
  * markup (already built), %d an int, %ld a long, %% a percent sign. No
  * other conversion exists, so text cannot reach the page unescaped by
  * accident. Errors stay set in the buffer until html_done().

@@ -69,7 +69,8 @@ usage_command(const struct command *cmd)
 	    cmd->args[0] ? " " : "", cmd->args, cmd->summary);
 	if (strcmp(cmd->args, "REF") == 0 || strcmp(cmd->args, "RECORD") == 0)
 		printf("%s is a short id (the 8 hex digits printed when it was "
-		    "recorded) or any\nunique start of it.\n", cmd->args);
+		    "recorded), any\nunique start of it, more of its id's last "
+		    "group, or the whole id.\n", cmd->args);
 	printf("\nOptions:\n");
 	opt_usage(cmd->opts);
 	if (cmd->details != NULL)

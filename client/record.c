@@ -358,8 +358,8 @@ record_make(struct ctx *c, enum rec_kind k, cJSON *body, const char *referral,
 	if (rc != PC_OK)
 		return rc;
 	if (cstore_has(c->store, r->id) != 0) {
-		err_add(errs, E_CONFLICT, "id", "a record with id %.8s is "
-		    "already stored", r->id);
+		err_add(errs, E_CONFLICT, "id", "a record with id %s is "
+		    "already stored", uuid_short(r->id).s);
 		rec_free(r);
 		return PC_ECONFLICT;
 	}
@@ -443,15 +443,16 @@ record_warn(const struct timeline *tl, const struct rec *r,
 	    (e = baseline_of(tl)) != NULL) {
 		date_format_uk(e->rec->date, d);
 		err_add(warn, E_RULE, "stage", "this referral already has a "
-		    "baseline (%s, record %.8s); the earliest one is the "
+		    "baseline (%s, record %s); the earliest one is the "
 		    "baseline: correct the stage of this one if it was a "
 		    "review",
-		    d, e->rec->id);
+		    d, uuid_short(e->rec->id).s);
 	}
 	if (r->kind == KIND_CORRECTION && (e = same_correction(tl, r)) != NULL)
-		err_add(warn, E_RULE, "target", "record %.8s already had this "
-		    "same correction (%.8s); this one changes nothing",
-		    rec_str(r->json, "target"), e->rec->id);
+		err_add(warn, E_RULE, "target", "record %s already had this "
+		    "same correction (%s); this one changes nothing",
+		    uuid_short(rec_str(r->json, "target")).s,
+		    uuid_short(e->rec->id).s);
 }
 
 pc_rc
@@ -593,7 +594,7 @@ record_referral(struct ctx *c, const char *ref, char id[UUID_LEN],
 		return rc;
 	if (strcmp(kind, "referral") != 0) {
 		err_add(errs, E_REFERRAL, "", "%s is a %s record, not a "
-		    "referral (its referral is %.8s)", ref, kind, referral);
+		    "referral (its referral is %s)", ref, kind, uuid_short(referral).s);
 		return PC_EINVAL;
 	}
 	return PC_OK;

@@ -354,14 +354,15 @@ refusal(const struct batch *b, const struct net_resp *r,
 		rc = PC_EAUTH;
 	} else if (r->status == 413 && b->n == 1 && msg != NULL)
 		/* the server's sentence names the size and its limit */
-		err_add(errs, E_SYSTEM, "", "record %.8s is larger than the server "
+		err_add(errs, E_SYSTEM, "", "record %s is larger than the server "
 		    "takes in one request (HTTP 413: %s): it stays pending; the "
-		    "server's administrator can raise max_body", b->ids[0], msg);
+		    "server's administrator can raise max_body",
+		    uuid_short(b->ids[0]).s, msg);
 	else if (r->status == 413 && b->n == 1)
-		err_add(errs, E_SYSTEM, "", "record %.8s is larger than the server "
+		err_add(errs, E_SYSTEM, "", "record %s is larger than the server "
 		    "takes in one request (HTTP 413; the request was %zu bytes, "
 		    "compressed): it stays pending; the server's administrator "
-		    "can raise max_body", b->ids[0], b->gz.len);
+		    "can raise max_body", uuid_short(b->ids[0]).s, b->gz.len);
 	else
 		err_add(errs, E_SYSTEM, "", "the server refused the batch (HTTP "
 		    "%ld): %s", r->status, msg ? msg : "no reason given");

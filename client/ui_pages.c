@@ -149,10 +149,10 @@ case_table(struct html *h, const struct caseload *cl, const char *show,
 		date_format_uk(row->referred_on, when);
 		due_text(&row->due, due, sizeof(due));
 		html_f(h, "<tr><td data-label=\"Referral\"><a href=\"/r/%s\">"
-		    "%.8s</a></td><td data-label=\"Referred\">%s</td>"
+		    "%s</a></td><td data-label=\"Referred\">%s</td>"
 		    "<td data-label=\"Age and gender\">%d, %s</td>"
 		    "<td data-label=\"Service\">%s</td><td data-label=\"Next\">"
-		    "%s%m</td></tr>", row->id, row->id, when, row->age,
+		    "%s%m</td></tr>", row->id, uuid_short(row->id).s, when, row->age,
 		    describe_label(&codes_gender, row->gender),
 		    describe_label(&codes_service, row->service), due,
 		    row->closed_on >= 0 ? " (closed)" : "");
@@ -286,8 +286,8 @@ found_page(struct ui_req *r, const struct found *f)
 	html_init(&h);
 	html_f(&h, "<h1>%d referrals for this person</h1><ul>", f->n);
 	for (i = 0; i < f->n; i++)
-		html_f(&h, "<li><a href=\"/r/%s\">Referral %.8s</a></li>",
-		    f->ids[i], f->ids[i]);
+		html_f(&h, "<li><a href=\"/r/%s\">Referral %s</a></li>",
+		    f->ids[i], uuid_short(f->ids[i]).s);
 	html_m(&h, "</ul>");
 	ui_page(r, 200, "Found", &h);
 	html_free(&h);
@@ -561,7 +561,7 @@ timeline_page(struct ui_req *r, const struct timeline *tl,
 	err_free(&errs);
 	html_init(&h);
 	saved_notice(r, &h, tl);
-	html_f(&h, "<h1>Referral %.8s%m</h1>", tl->id, s->voided ? " (void)" :
+	html_f(&h, "<h1>Referral %s%m</h1>", uuid_short(tl->id).s, s->voided ? " (void)" :
 	    s->closed_on >= 0 ? " (closed)" : "");
 	summary_list(&h, s, due);
 	actions(&h, tl->id, s);
@@ -635,10 +635,11 @@ refused_row(void *arg, const struct cstore_row *row)
 		html_m(rf->h, "<li>The server gave no reason.</li>");
 	cJSON_Delete(errs);
 	html_f(rf->h, "</ul><p><a class=\"button\" href=\"/rec/%s/correct\">"
-	    "Fix it<span class=\"skip\"> (%.8s)</span></a><a class=\"button "
+	    "Fix it<span class=\"skip\"> (%s)</span></a><a class=\"button "
 	    "secondary\" href=\"/rec/%s/void\">Withdraw it<span class=\"skip\">"
-	    " (%.8s)</span></a><a href=\"/r/%s\">Its referral</a></p></li>",
-	    row->id, row->id, row->id, row->id, row->referral);
+	    " (%s)</span></a><a href=\"/r/%s\">Its referral</a></p></li>",
+	    row->id, uuid_short(row->id).s, row->id, uuid_short(row->id).s,
+	    row->referral);
 	return 0;
 }
 

@@ -385,40 +385,44 @@ check_new(const struct timeline *tl, const struct rec *r,
 
 	if (r->kind == KIND_REFERRAL) {
 		if (tl->n > 0)
-			err_add(errs, E_REFERRAL, "id", "referral %.8s is "
-			    "already recorded", r->id);
+			err_add(errs, E_REFERRAL, "id", "referral %s is "
+			    "already recorded", uuid_short(r->id).s);
 		return;
 	}
 	if (ref == NULL || strcmp(r->referral, tl->id) != 0) {
-		err_add(errs, E_REFERRAL, "referral", "referral %.8s is not "
-		    "known; the referral must be recorded first", r->referral);
+		err_add(errs, E_REFERRAL, "referral", "referral %s is not "
+		    "known; the referral must be recorded first",
+		    uuid_short(r->referral).s);
 		return;
 	}
 	if (ref->voided) {
-		err_add(errs, E_REFERRAL, "referral", "referral %.8s was "
-		    "voided; nothing more can be recorded for it", r->referral);
+		err_add(errs, E_REFERRAL, "referral", "referral %s was "
+		    "voided; nothing more can be recorded for it",
+		    uuid_short(r->referral).s);
 		return;
 	}
 	ref_place = ref->rec->place;
 	if (strcmp(ref_place, r->place) != 0)
-		err_add(errs, E_REFERRAL, "place", "referral %.8s belongs to "
-		    "place %s, not %s", r->referral, ref_place, r->place);
+		err_add(errs, E_REFERRAL, "place", "referral %s belongs to "
+		    "place %s, not %s", uuid_short(r->referral).s, ref_place,
+		    r->place);
 	if (tl->n >= TL_RECORDS_MAX)
-		err_add(errs, E_TOO_MANY, "referral", "referral %.8s already "
+		err_add(errs, E_TOO_MANY, "referral", "referral %s already "
 		    "has %d records, the most one referral may hold",
-		    r->referral, TL_RECORDS_MAX);
+		    uuid_short(r->referral).s, TL_RECORDS_MAX);
 	if (r->kind != KIND_CORRECTION)
 		return;
 	t = tl_find(tl, rec_str(r->json, "target"));
 	if (t < 0)
-		err_add(errs, E_TARGET, "target", "record %.8s is not part of "
-		    "referral %.8s", rec_str(r->json, "target"), r->referral);
+		err_add(errs, E_TARGET, "target", "record %s is not part of "
+		    "referral %s", uuid_short(rec_str(r->json, "target")).s,
+		    uuid_short(r->referral).s);
 	else if (tl->v[t].rec->kind == KIND_CORRECTION)
 		err_add(errs, E_TARGET, "target", "a correction cannot be "
 		    "corrected; correct the original record instead");
 	else if (tl->v[t].voided)
-		err_add(errs, E_TARGET, "target", "record %.8s is already "
-		    "voided", tl->v[t].rec->id);
+		err_add(errs, E_TARGET, "target", "record %s is already "
+		    "voided", uuid_short(tl->v[t].rec->id).s);
 }
 
 pc_rc
@@ -431,11 +435,13 @@ tl_precheck(const struct timeline *tl, enum rec_kind k, int32_t on,
 	if (k == KIND_REFERRAL || k >= KIND_CORRECTION)
 		return PC_OK;
 	if (ref == NULL)
-		err_add(errs, E_REFERRAL, "referral", "referral %.8s is not "
-		    "known; the referral must be recorded first", tl->id);
+		err_add(errs, E_REFERRAL, "referral", "referral %s is not "
+		    "known; the referral must be recorded first",
+		    uuid_short(tl->id).s);
 	else if (ref->voided)
-		err_add(errs, E_REFERRAL, "referral", "referral %.8s was "
-		    "voided; nothing more can be recorded for it", tl->id);
+		err_add(errs, E_REFERRAL, "referral", "referral %s was "
+		    "voided; nothing more can be recorded for it",
+		    uuid_short(tl->id).s);
 	else
 		check_event(tl, k, on, k == KIND_ASSESSMENT && scores, tl->n,
 		    "", errs);

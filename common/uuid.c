@@ -1,7 +1,10 @@
 /*
  * uuid.c - RFC 9562 UUIDs in their canonical lowercase text form.
  */
+#include <stdatomic.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "sec.h"
 #include "uuid.h"
@@ -37,17 +40,19 @@ uuid_v4(char out[UUID_LEN])
 	return PC_OK;
 }
 
-pc_rc
-uuid_v7(int64_t ns, char out[UUID_LEN])
+/*
+ * A version 7 UUID from a 60-bit stamp: 48 bits of Unix milliseconds,
+ * then 12 bits of the millisecond in 1/4096ths (RFC 9562 6.2, method 3).
+ * Everything after them is random: the short id comes from there.
+ */
+static pc_rc
+v7_from_stamp(uint64_t stamp, char out[UUID_LEN])
 {
 	uint8_t u[16];
-	uint64_t ms = (uint64_t)(ns / 1000000);
-	/* the sub-millisecond part in 1/4096ths (RFC 9562 6.2, method 3) */
-	unsigned sub = (unsigned)((ns % 1000000) * 4096 / 1000000);
+	uint64_t ms = stamp >> 12;
+	unsigned sub = (unsigned)(stamp & 0xfff);
 	int i;
 
-	if (ns < 0)
-		return PC_EINVAL;
 	if (sec_random(u, sizeof(u)) != PC_OK)
 		return PC_EIO;
 	for (i = 0; i < 6; i++)
@@ -59,10 +64,59 @@ uuid_v7(int64_t ns, char out[UUID_LEN])
 	return PC_OK;
 }
 
+static uint64_t
+v7_stamp(int64_t ns)
+{
+	uint64_t ms = (uint64_t)(ns / 1000000);
+
+	return ms << 12 | (uint64_t)((ns % 1000000) * 4096 / 1000000);
+}
+
+pc_rc
+uuid_v7(int64_t ns, char out[UUID_LEN])
+{
+	if (ns < 0)
+		return PC_EINVAL;
+	return v7_from_stamp(v7_stamp(ns), out);
+}
+
+/*
+ * Monotonic within the process: RFC 9562 6.2 method 3 (the clock's
+ * sub-millisecond part in rand_a), and when the clock has not moved past
+ * the last id's stamp (two ids in one 1/4096 ms, or the clock set back)
+ * the last stamp plus one, running ahead of the clock as 6.2 allows.
+ * Method 3 because it needs no counter: method 1's would take rand_a and
+ * perhaps the start of rand_b, method 2's increments the random bits (ids
+ * made together would have neighbouring short ids); here rand_b stays
+ * wholly random, and short ids are read from it.
+ */
+static _Atomic uint64_t last_stamp;
+
 pc_rc
 uuid_record(char out[UUID_LEN])
 {
-	return uuid_v4(out);
+	struct timespec ts;
+	uint64_t now, prev, next;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) != 0 || ts.tv_sec < 0)
+		return PC_EIO;
+	now = v7_stamp((int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec);
+	prev = atomic_load(&last_stamp);
+	do
+		next = now > prev ? now : prev + 1;
+	while (!atomic_compare_exchange_weak(&last_stamp, &prev, next));
+	return v7_from_stamp(next, out);
+}
+
+struct uuid_short
+uuid_short(const char *id)
+{
+	struct uuid_short sh;
+
+	/* the start of a canonical id's last group, 12 random hex digits */
+	snprintf(sh.s, sizeof(sh.s), "%.*s", UUID_SHORT, id == NULL ? "" :
+	    strlen(id) == 36 ? id + UUID_SHORT_AT : id);
+	return sh;
 }
 
 void

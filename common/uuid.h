@@ -10,7 +10,16 @@
 #include "err.h"
 
 #define UUID_LEN	37	/* 36 characters + NUL */
-#define UUID_SHORT	8	/* short ids: the first 8 hex digits */
+/*
+ * Short ids, what link workers read and type: 8 hex digits from the id's
+ * random end, the start of its last group (digits 25 to 32). Not its
+ * first 8: in a version 7 id those are the time, the same for every
+ * record made within a minute or so. A typed short id may go on into the
+ * rest of the group (12 digits) when 8 are not enough.
+ */
+#define UUID_SHORT	8
+#define UUID_SHORT_AT	24	/* where the last group starts */
+#define UUID_SHORT_MAX	12	/* the last group's length */
 
 /* A random (version 4) UUID from OpenSSL's RAND_bytes. */
 pc_rc	 uuid_v4(char out[UUID_LEN]);
@@ -21,16 +30,24 @@ pc_rc	 uuid_v4(char out[UUID_LEN]);
  */
 pc_rc	 uuid_v7(int64_t ns, char out[UUID_LEN]);
 /*
- * The id a new record gets on the device: a random (version 4) UUID. A
- * version 7 one would let a store's index of ids grow at its end instead
+ * The id a new record gets on the device: a time-ordered (version 7) UUID
+ * from the clock, so that a store's index of ids grows at its end instead
  * of being rewritten all over (make bench: a third of the bare insert's
- * CPU), but its first 8 digits, the short id a link worker reads and
- * types, would be the same for every record made within a minute; that
- * waits for short ids taken from the random end. The client and the
- * benchmarks call this one function, so that what make bench sends is
- * what devices send.
+ * CPU). Ids made by one process sort in the order made, even within one
+ * millisecond (uuid.c says how). Older clients made version 4 ids; every
+ * valid UUID is still accepted. The client and the benchmarks call this
+ * one function, so that what make bench sends is what devices send.
  */
 pc_rc	 uuid_record(char out[UUID_LEN]);
+/*
+ * The short id of an id, as every message and page shows it:
+ * printf("%s", uuid_short(id).s). The struct is the caller's, by value.
+ * Anything not 36 characters long gives its first 8 (NULL: "").
+ */
+struct uuid_short {
+	char	 s[UUID_SHORT + 1];
+};
+struct uuid_short uuid_short(const char *id);
 /*
  * A name-based UUID (version 8, RFC 9562) from the first 16 bytes of a
  * SHA-256 digest: the same input always gives the same id.

@@ -134,8 +134,8 @@ known_id(struct ingest *in, struct store *st, const struct rec *r,
 		return MR_REJECTED;
 	if (strcmp(hash, r->hash) == 0)
 		return MR_DUPLICATE;
-	err_add(errs, E_CONFLICT, "id", "a different record with id %.8s is "
-	    "already stored; it was kept, this one was not", r->id);
+	err_add(errs, E_CONFLICT, "id", "a different record with id %s is "
+	    "already stored; it was kept, this one was not", uuid_short(r->id).s);
 	return MR_CONFLICT;
 }
 

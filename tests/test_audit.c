@@ -118,8 +118,8 @@ client_work(void)
 	{
 		cJSON *j = th_json(r.out);
 
-		snprintf(ref, sizeof(ref), "%.8s", cJSON_GetStringValue(
-		    cJSON_GetObjectItem(cJSON_GetArrayItem(j, 0), "id")));
+		snprintf(ref, sizeof(ref), "%s", uuid_short(cJSON_GetStringValue(
+		    cJSON_GetObjectItem(cJSON_GetArrayItem(j, 0), "id"))).s);
 		cJSON_Delete(j);
 	}
 	th_run_free(&r);

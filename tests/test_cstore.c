@@ -174,6 +174,105 @@ test_store(void **state)
 	err_free(&errs);
 }
 
+/* Resolves typed to a live record's id. */
+static pc_rc
+resolve(struct cstore *cs, const char *typed, char id[UUID_LEN],
+    struct err_list *errs)
+{
+	char kind[16], ref[UUID_LEN];
+
+	err_clear(errs);
+	return cstore_resolve(cs, typed, id, kind, ref, NULL, errs);
+}
+
+/*
+ * Short ids are read from the random end of an id (uuid.h); a version 7
+ * id's first digits are its time and name nothing, while the first
+ * digits of the version 4 ids older versions made still do. A typed id
+ * that fits two records, in either form, names both and resolves to
+ * neither.
+ */
+static void
+test_short_ids(void **state)
+{
+	static const char *const ids[] = {
+		"019a0000-0000-7000-8000-c0ffee000001",	/* 0, v7 */
+		"019a0000-0001-7000-8000-c0ffee000002",	/* 1, same short */
+		"019a0000-0002-7000-8000-5eed5eed0003",	/* 2, v7 */
+		"5eed5eed-0000-4000-8000-000000000004",	/* 3, v4, old form */
+		"019a0000-0003-7000-8000-abcdef123456",	/* 4, v7 */
+		"019a0000-0004-7000-8000-c0ffee110005",	/* 5, v7 */
+	};
+	struct cstore *cs;
+	struct err_list errs;
+	struct rec *ref, *r[6];
+	char id[UUID_LEN], sh[16];
+	size_t i;
+	int64_t seq;
+
+	(void)state;
+	opts.today = date_from_ymd(2026, 11, 22);
+	err_init(&errs);
+	cs = open_new(th_path(th_tmpdir(), "s.db"));
+	assert_int_equal(cstore_begin(cs, &errs), PC_OK);
+	ref = mkref(1);
+	assert_int_equal(cstore_insert(cs, ref, &errs), PC_OK);
+	for (i = 0; i < 6; i++) {
+		assert_int_equal(cstore_next_seq(cs, &seq, &errs), PC_OK);
+		r[i] = mkcontact(ids[i], seq);
+		assert_int_equal(cstore_insert(cs, r[i], &errs), PC_OK);
+	}
+	assert_int_equal(cstore_commit(cs, &errs), PC_OK);
+	/* the short id as shown, from the start of the last group */
+	snprintf(sh, sizeof(sh), "%s", uuid_short(ids[4]).s);
+	assert_string_equal(sh, "abcdef12");
+	assert_int_equal(resolve(cs, sh, id, &errs), PC_OK);
+	assert_string_equal(id, ids[4]);
+	assert_int_equal(resolve(cs, "ABCD", id, &errs), PC_OK);
+	assert_string_equal(id, ids[4]);
+	assert_int_equal(resolve(cs, "abcdef123456", id, &errs), PC_OK);
+	assert_int_equal(resolve(cs, ids[2], id, &errs), PC_OK);
+	assert_string_equal(id, ids[2]);
+	/* not from a version 7 id's first digits, its time */
+	assert_int_equal(resolve(cs, "019a0000", id, &errs), PC_ENOTFOUND);
+	assert_non_null(strstr(errs.v[0].msg, "no record here has the short "
+	    "id 019a0000"));
+	/* an older version's id: its new short id and its old one */
+	assert_int_equal(resolve(cs, uuid_short(REF).s, id, &errs), PC_OK);
+	assert_string_equal(id, REF);
+	assert_int_equal(resolve(cs, "0b7f3c2e", id, &errs), PC_OK);
+	assert_string_equal(id, REF);
+	/* ambiguous in the new form: both named, neither chosen */
+	memset(id, 0, sizeof(id));
+	assert_int_equal(resolve(cs, "c0ffee00", id, &errs), PC_EAMBIGUOUS);
+	assert_int_equal(errs.n, 1);
+	assert_non_null(strstr(errs.v[0].msg, ids[0]));
+	assert_non_null(strstr(errs.v[0].msg, ids[1]));
+	assert_non_null(strstr(errs.v[0].msg, "type more of the short id"));
+	assert_null(strstr(errs.v[0].msg, "and more"));
+	assert_int_equal(resolve(cs, "c0ffee000002", id, &errs), PC_OK);
+	assert_string_equal(id, ids[1]);
+	/* ambiguous across the forms: a v7 short id, a v4 id's start */
+	assert_int_equal(resolve(cs, "5eed5eed", id, &errs), PC_EAMBIGUOUS);
+	assert_non_null(strstr(errs.v[0].msg, ids[2]));
+	assert_non_null(strstr(errs.v[0].msg, ids[3]));
+	assert_int_equal(resolve(cs, "5eed5eed0003", id, &errs), PC_OK);
+	assert_string_equal(id, ids[2]);
+	assert_int_equal(resolve(cs, "5eed5eed-0000", id, &errs), PC_OK);
+	assert_string_equal(id, ids[3]);
+	/* three that fit: two named and the rest said */
+	assert_int_equal(resolve(cs, "c0ffee", id, &errs), PC_EAMBIGUOUS);
+	assert_non_null(strstr(errs.v[0].msg, "and more"));
+	/* nothing was changed by any of it */
+	assert_int_equal(cstore_next_seq(cs, &seq, &errs), PC_OK);
+	assert_int_equal(seq, 8);
+	cstore_close(cs);
+	rec_free(ref);
+	for (i = 0; i < 6; i++)
+		rec_free(r[i]);
+	err_free(&errs);
+}
+
 static void
 test_schema_guard(void **state)
 {
@@ -411,6 +510,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_store),
+		cmocka_unit_test(test_short_ids),
 		cmocka_unit_test(test_schema_guard),
 		cmocka_unit_test(test_sealed),
 		cmocka_unit_test(test_encrypt_plain),

@@ -514,6 +514,84 @@ test_no_device_pseudonym(void **state)
 	}
 }
 
+/* Counts the stored record ids, or their first 13 characters, in text. */
+static int
+ids_in(const char *what, const char *text, char (*ids)[UUID_LEN], size_t n)
+{
+	size_t i;
+	int found = 0;
+
+	for (i = 0; text != NULL && i < n; i++) {
+		char head[14];
+
+		snprintf(head, sizeof(head), "%.13s", ids[i]);
+		if (strstr(text, head) != NULL && found++ == 0)
+			print_message("%s holds the stored id %s (or its "
+			    "start)\n", what, ids[i]);
+	}
+	return found;
+}
+
+/*
+ * No raw record id reaches anyone but the link workers: the start of a
+ * version 7 id is the moment it was made, to the millisecond, where an
+ * export gives the day. Evaluators' exports re-key every id; place
+ * leads' and evaluators' reports and the dashboard are figures.
+ */
+static void
+test_no_record_id(void **state)
+{
+	static const char *const names[] = {"events.csv", "events.ndjson",
+	    "pairs.csv", "pairs.ndjson"};
+	static char ids[NHS_MAX * 12][UUID_LEN];
+	char sql[200], *text;
+	const char *got, *p;
+	size_t n = 0, k;
+	int i;
+
+	(void)state;
+	for (k = 0; ; k += 100) {
+		snprintf(sql, sizeof(sql), "SELECT %s FROM (SELECT id FROM "
+		    "records ORDER BY id LIMIT 100 OFFSET %zu) AS t",
+		    th_store_pg() ? "string_agg(id, ' ')" :
+		    "group_concat(id, ' ')", k);
+		if (*(got = th_sql_text(db, sql)) == '\0')
+			break;
+		for (p = got; *p != '\0' && n < NHS_MAX * 12; p += 36) {
+			p += *p == ' ';
+			snprintf(ids[n++], UUID_LEN, "%.36s", p);
+		}
+	}
+	assert_int_equal((long)n, th_sql_long(db, "SELECT COUNT(*) FROM "
+	    "records"));
+	assert_true(n > 100);
+	/* it finds what is there */
+	assert_int_equal(ids_in("a stored id itself", ids[n / 2], ids, n), 1);
+	for (i = 0; i < 4; i++) {
+		text = th_slurp(file("a", names[i]), NULL);
+		assert_int_equal(ids_in(names[i], text, ids, n), 0);
+		free(text);
+		text = th_slurp(file("b", names[i]), NULL);
+		assert_int_equal(ids_in(names[i], text, ids, n), 0);
+		free(text);
+	}
+	{
+		struct th_run r;
+
+		pcmds(&r, 0, eval_a, (const char *[]){"report", "--place",
+		    "NH", "--unsuppressed", "--format", "json", NULL});
+		assert_int_equal(ids_in("report", r.out, ids, n), 0);
+		th_run_free(&r);
+		pcmds(&r, 0, lead, (const char *[]){"report", "--place", "NH",
+		    "--assets", NULL});
+		assert_int_equal(ids_in("report", r.out, ids, n), 0);
+		th_run_free(&r);
+	}
+	text = dashboard();
+	assert_int_equal(ids_in("the dashboard", text, ids, n), 0);
+	free(text);
+}
+
 /*
  * An evaluator's own check: Python's csv and json modules load every
  * export, both formats agree, and the pairs give the server's figures.
@@ -869,6 +947,7 @@ main(void)
 		cmocka_unit_test(test_extract_shapes),
 		cmocka_unit_test(test_two_evaluators_unlinkable),
 		cmocka_unit_test(test_no_device_pseudonym),
+		cmocka_unit_test(test_no_record_id),
 		cmocka_unit_test(test_pairs_reproduce_figures),
 		cmocka_unit_test(test_cut_stream),
 		cmocka_unit_test(test_progress_and_refusals),

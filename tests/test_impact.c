@@ -12,6 +12,7 @@
 #include "date.h"
 #include "harness.h"
 #include "jout.h"
+#include "uuid.h"
 
 static struct th_server srv;
 static char db[700], keyfile[700];
@@ -94,11 +95,12 @@ up(void **state)
 	{
 		cJSON *j = th_json(r.out);
 
-		snprintf(void_ref, sizeof(void_ref), "%.8s", cJSON_GetObjectItem(
-		    cJSON_GetArrayItem(j, 0), "id")->valuestring);
-		snprintf(fixed_ref, sizeof(fixed_ref), "%.8s",
+		snprintf(void_ref, sizeof(void_ref), "%s", uuid_short(
+		    cJSON_GetObjectItem(cJSON_GetArrayItem(j, 0),
+		    "id")->valuestring).s);
+		snprintf(fixed_ref, sizeof(fixed_ref), "%s", uuid_short(
 		    cJSON_GetObjectItem(cJSON_GetArrayItem(j, 1),
-		    "id")->valuestring);
+		    "id")->valuestring).s);
 		cJSON_Delete(j);
 	}
 	th_run_free(&r);

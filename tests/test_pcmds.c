@@ -304,7 +304,7 @@ test_missing_flags(void **state)
 		    "id")->valuestring;
 		char ref[16];
 
-		snprintf(ref, sizeof(ref), "%.8s", id);
+		snprintf(ref, sizeof(ref), "%s", uuid_short(id).s);
 		cJSON_Delete(j);
 		done();
 		th_cmd(&r, "", "pcmds", "--home", home, "assess", ref, NULL);
@@ -371,7 +371,7 @@ test_bad_input(void **state)
 	/* references that do not resolve */
 	th_cmd(&r, "", "pcmds", "--home", home, "contact", "ffffffff", "--on",
 	    "2026-02-02", NULL);
-	expect_fail(1, (const char *[]){"no record here has an id starting "
+	expect_fail(1, (const char *[]){"no record here has the short id "
 	    "ffffffff", NULL});
 	th_cmd(&r, "", "pcmds", "--home", home, "contact", "xyz!", NULL);
 	expect_fail(1, (const char *[]){"is not a record id", NULL});

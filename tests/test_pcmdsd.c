@@ -23,6 +23,10 @@
 #define REF1	"11111111-1111-4111-8111-111111111111"
 #define REF2	"22222222-2222-4222-8222-222222222222"
 #define CON1	"33333333-3333-4333-8333-333333333333"
+#define REF_V4	"9d1c7a2e-3f4b-4c5d-8e6f-7a8b9c0d1e2f"
+#define CON_V4	"4e5f6a7b-8c9d-4e0f-9a1b-2c3d4e5f6a7b"
+#define REF_V7	"019a2b3c-4d5e-7f00-8a1b-2c3d4e5f6a70"
+#define CON_V7	"019a2b3c-4d5f-7001-9b2c-3d4e5f6a7b81"
 #define PERSON	"5a1f9c0d2e3b4a5968778695a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5"
 
 static struct th_server srv;
@@ -309,6 +313,30 @@ test_ingest_and_idempotency(void **state)
 	assert_string_equal(result_status(j, 0), "rejected");
 	assert_string_equal(result_code(j, 0), "E_REFERRAL");
 	cJSON_Delete(j);
+	th_http_free(&h);
+	/*
+	 * ids of either version, as older (4) and newer (7) clients make
+	 * them, in one batch and across referrals: all stored
+	 */
+	snprintf(batch, sizeof(batch), "{\"records\":[%s,%s,%s,%s]}",
+	    referral(REF_V7, worker, "BD", 4), contact(CON_V4, REF_V7, worker,
+	    "BD", 10), referral(REF_V4, worker, "BD", 5), contact(CON_V7,
+	    REF_V4, worker, "BD", 15));
+	th_post_records(&srv, tok, batch, &h);
+	j = results(&h);
+	for (i = 0; i < 4; i++)
+		assert_string_equal(result_status(j, i), "stored");
+	cJSON_Delete(j);
+	th_http_free(&h);
+	assert_int_equal(th_sql_long(db, "SELECT COUNT(*) FROM records WHERE "
+	    "id IN ('" REF_V7 "', '" CON_V4 "', '" REF_V4 "', '" CON_V7 "')"),
+	    4);
+	/* a message names a record by its short id, from its random end */
+	snprintf(batch, sizeof(batch), "{\"records\":[%s]}", contact(
+	    "019a2b3c-4d5e-7f00-8a1b-0c0ffee00002", "019a2b3c-4d5e-7f00-"
+	    "8a1b-5eedface0001", worker, "BD", 5));
+	th_post_records(&srv, tok, batch, &h);
+	assert_non_null(strstr(h.body, "referral 5eedface is not known"));
 	th_http_free(&h);
 }
 

@@ -799,8 +799,8 @@ plain_home(const char *home, int rows)
 		struct rec *rec;
 		int j;
 
-		snprintf(id, sizeof(id), "%08x-0000-4000-8000-000000000000", i);
-		snprintf(cid, sizeof(cid), "%08x-0000-4000-8000-000000000001", i);
+		snprintf(id, sizeof(id), "%08x-0000-4000-8000-%08x0000", i, i);
+		snprintf(cid, sizeof(cid), "%08x-0000-4000-8000-%08x0001", i, i);
 		for (j = 0; j < 2; j++) {
 			if (j == 0)
 				snprintf(text, sizeof(text), "{\"id\":\"%s\","

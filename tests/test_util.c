@@ -100,6 +100,7 @@ test_uuid(void **state)
 {
 	char a[UUID_LEN], b[UUID_LEN];
 	uint8_t d[32] = {0};
+	int i;
 
 	(void)state;
 	assert_int_equal(uuid_v4(a), PC_OK);
@@ -108,11 +109,24 @@ test_uuid(void **state)
 	assert_string_not_equal(a, b);
 	assert_int_equal(a[14], '4');
 	assert_true(strchr("89ab", a[19]) != NULL);
-	/* a new record's id: valid and never repeated, whatever its version */
+	/*
+	 * a new record's id: version 7, valid, and each one made after
+	 * another sorts after it, however many come in one millisecond
+	 */
 	assert_int_equal(uuid_record(a), PC_OK);
-	assert_int_equal(uuid_record(b), PC_OK);
-	assert_true(uuid_valid(a) && uuid_valid(b));
-	assert_string_not_equal(a, b);
+	for (i = 0; i < 20000; i++) {
+		assert_int_equal(uuid_record(b), PC_OK);
+		assert_true(uuid_valid(b));
+		assert_int_equal(b[14], '7');
+		assert_true(strchr("89ab", b[19]) != NULL);
+		assert_true(strcmp(a, b) < 0);
+		memcpy(a, b, UUID_LEN);
+	}
+	/* its short id: from the random end, the start of the last group */
+	assert_string_equal(uuid_short("017f22e2-79b0-7cc3-98c4-dc0c0c07398f").s,
+	    "dc0c0c07");
+	assert_string_equal(uuid_short("abc").s, "abc");
+	assert_string_equal(uuid_short(NULL).s, "");
 	/* a time-ordered one: later is greater */
 	assert_int_equal(uuid_v7(1645557742000000000LL, a), PC_OK);
 	assert_int_equal(uuid_v7(1645557742000001000LL, b), PC_OK);

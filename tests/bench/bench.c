@@ -337,8 +337,8 @@ bench_all_stored(const char *answer, size_t len, const char *const *ids,
 			    NULL) {
 				char *p = cJSON_PrintUnformatted(r);
 
-				snprintf(why, whylen, "record %zu (%.8s): %.300s",
-				    i, ids[i], p ? p : "?");
+				snprintf(why, whylen, "record %zu (%s): %.300s",
+				    i, uuid_short(ids[i]).s, p ? p : "?");
 				free(p);
 				bad = -1;
 				break;
@@ -532,7 +532,8 @@ main(int argc, char *argv[])
 	    "record is on disk) and, in a section of its own, on PostgreSQL "
 	    "(fsync and synchronous_commit on), the pcmds binary, records "
 	    "made as the "
-	    "client makes them (ids from the client's own function) and sent "
+	    "client makes them (time-ordered version 7 ids, as the client's "
+	    "own function makes them) and sent "
 	    "gzipped as it sends them, every answer checked. Each figure "
 	    "stands beside the limit or target it is judged against, the "
 	    "limit measured in the same run on the same rows; nothing passes "

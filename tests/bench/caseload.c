@@ -249,6 +249,14 @@ cl_json(struct buf *b, const struct cl_life *l, int i, const char *id,
     const char *referral, const char *target, int64_t seq,
     const char *worker, const char *place)
 {
+	cl_json_at(b, l, i, id, referral, target, seq, worker, place, -1);
+}
+
+void
+cl_json_at(struct buf *b, const struct cl_life *l, int i, const char *id,
+    const char *referral, const char *target, int64_t seq,
+    const char *worker, const char *place, int64_t at_ms)
+{
 	static const char *const stages[] = {[CL_BASELINE] = "baseline",
 	    [CL_REVIEW] = "review", [CL_FINAL] = "final"};
 	const struct cl_event *e = &l->ev[i];
@@ -261,8 +269,19 @@ cl_json(struct buf *b, const struct cl_life *l, int i, const char *id,
 	o.n = 0;
 	put(&o, "id", "\"%s\"", id);
 	put(&o, "schema", "\"pcmds/1\"");
-	put(&o, "recorded_at", "\"%sT%02u:%02u:%02uZ\"", d, 9 + (unsigned)i % 8,
-	    (unsigned)(h % 60), (unsigned)((h >> 6) % 60));
+	if (at_ms < 0)
+		put(&o, "recorded_at", "\"%sT%02u:%02u:%02uZ\"", d,
+		    9 + (unsigned)i % 8, (unsigned)(h % 60),
+		    (unsigned)((h >> 6) % 60));
+	else {
+		int64_t sec = at_ms / 1000;
+		char day[DATE_LEN];
+
+		date_format((int32_t)(sec / 86400), day);
+		put(&o, "recorded_at", "\"%sT%02u:%02u:%02uZ\"", day,
+		    (unsigned)(sec % 86400 / 3600), (unsigned)(sec % 3600 / 60),
+		    (unsigned)(sec % 60));
+	}
 	put(&o, "device_seq", "%lld", (long long)seq);
 	put(&o, "worker", "\"%s\"", worker);
 	put(&o, "place", "\"%s\"", place);
@@ -345,8 +364,9 @@ caseload_json(const struct caseload *cl, size_t r, const char *worker,
 	const struct cl_life *l = &cl->refs[x->ref];
 	int t = l->ev[x->ev].target;
 
-	cl_json(b, l, x->ev, x->id, cl->recs[l->rec[0]].id,
-	    t >= 0 ? cl->recs[l->rec[t]].id : NULL, x->seq, worker, place);
+	cl_json_at(b, l, x->ev, x->id, cl->recs[l->rec[0]].id,
+	    t >= 0 ? cl->recs[l->rec[t]].id : NULL, x->seq, worker, place,
+	    x->at_ms);
 }
 
 static int
@@ -359,6 +379,39 @@ by_made(const void *a, const void *b)
 	if (x->ref != y->ref)
 		return x->ref < y->ref ? -1 : 1;
 	return (x->ev > y->ev) - (x->ev < y->ev);
+}
+
+/*
+ * When each of a device's records (n, as it made them) was recorded, and
+ * its id as the client makes it then (uuid.h: version 7, from that
+ * moment): a day's records spread over its working hours (09:00 to
+ * 17:00), in the order made, each in a slot of its own, so a device's
+ * ids sort as its device_seq does. A follow-up made weeks after its
+ * referral has an id of its own time, not one beside the referral's.
+ */
+static pc_rc
+made_at(struct cl_rec *v, size_t n, uint64_t *s)
+{
+	const int64_t hours = 8 * 3600 * 1000LL;
+	size_t a, b, k;
+	int64_t step, base;
+
+	for (a = 0; a < n; a = b) {
+		for (b = a; b < n && v[b].day == v[a].day; b++)
+			;
+		step = hours / (int64_t)(b - a);
+		base = ((int64_t)date_from_ymd(2023, 1, 2) + v[a].day) *
+		    86400000LL + 9 * 3600 * 1000LL;
+		for (k = a; k < b; k++) {
+			v[k].at_ms = base + (int64_t)(k - a) * step +
+			    (int64_t)pick(s, (unsigned)(step / 2 + 1));
+			/* and within its millisecond, as a clock would */
+			if (uuid_v7(v[k].at_ms * 1000000 + pick(s, 1000000),
+			    v[k].id) != PC_OK)
+				return PC_EIO;
+		}
+	}
+	return PC_OK;
 }
 
 pc_rc
@@ -407,11 +460,10 @@ caseload_make(struct caseload *cl, size_t nrefs, int devices, uint64_t seed,
 		qsort(cl->recs + start[d], count[d], sizeof(*cl->recs), by_made);
 		if (max_recs > 0 && keep > max_recs)
 			keep = max_recs;
-		for (r = start[d]; r < start[d] + keep; r++) {
+		for (r = start[d]; r < start[d] + keep; r++)
 			cl->recs[r].seq = (int64_t)(r - start[d] + 1);
-			if (uuid_record(cl->recs[r].id) != PC_OK)
-				goto noid;
-		}
+		if (made_at(cl->recs + start[d], keep, &s) != PC_OK)
+			goto noid;
 		for (; r < start[d] + count[d]; r++)
 			cl->recs[r].seq = 0;	/* not made: left out */
 	}

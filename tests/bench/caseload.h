@@ -6,9 +6,11 @@
  * A referral is followed over the weeks after it by a first contact with
  * the baseline ONS4, support offered, perhaps more contacts and a review,
  * a final ONS4 and a closure (or an early decline); a few get a
- * correction. Record ids come from uuid_record(), the function the
- * client makes them with; everything else is drawn from a seed, so the
- * same seed gives the same caseload apart from the ids. Records are
+ * correction. Record ids are made as the client makes them, version 7
+ * (uuid_v7) from the moment each record was recorded in the caseload's
+ * time, which its recorded_at also says; everything else is drawn from a
+ * seed, so the same seed gives the same caseload apart from the ids'
+ * random bits. Records are
  * written in canonical form (keys sorted), as the client stores and
  * sends them.
  */
@@ -68,6 +70,10 @@ int	 cl_life_exported(const struct cl_life *);
 void	 cl_json(struct buf *, const struct cl_life *, int i, const char *id,
 	    const char *referral, const char *target, int64_t seq,
 	    const char *worker, const char *place);
+/* The same, recorded at at_ms (ms since the epoch; < 0: as cl_json). */
+void	 cl_json_at(struct buf *, const struct cl_life *, int i,
+	    const char *id, const char *referral, const char *target,
+	    int64_t seq, const char *worker, const char *place, int64_t at_ms);
 
 /* One record of a stored caseload. */
 struct cl_rec {
@@ -76,6 +82,7 @@ struct cl_rec {
 	uint8_t		 ev;	/* its event within the referral */
 	int32_t		 day;
 	int64_t		 seq;	/* device_seq */
+	int64_t		 at_ms;	/* recorded at, ms since the epoch */
 };
 
 /* Every record of a caseload, each device's in the order it made them. */
