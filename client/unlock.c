@@ -194,6 +194,27 @@ shred(const char *path)
 	}
 }
 
+/*
+ * 1 when path is a file of nothing but zero bytes: what shred leaves when
+ * it is killed between its zeros and the unlink, to be shredded again.
+ */
+static int
+zeroed(const char *path)
+{
+	char b[4096];
+	ssize_t n, i, total = 0;
+	int fd, zero = 1;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+		return 0;
+	while (zero && (n = read(fd, b, sizeof(b))) > 0)
+		for (i = 0, total += n; i < n; i++)
+			if (b[i] != 0)
+				zero = 0;
+	close(fd);
+	return zero && total > 0;
+}
+
 /* -- the deployment key, sealed under the wrap key ----------------------------- */
 
 static size_t
@@ -268,6 +289,8 @@ adopt_key_file(struct ctx *c)
 
 	err_init(&errs);
 	if (home_key_read(c->home.key, file, &errs) != PC_OK) {
+		if (zeroed(c->home.key))
+			shred(c->home.key);	/* a shred cut short */
 		err_free(&errs);
 		return;
 	}

@@ -957,7 +957,9 @@ static void
 test_upgrade_killed(void **state)
 {
 	const long rows = 3000;
+	const char zeros[65] = {0};	/* a key file's length */
 	char src[512];
+	FILE *fp;
 	int killed_old = 0, killed_new = 0, k;
 	char exe[512], *cfg;
 	double t0, full;
@@ -981,6 +983,18 @@ test_upgrade_killed(void **state)
 			fail_msg("upgrade: %s", r.err);
 		done();
 		assert_int_equal(old_or_new(home, rows), 1);
+		/* killed as it shredded the key file: zeros left, not unlinked */
+		assert_int_not_equal(access(th_path(home, "key"), F_OK), 0);
+		assert_non_null(fp = fopen(th_path(home, "key"), "w"));
+		assert_int_equal(fwrite(zeros, 1, sizeof(zeros), fp),
+		    sizeof(zeros));
+		assert_int_equal(fclose(fp), 0);
+		th_cmd(&r, TH_PASS "\n", "pcmds", "--home", home,
+		    "--passphrase-fd", "0", "status", NULL);
+		if (r.status != 0)
+			fail_msg("after a shred cut short: %s", r.err);
+		done();
+		assert_int_not_equal(access(th_path(home, "key"), F_OK), 0);
 	}
 	for (k = 1; k <= 6; k++) {
 		const char *home = th_tmpdir();
