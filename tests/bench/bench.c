@@ -18,9 +18,13 @@
  */
 #include <sys/statfs.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,6 +129,48 @@ bench_say(const char *fmt, ...)
 }
 
 /* -- measuring ---------------------------------------------------------- */
+
+pid_t
+bench_spawn(const char *const argv[], const char *out)
+{
+	return bench_spawn_as(argv[0], argv, out);
+}
+
+pid_t
+bench_spawn_as(const char *path, const char *const argv[], const char *out)
+{
+	posix_spawn_file_actions_t fa;
+	pid_t pid;
+	int rc;
+
+	if (posix_spawn_file_actions_init(&fa) != 0 ||
+	    posix_spawn_file_actions_addopen(&fa, 1, out ? out : "/dev/null",
+	    O_WRONLY | O_CREAT | O_TRUNC, 0600) != 0 ||
+	    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY,
+	    0) != 0)
+		fail_msg("posix_spawn_file_actions: out of memory");
+	rc = posix_spawn(&pid, path, &fa, NULL, (char *const *)argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (rc != 0)
+		fail_msg("cannot start %s: %s", path, strerror(rc));
+	return pid;
+}
+
+void
+bench_wait(pid_t pid, int *status, struct rusage *ru, long *peak_kb)
+{
+	pid_t got;
+	long kb;
+
+	*peak_kb = 0;
+	while ((got = wait4(pid, status, WNOHANG, ru)) == 0) {
+		if ((kb = th_proc_kb(pid, "VmHWM:")) > *peak_kb)
+			*peak_kb = kb;
+		usleep(2000);
+	}
+	if (got != pid)
+		fail_msg("wait4 for process %d: %s", (int)pid, strerror(errno));
+}
 
 double
 bench_cpu(pid_t pid, double *sys)

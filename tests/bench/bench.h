@@ -11,6 +11,7 @@
 #ifndef PCMDS_BENCH_H
 #define PCMDS_BENCH_H
 
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include <stddef.h>
@@ -53,6 +54,22 @@ void	 bench_say(const char *fmt, ...)
 
 /* -- measuring ---------------------------------------------------------- */
 
+/*
+ * Starts argv (argv[0] a path) with stdout to out (NULL: nowhere) and
+ * stderr nowhere, by posix_spawn: the child never holds a copy of the
+ * benchmark's memory, whose peak a forked child's ru_maxrss would keep
+ * across exec and report as the program's own.
+ */
+pid_t	 bench_spawn(const char *const argv[], const char *out);
+/* The same with path run and argv[0] as its name. */
+pid_t	 bench_spawn_as(const char *path, const char *const argv[],
+	    const char *out);
+/*
+ * Waits for pid, its status, CPU time and, read from /proc every few
+ * milliseconds as it runs, its peak resident set (VmHWM, KiB): ru_maxrss
+ * would also count the memory of whatever process it was started from.
+ */
+void	 bench_wait(pid_t, int *status, struct rusage *, long *peak_kb);
 /* CPU seconds a process has used so far: user, and system in *sys. */
 double	 bench_cpu(pid_t, double *sys);
 /* Resets the peak resident set (VmHWM) so the next reading starts now. */

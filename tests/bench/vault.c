@@ -53,18 +53,11 @@ timed(const char *const *argv, const char *out, double *cpu, long *rss_kb)
 	struct rusage ru;
 	double t0 = th_now(), t;
 	pid_t pid;
-	int st, fd;
+	long peak;
+	int st;
 
-	if ((pid = fork()) == 0) {
-		th_quiet(1);
-		if (out != NULL && ((fd = open(out, O_WRONLY | O_CREAT |
-		    O_TRUNC, 0600)) < 0 || dup2(fd, 1) < 0))
-			_exit(126);
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	if (wait4(pid, &st, 0, &ru) != pid)
-		fail_msg("vault: wait4 failed");
+	pid = bench_spawn(argv, out);
+	bench_wait(pid, &st, &ru, &peak);
 	t = th_now() - t0;
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
 		fail_msg("vault: %s %s failed (status %d)", argv[0], argv[3],
@@ -72,7 +65,7 @@ timed(const char *const *argv, const char *out, double *cpu, long *rss_kb)
 	*cpu = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
 	    ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 	if (rss_kb != NULL)
-		*rss_kb = ru.ru_maxrss;
+		*rss_kb = peak;
 	return t;
 }
 
