@@ -93,6 +93,7 @@ api_records(struct http_req *hr)
 {
 	struct server *srv = hr->srv;
 	struct ingest in;
+	struct follow_ticket ticket;
 	struct staged facts = {NULL, 0};
 	struct rec_opts ro;
 	cJSON *records;
@@ -121,6 +122,7 @@ api_records(struct http_req *hr)
 	rec_opts_init(&ro, time(NULL));
 	ingest_init(&in);
 	t0 = srv_now();
+	follow_begin(srv->follow, &ticket);
 	rc = ingest_run(&in, hr->store, &hr->auth, records, &ro,
 	    (int64_t)time(NULL), stage_facts, &facts);
 	if (rc == PC_OK && FAILPOINT_HIT("records-commit-unheard")) {
@@ -128,10 +130,10 @@ api_records(struct http_req *hr)
 		   (as when the connection drops with it): nothing published */
 		rc = PC_ESTORE;
 	}
-	if (rc == PC_OK) {
+	if (rc == PC_OK)
 		agg_apply(srv->agg, facts.v, facts.n);	/* committed: publish */
-		follow_applied(srv->follow, in.mark);	/* no need to read back */
-	}
+	/* its facts need no reading back, unless a catch-up overlapped */
+	follow_applied(srv->follow, &ticket, rc == PC_OK ? in.mark : NULL);
 	free(facts.v);
 	cJSON_Delete(body);
 	if (rc != PC_OK)

@@ -39,6 +39,9 @@ struct follow {
 	struct own	*own;
 	size_t		 nown;
 	int		 in_round;	/* a catch-up is reading and applying */
+	long		 ended;		/* catch-ups ended, however */
+	long		 begun;		/* own commits begun (follow_begin) */
+	int		 inflight;	/* ...and not yet said applied */
 	/* the catch-up thread's own */
 	char		(*skip)[STORE_MARK_LEN];	/* OWN_MAX */
 	int64_t		 places;	/* store_places_version() held */
@@ -137,6 +140,7 @@ follow_main(void *arg)
 		f->places = c.places;
 		pthread_mutex_lock(&f->mu);
 		f->in_round = 0;
+		f->ended++;
 		f->read += c.read;
 		if (rc == PC_OK)
 			round_end(f, c.upto);
@@ -232,20 +236,49 @@ follow_wait(struct follow *f, const char *mark, int ms)
 }
 
 void
-follow_applied(struct follow *f, const char *mark)
+follow_begin(struct follow *f, struct follow_ticket *t)
+{
+	memset(t, 0, sizeof(*t));
+	if (f == NULL)
+		return;
+	pthread_mutex_lock(&f->mu);
+	t->ended = f->ended;
+	t->alone = !f->in_round && f->inflight == 0;
+	t->begun = ++f->begun;
+	f->inflight++;
+	pthread_mutex_unlock(&f->mu);
+}
+
+void
+follow_applied(struct follow *f, const struct follow_ticket *t,
+    const char *mark)
 {
 	struct own *o;
 
-	if (f == NULL || mark == NULL || mark[0] == '\0')
+	if (f == NULL)
 		return;
 	pthread_mutex_lock(&f->mu);
+	f->inflight--;
+	if (mark == NULL || mark[0] == '\0') {
+		pthread_mutex_unlock(&f->mu);
+		return;
+	}
 	if (f->nown == OWN_MAX) {	/* the oldest is read again: harmless */
 		memmove(f->own, f->own + 1, (OWN_MAX - 1) * sizeof(*f->own));
 		f->nown--;
 	}
 	o = &f->own[f->nown++];
 	snprintf(o->mark, sizeof(o->mark), "%s", mark);
-	o->safe = !f->in_round;
+	/*
+	 * Left out at once only if nothing could have put an older fact of
+	 * its referrals over the ones it applied: no catch-up ran at any
+	 * moment from before its commit to now, and no other own commit was
+	 * on its way (two may apply in the other order than they
+	 * committed). Otherwise the next catch-up covering it reads it
+	 * back, putting right what was overwritten (round_end).
+	 */
+	o->safe = t->alone && !f->in_round && f->ended == t->ended &&
+	    f->begun == t->begun;
 	pthread_mutex_unlock(&f->mu);
 }
 

@@ -19,7 +19,9 @@
  * may apply facts from a snapshot taken before an own commit after that
  * commit applied its newer ones, a commit said to be applied while a
  * catch-up runs is left out only once a snapshot covering it has been
- * read (the one after puts right what the other overwrote).
+ * read (the one after puts right what the other overwrote); so is one
+ * whose commit and apply a catch-up overlapped at all, or another own
+ * commit did (follow_begin notes the moment before the commit).
  */
 #ifndef PCMDS_FOLLOW_H
 #define PCMDS_FOLLOW_H
@@ -39,11 +41,22 @@ pc_rc	 follow_start(struct follow **, const char *database, struct agg *,
  * when mark is "" or already included); 0 after ms without.
  */
 int	 follow_wait(struct follow *, const char *mark, int ms);
+/* What follow_begin noted of the moment before an own commit. */
+struct follow_ticket {
+	long	 ended, begun;
+	int	 alone;
+};
 /*
- * The commit at watermark mark (this server's) is in the aggregates
- * already; "" is ignored. Safe from any thread.
+ * Before a batch of this server's is committed: every follow_begin is
+ * matched by one follow_applied. Safe from any thread; f may be NULL.
  */
-void	 follow_applied(struct follow *, const char *mark);
+void	 follow_begin(struct follow *, struct follow_ticket *);
+/*
+ * The commit begun with t, at watermark mark, is in the aggregates
+ * already (mark NULL or "": it was not committed, or not applied).
+ */
+void	 follow_applied(struct follow *, const struct follow_ticket *,
+	    const char *mark);
 /* Catch-ups done, and the facts they read, for /metrics. */
 void	 follow_counts(struct follow *, long *rounds, long *facts);
 void	 follow_stop(struct follow *);
