@@ -617,14 +617,22 @@ static int
 fast_row(struct export_out *x, const char *text, size_t len, struct buf *out)
 {
 	struct span f[FF_N];
-	char val[SEC_HEX64_LEN + 8];
+	char val[SEC_HEX64_LEN + 8], kind[32];
 	const char *from = text;
+	enum rec_kind k;
 	int i, r;
 
-	if (fast_scan(text, len, f) != 0 || f[FF_KIND].len == 0)
+	if (fast_scan(text, len, f) != 0 || f[FF_KIND].len < 2 ||
+	    f[FF_KIND].len > sizeof(kind) + 1 || f[FF_ID].len == 0 ||
+	    f[FF_REFERRAL].len == 0)
 		return -1;
-	if (f[FF_KIND].len == sizeof("\"correction\"") - 1 &&
-	    memcmp(f[FF_KIND].p, "\"correction\"", f[FF_KIND].len) == 0)
+	snprintf(kind, sizeof(kind), "%.*s", (int)f[FF_KIND].len - 2,
+	    f[FF_KIND].p + 1);
+	/* a kind of a newer version may hold identifiers this one does not
+	   know to re-key: only rec_load's reading may say what it holds */
+	if ((k = rec_kind_parse(kind)) == KIND_N)
+		return -1;
+	if (k == KIND_CORRECTION)
 		return 1;
 	for (i = 0; i < FF_N; i++) {
 		if (f[i].len == 0)

@@ -869,6 +869,41 @@ test_stored_as_parsed(void **state)
 		free(stored_as_parsed(&odd[i], 1, 1));
 }
 
+/*
+ * A kind this version does not know (a newer server's, on a shared
+ * database) may hold identifiers it would not re-key: never copied
+ * through, the referral fails as its reading does.
+ */
+static void
+test_unknown_kind_not_copied(void **state)
+{
+	const char *text[] = {XREC(1, "referral", "\"worker\":\"lw1\""),
+	    XREC(2, "future_kind", "\"some_id\":\"" XPERSON "\","
+	    "\"worker\":\"lw1\"")};
+	size_t len[] = {strlen(text[0]), strlen(text[1])};
+	struct export_out x = {.shape = EXPORT_EVENTS};
+	struct store_export_ref ref;
+	struct recipient to;
+	struct secret sec;
+	struct buf rows;
+
+	(void)state;
+	memset(&sec, 7, sizeof(sec));
+	assert_int_equal(recip_init(&to, &sec, 42), PC_OK);
+	x.to = &to;
+	memset(&ref, 0, sizeof(ref));
+	snprintf(ref.id, sizeof(ref.id), "%s", XREF);
+	ref.text = text;
+	ref.len = len;
+	ref.n = 2;
+	buf_init(&rows, 0);
+	assert_int_not_equal(export_stored(&x, &ref, &rows), PC_OK);
+	assert_null(strstr(buf_str(&rows), XPERSON));
+	assert_null(strstr(buf_str(&rows), XREF));
+	recip_wipe(&to);
+	buf_free(&rows);
+}
+
 /* What a recipient remembers is what it would hash again. */
 static void
 test_recipient_memo(void **state)
@@ -952,6 +987,7 @@ main(void)
 		cmocka_unit_test(test_cut_stream),
 		cmocka_unit_test(test_progress_and_refusals),
 		cmocka_unit_test(test_stored_as_parsed),
+		cmocka_unit_test(test_unknown_kind_not_copied),
 		cmocka_unit_test(test_recipient_memo),
 		cmocka_unit_test(test_doc_in_step),
 	};
