@@ -669,8 +669,8 @@ export_parsed(struct export_out *x, const struct store_export_ref *ref,
 	return rc;
 }
 
-pc_rc
-export_stored(struct export_out *x, const struct store_export_ref *ref,
+static pc_rc
+export_rows(struct export_out *x, const struct store_export_ref *ref,
     struct buf *out)
 {
 	size_t start = out->len, i;
@@ -688,6 +688,16 @@ export_stored(struct export_out *x, const struct store_export_ref *ref,
 	if (out->p != NULL)
 		out->p[start] = '\0';
 	return export_parsed(x, ref, out);
+}
+
+pc_rc
+export_stored(struct export_out *x, const struct store_export_ref *ref,
+    struct buf *out)
+{
+	pc_rc rc = export_rows(x, ref, out);
+
+	/* a pseudonym that could not be made is no pseudonym: cut */
+	return rc == PC_OK && x->to->failed ? PC_EIO : rc;
 }
 
 /* Which kinds a column belongs to, for the events table. */

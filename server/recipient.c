@@ -68,6 +68,7 @@ mac(struct recipient *r, const char *what, const char *value,
 	}
 	if (r->mac == NULL || sec_hmac(r->mac, msg, n, out) != PC_OK) {
 		memset(out, 0, SEC_SHA256_LEN);	/* never the value itself */
+		r->failed = 1;	/* and the output it went into is refused */
 		return;
 	}
 	if (n < RECIP_MEMO_LEN) {	/* in place of the least recently used */

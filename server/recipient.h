@@ -41,6 +41,7 @@ struct recipient {
 	struct sec_hmac		*mac;	/* owned: under the recipient's key */
 	struct recip_memo	 memo[RECIP_MEMO];
 	unsigned long		 clock;	/* counts the memo's uses */
+	int			 failed;	/* a hash failed: stays set */
 };
 
 /* Until recip_wipe(), which frees and clears what recip_init() made. */
