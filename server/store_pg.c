@@ -1193,8 +1193,8 @@ commit_facts(struct pg *st, char mark[STORE_MARK_LEN])
 		if (at >= 0 && PQntuples(r[at]) == 1 &&
 		    (size_t)PQgetlength(r[at], 0, 0) < STORE_MARK_LEN)
 			col_text(r[at], 0, 0, mark, STORE_MARK_LEN);
-		else if (at >= 0)
-			rc = PC_ESTORE;	/* committed, its mark unknown */
+		else if (at >= 0)	/* committed, its mark unknown: no */
+			mark[0] = '\0';	/* watermark, and read back */
 		for (i = 0; i < n; i++)
 			PQclear(r[i]);
 	}
