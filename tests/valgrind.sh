@@ -57,7 +57,8 @@ run --passphrase-fd 0 unlock <<<"$pass"
 run referral --nhs-number "943 476 5919" --referred-on 2026-02-01 \
     --source self --reason stress,housing --service general --age 40 \
     --gender female --ethnicity K --imd-decile 2 --carer --consent-evaluation
-ref=$(sed -n 's/.*"id":[[:space:]]*"\([0-9a-f]\{8\}\).*/\1/p' \
+# its short id, as a link worker types it: the start of the id's last group
+ref=$(sed -n 's/.*"id":[[:space:]]*"[0-9a-f-]\{24\}\([0-9a-f]\{8\}\).*/\1/p' \
     <("$build/pcmds" --home "$home" list --json) | head -1)
 run assess "$ref" --stage baseline --on 2026-02-02 --life-satisfaction 3 \
     --worthwhile 4 --happy 3 --anxious 7
