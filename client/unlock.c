@@ -201,18 +201,19 @@ shred(const char *path)
 static int
 zeroed(const char *path)
 {
-	char b[4096];
-	ssize_t n, i, total = 0;
-	int fd, zero = 1;
+	struct buf b;
+	struct err_list errs;
+	size_t i;
+	int zero;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
-		return 0;
-	while (zero && (n = read(fd, b, sizeof(b))) > 0)
-		for (i = 0, total += n; i < n; i++)
-			if (b[i] != 0)
-				zero = 0;
-	close(fd);
-	return zero && total > 0;
+	buf_init(&b, 4096);
+	err_init(&errs);
+	zero = fs_read_file(path, &b, &errs) == PC_OK && b.len > 0;
+	for (i = 0; zero && i < b.len; i++)
+		zero = b.p[i] == 0;
+	buf_free(&b);
+	err_free(&errs);
+	return zero;
 }
 
 /* -- the deployment key, sealed under the wrap key ----------------------------- */

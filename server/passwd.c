@@ -31,14 +31,6 @@ passwd_problem(const char *pw)
 	return NULL;
 }
 
-static int
-kdf(const char *pw, const uint8_t *salt, size_t saltlen, uint64_t n,
-    uint32_t r, uint32_t p, uint8_t *out, size_t outlen)
-{
-	return sec_scrypt(pw, strlen(pw), salt, saltlen, n, r, p, MAXMEM, out,
-	    outlen) == PC_OK ? 0 : -1;
-}
-
 pc_rc
 passwd_hash(const char *pw, char out[PASSWD_LEN])
 {
@@ -46,8 +38,8 @@ passwd_hash(const char *pw, char out[PASSWD_LEN])
 	char s64[32], k64[64];
 
 	if (sec_random(salt, sizeof(salt)) != PC_OK ||
-	    kdf(pw, salt, sizeof(salt), N_DEFAULT, R_DEFAULT, P_DEFAULT, key,
-	    sizeof(key)) != 0)
+	    sec_scrypt(pw, strlen(pw), salt, sizeof(salt), N_DEFAULT, R_DEFAULT,
+	    P_DEFAULT, MAXMEM, key, sizeof(key)) != PC_OK)
 		return PC_EIO;
 	sec_b64url(salt, sizeof(salt), s64);
 	sec_b64url(key, sizeof(key), k64);
@@ -73,7 +65,8 @@ passwd_verify(const char *pw, const char *stored)
 	    (sl = sec_unb64url(s64, strlen(s64), salt, sizeof(salt))) <= 0 ||
 	    (kl = sec_unb64url(k64, strlen(k64), want, sizeof(want))) <= 0)
 		return -1;
-	if (kdf(pw, salt, (size_t)sl, n, r, p, got, (size_t)kl) != 0)
+	if (sec_scrypt(pw, strlen(pw), salt, (size_t)sl, n, r, p, MAXMEM, got,
+	    (size_t)kl) != PC_OK)
 		return -1;
 	ok = sec_equal(got, want, (size_t)kl);
 	sec_wipe(got, sizeof(got));

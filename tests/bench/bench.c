@@ -131,13 +131,7 @@ bench_say(const char *fmt, ...)
 /* -- measuring ---------------------------------------------------------- */
 
 pid_t
-bench_spawn(const char *const argv[], const char *out)
-{
-	return bench_spawn_as(argv[0], argv, out);
-}
-
-pid_t
-bench_spawn_as(const char *path, const char *const argv[], const char *out)
+bench_spawn(const char *path, const char *const argv[], const char *out)
 {
 	posix_spawn_file_actions_t fa;
 	pid_t pid;

@@ -55,14 +55,12 @@ void	 bench_say(const char *fmt, ...)
 /* -- measuring ---------------------------------------------------------- */
 
 /*
- * Starts argv (argv[0] a path) with stdout to out (NULL: nowhere) and
- * stderr nowhere, by posix_spawn: the child never holds a copy of the
+ * Starts path with argv, stdout to out (NULL: nowhere) and stderr
+ * nowhere, by posix_spawn: the child never holds a copy of the
  * benchmark's memory, whose peak a forked child's ru_maxrss would keep
  * across exec and report as the program's own.
  */
-pid_t	 bench_spawn(const char *const argv[], const char *out);
-/* The same with path run and argv[0] as its name. */
-pid_t	 bench_spawn_as(const char *path, const char *const argv[],
+pid_t	 bench_spawn(const char *path, const char *const argv[],
 	    const char *out);
 /*
  * Waits for pid, its status, CPU time and, read from /proc every few

@@ -97,7 +97,7 @@ bench_sync(void)
 	snprintf(exe, sizeof(exe), "%s/pcmds", th_build());
 	u0 = bench_cpu(srv.s.pid, &s0);
 	t0 = th_now();
-	pid = bench_spawn(argv, NULL);
+	pid = bench_spawn(exe, argv, NULL);
 	bench_wait(pid, &st, &ru, &peak);
 	t = th_now() - t0;
 	u1 = bench_cpu(srv.s.pid, &s1);
@@ -142,7 +142,7 @@ median_run(const char *const *argv, int runs)
 	for (i = 0; i < runs; i++) {
 		double t0 = th_now();
 
-		pid = bench_spawn_as(exe, argv, NULL);
+		pid = bench_spawn(exe, argv, NULL);
 		waitpid(pid, &st, 0);
 		t[i] = (th_now() - t0) * 1000;
 		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)

@@ -56,7 +56,7 @@ timed(const char *const *argv, const char *out, double *cpu, long *rss_kb)
 	long peak;
 	int st;
 
-	pid = bench_spawn(argv, out);
+	pid = bench_spawn(argv[0], argv, out);
 	bench_wait(pid, &st, &ru, &peak);
 	t = th_now() - t0;
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
