@@ -11,6 +11,7 @@
 #include "agg.h"
 #include "ckm.h"
 #include "date.h"
+#include "failpoint.h"
 #include "log.h"
 #include "pop.h"
 #include "takeup.h"
@@ -1053,6 +1054,7 @@ struct load {
 	int		*rewrite;	/* written by an older version */
 	size_t		 nredo, cap;
 	long		 n;
+	int		 catching;	/* a catch-up's, not a start's */
 	pc_rc		 rc;
 };
 
@@ -1063,6 +1065,9 @@ load_fact(void *arg, const void *blob, size_t len)
 	struct fact f;
 	int v, k = agg_fact_decode(blob, len, &f, &v);
 
+	/* test builds: a catch-up held between its snapshot and its apply */
+	if (l->catching && l->n == 0)
+		FAILPOINT_PAUSE("catch-up-apply");
 	l->n++;
 	if (k == 0) {
 		agg_apply(l->a, &f, 1);
@@ -1141,6 +1146,7 @@ load(struct agg *a, struct store *st, struct agg_catch *c, int write)
 
 	memset(&l, 0, sizeof(l));
 	l.a = a;
+	l.catching = !write;
 	l.rc = PC_OK;
 	rc = store_facts_since(st, c->since, c->skip, c->nskip, load_fact, &l,
 	    c->upto);

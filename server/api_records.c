@@ -123,6 +123,7 @@ api_records(struct http_req *hr)
 	ingest_init(&in);
 	t0 = srv_now();
 	follow_begin(srv->follow, &ticket);
+	FAILPOINT_PAUSE("records-begun");	/* test builds: held here */
 	rc = ingest_run(&in, hr->store, &hr->auth, records, &ro,
 	    (int64_t)time(NULL), stage_facts, &facts);
 	if (rc == PC_OK && FAILPOINT_HIT("records-commit-unheard")) {
@@ -130,8 +131,11 @@ api_records(struct http_req *hr)
 		   (as when the connection drops with it): nothing published */
 		rc = PC_ESTORE;
 	}
-	if (rc == PC_OK)
+	if (rc == PC_OK) {
 		agg_apply(srv->agg, facts.v, facts.n);	/* committed: publish */
+		/* test builds: held between its apply and saying so */
+		FAILPOINT_PAUSE("records-applied");
+	}
 	/* its facts need no reading back, unless a catch-up overlapped */
 	follow_applied(srv->follow, &ticket, rc == PC_OK ? in.mark : NULL);
 	free(facts.v);

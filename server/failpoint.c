@@ -2,7 +2,10 @@
  * failpoint.c - test-only crash points (see failpoint.h).
  */
 #ifdef PCMDS_FAILPOINTS
+#include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -36,6 +39,54 @@ failpoint_kill(const char *name)
 		return;
 	log_warnx("failpoint %s: killing myself", name);
 	kill(getpid(), SIGKILL);
+}
+
+#define PAUSE_MAX	8	/* names PCMDS_PAUSE may arm */
+
+/* The place of name in PCMDS_PAUSE's list, or -1. */
+static int
+pause_index(const char *list, const char *name)
+{
+	size_t len = strlen(name), n;
+	int i;
+
+	for (i = 0; i < PAUSE_MAX && *list != '\0'; i++) {
+		n = strcspn(list, ",");
+		if (n == len && strncmp(list, name, len) == 0)
+			return i;
+		list += n + (list[n] == ',');
+	}
+	return -1;
+}
+
+void
+failpoint_pause(const char *name)
+{
+	static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+	static int done[PAUSE_MAX];
+	const char *list = getenv("PCMDS_PAUSE"), *dir;
+	char path[1024];
+	int i, fd, first;
+
+	if (list == NULL || (i = pause_index(list, name)) < 0 ||
+	    (dir = getenv("PCMDS_PAUSE_DIR")) == NULL)
+		return;
+	pthread_mutex_lock(&mu);
+	first = !done[i];
+	done[i] = 1;
+	pthread_mutex_unlock(&mu);
+	if (!first)
+		return;
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600)) < 0) {
+		log_warnx("pause %s: cannot make %s", name, path);
+		return;
+	}
+	close(fd);
+	log_info("pause %s: waiting until %s is removed", name, path);
+	while (access(path, F_OK) == 0)
+		usleep(10 * 1000);
+	log_info("pause %s: going on", name);
 }
 #else
 /* ISO C wants something in every translation unit. */

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "failpoint.h"
 #include "follow.h"
 #include "log.h"
 
@@ -159,6 +160,9 @@ follow_main(void *arg)
 		f->rounds++;
 		pthread_cond_broadcast(&f->cv);
 		pthread_mutex_unlock(&f->mu);
+		/* test builds: held after a round that read something */
+		if (c.read > 0)
+			FAILPOINT_PAUSE("catch-up-ended");
 	}
 	return NULL;
 }

@@ -9,7 +9,9 @@
  * that commit is in, including one that committed after a later one
  * (which a "highest id seen" catch-up would skip). A server's catch-up
  * leaves out only the facts it applied itself: not another server's,
- * nor its own of a commit it never heard succeed. A statement failing
+ * nor its own of a commit it never heard succeed; and its own commit's
+ * facts are read back when a catch-up overlapped it (the order forced
+ * by pauses in the server). A statement failing
  * in one of a batch's pipelines fails it whole. The event loop
  * answers while a worker waits on the database. Failed logins are
  * counted across servers, and a user's failed passwords. Places and
@@ -22,6 +24,7 @@
  * No timing is asserted: every wait is for a condition, with a bound
  * only so that a broken server fails the test instead of hanging it.
  */
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <pthread.h>
@@ -499,6 +502,125 @@ test_catch_up_leaves_out_only_applied(void **state)
 	th_server_stop(&c, SIGTERM);
 }
 
+/* Until the server holds at the pause made as file path (bounded). */
+static void
+wait_paused(const char *path)
+{
+	int i;
+
+	for (i = 0; i < 6000; i++) {
+		if (access(path, F_OK) == 0)
+			return;
+		usleep(10 * 1000);
+	}
+	fail_msg("the server never reached the pause %s", path);
+}
+
+/* NH's figures from s once it includes mark, as text, to compare. */
+static char *
+impact_text(struct th_server *s, const char *mark)
+{
+	cJSON *j = impact_at(s, "NH", mark);
+	char *t = cJSON_PrintUnformatted(j);
+
+	cJSON_Delete(j);
+	assert_non_null(t);
+	return t;
+}
+
+/*
+ * A catch-up whose snapshot came before one of a server's own commits
+ * and whose apply came after that commit's (so that it put another
+ * server's older fact of the referral over the newer one), and which
+ * ended before the commit was said applied, leaves the commit's facts to
+ * be read back by the next catch-up: the figures end as a fresh server
+ * reading the database works them out. Pauses in the server force that
+ * order; nothing is left to timing. With begun_first, the commit began
+ * before the catch-up did (so only the catch-up ended in between tells);
+ * without, the catch-up was under way when it began.
+ */
+static void
+overlap(const char *r, const char *contact_id, int begun_first)
+{
+	char dir[600], env_dir[640], p_begun[640], p_apply[640], p_ended[640];
+	char p_rec[640];
+	const char *env[] = {begun_first ?
+	    "PCMDS_PAUSE=records-begun,catch-up-apply,records-applied,"
+	    "catch-up-ended" :
+	    "PCMDS_PAUSE=catch-up-apply,records-applied,catch-up-ended",
+	    env_dir, NULL};
+	char m0[32], mb[32], mc[32], *held, *fresh;
+	struct th_server c, d;
+	struct post x;
+	long refs0, contacts0, refs, contacts;
+
+	snprintf(dir, sizeof(dir), "%s/pauses", th_tmpdir());
+	assert_int_equal(mkdir(dir, 0700), 0);
+	snprintf(env_dir, sizeof(env_dir), "PCMDS_PAUSE_DIR=%s", dir);
+	snprintf(p_begun, sizeof(p_begun), "%s/records-begun", dir);
+	snprintf(p_apply, sizeof(p_apply), "%s/catch-up-apply", dir);
+	snprintf(p_ended, sizeof(p_ended), "%s/catch-up-ended", dir);
+	snprintf(p_rec, sizeof(p_rec), "%s/records-applied", dir);
+	th_server_twin(&c, &a, NULL);
+	c.bin = "pcmdsd-fp";
+	th_server_start(&c, env);
+	sql_on(th_db_uri(db), "SELECT pg_current_xact_id()::text", m0,
+	    sizeof(m0));
+	reach_at(&c, m0, &refs0, &contacts0);
+	if (begun_first) {
+		/* c begins a contact's commit before its referral is stored */
+		post_start(&x, &c, contact(contact_id, r, "2026-03-02", 30),
+		    NULL);
+		wait_paused(p_begun);
+	}
+	/* b stores a referral; c's catch-up reads it and holds */
+	post_now(&b, referral(r, 1), NULL, mb, sizeof(mb));
+	wait_paused(p_apply);
+	/* c stores a contact of it (a newer fact), applied, not yet said so */
+	if (begun_first)
+		assert_int_equal(unlink(p_begun), 0);
+	else
+		post_start(&x, &c, contact(contact_id, r, "2026-03-02", 30),
+		    NULL);
+	wait_paused(p_rec);
+	/* the catch-up applies b's older fact over it, and ends */
+	assert_int_equal(unlink(p_apply), 0);
+	wait_paused(p_ended);
+	reach_at(&c, mb, &refs, &contacts);
+	assert_int_equal(refs, refs0 + 1);
+	assert_int_equal(contacts, contacts0);	/* the contact overwritten */
+	/* c's commit is said applied; then the next catch-up runs */
+	assert_int_equal(unlink(p_rec), 0);
+	assert_string_equal(status_of(&x, 0, mc, sizeof(mc)), "stored");
+	th_http_free(&x.h);
+	assert_int_equal(unlink(p_ended), 0);
+	reach_at(&c, mc, &refs, &contacts);
+	assert_int_equal(refs, refs0 + 1);
+	assert_int_equal(contacts, contacts0 + 1);
+	/* every figure as a server reading the database afresh has it */
+	th_server_twin(&d, &a, NULL);
+	th_server_start(&d, NULL);
+	held = impact_text(&c, mc);
+	fresh = impact_text(&d, mc);
+	assert_string_equal(held, fresh);
+	free(held);
+	free(fresh);
+	th_server_stop(&d, SIGTERM);
+	th_server_stop(&c, SIGTERM);
+}
+
+static void
+test_catch_up_overlap_read_back(void **state)
+{
+	(void)state;
+	if (!have_pg)
+		skip();
+	overlap("d1000000-0000-4000-8000-000000000001",
+	    "d1000000-0000-4000-8000-000000000002", 0);
+	overlap("d2000000-0000-4000-8000-000000000001",
+	    "d2000000-0000-4000-8000-000000000002", 1);
+}
+
 /* A trigger of the test's refusing rows of table whose col is val. */
 static void
 refuse(const char *table, const char *col, const char *val)
@@ -875,6 +997,7 @@ main(void)
 		cmocka_unit_test(test_loop_never_waits),
 		cmocka_unit_test(test_watermark_late_commit),
 		cmocka_unit_test(test_catch_up_leaves_out_only_applied),
+		cmocka_unit_test(test_catch_up_overlap_read_back),
 		cmocka_unit_test(test_batch_fails_whole_in_pipeline),
 		cmocka_unit_test(test_watermark_malformed),
 		cmocka_unit_test(test_failures_counted_across_servers),
