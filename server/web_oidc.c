@@ -4,7 +4,11 @@
  * browser to the provider with a new sign-in; the provider sends it back
  * to GET /login/oidc/callback with a code, which is exchanged off the
  * event loop while the browser's request is held (srv_hold), and the
- * linked user's session starts (web_session_start).
+ * linked user's session starts (web_session_start). That completion
+ * (finding the linked user, the refusals' audit, the session) reads and
+ * writes the database, so it runs as a job (srv_submit): on PostgreSQL
+ * on a database worker, its answer kept and sent by the loop, as for
+ * any request that needs the database; on SQLite where it is.
  *
  * The sign-in's cookie is SameSite=Lax, as it must come along on the
  * provider's redirect back; the session's stays Strict, so the callback
@@ -18,6 +22,7 @@
  * without end. Past the limit the address is refused (429) before
  * anything is tried, and refusals are not audited, as for codes.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +34,7 @@
 #include "jwt.h"
 #include "log.h"
 #include "oidc.h"
+#include "pool.h"
 #include "web.h"
 
 #define CODE_MAX	2048	/* bytes of an authorisation code */
@@ -43,6 +49,11 @@ struct held {
 	int			 gone;		/* the browser's connection closed */
 	char			 code[CODE_MAX + 1];
 	struct oidc_flow	 flow;
+	/* the exchange's outcome, for the completion's job */
+	struct pool_job		 job;
+	pc_rc			 rc;
+	char			 sub[JWT_SUB_MAX];
+	char			 why[400];
 };
 
 static void
@@ -317,38 +328,78 @@ signed_in(struct http_req *hr, const char *sub)
 	buf_free(&b);
 }
 
+/* On a worker (PostgreSQL) or here (SQLite): the sign-in's outcome. */
+static void
+complete_work(struct pool_job *j, struct store *st)
+{
+	struct held *h = (struct held *)((char *)j - offsetof(struct held,
+	    job));
+	struct http_req *hr = &h->hr;
+	const char *name = oidc_name(hr->srv->oidc);
+	char what[700];
+
+	hr->store = st;
+	switch (h->rc) {
+	case PC_OK:
+		signed_in(hr, h->sub);
+		break;
+	case PC_EINVAL:
+		audit_refusal(hr, h->why);
+		snprintf(what, sizeof(what), "%s did not accept this sign-in: %s.",
+		    name, h->why);
+		page(hr, 401, what, "Start again from the sign-in page.");
+		break;
+	case PC_EAUTH:
+		audit_refusal(hr, h->why);
+		snprintf(what, sizeof(what), "The answer from %s could not be "
+		    "trusted, so you are not signed in: %s.", name, h->why);
+		page(hr, 401, what, "Tell your administrator (this was "
+		    "recorded), and sign in with your password meanwhile.");
+		break;
+	default:
+		provider_down(hr, h->why);
+	}
+}
+
+/* On the loop: the answer a worker kept goes out. */
+static void
+complete_done(struct pool_job *j)
+{
+	struct held *h = (struct held *)((char *)j - offsetof(struct held,
+	    job));
+	struct http_req *hr = &h->hr;
+
+	if (hr->conn != NULL)
+		conn_inflight(hr->conn, NULL);
+	if (hr->deferred) {
+		if (hr->status == 0)
+			http_reply_error(hr, 500, "E_SYSTEM", "no answer");
+		http_send_deferred(hr);
+	}
+	let_go(h, 1);
+}
+
 static void
 on_exchanged(void *arg, const struct oidc_result *r)
 {
 	struct held *h = arg;
 	struct http_req *hr = resume(h, r);
-	const char *name;
-	char what[700];
 
 	if (hr == NULL)
 		return;
-	name = oidc_name(hr->srv->oidc);
-	switch (r->rc) {
-	case PC_OK:
-		signed_in(hr, r->sub);
-		break;
-	case PC_EINVAL:
-		audit_refusal(hr, r->why);
-		snprintf(what, sizeof(what), "%s did not accept this sign-in: %s.",
-		    name, r->why);
-		page(hr, 401, what, "Start again from the sign-in page.");
-		break;
-	case PC_EAUTH:
-		audit_refusal(hr, r->why);
-		snprintf(what, sizeof(what), "The answer from %s could not be "
-		    "trusted, so you are not signed in: %s.", name, r->why);
-		page(hr, 401, what, "Tell your administrator (this was "
-		    "recorded), and sign in with your password meanwhile.");
-		break;
-	default:
-		provider_down(hr, r->why);
+	h->rc = r->rc;
+	snprintf(h->sub, sizeof(h->sub), "%s", r->rc == PC_OK && r->sub ?
+	    r->sub : "");
+	snprintf(h->why, sizeof(h->why), "%s", r->why ? r->why : "");
+	h->job.work = complete_work;
+	h->job.done = complete_done;
+	if (hr->srv->pool != NULL) {
+		/* kept by the worker, sent by complete_done */
+		hr->deferred = 1;
+		if (hr->conn != NULL)
+			conn_inflight(hr->conn, hr);
 	}
-	let_go(h, 1);
+	srv_submit(hr->srv, &h->job);
 }
 
 /* The code goes to the provider (for a held start: discovery first). */

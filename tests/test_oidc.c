@@ -43,6 +43,7 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
+#include <libpq-fe.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
@@ -1011,6 +1012,60 @@ served_while_held(struct world *w)
 	dashboard_opens(w);
 }
 
+/*
+ * On PostgreSQL, while the database holds the sign-in's completion (the
+ * test locks the links table), other requests are answered: the lookups
+ * run on a database worker, not on the event loop.
+ */
+static void
+served_while_db_held(struct world *w)
+{
+	struct slow sl;
+	struct resp r;
+	pthread_t th;
+	PGconn *c;
+	PGresult *res;
+	char authz[4096], back[4096], db[700], url[256];
+	int i;
+
+	if (!th_store_pg())
+		return;
+	snprintf(db, sizeof(db), "%s/pcmds.db", w->s.dir);
+	press_button(w, authz, sizeof(authz));
+	at_provider(w, authz, back, sizeof(back));
+	c = PQconnectdb(th_db_uri(db));
+	assert_int_equal(PQstatus(c), CONNECTION_OK);
+	PQclear(PQexec(c, "BEGIN"));
+	res = PQexec(c, "LOCK TABLE oidc_links IN ACCESS EXCLUSIVE MODE");
+	assert_int_equal(PQresultStatus(res), PGRES_COMMAND_OK);
+	PQclear(res);
+	memset(&sl, 0, sizeof(sl));
+	sl.w = w;
+	sl.back = back;
+	pthread_mutex_init(&sl.mu, NULL);
+	assert_int_equal(pthread_create(&th, NULL, slow_callback, &sl), 0);
+	/* until the completion waits for the table */
+	for (i = 0; i < 6000 && th_sql_long(db, "SELECT count(*) FROM "
+	    "pg_stat_activity WHERE datname = current_database() AND "
+	    "wait_event_type = 'Lock'") == 0; i++)
+		usleep(10 * 1000);
+	assert_true(i < 6000);
+	pcmdsd_url(w, "/healthz", url, sizeof(url));
+	req(w->s.ca, "GET", url, NULL, NULL, NULL, NULL, &r);
+	assert_int_equal(r.status, 200);
+	resp_free(&r);
+	assert_false(slow_done(&sl));
+	PQclear(PQexec(c, "COMMIT"));
+	PQfinish(c);
+	pthread_join(th, NULL);
+	pthread_mutex_destroy(&sl.mu);
+	if (sl.r.status != 200 || strstr(sl.r.body, "You are signed in") == NULL)
+		fail_msg("sign-in held by the database: %ld %s", sl.r.status,
+		    sl.r.body);
+	resp_free(&sl.r);
+	dashboard_opens(w);
+}
+
 /* The value of name= in a URL's query, as it is written there. */
 static void
 query_value(const char *url, const char *name, char *out, size_t len)
@@ -1223,6 +1278,8 @@ test_sign_in_through_glewlwyd(void **state)
 
 	/* 9. a slow provider: the exchange is held, others are served */
 	served_while_held(&w);
+	/* ...and a slow database, on PostgreSQL */
+	served_while_db_held(&w);
 
 	/* 10. the provider down: connections refused at once */
 	press_button(&w, authz, sizeof(authz));
