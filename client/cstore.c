@@ -101,9 +101,31 @@ static const char *const migrations[] = {
 #define NMIGRATIONS	(sizeof(migrations) / sizeof(migrations[0]))
 
 /*
+ * Forward migrations of encrypted stores (schema 3 on, from
+ * cstore_encrypt): sealed_migrations[i] takes user_version 3 + i to
+ * 4 + i. They need no key, so they run on open, and cstore_encrypt runs
+ * them too: a store encrypted now has what an upgraded one has.
+ */
+#define SEALED_FIRST	((int)NMIGRATIONS + 1)	/* schema 3 */
+static const char *const sealed_migrations[] = {
+	/*
+	 * 4: ids by their short id (uuid.h: the id's last group), and the
+	 * ids older versions made (not version 7) by their start, so that
+	 * cstore_resolve reads an index, not every live id. Not only live
+	 * ones: an index naming the state is rewritten by every change of
+	 * state (a sync marks each record), which cost more client CPU
+	 * than the few superseded rows a lookup passes over.
+	 */
+	"CREATE INDEX records_by_short ON records(substr(id, 25));"
+	"CREATE INDEX records_old_ids ON records(id)"
+	"  WHERE substr(id, 15, 1) <> '7';",
+};
+#define NSEALED	(sizeof(sealed_migrations) / sizeof(sealed_migrations[0]))
+
+/*
  * Schema 3, made by cstore_encrypt from schema 2 (it needs the key, so it
  * is not in migrations[]): the same records with content and reasons
- * sealed. A migration after it must be written for encrypted stores.
+ * sealed. The migrations after it are sealed_migrations[].
  */
 static const char sealed_table[] =
 	"CREATE TABLE sealed("
@@ -191,11 +213,36 @@ exec(struct cstore *cs, const char *sql, struct err_list *errs)
 	return PC_OK;
 }
 
+/* One migration to schema v, inside a transaction. */
+static pc_rc
+step(struct cstore *cs, const char *sql, int v, struct err_list *errs)
+{
+	char ver[64];
+
+	snprintf(ver, sizeof(ver), "PRAGMA user_version = %d", v);
+	if (exec(cs, sql, errs) != PC_OK || exec(cs, ver, errs) != PC_OK)
+		return PC_ESTORE;
+	cs->version = v;
+	return PC_OK;
+}
+
+/* An encrypted store's migrations from cs->version, in the caller's tx. */
+static pc_rc
+sealed_steps(struct cstore *cs, struct err_list *errs)
+{
+	size_t i;
+
+	for (i = (size_t)(cs->version - SEALED_FIRST); i < NSEALED; i++)
+		if (step(cs, sealed_migrations[i], SEALED_FIRST + (int)i + 1,
+		    errs) != PC_OK)
+			return PC_ESTORE;
+	return PC_OK;
+}
+
 static pc_rc
 migrate(struct cstore *cs, struct err_list *errs)
 {
 	sqlite3_stmt *st;
-	char sql[64];
 	int v = 0;
 	size_t i;
 
@@ -211,21 +258,29 @@ migrate(struct cstore *cs, struct err_list *errs)
 		    CSTORE_SCHEMA_VERSION);
 		return PC_ESTORE;
 	}
+	cs->version = v;
 	for (i = (size_t)v; i < NMIGRATIONS; i++) {
-		snprintf(sql, sizeof(sql), "PRAGMA user_version = %zu", i + 1);
 		if (exec(cs, "BEGIN IMMEDIATE", errs) != PC_OK)
 			return PC_ESTORE;
-		if (exec(cs, migrations[i], errs) != PC_OK ||
-		    exec(cs, sql, errs) != PC_OK) {
+		if (step(cs, migrations[i], (int)i + 1, errs) != PC_OK) {
 			cstore_rollback(cs);
+			cs->version = (int)i;
 			return PC_ESTORE;
 		}
 		if (exec(cs, "COMMIT", errs) != PC_OK)
 			return PC_ESTORE;
-		v = (int)i + 1;
 	}
-	cs->version = v;
-	return PC_OK;
+	if (v < SEALED_FIRST || v == CSTORE_SCHEMA_VERSION)
+		return PC_OK;
+	/* an encrypted store of an older pcmds: upgraded whole, or not */
+	if (exec(cs, "BEGIN IMMEDIATE", errs) != PC_OK)
+		return PC_ESTORE;
+	if (sealed_steps(cs, errs) != PC_OK) {
+		cstore_rollback(cs);
+		cs->version = v;
+		return PC_ESTORE;
+	}
+	return exec(cs, "COMMIT", errs);
 }
 
 static pc_rc
@@ -606,7 +661,8 @@ cstore_encrypt(struct cstore *cs, const uint8_t key[VAULT_KEY_LEN],
 	    (rc = exec(cs, sealed_swap, errs)) != PC_OK ||
 	    (rc = keep_sequence(cs, last - 1, errs)) != PC_OK ||
 	    (rc = cstore_meta_set(cs, "store_id", hex, errs)) != PC_OK ||
-	    (rc = (cs->version = CSTORE_SCHEMA_VERSION, PC_OK)) != PC_OK ||
+	    (rc = (cs->version = SEALED_FIRST, sealed_steps(cs, errs))) !=
+	    PC_OK ||
 	    (rc = cstore_secret_set(cs, "check", CHECK_TEXT,
 	    strlen(CHECK_TEXT), errs)) != PC_OK ||
 	    (rc = prepare_insert(cs, errs)) != PC_OK) {
@@ -836,13 +892,17 @@ is_hex_prefix(const char *s)
  * whole id, or, for an id not of version 7 (what older versions of pcmds
  * made, whose short id was the first 8 digits), the start of its id. A
  * version 7 id begins with its time, shared by every record made in the
- * same minute or so: it is never matched on that. The partial index of
- * live ids answers without reading the records.
+ * same minute or so: it is never matched on that. Each way reads an
+ * index of live ids (schema 4): a start is a range, from the typed
+ * digits up to them followed by 'g', above every digit and '-'.
  */
 static const char resolve_sql[] =
 	"SELECT id FROM records WHERE state <> 'superseded' AND"
-	" (substr(id, 25, length(?1)) = ?1 OR id = ?1 OR"
-	"  (substr(id, 15, 1) <> '7' AND substr(id, 1, length(?1)) = ?1))"
+	"  substr(id, 25) >= ?1 AND substr(id, 25) < ?1 || 'g'"
+	" UNION SELECT id FROM records WHERE state <> 'superseded' AND"
+	"  id = ?1"
+	" UNION SELECT id FROM records WHERE state <> 'superseded' AND"
+	"  substr(id, 15, 1) <> '7' AND id >= ?1 AND id < ?1 || 'g'"
 	" ORDER BY id LIMIT 3";
 
 static pc_rc

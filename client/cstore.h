@@ -37,8 +37,11 @@
 #include "timeline.h"
 #include "vault.h"
 
-/* 1 records, 2 the directory of assets, 3 encrypted (cstore_encrypt) */
-#define CSTORE_SCHEMA_VERSION	3
+/*
+ * 1 records, 2 the directory of assets, 3 encrypted (cstore_encrypt),
+ * 4 live ids indexed by their short id
+ */
+#define CSTORE_SCHEMA_VERSION	4
 
 enum cstore_state {
 	CS_PENDING,

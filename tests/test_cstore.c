@@ -1,7 +1,8 @@
 /*
- * test_cstore.c - the client store: schema, sequence, short ids, states,
- * immutability, refusal of a newer schema, and encryption: what is
- * sealed, rows that cannot be swapped, a plain store encrypted whole.
+ * test_cstore.c - the client store: schema, sequence, short ids (in a
+ * new store and in one upgraded from schema 3), states, immutability,
+ * refusal of a newer schema, and encryption: what is sealed, rows that
+ * cannot be swapped, a plain store encrypted whole.
  */
 #include <sys/stat.h>
 
@@ -185,44 +186,51 @@ resolve(struct cstore *cs, const char *typed, char id[UUID_LEN],
 	return cstore_resolve(cs, typed, id, kind, ref, NULL, errs);
 }
 
-/*
- * Short ids are read from the random end of an id (uuid.h); a version 7
- * id's first digits are its time and name nothing, while the first
- * digits of the version 4 ids older versions made still do. A typed id
- * that fits two records, in either form, names both and resolves to
- * neither.
- */
+static const char *const short_ids[] = {
+	"019a0000-0000-7000-8000-c0ffee000001",	/* 0, v7 */
+	"019a0000-0001-7000-8000-c0ffee000002",	/* 1, same short */
+	"019a0000-0002-7000-8000-5eed5eed0003",	/* 2, v7 */
+	"5eed5eed-0000-4000-8000-000000000004",	/* 3, v4, old form */
+	"019a0000-0003-7000-8000-abcdef123456",	/* 4, v7 */
+	"019a0000-0004-7000-8000-c0ffee110005",	/* 5, v7 */
+};
+#define NSHORT	(sizeof(short_ids) / sizeof(short_ids[0]))
+
+/* A referral (REF) and a contact of each of short_ids, into cs. */
 static void
-test_short_ids(void **state)
+short_fill(struct cstore *cs)
 {
-	static const char *const ids[] = {
-		"019a0000-0000-7000-8000-c0ffee000001",	/* 0, v7 */
-		"019a0000-0001-7000-8000-c0ffee000002",	/* 1, same short */
-		"019a0000-0002-7000-8000-5eed5eed0003",	/* 2, v7 */
-		"5eed5eed-0000-4000-8000-000000000004",	/* 3, v4, old form */
-		"019a0000-0003-7000-8000-abcdef123456",	/* 4, v7 */
-		"019a0000-0004-7000-8000-c0ffee110005",	/* 5, v7 */
-	};
-	struct cstore *cs;
 	struct err_list errs;
-	struct rec *ref, *r[6];
-	char id[UUID_LEN], sh[16];
+	struct rec *r;
 	size_t i;
 	int64_t seq;
 
-	(void)state;
 	opts.today = date_from_ymd(2026, 11, 22);
 	err_init(&errs);
-	cs = open_new(th_path(th_tmpdir(), "s.db"));
 	assert_int_equal(cstore_begin(cs, &errs), PC_OK);
-	ref = mkref(1);
-	assert_int_equal(cstore_insert(cs, ref, &errs), PC_OK);
-	for (i = 0; i < 6; i++) {
+	r = mkref(1);
+	assert_int_equal(cstore_insert(cs, r, &errs), PC_OK);
+	rec_free(r);
+	for (i = 0; i < NSHORT; i++) {
 		assert_int_equal(cstore_next_seq(cs, &seq, &errs), PC_OK);
-		r[i] = mkcontact(ids[i], seq);
-		assert_int_equal(cstore_insert(cs, r[i], &errs), PC_OK);
+		r = mkcontact(short_ids[i], seq);
+		assert_int_equal(cstore_insert(cs, r, &errs), PC_OK);
+		rec_free(r);
 	}
 	assert_int_equal(cstore_commit(cs, &errs), PC_OK);
+	err_free(&errs);
+}
+
+/* What short_fill stored resolves as it should, every way. */
+static void
+short_check(struct cstore *cs)
+{
+	const char *const *ids = short_ids;
+	struct err_list errs;
+	char id[UUID_LEN], sh[16];
+	int64_t seq;
+
+	err_init(&errs);
 	/* the short id as shown, from the start of the last group */
 	snprintf(sh, sizeof(sh), "%s", uuid_short(ids[4]).s);
 	assert_string_equal(sh, "abcdef12");
@@ -237,10 +245,15 @@ test_short_ids(void **state)
 	assert_int_equal(resolve(cs, "019a0000", id, &errs), PC_ENOTFOUND);
 	assert_non_null(strstr(errs.v[0].msg, "no record here has the short "
 	    "id 019a0000"));
+	/* past the last group: nothing */
+	assert_int_equal(resolve(cs, "abcdef1234567", id, &errs),
+	    PC_ENOTFOUND);
 	/* an older version's id: its new short id and its old one */
 	assert_int_equal(resolve(cs, uuid_short(REF).s, id, &errs), PC_OK);
 	assert_string_equal(id, REF);
 	assert_int_equal(resolve(cs, "0b7f3c2e", id, &errs), PC_OK);
+	assert_string_equal(id, REF);
+	assert_int_equal(resolve(cs, REF, id, &errs), PC_OK);
 	assert_string_equal(id, REF);
 	/* ambiguous in the new form: both named, neither chosen */
 	memset(id, 0, sizeof(id));
@@ -266,10 +279,83 @@ test_short_ids(void **state)
 	/* nothing was changed by any of it */
 	assert_int_equal(cstore_next_seq(cs, &seq, &errs), PC_OK);
 	assert_int_equal(seq, 8);
+	err_free(&errs);
+}
+
+/*
+ * Short ids are read from the random end of an id (uuid.h); a version 7
+ * id's first digits are its time and name nothing, while the first
+ * digits of the version 4 ids older versions made still do. A typed id
+ * that fits two records, in either form, names both and resolves to
+ * neither.
+ */
+static void
+test_short_ids(void **state)
+{
+	struct cstore *cs;
+
+	(void)state;
+	cs = open_new(th_path(th_tmpdir(), "s.db"));
+	short_fill(cs);
+	short_check(cs);
 	cstore_close(cs);
-	rec_free(ref);
-	for (i = 0; i < 6; i++)
-		rec_free(r[i]);
+}
+
+/* The schema's version and its number of indexes of the short ids. */
+static void
+schema_of(const char *db, int *version, int *indexes)
+{
+	sqlite3 *d;
+	sqlite3_stmt *st;
+
+	assert_int_equal(sqlite3_open(db, &d), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(d, "SELECT (SELECT user_version "
+	    "FROM pragma_user_version), (SELECT count(*) FROM sqlite_master "
+	    "WHERE type = 'index' AND name IN ('records_by_short', "
+	    "'records_old_ids'))", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	*version = sqlite3_column_int(st, 0);
+	*indexes = sqlite3_column_int(st, 1);
+	sqlite3_finalize(st);
+	sqlite3_close(d);
+}
+
+/*
+ * An encrypted store of the previous schema (3: no index of short ids)
+ * is upgraded on open, before its key is given, and resolves as a new
+ * one does, ambiguities included.
+ */
+static void
+test_short_ids_upgraded(void **state)
+{
+	const char *db = th_path(th_tmpdir(), "s3.db");
+	struct err_list errs;
+	struct cstore *cs;
+	sqlite3 *d;
+	int v, n;
+
+	(void)state;
+	err_init(&errs);
+	cs = open_new(db);
+	short_fill(cs);
+	cstore_close(cs);
+	/* back to schema 3 as the previous pcmds wrote it */
+	assert_int_equal(sqlite3_open(db, &d), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(d, "DROP INDEX records_by_short; DROP "
+	    "INDEX records_old_ids; PRAGMA user_version = 3", NULL, NULL,
+	    NULL), SQLITE_OK);
+	sqlite3_close(d);
+	schema_of(db, &v, &n);
+	assert_int_equal(v, 3);
+	assert_int_equal(n, 0);
+	assert_int_equal(cstore_open(db, &cs, &errs), PC_OK);
+	assert_true(cstore_encrypted(cs));
+	assert_int_equal(cstore_key(cs, key, &errs), PC_OK);
+	short_check(cs);
+	cstore_close(cs);
+	schema_of(db, &v, &n);
+	assert_int_equal(v, CSTORE_SCHEMA_VERSION);
+	assert_int_equal(n, 2);
 	err_free(&errs);
 }
 
@@ -511,6 +597,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_store),
 		cmocka_unit_test(test_short_ids),
+		cmocka_unit_test(test_short_ids_upgraded),
 		cmocka_unit_test(test_schema_guard),
 		cmocka_unit_test(test_sealed),
 		cmocka_unit_test(test_encrypt_plain),

@@ -16,9 +16,15 @@
 #include "cstore.h"
 #include "rec.h"
 
+#define SAMPLES	200	/* records whose short ids are resolved */
+
+static char sample[SAMPLES][UUID_LEN];
+static size_t nsample;
+
 /*
  * A device's records made offline, n of them in the order its link
- * worker made them, straight into its store as recording would put them.
+ * worker made them, straight into its store as recording would put them;
+ * SAMPLES of their ids, spread over them, kept in sample.
  */
 static void
 offline(const char *home, const char *worker, long n, struct caseload *cl)
@@ -48,6 +54,8 @@ offline(const char *home, const char *worker, long n, struct caseload *cl)
 			fail_msg("sync: generator: %s", errs.v[0].msg);
 		if (cstore_insert(cs, rec, &errs) != PC_OK)
 			fail_msg("sync: %s", errs.v[0].msg);
+		if (r % (cl->nrecs / SAMPLES + 1) == 0 && nsample < SAMPLES)
+			memcpy(sample[nsample++], rec->id, UUID_LEN);
 		rec_free(rec);
 	}
 	if (cstore_commit(cs, &errs) != PC_OK)
@@ -55,6 +63,40 @@ offline(const char *home, const char *worker, long n, struct caseload *cl)
 	cstore_close(cs);
 	buf_free(&b);
 	err_free(&errs);
+}
+
+/*
+ * The median time to resolve a sampled record's short id in the
+ * device's store of n records, as every command given one does.
+ */
+static double
+resolve_median(const char *home, long n)
+{
+	struct err_list errs;
+	struct cstore *cs = th_store_open(home, NULL);
+	char id[UUID_LEN], kind[16], ref[UUID_LEN];
+	double t[SAMPLES], t0, m;
+	size_t i;
+	pc_rc rc;
+
+	err_init(&errs);
+	for (i = 0; i < nsample; i++) {
+		err_clear(&errs);
+		t0 = th_now();
+		rc = cstore_resolve(cs, uuid_short(sample[i]).s, id, kind, ref,
+		    NULL, &errs);
+		t[i] = (th_now() - t0) * 1000;
+		/* two of n ids may share 8 digits: then both are named */
+		if (!(rc == PC_OK && strcmp(id, sample[i]) == 0) &&
+		    rc != PC_EAMBIGUOUS)
+			fail_msg("sync: short id %s of %ld records: %s",
+			    uuid_short(sample[i]).s, n, errs.n ?
+			    errs.v[0].msg : "another record");
+	}
+	m = bench_pct(t, nsample, 50);
+	cstore_close(cs);
+	err_free(&errs);
+	return m;
 }
 
 void
@@ -127,6 +169,9 @@ bench_sync(void)
 	    "mark (VmHWM, read as it runs: the kernel's ru_maxrss would "
 	    "count the benchmark's memory it was started from), and the "
 	    "server must then hold every record.");
+	bench_row(bench_fmt("A short id resolved in a device's store of %ld "
+	    "records (median of %zu)", n, nsample), bench_fmt("%.3f ms",
+	    resolve_median(home, n)), NULL, NULL);
 	caseload_free(&cl);
 }
 
