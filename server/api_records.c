@@ -132,6 +132,7 @@ api_records(struct http_req *hr)
 		rc = PC_ESTORE;
 	}
 	if (rc == PC_OK) {
+		FAILPOINT_PAUSE("records-committed");	/* test builds */
 		agg_apply(srv->agg, facts.v, facts.n);	/* committed: publish */
 		/* test builds: held between its apply and saying so */
 		FAILPOINT_PAUSE("records-applied");

@@ -10,9 +10,9 @@
  * (which a "highest id seen" catch-up would skip). A server's catch-up
  * leaves out only the facts it applied itself: not another server's,
  * nor its own of a commit it never heard succeed; and its own commit's
- * facts are read back when a catch-up overlapped it (the order forced
- * by pauses in the server). A statement failing
- * in one of a batch's pipelines fails it whole. The event loop
+ * facts are read back when a catch-up overlapped it, or another own
+ * commit did (the orders forced by pauses in the server). A statement
+ * failing in one of a batch's pipelines fails it whole. The event loop
  * answers while a worker waits on the database. Failed logins are
  * counted across servers, and a user's failed passwords. Places and
  * denominators an administrator imports reach every server, a new
@@ -621,6 +621,97 @@ test_catch_up_overlap_read_back(void **state)
 	    "d2000000-0000-4000-8000-000000000002", 1);
 }
 
+/*
+ * Two of a server's own commits of one referral, applied in the other
+ * order than they committed (the first's older fact over the second's):
+ * neither is left out of the next catch-up, so it reads the newer back.
+ * With begun_later_first, the commit begun later commits first (the
+ * earlier one held before its ingest): the earlier must not be left out,
+ * though nothing was in flight when it began. Without, the earlier one
+ * is held between its commit and its apply: the later, begun while it
+ * was in flight, must not be.
+ */
+static void
+own_out_of_order(const char *r, const char *c1, const char *c2,
+    int begun_later_first)
+{
+	char dir[600], env_dir[640], p_begun[640], p_commit[640];
+	const char *env[] = {begun_later_first ?
+	    "PCMDS_PAUSE=records-begun,records-committed" :
+	    "PCMDS_PAUSE=records-committed", env_dir, NULL};
+	char m0[32], m1[32], m2[32], *held, *fresh;
+	const char *last;
+	struct th_server c, d;
+	struct post x, y;
+	long refs0, contacts0, refs, contacts;
+
+	snprintf(dir, sizeof(dir), "%s/pauses", th_tmpdir());
+	assert_int_equal(mkdir(dir, 0700), 0);
+	snprintf(env_dir, sizeof(env_dir), "PCMDS_PAUSE_DIR=%s", dir);
+	snprintf(p_begun, sizeof(p_begun), "%s/records-begun", dir);
+	snprintf(p_commit, sizeof(p_commit), "%s/records-committed", dir);
+	th_server_twin(&c, &a, NULL);
+	c.bin = "pcmdsd-fp";
+	th_server_start(&c, env);
+	/* b stores the referral; c includes it */
+	sql_on(th_db_uri(db), "SELECT pg_current_xact_id()::text", m0,
+	    sizeof(m0));
+	reach_at(&c, m0, &refs0, &contacts0);
+	post_now(&b, referral(r, 1), NULL, m0, sizeof(m0));
+	reach_at(&c, m0, &refs, &contacts);
+	assert_int_equal(refs, refs0 + 1);
+	/* x begins first, y after it; their applies come in the other order */
+	post_start(&x, &c, contact(c1, r, "2026-03-02", 10), NULL);
+	wait_paused(begun_later_first ? p_begun : p_commit);
+	post_start(&y, &c, contact(c2, r, "2026-03-03", 20), NULL);
+	if (begun_later_first) {
+		wait_paused(p_commit);		/* y committed, not applied */
+		assert_int_equal(unlink(p_begun), 0);
+		assert_string_equal(status_of(&x, 0, m1, sizeof(m1)),
+		    "stored");
+		assert_int_equal(unlink(p_commit), 0);
+		assert_string_equal(status_of(&y, 0, m2, sizeof(m2)),
+		    "stored");
+	} else {
+		assert_string_equal(status_of(&y, 0, m2, sizeof(m2)),
+		    "stored");
+		assert_int_equal(unlink(p_commit), 0);
+		assert_string_equal(status_of(&x, 0, m1, sizeof(m1)),
+		    "stored");
+	}
+	th_http_free(&x.h);
+	th_http_free(&y.h);
+	print_message("own commits %s then %s, applied the other way\n",
+	    begun_later_first ? m2 : m1, begun_later_first ? m1 : m2);
+	last = strtoull(m1, NULL, 10) > strtoull(m2, NULL, 10) ? m1 : m2;
+	reach_at(&c, last, &refs, &contacts);
+	assert_int_equal(refs, refs0 + 1);
+	assert_int_equal(contacts, contacts0 + 2);
+	th_server_twin(&d, &a, NULL);
+	th_server_start(&d, NULL);
+	held = impact_text(&c, last);
+	fresh = impact_text(&d, last);
+	assert_string_equal(held, fresh);
+	free(held);
+	free(fresh);
+	th_server_stop(&d, SIGTERM);
+	th_server_stop(&c, SIGTERM);
+}
+
+static void
+test_own_commits_out_of_order(void **state)
+{
+	(void)state;
+	if (!have_pg)
+		skip();
+	own_out_of_order("d3000000-0000-4000-8000-000000000001",
+	    "d3000000-0000-4000-8000-000000000002",
+	    "d3000000-0000-4000-8000-000000000003", 0);
+	own_out_of_order("d4000000-0000-4000-8000-000000000001",
+	    "d4000000-0000-4000-8000-000000000002",
+	    "d4000000-0000-4000-8000-000000000003", 1);
+}
+
 /* A trigger of the test's refusing rows of table whose col is val. */
 static void
 refuse(const char *table, const char *col, const char *val)
@@ -998,6 +1089,7 @@ main(void)
 		cmocka_unit_test(test_watermark_late_commit),
 		cmocka_unit_test(test_catch_up_leaves_out_only_applied),
 		cmocka_unit_test(test_catch_up_overlap_read_back),
+		cmocka_unit_test(test_own_commits_out_of_order),
 		cmocka_unit_test(test_batch_fails_whole_in_pipeline),
 		cmocka_unit_test(test_watermark_malformed),
 		cmocka_unit_test(test_failures_counted_across_servers),
