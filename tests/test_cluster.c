@@ -502,20 +502,6 @@ test_catch_up_leaves_out_only_applied(void **state)
 	th_server_stop(&c, SIGTERM);
 }
 
-/* Until the server holds at the pause made as file path (bounded). */
-static void
-wait_paused(const char *path)
-{
-	int i;
-
-	for (i = 0; i < 6000; i++) {
-		if (access(path, F_OK) == 0)
-			return;
-		usleep(10 * 1000);
-	}
-	fail_msg("the server never reached the pause %s", path);
-}
-
 /* NH's figures from s once it includes mark, as text, to compare. */
 static char *
 impact_text(struct th_server *s, const char *mark)
@@ -526,6 +512,79 @@ impact_text(struct th_server *s, const char *mark)
 	cJSON_Delete(j);
 	assert_non_null(t);
 	return t;
+}
+
+/*
+ * c's figures once it includes mark are a fresh server's, reading the
+ * database; then c is stopped.
+ */
+static void
+same_as_fresh(struct th_server *c, const char *mark)
+{
+	struct th_server d;
+	char *held, *fresh;
+
+	th_server_twin(&d, &a, NULL);
+	th_server_start(&d, NULL);
+	held = impact_text(c, mark);
+	fresh = impact_text(&d, mark);
+	assert_string_equal(held, fresh);
+	free(held);
+	free(fresh);
+	th_server_stop(&d, SIGTERM);
+	th_server_stop(c, SIGTERM);
+}
+
+/* Pauses' files are made in here (static); see pause_file. */
+static char pause_dir[600];
+
+/* A test build of a's twin with pauses (a PCMDS_PAUSE list) armed. */
+static void
+paused_start(struct th_server *c, const char *pauses)
+{
+	char list[256], where[640];
+	const char *env[] = {list, where, NULL};
+
+	snprintf(pause_dir, sizeof(pause_dir), "%s/pauses", th_tmpdir());
+	assert_int_equal(mkdir(pause_dir, 0700), 0);
+	snprintf(list, sizeof(list), "PCMDS_PAUSE=%s", pauses);
+	snprintf(where, sizeof(where), "PCMDS_PAUSE_DIR=%s", pause_dir);
+	th_server_twin(c, &a, NULL);
+	c->bin = "pcmdsd-fp";
+	th_server_start(c, env);
+}
+
+/* The file of pause name (a rotating static buffer). */
+static const char *
+pause_file(const char *name)
+{
+	static char bufs[4][700];
+	static int k;
+	char *p = bufs[k++ % 4];
+
+	snprintf(p, 700, "%s/%s", pause_dir, name);
+	return p;
+}
+
+/* Lets the server held at pause name go on. */
+static void
+let_on(const char *name)
+{
+	assert_int_equal(unlink(pause_file(name)), 0);
+}
+
+/* Until the server holds at pause name (bounded). */
+static void
+wait_paused(const char *name)
+{
+	int i;
+
+	for (i = 0; i < 6000; i++) {
+		if (access(pause_file(name), F_OK) == 0)
+			return;
+		usleep(10 * 1000);
+	}
+	fail_msg("the server never reached the pause %s", name);
 }
 
 /*
@@ -542,28 +601,14 @@ impact_text(struct th_server *s, const char *mark)
 static void
 overlap(const char *r, const char *contact_id, int begun_first)
 {
-	char dir[600], env_dir[640], p_begun[640], p_apply[640], p_ended[640];
-	char p_rec[640];
-	const char *env[] = {begun_first ?
-	    "PCMDS_PAUSE=records-begun,catch-up-apply,records-applied,"
-	    "catch-up-ended" :
-	    "PCMDS_PAUSE=catch-up-apply,records-applied,catch-up-ended",
-	    env_dir, NULL};
-	char m0[32], mb[32], mc[32], *held, *fresh;
-	struct th_server c, d;
+	char m0[32], mb[32], mc[32];
+	struct th_server c;
 	struct post x;
 	long refs0, contacts0, refs, contacts;
 
-	snprintf(dir, sizeof(dir), "%s/pauses", th_tmpdir());
-	assert_int_equal(mkdir(dir, 0700), 0);
-	snprintf(env_dir, sizeof(env_dir), "PCMDS_PAUSE_DIR=%s", dir);
-	snprintf(p_begun, sizeof(p_begun), "%s/records-begun", dir);
-	snprintf(p_apply, sizeof(p_apply), "%s/catch-up-apply", dir);
-	snprintf(p_ended, sizeof(p_ended), "%s/catch-up-ended", dir);
-	snprintf(p_rec, sizeof(p_rec), "%s/records-applied", dir);
-	th_server_twin(&c, &a, NULL);
-	c.bin = "pcmdsd-fp";
-	th_server_start(&c, env);
+	paused_start(&c, begun_first ? "records-begun,catch-up-apply,"
+	    "records-applied,catch-up-ended" : "catch-up-apply,"
+	    "records-applied,catch-up-ended");
 	sql_on(th_db_uri(db), "SELECT pg_current_xact_id()::text", m0,
 	    sizeof(m0));
 	reach_at(&c, m0, &refs0, &contacts0);
@@ -571,42 +616,33 @@ overlap(const char *r, const char *contact_id, int begun_first)
 		/* c begins a contact's commit before its referral is stored */
 		post_start(&x, &c, contact(contact_id, r, "2026-03-02", 30),
 		    NULL);
-		wait_paused(p_begun);
+		wait_paused("records-begun");
 	}
 	/* b stores a referral; c's catch-up reads it and holds */
 	post_now(&b, referral(r, 1), NULL, mb, sizeof(mb));
-	wait_paused(p_apply);
+	wait_paused("catch-up-apply");
 	/* c stores a contact of it (a newer fact), applied, not yet said so */
 	if (begun_first)
-		assert_int_equal(unlink(p_begun), 0);
+		let_on("records-begun");
 	else
 		post_start(&x, &c, contact(contact_id, r, "2026-03-02", 30),
 		    NULL);
-	wait_paused(p_rec);
+	wait_paused("records-applied");
 	/* the catch-up applies b's older fact over it, and ends */
-	assert_int_equal(unlink(p_apply), 0);
-	wait_paused(p_ended);
+	let_on("catch-up-apply");
+	wait_paused("catch-up-ended");
 	reach_at(&c, mb, &refs, &contacts);
 	assert_int_equal(refs, refs0 + 1);
 	assert_int_equal(contacts, contacts0);	/* the contact overwritten */
 	/* c's commit is said applied; then the next catch-up runs */
-	assert_int_equal(unlink(p_rec), 0);
+	let_on("records-applied");
 	assert_string_equal(status_of(&x, 0, mc, sizeof(mc)), "stored");
 	th_http_free(&x.h);
-	assert_int_equal(unlink(p_ended), 0);
+	let_on("catch-up-ended");
 	reach_at(&c, mc, &refs, &contacts);
 	assert_int_equal(refs, refs0 + 1);
 	assert_int_equal(contacts, contacts0 + 1);
-	/* every figure as a server reading the database afresh has it */
-	th_server_twin(&d, &a, NULL);
-	th_server_start(&d, NULL);
-	held = impact_text(&c, mc);
-	fresh = impact_text(&d, mc);
-	assert_string_equal(held, fresh);
-	free(held);
-	free(fresh);
-	th_server_stop(&d, SIGTERM);
-	th_server_stop(&c, SIGTERM);
+	same_as_fresh(&c, mc);
 }
 
 static void
@@ -635,24 +671,15 @@ static void
 own_out_of_order(const char *r, const char *c1, const char *c2,
     int begun_later_first)
 {
-	char dir[600], env_dir[640], p_begun[640], p_commit[640];
-	const char *env[] = {begun_later_first ?
-	    "PCMDS_PAUSE=records-begun,records-committed" :
-	    "PCMDS_PAUSE=records-committed", env_dir, NULL};
-	char m0[32], m1[32], m2[32], *held, *fresh;
-	const char *last;
-	struct th_server c, d;
+	char m0[32], m1[32], m2[32];
+	const char *first = begun_later_first ? "records-begun" :
+	    "records-committed";
+	struct th_server c;
 	struct post x, y;
 	long refs0, contacts0, refs, contacts;
 
-	snprintf(dir, sizeof(dir), "%s/pauses", th_tmpdir());
-	assert_int_equal(mkdir(dir, 0700), 0);
-	snprintf(env_dir, sizeof(env_dir), "PCMDS_PAUSE_DIR=%s", dir);
-	snprintf(p_begun, sizeof(p_begun), "%s/records-begun", dir);
-	snprintf(p_commit, sizeof(p_commit), "%s/records-committed", dir);
-	th_server_twin(&c, &a, NULL);
-	c.bin = "pcmdsd-fp";
-	th_server_start(&c, env);
+	paused_start(&c, begun_later_first ? "records-begun,"
+	    "records-committed" : "records-committed");
 	/* b stores the referral; c includes it */
 	sql_on(th_db_uri(db), "SELECT pg_current_xact_id()::text", m0,
 	    sizeof(m0));
@@ -662,20 +689,20 @@ own_out_of_order(const char *r, const char *c1, const char *c2,
 	assert_int_equal(refs, refs0 + 1);
 	/* x begins first, y after it; their applies come in the other order */
 	post_start(&x, &c, contact(c1, r, "2026-03-02", 10), NULL);
-	wait_paused(begun_later_first ? p_begun : p_commit);
+	wait_paused(first);
 	post_start(&y, &c, contact(c2, r, "2026-03-03", 20), NULL);
 	if (begun_later_first) {
-		wait_paused(p_commit);		/* y committed, not applied */
-		assert_int_equal(unlink(p_begun), 0);
+		wait_paused("records-committed");	/* y's, not applied */
+		let_on("records-begun");
 		assert_string_equal(status_of(&x, 0, m1, sizeof(m1)),
 		    "stored");
-		assert_int_equal(unlink(p_commit), 0);
+		let_on("records-committed");
 		assert_string_equal(status_of(&y, 0, m2, sizeof(m2)),
 		    "stored");
 	} else {
 		assert_string_equal(status_of(&y, 0, m2, sizeof(m2)),
 		    "stored");
-		assert_int_equal(unlink(p_commit), 0);
+		let_on("records-committed");
 		assert_string_equal(status_of(&x, 0, m1, sizeof(m1)),
 		    "stored");
 	}
@@ -683,19 +710,12 @@ own_out_of_order(const char *r, const char *c1, const char *c2,
 	th_http_free(&y.h);
 	print_message("own commits %s then %s, applied the other way\n",
 	    begun_later_first ? m2 : m1, begun_later_first ? m1 : m2);
-	last = strtoull(m1, NULL, 10) > strtoull(m2, NULL, 10) ? m1 : m2;
-	reach_at(&c, last, &refs, &contacts);
+	if (strtoull(m2, NULL, 10) > strtoull(m1, NULL, 10))
+		memcpy(m1, m2, sizeof(m1));	/* the later of the two */
+	reach_at(&c, m1, &refs, &contacts);
 	assert_int_equal(refs, refs0 + 1);
 	assert_int_equal(contacts, contacts0 + 2);
-	th_server_twin(&d, &a, NULL);
-	th_server_start(&d, NULL);
-	held = impact_text(&c, last);
-	fresh = impact_text(&d, last);
-	assert_string_equal(held, fresh);
-	free(held);
-	free(fresh);
-	th_server_stop(&d, SIGTERM);
-	th_server_stop(&c, SIGTERM);
+	same_as_fresh(&c, m1);
 }
 
 static void
