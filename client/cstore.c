@@ -99,6 +99,7 @@ static const char *const migrations[] = {
 	"  active INTEGER NOT NULL DEFAULT 1) STRICT;",
 };
 #define NMIGRATIONS	(sizeof(migrations) / sizeof(migrations[0]))
+_Static_assert(NMIGRATIONS == CSTORE_PLAIN_VERSION, "plain schemas");
 
 /*
  * Forward migrations of encrypted stores (schema 3 on, from

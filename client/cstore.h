@@ -42,6 +42,7 @@
  * 4 live ids indexed by their short id
  */
 #define CSTORE_SCHEMA_VERSION	4
+#define CSTORE_PLAIN_VERSION	2	/* the last before encryption */
 
 enum cstore_state {
 	CS_PENDING,

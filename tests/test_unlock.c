@@ -882,7 +882,7 @@ test_upgrade(void **state)
 	/* no passphrase to choose one with: said so, nothing changed */
 	th_cmd(&r, NULL, "pcmds", "--home", home, "list", NULL);
 	expect(7, "not encrypted yet");
-	assert_int_equal(store_version(home), CSTORE_SCHEMA_VERSION - 1);
+	assert_int_equal(store_version(home), CSTORE_PLAIN_VERSION);
 	assert_int_equal(access(th_path(home, "key"), F_OK), 0);
 	/* the first command with a passphrase encrypts it, then runs */
 	th_cmd(&r, TH_PASS "\n", "pcmds", "--home", home, "--passphrase-fd", "0",
@@ -939,7 +939,7 @@ old_or_new(const char *home, long rows)
 
 	free(cfg);
 	assert_int_equal(n, 2 * rows);
-	if (v == CSTORE_SCHEMA_VERSION - 1) {
+	if (v == CSTORE_PLAIN_VERSION) {
 		assert_true(plain_files);	/* nothing lost */
 		assert_int_equal(th_sql_long(th_path(home, "pcmds.db"),
 		    "SELECT COUNT(*) FROM records WHERE json ->> '$.schema' = "
