@@ -507,8 +507,10 @@ static char *
 impact_text(struct th_server *s, const char *mark)
 {
 	cJSON *j = impact_at(s, "NH", mark);
-	char *t = cJSON_PrintUnformatted(j);
+	char *t;
 
+	cJSON_DeleteItemFromObject(j, "generated_at");	/* the clock's */
+	t = cJSON_PrintUnformatted(j);
 	cJSON_Delete(j);
 	assert_non_null(t);
 	return t;
