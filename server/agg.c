@@ -209,7 +209,9 @@ struct chunk {
 #define MONTHS_FROM	1900
 #define MONTHS_N	(300 * 12)
 
-static void	 month_fact(struct agg_place *, const struct qfact *, long);
+static void	 month_fact(struct agg *, struct agg_place *,
+		    const struct qfact *, long);
+static void	 gsums_drop(struct agg *, enum agg_dim);
 
 #define FACT(a, g)	(&(a)->chunk[(g) >> CHUNK_BITS]->q[(g) & (CHUNK - 1)])
 #define FACT_ID(a, g)	((a)->chunk[(g) >> CHUNK_BITS]->id[(g) & (CHUNK - 1)])
@@ -472,6 +474,7 @@ agg_new(const uint8_t cell_key[32])
 		return NULL;
 	}
 	pthread_rwlock_init(&a->lock, NULL);
+	pthread_mutex_init(&a->gbuild, NULL);
 	return a;
 }
 
@@ -678,7 +681,7 @@ forget(struct agg *a, int64_t g)
 {
 	struct agg_place *p = &a->places[a->chunk[g >> CHUNK_BITS]->place];
 
-	month_fact(p, FACT(a, g), -1);
+	month_fact(a, p, FACT(a, g), -1);
 	FACT(a, g)->rk |= Q_VOIDED;
 }
 
@@ -711,9 +714,9 @@ agg_apply(struct agg *a, const struct fact *facts, size_t n)
 		    a->chunk[g >> CHUNK_BITS]->place == (uint32_t)(p -
 		    a->places)) {
 			/* the referral, updated */
-			month_fact(p, FACT(a, g), -1);
+			month_fact(a, p, FACT(a, g), -1);
 			*FACT(a, g) = q;
-			month_fact(p, &q, 1);
+			month_fact(a, p, &q, 1);
 			continue;
 		}
 		if (g < 0 && (a->nid + 1) * 2 > a->id_cap && ids_grow(a) != 0)
@@ -723,7 +726,7 @@ agg_apply(struct agg *a, const struct fact *facts, size_t n)
 			forget(a, g);
 		if ((ng = place_append(a, p, id, &q)) < 0)
 			goto nomem;	/* counted nowhere rather than wrongly */
-		month_fact(p, &q, 1);
+		month_fact(a, p, &q, 1);
 		slot = id_slot(a, id);
 		a->nid += *slot == 0;
 		*slot = (uint32_t)ng + 1;
@@ -1276,7 +1279,7 @@ void
 agg_close(struct agg *a)
 {
 	size_t i;
-	int k;
+	int k, d;
 
 	if (a == NULL)
 		return;
@@ -1284,6 +1287,8 @@ agg_close(struct agg *a)
 		free(a->chunk[i]);
 	free(a->chunk);
 	free(a->id_slot);
+	for (d = 0; d < DIM_N; d++)
+		gsums_drop(a, (enum agg_dim)d);
 	for (i = 0; i < a->nplaces; i++) {
 		for (k = 0; a->places[i].month != NULL && k < MONTHS_N; k++)
 			free(a->places[i].month[k]);
@@ -1299,6 +1304,7 @@ agg_close(struct agg *a)
 	free(a->persons->rkey);
 	free(a->persons);
 	ckm_keyer_free(a->keyer);
+	pthread_mutex_destroy(&a->gbuild);
 	pthread_rwlock_destroy(&a->lock);
 	free(a);
 }
@@ -1316,22 +1322,22 @@ counted(const struct qfact *f, const struct agg_query *q)
 	    f->referred_on <= q->to;
 }
 
+/* A pair's scores into the sums of each measure, and their keys. */
 static void
-add_pair(struct agg_cell *c, const struct qfact *f, long s)
+ons4_fact(struct agg_ons4 *ons4, long *k_improved, long *k_worst_base,
+    long *k_left_worst, const struct qfact *f, long s)
 {
 	long k = Q_KEY(f) * s;
 	int m;
 
-	c->pairs += s;
-	c->key.pairs += k;
 	for (m = 0; m < ONS4_N; m++) {
-		struct agg_ons4 *o = &c->ons4[m];
+		struct agg_ons4 *o = &ons4[m];
 		int b = f->score[m] & 15, fo = f->score[m] >> 4, d = fo - b;
 		long t = pair_tab[m][f->score[m]];
 
-		c->key.improved[m] += k * (t & 1);
-		c->key.worst_base[m] += k * (t >> 1 & 1);
-		c->key.left_worst[m] += k * (t >> 2 & 1);
+		k_improved[m] += k * (t & 1);
+		k_worst_base[m] += k * (t >> 1 & 1);
+		k_left_worst[m] += k * (t >> 2 & 1);
 		o->n += s;
 		o->sum_base += s * b;
 		o->sum_follow += s * fo;
@@ -1342,6 +1348,15 @@ add_pair(struct agg_cell *c, const struct qfact *f, long s)
 		o->worst_base += s * (t >> 1 & 1);
 		o->left_worst += s * (t >> 2 & 1);
 	}
+}
+
+static void
+add_pair(struct agg_cell *c, const struct qfact *f, long s)
+{
+	c->pairs += s;
+	c->key.pairs += Q_KEY(f) * s;
+	ons4_fact(c->ons4, c->key.improved, c->key.worst_base,
+	    c->key.left_worst, f, s);
 }
 
 /* Distinct people seen, one bit per person number, and their keys. */
@@ -1521,11 +1536,172 @@ month_of(int32_t d)
 	return y >= 0 && y * 12 < MONTHS_N ? y * 12 + m - 1 : -1;
 }
 
+/*
+ * What a breakdown shows of a group (add_group_fact), summed over the
+ * facts of one place and month: kept for the dimensions queried by
+ * group, so that a query by group passes over the facts of the months
+ * it covers whole only for their people.
+ */
+struct gsum {
+	long		 referrals, consented, closed_by[8], pairs;
+	struct agg_ons4	 ons4[ONS4_N];
+	long		 k_referrals, k_consented, k_closed_by[8], k_pairs;
+	long		 k_improved[ONS4_N], k_worst_base[ONS4_N];
+	long		 k_left_worst[ONS4_N];
+};
+
+/* The groups of dimension d (of n) a fact is in: bit i for group i. */
+static inline uint32_t
+qgroups(const struct qfact *f, enum agg_dim d, int n)
+{
+	uint32_t g;
+
+	if (d == DIM_REASON)
+		return f->reasons & BITS18 & ((1u << n) - 1);
+	g = group_tab[d][qcode(f, d)];
+	return g < (uint32_t)n ? 1u << g : 0;
+}
+
+static int
+ngroups(enum agg_dim d)
+{
+	return (int)agg_dims[d].codes->n;
+}
+
+static void
+gsum_fact(struct gsum *g, const struct qfact *f, long s)
+{
+	long k = Q_KEY(f) * s, consent = (f->rk & Q_CONSENT) != 0;
+	int close = Q_CLOSE(f);
+
+	g->referrals += s;
+	g->k_referrals += k;
+	g->consented += s * consent;
+	g->k_consented += k * consent;
+	if (close != Q_OPEN) {
+		g->closed_by[close & 7] += s;
+		g->k_closed_by[close & 7] += k;
+	}
+	if (consent && (f->rk & Q_PAIR)) {
+		g->pairs += s;
+		g->k_pairs += k;
+		ons4_fact(g->ons4, g->k_improved, g->k_worst_base,
+		    g->k_left_worst, f, s);
+	}
+}
+
+/* A group's sums into its cell. */
+static void
+gsum_add(struct agg_cell *c, const struct gsum *g)
+{
+	int i;
+
+	c->referrals += g->referrals;
+	c->key.referrals += g->k_referrals;
+	c->consented += g->consented;
+	c->key.consented += g->k_consented;
+	for (i = 0; i < 8; i++) {
+		c->closed_by[i] += g->closed_by[i];
+		c->key.closed_by[i] += g->k_closed_by[i];
+	}
+	c->pairs += g->pairs;
+	c->key.pairs += g->k_pairs;
+	for (i = 0; i < ONS4_N; i++) {
+		long *to = (long *)&c->ons4[i];
+		const long *from = (const long *)&g->ons4[i];
+		size_t j;
+
+		for (j = 0; j < sizeof(g->ons4[i]) / sizeof(long); j++)
+			to[j] += from[j];
+		c->key.improved[i] += g->k_improved[i];
+		c->key.worst_base[i] += g->k_worst_base[i];
+		c->key.left_worst[i] += g->k_left_worst[i];
+	}
+}
+
+/* A fact into (or out of) its groups' sums of month mi; -1 no memory. */
+static int
+gmonth_fact(struct agg_place *p, enum agg_dim d, int mi,
+    const struct qfact *f, long s)
+{
+	int n = ngroups(d);
+	uint32_t b;
+
+	if (p->gmonth[d] == NULL && (p->gmonth[d] = calloc(MONTHS_N,
+	    sizeof(*p->gmonth[d]))) == NULL)
+		return -1;
+	if (p->gmonth[d][mi] == NULL && (p->gmonth[d][mi] = calloc((size_t)n,
+	    sizeof(struct gsum))) == NULL)
+		return -1;
+	for (b = qgroups(f, d, n); b != 0; b &= b - 1)
+		gsum_fact(&p->gmonth[d][mi][__builtin_ctz(b)], f, s);
+	return 0;
+}
+
+/* Every place's group sums of d freed: queries pass over facts for them. */
+static void
+gsums_drop(struct agg *a, enum agg_dim d)
+{
+	size_t i;
+	int k;
+
+	for (i = 0; i < a->nplaces; i++) {
+		struct gsum **m = a->places[i].gmonth[d];
+
+		for (k = 0; m != NULL && k < MONTHS_N; k++)
+			free(m[k]);
+		free(m);
+		a->places[i].gmonth[d] = NULL;
+	}
+	__atomic_and_fetch(&a->gdims, ~(1u << d), __ATOMIC_RELEASE);
+}
+
+/*
+ * The group sums of q's dimension, made on the first query by it: 1
+ * there, 0 not (no memory, or the full pass asked for). Under the lock
+ * for reading: no fact changes meanwhile, and queries of other
+ * dimensions read on; gbuild keeps two makers of one apart.
+ */
+static int
+gsums_ready(struct agg *a, enum agg_dim d)
+{
+	const struct qfact *f, *end;
+	uint32_t bit = 1u << d;
+	size_t pi, ci;
+	int mi, ok = 1;
+
+	if (a->full_pass || d == DIM_NONE)
+		return 0;
+	if (__atomic_load_n(&a->gdims, __ATOMIC_ACQUIRE) & bit)
+		return 1;
+	pthread_mutex_lock(&a->gbuild);
+	if (!(__atomic_load_n(&a->gdims, __ATOMIC_ACQUIRE) & bit)) {
+		for (pi = 0; ok && pi < a->nplaces; pi++) {
+			struct agg_place *p = &a->places[pi];
+
+			for (EACH(a, p, ci, f, end))
+				if (!(f->rk & Q_VOIDED) && (mi =
+				    month_of(f->referred_on)) >= 0 &&
+				    gmonth_fact(p, d, mi, f, 1) != 0) {
+					ok = 0;
+					break;
+				}
+		}
+		if (ok)
+			__atomic_or_fetch(&a->gdims, bit, __ATOMIC_RELEASE);
+		else
+			gsums_drop(a, d);
+	}
+	pthread_mutex_unlock(&a->gbuild);
+	return (__atomic_load_n(&a->gdims, __ATOMIC_ACQUIRE) & bit) != 0;
+}
+
 /* Keeps month sums current as a fact comes (s = 1) or goes (s = -1). */
 static void
-month_fact(struct agg_place *p, const struct qfact *f, long s)
+month_fact(struct agg *a, struct agg_place *p, const struct qfact *f, long s)
 {
-	int mi;
+	uint32_t dims = __atomic_load_n(&a->gdims, __ATOMIC_ACQUIRE);
+	int mi, d;
 
 	if ((f->rk & Q_VOIDED) || (mi = month_of(f->referred_on)) < 0)
 		return;
@@ -1536,6 +1712,10 @@ month_fact(struct agg_place *p, const struct qfact *f, long s)
 	    (p->month[mi] = calloc(1, sizeof(*p->month[mi]))) == NULL)
 		goto nomem;
 	cell_fact(p->month[mi], f, s);
+	for (d = 1; d < DIM_N; d++)
+		if ((dims & 1u << d) && gmonth_fact(p, (enum agg_dim)d, mi, f,
+		    s) != 0)
+			gsums_drop(a, (enum agg_dim)d);	/* a pass does without */
 	return;
 nomem:
 	/* a query sums every fact itself from now on: slower, still right */
@@ -1579,28 +1759,33 @@ span_of(const struct agg *a, const struct agg_place *p,
 /*
  * The referrals of place p in q's period into cell tot, their people
  * into total (and any), and into the groups of q->group_by (their pairs
- * by bin into pp). With groups, total is NULL and the people of the
- * referrals in no group go into sets[r->ngroups]: the total's people are
- * the union of the groups' (people_union).
+ * by bin into pp; gs: from the group sums, for the months they cover
+ * whole). With groups, total is NULL and the people of the referrals in
+ * no group go into sets[r->ngroups]: the total's people are the union of
+ * the groups' (people_union).
  */
 static void
 add_place(const struct agg *a, const struct agg_place *p,
     const struct agg_query *q, struct agg_cell *tot, struct agg_result *r,
     struct seen *total, struct seen *sets, struct pairs *pp,
-    struct seen *any)
+    struct seen *any, int gs)
 {
 	const struct qfact *f, *end;
 	enum agg_dim d = q->group_by;
-	const uint8_t *tab = group_tab[d];
 	struct span sp;
 	size_t ci;
 	uint32_t bits;
-	int mi, in;
+	int mi, g, whole;
 
 	span_of(a, p, q, &sp);
-	for (mi = sp.m0; mi <= sp.m1; mi++)
+	gs = gs && p->gmonth[d] != NULL;
+	for (mi = sp.m0; mi <= sp.m1; mi++) {
 		if (p->month[mi] != NULL)
 			cell_add(tot, p->month[mi]);
+		for (g = 0; gs && p->gmonth[d][mi] != NULL && g < r->ngroups;
+		    g++)
+			gsum_add(&r->groups[g], &p->gmonth[d][mi][g]);
+	}
 	for (EACH(a, p, ci, f, end)) {
 		if (!counted(f, q))
 			continue;
@@ -1608,32 +1793,22 @@ add_place(const struct agg *a, const struct agg_place *p,
 			see(total, f);
 		if (any != NULL)
 			see(any, f);
-		if (f->referred_on < sp.from || f->referred_on > sp.to)
+		whole = f->referred_on >= sp.from && f->referred_on <= sp.to;
+		if (!whole)
 			cell_fact(tot, f, 1);
 		if (d == DIM_NONE)
 			continue;
-		in = 0;
-		if (d != DIM_REASON) {
-			int g = tab[qcode(f, d)];
-
-			if (g < r->ngroups) {
+		if ((bits = qgroups(f, d, r->ngroups)) == 0)
+			see(&sets[r->ngroups], f);
+		else if (whole && gs)	/* counted in the sums: people only */
+			for (; bits != 0; bits &= bits - 1)
+				see(&sets[__builtin_ctz(bits)], f);
+		else
+			for (; bits != 0; bits &= bits - 1) {
+				g = __builtin_ctz(bits);
 				add_group_fact(&r->groups[g], &pp[g], &sets[g],
 				    f);
-				in = 1;
 			}
-		} else
-			for (bits = f->reasons & BITS18; bits != 0;
-			    bits &= bits - 1) {
-				int g = __builtin_ctz(bits);
-
-				if (g < r->ngroups) {
-					add_group_fact(&r->groups[g], &pp[g],
-					    &sets[g], f);
-					in = 1;
-				}
-			}
-		if (!in)
-			see(&sets[r->ngroups], f);
 	}
 }
 
@@ -1697,7 +1872,7 @@ agg_run(struct agg *a, const struct agg_query *q, struct agg_result *r)
 	struct seen *sets, people;
 	struct pairs *pp = NULL;
 	size_t pi;
-	int g;
+	int g, gs = gsums_ready(a, q->group_by);
 
 	memset(r, 0, sizeof(*r));
 	r->ngroups = gl != NULL ? (int)gl->n : 0;
@@ -1714,7 +1889,7 @@ agg_run(struct agg *a, const struct agg_query *q, struct agg_result *r)
 			continue;
 		r->population += a->places[pi].p.population;
 		add_place(a, &a->places[pi], q, &r->total, r, r->ngroups > 0 ?
-		    NULL : &sets[0], sets, pp, NULL);
+		    NULL : &sets[0], sets, pp, NULL, gs);
 	}
 	if (r->ngroups > 0)
 		people_union(a, sets, r->ngroups + 1, &people);
@@ -1756,7 +1931,7 @@ agg_run_places(struct agg *a, const struct agg_query *q,
 		pq.group_by = DIM_NONE;
 		each[pi].population = a->places[pi].p.population;
 		add_place(a, &a->places[pi], &pq, &each[pi].total, &each[pi],
-		    one, NULL, NULL, any);
+		    one, NULL, NULL, any, 0);
 		each[pi].total.people = one->n;
 		each[pi].total.key.people = one->key;
 		cell_add(&all->total, &each[pi].total);

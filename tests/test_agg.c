@@ -873,8 +873,10 @@ same_everywhere(struct agg *a)
 }
 
 /*
- * A query adds up the whole months it covers from sums kept per month,
- * and the rest fact by fact; both must give every count and key exactly,
+ * A query adds up the whole months it covers from sums kept per month
+ * (and per group, for the dimensions queried by group: made on the first
+ * such query, or before any fact), and the rest fact by fact; both must
+ * give every count and key exactly,
  * whatever came before: corrections moving referrals between months and
  * places, voids and their undoing, closures, batches as catching up
  * applies them, dates outside the years with sums.
@@ -884,16 +886,29 @@ test_month_sums(void **state)
 {
 	struct agg *a;
 	struct fact *batch;
-	int k, i;
+	int k, i, d;
 
 	(void)state;
 	assert_non_null(a = agg_new(cell_key));
 	assert_non_null(batch = calloc(200, sizeof(*batch)));
+	/* half the dimensions' group sums made before any fact (then kept
+	   in step fact by fact), the others' from the facts at hand */
+	for (d = 1; d < DIM_N; d += 2) {
+		struct agg_query q = {-1, INT32_MIN, INT32_MAX,
+		    (enum agg_dim)d};
+		struct agg_result r;
+
+		assert_int_equal(agg_run(a, &q, &r), PC_OK);
+		agg_result_free(&r);
+		assert_true(a->gdims & 1u << d);
+	}
 	for (k = 0; k < 1500; k++) {
 		random_fact(&batch[0], k);
 		agg_apply(a, batch, 1);
 	}
 	same_everywhere(a);
+	for (d = 1; d < DIM_N; d++)
+		assert_true(a->gdims & 1u << d);
 	/* corrections, one at a time and in batches */
 	for (k = 0; k < 1500; k++) {
 		random_fact(&batch[0], rnd(1500));
