@@ -168,6 +168,9 @@ struct pop;
 struct chunk;		/* facts as queries read them, of one place (agg.c) */
 struct persons;		/* person key -> dense number (agg.c) */
 struct gsum;		/* a group's sums of one month (agg.c) */
+struct agg_workers;	/* threads sharing queries' passes (agg.c) */
+
+#define AGG_WORKERS_MAX	3	/* besides the caller */
 
 struct agg_place {
 	struct store_place	 p;
@@ -194,6 +197,7 @@ struct agg {
 	   while reading, cleared under the lock for writing */
 	uint32_t		 gdims;
 	pthread_mutex_t		 gbuild;
+	struct agg_workers	*workers;	/* NULL: the caller does it all */
 	/* 1: queries add up every fact one by one, without the month
 	   sums (tests hold the two to each other) */
 	int			 full_pass;
@@ -216,7 +220,16 @@ pc_rc	 agg_place_set(struct agg *, const struct store_place *);
  */
 pc_rc	 agg_open(struct agg **, struct store *, const uint8_t cell_key[32],
 	    char upto[STORE_SNAP_LEN], struct err_list *);
+/* Stops the workers too. */
 void	 agg_close(struct agg *);
+/*
+ * Starts n threads (at most AGG_WORKERS_MAX) that share the pass of
+ * every agg_run() with its caller, each over its part of every place's
+ * facts, for as long as the aggregates are open; returns how many run.
+ * Without them (a test, a tool) the caller makes the pass alone.
+ */
+int	 agg_workers_start(struct agg *, int n);
+void	 agg_workers_stop(struct agg *);
 /* One catch-up: where it starts from, and what it leaves for the next. */
 struct agg_catch {
 	const char	*since;		/* the snapshot last reflected */
