@@ -504,6 +504,7 @@ agg_new(const uint8_t cell_key[32])
 	}
 	pthread_rwlock_init(&a->lock, NULL);
 	pthread_mutex_init(&a->gbuild, NULL);
+	a->unit = 16;	/* 16,384 facts: a few hundred microseconds */
 	return a;
 }
 
@@ -1924,15 +1925,18 @@ seen_free(struct seen *sets, int n)
 }
 
 /*
- * A share of a query's pass: chunks k/nk .. (k+1)/nk of each place's, into
- * cells, bitmaps and pair bins of its own; the first share adds the
+ * A share of a query's pass, into cells, bitmaps and pair bins of its
+ * own: the chunks of its places a->unit at a time, taking the next unit
+ * left (*unit) until none is; the first share (the caller's) adds the
  * month sums. Shares are run by the caller and by the workers
- * (agg_workers_start), under the caller's lock for reading.
+ * (agg_workers_start), under the caller's lock for reading: a worker
+ * slow to get a core holds up at most the unit it has started.
  */
 struct share {
 	struct agg		*a;
 	const struct agg_query	*q;
-	int			 k, nk, gs;
+	size_t			*unit;	/* the next UNIT of the query's */
+	int			 k, gs;
 	struct agg_result	 r;	/* total, groups */
 	struct seen		*sets;	/* as in add_chunks */
 	struct pairs		*pp;
@@ -1960,7 +1964,7 @@ share_free(struct share *sh)
 
 static int
 share_new(struct share *sh, struct agg *a, const struct agg_query *q, int k,
-    int nk, int gs)
+    size_t *unit, int gs)
 {
 	const struct codelist *gl = q->group_by != DIM_NONE ?
 	    agg_dims[q->group_by].codes : NULL;
@@ -1970,7 +1974,7 @@ share_new(struct share *sh, struct agg *a, const struct agg_query *q, int k,
 	sh->a = a;
 	sh->q = q;
 	sh->k = k;
-	sh->nk = nk;
+	sh->unit = unit;
 	sh->gs = gs;
 	sh->r.ngroups = n;
 	if ((sh->sets = seen_new(a, n + 1)) == NULL || (n > 0 &&
@@ -1987,20 +1991,35 @@ share_run(struct share *sh)
 {
 	const struct agg *a = sh->a;
 	const struct agg_query *q = sh->q;
-	size_t pi;
+	struct seen *total = sh->r.ngroups > 0 ? NULL : &sh->sets[0];
+	const struct agg_place *p;
+	size_t pi, u, at, nu, c0;
 
-	for (pi = 0; pi < a->nplaces; pi++) {
-		const struct agg_place *p = &a->places[pi];
-
-		if (q->place >= 0 && (size_t)q->place != pi)
-			continue;
-		if (sh->k == 0)
+	for (pi = 0; sh->k == 0 && pi < a->nplaces; pi++) {
+		p = &a->places[pi];
+		if (q->place < 0 || (size_t)q->place == pi) {
 			sh->r.population += p->p.population;
-		add_chunks(a, p, q, &sh->r.total, &sh->r, sh->r.ngroups > 0 ?
-		    NULL : &sh->sets[0], sh->sets, sh->pp, NULL, sh->gs,
-		    p->nchunks * (size_t)sh->k / (size_t)sh->nk,
-		    p->nchunks * (size_t)(sh->k + 1) / (size_t)sh->nk,
-		    sh->k == 0);
+			add_chunks(a, p, q, &sh->r.total, &sh->r, total,
+			    sh->sets, sh->pp, NULL, sh->gs, 0, 0, 1);
+		}
+	}
+	for (;;) {
+		u = __atomic_fetch_add(sh->unit, 1, __ATOMIC_RELAXED);
+		for (pi = 0, at = 0; pi < a->nplaces; pi++) {
+			if (q->place >= 0 && (size_t)q->place != pi)
+				continue;
+			nu = (a->places[pi].nchunks + a->unit - 1) / a->unit;
+			if (u < at + nu)
+				break;
+			at += nu;
+		}
+		if (pi == a->nplaces)
+			return;		/* none left */
+		p = &a->places[pi];
+		c0 = (u - at) * a->unit;
+		add_chunks(a, p, q, &sh->r.total, &sh->r, total, sh->sets,
+		    sh->pp, NULL, sh->gs, c0, c0 + a->unit < p->nchunks ?
+		    c0 + a->unit : p->nchunks, 0);
 	}
 }
 
@@ -2113,8 +2132,8 @@ agg_workers_stop(struct agg *a)
 /*
  * The shares of sh[1..nk-1] to the workers, sh[0] by the caller, which
  * then takes back those no worker has started (on a busy machine a
- * worker may wait for a core: the query is then no slower than alone);
- * back when all are done.
+ * worker may wait for a core: the query is then no slower than alone;
+ * taken back, they find no UNIT left); back when all are done.
  */
 static void
 shares_run(struct agg_workers *w, struct share *sh, int nk)
@@ -2158,12 +2177,13 @@ agg_run(struct agg *a, const struct agg_query *q, struct agg_result *r)
 {
 	struct share sh[AGG_WORKERS_MAX + 1], *s0 = &sh[0];
 	struct seen people;
+	size_t unit = 0;
 	int g, k, nk, gs = gsums_ready(a, q->group_by);
 
 	memset(r, 0, sizeof(*r));
 	nk = a->workers != NULL ? a->workers->n + 1 : 1;
 	for (k = 0; k < nk; k++)
-		if (share_new(&sh[k], a, q, k, nk, gs) != 0) {
+		if (share_new(&sh[k], a, q, k, &unit, gs) != 0) {
 			while (k-- > 0)
 				share_free(&sh[k]);
 			return PC_ENOMEM;

@@ -198,6 +198,7 @@ struct agg {
 	uint32_t		 gdims;
 	pthread_mutex_t		 gbuild;
 	struct agg_workers	*workers;	/* NULL: the caller does it all */
+	size_t			 unit;		/* chunks a share takes at a time */
 	/* 1: queries add up every fact one by one, without the month
 	   sums (tests hold the two to each other) */
 	int			 full_pass;

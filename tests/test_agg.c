@@ -916,8 +916,10 @@ test_month_sums(void **state)
 	same_everywhere(a);
 	for (d = 1; d < DIM_N; d++)
 		assert_true(a->gdims & 1u << d);
-	/* from now on each pass in four shares, whatever the cores */
+	/* from now on each pass in four shares, whatever the cores, taking
+	   a chunk at a time: each place's facts split between them */
 	assert_int_equal(agg_workers_start(a, 3), 3);
+	a->unit = 1;
 	same_everywhere(a);
 	/* corrections, one at a time and in batches */
 	for (k = 0; k < 1500; k++) {
