@@ -145,42 +145,69 @@ agg_place_index(const struct agg *a, const char *code)
 }
 
 /*
- * A fact as queries read it, in 36 bytes: codes as they are, packed
+ * A fact as queries read it, in 34 bytes: codes as they are, packed
  * where they leave bits free; the groups of each dimension are looked up
  * in small tables at query time (group_tab), once per code rather than
- * once per fact.
+ * once per fact. Its first 16 bytes (qhot) are all that most queries'
+ * passes read (who, when, counted or not, the codes of the groups), and
+ * are kept apart from the rest (qcold), so that such a pass reads less
+ * than half the memory.
  */
-struct qfact {
+struct qhot {
 	int32_t		 referred_on;
 	uint32_t	 pid;		/* dense person number */
-	uint32_t	 reasons;	/* RSN_ bits, days, closure */
-	uint32_t	 offered;	/* SUP_ bits, source, service, gender */
-	uint32_t	 taken;		/* SUP_ bits, ethnicity */
-	uint16_t	 contacts, attended;
 	uint16_t	 rk;		/* record key; consent, voided, pair */
-	uint16_t	 pcn;		/* index in agg pcns; 0 none */
+	uint16_t	 codes;		/* source, service, gender, ethnicity */
 	uint8_t		 imd, age;	/* as in the fact */
 	uint8_t		 flags;		/* carer, ld, autism, homeless: 2 bits each */
+	uint8_t		 close;		/* codes_closure; Q_OPEN */
+};
+
+struct qcold {
+	/* SUP_ bits offered, taken, RSN_ bits, days to first contact + 1
+	   (0 none): 18, 18, 18 and 9 bits of 64 (qsets) */
+	uint16_t	 sets[4];
+	uint16_t	 contacts, attended;
+	uint16_t	 pcn;		/* index in agg pcns; 0 none */
 	uint8_t		 score[ONS4_N];	/* baseline | follow-up << 4 */
 };
 
+/* A fact whole, as it goes in (qfact_of). */
+struct qfact {
+	struct qhot	 h;
+	struct qcold	 c;
+};
+
 #define BITS18		0x3ffffu	/* codes_reason, codes_support: 18 each */
-/* reasons: bits 0-17, days to first contact + 1 (0 none), closure */
-#define Q_DAYS(f)	((int)((f)->reasons >> 18 & 511) - 1)
-#define Q_CLOSE(f)	((int)((f)->reasons >> 27 & 15))	/* 8 open */
 #define Q_OPEN		8
-/* offered: bits 0-17, source, service, gender; taken: 0-17, ethnicity */
-#define Q_SOURCE(f)	((f)->offered >> 18 & 15)
-#define Q_SERVICE(f)	((f)->offered >> 22 & 7)
-#define Q_GENDER(f)	((f)->offered >> 25 & 7)
-#define Q_ETHNICITY(f)	((f)->taken >> 18 & 31)
+#define Q_CLOSE(h)	((int)(h)->close)
+/* codes: source 4 bits, service 3, gender 3, ethnicity 5 */
+#define Q_SOURCE(h)	((unsigned)(h)->codes & 15)
+#define Q_SERVICE(h)	((unsigned)(h)->codes >> 4 & 7)
+#define Q_GENDER(h)	((unsigned)(h)->codes >> 7 & 7)
+#define Q_ETHNICITY(h)	((unsigned)(h)->codes >> 10 & 31)
 /* rk: the person's record key (under CKM_KEYS), then three flags */
-#define Q_KEY(f)	((long)((f)->rk & 0xfff))
+#define Q_KEY(h)	((long)((h)->rk & 0xfff))
 #define Q_CONSENT	0x1000
 #define Q_VOIDED	0x2000
 #define Q_PAIR		0x4000
+/* the sets of a qcold, from qsets() */
+#define S_OFFERED(v)	((uint32_t)(v) & BITS18)
+#define S_TAKEN(v)	((uint32_t)((v) >> 18) & BITS18)
+#define S_REASONS(v)	((uint32_t)((v) >> 36) & BITS18)
+#define S_DAYS(v)	((int)((v) >> 54 & 511) - 1)
 
-_Static_assert(sizeof(struct qfact) == 36, "a query-ready fact is 36 bytes");
+static inline uint64_t
+qsets(const struct qcold *c)
+{
+	uint64_t v;
+
+	memcpy(&v, c->sets, sizeof(v));
+	return v;
+}
+
+_Static_assert(sizeof(struct qhot) == 16, "a fact's hot part is 16 bytes");
+_Static_assert(sizeof(struct qcold) == 18, "a fact's cold part is 18 bytes");
 _Static_assert(CKM_KEYS <= 4096, "record keys fit 12 bits");
 
 /*
@@ -193,7 +220,8 @@ _Static_assert(CKM_KEYS <= 4096, "record keys fit 12 bits");
 #define CHUNK		(1u << CHUNK_BITS)
 
 struct chunk {
-	struct qfact	 q[CHUNK];	/* in arrival order */
+	struct qhot	 h[CHUNK];	/* in arrival order */
+	struct qcold	 c[CHUNK];	/* the same facts' */
 	uint8_t		 id[CHUNK][16];	/* referral ids, binary */
 	uint32_t	 place, n;
 };
@@ -210,9 +238,12 @@ struct chunk {
 #define MONTHS_FROM	1900
 #define MONTHS_N	(300 * 12)
 
-static void	 month_fact(struct agg_place *, const struct qfact *, long);
+static void	 month_fact(struct agg *, struct agg_place *,
+		    const struct qhot *, const struct qcold *, long);
+static void	 gsums_drop(struct agg *, enum agg_dim);
 
-#define FACT(a, g)	(&(a)->chunk[(g) >> CHUNK_BITS]->q[(g) & (CHUNK - 1)])
+#define HOT(a, g)	(&(a)->chunk[(g) >> CHUNK_BITS]->h[(g) & (CHUNK - 1)])
+#define COLD(a, g)	(&(a)->chunk[(g) >> CHUNK_BITS]->c[(g) & (CHUNK - 1)])
 #define FACT_ID(a, g)	((a)->chunk[(g) >> CHUNK_BITS]->id[(g) & (CHUNK - 1)])
 
 /* A well mixed hash of 16 bytes (ids of every version, v7's too). */
@@ -440,7 +471,7 @@ tabs_init(void)
 
 /* The code of a query-ready fact the groups of dimension d come from. */
 static inline unsigned
-qcode(const struct qfact *f, enum agg_dim d)
+qcode(const struct qhot *f, enum agg_dim d)
 {
 	switch (d) {
 	case DIM_SOURCE: return Q_SOURCE(f);
@@ -473,6 +504,8 @@ agg_new(const uint8_t cell_key[32])
 		return NULL;
 	}
 	pthread_rwlock_init(&a->lock, NULL);
+	pthread_mutex_init(&a->gbuild, NULL);
+	a->unit = 16;	/* 16,384 facts: a few hundred microseconds */
 	return a;
 }
 
@@ -593,38 +626,41 @@ pcn_number(struct agg *a, const char *pcn)
 static void
 qfact_of(struct agg *a, const struct fact *f, struct qfact *q)
 {
+	struct qhot *h = &q->h;
+	struct qcold *c = &q->c;
+	uint64_t sets;
 	int d, m;
 
 	memset(q, 0, sizeof(*q));
-	q->pcn = pcn_number(a, f->pcn);
-	q->referred_on = f->referred_on;
-	q->pid = person_number(a, f->person);
+	c->pcn = pcn_number(a, f->pcn);
+	h->referred_on = f->referred_on;
+	h->pid = person_number(a, f->person);
 	/* no table only when memory ran out before the first person */
-	q->rk = (uint16_t)(a->persons->rkey != NULL ?
-	    a->persons->rkey[q->pid] : 0);
-	q->reasons = f->reasons & BITS18;
+	h->rk = (uint16_t)(a->persons->rkey != NULL ?
+	    a->persons->rkey[h->pid] : 0);
+	sets = (uint64_t)(f->support_offered & BITS18) |
+	    (uint64_t)(f->support_taken & BITS18) << 18 |
+	    (uint64_t)(f->reasons & BITS18) << 36;
 	if (f->first_contact >= 0) {
 		d = f->first_contact - f->referred_on;
 		d = d < 0 ? 0 : d >= AGG_DAYS ? AGG_DAYS - 1 : d;
-		q->reasons |= (uint32_t)(d + 1) << 18;
+		sets |= (uint64_t)(d + 1) << 54;
 	}
-	q->reasons |= (uint32_t)(f->close_reason == 255 ? Q_OPEN :
-	    f->close_reason & 7) << 27;
-	q->offered = (f->support_offered & BITS18) |
-	    (uint32_t)(f->source & 15) << 18 |
-	    (uint32_t)(f->service & 7) << 22 | (uint32_t)(f->gender & 7) << 25;
-	q->taken = (f->support_taken & BITS18) |
-	    (uint32_t)(f->ethnicity & 31) << 18;
-	q->contacts = f->contacts;
-	q->attended = f->attended;
-	q->rk |= (uint16_t)((f->consent ? Q_CONSENT : 0) |
+	memcpy(c->sets, &sets, sizeof(sets));
+	h->close = (uint8_t)(f->close_reason == 255 ? Q_OPEN :
+	    f->close_reason & 7);
+	h->codes = (uint16_t)((f->source & 15) | (f->service & 7) << 4 |
+	    (f->gender & 7) << 7 | (f->ethnicity & 31) << 10);
+	c->contacts = f->contacts;
+	c->attended = f->attended;
+	h->rk |= (uint16_t)((f->consent ? Q_CONSENT : 0) |
 	    (f->voided ? Q_VOIDED : 0) | (f->has_pair ? Q_PAIR : 0));
-	q->imd = f->imd_decile;
-	q->age = f->age;
+	h->imd = f->imd_decile;
+	h->age = f->age;
 	for (d = 0; d < 4; d++)
-		q->flags |= (uint8_t)((f->flags[d] & 3) << 2 * d);
+		h->flags |= (uint8_t)((f->flags[d] & 3) << 2 * d);
 	for (m = 0; f->has_pair && m < ONS4_N; m++)
-		q->score[m] = (uint8_t)((f->base[m] & 15) |
+		c->score[m] = (uint8_t)((f->base[m] & 15) |
 		    (f->follow[m] & 15) << 4);
 }
 
@@ -668,7 +704,8 @@ place_append(struct agg *a, struct agg_place *p, const uint8_t id[16],
 		a->chunk[a->nchunk++] = c;
 	}
 	cn = p->chunks[p->nchunks - 1];
-	c->q[c->n] = *q;
+	c->h[c->n] = q->h;
+	c->c[c->n] = q->c;
 	memcpy(c->id[c->n], id, 16);
 	return (int64_t)cn << CHUNK_BITS | c->n++;
 }
@@ -679,8 +716,8 @@ forget(struct agg *a, int64_t g)
 {
 	struct agg_place *p = &a->places[a->chunk[g >> CHUNK_BITS]->place];
 
-	month_fact(p, FACT(a, g), -1);
-	FACT(a, g)->rk |= Q_VOIDED;
+	month_fact(a, p, HOT(a, g), COLD(a, g), -1);
+	HOT(a, g)->rk |= Q_VOIDED;
 }
 
 void
@@ -712,9 +749,10 @@ agg_apply(struct agg *a, const struct fact *facts, size_t n)
 		    a->chunk[g >> CHUNK_BITS]->place == (uint32_t)(p -
 		    a->places)) {
 			/* the referral, updated */
-			month_fact(p, FACT(a, g), -1);
-			*FACT(a, g) = q;
-			month_fact(p, &q, 1);
+			month_fact(a, p, HOT(a, g), COLD(a, g), -1);
+			*HOT(a, g) = q.h;
+			*COLD(a, g) = q.c;
+			month_fact(a, p, &q.h, &q.c, 1);
 			continue;
 		}
 		if (g < 0 && (a->nid + 1) * 2 > a->id_cap && ids_grow(a) != 0)
@@ -724,7 +762,7 @@ agg_apply(struct agg *a, const struct fact *facts, size_t n)
 			forget(a, g);
 		if ((ng = place_append(a, p, id, &q)) < 0)
 			goto nomem;	/* counted nowhere rather than wrongly */
-		month_fact(p, &q, 1);
+		month_fact(a, p, &q.h, &q.c, 1);
 		slot = id_slot(a, id);
 		a->nid += *slot == 0;
 		*slot = (uint32_t)ng + 1;
@@ -1282,14 +1320,17 @@ void
 agg_close(struct agg *a)
 {
 	size_t i;
-	int k;
+	int k, d;
 
 	if (a == NULL)
 		return;
+	agg_workers_stop(a);
 	for (i = 0; i < a->nchunk; i++)
 		free(a->chunk[i]);
 	free(a->chunk);
 	free(a->id_slot);
+	for (d = 0; d < DIM_N; d++)
+		gsums_drop(a, (enum agg_dim)d);
 	for (i = 0; i < a->nplaces; i++) {
 		for (k = 0; a->places[i].month != NULL && k < MONTHS_N; k++)
 			free(a->places[i].month[k]);
@@ -1305,39 +1346,48 @@ agg_close(struct agg *a)
 	free(a->persons->rkey);
 	free(a->persons);
 	ckm_keyer_free(a->keyer);
+	pthread_mutex_destroy(&a->gbuild);
 	pthread_rwlock_destroy(&a->lock);
 	free(a);
 }
 
-/* Every fact of place p, chunk by chunk: for (EACH(...)) {...} */
-#define EACH(a, p, ci, f, end)						\
-	ci = 0; ci < (p)->nchunks; ci++)				\
-		for (f = (a)->chunk[(p)->chunks[ci]]->q,		\
-		    end = f + (a)->chunk[(p)->chunks[ci]]->n; f < end; f++
+/*
+ * Every fact of place p, chunk by chunk: for (EACH(...)) {...}, f its
+ * hot part, COLD_OF(ch, f) the rest.
+ */
+#define EACH(a, p, ci, ch, f, end)	EACH_IN(a, p, 0, (p)->nchunks, ci, ch, \
+		    f, end)
+/* The same, of its chunks c0 .. c1 - 1. */
+#define EACH_IN(a, p, c0, c1, ci, ch, f, end)				\
+	ci = (c0); ci < (c1); ci++)					\
+		for (ch = (a)->chunk[(p)->chunks[ci]], f = ch->h,	\
+		    end = f + ch->n; f < end; f++
+#define COLD_OF(ch, f)	(&(ch)->c[(f) - (ch)->h])
 
 static int
-counted(const struct qfact *f, const struct agg_query *q)
+counted(const struct qhot *f, const struct agg_query *q)
 {
 	return !(f->rk & Q_VOIDED) && f->referred_on >= q->from &&
 	    f->referred_on <= q->to;
 }
 
+/* A pair's scores into the sums of each measure, and their keys. */
 static void
-add_pair(struct agg_cell *c, const struct qfact *f, long s)
+ons4_fact(struct agg_ons4 *ons4, long *k_improved, long *k_worst_base,
+    long *k_left_worst, const struct qhot *f, const struct qcold *fc,
+    long s)
 {
 	long k = Q_KEY(f) * s;
 	int m;
 
-	c->pairs += s;
-	c->key.pairs += k;
 	for (m = 0; m < ONS4_N; m++) {
-		struct agg_ons4 *o = &c->ons4[m];
-		int b = f->score[m] & 15, fo = f->score[m] >> 4, d = fo - b;
-		long t = pair_tab[m][f->score[m]];
+		struct agg_ons4 *o = &ons4[m];
+		int b = fc->score[m] & 15, fo = fc->score[m] >> 4, d = fo - b;
+		long t = pair_tab[m][fc->score[m]];
 
-		c->key.improved[m] += k * (t & 1);
-		c->key.worst_base[m] += k * (t >> 1 & 1);
-		c->key.left_worst[m] += k * (t >> 2 & 1);
+		k_improved[m] += k * (t & 1);
+		k_worst_base[m] += k * (t >> 1 & 1);
+		k_left_worst[m] += k * (t >> 2 & 1);
 		o->n += s;
 		o->sum_base += s * b;
 		o->sum_follow += s * fo;
@@ -1350,6 +1400,16 @@ add_pair(struct agg_cell *c, const struct qfact *f, long s)
 	}
 }
 
+static void
+add_pair(struct agg_cell *c, const struct qhot *f, const struct qcold *fc,
+    long s)
+{
+	c->pairs += s;
+	c->key.pairs += Q_KEY(f) * s;
+	ons4_fact(c->ons4, c->key.improved, c->key.worst_base,
+	    c->key.left_worst, f, fc, s);
+}
+
 /* Distinct people seen, one bit per person number, and their keys. */
 struct seen {
 	uint64_t	*bits;
@@ -1359,7 +1419,7 @@ struct seen {
 
 /* Counts a referral's person once: people and their key sum. */
 static inline void
-see(struct seen *people, const struct qfact *f)
+see(struct seen *people, const struct qhot *f)
 {
 	uint64_t bit = 1ULL << (f->pid & 63), *w = &people->bits[f->pid >> 6];
 
@@ -1376,39 +1436,41 @@ see(struct seen *people, const struct qfact *f)
  * increments.
  */
 static void
-cell_fact(struct agg_cell *c, const struct qfact *f, long s)
+cell_fact(struct agg_cell *c, const struct qhot *f, const struct qcold *fc,
+    long s)
 {
 	struct agg_keys *ks = &c->key;
 	long k = Q_KEY(f) * s, consent = (f->rk & Q_CONSENT) != 0;
-	int close = Q_CLOSE(f), days = Q_DAYS(f), d;
+	uint64_t sets = qsets(fc);
+	int close = Q_CLOSE(f), days = S_DAYS(sets), d;
 	uint32_t b;
 
 	c->referrals += s;
 	ks->referrals += k;
 	c->consented += s * consent;
 	ks->consented += k * consent;
-	c->contacts += s * f->contacts;
-	ks->contacts += k * f->contacts;
-	c->attended += s * f->attended;
-	ks->attended += k * f->attended;
+	c->contacts += s * fc->contacts;
+	ks->contacts += k * fc->contacts;
+	c->attended += s * fc->attended;
+	ks->attended += k * fc->attended;
 	if (close != Q_OPEN) {
 		c->closed += s;
 		ks->closed += k;
 		c->closed_by[close & 7] += s;
 		ks->closed_by[close & 7] += k;
-		c->closed_contacts[f->attended < AGG_CONTACTS - 1 ?
-		    f->attended : AGG_CONTACTS - 1] += s;
+		c->closed_contacts[fc->attended < AGG_CONTACTS - 1 ?
+		    fc->attended : AGG_CONTACTS - 1] += s;
 	}
 	if (days >= 0) {
 		c->days_hist[days] += s;
 		c->days_n += s;
 		ks->days_n += k;
 	}
-	for (b = f->offered & BITS18; b != 0; b &= b - 1) {
+	for (b = S_OFFERED(sets); b != 0; b &= b - 1) {
 		c->offered[__builtin_ctz(b)] += s;
 		ks->offered[__builtin_ctz(b)] += k;
 	}
-	for (b = f->taken & BITS18; b != 0; b &= b - 1) {
+	for (b = S_TAKEN(sets); b != 0; b &= b - 1) {
 		c->taken[__builtin_ctz(b)] += s;
 		ks->taken[__builtin_ctz(b)] += k;
 	}
@@ -1421,12 +1483,12 @@ cell_fact(struct agg_cell *c, const struct qfact *f, long s)
 		c->by[d][g] += s;
 		ks->by[d][g] += k;
 	}
-	for (b = f->reasons & BITS18; b != 0; b &= b - 1) {
+	for (b = S_REASONS(sets); b != 0; b &= b - 1) {
 		c->by[DIM_REASON][__builtin_ctz(b)] += s;
 		ks->by[DIM_REASON][__builtin_ctz(b)] += k;
 	}
 	if (consent && (f->rk & Q_PAIR))
-		add_pair(c, f, s);
+		add_pair(c, f, fc, s);
 }
 
 /*
@@ -1441,7 +1503,7 @@ struct pairs {
 /* A group's cell: only what a breakdown shows. */
 static inline void
 add_group_fact(struct agg_cell *c, struct pairs *pp, struct seen *people,
-    const struct qfact *f)
+    const struct qhot *f, const struct qcold *fc)
 {
 	long k = Q_KEY(f), consent = (f->rk & Q_CONSENT) != 0;
 	int close = Q_CLOSE(f), m;
@@ -1457,17 +1519,17 @@ add_group_fact(struct agg_cell *c, struct pairs *pp, struct seen *people,
 	}
 	if (!consent || !(f->rk & Q_PAIR))
 		return;
-	for (m = 0; m < ONS4_N && pair_bin[f->score[m]] != 255; m++)
+	for (m = 0; m < ONS4_N && pair_bin[fc->score[m]] != 255; m++)
 		;
 	if (m < ONS4_N) {
-		add_pair(c, f, 1);	/* a score out of range: as it is */
+		add_pair(c, f, fc, 1);	/* a score out of range: as it is */
 		return;
 	}
 	c->pairs++;
 	c->key.pairs += k;
 	for (m = 0; m < ONS4_N; m++) {
-		pp->n[m][pair_bin[f->score[m]]]++;
-		pp->key[m][pair_bin[f->score[m]]] += k;
+		pp->n[m][pair_bin[fc->score[m]]]++;
+		pp->key[m][pair_bin[fc->score[m]]] += k;
 	}
 }
 
@@ -1527,11 +1589,174 @@ month_of(int32_t d)
 	return y >= 0 && y * 12 < MONTHS_N ? y * 12 + m - 1 : -1;
 }
 
+/*
+ * What a breakdown shows of a group (add_group_fact), summed over the
+ * facts of one place and month: kept for the dimensions queried by
+ * group, so that a query by group passes over the facts of the months
+ * it covers whole only for their people.
+ */
+struct gsum {
+	long		 referrals, consented, closed_by[8], pairs;
+	struct agg_ons4	 ons4[ONS4_N];
+	long		 k_referrals, k_consented, k_closed_by[8], k_pairs;
+	long		 k_improved[ONS4_N], k_worst_base[ONS4_N];
+	long		 k_left_worst[ONS4_N];
+};
+
+/* The groups of dimension d (of n) a fact is in: bit i for group i. */
+static inline uint32_t
+qgroups(const struct qhot *f, const struct qcold *fc, enum agg_dim d, int n)
+{
+	uint32_t g;
+
+	if (d == DIM_REASON)
+		return S_REASONS(qsets(fc)) & ((1u << n) - 1);
+	g = group_tab[d][qcode(f, d)];
+	return g < (uint32_t)n ? 1u << g : 0;
+}
+
+static int
+ngroups(enum agg_dim d)
+{
+	return (int)agg_dims[d].codes->n;
+}
+
+static void
+gsum_fact(struct gsum *g, const struct qhot *f, const struct qcold *fc,
+    long s)
+{
+	long k = Q_KEY(f) * s, consent = (f->rk & Q_CONSENT) != 0;
+	int close = Q_CLOSE(f);
+
+	g->referrals += s;
+	g->k_referrals += k;
+	g->consented += s * consent;
+	g->k_consented += k * consent;
+	if (close != Q_OPEN) {
+		g->closed_by[close & 7] += s;
+		g->k_closed_by[close & 7] += k;
+	}
+	if (consent && (f->rk & Q_PAIR)) {
+		g->pairs += s;
+		g->k_pairs += k;
+		ons4_fact(g->ons4, g->k_improved, g->k_worst_base,
+		    g->k_left_worst, f, fc, s);
+	}
+}
+
+/* A group's sums into its cell. */
+static void
+gsum_add(struct agg_cell *c, const struct gsum *g)
+{
+	int i;
+
+	c->referrals += g->referrals;
+	c->key.referrals += g->k_referrals;
+	c->consented += g->consented;
+	c->key.consented += g->k_consented;
+	for (i = 0; i < 8; i++) {
+		c->closed_by[i] += g->closed_by[i];
+		c->key.closed_by[i] += g->k_closed_by[i];
+	}
+	c->pairs += g->pairs;
+	c->key.pairs += g->k_pairs;
+	for (i = 0; i < ONS4_N; i++) {
+		long *to = (long *)&c->ons4[i];
+		const long *from = (const long *)&g->ons4[i];
+		size_t j;
+
+		for (j = 0; j < sizeof(g->ons4[i]) / sizeof(long); j++)
+			to[j] += from[j];
+		c->key.improved[i] += g->k_improved[i];
+		c->key.worst_base[i] += g->k_worst_base[i];
+		c->key.left_worst[i] += g->k_left_worst[i];
+	}
+}
+
+/* A fact into (or out of) its groups' sums of month mi; -1 no memory. */
+static int
+gmonth_fact(struct agg_place *p, enum agg_dim d, int mi,
+    const struct qhot *f, const struct qcold *fc, long s)
+{
+	int n = ngroups(d);
+	uint32_t b;
+
+	if (p->gmonth[d] == NULL && (p->gmonth[d] = calloc(MONTHS_N,
+	    sizeof(*p->gmonth[d]))) == NULL)
+		return -1;
+	if (p->gmonth[d][mi] == NULL && (p->gmonth[d][mi] = calloc((size_t)n,
+	    sizeof(struct gsum))) == NULL)
+		return -1;
+	for (b = qgroups(f, fc, d, n); b != 0; b &= b - 1)
+		gsum_fact(&p->gmonth[d][mi][__builtin_ctz(b)], f, fc, s);
+	return 0;
+}
+
+/* Every place's group sums of d freed: queries pass over facts for them. */
+static void
+gsums_drop(struct agg *a, enum agg_dim d)
+{
+	size_t i;
+	int k;
+
+	for (i = 0; i < a->nplaces; i++) {
+		struct gsum **m = a->places[i].gmonth[d];
+
+		for (k = 0; m != NULL && k < MONTHS_N; k++)
+			free(m[k]);
+		free(m);
+		a->places[i].gmonth[d] = NULL;
+	}
+	__atomic_and_fetch(&a->gdims, ~(1u << d), __ATOMIC_RELEASE);
+}
+
+/*
+ * The group sums of q's dimension, made on the first query by it: 1
+ * there, 0 not (no memory, or the full pass asked for). Under the lock
+ * for reading: no fact changes meanwhile, and queries of other
+ * dimensions read on; gbuild keeps two makers of one apart.
+ */
+static int
+gsums_ready(struct agg *a, enum agg_dim d)
+{
+	const struct chunk *ch;
+	const struct qhot *f, *end;
+	uint32_t bit = 1u << d;
+	size_t pi, ci;
+	int mi, ok = 1;
+
+	if (a->full_pass || d == DIM_NONE)
+		return 0;
+	if (__atomic_load_n(&a->gdims, __ATOMIC_ACQUIRE) & bit)
+		return 1;
+	pthread_mutex_lock(&a->gbuild);
+	if (!(__atomic_load_n(&a->gdims, __ATOMIC_ACQUIRE) & bit)) {
+		for (pi = 0; ok && pi < a->nplaces; pi++) {
+			struct agg_place *p = &a->places[pi];
+
+			for (EACH(a, p, ci, ch, f, end))
+				if (ok && !(f->rk & Q_VOIDED) && (mi =
+				    month_of(f->referred_on)) >= 0 &&
+				    gmonth_fact(p, d, mi, f, COLD_OF(ch, f), 1) !=
+				    0)
+					ok = 0;
+		}
+		if (ok)
+			__atomic_or_fetch(&a->gdims, bit, __ATOMIC_RELEASE);
+		else
+			gsums_drop(a, d);
+	}
+	pthread_mutex_unlock(&a->gbuild);
+	return (__atomic_load_n(&a->gdims, __ATOMIC_ACQUIRE) & bit) != 0;
+}
+
 /* Keeps month sums current as a fact comes (s = 1) or goes (s = -1). */
 static void
-month_fact(struct agg_place *p, const struct qfact *f, long s)
+month_fact(struct agg *a, struct agg_place *p, const struct qhot *f,
+    const struct qcold *fc, long s)
 {
-	int mi;
+	uint32_t dims = __atomic_load_n(&a->gdims, __ATOMIC_ACQUIRE);
+	int mi, d;
 
 	if ((f->rk & Q_VOIDED) || (mi = month_of(f->referred_on)) < 0)
 		return;
@@ -1541,7 +1766,11 @@ month_fact(struct agg_place *p, const struct qfact *f, long s)
 	if (p->month[mi] == NULL &&
 	    (p->month[mi] = calloc(1, sizeof(*p->month[mi]))) == NULL)
 		goto nomem;
-	cell_fact(p->month[mi], f, s);
+	cell_fact(p->month[mi], f, fc, s);
+	for (d = 1; d < DIM_N; d++)
+		if ((dims & 1u << d) && gmonth_fact(p, (enum agg_dim)d, mi, f,
+		    fc, s) != 0)
+			gsums_drop(a, (enum agg_dim)d);	/* a pass does without */
 	return;
 nomem:
 	/* a query sums every fact itself from now on: slower, still right */
@@ -1585,62 +1814,68 @@ span_of(const struct agg *a, const struct agg_place *p,
 /*
  * The referrals of place p in q's period into cell tot, their people
  * into total (and any), and into the groups of q->group_by (their pairs
- * by bin into pp). With groups, total is NULL and the people of the
- * referrals in no group go into sets[r->ngroups]: the total's people are
- * the union of the groups' (people_union).
+ * by bin into pp; gs: from the group sums, for the months they cover
+ * whole). With groups, total is NULL and the people of the referrals in
+ * no group go into sets[r->ngroups]: the total's people are the union of
+ * the groups' (people_union). Of the place's chunks c0 .. c1 - 1 only,
+ * with the month sums when months is 1 (a share of a pass).
  */
 static void
-add_place(const struct agg *a, const struct agg_place *p,
+add_chunks(const struct agg *a, const struct agg_place *p,
     const struct agg_query *q, struct agg_cell *tot, struct agg_result *r,
     struct seen *total, struct seen *sets, struct pairs *pp,
-    struct seen *any)
+    struct seen *any, int gs, size_t c0, size_t c1, int months)
 {
-	const struct qfact *f, *end;
+	const struct chunk *ch;
+	const struct qhot *f, *end;
 	enum agg_dim d = q->group_by;
-	const uint8_t *tab = group_tab[d];
 	struct span sp;
 	size_t ci;
 	uint32_t bits;
-	int mi, in;
+	int mi, g, whole;
 
 	span_of(a, p, q, &sp);
-	for (mi = sp.m0; mi <= sp.m1; mi++)
+	gs = gs && p->gmonth[d] != NULL;
+	for (mi = sp.m0; months && mi <= sp.m1; mi++) {
 		if (p->month[mi] != NULL)
 			cell_add(tot, p->month[mi]);
-	for (EACH(a, p, ci, f, end)) {
+		for (g = 0; gs && p->gmonth[d][mi] != NULL && g < r->ngroups;
+		    g++)
+			gsum_add(&r->groups[g], &p->gmonth[d][mi][g]);
+	}
+	for (EACH_IN(a, p, c0, c1, ci, ch, f, end)) {
 		if (!counted(f, q))
 			continue;
 		if (total != NULL)
 			see(total, f);
 		if (any != NULL)
 			see(any, f);
-		if (f->referred_on < sp.from || f->referred_on > sp.to)
-			cell_fact(tot, f, 1);
+		whole = f->referred_on >= sp.from && f->referred_on <= sp.to;
+		if (!whole)
+			cell_fact(tot, f, COLD_OF(ch, f), 1);
 		if (d == DIM_NONE)
 			continue;
-		in = 0;
-		if (d != DIM_REASON) {
-			int g = tab[qcode(f, d)];
-
-			if (g < r->ngroups) {
-				add_group_fact(&r->groups[g], &pp[g], &sets[g],
-				    f);
-				in = 1;
-			}
-		} else
-			for (bits = f->reasons & BITS18; bits != 0;
-			    bits &= bits - 1) {
-				int g = __builtin_ctz(bits);
-
-				if (g < r->ngroups) {
-					add_group_fact(&r->groups[g], &pp[g],
-					    &sets[g], f);
-					in = 1;
-				}
-			}
-		if (!in)
+		if ((bits = qgroups(f, COLD_OF(ch, f), d, r->ngroups)) == 0)
 			see(&sets[r->ngroups], f);
+		else if (whole && gs)	/* counted in the sums: people only */
+			for (; bits != 0; bits &= bits - 1)
+				see(&sets[__builtin_ctz(bits)], f);
+		else
+			for (; bits != 0; bits &= bits - 1) {
+				g = __builtin_ctz(bits);
+				add_group_fact(&r->groups[g], &pp[g], &sets[g],
+				    f, COLD_OF(ch, f));
+			}
 	}
+}
+
+static void
+add_place(const struct agg *a, const struct agg_place *p,
+    const struct agg_query *q, struct agg_cell *tot, struct agg_result *r,
+    struct seen *total, struct seen *sets, struct pairs *pp,
+    struct seen *any)
+{
+	add_chunks(a, p, q, tot, r, total, sets, pp, any, 0, 0, p->nchunks, 1);
 }
 
 /*
@@ -1695,46 +1930,289 @@ seen_free(struct seen *sets, int n)
 	free(sets);
 }
 
-pc_rc
-agg_run(struct agg *a, const struct agg_query *q, struct agg_result *r)
+/*
+ * A share of a query's pass, into cells, bitmaps and pair bins of its
+ * own: the chunks of its places a->unit at a time, taking the next unit
+ * left (*unit) until none is; the first share (the caller's) adds the
+ * month sums. Shares are run by the caller and by the workers
+ * (agg_workers_start), under the caller's lock for reading: a worker
+ * slow to get a core holds up at most the unit it has started.
+ */
+struct share {
+	struct agg		*a;
+	const struct agg_query	*q;
+	size_t			*unit;	/* the next UNIT of the query's */
+	int			 k, gs;
+	struct agg_result	 r;	/* total, groups */
+	struct seen		*sets;	/* as in add_chunks */
+	struct pairs		*pp;
+	int			*left;	/* shares of the query not yet done */
+	int			 taken;	/* by a thread, off the queue */
+	struct share		*next;	/* in the queue */
+};
+
+struct agg_workers {
+	pthread_mutex_t		 mu;
+	pthread_cond_t		 work;	/* a share was queued, or stop */
+	pthread_cond_t		 done;	/* a share was finished */
+	struct share		*queue;
+	pthread_t		 th[AGG_WORKERS_MAX];
+	int			 n, stop;
+};
+
+static void
+share_free(struct share *sh)
+{
+	seen_free(sh->sets, sh->r.ngroups + 1);
+	free(sh->pp);
+	agg_result_free(&sh->r);
+}
+
+static int
+share_new(struct share *sh, struct agg *a, const struct agg_query *q, int k,
+    size_t *unit, int gs)
 {
 	const struct codelist *gl = q->group_by != DIM_NONE ?
 	    agg_dims[q->group_by].codes : NULL;
-	struct seen *sets, people;
-	struct pairs *pp = NULL;
-	size_t pi;
+	int n = gl != NULL ? (int)gl->n : 0;
+
+	memset(sh, 0, sizeof(*sh));
+	sh->a = a;
+	sh->q = q;
+	sh->k = k;
+	sh->unit = unit;
+	sh->gs = gs;
+	sh->r.ngroups = n;
+	if ((sh->sets = seen_new(a, n + 1)) == NULL || (n > 0 &&
+	    ((sh->r.groups = calloc((size_t)n, sizeof(*sh->r.groups))) ==
+	    NULL || (sh->pp = calloc((size_t)n, sizeof(*sh->pp))) == NULL))) {
+		share_free(sh);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+share_run(struct share *sh)
+{
+	const struct agg *a = sh->a;
+	const struct agg_query *q = sh->q;
+	struct seen *total = sh->r.ngroups > 0 ? NULL : &sh->sets[0];
+	const struct agg_place *p;
+	size_t pi, u, at, nu, c0;
+
+	for (pi = 0; sh->k == 0 && pi < a->nplaces; pi++) {
+		p = &a->places[pi];
+		if (q->place < 0 || (size_t)q->place == pi) {
+			sh->r.population += p->p.population;
+			add_chunks(a, p, q, &sh->r.total, &sh->r, total,
+			    sh->sets, sh->pp, NULL, sh->gs, 0, 0, 1);
+		}
+	}
+	for (;;) {
+		u = __atomic_fetch_add(sh->unit, 1, __ATOMIC_RELAXED);
+		for (pi = 0, at = 0; pi < a->nplaces; pi++) {
+			if (q->place >= 0 && (size_t)q->place != pi)
+				continue;
+			nu = (a->places[pi].nchunks + a->unit - 1) / a->unit;
+			if (u < at + nu)
+				break;
+			at += nu;
+		}
+		if (pi == a->nplaces)
+			return;		/* none left */
+		p = &a->places[pi];
+		c0 = (u - at) * a->unit;
+		add_chunks(a, p, q, &sh->r.total, &sh->r, total, sh->sets,
+		    sh->pp, NULL, sh->gs, c0, c0 + a->unit < p->nchunks ?
+		    c0 + a->unit : p->nchunks, 0);
+	}
+}
+
+/* People seen by either share, each once: the counts less those of both. */
+static void
+seen_merge(const struct agg *a, struct seen *to, const struct seen *from)
+{
+	size_t words = (size_t)a->persons->n / 64 + 1, w;
+
+	to->n += from->n;
+	to->key += from->key;
+	for (w = 0; w < words; w++) {
+		uint64_t both = to->bits[w] & from->bits[w];
+
+		to->bits[w] |= from->bits[w];
+		for (to->n -= __builtin_popcountll(both); both != 0;
+		    both &= both - 1)
+			to->key -= a->persons->rkey[w * 64 +
+			    (size_t)__builtin_ctzll(both)];
+	}
+}
+
+/* Share from added into share to. */
+static void
+share_merge(const struct agg *a, struct share *to, const struct share *from)
+{
 	int g;
+	size_t i;
+
+	cell_add(&to->r.total, &from->r.total);
+	for (g = 0; g <= to->r.ngroups; g++)
+		seen_merge(a, &to->sets[g], &from->sets[g]);
+	for (g = 0; g < to->r.ngroups; g++) {
+		long *d = (long *)&to->pp[g];
+		const long *sv = (const long *)&from->pp[g];
+
+		cell_add(&to->r.groups[g], &from->r.groups[g]);
+		for (i = 0; i < sizeof(to->pp[g]) / sizeof(long); i++)
+			d[i] += sv[i];
+	}
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct agg_workers *w = arg;
+	struct share *sh;
+
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		while (w->queue == NULL && !w->stop)
+			pthread_cond_wait(&w->work, &w->mu);
+		if ((sh = w->queue) == NULL)
+			break;	/* stopping, and nothing left */
+		w->queue = sh->next;
+		sh->taken = 1;
+		pthread_mutex_unlock(&w->mu);
+		share_run(sh);
+		pthread_mutex_lock(&w->mu);
+		(*sh->left)--;
+		pthread_cond_broadcast(&w->done);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+int
+agg_workers_start(struct agg *a, int n)
+{
+	struct agg_workers *w;
+
+	if (a->workers != NULL || n <= 0)
+		return a->workers != NULL ? a->workers->n : 0;
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return 0;
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->work, NULL);
+	pthread_cond_init(&w->done, NULL);
+	n = n < AGG_WORKERS_MAX ? n : AGG_WORKERS_MAX;
+	while (w->n < n && pthread_create(&w->th[w->n], NULL, worker_main,
+	    w) == 0) {
+		pthread_setname_np(w->th[w->n], "pcmdsd-agg");
+		w->n++;
+	}
+	a->workers = w;
+	return w->n;
+}
+
+void
+agg_workers_stop(struct agg *a)
+{
+	struct agg_workers *w = a->workers;
+	int i;
+
+	if (w == NULL)
+		return;
+	pthread_mutex_lock(&w->mu);
+	w->stop = 1;
+	pthread_cond_broadcast(&w->work);
+	pthread_mutex_unlock(&w->mu);
+	for (i = 0; i < w->n; i++)
+		pthread_join(w->th[i], NULL);
+	pthread_cond_destroy(&w->done);
+	pthread_cond_destroy(&w->work);
+	pthread_mutex_destroy(&w->mu);
+	free(w);
+	a->workers = NULL;
+}
+
+/*
+ * The shares of sh[1..nk-1] to the workers, sh[0] by the caller, which
+ * then takes back those no worker has started (on a busy machine a
+ * worker may wait for a core: the query is then no slower than alone;
+ * taken back, they find no UNIT left); back when all are done.
+ */
+static void
+shares_run(struct agg_workers *w, struct share *sh, int nk)
+{
+	struct share **at;
+	int k, left = nk - 1;
+
+	if (nk > 1) {
+		pthread_mutex_lock(&w->mu);
+		for (k = 1; k < nk; k++) {
+			sh[k].left = &left;
+			sh[k].next = w->queue;
+			w->queue = &sh[k];
+		}
+		pthread_cond_broadcast(&w->work);
+		pthread_mutex_unlock(&w->mu);
+	}
+	share_run(&sh[0]);
+	if (nk == 1)
+		return;
+	pthread_mutex_lock(&w->mu);
+	for (k = 1; k < nk; k++) {
+		if (sh[k].taken)
+			continue;
+		for (at = &w->queue; *at != &sh[k]; at = &(*at)->next)
+			;
+		*at = sh[k].next;
+		sh[k].taken = 1;
+		pthread_mutex_unlock(&w->mu);
+		share_run(&sh[k]);
+		pthread_mutex_lock(&w->mu);
+		left--;
+	}
+	while (left > 0)
+		pthread_cond_wait(&w->done, &w->mu);
+	pthread_mutex_unlock(&w->mu);
+}
+
+pc_rc
+agg_run(struct agg *a, const struct agg_query *q, struct agg_result *r)
+{
+	struct share sh[AGG_WORKERS_MAX + 1], *s0 = &sh[0];
+	struct seen people;
+	size_t unit = 0;
+	int g, k, nk, gs = gsums_ready(a, q->group_by);
 
 	memset(r, 0, sizeof(*r));
-	r->ngroups = gl != NULL ? (int)gl->n : 0;
-	if ((sets = seen_new(a, r->ngroups + 1)) == NULL ||
-	    (r->ngroups > 0 && ((r->groups = calloc((size_t)r->ngroups,
-	    sizeof(*r->groups))) == NULL || (pp = calloc((size_t)r->ngroups,
-	    sizeof(*pp))) == NULL))) {
-		seen_free(sets, r->ngroups + 1);
-		agg_result_free(r);
-		return PC_ENOMEM;
+	nk = a->workers != NULL ? a->workers->n + 1 : 1;
+	for (k = 0; k < nk; k++)
+		if (share_new(&sh[k], a, q, k, &unit, gs) != 0) {
+			while (k-- > 0)
+				share_free(&sh[k]);
+			return PC_ENOMEM;
+		}
+	shares_run(a->workers, sh, nk);
+	for (k = 1; k < nk; k++) {
+		share_merge(a, s0, &sh[k]);
+		share_free(&sh[k]);
 	}
-	for (pi = 0; pi < a->nplaces; pi++) {
-		if (q->place >= 0 && (size_t)q->place != pi)
-			continue;
-		r->population += a->places[pi].p.population;
-		add_place(a, &a->places[pi], q, &r->total, r, r->ngroups > 0 ?
-		    NULL : &sets[0], sets, pp, NULL);
-	}
-	if (r->ngroups > 0)
-		people_union(a, sets, r->ngroups + 1, &people);
+	if (s0->r.ngroups > 0)
+		people_union(a, s0->sets, s0->r.ngroups + 1, &people);
 	else
-		people = sets[0];
-	r->total.people = people.n;
-	r->total.key.people = people.key;
-	for (g = 0; g < r->ngroups; g++) {
-		r->groups[g].people = sets[g].n;
-		r->groups[g].key.people = sets[g].key;
-		pairs_fold(&r->groups[g], &pp[g]);
+		people = s0->sets[0];
+	s0->r.total.people = people.n;
+	s0->r.total.key.people = people.key;
+	for (g = 0; g < s0->r.ngroups; g++) {
+		s0->r.groups[g].people = s0->sets[g].n;
+		s0->r.groups[g].key.people = s0->sets[g].key;
+		pairs_fold(&s0->r.groups[g], &s0->pp[g]);
 	}
-	seen_free(sets, r->ngroups + 1);
-	free(pp);
+	*r = s0->r;
+	s0->r.groups = NULL;	/* the caller's now */
+	share_free(s0);
 	return PC_OK;
 }
 
@@ -1786,14 +2264,15 @@ agg_result_free(struct agg_result *r)
 int32_t
 agg_first_day(const struct agg *a, int place)
 {
-	const struct qfact *f, *end;
+	const struct chunk *ch;
+	const struct qhot *f, *end;
 	int32_t first = INT32_MAX;
 	size_t pi, ci;
 
 	for (pi = 0; pi < a->nplaces; pi++) {
 		if (place >= 0 && (size_t)place != pi)
 			continue;
-		for (EACH(a, &a->places[pi], ci, f, end))
+		for (EACH(a, &a->places[pi], ci, ch, f, end))
 			if (!(f->rk & Q_VOIDED) && f->referred_on < first)
 				first = f->referred_on;
 	}
@@ -1804,7 +2283,8 @@ pc_rc
 agg_run_months(struct agg *a, const struct agg_query *q,
     struct agg_cell **out, int *n, int max)
 {
-	const struct qfact *f, *end;
+	const struct chunk *ch;
+	const struct qhot *f, *end;
 	struct seen *sets = NULL;
 	int32_t *start;		/* the first day of each month, and after */
 	size_t pi, ci;
@@ -1848,7 +2328,7 @@ agg_run_months(struct agg *a, const struct agg_query *q,
 			    p->month[mi] != NULL)
 				cell_add(&(*out)[k], p->month[mi]);
 		}
-		for (EACH(a, p, ci, f, end)) {
+		for (EACH(a, p, ci, ch, f, end)) {
 			int lo = 0, hi = *n;
 
 			if (!counted(f, q))
@@ -1863,7 +2343,7 @@ agg_run_months(struct agg *a, const struct agg_query *q,
 			}
 			see(&sets[lo], f);
 			if (f->referred_on < sp.from || f->referred_on > sp.to)
-				cell_fact(&(*out)[lo], f, 1);
+				cell_fact(&(*out)[lo], f, COLD_OF(ch, f), 1);
 		}
 	}
 	for (k = 0; k < *n; k++) {
@@ -1879,7 +2359,8 @@ pc_rc
 agg_run_pcns(struct agg *a, const struct agg_query *q, long *any, long *cyp)
 {
 	int cy = code_index(&codes_service, "children_young_people");
-	const struct qfact *f, *end;
+	const struct chunk *ch;
+	const struct qhot *f, *end;
 	const struct agg_place *p;
 	uint8_t *seen;
 	size_t i, ci;
@@ -1891,10 +2372,12 @@ agg_run_pcns(struct agg *a, const struct agg_query *q, long *any, long *cyp)
 	/* bit 1: a referral; bit 2: one to a CYP service */
 	if ((seen = calloc(a->npcns ? a->npcns : 1, 1)) == NULL)
 		return PC_ENOMEM;
-	for (EACH(a, p, ci, f, end)) {
-		if (f->pcn == 0 || !counted(f, q))
+	for (EACH(a, p, ci, ch, f, end)) {
+		const struct qcold *fc = COLD_OF(ch, f);
+
+		if (fc->pcn == 0 || !counted(f, q))
 			continue;
-		seen[f->pcn] |= (uint8_t)(1 | ((int)Q_SERVICE(f) == cy ? 2 :
+		seen[fc->pcn] |= (uint8_t)(1 | ((int)Q_SERVICE(f) == cy ? 2 :
 		    0));
 	}
 	for (i = 1; i < a->npcns; i++) {
@@ -1908,14 +2391,14 @@ agg_run_pcns(struct agg *a, const struct agg_query *q, long *any, long *cyp)
 int
 agg_referral_key(const struct agg *a, const char *referral, long *key)
 {
-	const struct qfact *f;
+	const struct qhot *f;
 	uint8_t id[16];
 	int64_t g;
 
 	*key = 0;
 	if (uuid_parse(referral, id) != 0 || (g = fact_of_id(a, id)) < 0)
 		return 0;
-	f = FACT(a, g);
+	f = HOT(a, g);
 	if (f->rk & Q_VOIDED)
 		return 0;
 	*key = Q_KEY(f);

@@ -8,10 +8,12 @@
  * packed query-ready copies of 36 bytes (codes as they are, people
  * numbered densely, the referral id as 16 bytes beside them), and as sums
  * per place and calendar month of every count but people, kept in step
- * as facts come, change and go. A query adds up the whole months it
- * covers from those sums, and makes one sequential pass over the place's
- * referrals for its distinct people, its groups and any month it covers
- * in part. Additive counters (sums, sums of squares, histograms of
+ * as facts come, change and go; for each dimension a query has broken
+ * figures down by, also each group's sums per place and month of what a
+ * breakdown shows (made on the first such query, then kept in step). A
+ * query adds up the whole months it covers from those sums, and makes
+ * one sequential pass over the place's referrals for its distinct people
+ * (and their groups) and any month it covers in part. Additive counters (sums, sums of squares, histograms of
  * whole-number differences) give means, SDs, medians and the Wilcoxon
  * test without keeping raw values; distinct people are counted with a
  * bitmap over the dense numbers.
@@ -165,6 +167,10 @@ struct ckm_keyer;
 struct pop;
 struct chunk;		/* facts as queries read them, of one place (agg.c) */
 struct persons;		/* person key -> dense number (agg.c) */
+struct gsum;		/* a group's sums of one month (agg.c) */
+struct agg_workers;	/* threads sharing queries' passes (agg.c) */
+
+#define AGG_WORKERS_MAX	3	/* besides the caller */
 
 struct agg_place {
 	struct store_place	 p;
@@ -172,6 +178,8 @@ struct agg_place {
 	size_t			 nchunks, capchunks;
 	struct agg_cell		**month;	/* sums by month (agg.c) */
 	int			 month_lost;	/* 1: out of memory for them */
+	/* each group's sums by month, of the dimensions in agg gdims */
+	struct gsum		**gmonth[DIM_N];
 };
 
 struct agg {
@@ -185,6 +193,12 @@ struct agg {
 	uint32_t		*id_slot;	/* referral id -> its fact */
 	size_t			 id_cap, nid;
 	struct persons		*persons;
+	/* dimensions with group sums (bit per agg_dim): set under gbuild
+	   while reading, cleared under the lock for writing */
+	uint32_t		 gdims;
+	pthread_mutex_t		 gbuild;
+	struct agg_workers	*workers;	/* NULL: the caller does it all */
+	size_t			 unit;		/* chunks a share takes at a time */
 	/* 1: queries add up every fact one by one, without the month
 	   sums (tests hold the two to each other) */
 	int			 full_pass;
@@ -207,7 +221,16 @@ pc_rc	 agg_place_set(struct agg *, const struct store_place *);
  */
 pc_rc	 agg_open(struct agg **, struct store *, const uint8_t cell_key[32],
 	    char upto[STORE_SNAP_LEN], struct err_list *);
+/* Stops the workers too. */
 void	 agg_close(struct agg *);
+/*
+ * Starts n threads (at most AGG_WORKERS_MAX) that share the pass of
+ * every agg_run() with its caller, each over its part of every place's
+ * facts, for as long as the aggregates are open; returns how many run.
+ * Without them (a test, a tool) the caller makes the pass alone.
+ */
+int	 agg_workers_start(struct agg *, int n);
+void	 agg_workers_stop(struct agg *);
 /* One catch-up: where it starts from, and what it leaves for the next. */
 struct agg_catch {
 	const char	*since;		/* the snapshot last reflected */

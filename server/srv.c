@@ -727,6 +727,8 @@ srv_run(struct conf *cf)
 	log_info("pcmdsd %s serving https://%s (TLS 1.2+), database %s",
 	    PCMDS_VERSION, cf->listen, where);
 	ingest_workers_start();		/* the batch checks' threads */
+	/* the queries' passes shared over the cores, one thread to a core */
+	agg_workers_start(srv.agg, (int)sysconf(_SC_NPROCESSORS_ONLN) - 1);
 	event_base_dispatch(srv.base);
 	/* what the workers still have is finished before anything goes */
 	pool_stop(srv.pool);

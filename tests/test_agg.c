@@ -782,18 +782,24 @@ groups_add_up(const struct agg_result *r)
 	    sizeof(sum.key.left_worst));
 }
 
-/* One query both ways: from the month sums, and fact by fact. */
+/*
+ * One query both ways: from the month sums (its pass shared with the
+ * workers, when they run), and fact by fact by the caller alone.
+ */
 static void
 same_run(struct agg *a, int place, int32_t from, int32_t to, enum agg_dim d)
 {
 	struct agg_query q = {place, from, to, d};
+	struct agg_workers *w = a->workers;
 	struct agg_result x, y;
 	int g;
 
 	a->full_pass = 0;
 	assert_int_equal(agg_run(a, &q, &x), PC_OK);
 	a->full_pass = 1;
+	a->workers = NULL;
 	assert_int_equal(agg_run(a, &q, &y), PC_OK);
+	a->workers = w;
 	assert_memory_equal(&x.total, &y.total, sizeof(x.total));
 	assert_int_equal(x.ngroups, y.ngroups);
 	for (g = 0; g < x.ngroups; g++)
@@ -873,8 +879,11 @@ same_everywhere(struct agg *a)
 }
 
 /*
- * A query adds up the whole months it covers from sums kept per month,
- * and the rest fact by fact; both must give every count and key exactly,
+ * A query adds up the whole months it covers from sums kept per month
+ * (and per group, for the dimensions queried by group: made on the first
+ * such query, or before any fact), and the rest fact by fact; both must
+ * give every count and key exactly, the pass made by one thread or
+ * shared by several,
  * whatever came before: corrections moving referrals between months and
  * places, voids and their undoing, closures, batches as catching up
  * applies them, dates outside the years with sums.
@@ -884,15 +893,33 @@ test_month_sums(void **state)
 {
 	struct agg *a;
 	struct fact *batch;
-	int k, i;
+	int k, i, d;
 
 	(void)state;
 	assert_non_null(a = agg_new(cell_key));
 	assert_non_null(batch = calloc(200, sizeof(*batch)));
+	/* half the dimensions' group sums made before any fact (then kept
+	   in step fact by fact), the others' from the facts at hand */
+	for (d = 1; d < DIM_N; d += 2) {
+		struct agg_query q = {-1, INT32_MIN, INT32_MAX,
+		    (enum agg_dim)d};
+		struct agg_result r;
+
+		assert_int_equal(agg_run(a, &q, &r), PC_OK);
+		agg_result_free(&r);
+		assert_true(a->gdims & 1u << d);
+	}
 	for (k = 0; k < 1500; k++) {
 		random_fact(&batch[0], k);
 		agg_apply(a, batch, 1);
 	}
+	same_everywhere(a);
+	for (d = 1; d < DIM_N; d++)
+		assert_true(a->gdims & 1u << d);
+	/* from now on each pass in four shares, whatever the cores, taking
+	   a chunk at a time: each place's facts split between them */
+	assert_int_equal(agg_workers_start(a, 3), 3);
+	a->unit = 1;
 	same_everywhere(a);
 	/* corrections, one at a time and in batches */
 	for (k = 0; k < 1500; k++) {
