@@ -32,6 +32,8 @@ enum {
 	Q_FACT_PUT,
 	Q_TAKEUP_DEL,
 	Q_TAKEUP_PUT,
+	Q_TAKEUP_ADD,
+	Q_FACTS_OF,
 	Q_NQUERIES
 };
 
@@ -53,6 +55,12 @@ static const char *const queries[Q_NQUERIES] = {
 	[Q_TAKEUP_DEL] = "DELETE FROM takeup WHERE referral = ?",
 	[Q_TAKEUP_PUT] = "INSERT INTO takeup(referral, asset, place, "
 	    "referred_on, taken) VALUES (?,?,?,?,?)",
+	[Q_TAKEUP_ADD] = "INSERT INTO takeup(referral, asset, place, "
+	    "referred_on, taken) VALUES (?,?,?,?,?) ON CONFLICT(referral, "
+	    "asset) DO UPDATE SET taken = max(taken, excluded.taken)",
+	/* a batch's referrals as a JSON array of ids */
+	[Q_FACTS_OF] = "SELECT referral, data FROM facts WHERE referral IN "
+	    "(SELECT value FROM json_each(?))",
 };
 
 /*
@@ -1606,6 +1614,61 @@ sq_takeup_put(struct store *base, const char *referral, const char *place,
 }
 
 static pc_rc
+sq_takeup_add(struct store *base, const char *referral, const char *place,
+    int32_t referred_on, const struct store_takeup *v, size_t n)
+{
+	struct sq *st = sq_of(base);
+	sqlite3_stmt *s = st->q[Q_TAKEUP_ADD];
+	size_t i;
+	int rc = SQLITE_DONE;
+
+	for (i = 0; rc == SQLITE_DONE && i < n; i++) {
+		sqlite3_reset(s);
+		sqlite3_bind_text(s, 1, referral, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 2, v[i].asset, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 3, place, -1, SQLITE_STATIC);
+		sqlite3_bind_int(s, 4, referred_on);
+		sqlite3_bind_int(s, 5, v[i].taken != 0);
+		rc = sqlite3_step(s);
+		sqlite3_reset(s);
+	}
+	return rc == SQLITE_DONE ? PC_OK : PC_ESTORE;
+}
+
+/* One statement for the batch, not one a referral. */
+static pc_rc
+sq_facts_of(struct store *base, const char *const *referrals, size_t n,
+    int (*cb)(void *, const char *, const void *, size_t), void *arg)
+{
+	struct sq *st = sq_of(base);
+	sqlite3_stmt *s = st->q[Q_FACTS_OF];
+	struct buf ids;
+	size_t i;
+	int rc;
+
+	buf_init(&ids, n * (UUID_LEN + 3));
+	for (i = 0; i < n; i++)
+		buf_addf(&ids, "%s\"%s\"", i ? "," : "[", referrals[i]);
+	buf_adds(&ids, "]");
+	if (buf_failed(&ids) != PC_OK) {
+		buf_free(&ids);
+		return PC_ENOMEM;
+	}
+	sqlite3_reset(s);
+	sqlite3_bind_text(s, 1, ids.p, (int)ids.len, SQLITE_STATIC);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		if (cb(arg, (const char *)sqlite3_column_text(s, 0),
+		    sqlite3_column_blob(s, 1),
+		    (size_t)sqlite3_column_bytes(s, 1)) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	sqlite3_reset(s);
+	buf_free(&ids);
+	return rc == SQLITE_DONE ? PC_OK : PC_ESTORE;
+}
+
+static pc_rc
 sq_takeup_each(struct store *base, const char *place, int32_t from,
     int32_t to, int (*cb)(void *, const char *,
     const struct store_takeup *), void *arg)
@@ -1980,6 +2043,8 @@ static const struct store_ops sq_ops = {
 	.fact_each = sq_fact_each,
 	.fact_clear = sq_fact_clear,
 	.takeup_put = sq_takeup_put,
+	.takeup_add = sq_takeup_add,
+	.facts_of = sq_facts_of,
 	.takeup_each = sq_takeup_each,
 	.referral_each = sq_referral_each,
 	.watermark = sq_watermark,

@@ -163,6 +163,16 @@ stage_add(struct store_takeup **v, size_t *n, size_t *cap, const char *id,
 	return 0;
 }
 
+int
+takeup_of(const cJSON *c, const char **asset)
+{
+	const char *id = rec_str(c, "asset"), *out = rec_str(c, "outcome");
+
+	*asset = id != NULL ? id : "";
+	return out != NULL && (strcmp(out, "taken_up") == 0 ||
+	    strcmp(out, "completed") == 0);
+}
+
 pc_rc
 takeup_stage(struct store *st, const struct timeline *tl,
     const struct fact *f)
@@ -173,15 +183,13 @@ takeup_stage(struct store *st, const struct timeline *tl,
 
 	for (i = 1; !f->voided && i < tl->n; i++) {
 		const struct tl_entry *e = &tl->v[i];
-		const char *id, *out;
+		const char *id;
+		int taken;
 
 		if (e->voided || e->rec->kind != KIND_SUPPORT)
 			continue;
-		id = rec_str(tl_content(e), "asset");
-		out = rec_str(tl_content(e), "outcome");
-		if (stage_add(&v, &n, &cap, id ? id : "", out != NULL &&
-		    (strcmp(out, "taken_up") == 0 ||
-		    strcmp(out, "completed") == 0)) != 0) {
+		taken = takeup_of(tl_content(e), &id);
+		if (stage_add(&v, &n, &cap, id, taken) != 0) {
 			free(v);
 			return PC_ENOMEM;
 		}

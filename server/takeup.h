@@ -30,6 +30,11 @@
  */
 pc_rc	 takeup_stage(struct store *, const struct timeline *,
 	    const struct fact *f);
+/*
+ * The row a support record (its content c) gives its referral: 1 taken
+ * up, else 0; *asset is its asset, "" for free text (borrowed from c).
+ */
+int	 takeup_of(const cJSON *c, const char **asset);
 
 /*
  * The document for one place (q->place >= 0): scope and period as the
