@@ -1185,27 +1185,21 @@ agg_step_free(struct agg_step *a)
 static pc_rc
 step_support(struct agg_step *a, const char *asset, int taken)
 {
-	struct store_takeup *nv;
 	char *id;
-	size_t i;
 
-	for (i = 0; i < a->nsup; i++)
-		if (strcmp(a->sup[i].asset, asset) == 0) {
-			a->sup[i].taken |= taken;
-			return PC_OK;
-		}
-	if (a->nsup == a->capsup) {
-		size_t cap = a->capsup ? a->capsup * 2 : 4;
-
-		if ((nv = realloc(a->sup, cap * sizeof(*nv))) == NULL)
+	switch (takeup_merge(&a->sup, &a->nsup, &a->capsup, asset, taken)) {
+	case 0:
+		return PC_OK;
+	case 1:
+		if ((id = strdup(asset)) == NULL) {
+			a->nsup--;
 			return PC_ENOMEM;
-		a->sup = nv;
-		a->capsup = cap;
-	}
-	if ((id = strdup(asset)) == NULL)
+		}
+		a->sup[a->nsup - 1].asset = id;	/* its own, not r's */
+		return PC_OK;
+	default:
 		return PC_ENOMEM;
-	a->sup[a->nsup++] = (struct store_takeup){id, taken};
-	return PC_OK;
+	}
 }
 
 pc_rc

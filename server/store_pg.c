@@ -17,7 +17,7 @@
  * client sends it again and is told "conflict").
  *
  * Batches are read ahead and written in few round trips: the locks, the
- * record ids and the referrals' records are one pipeline (libpq's
+ * record ids and the referrals' facts are one pipeline (libpq's
  * pipeline mode: sent together, run in order, each result checked);
  * stored records are held and sent at commit with COPY, then facts as
  * one multi-row upsert, the announcement and COMMIT, one pipeline more.
@@ -1958,6 +1958,36 @@ asset_array(struct buf *b, const struct store_takeup *v, size_t n, int taken)
 	buf_addc(b, '}');
 }
 
+/* A referral's rows v by sql ($1 referral, $2 place, $3 referred_on,
+   $4 assets, $5 taken). */
+static pc_rc
+takeup_rows(struct pg *st, const char *sql, const char *referral,
+    const char *place, int32_t referred_on, const struct store_takeup *v,
+    size_t n)
+{
+	struct params p = {0};
+	struct buf ids, taken;
+	pc_rc rc = PC_ENOMEM;
+
+	if (!st->in_tx)
+		return PC_EUSAGE;
+	buf_init(&ids, 0);
+	buf_init(&taken, 0);
+	asset_array(&ids, v, n, 0);
+	asset_array(&taken, v, n, 1);
+	if (buf_failed(&ids) == PC_OK && buf_failed(&taken) == PC_OK) {
+		p_text(&p, referral);
+		p_text(&p, place);
+		p_int(&p, referred_on);
+		p_text(&p, buf_str(&ids));
+		p_text(&p, buf_str(&taken));
+		rc = done(run(st, sql, &p));
+	}
+	buf_free(&ids);
+	buf_free(&taken);
+	return rc;
+}
+
 /*
  * One statement a referral: rows for assets no longer named go, the rest
  * are inserted or brought up to date (disjoint rows, so the two parts of
@@ -1967,66 +1997,25 @@ static pc_rc
 pg_takeup_put(struct store *base, const char *referral, const char *place,
     int32_t referred_on, const struct store_takeup *v, size_t n)
 {
-	struct pg *st = pg_of(base);
-	struct params p = {0};
-	struct buf ids, taken;
-	pc_rc rc = PC_ENOMEM;
-
-	if (!st->in_tx)
-		return PC_EUSAGE;
-	buf_init(&ids, 0);
-	buf_init(&taken, 0);
-	asset_array(&ids, v, n, 0);
-	asset_array(&taken, v, n, 1);
-	if (buf_failed(&ids) == PC_OK && buf_failed(&taken) == PC_OK) {
-		p_text(&p, referral);
-		p_text(&p, place);
-		p_int(&p, referred_on);
-		p_text(&p, buf_str(&ids));
-		p_text(&p, buf_str(&taken));
-		rc = done(run(st, "WITH gone AS (DELETE FROM takeup WHERE "
-		    "referral = $1 AND asset <> ALL ($4::text[])) INSERT INTO "
-		    "takeup(referral, asset, place, referred_on, taken) SELECT $1, "
-		    "a, $2, $3, t FROM unnest($4::text[], $5::int[]) AS u(a, t) "
-		    "ON CONFLICT (referral, asset) DO UPDATE SET place = "
-		    "excluded.place, referred_on = excluded.referred_on, taken = "
-		    "excluded.taken", &p));
-	}
-	buf_free(&ids);
-	buf_free(&taken);
-	return rc;
+	return takeup_rows(pg_of(base), "WITH gone AS (DELETE FROM takeup "
+	    "WHERE referral = $1 AND asset <> ALL ($4::text[])) INSERT INTO "
+	    "takeup(referral, asset, place, referred_on, taken) SELECT $1, "
+	    "a, $2, $3, t FROM unnest($4::text[], $5::int[]) AS u(a, t) "
+	    "ON CONFLICT (referral, asset) DO UPDATE SET place = "
+	    "excluded.place, referred_on = excluded.referred_on, taken = "
+	    "excluded.taken", referral, place, referred_on, v, n);
 }
 
+/* One statement a referral too; the rows already there stay. */
 static pc_rc
 pg_takeup_add(struct store *base, const char *referral, const char *place,
     int32_t referred_on, const struct store_takeup *v, size_t n)
 {
-	struct pg *st = pg_of(base);
-	struct params p = {0};
-	struct buf ids, taken;
-	pc_rc rc = PC_ENOMEM;
-
-	if (!st->in_tx)
-		return PC_EUSAGE;
-	buf_init(&ids, 0);
-	buf_init(&taken, 0);
-	asset_array(&ids, v, n, 0);
-	asset_array(&taken, v, n, 1);
-	if (buf_failed(&ids) == PC_OK && buf_failed(&taken) == PC_OK) {
-		p_text(&p, referral);
-		p_text(&p, place);
-		p_int(&p, referred_on);
-		p_text(&p, buf_str(&ids));
-		p_text(&p, buf_str(&taken));
-		rc = done(run(st, "INSERT INTO takeup(referral, asset, place, "
-		    "referred_on, taken) SELECT $1, a, $2, $3, t FROM "
-		    "unnest($4::text[], $5::int[]) AS u(a, t) ON CONFLICT "
-		    "(referral, asset) DO UPDATE SET taken = greatest("
-		    "takeup.taken, excluded.taken)", &p));
-	}
-	buf_free(&ids);
-	buf_free(&taken);
-	return rc;
+	return takeup_rows(pg_of(base), "INSERT INTO takeup(referral, asset, "
+	    "place, referred_on, taken) SELECT $1, a, $2, $3, t FROM "
+	    "unnest($4::text[], $5::int[]) AS u(a, t) ON CONFLICT "
+	    "(referral, asset) DO UPDATE SET taken = greatest(takeup.taken, "
+	    "excluded.taken)", referral, place, referred_on, v, n);
 }
 
 struct facts_walk {

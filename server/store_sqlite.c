@@ -1586,39 +1586,11 @@ sq_fact_clear(struct store *base)
 	return exec(st, "DELETE FROM facts; DELETE FROM takeup", NULL);
 }
 
-static pc_rc
-sq_takeup_put(struct store *base, const char *referral, const char *place,
+/* The rows v by statement s (Q_TAKEUP_PUT or Q_TAKEUP_ADD). */
+static int
+takeup_rows(sqlite3_stmt *s, const char *referral, const char *place,
     int32_t referred_on, const struct store_takeup *v, size_t n)
 {
-	struct sq *st = sq_of(base);
-	sqlite3_stmt *s = st->q[Q_TAKEUP_DEL];
-	size_t i;
-	int rc;
-
-	sqlite3_reset(s);
-	sqlite3_bind_text(s, 1, referral, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	s = st->q[Q_TAKEUP_PUT];
-	for (i = 0; rc == SQLITE_DONE && i < n; i++) {
-		sqlite3_reset(s);
-		sqlite3_bind_text(s, 1, referral, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 2, v[i].asset, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 3, place, -1, SQLITE_STATIC);
-		sqlite3_bind_int(s, 4, referred_on);
-		sqlite3_bind_int(s, 5, v[i].taken != 0);
-		rc = sqlite3_step(s);
-		sqlite3_reset(s);
-	}
-	return rc == SQLITE_DONE ? PC_OK : PC_ESTORE;
-}
-
-static pc_rc
-sq_takeup_add(struct store *base, const char *referral, const char *place,
-    int32_t referred_on, const struct store_takeup *v, size_t n)
-{
-	struct sq *st = sq_of(base);
-	sqlite3_stmt *s = st->q[Q_TAKEUP_ADD];
 	size_t i;
 	int rc = SQLITE_DONE;
 
@@ -1632,7 +1604,33 @@ sq_takeup_add(struct store *base, const char *referral, const char *place,
 		rc = sqlite3_step(s);
 		sqlite3_reset(s);
 	}
+	return rc;
+}
+
+static pc_rc
+sq_takeup_put(struct store *base, const char *referral, const char *place,
+    int32_t referred_on, const struct store_takeup *v, size_t n)
+{
+	struct sq *st = sq_of(base);
+	sqlite3_stmt *s = st->q[Q_TAKEUP_DEL];
+	int rc;
+
+	sqlite3_reset(s);
+	sqlite3_bind_text(s, 1, referral, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc == SQLITE_DONE)
+		rc = takeup_rows(st->q[Q_TAKEUP_PUT], referral, place,
+		    referred_on, v, n);
 	return rc == SQLITE_DONE ? PC_OK : PC_ESTORE;
+}
+
+static pc_rc
+sq_takeup_add(struct store *base, const char *referral, const char *place,
+    int32_t referred_on, const struct store_takeup *v, size_t n)
+{
+	return takeup_rows(sq_of(base)->q[Q_TAKEUP_ADD], referral, place,
+	    referred_on, v, n) == SQLITE_DONE ? PC_OK : PC_ESTORE;
 }
 
 /* One statement for the batch, not one a referral. */

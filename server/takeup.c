@@ -140,9 +140,8 @@ count_seen(struct takeup *t)
 	}
 }
 
-/* Adds asset id (taken or not) to a referral's rows, once. */
-static int
-stage_add(struct store_takeup **v, size_t *n, size_t *cap, const char *id,
+int
+takeup_merge(struct store_takeup **v, size_t *n, size_t *cap, const char *id,
     int taken)
 {
 	struct store_takeup *nv;
@@ -154,13 +153,15 @@ stage_add(struct store_takeup **v, size_t *n, size_t *cap, const char *id,
 			return 0;
 		}
 	if (*n == *cap) {
-		*cap = *cap ? *cap * 2 : 8;
-		if ((nv = realloc(*v, *cap * sizeof(*nv))) == NULL)
+		size_t ncap = *cap ? *cap * 2 : 8;
+
+		if ((nv = realloc(*v, ncap * sizeof(*nv))) == NULL)
 			return -1;
 		*v = nv;
+		*cap = ncap;
 	}
 	(*v)[(*n)++] = (struct store_takeup){id, taken};
-	return 0;
+	return 1;
 }
 
 int
@@ -189,7 +190,7 @@ takeup_stage(struct store *st, const struct timeline *tl,
 		if (e->voided || e->rec->kind != KIND_SUPPORT)
 			continue;
 		taken = takeup_of(tl_content(e), &id);
-		if (stage_add(&v, &n, &cap, id, taken) != 0) {
+		if (takeup_merge(&v, &n, &cap, id, taken) < 0) {
 			free(v);
 			return PC_ENOMEM;
 		}
