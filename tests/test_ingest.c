@@ -375,7 +375,7 @@ test_both_ways(void **state)
 {
 	struct gen g;
 	/* memcheck is slow: a tenth as many there */
-	long n = getenv("PCMDS_VALGRIND") != NULL ? 300 : 3000, i;
+	long n = getenv("PCMDS_VALGRIND") != NULL ? 150 : 3000, i;
 
 	(void)state;
 	rng = 0x9e3779b97f4a7c15ULL;
@@ -572,12 +572,14 @@ test_through_ingest(void **state)
 	static struct gen g[NREF];
 	struct timeline full[NREF];
 	int at[NREF], left = 0, i, k, n;
+	/* memcheck is slow: fewer referrals there */
+	int nref = getenv("PCMDS_VALGRIND") != NULL ? NREF / 5 : NREF;
 	long count[MR_N] = {0};
 	struct staged sg = {NULL, 0};
 
 	(void)state;
 	rng = 0x2545f4914f6cdd1dULL;
-	for (i = 0; i < NREF; i++) {
+	for (i = 0; i < nref; i++) {
 		/* places: one device's, so every record passes its checks */
 		generate(&g[i], 1);
 		for (k = 0; k < g[i].n; k++)
@@ -608,7 +610,7 @@ test_through_ingest(void **state)
 			char ra[4096];
 			const char *text;
 
-			i = (int)rnd(NREF);
+			i = (int)rnd((uint32_t)nref);
 			k = at[i] > 0 ? (int)rnd((uint32_t)at[i]) : 0;
 			if (at[i] > 0 && rnd(12) == 0 && g[i].stored[k]) {
 				text = g[i].text[k];
@@ -677,9 +679,9 @@ test_through_ingest(void **state)
 	    count[MR_STORED], count[MR_DUPLICATE], count[MR_CONFLICT],
 	    count[MR_REJECTED]);
 	for (k = 0; k < MR_N; k++)
-		assert_true(count[k] > 20);
+		assert_true(count[k] > nref / 10);
 	free(sg.v);
-	for (i = 0; i < NREF; i++) {
+	for (i = 0; i < nref; i++) {
 		check_stored(&g[i], &full[i]);
 		tl_free(&full[i]);
 		gen_free(&g[i]);
