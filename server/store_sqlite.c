@@ -18,7 +18,6 @@
 #include <cjson/cJSON.h>
 #include <sqlite3.h>
 
-#include "map.h"
 #include "store_impl.h"
 
 #define BUSY_MS		10000	/* administration commands wait this long */
@@ -35,7 +34,6 @@ enum {
 	Q_TAKEUP_PUT,
 	Q_TAKEUP_ADD,
 	Q_FACTS_OF,
-	Q_HASHES,
 	Q_NQUERIES
 };
 
@@ -63,8 +61,6 @@ static const char *const queries[Q_NQUERIES] = {
 	/* a batch's referrals as a JSON array of ids */
 	[Q_FACTS_OF] = "SELECT referral, data FROM facts WHERE referral IN "
 	    "(SELECT value FROM json_each(?))",
-	[Q_HASHES] = "SELECT id, hash FROM records WHERE id IN (SELECT value "
-	    "FROM json_each(?))",
 };
 
 /*
@@ -90,13 +86,7 @@ struct sq {
 	/* what the failed call of the current transaction met (see fault) */
 	int		 fault;		/* SQLite extended code, 0 none */
 	char		 fault_msg[256];
-	/* a batch's ids read ahead, and those it stored: id -> hash (hex)
-	   or absent; ids_ahead: in this transaction */
-	struct map	 hashes;
-	int		 ids_ahead;
 };
-
-static char absent[] = "";	/* in hashes: not stored */
 
 struct sq_cursor {
 	struct store_cursor base;
@@ -338,7 +328,6 @@ store_sqlite_open(const char *path, struct store **out, struct err_list *errs)
 	if ((st = calloc(1, sizeof(*st))) == NULL)
 		return PC_ENOMEM;
 	st->base.ops = &sq_ops;
-	map_init(&st->hashes);
 	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		err_add(errs, E_SYSTEM, "", "cannot open database %s: %s", path,
@@ -468,25 +457,6 @@ ckpt_stop(struct sq *st)
 }
 
 static void
-free_hash(const char *key, void *val, void *arg)
-{
-	(void)key;
-	(void)arg;
-	if (val != absent)
-		free(val);
-}
-
-/* What a transaction read ahead, dropped at its end. */
-static void
-forget_ids(struct sq *st)
-{
-	map_each(&st->hashes, free_hash, NULL);
-	map_free(&st->hashes);
-	map_init(&st->hashes);
-	st->ids_ahead = 0;
-}
-
-static void
 sq_close(struct store *base)
 {
 	struct sq *st = sq_of(base);
@@ -495,8 +465,6 @@ sq_close(struct store *base)
 	if (st == NULL)
 		return;
 	ckpt_stop(st);
-	forget_ids(st);
-	map_free(&st->hashes);
 	for (i = 0; i < Q_NQUERIES; i++)
 		sqlite3_finalize(st->q[i]);
 	sqlite3_close(st->db);
@@ -527,7 +495,6 @@ sq_begin(struct store *base)
 	pc_rc rc;
 
 	st->fault = 0;
-	forget_ids(st);
 	if ((rc = exec(st, "BEGIN IMMEDIATE", NULL)) != PC_OK)
 		note_fault(st);
 	return rc;
@@ -539,7 +506,6 @@ sq_commit(struct store *base)
 	struct sq *st = sq_of(base);
 	pc_rc rc;
 
-	forget_ids(st);
 	if ((rc = exec(st, "COMMIT", NULL)) != PC_OK)
 		note_fault(st);
 	return rc;
@@ -551,7 +517,6 @@ sq_rollback(struct store *base)
 	struct sq *st = sq_of(base);
 
 	note_fault(st);
-	forget_ids(st);
 	if (!sqlite3_get_autocommit(st->db))
 		(void)exec(st, "ROLLBACK", NULL);
 }
@@ -1304,15 +1269,8 @@ sq_record_hash(struct store *base, const char *id, char hash[SEC_HEX64_LEN])
 {
 	struct sq *st = sq_of(base);
 	sqlite3_stmt *s = st->q[Q_RECORD_HASH];
-	const char *h;
 	pc_rc rc = PC_ENOTFOUND;
 
-	if (st->ids_ahead && (h = map_get(&st->hashes, id)) != NULL) {
-		if (h == absent)
-			return PC_ENOTFOUND;
-		snprintf(hash, SEC_HEX64_LEN, "%s", h);
-		return PC_OK;
-	}
 	sqlite3_reset(s);
 	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
 	switch (sqlite3_step(s)) {
@@ -1330,23 +1288,6 @@ sq_record_hash(struct store *base, const char *id, char hash[SEC_HEX64_LEN])
 	}
 	sqlite3_reset(s);
 	return rc;
-}
-
-static pc_rc
-remember(struct sq *st, const char *id, const char *hash)
-{
-	char *h = hash != NULL ? strdup(hash) : absent;
-	void *old = map_get(&st->hashes, id);
-	pc_rc rc;
-
-	if (h == NULL)
-		return PC_ENOMEM;
-	if ((rc = map_put(&st->hashes, id, h)) != PC_OK) {
-		free_hash(NULL, h, NULL);
-		return rc;
-	}
-	free_hash(NULL, old, NULL);
-	return PC_OK;
 }
 
 static pc_rc
@@ -1373,10 +1314,7 @@ sq_record_put(struct store *base, const struct rec *r, int64_t user,
 	sqlite3_bind_int64(s, 10, audit_seq);
 	rc = sqlite3_step(s);
 	sqlite3_reset(s);
-	if (rc != SQLITE_DONE)
-		return PC_ESTORE;
-	/* a later record of the batch with this id is told it is there */
-	return st->ids_ahead ? remember(st, r->id, r->hash) : PC_OK;
+	return rc == SQLITE_DONE ? PC_OK : PC_ESTORE;
 }
 
 /*
@@ -1695,20 +1633,6 @@ sq_takeup_add(struct store *base, const char *referral, const char *place,
 	    referred_on, v, n) == SQLITE_DONE ? PC_OK : PC_ESTORE;
 }
 
-/* ids as a JSON array, for json_each(). */
-static pc_rc
-json_ids(struct buf *b, const char *const *v, size_t n)
-{
-	size_t i;
-
-	buf_free(b);
-	buf_init(b, 0);
-	for (i = 0; i < n; i++)
-		buf_addf(b, "%s\"%s\"", i ? "," : "[", v[i]);
-	buf_adds(b, n ? "]" : "[]");
-	return buf_failed(b);
-}
-
 /* One statement for the batch, not one a referral. */
 static pc_rc
 sq_facts_of(struct store *base, const char *const *referrals, size_t n,
@@ -1717,10 +1641,14 @@ sq_facts_of(struct store *base, const char *const *referrals, size_t n,
 	struct sq *st = sq_of(base);
 	sqlite3_stmt *s = st->q[Q_FACTS_OF];
 	struct buf ids;
+	size_t i;
 	int rc;
 
 	buf_init(&ids, 0);
-	if (json_ids(&ids, referrals, n) != PC_OK) {
+	for (i = 0; i < n; i++)
+		buf_addf(&ids, "%s\"%s\"", i ? "," : "[", referrals[i]);
+	buf_adds(&ids, "]");
+	if (buf_failed(&ids) != PC_OK) {
 		buf_free(&ids);
 		return PC_ENOMEM;
 	}
@@ -1890,55 +1818,17 @@ sq_export_source(struct store *base, const char *database)
 	return database == NULL || database[0] == '\0' ? PC_OK : PC_EUSAGE;
 }
 
-/*
- * BEGIN IMMEDIATE has already made this the only writer: no lock to
- * take, but the batch's ids are looked up in one statement, not one a
- * record.
- */
+/* BEGIN IMMEDIATE has already made this the only writer. */
 static pc_rc
 sq_batch_lock(struct store *base, const char *const *referrals, size_t nref,
     const char *const *ids, size_t nids)
 {
-	struct sq *st = sq_of(base);
-	sqlite3_stmt *s = st->q[Q_HASHES];
-	char hex[SEC_HEX64_LEN];
-	struct buf b;
-	size_t k;
-	int rc = SQLITE_DONE;
-	pc_rc prc = PC_OK;
-
+	(void)base;
 	(void)referrals;
 	(void)nref;
-	forget_ids(st);
-	buf_init(&b, 0);
-	if (nids == 0)
-		return PC_OK;
-	for (k = 0; prc == PC_OK && k < nids; k++)
-		prc = remember(st, ids[k], NULL);
-	if (prc != PC_OK || json_ids(&b, ids, nids) != PC_OK) {
-		buf_free(&b);
-		forget_ids(st);
-		return PC_ENOMEM;
-	}
-	sqlite3_reset(s);
-	sqlite3_bind_text(s, 1, b.p, (int)b.len, SQLITE_STATIC);
-	while (prc == PC_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (sqlite3_column_bytes(s, 1) != SEC_SHA256_LEN) {
-			prc = PC_ESTORE;
-			break;
-		}
-		sec_hex(sqlite3_column_blob(s, 1), SEC_SHA256_LEN, hex);
-		prc = remember(st, (const char *)sqlite3_column_text(s, 0), hex);
-	}
-	sqlite3_reset(s);
-	buf_free(&b);
-	if (prc == PC_OK && rc != SQLITE_DONE)
-		prc = PC_ESTORE;
-	if (prc != PC_OK)
-		forget_ids(st);
-	else
-		st->ids_ahead = 1;
-	return prc;
+	(void)ids;
+	(void)nids;
+	return PC_OK;
 }
 
 static pc_rc
