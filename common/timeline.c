@@ -488,68 +488,59 @@ tl_admit(struct timeline *tl, struct rec *r, const struct rec_opts *o,
 	return PC_EINVAL;
 }
 
+/*
+ * The pair: the earliest scored baseline, and the latest scored review or
+ * final (the last admitted of those on its day) when it is later than
+ * the baseline; when it is not, no review or final is.
+ */
 static void
-read_assessment(const struct tl_entry *e, struct tl_assess *a)
+pair(struct tl_summary *s)
 {
-	const cJSON *c = tl_content(e);
-	int m;
-
-	a->on = event_date(e);
-	a->stage = code_index(&codes_stage, rec_str(c, "stage"));
-	for (m = 0; m < ONS4_N; m++)
-		a->score[m] = rec_int(c, ons4_measures[m].field, -1);
+	s->has_followup = s->has_baseline && s->has_latest &&
+	    s->latest.on > s->baseline.on;
+	if (s->has_followup)
+		s->followup = s->latest;
+	else
+		memset(&s->followup, 0, sizeof(s->followup));
 }
 
 static void
-summarise_assessments(const struct timeline *tl, struct tl_summary *s)
+step_assessment(struct tl_summary *s, int32_t on, const cJSON *c)
 {
 	struct tl_assess a;
-	size_t i;
+	int m;
 
-	for (i = 1; i < tl->n; i++) {
-		const struct tl_entry *e = &tl->v[i];
-
-		if (!is_event(e) || e->rec->kind != KIND_ASSESSMENT)
-			continue;
-		s->assessments++;
-		if (!scored(e)) {
-			s->declined++;
-			continue;
-		}
-		read_assessment(e, &a);
-		if (a.stage == 0 && (!s->has_baseline || a.on <
-		    s->baseline.on)) {
+	s->assessments++;
+	if (rec_flag(c, "declined", 0) == 1) {
+		s->declined++;
+		return;
+	}
+	a.on = on;
+	a.stage = code_index(&codes_stage, rec_str(c, "stage"));
+	for (m = 0; m < ONS4_N; m++)
+		a.score[m] = rec_int(c, ons4_measures[m].field, -1);
+	if (a.stage == 0) {
+		if (!s->has_baseline || a.on < s->baseline.on) {
 			s->baseline = a;
 			s->has_baseline = 1;
 		}
-	}
-	if (!s->has_baseline)
-		return;
-	for (i = 1; i < tl->n; i++) {
-		const struct tl_entry *e = &tl->v[i];
-
-		if (!is_event(e) || !scored(e))
-			continue;
-		read_assessment(e, &a);
-		if (a.stage == 0 || a.on <= s->baseline.on)
-			continue;
-		if (!s->has_followup || a.on >= s->followup.on) {
-			s->followup = a;
-			s->has_followup = 1;
-		}
+	} else if (!s->has_latest || a.on >= s->latest.on) {
+		s->latest = a;
+		s->has_latest = 1;
 	}
 }
 
-static void
-summarise_event(const struct tl_entry *e, struct tl_summary *s)
+void
+tl_step(struct tl_summary *s, enum rec_kind k, int32_t d, const cJSON *c)
 {
-	int32_t d = event_date(e);
-	int c;
+	int i;
 
-	switch (e->rec->kind) {
+	if (d > s->last_on)
+		s->last_on = d;
+	switch (k) {
 	case KIND_CONTACT:
 		s->contacts++;
-		if (rec_flag(tl_content(e), "attended", 0) == 1) {
+		if (rec_flag(c, "attended", 0) == 1) {
 			s->attended++;
 			if (s->first_contact < 0 || d < s->first_contact)
 				s->first_contact = d;
@@ -557,24 +548,29 @@ summarise_event(const struct tl_entry *e, struct tl_summary *s)
 		break;
 	case KIND_SUPPORT:
 		s->supports++;
-		c = code_index(&codes_support, rec_str(tl_content(e), "category"));
-		if (c >= 0) {
-			const char *out = rec_str(tl_content(e), "outcome");
+		i = code_index(&codes_support, rec_str(c, "category"));
+		if (i >= 0) {
+			const char *out = rec_str(c, "outcome");
 
-			s->support_offered |= 1u << c;
+			s->support_offered |= 1u << i;
 			if (strcmp(out, "taken_up") == 0 ||
 			    strcmp(out, "completed") == 0)
-				s->support_taken |= 1u << c;
+				s->support_taken |= 1u << i;
 		}
 		break;
 	case KIND_CLOSURE:
+		s->closures++;
 		s->closed_on = d;
-		s->close_reason = code_index(&codes_closure,
-		    rec_str(tl_content(e), "reason"));
+		s->close_reason = code_index(&codes_closure, rec_str(c,
+		    "reason"));
+		break;
+	case KIND_ASSESSMENT:
+		step_assessment(s, d, c);
 		break;
 	default:
 		break;
 	}
+	pair(s);
 }
 
 void
@@ -588,13 +584,42 @@ tl_summarise(const struct timeline *tl, struct tl_summary *s)
 	s->close_reason = -1;
 	s->first_contact = -1;
 	s->referred_on = -1;
+	s->last_on = -1;
 	if (ref == NULL)
 		return;
 	s->referral = tl_content(ref);
 	s->voided = ref->voided;
 	s->referred_on = rec_day(s->referral, "referred_on");
+	s->age = rec_int(s->referral, "age", 0);
+	s->records = (int)tl->n;
 	for (i = 1; i < tl->n; i++)
 		if (is_event(&tl->v[i]))
-			summarise_event(&tl->v[i], s);
-	summarise_assessments(tl, s);
+			tl_step(s, tl->v[i].rec->kind, event_date(&tl->v[i]),
+			    tl_content(&tl->v[i]));
+}
+
+/*
+ * What check_new() and check_event() ask of a new record, answered from
+ * the summary; whatever it cannot answer for certain is left to them.
+ */
+int
+tl_add(struct tl_summary *s, const char *place, const struct rec *r)
+{
+	int32_t d = r->date;
+	int scores = r->kind == KIND_ASSESSMENT &&
+	    rec_flag(r->json, "declined", 0) != 1;
+
+	if ((r->kind != KIND_ASSESSMENT && r->kind != KIND_CONTACT &&
+	    r->kind != KIND_SUPPORT && r->kind != KIND_CLOSURE) ||
+	    s->referred_on < 0 || s->voided || s->records < 1 ||
+	    s->records >= TL_RECORDS_MAX || strcmp(place, r->place) != 0 ||
+	    d < 0 || d < s->referred_on || (scores && s->age < ONS4_MIN_AGE) ||
+	    s->closures > 1)
+		return 0;
+	if (r->kind == KIND_CLOSURE ? s->closures > 0 || s->last_on > d :
+	    s->closures == 1 && s->closed_on < d)
+		return 0;
+	s->records++;
+	tl_step(s, r->kind, d, r->json);
+	return 1;
 }

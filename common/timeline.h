@@ -59,6 +59,14 @@ struct tl_summary {
 	int		 has_baseline, has_followup;
 	struct tl_assess baseline;	/* earliest scored baseline */
 	struct tl_assess followup;	/* latest later scored review/final */
+	/* what the rules ask of a next record, and the step needs (tl_add) */
+	int		 age;		/* the referral's */
+	int		 records;	/* in the timeline: corrections, voided */
+	int		 closures;	/* not voided */
+	int32_t		 last_on;	/* the latest event's date, -1 none */
+	int		 has_latest;
+	struct tl_assess latest;	/* latest scored review/final; ties:
+					   the last admitted */
 };
 
 void	 tl_init(struct timeline *, const char *referral_id);
@@ -91,7 +99,24 @@ pc_rc	 tl_load(struct timeline *, struct rec *r);
 int	 tl_find(const struct timeline *, const char *id);
 /* Index of the unique record whose id starts with prefix; -1 none, -2 many. */
 int	 tl_find_prefix(const struct timeline *, const char *prefix);
+/*
+ * The summary is tl_step() over the timeline's events (records not
+ * voided, corrections applied, the referral aside) in admission order.
+ */
 void	 tl_summarise(const struct timeline *, struct tl_summary *);
+/* Adds one event of kind k dated on, whose content is c, to s. */
+void	 tl_step(struct tl_summary *, enum rec_kind k, int32_t on,
+	    const cJSON *c);
+/*
+ * Without the timeline: 1 when tl_admit() would admit r, a new contact,
+ * support, assessment or closure of the referral s summarises (recorded
+ * for place), to that timeline; r is then added to s (tl_step, one
+ * record more). 0 when s cannot tell (a rule r may break, a correction,
+ * anything unusual): s is unchanged, and r is for tl_admit() on the
+ * timeline. So a server can keep s instead of the records, and check
+ * and add most records with it, the same rules as the timeline's.
+ */
+int	 tl_add(struct tl_summary *, const char *place, const struct rec *r);
 /* A record's effective content, corrections applied; NULL for corrections. */
 const cJSON	*tl_content(const struct tl_entry *);
 

@@ -82,13 +82,73 @@ flag_of(const cJSON *ref, const char *field)
 	}
 }
 
+/* What the records after the referral make of its fact. */
+static void
+fact_of_summary(struct fact *f, const struct tl_summary *s)
+{
+	int m;
+
+	f->closed_on = s->closed_on;
+	f->close_reason = (uint8_t)(s->close_reason < 0 ? 255 :
+	    s->close_reason);
+	f->first_contact = s->first_contact;
+	f->contacts = (uint16_t)(s->contacts > 65535 ? 65535 : s->contacts);
+	f->attended = (uint16_t)(s->attended > 65535 ? 65535 : s->attended);
+	f->support_offered = s->support_offered;
+	f->support_taken = s->support_taken;
+	f->has_pair = (uint8_t)(s->has_baseline && s->has_followup);
+	for (m = 0; m < ONS4_N; m++) {
+		f->base[m] = (int8_t)(f->has_pair ? s->baseline.score[m] : 0);
+		f->follow[m] = (int8_t)(f->has_pair ? s->followup.score[m] : 0);
+	}
+	f->records = (uint16_t)(s->records > 65535 ? 65535 : s->records);
+	f->closures = (uint16_t)(s->closures > 65535 ? 65535 : s->closures);
+	f->last_on = s->last_on;
+	f->has_baseline = (uint8_t)s->has_baseline;
+	f->has_latest = (uint8_t)s->has_latest;
+	memset(&f->baseline, 0, sizeof(f->baseline));
+	memset(&f->latest, 0, sizeof(f->latest));
+	if (s->has_baseline)
+		f->baseline = s->baseline;
+	if (s->has_latest)
+		f->latest = s->latest;
+}
+
+/*
+ * The summary a fact holds: all tl_add() reads and fact_of_summary()
+ * writes (not the counts of supports, assessments and declined ones,
+ * which a fact does not keep).
+ */
+static void
+summary_of_fact(const struct fact *f, struct tl_summary *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->voided = f->voided;
+	s->referred_on = f->referred_on;
+	s->closed_on = f->closed_on;
+	s->close_reason = f->close_reason == 255 ? -1 : f->close_reason;
+	s->first_contact = f->first_contact;
+	s->contacts = f->contacts;
+	s->attended = f->attended;
+	s->support_offered = f->support_offered;
+	s->support_taken = f->support_taken;
+	s->age = f->age;
+	s->records = f->records;
+	s->closures = f->closures;
+	s->last_on = f->last_on;
+	s->has_baseline = f->has_baseline;
+	s->has_latest = f->has_latest;
+	s->baseline = f->baseline;
+	s->latest = f->latest;
+}
+
 void
 agg_fact(const struct timeline *tl, struct fact *f)
 {
 	struct tl_summary s;
 	const cJSON *ref, *it;
 	const char *person;
-	int m, k;
+	int k;
 
 	memset(f, 0, sizeof(*f));
 	snprintf(f->id, sizeof(f->id), "%s", tl->id);
@@ -103,17 +163,11 @@ agg_fact(const struct timeline *tl, struct fact *f)
 		f->person = f->person << 4 | (uint64_t)(person[k] <= '9' ?
 		    person[k] - '0' : person[k] - 'a' + 10);
 	f->referred_on = s.referred_on;
-	f->closed_on = s.closed_on;
-	f->close_reason = (uint8_t)(s.close_reason < 0 ? 255 : s.close_reason);
-	f->first_contact = s.first_contact;
-	f->contacts = (uint16_t)(s.contacts > 65535 ? 65535 : s.contacts);
-	f->attended = (uint16_t)(s.attended > 65535 ? 65535 : s.attended);
-	f->support_offered = s.support_offered;
-	f->support_taken = s.support_taken;
 	f->source = idx(&codes_source, rec_str(ref, "source"));
 	f->service = idx(&codes_service, rec_str(ref, "service"));
 	f->gender = idx(&codes_gender, rec_str(ref, "gender"));
 	f->ethnicity = idx(&codes_ethnicity, rec_str(ref, "ethnicity"));
+	/* 0-120, as validated: the rules' age (tl_add) is this one */
 	f->age = (uint8_t)rec_int(ref, "age", 0);
 	f->imd_decile = (uint8_t)rec_int(ref, "imd_decile", 0);
 	cJSON_ArrayForEach(it, rec_get(ref, "reasons"))
@@ -125,12 +179,8 @@ agg_fact(const struct timeline *tl, struct fact *f)
 		f->flags[k] = flag_of(ref, flag_fields[k]);
 	f->consent = rec_flag(ref, "consent_evaluation", 0) == 1;
 	f->voided = (uint8_t)s.voided;
-	f->has_pair = (uint8_t)(s.has_baseline && s.has_followup);
 	snprintf(f->pcn, sizeof(f->pcn), "%s", tl->v[0].rec->pcn);
-	for (m = 0; f->has_pair && m < ONS4_N; m++) {
-		f->base[m] = (int8_t)s.baseline.score[m];
-		f->follow[m] = (int8_t)s.followup.score[m];
-	}
+	fact_of_summary(f, &s);
 }
 
 int
@@ -785,6 +835,8 @@ enum {
 	T_FLAGS, T_CONSENT, T_VOIDED, T_HAS_PAIR, T_BASE, T_FOLLOW,
 	T_PCN,		/* version 3 */
 	T_TAKEUP,	/* version 4: its take-up rows are stored (takeup.h) */
+	/* version 5: what the rules and a step need (agg_step_add) */
+	T_RECORDS, T_CLOSURES, T_LAST_ON, T_BASELINE, T_LATEST,
 	T_N
 };
 
@@ -839,6 +891,21 @@ put_set(struct buf *b, int tag, const struct codelist *l, uint32_t bits)
 	buf_free(&t);
 }
 
+/* An assessment of the pair: none (empty), or its date, stage, scores. */
+static void
+put_assess(struct buf *b, int tag, int has, const struct tl_assess *a)
+{
+	uint8_t v[9];
+	int k;
+
+	for (k = 0; k < 4; k++)
+		v[k] = (uint8_t)((uint32_t)a->on >> (8 * k));
+	v[4] = (uint8_t)(int8_t)a->stage;
+	for (k = 0; k < ONS4_N; k++)
+		v[5 + k] = (uint8_t)(int8_t)a->score[k];
+	put_field(b, tag, v, has ? sizeof(v) : 0);
+}
+
 pc_rc
 agg_fact_encode(const struct fact *f, struct buf *b)
 {
@@ -880,7 +947,12 @@ agg_fact_encode(const struct fact *f, struct buf *b)
 	put_field(b, T_BASE, base, ONS4_N);
 	put_field(b, T_FOLLOW, fol, ONS4_N);
 	put_str(b, T_PCN, f->pcn);
-	put_int(b, T_TAKEUP, 1, 1);
+	put_int(b, T_RECORDS, f->records, 2);
+	put_int(b, T_CLOSURES, f->closures, 2);
+	put_int(b, T_LAST_ON, f->last_on, 4);
+	put_assess(b, T_BASELINE, f->has_baseline, &f->baseline);
+	put_assess(b, T_LATEST, f->has_latest, &f->latest);
+	put_int(b, T_TAKEUP, 1, 1);	/* last, as version 4 wrote it */
 	return b->p != NULL ? PC_OK : PC_ENOMEM;
 }
 
@@ -927,6 +999,20 @@ get_set(const struct codelist *l, const uint8_t *v, size_t len)
 		if ((i = code_index(l, tok)) >= 0 && i < 32)
 			bits |= 1u << i;
 	return bits;
+}
+
+static void
+get_assess(const uint8_t *v, size_t len, uint8_t *has, struct tl_assess *a)
+{
+	int k;
+
+	memset(a, 0, sizeof(*a));
+	if ((*has = len == 9) == 0)
+		return;
+	a->on = (int32_t)get_int(v, 4);
+	a->stage = (int8_t)v[4];
+	for (k = 0; k < ONS4_N; k++)
+		a->score[k] = (int8_t)v[5 + k];
 }
 
 static void
@@ -978,6 +1064,12 @@ get_field(struct fact *f, int tag, const uint8_t *v, size_t len, int *ver)
 		break;
 	case T_PCN: get_str(v, len, f->pcn, sizeof(f->pcn)); break;
 	case T_TAKEUP: break;	/* a mark: the rows are in the store */
+	case T_RECORDS: f->records = (uint16_t)get_int(v, len); break;
+	case T_CLOSURES: f->closures = (uint16_t)get_int(v, len); break;
+	case T_LAST_ON: f->last_on = (int32_t)get_int(v, len); break;
+	case T_BASELINE: get_assess(v, len, &f->has_baseline, &f->baseline);
+		break;
+	case T_LATEST: get_assess(v, len, &f->has_latest, &f->latest); break;
 	default:
 		break;	/* a newer version's: not ours to read */
 	}
@@ -1025,9 +1117,8 @@ struct stage {
 	pc_rc		 rc;
 };
 
-/* A fact, and beside it its referral's take-up (tl: its records). */
 static pc_rc
-fact_store(struct store *st, const struct timeline *tl, const struct fact *f)
+fact_put(struct store *st, const struct fact *f)
 {
 	struct buf b;
 	pc_rc rc;
@@ -1037,6 +1128,15 @@ fact_store(struct store *st, const struct timeline *tl, const struct fact *f)
 		rc = store_fact_put(st, f->id, f->place, f->referred_on,
 		    f->consent && !f->voided, b.p, b.len);
 	buf_free(&b);
+	return rc;
+}
+
+/* A fact, and beside it its referral's take-up (tl: its records). */
+static pc_rc
+fact_store(struct store *st, const struct timeline *tl, const struct fact *f)
+{
+	pc_rc rc = fact_put(st, f);
+
 	return rc == PC_OK ? takeup_stage(st, tl, f) : rc;
 }
 
@@ -1056,24 +1156,111 @@ stage_one(const char *key, void *val, void *arg)
 	s->n++;
 }
 
+/* A stepped fact; its take-up rows gain the assets of its new supports. */
+static void
+stage_step(const char *key, void *val, void *arg)
+{
+	struct stage *s = arg;
+	const struct agg_step *a = val;
+
+	(void)key;
+	if (s->rc != PC_OK || a->off || a->added == 0)
+		return;		/* nothing changed, or its timeline's */
+	s->v[s->n] = a->f;
+	if ((s->rc = fact_put(s->st, &a->f)) == PC_OK && a->nsup > 0)
+		s->rc = store_takeup_add(s->st, a->f.id, a->f.place,
+		    a->f.referred_on, a->sup, a->nsup);
+	s->n++;
+}
+
 pc_rc
-agg_stage(struct store *st, const struct map *timelines, struct fact **out,
-    size_t *n)
+agg_stage(struct store *st, const struct map *timelines,
+    const struct map *steps, struct fact **out, size_t *n)
 {
 	struct stage s = {st, NULL, 0, PC_OK};
+	size_t k = timelines->n + (steps != NULL ? steps->n : 0);
 
 	*out = NULL;
 	*n = 0;
-	if ((s.v = calloc(timelines->n ? timelines->n : 1, sizeof(*s.v))) ==
-	    NULL)
+	if ((s.v = calloc(k ? k : 1, sizeof(*s.v))) == NULL)
 		return PC_ENOMEM;
 	map_each(timelines, stage_one, &s);
+	if (steps != NULL)
+		map_each(steps, stage_step, &s);
 	if (s.rc != PC_OK) {
 		free(s.v);
 		return s.rc;
 	}
 	*out = s.v;
 	*n = s.n;
+	return PC_OK;
+}
+
+pc_rc
+agg_step_init(struct agg_step *a, const void *blob, size_t len)
+{
+	int v;
+
+	memset(a, 0, sizeof(*a));
+	/* a fact lacking a tag (an older version's) cannot say */
+	if (agg_fact_decode(blob, len, &a->f, &v) != 0 ||
+	    a->f.place[0] == '\0' || a->f.voided)
+		return PC_ENOTFOUND;
+	return PC_OK;
+}
+
+void
+agg_step_free(struct agg_step *a)
+{
+	size_t i;
+
+	for (i = 0; i < a->nsup; i++)
+		free((char *)a->sup[i].asset);
+	free(a->sup);
+	memset(a, 0, sizeof(*a));
+}
+
+/* A support's take-up row, merged as takeup_stage() merges them. */
+static pc_rc
+step_support(struct agg_step *a, const char *asset, int taken)
+{
+	char *id;
+
+	switch (takeup_merge(&a->sup, &a->nsup, &a->capsup, asset, taken)) {
+	case 0:
+		return PC_OK;
+	case 1:
+		if ((id = strdup(asset)) == NULL) {
+			a->nsup--;
+			return PC_ENOMEM;
+		}
+		a->sup[a->nsup - 1].asset = id;	/* its own, not r's */
+		return PC_OK;
+	default:
+		return PC_ENOMEM;
+	}
+}
+
+pc_rc
+agg_step_add(struct agg_step *a, const struct rec *r, int *added)
+{
+	struct tl_summary s;
+	const char *asset = "";
+	int taken = 0;
+	pc_rc rc;
+
+	*added = 0;
+	summary_of_fact(&a->f, &s);
+	if (!tl_add(&s, a->f.place, r))
+		return PC_OK;
+	if (r->kind == KIND_SUPPORT) {
+		taken = takeup_of(r->json, &asset);
+		if ((rc = step_support(a, asset, taken)) != PC_OK)
+			return rc;	/* the step as it was */
+	}
+	fact_of_summary(&a->f, &s);
+	a->added++;
+	*added = 1;
 	return PC_OK;
 }
 

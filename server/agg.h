@@ -48,7 +48,7 @@
 #include "store.h"
 #include "timeline.h"
 
-#define FACT_VERSION	4	/* bump when a fact gains a tag */
+#define FACT_VERSION	5	/* bump when a fact gains a tag */
 #define AGG_DAYS	366	/* days to first contact: 0..365, 365 = "365+" */
 #define AGG_CONTACTS	101	/* contacts per closed referral: 0..100+ */
 
@@ -72,6 +72,11 @@ struct fact {
 	uint8_t		 consent, voided, has_pair;
 	int8_t		 base[ONS4_N], follow[ONS4_N];
 	char		 pcn[8];	/* the referral's PCN; "" none */
+	/* what ingest checks a next record by and steps (agg_step_add) */
+	uint16_t	 records, closures;
+	int32_t		 last_on;
+	uint8_t		 has_baseline, has_latest;
+	struct tl_assess baseline, latest;
 };
 
 /* Ways to break figures down (group_by). */
@@ -269,12 +274,39 @@ pc_rc	 agg_fact_encode(const struct fact *, struct buf *);
 int	 agg_fact_decode(const void *, size_t, struct fact *f, int *version);
 /*
  * For ingest, inside its transaction: computes the facts of every
- * referral touched and stores them. *out (owned by the caller, free())
+ * referral touched (timelines: referral id -> struct timeline *; steps:
+ * -> struct agg_step *, those with records added) and stores them. *out (owned by the caller, free())
  * holds them for agg_apply() once the transaction has committed.
  */
 pc_rc	 agg_stage(struct store *, const struct map *timelines,
-	    struct fact **out, size_t *n);
+	    const struct map *steps, struct fact **out, size_t *n);
 void	 agg_apply(struct agg *, const struct fact *, size_t n);
+
+/*
+ * A referral stored before a batch, whose next records are checked
+ * against its stored fact and added to it (tl_add) instead of against
+ * its records, which are then not read.
+ */
+struct agg_step {
+	struct fact		 f;
+	int			 off;		/* its records decide now */
+	int			 added;		/* records added to f */
+	struct store_takeup	*sup;		/* their assets (owned) */
+	size_t			 nsup, capsup;
+};
+
+/*
+ * A stored fact as a step: PC_OK, or PC_ENOTFOUND when it cannot be one
+ * (an older version's, a voided referral...: read the records).
+ */
+pc_rc	 agg_step_init(struct agg_step *, const void *blob, size_t len);
+void	 agg_step_free(struct agg_step *);
+/*
+ * Adds r to the step (*added 1) when its referral's rules are met for
+ * certain; *added 0 and the step unchanged when they may not be (check
+ * r against the records). PC_ENOMEM.
+ */
+pc_rc	 agg_step_add(struct agg_step *, const struct rec *r, int *added);
 
 pc_rc	 agg_run(struct agg *, const struct agg_query *, struct agg_result *);
 /*

@@ -24,7 +24,7 @@ stage_facts(void *arg, struct store *st, struct ingest *in)
 {
 	struct staged *s = arg;
 
-	return agg_stage(st, &in->timelines, &s->v, &s->n);
+	return agg_stage(st, &in->timelines, &in->steps, &s->v, &s->n);
 }
 
 static void

@@ -23,6 +23,7 @@ ingest_init(struct ingest *in)
 {
 	memset(in, 0, sizeof(*in));
 	map_init(&in->timelines);
+	map_init(&in->steps);
 }
 
 static void
@@ -31,6 +32,15 @@ free_timeline(const char *key, void *val, void *arg)
 	(void)key;
 	(void)arg;
 	tl_free(val);
+	free(val);
+}
+
+static void
+free_step(const char *key, void *val, void *arg)
+{
+	(void)key;
+	(void)arg;
+	agg_step_free(val);
 	free(val);
 }
 
@@ -47,6 +57,8 @@ ingest_free(struct ingest *in)
 	free(in->v);
 	map_each(&in->timelines, free_timeline, NULL);
 	map_free(&in->timelines);
+	map_each(&in->steps, free_step, NULL);
+	map_free(&in->steps);
 	memset(in, 0, sizeof(*in));
 }
 
@@ -160,6 +172,38 @@ consent_change(const struct timeline *tl, const struct rec *r,
 }
 
 /*
+ * A follow-up of a referral stored before the batch, against its fact:
+ * *done 1 when it was admitted there and stored (r freed, whatever the
+ * store said), 0 when its referral's records must decide (r still the
+ * caller's).
+ */
+static pc_rc
+step_one(struct ingest *in, struct store *st, const struct store_auth *who,
+    int64_t now, struct ingest_item *it, struct rec *r, int *done)
+{
+	struct agg_step *a = map_get(&in->steps, r->referral);
+	pc_rc rc;
+
+	*done = 0;
+	if (a == NULL || a->off)
+		return PC_OK;
+	if ((rc = agg_step_add(a, r, done)) != PC_OK)
+		return rc;
+	if (!*done) {
+		/* from here on its timeline, this batch's records in it */
+		agg_step_free(a);
+		a->off = 1;
+		return PC_OK;
+	}
+	it->consent_from = it->consent_to = -2;
+	memcpy(it->digest, r->digest, sizeof(it->digest));
+	rc = store_record_put(st, r, who->user.id, now, in->audit_chain,
+	    in->audit_seq);
+	rec_free(r);
+	return rc;
+}
+
+/*
  * One record, checked by check_range(); r is taken. PC_ESTORE aborts the
  * batch.
  */
@@ -169,6 +213,7 @@ ingest_one(struct ingest *in, struct store *st, const struct store_auth *who,
 {
 	struct timeline *tl;
 	struct rec *r = it->rec;
+	int done;
 	pc_rc rc;
 
 	it->rec = NULL;
@@ -187,6 +232,11 @@ ingest_one(struct ingest *in, struct store *st, const struct store_auth *who,
 	it->status = known_id(in, st, r, &it->errs, &rc);
 	if (rc != PC_OK || it->status != MR_STORED) {
 		rec_free(r);
+		return rc;
+	}
+	if ((rc = step_one(in, st, who, now, it, r, &done)) != PC_OK || done) {
+		if (!done)
+			rec_free(r);
 		return rc;
 	}
 	if ((tl = timeline_for(in, st, r)) == NULL) {
@@ -453,6 +503,64 @@ lock_batch(struct ingest *in, struct store *st)
 	return rc;
 }
 
+static int
+take_fact(void *arg, const char *referral, const void *blob, size_t len)
+{
+	struct ingest *in = arg;
+	struct agg_step *a;
+
+	if ((a = malloc(sizeof(*a))) == NULL)
+		return 1;
+	if (agg_step_init(a, blob, len) != PC_OK ||
+	    map_put(&in->steps, referral, a) != PC_OK) {
+		free(a);
+		/* memory: its timeline serves as well */
+	}
+	return 0;
+}
+
+/*
+ * The stored facts of the referrals whose follow-ups the batch brings,
+ * in one go: all but those it records (new) or corrects (the records
+ * decide a correction).
+ */
+static pc_rc
+read_steps(struct ingest *in, struct store *st)
+{
+	struct map skip;
+	const char **refs;
+	size_t i, n = 0;
+	pc_rc rc = PC_OK;
+
+	map_init(&skip);
+	for (i = 0; rc == PC_OK && i < in->n; i++) {
+		const struct rec *r = in->v[i].rec;
+
+		if (in->v[i].checked == PC_OK && r != NULL &&
+		    (r->kind == KIND_REFERRAL || r->kind == KIND_CORRECTION))
+			rc = map_put(&skip, r->referral, &skip);
+	}
+	if (rc != PC_OK || (refs = calloc(in->n ? in->n : 1,
+	    sizeof(*refs))) == NULL) {
+		map_free(&skip);
+		return PC_ENOMEM;
+	}
+	for (i = 0; rc == PC_OK && i < in->n; i++) {
+		const struct rec *r = in->v[i].rec;
+
+		if (in->v[i].checked != PC_OK || r == NULL ||
+		    map_get(&skip, r->referral) != NULL)
+			continue;
+		refs[n++] = r->referral;
+		rc = map_put(&skip, r->referral, &skip);	/* once */
+	}
+	if (rc == PC_OK)
+		rc = store_facts_of(st, refs, n, take_fact, in);
+	free(refs);
+	map_free(&skip);
+	return rc;
+}
+
 pc_rc
 ingest_run(struct ingest *in, struct store *st, const struct store_auth *who,
     cJSON *records, const struct rec_opts *ro, int64_t now,
@@ -483,6 +591,8 @@ ingest_run(struct ingest *in, struct store *st, const struct store_auth *who,
 	    last)) != PC_OK)
 		goto fail;
 	in->audit_seq++;
+	if ((rc = read_steps(in, st)) != PC_OK)
+		goto fail;
 	for (i = 0; i < in->n; i++) {
 		struct ingest_item *it = &in->v[i];
 

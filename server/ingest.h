@@ -5,7 +5,12 @@
  * ran), checked against the token's worker and place, looked up by id
  * for idempotency (same id and content: duplicate; same id, other
  * content: conflict, the stored record untouched), and checked against
- * its referral's records (stored, or earlier in the same batch). The
+ * its referral's records (stored, or earlier in the same batch). A
+ * contact, support, assessment or closure of a referral stored before is
+ * checked against the referral's stored fact instead (agg_step_add: the
+ * facts of a batch's referrals are read in one go), which it then
+ * updates, so its records are not read; when that cannot tell, or for a
+ * correction, the records are read and decide, as for any other. The
  * accepted ones and an audit entry listing them with their content hashes
  * (each record naming that entry) are committed in one transaction before
  * the caller answers: acknowledged means durable. A correction that
@@ -20,6 +25,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "agg.h"
 #include "map.h"
 #include "metrics.h"
 #include "store.h"
@@ -44,8 +50,12 @@ struct ingest {
 	int64_t			 audit_chain;	/* the batch's audit entry */
 	int64_t			 audit_seq;
 	char			 mark[STORE_MARK_LEN];	/* the commit's watermark */
-	/* referral id -> struct timeline *, every referral touched */
+	/* referral id -> struct timeline *, the referrals touched whose
+	   records the checks read */
 	struct map		 timelines;
+	/* referral id -> struct agg_step *, referrals stored before the
+	   batch, checked against their stored facts (off: no longer) */
+	struct map		 steps;
 };
 
 /*

@@ -501,10 +501,25 @@ store_fact_clear(struct store *st)
 }
 
 pc_rc
+store_facts_of(struct store *st, const char *const *referrals, size_t n,
+    int (*cb)(void *, const char *, const void *, size_t), void *arg)
+{
+	return n == 0 ? PC_OK : st->ops->facts_of(st, referrals, n, cb, arg);
+}
+
+pc_rc
 store_takeup_put(struct store *st, const char *referral, const char *place,
     int32_t referred_on, const struct store_takeup *v, size_t n)
 {
 	return st->ops->takeup_put(st, referral, place, referred_on, v, n);
+}
+
+pc_rc
+store_takeup_add(struct store *st, const char *referral, const char *place,
+    int32_t referred_on, const struct store_takeup *v, size_t n)
+{
+	return n == 0 ? PC_OK : st->ops->takeup_add(st, referral, place,
+	    referred_on, v, n);
 }
 
 pc_rc

@@ -346,7 +346,8 @@ pc_rc	 store_cred_revoke(struct store *, const uint8_t hash[SEC_SHA256_LEN]);
  * waits until no other transaction holds any of the referrals, then
  * holds them until commit or rollback (taken in id order, so two batches
  * never wait for each other). ids are the batch's record ids, which the
- * store may read ahead in one go. A no-op for a store with one writer.
+ * store may read ahead in one go, with the referrals' facts
+ * (store_facts_of). A no-op for a store with one writer.
  */
 pc_rc	 store_batch_lock(struct store *, const char *const *referrals,
 	    size_t nref, const char *const *ids, size_t nids);
@@ -373,6 +374,16 @@ pc_rc	 store_fact_put(struct store *, const char *referral, const char *place,
 pc_rc	 store_fact_each(struct store *,
 	    int (*cb)(void *, const void *blob, size_t len), void *);
 pc_rc	 store_fact_clear(struct store *);
+/*
+ * The stored facts of a batch's referrals, in one go: cb with each
+ * referral that has one and its blob (borrowed for the call), in no
+ * particular order; cb returning non-zero stops the walk (PC_OK). Inside
+ * the batch's transaction, after store_batch_lock(), which may have read
+ * them ahead.
+ */
+pc_rc	 store_facts_of(struct store *, const char *const *referrals,
+	    size_t n, int (*cb)(void *, const char *referral, const void *blob,
+	    size_t len), void *);
 /* Every referral id with records (to rebuild facts). */
 pc_rc	 store_referral_each(struct store *,
 	    int (*cb)(void *, const char *referral), void *);
@@ -460,6 +471,13 @@ struct store_takeup {
 };
 
 pc_rc	 store_takeup_put(struct store *, const char *referral,
+	    const char *place, int32_t referred_on, const struct store_takeup *,
+	    size_t n);
+/*
+ * Adds rows to a referral's (the others stay), a row already there
+ * taken when either is: for records added to what put stored.
+ */
+pc_rc	 store_takeup_add(struct store *, const char *referral,
 	    const char *place, int32_t referred_on, const struct store_takeup *,
 	    size_t n);
 pc_rc	 store_takeup_each(struct store *, const char *place, int32_t from,

@@ -78,7 +78,12 @@ struct store_ops {
 	pc_rc	(*fact_each)(struct store *,
 		    int (*)(void *, const void *, size_t), void *);
 	pc_rc	(*fact_clear)(struct store *);
+	pc_rc	(*facts_of)(struct store *, const char *const *, size_t,
+		    int (*)(void *, const char *, const void *, size_t),
+		    void *);
 	pc_rc	(*takeup_put)(struct store *, const char *, const char *,
+		    int32_t, const struct store_takeup *, size_t);
+	pc_rc	(*takeup_add)(struct store *, const char *, const char *,
 		    int32_t, const struct store_takeup *, size_t);
 	pc_rc	(*takeup_each)(struct store *, const char *, int32_t, int32_t,
 		    int (*)(void *, const char *, const struct store_takeup *),

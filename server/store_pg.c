@@ -17,7 +17,7 @@
  * client sends it again and is told "conflict").
  *
  * Batches are read ahead and written in few round trips: the locks, the
- * record ids and the referrals' records are one pipeline (libpq's
+ * record ids and the referrals' facts are one pipeline (libpq's
  * pipeline mode: sent together, run in order, each result checked);
  * stored records are held and sent at commit with COPY, then facts as
  * one multi-row upsert, the announcement and COMMIT, one pipeline more.
@@ -70,6 +70,7 @@ enum {
 	Q_LOCK_TAKE,
 	Q_HASHES,
 	Q_TIMELINES,
+	Q_FACTS_OF,
 	Q_RATE_TAKE,
 	Q_NQUERIES
 };
@@ -95,6 +96,8 @@ static const char *const queries[Q_NQUERIES] = {
 	    "id = ANY($1::text[])",
 	[Q_TIMELINES] = "SELECT referral, json FROM records WHERE referral = "
 	    "ANY($1::text[]) ORDER BY referral, seq",
+	[Q_FACTS_OF] = "SELECT referral, data FROM facts WHERE referral = "
+	    "ANY($1::text[])",
 	/* the database's clock, the same for every server */
 	[Q_RATE_TAKE] = "INSERT INTO rate AS r(key, tokens, at, took) VALUES "
 	    "($1, $3::float8 - 1, extract(epoch FROM clock_timestamp()), true) "
@@ -296,9 +299,12 @@ struct pg {
 	/* the audit chain this connection writes; 0 until claimed */
 	int64_t		 chain, head_seq, tx_seq;
 	uint8_t		 head_hash[SEC_SHA256_LEN], tx_hash[SEC_SHA256_LEN];
-	/* what a batch read ahead: id -> hash or ABSENT; referral -> tl */
+	/* what a batch read ahead: id -> hash or ABSENT; referral -> tl,
+	   or -> struct pblob, its fact (facts_ahead: those read) */
 	struct map	 hashes;
 	struct map	 timelines;
+	struct map	 ahead_facts;
+	int		 facts_ahead;
 	struct pending	 pend;
 	struct pfact	*facts;
 	size_t		 nfacts, capfacts;
@@ -323,6 +329,12 @@ struct pg_cursor {
 	int		 done;
 	struct ref_texts t;	/* the referral last given */
 	char		 id[UUID_LEN];
+};
+
+/* A fact read ahead. */
+struct pblob {
+	size_t		 len;
+	uint8_t		 data[];
 };
 
 static const struct store_ops pg_ops;
@@ -854,6 +866,7 @@ store_pg_open(const char *conninfo, struct store **out, struct err_list *errs)
 	st->base.ops = &pg_ops;
 	map_init(&st->hashes);
 	map_init(&st->timelines);
+	map_init(&st->ahead_facts);
 	map_init(&st->pend.ids);
 	buf_init(&st->pend.copy, 0);
 	buf_init(&st->copy, 0);
@@ -916,6 +929,10 @@ tx_forget(struct pg *st)
 	map_each(&st->timelines, free_tl, NULL);
 	map_free(&st->timelines);
 	map_init(&st->timelines);
+	map_each(&st->ahead_facts, free_str, NULL);
+	map_free(&st->ahead_facts);
+	map_init(&st->ahead_facts);
+	st->facts_ahead = 0;
 	map_each(&st->pend.ids, free_str, NULL);
 	map_free(&st->pend.ids);
 	map_init(&st->pend.ids);
@@ -942,6 +959,7 @@ pg_close(struct store *base)
 	tx_forget(st);
 	map_free(&st->hashes);
 	map_free(&st->timelines);
+	map_free(&st->ahead_facts);
 	map_free(&st->pend.ids);
 	buf_free(&st->pend.copy);
 	buf_free(&st->copy);
@@ -1641,10 +1659,40 @@ take_timelines(struct pg *st, const PGresult *r)
 	return rc;
 }
 
+/* The referrals' facts read ahead (rows of referral, data). */
+static pc_rc
+take_facts(struct pg *st, const PGresult *r)
+{
+	struct pblob *b;
+	uint8_t *v;
+	size_t len;
+	int i, n;
+	pc_rc rc = PC_OK;
+
+	for (i = 0, n = PQntuples(r); rc == PC_OK && i < n; i++) {
+		if ((v = col_blob(r, i, 1, &len)) == NULL ||
+		    (b = malloc(sizeof(*b) + len)) == NULL) {
+			free(v);
+			return PC_ENOMEM;
+		}
+		b->len = len;
+		memcpy(b->data, v, len);
+		free(v);
+		if ((rc = map_put(&st->ahead_facts, PQgetvalue(r, i, 0), b)) !=
+		    PC_OK)
+			free(b);
+	}
+	st->facts_ahead = rc == PC_OK;
+	return rc;
+}
+
 /*
  * The referrals' lock rows made and taken, in id order, then (held now:
- * what is read is what was committed) the ids' hashes and the
- * referrals' records read ahead: four statements, one round trip.
+ * what is read is what was committed) the ids' hashes and what the
+ * caller reads next read ahead: a batch's (ids given) the referrals'
+ * facts, its follow-ups checked against them (store_facts_of); facts
+ * worked out again (no ids) the referrals' records. Four statements,
+ * one round trip.
  */
 static pc_rc
 pg_batch_lock(struct store *base, const char *const *referrals, size_t nref,
@@ -1674,11 +1722,12 @@ pg_batch_lock(struct store *base, const char *const *referrals, size_t nref,
 	s[0] = stmt_of(Q_LOCK_MAKE, NULL, &pr);
 	s[1] = stmt_of(Q_LOCK_TAKE, NULL, &pr);
 	s[2] = stmt_of(Q_HASHES, NULL, &pi);
-	s[3] = stmt_of(Q_TIMELINES, NULL, &pr);
+	s[3] = stmt_of(nids > 0 ? Q_FACTS_OF : Q_TIMELINES, NULL, &pr);
 	if ((rc = pipeline(st, 4, s, r)) == PC_OK) {
 		rc = take_hashes(st, r[2], ids, nids);
 		if (rc == PC_OK)
-			rc = take_timelines(st, r[3]);
+			rc = nids > 0 ? take_facts(st, r[3]) :
+			    take_timelines(st, r[3]);
 		for (int i = 0; i < 4; i++)
 			PQclear(r[i]);
 	}
@@ -1909,16 +1958,13 @@ asset_array(struct buf *b, const struct store_takeup *v, size_t n, int taken)
 	buf_addc(b, '}');
 }
 
-/*
- * One statement a referral: rows for assets no longer named go, the rest
- * are inserted or brought up to date (disjoint rows, so the two parts of
- * the statement never meet).
- */
+/* A referral's rows v by sql ($1 referral, $2 place, $3 referred_on,
+   $4 assets, $5 taken). */
 static pc_rc
-pg_takeup_put(struct store *base, const char *referral, const char *place,
-    int32_t referred_on, const struct store_takeup *v, size_t n)
+takeup_rows(struct pg *st, const char *sql, const char *referral,
+    const char *place, int32_t referred_on, const struct store_takeup *v,
+    size_t n)
 {
-	struct pg *st = pg_of(base);
 	struct params p = {0};
 	struct buf ids, taken;
 	pc_rc rc = PC_ENOMEM;
@@ -1935,17 +1981,107 @@ pg_takeup_put(struct store *base, const char *referral, const char *place,
 		p_int(&p, referred_on);
 		p_text(&p, buf_str(&ids));
 		p_text(&p, buf_str(&taken));
-		rc = done(run(st, "WITH gone AS (DELETE FROM takeup WHERE "
-		    "referral = $1 AND asset <> ALL ($4::text[])) INSERT INTO "
-		    "takeup(referral, asset, place, referred_on, taken) SELECT $1, "
-		    "a, $2, $3, t FROM unnest($4::text[], $5::int[]) AS u(a, t) "
-		    "ON CONFLICT (referral, asset) DO UPDATE SET place = "
-		    "excluded.place, referred_on = excluded.referred_on, taken = "
-		    "excluded.taken", &p));
+		rc = done(run(st, sql, &p));
 	}
 	buf_free(&ids);
 	buf_free(&taken);
 	return rc;
+}
+
+/*
+ * One statement a referral: rows for assets no longer named go, the rest
+ * are inserted or brought up to date (disjoint rows, so the two parts of
+ * the statement never meet).
+ */
+static pc_rc
+pg_takeup_put(struct store *base, const char *referral, const char *place,
+    int32_t referred_on, const struct store_takeup *v, size_t n)
+{
+	return takeup_rows(pg_of(base), "WITH gone AS (DELETE FROM takeup "
+	    "WHERE referral = $1 AND asset <> ALL ($4::text[])) INSERT INTO "
+	    "takeup(referral, asset, place, referred_on, taken) SELECT $1, "
+	    "a, $2, $3, t FROM unnest($4::text[], $5::int[]) AS u(a, t) "
+	    "ON CONFLICT (referral, asset) DO UPDATE SET place = "
+	    "excluded.place, referred_on = excluded.referred_on, taken = "
+	    "excluded.taken", referral, place, referred_on, v, n);
+}
+
+/* One statement a referral too; the rows already there stay. */
+static pc_rc
+pg_takeup_add(struct store *base, const char *referral, const char *place,
+    int32_t referred_on, const struct store_takeup *v, size_t n)
+{
+	return takeup_rows(pg_of(base), "INSERT INTO takeup(referral, asset, "
+	    "place, referred_on, taken) SELECT $1, a, $2, $3, t FROM "
+	    "unnest($4::text[], $5::int[]) AS u(a, t) ON CONFLICT "
+	    "(referral, asset) DO UPDATE SET taken = greatest(takeup.taken, "
+	    "excluded.taken)", referral, place, referred_on, v, n);
+}
+
+struct facts_walk {
+	int	(*cb)(void *, const char *, const void *, size_t);
+	void	*arg;
+	pc_rc	 rc;
+};
+
+static int
+fact_row(void *arg, const PGresult *r, int i)
+{
+	struct facts_walk *w = arg;
+	uint8_t *b;
+	size_t len;
+	int stop;
+
+	if ((b = col_blob(r, i, 1, &len)) == NULL) {
+		w->rc = PC_ENOMEM;
+		return 1;
+	}
+	stop = w->cb(w->arg, PQgetvalue(r, i, 0), b, len);
+	free(b);
+	return stop;
+}
+
+/* What store_batch_lock read ahead, else one query. */
+static pc_rc
+pg_facts_of(struct store *base, const char *const *referrals, size_t n,
+    int (*cb)(void *, const char *, const void *, size_t), void *arg)
+{
+	struct pg *st = pg_of(base);
+	struct facts_walk w = {cb, arg, PC_OK};
+	struct params p = {0};
+	const struct pblob *b;
+	struct buf a;
+	PGresult *r;
+	size_t i;
+	int k, nr;
+	pc_rc rc;
+
+	if (st->facts_ahead) {
+		for (i = 0; i < n; i++)
+			if ((b = map_get(&st->ahead_facts, referrals[i])) !=
+			    NULL && cb(arg, referrals[i], b->data, b->len) != 0)
+				break;
+		return PC_OK;
+	}
+	if ((rc = flush(st)) != PC_OK)
+		return rc;
+	buf_init(&a, 0);
+	if (array_of(referrals, n, &a) != PC_OK) {
+		buf_free(&a);
+		return PC_ENOMEM;
+	}
+	p_text(&p, buf_str(&a));
+	r = run_prep(st, Q_FACTS_OF, &p);
+	buf_free(&a);
+	if (!res_ok(r)) {
+		PQclear(r);
+		return PC_ESTORE;
+	}
+	for (k = 0, nr = PQntuples(r); k < nr; k++)
+		if (fact_row(&w, r, k) != 0)
+			break;
+	PQclear(r);
+	return w.rc;
 }
 
 struct takeup_walk {
@@ -3179,6 +3315,8 @@ static const struct store_ops pg_ops = {
 	.fact_each = pg_fact_each,
 	.fact_clear = pg_fact_clear,
 	.takeup_put = pg_takeup_put,
+	.takeup_add = pg_takeup_add,
+	.facts_of = pg_facts_of,
 	.takeup_each = pg_takeup_each,
 	.referral_each = pg_referral_each,
 	.watermark = pg_watermark,

@@ -32,6 +32,8 @@ enum {
 	Q_FACT_PUT,
 	Q_TAKEUP_DEL,
 	Q_TAKEUP_PUT,
+	Q_TAKEUP_ADD,
+	Q_FACTS_OF,
 	Q_NQUERIES
 };
 
@@ -53,6 +55,12 @@ static const char *const queries[Q_NQUERIES] = {
 	[Q_TAKEUP_DEL] = "DELETE FROM takeup WHERE referral = ?",
 	[Q_TAKEUP_PUT] = "INSERT INTO takeup(referral, asset, place, "
 	    "referred_on, taken) VALUES (?,?,?,?,?)",
+	[Q_TAKEUP_ADD] = "INSERT INTO takeup(referral, asset, place, "
+	    "referred_on, taken) VALUES (?,?,?,?,?) ON CONFLICT(referral, "
+	    "asset) DO UPDATE SET taken = max(taken, excluded.taken)",
+	/* a batch's referrals as a JSON array of ids */
+	[Q_FACTS_OF] = "SELECT referral, data FROM facts WHERE referral IN "
+	    "(SELECT value FROM json_each(?))",
 };
 
 /*
@@ -1578,20 +1586,14 @@ sq_fact_clear(struct store *base)
 	return exec(st, "DELETE FROM facts; DELETE FROM takeup", NULL);
 }
 
-static pc_rc
-sq_takeup_put(struct store *base, const char *referral, const char *place,
+/* The rows v by statement s (Q_TAKEUP_PUT or Q_TAKEUP_ADD). */
+static int
+takeup_rows(sqlite3_stmt *s, const char *referral, const char *place,
     int32_t referred_on, const struct store_takeup *v, size_t n)
 {
-	struct sq *st = sq_of(base);
-	sqlite3_stmt *s = st->q[Q_TAKEUP_DEL];
 	size_t i;
-	int rc;
+	int rc = SQLITE_DONE;
 
-	sqlite3_reset(s);
-	sqlite3_bind_text(s, 1, referral, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	s = st->q[Q_TAKEUP_PUT];
 	for (i = 0; rc == SQLITE_DONE && i < n; i++) {
 		sqlite3_reset(s);
 		sqlite3_bind_text(s, 1, referral, -1, SQLITE_STATIC);
@@ -1602,6 +1604,65 @@ sq_takeup_put(struct store *base, const char *referral, const char *place,
 		rc = sqlite3_step(s);
 		sqlite3_reset(s);
 	}
+	return rc;
+}
+
+static pc_rc
+sq_takeup_put(struct store *base, const char *referral, const char *place,
+    int32_t referred_on, const struct store_takeup *v, size_t n)
+{
+	struct sq *st = sq_of(base);
+	sqlite3_stmt *s = st->q[Q_TAKEUP_DEL];
+	int rc;
+
+	sqlite3_reset(s);
+	sqlite3_bind_text(s, 1, referral, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc == SQLITE_DONE)
+		rc = takeup_rows(st->q[Q_TAKEUP_PUT], referral, place,
+		    referred_on, v, n);
+	return rc == SQLITE_DONE ? PC_OK : PC_ESTORE;
+}
+
+static pc_rc
+sq_takeup_add(struct store *base, const char *referral, const char *place,
+    int32_t referred_on, const struct store_takeup *v, size_t n)
+{
+	return takeup_rows(sq_of(base)->q[Q_TAKEUP_ADD], referral, place,
+	    referred_on, v, n) == SQLITE_DONE ? PC_OK : PC_ESTORE;
+}
+
+/* One statement for the batch, not one a referral. */
+static pc_rc
+sq_facts_of(struct store *base, const char *const *referrals, size_t n,
+    int (*cb)(void *, const char *, const void *, size_t), void *arg)
+{
+	struct sq *st = sq_of(base);
+	sqlite3_stmt *s = st->q[Q_FACTS_OF];
+	struct buf ids;
+	size_t i;
+	int rc;
+
+	buf_init(&ids, 0);
+	for (i = 0; i < n; i++)
+		buf_addf(&ids, "%s\"%s\"", i ? "," : "[", referrals[i]);
+	buf_adds(&ids, "]");
+	if (buf_failed(&ids) != PC_OK) {
+		buf_free(&ids);
+		return PC_ENOMEM;
+	}
+	sqlite3_reset(s);
+	sqlite3_bind_text(s, 1, ids.p, (int)ids.len, SQLITE_STATIC);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		if (cb(arg, (const char *)sqlite3_column_text(s, 0),
+		    sqlite3_column_blob(s, 1),
+		    (size_t)sqlite3_column_bytes(s, 1)) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	sqlite3_reset(s);
+	buf_free(&ids);
 	return rc == SQLITE_DONE ? PC_OK : PC_ESTORE;
 }
 
@@ -1980,6 +2041,8 @@ static const struct store_ops sq_ops = {
 	.fact_each = sq_fact_each,
 	.fact_clear = sq_fact_clear,
 	.takeup_put = sq_takeup_put,
+	.takeup_add = sq_takeup_add,
+	.facts_of = sq_facts_of,
 	.takeup_each = sq_takeup_each,
 	.referral_each = sq_referral_each,
 	.watermark = sq_watermark,

@@ -140,9 +140,8 @@ count_seen(struct takeup *t)
 	}
 }
 
-/* Adds asset id (taken or not) to a referral's rows, once. */
-static int
-stage_add(struct store_takeup **v, size_t *n, size_t *cap, const char *id,
+int
+takeup_merge(struct store_takeup **v, size_t *n, size_t *cap, const char *id,
     int taken)
 {
 	struct store_takeup *nv;
@@ -154,13 +153,25 @@ stage_add(struct store_takeup **v, size_t *n, size_t *cap, const char *id,
 			return 0;
 		}
 	if (*n == *cap) {
-		*cap = *cap ? *cap * 2 : 8;
-		if ((nv = realloc(*v, *cap * sizeof(*nv))) == NULL)
+		size_t ncap = *cap ? *cap * 2 : 8;
+
+		if ((nv = realloc(*v, ncap * sizeof(*nv))) == NULL)
 			return -1;
 		*v = nv;
+		*cap = ncap;
 	}
 	(*v)[(*n)++] = (struct store_takeup){id, taken};
-	return 0;
+	return 1;
+}
+
+int
+takeup_of(const cJSON *c, const char **asset)
+{
+	const char *id = rec_str(c, "asset"), *out = rec_str(c, "outcome");
+
+	*asset = id != NULL ? id : "";
+	return out != NULL && (strcmp(out, "taken_up") == 0 ||
+	    strcmp(out, "completed") == 0);
 }
 
 pc_rc
@@ -173,15 +184,13 @@ takeup_stage(struct store *st, const struct timeline *tl,
 
 	for (i = 1; !f->voided && i < tl->n; i++) {
 		const struct tl_entry *e = &tl->v[i];
-		const char *id, *out;
+		const char *id;
+		int taken;
 
 		if (e->voided || e->rec->kind != KIND_SUPPORT)
 			continue;
-		id = rec_str(tl_content(e), "asset");
-		out = rec_str(tl_content(e), "outcome");
-		if (stage_add(&v, &n, &cap, id ? id : "", out != NULL &&
-		    (strcmp(out, "taken_up") == 0 ||
-		    strcmp(out, "completed") == 0)) != 0) {
+		taken = takeup_of(tl_content(e), &id);
+		if (takeup_merge(&v, &n, &cap, id, taken) < 0) {
 			free(v);
 			return PC_ENOMEM;
 		}

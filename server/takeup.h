@@ -30,6 +30,18 @@
  */
 pc_rc	 takeup_stage(struct store *, const struct timeline *,
 	    const struct fact *f);
+/*
+ * The row a support record (its content c) gives its referral: 1 taken
+ * up, else 0; *asset is its asset, "" for free text (borrowed from c).
+ */
+int	 takeup_of(const cJSON *c, const char **asset);
+/*
+ * Adds asset id, taken or not, to a referral's rows v (*n of them, room
+ * for *cap; realloc'd), once: a row already there is taken when either
+ * is. 1 added (as (*v)[*n - 1], id as given), 0 merged, -1 memory.
+ */
+int	 takeup_merge(struct store_takeup **v, size_t *n, size_t *cap,
+	    const char *id, int taken);
 
 /*
  * The document for one place (q->place >= 0): scope and period as the

@@ -21,7 +21,7 @@ trap cleanup EXIT
 
 # the suites that start a server: both stores
 server_suites="test_pcmdsd test_sync test_audit test_export test_impact
-    test_abuse test_takeup test_oidc"
+    test_abuse test_takeup test_oidc test_ingest"
 
 tests=()
 for t in "$build"/tests/test_*; do

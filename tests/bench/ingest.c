@@ -321,9 +321,10 @@ bench_ingest(void)
 	    "each run, with the first batch sent again, whose answer (all "
 	    "duplicates) it must refuse. Server CPU is its user and "
 	    "system time over the run, per record: TLS, HTTP, gunzip, JSON, "
-	    "validation, the id lookup, the referral's stored records loaded "
-	    "for a follow-up (the realistic order), the facts, the audit "
-	    "entry, SQLite and the answer.",
+	    "validation, the id lookup, the stored facts of the batch's "
+	    "referrals read in one statement for their follow-ups (the "
+	    "realistic order; a correction reads its referral's records), "
+	    "the facts, the audit entry, SQLite and the answer.",
 	    cl.nrefs, cl.nrecs - cl.nrefs, BENCH_PLACES, BENCH_BATCH);
 	bench_note("**The limit** is bare SQLite doing only the writes ingest "
 	    "did, measured in the same run on the very rows: read back from "

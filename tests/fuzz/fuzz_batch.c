@@ -22,7 +22,7 @@ stage(void *arg, struct store *st, struct ingest *in)
 	struct fact **f = arg;
 	size_t n;
 
-	return agg_stage(st, &in->timelines, f, &n);
+	return agg_stage(st, &in->timelines, &in->steps, f, &n);
 }
 
 int
