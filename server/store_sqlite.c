@@ -18,6 +18,7 @@
 #include <cjson/cJSON.h>
 #include <sqlite3.h>
 
+#include "failpoint.h"
 #include "store_impl.h"
 
 #define BUSY_MS		10000	/* administration commands wait this long */
@@ -228,6 +229,18 @@ static const char *const migrations[] = {
 	"  PRIMARY KEY (referral, asset)) STRICT, WITHOUT ROWID;"
 	/* covering: a place's rows are read from the index alone */
 	"CREATE INDEX takeup_by_place ON takeup(place, referred_on, taken);",
+
+	/*
+	 * 9: a referral's records side by side. Records are stored as they
+	 * arrive, a referral's weeks apart among everyone's, so reading one
+	 * referral's texts was a page a record; with the texts (and their
+	 * hashes) in the index an export, and a follow-up's timeline, read
+	 * a referral's records from one or two neighbouring pages, in
+	 * order. The price is each text stored twice.
+	 */
+	"DROP INDEX records_by_referral;"
+	"CREATE INDEX records_by_referral ON records(referral, seq, json, "
+	"hash);",
 };
 #define NMIGRATIONS	(sizeof(migrations) / sizeof(migrations[0]))
 _Static_assert(NMIGRATIONS == STORE_SCHEMA_VERSION, "a migration per version");
@@ -278,6 +291,7 @@ migrate(struct sq *st, struct err_list *errs)
 			(void)exec(st, "ROLLBACK", NULL);
 			return PC_ESTORE;
 		}
+		FAILPOINT("migrate-before-commit");
 		if (exec(st, "COMMIT", errs) != PC_OK)
 			return PC_ESTORE;
 	}
