@@ -108,6 +108,30 @@ recip_worker(struct recipient *r, const char *worker,
 	sec_hex(h, 8, out + 1);
 }
 
+/* "worker seq", as snprintf("%s %lld") makes it: an export's every row. */
+static void
+seq_text(const char *worker, int64_t seq, char *v, size_t size)
+{
+	char d[24];
+	size_t w = strlen(worker), n = 0;
+	uint64_t u = seq < 0 ? 0 - (uint64_t)seq : (uint64_t)seq;
+
+	do
+		d[n++] = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	if (seq < 0)
+		d[n++] = '-';
+	if (w + 1 + n >= size) {	/* never, for a worker id */
+		snprintf(v, size, "%s %lld", worker, (long long)seq);
+		return;
+	}
+	memcpy(v, worker, w);
+	v[w++] = ' ';
+	while (n > 0)
+		v[w++] = d[--n];
+	v[w] = '\0';
+}
+
 int64_t
 recip_seq(struct recipient *r, const char *worker, int64_t seq)
 {
@@ -116,7 +140,7 @@ recip_seq(struct recipient *r, const char *worker, int64_t seq)
 	int64_t n = 0;
 	int i;
 
-	snprintf(v, sizeof(v), "%s %lld", worker, (long long)seq);
+	seq_text(worker, seq, v, sizeof(v));
 	mac(r, "device_seq", v, h);
 	for (i = 0; i < 6; i++)	/* 48 bits: exact in JSON and in R */
 		n = (n << 8) | h[i];

@@ -950,6 +950,62 @@ test_recipient_memo(void **state)
 	recip_wipe(&warm);
 }
 
+/*
+ * Schema 9 clusters a referral's records in records_by_referral. A store
+ * of schema 8 takes it when it is next opened, and an upgrade killed
+ * before its commit leaves the store as it was, to be upgraded whole
+ * the next time; the export is the same bytes before and after.
+ */
+static void
+test_upgrade_clusters(void **state)
+{
+	const char *env[] = {"PCMDS_FAILPOINT=migrate-before-commit", NULL};
+	const char *before = file("upgrade", "before.ndjson");
+	const char *after = file("upgrade", "after.ndjson");
+	const char *sql = "SELECT sql FROM sqlite_master WHERE name = "
+	    "'records_by_referral'";
+	char exe[700], *a, *b;
+	const char *argv[] = {exe, "--config", srv.conf, "places", "list",
+	    NULL};
+	long n;
+	struct th_run r;
+
+	(void)state;
+	if (th_store_pg()) {
+		print_message("PostgreSQL: its schema is not SQLite's\n");
+		return;
+	}
+	pcmds(&r, 0, eval_a, (const char *[]){"extract", "--out", before,
+	    NULL});
+	th_run_free(&r);
+	n = th_sql_long(db, "SELECT COUNT(*) FROM records");
+	assert_non_null(strstr(th_sql_text(db, sql), "json"));
+	th_server_stop(&srv, SIGTERM);
+	/* the store as schema 8 left it */
+	th_sql(db, "DROP INDEX records_by_referral");
+	th_sql(db, "CREATE INDEX records_by_referral ON records(referral, seq)");
+	th_sql(db, "PRAGMA user_version = 8");
+	snprintf(exe, sizeof(exe), "%s/pcmdsd-fp", th_build());
+	th_exec(&r, argv, NULL, env);
+	assert_int_equal(r.status, 128 + SIGKILL);
+	th_run_free(&r);
+	assert_int_equal(th_sql_long(db, "PRAGMA user_version"), 8);
+	assert_null(strstr(th_sql_text(db, sql), "json"));
+	assert_int_equal(th_sql_long(db, "SELECT COUNT(*) FROM records"), n);
+	th_server_start(&srv, NULL);
+	assert_int_equal(th_sql_long(db, "PRAGMA user_version"), 9);
+	assert_non_null(strstr(th_sql_text(db, sql), "json"));
+	pcmds(&r, 0, eval_a, (const char *[]){"extract", "--out", after,
+	    NULL});
+	th_run_free(&r);
+	assert_non_null(a = th_slurp(before, NULL));
+	assert_non_null(b = th_slurp(after, NULL));
+	assert_true(strlen(a) > 1000);
+	assert_string_equal(a, b);
+	free(a);
+	free(b);
+}
+
 static void
 test_doc_in_step(void **state)
 {
@@ -989,6 +1045,7 @@ main(void)
 		cmocka_unit_test(test_stored_as_parsed),
 		cmocka_unit_test(test_unknown_kind_not_copied),
 		cmocka_unit_test(test_recipient_memo),
+		cmocka_unit_test(test_upgrade_clusters),
 		cmocka_unit_test(test_doc_in_step),
 	};
 
