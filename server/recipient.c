@@ -57,8 +57,9 @@ mac(struct recipient *r, const char *what, const char *value,
 	n = w + 1 + v;
 	msg[n] = '\0';
 	for (i = 0; n < RECIP_MEMO_LEN && i < RECIP_MEMO; i++) {
-		if (r->memo[i].msg[0] != '\0' &&
-		    strcmp(r->memo[i].msg, msg) == 0) {
+		/* lengths first: most records' own ids match none */
+		if (r->memo[i].len == n && r->memo[i].msg[0] != '\0' &&
+		    memcmp(r->memo[i].msg, msg, n) == 0) {
 			r->memo[i].used = ++r->clock;
 			memcpy(out, r->memo[i].h, SEC_SHA256_LEN);
 			return;
@@ -73,6 +74,7 @@ mac(struct recipient *r, const char *what, const char *value,
 	}
 	if (n < RECIP_MEMO_LEN) {	/* in place of the least recently used */
 		memcpy(r->memo[old].msg, msg, n + 1);
+		r->memo[old].len = n;
 		memcpy(r->memo[old].h, out, SEC_SHA256_LEN);
 		r->memo[old].used = ++r->clock;
 	}
