@@ -4,10 +4,11 @@
  * Only referrals whose person consented to evaluation, not voided; the
  * rows (export.c) carry every identifier re-keyed for the evaluator who
  * asks, so no two evaluators' exports, and no export and the deployment
- * key, can be joined. Streamed: a chunk is made only when the previous
- * one has gone out, so memory stays flat however many records there are;
- * the data come from one snapshot of the database, read on a connection
- * of their own while ingest goes on. A database error in the middle cuts
+ * key, can be joined. Streamed: the next chunk is made on a worker while
+ * one goes out, and no further ahead, so memory stays flat however many
+ * records there are and the loop only sends; the data come from one
+ * snapshot of the database, read on a connection of their own while
+ * ingest goes on. A database error in the middle cuts
  * the connection without the final chunk, so the client sees a broken
  * transfer, never a short export that looks whole. Audited at start and
  * end.
@@ -44,6 +45,8 @@ struct export {
 	pc_rc			 rc;	/* and how it ended */
 	int			 head;	/* the CSV header is still to come */
 	int			 busy;	/* a job is filling the chunk */
+	int			 ready;	/* it is filled, not yet sent */
+	int			 sending; /* a chunk is on its way out */
 	int			 gone;	/* the client went away meanwhile */
 	int			 cut;	/* ended without its last chunk */
 	long			 referrals;
@@ -61,7 +64,8 @@ struct export_req {
 	enum export_shape	 shape;
 };
 
-static void export_next(struct evhttp_connection *, void *);
+static void export_fill(struct export *);
+static void export_written(struct evhttp_connection *, void *);
 
 static void
 export_free(struct export *x)
@@ -169,26 +173,26 @@ abort_stream(struct export *x)
 		evhttp_connection_free(x->evcon);
 }
 
-/* On the loop: the chunk out, or the end. */
+/*
+ * On the loop: the chunk that was filled out, and the next one started
+ * on the worker while this one goes (the stream ends, or is cut, only
+ * once what came before it has gone out).
+ */
 static void
-fill_done(struct pool_job *j)
+deliver(struct export *x)
 {
-	struct export *x = (struct export *)j;
 	struct evbuffer *out;
 	pc_rc rc = x->rc;
 
-	x->busy = 0;
-	if (x->gone) {
-		export_end(x, "aborted by the client");
-		export_free(x);
-		return;
-	}
+	x->ready = 0;
 	if (rc == PC_OK || (rc == PC_ENOTFOUND && x->chunk.len > 0)) {
 		if ((out = evbuffer_new()) != NULL && evbuffer_add(out,
 		    x->chunk.p, x->chunk.len) == 0) {
+			x->sending = 1;
 			evhttp_send_reply_chunk_with_cb(x->req, out,
-			    export_next, x);
+			    export_written, x);
 			evbuffer_free(out);
+			export_fill(x);
 			return;
 		}
 		if (out != NULL)
@@ -214,25 +218,50 @@ fill_done(struct pool_job *j)
 	abort_stream(x);	/* may free x at once */
 }
 
-/* A chunk has gone out (or the stream starts): make the next. */
+/* On the loop: a chunk is filled; out if the one before it has gone. */
 static void
-export_next(struct evhttp_connection *evcon, void *arg)
+fill_done(struct pool_job *j)
+{
+	struct export *x = (struct export *)j;
+
+	x->busy = 0;
+	if (x->gone) {
+		export_end(x, "aborted by the client");
+		export_free(x);
+		return;
+	}
+	x->ready = 1;
+	if (!x->sending)
+		deliver(x);
+}
+
+/* The next chunk, made on the export's one connection to the database. */
+static void
+export_fill(struct export *x)
+{
+	x->busy = 1;
+	x->job.work = fill_work;
+	x->job.done = fill_done;
+	srv_submit_read(x->srv, &x->job);
+}
+
+/* A chunk has gone out: the next, if it is ready. */
+static void
+export_written(struct evhttp_connection *evcon, void *arg)
 {
 	struct export *x = arg;
 
 	(void)evcon;
 	/*
 	 * The output may report itself written more than once (it goes out
-	 * in pieces below the wire filter): one chunk is made at a time, on
-	 * the export's one connection to the database; a cut answer makes
-	 * none.
+	 * in pieces below the wire filter), and a cut answer sends nothing
+	 * more; otherwise a chunk is filled while one is sent, no more.
 	 */
-	if (x->busy || x->cut)
+	if (x->cut)
 		return;
-	x->busy = 1;
-	x->job.work = fill_work;
-	x->job.done = fill_done;
-	srv_submit(x->srv, &x->job);
+	x->sending = 0;
+	if (x->ready)
+		deliver(x);
 }
 
 /* On the loop, once the handler has prepared it: the stream starts. */
@@ -253,7 +282,7 @@ export_begin(struct http_req *hr, void *arg)
 	}
 	evhttp_send_reply_start(hr->req, 200, "OK");
 	evhttp_connection_set_closecb(x->evcon, export_closed, x);
-	export_next(x->evcon, x);
+	export_fill(x);
 }
 
 static int

@@ -561,6 +561,24 @@ plain_seq(const struct span *v, int64_t *n)
 	return 0;
 }
 
+/* n >= 0 in decimal, as "%lld" writes it. */
+static int
+dec(int64_t n, char *val, size_t size)
+{
+	char d[24];
+	size_t k = 0, i;
+
+	do
+		d[k++] = (char)('0' + n % 10);
+	while ((n /= 10) > 0);
+	if (k >= size)
+		return -1;
+	for (i = 0; i < k; i++)
+		val[i] = d[k - 1 - i];
+	val[k] = '\0';
+	return 0;
+}
+
 /* Value i of the record as rekey() would write it, into val. */
 static int
 fast_value(struct recipient *to, const struct span *f, int i, char *val,
@@ -576,8 +594,7 @@ fast_value(struct recipient *to, const struct span *f, int i, char *val,
 		if (plain_seq(&f[i], &seq) != 0 ||
 		    plain_string(&f[FF_WORKER], w, sizeof(w)) != 0)
 			return -1;
-		snprintf(val, size, "%lld", (long long)recip_seq(to, w, seq));
-		return 0;
+		return dec(recip_seq(to, w, seq), val, size);
 	}
 	if (i == FF_KIND)
 		return 1;
@@ -626,8 +643,8 @@ fast_row(struct export_out *x, const char *text, size_t len, struct buf *out)
 	    f[FF_KIND].len > sizeof(kind) + 1 || f[FF_ID].len == 0 ||
 	    f[FF_REFERRAL].len == 0)
 		return -1;
-	snprintf(kind, sizeof(kind), "%.*s", (int)f[FF_KIND].len - 2,
-	    f[FF_KIND].p + 1);
+	memcpy(kind, f[FF_KIND].p + 1, f[FF_KIND].len - 2);
+	kind[f[FF_KIND].len - 2] = '\0';
 	/* a kind of a newer version may hold identifiers this one does not
 	   know to re-key: only rec_load's reading may say what it holds */
 	if ((k = rec_kind_parse(kind)) == KIND_N)

@@ -57,8 +57,9 @@ mac(struct recipient *r, const char *what, const char *value,
 	n = w + 1 + v;
 	msg[n] = '\0';
 	for (i = 0; n < RECIP_MEMO_LEN && i < RECIP_MEMO; i++) {
-		if (r->memo[i].msg[0] != '\0' &&
-		    strcmp(r->memo[i].msg, msg) == 0) {
+		/* lengths first: most records' own ids match none */
+		if (r->memo[i].len == n && r->memo[i].msg[0] != '\0' &&
+		    memcmp(r->memo[i].msg, msg, n) == 0) {
 			r->memo[i].used = ++r->clock;
 			memcpy(out, r->memo[i].h, SEC_SHA256_LEN);
 			return;
@@ -73,6 +74,7 @@ mac(struct recipient *r, const char *what, const char *value,
 	}
 	if (n < RECIP_MEMO_LEN) {	/* in place of the least recently used */
 		memcpy(r->memo[old].msg, msg, n + 1);
+		r->memo[old].len = n;
 		memcpy(r->memo[old].h, out, SEC_SHA256_LEN);
 		r->memo[old].used = ++r->clock;
 	}
@@ -108,6 +110,30 @@ recip_worker(struct recipient *r, const char *worker,
 	sec_hex(h, 8, out + 1);
 }
 
+/* "worker seq", as snprintf("%s %lld") makes it: an export's every row. */
+static void
+seq_text(const char *worker, int64_t seq, char *v, size_t size)
+{
+	char d[24];
+	size_t w = strlen(worker), n = 0;
+	uint64_t u = seq < 0 ? 0 - (uint64_t)seq : (uint64_t)seq;
+
+	do
+		d[n++] = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	if (seq < 0)
+		d[n++] = '-';
+	if (w + 1 + n >= size) {	/* never, for a worker id */
+		snprintf(v, size, "%s %lld", worker, (long long)seq);
+		return;
+	}
+	memcpy(v, worker, w);
+	v[w++] = ' ';
+	while (n > 0)
+		v[w++] = d[--n];
+	v[w] = '\0';
+}
+
 int64_t
 recip_seq(struct recipient *r, const char *worker, int64_t seq)
 {
@@ -116,7 +142,7 @@ recip_seq(struct recipient *r, const char *worker, int64_t seq)
 	int64_t n = 0;
 	int i;
 
-	snprintf(v, sizeof(v), "%s %lld", worker, (long long)seq);
+	seq_text(worker, seq, v, sizeof(v));
 	mac(r, "device_seq", v, h);
 	for (i = 0; i < 6; i++)	/* 48 bits: exact in JSON and in R */
 		n = (n << 8) | h[i];

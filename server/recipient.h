@@ -33,6 +33,7 @@
 
 struct recip_memo {
 	char	 msg[RECIP_MEMO_LEN];	/* what was hashed; "" unused */
+	size_t	 len;			/* its length */
 	uint8_t	 h[SEC_SHA256_LEN];
 	unsigned long used;		/* when last asked for */
 };

@@ -114,6 +114,16 @@ srv_submit(struct server *srv, struct pool_job *j)
 	j->done(j);
 }
 
+void
+srv_submit_read(struct server *srv, struct pool_job *j)
+{
+	if (srv->pool == NULL && srv->xpool != NULL) {
+		pool_submit(srv->xpool, j);
+		return;
+	}
+	srv_submit(srv, j);
+}
+
 /* What follows a handler, on the loop thread, wherever it ran. */
 static void
 finish(struct server *srv, struct http_req *hr)
@@ -604,7 +614,8 @@ export_source(struct server *srv, struct err_list *errs)
 
 /*
  * A store other servers write to: the workers, so the loop never waits
- * on it, and the thread that catches up on what the others write.
+ * on it, and the thread that catches up on what the others write. A
+ * store of this server's own: one worker, for exports (srv_submit_read).
  */
 static pc_rc
 start_shared(struct server *srv, const char *upto, struct err_list *errs)
@@ -613,7 +624,9 @@ start_shared(struct server *srv, const char *upto, struct err_list *errs)
 	pc_rc rc;
 
 	if (!store_shared(srv->store))
-		return PC_OK;
+		/* one thread making exports' chunks while the loop sends */
+		return pool_start(&srv->xpool, srv->base, 1, cf->database, NULL,
+		    &srv->secret, errs);
 	if ((rc = pool_start(&srv->pool, srv->base, cf->db_workers,
 	    cf->database, cf->export_database, &srv->secret, errs)) != PC_OK)
 		return rc;
@@ -733,6 +746,8 @@ srv_run(struct conf *cf)
 	/* what the workers still have is finished before anything goes */
 	pool_stop(srv.pool);
 	srv.pool = NULL;
+	pool_stop(srv.xpool);
+	srv.xpool = NULL;
 	follow_stop(srv.follow);
 	srv.follow = NULL;
 	log_head(&srv, "stop");
@@ -741,6 +756,7 @@ srv_run(struct conf *cf)
 	rc = 0;
 out:
 	pool_stop(srv.pool);
+	pool_stop(srv.xpool);
 	follow_stop(srv.follow);
 	teardown(&srv);
 	sec_wipe(cell_key, sizeof(cell_key));

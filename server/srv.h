@@ -55,6 +55,7 @@ struct server {
 	SSL_CTX			*ssl;
 	struct store		*store;		/* the loop's; before serving */
 	struct pool		*pool;		/* PostgreSQL: the workers */
+	struct pool		*xpool;		/* SQLite: the exports' thread */
 	struct follow		*follow;	/* PostgreSQL: catching up */
 	struct agg		*agg;		/* aggregates (impact) */
 	struct oidc		*oidc;		/* NULL: no OpenID Connect */
@@ -96,6 +97,12 @@ void	 srv_release(struct server *, struct conn *);
  */
 struct pool_job;
 void	 srv_submit(struct server *, struct pool_job *);
+/*
+ * The same for work that reads on a connection of its own (an export's
+ * next chunk): on a worker, done later on the loop, with SQLite too, so
+ * the loop sends while the next rows are made.
+ */
+void	 srv_submit_read(struct server *, struct pool_job *);
 /* An audit entry written on a worker (the loop must not wait for it). */
 void	 srv_audit_later(struct server *, const char *actor,
 	    const char *action, const char *object, const char *outcome);

@@ -28,37 +28,6 @@ static struct {
 						   export of the place lists */
 } big;
 
-/* One referral's records as made: ids, and each text at b.p + off[i]. */
-struct made {
-	struct cl_life	 l;
-	char		 id[CL_EVENTS_MAX][UUID_LEN];
-	size_t		 off[CL_EVENTS_MAX + 1];
-	struct buf	 b;
-};
-
-static void
-make(struct made *m, uint64_t k, int32_t day, int p, int64_t *seq)
-{
-	int i, t;
-
-	cl_life_make(&m->l, BENCH_SEED + 1, k, day, p, CL_DAYS - 1);
-	buf_reset(&m->b);
-	for (i = 0; i < m->l.n; i++) {
-		if (uuid_record(m->id[i]) != PC_OK)
-			fail_msg("store: no ids");
-		t = m->l.ev[i].target;
-		m->off[i] = m->b.len;
-		cl_json(&m->b, &m->l, i, m->id[i], m->id[0], t >= 0 ? m->id[t] :
-		    NULL, ++*seq, big.srv.worker[p], bench_places[p]);
-	}
-	m->off[m->l.n] = m->b.len;
-	if (buf_failed(&m->b) != PC_OK)
-		fail_msg("store: out of memory");
-	big.exported[p] += cl_life_exported(&m->l);
-	big.refs++;
-	big.recs += m->l.n;
-}
-
 /* What ingest was sent, to hold the direct writer to: see check_rows(). */
 struct sent {
 	char	 id[UUID_LEN], referral[UUID_LEN];
@@ -71,55 +40,39 @@ static struct {
 	size_t		 n, cap;
 } sent;
 
-/* A device filling its batch with whole referrals. */
-struct filler {
-	struct net	 net;
-	struct buf	 body;
-	char		 ids[BENCH_BATCH][UUID_LEN];
-	const char	*idp[BENCH_BATCH];
-	size_t		 n;		/* records in the batch */
-	int64_t		 seq;
-	int		 p;		/* its place */
-};
-
+/* One record of the caseload as made: its text in b. */
 static void
-fill_send(struct filler *f)
+text_of(const struct caseload *cl, size_t r, struct buf *b)
 {
-	struct net_resp resp;
-	struct err_list errs;
-	char why[512];
+	int p = cl->refs[cl->recs[r].ref].dev;
 
-	if (f->n == 0)
-		return;
-	err_init(&errs);
-	buf_adds(&f->body, "]}");
-	if (buf_failed(&f->body) != PC_OK)
+	buf_reset(b);
+	caseload_json(cl, r, big.srv.worker[p], bench_places[p], b);
+	if (buf_failed(b) != PC_OK)
 		fail_msg("store: out of memory");
-	if (net_request(&f->net, "POST", "/v1/records", big.srv.token[f->p],
-	    f->body.p, f->body.len, 0, &resp, &errs) != PC_OK)
-		fail_msg("store: %s", errs.v[0].msg);
-	if (resp.status != 200 || bench_all_stored(resp.body.p, resp.body.len,
-	    f->idp, f->n, why, sizeof(why)) != 0)
-		fail_msg("store: HTTP %ld: %s", resp.status, resp.status ==
-		    200 ? why : buf_str(&resp.body));
-	net_resp_free(&resp);
-	err_free(&errs);
-	f->n = 0;
-	buf_reset(&f->body);
 }
 
-/* A referral's records into its device's batch (sent when full). */
+/* One batch of the order through ingest, each record checked stored. */
 static void
-fill_add(struct filler *f, const struct made *m)
+ingest_batch(struct net *net, const struct caseload *cl,
+    const struct cl_order *o, const struct cl_batch *b, struct buf *body)
 {
-	int i;
+	static const char *idp[BENCH_BATCH];
+	struct net_resp resp;
+	struct err_list errs;
+	struct buf rec;
+	char why[512];
+	size_t j;
 
-	if (f->n + (size_t)m->l.n > BENCH_BATCH)
-		fill_send(f);
-	if (f->n == 0)
-		buf_adds(&f->body, "{\"records\":[");
-	for (i = 0; i < m->l.n; i++) {
-		struct sent *x;
+	err_init(&errs);
+	buf_init(&rec, 0);
+	buf_reset(body);
+	buf_adds(body, "{\"records\":[");
+	for (j = 0; j < b->n; j++) {
+		size_t r = o->order[b->first + j];
+		const struct cl_rec *x = &cl->recs[r];
+		const struct cl_life *l = &cl->refs[x->ref];
+		struct sent *e;
 
 		if (sent.n == sent.cap) {
 			sent.cap = sent.cap ? sent.cap * 2 : 4096;
@@ -127,19 +80,30 @@ fill_add(struct filler *f, const struct made *m)
 			    sizeof(*sent.v))) == NULL)
 				fail_msg("store: out of memory");
 		}
-		x = &sent.v[sent.n++];
-		memcpy(x->id, m->id[i], UUID_LEN);
-		memcpy(x->referral, m->id[0], UUID_LEN);
-		x->kind = m->l.ev[i].kind;
-		x->p = (uint8_t)f->p;
-		sec_sha256(m->b.p + m->off[i], m->off[i + 1] - m->off[i],
-		    x->digest);
-		buf_adds(&f->body, f->n ? "," : "");
-		buf_add(&f->body, m->b.p + m->off[i], m->off[i + 1] - m->off[i]);
-		memcpy(f->ids[f->n], m->id[i], UUID_LEN);
-		f->idp[f->n] = f->ids[f->n];
-		f->n++;
+		text_of(cl, r, &rec);
+		e = &sent.v[sent.n++];
+		memcpy(e->id, x->id, UUID_LEN);
+		memcpy(e->referral, cl->recs[l->rec[0]].id, UUID_LEN);
+		e->kind = l->ev[x->ev].kind;
+		e->p = (uint8_t)b->dev;
+		sec_sha256(rec.p, rec.len, e->digest);
+		buf_adds(body, j ? "," : "");
+		buf_add(body, rec.p, rec.len);
+		idp[j] = x->id;
 	}
+	buf_adds(body, "]}");
+	if (buf_failed(body) != PC_OK)
+		fail_msg("store: out of memory");
+	if (net_request(net, "POST", "/v1/records", big.srv.token[b->dev],
+	    body->p, body->len, 0, &resp, &errs) != PC_OK)
+		fail_msg("store: %s", errs.v[0].msg);
+	if (resp.status != 200 || bench_all_stored(resp.body.p, resp.body.len,
+	    idp, b->n, why, sizeof(why)) != 0)
+		fail_msg("store: HTTP %ld: %s", resp.status, resp.status ==
+		    200 ? why : buf_str(&resp.body));
+	net_resp_free(&resp);
+	err_free(&errs);
+	buf_free(&rec);
 }
 
 static void
@@ -266,34 +230,32 @@ direct_open(struct direct *d, const char *path)
 }
 
 static void
-direct_put(struct direct *d, const struct made *m, int p)
+direct_put(struct direct *d, const struct caseload *cl, size_t r,
+    struct buf *text)
 {
+	const struct cl_rec *x = &cl->recs[r];
+	const struct cl_life *l = &cl->refs[x->ref];
 	uint8_t digest[SEC_SHA256_LEN];
-	int i;
+	int p = l->dev;
 
-	for (i = 0; i < m->l.n; i++) {
-		const char *j = m->b.p + m->off[i];
-		size_t len = m->off[i + 1] - m->off[i];
-
-		sec_sha256(j, len, digest);
-		sqlite3_bind_text(d->ins, 1, m->id[i], -1, SQLITE_STATIC);
-		sqlite3_bind_text(d->ins, 2, m->id[0], -1, SQLITE_STATIC);
-		sqlite3_bind_text(d->ins, 3, cl_kind_name(m->l.ev[i].kind), -1,
-		    SQLITE_STATIC);
-		sqlite3_bind_text(d->ins, 4, bench_places[p], -1, SQLITE_STATIC);
-		sqlite3_bind_text(d->ins, 5, big.srv.worker[p], -1,
-		    SQLITE_STATIC);
-		sqlite3_bind_blob(d->ins, 6, digest, SEC_SHA256_LEN,
-		    SQLITE_STATIC);
-		sqlite3_bind_text(d->ins, 7, j, (int)len, SQLITE_STATIC);
-		sqlite3_bind_int64(d->ins, 8, d->user[p]);
-		sqlite3_bind_int64(d->ins, 9, d->now);
-		sql_check(d->db, sqlite3_step(d->ins), SQLITE_DONE, "insert");
-		sqlite3_reset(d->ins);
-		if (++d->n % 100000 == 0)
-			sql_check(d->db, sqlite3_exec(d->db, "COMMIT; BEGIN", NULL,
-			    NULL, NULL), SQLITE_OK, "commit");
-	}
+	text_of(cl, r, text);
+	sec_sha256(text->p, text->len, digest);
+	sqlite3_bind_text(d->ins, 1, x->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(d->ins, 2, cl->recs[l->rec[0]].id, -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_text(d->ins, 3, cl_kind_name(l->ev[x->ev].kind), -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_text(d->ins, 4, bench_places[p], -1, SQLITE_STATIC);
+	sqlite3_bind_text(d->ins, 5, big.srv.worker[p], -1, SQLITE_STATIC);
+	sqlite3_bind_blob(d->ins, 6, digest, SEC_SHA256_LEN, SQLITE_STATIC);
+	sqlite3_bind_text(d->ins, 7, text->p, (int)text->len, SQLITE_STATIC);
+	sqlite3_bind_int64(d->ins, 8, d->user[p]);
+	sqlite3_bind_int64(d->ins, 9, d->now);
+	sql_check(d->db, sqlite3_step(d->ins), SQLITE_DONE, "insert");
+	sqlite3_reset(d->ins);
+	if (++d->n % 100000 == 0)
+		sql_check(d->db, sqlite3_exec(d->db, "COMMIT; BEGIN", NULL,
+		    NULL, NULL), SQLITE_OK, "commit");
 }
 
 static void
@@ -308,81 +270,81 @@ direct_close(struct direct *d)
 }
 
 /*
- * Loads the store: the first referrals through the real ingest path over
- * TLS (each whole in one batch, uncompressed: the order changes how fast
- * records are stored, not what), then the rest written straight into the
- * stopped server's database as ingest writes them, and their facts
- * computed by pcmdsd itself when it starts again. Both halves are held
- * to each other: ingest must have stored exactly the rows the writer
- * writes, and the facts pcmdsd computes at start must be those ingest
- * computed.
+ * Loads the store in the order devices sync what they made (caseload.h:
+ * cl_order_realistic, ids as the client makes them), so a referral's
+ * records lie as a deployment's do, weeks apart among everyone else's:
+ * the first batches through the real ingest path over TLS, then the rest
+ * written straight into the stopped server's database as ingest writes
+ * them, and their facts computed by pcmdsd itself when it starts again.
+ * Both halves are held to each other: ingest must have stored exactly
+ * the rows the writer writes, and the facts pcmdsd computes at start
+ * must be those ingest computed, for every referral all of whose records
+ * went through ingest (in that order a referral's follow-ups come in
+ * later batches, so ingest's facts are those of a referral updated
+ * batch after batch).
  */
 static void
-fill(long refs, double *t_ingest, double *t_direct, double *t_start)
+fill(const struct caseload *cl, double *t_ingest, double *t_direct,
+    double *t_start, long *n_ingest)
 {
-	static struct filler f[BENCH_PLACES];
 	struct err_list errs;
+	struct cl_order o;
 	struct direct d;
-	struct made m;
-	struct map ingested;
+	struct buf text;
+	struct net net;
+	struct map whole;
 	uint8_t before[32], after[32];
-	uint64_t rng = BENCH_SEED, k;
-	long through = refs / 2 < 20000 ? refs / 2 : 20000;
-	int p;
+	size_t through = cl->nrecs / 10 < 100000 ? cl->nrecs / 10 : 100000,
+	    i, j, k, *in;
 	double t0;
 
 	err_init(&errs);
-	map_init(&ingested);
-	buf_init(&m.b, 0);
-	for (p = 0; p < BENCH_PLACES; p++) {
-		memset(&f[p], 0, sizeof(f[p]));
-		f[p].p = p;
-		buf_init(&f[p].body, 0);
-		if (net_init(&f[p].net, big.srv.s.url, big.srv.s.ca, &errs) !=
-		    PC_OK)
-			fail_msg("store: %s", errs.v[0].msg);
-	}
+	map_init(&whole);
+	buf_init(&text, 0);
+	if (cl_order_realistic(cl, BENCH_BATCH, &o) != PC_OK ||
+	    (in = calloc(cl->nrefs ? cl->nrefs : 1, sizeof(*in))) == NULL)
+		fail_msg("store: out of memory");
+	if (net_init(&net, big.srv.s.url, big.srv.s.ca, &errs) != PC_OK)
+		fail_msg("store: %s", errs.v[0].msg);
 	t0 = th_now();
-	for (k = 0; k < (uint64_t)refs; k++) {
-		rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
-		p = (int)(k % BENCH_PLACES);
-		make(&m, k, (int32_t)((rng >> 33) % CL_DAYS), p, &f[p].seq);
-		if (k < (uint64_t)through) {
-			fill_add(&f[p], &m);
-			if (map_put(&ingested, m.id[0], &ingested) != PC_OK)
-				fail_msg("store: out of memory");
-			continue;
-		}
-		if (k == (uint64_t)through) {
-			for (p = 0; p < BENCH_PLACES; p++) {
-				fill_send(&f[p]);
-				net_free(&f[p].net);
-			}
-			*t_ingest = th_now() - t0;
-			bench_srv_stop(&big.srv);
-			direct_open(&d, big.srv.db);
-			check_rows(big.srv.db, d.user);
-			facts_digest(big.srv.db, &ingested, before);
-			t0 = th_now();
-			p = (int)(k % BENCH_PLACES);
-		}
-		direct_put(&d, &m, p);
-		if (k % 100000 == 99999)
-			bench_say("store: %llu referrals", (unsigned long long)k + 1);
+	for (i = 0; i < o.nb && o.b[i].first < through; i++) {
+		ingest_batch(&net, cl, &o, &o.b[i], &text);
+		for (j = 0; j < o.b[i].n; j++)
+			in[cl->recs[o.order[o.b[i].first + j]].ref]++;
+	}
+	net_free(&net);
+	*n_ingest = i < o.nb ? (long)o.b[i].first : (long)cl->nrecs;
+	*t_ingest = th_now() - t0;
+	for (k = 0; k < cl->nrefs; k++)
+		if (in[k] > 0 && in[k] == (size_t)cl->refs[k].n &&
+		    map_put(&whole, cl->recs[cl->refs[k].rec[0]].id,
+		    &whole) != PC_OK)
+			fail_msg("store: out of memory");
+	if (whole.n == 0)
+		fail_msg("store: no referral went whole through ingest");
+	bench_srv_stop(&big.srv);
+	direct_open(&d, big.srv.db);
+	check_rows(big.srv.db, d.user);
+	facts_digest(big.srv.db, &whole, before);
+	t0 = th_now();
+	for (j = (size_t)*n_ingest; j < cl->nrecs; j++) {
+		direct_put(&d, cl, o.order[j], &text);
+		if (j % 500000 == 499999)
+			bench_say("store: %zu records", j + 1);
 	}
 	direct_close(&d);
 	*t_direct = th_now() - t0;
 	t0 = th_now();
 	th_server_start_within(&big.srv.s, NULL, 3600);
 	*t_start = th_now() - t0;
-	facts_digest(big.srv.db, &ingested, after);
+	facts_digest(big.srv.db, &whole, after);
 	if (memcmp(before, after, sizeof(before)) != 0)
 		fail_msg("store: the facts pcmdsd computed at start differ from "
 		    "those ingest computed for the same referrals");
-	for (p = 0; p < BENCH_PLACES; p++)
-		buf_free(&f[p].body);
-	buf_free(&m.b);
-	map_free(&ingested);
+	buf_free(&text);
+	map_free(&whole);
+	free(in);
+	cl_order_free(&o);
 	free(sent.v);
 	memset(&sent, 0, sizeof(sent));
 	err_free(&errs);
@@ -392,7 +354,10 @@ fill(long refs, double *t_ingest, double *t_direct, double *t_start)
 static struct bench_srv *
 store(void)
 {
+	struct caseload cl;
 	double t0, t, ti = 0, td = 0, ts = 0, idle;
+	long ni = 0;
+	size_t k;
 
 	if (big.up)
 		return &big.srv;
@@ -401,14 +366,23 @@ store(void)
 	idle = bench_mib(big.srv.s.pid, "VmRSS:");
 	bench_row("Server RSS, idle", bench_fmt("%.1f MiB", idle), NULL, NULL);
 	t0 = th_now();
-	fill(bench.refs, &ti, &td, &ts);
+	/* device d is place d's, as in the ingest section */
+	if (caseload_make(&cl, (size_t)bench.refs, BENCH_PLACES, BENCH_SEED + 1,
+	    0) != PC_OK)
+		fail_msg("store: cannot make the caseload");
+	for (k = 0; k < cl.nrefs; k++)
+		big.exported[cl.refs[k].dev] += cl_life_exported(&cl.refs[k]);
+	big.refs = (long)cl.nrefs;
+	big.recs = (long)cl.nrecs;
+	fill(&cl, &ti, &td, &ts, &ni);
+	caseload_free(&cl);
 	t = th_now() - t0;
 	bench_row(bench_fmt("Loading the store for the queries: %ld referrals, "
 	    "%ld records, 7 places", big.refs, big.recs), bench_fmt("%.0f s: "
-	    "%ld referrals through ingest over TLS in %.0f s, the rest written "
-	    "as ingest writes them in %.0f s, facts computed by pcmdsd as it "
-	    "started in %.0f s", t, bench.refs / 2 < 20000 ? bench.refs / 2 :
-	    20000, ti, td, ts), NULL, NULL);
+	    "the first %ld records as devices sync them through ingest over "
+	    "TLS in %.0f s, the rest in the same order written as ingest "
+	    "writes them in %.0f s, facts computed by pcmdsd as it started in "
+	    "%.0f s", t, ni, ti, td, ts), NULL, NULL);
 	bench_row(bench_fmt("Server RSS with %ld referrals (%ld records) stored",
 	    big.refs, big.recs), bench_fmt("%.1f MiB, just started",
 	    bench_mib(big.srv.s.pid, "VmRSS:")), "target: under 64 MiB with "
@@ -416,19 +390,23 @@ store(void)
 	bench_note("**The store** the queries, the export and the concurrent "
 	    "devices run on: %ld referrals (%ld records) over two years, "
 	    "spread over the seven places, made by the same generator as the "
-	    "ingest records (`--referrals N` sets how many). The first are "
-	    "loaded through the real ingest path over TLS (each referral "
-	    "whole in a batch of at most %d, uncompressed, every answer "
-	    "checked); the rest are written straight into the stopped "
-	    "server's database as ingest writes them (canonical text, its "
-	    "SHA-256, the same columns; no audit entries, which no figure "
+	    "ingest records (`--referrals N` sets how many) and stored in the "
+	    "order devices sync them, as in the ingest section's realistic "
+	    "order (each device every few days, in batches of at most %d, "
+	    "ids as the client makes them: version 7 of the moment each "
+	    "record was made), so a referral's records lie weeks apart among "
+	    "everyone else's, as in a deployment. The first batches are "
+	    "loaded through the real ingest path over TLS (uncompressed, "
+	    "every answer checked); the rest are written straight into the "
+	    "stopped server's database as ingest writes them (canonical text, "
+	    "its SHA-256, the same columns; no audit entries, which no figure "
 	    "here reads), and pcmdsd computes their facts with its own code "
 	    "when it starts again, as it does after an upgrade. The two are "
 	    "held to each other on every run: the rows ingest stored must be "
 	    "exactly those the writer writes, and the facts pcmdsd computes "
-	    "at start exactly those ingest computed for the same referrals; "
-	    "and the evaluator's unsuppressed impact must count every "
-	    "referral.",
+	    "at start exactly those ingest computed, batch after batch, for "
+	    "the referrals all of whose records went through ingest; and the "
+	    "evaluator's unsuppressed impact must count every referral.",
 	    big.refs, big.recs, BENCH_BATCH);
 	return &big.srv;
 }
