@@ -34,7 +34,7 @@
 #include "sec.h"
 #include "timeline.h"
 
-#define STORE_SCHEMA_VERSION	9	/* SQLite's; PostgreSQL's: store_pg.c */
+#define STORE_SCHEMA_VERSION	8	/* SQLite's; PostgreSQL's: store_pg.c */
 #define STORE_MARK_LEN		24	/* a watermark: a decimal number */
 #define STORE_SNAP_LEN		4096	/* a snapshot as text */
 

@@ -18,7 +18,6 @@
 #include <cjson/cJSON.h>
 #include <sqlite3.h>
 
-#include "failpoint.h"
 #include "store_impl.h"
 
 #define BUSY_MS		10000	/* administration commands wait this long */
@@ -237,20 +236,6 @@ static const char *const migrations[] = {
 	"  PRIMARY KEY (referral, asset)) STRICT, WITHOUT ROWID;"
 	/* covering: a place's rows are read from the index alone */
 	"CREATE INDEX takeup_by_place ON takeup(place, referred_on, taken);",
-
-	/*
-	 * 9: each place's referrals' records side by side, for exports.
-	 * Records are stored as they arrive, a referral's weeks apart among
-	 * every place's, so an export read a page a record, and a page holds
-	 * mostly other places' records. Here a place's records follow each
-	 * other by referral, with their texts, so an export reads a
-	 * referral's records from the page or two that hold them and little
-	 * else. Exact because a record's place is its referral's (ingest's
-	 * rule; place is never corrected). The price: each text stored
-	 * twice.
-	 */
-	"CREATE INDEX records_by_place ON records(place, referral, seq, "
-	"json);",
 };
 #define NMIGRATIONS	(sizeof(migrations) / sizeof(migrations[0]))
 _Static_assert(NMIGRATIONS == STORE_SCHEMA_VERSION, "a migration per version");
@@ -301,7 +286,6 @@ migrate(struct sq *st, struct err_list *errs)
 			(void)exec(st, "ROLLBACK", NULL);
 			return PC_ESTORE;
 		}
-		FAILPOINT("migrate-before-commit");
 		if (exec(st, "COMMIT", errs) != PC_OK)
 			return PC_ESTORE;
 	}
@@ -1735,17 +1719,16 @@ sq_referral_each(struct store *base, int (*cb)(void *, const char *),
 /*
  * An export's referrals, one place's found through facts_by_place (a
  * statement for either case: "?1 IS NULL OR place = ?1" would read every
- * place's facts), then each one's records by records_by_place.
+ * place's facts), then each one's records by records_by_referral.
  */
-static const char export_place[] = "SELECT referral, place FROM facts "
-    "WHERE place = ?1 AND referred_on BETWEEN ?2 AND ?3 AND exportable = 1 "
+static const char export_place[] = "SELECT referral FROM facts WHERE "
+    "place = ?1 AND referred_on BETWEEN ?2 AND ?3 AND exportable = 1 "
     "ORDER BY referred_on, referral";
-static const char export_all[] = "SELECT referral, place FROM facts WHERE "
+static const char export_all[] = "SELECT referral FROM facts WHERE "
     "referred_on BETWEEN ?2 AND ?3 AND exportable = 1 ORDER BY place, "
     "referred_on, referral";
-/* from records_by_place alone: the texts are in it */
 static const char export_recs[] = "SELECT json FROM records WHERE "
-    "place = ?1 AND referral = ?2 ORDER BY seq";
+    "referral = ? ORDER BY seq";
 
 static pc_rc
 sq_export_open(struct store *base, const char *place, int32_t from,
@@ -1782,7 +1765,7 @@ static pc_rc
 sq_export_next(struct store_cursor *cur, struct store_export_ref *ref)
 {
 	struct sq_cursor *c = (struct sq_cursor *)cur;
-	const char *id, *place;
+	const char *id;
 	int rc;
 	pc_rc prc = PC_OK;
 
@@ -1797,10 +1780,7 @@ sq_export_next(struct store_cursor *cur, struct store_export_ref *ref)
 	if ((id = (const char *)sqlite3_column_text(c->refs, 0)) == NULL)
 		return PC_ESTORE;
 	sqlite3_reset(c->recs);
-	if ((place = (const char *)sqlite3_column_text(c->refs, 1)) == NULL)
-		return PC_ESTORE;
-	sqlite3_bind_text(c->recs, 1, place, -1, SQLITE_STATIC);
-	sqlite3_bind_text(c->recs, 2, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(c->recs, 1, id, -1, SQLITE_STATIC);
 	while (prc == PC_OK && (rc = sqlite3_step(c->recs)) == SQLITE_ROW) {
 		const char *json = (const char *)sqlite3_column_text(c->recs,
 		    0);

@@ -451,7 +451,7 @@ make_legacy(const char *db)
 	th_sql(db, "ALTER TABLE audit DROP COLUMN records; DROP TRIGGER "
 	    "assets_kept; DROP TABLE assets; DROP TABLE population; "
 	    "DROP TABLE passwords; DROP TABLE oidc_links; DROP TABLE takeup; "
-	    "DROP INDEX records_by_place; PRAGMA user_version = 2");
+	    "PRAGMA user_version = 2");
 }
 
 static void

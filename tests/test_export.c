@@ -20,8 +20,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <sqlite3.h>
-
 #include "csv.h"
 #include "export.h"
 #include "harness.h"
@@ -952,75 +950,6 @@ test_recipient_memo(void **state)
 	recip_wipe(&warm);
 }
 
-/*
- * Schema 9 clusters each place's referrals' records in records_by_place,
- * which the export reads alone. A store of schema 8 takes it when it is
- * next opened, and an upgrade killed before its commit leaves the store
- * as it was, to be upgraded whole the next time; the export is the same
- * bytes before and after.
- */
-static void
-test_upgrade_clusters(void **state)
-{
-	const char *env[] = {"PCMDS_FAILPOINT=migrate-before-commit", NULL};
-	const char *before = file("upgrade", "before.ndjson");
-	const char *after = file("upgrade", "after.ndjson");
-	const char *idx = "SELECT COUNT(*) FROM sqlite_master WHERE name = "
-	    "'records_by_place'";
-	const char *plan = "EXPLAIN QUERY PLAN SELECT json FROM records WHERE "
-	    "place = 'NH' AND referral = 'x' ORDER BY seq";
-	char exe[700], *a, *b;
-	const char *argv[] = {exe, "--config", srv.conf, "places", "list",
-	    NULL};
-	sqlite3 *d;
-	sqlite3_stmt *st;
-	long n;
-	struct th_run r;
-
-	(void)state;
-	if (th_store_pg()) {
-		print_message("PostgreSQL: its schema is not SQLite's\n");
-		return;
-	}
-	pcmds(&r, 0, eval_a, (const char *[]){"extract", "--out", before,
-	    NULL});
-	th_run_free(&r);
-	n = th_sql_long(db, "SELECT COUNT(*) FROM records");
-	assert_int_equal(th_sql_long(db, idx), 1);
-	/* the export's statement reads the index alone */
-	assert_int_equal(sqlite3_open(db, &d), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(d, plan, -1, &st, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	if (strstr((const char *)sqlite3_column_text(st, 3),
-	    "COVERING INDEX records_by_place") == NULL)
-		fail_msg("the export's records: %s", sqlite3_column_text(st, 3));
-	sqlite3_finalize(st);
-	sqlite3_close(d);
-	th_server_stop(&srv, SIGTERM);
-	/* the store as schema 8 left it */
-	th_sql(db, "DROP INDEX records_by_place");
-	th_sql(db, "PRAGMA user_version = 8");
-	snprintf(exe, sizeof(exe), "%s/pcmdsd-fp", th_build());
-	th_exec(&r, argv, NULL, env);
-	assert_int_equal(r.status, 128 + SIGKILL);
-	th_run_free(&r);
-	assert_int_equal(th_sql_long(db, "PRAGMA user_version"), 8);
-	assert_int_equal(th_sql_long(db, idx), 0);
-	assert_int_equal(th_sql_long(db, "SELECT COUNT(*) FROM records"), n);
-	th_server_start(&srv, NULL);
-	assert_int_equal(th_sql_long(db, "PRAGMA user_version"), 9);
-	assert_int_equal(th_sql_long(db, idx), 1);
-	pcmds(&r, 0, eval_a, (const char *[]){"extract", "--out", after,
-	    NULL});
-	th_run_free(&r);
-	assert_non_null(a = th_slurp(before, NULL));
-	assert_non_null(b = th_slurp(after, NULL));
-	assert_true(strlen(a) > 1000);
-	assert_string_equal(a, b);
-	free(a);
-	free(b);
-}
-
 static void
 test_doc_in_step(void **state)
 {
@@ -1060,7 +989,6 @@ main(void)
 		cmocka_unit_test(test_stored_as_parsed),
 		cmocka_unit_test(test_unknown_kind_not_copied),
 		cmocka_unit_test(test_recipient_memo),
-		cmocka_unit_test(test_upgrade_clusters),
 		cmocka_unit_test(test_doc_in_step),
 	};
 

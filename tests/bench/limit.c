@@ -67,14 +67,14 @@ static const char sql_fact[] = "INSERT INTO facts(referral, place, "
     "referred_on, exportable, data) VALUES (?,?,?,?,?) ON CONFLICT(referral) "
     "DO UPDATE SET place = excluded.place, referred_on = excluded.referred_on,"
     " exportable = excluded.exportable, data = excluded.data";
-static const char sql_export_place[] = "SELECT referral, place FROM facts "
-    "WHERE place = ?1 AND referred_on BETWEEN ?2 AND ?3 AND exportable = 1 "
+static const char sql_export_place[] = "SELECT referral FROM facts WHERE "
+    "place = ?1 AND referred_on BETWEEN ?2 AND ?3 AND exportable = 1 "
     "ORDER BY referred_on, referral";
-static const char sql_export_all[] = "SELECT referral, place FROM facts WHERE "
+static const char sql_export_all[] = "SELECT referral FROM facts WHERE "
     "referred_on BETWEEN ?2 AND ?3 AND exportable = 1 ORDER BY place, "
     "referred_on, referral";
-static const char sql_export_recs[] = "SELECT json FROM records WHERE "
-    "place = ?1 AND referral = ?2 ORDER BY seq";
+static const char sql_timeline[] = "SELECT json FROM records WHERE referral = "
+    "? ORDER BY seq";
 
 static void
 check(sqlite3 *db, int rc, int want, const char *what)
@@ -539,7 +539,7 @@ limit_export_read(const char *path, const char *place, long *rows)
 	    SQLITE_OPEN_NOMUTEX, NULL), SQLITE_OK, path);
 	exec(db, "BEGIN");
 	refs = prep(db, place != NULL ? sql_export_place : sql_export_all);
-	recs = prep(db, sql_export_recs);
+	recs = prep(db, sql_timeline);
 	if (place != NULL)
 		check(db, sqlite3_bind_text(refs, 1, place, -1, SQLITE_STATIC),
 		    SQLITE_OK, "bind");
@@ -547,9 +547,6 @@ limit_export_read(const char *path, const char *place, long *rows)
 	check(db, sqlite3_bind_int(refs, 3, INT32_MAX), SQLITE_OK, "bind");
 	while ((rc = sqlite3_step(refs)) == SQLITE_ROW) {
 		check(db, sqlite3_bind_text(recs, 1, (const char *)
-		    sqlite3_column_text(refs, 1), -1, SQLITE_STATIC), SQLITE_OK,
-		    "bind");
-		check(db, sqlite3_bind_text(recs, 2, (const char *)
 		    sqlite3_column_text(refs, 0), -1, SQLITE_STATIC), SQLITE_OK,
 		    "bind");
 		while ((rr = sqlite3_step(recs)) == SQLITE_ROW) {
