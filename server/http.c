@@ -123,6 +123,19 @@ http_req_free(struct http_req *hr)
 }
 
 void
+http_req_move(struct http_req *to, struct http_req *from)
+{
+	struct evkeyval *kv;
+
+	*to = *from;
+	TAILQ_INIT(&to->query);
+	while ((kv = TAILQ_FIRST(&from->query)) != NULL) {
+		TAILQ_REMOVE(&from->query, kv, next);
+		TAILQ_INSERT_TAIL(&to->query, kv, next);
+	}
+}
+
+void
 http_escape(const char *s, char *out, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";

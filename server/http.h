@@ -57,6 +57,12 @@ struct http_req {
 void		 http_req_init(struct http_req *, struct server *,
 		    struct evhttp_request *, struct conn *);
 void		 http_req_free(struct http_req *);
+/*
+ * *to becomes a copy of *from that owns its query (from's is left empty):
+ * for a request answered after its handler returns, whose original is
+ * freed then.
+ */
+void		 http_req_move(struct http_req *to, struct http_req *from);
 void		 http_req_log(const struct http_req *);
 /*
  * Copies s into out (len bytes, NUL included) with every byte outside

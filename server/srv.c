@@ -200,14 +200,7 @@ on_request(struct evhttp_request *req, void *arg)
 	} else if (srv->pool != NULL && api_needs_store(&hr) &&
 	    (rq = calloc(1, sizeof(*rq))) != NULL) {
 		/* to a worker; the answer comes back through request_done */
-		rq->hr = hr;
-		TAILQ_INIT(&rq->hr.query);
-		while (!TAILQ_EMPTY(&hr.query)) {
-			struct evkeyval *kv = TAILQ_FIRST(&hr.query);
-
-			TAILQ_REMOVE(&hr.query, kv, next);
-			TAILQ_INSERT_TAIL(&rq->hr.query, kv, next);
-		}
+		http_req_move(&rq->hr, &hr);
 		rq->hr.deferred = 1;
 		rq->hr.store = NULL;
 		if (rq->hr.conn != NULL)

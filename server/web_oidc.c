@@ -8,7 +8,12 @@
  * (finding the linked user, the refusals' audit, the session) reads and
  * writes the database, so it runs as a job (srv_submit): on PostgreSQL
  * on a database worker, its answer kept and sent by the loop, as for
- * any request that needs the database; on SQLite where it is.
+ * any request that needs the database; on SQLite where it is. So do the
+ * check of the address's failed attempts, whose buckets are in the
+ * store (the gate, before anything else), and the refusals made before
+ * the provider is asked (no sign-in in progress, another's state, the
+ * provider's own refusal), each of which writes an audit entry: on the
+ * loop, a database slow to answer would stall every other request.
  *
  * The sign-in's cookie is SameSite=Lax, as it must come along on the
  * provider's redirect back; the session's stays Strict, so the callback
@@ -42,18 +47,31 @@
 #define CLEAR_FLOW	OIDC_COOKIE "=; Path=/; Secure; HttpOnly; " \
 	"SameSite=Lax; Max-Age=0"
 
-/* A request answered later, once the provider has answered. */
+/* What a held request's completion does. */
+enum outcome {
+	EXCHANGED,		/* the provider answered the code's exchange */
+	REFUSED,		/* refused before: not this browser's answer */
+	PROVIDER_REFUSED	/* refused before: the provider said no */
+};
+
+/* A request answered later, once the provider or the database has. */
 struct held {
 	struct http_req		 hr;		/* a copy; its query is empty */
 	struct evhttp_connection *evcon;
 	int			 gone;		/* the browser's connection closed */
+	int			 had_conn;	/* hr.conn was set when held */
+	int			 blocked;	/* the gate's: past the limit */
+	void			(*then)(struct held *);	/* past the gate */
 	char			 code[CODE_MAX + 1];
 	struct oidc_flow	 flow;
-	/* the exchange's outcome, for the completion's job */
+	/* the outcome, for the completion's job */
 	struct pool_job		 job;
-	pc_rc			 rc;
+	enum outcome		 outcome;
+	pc_rc			 rc;		/* EXCHANGED's */
+	int			 status;	/* REFUSED's */
 	char			 sub[JWT_SUB_MAX];
-	char			 why[400];
+	char			 why[600];	/* for the audit */
+	char			 what[900];	/* for the page (refusals) */
 };
 
 static void
@@ -115,8 +133,8 @@ hold(struct http_req *hr)
 
 	if (h == NULL)
 		return NULL;
-	h->hr = *hr;
-	TAILQ_INIT(&h->hr.query);	/* the original's is freed after us */
+	http_req_move(&h->hr, hr);	/* the original is freed after us */
+	h->had_conn = hr->conn != NULL;
 	h->evcon = evhttp_request_get_connection(hr->req);
 	srv_hold(hr);
 	return h;
@@ -149,6 +167,7 @@ let_go(struct held *h, int answered)
 		srv_release(srv, h->hr.conn);
 	}
 	sec_wipe(&h->flow, sizeof(h->flow));
+	http_req_free(&h->hr);
 	free(h);
 }
 
@@ -169,6 +188,96 @@ resume(struct held *h, const struct oidc_result *r)
 		return NULL;
 	}
 	return &h->hr;
+}
+
+/* -- jobs: the parts that read or write the database ------------------ */
+
+static struct held *
+held_of(struct pool_job *j)
+{
+	return (struct held *)((char *)j - offsetof(struct held, job));
+}
+
+/* Runs work (on a worker on PostgreSQL), then done on the loop. */
+static void
+submit(struct held *h, void (*work)(struct pool_job *, struct store *),
+    void (*done)(struct pool_job *))
+{
+	struct http_req *hr = &h->hr;
+
+	h->job.work = work;
+	h->job.done = done;
+	if (hr->srv->pool != NULL) {
+		/* kept by the worker, sent by answer() */
+		hr->deferred = 1;
+		if (hr->conn != NULL)
+			conn_inflight(hr->conn, hr);
+	}
+	srv_submit(hr->srv, &h->job);
+}
+
+/* On the loop: the answer a job made goes out, and h is freed. */
+static void
+answer(struct held *h)
+{
+	struct http_req *hr = &h->hr;
+
+	if (hr->conn != NULL)
+		conn_inflight(hr->conn, NULL);
+	if (hr->deferred) {
+		if (hr->status == 0)
+			http_reply_error(hr, 500, "E_SYSTEM", "no answer");
+		http_send_deferred(hr);
+	}
+	let_go(h, 1);
+}
+
+/*
+ * The gate: an address past its limit of failed attempts is refused
+ * before anything is tried. The buckets are in the store (shared by the
+ * servers on one database), so the check is a job too.
+ */
+static void
+gate_work(struct pool_job *j, struct store *st)
+{
+	struct held *h = held_of(j);
+	struct store *loop = h->hr.store;
+
+	h->hr.store = st;
+	h->blocked = too_many(&h->hr);
+	h->hr.store = loop;
+}
+
+static void
+gate_done(struct pool_job *j)
+{
+	struct held *h = held_of(j);
+	struct http_req *hr = &h->hr;
+
+	/* past the limit, or the browser left while the job ran */
+	if (h->blocked || (h->had_conn && hr->conn == NULL)) {
+		answer(h);
+		return;
+	}
+	if (hr->conn != NULL)
+		conn_inflight(hr->conn, NULL);
+	hr->deferred = 0;
+	h->then(h);
+}
+
+/* Holds the request, and goes on with then(h) past the gate. */
+static void
+gate(struct http_req *hr, void (*then)(struct held *))
+{
+	struct held *h;
+
+	if ((h = hold(hr)) == NULL) {
+		page(hr, 503, "The server is short of memory.", "Try again in "
+		    "a moment.");
+		return;
+	}
+	h->then = then;
+	submit(h, gate_work, gate_done);
 }
 
 static void
@@ -233,11 +342,29 @@ configured(struct http_req *hr)
 	return 0;
 }
 
+static void
+start_gated(struct held *h)
+{
+	struct http_req *hr = &h->hr;
+
+	if (oidc_ready(hr->srv->oidc)) {
+		send_to_provider(hr);
+		let_go(h, 1);
+		return;
+	}
+	/* the provider's address is not known yet: ask, then send */
+	if (oidc_when_ready(hr->srv->oidc, on_ready_start, h) != PC_OK) {
+		page(hr, 503, "The server is short of memory.", "Try again in "
+		    "a moment.");
+		let_go(h, 1);
+		return;
+	}
+	watch(h);
+}
+
 void
 web_oidc_start(struct http_req *hr)
 {
-	struct held *h;
-
 	if (!configured(hr))
 		return;
 	if (!web_same_origin(hr)) {
@@ -246,24 +373,7 @@ web_oidc_start(struct http_req *hr)
 		    "sign in there.");
 		return;
 	}
-	if (too_many(hr))
-		return;
-	if (oidc_ready(hr->srv->oidc)) {
-		send_to_provider(hr);
-		return;
-	}
-	/* the provider's address is not known yet: ask, then send */
-	if ((h = hold(hr)) == NULL ||
-	    oidc_when_ready(hr->srv->oidc, on_ready_start, h) != PC_OK) {
-		if (h != NULL) {
-			hr->streaming = 0;
-			free(h);
-		}
-		page(hr, 503, "The server is short of memory.", "Try again in "
-		    "a moment.");
-		return;
-	}
-	watch(h);
+	gate(hr, start_gated);
 }
 
 /* -- GET /login/oidc/callback ------------------------------------------- */
@@ -332,13 +442,23 @@ signed_in(struct http_req *hr, const char *sub)
 static void
 complete_work(struct pool_job *j, struct store *st)
 {
-	struct held *h = (struct held *)((char *)j - offsetof(struct held,
-	    job));
+	struct held *h = held_of(j);
 	struct http_req *hr = &h->hr;
 	const char *name = oidc_name(hr->srv->oidc);
 	char what[700];
 
 	hr->store = st;
+	if (h->outcome == REFUSED) {
+		refuse_counted(hr, h->status, h->why, h->what);
+		return;
+	}
+	if (h->outcome == PROVIDER_REFUSED) {
+		audit_refusal(hr, h->why);
+		page(hr, 401, h->what, "Try again. If it keeps refusing, your "
+		    "account there may not be allowed to use pcmds: ask your "
+		    "administrator.");
+		return;
+	}
 	switch (h->rc) {
 	case PC_OK:
 		signed_in(hr, h->sub);
@@ -361,22 +481,17 @@ complete_work(struct pool_job *j, struct store *st)
 	}
 }
 
-/* On the loop: the answer a worker kept goes out. */
 static void
 complete_done(struct pool_job *j)
 {
-	struct held *h = (struct held *)((char *)j - offsetof(struct held,
-	    job));
-	struct http_req *hr = &h->hr;
+	answer(held_of(j));
+}
 
-	if (hr->conn != NULL)
-		conn_inflight(hr->conn, NULL);
-	if (hr->deferred) {
-		if (hr->status == 0)
-			http_reply_error(hr, 500, "E_SYSTEM", "no answer");
-		http_send_deferred(hr);
-	}
-	let_go(h, 1);
+/* The held request's completion, as a job; h is freed once answered. */
+static void
+complete(struct held *h)
+{
+	submit(h, complete_work, complete_done);
 }
 
 static void
@@ -387,19 +502,24 @@ on_exchanged(void *arg, const struct oidc_result *r)
 
 	if (hr == NULL)
 		return;
+	h->outcome = EXCHANGED;
 	h->rc = r->rc;
 	snprintf(h->sub, sizeof(h->sub), "%s", r->rc == PC_OK && r->sub ?
 	    r->sub : "");
 	snprintf(h->why, sizeof(h->why), "%s", r->why ? r->why : "");
-	h->job.work = complete_work;
-	h->job.done = complete_done;
-	if (hr->srv->pool != NULL) {
-		/* kept by the worker, sent by complete_done */
-		hr->deferred = 1;
-		if (hr->conn != NULL)
-			conn_inflight(hr->conn, hr);
-	}
-	srv_submit(hr->srv, &h->job);
+	complete(h);
+}
+
+/* A refusal before the provider is asked, audited by a job. */
+static void
+refuse_later(struct held *h, enum outcome o, int status, const char *why,
+    const char *what)
+{
+	h->outcome = o;
+	h->status = status;
+	snprintf(h->why, sizeof(h->why), "%s", why);
+	snprintf(h->what, sizeof(h->what), "%s", what);
+	complete(h);
 }
 
 /* The code goes to the provider (for a held start: discovery first). */
@@ -436,8 +556,9 @@ on_ready_callback(void *arg, const struct oidc_result *r)
 
 /* The provider's own refusal (?error=...), passed on. */
 static void
-provider_error(struct http_req *hr, const char *err)
+provider_error(struct held *h, const char *err)
 {
+	struct http_req *hr = &h->hr;
 	const char *desc = http_query(hr, "error_description");
 	char e[HTTP_ESC_LEN(64)], d[HTTP_ESC_LEN(200)], what[900], why[600];
 
@@ -445,83 +566,78 @@ provider_error(struct http_req *hr, const char *err)
 	http_escape(desc ? desc : "", d, sizeof(d));
 	snprintf(why, sizeof(why), "the provider answered %s%s%s", e, d[0] ?
 	    ": " : "", d);
-	audit_refusal(hr, why);
 	snprintf(what, sizeof(what), "%s did not sign you in (%s%s%s).",
 	    oidc_name(hr->srv->oidc), e, d[0] ? ": " : "", d);
-	page(hr, 401, what, "Try again. If it keeps refusing, your account "
-	    "there may not be allowed to use pcmds: ask your administrator.");
+	refuse_later(h, PROVIDER_REFUSED, 401, why, what);
 }
 
-void
-web_oidc_callback(struct http_req *hr)
+/* Past the gate: the answer checked against the sign-in it ends. */
+static void
+callback_gated(struct held *h)
 {
+	struct http_req *hr = &h->hr;
 	struct oidc *o = hr->srv->oidc;
 	const char *code = http_query(hr, "code"), *err = http_query(hr,
 	    "error");
 	char cookie[OIDC_COOKIE_LEN];
-	struct oidc_flow flow;
-	struct held *h;
 	pc_rc rc;
 
-	if (!configured(hr))
-		return;
-	/* used or not, this sign-in ends here */
-	http_add_header(hr, "Set-Cookie", CLEAR_FLOW);
-	if (too_many(hr))
-		return;
 	rc = oidc_resume(o, auth_cookie(hr, OIDC_COOKIE, cookie,
 	    sizeof(cookie)) ? cookie : NULL, http_query(hr, "state"),
-	    (int64_t)srv_now(), &flow);
+	    (int64_t)srv_now(), &h->flow);
 	if (rc == PC_ENOTFOUND) {
-		refuse_counted(hr, 400, "no sign-in in progress", "This "
-		    "browser has no sign-in in progress: it may have taken "
-		    "longer than 10 minutes, have been started in another "
-		    "browser, or cookies may be blocked for this site.");
+		refuse_later(h, REFUSED, 400, "no sign-in in progress",
+		    "This browser has no sign-in in progress: it may have "
+		    "taken longer than 10 minutes, have been started in "
+		    "another browser, or cookies may be blocked for this "
+		    "site.");
 		return;
 	}
 	if (rc == PC_EAUTH) {
-		refuse_counted(hr, 403, "state of another sign-in", "This "
-		    "answer does not belong to the sign-in this browser "
+		refuse_later(h, REFUSED, 403, "state of another sign-in",
+		    "This answer does not belong to the sign-in this browser "
 		    "started (its state differs), so it was refused: someone "
 		    "may have tried to sign you in as somebody else.");
 		return;
 	}
 	if (rc == PC_ECONFLICT) {
-		refuse_counted(hr, 400, "sign-in answer used again", "This "
-		    "answer from the provider was used already; each sign-in "
-		    "works once.");
+		refuse_later(h, REFUSED, 400, "sign-in answer used again",
+		    "This answer from the provider was used already; each "
+		    "sign-in works once.");
 		return;
 	}
 	/* the provider's refusal, for the sign-in this browser started */
 	if (err != NULL) {
-		sec_wipe(&flow, sizeof(flow));
-		provider_error(hr, err);
+		sec_wipe(&h->flow, sizeof(h->flow));
+		provider_error(h, err);
 		return;
 	}
 	if (code == NULL || code[0] == '\0' || strlen(code) > CODE_MAX) {
-		sec_wipe(&flow, sizeof(flow));
-		refuse_counted(hr, 400, "no code", "The provider's answer "
-		    "holds no sign-in code.");
+		sec_wipe(&h->flow, sizeof(h->flow));
+		refuse_later(h, REFUSED, 400, "no code", "The provider's "
+		    "answer holds no sign-in code.");
 		return;
 	}
-	if ((h = hold(hr)) == NULL) {
-		sec_wipe(&flow, sizeof(flow));
-		page(hr, 503, "The server is short of memory.", "Try again in "
-		    "a moment.");
-		return;
-	}
-	h->flow = flow;
-	sec_wipe(&flow, sizeof(flow));
 	snprintf(h->code, sizeof(h->code), "%s", code);
 	if (oidc_ready(o)) {
 		exchange(h);
 		return;
 	}
 	if (oidc_when_ready(o, on_ready_callback, h) != PC_OK) {
-		page(&h->hr, 503, "The server is short of memory.", "Try again "
+		page(hr, 503, "The server is short of memory.", "Try again "
 		    "in a moment.");
 		let_go(h, 1);
 		return;
 	}
 	watch(h);
+}
+
+void
+web_oidc_callback(struct http_req *hr)
+{
+	if (!configured(hr))
+		return;
+	/* used or not, this sign-in ends here */
+	http_add_header(hr, "Set-Cookie", CLEAR_FLOW);
+	gate(hr, callback_gated);
 }

@@ -1013,30 +1013,28 @@ served_while_held(struct world *w)
 }
 
 /*
- * On PostgreSQL, while the database holds the sign-in's completion (the
- * test locks the links table), other requests are answered: the lookups
- * run on a database worker, not on the event loop.
+ * The callback at back, sent while the test holds lock (a LOCK TABLE on
+ * PostgreSQL) until the server waits for it: meanwhile /healthz is
+ * answered, and the callback is not; after, it answers status, saying
+ * says.
  */
 static void
-served_while_db_held(struct world *w)
+served_while_locked(struct world *w, const char *lock, const char *back,
+    long status, const char *says)
 {
 	struct slow sl;
 	struct resp r;
 	pthread_t th;
 	PGconn *c;
 	PGresult *res;
-	char authz[4096], back[4096], db[700], url[256];
+	char db[700], url[256];
 	int i;
 
-	if (!th_store_pg())
-		return;
 	snprintf(db, sizeof(db), "%s/pcmds.db", w->s.dir);
-	press_button(w, authz, sizeof(authz));
-	at_provider(w, authz, back, sizeof(back));
 	c = PQconnectdb(th_db_uri(db));
 	assert_int_equal(PQstatus(c), CONNECTION_OK);
 	PQclear(PQexec(c, "BEGIN"));
-	res = PQexec(c, "LOCK TABLE oidc_links IN ACCESS EXCLUSIVE MODE");
+	res = PQexec(c, lock);
 	assert_int_equal(PQresultStatus(res), PGRES_COMMAND_OK);
 	PQclear(res);
 	memset(&sl, 0, sizeof(sl));
@@ -1044,7 +1042,7 @@ served_while_db_held(struct world *w)
 	sl.back = back;
 	pthread_mutex_init(&sl.mu, NULL);
 	assert_int_equal(pthread_create(&th, NULL, slow_callback, &sl), 0);
-	/* until the completion waits for the table */
+	/* until the server's job waits for the table */
 	for (i = 0; i < 6000 && th_sql_long(db, "SELECT count(*) FROM "
 	    "pg_stat_activity WHERE datname = current_database() AND "
 	    "wait_event_type = 'Lock'") == 0; i++)
@@ -1059,11 +1057,41 @@ served_while_db_held(struct world *w)
 	PQfinish(c);
 	pthread_join(th, NULL);
 	pthread_mutex_destroy(&sl.mu);
-	if (sl.r.status != 200 || strstr(sl.r.body, "You are signed in") == NULL)
-		fail_msg("sign-in held by the database: %ld %s", sl.r.status,
+	if (sl.r.status != status || strstr(sl.r.body, says) == NULL)
+		fail_msg("callback held by the database: wanted %ld with "
+		    "\"%s\"; got %ld %s", status, says, sl.r.status,
 		    sl.r.body);
 	resp_free(&sl.r);
+}
+
+/*
+ * On PostgreSQL, while the database holds the sign-in's completion (the
+ * test locks the links table), other requests are answered: the lookups
+ * run on a database worker, not on the event loop. So does a refusal
+ * made before the provider is asked, whose audit entry waits for the
+ * audit table.
+ */
+static void
+served_while_db_held(struct world *w)
+{
+	char authz[4096], back[4096], bad[256];
+	long refused;
+
+	if (!th_store_pg())
+		return;
+	press_button(w, authz, sizeof(authz));
+	at_provider(w, authz, back, sizeof(back));
+	served_while_locked(w, "LOCK TABLE oidc_links IN ACCESS EXCLUSIVE "
+	    "MODE", back, 200, "You are signed in");
 	dashboard_opens(w);
+	/* no sign-in in progress now: refused, and audited */
+	refused = audits(w, "login.oidc.fail", "%no sign-in in progress%");
+	pcmdsd_url(w, "/login/oidc/callback?code=c&state=s", bad,
+	    sizeof(bad));
+	served_while_locked(w, "LOCK TABLE audit IN ACCESS EXCLUSIVE MODE",
+	    bad, 400, "no sign-in in progress");
+	assert_int_equal(audits(w, "login.oidc.fail",
+	    "%no sign-in in progress%"), refused + 1);
 }
 
 /* The value of name= in a URL's query, as it is written there. */
