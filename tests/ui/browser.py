@@ -28,7 +28,7 @@ import subprocess
 import sys
 import time
 
-from selenium.common.exceptions import WebDriverException
+from selenium.common.exceptions import TimeoutException, WebDriverException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -63,15 +63,28 @@ class App(Browser):
         el.clear()
         el.send_keys(text)
 
+    def chosen(self, el, what):
+        """Clicks el until it is selected: a click that lands while the
+        page is still laid out again (after the narrow-width check) can
+        miss it, and the form would then be sent without the choice."""
+        for _ in range(3):
+            el.click()
+            try:
+                WebDriverWait(self.d, 2).until(lambda d: el.is_selected())
+                return
+            except TimeoutException:
+                pass
+        check(el.is_selected(), "%s could not be chosen" % what)
+
     def pick(self, name, value):
-        self.d.find_element(
-            By.CSS_SELECTOR, "input[name=%s][value='%s']" % (name, value)
-        ).click()
+        self.chosen(self.d.find_element(
+            By.CSS_SELECTOR, "input[name=%s][value='%s']" % (name, value)),
+            "%s=%s" % (name, value))
 
     def select(self, name, value):
-        self.d.find_element(
+        self.chosen(self.d.find_element(
             By.CSS_SELECTOR, "select[name=%s] option[value='%s']" %
-            (name, value)).click()
+            (name, value)), "%s=%s" % (name, value))
 
     def submit(self):
         self.click(self.d.find_element(By.CSS_SELECTOR,
