@@ -281,12 +281,15 @@ struct chunk {
  * with every count but people), kept in step as facts come, change and
  * go: a query adds up the whole months it covers from them, and passes
  * over the facts only for people (a bitmap), its groups and the days of
- * months it covers in part. Months of the years MONTHS_FROM.. (300
- * years) have sums; a fact dated outside them is added up by every
- * query, one by one.
+ * months it covers in part (by group with group sums, only for those
+ * days: struct gsum). Months of the years MONTHS_FROM.. (300 years) have
+ * sums; a fact dated outside them is added up by every query, one by
+ * one (their sums, MONTH_OUT, only tell whether there are any).
  */
 #define MONTHS_FROM	1900
 #define MONTHS_N	(300 * 12)
+/* and after them, the sums of the facts dated outside them (no month) */
+#define MONTH_OUT	MONTHS_N
 
 static void	 month_fact(struct agg *, struct agg_place *,
 		    const struct qhot *, const struct qcold *, long);
@@ -1519,7 +1522,7 @@ agg_close(struct agg *a)
 	for (d = 0; d < DIM_N; d++)
 		gsums_drop(a, (enum agg_dim)d);
 	for (i = 0; i < a->nplaces; i++) {
-		for (k = 0; a->places[i].month != NULL && k < MONTHS_N; k++)
+		for (k = 0; a->places[i].month != NULL && k <= MONTH_OUT; k++)
 			free(a->places[i].month[k]);
 		free(a->places[i].month);
 		free(a->places[i].chunks);
@@ -1778,9 +1781,9 @@ month_of(int32_t d)
 
 /*
  * What a breakdown shows of a group (add_group_fact), summed over the
- * facts of one place and month: kept for the dimensions queried by
- * group, so that a query by group passes over the facts of the months
- * it covers whole only for their people.
+ * facts of one place and month, with the person numbers of those facts:
+ * kept for the dimensions queried by group, so that a query by group
+ * reads no fact of the months it covers whole.
  */
 struct gsum {
 	long		 referrals, consented, closed_by[8], pairs;
@@ -1788,7 +1791,19 @@ struct gsum {
 	long		 k_referrals, k_consented, k_closed_by[8], k_pairs;
 	long		 k_improved[ONS4_N], k_worst_base[ONS4_N];
 	long		 k_left_worst[ONS4_N];
+	/* the person numbers of its facts, one per fact (a person with two
+	   facts here is in twice), in no order: a query ORs them into its
+	   bitmaps instead of reading the facts (see_people). People of a
+	   place and month are numbered close together, mostly: those near
+	   the first put are kept in 16 bits as number - base, the others
+	   in 32 */
+	uint16_t	*near;
+	uint32_t	*far;
+	uint32_t	 base, nnear, capnear, nfar, capfar;
 };
+
+/* How far below the first person number the 16 bits reach. */
+#define NEAR_BELOW	8192
 
 /* The groups of dimension d (of n) a fact is in: bit i for group i. */
 static inline uint32_t
@@ -1860,23 +1875,187 @@ gsum_add(struct agg_cell *c, const struct gsum *g)
 	}
 }
 
-/* A fact into (or out of) its groups' sums of month mi; -1 no memory. */
+/*
+ * v (room for *cap items of size each, n of them used) with room for one
+ * more; NULL no memory, v as it was.
+ */
+static void *
+people_room(void *v, uint32_t n, uint32_t *cap, size_t size)
+{
+	uint32_t nc = *cap ? *cap + *cap / 2 : 8;
+
+	if (n < *cap)
+		return v;
+	if (nc <= *cap || (v = realloc(v, (size_t)nc * size)) == NULL)
+		return NULL;
+	*cap = nc;
+	return v;
+}
+
+/*
+ * One copy of person number pid out of g: looked for among the near
+ * ones, then the far (put before the base moved, or away from it).
+ */
+static void
+people_out(struct gsum *g, uint32_t pid)
+{
+	uint32_t i, x = pid - g->base;
+
+	for (i = pid >= g->base && x <= UINT16_MAX ? g->nnear : 0; i-- > 0;)
+		if (g->near[i] == x) {
+			g->near[i] = g->near[--g->nnear];
+			return;
+		}
+	for (i = g->nfar; i-- > 0;)
+		if (g->far[i] == pid) {
+			g->far[i] = g->far[--g->nfar];
+			return;
+		}
+}
+
+/*
+ * A person number into a group's (s = 1) or one of its copies out (s =
+ * -1: any copy, each stands for one fact); -1 no memory. The last put
+ * are looked at first: a correction is most often of a recent referral.
+ * The base moves only when no number is kept from it.
+ */
+static int
+people_put(struct gsum *g, uint32_t pid, long s)
+{
+	void *nv;
+
+	if (s < 0) {
+		people_out(g, pid);
+		return 0;
+	}
+	if (g->nnear == 0)
+		g->base = pid > NEAR_BELOW ? pid - NEAR_BELOW : 0;
+	if (pid >= g->base && pid - g->base <= UINT16_MAX) {
+		if ((nv = people_room(g->near, g->nnear, &g->capnear,
+		    sizeof(*g->near))) == NULL)
+			return -1;
+		g->near = nv;
+		g->near[g->nnear++] = (uint16_t)(pid - g->base);
+		return 0;
+	}
+	if ((nv = people_room(g->far, g->nfar, &g->capfar,
+	    sizeof(*g->far))) == NULL)
+		return -1;
+	g->far = nv;
+	g->far[g->nfar++] = pid;
+	return 0;
+}
+
+/* A record key by person number (every fact of a person carries it). */
+static inline long
+person_key(const struct agg *a, uint32_t pid)
+{
+	return a->persons->rkey != NULL ? a->persons->rkey[pid] : 0;
+}
+
+/* Person pid into a query's bitmap (see()), its count and key sum. */
+static inline void
+see_pid(uint64_t *bits, const uint16_t *rkey, uint32_t pid, long *n,
+    long *key)
+{
+	uint64_t bit = 1ULL << (pid & 63), *w = &bits[pid >> 6];
+
+	if (!(*w & bit)) {
+		*w |= bit;
+		(*n)++;
+		*key += rkey != NULL ? rkey[pid] : 0;
+	}
+}
+
+/* A group's people of one month into a query's bitmap. */
+static void
+see_people(const struct agg *a, struct seen *people, const struct gsum *g)
+{
+	const uint16_t *rkey = a->persons->rkey;
+	uint64_t *bits = people->bits;
+	long n = 0, key = 0;
+	uint32_t i, pid;
+
+	for (i = 0; i < g->nnear; i++) {
+		pid = g->base + g->near[i];
+		see_pid(bits, rkey, pid, &n, &key);
+	}
+	for (i = 0; i < g->nfar; i++) {
+		pid = g->far[i];
+		see_pid(bits, rkey, pid, &n, &key);
+	}
+	people->n += n;
+	people->key += key;
+}
+
+/*
+ * A fact into (or out of) its groups' sums of month mi; -1 no memory.
+ * Each month has one more gsum than groups, [n], of the people of the
+ * facts in none (only its people are kept).
+ */
 static int
 gmonth_fact(struct agg_place *p, enum agg_dim d, int mi,
     const struct qhot *f, const struct qcold *fc, long s)
 {
-	int n = ngroups(d);
+	int n = ngroups(d), g;
+	struct gsum *gm;
 	uint32_t b;
 
 	if (p->gmonth[d] == NULL && (p->gmonth[d] = calloc(MONTHS_N,
 	    sizeof(*p->gmonth[d]))) == NULL)
 		return -1;
-	if (p->gmonth[d][mi] == NULL && (p->gmonth[d][mi] = calloc((size_t)n,
-	    sizeof(struct gsum))) == NULL)
+	if (p->gmonth[d][mi] == NULL && (p->gmonth[d][mi] = calloc((size_t)n +
+	    1, sizeof(struct gsum))) == NULL)
 		return -1;
-	for (b = qgroups(f, fc, d, n); b != 0; b &= b - 1)
-		gsum_fact(&p->gmonth[d][mi][__builtin_ctz(b)], f, fc, s);
+	gm = p->gmonth[d][mi];
+	if ((b = qgroups(f, fc, d, n)) == 0)
+		return people_put(&gm[n], f->pid, s);
+	for (; b != 0; b &= b - 1) {
+		g = __builtin_ctz(b);
+		if (people_put(&gm[g], f->pid, s) != 0)
+			return -1;
+		gsum_fact(&gm[g], f, fc, s);
+	}
 	return 0;
+}
+
+/* v (n items of size each, room for *cap) with no room left over. */
+static void *
+people_fit(void *v, uint32_t n, uint32_t *cap, size_t size)
+{
+	void *nv;
+
+	if (n == *cap)
+		return v;
+	if (n == 0) {
+		free(v);
+		*cap = 0;
+		return NULL;
+	}
+	if ((nv = realloc(v, (size_t)n * size)) == NULL)
+		return v;	/* as it was: only room lost */
+	*cap = n;
+	return nv;
+}
+
+/* The person numbers of d's group sums, just made, with no room left. */
+static void
+gsums_fit(struct agg *a, enum agg_dim d)
+{
+	struct gsum **m, *g;
+	size_t i;
+	int k, j;
+
+	for (i = 0; i < a->nplaces; i++)
+		for (k = 0; (m = a->places[i].gmonth[d]) != NULL &&
+		    k < MONTHS_N; k++)
+			for (j = 0; m[k] != NULL && j <= ngroups(d); j++) {
+				g = &m[k][j];
+				g->near = people_fit(g->near, g->nnear,
+				    &g->capnear, sizeof(*g->near));
+				g->far = people_fit(g->far, g->nfar,
+				    &g->capfar, sizeof(*g->far));
+			}
 }
 
 /* Every place's group sums of d freed: queries pass over facts for them. */
@@ -1884,13 +2063,18 @@ static void
 gsums_drop(struct agg *a, enum agg_dim d)
 {
 	size_t i;
-	int k;
+	int k, g;
 
 	for (i = 0; i < a->nplaces; i++) {
 		struct gsum **m = a->places[i].gmonth[d];
 
-		for (k = 0; m != NULL && k < MONTHS_N; k++)
+		for (k = 0; m != NULL && k < MONTHS_N; k++) {
+			for (g = 0; m[k] != NULL && g <= ngroups(d); g++) {
+				free(m[k][g].near);
+				free(m[k][g].far);
+			}
 			free(m[k]);
+		}
 		free(m);
 		a->places[i].gmonth[d] = NULL;
 	}
@@ -1928,9 +2112,10 @@ gsums_ready(struct agg *a, enum agg_dim d)
 				    0)
 					ok = 0;
 		}
-		if (ok)
+		if (ok) {
+			gsums_fit(a, d);	/* most are of months gone */
 			__atomic_or_fetch(&a->gdims, bit, __ATOMIC_RELEASE);
-		else
+		} else
 			gsums_drop(a, d);
 	}
 	pthread_mutex_unlock(&a->gbuild);
@@ -1945,16 +2130,18 @@ month_fact(struct agg *a, struct agg_place *p, const struct qhot *f,
 	uint32_t dims = __atomic_load_n(&a->gdims, __ATOMIC_ACQUIRE);
 	int mi, d;
 
-	if ((f->rk & Q_VOIDED) || (mi = month_of(f->referred_on)) < 0)
+	if (f->rk & Q_VOIDED)
 		return;
+	if ((mi = month_of(f->referred_on)) < 0)
+		mi = MONTH_OUT;
 	if (p->month == NULL &&
-	    (p->month = calloc(MONTHS_N, sizeof(*p->month))) == NULL)
+	    (p->month = calloc(MONTH_OUT + 1, sizeof(*p->month))) == NULL)
 		goto nomem;
 	if (p->month[mi] == NULL &&
 	    (p->month[mi] = calloc(1, sizeof(*p->month[mi]))) == NULL)
 		goto nomem;
 	cell_fact(p->month[mi], f, fc, s);
-	for (d = 1; d < DIM_N; d++)
+	for (d = 1; mi != MONTH_OUT && d < DIM_N; d++)
 		if ((dims & 1u << d) && gmonth_fact(p, (enum agg_dim)d, mi, f,
 		    fc, s) != 0)
 			gsums_drop(a, (enum agg_dim)d);	/* a pass does without */
@@ -1998,14 +2185,40 @@ span_of(const struct agg *a, const struct agg_place *p,
 		*sp = (struct span){0, -1, 1, 0};
 }
 
+/* Whether month mi of place p (or MONTH_OUT) has a referral counted. */
+static int
+month_any(const struct agg_place *p, int mi)
+{
+	return mi >= 0 && mi <= MONTH_OUT && p->month[mi] != NULL &&
+	    p->month[mi]->referrals != 0;
+}
+
+/*
+ * Whether q counts facts of p beside the whole months of sp: those of
+ * the months it covers in part (the one before sp's, the one after) and
+ * those dated outside every month's; 0 only when there are none.
+ */
+static int
+facts_beside(const struct agg_place *p, const struct agg_query *q,
+    const struct span *sp)
+{
+	if (sp->m1 < sp->m0)
+		return 1;
+	return (q->from < sp->from && (month_any(p, sp->m0 - 1) ||
+	    month_any(p, MONTH_OUT))) || (q->to > sp->to &&
+	    ((sp->m1 + 1 < MONTHS_N && month_any(p, sp->m1 + 1)) ||
+	    month_any(p, MONTH_OUT)));
+}
+
 /*
  * The referrals of place p in q's period into cell tot, their people
  * into total (and any), and into the groups of q->group_by (their pairs
  * by bin into pp; gs: from the group sums, for the months they cover
- * whole). With groups, total is NULL and the people of the referrals in
- * no group go into sets[r->ngroups]: the total's people are the union of
- * the groups' (people_union). Of the place's chunks c0 .. c1 - 1 only,
- * with the month sums when months is 1 (a share of a pass).
+ * whole, their people too: then only the facts beside those months are
+ * read, if any). With groups, total is NULL and the people of the
+ * referrals in no group go into sets[r->ngroups]: the total's people are
+ * the union of the groups' (people_union). Of the place's chunks c0 ..
+ * c1 - 1 only, with the month sums when months is 1 (a share of a pass).
  */
 static void
 add_chunks(const struct agg *a, const struct agg_place *p,
@@ -2029,7 +2242,12 @@ add_chunks(const struct agg *a, const struct agg_place *p,
 		for (g = 0; gs && p->gmonth[d][mi] != NULL && g < r->ngroups;
 		    g++)
 			gsum_add(&r->groups[g], &p->gmonth[d][mi][g]);
+		for (g = 0; gs && p->gmonth[d][mi] != NULL && g <= r->ngroups;
+		    g++)
+			see_people(a, &sets[g], &p->gmonth[d][mi][g]);
 	}
+	if (gs && !facts_beside(p, q, &sp))
+		return;
 	for (EACH_IN(a, p, c0, c1, ci, ch, f, end)) {
 		if (!counted(f, q))
 			continue;
@@ -2040,13 +2258,10 @@ add_chunks(const struct agg *a, const struct agg_place *p,
 		whole = f->referred_on >= sp.from && f->referred_on <= sp.to;
 		if (!whole)
 			cell_fact(tot, f, COLD_OF(ch, f), 1);
-		if (d == DIM_NONE)
-			continue;
+		if (d == DIM_NONE || (whole && gs))
+			continue;	/* in the sums, people and all */
 		if ((bits = qgroups(f, COLD_OF(ch, f), d, r->ngroups)) == 0)
 			see(&sets[r->ngroups], f);
-		else if (whole && gs)	/* counted in the sums: people only */
-			for (; bits != 0; bits &= bits - 1)
-				see(&sets[__builtin_ctz(bits)], f);
 		else
 			for (; bits != 0; bits &= bits - 1) {
 				g = __builtin_ctz(bits);
@@ -2067,25 +2282,36 @@ add_place(const struct agg *a, const struct agg_place *p,
 
 /*
  * The people of sets[0..n-1] together, each once, with their record keys
- * (every fact of a person carries the person's key).
+ * (every fact of a person carries the person's key): the sets' key sums
+ * less the keys of those in more than one set, counted once too many
+ * for each set past the first (few: most are in one group).
  */
 static void
 people_union(const struct agg *a, const struct seen *sets, int n,
     struct seen *out)
 {
 	size_t words = (size_t)a->persons->n / 64 + 1, w;
-	int i;
+	int i, b;
+	long in;
 
 	out->n = out->key = 0;
+	for (i = 0; i < n; i++)
+		out->key += sets[i].key;
 	for (w = 0; w < words; w++) {
-		uint64_t u = 0;
+		uint64_t u = 0, twice = 0;
 
-		for (i = 0; i < n; i++)
+		for (i = 0; i < n; i++) {
+			twice |= u & sets[i].bits[w];
 			u |= sets[i].bits[w];
+		}
 		out->n += __builtin_popcountll(u);
-		for (; u != 0; u &= u - 1)
-			out->key += a->persons->rkey[w * 64 +
-			    (size_t)__builtin_ctzll(u)];
+		for (; twice != 0; twice &= twice - 1) {
+			b = __builtin_ctzll(twice);
+			for (i = 0, in = 0; i < n; i++)
+				in += (long)(sets[i].bits[w] >> b & 1);
+			out->key -= (in - 1) * person_key(a,
+			    (uint32_t)(w * 64 + (size_t)b));
+		}
 	}
 }
 

@@ -10,13 +10,16 @@
  * per place and calendar month of every count but people, kept in step
  * as facts come, change and go; for each dimension a query has broken
  * figures down by, also each group's sums per place and month of what a
- * breakdown shows (made on the first such query, then kept in step). A
- * query adds up the whole months it covers from those sums, and makes
- * one sequential pass over the place's referrals for its distinct people
- * (and their groups) and any month it covers in part. Additive counters (sums, sums of squares, histograms of
- * whole-number differences) give means, SDs, medians and the Wilcoxon
- * test without keeping raw values; distinct people are counted with a
- * bitmap over the dense numbers.
+ * breakdown shows and the person numbers of its referrals (made on the
+ * first such query, then kept in step). A query adds up the whole months
+ * it covers from those sums; one by group takes the distinct people of
+ * those months from the numbers kept with its groups' sums, and reads
+ * only the referrals of any month it covers in part; any other makes one
+ * sequential pass over the place's referrals for its distinct people and
+ * any month it covers in part. Additive counters (sums, sums of
+ * squares, histograms of whole-number differences) give means, SDs,
+ * medians and the Wilcoxon test without keeping raw values; distinct
+ * people are counted with a bitmap over the dense numbers.
  *
  * Beside every count, its cell key: the sum of the record keys of the
  * people it counts (ckm.h), once per record counted. Keys are sums like

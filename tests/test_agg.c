@@ -907,7 +907,8 @@ same_everywhere(struct agg *a)
 /*
  * A query adds up the whole months it covers from sums kept per month
  * (and per group, for the dimensions queried by group: made on the first
- * such query, or before any fact), and the rest fact by fact; both must
+ * such query, or before any fact; their people from the person numbers
+ * kept with them), and the rest fact by fact; both must
  * give every count and key exactly, the pass made by one thread or
  * shared by several,
  * whatever came before: corrections moving referrals between months and
@@ -974,6 +975,99 @@ test_month_sums(void **state)
 	agg_close(a);
 }
 
+/* A fact of referral k in place AA: person, day, ethnicity A (White). */
+static void
+plain_fact(struct fact *f, int k, uint64_t person, int32_t day, int voided)
+{
+	random_fact(f, k);
+	snprintf(f->place, sizeof(f->place), "%s", "AA");
+	f->person = person;
+	f->referred_on = day;
+	f->ethnicity = 0;
+	f->voided = (uint8_t)voided;
+}
+
+static void
+apply_one(struct agg *a, int k, uint64_t person, int32_t day, int voided)
+{
+	struct fact f;
+
+	plain_fact(&f, k, person, day, voided);
+	agg_apply(a, &f, 1);
+}
+
+/* People and referrals by ethnic group; four periods both ways. */
+static void
+people_are(struct agg *a, long people, long referrals)
+{
+	struct agg_query q = {-1, INT32_MIN, INT32_MAX, DIM_ETHNIC_GROUP};
+	struct agg_result r;
+
+	assert_int_equal(agg_run(a, &q, &r), PC_OK);
+	assert_int_equal(r.total.people, people);
+	assert_int_equal(r.total.referrals, referrals);
+	agg_result_free(&r);
+	same_run(a, -1, INT32_MIN, INT32_MAX, DIM_ETHNIC_GROUP);
+	same_run(a, -1, date_from_ymd(2025, 6, 1), date_from_ymd(2025, 6, 30),
+	    DIM_ETHNIC_GROUP);
+	same_run(a, -1, date_from_ymd(2025, 6, 11), INT32_MAX,
+	    DIM_ETHNIC_GROUP);
+	same_run(a, -1, INT32_MIN, date_from_ymd(2025, 6, 10),
+	    DIM_ETHNIC_GROUP);
+}
+
+/*
+ * A query by group counts the people of the months it covers whole from
+ * the person numbers kept with the group sums, one per fact: a person
+ * with two facts in a month is counted once, and still once when one of
+ * them goes; numbers far from the month's first (kept in 32 bits) and
+ * the month starting again from a new person.
+ */
+static void
+test_month_people(void **state)
+{
+	int32_t day = date_from_ymd(2025, 6, 10);
+	struct fact *batch;
+	struct agg *a;
+	int k, i;
+
+	(void)state;
+	assert_non_null(a = agg_new(cell_key));
+	assert_non_null(batch = calloc(1000, sizeof(*batch)));
+	people_are(a, 0, 0);	/* the group sums made before any fact */
+	apply_one(a, 0, 5000000, day, 0);	/* person number 1 */
+	/* 70,000 people referred and voided: more numbers than 16 bits */
+	for (k = 1; k <= 70000; k += 1000) {
+		for (i = 0; i < 1000; i++)
+			plain_fact(&batch[i], k + i,
+			    5000000 + (uint64_t)(k + i), day, 1);
+		agg_apply(a, batch, 1000);
+	}
+	/* one person twice in the month, far above its first number */
+	apply_one(a, 70001, 9000000, day, 0);
+	apply_one(a, 70002, 9000000, day + 1, 0);
+	people_are(a, 2, 3);
+	/* the month's first fact goes: it starts again from a new person */
+	apply_one(a, 0, 5000000, day, 1);
+	apply_one(a, 70003, 9000001, day + 2, 0);
+	people_are(a, 2, 3);
+	/* one of the person's two facts goes: still counted, once */
+	apply_one(a, 70001, 9000000, day, 1);
+	people_are(a, 2, 2);
+	apply_one(a, 70002, 9000000, day + 1, 1);
+	people_are(a, 1, 1);
+	/* back, and moved to the next month and back */
+	apply_one(a, 70001, 9000000, day, 0);
+	people_are(a, 2, 2);
+	apply_one(a, 70001, 9000000, day + 30, 0);
+	people_are(a, 2, 2);
+	apply_one(a, 70001, 9000000, day + 3, 0);
+	apply_one(a, 70002, 9000000, day + 4, 0);
+	people_are(a, 2, 3);
+	free(batch);
+	agg_close(a);
+}
+
 int
 main(void)
 {
@@ -989,6 +1083,7 @@ main(void)
 		cmocka_unit_test(test_stored_facts),
 		cmocka_unit_test(test_every_place),
 		cmocka_unit_test(test_month_sums),
+		cmocka_unit_test(test_month_people),
 	};
 
 	return cmocka_run_group_tests_name("agg", tests, setup, teardown);
