@@ -1,7 +1,6 @@
 /*
  * ingest.c - validating, de-duplicating and committing a batch.
  */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +12,7 @@
 #include "failpoint.h"
 #include "ingest.h"
 #include "timeline.h"
+#include "workq.h"
 
 static const char *const status_names[MR_N] = {
 	"stored", "duplicate", "conflict", "rejected",
@@ -260,36 +260,25 @@ ingest_one(struct ingest *in, struct store *st, const struct store_auth *who,
  * canonical form and its hash) are most of the work, and independent:
  * a large batch is shared among the machine's cores while the store, a
  * single writer, waits for the results. The threads that share it are
- * started once, with the server (as Redis's bioInit starts its own), and
- * wait for work; without them (a test, a tool) the caller does it all.
+ * started once, with the server (workq.h), and wait for work; without
+ * them (a test, a tool) the caller does it all.
  */
 #define CHECK_PARALLEL_MIN	64	/* smaller batches: not worth a thread */
 #define CHECK_THREADS_MAX	4	/* the caller and three workers */
 
 struct check_range {
+	struct workq_job	 job;	/* first: the queue's handle on it */
 	struct ingest_item	*v;
 	size_t			 from, to;
 	const struct rec_opts	*ro;
-	int			*left;	/* the batch's shares not yet done */
-	struct check_range	*next;	/* in the queue */
 };
 
-static struct {
-	pthread_mutex_t		 mu;
-	pthread_cond_t		 work;	/* a share was queued, or stop */
-	pthread_cond_t		 done;	/* a share was finished */
-	struct check_range	*queue;
-	pthread_t		 th[CHECK_THREADS_MAX - 1];
-	int			 n;	/* workers running */
-	int			 stop;
-} workers = {
-	PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
-	PTHREAD_COND_INITIALIZER, NULL, {0}, 0, 0,
-};
+static struct workq *checkers;	/* NULL: the caller checks alone */
 
 static void
-check_range(struct check_range *cr)
+check_range(struct workq_job *job)
 {
+	struct check_range *cr = (struct check_range *)job;
 	size_t i;
 
 	for (i = cr->from; i < cr->to; i++) {
@@ -304,29 +293,6 @@ check_range(struct check_range *cr)
 	}
 }
 
-static void *
-worker_main(void *arg)
-{
-	struct check_range *cr;
-
-	(void)arg;
-	pthread_mutex_lock(&workers.mu);
-	for (;;) {
-		while (workers.queue == NULL && !workers.stop)
-			pthread_cond_wait(&workers.work, &workers.mu);
-		if ((cr = workers.queue) == NULL)
-			break;	/* stopping, and nothing left */
-		workers.queue = cr->next;
-		pthread_mutex_unlock(&workers.mu);
-		check_range(cr);
-		pthread_mutex_lock(&workers.mu);
-		(*cr->left)--;
-		pthread_cond_broadcast(&workers.done);
-	}
-	pthread_mutex_unlock(&workers.mu);
-	return NULL;
-}
-
 int
 ingest_workers_start(void)
 {
@@ -334,65 +300,44 @@ ingest_workers_start(void)
 	int want = (int)(cores < CHECK_THREADS_MAX ? cores : CHECK_THREADS_MAX)
 	    - 1;
 
-	pthread_mutex_lock(&workers.mu);
-	workers.stop = 0;
-	while (workers.n < want && pthread_create(&workers.th[workers.n],
-	    NULL, worker_main, NULL) == 0) {
-		pthread_setname_np(workers.th[workers.n], "pcmdsd-check");
-		workers.n++;
-	}
-	pthread_mutex_unlock(&workers.mu);
-	return workers.n;
+	if (checkers == NULL && want > 0 &&
+	    workq_start(&checkers, want, "pcmdsd-check") != PC_OK)
+		checkers = NULL;
+	return workq_threads(checkers);
 }
 
 void
 ingest_workers_stop(void)
 {
-	int i, n;
-
-	pthread_mutex_lock(&workers.mu);
-	workers.stop = 1;
-	n = workers.n;
-	pthread_cond_broadcast(&workers.work);
-	pthread_mutex_unlock(&workers.mu);
-	for (i = 0; i < n; i++)
-		pthread_join(workers.th[i], NULL);
-	pthread_mutex_lock(&workers.mu);
-	workers.n = 0;
-	workers.stop = 0;
-	pthread_mutex_unlock(&workers.mu);
+	workq_stop(checkers);
+	checkers = NULL;
 }
 
+/*
+ * The batch in shares, one for this thread and one for each worker;
+ * the shares no worker has started by the time this thread is done
+ * with its own, it takes back.
+ */
 static void
 check_all(struct ingest_item *v, size_t n, const struct rec_opts *ro)
 {
 	struct check_range cr[CHECK_THREADS_MAX];
+	struct workq_group g = {0};
 	size_t k, nt;
-	int left;
 
-	pthread_mutex_lock(&workers.mu);
-	nt = n < CHECK_PARALLEL_MIN ? 1 : (size_t)workers.n + 1;
-	left = (int)nt - 1;
+	nt = n < CHECK_PARALLEL_MIN ? 1 : (size_t)workq_threads(checkers) + 1;
 	for (k = 0; k < nt; k++) {
+		cr[k].job.run = check_range;
 		cr[k].v = v;
 		cr[k].from = n * k / nt;
 		cr[k].to = n * (k + 1) / nt;
 		cr[k].ro = ro;
-		cr[k].left = &left;
-		/* this thread takes the first share, the workers the rest */
-		if (k > 0) {
-			cr[k].next = workers.queue;
-			workers.queue = &cr[k];
-		}
+		if (k > 0)
+			workq_put(checkers, &g, &cr[k].job);
 	}
-	if (left > 0)
-		pthread_cond_broadcast(&workers.work);
-	pthread_mutex_unlock(&workers.mu);
-	check_range(&cr[0]);
-	pthread_mutex_lock(&workers.mu);
-	while (left > 0)
-		pthread_cond_wait(&workers.done, &workers.mu);
-	pthread_mutex_unlock(&workers.mu);
+	check_range(&cr[0].job);
+	if (nt > 1)
+		workq_finish(checkers, &g);
 }
 
 static const char *
