@@ -275,6 +275,25 @@ struct check_range {
 
 static struct workq *checkers;	/* NULL: the caller checks alone */
 
+/* The record's text parsed, with nothing but blanks after it. */
+static int
+parse_text(struct ingest_item *it)
+{
+	const char *end = NULL, *p;
+
+	it->json = cJSON_ParseWithLengthOpts(it->text, it->text_len, &end, 0);
+	for (p = end; p != NULL && p < it->text + it->text_len; p++)
+		if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
+			break;
+	if (it->json != NULL && p == it->text + it->text_len)
+		return 0;
+	cJSON_Delete(it->json);
+	it->json = NULL;
+	it->not_json = 1;
+	it->checked = PC_EUSAGE;
+	return -1;
+}
+
 static void
 check_range(struct workq_job *job)
 {
@@ -283,9 +302,11 @@ check_range(struct workq_job *job)
 
 	for (i = cr->from; i < cr->to; i++) {
 		struct ingest_item *it = &cr->v[i];
-		const cJSON *id = cJSON_GetObjectItemCaseSensitive(it->json,
-		    "id");
+		const cJSON *id;
 
+		if (it->json == NULL && parse_text(it) != 0)
+			continue;
+		id = cJSON_GetObjectItemCaseSensitive(it->json, "id");
 		if (cJSON_IsString(id) && uuid_valid(id->valuestring))
 			memcpy(it->id, id->valuestring, sizeof(it->id));
 		it->checked = rec_adopt(it->json, cr->ro, &it->rec, &it->errs);
@@ -506,26 +527,21 @@ read_steps(struct ingest *in, struct store *st)
 	return rc;
 }
 
-pc_rc
-ingest_run(struct ingest *in, struct store *st, const struct store_auth *who,
-    cJSON *records, const struct rec_opts *ro, int64_t now,
-    ingest_hook hook, void *hook_arg)
+/* The batch in in->v, checked, then stored in one transaction. */
+static pc_rc
+run_batch(struct ingest *in, struct store *st, const struct store_auth *who,
+    const struct rec_opts *ro, int64_t now, ingest_hook hook, void *hook_arg)
 {
-	cJSON *obj, *next;
 	uint8_t last[SEC_SHA256_LEN];
-	size_t n = (size_t)cJSON_GetArraySize(records), i;
+	size_t i;
 	pc_rc rc;
 
-	if ((in->v = calloc(n ? n : 1, sizeof(*in->v))) == NULL)
-		return PC_ENOMEM;
-	/* each record leaves the array: a stored one lives on in its timeline */
-	for (obj = records->child; obj != NULL; obj = next) {
-		next = obj->next;
-		cJSON_DetachItemViaPointer(records, obj);
-		err_init(&in->v[in->n].errs);
-		in->v[in->n++].json = obj;
-	}
 	check_all(in->v, in->n, ro);
+	for (i = 0; i < in->n; i++)
+		if (in->v[i].not_json) {
+			in->not_json = 1;
+			return PC_EUSAGE;
+		}
 	if ((rc = store_begin(st)) != PC_OK)
 		return rc;
 	/* another server's batch on these referrals: after it, not beside */
@@ -557,6 +573,41 @@ ingest_run(struct ingest *in, struct store *st, const struct store_auth *who,
 fail:
 	store_rollback(st);
 	return rc;
+}
+
+pc_rc
+ingest_run(struct ingest *in, struct store *st, const struct store_auth *who,
+    cJSON *records, const struct rec_opts *ro, int64_t now,
+    ingest_hook hook, void *hook_arg)
+{
+	cJSON *obj, *next;
+	size_t n = (size_t)cJSON_GetArraySize(records);
+
+	if ((in->v = calloc(n ? n : 1, sizeof(*in->v))) == NULL)
+		return PC_ENOMEM;
+	/* each record leaves the array: a stored one lives on in its timeline */
+	for (obj = records->child; obj != NULL; obj = next) {
+		next = obj->next;
+		cJSON_DetachItemViaPointer(records, obj);
+		err_init(&in->v[in->n].errs);
+		in->v[in->n++].json = obj;
+	}
+	return run_batch(in, st, who, ro, now, hook, hook_arg);
+}
+
+pc_rc
+ingest_run_text(struct ingest *in, struct store *st,
+    const struct store_auth *who, const struct jsplit_span *v, size_t n,
+    const struct rec_opts *ro, int64_t now, ingest_hook hook, void *hook_arg)
+{
+	if ((in->v = calloc(n ? n : 1, sizeof(*in->v))) == NULL)
+		return PC_ENOMEM;
+	for (; in->n < n; in->n++) {
+		err_init(&in->v[in->n].errs);
+		in->v[in->n].text = v[in->n].p;
+		in->v[in->n].text_len = v[in->n].len;
+	}
+	return run_batch(in, st, who, ro, now, hook, hook_arg);
 }
 
 /* Appends to an answer unless an earlier append failed: one check at the end. */
