@@ -386,10 +386,17 @@ is_key(const char *t, size_t len, size_t i)
 	return i < len && t[i] == ':';
 }
 
+static void
+key_copy(char *key, size_t keylen, const char *k, size_t n)
+{
+	if (keylen > 0)
+		snprintf(key, keylen, "%.*s", (int)n, k);
+}
+
 long
 pii_json_nul(const char *t, size_t len, char *key, size_t keylen)
 {
-	size_t i, start = 0;
+	size_t i, start = 0, ks = 0, kl = 0;
 	long nul = -1;
 	int in = 0, nul_here = 0;
 
@@ -399,8 +406,10 @@ pii_json_nul(const char *t, size_t len, char *key, size_t keylen)
 		if (t[i] == '\0' && nul < 0) {
 			nul = (long)i;
 			nul_here = in;
-			if (!in)
+			if (!in) {
+				key_copy(key, keylen, t + ks, kl);
 				return nul;
+			}
 		}
 		if (!in) {
 			if (t[i] == '"') {
@@ -422,12 +431,15 @@ pii_json_nul(const char *t, size_t len, char *key, size_t keylen)
 			continue;
 		in = 0;
 		/* the string names its key, or follows the key it is under */
-		if (is_key(t, len, i) && (nul < 0 || nul_here) && keylen > 0)
-			snprintf(key, keylen, "%.*s", (int)(i - start),
-			    t + start);
+		if (is_key(t, len, i) && (nul < 0 || nul_here)) {
+			ks = start;	/* copied only if a NUL is found */
+			kl = i - start;
+		}
 		if (nul >= 0)
 			break;
 	}
+	if (nul >= 0)
+		key_copy(key, keylen, t + ks, kl);
 	if (keylen > 0)	/* the name before any escape; none without a NUL */
 		key[nul >= 0 ? strcspn(key, "\\") : 0] = '\0';
 	return nul;

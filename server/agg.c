@@ -1,6 +1,7 @@
 /*
  * agg.c - facts per referral, held per place, added up per query.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "pop.h"
 #include "takeup.h"
 #include "uuid.h"
+#include "workq.h"
 
 static const struct code flag_v[FLAG_N] = {
 	{"not_known", "Not known or not recorded"},
@@ -2359,18 +2361,7 @@ struct share {
 	struct agg_result	 r;	/* total, groups */
 	struct seen		*sets;	/* as in add_chunks */
 	struct pairs		*pp;
-	int			*left;	/* shares of the query not yet done */
-	int			 taken;	/* by a thread, off the queue */
-	struct share		*next;	/* in the queue */
-};
-
-struct agg_workers {
-	pthread_mutex_t		 mu;
-	pthread_cond_t		 work;	/* a share was queued, or stop */
-	pthread_cond_t		 done;	/* a share was finished */
-	struct share		*queue;
-	pthread_t		 th[AGG_WORKERS_MAX];
-	int			 n, stop;
+	struct workq_job	 job;	/* the workers' handle on it */
 };
 
 static void
@@ -2481,70 +2472,26 @@ share_merge(const struct agg *a, struct share *to, const struct share *from)
 	}
 }
 
-static void *
-worker_main(void *arg)
+static void
+share_job(struct workq_job *j)
 {
-	struct agg_workers *w = arg;
-	struct share *sh;
-
-	pthread_mutex_lock(&w->mu);
-	for (;;) {
-		while (w->queue == NULL && !w->stop)
-			pthread_cond_wait(&w->work, &w->mu);
-		if ((sh = w->queue) == NULL)
-			break;	/* stopping, and nothing left */
-		w->queue = sh->next;
-		sh->taken = 1;
-		pthread_mutex_unlock(&w->mu);
-		share_run(sh);
-		pthread_mutex_lock(&w->mu);
-		(*sh->left)--;
-		pthread_cond_broadcast(&w->done);
-	}
-	pthread_mutex_unlock(&w->mu);
-	return NULL;
+	share_run((struct share *)((char *)j - offsetof(struct share, job)));
 }
 
 int
 agg_workers_start(struct agg *a, int n)
 {
-	struct agg_workers *w;
-
-	if (a->workers != NULL || n <= 0)
-		return a->workers != NULL ? a->workers->n : 0;
-	if ((w = calloc(1, sizeof(*w))) == NULL)
-		return 0;
-	pthread_mutex_init(&w->mu, NULL);
-	pthread_cond_init(&w->work, NULL);
-	pthread_cond_init(&w->done, NULL);
 	n = n < AGG_WORKERS_MAX ? n : AGG_WORKERS_MAX;
-	while (w->n < n && pthread_create(&w->th[w->n], NULL, worker_main,
-	    w) == 0) {
-		pthread_setname_np(w->th[w->n], "pcmdsd-agg");
-		w->n++;
-	}
-	a->workers = w;
-	return w->n;
+	if (a->workers == NULL && n > 0 &&
+	    workq_start(&a->workers, n, "pcmdsd-agg") != PC_OK)
+		a->workers = NULL;
+	return workq_threads(a->workers);
 }
 
 void
 agg_workers_stop(struct agg *a)
 {
-	struct agg_workers *w = a->workers;
-	int i;
-
-	if (w == NULL)
-		return;
-	pthread_mutex_lock(&w->mu);
-	w->stop = 1;
-	pthread_cond_broadcast(&w->work);
-	pthread_mutex_unlock(&w->mu);
-	for (i = 0; i < w->n; i++)
-		pthread_join(w->th[i], NULL);
-	pthread_cond_destroy(&w->done);
-	pthread_cond_destroy(&w->work);
-	pthread_mutex_destroy(&w->mu);
-	free(w);
+	workq_stop(a->workers);
 	a->workers = NULL;
 }
 
@@ -2555,40 +2502,18 @@ agg_workers_stop(struct agg *a)
  * taken back, they find no UNIT left); back when all are done.
  */
 static void
-shares_run(struct agg_workers *w, struct share *sh, int nk)
+shares_run(struct workq *w, struct share *sh, int nk)
 {
-	struct share **at;
-	int k, left = nk - 1;
+	struct workq_group g = {0};
+	int k;
 
-	if (nk > 1) {
-		pthread_mutex_lock(&w->mu);
-		for (k = 1; k < nk; k++) {
-			sh[k].left = &left;
-			sh[k].next = w->queue;
-			w->queue = &sh[k];
-		}
-		pthread_cond_broadcast(&w->work);
-		pthread_mutex_unlock(&w->mu);
+	for (k = 1; k < nk; k++) {
+		sh[k].job.run = share_job;
+		workq_put(w, &g, &sh[k].job);
 	}
 	share_run(&sh[0]);
-	if (nk == 1)
-		return;
-	pthread_mutex_lock(&w->mu);
-	for (k = 1; k < nk; k++) {
-		if (sh[k].taken)
-			continue;
-		for (at = &w->queue; *at != &sh[k]; at = &(*at)->next)
-			;
-		*at = sh[k].next;
-		sh[k].taken = 1;
-		pthread_mutex_unlock(&w->mu);
-		share_run(&sh[k]);
-		pthread_mutex_lock(&w->mu);
-		left--;
-	}
-	while (left > 0)
-		pthread_cond_wait(&w->done, &w->mu);
-	pthread_mutex_unlock(&w->mu);
+	if (nk > 1)
+		workq_finish(w, &g);
 }
 
 pc_rc
@@ -2600,7 +2525,7 @@ agg_run(struct agg *a, const struct agg_query *q, struct agg_result *r)
 	int g, k, nk, gs = gsums_ready(a, q->group_by);
 
 	memset(r, 0, sizeof(*r));
-	nk = a->workers != NULL ? a->workers->n + 1 : 1;
+	nk = workq_threads(a->workers) + 1;
 	for (k = 0; k < nk; k++)
 		if (share_new(&sh[k], a, q, k, &unit, gs) != 0) {
 			while (k-- > 0)

@@ -176,7 +176,7 @@ struct pop;
 struct chunk;		/* facts as queries read them, of one place (agg.c) */
 struct persons;		/* person key -> dense number (agg.c) */
 struct gsum;		/* a group's sums of one month (agg.c) */
-struct agg_workers;	/* threads sharing queries' passes (agg.c) */
+struct workq;		/* threads sharing queries' passes (workq.h) */
 
 #define AGG_WORKERS_MAX	3	/* besides the caller */
 
@@ -205,7 +205,7 @@ struct agg {
 	   while reading, cleared under the lock for writing */
 	uint32_t		 gdims;
 	pthread_mutex_t		 gbuild;
-	struct agg_workers	*workers;	/* NULL: the caller does it all */
+	struct workq		*workers;	/* NULL: the caller does it all */
 	size_t			 unit;		/* chunks a share takes at a time */
 	/* 1: queries add up every fact one by one, without the month
 	   sums (tests hold the two to each other) */

@@ -3,12 +3,15 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "agg.h"
 #include "failpoint.h"
 #include "follow.h"
+#include "http.h"
 #include "ingest.h"
+#include "jsplit.h"
 #include "log.h"
 #include "srv.h"
 #include "store.h"
@@ -88,6 +91,66 @@ not_stored(struct http_req *hr, pc_rc rc, int n)
 	http_reply_error(hr, 503, "E_SYSTEM", "%s", say);
 }
 
+/*
+ * The body: its records' texts (jsplit.h), parsed on the check threads,
+ * or, in any other shape, the whole of it parsed here.
+ */
+struct body {
+	struct buf		 text;
+	struct jsplit_span	*spans;
+	size_t			 nspans;
+	cJSON			*json;	/* NULL: the spans */
+	cJSON			*records;	/* in json */
+};
+
+static void
+body_free(struct body *b)
+{
+	cJSON_Delete(b->json);
+	free(b->spans);
+	buf_free(&b->text);
+}
+
+/* -1: answered (the body freed). */
+static int
+body_read(struct http_req *hr, struct body *b, int *n)
+{
+	pc_rc rc;
+
+	memset(b, 0, sizeof(*b));
+	if (http_read_body(hr, &b->text) != PC_OK)
+		return -1;
+	rc = jsplit_records(b->text.p, b->text.len, &b->spans, &b->nspans);
+	if (rc == PC_ENOTFOUND &&
+	    (b->json = cJSON_ParseWithLength(buf_str(&b->text),
+	    b->text.len)) == NULL) {
+		http_reply_not_json(hr);
+		body_free(b);
+		return -1;
+	}
+	b->records = cJSON_GetObjectItemCaseSensitive(b->json, "records");
+	if (rc == PC_ENOTFOUND && (!cJSON_IsObject(b->json) ||
+	    !cJSON_IsArray(b->records))) {
+		http_reply_error(hr, 400, "E_SCHEMA", "send {\"records\": [...]}");
+		body_free(b);
+		return -1;
+	}
+	if (rc != PC_OK && rc != PC_ENOTFOUND) {
+		http_reply_error(hr, 503, "E_SYSTEM", "out of memory");
+		body_free(b);
+		return -1;
+	}
+	*n = b->json != NULL ? cJSON_GetArraySize(b->records) :
+	    (int)b->nspans;
+	if (*n > hr->srv->conf->max_batch) {
+		http_reply_error(hr, 413, "E_TOO_MANY", "a batch may hold at most "
+		    "%d records; this one has %d", hr->srv->conf->max_batch, *n);
+		body_free(b);
+		return -1;
+	}
+	return 0;
+}
+
 void
 api_records(struct http_req *hr)
 {
@@ -96,36 +159,25 @@ api_records(struct http_req *hr)
 	struct follow_ticket ticket;
 	struct staged facts = {NULL, 0};
 	struct rec_opts ro;
-	cJSON *records;
-	cJSON *body;
+	struct body body;
 	double t0;
 	int n;
 	pc_rc rc;
 
-	if (!auth_require(hr, AUTH_LINK_WORKER))
+	if (!auth_require(hr, AUTH_LINK_WORKER) || body_read(hr, &body, &n) != 0)
 		return;
-	if (http_read_json(hr, &body) != PC_OK)
-		return;
-	records = cJSON_GetObjectItemCaseSensitive(body, "records");
-	if (!cJSON_IsObject(body) || !cJSON_IsArray(records)) {
-		http_reply_error(hr, 400, "E_SCHEMA", "send {\"records\": [...]}");
-		cJSON_Delete(body);
-		return;
-	}
-	if ((n = cJSON_GetArraySize(records)) > srv->conf->max_batch) {
-		http_reply_error(hr, 413, "E_TOO_MANY", "a batch may hold at most "
-		    "%d records; this one has %d", srv->conf->max_batch, n);
-		cJSON_Delete(body);
-		return;
-	}
 	hr->records = n;
 	rec_opts_init(&ro, time(NULL));
 	ingest_init(&in);
 	t0 = srv_now();
 	follow_begin(srv->follow, &ticket);
 	FAILPOINT_PAUSE("records-begun");	/* test builds: held here */
-	rc = ingest_run(&in, hr->store, &hr->auth, records, &ro,
-	    (int64_t)time(NULL), stage_facts, &facts);
+	if (body.json != NULL)
+		rc = ingest_run(&in, hr->store, &hr->auth, body.records, &ro,
+		    (int64_t)time(NULL), stage_facts, &facts);
+	else
+		rc = ingest_run_text(&in, hr->store, &hr->auth, body.spans,
+		    body.nspans, &ro, (int64_t)time(NULL), stage_facts, &facts);
 	if (rc == PC_OK && FAILPOINT_HIT("records-commit-unheard")) {
 		/* test builds: committed, but the answer to COMMIT was lost
 		   (as when the connection drops with it): nothing published */
@@ -140,8 +192,9 @@ api_records(struct http_req *hr)
 	/* its facts need no reading back, unless a catch-up overlapped */
 	follow_applied(srv->follow, &ticket, rc == PC_OK ? in.mark : NULL);
 	free(facts.v);
-	cJSON_Delete(body);
-	if (rc != PC_OK)
+	if (in.not_json)
+		http_reply_not_json(hr);	/* nothing begun */
+	else if (rc != PC_OK)
 		not_stored(hr, rc, n);
 	else if (FAILPOINT_HIT("records-cut-response")) {
 		/* test builds: committed, but the answer is lost on the way */
@@ -151,4 +204,5 @@ api_records(struct http_req *hr)
 		reply(hr, &in);
 	}
 	ingest_free(&in);
+	body_free(&body);	/* the records' texts */
 }

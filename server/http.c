@@ -356,17 +356,16 @@ is_json_type(const char *ct)
 }
 
 pc_rc
-http_read_json(struct http_req *hr, cJSON **out)
+http_read_body(struct http_req *hr, struct buf *b)
 {
 	struct evbuffer *in = evhttp_request_get_input_buffer(hr->req);
 	const char *enc = http_header(hr, "Content-Encoding");
 	size_t len = evbuffer_get_length(in);
 	unsigned char *raw;
 	char nulkey[ERR_FIELD_MAX];
-	struct buf b;
 	pc_rc rc = PC_OK;
 
-	*out = NULL;
+	buf_init(b, hr->srv->conf->max_inflated);
 	if (!is_json_type(http_header(hr, "Content-Type"))) {
 		http_reply_error(hr, 415, "E_MEDIA_TYPE", "send the body as "
 		    "Content-Type: application/json");
@@ -383,11 +382,10 @@ http_read_json(struct http_req *hr, cJSON **out)
 		return PC_EUSAGE;
 	}
 	raw = evbuffer_pullup(in, -1);
-	buf_init(&b, hr->srv->conf->max_inflated);
 	if (enc != NULL && strcasecmp(enc, "gzip") == 0)
-		rc = inflate_body(raw, len, &b);
+		rc = inflate_body(raw, len, b);
 	else
-		rc = buf_add(&b, raw, len);
+		rc = buf_add(b, raw, len);
 	if (rc == PC_ELIMIT)
 		http_reply_error(hr, 413, "E_TOO_LARGE", "the inflated body is "
 		    "larger than %zu bytes", hr->srv->conf->max_inflated);
@@ -396,15 +394,35 @@ http_read_json(struct http_req *hr, cJSON **out)
 		    "corrupt or truncated");
 	else if (rc != PC_OK)
 		http_reply_error(hr, 503, "E_SYSTEM", "out of memory");
-	else if (pii_json_nul(b.p, b.len, nulkey, sizeof(nulkey)) >= 0) {
+	else if (pii_json_nul(b->p, b->len, nulkey, sizeof(nulkey)) >= 0) {
 		/* cJSON would cut the text there without a word */
 		http_reply_error(hr, 400, "E_CONTROL", "the body holds a NUL "
 		    "character%s%s, which no field may contain; nothing was "
 		    "stored", nulkey[0] ? " in " : "", nulkey);
 		rc = PC_EUSAGE;
-	} else if ((*out = cJSON_ParseWithLength(buf_str(&b), b.len)) == NULL) {
-		http_reply_error(hr, 400, "E_JSON", "the body is not "
-		    "well-formed JSON");
+	}
+	if (rc != PC_OK)
+		buf_free(b);
+	return rc;
+}
+
+void
+http_reply_not_json(struct http_req *hr)
+{
+	http_reply_error(hr, 400, "E_JSON", "the body is not well-formed JSON");
+}
+
+pc_rc
+http_read_json(struct http_req *hr, cJSON **out)
+{
+	struct buf b;
+	pc_rc rc;
+
+	*out = NULL;
+	if ((rc = http_read_body(hr, &b)) != PC_OK)
+		return rc;
+	if ((*out = cJSON_ParseWithLength(buf_str(&b), b.len)) == NULL) {
+		http_reply_not_json(hr);
 		rc = PC_EUSAGE;
 	}
 	buf_free(&b);

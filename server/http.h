@@ -18,6 +18,8 @@
 #include "err.h"
 #include "store.h"
 
+struct buf;
+
 struct conn;
 struct server;
 struct wire_head;
@@ -99,5 +101,12 @@ void		 http_reply_refused(struct http_req *);
  * answer (400, 413 or 415) has been sent and the result is not PC_OK.
  */
 pc_rc		 http_read_json(struct http_req *, cJSON **out);
+/*
+ * http_read_json without the parse: the text, refused if it holds a NUL,
+ * into b (the caller's to free when the result is PC_OK, freed else).
+ */
+pc_rc		 http_read_body(struct http_req *, struct buf *b);
+/* 400 E_JSON: the body is not well-formed JSON. */
+void		 http_reply_not_json(struct http_req *);
 
 #endif

@@ -1,7 +1,6 @@
 /*
  * ingest.c - validating, de-duplicating and committing a batch.
  */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +12,7 @@
 #include "failpoint.h"
 #include "ingest.h"
 #include "timeline.h"
+#include "workq.h"
 
 static const char *const status_names[MR_N] = {
 	"stored", "duplicate", "conflict", "rejected",
@@ -260,71 +260,58 @@ ingest_one(struct ingest *in, struct store *st, const struct store_auth *who,
  * canonical form and its hash) are most of the work, and independent:
  * a large batch is shared among the machine's cores while the store, a
  * single writer, waits for the results. The threads that share it are
- * started once, with the server (as Redis's bioInit starts its own), and
- * wait for work; without them (a test, a tool) the caller does it all.
+ * started once, with the server (workq.h), and wait for work; without
+ * them (a test, a tool) the caller does it all.
  */
 #define CHECK_PARALLEL_MIN	64	/* smaller batches: not worth a thread */
 #define CHECK_THREADS_MAX	4	/* the caller and three workers */
 
 struct check_range {
+	struct workq_job	 job;	/* first: the queue's handle on it */
 	struct ingest_item	*v;
 	size_t			 from, to;
 	const struct rec_opts	*ro;
-	int			*left;	/* the batch's shares not yet done */
-	struct check_range	*next;	/* in the queue */
 };
 
-static struct {
-	pthread_mutex_t		 mu;
-	pthread_cond_t		 work;	/* a share was queued, or stop */
-	pthread_cond_t		 done;	/* a share was finished */
-	struct check_range	*queue;
-	pthread_t		 th[CHECK_THREADS_MAX - 1];
-	int			 n;	/* workers running */
-	int			 stop;
-} workers = {
-	PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
-	PTHREAD_COND_INITIALIZER, NULL, {0}, 0, 0,
-};
+static struct workq *checkers;	/* NULL: the caller checks alone */
+
+/* The record's text parsed, with nothing but blanks after it. */
+static int
+parse_text(struct ingest_item *it)
+{
+	const char *end = NULL, *p;
+
+	it->json = cJSON_ParseWithLengthOpts(it->text, it->text_len, &end, 0);
+	for (p = end; p != NULL && p < it->text + it->text_len; p++)
+		if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
+			break;
+	if (it->json != NULL && p == it->text + it->text_len)
+		return 0;
+	cJSON_Delete(it->json);
+	it->json = NULL;
+	it->not_json = 1;
+	it->checked = PC_EUSAGE;
+	return -1;
+}
 
 static void
-check_range(struct check_range *cr)
+check_range(struct workq_job *job)
 {
+	struct check_range *cr = (struct check_range *)job;
 	size_t i;
 
 	for (i = cr->from; i < cr->to; i++) {
 		struct ingest_item *it = &cr->v[i];
-		const cJSON *id = cJSON_GetObjectItemCaseSensitive(it->json,
-		    "id");
+		const cJSON *id;
 
+		if (it->json == NULL && parse_text(it) != 0)
+			continue;
+		id = cJSON_GetObjectItemCaseSensitive(it->json, "id");
 		if (cJSON_IsString(id) && uuid_valid(id->valuestring))
 			memcpy(it->id, id->valuestring, sizeof(it->id));
 		it->checked = rec_adopt(it->json, cr->ro, &it->rec, &it->errs);
 		it->json = NULL;
 	}
-}
-
-static void *
-worker_main(void *arg)
-{
-	struct check_range *cr;
-
-	(void)arg;
-	pthread_mutex_lock(&workers.mu);
-	for (;;) {
-		while (workers.queue == NULL && !workers.stop)
-			pthread_cond_wait(&workers.work, &workers.mu);
-		if ((cr = workers.queue) == NULL)
-			break;	/* stopping, and nothing left */
-		workers.queue = cr->next;
-		pthread_mutex_unlock(&workers.mu);
-		check_range(cr);
-		pthread_mutex_lock(&workers.mu);
-		(*cr->left)--;
-		pthread_cond_broadcast(&workers.done);
-	}
-	pthread_mutex_unlock(&workers.mu);
-	return NULL;
 }
 
 int
@@ -334,65 +321,44 @@ ingest_workers_start(void)
 	int want = (int)(cores < CHECK_THREADS_MAX ? cores : CHECK_THREADS_MAX)
 	    - 1;
 
-	pthread_mutex_lock(&workers.mu);
-	workers.stop = 0;
-	while (workers.n < want && pthread_create(&workers.th[workers.n],
-	    NULL, worker_main, NULL) == 0) {
-		pthread_setname_np(workers.th[workers.n], "pcmdsd-check");
-		workers.n++;
-	}
-	pthread_mutex_unlock(&workers.mu);
-	return workers.n;
+	if (checkers == NULL && want > 0 &&
+	    workq_start(&checkers, want, "pcmdsd-check") != PC_OK)
+		checkers = NULL;
+	return workq_threads(checkers);
 }
 
 void
 ingest_workers_stop(void)
 {
-	int i, n;
-
-	pthread_mutex_lock(&workers.mu);
-	workers.stop = 1;
-	n = workers.n;
-	pthread_cond_broadcast(&workers.work);
-	pthread_mutex_unlock(&workers.mu);
-	for (i = 0; i < n; i++)
-		pthread_join(workers.th[i], NULL);
-	pthread_mutex_lock(&workers.mu);
-	workers.n = 0;
-	workers.stop = 0;
-	pthread_mutex_unlock(&workers.mu);
+	workq_stop(checkers);
+	checkers = NULL;
 }
 
+/*
+ * The batch in shares, one for this thread and one for each worker;
+ * the shares no worker has started by the time this thread is done
+ * with its own, it takes back.
+ */
 static void
 check_all(struct ingest_item *v, size_t n, const struct rec_opts *ro)
 {
 	struct check_range cr[CHECK_THREADS_MAX];
+	struct workq_group g = {0};
 	size_t k, nt;
-	int left;
 
-	pthread_mutex_lock(&workers.mu);
-	nt = n < CHECK_PARALLEL_MIN ? 1 : (size_t)workers.n + 1;
-	left = (int)nt - 1;
+	nt = n < CHECK_PARALLEL_MIN ? 1 : (size_t)workq_threads(checkers) + 1;
 	for (k = 0; k < nt; k++) {
+		cr[k].job.run = check_range;
 		cr[k].v = v;
 		cr[k].from = n * k / nt;
 		cr[k].to = n * (k + 1) / nt;
 		cr[k].ro = ro;
-		cr[k].left = &left;
-		/* this thread takes the first share, the workers the rest */
-		if (k > 0) {
-			cr[k].next = workers.queue;
-			workers.queue = &cr[k];
-		}
+		if (k > 0)
+			workq_put(checkers, &g, &cr[k].job);
 	}
-	if (left > 0)
-		pthread_cond_broadcast(&workers.work);
-	pthread_mutex_unlock(&workers.mu);
-	check_range(&cr[0]);
-	pthread_mutex_lock(&workers.mu);
-	while (left > 0)
-		pthread_cond_wait(&workers.done, &workers.mu);
-	pthread_mutex_unlock(&workers.mu);
+	check_range(&cr[0].job);
+	if (nt > 1)
+		workq_finish(checkers, &g);
 }
 
 static const char *
@@ -561,26 +527,21 @@ read_steps(struct ingest *in, struct store *st)
 	return rc;
 }
 
-pc_rc
-ingest_run(struct ingest *in, struct store *st, const struct store_auth *who,
-    cJSON *records, const struct rec_opts *ro, int64_t now,
-    ingest_hook hook, void *hook_arg)
+/* The batch in in->v, checked, then stored in one transaction. */
+static pc_rc
+run_batch(struct ingest *in, struct store *st, const struct store_auth *who,
+    const struct rec_opts *ro, int64_t now, ingest_hook hook, void *hook_arg)
 {
-	cJSON *obj, *next;
 	uint8_t last[SEC_SHA256_LEN];
-	size_t n = (size_t)cJSON_GetArraySize(records), i;
+	size_t i;
 	pc_rc rc;
 
-	if ((in->v = calloc(n ? n : 1, sizeof(*in->v))) == NULL)
-		return PC_ENOMEM;
-	/* each record leaves the array: a stored one lives on in its timeline */
-	for (obj = records->child; obj != NULL; obj = next) {
-		next = obj->next;
-		cJSON_DetachItemViaPointer(records, obj);
-		err_init(&in->v[in->n].errs);
-		in->v[in->n++].json = obj;
-	}
 	check_all(in->v, in->n, ro);
+	for (i = 0; i < in->n; i++)
+		if (in->v[i].not_json) {
+			in->not_json = 1;
+			return PC_EUSAGE;
+		}
 	if ((rc = store_begin(st)) != PC_OK)
 		return rc;
 	/* another server's batch on these referrals: after it, not beside */
@@ -612,6 +573,41 @@ ingest_run(struct ingest *in, struct store *st, const struct store_auth *who,
 fail:
 	store_rollback(st);
 	return rc;
+}
+
+pc_rc
+ingest_run(struct ingest *in, struct store *st, const struct store_auth *who,
+    cJSON *records, const struct rec_opts *ro, int64_t now,
+    ingest_hook hook, void *hook_arg)
+{
+	cJSON *obj, *next;
+	size_t n = (size_t)cJSON_GetArraySize(records);
+
+	if ((in->v = calloc(n ? n : 1, sizeof(*in->v))) == NULL)
+		return PC_ENOMEM;
+	/* each record leaves the array: a stored one lives on in its timeline */
+	for (obj = records->child; obj != NULL; obj = next) {
+		next = obj->next;
+		cJSON_DetachItemViaPointer(records, obj);
+		err_init(&in->v[in->n].errs);
+		in->v[in->n++].json = obj;
+	}
+	return run_batch(in, st, who, ro, now, hook, hook_arg);
+}
+
+pc_rc
+ingest_run_text(struct ingest *in, struct store *st,
+    const struct store_auth *who, const struct jsplit_span *v, size_t n,
+    const struct rec_opts *ro, int64_t now, ingest_hook hook, void *hook_arg)
+{
+	if ((in->v = calloc(n ? n : 1, sizeof(*in->v))) == NULL)
+		return PC_ENOMEM;
+	for (; in->n < n; in->n++) {
+		err_init(&in->v[in->n].errs);
+		in->v[in->n].text = v[in->n].p;
+		in->v[in->n].text_len = v[in->n].len;
+	}
+	return run_batch(in, st, who, ro, now, hook, hook_arg);
 }
 
 /* Appends to an answer unless an earlier append failed: one check at the end. */

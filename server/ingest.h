@@ -26,6 +26,7 @@
 #include <cjson/cJSON.h>
 
 #include "agg.h"
+#include "jsplit.h"
 #include "map.h"
 #include "metrics.h"
 #include "store.h"
@@ -35,6 +36,9 @@ struct ingest_item {
 	enum metrics_result	 status;
 	struct err_list		 errs;
 	cJSON			*json;	/* taken from the batch, until checked */
+	const char		*text;	/* or its text, the caller's, unparsed */
+	size_t			 text_len;
+	int			 not_json;	/* the text did not parse */
 	struct rec		*rec;	/* valid, until stored or dropped */
 	pc_rc			 checked;	/* what rec_adopt said */
 	uint8_t			 digest[SEC_SHA256_LEN];	/* when stored */
@@ -50,6 +54,7 @@ struct ingest {
 	int64_t			 audit_chain;	/* the batch's audit entry */
 	int64_t			 audit_seq;
 	char			 mark[STORE_MARK_LEN];	/* the commit's watermark */
+	int			 not_json;	/* a record's text: nothing begun */
 	/* referral id -> struct timeline *, the referrals touched whose
 	   records the checks read */
 	struct map		 timelines;
@@ -81,6 +86,14 @@ typedef pc_rc (*ingest_hook)(void *arg, struct store *, struct ingest *);
 pc_rc	 ingest_run(struct ingest *, struct store *, const struct store_auth *who,
 	    cJSON *records, const struct rec_opts *, int64_t now,
 	    ingest_hook, void *hook_arg);
+/*
+ * ingest_run on the records' texts (jsplit_records()), each parsed
+ * where it is checked. When one is not JSON, nothing is begun: PC_EUSAGE
+ * and not_json set.
+ */
+pc_rc	 ingest_run_text(struct ingest *, struct store *,
+	    const struct store_auth *who, const struct jsplit_span *, size_t n,
+	    const struct rec_opts *, int64_t now, ingest_hook, void *hook_arg);
 /*
  * {"results": [{"index", "id", "status", "errors"}...], "summary",
  * "watermark" (when the store has several writers)}

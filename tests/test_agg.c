@@ -816,7 +816,7 @@ static void
 same_run(struct agg *a, int place, int32_t from, int32_t to, enum agg_dim d)
 {
 	struct agg_query q = {place, from, to, d};
-	struct agg_workers *w = a->workers;
+	struct workq *w = a->workers;
 	struct agg_result x, y;
 	int g;
 

@@ -382,6 +382,14 @@ test_bad_records(void **state)
 	/* whole-request problems */
 	th_post_records(&srv, tok, "{\"records\": [", &h);
 	expect_error(&h, 400, "E_JSON");
+	/* records cut out of the body whole, but one of them not JSON */
+	snprintf(batch, sizeof(batch), "{\"records\":[%s, {\"a\":tru}]}", rec);
+	th_post_records(&srv, tok, batch, &h);
+	expect_error(&h, 400, "E_JSON");
+	th_post_records(&srv, tok, "{\"records\": [1 2]}", &h);
+	expect_error(&h, 400, "E_JSON");
+	assert_int_equal(th_sql_long(db, "SELECT COUNT(*) FROM records WHERE "
+	    "place = 'RB'"), 0);
 	th_post_records(&srv, tok, "{\"rows\": []}", &h);
 	expect_error(&h, 400, "E_SCHEMA");
 	th_post_records(&srv, tok, "[1,2]", &h);

@@ -341,7 +341,7 @@ limit_counts(const struct limit *l, size_t *records, size_t *batches,
 
 /* -- checkpoints on a thread, as the server has them ---------------------- */
 
-#define CKPT_PAGES	1000	/* the server's threshold */
+#define CKPT_PAGES	10000	/* the server's threshold */
 
 struct ckpt {
 	pthread_t	 th;
