@@ -122,8 +122,8 @@ body_read(struct http_req *hr, struct body *b, int *n)
 		return -1;
 	rc = jsplit_records(b->text.p, b->text.len, &b->spans, &b->nspans);
 	if (rc == PC_ENOTFOUND &&
-	    (b->json = cJSON_ParseWithLength(buf_str(&b->text),
-	    b->text.len)) == NULL) {
+	    (b->json = jsplit_parse(buf_str(&b->text), b->text.len)) ==
+	    NULL) {
 		http_reply_not_json(hr);
 		body_free(b);
 		return -1;

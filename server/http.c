@@ -15,6 +15,7 @@
 #include <zlib.h>
 
 #include "conn.h"
+#include "jsplit.h"
 #include "date.h"
 #include "http.h"
 #include "log.h"
@@ -421,7 +422,7 @@ http_read_json(struct http_req *hr, cJSON **out)
 	*out = NULL;
 	if ((rc = http_read_body(hr, &b)) != PC_OK)
 		return rc;
-	if ((*out = cJSON_ParseWithLength(buf_str(&b), b.len)) == NULL) {
+	if ((*out = jsplit_parse(buf_str(&b), b.len)) == NULL) {
 		http_reply_not_json(hr);
 		rc = PC_EUSAGE;
 	}

@@ -11,6 +11,7 @@
 #include "canon.h"
 #include "failpoint.h"
 #include "ingest.h"
+#include "jsplit.h"
 #include "timeline.h"
 #include "workq.h"
 
@@ -279,16 +280,8 @@ static struct workq *checkers;	/* NULL: the caller checks alone */
 static int
 parse_text(struct ingest_item *it)
 {
-	const char *end = NULL, *p;
-
-	it->json = cJSON_ParseWithLengthOpts(it->text, it->text_len, &end, 0);
-	for (p = end; p != NULL && p < it->text + it->text_len; p++)
-		if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
-			break;
-	if (it->json != NULL && p == it->text + it->text_len)
+	if ((it->json = jsplit_parse(it->text, it->text_len)) != NULL)
 		return 0;
-	cJSON_Delete(it->json);
-	it->json = NULL;
 	it->not_json = 1;
 	it->checked = PC_EUSAGE;
 	return -1;

@@ -143,3 +143,19 @@ jsplit_records(const char *text, size_t len, struct jsplit_span **out,
 	}
 	return rc;
 }
+
+struct cJSON *
+jsplit_parse(const char *text, size_t len)
+{
+	const char *end = NULL, *p;
+	cJSON *json;
+
+	json = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+	for (p = end; p != NULL && p < text + len; p++)
+		if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
+			break;
+	if (json != NULL && p == text + len)
+		return json;
+	cJSON_Delete(json);
+	return NULL;
+}

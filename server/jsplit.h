@@ -15,6 +15,8 @@
 
 #include "err.h"
 
+struct cJSON;
+
 struct jsplit_span {
 	const char	*p;	/* into the text: the caller's */
 	size_t		 len;
@@ -27,5 +29,12 @@ struct jsplit_span {
  */
 pc_rc	 jsplit_records(const char *text, size_t len,
 	    struct jsplit_span **out, size_t *n);
+
+/*
+ * text[0..len) parsed as one JSON value with nothing but blanks after
+ * it (the caller frees it with cJSON_Delete), or NULL: not JSON, or more
+ * after the value, which a plain cJSON parse would quietly ignore.
+ */
+struct cJSON	*jsplit_parse(const char *text, size_t len);
 
 #endif

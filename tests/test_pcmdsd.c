@@ -388,6 +388,14 @@ test_bad_records(void **state)
 	expect_error(&h, 400, "E_JSON");
 	th_post_records(&srv, tok, "{\"records\": [1 2]}", &h);
 	expect_error(&h, 400, "E_JSON");
+	/* more after the body, whichever way it is parsed */
+	snprintf(batch, sizeof(batch), "{\"records\":[%s]} x", rec);
+	th_post_records(&srv, tok, batch, &h);
+	expect_error(&h, 400, "E_JSON");
+	snprintf(batch, sizeof(batch), "{\"device\":1,\"records\":[%s]} x",
+	    rec);
+	th_post_records(&srv, tok, batch, &h);
+	expect_error(&h, 400, "E_JSON");
 	assert_int_equal(th_sql_long(db, "SELECT COUNT(*) FROM records WHERE "
 	    "place = 'RB'"), 0);
 	th_post_records(&srv, tok, "{\"rows\": []}", &h);
