@@ -301,6 +301,43 @@ static void	 gsums_drop(struct agg *, enum agg_dim);
 #define COLD(a, g)	(&(a)->chunk[(g) >> CHUNK_BITS]->c[(g) & (CHUNK - 1)])
 #define FACT_ID(a, g)	((a)->chunk[(g) >> CHUNK_BITS]->id[(g) & (CHUNK - 1)])
 
+/*
+ * Open addressing in a table of any size, not only a power of two: a
+ * hash's first slot is its high 32 bits scaled to the size, and a table
+ * grows at 4/5 full to 3/5 full, so that it is never more than twice as
+ * large as it must be (and on average much less) for a few more probes.
+ */
+#define SLOTS_MIN	1024
+
+static inline size_t
+slot_home(uint64_t h, size_t cap)
+{
+	return (size_t)((h >> 32) * (uint64_t)cap >> 32);
+}
+
+static inline size_t
+slot_next(size_t i, size_t cap)
+{
+	return i + 1 < cap ? i + 1 : 0;
+}
+
+/* 1 if a table of cap slots holding n must grow before taking one more. */
+static int
+slots_full(size_t n, size_t cap)
+{
+	return (n + 1) * 5 > cap * 4;
+}
+
+/* The size to grow to for n entries; 0 past what a slot table can be. */
+static size_t
+slots_cap(size_t n)
+{
+	size_t cap = (n + 1) * 5 / 3;
+
+	cap = cap < SLOTS_MIN ? SLOTS_MIN : cap;
+	return cap <= UINT32_MAX ? cap : 0;
+}
+
 /* A well mixed hash of 16 bytes (ids of every version, v7's too). */
 static uint64_t
 hash16(const uint8_t id[16])
@@ -320,11 +357,11 @@ hash16(const uint8_t id[16])
 static uint32_t *
 id_slot(const struct agg *a, const uint8_t id[16])
 {
-	size_t i = (size_t)hash16(id) & (a->id_cap - 1);
+	size_t i = slot_home(hash16(id), a->id_cap);
 
 	while (a->id_slot[i] != 0 &&
 	    memcmp(FACT_ID(a, a->id_slot[i] - 1), id, 16) != 0)
-		i = (i + 1) & (a->id_cap - 1);
+		i = slot_next(i, a->id_cap);
 	return &a->id_slot[i];
 }
 
@@ -332,9 +369,9 @@ static int
 ids_grow(struct agg *a)
 {
 	uint32_t *old = a->id_slot, *nv;
-	size_t oc = a->id_cap, cap = oc ? oc * 2 : 1024, i;
+	size_t oc = a->id_cap, cap = slots_cap(a->nid), i;
 
-	if ((nv = calloc(cap, sizeof(*nv))) == NULL)
+	if (cap == 0 || (nv = calloc(cap, sizeof(*nv))) == NULL)
 		return -1;
 	a->id_slot = nv;
 	a->id_cap = cap;
@@ -365,7 +402,7 @@ fact_of_id(const struct agg *a, const uint8_t id[16])
  */
 struct persons {
 	uint32_t	*slot;		/* open addressing; 0 marks a free slot */
-	size_t		 cap;		/* a power of two */
+	size_t		 cap;		/* slots: at most 4/5 taken (slots_full) */
 	uint64_t	*key;		/* by number */
 	uint16_t	*rkey;		/* by number */
 	uint32_t	 n, capn;	/* numbers given; room for */
@@ -374,10 +411,10 @@ struct persons {
 static size_t
 persons_slot(const struct persons *ps, uint64_t k)
 {
-	size_t i = (size_t)((k * 0x9e3779b97f4a7c15ULL) >> 20) & (ps->cap - 1);
+	size_t i = slot_home(k * 0x9e3779b97f4a7c15ULL, ps->cap);
 
 	while (ps->slot[i] != 0 && ps->key[ps->slot[i]] != k)
-		i = (i + 1) & (ps->cap - 1);
+		i = slot_next(i, ps->cap);
 	return i;
 }
 
@@ -385,9 +422,9 @@ static int
 persons_grow(struct persons *ps)
 {
 	uint32_t *old = ps->slot, *nv;
-	size_t oc = ps->cap, cap = oc ? oc * 2 : 1024, i;
+	size_t oc = ps->cap, cap = slots_cap(ps->n), i;
 
-	if ((nv = calloc(cap, sizeof(*nv))) == NULL)
+	if (cap == 0 || (nv = calloc(cap, sizeof(*nv))) == NULL)
 		return -1;
 	ps->slot = nv;
 	ps->cap = cap;
@@ -398,7 +435,10 @@ persons_grow(struct persons *ps)
 	return 0;
 }
 
-/* Room for one more number. */
+/*
+ * Room for one more number: an eighth more at a time, as keys come
+ * (nearly one a referral), rather than twice as many.
+ */
 static int
 persons_room(struct persons *ps)
 {
@@ -408,7 +448,7 @@ persons_room(struct persons *ps)
 
 	if (ps->n < ps->capn)
 		return 0;
-	cap = ps->capn ? ps->capn * 2 : 1024;
+	cap = ps->capn + ps->capn / 8 + 1024;
 	if (cap <= ps->capn)
 		return -1;
 	if ((k = realloc(ps->key, cap * sizeof(*k))) == NULL)
@@ -436,7 +476,7 @@ person_number(struct agg *a, uint64_t k)
 	}
 	if (k == 0)
 		return 0;
-	if (((size_t)ps->n + 1) * 2 > ps->cap && persons_grow(ps) != 0)
+	if (slots_full(ps->n, ps->cap) && persons_grow(ps) != 0)
 		return 0;
 	i = persons_slot(ps, k);
 	if (ps->slot[i] != 0)
@@ -810,7 +850,7 @@ agg_apply(struct agg *a, const struct fact *facts, size_t n)
 			month_fact(a, p, &q.h, &q.c, 1);
 			continue;
 		}
-		if (g < 0 && (a->nid + 1) * 2 > a->id_cap && ids_grow(a) != 0)
+		if (g < 0 && slots_full(a->nid, a->id_cap) && ids_grow(a) != 0)
 			goto nomem;
 		/* moved place: the old one forgets it */
 		if (g >= 0)
@@ -2727,14 +2767,13 @@ agg_run_pcns(struct agg *a, const struct agg_query *q, long *any, long *cyp)
 }
 
 int
-agg_referral_key(const struct agg *a, const char *referral, long *key)
+agg_referral_key(const struct agg *a, const uint8_t referral[16], long *key)
 {
 	const struct qhot *f;
-	uint8_t id[16];
 	int64_t g;
 
 	*key = 0;
-	if (uuid_parse(referral, id) != 0 || (g = fact_of_id(a, id)) < 0)
+	if ((g = fact_of_id(a, referral)) < 0)
 		return 0;
 	f = HOT(a, g);
 	if (f->rk & Q_VOIDED)

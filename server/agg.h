@@ -336,12 +336,14 @@ pc_rc	 agg_run_months(struct agg *, const struct agg_query *q,
 pc_rc	 agg_run_pcns(struct agg *, const struct agg_query *q, long *any,
 	    long *cyp);
 /*
- * Whether the aggregates count a referral (known and not voided), with
- * the record key of its person (ckm.h) when they do: figures made
- * elsewhere (takeup.h) then carry the same keys as every other count.
- * 1 counted, 0 not. Under agg_read_begin().
+ * Whether the aggregates count a referral (its id binary, as uuid_parse
+ * makes it; known and not voided), with the record key of its person
+ * (ckm.h) when they do: figures made elsewhere (takeup.h) then carry the
+ * same keys as every other count. 1 counted, 0 not. Under
+ * agg_read_begin().
  */
-int	 agg_referral_key(const struct agg *, const char *referral, long *key);
+int	 agg_referral_key(const struct agg *, const uint8_t referral[16],
+	    long *key);
 /* The first day referred on among a place's referrals (or all, -1). */
 int32_t	 agg_first_day(const struct agg *, int place);
 

@@ -111,13 +111,16 @@ on_wake(evutil_socket_t fd, short ev, void *arg)
 
 static pc_rc
 worker_open(struct worker *w, const char *database, const char *export_db,
-    const struct secret *sec, struct err_list *errs)
+    int cache_mib, const struct secret *sec, struct err_list *errs)
 {
 	pc_rc rc;
 
 	if ((rc = store_open(database, &w->st, errs)) != PC_OK)
 		return rc;
-	if ((rc = audit_open(w->st, sec, errs)) != PC_OK ||
+	if ((rc = store_cache_size(w->st, cache_mib)) != PC_OK)
+		err_add(errs, E_SYSTEM, "cache_size", "cannot set a database "
+		    "worker's page cache: %s", pc_strerror(rc));
+	if (rc != PC_OK || (rc = audit_open(w->st, sec, errs)) != PC_OK ||
 	    (rc = store_export_source(w->st, export_db)) != PC_OK) {
 		if (rc == PC_EUSAGE)
 			err_add(errs, E_SYSTEM, "export_database", "export_"
@@ -130,8 +133,8 @@ worker_open(struct worker *w, const char *database, const char *export_db,
 
 pc_rc
 pool_start(struct pool **out, struct event_base *base, int n,
-    const char *database, const char *export_db, const struct secret *sec,
-    struct err_list *errs)
+    const char *database, const char *export_db, int cache_mib,
+    const struct secret *sec, struct err_list *errs)
 {
 	struct pool *p;
 	int i;
@@ -157,8 +160,8 @@ pool_start(struct pool **out, struct event_base *base, int n,
 	}
 	for (i = 0; rc == PC_OK && i < n; i++) {
 		p->w[i].pool = p;
-		if ((rc = worker_open(&p->w[i], database, export_db, sec,
-		    errs)) != PC_OK)
+		if ((rc = worker_open(&p->w[i], database, export_db,
+		    cache_mib, sec, errs)) != PC_OK)
 			break;
 		if (pthread_create(&p->w[i].thread, NULL, work_main,
 		    &p->w[i]) != 0) {

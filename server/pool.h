@@ -27,10 +27,11 @@ struct pool_job {
 
 /*
  * n workers on database (export reads: export_database, may be ""),
- * handing finished jobs to base's loop.
+ * each connection's page cache cache_mib (store_cache_size), handing
+ * finished jobs to base's loop.
  */
 pc_rc	 pool_start(struct pool **, struct event_base *, int n,
-	    const char *database, const char *export_database,
+	    const char *database, const char *export_database, int cache_mib,
 	    const struct secret *, struct err_list *);
 void	 pool_submit(struct pool *, struct pool_job *);
 /* Jobs waiting for a worker, and running (for /metrics). */

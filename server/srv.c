@@ -619,9 +619,10 @@ start_shared(struct server *srv, const char *upto, struct err_list *errs)
 	if (!store_shared(srv->store))
 		/* one thread making exports' chunks while the loop sends */
 		return pool_start(&srv->xpool, srv->base, 1, cf->database, NULL,
-		    &srv->secret, errs);
+		    cf->cache_size, &srv->secret, errs);
 	if ((rc = pool_start(&srv->pool, srv->base, cf->db_workers,
-	    cf->database, cf->export_database, &srv->secret, errs)) != PC_OK)
+	    cf->database, cf->export_database, cf->cache_size, &srv->secret,
+	    errs)) != PC_OK)
 		return rc;
 	if ((rc = follow_start(&srv->follow, cf->database, srv->agg, upto,
 	    errs)) != PC_OK)

@@ -203,8 +203,8 @@ pc_rc	 store_export_source(struct store *, const char *database);
  */
 void	 store_short_waits(struct store *);
 /*
- * The page cache of the server's connection, in MiB (SQLite's own is
- * 2 MiB): more keeps more of a large store's indexes in memory, less
+ * The page cache of a connection, in MiB (SQLite's own is 2 MiB; the
+ * server sets every connection it serves from to conf cache_size): more keeps more of a large store's indexes in memory, less
  * keeps the server small. The operating system caches the file as well.
  * (PostgreSQL: its shared_buffers are the database's own; a no-op.)
  */

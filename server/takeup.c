@@ -9,6 +9,7 @@
 
 #include "map.h"
 #include "takeup.h"
+#include "uuid.h"
 
 /* One row: an entry of the directory, or the free text. */
 struct row {
@@ -82,12 +83,17 @@ row_of(struct takeup *t, const char *id)
 	return row_add(t, &a);
 }
 
-/* A row read from the store, counted once the aggregates are locked. */
+/*
+ * A row read from the store, counted once the aggregates are locked: a
+ * place's rows can number several for each of its referrals, so each is
+ * held in 20 bytes, its referral's id binary.
+ */
 struct seen {
-	char		 referral[UUID_LEN];
-	uint32_t	 row;
-	int		 taken;
+	uint8_t		 referral[16];
+	uint32_t	 row;		/* its row, and SEEN_TAKEN */
 };
+
+#define SEEN_TAKEN	0x80000000u
 
 static int
 one_row(void *arg, const char *referral, const struct store_takeup *u)
@@ -99,17 +105,19 @@ one_row(void *arg, const char *referral, const struct store_takeup *u)
 	if ((r = row_of(t, u->asset)) == NULL)
 		goto nomem;
 	if (t->nseen == t->capseen) {
-		size_t cap = t->capseen ? t->capseen * 2 : 1024;
+		size_t cap = t->capseen + t->capseen / 2 + 1024;
 
 		if ((ns = realloc(t->seen, cap * sizeof(*ns))) == NULL)
 			goto nomem;
 		t->seen = ns;
 		t->capseen = cap;
 	}
-	ns = &t->seen[t->nseen++];
-	snprintf(ns->referral, sizeof(ns->referral), "%s", referral);
-	ns->row = (uint32_t)(r - t->v);
-	ns->taken = u->taken != 0;
+	ns = &t->seen[t->nseen];
+	if (uuid_parse(referral, ns->referral) != 0 ||
+	    (size_t)(r - t->v) >= SEEN_TAKEN)
+		return 0;	/* never a fact's: the aggregates count none */
+	ns->row = (uint32_t)(r - t->v) | (u->taken != 0 ? SEEN_TAKEN : 0);
+	t->nseen++;
 	return 0;
 nomem:
 	t->rc = PC_ENOMEM;
@@ -127,13 +135,13 @@ count_seen(struct takeup *t)
 	long key;
 
 	for (i = 0; i < t->nseen; i++) {
-		struct row *r = &t->v[t->seen[i].row];
+		struct row *r = &t->v[t->seen[i].row & ~SEEN_TAKEN];
 
 		if (!agg_referral_key(t->agg, t->seen[i].referral, &key))
 			continue;
 		r->n_off.n++;
 		r->n_off.key += key;
-		if (t->seen[i].taken) {
+		if (t->seen[i].row & SEEN_TAKEN) {
 			r->n_take.n++;
 			r->n_take.key += key;
 		}

@@ -48,6 +48,7 @@
 #include "ckm.h"
 #include "harness.h"
 #include "impact.h"
+#include "uuid.h"
 
 static struct rec_opts opts;
 static struct agg *agg;
@@ -1068,6 +1069,74 @@ test_month_people(void **state)
 	agg_close(a);
 }
 
+/*
+ * The tables of referral ids and of people grow as facts come, to sizes
+ * that are not powers of two: every referral and person must still be
+ * found again after each growth, so that a correction replaces its fact
+ * (the count stays one a referral) and takeup's lookups get its key.
+ */
+#define GROW_N	20000
+
+static void
+grow_fact(struct fact *f, int k, int32_t day)
+{
+	memset(f, 0, sizeof(*f));
+	snprintf(f->id, sizeof(f->id), "d%07d-0000-4000-8000-%012d", k, k);
+	snprintf(f->place, sizeof(f->place), "%s", k % 3 ? "AA" : "BB");
+	/* most people once, some twice (k and k + 1 of an even k) */
+	f->person = 5000 + (uint64_t)(k % 10 == 0 ? k : k | 1);
+	f->referred_on = day + k % 500;
+	f->close_reason = 255;
+	f->first_contact = -1;
+	f->consent = 1;
+}
+
+static void
+test_tables_grow(void **state)
+{
+	struct agg_query q = {-1, INT32_MIN, INT32_MAX, DIM_NONE};
+	int32_t d0 = date_from_ymd(2024, 1, 1);
+	struct agg_result r;
+	struct agg *a;
+	struct fact f;
+	uint8_t id[16];
+	long key, people = 0;
+	int k;
+
+	(void)state;
+	assert_non_null(a = agg_new(cell_key));
+	for (k = 0; k < GROW_N; k++) {
+		grow_fact(&f, k, d0);
+		people += k % 10 == 0 || (k & 1) != 0 || k + 1 == GROW_N;
+		agg_apply(a, &f, 1);
+	}
+	/* every one corrected (a year later), some moving place */
+	for (k = 0; k < GROW_N; k++) {
+		grow_fact(&f, k, d0 + 365);
+		if (k % 7 == 0)
+			snprintf(f.place, sizeof(f.place), "%s", "CC");
+		agg_apply(a, &f, 1);
+	}
+	assert_int_equal(agg_run(a, &q, &r), PC_OK);
+	assert_int_equal(r.total.referrals, GROW_N);
+	assert_int_equal(r.total.people, people);
+	agg_result_free(&r);
+	q.to = d0 + 364;
+	assert_int_equal(agg_run(a, &q, &r), PC_OK);
+	assert_int_equal(r.total.referrals, 0);
+	agg_result_free(&r);
+	for (k = 0; k < GROW_N; k++) {
+		grow_fact(&f, k, d0);
+		assert_int_equal(uuid_parse(f.id, id), 0);
+		assert_int_equal(agg_referral_key(a, id, &key), 1);
+		assert_int_equal(key, ckm_keyer_key(a->keyer, f.person));
+	}
+	assert_int_equal(uuid_parse("d9999999-0000-4000-8000-000000000000",
+	    id), 0);
+	assert_int_equal(agg_referral_key(a, id, &key), 0);
+	agg_close(a);
+}
+
 int
 main(void)
 {
@@ -1084,6 +1153,7 @@ main(void)
 		cmocka_unit_test(test_every_place),
 		cmocka_unit_test(test_month_sums),
 		cmocka_unit_test(test_month_people),
+		cmocka_unit_test(test_tables_grow),
 	};
 
 	return cmocka_run_group_tests_name("agg", tests, setup, teardown);
