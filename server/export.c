@@ -424,21 +424,15 @@ struct span {
 	size_t		 len;	/* 0: the member is absent */
 };
 
-/*
- * The end of the string that starts at p (a quote), or NULL. Escapes
- * are rare in stored text: the closing quote is looked for a run at a
- * time, and only a backslash before it makes the search go on.
- */
+/* The end of the string that starts at p (a quote), or NULL. */
 static const char *
 skip_string(const char *p, const char *end)
 {
-	const char *q, *esc;
-
-	for (p++; p < end; p = esc + 2) {
-		if ((q = memchr(p, '"', (size_t)(end - p))) == NULL)
+	for (p++; p < end; p++) {
+		if (*p == '"')
+			return p + 1;
+		if (*p == '\\' && ++p == end)
 			return NULL;
-		if ((esc = memchr(p, '\\', (size_t)(q - p))) == NULL)
-			return q + 1;
 	}
 	return NULL;
 }
