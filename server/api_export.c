@@ -4,9 +4,11 @@
  * Only referrals whose person consented to evaluation, not voided; the
  * rows (export.c) carry every identifier re-keyed for the evaluator who
  * asks, so no two evaluators' exports, and no export and the deployment
- * key, can be joined. Streamed: the next chunk is made on a worker while
- * one goes out, and no further ahead, so memory stays flat however many
- * records there are and the loop only sends; the data come from one
+ * key, can be joined. Streamed, in three stages at once: a worker reads
+ * the next referrals' texts, another makes the rows of those read before
+ * into the next chunk, and the loop sends the chunk before it; no stage
+ * runs further ahead than one batch, so memory stays flat however many
+ * records there are and the loop only sends. The data come from one
  * snapshot of the database, read on a connection of their own while
  * ingest goes on. A database error in the middle cuts
  * the connection without the final chunk, so the client sees a broken
@@ -30,10 +32,22 @@
 #include "log.h"
 #include "pool.h"
 
-#define CHUNK_BYTES	(64 * 1024)
+#define CHUNK_BYTES	(64 * 1024)	/* of texts read, and so of rows */
+
+struct export;
+
+/* Referrals read ahead, and how the reading ended. */
+struct export_read {
+	struct pool_job		 job;	/* reading them */
+	struct export		*x;
+	struct export_batch	 b;
+	pc_rc			 rc;	/* PC_ENOTFOUND: the last ones */
+	int			 busy;	/* being read */
+	int			 full;	/* read, their rows not yet made */
+};
 
 struct export {
-	struct pool_job		 job;	/* filling the next chunk */
+	struct pool_job		 job;	/* making the next chunk's rows */
 	struct server		*srv;
 	struct evhttp_request	*req;
 	struct evhttp_connection *evcon;
@@ -41,6 +55,11 @@ struct export {
 	struct store_cursor	*cur;
 	struct recipient	 to;
 	struct export_out	 out;
+	struct export_read	 rd[2];	/* one read while the other's rows
+					   are made */
+	int			 rd_next;	/* the one read next */
+	int			 rows_next;	/* the one whose rows come next */
+	int			 rd_end;	/* the cursor gave its last */
 	struct buf		 chunk;	/* what the job made */
 	pc_rc			 rc;	/* and how it ended */
 	int			 head;	/* the CSV header is still to come */
@@ -64,16 +83,26 @@ struct export_req {
 	enum export_shape	 shape;
 };
 
-static void export_fill(struct export *);
+static void export_pump(struct export *);
 static void export_written(struct evhttp_connection *, void *);
+static void cut_now(struct export *);
 
 static void
 export_free(struct export *x)
 {
 	store_export_close(x->cur);
 	recip_wipe(&x->to);
+	export_batch_free(&x->rd[0].b);
+	export_batch_free(&x->rd[1].b);
 	buf_free(&x->chunk);
 	free(x);
+}
+
+/* A job of the export's is on a worker. */
+static int
+export_busy(const struct export *x)
+{
+	return x->busy || x->rd[0].busy || x->rd[1].busy;
 }
 
 /* The end, audited (by a worker: the loop never waits for it). */
@@ -98,12 +127,26 @@ export_closed(struct evhttp_connection *evcon, void *arg)
 	struct export *x = arg;
 
 	(void)evcon;
-	if (x->busy) {
-		x->gone = 1;	/* its chunk's job frees it */
+	if (export_busy(x)) {
+		x->gone = 1;	/* the last job to end frees it */
 		return;
 	}
 	export_end(x, "aborted by the client");
 	export_free(x);
+}
+
+/* On the loop, as a job ends: the client went away, and no job is left. */
+static int
+export_left(struct export *x)
+{
+	if (!x->gone)
+		return 0;
+	if (!export_busy(x)) {
+		if (!x->cut)	/* else its end is audited already */
+			export_end(x, "aborted by the client");
+		export_free(x);
+	}
+	return 1;
 }
 
 /*
@@ -118,28 +161,52 @@ export_gone(struct evhttp_connection *evcon, void *arg)
 	export_free(arg);
 }
 
-/* The next referral's rows into b. */
-static pc_rc
-fill(struct export *x, struct buf *b)
+/* On a worker: the next referrals' texts, up to a chunk's worth. */
+static void
+read_work(struct pool_job *j, struct store *st)
 {
+	struct export_read *r = (struct export_read *)j;
 	struct store_export_ref ref;
-	pc_rc rc;
+	pc_rc rc = PC_OK;
 
-	if ((rc = store_export_next(x->cur, &ref)) == PC_OK &&
-	    FAILPOINT_HIT("export-db-error"))
-		rc = PC_ESTORE;	/* test builds: as a failing read would */
-	if (rc == PC_OK) {
-		rc = export_stored(&x->out, &ref, b);
-		x->referrals++;
+	(void)st;
+	export_batch_reset(&r->b);
+	while (rc == PC_OK && r->b.text.len < CHUNK_BYTES) {
+		if ((rc = store_export_next(r->x->cur, &ref)) == PC_OK &&
+		    FAILPOINT_HIT("export-db-error"))
+			rc = PC_ESTORE;	/* test builds: as a failing read would */
+		if (rc == PC_OK)
+			rc = export_batch_add(&r->b, &ref);
 	}
-	return rc;
+	r->rc = rc;
 }
 
-/* On a worker: the next chunk, read on the export's own connection. */
+/* On the loop: referrals read; their rows, or a cut waiting for them. */
 static void
-fill_work(struct pool_job *j, struct store *st)
+read_done(struct pool_job *j)
+{
+	struct export_read *r = (struct export_read *)j;
+	struct export *x = r->x;
+
+	r->busy = 0;
+	r->full = 1;
+	if (r->rc != PC_OK)
+		x->rd_end = 1;
+	if (export_left(x))
+		return;
+	if (x->cut) {	/* the cursor was in use when the stream broke */
+		cut_now(x);
+		return;
+	}
+	export_pump(x);
+}
+
+/* On a worker: the rows of the referrals read next into the chunk. */
+static void
+rows_work(struct pool_job *j, struct store *st)
 {
 	struct export *x = (struct export *)j;
+	struct export_read *r = &x->rd[x->rows_next];
 	pc_rc rc = PC_OK;
 
 	(void)st;
@@ -148,8 +215,11 @@ fill_work(struct pool_job *j, struct store *st)
 		x->head = 0;
 		rc = export_header(&x->out, &x->chunk);
 	}
-	while (rc == PC_OK && x->chunk.len < CHUNK_BYTES)
-		rc = fill(x, &x->chunk);
+	if (rc == PC_OK)
+		rc = export_batch_rows(&x->out, &r->b, &x->chunk);
+	x->referrals += (long)r->b.nref;
+	if (rc == PC_OK)
+		rc = r->rc;	/* more to come, the end, or a failed read */
 	/* a chunk short of memory is never sent as if whole */
 	if ((rc == PC_OK || rc == PC_ENOTFOUND) && buf_failed(&x->chunk) !=
 	    PC_OK)
@@ -192,7 +262,13 @@ deliver(struct export *x)
 			evhttp_send_reply_chunk_with_cb(x->req, out,
 			    export_written, x);
 			evbuffer_free(out);
-			export_fill(x);
+			if (rc == PC_ENOTFOUND) {
+				/* the end, once this last chunk has gone */
+				buf_reset(&x->chunk);
+				x->ready = 1;
+				return;
+			}
+			export_pump(x);
 			return;
 		}
 		if (out != NULL)
@@ -212,7 +288,15 @@ deliver(struct export *x)
 	    (long long)x->user, x->out.rows, pc_strerror(rc));
 	export_end(x, pc_strerror(rc));
 	x->cut = 1;
-	store_export_close(x->cur);	/* the read ends now */
+	if (!export_busy(x))	/* else once the read under way ends */
+		cut_now(x);
+}
+
+/* The read ends now, and the stream with it. */
+static void
+cut_now(struct export *x)
+{
+	store_export_close(x->cur);
 	x->cur = NULL;
 	evhttp_connection_set_closecb(x->evcon, export_gone, x);
 	abort_stream(x);	/* may free x at once */
@@ -220,29 +304,55 @@ deliver(struct export *x)
 
 /* On the loop: a chunk is filled; out if the one before it has gone. */
 static void
-fill_done(struct pool_job *j)
+rows_done(struct pool_job *j)
 {
 	struct export *x = (struct export *)j;
 
 	x->busy = 0;
-	if (x->gone) {
-		export_end(x, "aborted by the client");
-		export_free(x);
+	x->rd[x->rows_next].full = 0;
+	x->rows_next ^= 1;
+	if (export_left(x))
 		return;
-	}
 	x->ready = 1;
 	if (!x->sending)
 		deliver(x);
+	else
+		export_pump(x);	/* the next read, into the batch now free */
 }
 
-/* The next chunk, made on the export's one connection to the database. */
+/*
+ * The next stages that can start: a read into the batch it comes to,
+ * once that batch's rows are made, and the rows of the batch read
+ * next, once the chunk before them is on its way. Both are marked busy
+ * before either is submitted: a job run at once (no worker left, as the
+ * server stops) then cannot end the export under the other.
+ */
 static void
-export_fill(struct export *x)
+export_pump(struct export *x)
 {
-	x->busy = 1;
-	x->job.work = fill_work;
-	x->job.done = fill_done;
-	srv_submit_read(x->srv, &x->job);
+	struct export_read *r = &x->rd[x->rd_next], *w = &x->rd[x->rows_next];
+	int read = 0, rows = 0;
+
+	if (x->cut || x->gone)
+		return;
+	/* one read at a time: the cursor is one thread's, in order */
+	if (!x->rd_end && !x->rd[0].busy && !x->rd[1].busy && !r->full) {
+		read = r->busy = 1;
+		x->rd_next ^= 1;
+	}
+	if (!x->busy && !x->ready && w->full)
+		rows = x->busy = 1;
+	if (rows) {
+		x->job.work = rows_work;
+		x->job.done = rows_done;
+		srv_submit_read(x->srv, &x->job);
+	}
+	if (read) {
+		r->x = x;
+		r->job.work = read_work;
+		r->job.done = read_done;
+		srv_submit_read(x->srv, &r->job);
+	}
 }
 
 /* A chunk has gone out: the next, if it is ready. */
@@ -282,7 +392,7 @@ export_begin(struct http_req *hr, void *arg)
 	}
 	evhttp_send_reply_start(hr->req, 200, "OK");
 	evhttp_connection_set_closecb(x->evcon, export_closed, x);
-	export_fill(x);
+	export_pump(x);
 }
 
 static int
@@ -325,6 +435,8 @@ export_new(struct http_req *hr, const struct export_req *q)
 	if ((x = calloc(1, sizeof(*x))) == NULL)
 		return NULL;
 	buf_init(&x->chunk, 0);
+	export_batch_init(&x->rd[0].b);
+	export_batch_init(&x->rd[1].b);
 	if (recip_init(&x->to, &hr->srv->secret, hr->auth.user.id) != PC_OK ||
 	    store_export_open(hr->store, q->place, q->from, q->to,
 	    &x->cur) != PC_OK) {

@@ -608,7 +608,9 @@ export_source(struct server *srv, struct err_list *errs)
 /*
  * A store other servers write to: the workers, so the loop never waits
  * on it, and the thread that catches up on what the others write. A
- * store of this server's own: one worker, for exports (srv_submit_read).
+ * store of this server's own: two workers, for exports
+ * (srv_submit_read), one reading an export's next referrals while the
+ * other makes the rows of those read before.
  */
 static pc_rc
 start_shared(struct server *srv, const char *upto, struct err_list *errs)
@@ -617,8 +619,8 @@ start_shared(struct server *srv, const char *upto, struct err_list *errs)
 	pc_rc rc;
 
 	if (!store_shared(srv->store))
-		/* one thread making exports' chunks while the loop sends */
-		return pool_start(&srv->xpool, srv->base, 1, cf->database, NULL,
+		/* exports' reads and rows while the loop sends */
+		return pool_start(&srv->xpool, srv->base, 2, cf->database, NULL,
 		    cf->cache_size, &srv->secret, errs);
 	if ((rc = pool_start(&srv->pool, srv->base, cf->db_workers,
 	    cf->database, cf->export_database, cf->cache_size, &srv->secret,

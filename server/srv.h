@@ -55,7 +55,7 @@ struct server {
 	SSL_CTX			*ssl;
 	struct store		*store;		/* the loop's; before serving */
 	struct pool		*pool;		/* PostgreSQL: the workers */
-	struct pool		*xpool;		/* SQLite: the exports' thread */
+	struct pool		*xpool;		/* SQLite: the exports' threads */
 	struct follow		*follow;	/* PostgreSQL: catching up */
 	struct agg		*agg;		/* aggregates (impact) */
 	struct oidc		*oidc;		/* NULL: no OpenID Connect */
@@ -99,8 +99,9 @@ struct pool_job;
 void	 srv_submit(struct server *, struct pool_job *);
 /*
  * The same for work that reads on a connection of its own (an export's
- * next chunk): on a worker, done later on the loop, with SQLite too, so
- * the loop sends while the next rows are made.
+ * next referrals, or their rows): on a worker, done later on the loop,
+ * with SQLite too (two workers), so the loop sends while the next rows
+ * are made and the next referrals read.
  */
 void	 srv_submit_read(struct server *, struct pool_job *);
 /* An audit entry written on a worker (the loop must not wait for it). */

@@ -1760,10 +1760,13 @@ sq_export_open(struct store *base, const char *place, int32_t from,
 		return PC_ESTORE;
 	}
 	sqlite3_busy_timeout(c->db, BUSY_MS);
-	if (place != NULL)
-		sqlite3_bind_text(c->refs, 1, place, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int(c->refs, 2, from);
-	sqlite3_bind_int(c->refs, 3, to);
+	if ((place != NULL && sqlite3_bind_text(c->refs, 1, place, -1,
+	    SQLITE_TRANSIENT) != SQLITE_OK) ||
+	    sqlite3_bind_int(c->refs, 2, from) != SQLITE_OK ||
+	    sqlite3_bind_int(c->refs, 3, to) != SQLITE_OK) {
+		store_export_close(&c->base);
+		return PC_ESTORE;
+	}
 	*out = &c->base;
 	return PC_OK;
 }
@@ -1786,8 +1789,9 @@ sq_export_next(struct store_cursor *cur, struct store_export_ref *ref)
 	}
 	if ((id = (const char *)sqlite3_column_text(c->refs, 0)) == NULL)
 		return PC_ESTORE;
-	sqlite3_reset(c->recs);
-	sqlite3_bind_text(c->recs, 1, id, -1, SQLITE_STATIC);
+	/* recs was reset as the last referral's records ended */
+	if (sqlite3_bind_text(c->recs, 1, id, -1, SQLITE_STATIC) != SQLITE_OK)
+		return PC_ESTORE;	/* no referral's records are none */
 	while (prc == PC_OK && (rc = sqlite3_step(c->recs)) == SQLITE_ROW) {
 		const char *json = (const char *)sqlite3_column_text(c->recs,
 		    0);
@@ -1795,7 +1799,8 @@ sq_export_next(struct store_cursor *cur, struct store_export_ref *ref)
 		prc = json == NULL ? PC_ESTORE : ref_texts_add(&c->t, json,
 		    (size_t)sqlite3_column_bytes(c->recs, 0));
 	}
-	sqlite3_reset(c->recs);
+	if (sqlite3_reset(c->recs) != SQLITE_OK && prc == PC_OK)
+		prc = PC_ESTORE;
 	if (prc == PC_OK && rc != SQLITE_DONE)
 		prc = PC_ESTORE;	/* part of a timeline is not one */
 	if (prc == PC_OK)

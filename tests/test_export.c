@@ -904,6 +904,61 @@ test_unknown_kind_not_copied(void **state)
 	buf_free(&rows);
 }
 
+/*
+ * Referrals read ahead into a batch make the rows, in order, that each
+ * would make on its own; a batch used again after a reset holds only
+ * what came after it.
+ */
+static void
+test_batch_rows(void **state)
+{
+	static const char *const text[] = {
+		XREC(1, "referral", "\"device_seq\":1,\"worker\":\"lw1\""),
+		XREC(2, "contact", "\"device_seq\":2,\"notes\":\"a \\\"b\\\"\","
+		    "\"worker\":\"lw1\""),
+		XREC(3, "correction", "\"device_seq\":3,\"target\":\"00000000-"
+		    "0000-4000-8000-000000000002\",\"void\":true,\"worker\":"
+		    "\"lw2\""),
+	};
+	size_t len[3] = {strlen(text[0]), strlen(text[1]), strlen(text[2])};
+	struct export_out x = {.shape = EXPORT_EVENTS};
+	struct store_export_ref ref[40];
+	struct export_batch b;
+	struct recipient to;
+	struct secret sec;
+	struct buf one, all;
+	size_t i, round;
+
+	(void)state;
+	memset(&sec, 5, sizeof(sec));
+	assert_int_equal(recip_init(&to, &sec, 7), PC_OK);
+	x.to = &to;
+	export_batch_init(&b);
+	for (round = 0; round < 2; round++) {
+		buf_init(&one, 0);
+		buf_init(&all, 0);
+		export_batch_reset(&b);
+		/* more referrals and texts than a new batch has room for */
+		for (i = 0; i < 40; i++) {
+			memset(&ref[i], 0, sizeof(ref[i]));
+			snprintf(ref[i].id, sizeof(ref[i].id), "%s", XREF);
+			ref[i].text = text;
+			ref[i].len = len;
+			ref[i].n = 1 + (i + round) % 3;
+			assert_int_equal(export_batch_add(&b, &ref[i]), PC_OK);
+			assert_int_equal(export_stored(&x, &ref[i], &one), PC_OK);
+		}
+		assert_int_equal(b.nref, 40);
+		assert_int_equal(export_batch_rows(&x, &b, &all), PC_OK);
+		assert_true(all.len > 0);
+		assert_string_equal(buf_str(&all), buf_str(&one));
+		buf_free(&one);
+		buf_free(&all);
+	}
+	export_batch_free(&b);
+	recip_wipe(&to);
+}
+
 /* What a recipient remembers is what it would hash again. */
 static void
 test_recipient_memo(void **state)
@@ -988,6 +1043,7 @@ main(void)
 		cmocka_unit_test(test_progress_and_refusals),
 		cmocka_unit_test(test_stored_as_parsed),
 		cmocka_unit_test(test_unknown_kind_not_copied),
+		cmocka_unit_test(test_batch_rows),
 		cmocka_unit_test(test_recipient_memo),
 		cmocka_unit_test(test_doc_in_step),
 	};
