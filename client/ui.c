@@ -537,6 +537,8 @@ on_request(struct evhttp_request *req, void *arg)
 	TAILQ_INIT(&r.query);
 	TAILQ_INIT(&r.form);
 	r.ui->last_used = now_s();
+	/* the app may be open past midnight: today is the device's today */
+	record_opts(&r.ui->c->ropts);
 	if (admit(&r) == 0)
 		route(&r);
 	evhttp_clear_headers(&r.query);
