@@ -332,7 +332,7 @@ bench_ingest(void)
 	    "facts of the referrals each batch touched, the audit entries), "
 	    "inserted into a fresh database with the same schema and indexes "
 	    "(copied from the server's), opened as the server opens its own "
-	    "(WAL, synchronous=FULL, 64 MiB cache, checkpoints on a thread), "
+	    "(WAL, synchronous=FULL, a 16 MiB cache, checkpoints on a thread), "
 	    "with the server's statements, committing where the server "
 	    "committed (a batch each), every step checked. What separates "
 	    "ingest from it is the work of accepting a record: reading it, "
