@@ -7,6 +7,10 @@
  * so checked, by whoever takes it; a body whose every span then parses
  * is well-formed JSON. Any other shape (more members, escapes in the
  * key, nesting near cJSON's limit) is left to a full parse.
+ *
+ * That full parse, jsplit_parse(), is the one every JSON text the
+ * server reads goes through (requests, ID tokens, the provider's
+ * answers): a value with anything but blanks after it is refused.
  */
 #ifndef PCMDS_JSPLIT_H
 #define PCMDS_JSPLIT_H

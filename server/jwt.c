@@ -14,6 +14,7 @@
 #include <openssl/param_build.h>
 #include <openssl/rsa.h>
 
+#include "jsplit.h"
 #include "jwt.h"
 #include "sec.h"
 
@@ -267,7 +268,7 @@ pc_rc
 jwt_keys_parse(struct jwt_keys *ks, const char *json, size_t len,
     struct err_list *errs)
 {
-	cJSON *doc = cJSON_ParseWithLength(json, len);
+	cJSON *doc = jsplit_parse(json, len);
 	const cJSON *keys = cJSON_GetObjectItemCaseSensitive(doc, "keys"), *k;
 	int n = cJSON_GetArraySize(keys);
 	pc_rc rc = PC_OK;
@@ -324,7 +325,7 @@ json_part(const char *s, size_t len)
 
 	if (raw == NULL)
 		return NULL;
-	o = cJSON_ParseWithLength((const char *)raw, n);
+	o = jsplit_parse((const char *)raw, n);
 	free(raw);
 	if (o != NULL && !cJSON_IsObject(o)) {
 		cJSON_Delete(o);

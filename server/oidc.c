@@ -16,6 +16,7 @@
 #include "fetch.h"
 #include "fs.h"
 #include "http.h"
+#include "jsplit.h"
 #include "jwt.h"
 #include "ktab.h"
 #include "log.h"
@@ -245,7 +246,7 @@ read_discovery(struct oidc *o, const struct fetch_result *r, char *why,
 		    r->status);
 		return PC_EPROTO;
 	}
-	doc = cJSON_ParseWithLength(r->body, r->len);
+	doc = jsplit_parse(r->body, r->len);
 	iss = cJSON_GetObjectItemCaseSensitive(doc, "issuer");
 	if (!cJSON_IsString(iss) || strcmp(iss->valuestring,
 	    o->cf->oidc_issuer) != 0)
@@ -563,7 +564,7 @@ on_refetched(void *arg, const struct fetch_result *r)
 static void
 refusal(const struct fetch_result *r, char *why, size_t len)
 {
-	cJSON *doc = cJSON_ParseWithLength(r->body, r->len);
+	cJSON *doc = jsplit_parse(r->body, r->len);
 	const cJSON *e = cJSON_GetObjectItemCaseSensitive(doc, "error");
 	const cJSON *d = cJSON_GetObjectItemCaseSensitive(doc,
 	    "error_description");
@@ -597,7 +598,7 @@ on_token(void *arg, const struct fetch_result *r)
 		xchg_end(x, r->status >= 500 ? PC_EPROTO : PC_EINVAL, why, NULL);
 		return;
 	}
-	doc = cJSON_ParseWithLength(r->body, r->len);
+	doc = jsplit_parse(r->body, r->len);
 	id = cJSON_GetObjectItemCaseSensitive(doc, "id_token");
 	if (!cJSON_IsString(id)) {
 		cJSON_Delete(doc);

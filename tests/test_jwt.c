@@ -653,6 +653,9 @@ test_key_sets_refused(void **state)
 	bad_set("{\"keys\":[{\"kty\":\"oct\",\"k\":\"AA\"}]}", "no RSA or EC");
 	bad_set("{\"keys\":{}}", "keys array");
 	bad_set("not json", "keys array");
+	/* a good set with more after it is not JSON either */
+	bad_set("{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"" A3_X
+	    "\",\"y\":\"" A3_Y "\"}]} and more", "keys array");
 	EVP_PKEY_free(small);
 }
 
