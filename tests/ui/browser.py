@@ -59,36 +59,40 @@ class App(Browser):
         return self.field(name).get_attribute("value")
 
     def fill(self, name, text):
-        el = self.field(name)
-        el.clear()
-        el.send_keys(text)
+        def act():
+            el = self.field(name)
+            el.clear()
+            el.send_keys(text)
+        self.fresh(act)
 
-    def chosen(self, el, what):
-        """Clicks el until it is selected: a click that lands while the
-        page is still laid out again (after the narrow-width check) can
-        miss it, and the form would then be sent without the choice."""
+    def chosen(self, css, what):
+        """Clicks the choice css finds (afresh each time: fresh) until it
+        is selected: a click that lands while the page is still laid out
+        again (after the narrow-width check) can miss it, and the form
+        would then be sent without the choice."""
+        def find():
+            return self.d.find_element(By.CSS_SELECTOR, css)
         for _ in range(3):
-            el.click()
+            self.fresh(lambda: find().click())
             try:
-                WebDriverWait(self.d, 2).until(lambda d: el.is_selected())
+                WebDriverWait(self.d, 2).until(
+                    lambda d: self.fresh(lambda: find().is_selected()))
                 return
             except TimeoutException:
                 pass
-        check(el.is_selected(), "%s could not be chosen" % what)
+        check(self.fresh(lambda: find().is_selected()),
+              "%s could not be chosen" % what)
 
     def pick(self, name, value):
-        self.chosen(self.d.find_element(
-            By.CSS_SELECTOR, "input[name=%s][value='%s']" % (name, value)),
-            "%s=%s" % (name, value))
+        self.chosen("input[name=%s][value='%s']" % (name, value),
+                    "%s=%s" % (name, value))
 
     def select(self, name, value):
-        self.chosen(self.d.find_element(
-            By.CSS_SELECTOR, "select[name=%s] option[value='%s']" %
-            (name, value)), "%s=%s" % (name, value))
+        self.chosen("select[name=%s] option[value='%s']" % (name, value),
+                    "%s=%s" % (name, value))
 
     def submit(self):
-        self.click(self.d.find_element(By.CSS_SELECTOR,
-                                       "main form button[type=submit]"))
+        self.click((By.CSS_SELECTOR, "main form button[type=submit]"))
 
     def path(self):
         return self.d.current_url[len(BASE):]

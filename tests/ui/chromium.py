@@ -59,12 +59,16 @@ class Browser:
     def go(self, path):
         self.d.get(self.base + path)
 
-    def text(self):
-        # a page that reloads itself (the sync's progress) can replace
-        # the document between finding the body and reading it
+    def fresh(self, act):
+        """act(), again when Chromium says the node it found is no longer
+        in the document: a page that reloads itself (the sync's progress)
+        replaces it, and in a busy run a node found just after the width
+        checks has been seen to go the same way. act() must find its
+        node itself, so that each try gets the document's of the time;
+        the error comes before anything is done to the node."""
         for tries in range(5):
             try:
-                return self.d.find_element(By.TAG_NAME, "body").text
+                return act()
             except (StaleElementReferenceException,
                     WebDriverException) as e:
                 if tries == 4 or not (
@@ -73,15 +77,28 @@ class Browser:
                     raise
                 time.sleep(0.2)
 
+    def text(self):
+        return self.fresh(
+            lambda: self.d.find_element(By.TAG_NAME, "body").text)
+
     def has(self, s):
         check(s in self.text(), "the page lacks %r:\n%s" % (s,
               self.text()[:1500]))
 
     def click(self, el):
-        """Clicks, then waits for the next page (never a fixed sleep)."""
+        """Clicks, then waits for the next page (never a fixed sleep).
+        el is an element, or a locator (By.X, "...") found afresh for
+        each try (fresh)."""
         old = self.d.find_element(By.TAG_NAME, "html")
-        el.click()
+        if isinstance(el, tuple):
+            self.fresh(lambda: self.d.find_element(*el).click())
+        else:
+            el.click()
         WebDriverWait(self.d, 20).until(EC.staleness_of(old))
+
+    def type_into(self, by, what, text):
+        """Keys into the field found by (by, what), afresh (fresh)."""
+        self.fresh(lambda: self.d.find_element(by, what).send_keys(text))
 
     # -- checks on every page ---------------------------------------------
     def run_axe(self, what):
