@@ -731,12 +731,20 @@ test_certificate_reasons(void **state)
  * that it was unreachable, and every record stays pending.
  */
 static const char breaker[] =
-    "import socket, ssl, sys\n"
+    "import socket, ssl, sys, time\n"
     "ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)\n"
     "ctx.load_cert_chain(sys.argv[1], sys.argv[2])\n"
     "s = socket.socket()\n"
     "s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
-    "s.bind(('127.0.0.1', int(sys.argv[3])))\n"
+    /* the stopped server's port: another test's socket may hold it a while */
+    "for i in range(200):\n"
+    "    try:\n"
+    "        s.bind(('127.0.0.1', int(sys.argv[3])))\n"
+    "        break\n"
+    "    except OSError:\n"
+    "        if i == 199:\n"
+    "            raise\n"
+    "        time.sleep(0.05)\n"
     "s.listen(16)\n"
     "while True:\n"
     "    c, _ = s.accept()\n"
@@ -771,7 +779,7 @@ test_connection_breaks(void **state)
 		_exit(127);
 	}
 	assert_true(pid > 0);
-	for (i = 0; i < 100 && !th_can_connect(s.port); i++)
+	for (i = 0; i < 240 && !th_can_connect(s.port); i++)
 		usleep(50 * 1000);
 	th_cmd(&r, NULL, "pcmds", "--home", home, "sync", "--timeout", "2",
 	    NULL);
