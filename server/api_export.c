@@ -40,7 +40,7 @@ struct export;
 struct export_read {
 	struct pool_job		 job;	/* reading them */
 	struct export		*x;
-	struct export_batch	 b;
+	struct store_texts	 b;
 	pc_rc			 rc;	/* PC_ENOTFOUND: the last ones */
 	int			 busy;	/* being read */
 	int			 full;	/* read, their rows not yet made */
@@ -92,8 +92,8 @@ export_free(struct export *x)
 {
 	store_export_close(x->cur);
 	recip_wipe(&x->to);
-	export_batch_free(&x->rd[0].b);
-	export_batch_free(&x->rd[1].b);
+	store_texts_free(&x->rd[0].b);
+	store_texts_free(&x->rd[1].b);
 	buf_free(&x->chunk);
 	free(x);
 }
@@ -170,13 +170,13 @@ read_work(struct pool_job *j, struct store *st)
 	pc_rc rc = PC_OK;
 
 	(void)st;
-	export_batch_reset(&r->b);
+	store_texts_reset(&r->b);
 	while (rc == PC_OK && r->b.text.len < CHUNK_BYTES) {
 		if ((rc = store_export_next(r->x->cur, &ref)) == PC_OK &&
 		    FAILPOINT_HIT("export-db-error"))
 			rc = PC_ESTORE;	/* test builds: as a failing read would */
 		if (rc == PC_OK)
-			rc = export_batch_add(&r->b, &ref);
+			rc = store_texts_copy(&r->b, &ref);
 	}
 	r->rc = rc;
 }
@@ -435,8 +435,8 @@ export_new(struct http_req *hr, const struct export_req *q)
 	if ((x = calloc(1, sizeof(*x))) == NULL)
 		return NULL;
 	buf_init(&x->chunk, 0);
-	export_batch_init(&x->rd[0].b);
-	export_batch_init(&x->rd[1].b);
+	store_texts_init(&x->rd[0].b);
+	store_texts_init(&x->rd[1].b);
 	if (recip_init(&x->to, &hr->srv->secret, hr->auth.user.id) != PC_OK ||
 	    store_export_open(hr->store, q->place, q->from, q->to,
 	    &x->cur) != PC_OK) {

@@ -719,102 +719,17 @@ export_stored(struct export_out *x, const struct store_export_ref *ref,
 
 /* -- referrals read ahead ----------------------------------------------- */
 
-void
-export_batch_init(struct export_batch *b)
-{
-	memset(b, 0, sizeof(*b));
-	buf_init(&b->text, 0);
-}
-
-void
-export_batch_free(struct export_batch *b)
-{
-	buf_free(&b->text);
-	free(b->off);
-	free(b->len);
-	free(b->ptr);
-	free(b->ref);
-	memset(b, 0, sizeof(*b));
-}
-
-void
-export_batch_reset(struct export_batch *b)
-{
-	buf_reset(&b->text);
-	b->ntext = 0;
-	b->nref = 0;
-}
-
-/* Room for n more texts and one more referral. */
-static pc_rc
-batch_room(struct export_batch *b, size_t n)
-{
-	size_t cap = b->textcap ? b->textcap : 64;
-	void *p;
-
-	while (cap - b->ntext < n)
-		cap *= 2;
-	if (cap != b->textcap) {
-		if ((p = realloc(b->off, cap * sizeof(*b->off))) == NULL)
-			return PC_ENOMEM;
-		b->off = p;
-		if ((p = realloc(b->len, cap * sizeof(*b->len))) == NULL)
-			return PC_ENOMEM;
-		b->len = p;
-		if ((p = realloc(b->ptr, cap * sizeof(*b->ptr))) == NULL)
-			return PC_ENOMEM;
-		b->ptr = p;
-		b->textcap = cap;
-	}
-	if (b->nref == b->refcap) {
-		cap = b->refcap ? b->refcap * 2 : 16;
-		if ((p = realloc(b->ref, cap * sizeof(*b->ref))) == NULL)
-			return PC_ENOMEM;
-		b->ref = p;
-		b->refcap = cap;
-	}
-	return PC_OK;
-}
-
 pc_rc
-export_batch_add(struct export_batch *b, const struct store_export_ref *r)
-{
-	struct export_batch_ref *to;
-	size_t i;
-	pc_rc rc;
-
-	if ((rc = batch_room(b, r->n)) != PC_OK)
-		return rc;
-	to = &b->ref[b->nref++];
-	memcpy(to->id, r->id, sizeof(to->id));
-	to->first = b->ntext;
-	to->n = r->n;
-	for (i = 0; i < r->n; i++, b->ntext++) {
-		b->off[b->ntext] = b->text.len;
-		b->len[b->ntext] = r->len[i];
-		buf_add(&b->text, r->text[i], r->len[i]);
-		buf_addc(&b->text, '\0');
-	}
-	return buf_failed(&b->text);
-}
-
-pc_rc
-export_batch_rows(struct export_out *x, struct export_batch *b,
+export_batch_rows(struct export_out *x, struct store_texts *b,
     struct buf *out)
 {
 	struct store_export_ref ref;
 	size_t i;
-	pc_rc rc = buf_failed(&b->text);
+	pc_rc rc = PC_OK;
 
-	for (i = 0; rc == PC_OK && i < b->ntext; i++)
-		b->ptr[i] = b->text.p + b->off[i];
-	for (i = 0; rc == PC_OK && i < b->nref; i++) {
-		memcpy(ref.id, b->ref[i].id, sizeof(ref.id));
-		ref.text = b->ptr + b->ref[i].first;
-		ref.len = b->len + b->ref[i].first;
-		ref.n = b->ref[i].n;
-		rc = export_stored(x, &ref, out);
-	}
+	for (i = 0; rc == PC_OK && i < b->nref; i++)
+		if ((rc = store_texts_get(b, i, &ref)) == PC_OK)
+			rc = export_stored(x, &ref, out);
 	return rc;
 }
 

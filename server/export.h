@@ -62,32 +62,10 @@ pc_rc		 export_referral(struct export_out *, const struct timeline *,
 pc_rc		 export_stored(struct export_out *,
 		    const struct store_export_ref *, struct buf *out);
 /*
- * Referrals read ahead of their rows: copies of what store_export_next
- * gave (the cursor's are valid only until its next call), so that one
- * thread reads the next referrals while another makes these ones' rows.
- * Until export_batch_free(), the batch owns its copies.
+ * export_stored() of each referral of a batch read ahead of its rows
+ * (store_texts_copy() of what store_export_next gave), in turn.
  */
-struct export_batch_ref {
-	char		 id[UUID_LEN];
-	size_t		 first, n;	/* its texts, in the batch's */
-};
-
-struct export_batch {
-	struct buf		 text;	/* every text, each NUL-terminated */
-	size_t			*off, *len;	/* of each text in text */
-	const char		**ptr;	/* each text, once in place */
-	size_t			 ntext, textcap;
-	struct export_batch_ref	*ref;
-	size_t			 nref, refcap;
-};
-
-void		 export_batch_init(struct export_batch *);
-void		 export_batch_free(struct export_batch *);
-void		 export_batch_reset(struct export_batch *);
-pc_rc		 export_batch_add(struct export_batch *,
-		    const struct store_export_ref *);
-/* export_stored() of each referral of the batch in turn. */
-pc_rc		 export_batch_rows(struct export_out *, struct export_batch *,
+pc_rc		 export_batch_rows(struct export_out *, struct store_texts *,
 		    struct buf *out);
 /* docs/export.md. */
 pc_rc		 export_markdown(struct buf *);

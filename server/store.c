@@ -242,71 +242,137 @@ store_export_next(struct store_cursor *c, struct store_export_ref *ref)
 }
 
 void
-ref_texts_init(struct ref_texts *t)
+store_texts_init(struct store_texts *t)
 {
 	memset(t, 0, sizeof(*t));
-	buf_init(&t->b, 0);
+	buf_init(&t->text, 0);
 }
 
 void
-ref_texts_free(struct ref_texts *t)
+store_texts_free(struct store_texts *t)
 {
-	buf_free(&t->b);
+	buf_free(&t->text);
 	free(t->off);
 	free(t->len);
-	free(t->text);
+	free(t->ptr);
+	free(t->ref);
 	memset(t, 0, sizeof(*t));
 }
 
 void
-ref_texts_reset(struct ref_texts *t)
+store_texts_reset(struct store_texts *t)
 {
-	buf_reset(&t->b);
-	t->n = 0;
+	buf_reset(&t->text);
+	t->ntext = 0;
+	t->nref = 0;
 }
 
-pc_rc
-ref_texts_add(struct ref_texts *t, const char *s, size_t len)
+/* Room for n more texts. */
+static pc_rc
+texts_room(struct store_texts *t, size_t n)
 {
-	size_t cap = t->cap ? t->cap * 2 : 16, *off, *ln;
-	const char **text;
-	pc_rc rc;
+	size_t cap = t->textcap ? t->textcap : 16;
+	void *p;
 
-	if (t->n == t->cap) {
-		if ((off = realloc(t->off, cap * sizeof(*off))) == NULL)
-			return PC_ENOMEM;
-		t->off = off;
-		if ((ln = realloc(t->len, cap * sizeof(*ln))) == NULL)
-			return PC_ENOMEM;
-		t->len = ln;
-		if ((text = realloc(t->text, cap * sizeof(*text))) == NULL)
-			return PC_ENOMEM;
-		t->text = text;
-		t->cap = cap;
-	}
-	t->off[t->n] = t->b.len;
-	t->len[t->n] = len;
-	if ((rc = buf_add(&t->b, s, len)) != PC_OK ||
-	    (rc = buf_addc(&t->b, '\0')) != PC_OK)
-		return rc;
-	t->n++;
+	while (cap - t->ntext < n)
+		cap *= 2;
+	if (cap == t->textcap)
+		return PC_OK;
+	if ((p = realloc(t->off, cap * sizeof(*t->off))) == NULL)
+		return PC_ENOMEM;
+	t->off = p;
+	if ((p = realloc(t->len, cap * sizeof(*t->len))) == NULL)
+		return PC_ENOMEM;
+	t->len = p;
+	if ((p = realloc(t->ptr, cap * sizeof(*t->ptr))) == NULL)
+		return PC_ENOMEM;
+	t->ptr = p;
+	t->textcap = cap;
 	return PC_OK;
 }
 
 pc_rc
-ref_texts_done(struct ref_texts *t, const char *referral,
-    struct store_export_ref *out)
+store_texts_begin(struct store_texts *t, const char *referral)
+{
+	struct store_texts_ref *to;
+	size_t cap;
+	void *p;
+	pc_rc rc;
+
+	/* tables from the first, so that a referral's texts are somewhere */
+	if ((rc = texts_room(t, 0)) != PC_OK)
+		return rc;
+	if (t->nref == t->refcap) {
+		cap = t->refcap ? t->refcap * 2 : 16;
+		if ((p = realloc(t->ref, cap * sizeof(*t->ref))) == NULL)
+			return PC_ENOMEM;
+		t->ref = p;
+		t->refcap = cap;
+	}
+	to = &t->ref[t->nref++];
+	snprintf(to->id, sizeof(to->id), "%s", referral);
+	to->first = t->ntext;
+	to->n = 0;
+	return PC_OK;
+}
+
+/* One text into room already made. */
+static void
+texts_put(struct store_texts *t, const char *s, size_t len)
+{
+	t->off[t->ntext] = t->text.len;
+	t->len[t->ntext] = len;
+	buf_add(&t->text, s, len);
+	buf_addc(&t->text, '\0');
+	t->ntext++;
+	t->ref[t->nref - 1].n++;
+}
+
+pc_rc
+store_texts_add(struct store_texts *t, const char *s, size_t len)
+{
+	pc_rc rc;
+
+	if (t->nref == 0)
+		return PC_EUSAGE;
+	if ((rc = texts_room(t, 1)) != PC_OK)
+		return rc;
+	texts_put(t, s, len);
+	return buf_failed(&t->text);
+}
+
+pc_rc
+store_texts_copy(struct store_texts *t, const struct store_export_ref *r)
 {
 	size_t i;
+	pc_rc rc;
 
-	if (buf_failed(&t->b) != PC_OK)
+	if ((rc = texts_room(t, r->n)) != PC_OK ||
+	    (rc = store_texts_begin(t, r->id)) != PC_OK)
+		return rc;
+	for (i = 0; i < r->n; i++)
+		texts_put(t, r->text[i], r->len[i]);
+	return buf_failed(&t->text);
+}
+
+pc_rc
+store_texts_get(struct store_texts *t, size_t i, struct store_export_ref *out)
+{
+	const struct store_texts_ref *r;
+	size_t k;
+
+	if (i >= t->nref)
+		return PC_EUSAGE;
+	if (buf_failed(&t->text) != PC_OK)
 		return PC_ENOMEM;
-	for (i = 0; i < t->n; i++)
-		t->text[i] = t->b.p + t->off[i];
-	snprintf(out->id, sizeof(out->id), "%s", referral);
-	out->text = t->text;
-	out->len = t->len;
-	out->n = t->n;
+	r = &t->ref[i];
+	/* the text may have moved as it grew: placed now it is whole */
+	for (k = r->first; k < r->first + r->n; k++)
+		t->ptr[k] = t->text.p + t->off[k];
+	memcpy(out->id, r->id, sizeof(out->id));
+	out->text = t->ptr + r->first;
+	out->len = t->len + r->first;
+	out->n = r->n;
 	return PC_OK;
 }
 

@@ -29,6 +29,7 @@
 
 #include <stdint.h>
 
+#include "buf.h"
 #include "err.h"
 #include "rec.h"
 #include "sec.h"
@@ -452,6 +453,46 @@ pc_rc	 store_export_open(struct store *, const char *place, int32_t from,
 /* The next referral; PC_ENOTFOUND after the last. */
 pc_rc	 store_export_next(struct store_cursor *, struct store_export_ref *);
 void	 store_export_close(struct store_cursor *);
+
+/*
+ * Referrals' texts copied into one batch: a cursor's copy of the
+ * referral it gives, and an export's referrals read ahead of their rows
+ * (what a cursor gives is valid only until its next call, so one thread
+ * reads the next referrals while another makes these ones' rows).
+ *
+ * Ownership: the caller provides the struct and calls store_texts_init()
+ * first; from then on the batch allocates, and owns, every copy and
+ * table it holds, until store_texts_free() (reset keeps the room for
+ * the next referrals). What store_texts_get() points to is the batch's,
+ * valid until its next add, reset or free.
+ */
+struct store_texts_ref {
+	char		 id[UUID_LEN];
+	size_t		 first, n;	/* its texts, in the batch's */
+};
+
+struct store_texts {
+	struct buf		 text;	/* every text, each NUL-terminated */
+	size_t			*off, *len;	/* of each text in text */
+	const char		**ptr;	/* each text, by store_texts_get() */
+	size_t			 ntext, textcap;
+	struct store_texts_ref	*ref;
+	size_t			 nref, refcap;
+};
+
+void	 store_texts_init(struct store_texts *);
+void	 store_texts_free(struct store_texts *);
+/* No referrals. */
+void	 store_texts_reset(struct store_texts *);
+/* Starts the next referral: no texts yet. */
+pc_rc	 store_texts_begin(struct store_texts *, const char *referral);
+/* A copy of one text of the referral last begun (none: PC_EUSAGE). */
+pc_rc	 store_texts_add(struct store_texts *, const char *, size_t);
+/* A copy of a whole referral, as a cursor gave it. */
+pc_rc	 store_texts_copy(struct store_texts *, const struct store_export_ref *);
+/* Points out at the texts of referral i (< nref), in the batch. */
+pc_rc	 store_texts_get(struct store_texts *, size_t i,
+	    struct store_export_ref *out);
 
 /*
  * Take-up of community assets (takeup.h), kept beside the facts: for

@@ -134,23 +134,6 @@ struct store_cursor {
 	const struct store_ops	*ops;
 };
 
-/* A cursor's copy of one referral's texts, as store_export_ref gives them. */
-struct ref_texts {
-	struct buf	 b;
-	size_t		*off, *len;
-	const char	**text;
-	size_t		 n, cap;
-};
-
-void	 ref_texts_init(struct ref_texts *);
-void	 ref_texts_free(struct ref_texts *);
-/* Starts the next referral: no texts. */
-void	 ref_texts_reset(struct ref_texts *);
-pc_rc	 ref_texts_add(struct ref_texts *, const char *, size_t);
-/* Points out at the texts added since the reset. */
-pc_rc	 ref_texts_done(struct ref_texts *, const char *referral,
-	    struct store_export_ref *out);
-
 pc_rc	 store_sqlite_open(const char *path, struct store **,
 	    struct err_list *);
 pc_rc	 store_pg_open(const char *conninfo, struct store **,

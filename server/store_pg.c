@@ -327,7 +327,7 @@ struct pg_cursor {
 	PGresult	*res;
 	int		 row, nrows;
 	int		 done;
-	struct ref_texts t;	/* the referral last given */
+	struct store_texts t;	/* the referral last given */
 	char		 id[UUID_LEN];
 };
 
@@ -2416,7 +2416,7 @@ pg_export_open(struct store *base, const char *place, int32_t from,
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return PC_ENOMEM;
 	c->base.ops = &pg_ops;
-	ref_texts_init(&c->t);
+	store_texts_init(&c->t);
 	if ((c->c = connect_to(st->export_conninfo ? st->export_conninfo :
 	    st->conninfo, NULL)) == NULL) {
 		free(c);
@@ -2474,18 +2474,20 @@ pg_export_next(struct store_cursor *cur, struct store_export_ref *ref)
 	pc_rc rc = PC_OK;
 
 	memset(ref, 0, sizeof(*ref));
-	ref_texts_reset(&c->t);
+	store_texts_reset(&c->t);
 	if (!cursor_row(c, &rc))
 		return rc == PC_OK ? PC_ENOTFOUND : rc;
 	snprintf(c->id, sizeof(c->id), "%s", PQgetvalue(c->res, c->row, 0));
+	if ((rc = store_texts_begin(&c->t, c->id)) != PC_OK)
+		return rc;
 	while (rc == PC_OK && cursor_row(c, &rc) &&
 	    strcmp(PQgetvalue(c->res, c->row, 0), c->id) == 0) {
-		rc = ref_texts_add(&c->t, PQgetvalue(c->res, c->row, 1),
+		rc = store_texts_add(&c->t, PQgetvalue(c->res, c->row, 1),
 		    (size_t)PQgetlength(c->res, c->row, 1));
 		c->row++;
 	}
 	if (rc == PC_OK)
-		rc = ref_texts_done(&c->t, c->id, ref);
+		rc = store_texts_get(&c->t, 0, ref);
 	return rc;
 }
 
@@ -2496,7 +2498,7 @@ pg_export_close(struct store_cursor *cur)
 
 	PQclear(c->res);
 	PQfinish(c->c);
-	ref_texts_free(&c->t);
+	store_texts_free(&c->t);
 	free(c);
 }
 

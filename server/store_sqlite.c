@@ -100,7 +100,7 @@ struct sq_cursor {
 	sqlite3		*db;
 	sqlite3_stmt	*refs;
 	sqlite3_stmt	*recs;
-	struct ref_texts t;	/* the referral last given */
+	struct store_texts t;	/* the referral last given */
 	int		 done;	/* stepping on would start again from the top */
 };
 
@@ -1748,7 +1748,7 @@ sq_export_open(struct store *base, const char *place, int32_t from,
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return PC_ENOMEM;
 	c->base.ops = &sq_ops;
-	ref_texts_init(&c->t);
+	store_texts_init(&c->t);
 	if (sqlite3_open_v2(st->path, &c->db, SQLITE_OPEN_READONLY |
 	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
 	    sqlite3_exec(c->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
@@ -1780,7 +1780,7 @@ sq_export_next(struct store_cursor *cur, struct store_export_ref *ref)
 	pc_rc prc = PC_OK;
 
 	memset(ref, 0, sizeof(*ref));
-	ref_texts_reset(&c->t);
+	store_texts_reset(&c->t);
 	if (c->done)
 		return PC_ENOTFOUND;
 	if ((rc = sqlite3_step(c->refs)) != SQLITE_ROW) {
@@ -1789,6 +1789,8 @@ sq_export_next(struct store_cursor *cur, struct store_export_ref *ref)
 	}
 	if ((id = (const char *)sqlite3_column_text(c->refs, 0)) == NULL)
 		return PC_ESTORE;
+	if ((prc = store_texts_begin(&c->t, id)) != PC_OK)
+		return prc;
 	/* recs was reset as the last referral's records ended */
 	if (sqlite3_bind_text(c->recs, 1, id, -1, SQLITE_STATIC) != SQLITE_OK)
 		return PC_ESTORE;	/* no referral's records are none */
@@ -1796,7 +1798,7 @@ sq_export_next(struct store_cursor *cur, struct store_export_ref *ref)
 		const char *json = (const char *)sqlite3_column_text(c->recs,
 		    0);
 
-		prc = json == NULL ? PC_ESTORE : ref_texts_add(&c->t, json,
+		prc = json == NULL ? PC_ESTORE : store_texts_add(&c->t, json,
 		    (size_t)sqlite3_column_bytes(c->recs, 0));
 	}
 	if (sqlite3_reset(c->recs) != SQLITE_OK && prc == PC_OK)
@@ -1804,7 +1806,7 @@ sq_export_next(struct store_cursor *cur, struct store_export_ref *ref)
 	if (prc == PC_OK && rc != SQLITE_DONE)
 		prc = PC_ESTORE;	/* part of a timeline is not one */
 	if (prc == PC_OK)
-		prc = ref_texts_done(&c->t, id, ref);
+		prc = store_texts_get(&c->t, 0, ref);
 	return prc;
 }
 
@@ -1816,7 +1818,7 @@ sq_export_close(struct store_cursor *cur)
 	sqlite3_finalize(c->refs);
 	sqlite3_finalize(c->recs);
 	sqlite3_close(c->db);
-	ref_texts_free(&c->t);
+	store_texts_free(&c->t);
 	free(c);
 }
 

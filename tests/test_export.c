@@ -923,7 +923,7 @@ test_batch_rows(void **state)
 	size_t len[3] = {strlen(text[0]), strlen(text[1]), strlen(text[2])};
 	struct export_out x = {.shape = EXPORT_EVENTS};
 	struct store_export_ref ref[40];
-	struct export_batch b;
+	struct store_texts b;
 	struct recipient to;
 	struct secret sec;
 	struct buf one, all;
@@ -933,11 +933,11 @@ test_batch_rows(void **state)
 	memset(&sec, 5, sizeof(sec));
 	assert_int_equal(recip_init(&to, &sec, 7), PC_OK);
 	x.to = &to;
-	export_batch_init(&b);
+	store_texts_init(&b);
 	for (round = 0; round < 2; round++) {
 		buf_init(&one, 0);
 		buf_init(&all, 0);
-		export_batch_reset(&b);
+		store_texts_reset(&b);
 		/* more referrals and texts than a new batch has room for */
 		for (i = 0; i < 40; i++) {
 			memset(&ref[i], 0, sizeof(ref[i]));
@@ -945,7 +945,7 @@ test_batch_rows(void **state)
 			ref[i].text = text;
 			ref[i].len = len;
 			ref[i].n = 1 + (i + round) % 3;
-			assert_int_equal(export_batch_add(&b, &ref[i]), PC_OK);
+			assert_int_equal(store_texts_copy(&b, &ref[i]), PC_OK);
 			assert_int_equal(export_stored(&x, &ref[i], &one), PC_OK);
 		}
 		assert_int_equal(b.nref, 40);
@@ -955,7 +955,7 @@ test_batch_rows(void **state)
 		buf_free(&one);
 		buf_free(&all);
 	}
-	export_batch_free(&b);
+	store_texts_free(&b);
 	recip_wipe(&to);
 }
 
