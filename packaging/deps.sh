@@ -6,7 +6,8 @@
 #                      chromium with its driver and Selenium, npm for
 #                      axe-core, sslscan, valgrind, clang for fuzzing, man,
 #                      lintian, systemd-analyze, PostgreSQL and HAProxy,
-#                      glewlwyd as a real OpenID Connect provider, ...)
+#                      glewlwyd as a real OpenID Connect provider,
+#                      libfaketime to move a running app's clock, ...)
 #   deps.sh --all      also the benchmark and packaging tools (hyperfine,
 #                      dpkg-dev, fakeroot)
 #   deps.sh --cluster  build dependencies, PostgreSQL and HAProxy (for
@@ -24,9 +25,11 @@ build_pkgs=(gcc make pkg-config libc6-dev libssl-dev libcurl4-openssl-dev
 # the packages and verifies the unit (a minimal Debian has none of them);
 # postgresql-15 and haproxy: the tests start their own (never a service)
 # glewlwyd: test_oidc signs in through it, a real OpenID Connect provider
+# faketime: test_ui moves the clock of a running app across midnight
+# (libfaketime preloaded into the test's process only, never linked)
 check_pkgs=(sqlite3 openssl procps chromium chromium-driver python3-selenium
 	npm curl haproxy sslscan valgrind clang libclang-rt-14-dev python3 man-db
-	lintian systemd postgresql-15 glewlwyd)
+	lintian systemd postgresql-15 glewlwyd faketime)
 all_pkgs=(hyperfine dpkg-dev fakeroot)
 
 mode=build

@@ -800,6 +800,12 @@ track(pid_t pid, pid_t gone)
 void
 th_ui_start(struct th_ui *u, const char *home)
 {
+	th_ui_start_env(u, home, NULL);
+}
+
+void
+th_ui_start_env(struct th_ui *u, const char *home, const char *const *env)
+{
 	char exe[PATH_MAX], line[256];
 	int op[2];
 	FILE *fp;
@@ -811,6 +817,8 @@ th_ui_start(struct th_ui *u, const char *home)
 		dup2(op[1], 1);
 		close(op[0]);
 		close(op[1]);
+		for (; env != NULL && *env != NULL; env++)
+			putenv((char *)*env);
 		execl(exe, exe, "--home", home, "ui", "--no-browser",
 		    (char *)NULL);
 		_exit(127);

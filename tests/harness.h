@@ -224,6 +224,9 @@ struct th_ui {
 
 /* Starts pcmds --home home ui --no-browser and reads its launch URL. */
 void	 th_ui_start(struct th_ui *, const char *home);
+/* The same with env ("NAME=value", NULL-terminated) added to its own. */
+void	 th_ui_start_env(struct th_ui *, const char *home,
+	    const char *const *env);
 /* Stops it (SIGTERM) and returns its exit status. */
 int	 th_ui_stop(struct th_ui *);
 

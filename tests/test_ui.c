@@ -4,16 +4,20 @@
  * its cookie, Host (DNS rebinding), Origin and CSRF checks, another
  * user's connection, the headers on every route of the router's own
  * table, forms that keep what was typed and name the problem, and an
- * NHS number typed into the app found nowhere on disk. The store is
+ * NHS number typed into the app found nowhere on disk, and the date
+ * taken afresh when the app is left open past midnight. The store is
  * encrypted: the app's first page asks for its passphrase.
  */
 #include <sys/stat.h>
 
+#include <glob.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -22,6 +26,18 @@
 
 #define NHS	"943 476 5919"
 #define NHS_DIGITS	"9434765919"
+
+/* A build with AddressSanitizer (gcc's macro, or clang's feature). */
+#if defined(__SANITIZE_ADDRESS__)
+#define PCMDS_TEST_SANITIZED	1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define PCMDS_TEST_SANITIZED	1
+#endif
+#endif
+#ifndef PCMDS_TEST_SANITIZED
+#define PCMDS_TEST_SANITIZED	0
+#endif
 
 static char home[600];
 static struct th_ui ui;
@@ -165,24 +181,13 @@ records(void)
 	return n;
 }
 
-static int
-up(void **state)
+/* The app's launch link followed, as the browser it opens would. */
+static void
+launch(void)
 {
-	struct th_run r;
 	struct resp rs;
-	const char *p, *key;
+	const char *p;
 
-	(void)state;
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	snprintf(home, sizeof(home), "%s", th_tmpdir());
-	key = th_path(home, "deploy.key");
-	th_cmd(&r, NULL, "pcmds", "keygen", "--out", key, NULL);
-	th_run_free(&r);
-	th_cmd(&r, TH_PASS "\n", "pcmds", "--home", home, TH_SETUP,
-	    "--key-file", key, "--worker", "lw1", "--place", "NH", NULL);
-	assert_int_equal(r.status, 0);
-	th_run_free(&r);
-	th_ui_start(&ui, home);	/* locked: no agent holds the keys */
 	req("GET", ui.launch + strlen(ui.base), NULL, NULL, &rs);
 	assert_int_equal(rs.status, 303);
 	p = header(&rs, "Set-Cookie");
@@ -196,6 +201,26 @@ up(void **state)
 	snprintf(csrf, sizeof(csrf), "%.64s", p + strlen("name=\"csrf\" "
 	    "value=\""));
 	resp_free(&rs);
+}
+
+static int
+up(void **state)
+{
+	struct th_run r;
+	const char *key;
+
+	(void)state;
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	snprintf(home, sizeof(home), "%s", th_tmpdir());
+	key = th_path(home, "deploy.key");
+	th_cmd(&r, NULL, "pcmds", "keygen", "--out", key, NULL);
+	th_run_free(&r);
+	th_cmd(&r, TH_PASS "\n", "pcmds", "--home", home, TH_SETUP,
+	    "--key-file", key, "--worker", "lw1", "--place", "NH", NULL);
+	assert_int_equal(r.status, 0);
+	th_run_free(&r);
+	th_ui_start(&ui, home);	/* locked: no agent holds the keys */
+	launch();
 	return 0;
 }
 
@@ -613,6 +638,111 @@ test_quit(void **state)
 	assert_true(st == 0 || st == 128 + SIGTERM);
 }
 
+/* libfaketime, as Debian installs it (packaging/deps.sh --check). */
+static int
+faketime_lib(char *out, size_t len)
+{
+	glob_t g;
+	int found;
+
+	if (glob("/usr/lib/*/faketime/libfaketime.so.1", 0, NULL, &g) != 0)
+		return 0;
+	found = g.gl_pathc > 0;
+	if (found)
+		snprintf(out, len, "%s", g.gl_pathv[0]);
+	globfree(&g);
+	return found;
+}
+
+/* The moved clock of the app: "@YYYY-MM-DD HH:MM:SS" from then on. */
+static void
+clock_at(const char *file, const char *day, const char *time_of_day)
+{
+	FILE *fp = fopen(file, "w");
+
+	assert_non_null(fp);
+	fprintf(fp, "@%s %s\n", day, time_of_day);
+	assert_int_equal(fclose(fp), 0);
+}
+
+/* A referral dated day (YYYY-MM-DD), as the form sends it. */
+static void
+referral_on(const char *day, struct resp *r)
+{
+	char fields[256];
+
+	snprintf(fields, sizeof(fields), "no_nhs_number=yes&referred_on=%.2s"
+	    "%%2F%.2s%%2F%.4s&source=self&reasons=stress&service=general&"
+	    "age=30&gender=male&ethnicity=K&consent_evaluation=no", day + 8,
+	    day + 5, day);
+	post("/referral/new", fields, r);
+}
+
+/*
+ * The app left open past midnight takes the device's new date: a
+ * referral dated the new today is stored, not refused as in the future.
+ * The app runs on a clock moved by libfaketime (its timestamp file read
+ * at every call), from ten to midnight to ten past, while it runs.
+ */
+static void
+test_open_past_midnight(void **state)
+{
+	char lib[PATH_MAX], preload[PATH_MAX + 16], file[PATH_MAX];
+	char stamp[PATH_MAX + 32], day[16], next[16];
+	const char *env[] = {preload, stamp, "FAKETIME_NO_CACHE=1",
+	    "FAKETIME_DONT_FAKE_MONOTONIC=1", "TZ=UTC0", NULL};
+	time_t now = time(NULL), tomorrow = now + 86400;
+	struct tm tm;
+	struct resp r;
+	long before;
+
+	(void)state;
+#if PCMDS_TEST_SANITIZED
+	print_message("the sanitizers' runtime must come first, so "
+	    "libfaketime cannot be preloaded into a sanitized pcmds; the "
+	    "plain build's make check runs this\n");
+	skip();
+#endif
+	if (!faketime_lib(lib, sizeof(lib))) {
+		print_message("libfaketime is not installed (the faketime "
+		    "package): the app's clock cannot be moved\n");
+		skip();
+	}
+	gmtime_r(&now, &tm);
+	strftime(day, sizeof(day), "%Y-%m-%d", &tm);
+	gmtime_r(&tomorrow, &tm);
+	strftime(next, sizeof(next), "%Y-%m-%d", &tm);
+	snprintf(file, sizeof(file), "%s", th_path(home, "faketime"));
+	snprintf(preload, sizeof(preload), "LD_PRELOAD=%s", lib);
+	snprintf(stamp, sizeof(stamp), "FAKETIME_TIMESTAMP_FILE=%s", file);
+	clock_at(file, day, "23:50:00");
+	th_ui_start_env(&ui, home, env);	/* the first app has quit */
+	launch();
+	post("/unlock", "passphrase=correct+horse+battery+staple", &r);
+	assert_int_equal(r.status, 303);
+	resp_free(&r);
+	before = records();
+	referral_on(day, &r);
+	assert_int_equal(r.status, 303);
+	resp_free(&r);
+	/* before midnight the next day is the future: the clock is moved */
+	referral_on(next, &r);
+	assert_int_equal(r.status, 422);
+	assert_non_null(strstr(r.body, "is in the future"));
+	resp_free(&r);
+	clock_at(file, next, "00:10:00");
+	referral_on(next, &r);
+	if (r.status != 303) {
+		const char *why = strstr(r.body, "is in the future");
+
+		fail_msg("a referral dated the new today, %s, answered %ld%s",
+		    next, r.status, why != NULL ? ": refused as in the future" :
+		    "");
+	}
+	resp_free(&r);
+	assert_int_equal(records(), before + 2);
+}
+
 int
 main(void)
 {
@@ -627,6 +757,7 @@ main(void)
 		cmocka_unit_test(test_rules_early),
 		cmocka_unit_test(test_find_and_nothing_kept),
 		cmocka_unit_test(test_quit),
+		cmocka_unit_test(test_open_past_midnight),
 	};
 
 	return cmocka_run_group_tests_name("ui", tests, up, down);
