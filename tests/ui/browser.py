@@ -32,7 +32,6 @@ from selenium.common.exceptions import TimeoutException, WebDriverException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
 from chromium import Browser, Fail, check
@@ -59,29 +58,24 @@ class App(Browser):
         return self.field(name).get_attribute("value")
 
     def fill(self, name, text):
-        def act():
-            el = self.field(name)
-            el.clear()
-            el.send_keys(text)
-        self.fresh(act)
+        el = self.field(name)
+        el.clear()
+        el.send_keys(text)
 
     def chosen(self, css, what):
-        """Clicks the choice css finds (afresh each time: fresh) until it
-        is selected: a click that lands while the page is still laid out
-        again (after the narrow-width check) can miss it, and the form
-        would then be sent without the choice."""
-        def find():
-            return self.d.find_element(By.CSS_SELECTOR, css)
+        """Clicks the choice css finds until it is selected: a click that
+        lands while the page is still laid out again (after the
+        narrow-width check) can miss it, and the form would then be sent
+        without the choice."""
+        el = self.d.find_element(By.CSS_SELECTOR, css)
         for _ in range(3):
-            self.fresh(lambda: find().click())
+            el.click()
             try:
-                WebDriverWait(self.d, 2).until(
-                    lambda d: self.fresh(lambda: find().is_selected()))
+                WebDriverWait(self.d, 2).until(lambda d: el.is_selected())
                 return
             except TimeoutException:
                 pass
-        check(self.fresh(lambda: find().is_selected()),
-              "%s could not be chosen" % what)
+        check(el.is_selected(), "%s could not be chosen" % what)
 
     def pick(self, name, value):
         self.chosen("input[name=%s][value='%s']" % (name, value),
@@ -122,7 +116,7 @@ class App(Browser):
         """A key that opens the next page (Enter on a link or button)."""
         old = self.d.find_element(By.TAG_NAME, "html")
         self.press(key)
-        WebDriverWait(self.d, 20).until(EC.staleness_of(old))
+        self.replaced(old)
 
     def type_keys(self, s):
         for ch in s:

@@ -14,7 +14,6 @@ from selenium.common.exceptions import (StaleElementReferenceException,
                                         WebDriverException)
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
@@ -35,6 +34,18 @@ class Fail(Exception):
 def check(cond, what):
     if not cond:
         raise Fail(what)
+
+
+def gone(e):
+    """Whether e says its node went with its document. ChromeDriver says
+    so in two ways: a stale element reference, or, when it asks for a
+    node of a document the frame has just replaced (the node is still
+    there, its document no longer in a frame), Chromium's own "does not
+    belong to the document" (DOM.resolveNode), passed on as an unknown
+    error. Seen while waiting for the next page after a click, a few
+    times in a hundred, at any width."""
+    return (isinstance(e, StaleElementReferenceException) or
+            "does not belong to the document" in str(e))
 
 
 class Browser:
@@ -60,20 +71,16 @@ class Browser:
         self.d.get(self.base + path)
 
     def fresh(self, act):
-        """act(), again when Chromium says the node it found is no longer
-        in the document: a page that reloads itself (the sync's progress)
-        replaces it, and in a busy run a node found just after the width
-        checks has been seen to go the same way. act() must find its
-        node itself, so that each try gets the document's of the time;
-        the error comes before anything is done to the node."""
+        """act(), again when the node it found has gone with its document:
+        a page that reloads itself (the sync's progress) can replace the
+        document between finding a node and using it. act() must find its
+        node itself, so that each try gets the document of the time; the
+        error comes before anything is done to the node."""
         for tries in range(5):
             try:
                 return act()
-            except (StaleElementReferenceException,
-                    WebDriverException) as e:
-                if tries == 4 or not (
-                        isinstance(e, StaleElementReferenceException) or
-                        "does not belong to the document" in str(e)):
+            except WebDriverException as e:
+                if tries == 4 or not gone(e):
                     raise
                 time.sleep(0.2)
 
@@ -81,24 +88,35 @@ class Browser:
         return self.fresh(
             lambda: self.d.find_element(By.TAG_NAME, "body").text)
 
+    def replaced(self, old):
+        """Waits until old, a node of the page before, has gone with its
+        document: the next page is in."""
+        def is_gone(_):
+            try:
+                old.is_enabled()
+                return False
+            except WebDriverException as e:
+                if gone(e):
+                    return True
+                raise
+        WebDriverWait(self.d, 20).until(is_gone)
+
     def has(self, s):
         check(s in self.text(), "the page lacks %r:\n%s" % (s,
               self.text()[:1500]))
 
     def click(self, el):
         """Clicks, then waits for the next page (never a fixed sleep).
-        el is an element, or a locator (By.X, "...") found afresh for
-        each try (fresh)."""
+        el is an element, or a locator (By.X, "...")."""
         old = self.d.find_element(By.TAG_NAME, "html")
         if isinstance(el, tuple):
-            self.fresh(lambda: self.d.find_element(*el).click())
-        else:
-            el.click()
-        WebDriverWait(self.d, 20).until(EC.staleness_of(old))
+            el = self.d.find_element(*el)
+        el.click()
+        self.replaced(old)
 
     def type_into(self, by, what, text):
-        """Keys into the field found by (by, what), afresh (fresh)."""
-        self.fresh(lambda: self.d.find_element(by, what).send_keys(text))
+        """Keys into the field found by (by, what)."""
+        self.d.find_element(by, what).send_keys(text)
 
     # -- checks on every page ---------------------------------------------
     def run_axe(self, what):
