@@ -153,6 +153,49 @@ test_uuid(void **state)
 	assert_false(uuid_valid("00000000-0000-0000-0000-000000000000"));
 }
 
+/* uuid_parse against uuid_format, and each way a text can be wrong. */
+static void
+test_uuid_parse(void **state)
+{
+	static const char *const bad[] = {
+		"", "0", "017f22e2", "017f22e2-", "017f22e2-79b0-7cc3-98c4-",
+		"017f22e2-79b0-7cc3-98c4-dc0c0c07398", /* 35 */
+		"017f22e2-79b0-7cc3-98c4-dc0c0c07398fa", /* 37 */
+		"017f22e2079b0-7cc3-98c4-dc0c0c07398f", /* no dash */
+		"017f22e2-79b0-7cc3-98c4-dc0c0c07-98f", /* dash for digit */
+		"017f22e2-79b0-7cc3-98c4-dc0c0c07398g",
+		"017f22e2-79b0-7cC3-98c4-dc0c0c07398f",
+		"017f22e2-79b0-7cc3-98c4-dc0c0c07398/",
+		"017f22e2-79b0-7cc3-98c4-dc0c0c07398:",
+		"017f22e2-79b0-7cc3-98c4-dc0c0c07398`",
+		"{17f22e2-79b0-7cc3-98c4-dc0c0c07398f",
+	};
+	uint8_t u[16], v[16], keep[16];
+	char a[UUID_LEN];
+	size_t i;
+	int k;
+
+	(void)state;
+	for (k = 0; k < 200; k++) {
+		for (i = 0; i < 16; i++)
+			u[i] = (uint8_t)(k * 37 + i * 101);
+		uuid_format(u, a);
+		assert_int_equal(uuid_parse(a, v), 0);
+		assert_memory_equal(u, v, 16);
+	}
+	assert_int_equal(uuid_parse("017f22e2-79b0-7cc3-98c4-dc0c0c07398f", v),
+	    0);
+	assert_int_equal(v[0], 0x01);
+	assert_int_equal(v[3], 0xe2);
+	assert_int_equal(v[15], 0x8f);
+	memset(keep, 0x5a, sizeof(keep));
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memcpy(v, keep, sizeof(v));
+		assert_int_equal(uuid_parse(bad[i], v), -1);
+		assert_memory_equal(v, keep, 16);	/* untouched */
+	}
+}
+
 static void
 test_sec(void **state)
 {
@@ -303,6 +346,7 @@ main(void)
 		cmocka_unit_test(test_buf_sticky),
 		cmocka_unit_test(test_utf8),
 		cmocka_unit_test(test_uuid),
+		cmocka_unit_test(test_uuid_parse),
 		cmocka_unit_test(test_sec),
 		cmocka_unit_test(test_hmac_keyed),
 		cmocka_unit_test(test_errors),
