@@ -80,6 +80,8 @@ test_buf_sticky(void **state)
 static void
 test_utf8(void **state)
 {
+	int i;
+
 	(void)state;
 	assert_int_equal(utf8_count("abc", 3), 3);
 	assert_int_equal(utf8_count("caf\xc3\xa9", 5), 4);
@@ -91,6 +93,24 @@ test_utf8(void **state)
 	assert_int_equal(utf8_count("\xed\xa0\x80", 3), -1);	/* surrogate */
 	assert_int_equal(utf8_count("\xf4\x90\x80\x80", 4), -1);	/* > 10FFFF */
 	assert_int_equal(utf8_count("\xff", 1), -1);
+	/* past the first eight bytes, and each byte of a word of eight */
+	assert_int_equal(utf8_count("abcdefghijklmnopq", 17), 17);
+	assert_int_equal(utf8_count("abcdefgh\xc3\xa9ijklmnop", 18), 17);
+	assert_int_equal(utf8_count("abcdefghijklmnop\xe2\x82\xac", 19), 17);
+	for (i = 0; i < 16; i++) {
+		char t[17];
+
+		memset(t, 'a', 16);
+		t[16] = '\0';
+		t[i] = '\0';
+		assert_int_equal(utf8_count(t, 16), -1);	/* a NUL */
+		t[i] = '\x80';
+		assert_int_equal(utf8_count(t, 16), -1);	/* a lone continuation */
+		t[i] = '\x7f';
+		assert_int_equal(utf8_count(t, 16), 16);
+		t[i] = '\x01';
+		assert_int_equal(utf8_count(t, 16), 16);
+	}
 	assert_int_equal(utf8_count("a\0b", 3), -1);
 	assert_int_equal(utf8_count("\x80", 1), -1);
 }
