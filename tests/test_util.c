@@ -182,6 +182,9 @@ test_uuid_parse(void **state)
 		"017f22e2-79b0-7cc3-98c4-dc0c0c07398", /* 35 */
 		"017f22e2-79b0-7cc3-98c4-dc0c0c07398fa", /* 37 */
 		"017f22e2079b0-7cc3-98c4-dc0c0c07398f", /* no dash */
+		"017f22e2-79b0a7cc3-98c4-dc0c0c07398f",
+		"017f22e2-79b0-7cc3x98c4-dc0c0c07398f",
+		"017f22e2-79b0-7cc3-98c4_dc0c0c07398f",
 		"017f22e2-79b0-7cc3-98c4-dc0c0c07-98f", /* dash for digit */
 		"017f22e2-79b0-7cc3-98c4-dc0c0c07398g",
 		"017f22e2-79b0-7cC3-98c4-dc0c0c07398f",
