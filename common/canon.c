@@ -2,37 +2,20 @@
  * canon.c - canonical JSON serialisation (sorted keys, minimal escapes).
  */
 #include <math.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytescan.h"
 #include "canon.h"
 
 #define CANON_DEPTH_MAX	32
-
-#define ONES	0x0101010101010101ULL
-#define HIGHS	0x8080808080808080ULL
-
-/*
- * None of the eight bytes of w needs an escape: none below 0x20, none a
- * quote or a backslash (each test is the zero-byte one, exact for "any").
- */
-static int
-plain8(uint64_t w)
-{
-	uint64_t q = w ^ (ONES * '"'), bs = w ^ (ONES * '\\');
-
-	return ((((w - ONES * 0x20) & ~w) | ((q - ONES) & ~q) |
-	    ((bs - ONES) & ~bs)) & HIGHS) == 0;
-}
 
 pc_rc
 canon_string(const char *s, size_t len, struct buf *out)
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t i, start = 0;
-	uint64_t w;
 	pc_rc rc;
 
 	if ((rc = buf_addc(out, '"')) != PC_OK)
@@ -43,14 +26,9 @@ canon_string(const char *s, size_t len, struct buf *out)
 		size_t elen = 2;
 
 		/* a record's strings, ids and dates, need no escape at all */
-		while (len - i >= 8 && (memcpy(&w, s + i, sizeof(w)),
-		    plain8(w)))
-			i += 8;
-		if (i == len)
+		if ((i = (size_t)(bytescan_escape(s + i, s + len) - s)) == len)
 			break;
 		c = (unsigned char)s[i];
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
 		esc[0] = '\\';
 		switch (c) {
 		case '"': esc[1] = '"'; break;

@@ -3,12 +3,12 @@
  * skipped with their escapes, brackets counted, each record ending at a
  * comma or the closing bracket at its own level.
  */
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
 
+#include "bytescan.h"
 #include "jsplit.h"
 
 /* Deeper than this inside a record: cJSON's own limit decides. */
@@ -40,21 +40,6 @@ expect(const char *p, const char *end, const char *s)
 	return p + n;
 }
 
-#define ONES	0x0101010101010101ULL
-#define HIGHS	0x8080808080808080ULL
-
-/* None of the eight bytes at p is a quote or a backslash. */
-static int
-plain8(const char *p)
-{
-	uint64_t w, q, bs;
-
-	memcpy(&w, p, sizeof(w));
-	q = w ^ (ONES * '"');
-	bs = w ^ (ONES * '\\');
-	return ((((q - ONES) & ~q) | ((bs - ONES) & ~bs)) & HIGHS) == 0;
-}
-
 /* The end of the value at p: at a comma or ']' of its level, or NULL. */
 static const char *
 value_end(const char *p, const char *end)
@@ -64,15 +49,13 @@ value_end(const char *p, const char *end)
 	for (; p < end; p++) {
 		switch (*p) {
 		case '"':
-			/* most of a batch is strings: eight bytes at a time */
+			/* most of a batch is strings: passed a word at a time */
 			for (p++;; p++) {
-				while (end - p >= 8 && plain8(p))
-					p += 8;
-				if (p == end)
+				if ((p = bytescan_quote(p, end)) == end)
 					return NULL;
 				if (*p == '"')
 					break;
-				if (*p == '\\' && ++p == end)
+				if (++p == end)	/* past the backslash's */
 					return NULL;
 			}
 			break;
