@@ -1019,10 +1019,19 @@ get_int(const uint8_t *v, size_t len)
 	return (int64_t)x;
 }
 
+/* As snprintf "%.*s" would (up to a NUL, cut to cap), without printf. */
 static void
 get_str(const uint8_t *v, size_t len, char *out, size_t cap)
 {
-	snprintf(out, cap, "%.*s", (int)len, (const char *)v);
+	const uint8_t *nul = memchr(v, '\0', len);
+	size_t n = nul != NULL ? (size_t)(nul - v) : len;
+
+	if (cap == 0)
+		return;
+	if (n > cap - 1)
+		n = cap - 1;
+	memcpy(out, v, n);
+	out[n] = '\0';
 }
 
 /* A code's index by name; one this version does not know counts as 0. */
