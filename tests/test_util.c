@@ -46,8 +46,27 @@ static void
 test_buf_sticky(void **state)
 {
 	struct buf b;
+	char want[201];
+	int i;
 
 	(void)state;
+	/* byte by byte: up to the maximum and no further; past the room */
+	buf_init(&b, 3);
+	assert_int_equal(buf_addc(&b, 'a'), PC_OK);
+	assert_int_equal(buf_addc(&b, 'b'), PC_OK);
+	assert_int_equal(buf_addc(&b, 'c'), PC_OK);
+	assert_string_equal(buf_str(&b), "abc");
+	assert_int_equal(buf_addc(&b, 'd'), PC_ELIMIT);
+	buf_free(&b);
+	buf_init(&b, 0);
+	for (i = 0; i < 200; i++) {
+		want[i] = (char)('a' + i % 26);
+		assert_int_equal(buf_addc(&b, want[i]), PC_OK);
+	}
+	want[200] = '\0';
+	assert_string_equal(buf_str(&b), want);
+	assert_int_equal(b.len, 200);
+	buf_free(&b);
 	buf_init(&b, 8);
 	assert_int_equal(buf_adds(&b, "abc"), PC_OK);
 	assert_int_equal(buf_adds(&b, "toolong"), PC_ELIMIT);
