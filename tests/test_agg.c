@@ -678,6 +678,7 @@ test_stored_facts(void **state)
 	 * a text field read up to a NUL in it and cut to its room, as
 	 * a C string of the struct holds it
 	 */
+	buf_free(&cut);
 	buf_init(&cut, 0);
 	swap_field(&blob, "AA", "AB\0CD", 5, &cut);
 	assert_int_equal(agg_fact_decode(cut.p, cut.len, &g, &v), 0);
