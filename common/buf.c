@@ -102,18 +102,6 @@ buf_adds(struct buf *b, const char *s)
 }
 
 pc_rc
-buf_addc(struct buf *b, char c)
-{
-	/* the common case: room already, and within the maximum */
-	if (1 < b->cap - b->len && (b->max == 0 || b->len < b->max)) {
-		b->p[b->len++] = c;
-		b->p[b->len] = '\0';
-		return PC_OK;
-	}
-	return buf_add(b, &c, 1);
-}
-
-pc_rc
 buf_reserve(struct buf *b, size_t n)
 {
 	return buf_grow(b, b->len + n);

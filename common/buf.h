@@ -36,7 +36,6 @@ void	 buf_free(struct buf *);
 void	 buf_reset(struct buf *);
 pc_rc	 buf_add(struct buf *, const void *, size_t);
 pc_rc	 buf_adds(struct buf *, const char *);
-pc_rc	 buf_addc(struct buf *, char);
 /* Room for n more bytes, so that the appends that follow do not move it. */
 pc_rc	 buf_reserve(struct buf *, size_t n);
 pc_rc	 buf_addf(struct buf *, const char *, ...)
@@ -52,5 +51,21 @@ const char *buf_str(const struct buf *);
  * NULL when an append had failed (or no memory for an empty string).
  */
 char	*buf_detach(struct buf *);
+
+/*
+ * One byte; inline, as canonical text and answers are made mostly of
+ * single punctuation bytes (a hundred calls a record).
+ */
+static inline pc_rc
+buf_addc(struct buf *b, char c)
+{
+	/* the common case: room already, and within the maximum */
+	if (1 < b->cap - b->len && (b->max == 0 || b->len < b->max)) {
+		b->p[b->len++] = c;
+		b->p[b->len] = '\0';
+		return PC_OK;
+	}
+	return buf_add(b, &c, 1);
+}
 
 #endif

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytescan.h"
 #include "canon.h"
 
 #define CANON_DEPTH_MAX	32
@@ -20,12 +21,14 @@ canon_string(const char *s, size_t len, struct buf *out)
 	if ((rc = buf_addc(out, '"')) != PC_OK)
 		return rc;
 	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
+		unsigned char c;
 		char esc[7];
 		size_t elen = 2;
 
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
+		/* a record's strings, ids and dates, need no escape at all */
+		if ((i = (size_t)(bytescan_escape(s + i, s + len) - s)) == len)
+			break;
+		c = (unsigned char)s[i];
 		esc[0] = '\\';
 		switch (c) {
 		case '"': esc[1] = '"'; break;

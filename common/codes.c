@@ -252,8 +252,10 @@ code_index(const struct codelist *l, const char *code)
 
 	if (code == NULL)
 		return -1;
+	/* the first letters settle most: a fact's codes are looked up often */
 	for (i = 0; i < l->n; i++)
-		if (strcmp(l->v[i].code, code) == 0)
+		if (l->v[i].code[0] == code[0] &&
+		    strcmp(l->v[i].code, code) == 0)
 			return (int)i;
 	return -1;
 }

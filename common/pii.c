@@ -393,6 +393,26 @@ key_copy(char *key, size_t keylen, const char *k, size_t n)
 		snprintf(key, keylen, "%.*s", (int)n, k);
 }
 
+/*
+ * Whether t holds a NUL byte or the text of a \u0000 escape at all: a
+ * body of a few hundred kilobytes is read by memchr many bytes at a
+ * time, where the walk below that places the NUL takes a branch a byte.
+ */
+static int
+may_hold_nul(const char *t, size_t len)
+{
+	const char *end = t + len, *p;
+
+	if (len == 0)
+		return 0;
+	if (memchr(t, '\0', len) != NULL)
+		return 1;
+	for (p = t; (p = memchr(p, '\\', (size_t)(end - p))) != NULL; p++)
+		if (end - p >= 6 && memcmp(p, "\\u0000", 6) == 0)
+			return 1;
+	return 0;
+}
+
 long
 pii_json_nul(const char *t, size_t len, char *key, size_t keylen)
 {
@@ -402,6 +422,8 @@ pii_json_nul(const char *t, size_t len, char *key, size_t keylen)
 
 	if (keylen > 0)
 		key[0] = '\0';
+	if (!may_hold_nul(t, len))
+		return -1;
 	for (i = 0; i < len; i++) {
 		if (t[i] == '\0' && nul < 0) {
 			nul = (long)i;

@@ -930,8 +930,12 @@ put_set(struct buf *b, int tag, const struct codelist *l, uint32_t bits)
 
 	buf_init(&t, 0);
 	for (i = 0; i < l->n && i < 32; i++)
-		if (bits & (1u << i))
-			buf_addf(&t, "%s%s", t.len ? "," : "", l->v[i].code);
+		if (bits & (1u << i)) {
+			/* no printf: every fact a batch writes has three */
+			if (t.len > 0)
+				buf_addc(&t, ',');
+			buf_adds(&t, l->v[i].code);
+		}
 	put_field(b, tag, t.p ? t.p : "", t.len);
 	buf_free(&t);
 }
@@ -1015,10 +1019,19 @@ get_int(const uint8_t *v, size_t len)
 	return (int64_t)x;
 }
 
+/* As snprintf "%.*s" would (up to a NUL, cut to cap), without printf. */
 static void
 get_str(const uint8_t *v, size_t len, char *out, size_t cap)
 {
-	snprintf(out, cap, "%.*s", (int)len, (const char *)v);
+	const uint8_t *nul = memchr(v, '\0', len);
+	size_t n = nul != NULL ? (size_t)(nul - v) : len;
+
+	if (cap == 0)
+		return;
+	if (n > cap - 1)
+		n = cap - 1;
+	memcpy(out, v, n);
+	out[n] = '\0';
 }
 
 /* A code's index by name; one this version does not know counts as 0. */

@@ -400,7 +400,9 @@ audit_batch(struct ingest *in, struct store *st, const struct store_auth *who,
 	buf_addf(&obj, "device %s; stored", who->device);
 	for (i = 0; rc == PC_OK && i < in->n; i++)
 		if (in->v[i].status == MR_STORED) {
-			buf_addf(&obj, " %s", in->v[i].id);
+			/* no printf: a batch's worth of ids */
+			buf_addc(&obj, ' ');
+			buf_adds(&obj, in->v[i].id);
 			/* what the entry commits to: id and content hash */
 			if ((rc = buf_add(&recs, in->v[i].id, UUID_LEN - 1)) ==
 			    PC_OK)
@@ -636,6 +638,19 @@ put_errors(struct buf *b, pc_rc *rc, const struct err_list *errs)
 	put(b, rc, "]");
 }
 
+/* n in decimal, written back from end (its NUL): printf a result cost more. */
+static const char *
+decimal(size_t n, char *end)
+{
+	char *p = end;
+
+	*--p = '\0';
+	do
+		*--p = (char)('0' + n % 10);
+	while ((n /= 10) != 0);
+	return p;
+}
+
 /*
  * Written straight into text: building a cJSON tree of 500 results only
  * to print it cost more than storing them.
@@ -652,9 +667,9 @@ ingest_answer(const struct ingest *in, struct buf *b)
 	for (i = 0; i < in->n; i++) {
 		const struct ingest_item *it = &in->v[i];
 
-		snprintf(num, sizeof(num), "%s{\"index\":%zu,\"id\":",
-		    i ? "," : "", i);
-		put(b, &rc, num);
+		put(b, &rc, i ? ",{\"index\":" : "{\"index\":");
+		put(b, &rc, decimal(i, num + sizeof(num)));
+		put(b, &rc, ",\"id\":");
 		if (it->id[0] != '\0')
 			put_string(b, &rc, it->id);
 		else

@@ -8,6 +8,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "bytescan.h"
 #include "jsplit.h"
 
 /* Deeper than this inside a record: cJSON's own limit decides. */
@@ -48,11 +49,15 @@ value_end(const char *p, const char *end)
 	for (; p < end; p++) {
 		switch (*p) {
 		case '"':
-			for (p++; p < end && *p != '"'; p++)
-				if (*p == '\\' && ++p == end)
+			/* most of a batch is strings: passed a word at a time */
+			for (p++;; p++) {
+				if ((p = bytescan_quote(p, end)) == end)
 					return NULL;
-			if (p == end)
-				return NULL;
+				if (*p == '"')
+					break;
+				if (++p == end)	/* past the backslash's */
+					return NULL;
+			}
 			break;
 		case '{':
 		case '[':

@@ -1652,8 +1652,13 @@ sq_facts_of(struct store *base, const char *const *referrals, size_t n,
 	int rc;
 
 	buf_init(&ids, 0);
-	for (i = 0; i < n; i++)
-		buf_addf(&ids, "%s\"%s\"", i ? "," : "[", referrals[i]);
+	buf_reserve(&ids, n * (UUID_LEN + 2) + 2);
+	for (i = 0; i < n; i++) {
+		/* no printf: a batch names hundreds of referrals */
+		buf_adds(&ids, i ? ",\"" : "[\"");
+		buf_adds(&ids, referrals[i]);
+		buf_addc(&ids, '"');
+	}
 	buf_adds(&ids, "]");
 	if (buf_failed(&ids) != PC_OK) {
 		buf_free(&ids);

@@ -568,6 +568,37 @@ test_updates(void **state)
  * worked out again, as it does a fact from before tagged facts; and
  * refuses what is not a fact.
  */
+/*
+ * blob with its field holding exactly the text was (its place, say) given
+ * the n bytes v instead.
+ */
+static void
+swap_field(const struct buf *blob, const char *was, const void *v, size_t n,
+    struct buf *out)
+{
+	const uint8_t *p = (const uint8_t *)blob->p, *end = p + blob->len;
+	size_t k;
+	int found = 0;
+
+	assert_int_equal(buf_add(out, p, 1), PC_OK);	/* the magic */
+	for (p++; p + 3 <= end; p += 3 + k) {
+		uint8_t head[3];
+
+		k = (size_t)p[1] | (size_t)p[2] << 8;
+		if (found || k != strlen(was) || memcmp(p + 3, was, k) != 0) {
+			assert_int_equal(buf_add(out, p, 3 + k), PC_OK);
+			continue;
+		}
+		head[0] = p[0];
+		head[1] = (uint8_t)(n & 0xff);
+		head[2] = (uint8_t)(n >> 8);
+		assert_int_equal(buf_add(out, head, 3), PC_OK);
+		assert_int_equal(buf_add(out, v, n), PC_OK);
+		found = 1;
+	}
+	assert_true(found);
+}
+
 /* A stored fact's fields but those tagged from..from+4 (a newer one's). */
 static void
 drop_tags(const struct buf *blob, int from, struct buf *out)
@@ -643,6 +674,31 @@ test_stored_facts(void **state)
 	assert_int_equal(agg_fact_decode(&f, offsetof(struct fact, pcn), &g,
 	    &v), 1);
 	assert_string_equal(g.id, f.id);
+	/*
+	 * a text field read up to a NUL in it and cut to its room, as
+	 * a C string of the struct holds it
+	 */
+	buf_free(&cut);
+	buf_init(&cut, 0);
+	swap_field(&blob, "AA", "AB\0CD", 5, &cut);
+	assert_int_equal(agg_fact_decode(cut.p, cut.len, &g, &v), 0);
+	assert_string_equal(g.place, "AB");
+	for (at = 2; at < sizeof(g.place); at++)
+		assert_int_equal(g.place[at], 0);	/* nothing after it */
+	buf_free(&cut);
+	/* just short of its room, filling it, one past, far past */
+	for (at = sizeof(g.place) - 2; at < sizeof(g.place) + 8; at++) {
+		char longer[sizeof(g.place) + 8];
+		size_t want = at < sizeof(g.place) ? at : sizeof(g.place) - 1;
+
+		memset(longer, 'P', sizeof(longer));
+		buf_init(&cut, 0);
+		swap_field(&blob, "AA", longer, at, &cut);
+		assert_int_equal(agg_fact_decode(cut.p, cut.len, &g, &v), 0);
+		assert_int_equal(strlen(g.place), want);
+		assert_memory_equal(g.place, longer, want);
+		buf_free(&cut);
+	}
 	/* a field running past the end, or no fact at all: refused */
 	assert_int_equal(agg_fact_decode(blob.p, blob.len - 1, &g, &v), -1);
 	assert_int_equal(agg_fact_decode("fact", 4, &g, &v), -1);

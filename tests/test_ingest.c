@@ -566,6 +566,75 @@ check_stored(const struct gen *g, const struct timeline *full)
 
 #define NREF	150
 
+struct entry_find {
+	int64_t	 chain, seq;
+	char	*object;	/* the entry's, copied */
+};
+
+static int
+entry_of(void *arg, const struct store_audit *a)
+{
+	struct entry_find *f = arg;
+
+	if (a->chain == f->chain && a->seq == f->seq)
+		f->object = strdup(a->object);
+	return 0;
+}
+
+/*
+ * The answer and the audit entry of a batch against what ingest_run
+ * left in in: each result's index, id and status in its place, the
+ * summary's counts, the entry naming each stored id in order.
+ */
+static void
+check_answer_and_entry(const struct ingest *in)
+{
+	struct entry_find f = {in->audit_chain, in->audit_seq, NULL};
+	const cJSON *res, *sum, *id;
+	struct buf b, want;
+	long count[MR_N] = {0};
+	static const char *const names[MR_N] = {
+		"stored", "duplicate", "conflict", "rejected",
+	};
+	cJSON *j;
+	size_t k;
+
+	buf_init(&b, 0);
+	buf_init(&want, 0);
+	assert_int_equal(ingest_answer(in, &b), PC_OK);
+	j = th_json(buf_str(&b));
+	res = cJSON_GetObjectItem(j, "results");
+	assert_int_equal(cJSON_GetArraySize(res), (int)in->n);
+	buf_addf(&want, "device %s; stored", who.device);
+	for (k = 0; k < in->n; k++) {
+		const cJSON *r = cJSON_GetArrayItem(res, (int)k);
+
+		assert_int_equal(cJSON_GetObjectItem(r, "index")->valuedouble,
+		    (double)k);
+		id = cJSON_GetObjectItem(r, "id");
+		if (in->v[k].id[0] != '\0')
+			assert_string_equal(id->valuestring, in->v[k].id);
+		else
+			assert_true(cJSON_IsNull(id));
+		assert_string_equal(cJSON_GetObjectItem(r, "status")->
+		    valuestring, names[in->v[k].status]);
+		count[in->v[k].status]++;
+		if (in->v[k].status == MR_STORED)
+			buf_addf(&want, " %s", in->v[k].id);
+	}
+	sum = cJSON_GetObjectItem(j, "summary");
+	for (k = 0; k < MR_N; k++)
+		assert_int_equal(cJSON_GetObjectItem(sum, names[k])->
+		    valuedouble, (double)count[k]);
+	assert_int_equal(store_audit_each(st, entry_of, &f), PC_OK);
+	assert_non_null(f.object);
+	assert_string_equal(f.object, buf_str(&want));
+	free(f.object);
+	cJSON_Delete(j);
+	buf_free(&b);
+	buf_free(&want);
+}
+
 static void
 test_through_ingest(void **state)
 {
@@ -670,6 +739,7 @@ test_through_ingest(void **state)
 			free(said[k]);
 			count[want[k]]++;
 		}
+		check_answer_and_entry(&in);
 		ingest_free(&in);
 		cJSON_Delete(arr);
 		for (k = 0; k < n; k++)

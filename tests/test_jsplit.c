@@ -3,6 +3,7 @@
  * the values, blanks and nesting aside; any other shape left to a full
  * parse.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -82,12 +83,57 @@ test_other_shapes(void **state)
 	free(deep);
 }
 
+/*
+ * A string with an escaped quote, an escaped backslash or a bracket at
+ * each place, and long enough to be read in words of eight: the record
+ * ends where its text does, and an unterminated string is no shape.
+ */
+static void
+test_strings(void **state)
+{
+	static const char *const inner[] = {"\\\"", "\\\\", "]", ",", "}"};
+	char text[128], rec[96], *exact;
+	struct jsplit_span *v;
+	size_t len, at, k, n, got;
+
+	(void)state;
+	for (len = 0; len < 24; len++)
+		for (at = 0; at <= len; at++)
+			for (k = 0; k < sizeof(inner) / sizeof(inner[0]); k++) {
+				n = (size_t)snprintf(rec, sizeof(rec),
+				    "{\"a\":\"%.*s%s%.*s\"}", (int)at,
+				    "xxxxxxxxxxxxxxxxxxxxxxxx", inner[k],
+				    (int)(len - at), "yyyyyyyyyyyyyyyyyyyyyyyy");
+				snprintf(text, sizeof(text),
+				    "{\"records\":[%s,%s]}", rec, rec);
+				v = split(text, 2);
+				span_is(&v[0], rec);
+				span_is(&v[1], rec);
+				free(v);
+				/*
+				 * the string left open: no end, and nothing
+				 * read past it (a copy without its NUL, for
+				 * the sanitizers)
+				 */
+				n = (size_t)snprintf(text, sizeof(text),
+				    "{\"records\":[%.*s", (int)(n - 2), rec);
+				assert_non_null(exact = malloc(n));
+				memcpy(exact, text, n);
+				v = (void *)1;
+				assert_int_equal(jsplit_records(exact, n, &v,
+				    &got), PC_ENOTFOUND);
+				assert_null(v);
+				free(exact);
+			}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_shapes),
 		cmocka_unit_test(test_other_shapes),
+		cmocka_unit_test(test_strings),
 	};
 
 	return cmocka_run_group_tests_name("jsplit", tests, NULL, NULL);

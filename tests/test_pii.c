@@ -252,6 +252,16 @@ test_json_nul(void **state)
 	assert_int_equal(pii_json_nul("{\"a\":\"ok\"}", 10, key, sizeof(key)),
 	    -1);
 	assert_string_equal(key, "");
+	/* other escapes before it, and an escaped backslash just before */
+	assert_int_equal(pii_json_nul("{\"b\":\"\\n\\t\",\"c\":\"\\\\\\u0000\"}",
+	    27, key, sizeof(key)), 19);
+	assert_string_equal(key, "c");
+	/* escapes, none a NUL; and the escape as the text's last bytes */
+	assert_int_equal(pii_json_nul("{\"b\":\"\\n\\\\\\u0001\"}", 18, key,
+	    sizeof(key)), -1);
+	assert_int_equal(pii_json_nul("\"\\u0000", 7, key, sizeof(key)), 1);
+	assert_int_equal(pii_json_nul("\"\\u000", 6, key, sizeof(key)), -1);
+	assert_int_equal(pii_json_nul("", 0, key, sizeof(key)), -1);
 }
 
 /* The issue's own example, typed at the real client, changes nothing. */

@@ -682,6 +682,35 @@ test_content_hash(void **state)
 	assert_int_equal(canon_string("a\"b\\c\n\x01\xc3\xa9", 9, &ba), PC_OK);
 	assert_string_equal(buf_str(&ba), "\"a\\\"b\\\\c\\n\\u0001\xc3\xa9\"");
 	/*
+	 * Each byte that needs an escape at each place of texts longer than
+	 * the eight bytes read at a time, against cJSON's own printing
+	 * (which escapes the same bytes, the same way).
+	 */
+	{
+		static const char special[] = "\"\\\n\x01\x1f\x7f\x80 ";
+		char t[20];
+		size_t n, i, k;
+
+		for (n = 1; n < sizeof(t); n++)
+			for (i = 0; i < n; i++)
+				for (k = 0; k < sizeof(special) - 1; k++) {
+					cJSON *str;
+					char *want;
+
+					memset(t, 'x', n);
+					t[n] = '\0';
+					t[i] = special[k];
+					str = cJSON_CreateString(t);
+					want = cJSON_PrintUnformatted(str);
+					buf_reset(&ba);
+					assert_int_equal(canon_string(t, n, &ba),
+					    PC_OK);
+					assert_string_equal(buf_str(&ba), want);
+					free(want);
+					cJSON_Delete(str);
+				}
+	}
+	/*
 	 * A golden value: the canonical form of this record must never change,
 	 * or stored content hashes would no longer match (every re-send would
 	 * become a conflict).

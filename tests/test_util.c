@@ -46,8 +46,27 @@ static void
 test_buf_sticky(void **state)
 {
 	struct buf b;
+	char want[201];
+	int i;
 
 	(void)state;
+	/* byte by byte: up to the maximum and no further; past the room */
+	buf_init(&b, 3);
+	assert_int_equal(buf_addc(&b, 'a'), PC_OK);
+	assert_int_equal(buf_addc(&b, 'b'), PC_OK);
+	assert_int_equal(buf_addc(&b, 'c'), PC_OK);
+	assert_string_equal(buf_str(&b), "abc");
+	assert_int_equal(buf_addc(&b, 'd'), PC_ELIMIT);
+	buf_free(&b);
+	buf_init(&b, 0);
+	for (i = 0; i < 200; i++) {
+		want[i] = (char)('a' + i % 26);
+		assert_int_equal(buf_addc(&b, want[i]), PC_OK);
+	}
+	want[200] = '\0';
+	assert_string_equal(buf_str(&b), want);
+	assert_int_equal(b.len, 200);
+	buf_free(&b);
 	buf_init(&b, 8);
 	assert_int_equal(buf_adds(&b, "abc"), PC_OK);
 	assert_int_equal(buf_adds(&b, "toolong"), PC_ELIMIT);
@@ -80,6 +99,8 @@ test_buf_sticky(void **state)
 static void
 test_utf8(void **state)
 {
+	int i;
+
 	(void)state;
 	assert_int_equal(utf8_count("abc", 3), 3);
 	assert_int_equal(utf8_count("caf\xc3\xa9", 5), 4);
@@ -91,6 +112,24 @@ test_utf8(void **state)
 	assert_int_equal(utf8_count("\xed\xa0\x80", 3), -1);	/* surrogate */
 	assert_int_equal(utf8_count("\xf4\x90\x80\x80", 4), -1);	/* > 10FFFF */
 	assert_int_equal(utf8_count("\xff", 1), -1);
+	/* past the first eight bytes, and each byte of a word of eight */
+	assert_int_equal(utf8_count("abcdefghijklmnopq", 17), 17);
+	assert_int_equal(utf8_count("abcdefgh\xc3\xa9ijklmnop", 18), 17);
+	assert_int_equal(utf8_count("abcdefghijklmnop\xe2\x82\xac", 19), 17);
+	for (i = 0; i < 16; i++) {
+		char t[17];
+
+		memset(t, 'a', 16);
+		t[16] = '\0';
+		t[i] = '\0';
+		assert_int_equal(utf8_count(t, 16), -1);	/* a NUL */
+		t[i] = '\x80';
+		assert_int_equal(utf8_count(t, 16), -1);	/* a lone continuation */
+		t[i] = '\x7f';
+		assert_int_equal(utf8_count(t, 16), 16);
+		t[i] = '\x01';
+		assert_int_equal(utf8_count(t, 16), 16);
+	}
 	assert_int_equal(utf8_count("a\0b", 3), -1);
 	assert_int_equal(utf8_count("\x80", 1), -1);
 }
@@ -151,6 +190,52 @@ test_uuid(void **state)
 	assert_false(uuid_valid("ab000000+0000-8000-8000-000000000000"));
 	assert_false(uuid_valid("AB000000-0000-8000-8000-000000000000"));
 	assert_false(uuid_valid("00000000-0000-0000-0000-000000000000"));
+}
+
+/* uuid_parse against uuid_format, and each way a text can be wrong. */
+static void
+test_uuid_parse(void **state)
+{
+	static const char *const bad[] = {
+		"", "0", "017f22e2", "017f22e2-", "017f22e2-79b0-7cc3-98c4-",
+		"017f22e2-79b0-7cc3-98c4-dc0c0c07398", /* 35 */
+		"017f22e2-79b0-7cc3-98c4-dc0c0c07398fa", /* 37 */
+		"017f22e2079b0-7cc3-98c4-dc0c0c07398f", /* no dash */
+		"017f22e2-79b0a7cc3-98c4-dc0c0c07398f",
+		"017f22e2-79b0-7cc3x98c4-dc0c0c07398f",
+		"017f22e2-79b0-7cc3-98c4_dc0c0c07398f",
+		"017f22e2-79b0-7cc3-98c4-dc0c0c07-98f", /* dash for digit */
+		"017f22e2-79b0-7cc3-98c4-dc0c0c07398g",
+		"017f22e2-79b0-7cC3-98c4-dc0c0c07398f",
+		"017f22e2-79b0-7cc3-98c4-dc0c0c07398/",
+		"017f22e2-79b0-7cc3-98c4-dc0c0c07398:",
+		"017f22e2-79b0-7cc3-98c4-dc0c0c07398`",
+		"{17f22e2-79b0-7cc3-98c4-dc0c0c07398f",
+	};
+	uint8_t u[16], v[16], keep[16];
+	char a[UUID_LEN];
+	size_t i;
+	int k;
+
+	(void)state;
+	for (k = 0; k < 200; k++) {
+		for (i = 0; i < 16; i++)
+			u[i] = (uint8_t)(k * 37 + i * 101);
+		uuid_format(u, a);
+		assert_int_equal(uuid_parse(a, v), 0);
+		assert_memory_equal(u, v, 16);
+	}
+	assert_int_equal(uuid_parse("017f22e2-79b0-7cc3-98c4-dc0c0c07398f", v),
+	    0);
+	assert_int_equal(v[0], 0x01);
+	assert_int_equal(v[3], 0xe2);
+	assert_int_equal(v[15], 0x8f);
+	memset(keep, 0x5a, sizeof(keep));
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memcpy(v, keep, sizeof(v));
+		assert_int_equal(uuid_parse(bad[i], v), -1);
+		assert_memory_equal(v, keep, 16);	/* untouched */
+	}
 }
 
 static void
@@ -303,6 +388,7 @@ main(void)
 		cmocka_unit_test(test_buf_sticky),
 		cmocka_unit_test(test_utf8),
 		cmocka_unit_test(test_uuid),
+		cmocka_unit_test(test_uuid_parse),
 		cmocka_unit_test(test_sec),
 		cmocka_unit_test(test_hmac_keyed),
 		cmocka_unit_test(test_errors),
