@@ -379,6 +379,8 @@ th_pty_expect(struct th_pty *p, const char *text)
 	th_pty_expect_within(p, text, 10);
 }
 
+#define PTY_TAIL	800	/* bytes of a program's output a failure shows */
+
 void
 th_pty_expect_within(struct th_pty *p, const char *text, int seconds)
 {
@@ -392,8 +394,10 @@ th_pty_expect_within(struct th_pty *p, const char *text, int seconds)
 			return;
 		}
 		if (waited > seconds * 1000 || pty_read(p, 100) < 0)
-			fail_msg("never saw \"%s\"; the program wrote:\n%s",
-			    text, p->seen ? p->seen : "");
+			/* the end: cmocka cuts a message at about 1 KB */
+			fail_msg("never saw \"%s\" in %d s; the program's last "
+			    "words:\n%s", text, seconds, p->len > PTY_TAIL ?
+			    p->seen + p->len - PTY_TAIL : p->seen ? p->seen : "");
 		waited += 100;
 	}
 }
