@@ -88,6 +88,15 @@ api_needs_store(const struct http_req *hr)
 	return r != NULL && r->db;
 }
 
+int
+api_is_batch(const struct http_req *hr)
+{
+	const struct route *r = route_of(hr);
+
+	return r != NULL && r->on_post == api_records &&
+	    hr->method == EVHTTP_REQ_POST;
+}
+
 void
 api_dispatch(struct http_req *hr)
 {
@@ -136,8 +145,10 @@ api_metrics(struct http_req *hr)
 	}
 	pthread_mutex_lock(&hr->srv->metrics.mu);
 	hr->srv->metrics.connections = hr->srv->nconns;
-	if (hr->srv->pool != NULL)
-		pool_load(hr->srv->pool, &hr->srv->metrics.db_queued,
+	/* SQLite: the batches waiting for a writer, and being written */
+	if (hr->srv->pool != NULL || hr->srv->wpool != NULL)
+		pool_load(hr->srv->pool != NULL ? hr->srv->pool :
+		    hr->srv->wpool, &hr->srv->metrics.db_queued,
 		    &hr->srv->metrics.db_running);
 	if (hr->srv->follow != NULL)
 		follow_counts(hr->srv->follow, &hr->srv->metrics.catchups,

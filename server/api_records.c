@@ -45,20 +45,21 @@ reply(struct http_req *hr, const struct ingest *in)
 }
 
 /*
- * Nothing of the batch was kept: the log says why, naming the database,
- * and the device is told in words its link worker can pass on. Retry-After
- * is long when waiting will not help soon (a full or failing disk): the
- * client then stops, the records kept, rather than retrying in vain.
+ * Nothing of the batch was kept: the log says why (what st met), naming
+ * the database, and the device is told in words its link worker can pass
+ * on. Retry-After is long when waiting will not help soon (a full or
+ * failing disk): the client then stops, the records kept, rather than
+ * retrying in vain.
  */
 static void
-not_stored(struct http_req *hr, pc_rc rc, int n)
+not_stored(struct http_req *hr, struct store *st, pc_rc rc, int n)
 {
 	char why[512];
 	enum store_fault f = STORE_FAULT_OTHER;
 	const char *wait = "2", *say;
 
 	if (rc == PC_ESTORE)
-		f = store_fault(hr->store, why, sizeof(why));
+		f = store_fault(st, why, sizeof(why));
 	else
 		snprintf(why, sizeof(why), "%s", pc_strerror(rc));
 	log_warnx("ingest: batch of %d not stored, nothing kept: %s", n, why);
@@ -160,6 +161,7 @@ api_records(struct http_req *hr)
 	struct staged facts = {NULL, 0};
 	struct rec_opts ro;
 	struct body body;
+	struct store *st;
 	double t0;
 	int n;
 	pc_rc rc;
@@ -172,12 +174,14 @@ api_records(struct http_req *hr)
 	t0 = srv_now();
 	follow_begin(srv->follow, &ticket);
 	FAILPOINT_PAUSE("records-begun");	/* test builds: held here */
-	if (body.json != NULL)
-		rc = ingest_run(&in, hr->store, &hr->auth, body.records, &ro,
-		    (int64_t)time(NULL), stage_facts, &facts);
-	else
-		rc = ingest_run_text(&in, hr->store, &hr->auth, body.spans,
-		    body.nspans, &ro, (int64_t)time(NULL), stage_facts, &facts);
+	/* read and checked, on SQLite while another batch is written */
+	rc = body.json != NULL ? ingest_check(&in, body.records, &ro) :
+	    ingest_check_text(&in, body.spans, body.nspans, &ro);
+	/* then written, and its facts applied, in turn */
+	st = rc == PC_OK ? srv_writer_take(srv, hr->store) : hr->store;
+	if (rc == PC_OK)
+		rc = ingest_store(&in, st, &hr->auth, &ro, (int64_t)time(NULL),
+		    stage_facts, &facts);
 	if (rc == PC_OK && FAILPOINT_HIT("records-commit-unheard")) {
 		/* test builds: committed, but the answer to COMMIT was lost
 		   (as when the connection drops with it): nothing published */
@@ -195,8 +199,11 @@ api_records(struct http_req *hr)
 	if (in.not_json)
 		http_reply_not_json(hr);	/* nothing begun */
 	else if (rc != PC_OK)
-		not_stored(hr, rc, n);
-	else if (FAILPOINT_HIT("records-cut-response")) {
+		not_stored(hr, st, rc, n);	/* what st met: before it goes */
+	srv_writer_give(srv, st);
+	if (in.not_json || rc != PC_OK) {
+		/* answered */
+	} else if (FAILPOINT_HIT("records-cut-response")) {
 		/* test builds: committed, but the answer is lost on the way */
 		srv_cut(hr);
 	} else {

@@ -522,14 +522,11 @@ read_steps(struct ingest *in, struct store *st)
 	return rc;
 }
 
-/* The batch in in->v, checked, then stored in one transaction. */
+/* The batch in in->v checked: a text that is not JSON stops it. */
 static pc_rc
-run_batch(struct ingest *in, struct store *st, const struct store_auth *who,
-    const struct rec_opts *ro, int64_t now, ingest_hook hook, void *hook_arg)
+check_batch(struct ingest *in, const struct rec_opts *ro)
 {
-	uint8_t last[SEC_SHA256_LEN];
 	size_t i;
-	pc_rc rc;
 
 	check_all(in->v, in->n, ro);
 	for (i = 0; i < in->n; i++)
@@ -537,6 +534,17 @@ run_batch(struct ingest *in, struct store *st, const struct store_auth *who,
 			in->not_json = 1;
 			return PC_EUSAGE;
 		}
+	return PC_OK;
+}
+
+pc_rc
+ingest_store(struct ingest *in, struct store *st, const struct store_auth *who,
+    const struct rec_opts *ro, int64_t now, ingest_hook hook, void *hook_arg)
+{
+	uint8_t last[SEC_SHA256_LEN];
+	size_t i;
+	pc_rc rc;
+
 	if ((rc = store_begin(st)) != PC_OK)
 		return rc;
 	/* another server's batch on these referrals: after it, not beside */
@@ -571,9 +579,7 @@ fail:
 }
 
 pc_rc
-ingest_run(struct ingest *in, struct store *st, const struct store_auth *who,
-    cJSON *records, const struct rec_opts *ro, int64_t now,
-    ingest_hook hook, void *hook_arg)
+ingest_check(struct ingest *in, cJSON *records, const struct rec_opts *ro)
 {
 	cJSON *obj, *next;
 	size_t n = (size_t)cJSON_GetArraySize(records);
@@ -587,13 +593,12 @@ ingest_run(struct ingest *in, struct store *st, const struct store_auth *who,
 		err_init(&in->v[in->n].errs);
 		in->v[in->n++].json = obj;
 	}
-	return run_batch(in, st, who, ro, now, hook, hook_arg);
+	return check_batch(in, ro);
 }
 
 pc_rc
-ingest_run_text(struct ingest *in, struct store *st,
-    const struct store_auth *who, const struct jsplit_span *v, size_t n,
-    const struct rec_opts *ro, int64_t now, ingest_hook hook, void *hook_arg)
+ingest_check_text(struct ingest *in, const struct jsplit_span *v, size_t n,
+    const struct rec_opts *ro)
 {
 	if ((in->v = calloc(n ? n : 1, sizeof(*in->v))) == NULL)
 		return PC_ENOMEM;
@@ -602,7 +607,31 @@ ingest_run_text(struct ingest *in, struct store *st,
 		in->v[in->n].text = v[in->n].p;
 		in->v[in->n].text_len = v[in->n].len;
 	}
-	return run_batch(in, st, who, ro, now, hook, hook_arg);
+	return check_batch(in, ro);
+}
+
+pc_rc
+ingest_run(struct ingest *in, struct store *st, const struct store_auth *who,
+    cJSON *records, const struct rec_opts *ro, int64_t now,
+    ingest_hook hook, void *hook_arg)
+{
+	pc_rc rc;
+
+	if ((rc = ingest_check(in, records, ro)) != PC_OK)
+		return rc;
+	return ingest_store(in, st, who, ro, now, hook, hook_arg);
+}
+
+pc_rc
+ingest_run_text(struct ingest *in, struct store *st,
+    const struct store_auth *who, const struct jsplit_span *v, size_t n,
+    const struct rec_opts *ro, int64_t now, ingest_hook hook, void *hook_arg)
+{
+	pc_rc rc;
+
+	if ((rc = ingest_check_text(in, v, n, ro)) != PC_OK)
+		return rc;
+	return ingest_store(in, st, who, ro, now, hook, hook_arg);
 }
 
 /* Appends to an answer unless an earlier append failed: one check at the end. */

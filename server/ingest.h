@@ -95,6 +95,18 @@ pc_rc	 ingest_run_text(struct ingest *, struct store *,
 	    const struct store_auth *who, const struct jsplit_span *, size_t n,
 	    const struct rec_opts *, int64_t now, ingest_hook, void *hook_arg);
 /*
+ * The two halves of ingest_run (and ingest_run_text): the checks that
+ * need nothing but the records, with no store (so they may overlap
+ * another batch's transaction), then, once they said PC_OK, the rest in
+ * the batch's transaction.
+ */
+pc_rc	 ingest_check(struct ingest *, cJSON *records, const struct rec_opts *);
+pc_rc	 ingest_check_text(struct ingest *, const struct jsplit_span *,
+	    size_t n, const struct rec_opts *);
+pc_rc	 ingest_store(struct ingest *, struct store *,
+	    const struct store_auth *who, const struct rec_opts *, int64_t now,
+	    ingest_hook, void *hook_arg);
+/*
  * {"results": [{"index", "id", "status", "errors"}...], "summary",
  * "watermark" (when the store has several writers)}
  */

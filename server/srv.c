@@ -180,6 +180,7 @@ on_request(struct evhttp_request *req, void *arg)
 	struct server *srv = arg;
 	struct conn *c = conn_of(req);
 	struct request *rq;
+	struct pool *p;
 	struct http_req hr;
 
 	http_req_init(&hr, srv, req, c);
@@ -197,8 +198,9 @@ on_request(struct evhttp_request *req, void *arg)
 		http_add_header(&hr, "Retry-After", "5");
 		http_reply_error(&hr, 503, "E_STOPPING", "the server is "
 		    "stopping; try again shortly");
-	} else if (srv->pool != NULL && api_needs_store(&hr) &&
-	    (rq = calloc(1, sizeof(*rq))) != NULL) {
+	} else if ((p = srv->pool != NULL && api_needs_store(&hr) ? srv->pool :
+	    srv->wpool != NULL && api_is_batch(&hr) ? srv->wpool : NULL) !=
+	    NULL && (rq = calloc(1, sizeof(*rq))) != NULL) {
 		/* to a worker; the answer comes back through request_done */
 		http_req_move(&rq->hr, &hr);
 		rq->hr.deferred = 1;
@@ -207,7 +209,7 @@ on_request(struct evhttp_request *req, void *arg)
 			conn_inflight(rq->hr.conn, &rq->hr);
 		rq->job.work = request_work;
 		rq->job.done = request_done;
-		pool_submit(srv->pool, &rq->job);
+		pool_submit(p, &rq->job);
 		return;
 	} else
 		api_dispatch(&hr);
@@ -606,11 +608,64 @@ export_source(struct server *srv, struct err_list *errs)
 }
 
 /*
+ * SQLite: the one connection batches are written on, whichever worker
+ * read them, so its page cache stays warm (SQLite drops a connection's
+ * cache when another connection has written).
+ */
+static pc_rc
+open_writer(struct server *srv, struct err_list *errs)
+{
+	pc_rc rc;
+
+	if ((rc = store_open(srv->conf->database, &srv->writer, errs)) !=
+	    PC_OK)
+		return rc;
+	if ((rc = store_cache_size(srv->writer, srv->conf->cache_size)) !=
+	    PC_OK)
+		err_add(errs, E_SYSTEM, "cache_size", "cannot set the batches' "
+		    "connection's page cache: %s", pc_strerror(rc));
+	/* waits as the loop's does: a 503 soon, not a stall */
+	store_short_waits(srv->writer);
+	if (rc == PC_OK && (rc = audit_open(srv->writer, &srv->secret,
+	    errs)) == PC_OK)
+		rc = store_background_checkpoints(srv->writer, errs);
+	return rc;
+}
+
+struct store *
+srv_writer_take(struct server *srv, struct store *own)
+{
+	uint64_t me;
+
+	if (srv->writer == NULL)
+		return own;
+	pthread_mutex_lock(&srv->writer_mu);
+	me = srv->writer_tickets++;
+	while (srv->writer_turn != me)
+		pthread_cond_wait(&srv->writer_cv, &srv->writer_mu);
+	pthread_mutex_unlock(&srv->writer_mu);
+	return srv->writer;
+}
+
+void
+srv_writer_give(struct server *srv, struct store *taken)
+{
+	if (taken == NULL || taken != srv->writer)
+		return;
+	pthread_mutex_lock(&srv->writer_mu);
+	srv->writer_turn++;
+	pthread_cond_broadcast(&srv->writer_cv);
+	pthread_mutex_unlock(&srv->writer_mu);
+}
+
+/*
  * A store other servers write to: the workers, so the loop never waits
  * on it, and the thread that catches up on what the others write. A
- * store of this server's own: two workers, for exports
+ * store of this server's own: two workers for exports
  * (srv_submit_read), one reading an export's next referrals while the
- * other makes the rows of those read before.
+ * other makes the rows of those read before; and two for batches of
+ * records, one reading and checking a batch while the other's is written
+ * on the writer's connection.
  */
 static pc_rc
 start_shared(struct server *srv, const char *upto, struct err_list *errs)
@@ -618,10 +673,16 @@ start_shared(struct server *srv, const char *upto, struct err_list *errs)
 	const struct conf *cf = srv->conf;
 	pc_rc rc;
 
-	if (!store_shared(srv->store))
+	if (!store_shared(srv->store)) {
 		/* exports' reads and rows while the loop sends */
-		return pool_start(&srv->xpool, srv->base, 2, cf->database, NULL,
+		if ((rc = pool_start(&srv->xpool, srv->base, 2, cf->database,
+		    NULL, cf->cache_size, &srv->secret, errs)) != PC_OK ||
+		    (rc = open_writer(srv, errs)) != PC_OK)
+			return rc;
+		/* a batch read and checked while the other one commits */
+		return pool_start(&srv->wpool, srv->base, 2, cf->database, NULL,
 		    cf->cache_size, &srv->secret, errs);
+	}
 	if ((rc = pool_start(&srv->pool, srv->base, cf->db_workers,
 	    cf->database, cf->export_database, cf->cache_size, &srv->secret,
 	    errs)) != PC_OK)
@@ -641,6 +702,8 @@ limits_init(struct server *srv)
 	const struct conf *cf = srv->conf;
 
 	pthread_mutex_init(&srv->rate_mu, NULL);
+	pthread_mutex_init(&srv->writer_mu, NULL);
+	pthread_cond_init(&srv->writer_cv, NULL);
 	if (rate_init(&srv->auth_fail, cf->auth_failures / 60.0,
 	    cf->auth_failures, 65536) != PC_OK ||
 	    rate_init(&srv->auth_global, cf->auth_failures_global / 60.0,
@@ -682,9 +745,12 @@ teardown(struct server *srv)
 	rate_free(&srv->auth_global);
 	rate_free(&srv->per_token);
 	pthread_mutex_destroy(&srv->rate_mu);
+	pthread_cond_destroy(&srv->writer_cv);
+	pthread_mutex_destroy(&srv->writer_mu);
 	rate_free(&srv->refused_log);
 	ktab_free(&srv->per_addr);
 	agg_close(srv->agg);
+	store_close(srv->writer);
 	store_close(srv->store);
 	SSL_CTX_free(srv->ssl);
 	if (srv->base != NULL)
@@ -744,6 +810,8 @@ srv_run(struct conf *cf)
 	srv.pool = NULL;
 	pool_stop(srv.xpool);
 	srv.xpool = NULL;
+	pool_stop(srv.wpool);
+	srv.wpool = NULL;
 	follow_stop(srv.follow);
 	srv.follow = NULL;
 	log_head(&srv, "stop");
@@ -753,6 +821,7 @@ srv_run(struct conf *cf)
 out:
 	pool_stop(srv.pool);
 	pool_stop(srv.xpool);
+	pool_stop(srv.wpool);
 	follow_stop(srv.follow);
 	teardown(&srv);
 	sec_wipe(cell_key, sizeof(cell_key));

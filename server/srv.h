@@ -6,13 +6,18 @@
  * to read a request and answer it; auth.c (auth.h) authentication; api.c
  * routes requests to the handlers.
  *
- * On SQLite the handlers run on the loop thread with the server's one
- * connection. On PostgreSQL a request that needs the database runs on a
- * worker thread with that worker's connection (pool.h), so the loop
- * never waits on the database network: the handler's answer is kept
- * (http_reply_*) and sent by the loop once the handler returns, and what
- * only the loop may do (start a stream, cut a connection) is left for
- * then. Handlers reach the database through hr->store, never
+ * On SQLite the handlers run on the loop thread with the server's own
+ * connection, but for batches of records (POST /v1/records): those run
+ * on two worker threads, one reading and checking its batch while the
+ * other's is written and committed on the one connection for batches
+ * (srv_writer_take), and the loop serves on meanwhile; the connections
+ * of the process take turns at the database's lock (store_sqlite.c).
+ * On PostgreSQL every request that needs the database runs on a worker
+ * thread with that worker's connection (pool.h), so the loop never
+ * waits on the database network. On a worker the handler's answer is
+ * kept (http_reply_*) and sent by the loop once the handler returns, and
+ * what only the loop may do (start a stream, cut a connection) is left
+ * for then. Handlers reach the database through hr->store, never
  * srv->store; the aggregates under their lock (agg.h); the limits and
  * metrics through functions that lock.
  */
@@ -56,6 +61,12 @@ struct server {
 	struct store		*store;		/* the loop's; before serving */
 	struct pool		*pool;		/* PostgreSQL: the workers */
 	struct pool		*xpool;		/* SQLite: the exports' threads */
+	struct pool		*wpool;		/* SQLite: the batches' threads */
+	/* SQLite: the batches' connection, in turns (srv_writer_take) */
+	struct store		*writer;
+	pthread_mutex_t		 writer_mu;
+	pthread_cond_t		 writer_cv;
+	uint64_t		 writer_tickets, writer_turn;
 	struct follow		*follow;	/* PostgreSQL: catching up */
 	struct agg		*agg;		/* aggregates (impact) */
 	struct oidc		*oidc;		/* NULL: no OpenID Connect */
@@ -104,6 +115,14 @@ void	 srv_submit(struct server *, struct pool_job *);
  * are made and the next referrals read.
  */
 void	 srv_submit_read(struct server *, struct pool_job *);
+/*
+ * The connection to write a batch on, with the facts' apply after it:
+ * SQLite's one for batches, once every batch that asked before has
+ * given it back (so facts are applied in the order they committed), or,
+ * without one (PostgreSQL), own. Given back with srv_writer_give.
+ */
+struct store *srv_writer_take(struct server *, struct store *own);
+void	 srv_writer_give(struct server *, struct store *taken);
 /* An audit entry written on a worker (the loop must not wait for it). */
 void	 srv_audit_later(struct server *, const char *actor,
 	    const char *action, const char *object, const char *outcome);
@@ -117,6 +136,8 @@ int	 srv_caught_up(struct server *, const char *mark);
 void	 api_dispatch(struct http_req *);
 /* 1 when the route the request is for reads or writes the database. */
 int	 api_needs_store(const struct http_req *);
+/* 1 when the request is a batch of records (POST /v1/records). */
+int	 api_is_batch(const struct http_req *);
 /* The routes served: documented path and allowed methods ("GET, HEAD"). */
 size_t	 api_routes(const char **paths, const char **methods, size_t max);
 void	 api_healthz(struct http_req *);

@@ -5,7 +5,8 @@
  * acknowledged record survives a crash or power cut. STRICT tables, and
  * triggers that refuse any change to records and to the audit log. The
  * hot statements (lookup by id, insert, a referral's records) are
- * prepared once. One writer at a time (BEGIN IMMEDIATE), so batches are
+ * prepared once. One writer at a time (BEGIN IMMEDIATE, the connections
+ * of this process taking turns first: struct wlock), so batches are
  * serialised without store_batch_lock(), the audit log is one chain
  * (chain 0), and every commit is seen by the next query: there is no
  * watermark to wait for.
@@ -84,9 +85,33 @@ struct ckpt {
 	sqlite3		*db;	/* the thread's own connection */
 };
 
+/*
+ * The writers of one database file in this process take turns here, in
+ * the order they asked, before BEGIN IMMEDIATE: at SQLite's own lock the
+ * others would poll in its busy handler, asleep for up to 100 ms a try
+ * (and the loop's connection give up after LOOP_BUSY_MS), with no one
+ * first in line. Other processes (administration commands) still meet
+ * SQLite's lock and its busy wait.
+ */
+struct wlock {
+	struct wlock	*next;		/* wlocks' */
+	char		 file[4096];	/* sqlite3_db_filename's */
+	int		 refs;		/* connections open on it */
+	pthread_cond_t	 cv;
+	unsigned long	 tickets, serving;	/* the next to ask; whose turn */
+	int		 held;
+	pthread_t	 owner;		/* when held */
+};
+
+/* The locks' list, and every lock's fields. */
+static pthread_mutex_t wlocks_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct wlock *wlocks;
+
 struct sq {
 	struct store	 base;
 	sqlite3		*db;
+	struct wlock	*wl;	/* NULL: an in-memory database */
+	int		 wl_mine;	/* this connection holds it */
 	sqlite3_stmt	*q[Q_NQUERIES];
 	struct ckpt	*ckpt;	/* NULL: SQLite checkpoints on commit */
 	char		 path[4096];
@@ -107,6 +132,95 @@ struct sq_cursor {
 static const struct store_ops sq_ops;
 
 static void	 sq_close(struct store *);
+
+/* The lock of db's file, NULL for none (in memory); add: one more user. */
+static struct wlock *
+wlock_of(sqlite3 *db, int add)
+{
+	const char *file = sqlite3_db_filename(db, "main");
+	struct wlock *w;
+
+	if (file == NULL || file[0] == '\0')
+		return NULL;
+	pthread_mutex_lock(&wlocks_mu);
+	for (w = wlocks; w != NULL; w = w->next)
+		if (strcmp(w->file, file) == 0)
+			break;
+	if (w == NULL && add && (w = calloc(1, sizeof(*w))) != NULL) {
+		snprintf(w->file, sizeof(w->file), "%s", file);
+		pthread_cond_init(&w->cv, NULL);
+		w->next = wlocks;
+		wlocks = w;
+	}
+	if (w != NULL && add)
+		w->refs++;
+	pthread_mutex_unlock(&wlocks_mu);
+	return w;
+}
+
+static void
+wlock_drop(struct wlock *w)
+{
+	struct wlock **p;
+
+	if (w == NULL)
+		return;
+	pthread_mutex_lock(&wlocks_mu);
+	if (--w->refs == 0) {
+		for (p = &wlocks; *p != w; p = &(*p)->next)
+			;
+		*p = w->next;
+		pthread_cond_destroy(&w->cv);
+		free(w);
+	}
+	pthread_mutex_unlock(&wlocks_mu);
+}
+
+/*
+ * Waits for w's turn; 1 when taken, 0 when there is none (NULL) or this
+ * thread holds it already (through another connection: SQLite's lock
+ * then says busy, as it did before there was this one).
+ */
+static int
+wlock_take(struct wlock *w)
+{
+	unsigned long me;
+
+	if (w == NULL)
+		return 0;
+	pthread_mutex_lock(&wlocks_mu);
+	if (w->held && pthread_equal(w->owner, pthread_self())) {
+		pthread_mutex_unlock(&wlocks_mu);
+		return 0;
+	}
+	me = w->tickets++;
+	while (w->serving != me)
+		pthread_cond_wait(&w->cv, &wlocks_mu);
+	w->held = 1;
+	w->owner = pthread_self();
+	pthread_mutex_unlock(&wlocks_mu);
+	return 1;
+}
+
+static void
+wlock_give(struct wlock *w)
+{
+	pthread_mutex_lock(&wlocks_mu);
+	w->held = 0;
+	w->serving++;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&wlocks_mu);
+}
+
+/* The connection's turn ends with its transaction. */
+static void
+wlock_end(struct sq *st)
+{
+	if (st->wl_mine && sqlite3_get_autocommit(st->db)) {
+		st->wl_mine = 0;
+		wlock_give(st->wl);
+	}
+}
 
 static struct sq *
 sq_of(struct store *s)
@@ -355,6 +469,11 @@ store_sqlite_open(const char *path, struct store **out, struct err_list *errs)
 		sq_close(&st->base);
 		return PC_ESTORE;
 	}
+	if ((st->wl = wlock_of(st->db, 1)) == NULL &&
+	    sqlite3_db_filename(st->db, "main")[0] != '\0') {
+		sq_close(&st->base);
+		return PC_ENOMEM;
+	}
 	for (i = 0; i < Q_NQUERIES; i++)
 		if (sqlite3_prepare_v3(st->db, queries[i], -1,
 		    SQLITE_PREPARE_PERSISTENT, &st->q[i], NULL) != SQLITE_OK) {
@@ -472,6 +591,9 @@ sq_close(struct store *base)
 	if (st == NULL)
 		return;
 	ckpt_stop(st);
+	if (st->wl_mine)
+		wlock_give(st->wl);
+	wlock_drop(st->wl);
 	for (i = 0; i < Q_NQUERIES; i++)
 		sqlite3_finalize(st->q[i]);
 	sqlite3_close(st->db);
@@ -502,8 +624,12 @@ sq_begin(struct store *base)
 	pc_rc rc;
 
 	st->fault = 0;
-	if ((rc = exec(st, "BEGIN IMMEDIATE", NULL)) != PC_OK)
+	if (!st->wl_mine)
+		st->wl_mine = wlock_take(st->wl);
+	if ((rc = exec(st, "BEGIN IMMEDIATE", NULL)) != PC_OK) {
 		note_fault(st);
+		wlock_end(st);
+	}
 	return rc;
 }
 
@@ -515,6 +641,7 @@ sq_commit(struct store *base)
 
 	if ((rc = exec(st, "COMMIT", NULL)) != PC_OK)
 		note_fault(st);
+	wlock_end(st);	/* a failed COMMIT leaves it open: rollback's */
 	return rc;
 }
 
@@ -526,6 +653,7 @@ sq_rollback(struct store *base)
 	note_fault(st);
 	if (!sqlite3_get_autocommit(st->db))
 		(void)exec(st, "ROLLBACK", NULL);
+	wlock_end(st);
 }
 
 static void
@@ -619,10 +747,32 @@ prep(struct sq *st, const char *sql)
 	return s;
 }
 
+/*
+ * sqlite3_step, a write outside a transaction (its own) taking its turn
+ * at the lock as a transaction would.
+ */
+static int
+sq_step(sqlite3_stmt *s)
+{
+	sqlite3 *db;
+	struct wlock *w;
+	int rc, mine;
+
+	if (sqlite3_stmt_readonly(s) ||
+	    !sqlite3_get_autocommit(db = sqlite3_db_handle(s)))
+		return sqlite3_step(s);
+	w = wlock_of(db, 0);
+	mine = wlock_take(w);
+	rc = sqlite3_step(s);
+	if (mine)
+		wlock_give(w);
+	return rc;
+}
+
 static pc_rc
 step_done(sqlite3_stmt *s)
 {
-	int rc = sqlite3_step(s);
+	int rc = sq_step(s);
 
 	sqlite3_finalize(s);
 	return rc == SQLITE_DONE ? PC_OK : PC_ESTORE;
@@ -668,7 +818,7 @@ sq_meta_get(struct store *base, const char *key, char *out, size_t len)
 	if (s == NULL)
 		return PC_ESTORE;
 	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
-	if ((step = sqlite3_step(s)) == SQLITE_ROW)
+	if ((step = sq_step(s)) == SQLITE_ROW)
 		col_text(s, 0, out, len);
 	return row_end(s, step);
 }
@@ -739,7 +889,7 @@ sq_place_get(struct store *base, const char *code, struct store_place *p)
 	if (s == NULL)
 		return PC_ESTORE;
 	sqlite3_bind_text(s, 1, code, -1, SQLITE_STATIC);
-	if ((step = sqlite3_step(s)) == SQLITE_ROW)
+	if ((step = sq_step(s)) == SQLITE_ROW)
 		read_place(s, p);
 	return row_end(s, step);
 }
@@ -756,7 +906,7 @@ sq_place_each(struct store *base,
 
 	if (s == NULL)
 		return PC_ESTORE;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = sq_step(s)) == SQLITE_ROW) {
 		read_place(s, &p);
 		if (cb(arg, &p) != 0)
 			break;
@@ -826,7 +976,7 @@ sq_asset_known(struct store *base, const char *place, const char *id)
 		return PC_ESTORE;
 	sqlite3_bind_text(s, 1, place, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, id, -1, SQLITE_STATIC);
-	r = sqlite3_step(s);
+	r = sq_step(s);
 	sqlite3_finalize(s);
 	return r == SQLITE_ROW ? PC_OK : r == SQLITE_DONE ? PC_ENOTFOUND :
 	    PC_ESTORE;
@@ -847,7 +997,7 @@ sq_asset_each(struct store *base, const char *place,
 		return PC_ESTORE;
 	if (place != NULL)
 		sqlite3_bind_text(s, 1, place, -1, SQLITE_STATIC);
-	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((r = sq_step(s)) == SQLITE_ROW) {
 		col_text(s, 0, a.place, sizeof(a.place));
 		col_text(s, 1, a.id, sizeof(a.id));
 		col_text(s, 2, a.name, sizeof(a.name));
@@ -910,7 +1060,7 @@ sq_population_each(struct store *base,
 
 	if (s == NULL)
 		return PC_ESTORE;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = sq_step(s)) == SQLITE_ROW) {
 		col_text(s, 0, p.place, sizeof(p.place));
 		col_text(s, 1, p.table, sizeof(p.table));
 		col_text(s, 2, p.category, sizeof(p.category));
@@ -954,7 +1104,7 @@ sq_password_get(struct store *base, int64_t user, char *out, size_t len)
 	if (s == NULL)
 		return PC_ESTORE;
 	sqlite3_bind_int64(s, 1, user);
-	if ((r = sqlite3_step(s)) == SQLITE_ROW)
+	if ((r = sq_step(s)) == SQLITE_ROW)
 		col_text(s, 0, out, len);
 	sqlite3_finalize(s);
 	return r == SQLITE_ROW ? PC_OK : r == SQLITE_DONE ? PC_ENOTFOUND :
@@ -1019,7 +1169,7 @@ sq_oidc_find(struct store *base, const char *issuer, const char *subject,
 		return PC_ESTORE;
 	sqlite3_bind_text(s, 1, issuer, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, subject, -1, SQLITE_STATIC);
-	if ((step = sqlite3_step(s)) == SQLITE_ROW)
+	if ((step = sq_step(s)) == SQLITE_ROW)
 		*user = sqlite3_column_int64(s, 0);
 	return row_end(s, step);
 }
@@ -1038,7 +1188,7 @@ sq_oidc_subject(struct store *base, int64_t user, const char *issuer,
 		return PC_ESTORE;
 	sqlite3_bind_text(s, 1, issuer, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, user);
-	if ((step = sqlite3_step(s)) == SQLITE_ROW)
+	if ((step = sq_step(s)) == SQLITE_ROW)
 		col_text(s, 0, out, len);
 	return row_end(s, step);
 }
@@ -1130,7 +1280,7 @@ sq_user_get(struct store *base, int64_t id, struct store_user *u)
 	if (s == NULL)
 		return PC_ESTORE;
 	sqlite3_bind_int64(s, 1, id);
-	if ((step = sqlite3_step(s)) == SQLITE_ROW)
+	if ((step = sq_step(s)) == SQLITE_ROW)
 		read_user(s, 0, u);
 	return row_end(s, step);
 }
@@ -1147,7 +1297,7 @@ sq_user_each(struct store *base,
 
 	if (s == NULL)
 		return PC_ESTORE;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = sq_step(s)) == SQLITE_ROW) {
 		read_user(s, 0, &u);
 		if (cb(arg, &u) != 0)
 			break;
@@ -1215,7 +1365,7 @@ sq_cred_take_code(struct store *base, const uint8_t hash[SEC_SHA256_LEN],
 	if (s == NULL)
 		return PC_ESTORE;
 	sqlite3_bind_blob(s, 1, hash, SEC_SHA256_LEN, SQLITE_STATIC);
-	if ((step = sqlite3_step(s)) == SQLITE_ROW) {
+	if ((step = sq_step(s)) == SQLITE_ROW) {
 		*user = sqlite3_column_int64(s, 0);
 		expires = sqlite3_column_int64(s, 1);
 		used = sqlite3_column_int64(s, 2) != 0 ||
@@ -1245,7 +1395,7 @@ sq_cred_find(struct store *base, const uint8_t hash[SEC_SHA256_LEN],
 	sqlite3_reset(s);
 	sqlite3_bind_blob(s, 1, hash, SEC_SHA256_LEN, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, cred_names[kind], -1, SQLITE_STATIC);
-	if ((step = sqlite3_step(s)) == SQLITE_ROW) {
+	if ((step = sq_step(s)) == SQLITE_ROW) {
 		read_user(s, 0, &a->user);
 		a->kind = kind;
 		a->expires = sqlite3_column_int64(s, 8);
@@ -1280,7 +1430,7 @@ sq_record_hash(struct store *base, const char *id, char hash[SEC_HEX64_LEN])
 
 	sqlite3_reset(s);
 	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-	switch (sqlite3_step(s)) {
+	switch (sq_step(s)) {
 	case SQLITE_ROW:
 		if (sqlite3_column_bytes(s, 0) == SEC_SHA256_LEN) {
 			sec_hex(sqlite3_column_blob(s, 0), SEC_SHA256_LEN, hash);
@@ -1319,7 +1469,7 @@ sq_record_put(struct store *base, const struct rec *r, int64_t user,
 	sqlite3_bind_int64(s, 8, user);
 	sqlite3_bind_int64(s, 9, now);
 	sqlite3_bind_int64(s, 10, audit_seq);
-	rc = sqlite3_step(s);
+	rc = sq_step(s);
 	sqlite3_reset(s);
 	return rc == SQLITE_DONE ? PC_OK : PC_ESTORE;
 }
@@ -1353,7 +1503,7 @@ sq_record_timeline(struct store *base, const char *referral,
 	tl_init(tl, referral);
 	sqlite3_reset(s);
 	sqlite3_bind_text(s, 1, referral, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = sq_step(s)) == SQLITE_ROW) {
 		if ((prc = load_row(s, &r)) != PC_OK)
 			break;
 		if ((prc = tl_load(tl, r)) != PC_OK)
@@ -1375,7 +1525,7 @@ sq_record_count(struct store *base, int64_t *n)
 	*n = 0;
 	if (s == NULL)
 		return PC_ESTORE;
-	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+	if ((rc = sq_step(s)) == SQLITE_ROW)
 		*n = sqlite3_column_int64(s, 0);
 	sqlite3_finalize(s);
 	return rc == SQLITE_ROW ? PC_OK : PC_ESTORE;
@@ -1395,7 +1545,7 @@ sq_audit_last(struct store *base, int64_t *chain, int64_t *seq,
 	memset(hash, 0, SEC_SHA256_LEN);
 	if (s == NULL)
 		return PC_ESTORE;
-	if ((step = sqlite3_step(s)) == SQLITE_ROW) {
+	if ((step = sq_step(s)) == SQLITE_ROW) {
 		*seq = sqlite3_column_int64(s, 0);
 		if (sqlite3_column_bytes(s, 1) == SEC_SHA256_LEN)
 			memcpy(hash, sqlite3_column_blob(s, 1), SEC_SHA256_LEN);
@@ -1442,7 +1592,7 @@ sq_audit_each(struct store *base,
 
 	if (s == NULL)
 		return PC_ESTORE;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = sq_step(s)) == SQLITE_ROW) {
 		a.chain = 0;
 		a.seq = sqlite3_column_int64(s, 0);
 		a.at = sqlite3_column_int64(s, 1);
@@ -1486,7 +1636,7 @@ rows_walk(sqlite3_stmt *s, int (*cb)(void *, const struct store_rec_row *),
 	struct store_rec_row r;
 	int rc;
 
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = sq_step(s)) == SQLITE_ROW) {
 		r.rowid = sqlite3_column_int64(s, 0);
 		r.id = (const char *)sqlite3_column_text(s, 1);
 		r.json = (const char *)sqlite3_column_text(s, 2);
@@ -1563,7 +1713,7 @@ sq_fact_put(struct store *base, const char *referral, const char *place,
 	sqlite3_bind_int(s, 3, referred_on);
 	sqlite3_bind_int(s, 4, exportable);
 	sqlite3_bind_blob(s, 5, blob, (int)len, SQLITE_STATIC);
-	rc = sqlite3_step(s);
+	rc = sq_step(s);
 	sqlite3_reset(s);
 	return rc == SQLITE_DONE ? PC_OK : PC_ESTORE;
 }
@@ -1579,7 +1729,7 @@ sq_fact_each(struct store *base, int (*cb)(void *, const void *, size_t),
 
 	if (s == NULL)
 		return PC_ESTORE;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+	while ((rc = sq_step(s)) == SQLITE_ROW)
 		if (cb(arg, sqlite3_column_blob(s, 0),
 		    (size_t)sqlite3_column_bytes(s, 0)) != 0)
 			break;
@@ -1608,7 +1758,7 @@ takeup_rows(sqlite3_stmt *s, const char *referral, const char *place,
 		sqlite3_bind_text(s, 3, place, -1, SQLITE_STATIC);
 		sqlite3_bind_int(s, 4, referred_on);
 		sqlite3_bind_int(s, 5, v[i].taken != 0);
-		rc = sqlite3_step(s);
+		rc = sq_step(s);
 		sqlite3_reset(s);
 	}
 	return rc;
@@ -1624,7 +1774,7 @@ sq_takeup_put(struct store *base, const char *referral, const char *place,
 
 	sqlite3_reset(s);
 	sqlite3_bind_text(s, 1, referral, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
+	rc = sq_step(s);
 	sqlite3_reset(s);
 	if (rc == SQLITE_DONE)
 		rc = takeup_rows(st->q[Q_TAKEUP_PUT], referral, place,
@@ -1666,7 +1816,7 @@ sq_facts_of(struct store *base, const char *const *referrals, size_t n,
 	}
 	sqlite3_reset(s);
 	sqlite3_bind_text(s, 1, ids.p, (int)ids.len, SQLITE_STATIC);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+	while ((rc = sq_step(s)) == SQLITE_ROW)
 		if (cb(arg, (const char *)sqlite3_column_text(s, 0),
 		    sqlite3_column_blob(s, 1),
 		    (size_t)sqlite3_column_bytes(s, 1)) != 0) {
@@ -1694,7 +1844,7 @@ sq_takeup_each(struct store *base, const char *place, int32_t from,
 	sqlite3_bind_text(s, 1, place, -1, SQLITE_STATIC);
 	sqlite3_bind_int(s, 2, from);
 	sqlite3_bind_int(s, 3, to);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = sq_step(s)) == SQLITE_ROW) {
 		const char *ref = (const char *)sqlite3_column_text(s, 0);
 
 		t.asset = (const char *)sqlite3_column_text(s, 1);
@@ -1720,7 +1870,7 @@ sq_referral_each(struct store *base, int (*cb)(void *, const char *),
 
 	if (s == NULL)
 		return PC_ESTORE;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = sq_step(s)) == SQLITE_ROW) {
 		col_text(s, 0, id, sizeof(id));
 		if (cb(arg, id) != 0)
 			break;
@@ -1788,7 +1938,7 @@ sq_export_next(struct store_cursor *cur, struct store_export_ref *ref)
 	store_texts_reset(&c->t);
 	if (c->done)
 		return PC_ENOTFOUND;
-	if ((rc = sqlite3_step(c->refs)) != SQLITE_ROW) {
+	if ((rc = sq_step(c->refs)) != SQLITE_ROW) {
 		c->done = 1;
 		return rc == SQLITE_DONE ? PC_ENOTFOUND : PC_ESTORE;
 	}
@@ -1799,7 +1949,7 @@ sq_export_next(struct store_cursor *cur, struct store_export_ref *ref)
 	/* recs was reset as the last referral's records ended */
 	if (sqlite3_bind_text(c->recs, 1, id, -1, SQLITE_STATIC) != SQLITE_OK)
 		return PC_ESTORE;	/* no referral's records are none */
-	while (prc == PC_OK && (rc = sqlite3_step(c->recs)) == SQLITE_ROW) {
+	while (prc == PC_OK && (rc = sq_step(c->recs)) == SQLITE_ROW) {
 		const char *json = (const char *)sqlite3_column_text(c->recs,
 		    0);
 
@@ -1961,7 +2111,7 @@ sq_copy_each(struct store *base, enum store_table t,
 
 	if (s == NULL)
 		return PC_ESTORE;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = sq_step(s)) == SQLITE_ROW) {
 		for (i = 0; i < n; i++) {
 			memset(&v[i], 0, sizeof(v[i]));
 			switch (sqlite3_column_type(s, i)) {

@@ -92,11 +92,14 @@ struct run {
 	size_t	 lrecs, lbatches, lfacts, laudit;
 };
 
-/* One server's client: the batches of its devices, in order. */
+/*
+ * One device's client: its batches, in order, on its connection to
+ * server dev mod nsrv; the devices send at once, as they sync.
+ */
 struct lane {
 	pthread_t		 th;
 	struct bench_srv	*srv;
-	int			 k, nsrv;
+	int			 dev;
 	const struct cl_order	*o;
 	size_t			 nb;
 	const struct ingest_load *ld;
@@ -108,32 +111,27 @@ static void *
 lane_main(void *arg)
 {
 	struct lane *l = arg;
-	struct net dev[BENCH_PLACES];
+	struct net net;
 	struct err_list errs;
 	size_t i;
-	int d;
 
 	err_init(&errs);
-	for (d = 0; d < BENCH_PLACES; d++)
-		if (d % l->nsrv == l->k && net_init(&dev[d], l->srv->s.url,
-		    l->srv->s.ca, &errs) != PC_OK)
-			fail_msg("ingest: %s", errs.v[0].msg);
+	if (net_init(&net, l->srv->s.url, l->srv->s.ca, &errs) != PC_OK)
+		fail_msg("ingest: %s", errs.v[0].msg);
 	for (i = 0; i < l->nb; i++) {
 		const struct cl_batch *b = &l->o->b[i];
 		double t1;
 
-		if (b->dev % l->nsrv != l->k)
+		if (b->dev != l->dev)
 			continue;
 		t1 = th_now();
-		if (net_request(&dev[b->dev], "POST", "/v1/records",
+		if (net_request(&net, "POST", "/v1/records",
 		    l->srv->token[b->dev], l->ld->gz[i].p, l->ld->gz[i].len, 1,
 		    &l->resp[i], &errs) != PC_OK)
 			fail_msg("ingest: batch %zu: %s", i, errs.v[0].msg);
 		l->lat[i] = (th_now() - t1) * 1000;
 	}
-	for (d = 0; d < BENCH_PLACES; d++)
-		if (d % l->nsrv == l->k)
-			net_free(&dev[d]);
+	net_free(&net);
 	err_free(&errs);
 	return NULL;
 }
@@ -154,23 +152,19 @@ ingest_send(struct bench_srv *srv, int nsrv, const struct cl_order *o,
 		fail_msg("ingest: out of memory");
 	if (nsrv < 1 || nsrv > BENCH_PLACES || nb > o->nb)
 		fail_msg("ingest: %d servers, %zu batches", nsrv, nb);
-	for (k = 0; k < nsrv; k++) {
-		lane[k] = (struct lane){.srv = &srv[k], .k = k, .nsrv = nsrv,
+	for (k = 0; k < BENCH_PLACES; k++)
+		lane[k] = (struct lane){.srv = &srv[k % nsrv], .dev = k,
 		    .o = o, .nb = nb, .ld = ld, .resp = resp, .lat = lat};
+	for (k = 0; k < nsrv; k++) {
 		u0 += bench_cpu(srv[k].s.pid, &s);
 		s0 += s;
 	}
 	t0 = th_now();
-	if (nsrv == 1)
-		lane_main(&lane[0]);
-	else {
-		for (k = 0; k < nsrv; k++)
-			if (pthread_create(&lane[k].th, NULL, lane_main,
-			    &lane[k]) != 0)
-				fail_msg("ingest: no thread for a client");
-		for (k = 0; k < nsrv; k++)
-			pthread_join(lane[k].th, NULL);
-	}
+	for (k = 0; k < BENCH_PLACES; k++)
+		if (pthread_create(&lane[k].th, NULL, lane_main, &lane[k]) != 0)
+			fail_msg("ingest: no thread for a device");
+	for (k = 0; k < BENCH_PLACES; k++)
+		pthread_join(lane[k].th, NULL);
 	t = th_now() - t0;
 	for (k = 0; k < nsrv; k++) {
 		u1 += bench_cpu(srv[k].s.pid, &s);
@@ -313,7 +307,10 @@ bench_ingest(void)
 	    "device's ids rise with its `device_seq` and a follow-up's id is "
 	    "of its own day, not its referral's), in canonical form as the client stores them, sent gzipped in "
 	    "batches of at most %d with the client's own request code, each "
-	    "device on its connection. Each order goes to a fresh server. The "
+	    "device on its connection, all sending at once (each its "
+	    "own batches in order, as devices sync), so one batch can be "
+	    "read and checked while another commits. Each order goes to a "
+	    "fresh server. The "
 	    "rate is records over the wall time of all requests, bodies made "
 	    "beforehand; every answer is parsed afterwards and every record "
 	    "must be `stored` (none duplicate, conflict or rejected), and the "

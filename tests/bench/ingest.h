@@ -43,8 +43,8 @@ struct ingest_sent {
 
 /*
  * Sends batches [0, nb) of o (nb <= o->nb), those of device d to server
- * srv[d % nsrv] on a connection of d's own, as its client keeps one; with
- * several servers each has a client thread of its own, all at once. Every
+ * srv[d % nsrv] on a connection of d's own, as its client keeps one; each
+ * device on a thread of its own, its batches in order, all at once. Every
  * answer is checked once the clock has stopped: each record "stored",
  * none duplicate, conflict or rejected. CPU is the servers' together.
  */
