@@ -741,8 +741,8 @@ srv_run(struct conf *cf)
 	    oidc_open(&srv.oidc, cf, &srv.secret, &errs) != PC_OK ||
 	    drop_privileges(cf->user) != 0 ||
 	    store_open(cf->database, &srv.store, &errs) != PC_OK ||
-	    /* the start's passes (agg_open) read each page once: a page
-	     * cache would only hold 16 MiB of pages read once more */
+	    /* agg_open's passes read each page once: a larger cache would
+	     * fill with pages no request reads, its memory kept for good */
 	    store_cache_size(srv.store, START_CACHE_MIB) != PC_OK ||
 	    audit_open(srv.store, &srv.secret, &errs) != PC_OK ||
 	    export_source(&srv, &errs) != PC_OK ||
