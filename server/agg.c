@@ -1500,6 +1500,24 @@ rebuild_facts(struct store *st)
 	return r.rc;
 }
 
+/*
+ * What the tables held in memory take, for an operator sizing a host
+ * (people: those with a key; number 0 is no one's).
+ */
+static void
+log_sizes(const struct agg *a)
+{
+	const struct persons *ps = a->persons;
+	double mib = 1024.0 * 1024.0;
+
+	log_info("aggregates: %zu referrals in %.1f MiB, the table of their "
+	    "ids %.1f MiB; %lu people in %.1f MiB", a->nid, (double)a->nchunk *
+	    sizeof(struct chunk) / mib, (double)a->id_cap * sizeof(uint32_t) /
+	    mib, (unsigned long)(ps->n > 0 ? ps->n - 1 : 0), ((double)ps->cap *
+	    sizeof(*ps->slot) + (double)ps->capn * (sizeof(*ps->key) +
+	    sizeof(*ps->rkey))) / mib);
+}
+
 pc_rc
 agg_open(struct agg **out, struct store *st, const uint8_t cell_key[32],
     char upto[STORE_SNAP_LEN], struct err_list *errs)
@@ -1527,6 +1545,7 @@ agg_open(struct agg **out, struct store *st, const uint8_t cell_key[32],
 	 * back to the system, not kept in the server's resident set */
 	malloc_trim(0);
 #endif
+	log_sizes(a);
 	*out = a;
 	return PC_OK;
 }

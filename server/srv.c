@@ -17,6 +17,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
@@ -757,6 +760,28 @@ teardown(struct server *srv)
 		event_base_free(srv->base);
 }
 
+/* MiB: the page cache of the loop's connection while the server starts */
+#define START_CACHE_MIB	1
+
+/*
+ * glibc raises its mmap threshold each time a block from mmap is freed
+ * (up to 32 MiB, and the heap's trim threshold with it), so that a
+ * request's large arrays grown by realloc, such as take-up rows, come
+ * from the heap ever after and stay resident once freed. Fixed at
+ * glibc's first value, a block of 128 KiB or more is always mapped
+ * and unmapped whole.
+ */
+static void
+malloc_settings(void)
+{
+#ifdef __GLIBC__
+	if (mallopt(M_MMAP_THRESHOLD, 128 * 1024) != 1 ||
+	    mallopt(M_TRIM_THRESHOLD, 128 * 1024) != 1)
+		log_warnx("malloc thresholds not set: freed memory may stay "
+		    "in the resident set");
+#endif
+}
+
 int
 srv_run(struct conf *cf)
 {
@@ -772,6 +797,7 @@ srv_run(struct conf *cf)
 	metrics_init(&srv.metrics);
 	err_init(&errs);
 	raise_fd_limit(cf->max_connections);
+	malloc_settings();
 	/* keys are read and the port bound before privileges are dropped */
 	if (limits_init(&srv) != PC_OK ||
 	    secret_load(cf->secret_file, &srv.secret, &errs) != PC_OK ||
@@ -781,13 +807,16 @@ srv_run(struct conf *cf)
 	    oidc_open(&srv.oidc, cf, &srv.secret, &errs) != PC_OK ||
 	    drop_privileges(cf->user) != 0 ||
 	    store_open(cf->database, &srv.store, &errs) != PC_OK ||
-	    store_cache_size(srv.store, cf->cache_size) != PC_OK ||
+	    /* agg_open's passes read each page once: a larger cache would
+	     * fill with pages no request reads, its memory kept for good */
+	    store_cache_size(srv.store, START_CACHE_MIB) != PC_OK ||
 	    audit_open(srv.store, &srv.secret, &errs) != PC_OK ||
 	    export_source(&srv, &errs) != PC_OK ||
 	    store_background_checkpoints(srv.store, &errs) != PC_OK ||
 	    first_places(&srv, &errs) != PC_OK ||
 	    secret_derive(&srv.secret, SECRET_CELL_KEY, cell_key) != PC_OK ||
 	    agg_open(&srv.agg, srv.store, cell_key, upto, &errs) != PC_OK ||
+	    store_cache_size(srv.store, cf->cache_size) != PC_OK ||
 	    start_shared(&srv, upto, &errs) != PC_OK ||
 	    start_head_log(&srv) != 0 || (srv.oidc != NULL &&
 	    oidc_start(srv.oidc, srv.base, &errs) != PC_OK)) {

@@ -672,6 +672,42 @@ test_shutdown_and_reload(void **state)
 	}
 }
 
+/* At start the server tells what its tables of referrals hold. */
+static void
+test_start_sizes(void **state)
+{
+	struct th_server s2;
+	const char *tok;
+	char worker[32], batch[4096], path[700];
+	struct th_http h;
+	char *log;
+
+	(void)state;
+	th_server_init(&s2, NULL);
+	snprintf(path, sizeof(path), "%s/pcmds.db", s2.dir);
+	th_server_start(&s2, NULL);
+	tok = th_enrol(&s2, th_server_user(&s2, "link_worker", "BD", NULL),
+	    NULL);
+	snprintf(worker, sizeof(worker), "bd-lw%ld", th_sql_long(path,
+	    "SELECT MAX(id) FROM users"));
+	/* two referrals of one person */
+	snprintf(batch, sizeof(batch), "{\"records\":[%s,%s]}",
+	    referral(REF_V4, worker, "BD", 1), referral(REF_V7, worker, "BD",
+	    2));
+	th_post_records(&s2, tok, batch, &h);
+	assert_int_equal(h.status, 200);
+	th_http_free(&h);
+	assert_int_equal(th_server_stop(&s2, SIGTERM), 0);
+	th_server_start(&s2, NULL);
+	assert_int_equal(th_server_stop(&s2, SIGTERM), 0);
+	log = th_slurp(s2.log, NULL);
+	assert_non_null(strstr(log, "aggregates: 0 referrals in 0.0 MiB"));
+	if (strstr(log, "aggregates: 2 referrals in 0.0 MiB") == NULL ||
+	    strstr(log, "; 1 people in") == NULL)
+		fail_msg("no sizes of 2 referrals of 1 person:\n%s", log);
+	free(log);
+}
+
 static void
 test_config_errors(void **state)
 {
@@ -1177,6 +1213,7 @@ main(void)
 		cmocka_unit_test(test_sign_in),
 		cmocka_unit_test(test_rate_limit),
 		cmocka_unit_test(test_shutdown_and_reload),
+		cmocka_unit_test(test_start_sizes),
 		cmocka_unit_test(test_config_errors),
 		cmocka_unit_test(test_newer_schema),
 		cmocka_unit_test(test_global_budget),
