@@ -18,7 +18,8 @@
 void	 jout_double(double v, char out[JOUT_NUM_LEN]);
 /*
  * A JSON document as text (pretty: indented), numbers by jout_double().
- * The caller frees the result; NULL when out of memory.
+ * The caller frees the result with cJSON_free (cJSON's allocation,
+ * through its hooks when some are installed); NULL when out of memory.
  */
 char	*jout_print(const cJSON *, int pretty);
 

@@ -331,7 +331,7 @@ api_answer(struct http_req *hr, cJSON *doc, int csv)
 		}
 		http_reply_body(hr, 200, "application/json; charset=utf-8", text,
 		    strlen(text));
-		free(text);
+		cJSON_free(text);	/* jout_print's */
 		return;
 	}
 	buf_init(&b, 0);

@@ -286,7 +286,7 @@ http_reply_json(struct http_req *hr, int status, cJSON *doc)
 	}
 	http_reply_body(hr, status, "application/json; charset=utf-8", text,
 	    strlen(text));
-	free(text);
+	cJSON_free(text);	/* cJSON's, maybe its hooks' (jarena.h) */
 }
 
 void

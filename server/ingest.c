@@ -22,9 +22,13 @@ static const char *const status_names[MR_N] = {
 void
 ingest_init(struct ingest *in)
 {
+	size_t k;
+
 	memset(in, 0, sizeof(*in));
 	map_init(&in->timelines);
 	map_init(&in->steps);
+	for (k = 0; k < INGEST_SHARES_MAX; k++)
+		jarena_init(&in->arenas[k]);
 }
 
 static void
@@ -60,6 +64,9 @@ ingest_free(struct ingest *in)
 	map_free(&in->timelines);
 	map_each(&in->steps, free_step, NULL);
 	map_free(&in->steps);
+	/* the trees in them all gone now, with their records */
+	for (i = 0; i < INGEST_SHARES_MAX; i++)
+		jarena_free(&in->arenas[i]);
 	memset(in, 0, sizeof(*in));
 }
 
@@ -265,13 +272,14 @@ ingest_one(struct ingest *in, struct store *st, const struct store_auth *who,
  * them (a test, a tool) the caller does it all.
  */
 #define CHECK_PARALLEL_MIN	64	/* smaller batches: not worth a thread */
-#define CHECK_THREADS_MAX	4	/* the caller and three workers */
+#define CHECK_THREADS_MAX	INGEST_SHARES_MAX
 
 struct check_range {
 	struct workq_job	 job;	/* first: the queue's handle on it */
 	struct ingest_item	*v;
 	size_t			 from, to;
 	const struct rec_opts	*ro;
+	struct jarena		*arena;	/* the share's trees: the batch's */
 };
 
 static struct workq *checkers;	/* NULL: the caller checks alone */
@@ -293,6 +301,8 @@ check_range(struct workq_job *job)
 	struct check_range *cr = (struct check_range *)job;
 	size_t i;
 
+	/* a tree parsed here lives as long as the batch, not longer */
+	jarena_use(cr->arena);
 	for (i = cr->from; i < cr->to; i++) {
 		struct ingest_item *it = &cr->v[i];
 		const cJSON *id;
@@ -305,6 +315,7 @@ check_range(struct workq_job *job)
 		it->checked = rec_adopt(it->json, cr->ro, &it->rec, &it->errs);
 		it->json = NULL;
 	}
+	jarena_use(NULL);
 }
 
 int
@@ -333,8 +344,10 @@ ingest_workers_stop(void)
  * with its own, it takes back.
  */
 static void
-check_all(struct ingest_item *v, size_t n, const struct rec_opts *ro)
+check_all(struct ingest *in, const struct rec_opts *ro)
 {
+	struct ingest_item *v = in->v;
+	size_t n = in->n;
 	struct check_range cr[CHECK_THREADS_MAX];
 	struct workq_group g = {0};
 	size_t k, nt;
@@ -346,6 +359,7 @@ check_all(struct ingest_item *v, size_t n, const struct rec_opts *ro)
 		cr[k].from = n * k / nt;
 		cr[k].to = n * (k + 1) / nt;
 		cr[k].ro = ro;
+		cr[k].arena = &in->arenas[k];
 		if (k > 0)
 			workq_put(checkers, &g, &cr[k].job);
 	}
@@ -528,7 +542,7 @@ check_batch(struct ingest *in, const struct rec_opts *ro)
 {
 	size_t i;
 
-	check_all(in->v, in->n, ro);
+	check_all(in, ro);
 	for (i = 0; i < in->n; i++)
 		if (in->v[i].not_json) {
 			in->not_json = 1;

@@ -26,10 +26,14 @@
 #include <cjson/cJSON.h>
 
 #include "agg.h"
+#include "jarena.h"
 #include "jsplit.h"
 #include "map.h"
 #include "metrics.h"
 #include "store.h"
+
+/* The shares a batch's checks are cut into: the caller and three workers. */
+#define INGEST_SHARES_MAX	4
 
 struct ingest_item {
 	char			 id[UUID_LEN];	/* "" when the record has none */
@@ -61,6 +65,9 @@ struct ingest {
 	/* referral id -> struct agg_step *, referrals stored before the
 	   batch, checked against their stored facts (off: no longer) */
 	struct map		 steps;
+	/* the trees of the records parsed from text, a share's in each
+	   (jarena.h): freed last, after every record and timeline */
+	struct jarena		 arenas[INGEST_SHARES_MAX];
 };
 
 /*

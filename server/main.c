@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "admin.h"
+#include "jarena.h"
 #include "log.h"
 #include "migrate.h"
 #include "places.h"
@@ -354,6 +355,7 @@ main(int argc, char *argv[])
 	struct conf cf;
 	int i = 1, g;
 
+	jarena_install();	/* before cJSON allocates anything */
 	log_init("pcmdsd", 1);
 	if (config == NULL)
 		config = DEFAULT_CONFIG;

@@ -960,7 +960,7 @@ sq_asset_retire(struct store *base, const char *place,
 	sqlite3_bind_text(s, 1, place, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, text, -1, SQLITE_STATIC);
 	rc = step_done(s);
-	free(text);
+	cJSON_free(text);	/* cJSON's, maybe its hooks' (jarena.h) */
 	return rc;
 }
 
