@@ -638,15 +638,9 @@ open_writer(struct server *srv, struct err_list *errs)
 struct store *
 srv_writer_take(struct server *srv, struct store *own)
 {
-	uint64_t me;
-
 	if (srv->writer == NULL)
 		return own;
-	pthread_mutex_lock(&srv->writer_mu);
-	me = srv->writer_tickets++;
-	while (srv->writer_turn != me)
-		pthread_cond_wait(&srv->writer_cv, &srv->writer_mu);
-	pthread_mutex_unlock(&srv->writer_mu);
+	turns_take(&srv->writer_turns);
 	return srv->writer;
 }
 
@@ -655,10 +649,7 @@ srv_writer_give(struct server *srv, struct store *taken)
 {
 	if (taken == NULL || taken != srv->writer)
 		return;
-	pthread_mutex_lock(&srv->writer_mu);
-	srv->writer_turn++;
-	pthread_cond_broadcast(&srv->writer_cv);
-	pthread_mutex_unlock(&srv->writer_mu);
+	turns_give(&srv->writer_turns);
 }
 
 /*
@@ -705,8 +696,7 @@ limits_init(struct server *srv)
 	const struct conf *cf = srv->conf;
 
 	pthread_mutex_init(&srv->rate_mu, NULL);
-	pthread_mutex_init(&srv->writer_mu, NULL);
-	pthread_cond_init(&srv->writer_cv, NULL);
+	turns_init(&srv->writer_turns);
 	if (rate_init(&srv->auth_fail, cf->auth_failures / 60.0,
 	    cf->auth_failures, 65536) != PC_OK ||
 	    rate_init(&srv->auth_global, cf->auth_failures_global / 60.0,
@@ -748,8 +738,7 @@ teardown(struct server *srv)
 	rate_free(&srv->auth_global);
 	rate_free(&srv->per_token);
 	pthread_mutex_destroy(&srv->rate_mu);
-	pthread_cond_destroy(&srv->writer_cv);
-	pthread_mutex_destroy(&srv->writer_mu);
+	turns_destroy(&srv->writer_turns);
 	rate_free(&srv->refused_log);
 	ktab_free(&srv->per_addr);
 	agg_close(srv->agg);

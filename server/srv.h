@@ -43,6 +43,7 @@
 #include "rec.h"
 #include "secret.h"
 #include "store.h"
+#include "turns.h"
 
 struct agg;
 struct conn;
@@ -64,9 +65,7 @@ struct server {
 	struct pool		*wpool;		/* SQLite: the batches' threads */
 	/* SQLite: the batches' connection, in turns (srv_writer_take) */
 	struct store		*writer;
-	pthread_mutex_t		 writer_mu;
-	pthread_cond_t		 writer_cv;
-	uint64_t		 writer_tickets, writer_turn;
+	struct turns		 writer_turns;
 	struct follow		*follow;	/* PostgreSQL: catching up */
 	struct agg		*agg;		/* aggregates (impact) */
 	struct oidc		*oidc;		/* NULL: no OpenID Connect */

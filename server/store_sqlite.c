@@ -20,6 +20,7 @@
 #include <sqlite3.h>
 
 #include "store_impl.h"
+#include "turns.h"
 
 #define BUSY_MS		10000	/* administration commands wait this long */
 #define LOOP_BUSY_MS	200	/* the server's loop: then 503, not a stall */
@@ -97,13 +98,12 @@ struct wlock {
 	struct wlock	*next;		/* wlocks' */
 	char		 file[4096];	/* sqlite3_db_filename's */
 	int		 refs;		/* connections open on it */
-	pthread_cond_t	 cv;
-	unsigned long	 tickets, serving;	/* the next to ask; whose turn */
+	struct turns	 turns;
 	int		 held;
 	pthread_t	 owner;		/* when held */
 };
 
-/* The locks' list, and every lock's fields. */
+/* The locks' list, and every lock's fields but its turns. */
 static pthread_mutex_t wlocks_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct wlock *wlocks;
 
@@ -148,7 +148,7 @@ wlock_of(sqlite3 *db, int add)
 			break;
 	if (w == NULL && add && (w = calloc(1, sizeof(*w))) != NULL) {
 		snprintf(w->file, sizeof(w->file), "%s", file);
-		pthread_cond_init(&w->cv, NULL);
+		turns_init(&w->turns);
 		w->next = wlocks;
 		wlocks = w;
 	}
@@ -170,7 +170,7 @@ wlock_drop(struct wlock *w)
 		for (p = &wlocks; *p != w; p = &(*p)->next)
 			;
 		*p = w->next;
-		pthread_cond_destroy(&w->cv);
+		turns_destroy(&w->turns);
 		free(w);
 	}
 	pthread_mutex_unlock(&wlocks_mu);
@@ -184,18 +184,18 @@ wlock_drop(struct wlock *w)
 static int
 wlock_take(struct wlock *w)
 {
-	unsigned long me;
+	int mine;
 
 	if (w == NULL)
 		return 0;
+	/* only this thread sets itself the owner: no one else can make it so */
 	pthread_mutex_lock(&wlocks_mu);
-	if (w->held && pthread_equal(w->owner, pthread_self())) {
-		pthread_mutex_unlock(&wlocks_mu);
+	mine = w->held && pthread_equal(w->owner, pthread_self());
+	pthread_mutex_unlock(&wlocks_mu);
+	if (mine)
 		return 0;
-	}
-	me = w->tickets++;
-	while (w->serving != me)
-		pthread_cond_wait(&w->cv, &wlocks_mu);
+	turns_take(&w->turns);
+	pthread_mutex_lock(&wlocks_mu);
 	w->held = 1;
 	w->owner = pthread_self();
 	pthread_mutex_unlock(&wlocks_mu);
@@ -207,9 +207,8 @@ wlock_give(struct wlock *w)
 {
 	pthread_mutex_lock(&wlocks_mu);
 	w->held = 0;
-	w->serving++;
-	pthread_cond_broadcast(&w->cv);
 	pthread_mutex_unlock(&wlocks_mu);
+	turns_give(&w->turns);
 }
 
 /* The connection's turn ends with its transaction. */
