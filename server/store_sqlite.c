@@ -84,6 +84,7 @@ struct ckpt {
 	int		 due;	/* the WAL has grown past CKPT_PAGES */
 	int		 stop;
 	sqlite3		*db;	/* the thread's own connection */
+	struct wlock	*wl;	/* the writers' turns (the store's), or NULL */
 };
 
 /*
@@ -501,6 +502,32 @@ ckpt_hook(void *arg, sqlite3 *db, const char *name, int pages)
 	return SQLITE_OK;
 }
 
+/*
+ * Passive: never waits for, nor blocks, the writers. But the WAL starts
+ * again from its beginning only when a writer begins with every frame
+ * copied back, and with batches committing all along the next one has
+ * always begun while the copy ran: the WAL would grow without end, each
+ * commit writing where the file has never been (which costs the kernel
+ * far more than rewriting what it holds). So the frames appended
+ * meanwhile, a commit's or two, are copied with the writers waiting their
+ * turn, and the next writer starts the WAL again.
+ */
+static void
+ckpt_once(struct ckpt *c)
+{
+	int mine;
+
+	sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+	    NULL, NULL);
+	if (c->wl == NULL)
+		return;
+	mine = wlock_take(c->wl);
+	sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+	    NULL, NULL);
+	if (mine)
+		wlock_give(c->wl);
+}
+
 static void *
 ckpt_main(void *arg)
 {
@@ -514,9 +541,7 @@ ckpt_main(void *arg)
 			break;
 		c->due = 0;
 		pthread_mutex_unlock(&c->mu);
-		/* passive: never waits for, nor blocks, the writer */
-		sqlite3_wal_checkpoint_v2(c->db, NULL,
-		    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		ckpt_once(c);
 		pthread_mutex_lock(&c->mu);
 	}
 	pthread_mutex_unlock(&c->mu);
@@ -544,6 +569,7 @@ sq_background_checkpoints(struct store *base, struct err_list *errs)
 		free(c);
 		return PC_ESTORE;
 	}
+	c->wl = st->wl;	/* outlives the thread: sq_close() stops it first */
 	pthread_mutex_init(&c->mu, NULL);
 	pthread_cond_init(&c->cv, NULL);
 	if (pthread_create(&c->thread, NULL, ckpt_main, c) != 0) {
