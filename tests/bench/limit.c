@@ -349,6 +349,8 @@ struct ckpt {
 	pthread_cond_t	 cv;
 	int		 due, stop;
 	sqlite3		*db;
+	/* the writer's turn, as the server's writers take theirs */
+	pthread_mutex_t	 turn;
 };
 
 static int
@@ -380,8 +382,15 @@ ckpt_main(void *arg)
 		}
 		c->due = 0;
 		pthread_mutex_unlock(&c->mu);
+		/* then, as the server does, the frames appended meanwhile
+		   with the writer waiting: the next commit starts the WAL
+		   again */
 		sqlite3_wal_checkpoint_v2(c->db, NULL,
 		    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		pthread_mutex_lock(&c->turn);
+		sqlite3_wal_checkpoint_v2(c->db, NULL,
+		    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		pthread_mutex_unlock(&c->turn);
 		pthread_mutex_lock(&c->mu);
 	}
 	pthread_mutex_unlock(&c->mu);
@@ -413,10 +422,11 @@ exec(sqlite3 *db, const char *sql)
 
 static void
 insert_batch(const struct limit *l, const struct lbatch *b, sqlite3 *db,
-    sqlite3_stmt *rs, sqlite3_stmt *as, sqlite3_stmt *fs)
+    sqlite3_stmt *rs, sqlite3_stmt *as, sqlite3_stmt *fs, struct ckpt *c)
 {
 	size_t i;
 
+	pthread_mutex_lock(&c->turn);
 	exec(db, "BEGIN IMMEDIATE");
 	for (i = b->rec; i < b->rec + b->nrec; i++) {
 		const struct lrec *r = &l->r[i];
@@ -462,6 +472,7 @@ insert_batch(const struct limit *l, const struct lbatch *b, sqlite3 *db,
 		step(db, fs, "storing a fact");
 	}
 	exec(db, "COMMIT");
+	pthread_mutex_unlock(&c->turn);
 }
 
 static double
@@ -493,6 +504,7 @@ limit_insert(const struct limit *l, const char *dir, double *cpu)
 	memset(&c, 0, sizeof(c));
 	pthread_mutex_init(&c.mu, NULL);
 	pthread_cond_init(&c.cv, NULL);
+	pthread_mutex_init(&c.turn, NULL);
 	check(NULL, sqlite3_open_v2(path, &c.db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_NOMUTEX, NULL), SQLITE_OK, path);
 	exec(c.db, "PRAGMA synchronous=FULL");
@@ -505,7 +517,7 @@ limit_insert(const struct limit *l, const char *dir, double *cpu)
 	getrusage(RUSAGE_SELF, &r0);
 	t0 = th_now();
 	for (i = 0; i < l->nb; i++)
-		insert_batch(l, &l->b[i], db, rs, as, fs);
+		insert_batch(l, &l->b[i], db, rs, as, fs, &c);
 	t = th_now() - t0;
 	pthread_mutex_lock(&c.mu);
 	c.stop = 1;
@@ -522,6 +534,7 @@ limit_insert(const struct limit *l, const char *dir, double *cpu)
 	check(db, sqlite3_close(db), SQLITE_OK, "close");
 	pthread_mutex_destroy(&c.mu);
 	pthread_cond_destroy(&c.cv);
+	pthread_mutex_destroy(&c.turn);
 	return t;
 }
 
