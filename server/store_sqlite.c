@@ -439,6 +439,22 @@ test_disk_limit(struct sq *st, struct err_list *errs)
 #define test_disk_limit(st, errs)	PC_OK
 #endif
 
+/*
+ * SQLite counts the memory it holds by default, taking one mutex of the
+ * whole process at every allocation and free: some thirty a record in a
+ * batch, and the threads writing and checking batches meet there. Nothing
+ * here reads the counts. Only possible before SQLite is first used: when
+ * something has used it already (SQLITE_MISUSE), it keeps counting, which
+ * costs time and nothing else, so that result is not a failure.
+ */
+static pthread_once_t config_once = PTHREAD_ONCE_INIT;
+
+static void
+config_sqlite(void)
+{
+	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 pc_rc
 store_sqlite_open(const char *path, struct store **out, struct err_list *errs)
 {
@@ -446,6 +462,7 @@ store_sqlite_open(const char *path, struct store **out, struct err_list *errs)
 	int i;
 
 	*out = NULL;
+	pthread_once(&config_once, config_sqlite);
 	if ((st = calloc(1, sizeof(*st))) == NULL)
 		return PC_ENOMEM;
 	st->base.ops = &sq_ops;
