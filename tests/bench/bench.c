@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
+#include <sqlite3.h>
 
 #include "bench.h"
 #include "nhs.h"
@@ -503,6 +504,9 @@ main(int argc, char *argv[])
 	size_t i;
 	int a;
 
+	/* SQLite as pcmdsd sets it up (store_sqlite.c), for the limits */
+	if (sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) != SQLITE_OK)
+		fail_msg("SQLite used before it was configured");
 	bench.ingest_refs = 40000;
 	bench.refs = 1000000;
 	bench.sync_recs = 100000;
