@@ -541,6 +541,10 @@ ckpt_once(struct ckpt *c)
 	mine = wlock_take(c->wl);
 	sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
 	    NULL, NULL);
+	/* what the commits before asked for is done: the WAL starts again */
+	pthread_mutex_lock(&c->mu);
+	c->due = 0;
+	pthread_mutex_unlock(&c->mu);
 	if (mine)
 		wlock_give(c->wl);
 }
