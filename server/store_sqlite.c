@@ -636,9 +636,11 @@ sq_close(struct store *base)
 
 	if (st == NULL)
 		return;
-	ckpt_stop(st);
+	/* first: the checkpoint thread may be waiting for this turn */
 	if (st->wl_mine)
 		wlock_give(st->wl);
+	st->wl_mine = 0;
+	ckpt_stop(st);
 	wlock_drop(st->wl);
 	for (i = 0; i < Q_NQUERIES; i++)
 		sqlite3_finalize(st->q[i]);
