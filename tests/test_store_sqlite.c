@@ -1,16 +1,204 @@
 /*
- * test_store_sqlite.c - the SQLite store's background checkpoints keep
- * its WAL to about their threshold while a writer commits without a
- * pause, as batches do under load: the WAL starts again from its
- * beginning, rather than growing by every commit.
+ * test_store_sqlite.c - the SQLite store's export cursor: referrals in
+ * the order of their facts, each with exactly its own records in the
+ * order they were stored, however the records of many referrals lie
+ * among each other; held to an independent reading of the same
+ * database, one referral at a time with plain SQL. And its background
+ * checkpoints keep its WAL to about their threshold while a writer
+ * commits without a pause, as batches do under load: the WAL starts
+ * again from its beginning, rather than growing by every commit.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#include <sqlite3.h>
 
 #include "audit.h"
 #include "harness.h"
 #include "store.h"
+
+#define NREF	3000	/* thousands, as an export reads ahead */
+
+static char path[700];
+
+static void
+sql(sqlite3 *db, const char *s)
+{
+	char *err = NULL;
+
+	if (sqlite3_exec(db, s, NULL, NULL, &err) != SQLITE_OK)
+		fail_msg("%s: %s", s, err);
+}
+
+static void
+ref_id(int i, char id[UUID_LEN])
+{
+	snprintf(id, UUID_LEN, "00000000-0000-4000-8000-%012d", i);
+}
+
+/*
+ * NREF referrals, two places, some not exportable; referral i has 1 + i %
+ * 5 records, stored round by round in an order that changes each round,
+ * so that every referral's records lie among everyone else's.
+ */
+static void
+fill(sqlite3 *db)
+{
+	sqlite3_stmt *fact, *rec;
+	char id[UUID_LEN], rid[UUID_LEN], json[160];
+	int i, k, n = 0;
+
+	sql(db, "BEGIN");
+	assert_int_equal(sqlite3_prepare_v2(db, "INSERT INTO facts(referral, "
+	    "place, referred_on, exportable, data) VALUES (?, ?, ?, ?, x'00')",
+	    -1, &fact, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "INSERT INTO records(id, "
+	    "referral, kind, place, worker, hash, json, user_id, received) "
+	    "VALUES (?, ?, 'contact', ?, 'w1', x'00', ?, 1, 0)", -1, &rec,
+	    NULL), SQLITE_OK);
+	for (i = 0; i < NREF; i++) {
+		ref_id(i, id);
+		sqlite3_bind_text(fact, 1, id, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(fact, 2, i % 3 ? "NH" : "TH", -1,
+		    SQLITE_STATIC);
+		/* many referrals on one day, ordered by id within it */
+		sqlite3_bind_int(fact, 3, 20000 + (NREF - i) / 7);
+		sqlite3_bind_int(fact, 4, i % 11 != 0);
+		assert_int_equal(sqlite3_step(fact), SQLITE_DONE);
+		sqlite3_reset(fact);
+	}
+	for (k = 0; k < 5; k++)
+		for (i = 0; i < NREF; i++) {
+			int r = (int)(((long)i * (2 * k + 7) + k * 131) % NREF);
+
+			if (k > r % 5)
+				continue;
+			ref_id(r, rid);
+			snprintf(id, sizeof(id), "00000000-0000-4000-9000-%012d",
+			    n++);
+			snprintf(json, sizeof(json), "{\"id\":\"%s\",\"referral\":"
+			    "\"%s\",\"round\":%d}", id, rid, k);
+			sqlite3_bind_text(rec, 1, id, -1, SQLITE_TRANSIENT);
+			sqlite3_bind_text(rec, 2, rid, -1, SQLITE_TRANSIENT);
+			sqlite3_bind_text(rec, 3, r % 3 ? "NH" : "TH", -1,
+			    SQLITE_STATIC);
+			sqlite3_bind_text(rec, 4, json, -1, SQLITE_TRANSIENT);
+			assert_int_equal(sqlite3_step(rec), SQLITE_DONE);
+			sqlite3_reset(rec);
+		}
+	sqlite3_finalize(fact);
+	sqlite3_finalize(rec);
+	sql(db, "COMMIT");
+	assert_true(n > 2 * NREF);
+}
+
+static int
+up(void **state)
+{
+	struct store *st;
+	struct err_list errs;
+	sqlite3 *db;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/pcmds.db", th_tmpdir());
+	err_init(&errs);
+	assert_int_equal(store_open(path, &st, &errs), PC_OK);
+	store_close(st);
+	err_free(&errs);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	fill(db);
+	sqlite3_close(db);
+	return 0;
+}
+
+/* The export of place (NULL: all), checked against plain SQL. */
+static void
+same_as_sql(const char *place, int32_t from, int32_t to)
+{
+	struct store *st;
+	struct store_cursor *cur;
+	struct store_export_ref ref;
+	struct err_list errs;
+	sqlite3 *db;
+	sqlite3_stmt *refs, *recs;
+	long nref = 0, ntext = 0;
+	size_t i;
+
+	err_init(&errs);
+	assert_int_equal(store_open(path, &st, &errs), PC_OK);
+	assert_int_equal(store_export_open(st, place, from, to, &cur), PC_OK);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, place ? "SELECT referral FROM "
+	    "facts WHERE place = ?1 AND referred_on BETWEEN ?2 AND ?3 AND "
+	    "exportable = 1 ORDER BY referred_on, referral" : "SELECT referral "
+	    "FROM facts WHERE referred_on BETWEEN ?2 AND ?3 AND exportable = 1 "
+	    "ORDER BY place, referred_on, referral", -1, &refs, NULL),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT json FROM records "
+	    "WHERE referral = ? ORDER BY seq", -1, &recs, NULL), SQLITE_OK);
+	if (place != NULL)
+		sqlite3_bind_text(refs, 1, place, -1, SQLITE_STATIC);
+	sqlite3_bind_int(refs, 2, from);
+	sqlite3_bind_int(refs, 3, to);
+	while (sqlite3_step(refs) == SQLITE_ROW) {
+		const char *want = (const char *)sqlite3_column_text(refs, 0);
+
+		assert_int_equal(store_export_next(cur, &ref), PC_OK);
+		assert_string_equal(ref.id, want);
+		sqlite3_bind_text(recs, 1, want, -1, SQLITE_TRANSIENT);
+		for (i = 0; sqlite3_step(recs) == SQLITE_ROW; i++) {
+			assert_true(i < ref.n);
+			assert_int_equal(ref.len[i], (size_t)sqlite3_column_bytes(
+			    recs, 0));
+			assert_string_equal(ref.text[i],
+			    (const char *)sqlite3_column_text(recs, 0));
+		}
+		assert_int_equal(i, ref.n);
+		assert_true(ref.n > 0);
+		ntext += (long)ref.n;
+		nref++;
+		sqlite3_reset(recs);
+	}
+	/* the end, and it stays the end */
+	assert_int_equal(store_export_next(cur, &ref), PC_ENOTFOUND);
+	assert_int_equal(ref.n, 0);
+	assert_int_equal(store_export_next(cur, &ref), PC_ENOTFOUND);
+	sqlite3_finalize(refs);
+	sqlite3_finalize(recs);
+	sqlite3_close(db);
+	store_export_close(cur);
+	store_close(st);
+	err_free(&errs);
+	if (from == INT32_MIN) {	/* every exportable referral there */
+		assert_true(nref > NREF / 4);
+		assert_true(ntext > 2 * nref);
+	}
+}
+
+static void
+test_export_one_place(void **state)
+{
+	(void)state;
+	same_as_sql("NH", INT32_MIN, INT32_MAX);
+	same_as_sql("TH", INT32_MIN, INT32_MAX);
+}
+
+static void
+test_export_every_place(void **state)
+{
+	(void)state;
+	same_as_sql(NULL, INT32_MIN, INT32_MAX);
+}
+
+static void
+test_export_some_days(void **state)
+{
+	(void)state;
+	same_as_sql("NH", 20100, 20300);
+	same_as_sql("NH", 30000, 30001);	/* none */
+}
 
 #define CKPT_PAGES	10000	/* store_sqlite.c's threshold */
 #define ENTRY_BYTES	3500	/* an entry's object: most of a page */
@@ -71,8 +259,11 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_export_one_place),
+		cmocka_unit_test(test_export_every_place),
+		cmocka_unit_test(test_export_some_days),
 		cmocka_unit_test(test_wal_starts_again),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, up, NULL);
 }

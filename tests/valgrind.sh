@@ -14,6 +14,7 @@ fail=0
 units="test_agg test_ckm test_codes test_cstore test_csv test_date test_dict
     test_disclosure test_ingest test_jarena test_jout test_jwt test_kv test_nhs test_openapi test_opt
     test_pii test_poisson test_pop test_rate test_rec test_sdc test_stats
+    test_store_sqlite
     test_timeline test_turns test_util test_vault"
 for t in $units; do
 	if "${vg[@]}" "$build/tests/$t" >"/tmp/vg.$$" 2>&1; then
