@@ -1530,6 +1530,7 @@ agg_open(struct agg **out, struct store *st, const uint8_t cell_key[32],
 	upto[0] = '\0';
 	if ((a = agg_new(cell_key)) == NULL)
 		return PC_ENOMEM;
+	FAILPOINT_PAUSE("start-loading");	/* test builds: held here */
 	if ((rc = store_place_each(st, load_place, a)) != PC_OK ||
 	    (rc = pop_load(st, a->pop)) != PC_OK ||
 	    (rc = rebuild_facts(st)) != PC_OK ||

@@ -256,13 +256,18 @@ split_hostport(const char *s, char *host, size_t hlen, char *port,
 	return 0;
 }
 
-static struct evconnlistener *
-bind_listener(struct server *srv, const char *where, int loopback_only)
+/*
+ * A socket bound to where (host:port), not yet listening: bound before
+ * privileges are dropped, listened on only once the server can serve
+ * (listener_on), so that connections made while it loads are refused
+ * rather than queued and then accepted all at once. -1 on failure.
+ */
+static int
+bind_socket(const char *where, int loopback_only)
 {
 	struct addrinfo hints, *ai = NULL;
-	struct evconnlistener *l;
 	char host[256], port[16];
-	int one = 1;
+	int one = 1, fd;
 
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
@@ -271,7 +276,7 @@ bind_listener(struct server *srv, const char *where, int loopback_only)
 	if (split_hostport(where, host, sizeof(host), port, sizeof(port)) != 0 ||
 	    getaddrinfo(host, port, &hints, &ai) != 0 || ai == NULL) {
 		log_warnx("cannot use listen address %s (host:port)", where);
-		return NULL;
+		return -1;
 	}
 	if (loopback_only && !((ai->ai_family == AF_INET &&
 	    (ntohl(((struct sockaddr_in *)ai->ai_addr)->sin_addr.s_addr) >>
@@ -280,19 +285,37 @@ bind_listener(struct server *srv, const char *where, int loopback_only)
 		log_warnx("healthz_listen %s: plain HTTP is only allowed on a "
 		    "loopback address", where);
 		freeaddrinfo(ai);
-		return NULL;
+		return -1;
 	}
-	l = evconnlistener_new_bind(srv->base, NULL, NULL,
-	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC |
-	    LEV_OPT_DISABLED, 1024, ai->ai_addr, (int)ai->ai_addrlen);
-	freeaddrinfo(ai);
-	if (l == NULL) {
+	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
+	    sizeof(one)) != 0 ||
+	    /* accepted sockets inherit it: no 40 ms Nagle stall on
+	     * keep-alive */
+	    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) != 0 ||
+	    bind(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
 		log_warn("cannot listen on %s", where);
-		return NULL;
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
 	}
-	/* accepted sockets inherit it: no 40 ms Nagle stall on keep-alive */
-	setsockopt(evconnlistener_get_fd(l), IPPROTO_TCP, TCP_NODELAY, &one,
-	    sizeof(one));
+	freeaddrinfo(ai);
+	return fd;
+}
+
+/* Listening on fd (from bind_socket, closed with the listener), disabled. */
+static struct evconnlistener *
+listener_on(struct server *srv, int fd)
+{
+	struct evconnlistener *l = evconnlistener_new(srv->base, NULL, NULL,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_DISABLED,
+	    1024, fd);
+
+	if (l == NULL) {
+		log_warn("cannot listen");
+		close(fd);
+	}
 	return l;
 }
 
@@ -412,6 +435,7 @@ setup_http(struct server *srv)
 {
 	struct conf *cf = srv->conf;
 	struct evconnlistener *l;
+	int fd;
 
 	if ((srv->http = evhttp_new(srv->base)) == NULL)
 		return -1;
@@ -425,19 +449,41 @@ setup_http(struct server *srv)
 	evhttp_set_timeout(srv->http, cf->idle_timeout);
 	evhttp_set_bevcb(srv->http, conn_new, srv);
 	evhttp_set_gencb(srv->http, on_request, srv);
-	if ((srv->listener = bind_listener(srv, cf->listen, 0)) == NULL ||
-	    evhttp_bind_listener(srv->http, srv->listener) == NULL)
+	if ((srv->listen_fd = bind_socket(cf->listen, 0)) < 0)
 		return -1;
 	if (cf->healthz_listen[0] != '\0') {
 		if ((srv->plain = evhttp_new(srv->base)) == NULL ||
-		    (l = bind_listener(srv, cf->healthz_listen, 1)) == NULL ||
+		    (fd = bind_socket(cf->healthz_listen, 1)) < 0 ||
+		    (l = listener_on(srv, fd)) == NULL ||
 		    evhttp_bind_listener(srv->plain, l) == NULL)
 			return -1;
 		evhttp_set_timeout(srv->plain, 5);
 		evhttp_set_gencb(srv->plain, on_plain_request, srv);
 		evconnlistener_enable(l);
 	}
-	return 0;	/* the TLS listener is enabled once all is ready */
+	return 0;	/* the TLS port is listened on once all is ready */
+}
+
+/*
+ * The TLS port listened on, once the server can serve: until then a
+ * client (a load balancer's check, a device) is refused and tries again
+ * later, rather than waiting in the backlog for a start that may take
+ * minutes, each of those connections then accepted at once.
+ */
+static int
+start_listening(struct server *srv)
+{
+	int fd = srv->listen_fd;
+
+	srv->listen_fd = -1;	/* the listener's from here */
+	if ((srv->listener = listener_on(srv, fd)) == NULL)
+		return -1;
+	if (evhttp_bind_listener(srv->http, srv->listener) == NULL) {
+		evconnlistener_free(srv->listener);
+		srv->listener = NULL;
+		return -1;
+	}
+	return 0;
 }
 
 /* Before the port is bound, so that no signal finds the default action. */
@@ -723,6 +769,9 @@ teardown(struct server *srv)
 	/* before evhttp: sign-ins held for the provider let go first */
 	oidc_close(srv->oidc);
 	srv->listener = NULL;	/* evhttp_free frees it */
+	if (srv->listen_fd >= 0)	/* bound, never listened on */
+		close(srv->listen_fd);
+	srv->listen_fd = -1;
 	if (srv->http != NULL)
 		evhttp_free(srv->http);	/* frees every connection */
 	if (srv->plain != NULL)
@@ -781,6 +830,7 @@ srv_run(struct conf *cf)
 	int rc = 1;
 
 	memset(&srv, 0, sizeof(srv));
+	srv.listen_fd = -1;
 	srv.conf = cf;
 	LIST_INIT(&srv.conns);
 	metrics_init(&srv.metrics);
@@ -808,7 +858,8 @@ srv_run(struct conf *cf)
 	    store_cache_size(srv.store, cf->cache_size) != PC_OK ||
 	    start_shared(&srv, upto, &errs) != PC_OK ||
 	    start_head_log(&srv) != 0 || (srv.oidc != NULL &&
-	    oidc_start(srv.oidc, srv.base, &errs) != PC_OK)) {
+	    oidc_start(srv.oidc, srv.base, &errs) != PC_OK) ||
+	    start_listening(&srv) != 0) {
 		if (errs.n > 0)
 			log_warnx("%s", errs.v[0].msg);
 		log_warnx("not started");

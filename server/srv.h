@@ -57,7 +57,8 @@ struct server {
 	struct event_base	*base;
 	struct evhttp		*http;
 	struct evhttp		*plain;		/* loopback /healthz, optional */
-	struct evconnlistener	*listener;
+	struct evconnlistener	*listener;	/* NULL until ready to serve */
+	int			 listen_fd;	/* bound, until then; or -1 */
 	SSL_CTX			*ssl;
 	struct store		*store;		/* the loop's; before serving */
 	struct pool		*pool;		/* PostgreSQL: the workers */

@@ -1055,6 +1055,58 @@ let_on(const char *dir, const char *name)
 	assert_int_equal(unlink(f), 0);
 }
 
+/* What a client trying to connect saw while the server was loading. */
+struct knock {
+	pthread_t	 thread;
+	const char	*dir;
+	int		 port, connected;
+};
+
+static void *
+knock_main(void *arg)
+{
+	struct knock *k = arg;
+
+	wait_paused(k->dir, "start-loading");
+	k->connected = th_can_connect(k->port);
+	let_on(k->dir, "start-loading");
+	return NULL;
+}
+
+/*
+ * While the server loads its aggregates (minutes, with a large store),
+ * its port refuses connections rather than queueing them to be accepted
+ * all at once when it is ready; then it serves.
+ */
+static void
+test_refused_while_loading(void **state)
+{
+	struct th_server s;
+	struct knock k;
+	struct th_http h;
+	char list[] = "PCMDS_PAUSE=start-loading", where[700];
+	const char *env[] = {list, where, NULL};
+	char dir[600];
+
+	(void)state;
+	th_server_init(&s, NULL);
+	snprintf(dir, sizeof(dir), "%s/pauses", s.dir);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	snprintf(where, sizeof(where), "PCMDS_PAUSE_DIR=%s", dir);
+	s.bin = "pcmdsd-fp";
+	memset(&k, 0, sizeof(k));
+	k.dir = dir;
+	k.port = s.port;
+	assert_int_equal(pthread_create(&k.thread, NULL, knock_main, &k), 0);
+	th_server_start_within(&s, env, 60);
+	assert_int_equal(pthread_join(k.thread, NULL), 0);
+	assert_int_equal(k.connected, 0);
+	th_https(&s, "GET", "/healthz", NULL, NULL, 0, &h);
+	assert_int_equal(h.status, 200);
+	th_http_free(&h);
+	assert_int_equal(th_server_stop(&s, SIGTERM), 0);
+}
+
 /* A batch sent on a thread of its own, its answer read later. */
 struct post {
 	pthread_t		 thread;
@@ -1218,6 +1270,7 @@ main(void)
 		cmocka_unit_test(test_newer_schema),
 		cmocka_unit_test(test_global_budget),
 		cmocka_unit_test(test_fd_limit),
+		cmocka_unit_test(test_refused_while_loading),
 		cmocka_unit_test(test_valid_not_blocked),
 		cmocka_unit_test(test_loop_serves_during_batch),
 		cmocka_unit_test(test_batches_of_one_referral_at_once),
