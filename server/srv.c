@@ -304,16 +304,20 @@ bind_socket(const char *where, int loopback_only)
 	return fd;
 }
 
-/* Listening on fd (from bind_socket, closed with the listener), disabled. */
+/*
+ * Listening on fd (from bind_socket, closed with the listener), disabled.
+ * Where is for the message: another process may have bound the same
+ * address meanwhile (SO_REUSEADDR allows it until one listens).
+ */
 static struct evconnlistener *
-listener_on(struct server *srv, int fd)
+listener_on(struct server *srv, int fd, const char *where)
 {
 	struct evconnlistener *l = evconnlistener_new(srv->base, NULL, NULL,
 	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_DISABLED,
 	    1024, fd);
 
 	if (l == NULL) {
-		log_warn("cannot listen");
+		log_warn("cannot listen on %s", where);
 		close(fd);
 	}
 	return l;
@@ -454,7 +458,7 @@ setup_http(struct server *srv)
 	if (cf->healthz_listen[0] != '\0') {
 		if ((srv->plain = evhttp_new(srv->base)) == NULL ||
 		    (fd = bind_socket(cf->healthz_listen, 1)) < 0 ||
-		    (l = listener_on(srv, fd)) == NULL ||
+		    (l = listener_on(srv, fd, cf->healthz_listen)) == NULL ||
 		    evhttp_bind_listener(srv->plain, l) == NULL)
 			return -1;
 		evhttp_set_timeout(srv->plain, 5);
@@ -476,7 +480,7 @@ start_listening(struct server *srv)
 	int fd = srv->listen_fd;
 
 	srv->listen_fd = -1;	/* the listener's from here */
-	if ((srv->listener = listener_on(srv, fd)) == NULL)
+	if ((srv->listener = listener_on(srv, fd, srv->conf->listen)) == NULL)
 		return -1;
 	if (evhttp_bind_listener(srv->http, srv->listener) == NULL) {
 		evconnlistener_free(srv->listener);

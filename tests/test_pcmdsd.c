@@ -6,7 +6,10 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 
+#include <sys/socket.h>
 #include <sys/stat.h>
+
+#include <netinet/in.h>
 
 #include <fcntl.h>
 #include <pthread.h>
@@ -729,6 +732,42 @@ test_config_errors(void **state)
 	th_run_free(&r);
 }
 
+/*
+ * Its port taken by another program: refused at start, naming the
+ * address, before anything is loaded.
+ */
+static void
+test_port_taken(void **state)
+{
+	struct sockaddr_in sa;
+	struct th_server s3;
+	struct th_run r;
+	char where[64];
+	int fd, one = 1;
+
+	(void)state;
+	th_server_init(&s3, NULL);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)s3.port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_true((fd = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
+	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
+	    sizeof(one)), 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(fd, 8), 0);
+	th_server_admin(&s3, &r, "serve");
+	close(fd);
+	assert_int_equal(r.status, 1);
+	snprintf(where, sizeof(where), "cannot listen on 127.0.0.1:%d",
+	    s3.port);
+	if (strstr(r.err, where) == NULL ||
+	    strstr(r.err, "Address already in use") == NULL)
+		fail_msg("a taken port: %s", r.err);
+	assert_null(strstr(r.err, "aggregates:"));
+	th_run_free(&r);
+}
+
 /* A database a newer pcmdsd has migrated is refused, and left as it is. */
 static void
 test_newer_schema(void **state)
@@ -1267,6 +1306,7 @@ main(void)
 		cmocka_unit_test(test_shutdown_and_reload),
 		cmocka_unit_test(test_start_sizes),
 		cmocka_unit_test(test_config_errors),
+		cmocka_unit_test(test_port_taken),
 		cmocka_unit_test(test_newer_schema),
 		cmocka_unit_test(test_global_budget),
 		cmocka_unit_test(test_fd_limit),
