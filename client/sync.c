@@ -13,9 +13,12 @@
  * takes) halves the batch, down to one record. One sync at a time per
  * device (a lock file).
  *
- * While a batch is with the server, the answer to the one before is
- * marked and the next is made ready: a second thread does nothing but
- * the request, so the store stays with this one.
+ * Two batches are with the server at once, each on a connection of its
+ * own, so that one is read and checked there while the other commits:
+ * the server may store them in either order, so a batch never holds a
+ * record of a referral that the batch in flight holds (such rows wait
+ * for the next batch; the records of a referral keep their order).
+ * Threads do nothing but the requests, so the store stays with this one.
  */
 #include <sys/file.h>
 
@@ -32,16 +35,27 @@
 #include "client.h"
 #include "date.h"
 #include "directory.h"
+#include "map.h"
 #include "net.h"
 #include "sec.h"
 
 #define BACKOFF_BASE	0.25	/* s */
 #define BACKOFF_CAP	15.0	/* s */
 #define BUDGET_DEFAULT	60	/* s of retrying without an answer */
+#define LATER_MAX(s)	(2 * (s)->batch)	/* rows put off, at most */
+
+/* A row put off: its referral is in the batch in flight. */
+struct later {
+	int64_t		 seq;
+	char		 id[UUID_LEN];
+	char		 referral[UUID_LEN];
+	char		*json;		/* the record's text, wiped when freed */
+	size_t		 len;
+};
 
 struct sync {
 	struct ctx	*c;
-	struct net	 net;
+	struct net	 net[2];	/* a connection for each batch in flight */
 	int		 batch;		/* records per request; 413 halves it */
 	double		 budget;	/* s of retrying one batch */
 	double		 deadline;	/* for the lock */
@@ -59,6 +73,8 @@ struct sync {
 	int64_t		 after;		/* last seq taken */
 	int64_t		 held_seen;	/* last held seq counted */
 	char		 held_as[128];
+	struct later	*later;		/* in seq order, LATER_MAX of them */
+	int		 nlater;
 };
 
 /* One batch: its rows, its request body and, once sent, the answer. */
@@ -66,10 +82,14 @@ struct batch {
 	char		(*ids)[UUID_LEN];
 	int64_t		*seqs;		/* of the rows sent, beside their ids */
 	int		 n;
+	int		 oom;		/* a row could not be kept */
+	struct map	 refs;		/* the referrals of its rows */
+	const struct batch *fly;	/* while made: the batch in flight */
 	struct buf	 body;
 	struct buf	 gz;
 	struct sync	*s;
-	/* the request, made by the sender thread */
+	/* the request, made by the sender thread on net */
+	struct net	*net;
 	pthread_t	 thread;
 	int		 threaded;
 	pc_rc		 sent_rc;
@@ -128,7 +148,72 @@ progress(struct sync *s, int final)
 	fflush(stderr);
 }
 
-/* Adds a pending row to the batch, unless made under another identity. */
+/* Puts a row into the batch: 1 when out of memory. */
+static int
+batch_put(struct batch *b, int64_t seq, const char *id, const char *referral,
+    const char *json, size_t len)
+{
+	if (map_put(&b->refs, referral, &b->refs) != PC_OK ||
+	    (b->n > 0 && buf_adds(&b->body, ",") != PC_OK) ||
+	    buf_add(&b->body, json, len) != PC_OK)
+		return 1;
+	b->seqs[b->n] = seq;
+	snprintf(b->ids[b->n++], UUID_LEN, "%s", id);
+	return 0;
+}
+
+static int
+in_flight(const struct batch *b, const char *referral)
+{
+	return b->fly != NULL && map_get(&b->fly->refs, referral) != NULL;
+}
+
+/* Keeps a row for a later batch: 1 when out of memory. */
+static int
+put_off(struct sync *s, const struct cstore_row *row)
+{
+	struct later *l;
+
+	/* the batch only shrinks: the first size is the largest */
+	if (s->later == NULL && (s->later = calloc((size_t)LATER_MAX(s),
+	    sizeof(*s->later))) == NULL)
+		return 1;
+	l = &s->later[s->nlater];
+	if ((l->json = malloc(row->json_len + 1)) == NULL)
+		return 1;
+	memcpy(l->json, row->json, row->json_len);
+	l->len = row->json_len;
+	l->seq = row->seq;
+	snprintf(l->id, sizeof(l->id), "%s", row->id);
+	snprintf(l->referral, sizeof(l->referral), "%s", row->referral);
+	s->nlater++;
+	return 0;
+}
+
+static void
+later_free(struct later *l)
+{
+	sec_wipe(l->json, l->len);
+	free(l->json);
+	memset(l, 0, sizeof(*l));
+}
+
+static void
+later_clear(struct sync *s)
+{
+	int i;
+
+	for (i = 0; i < s->nlater; i++)
+		later_free(&s->later[i]);
+	s->nlater = 0;
+}
+
+/*
+ * Adds a pending row to the batch, unless made under another identity or
+ * its referral is in the batch in flight (then it is put off). 1: stop,
+ * the row not taken (the batch or the rows put off are full), or out of
+ * memory (b->oom).
+ */
 static int
 add_row(void *arg, const struct cstore_row *row)
 {
@@ -138,6 +223,8 @@ add_row(void *arg, const struct cstore_row *row)
 	const char *w, *p;
 	int mine;
 
+	if (b->n >= s->batch || s->nlater >= LATER_MAX(s))
+		return 1;
 	s->after = row->seq;
 	if ((j = cJSON_ParseWithLength(row->json, row->json_len)) == NULL)
 		return 1;
@@ -156,10 +243,12 @@ add_row(void *arg, const struct cstore_row *row)
 		}
 		return 0;
 	}
-	buf_adds(&b->body, b->n == 0 ? "" : ",");
-	buf_add(&b->body, row->json, row->json_len);
-	b->seqs[b->n] = row->seq;
-	snprintf(b->ids[b->n++], UUID_LEN, "%s", row->id);
+	if (in_flight(b, row->referral) ? put_off(s, row) :
+	    batch_put(b, row->seq, row->id, row->referral, row->json,
+	    row->json_len)) {
+		b->oom = 1;
+		return 1;
+	}
 	return 0;
 }
 
@@ -197,26 +286,26 @@ busy_said(struct err_list *e, const struct net_resp *r)
  * answered, but only that it was busy or failing (errs says what).
  */
 static pc_rc
-send_batch(struct sync *s, const struct buf *gz, struct net_resp *r,
-    struct err_list *errs)
+send_batch(struct sync *s, struct net *net, const struct buf *gz,
+    struct net_resp *r, struct err_list *errs)
 {
 	double start = now(), wait, asked;
 	int attempt = 0;
 	pc_rc rc;
 
-	s->net.ask_first = 0;
+	net->ask_first = 0;
 	for (;;) {
 		struct err_list e;
 
 		err_init(&e);
-		rc = net_request(&s->net, "POST", "/v1/records", s->c->cfg.token,
+		rc = net_request(net, "POST", "/v1/records", s->c->cfg.token,
 		    gz->p, gz->len, 1, r, &e);
 		/*
 		 * A connection broken under the upload may be a server that
 		 * refused the body as too large and closed: the tries after
 		 * ask first, so a 413 comes back as a 413.
 		 */
-		s->net.ask_first |= rc == PC_ENET;
+		net->ask_first |= rc == PC_ENET;
 		if (rc == PC_ETLS || rc == PC_EPROTO || (rc == PC_OK &&
 		    r->status != 429 && r->status < 500)) {
 			err_move(errs, &e);
@@ -372,6 +461,7 @@ refusal(const struct batch *b, const struct net_resp *r,
 static void
 batch_free(struct batch *b)
 {
+	map_free(&b->refs);
 	buf_free(&b->body);
 	buf_free(&b->gz);
 	free(b->ids);
@@ -380,31 +470,70 @@ batch_free(struct batch *b)
 	memset(b, 0, sizeof(*b));
 }
 
-/* The next pending rows after s->after, gzipped; b->n == 0: none left. */
+/*
+ * The rows put off that may go now (their referral not in fly), in
+ * order, while the batch has room; the others stay put off.
+ */
 static pc_rc
-batch_build(struct sync *s, struct batch *b)
+take_later(struct sync *s, struct batch *b)
+{
+	int i, kept = 0;
+
+	for (i = 0; i < s->nlater; i++) {
+		struct later *l = &s->later[i];
+
+		if (b->n < s->batch && !in_flight(b, l->referral)) {
+			if (batch_put(b, l->seq, l->id, l->referral, l->json,
+			    l->len) != 0)
+				return PC_ENOMEM;
+			later_free(l);
+		} else {
+			if (kept != i) {
+				s->later[kept] = *l;
+				memset(l, 0, sizeof(*l));
+			}
+			kept++;
+		}
+	}
+	s->nlater = kept;
+	return PC_OK;
+}
+
+/*
+ * The next rows, gzipped: those put off first, then the pending ones
+ * after s->after; none of a referral of fly, the batch in flight (or
+ * NULL). b->n == 0: none left, or all that are left wait for fly.
+ */
+static pc_rc
+batch_build(struct sync *s, struct batch *b, const struct batch *fly)
 {
 	pc_rc rc;
 
 	memset(b, 0, sizeof(*b));
 	b->s = s;
+	b->fly = fly;
+	map_init(&b->refs);
 	err_init(&b->errs);
 	buf_init(&b->body, 0);
 	buf_init(&b->gz, 0);
 	if ((b->ids = calloc((size_t)s->batch, sizeof(*b->ids))) == NULL ||
-	    (b->seqs = calloc((size_t)s->batch, sizeof(*b->seqs))) == NULL)
+	    (b->seqs = calloc((size_t)s->batch, sizeof(*b->seqs))) == NULL ||
+	    buf_adds(&b->body, "{\"records\":[") != PC_OK ||
+	    (rc = take_later(s, b)) != PC_OK)
 		return PC_ENOMEM;
-	buf_adds(&b->body, "{\"records\":[");
-	for (;;) {
+	/* until full: rows held or put off leave room to look further on */
+	while (b->n < s->batch && s->nlater < LATER_MAX(s)) {
 		int64_t before = s->after;
 
-		/* a window of held records only: look further on */
-		if ((rc = cstore_pending(s->c->store, s->after, s->batch,
-		    s->resend, add_row, b)) != PC_OK)
+		if ((rc = cstore_pending(s->c->store, s->after, s->batch -
+		    b->n, s->resend, add_row, b)) != PC_OK)
 			return rc;
-		if (b->n > 0 || s->after == before)
+		if (b->oom)
+			return PC_ENOMEM;
+		if (s->after == before)
 			break;
 	}
+	b->fly = NULL;	/* it may be gone before this one is */
 	if (b->n == 0)
 		return PC_OK;
 	if ((rc = buf_adds(&b->body, "]}")) != PC_OK)
@@ -417,13 +546,14 @@ batch_send(void *arg)
 {
 	struct batch *b = arg;
 
-	b->sent_rc = send_batch(b->s, &b->gz, &b->resp, &b->errs);
+	b->sent_rc = send_batch(b->s, b->net, &b->gz, &b->resp, &b->errs);
 	return NULL;
 }
 
 static void
-batch_start(struct batch *b)
+batch_start(struct batch *b, struct net *net)
 {
+	b->net = net;
 	b->threaded = pthread_create(&b->thread, NULL, batch_send, b) == 0;
 	if (!b->threaded)
 		batch_send(b);	/* no thread: the same, one at a time */
@@ -449,8 +579,8 @@ batch_finish(struct sync *s, struct batch *b, struct err_list *errs)
 	if ((rc = b->sent_rc) != PC_OK)
 		return rc;
 	if (b->resp.status == 413 && b->n > 1) {
-		/* too large for the server: from this batch on, half as many */
-		s->after = b->seqs[0] - 1;
+		/* too large for the server: from this batch on, half as many
+		   (send_run says where to start again) */
 		s->batch = b->n / 2;
 		s->shrink = 1;
 		net_resp_free(&b->resp);
@@ -469,80 +599,110 @@ batch_finish(struct sync *s, struct batch *b, struct err_list *errs)
 }
 
 /*
- * After an error: the batch in flight is waited for and its answer not
- * marked; what the server stored of it is counted as unrecorded, so the
- * summary says the server has it.
+ * The other batch in flight, once the one before it ended the run (an
+ * error, or a 413): its answer, if it was stored, is marked (no record
+ * of it is of a referral of that one); otherwise its records stay
+ * pending. PC_OK unless marking failed.
  */
-static void
-batch_abandon(struct sync *s, struct batch *b)
+static pc_rc
+batch_settle(struct sync *s, struct batch *b, struct err_list *errs)
 {
-	cJSON *j, *it;
+	pc_rc rc = PC_OK;
 
 	batch_wait(b);
 	if (b->sent_rc != PC_OK)
-		return;
-	if (b->resp.status == 200 &&
-	    (j = cJSON_Parse(buf_str(&b->resp.body))) != NULL) {
-		cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(j,
-		    "results")) {
-			const char *st = rec_str(it, "status");
-
-			s->unrecorded += st != NULL && (strcmp(st, "stored") ==
-			    0 || strcmp(st, "duplicate") == 0);
-		}
-		cJSON_Delete(j);
+		return PC_OK;
+	s->batches++;
+	if (b->resp.status == 200 && (rc = apply(s, b, &b->resp, errs)) ==
+	    PC_OK) {
+		s->done += b->n;
+		progress(s, 0);
 	}
 	net_resp_free(&b->resp);
+	return rc;
 }
 
 /*
- * Every batch in turn, three in a ring: once a batch is answered the next
- * goes out (one request at a time, on one connection), and while it is
- * with the server the answer before it is marked and the batch after it
- * made ready. After an error, an answer not yet marked is dropped: its
- * records stay pending and the next sync sends them again. After a 413
- * the run stops (s->shrink) to start again from that batch, smaller.
+ * After a 413: the run starts again at the first row not answered, of
+ * the batches a and b (NULL: answered) and the rows put off.
+ */
+static void
+start_again(struct sync *s, const struct batch *a, const struct batch *b)
+{
+	int64_t low = INT64_MAX;
+
+	if (a != NULL && a->n > 0)
+		low = a->seqs[0];
+	if (b != NULL && b->n > 0 && b->seqs[0] < low)
+		low = b->seqs[0];
+	if (s->nlater > 0 && s->later[0].seq < low)
+		low = s->later[0].seq;
+	if (low != INT64_MAX)
+		s->after = low - 1;
+	later_clear(s);
+}
+
+/*
+ * Every batch in turn, two at a time with the server: once one is sent
+ * the answer to the one before it is waited for and marked, and the
+ * next is made (of no referral of the one in flight) and sent. When
+ * all that is left waits for the batch in flight, its answer comes
+ * first. After an error, the other batch's answer is still marked if it
+ * was stored; what is not marked stays pending and the next sync sends
+ * it again. After a 413 the run stops (s->shrink) to start again from
+ * the first record not answered, in smaller batches.
  */
 static pc_rc
 send_run(struct sync *s, struct err_list *errs)
 {
-	struct batch v[3], *cur, *prev, *next;
-	size_t k = 0, i;
-	pc_rc rc;
+	struct batch v[2], *fly = NULL, *next;
+	size_t k = 0;
+	pc_rc rc = PC_OK, also;
 
 	memset(v, 0, sizeof(v));
-	rc = batch_build(s, &v[0]);
-	while (rc == PC_OK && v[k % 3].n > 0) {
-		cur = &v[k % 3];
-		prev = k > 0 ? &v[(k + 2) % 3] : NULL;
-		next = &v[(k + 1) % 3];
-		if (prev != NULL) {
-			batch_wait(prev);
-			if (prev->sent_rc != PC_OK || prev->resp.status != 200) {
-				/* why it ends, or a 413 */
-				rc = batch_finish(s, prev, errs);
-				goto out;
+	for (;;) {
+		next = &v[k % 2];
+		batch_free(next);
+		if ((rc = batch_build(s, next, fly)) != PC_OK)
+			break;
+		if (next->n == 0 && fly == NULL)
+			break;			/* all sent */
+		if (next->n == 0) {
+			/* all that is left waits for the batch in flight */
+			rc = batch_finish(s, fly, errs);
+			if (s->shrink)
+				start_again(s, fly, NULL);
+			fly = NULL;
+			if (rc != PC_OK || s->shrink)
+				break;
+			continue;
+		}
+		batch_start(next, &s->net[k++ % 2]);
+		if (fly != NULL) {
+			rc = batch_finish(s, fly, errs);
+			if (rc != PC_OK || s->shrink) {
+				also = batch_settle(s, next, errs);
+				if (s->shrink)
+					start_again(s, fly, next->sent_rc ==
+					    PC_OK && next->resp.status == 200 ?
+					    NULL : next);
+				if (rc == PC_OK)
+					rc = also;
+				fly = NULL;
+				break;
 			}
 		}
-		batch_start(cur);
-		if (prev != NULL) {
-			rc = batch_finish(s, prev, errs);
-			batch_free(prev);
-		}
-		if (rc == PC_OK)
-			rc = batch_build(s, next);
-		if (rc != PC_OK) {
-			batch_abandon(s, cur);
-			break;
-		}
-		k++;
+		fly = next;
 	}
-	/* the last batch sent, still to be marked */
-	if (rc == PC_OK && k > 0)
-		rc = batch_finish(s, &v[(k + 2) % 3], errs);
-out:
-	for (i = 0; i < 3; i++)
-		batch_free(&v[i]);
+	if (fly != NULL && rc == PC_OK) {
+		rc = batch_finish(s, fly, errs);
+		if (s->shrink)
+			start_again(s, fly, NULL);
+	} else if (fly != NULL)
+		(void)batch_settle(s, fly, errs);
+	later_clear(s);
+	batch_free(&v[0]);
+	batch_free(&v[1]);
 	return rc;
 }
 
@@ -640,12 +800,15 @@ run_sync(struct ctx *c, struct opt_result *o)
 	}
 	if ((rc = ctx_store(c, &errs)) != PC_OK ||
 	    (rc = cstore_lazy_commits(c->store, &errs)) != PC_OK ||
-	    (rc = net_init(&s.net, c->cfg.server, c->cfg.pinned ?
+	    (rc = net_init(&s.net[0], c->cfg.server, c->cfg.pinned ?
+	    c->home.cacert : NULL, &errs)) != PC_OK ||
+	    (rc = net_init(&s.net[1], c->cfg.server, c->cfg.pinned ?
 	    c->home.cacert : NULL, &errs)) != PC_OK ||
 	    (lock = take_lock(c, s.deadline, &errs)) < 0) {
 		ctx_report(&errs, NULL);
 		err_free(&errs);
-		net_free(&s.net);
+		net_free(&s.net[0]);
+		net_free(&s.net[1]);
 		return lock < 0 && rc == PC_OK ? EXIT_INVALID : exit_for(rc);
 	}
 	(void)cstore_requeue_orphans(c->store);
@@ -654,12 +817,12 @@ run_sync(struct ctx *c, struct opt_result *o)
 	if (rc == PC_OK)
 		rc = send_all(&s, &errs);
 	if (rc == PC_OK)
-		dir_sync(c, &s.net);	/* the place's community assets */
+		dir_sync(c, &s.net[0]);	/* the place's community assets */
 	cstore_counts(c->store, counts);
 	summary(&s, rc, counts[CS_PENDING] - s.held, counts[CS_QUARANTINED]);
 	if (rc != PC_OK)
 		ctx_report(&errs, NULL);
-	if (rc == PC_ENET && s.net.reached)
+	if (rc == PC_ENET && (s.net[0].reached || s.net[1].reached))
 		fprintf(stderr, "pcmds: the server answered but the connection "
 		    "kept breaking; %ld records kept pending for the next "
 		    "sync\n", counts[CS_PENDING]);
@@ -684,7 +847,9 @@ run_sync(struct ctx *c, struct opt_result *o)
 	else if (rc == PC_EPROTO)
 		ex = EXIT_INVALID;
 	err_free(&errs);
-	net_free(&s.net);
+	net_free(&s.net[0]);
+	net_free(&s.net[1]);
+	free(s.later);
 	close(lock);
 	return ex;
 }

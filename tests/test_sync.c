@@ -247,6 +247,7 @@ server_dies(const char *failpoint)
 	const char *envv[] = {env, NULL};
 	struct th_server s;
 	const char *home;
+	long sent;
 
 	snprintf(env, sizeof(env), "PCMDS_FAILPOINT=%s:2", failpoint);
 	th_server_init(&s, NULL);
@@ -256,7 +257,13 @@ server_dies(const char *failpoint)
 	caseload(home, 100, 0);
 	assert_int_equal(run_sync(home, "2", "100"), 5);	/* unreachable */
 	assert_true(client_count(home, "pending") > 0);
-	assert_int_equal(client_count(home, "sent"), 100);	/* batch 1 */
+	/*
+	 * Batch 1 was stored; the second was with the server beside it, so
+	 * its answer may have been lost with the server: then it is sent
+	 * again below (the server answers duplicate).
+	 */
+	sent = client_count(home, "sent");
+	assert_true(sent == 100 || sent == 0);
 	th_server_stop(&s, SIGKILL);
 	s.bin = "pcmdsd";
 	th_server_start(&s, NULL);
@@ -405,6 +412,73 @@ reap(pid_t pid)
 	while (waitpid(pid, &st, 0) < 0)
 		;
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/*
+ * Two batches with the server at once: the second is stored while the
+ * first is held before its checks, so it must hold no record of the
+ * first's referrals (it would come before its referral and be refused).
+ * Those wait for a later batch: nothing is quarantined. One try: 1 when
+ * the batch held was the first (referral A's first two records), 0 when
+ * the second reached the server first (the same checks pass, but they
+ * show nothing of this).
+ */
+static int
+first_held(void)
+{
+	char list[] = "PCMDS_PAUSE=records-begun", where[700], held[700];
+	char dir[512], out[600], err[600], sdb[600], cdb[600], of_a[160];
+	const char *env[] = {list, where, NULL};
+	struct th_server s;
+	const char *home;
+	char *a;
+	pid_t pid;
+	int i, first;
+
+	snprintf(dir, sizeof(dir), "%s", th_tmpdir());
+	snprintf(where, sizeof(where), "PCMDS_PAUSE_DIR=%s", dir);
+	snprintf(held, sizeof(held), "%s/records-begun", dir);
+	th_server_init(&s, NULL);
+	s.bin = "pcmdsd-fp";
+	th_server_start(&s, env);
+	snprintf(sdb, sizeof(sdb), "%s/pcmds.db", s.dir);
+	home = client(&s, "BD");
+	snprintf(cdb, sizeof(cdb), "%s/pcmds.db", home);
+	/* referral, baseline, final, closure each: batch 1 is A's first two */
+	caseload(home, 3, 0);
+	assert_non_null(a = th_sql_dup(cdb, "SELECT referral FROM records "
+	    "WHERE seq = 1"));
+	snprintf(of_a, sizeof(of_a), "SELECT COUNT(*) FROM records WHERE "
+	    "referral = '%s'", a);
+	free(a);
+	pid = sync_spawn(home, "60", "2", out, err);
+	for (i = 0; i < 6000 && access(held, F_OK) != 0; i++)
+		usleep(10 * 1000);
+	assert_int_equal(access(held, F_OK), 0);
+	/* one batch held: another is stored beside it */
+	for (i = 0; i < 6000 && th_sql_long(sdb, "SELECT COUNT(*) FROM "
+	    "records") < 2; i++)
+		usleep(10 * 1000);
+	assert_true(th_sql_long(sdb, "SELECT COUNT(*) FROM records") >= 2);
+	first = th_sql_long(sdb, of_a) == 0;
+	assert_int_equal(unlink(held), 0);
+	assert_int_equal(reap(pid), 0);
+	assert_int_equal(client_count(home, "quarantined"), 0);
+	check_same(&s, home, 12);
+	th_server_stop(&s, SIGTERM);
+	return first;
+}
+
+static void
+test_two_in_flight(void **state)
+{
+	int i;
+
+	(void)state;
+	/* which batch the server meets first is the connections' race */
+	for (i = 0; i < 20 && !first_held(); i++)
+		;
+	assert_true(i < 20);
 }
 
 /*
@@ -1142,6 +1216,7 @@ main(void)
 		cmocka_unit_test(test_client_killed),
 		cmocka_unit_test(test_connection_cut),
 		cmocka_unit_test(test_server_down),
+		cmocka_unit_test(test_two_in_flight),
 		cmocka_unit_test(test_server_restart_killed),
 		cmocka_unit_test(test_server_restart_graceful),
 		cmocka_unit_test(test_server_busy),
