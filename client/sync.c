@@ -694,11 +694,8 @@ send_run(struct sync *s, struct err_list *errs)
 		}
 		fly = next;
 	}
-	if (fly != NULL && rc == PC_OK) {
-		rc = batch_finish(s, fly, errs);
-		if (s->shrink)
-			start_again(s, fly, NULL);
-	} else if (fly != NULL)
+	/* a batch could not be made: the one in flight is still marked */
+	if (fly != NULL)
 		(void)batch_settle(s, fly, errs);
 	later_clear(s);
 	batch_free(&v[0]);
