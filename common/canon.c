@@ -148,18 +148,25 @@ canon_value(const cJSON *v, struct buf *out, int depth)
 
 	if (depth > CANON_DEPTH_MAX)
 		return PC_ELIMIT;
-	if (cJSON_IsNull(v))
+	if (v == NULL)
+		return PC_EINVAL;
+	/*
+	 * The type read once, as cJSON_Is*() each read it (its low byte),
+	 * not asked of the library seven times a value.
+	 */
+	switch (v->type & 0xFF) {
+	case cJSON_NULL:
 		return buf_adds(out, "null");
-	if (cJSON_IsTrue(v))
+	case cJSON_True:
 		return buf_adds(out, "true");
-	if (cJSON_IsFalse(v))
+	case cJSON_False:
 		return buf_adds(out, "false");
-	if (cJSON_IsNumber(v))
+	case cJSON_Number:
 		return canon_number(v->valuedouble, out);
-	if (cJSON_IsString(v))
+	case cJSON_String:
 		return canon_string(v->valuestring, strlen(v->valuestring),
 		    out);
-	if (cJSON_IsArray(v)) {
+	case cJSON_Array:
 		if ((rc = buf_addc(out, '[')) != PC_OK)
 			return rc;
 		for (c = v->child; c != NULL; c = c->next) {
@@ -169,10 +176,11 @@ canon_value(const cJSON *v, struct buf *out, int depth)
 				return rc;
 		}
 		return buf_addc(out, ']');
-	}
-	if (cJSON_IsObject(v))
+	case cJSON_Object:
 		return canon_object(v, out, depth);
-	return PC_EINVAL;
+	default:
+		return PC_EINVAL;
+	}
 }
 
 pc_rc

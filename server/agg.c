@@ -888,13 +888,23 @@ enum {
 /* Every tag this version reads; a fact lacking one is worked out again. */
 #define TAGS_NEEDED	((1ULL << T_N) - 2)	/* 1 .. T_N - 1 */
 
+/* A field this long or shorter goes in with its header in one append. */
+#define FIELD_SHORT	48
+
 static void
 put_field(struct buf *b, int tag, const void *v, size_t len)
 {
-	uint8_t h[3] = {(uint8_t)tag, (uint8_t)(len & 0xff),
+	uint8_t f[3 + FIELD_SHORT] = {(uint8_t)tag, (uint8_t)(len & 0xff),
 	    (uint8_t)(len >> 8)};
 
-	buf_add(b, h, sizeof(h));
+	/* most fields are a few bytes: one append each, not two */
+	if (len <= FIELD_SHORT) {
+		if (len > 0)
+			memcpy(f + 3, v, len);
+		buf_add(b, f, 3 + len);
+		return;
+	}
+	buf_add(b, f, 3);
 	buf_add(b, v, len);
 }
 
@@ -925,19 +935,26 @@ code_at(const struct codelist *l, int i)
 static void
 put_set(struct buf *b, int tag, const struct codelist *l, uint32_t bits)
 {
-	struct buf t;
-	size_t i;
+	uint8_t h[3] = {(uint8_t)tag, 0, 0};
+	size_t i, at = b->len, len;
 
-	buf_init(&t, 0);
+	/*
+	 * The names written straight after the header, whose length is
+	 * filled in after them: no buffer of their own to make and free
+	 * (every fact a batch writes has three sets).
+	 */
+	buf_add(b, h, sizeof(h));
 	for (i = 0; i < l->n && i < 32; i++)
 		if (bits & (1u << i)) {
-			/* no printf: every fact a batch writes has three */
-			if (t.len > 0)
-				buf_addc(&t, ',');
-			buf_adds(&t, l->v[i].code);
+			if (b->len > at + sizeof(h))
+				buf_addc(b, ',');
+			buf_adds(b, l->v[i].code);
 		}
-	put_field(b, tag, t.p ? t.p : "", t.len);
-	buf_free(&t);
+	if (buf_failed(b) != PC_OK)
+		return;
+	len = b->len - at - sizeof(h);
+	b->p[at + 1] = (char)(len & 0xff);
+	b->p[at + 2] = (char)(uint8_t)(len >> 8);
 }
 
 /* An assessment of the pair: none (empty), or its date, stage, scores. */
@@ -1182,6 +1199,8 @@ fact_put(struct store *st, const struct fact *f)
 	pc_rc rc;
 
 	buf_init(&b, 0);
+	/* room for a fact's usual size: it grows once, not field by field */
+	buf_reserve(&b, 512);
 	if ((rc = agg_fact_encode(f, &b)) == PC_OK)
 		rc = store_fact_put(st, f->id, f->place, f->referred_on,
 		    f->consent && !f->voided, b.p, b.len);

@@ -599,6 +599,26 @@ swap_field(const struct buf *blob, const char *was, const void *v, size_t n,
 	assert_true(found);
 }
 
+/* The value of a stored fact's field tagged tag (*len its length). */
+static const uint8_t *
+field_of(const struct buf *blob, int tag, size_t *len)
+{
+	const uint8_t *p = (const uint8_t *)blob->p + 1;	/* past the magic */
+	const uint8_t *end = (const uint8_t *)blob->p + blob->len;
+	size_t n;
+
+	for (; p + 3 <= end; p += 3 + n) {
+		n = (size_t)p[1] | (size_t)p[2] << 8;
+		assert_true(p + 3 + n <= end);
+		if (p[0] == tag) {
+			*len = n;
+			return p + 3;
+		}
+	}
+	fail_msg("no field tagged %d", tag);
+	return NULL;
+}
+
 /* A stored fact's fields but those tagged from..from+4 (a newer one's). */
 static void
 drop_tags(const struct buf *blob, int from, struct buf *out)
@@ -621,7 +641,8 @@ test_stored_facts(void **state)
 	struct builder b;
 	struct fact f, g;
 	struct buf blob, cut;
-	size_t at;
+	const uint8_t *set;
+	size_t at, set_len;
 	int v;
 
 	(void)state;
@@ -639,6 +660,16 @@ test_stored_facts(void **state)
 	tl_free(&b.tl);
 	buf_init(&blob, 0);
 	assert_int_equal(agg_fact_encode(&f, &blob), PC_OK);
+	/*
+	 * a set stored as its codes' names joined by commas, in the
+	 * list's order (tag 8, the reasons), its length before it
+	 */
+	set = field_of(&blob, 8, &set_len);
+	assert_int_equal(set_len, strlen("stress,debt_money"));
+	assert_memory_equal(set, "stress,debt_money", set_len);
+	/* and an empty set as a field of no bytes (tag 10, support taken) */
+	field_of(&blob, 10, &set_len);
+	assert_int_equal(set_len, 0);
 	assert_int_equal(agg_fact_decode(blob.p, blob.len, &g, &v), 0);
 	assert_int_equal(v, FACT_VERSION);
 	assert_memory_equal(&f, &g, sizeof(f));
