@@ -390,8 +390,10 @@ ckpt_main(void *arg)
 		pthread_mutex_lock(&c->turn);
 		sqlite3_wal_checkpoint_v2(c->db, NULL,
 		    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-		pthread_mutex_unlock(&c->turn);
+		/* what the commits before asked for is done, as there */
 		pthread_mutex_lock(&c->mu);
+		c->due = 0;
+		pthread_mutex_unlock(&c->turn);
 	}
 	pthread_mutex_unlock(&c->mu);
 	return NULL;
