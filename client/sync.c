@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "crash.h"
 #include "date.h"
 #include "directory.h"
 #include "jscan.h"
@@ -428,7 +429,13 @@ apply(struct sync *s, const struct batch *b, const struct net_resp *r,
 	if (rc == PC_OK)
 		rc = cstore_mark_sent(cs, sent, nsent, errs);
 	free(sent);
-	if (rc == PC_OK && (rc = cstore_commit(cs, errs)) == PC_OK) {
+	if (rc == PC_OK) {
+		/* killed on either side: the batch is marked whole, or not */
+		crash_point("sync.marking");
+		if ((rc = cstore_commit(cs, errs)) == PC_OK)
+			crash_point("sync.marked");
+	}
+	if (rc == PC_OK) {
 		/* counted once marked: the summary says what this device holds */
 		s->sent += stored;
 		s->duplicate += dup;
