@@ -139,7 +139,9 @@ static const char *const sealed_migrations[] = {
 	 * a third of a sync's work. From here on records.state is 'pending'
 	 * for a record in the outbox and for one sent since (older ones keep
 	 * 'sent'): record_states (STATE_OF) gives the state, from both.
-	 * Triggers keep the outbox right whatever writes records.
+	 * Triggers keep the outbox right whatever writes records. A record
+	 * sent since has no synced_at of its own (nothing read it): the
+	 * last sync's time is meta's last_sync.
 	 */
 	"CREATE TABLE outbox("
 	"  seq INTEGER PRIMARY KEY REFERENCES records(seq)) STRICT;"

@@ -72,7 +72,7 @@ struct cstore_row {
 	enum cstore_state state;
 	const char	*reason;	/* server's errors (JSON), or NULL */
 	const char	*recorded_at;
-	const char	*synced_at;	/* or NULL */
+	const char	*synced_at;	/* or NULL (always, sent since schema 5) */
 };
 
 /* Which rows cstore_each() visits, in device_seq order. */
