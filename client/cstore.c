@@ -1287,17 +1287,35 @@ cstore_counts(struct cstore *cs, long counts[CS_NSTATES])
 	return PC_OK;
 }
 
-/* A list of seqs as a JSON array, for json_each in one statement. */
+/*
+ * A list of seqs as a JSON array, for json_each in one statement. The
+ * digits are written here: a printf for each seq of a sync's batches
+ * cost a twentieth of the sync.
+ */
 static pc_rc
 seq_list(const int64_t *seqs, size_t n, struct buf *list)
 {
+	char d[24], *p;
+	uint64_t v;
 	size_t i;
 
-	for (i = 0; i < n; i++)
-		if (buf_addf(list, "%s%lld", i ? "," : "[",
-		    (long long)seqs[i]) != PC_OK)
+	for (i = 0; i < n; i++) {
+		if (seqs[i] < 0) {	/* never made; written all the same */
+			if (buf_addf(list, "%s%lld", i ? "," : "[",
+			    (long long)seqs[i]) != PC_OK)
+				return PC_ENOMEM;
+			continue;
+		}
+		p = d + sizeof(d);
+		v = (uint64_t)seqs[i];
+		do
+			*--p = (char)('0' + v % 10);
+		while ((v /= 10) != 0);
+		*--p = i ? ',' : '[';
+		if (buf_add(list, p, (size_t)(d + sizeof(d) - p)) != PC_OK)
 			return PC_ENOMEM;
-	return buf_addc(list, ']');
+	}
+	return n == 0 ? buf_adds(list, "[]") : buf_addc(list, ']');
 }
 
 pc_rc
