@@ -15,6 +15,11 @@
  * any DELETE and any change to a record's content, so no code path can
  * lose unsynced data. Only the sync state and its reason change.
  *
+ * The records not yet acknowledged are listed in an outbox (schema 5),
+ * kept by triggers; a record leaves it only when the server acknowledged
+ * it (cstore_mark_sent) or refused it. SQL that reads states reads the
+ * view record_states; cstore_row.state is read the same way.
+ *
  * Encrypted at rest (schema 3): each record's content and the server's
  * reasons are sealed with the store's data key (AES-256-GCM, see
  * vault.h), bound to their row, table and column; so are the secrets of
@@ -39,9 +44,11 @@
 
 /*
  * 1 records, 2 the directory of assets, 3 encrypted (cstore_encrypt),
- * 4 live ids indexed by their short id
+ * 4 live ids indexed by their short id, 5 the outbox of unsent records
+ * (a record's state is then read from the view record_states, not from
+ * the records table alone)
  */
-#define CSTORE_SCHEMA_VERSION	4
+#define CSTORE_SCHEMA_VERSION	5
 #define CSTORE_PLAIN_VERSION	2	/* the last before encryption */
 
 enum cstore_state {
@@ -65,7 +72,7 @@ struct cstore_row {
 	enum cstore_state state;
 	const char	*reason;	/* server's errors (JSON), or NULL */
 	const char	*recorded_at;
-	const char	*synced_at;	/* or NULL */
+	const char	*synced_at;	/* or NULL (always, sent since schema 5) */
 };
 
 /* Which rows cstore_each() visits, in device_seq order. */
@@ -177,7 +184,8 @@ pc_rc	 cstore_counts(struct cstore *, long counts[CS_NSTATES]);
 
 /*
  * Marks records sent, by seq, in one statement: the common answer to a
- * sync batch (a statement per record cost more than the records).
+ * sync batch (a statement per record cost more than the records). They
+ * leave the outbox; their rows are not written.
  */
 pc_rc	 cstore_mark_sent(struct cstore *, const int64_t *seqs, size_t n,
 	    struct err_list *);

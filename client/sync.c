@@ -33,8 +33,10 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "crash.h"
 #include "date.h"
 #include "directory.h"
+#include "jscan.h"
 #include "map.h"
 #include "net.h"
 #include "sec.h"
@@ -208,6 +210,22 @@ later_clear(struct sync *s)
 	s->nlater = 0;
 }
 
+/* 1 when made as this device is enrolled; else the first is kept to say. */
+static int
+made_here(struct sync *s, const char *w, const char *p)
+{
+	int mine = w && p && strcmp(w, s->c->cfg.worker) == 0 &&
+	    strcmp(p, s->c->cfg.place) == 0;
+
+	if (!mine && s->held_as[0] == '\0')
+		snprintf(s->held_as, sizeof(s->held_as), "worker %s, place %s",
+		    w ? w : "?", p ? p : "?");
+	return mine;
+}
+
+/* The members made_here reads, in the order canonical text has them. */
+static const char *const who_names[] = {"place", "worker"};
+
 /*
  * Adds a pending row to the batch, unless made under another identity or
  * its referral is in the batch in flight (then it is put off). 1: stop,
@@ -219,23 +237,27 @@ add_row(void *arg, const struct cstore_row *row)
 {
 	struct batch *b = arg;
 	struct sync *s = b->s;
+	struct jscan_span f[2];
+	char w[REC_WORKER_MAX + 1], p[REC_PLACE_MAX + 1];
 	cJSON *j;
-	const char *w, *p;
 	int mine;
 
 	if (b->n >= s->batch || s->nlater >= LATER_MAX(s))
 		return 1;
 	s->after = row->seq;
-	if ((j = cJSON_ParseWithLength(row->json, row->json_len)) == NULL)
+	/* the stored text is canonical: read in one pass, not parsed (a
+	   tree for each record cost a fifth of a sync); else the parser */
+	if (jscan_members(row->json, row->json_len, who_names, 2, f) ==
+	    PC_OK && (f[0].len == 0 || jscan_string(&f[0], p, sizeof(p)) ==
+	    PC_OK) && (f[1].len == 0 || jscan_string(&f[1], w, sizeof(w)) ==
+	    PC_OK))
+		mine = made_here(s, f[1].len ? w : NULL, f[0].len ? p : NULL);
+	else if ((j = cJSON_ParseWithLength(row->json, row->json_len)) !=
+	    NULL) {
+		mine = made_here(s, rec_str(j, "worker"), rec_str(j, "place"));
+		cJSON_Delete(j);
+	} else
 		return 1;
-	w = rec_str(j, "worker");
-	p = rec_str(j, "place");
-	mine = w && p && strcmp(w, s->c->cfg.worker) == 0 &&
-	    strcmp(p, s->c->cfg.place) == 0;
-	if (!mine && s->held_as[0] == '\0')
-		snprintf(s->held_as, sizeof(s->held_as), "worker %s, place %s",
-		    w ? w : "?", p ? p : "?");
-	cJSON_Delete(j);
 	if (!mine) {
 		if (row->seq > s->held_seen) {	/* once, if read again */
 			s->held++;
@@ -407,7 +429,13 @@ apply(struct sync *s, const struct batch *b, const struct net_resp *r,
 	if (rc == PC_OK)
 		rc = cstore_mark_sent(cs, sent, nsent, errs);
 	free(sent);
-	if (rc == PC_OK && (rc = cstore_commit(cs, errs)) == PC_OK) {
+	if (rc == PC_OK) {
+		/* killed on either side: the batch is marked whole, or not */
+		crash_point("sync.marking");
+		if ((rc = cstore_commit(cs, errs)) == PC_OK)
+			crash_point("sync.marked");
+	}
+	if (rc == PC_OK) {
 		/* counted once marked: the summary says what this device holds */
 		s->sent += stored;
 		s->duplicate += dup;

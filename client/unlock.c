@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +18,7 @@
 
 #include "agent.h"
 #include "client.h"
+#include "crash.h"
 #include "describe.h"
 #include "fs.h"
 #include "pass.h"
@@ -600,20 +600,6 @@ print_recovery(const char *recovery)
 	    "pcmds recover sets a new one with it and no record is lost; it\n"
 	    "never opens the deployment key.\n", recovery);
 }
-
-#ifdef PCMDS_FAILPOINTS
-/* pcmds-fp only: PCMDS_FAILPOINT=NAME kills it there, as a crash would. */
-static void
-crash_point(const char *name)
-{
-	const char *fp = getenv("PCMDS_FAILPOINT");
-
-	if (fp != NULL && strcmp(fp, name) == 0)
-		kill(getpid(), SIGKILL);
-}
-#else
-#define crash_point(name)	((void)0)
-#endif
 
 /*
  * Commits the transaction that stores a new recovery key's wrap, the key

@@ -9,6 +9,7 @@
 #include "codes.h"
 #include "csv.h"
 #include "export.h"
+#include "jscan.h"
 #include "ons4.h"
 #include "reccsv.h"
 
@@ -419,134 +420,9 @@ enum fast_field {
 static const char *const fast_names[FF_N] = {"device_seq", "id", "kind",
     "person", "recorded_at", "referral", "target", "worker"};
 
-struct span {
-	const char	*p;	/* the value's text (a string's with quotes) */
-	size_t		 len;	/* 0: the member is absent */
-};
-
-/* The end of the string that starts at p (a quote), or NULL. */
-static const char *
-skip_string(const char *p, const char *end)
-{
-	for (p++; p < end; p++) {
-		if (*p == '"')
-			return p + 1;
-		if (*p == '\\' && ++p == end)
-			return NULL;
-	}
-	return NULL;
-}
-
-/* The end of the value that starts at p, or NULL. */
-static const char *
-skip_value(const char *p, const char *end)
-{
-	int depth = 0;
-
-	do {
-		if (p == end)
-			return NULL;
-		if (*p == '"') {
-			if ((p = skip_string(p, end)) == NULL)
-				return NULL;
-			continue;
-		}
-		if (*p == '{' || *p == '[')
-			depth++;
-		else if (*p == '}' || *p == ']')
-			depth--;
-		else if ((depth == 0 && (*p == ',' || *p == ':')) ||
-		    (unsigned char)*p <= ' ')
-			return NULL;	/* canonical text has no spaces */
-		p++;
-		if (depth < 0)
-			return NULL;
-	} while (depth > 0 || (p < end && *p != ',' && *p != '}'));
-	return p;
-}
-
-static int
-fast_field_of(const char *k, size_t len)
-{
-	static const unsigned char lens[FF_N] = {10, 2, 4, 6, 11, 8, 6, 6};
-	int i;
-
-	for (i = 0; i < FF_N; i++)
-		if (lens[i] == len && fast_names[i][0] == k[0] &&
-		    memcmp(fast_names[i], k, len) == 0)
-			return i;
-	return -1;
-}
-
-/* Key a does not come after key b (as canonical text sorts them). */
-static int
-key_before(const char *a, size_t alen, const char *b, size_t blen)
-{
-	int c = memcmp(a, b, alen < blen ? alen : blen);
-
-	return c < 0 || (c == 0 && alen <= blen);
-}
-
-/*
- * The members of one object as canonical text writes it (rec.h: what is
- * stored): 0, or -1 when the text is not one object with its keys
- * unescaped, unique and in order, and no space between tokens.
- */
-static int
-fast_scan(const char *p, size_t len, struct span f[FF_N])
-{
-	const char *end = p + len, *k, *v, *last = NULL;
-	size_t klen, lastlen = 0;
-	int i;
-
-	memset(f, 0, FF_N * sizeof(*f));
-	if (len < 2 || *p++ != '{')
-		return -1;
-	if (*p == '}')
-		return p + 1 == end ? 0 : -1;
-	for (;;) {
-		if (p == end || *p != '"' || (v = skip_string(p, end)) == NULL)
-			return -1;
-		k = p + 1;
-		klen = (size_t)(v - 1 - k);
-		if (v == end || *v != ':' || memchr(k, '\\', klen) != NULL ||
-		    (last != NULL && key_before(k, klen, last, lastlen)))
-			return -1;	/* keys in order, as canonical text */
-		last = k;
-		lastlen = klen;
-		i = fast_field_of(k, klen);
-		p = v + 1;
-		if ((v = skip_value(p, end)) == NULL)
-			return -1;
-		if (i >= 0) {
-			if (f[i].len != 0)
-				return -1;
-			f[i].p = p;
-			f[i].len = (size_t)(v - p);
-		}
-		p = v;
-		if (p == end)
-			return -1;
-		if (*p++ == '}')
-			return p == end ? 0 : -1;
-	}
-}
-
-/* A string value with nothing escaped in it, as s (NUL-terminated). */
-static int
-plain_string(const struct span *v, char *s, size_t size)
-{
-	if (v->len < 2 || v->p[0] != '"' || v->len - 2 >= size ||
-	    memchr(v->p, '\\', v->len) != NULL)
-		return -1;
-	memcpy(s, v->p + 1, v->len - 2);
-	s[v->len - 2] = '\0';
-	return 0;
-}
-
 /* A device sequence as canonical text gives it: digits, exact. */
 static int
-plain_seq(const struct span *v, int64_t *n)
+plain_seq(const struct jscan_span *v, int64_t *n)
 {
 	size_t i;
 
@@ -581,7 +457,7 @@ dec(int64_t n, char *val, size_t size)
 
 /* Value i of the record as rekey() would write it, into val. */
 static int
-fast_value(struct recipient *to, const struct span *f, int i, char *val,
+fast_value(struct recipient *to, const struct jscan_span *f, int i, char *val,
     size_t size)
 {
 	char s[RECIP_MEMO_LEN], w[RECIP_WORKER_LEN];
@@ -592,13 +468,13 @@ fast_value(struct recipient *to, const struct span *f, int i, char *val,
 		if (f[FF_WORKER].len == 0)
 			return 1;	/* left as it is */
 		if (plain_seq(&f[i], &seq) != 0 ||
-		    plain_string(&f[FF_WORKER], w, sizeof(w)) != 0)
+		    jscan_string(&f[FF_WORKER], w, sizeof(w)) != PC_OK)
 			return -1;
 		return dec(recip_seq(to, w, seq), val, size);
 	}
 	if (i == FF_KIND)
 		return 1;
-	if (plain_string(&f[i], s, sizeof(s)) != 0)
+	if (jscan_string(&f[i], s, sizeof(s)) != PC_OK)
 		return -1;
 	val[0] = '"';
 	switch (i) {
@@ -633,13 +509,14 @@ fast_value(struct recipient *to, const struct span *f, int i, char *val,
 static int
 fast_row(struct export_out *x, const char *text, size_t len, struct buf *out)
 {
-	struct span f[FF_N];
+	struct jscan_span f[FF_N];
 	char val[SEC_HEX64_LEN + 8], kind[32];
 	const char *from = text;
 	enum rec_kind k;
 	int i, r;
 
-	if (fast_scan(text, len, f) != 0 || f[FF_KIND].len < 2 ||
+	if (jscan_members(text, len, fast_names, FF_N, f) != PC_OK ||
+	    f[FF_KIND].len < 2 ||
 	    f[FF_KIND].len > sizeof(kind) + 1 || f[FF_ID].len == 0 ||
 	    f[FF_REFERRAL].len == 0)
 		return -1;

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sqlite3.h>
@@ -301,6 +302,32 @@ test_short_ids(void **state)
 	cstore_close(cs);
 }
 
+/*
+ * Back from schema 5 to 4, as the previous pcmds wrote it: no outbox,
+ * every state in the records table (the column's 'pending' of a record
+ * out of the outbox was sent).
+ */
+#define SCHEMA_4 \
+	"UPDATE records SET state = 'sent' WHERE state = 'pending' AND seq" \
+	"  NOT IN (SELECT seq FROM outbox);" \
+	"DROP VIEW record_states; DROP TRIGGER outbox_on_insert;" \
+	"DROP TRIGGER outbox_on_state; DROP TABLE outbox;" \
+	"PRAGMA user_version = 4;"
+
+/* sql run on the database at path (as another program would) */
+static int
+db_exec(const char *path, const char *sql)
+{
+	sqlite3 *d;
+	int rc;
+
+	assert_int_equal(sqlite3_open(path, &d), SQLITE_OK);
+	sqlite3_exec(d, "PRAGMA foreign_keys=ON", NULL, NULL, NULL);
+	rc = sqlite3_exec(d, sql, NULL, NULL, NULL);
+	sqlite3_close(d);
+	return rc;
+}
+
 /* The schema's version and its number of indexes of the short ids. */
 static void
 schema_of(const char *db, int *version, int *indexes)
@@ -341,8 +368,8 @@ test_short_ids_upgraded(void **state)
 	cstore_close(cs);
 	/* back to schema 3 as the previous pcmds wrote it */
 	assert_int_equal(sqlite3_open(db, &d), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(d, "DROP INDEX records_by_short; DROP "
-	    "INDEX records_old_ids; PRAGMA user_version = 3", NULL, NULL,
+	assert_int_equal(sqlite3_exec(d, SCHEMA_4 "DROP INDEX records_by_short;"
+	    " DROP INDEX records_old_ids; PRAGMA user_version = 3", NULL, NULL,
 	    NULL), SQLITE_OK);
 	sqlite3_close(d);
 	schema_of(db, &v, &n);
@@ -543,6 +570,181 @@ test_encrypt_plain(void **state)
 	err_free(&errs);
 }
 
+/* The state of seq as the view record_states gives it, or "" when none. */
+static void
+view_state(const char *db, int64_t seq, char out[16])
+{
+	char sql[128], *v;
+
+	snprintf(sql, sizeof(sql), "SELECT state FROM record_states WHERE seq "
+	    "= %lld", (long long)seq);
+	v = th_sql_dup(db, sql);
+	snprintf(out, 16, "%s", v ? v : "");
+	free(v);
+}
+
+static void
+assert_view(const char *db, int64_t seq, const char *want)
+{
+	char got[16];
+
+	view_state(db, seq, got);
+	assert_string_equal(got, want);
+}
+
+static int
+first_state(void *arg, const struct cstore_row *row)
+{
+	*(enum cstore_state *)arg = row->state;
+	return 1;
+}
+
+/* Four records: 1 referral, 2-4 contacts; 2 sent, 3 quarantined. */
+static struct cstore *
+outbox_fill(const char *db)
+{
+	static const char *const ids[] = {
+		"0b7f0000-0000-4000-8000-000000000002",
+		"0b7f0000-0000-4000-8000-000000000003",
+		"0b7f0000-0000-4000-8000-000000000004",
+	};
+	struct err_list errs;
+	struct cstore *cs = open_new(db);
+	struct rec *r;
+	int64_t two = 2;
+	int i;
+
+	opts.today = date_from_ymd(2026, 11, 22);
+	err_init(&errs);
+	assert_int_equal(cstore_begin(cs, &errs), PC_OK);
+	r = mkref(1);
+	assert_int_equal(cstore_insert(cs, r, &errs), PC_OK);
+	rec_free(r);
+	for (i = 0; i < 3; i++) {
+		r = mkcontact(ids[i], i + 2);
+		assert_int_equal(cstore_insert(cs, r, &errs), PC_OK);
+		rec_free(r);
+	}
+	assert_int_equal(cstore_mark_sent(cs, &two, 1, &errs), PC_OK);
+	assert_int_equal(cstore_mark(cs, ids[1], CS_QUARANTINED,
+	    "[{\"code\":\"E_REFERRAL\"}]", &errs), PC_OK);
+	assert_int_equal(cstore_commit(cs, &errs), PC_OK);
+	err_free(&errs);
+	return cs;
+}
+
+/* What outbox_fill stored, read back every way a state is read. */
+static void
+outbox_check(struct cstore *cs, const char *db)
+{
+	long n[CS_NSTATES];
+	enum cstore_state st = CS_NSTATES;
+	int rows = 0;
+
+	assert_int_equal(cstore_counts(cs, n), PC_OK);
+	assert_int_equal(n[CS_PENDING], 2);
+	assert_int_equal(n[CS_SENT], 1);
+	assert_int_equal(n[CS_QUARANTINED], 1);
+	assert_int_equal(cstore_pending(cs, 0, 10, 0, count_rows, &rows), PC_OK);
+	assert_int_equal(rows, 2);
+	rows = 0;
+	assert_int_equal(cstore_each(cs, CSF_PENDING, count_rows, &rows),
+	    PC_OK);
+	assert_int_equal(rows, 2);
+	rows = 0;
+	assert_int_equal(cstore_pending(cs, 0, 10, 1, count_rows, &rows), PC_OK);
+	assert_int_equal(rows, 3);
+	assert_int_equal(cstore_get(cs, "0b7f0000-0000-4000-8000-000000000002",
+	    first_state, &st), PC_OK);
+	assert_int_equal(st, CS_SENT);
+	assert_int_equal(cstore_pending(cs, 2, 1, 0, first_state, &st), PC_OK);
+	assert_int_equal(st, CS_PENDING);
+	assert_view(db, 1, "pending");
+	assert_view(db, 2, "sent");
+	assert_view(db, 3, "quarantined");
+	assert_view(db, 4, "pending");
+}
+
+/*
+ * The outbox holds exactly the records not acknowledged: inserting puts
+ * a record in, a batch marked sent takes it out without writing its row,
+ * a refusal takes it out, a requeue puts it back; the view and every
+ * reading of states agree.
+ */
+static void
+test_outbox(void **state)
+{
+	const char *db = th_path(th_tmpdir(), "s.db");
+	struct err_list errs;
+	struct cstore *cs;
+	int64_t one = 1;
+	long n[CS_NSTATES];
+
+	(void)state;
+	err_init(&errs);
+	cs = outbox_fill(db);
+	outbox_check(cs, db);
+	assert_int_equal(th_sql_long(db, "SELECT COUNT(*) FROM outbox"), 2);
+	/* marking sent wrote nothing of the record's own row */
+	assert_int_equal(th_sql_long(db, "SELECT COUNT(*) FROM records WHERE "
+	    "seq = 2 AND state = 'pending' AND synced_at IS NULL"), 1);
+	/* the referral sent: its refused follow-up goes back to pending */
+	assert_int_equal(cstore_mark_sent(cs, &one, 1, &errs), PC_OK);
+	assert_int_equal(cstore_requeue_orphans(cs), 1);
+	assert_view(db, 3, "pending");
+	assert_int_equal(th_sql_long(db, "SELECT COUNT(*) FROM outbox"), 2);
+	/* sent twice (a duplicate's answer): still sent, nothing else */
+	assert_int_equal(cstore_mark_sent(cs, &one, 1, &errs), PC_OK);
+	assert_int_equal(cstore_counts(cs, n), PC_OK);
+	assert_int_equal(n[CS_PENDING], 2);
+	assert_int_equal(n[CS_SENT], 2);
+	/* withdrawn: out of the outbox for good */
+	assert_int_equal(cstore_mark(cs, "0b7f0000-0000-4000-8000-000000000004",
+	    CS_WITHDRAWN, NULL, &errs), PC_OK);
+	assert_view(db, 4, "withdrawn");
+	assert_int_equal(th_sql_long(db, "SELECT COUNT(*) FROM outbox"), 1);
+	/* rolled back, a marking leaves the records in the outbox */
+	assert_int_equal(cstore_begin(cs, &errs), PC_OK);
+	assert_int_equal(cstore_mark_sent(cs, (int64_t[]){3}, 1, &errs), PC_OK);
+	cstore_rollback(cs);
+	assert_view(db, 3, "pending");
+	/* the outbox only names records, and never one twice */
+	assert_int_not_equal(db_exec(db, "INSERT INTO outbox(seq) "
+	    "VALUES (99)"), SQLITE_OK);
+	cstore_close(cs);
+	err_free(&errs);
+}
+
+/*
+ * A store of schema 4 (every state in the records table, sent ones too)
+ * is upgraded on open: its outbox is built from the pending records.
+ */
+static void
+test_outbox_upgraded(void **state)
+{
+	const char *db = th_path(th_tmpdir(), "s4.db");
+	struct err_list errs;
+	struct cstore *cs;
+	int v, n;
+
+	(void)state;
+	err_init(&errs);
+	cs = outbox_fill(db);
+	cstore_close(cs);
+	assert_int_equal(db_exec(db, SCHEMA_4), SQLITE_OK);
+	assert_int_equal(th_sql_long(db, "SELECT COUNT(*) FROM records WHERE "
+	    "state = 'sent'"), 1);
+	schema_of(db, &v, &n);
+	assert_int_equal(v, 4);
+	assert_int_equal(cstore_open(db, &cs, &errs), PC_OK);
+	assert_int_equal(cstore_key(cs, key, &errs), PC_OK);
+	outbox_check(cs, db);
+	cstore_close(cs);
+	schema_of(db, &v, &n);
+	assert_int_equal(v, CSTORE_SCHEMA_VERSION);
+	err_free(&errs);
+}
+
 static int
 copy_json(void *arg, const struct cstore_row *row)
 {
@@ -602,6 +804,8 @@ main(void)
 		cmocka_unit_test(test_sealed),
 		cmocka_unit_test(test_encrypt_plain),
 		cmocka_unit_test(test_seq_reused),
+		cmocka_unit_test(test_outbox),
+		cmocka_unit_test(test_outbox_upgraded),
 	};
 
 	assert_int_equal(sec_random(key, sizeof(key)), PC_OK);

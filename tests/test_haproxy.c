@@ -168,8 +168,8 @@ client_count(const char *home, const char *state)
 {
 	char sql[128];
 
-	snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM records WHERE state "
-	    "= '%s'", state);
+	snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM record_states WHERE "
+	    "state = '%s'", state);
 	return th_sql_long(th_path(home, "pcmds.db"), sql);
 }
 

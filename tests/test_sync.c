@@ -98,8 +98,8 @@ client_count(const char *home, const char *state)
 	char db[600], sql[128];
 
 	snprintf(db, sizeof(db), "%s/pcmds.db", home);
-	snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM records WHERE state "
-	    "= '%s'", state);
+	snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM record_states WHERE "
+	    "state = '%s'", state);
 	return th_sql_long(db, sql);
 }
 
@@ -185,12 +185,12 @@ check_same(struct th_server *s, const char *home, long expect)
 	    "main.records"), 0);
 	/* stored for this worker but not marked sent on the client */
 	snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM main.records WHERE "
-	    "worker = '%s' AND id NOT IN (SELECT id FROM c.records WHERE state "
-	    "= 'sent')", wid);
+	    "worker = '%s' AND id NOT IN (SELECT id FROM c.record_states WHERE "
+	    "state = 'sent')", wid);
 	assert_int_equal(joint(d, sql), 0);
 	/* marked sent on the client but not stored on the server */
-	assert_int_equal(joint(d, "SELECT COUNT(*) FROM c.records WHERE state "
-	    "= 'sent' AND id NOT IN (SELECT id FROM main.records)"), 0);
+	assert_int_equal(joint(d, "SELECT COUNT(*) FROM c.record_states WHERE "
+	    "state = 'sent' AND id NOT IN (SELECT id FROM main.records)"), 0);
 	sqlite3_close(d);
 }
 
@@ -330,6 +330,116 @@ test_client_killed(void **state)
 	assert_true(client_count(home, "pending") > 0);
 	assert_int_equal(run_sync(home, "60", "500"), 0);
 	check_same(&s, home, 20000);
+	th_server_stop(&s, SIGTERM);
+}
+
+/*
+ * The client is killed on one side of the commit that marks its first
+ * answered batch sent (pcmds-fp's crash points). Before it, the whole
+ * batch is still pending (the server has it, and answers duplicate when
+ * it comes again); after it, that batch is sent and no more. Either way
+ * the next sync sends everything, once, and loses nothing.
+ */
+static void
+client_dies_marking(const char *point, long sent)
+{
+	char env[64], sdb[600];
+	const char *envv[] = {env, NULL};
+	const char *argv[] = {"pcmds-fp", "--home", NULL, "sync", "--batch",
+	    "100", NULL};
+	struct th_server s;
+	const char *home;
+	struct th_run r;
+	long stored, fresh, dup;
+	cJSON *j;
+
+	snprintf(env, sizeof(env), "PCMDS_FAILPOINT=%s", point);
+	th_server_init(&s, NULL);
+	th_server_start(&s, NULL);
+	snprintf(sdb, sizeof(sdb), "%s/pcmds.db", s.dir);
+	home = client(&s, "NH");
+	caseload(home, 100, 0);		/* 400 records */
+	argv[2] = home;
+	th_exec(&r, argv, NULL, envv);
+	assert_int_equal(r.status, 128 + SIGKILL);
+	th_run_free(&r);
+	assert_int_equal(client_count(home, "sent"), sent);
+	assert_int_equal(client_count(home, "pending"), 400 - sent);
+	/* the batch answered, and perhaps the one beside it (which may
+	   still be committing there: what is read here may be behind) */
+	stored = th_sql_long(sdb, "SELECT COUNT(*) FROM records");
+	assert_true(stored == 100 || stored == 200);
+	th_cmd(&r, NULL, "pcmds", "--home", home, "sync", "--json", NULL);
+	assert_int_equal(r.status, 0);
+	j = th_json(r.out);
+	fresh = (long)cJSON_GetObjectItem(j, "stored")->valuedouble;
+	dup = (long)cJSON_GetObjectItem(j, "duplicate")->valuedouble;
+	cJSON_Delete(j);
+	th_run_free(&r);
+	/* everything not marked went again; the answered batch was there */
+	assert_int_equal(fresh + dup, 400 - sent);
+	assert_true(dup >= 100 - sent && dup <= 200 - sent);
+	check_same(&s, home, 400);
+	th_server_stop(&s, SIGTERM);
+}
+
+static void
+test_client_killed_marking(void **state)
+{
+	(void)state;
+	client_dies_marking("sync.marking", 0);
+}
+
+static void
+test_client_killed_marked(void **state)
+{
+	(void)state;
+	client_dies_marking("sync.marked", 100);
+}
+
+/*
+ * The store fails as the sync marks a batch sent (here a trigger that
+ * refuses any change to the outbox): nothing of the batch is marked,
+ * the summary says the server has records this device could not mark,
+ * and once the store works again the next sync settles it.
+ */
+static void
+test_client_store_fails(void **state)
+{
+	struct th_server s;
+	const char *home;
+	char db[600];
+	struct th_run r;
+	sqlite3 *d;
+
+	(void)state;
+	th_server_init(&s, NULL);
+	th_server_start(&s, NULL);
+	home = client(&s, "NH");
+	caseload(home, 100, 0);		/* 400 records */
+	snprintf(db, sizeof(db), "%s/pcmds.db", home);
+	assert_int_equal(sqlite3_open(db, &d), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(d, "CREATE TRIGGER broken BEFORE DELETE "
+	    "ON outbox BEGIN SELECT RAISE(ABORT, 'the store is broken'); END",
+	    NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(d);
+	th_cmd(&r, NULL, "pcmds", "--home", home, "sync", "--batch", "100",
+	    NULL);
+	assert_int_not_equal(r.status, 0);
+	says(r.err, "store: marking");
+	says(r.err, "the store is broken");
+	says(r.err, "that this device could not mark as sent; here they stay "
+	    "pending");
+	th_run_free(&r);
+	assert_int_equal(client_count(home, "pending"), 400);
+	assert_int_equal(sqlite3_open(db, &d), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(d, "DROP TRIGGER broken", NULL, NULL,
+	    NULL), SQLITE_OK);
+	sqlite3_close(d);
+	th_cmd(&r, NULL, "pcmds", "--home", home, "sync", NULL);
+	assert_int_equal(r.status, 0);
+	th_run_free(&r);
+	check_same(&s, home, 400);
 	th_server_stop(&s, SIGTERM);
 }
 
@@ -869,9 +979,10 @@ test_connection_breaks(void **state)
 }
 
 /*
- * This device's disk fills while it records the server's answer: the
- * summary counts only what it marked, says the server has the records
- * and that the next sync settles it, and names the full directory.
+ * This device's disk is full (the store may not grow by a page) as it
+ * syncs: marking a batch sent only takes rows out of the outbox, which
+ * needs no room, so every answer is marked and nothing is sent twice.
+ * (A store that cannot write at all: test_client_store_fails.)
  */
 static void
 test_client_disk_full(void **state)
@@ -880,35 +991,18 @@ test_client_disk_full(void **state)
 	const char *env[] = {"PCMDS_TEST_DISK_PAGES=0", NULL};
 	struct th_server s;
 	const char *home;
-	char want[700], sdb[600];
 	struct th_run r;
 
 	(void)state;
 	th_server_init(&s, NULL);
 	th_server_start(&s, NULL);
-	snprintf(sdb, sizeof(sdb), "%s/pcmds.db", s.dir);
 	home = client(&s, "NH");
 	caseload(home, 300, 0);
 	argv[2] = home;
 	th_exec(&r, argv, NULL, env);
-	assert_int_equal(r.status, 3);
-	says(r.out, "sent 0 (0 new, 0 already there), "
-	    "quarantined 0, pending 1200");
-	snprintf(want, sizeof(want), "store: marking: the disk holding %s is "
-	    "full (database or disk is full): free some space there", home);
-	says(r.err, want);
-	/* the first answer could not be marked; the second was in flight */
-	says(r.err, "the server has 1000 records that this device could not "
-	    "mark as sent; here they stay pending, and the next sync settles "
-	    "it");
-	th_run_free(&r);
-	assert_int_equal(th_sql_long(sdb, "SELECT COUNT(*) FROM records"),
-	    1000);
-	assert_int_equal(client_count(home, "pending"), 1200);
-	/* room again: the next sync settles it, nothing twice */
-	th_cmd(&r, NULL, "pcmds", "--home", home, "sync", NULL);
 	assert_int_equal(r.status, 0);
-	says(r.out, "sent 1200 (200 new, 1000 already there)");
+	says(r.out, "sent 1200 (1200 new, 0 already there), quarantined 0, "
+	    "pending 0");
 	th_run_free(&r);
 	check_same(&s, home, 1200);
 	th_server_stop(&s, SIGTERM);
@@ -1214,6 +1308,9 @@ main(void)
 		cmocka_unit_test(test_server_killed_before_commit),
 		cmocka_unit_test(test_server_killed_after_commit),
 		cmocka_unit_test(test_client_killed),
+		cmocka_unit_test(test_client_killed_marking),
+		cmocka_unit_test(test_client_killed_marked),
+		cmocka_unit_test(test_client_store_fails),
 		cmocka_unit_test(test_connection_cut),
 		cmocka_unit_test(test_server_down),
 		cmocka_unit_test(test_two_in_flight),

@@ -314,7 +314,7 @@ def journey(app, ref):
 def refused(app, ref):
     """A record the server refused: listed, explained, fixed by a form."""
     db = sqlite3.connect(E["PCMDS_CLIENT_DB"])
-    cid = db.execute("SELECT id FROM records WHERE kind = 'contact' "
+    cid = db.execute("SELECT id FROM record_states WHERE kind = 'contact' "
                      "AND referral = ? AND state = 'sent'",
                      (ref,)).fetchone()[0]
     db.close()
