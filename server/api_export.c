@@ -92,6 +92,7 @@ struct export {
 	int			 head;	/* the CSV header is still to come */
 	int			 sending; /* a chunk is on its way out */
 	int			 gone;	/* the client went away meanwhile */
+	int			 req_ours;	/* and left the request to us */
 	int			 cut;	/* ended without its last chunk */
 	int			 cut_done;	/* and its connection closed */
 	long			 referrals;
@@ -166,7 +167,25 @@ export_end(struct export *x, const char *outcome)
 		    (long long)x->user, x->peer, outcome);
 }
 
-/* The client went away: stop, and let libevent free the request. */
+/*
+ * The client went away, and no job of the export's is left: audited
+ * and freed, and the request with it when it is ours.
+ */
+static void
+export_left(struct export *x)
+{
+	if (!x->cut)	/* else its end is audited already */
+		export_end(x, "aborted by the client");
+	if (x->req_ours)
+		evhttp_request_free(x->req);
+	export_free(x);
+}
+
+/*
+ * The client went away: stop. Mid-answer, evhttp takes the request off
+ * the connection it frees and leaves it to whoever is to end the answer
+ * (it frees only a request still on it): here, the export.
+ */
 static void
 export_closed(struct evhttp_connection *evcon, void *arg)
 {
@@ -174,12 +193,10 @@ export_closed(struct evhttp_connection *evcon, void *arg)
 
 	(void)evcon;
 	export_stop(x);
-	if (export_busy(x)) {
-		x->gone = 1;	/* the last job to end frees it */
-		return;
-	}
-	export_end(x, "aborted by the client");
-	export_free(x);
+	x->gone = 1;
+	x->req_ours = evhttp_request_get_connection(x->req) == NULL;
+	if (!export_busy(x))
+		export_left(x);	/* else the last job to end does */
 }
 
 /*
@@ -440,11 +457,8 @@ export_step(struct export *x)
 	ready = x->ready;
 	pthread_mutex_unlock(&x->mu);
 	if (x->gone) {
-		if (!busy) {
-			if (!x->cut)	/* else its end is audited already */
-				export_end(x, "aborted by the client");
-			export_free(x);
-		}
+		if (!busy)
+			export_left(x);
 		return;
 	}
 	if (x->cut) {
