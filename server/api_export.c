@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include <event2/buffer.h>
+#include <event2/event.h>
 #include <event2/http.h>
 
 #include "agg.h"
@@ -59,10 +60,29 @@ struct export_read {
 };
 
 /*
+ * A chunk's memory: filled by the rows job, then given to the output by
+ * reference and back to the export once it has gone out. Copies took
+ * fresh memory for every chunk (a block of 128 KiB or more is mapped,
+ * and its pages faulted in as it is filled), once into the output and
+ * again as the TLS layer took it 64 KiB at a time: a third of the
+ * loop's CPU in the export. So it goes in pieces of PIECE, which the
+ * TLS layer takes whole, without a copy. An export freed while its
+ * chunk is out leaves the chunk to free itself once it has gone.
+ */
+struct export_chunk {
+	struct buf		 b;
+	struct export		*x;	/* NULL once the export is freed */
+	size_t			 out;	/* x->mu: its pieces the output holds */
+};
+
+#define PIECE	(16 * 1024)	/* a TLS record's most */
+
+/*
  * Shared between the loop, the reader and the rows job: what mu guards
  * is marked so; the rest is the loop's, or the stage's that the flags
  * give it to (a batch not full is the reader's, a full one the rows
- * job's; the chunk is the rows job's while rows_busy, then the loop's).
+ * job's; the chunk being filled is the rows job's while rows_busy, then
+ * the loop's, then the output's until it has gone).
  */
 struct export {
 	struct pool_job		 rjob;	/* the reader */
@@ -82,12 +102,17 @@ struct export {
 	int			 rd_end;	/* mu: the cursor gave its last */
 	int			 reading;	/* mu: the reader's job is out */
 	int			 rows_busy;	/* mu: the rows job's is out */
-	int			 ready;	/* mu: the chunk is filled, not yet
+	int			 ready;	/* mu: rows_ch is filled, not yet
 					   sent */
+	int			 last_out;	/* the last chunk is on its way */
 	int			 stop;	/* mu: no further stage starts */
 	size_t			 rd_bytes;	/* of texts, the next read's (the
 						   reader's alone) */
-	struct buf		 chunk;	/* what the rows job made */
+	struct export_chunk	*ch[2];	/* one filled while one goes out */
+	int			 fill;	/* mu: the one filled next */
+	struct export_chunk	*rows_ch;	/* the one being, or just,
+						   filled */
+	struct event		*kick;	/* a chunk came back: a step */
 	pc_rc			 rc;	/* and how it ended */
 	int			 head;	/* the CSV header is still to come */
 	int			 sending; /* a chunk is on its way out */
@@ -126,7 +151,16 @@ export_free(struct export *x)
 	recip_wipe(&x->to);
 	for (i = 0; i < EXPORT_READ_AHEAD; i++)
 		store_texts_free(&x->rd[i].b);
-	buf_free(&x->chunk);
+	for (i = 0; i < 2; i++) {
+		if (x->ch[i] != NULL && x->ch[i]->out)
+			x->ch[i]->x = NULL;	/* it frees itself once gone */
+		else if (x->ch[i] != NULL) {
+			buf_free(&x->ch[i]->b);
+			free(x->ch[i]);
+		}
+	}
+	if (x->kick != NULL)
+		event_free(x->kick);
 	pthread_mutex_destroy(&x->mu);
 	free(x);
 }
@@ -219,10 +253,11 @@ export_gone(struct evhttp_connection *evcon, void *arg)
 static int
 rows_claim(struct export *x)
 {
-	if (x->stop || x->rows_busy || x->ready ||
+	if (x->stop || x->rows_busy || x->ready || x->ch[x->fill]->out ||
 	    !x->rd[x->rows_next].full)
 		return 0;
 	x->rows_busy = 1;
+	x->rows_ch = x->ch[x->fill];
 	return 1;
 }
 
@@ -315,26 +350,27 @@ rows_work(struct pool_job *j, struct store *st)
 {
 	struct export *x = EXPORT_OF(j, job);
 	struct export_read *r;
+	struct buf *chunk;
 	pc_rc rc = PC_OK;
 
 	(void)st;
 	FAILPOINT_PAUSE("export-rows");	/* test builds: held here */
 	pthread_mutex_lock(&x->mu);
 	r = &x->rd[x->rows_next];
+	chunk = &x->rows_ch->b;
 	pthread_mutex_unlock(&x->mu);
-	buf_reset(&x->chunk);
+	buf_reset(chunk);
 	if (x->head) {
 		x->head = 0;
-		rc = export_header(&x->out, &x->chunk);
+		rc = export_header(&x->out, chunk);
 	}
 	if (rc == PC_OK)
-		rc = export_batch_rows(&x->out, &r->b, &x->chunk);
+		rc = export_batch_rows(&x->out, &r->b, chunk);
 	x->referrals += (long)r->b.nref;
 	if (rc == PC_OK)
 		rc = r->rc;	/* more to come, the end, or a failed read */
 	/* a chunk short of memory is never sent as if whole */
-	if ((rc == PC_OK || rc == PC_ENOTFOUND) && buf_failed(&x->chunk) !=
-	    PC_OK)
+	if ((rc == PC_OK || rc == PC_ENOTFOUND) && buf_failed(chunk) != PC_OK)
 		rc = PC_ENOMEM;
 	x->rc = rc;
 	pthread_mutex_lock(&x->mu);
@@ -386,6 +422,41 @@ cut_now(struct export *x)
 }
 
 /*
+ * On the loop, as the output lets go of a chunk (as it is sent, or as
+ * the connection is freed): the export's again, and a step, from the
+ * loop, since the output is in the middle of its own work here.
+ */
+static void
+chunk_back(const void *data, size_t len, void *arg)
+{
+	struct export_chunk *c = arg;
+	size_t left;
+
+	(void)data;
+	(void)len;
+	if (c->x == NULL) {
+		if (--c->out == 0) {
+			buf_free(&c->b);
+			free(c);
+		}
+		return;
+	}
+	pthread_mutex_lock(&c->x->mu);
+	left = --c->out;
+	pthread_mutex_unlock(&c->x->mu);
+	if (left == 0)
+		event_active(c->x->kick, EV_TIMEOUT, 0);
+}
+
+static void
+export_kicked(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	export_step(arg);
+}
+
+/*
  * On the loop: the chunk that was filled goes out, and the next stages
  * may start meanwhile (the stream ends, or is cut, only once what came
  * before it has gone out). 1 when x is freed, or is to be.
@@ -393,22 +464,39 @@ cut_now(struct export *x)
 static int
 deliver(struct export *x)
 {
+	struct export_chunk *c = x->rows_ch;
 	struct evbuffer *out;
 	pc_rc rc = x->rc;
+	size_t n, at, k;
 	int added;
 
-	if (rc == PC_OK || (rc == PC_ENOTFOUND && x->chunk.len > 0)) {
-		added = (out = evbuffer_new()) != NULL && evbuffer_add(out,
-		    x->chunk.p, x->chunk.len) == 0;
-		if (added && rc == PC_ENOTFOUND)
-			buf_reset(&x->chunk);	/* the end, once it has gone */
-		else if (added) {
-			/* copied: the next rows may fill the chunk now */
-			pthread_mutex_lock(&x->mu);
-			x->ready = 0;
-			pthread_mutex_unlock(&x->mu);
+	if (rc == PC_OK || (rc == PC_ENOTFOUND && !x->last_out &&
+	    c->b.len > 0)) {
+		n = (c->b.len + PIECE - 1) / PIECE;
+		pthread_mutex_lock(&x->mu);
+		c->out = n;	/* before any piece can come back */
+		pthread_mutex_unlock(&x->mu);
+		added = (out = evbuffer_new()) != NULL;
+		for (at = 0; added && at < c->b.len; at += k) {
+			k = c->b.len - at < PIECE ? c->b.len - at : PIECE;
+			if ((added = evbuffer_add_reference(out, c->b.p + at, k,
+			    chunk_back, c) == 0))
+				n--;
 		}
-		if (added) {
+		if (!added) {
+			/* those not added never come back */
+			pthread_mutex_lock(&x->mu);
+			c->out -= n;
+			pthread_mutex_unlock(&x->mu);
+		} else {
+			pthread_mutex_lock(&x->mu);
+			x->fill ^= 1;
+			/* the end, once this last chunk has gone; else the
+			   next rows may fill the other chunk now */
+			if (rc == PC_OK)
+				x->ready = 0;
+			pthread_mutex_unlock(&x->mu);
+			x->last_out = rc == PC_ENOTFOUND;
 			x->sending = 1;
 			evhttp_send_reply_chunk_with_cb(x->req, out,
 			    export_written, x);
@@ -416,9 +504,16 @@ deliver(struct export *x)
 			return 0;
 		}
 		if (out != NULL)
-			evbuffer_free(out);
+			evbuffer_free(out);	/* the pieces added come back */
 		rc = PC_ENOMEM;
 	}
+	/*
+	 * The reader, having started the last rows itself, may not be
+	 * back yet (its done still to run): the end waits for it, as x
+	 * must outlive its jobs.
+	 */
+	if (rc == PC_ENOTFOUND && export_busy(x))
+		return 0;
 	pthread_mutex_lock(&x->mu);
 	x->ready = 0;
 	x->stop = 1;
@@ -573,7 +668,19 @@ export_new(struct http_req *hr, const struct export_req *q)
 		free(x);
 		return NULL;
 	}
-	buf_init(&x->chunk, 0);
+	for (i = 0; i < 2; i++) {
+		if ((x->ch[i] = calloc(1, sizeof(*x->ch[i]))) == NULL) {
+			export_free(x);
+			return NULL;
+		}
+		buf_init(&x->ch[i]->b, 0);
+		x->ch[i]->x = x;
+	}
+	if ((x->kick = event_new(hr->srv->base, -1, 0, export_kicked, x)) ==
+	    NULL) {
+		export_free(x);
+		return NULL;
+	}
 	for (i = 0; i < EXPORT_READ_AHEAD; i++)
 		store_texts_init(&x->rd[i].b);
 	if (recip_init(&x->to, &hr->srv->secret, hr->auth.user.id) != PC_OK ||
