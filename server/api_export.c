@@ -46,9 +46,10 @@
 #define BATCH_FIRST	(64 * 1024)
 #define BATCH_MOST	(512 * 1024)
 /*
- * Batches read ahead of their rows: with two, the reader (the slowest
- * stage) stood idle whenever a chunk was slow to go out; four absorb
- * that for 2 MiB of texts at most.
+ * Batches read ahead of their rows. The reader is the slowest stage
+ * (half the server's CPU in the export, under perf); with two it waited
+ * whenever a chunk was slow to go out, with four it never waited for a
+ * free batch in the bench's export, for 2 MiB of texts at most.
  */
 #define EXPORT_READ_AHEAD	4
 
@@ -64,9 +65,9 @@ struct export_read {
  * reference and back to the export once it has gone out. Copies took
  * fresh memory for every chunk (a block of 128 KiB or more is mapped,
  * and its pages faulted in as it is filled), once into the output and
- * again as the TLS layer took it 64 KiB at a time: a third of the
- * loop's CPU in the export. So it goes in pieces of PIECE, which the
- * TLS layer takes whole, without a copy. An export freed while its
+ * again as the TLS layer took it 64 KiB at a time: most of the loop's
+ * CPU in the export. So it goes in pieces of PIECE, which the TLS layer
+ * takes whole, without a copy. An export freed while its
  * chunk is out leaves the chunk to free itself once it has gone.
  */
 struct export_chunk {
@@ -113,7 +114,7 @@ struct export {
 	struct export_chunk	*rows_ch;	/* the one being, or just,
 						   filled */
 	struct event		*kick;	/* a chunk came back: a step */
-	pc_rc			 rc;	/* and how it ended */
+	pc_rc			 rc;	/* how the last rows made ended */
 	int			 head;	/* the CSV header is still to come */
 	int			 sending; /* a chunk is on its way out */
 	int			 gone;	/* the client went away meanwhile */
