@@ -7,8 +7,10 @@
  * key) appear in no export, report, dashboard or log; two evaluators'
  * exports share no identifier; one evaluator's join; Python's csv and
  * json modules load every export and the pairs reproduce the server's own
- * ONS4 figures; a stream cut by a database error leaves no file; the
- * columns are as docs/export.md says.
+ * ONS4 figures; a stream cut by a database error leaves no file; a
+ * client gone while batches are read ahead, or while the last ones are
+ * read, ends the export cut, with nothing left behind; the columns are
+ * as docs/export.md says.
  */
 #include <sys/stat.h>
 
@@ -713,6 +715,147 @@ test_cut_stream(void **state)
 	th_server_start(&srv, NULL);
 }
 
+/*
+ * The test build with pauses armed (PCMDS_PAUSE, failpoint.h), their
+ * files made in dir; the auth header of an evaluator of its own.
+ */
+static void
+paused_start(const char *pauses, char dir[700], char auth[128])
+{
+	char list[256], where[800];
+	const char *env[] = {list, where, NULL};
+
+	snprintf(dir, 700, "%s", th_tmpdir());
+	snprintf(list, sizeof(list), "PCMDS_PAUSE=%s", pauses);
+	snprintf(where, sizeof(where), "PCMDS_PAUSE_DIR=%s", dir);
+	th_server_stop(&srv, SIGTERM);
+	srv.bin = "pcmdsd-fp";
+	th_server_start(&srv, env);
+	snprintf(auth, 128, "Authorization: Bearer %s", th_enrol(&srv,
+	    th_server_user(&srv, "evaluator", NULL, NULL), NULL));
+}
+
+/* Until the server holds at pause name (bounded: a minute). */
+static void
+wait_paused(const char *dir, const char *name)
+{
+	char f[800];
+	int i;
+
+	snprintf(f, sizeof(f), "%s/%s", dir, name);
+	for (i = 0; i < 6000; i++) {
+		if (access(f, F_OK) == 0)
+			return;
+		usleep(10 * 1000);
+	}
+	fail_msg("the server never reached the pause %s", name);
+}
+
+static void
+let_on(const char *dir, const char *name)
+{
+	char f[800];
+
+	snprintf(f, sizeof(f), "%s/%s", dir, name);
+	assert_int_equal(unlink(f), 0);
+}
+
+static long
+export_ends(const char *outcome)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM audit WHERE action = "
+	    "'export.end' AND outcome LIKE '%s%%'", outcome);
+	return th_sql_long(db, sql);
+}
+
+/* An export asked for on a raw connection, which is not read. */
+static struct th_tls *
+export_ask(const char *auth)
+{
+	struct th_tls *t;
+	char req[512];
+
+	assert_non_null(t = th_tls_open(&srv));
+	snprintf(req, sizeof(req), "GET /v1/export HTTP/1.1\r\nHost: "
+	    "localhost\r\n%s\r\n\r\n", auth);
+	assert_int_equal(th_tls_write(t, req, strlen(req)), 0);
+	return t;
+}
+
+/*
+ * The client went away; once the export's stages let go, it is audited
+ * as aborted (by a worker, so it is waited for, a minute at most), never
+ * as complete, and the server goes on serving and stops clean (under
+ * the sanitizers, with nothing leaked).
+ */
+static void
+export_aborted(long aborted, long complete)
+{
+	struct th_http h;
+	int i;
+
+	for (i = 0; i < 6000 && export_ends("aborted by the client") ==
+	    aborted; i++)
+		usleep(10 * 1000);
+	assert_int_equal(export_ends("aborted by the client"), aborted + 1);
+	assert_int_equal(export_ends("complete"), complete);
+	th_https(&srv, "GET", "/healthz", NULL, NULL, 0, &h);
+	assert_int_equal(h.status, 200);
+	th_http_free(&h);
+	assert_int_equal(th_server_stop(&srv, SIGTERM), 0);
+	srv.bin = "pcmdsd";
+	th_server_start(&srv, NULL);
+}
+
+/*
+ * The client cuts the stream while batches read ahead wait for their
+ * rows: the first rows are held, the reader reads on into the next
+ * batch, and the client leaves before any row has gone.
+ */
+static void
+test_cut_read_ahead(void **state)
+{
+	char dir[700], auth[128];
+	struct th_tls *t;
+	long aborted, complete;
+
+	(void)state;
+	paused_start("export-rows,export-read-ahead", dir, auth);
+	aborted = export_ends("aborted by the client");
+	complete = export_ends("complete");
+	t = export_ask(auth);
+	wait_paused(dir, "export-rows");
+	wait_paused(dir, "export-read-ahead");
+	th_tls_close(t);
+	let_on(dir, "export-read-ahead");
+	let_on(dir, "export-rows");
+	export_aborted(aborted, complete);
+}
+
+/*
+ * The export's connection goes while its reader is reading the last
+ * referrals: the reader stops there, and the export ends cut.
+ */
+static void
+test_gone_while_reading(void **state)
+{
+	char dir[700], auth[128];
+	struct th_tls *t;
+	long aborted, complete;
+
+	(void)state;
+	paused_start("export-read-end", dir, auth);
+	aborted = export_ends("aborted by the client");
+	complete = export_ends("complete");
+	t = export_ask(auth);
+	wait_paused(dir, "export-read-end");
+	th_tls_close(t);
+	let_on(dir, "export-read-end");
+	export_aborted(aborted, complete);
+}
+
 static void
 test_progress_and_refusals(void **state)
 {
@@ -1040,6 +1183,8 @@ main(void)
 		cmocka_unit_test(test_no_record_id),
 		cmocka_unit_test(test_pairs_reproduce_figures),
 		cmocka_unit_test(test_cut_stream),
+		cmocka_unit_test(test_cut_read_ahead),
+		cmocka_unit_test(test_gone_while_reading),
 		cmocka_unit_test(test_progress_and_refusals),
 		cmocka_unit_test(test_stored_as_parsed),
 		cmocka_unit_test(test_unknown_kind_not_copied),
