@@ -25,16 +25,6 @@ new_item(void)
 	return c;
 }
 
-static int
-has_high(const char *p, const char *end)
-{
-	unsigned char acc = 0;
-
-	while (p < end)
-		acc |= (unsigned char)*p++;
-	return (acc & 0x80) != 0;
-}
-
 /*
  * The string at p (its opening quote) decoded into a new block, *out;
  * -1 when it is left to cJSON: a \u escape, an escape cJSON refuses, a
@@ -44,12 +34,13 @@ static int
 parse_string(struct jfast *j, char **out)
 {
 	const char *s = j->p + 1, *q = s, *e;
+	unsigned seen = 0;
 	size_t n = 0;
 	char *d;
 
 	/* its end and decoded length, the escapes checked */
 	for (;;) {
-		if ((e = bytescan_escape(q, j->end)) == j->end)
+		if ((e = bytescan_escape_seen(q, j->end, &seen)) == j->end)
 			return -1;
 		n += (size_t)(e - q);
 		if (*e == '"')
@@ -69,7 +60,7 @@ parse_string(struct jfast *j, char **out)
 		n++;
 		q = e + 2;
 	}
-	if (j->ascii && has_high(s, e))
+	if (seen & 0x80)
 		j->ascii = 0;
 	if ((d = cJSON_malloc(n + 1)) == NULL)
 		return -1;
@@ -171,6 +162,15 @@ append(cJSON *parent, cJSON **last)
 	return c;
 }
 
+/* a sorts before b, by bytes as canon sorts; the first settles most */
+static int
+key_before(const char *a, const char *b)
+{
+	if (a[0] != b[0])
+		return (unsigned char)a[0] < (unsigned char)b[0];
+	return strcmp(a, b) < 0;
+}
+
 static int
 parse_object(struct jfast *j, cJSON *item, int depth)
 {
@@ -187,8 +187,8 @@ parse_object(struct jfast *j, cJSON *item, int depth)
 		    parse_string(j, &c->string) != 0)
 			return -1;
 		/* canonical: each key after the one before, by its bytes */
-		if (c->prev != c && j->canonical &&
-		    strcmp(c->prev->string, c->string) >= 0)
+		if (c->prev != c && j->canonical && !key_before(c->prev->string,
+		    c->string))
 			j->canonical = 0;
 		if (j->p == j->end || *j->p++ != ':' ||
 		    parse_value(j, c, depth + 1) != 0 || j->p == j->end)
