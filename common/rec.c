@@ -1073,13 +1073,20 @@ pc_rc
 rec_load_canon(const char *text, size_t len, const uint8_t *digest,
     struct rec **out)
 {
+	struct jfast_info info;
+	uint8_t md[SEC_SHA256_LEN];
 	struct slots sl;
 	cJSON *obj;
 	enum rec_kind k;
+	int fast = 1;
 
 	*out = NULL;
-	if ((obj = cJSON_ParseWithLength(text, len)) == NULL)
-		return PC_EINVAL;
+	/* stored text is canonical: jfast reads it as cJSON would */
+	if ((obj = jfast_parse(text, len, &info)) == NULL) {
+		fast = 0;
+		if ((obj = cJSON_ParseWithLength(text, len)) == NULL)
+			return PC_EINVAL;
+	}
 	k = rec_kind_parse(rec_str(obj, "kind"));
 	if (k == KIND_N || rec_str(obj, "id") == NULL ||
 	    rec_str(obj, "referral") == NULL) {
@@ -1087,6 +1094,11 @@ rec_load_canon(const char *text, size_t len, const uint8_t *digest,
 		return PC_EINVAL;
 	}
 	slots_find(obj, &sl);
+	/* canonical already: hashed as it is, not serialised again */
+	if (digest == NULL && fast && info.canonical) {
+		sec_sha256(text, len, md);
+		digest = md;
+	}
 	return rec_build_from(k, obj, &sl, digest ? text : NULL, len, digest,
 	    out);
 }

@@ -688,6 +688,7 @@ test_record_fields(void **state)
 	/* the copy-free entry point and the loader build the same record */
 	{
 		struct rec *a, *l;
+		int k;
 
 		assert_int_equal(rec_adopt(cJSON_Duplicate(o, 1), &opts, &a,
 		    &errs), PC_OK);
@@ -705,8 +706,21 @@ test_record_fields(void **state)
 		assert_int_equal(l->canon_len, r->canon_len);
 		assert_memory_equal(l->canon, r->canon, r->canon_len);
 		assert_memory_equal(l->digest, r->digest, sizeof(r->digest));
-		rec_free(a);
 		rec_free(l);
+		/* text not canonical (unsorted; blanks): made canonical */
+		for (k = 0; k < 2; k++) {
+			char *t = k ? cJSON_Print(o) : cJSON_PrintUnformatted(o);
+
+			assert_int_equal(rec_load(t, strlen(t), &l), PC_OK);
+			assert_memory_equal(l, r, offsetof(struct rec, json));
+			assert_string_equal(l->canon, r->canon);
+			assert_string_equal(l->hash, r->hash);
+			assert_memory_equal(l->digest, r->digest,
+			    sizeof(r->digest));
+			rec_free(l);
+			free(t);
+		}
+		rec_free(a);
 	}
 	rec_free(r);
 	/* an invalid record given to rec_adopt is freed (ASan, valgrind) */
