@@ -78,3 +78,37 @@ bytescan_escape(const char *p, const char *end)
 			break;
 	return p;
 }
+
+const char *
+bytescan_escape_seen(const char *p, const char *end, unsigned *seen)
+{
+	uint64_t w, m, acc = 0;
+
+	while (end - p >= 8) {
+		memcpy(&w, p, sizeof(w));
+		if ((m = escape_marks(w)) != 0) {
+#ifdef FIRST_MARK
+			size_t k = FIRST_MARK(m);
+
+			/* the bytes before the mark, and only those */
+			if (k > 0)
+				acc |= w & (~0ULL >> (64 - 8 * k));
+			p += k;
+#endif
+			break;
+		}
+		acc |= w;
+		p += 8;
+	}
+	/* the word's bytes folded into one */
+	acc |= acc >> 32;
+	acc |= acc >> 16;
+	acc |= acc >> 8;
+	*seen |= (unsigned)(acc & 0xff);
+	for (; p < end; p++) {
+		if (*p == '"' || *p == '\\' || (unsigned char)*p < 0x20)
+			break;
+		*seen |= (unsigned char)*p;
+	}
+	return p;
+}

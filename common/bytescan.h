@@ -12,5 +12,11 @@ const char	*bytescan_quote(const char *p, const char *end);
  * 0x20) in [p, end), or end when there is none.
  */
 const char	*bytescan_escape(const char *p, const char *end);
+/*
+ * bytescan_escape, and every byte before the one found ORed into *seen:
+ * its high bit says whether any was above 0x7f (one pass, not two).
+ */
+const char	*bytescan_escape_seen(const char *p, const char *end,
+		    unsigned *seen);
 
 #endif

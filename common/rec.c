@@ -637,7 +637,7 @@ utf8_walk(const cJSON *v, const char *path, struct err_list *errs, int depth)
 		err_add(errs, E_UTF8, path, "%s is not valid UTF-8 text", path);
 		return -1;
 	}
-	if (depth > 4) {
+	if (depth > REC_DEPTH_MAX) {
 		err_add(errs, E_TYPE, path, "%s is nested too deeply", path);
 		return -1;
 	}
@@ -965,7 +965,7 @@ rec_build(enum rec_kind k, cJSON *json, const struct slots *sl, struct rec **out
 /* The checks of rec_validate; the kind when obj is valid, else KIND_N. */
 static enum rec_kind
 rec_check(const cJSON *obj, const struct rec_opts *o, struct err_list *errs,
-    struct slots *slp)
+    struct slots *slp, int utf8_known)
 {
 	struct slots sl;
 	enum rec_kind k;
@@ -979,7 +979,8 @@ rec_check(const cJSON *obj, const struct rec_opts *o, struct err_list *errs,
 		    "%s", got);
 		return KIND_N;
 	}
-	if (utf8_walk(obj, "", errs, 0) != 0 ||
+	/* utf8_known: every string ASCII and none too deep, seen by the parse */
+	if ((!utf8_known && utf8_walk(obj, "", errs, 0) != 0) ||
 	    slots_fill(obj, &sl, errs) != 0)
 		return KIND_N;
 	check_fields(rec_envelope, rec_envelope_n, sl.v, o, errs);
@@ -1003,7 +1004,7 @@ rec_validate(const cJSON *obj, const struct rec_opts *o, struct rec **out,
 	cJSON *copy;
 
 	*out = NULL;
-	if ((k = rec_check(obj, o, errs, &sl)) == KIND_N)
+	if ((k = rec_check(obj, o, errs, &sl, 0)) == KIND_N)
 		return PC_EINVAL;
 	if ((copy = cJSON_Duplicate(obj, 1)) == NULL)
 		return PC_ENOMEM;
@@ -1019,11 +1020,34 @@ rec_adopt(cJSON *obj, const struct rec_opts *o, struct rec **out,
 	enum rec_kind k;
 
 	*out = NULL;
-	if ((k = rec_check(obj, o, errs, &sl)) == KIND_N) {
+	if ((k = rec_check(obj, o, errs, &sl, 0)) == KIND_N) {
 		cJSON_Delete(obj);
 		return PC_EINVAL;
 	}
 	return rec_build(k, obj, &sl, out);
+}
+
+pc_rc
+rec_adopt_fast(cJSON *obj, const struct jfast_info *info, const char *text,
+    size_t len, const struct rec_opts *o, struct rec **out,
+    struct err_list *errs)
+{
+	uint8_t digest[SEC_SHA256_LEN];
+	struct slots sl;
+	enum rec_kind k;
+
+	*out = NULL;
+	/* the walk would find nothing: no byte to doubt, no depth past 4 */
+	if ((k = rec_check(obj, o, errs, &sl, info->ascii &&
+	    info->depth <= REC_DEPTH_MAX)) == KIND_N) {
+		cJSON_Delete(obj);
+		return PC_EINVAL;
+	}
+	if (!info->canonical)
+		return rec_build(k, obj, &sl, out);
+	/* the text is what canon_hash would write: hashed as it is */
+	sec_sha256(text, len, digest);
+	return rec_build_from(k, obj, &sl, text, len, digest, out);
 }
 
 pc_rc
@@ -1049,13 +1073,20 @@ pc_rc
 rec_load_canon(const char *text, size_t len, const uint8_t *digest,
     struct rec **out)
 {
+	struct jfast_info info;
+	uint8_t md[SEC_SHA256_LEN];
 	struct slots sl;
 	cJSON *obj;
 	enum rec_kind k;
+	int fast = 1;
 
 	*out = NULL;
-	if ((obj = cJSON_ParseWithLength(text, len)) == NULL)
-		return PC_EINVAL;
+	/* stored text is canonical: jfast reads it as cJSON would */
+	if ((obj = jfast_parse(text, len, &info)) == NULL) {
+		fast = 0;
+		if ((obj = cJSON_ParseWithLength(text, len)) == NULL)
+			return PC_EINVAL;
+	}
 	k = rec_kind_parse(rec_str(obj, "kind"));
 	if (k == KIND_N || rec_str(obj, "id") == NULL ||
 	    rec_str(obj, "referral") == NULL) {
@@ -1063,6 +1094,11 @@ rec_load_canon(const char *text, size_t len, const uint8_t *digest,
 		return PC_EINVAL;
 	}
 	slots_find(obj, &sl);
+	/* canonical already: hashed as it is, not serialised again */
+	if (digest == NULL && fast && info.canonical) {
+		sec_sha256(text, len, md);
+		digest = md;
+	}
 	return rec_build_from(k, obj, &sl, digest ? text : NULL, len, digest,
 	    out);
 }

@@ -19,6 +19,7 @@
 #include "codes.h"
 #include "date.h"
 #include "err.h"
+#include "jfast.h"
 #include "sec.h"
 #include "uuid.h"
 
@@ -29,6 +30,7 @@
 #define REC_KEYS_MAX	40	/* more keys than any kind has, with margin */
 #define REC_JSON_MAX	16384	/* bytes of one record's JSON */
 #define REC_ASSET_MAX	40	/* characters of an asset id */
+#define REC_DEPTH_MAX	4	/* of a value in a record, the record 0 */
 
 enum rec_kind {
 	KIND_REFERRAL,
@@ -137,6 +139,15 @@ pc_rc	 rec_validate(const cJSON *obj, const struct rec_opts *,
  */
 pc_rc	 rec_adopt(cJSON *obj, const struct rec_opts *, struct rec **out,
 	    struct err_list *errs);
+/*
+ * rec_adopt for obj as jfast_parse() made it of text[0..len), with what
+ * it saw (info): the UTF-8 walk is skipped where it could find nothing,
+ * and canonical text is copied as the record's canon, not made again.
+ * The outcome is rec_adopt's, error for error; text stays the caller's.
+ */
+pc_rc	 rec_adopt_fast(cJSON *obj, const struct jfast_info *info,
+	    const char *text, size_t len, const struct rec_opts *,
+	    struct rec **out, struct err_list *errs);
 /* Parses JSON text (at most REC_JSON_MAX bytes) and validates it. */
 pc_rc	 rec_parse(const char *text, size_t len, const struct rec_opts *,
 	    struct rec **out, struct err_list *errs);

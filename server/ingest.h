@@ -27,6 +27,7 @@
 
 #include "agg.h"
 #include "jarena.h"
+#include "jfast.h"
 #include "jsplit.h"
 #include "map.h"
 #include "metrics.h"
@@ -43,6 +44,8 @@ struct ingest_item {
 	const char		*text;	/* or its text, the caller's, unparsed */
 	size_t			 text_len;
 	int			 not_json;	/* the text did not parse */
+	int			 fast;	/* json is jfast_parse()'s of text */
+	struct jfast_info	 seen;	/* what that parse saw */
 	struct rec		*rec;	/* valid, until stored or dropped */
 	pc_rc			 checked;	/* what rec_adopt said */
 	uint8_t			 digest[SEC_SHA256_LEN];	/* when stored */

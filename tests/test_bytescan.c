@@ -32,6 +32,19 @@ slow_escape(const char *p, const char *end)
 	return p;
 }
 
+/* bytescan_escape_seen against the bytes: the same end, the same OR. */
+static void
+check_seen(const char *p, const char *end)
+{
+	const char *e = slow_escape(p, end), *q;
+	unsigned want = 0, got = 0x100;	/* a bit already set stays */
+
+	for (q = p; q < e; q++)
+		want |= (unsigned char)*q;
+	assert_ptr_equal(bytescan_escape_seen(p, end, &got), e);
+	assert_int_equal(got, want | 0x100);
+}
+
 static void
 test_against_bytes(void **state)
 {
@@ -59,6 +72,7 @@ test_against_bytes(void **state)
 			    slow_quote(t + from, t + len));
 			assert_ptr_equal(bytescan_escape(t + from, t + len),
 			    slow_escape(t + from, t + len));
+			check_seen(t + from, t + len);
 		}
 		free(t);
 	}
@@ -83,6 +97,12 @@ test_every_byte(void **state)
 			    q ? t + at : t + sizeof(t));
 			assert_ptr_equal(bytescan_escape(t, t + sizeof(t)),
 			    e ? t + at : t + sizeof(t));
+			check_seen(t, t + sizeof(t));
+			/* a high byte after the one found is not seen */
+			if (e && at + 1 < sizeof(t)) {
+				t[at + 1] = (char)0xc3;
+				check_seen(t, t + sizeof(t));
+			}
 		}
 }
 

@@ -61,6 +61,13 @@ test_edge(void **state)
 	replay("fuzz_edge");
 }
 
+static void
+test_jfast(void **state)
+{
+	(void)state;
+	replay("fuzz_jfast");
+}
+
 int
 main(void)
 {
@@ -70,6 +77,7 @@ main(void)
 		cmocka_unit_test(test_batch),
 		cmocka_unit_test(test_config),
 		cmocka_unit_test(test_edge),
+		cmocka_unit_test(test_jfast),
 	};
 
 	return cmocka_run_group_tests_name("fuzz_corpus", tests, NULL, NULL);

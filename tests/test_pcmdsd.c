@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -24,6 +25,7 @@
 
 #include "buf.h"
 #include "harness.h"
+#include "rec.h"
 
 #define REF1	"11111111-1111-4111-8111-111111111111"
 #define REF2	"22222222-2222-4222-8222-222222222222"
@@ -343,6 +345,65 @@ test_ingest_and_idempotency(void **state)
 	th_post_records(&srv, tok, batch, &h);
 	assert_non_null(strstr(h.body, "referral 5eedface is not known"));
 	th_http_free(&h);
+}
+
+/*
+ * A record's content hash is that of its canonical text however it was
+ * sent: canonical (taken as it is), with its keys in another order, or
+ * with blanks (parsed by cJSON). Each form after the first is a
+ * duplicate, and what is stored is the canonical text.
+ */
+static void
+test_duplicate_any_form(void **state)
+{
+	static const char *const ids[] = {
+		"55555555-5555-4555-8555-555555555555",
+		"66666666-6666-4666-8666-666666666666",
+	};
+	const char *tok = th_enrol(&srv, th_server_user(&srv, "link_worker",
+	    "BD", NULL), NULL);
+	char worker[32], batch[4096], sql[2048];
+	struct rec_opts ro;
+	struct err_list errs;
+	struct th_http h;
+	struct rec *r;
+	char *forms[4];
+	cJSON *j;
+	int k, i;
+
+	(void)state;
+	snprintf(worker, sizeof(worker), "bd-lw%ld", th_sql_long(db,
+	    "SELECT MAX(id) FROM users"));
+	rec_opts_init(&ro, time(NULL));
+	err_init(&errs);
+	for (k = 0; k < 2; k++) {
+		const char *text = referral(ids[k], worker, "BD", 20 + k);
+
+		assert_int_equal(rec_parse(text, strlen(text), &ro, &r, &errs),
+		    PC_OK);
+		forms[0] = strdup(r->canon);
+		forms[1] = strdup(text);	/* keys unsorted */
+		forms[2] = swap(r->canon, ",\"kind\":", " ,\n\t\"kind\" : ");
+		forms[3] = swap(r->canon, "\"stress\"", "\"str\\u0065ss\"");
+		/* the first sent canonical, the second with its blanks */
+		for (i = 0; i < 4; i++) {
+			snprintf(batch, sizeof(batch), "{\"records\":[%s]}",
+			    forms[k == 0 ? i : 3 - i]);
+			th_post_records(&srv, tok, batch, &h);
+			j = results(&h);
+			assert_string_equal(result_status(j, 0), i ? "duplicate" :
+			    "stored");
+			cJSON_Delete(j);
+			th_http_free(&h);
+		}
+		snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM records WHERE "
+		    "id = '%s' AND json = '%s'", ids[k], r->canon);
+		assert_int_equal(th_sql_long(db, sql), 1);
+		for (i = 0; i < 4; i++)
+			free(forms[i]);
+		rec_free(r);
+	}
+	err_free(&errs);
 }
 
 static void
@@ -1296,6 +1357,7 @@ main(void)
 		cmocka_unit_test(test_health_and_routes),
 		cmocka_unit_test(test_enrolment),
 		cmocka_unit_test(test_ingest_and_idempotency),
+		cmocka_unit_test(test_duplicate_any_form),
 		cmocka_unit_test(test_bad_records),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_slow_request),

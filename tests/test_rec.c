@@ -8,6 +8,7 @@
 
 #include "harness.h"
 #include "canon.h"
+#include "jfast.h"
 #include "rec.h"
 
 #define REF_ID	"0b7f3c2e-5d4a-4e6b-9c8d-1a2b3c4d5e6f"
@@ -123,6 +124,65 @@ correction(void)
 	return o;
 }
 
+/*
+ * text through jfast_parse and rec_adopt_fast, beside cJSON and
+ * rec_adopt: the same outcome, error for error, the same canonical text
+ * and hash. 1 when the quick parse took it.
+ */
+static int
+same_fast(const char *text)
+{
+	struct jfast_info info;
+	struct err_list e1, e2;
+	struct rec *r1 = NULL, *r2 = NULL;
+	size_t len = strlen(text), i;
+	cJSON *fast = jfast_parse(text, len, &info);
+	pc_rc rc1, rc2;
+
+	if (fast == NULL)
+		return 0;
+	err_init(&e1);
+	err_init(&e2);
+	rc1 = rec_adopt(cJSON_ParseWithLength(text, len), &opts, &r1, &e1);
+	rc2 = rec_adopt_fast(fast, &info, text, len, &opts, &r2, &e2);
+	assert_int_equal(rc1, rc2);
+	assert_int_equal(e1.n, e2.n);
+	for (i = 0; i < e1.n; i++) {
+		assert_int_equal(e1.v[i].code, e2.v[i].code);
+		assert_string_equal(e1.v[i].field, e2.v[i].field);
+		assert_string_equal(e1.v[i].msg, e2.v[i].msg);
+	}
+	if (rc1 == PC_OK) {
+		assert_int_equal(r1->canon_len, r2->canon_len);
+		assert_string_equal(r1->canon, r2->canon);
+		assert_string_equal(r1->hash, r2->hash);
+		assert_memory_equal(r1->digest, r2->digest, sizeof(r1->digest));
+		assert_string_equal(r1->id, r2->id);
+		assert_int_equal(r1->date, r2->date);
+	}
+	rec_free(r1);
+	rec_free(r2);
+	err_free(&e1);
+	err_free(&e2);
+	return 1;
+}
+
+/* o as a client would send it (canonical) and as cJSON prints it. */
+static void
+same_fast_tree(const cJSON *o)
+{
+	struct buf b;
+	char *t = cJSON_PrintUnformatted(o);
+
+	buf_init(&b, 0);
+	assert_non_null(t);
+	same_fast(t);
+	free(t);
+	if (canon_json(o, &b) == PC_OK)
+		same_fast(buf_str(&b));
+	buf_free(&b);
+}
+
 /* Validates o (consumed) and checks the outcome. */
 static void
 expect(cJSON *o, enum err_code code, const char *field)
@@ -134,6 +194,7 @@ expect(cJSON *o, enum err_code code, const char *field)
 	int found = 0;
 
 	err_init(&errs);
+	same_fast_tree(o);
 	rc = rec_validate(o, &opts, &r, &errs);
 	if (code == E_NONE) {
 		if (rc != PC_OK)
@@ -627,6 +688,7 @@ test_record_fields(void **state)
 	/* the copy-free entry point and the loader build the same record */
 	{
 		struct rec *a, *l;
+		int k;
 
 		assert_int_equal(rec_adopt(cJSON_Duplicate(o, 1), &opts, &a,
 		    &errs), PC_OK);
@@ -644,8 +706,21 @@ test_record_fields(void **state)
 		assert_int_equal(l->canon_len, r->canon_len);
 		assert_memory_equal(l->canon, r->canon, r->canon_len);
 		assert_memory_equal(l->digest, r->digest, sizeof(r->digest));
-		rec_free(a);
 		rec_free(l);
+		/* text not canonical (unsorted; blanks): made canonical */
+		for (k = 0; k < 2; k++) {
+			char *t = k ? cJSON_Print(o) : cJSON_PrintUnformatted(o);
+
+			assert_int_equal(rec_load(t, strlen(t), &l), PC_OK);
+			assert_memory_equal(l, r, offsetof(struct rec, json));
+			assert_string_equal(l->canon, r->canon);
+			assert_string_equal(l->hash, r->hash);
+			assert_memory_equal(l->digest, r->digest,
+			    sizeof(r->digest));
+			rec_free(l);
+			free(t);
+		}
+		rec_free(a);
 	}
 	rec_free(r);
 	/* an invalid record given to rec_adopt is freed (ASan, valgrind) */
@@ -744,6 +819,69 @@ test_content_hash(void **state)
 	err_free(&errs);
 }
 
+/*
+ * The quick path's own shortcuts: a canonical text is taken as the
+ * record's canon; the UTF-8 walk skipped only where it finds nothing.
+ */
+static void
+test_fast_path(void **state)
+{
+	struct jfast_info info;
+	struct err_list errs;
+	struct rec *r;
+	struct buf b;
+	cJSON *o = contact(), *t;
+	char *text;
+
+	(void)state;
+	buf_init(&b, 0);
+	err_init(&errs);
+	assert_int_equal(canon_json(o, &b), PC_OK);
+	t = jfast_parse(buf_str(&b), b.len, &info);
+	assert_non_null(t);
+	assert_true(info.canonical && info.ascii);
+	assert_int_equal(rec_adopt_fast(t, &info, buf_str(&b), b.len, &opts, &r,
+	    &errs), PC_OK);
+	assert_string_equal(r->canon, buf_str(&b));
+	rec_free(r);
+	/* too deep: said though every byte is ASCII */
+	cJSON_AddItemToObject(o, "x", th_json("{\"a\":[[[1]]]}"));
+	buf_reset(&b);
+	assert_int_equal(canon_json(o, &b), PC_OK);
+	t = jfast_parse(buf_str(&b), b.len, &info);
+	assert_non_null(t);
+	assert_true(info.ascii && info.depth == 5);
+	assert_int_equal(rec_adopt_fast(t, &info, buf_str(&b), b.len, &opts, &r,
+	    &errs), PC_EINVAL);
+	assert_true(err_has(&errs, E_TYPE));
+	assert_non_null(strstr(errs.v[0].msg, "nested too deeply"));
+	assert_true(same_fast(buf_str(&b)));
+	err_clear(&errs);
+	cJSON_Delete(o);
+	/* a byte that is not UTF-8 in a key: the walk finds it */
+	o = contact();
+	cJSON_AddNumberToObject(o, "k\xff", 1);
+	text = cJSON_PrintUnformatted(o);
+	t = jfast_parse(text, strlen(text), &info);
+	assert_non_null(t);
+	assert_false(info.ascii);
+	assert_int_equal(rec_adopt_fast(t, &info, text, strlen(text), &opts, &r,
+	    &errs), PC_EINVAL);
+	assert_true(err_has(&errs, E_UTF8));
+	assert_true(same_fast(text));
+	free(text);
+	cJSON_Delete(o);
+	/* keys out of order: made canonical, as rec_adopt makes it */
+	assert_true(same_fast("{\"worker\":\"lw-bd.01\",\"attended\":true,"
+	    "\"contact_on\":\"2026-03-03\",\"device_seq\":7,\"id\":\"" REC_ID
+	    "\",\"kind\":\"contact\",\"minutes\":45,\"mode\":\"home_visit\","
+	    "\"pcn\":\"U12345\",\"place\":\"BD\",\"recorded_at\":"
+	    "\"2026-03-02T10:15:00Z\",\"referral\":\"" REF_ID "\",\"schema\":"
+	    "\"pcmds/1\"}"));
+	buf_free(&b);
+	err_free(&errs);
+}
+
 static void
 test_tables(void **state)
 {
@@ -786,6 +924,7 @@ main(void)
 		cmocka_unit_test(test_correction_shape),
 		cmocka_unit_test(test_record_fields),
 		cmocka_unit_test(test_content_hash),
+		cmocka_unit_test(test_fast_path),
 		cmocka_unit_test(test_tables),
 	};
 

@@ -12,7 +12,8 @@ vg=(valgrind --quiet --error-exitcode=99 --leak-check=full
 command -v valgrind >/dev/null || { echo "valgrind is not installed"; exit 1; }
 fail=0
 units="test_agg test_ckm test_codes test_cstore test_csv test_date test_dict
-    test_disclosure test_ingest test_jarena test_jout test_jscan test_jwt test_kv test_nhs test_openapi test_opt
+    test_disclosure test_ingest test_jarena test_jfast test_jout test_jscan
+    test_jwt test_kv test_nhs test_openapi test_opt
     test_pii test_poisson test_pop test_rate test_rec test_sdc test_stats
     test_store_sqlite
     test_timeline test_turns test_util test_vault"
