@@ -28,6 +28,7 @@ struct pool {
 	int		 stop, stopped;
 	struct worker	*w;
 	int		 n;
+	int		 nostore;	/* workers without a connection */
 	int		 wake[2];	/* worker -> loop */
 	struct event	*ev;
 };
@@ -115,6 +116,8 @@ worker_open(struct worker *w, const char *database, const char *export_db,
 {
 	pc_rc rc;
 
+	if (database == NULL)
+		return PC_OK;	/* jobs that read through their own handle */
 	if ((rc = store_open(database, &w->st, errs)) != PC_OK)
 		return rc;
 	if ((rc = store_cache_size(w->st, cache_mib)) != PC_OK)
@@ -149,6 +152,7 @@ pool_start(struct pool **out, struct event_base *base, int n,
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->cv, NULL);
 	p->n = n;
+	p->nostore = database == NULL;
 	p->wake[0] = p->wake[1] = -1;
 	if (pipe(p->wake) != 0 || fcntl(p->wake[0], F_SETFL, O_NONBLOCK) != 0 ||
 	    fcntl(p->wake[1], F_SETFL, O_NONBLOCK) != 0 ||
@@ -221,7 +225,7 @@ pool_stop(struct pool *p)
 		if (p->w[i].started)
 			pthread_join(p->w[i].thread, NULL);
 	pthread_mutex_lock(&p->mu);
-	p->stopped = p->w[0].st != NULL;
+	p->stopped = p->nostore || p->w[0].st != NULL;
 	pthread_mutex_unlock(&p->mu);
 	finish(p);
 	if (p->ev != NULL)

@@ -28,7 +28,8 @@ struct pool_job {
 /*
  * n workers on database (export reads: export_database, may be ""),
  * each connection's page cache cache_mib (store_cache_size), handing
- * finished jobs to base's loop.
+ * finished jobs to base's loop. database NULL: workers without a
+ * connection, for jobs that bring their own (their work gets NULL).
  */
 pc_rc	 pool_start(struct pool **, struct event_base *, int n,
 	    const char *database, const char *export_database, int cache_mib,

@@ -707,9 +707,10 @@ srv_writer_give(struct server *srv, struct store *taken)
  * on it, and the thread that catches up on what the others write. A
  * store of this server's own: two workers for exports
  * (srv_submit_read), one reading an export's next referrals while the
- * other makes the rows of those read before; and two for batches of
- * records, one reading and checking a batch while the other's is written
- * on the writer's connection.
+ * other makes the rows of those read before, with no connection of
+ * their own (an export reads through the cursor's, store_export_open);
+ * and two for batches of records, one reading and checking a batch
+ * while the other's is written on the writer's connection.
  */
 static pc_rc
 start_shared(struct server *srv, const char *upto, struct err_list *errs)
@@ -719,8 +720,8 @@ start_shared(struct server *srv, const char *upto, struct err_list *errs)
 
 	if (!store_shared(srv->store)) {
 		/* exports' reads and rows while the loop sends */
-		if ((rc = pool_start(&srv->xpool, srv->base, 2, cf->database,
-		    NULL, cf->cache_size, &srv->secret, errs)) != PC_OK ||
+		if ((rc = pool_start(&srv->xpool, srv->base, 2, NULL, NULL,
+		    0, &srv->secret, errs)) != PC_OK ||
 		    (rc = open_writer(srv, errs)) != PC_OK)
 			return rc;
 		/* a batch read and checked while the other one commits */

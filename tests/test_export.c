@@ -391,6 +391,57 @@ unlinkable(const char *name)
 	free_table(&b);
 }
 
+/* Open descriptors of process pid on the file named name (its links). */
+static int
+fds_on(pid_t pid, const char *name)
+{
+	char dir[64], path[128], to[1024];
+	size_t nl = strlen(name);
+	struct dirent *e;
+	ssize_t len;
+	int n = 0;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)pid);
+	assert_non_null(d = opendir(dir));
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if ((len = readlink(path, to, sizeof(to) - 1)) <= 0)
+			continue;
+		to[len] = '\0';
+		n += (size_t)len > nl && to[len - nl - 1] == '/' &&
+		    strcmp(to + len - nl, name) == 0;
+	}
+	closedir(d);
+	return n;
+}
+
+/*
+ * After exports, the server on SQLite holds the connections the README
+ * counts and no more: the loop's, the writer's, two checking batches,
+ * two checkpointing. An export reads through its cursor's own, closed
+ * with it; the workers that run its reads open none. Connections are
+ * counted by their write-ahead log: SQLite keeps a closed connection's
+ * descriptor on the database file itself for its next open.
+ */
+static void
+test_connections_after_exports(void **state)
+{
+	int n;
+
+	(void)state;
+	if (th_store_pg()) {
+		print_message("on PostgreSQL the workers are the database's "
+		    "connections, db_workers of them\n");
+		skip();
+	}
+	if ((n = fds_on(srv.pid, "pcmds.db-wal")) != 6)
+		fail_msg("the server holds %d connections to its database, "
+		    "not 6", n);
+}
+
 static void
 test_two_evaluators_unlinkable(void **state)
 {
@@ -1178,6 +1229,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_setup_roles),
 		cmocka_unit_test(test_extract_shapes),
+		cmocka_unit_test(test_connections_after_exports),
 		cmocka_unit_test(test_two_evaluators_unlinkable),
 		cmocka_unit_test(test_no_device_pseudonym),
 		cmocka_unit_test(test_no_record_id),
