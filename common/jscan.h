@@ -22,7 +22,9 @@ struct jscan_span {
  * Finds the members names[0..n) (sorted by their bytes, as canonical
  * text sorts keys) of the one object in [p, p + len): f[i] is the value
  * of names[i], or {NULL, 0}. PC_EINVAL when the text is not canonical
- * (f is then undefined).
+ * (f is then undefined). Only the top level's shape is read, not the
+ * grammar of values ({"a":x} is taken): give it text that was validated
+ * when it was stored.
  */
 pc_rc	 jscan_members(const char *p, size_t len, const char *const *names,
 	    size_t n, struct jscan_span *f);

@@ -68,6 +68,13 @@ test_jfast(void **state)
 	replay("fuzz_jfast");
 }
 
+static void
+test_jscan(void **state)
+{
+	(void)state;
+	replay("fuzz_jscan");
+}
+
 int
 main(void)
 {
@@ -78,6 +85,7 @@ main(void)
 		cmocka_unit_test(test_config),
 		cmocka_unit_test(test_edge),
 		cmocka_unit_test(test_jfast),
+		cmocka_unit_test(test_jscan),
 	};
 
 	return cmocka_run_group_tests_name("fuzz_corpus", tests, NULL, NULL);
