@@ -203,18 +203,20 @@ $(B)/pcmds-fp: $(CLIENT_FP_OBJ) $(LIB_COMMON)
 TEST_LIBS = $(LIB_CLIENT) $(LIB_SERVER) $(LIB_COMMON)
 TEST_LDLIBS = $(LIBS_CLIENT) $(LIBS_SERVER) $(LIBS_COMMON) $(LIBS_TEST)
 
-$(TEST_BIN): $(B)/tests/%: $(B)/tests/%.o $(B)/tests/harness.o $(TEST_LIBS)
+# jtree: the trees of a parser held to cJSON's, for tests and fuzz targets
+$(TEST_BIN): $(B)/tests/%: $(B)/tests/%.o $(B)/tests/harness.o \
+    $(B)/tests/jtree.o $(TEST_LIBS)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(TEST_LDLIBS)
 
 # Each fuzz target again, replaying files instead of fuzzing (make check).
 $(REPLAY_BIN): $(B)/fuzz/%-replay: $(B)/tests/fuzz/%.o $(B)/tests/fuzz/driver.o \
-    $(TEST_LIBS)
+    $(B)/tests/jtree.o $(TEST_LIBS)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(TEST_LDLIBS)
 
-$(FUZZER_BIN): $(B)/fuzz/%: $(B)/tests/fuzz/%.o $(TEST_LIBS)
+$(FUZZER_BIN): $(B)/fuzz/%: $(B)/tests/fuzz/%.o $(B)/tests/jtree.o $(TEST_LIBS)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) $(FUZZ_LINK) -o $@ $^ $(TEST_LDLIBS)

@@ -876,6 +876,26 @@ server_ready(struct th_server *s)
 }
 
 void
+th_pause_wait(const char *dir, const char *name)
+{
+	const char *f = th_path(dir, name);
+	int i;
+
+	for (i = 0; i < 6000; i++) {
+		if (access(f, F_OK) == 0)
+			return;
+		usleep(10 * 1000);
+	}
+	fail_msg("the server never reached the pause %s", name);
+}
+
+void
+th_pause_go(const char *dir, const char *name)
+{
+	assert_int_equal(unlink(th_path(dir, name)), 0);
+}
+
+void
 th_server_start(struct th_server *s, const char *const *env)
 {
 	th_server_start_within(s, env, 10);

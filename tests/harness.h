@@ -147,6 +147,13 @@ void	 th_server_start_within(struct th_server *, const char *const *env,
 	    int seconds);
 /* Sends sig and waits for the process; returns its exit status. */
 int	 th_server_stop(struct th_server *, int sig);
+/*
+ * Pauses of the test build (PCMDS_PAUSE, failpoint.h), their files in
+ * dir (PCMDS_PAUSE_DIR): waits until the server holds at pause name
+ * (bounded: a minute), and lets it go on.
+ */
+void	 th_pause_wait(const char *dir, const char *name);
+void	 th_pause_go(const char *dir, const char *name);
 /* pcmdsd user add: the one-time code (static); *id the user id. */
 const char *th_server_user(struct th_server *, const char *role,
 	    const char *place, long *id);

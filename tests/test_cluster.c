@@ -537,7 +537,7 @@ same_as_fresh(struct th_server *c, const char *mark)
 	th_server_stop(c, SIGTERM);
 }
 
-/* Pauses' files are made in here (static); see pause_file. */
+/* Pauses' files are made in here (static). */
 static char pause_dir[600];
 
 /* A test build of a's twin with pauses (a PCMDS_PAUSE list) armed. */
@@ -554,39 +554,6 @@ paused_start(struct th_server *c, const char *pauses)
 	th_server_twin(c, &a, NULL);
 	c->bin = "pcmdsd-fp";
 	th_server_start(c, env);
-}
-
-/* The file of pause name (a rotating static buffer). */
-static const char *
-pause_file(const char *name)
-{
-	static char bufs[4][700];
-	static int k;
-	char *p = bufs[k++ % 4];
-
-	snprintf(p, 700, "%s/%s", pause_dir, name);
-	return p;
-}
-
-/* Lets the server held at pause name go on. */
-static void
-let_on(const char *name)
-{
-	assert_int_equal(unlink(pause_file(name)), 0);
-}
-
-/* Until the server holds at pause name (bounded). */
-static void
-wait_paused(const char *name)
-{
-	int i;
-
-	for (i = 0; i < 6000; i++) {
-		if (access(pause_file(name), F_OK) == 0)
-			return;
-		usleep(10 * 1000);
-	}
-	fail_msg("the server never reached the pause %s", name);
 }
 
 /*
@@ -618,29 +585,29 @@ overlap(const char *r, const char *contact_id, int begun_first)
 		/* c begins a contact's commit before its referral is stored */
 		post_start(&x, &c, contact(contact_id, r, "2026-03-02", 30),
 		    NULL);
-		wait_paused("records-begun");
+		th_pause_wait(pause_dir, "records-begun");
 	}
 	/* b stores a referral; c's catch-up reads it and holds */
 	post_now(&b, referral(r, 1), NULL, mb, sizeof(mb));
-	wait_paused("catch-up-apply");
+	th_pause_wait(pause_dir, "catch-up-apply");
 	/* c stores a contact of it (a newer fact), applied, not yet said so */
 	if (begun_first)
-		let_on("records-begun");
+		th_pause_go(pause_dir, "records-begun");
 	else
 		post_start(&x, &c, contact(contact_id, r, "2026-03-02", 30),
 		    NULL);
-	wait_paused("records-applied");
+	th_pause_wait(pause_dir, "records-applied");
 	/* the catch-up applies b's older fact over it, and ends */
-	let_on("catch-up-apply");
-	wait_paused("catch-up-ended");
+	th_pause_go(pause_dir, "catch-up-apply");
+	th_pause_wait(pause_dir, "catch-up-ended");
 	reach_at(&c, mb, &refs, &contacts);
 	assert_int_equal(refs, refs0 + 1);
 	assert_int_equal(contacts, contacts0);	/* the contact overwritten */
 	/* c's commit is said applied; then the next catch-up runs */
-	let_on("records-applied");
+	th_pause_go(pause_dir, "records-applied");
 	assert_string_equal(status_of(&x, 0, mc, sizeof(mc)), "stored");
 	th_http_free(&x.h);
-	let_on("catch-up-ended");
+	th_pause_go(pause_dir, "catch-up-ended");
 	reach_at(&c, mc, &refs, &contacts);
 	assert_int_equal(refs, refs0 + 1);
 	assert_int_equal(contacts, contacts0 + 1);
@@ -691,20 +658,20 @@ own_out_of_order(const char *r, const char *c1, const char *c2,
 	assert_int_equal(refs, refs0 + 1);
 	/* x begins first, y after it; their applies come in the other order */
 	post_start(&x, &c, contact(c1, r, "2026-03-02", 10), NULL);
-	wait_paused(first);
+	th_pause_wait(pause_dir, first);
 	post_start(&y, &c, contact(c2, r, "2026-03-03", 20), NULL);
 	if (begun_later_first) {
-		wait_paused("records-committed");	/* y's, not applied */
-		let_on("records-begun");
+		th_pause_wait(pause_dir, "records-committed");	/* y's, not applied */
+		th_pause_go(pause_dir, "records-begun");
 		assert_string_equal(status_of(&x, 0, m1, sizeof(m1)),
 		    "stored");
-		let_on("records-committed");
+		th_pause_go(pause_dir, "records-committed");
 		assert_string_equal(status_of(&y, 0, m2, sizeof(m2)),
 		    "stored");
 	} else {
 		assert_string_equal(status_of(&y, 0, m2, sizeof(m2)),
 		    "stored");
-		let_on("records-committed");
+		th_pause_go(pause_dir, "records-committed");
 		assert_string_equal(status_of(&x, 0, m1, sizeof(m1)),
 		    "stored");
 	}

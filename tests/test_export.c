@@ -786,31 +786,6 @@ paused_start(const char *pauses, char dir[700], char auth[128])
 	    th_server_user(&srv, "evaluator", NULL, NULL), NULL));
 }
 
-/* Until the server holds at pause name (bounded: a minute). */
-static void
-wait_paused(const char *dir, const char *name)
-{
-	char f[800];
-	int i;
-
-	snprintf(f, sizeof(f), "%s/%s", dir, name);
-	for (i = 0; i < 6000; i++) {
-		if (access(f, F_OK) == 0)
-			return;
-		usleep(10 * 1000);
-	}
-	fail_msg("the server never reached the pause %s", name);
-}
-
-static void
-let_on(const char *dir, const char *name)
-{
-	char f[800];
-
-	snprintf(f, sizeof(f), "%s/%s", dir, name);
-	assert_int_equal(unlink(f), 0);
-}
-
 static long
 export_ends(const char *outcome)
 {
@@ -877,11 +852,11 @@ test_cut_read_ahead(void **state)
 	aborted = export_ends("aborted by the client");
 	complete = export_ends("complete");
 	t = export_ask(auth);
-	wait_paused(dir, "export-rows");
-	wait_paused(dir, "export-read-ahead");
+	th_pause_wait(dir, "export-rows");
+	th_pause_wait(dir, "export-read-ahead");
 	th_tls_close(t);
-	let_on(dir, "export-read-ahead");
-	let_on(dir, "export-rows");
+	th_pause_go(dir, "export-read-ahead");
+	th_pause_go(dir, "export-rows");
 	export_aborted(aborted, complete);
 }
 
@@ -901,9 +876,9 @@ test_gone_while_reading(void **state)
 	aborted = export_ends("aborted by the client");
 	complete = export_ends("complete");
 	t = export_ask(auth);
-	wait_paused(dir, "export-read-end");
+	th_pause_wait(dir, "export-read-end");
 	th_tls_close(t);
-	let_on(dir, "export-read-end");
+	th_pause_go(dir, "export-read-end");
 	export_aborted(aborted, complete);
 }
 

@@ -10,6 +10,7 @@
 #include "canon.h"
 #include "harness.h"
 #include "jfast.h"
+#include "jtree.h"
 
 /* Blocks through cJSON's hooks, counted: the tree is all theirs. */
 static long live;
@@ -47,73 +48,6 @@ teardown(void **state)
 	return 0;
 }
 
-static int
-index_of(const cJSON *first, const cJSON *c)
-{
-	int i = 0;
-
-	for (; first != NULL; first = first->next, i++)
-		if (first == c)
-			return i;
-	return -1;
-}
-
-/* a and b the same, links included (prev by position), or a message. */
-static void
-same_tree(const cJSON *a, const cJSON *b, const char *text)
-{
-	const cJSON *x, *y;
-
-	if (a->type != b->type || a->valueint != b->valueint ||
-	    memcmp(&a->valuedouble, &b->valuedouble, sizeof(double)) != 0 ||
-	    (a->string == NULL) != (b->string == NULL) ||
-	    (a->string != NULL && strcmp(a->string, b->string) != 0) ||
-	    (a->valuestring == NULL) != (b->valuestring == NULL) ||
-	    (a->valuestring != NULL &&
-	    strcmp(a->valuestring, b->valuestring) != 0) ||
-	    (a->child == NULL) != (b->child == NULL))
-		fail_msg("trees differ at %s in %s", a->string ? a->string :
-		    "a value", text);
-	for (x = a->child, y = b->child; x != NULL && y != NULL;
-	    x = x->next, y = y->next) {
-		if (index_of(a->child, x->prev) != index_of(b->child, y->prev))
-			fail_msg("prev links differ in %s", text);
-		same_tree(x, y, text);
-	}
-	if (x != NULL || y != NULL)
-		fail_msg("children differ in number in %s", text);
-}
-
-static int
-depth_of(const cJSON *v)
-{
-	const cJSON *c;
-	int d = 0, k;
-
-	for (c = v->child; c != NULL; c = c->next)
-		if ((k = depth_of(c) + 1) > d)
-			d = k;
-	return d;
-}
-
-static int
-ascii_tree(const cJSON *v)
-{
-	const char *s;
-	const cJSON *c;
-
-	for (s = v->string; s != NULL && *s; s++)
-		if ((unsigned char)*s > 0x7f)
-			return 0;
-	for (s = v->valuestring; s != NULL && *s; s++)
-		if ((unsigned char)*s > 0x7f)
-			return 0;
-	for (c = v->child; c != NULL; c = c->next)
-		if (!ascii_tree(c))
-			return 0;
-	return 1;
-}
-
 /*
  * text through both: 1 when jfast took it (then its tree and its claims
  * checked), 0 when it left it to cJSON. Every block freed after.
@@ -123,7 +57,8 @@ check_len(const char *text, size_t len)
 {
 	struct jfast_info info;
 	cJSON *fast, *slow;
-	const char *end = NULL;
+	const cJSON *at;
+	const char *end = NULL, *why;
 	long before = live;
 	struct buf b;
 
@@ -135,9 +70,11 @@ check_len(const char *text, size_t len)
 	slow = cJSON_ParseWithLengthOpts(text, len, &end, 0);
 	if (slow == NULL || end != text + len)
 		fail_msg("jfast took what cJSON refuses: %.*s", (int)len, text);
-	same_tree(fast, slow, text);
-	assert_int_equal(info.depth, depth_of(slow));
-	if (info.ascii && !ascii_tree(slow))
+	if ((why = jtree_diff(fast, slow, &at)) != NULL)
+		fail_msg("%s at %s in %s", why, at->string ? at->string :
+		    "a value", text);
+	assert_int_equal(info.depth, jtree_depth(slow));
+	if (info.ascii && !jtree_ascii(slow))
 		fail_msg("ascii claimed of %.*s", (int)len, text);
 	if (info.canonical) {
 		buf_init(&b, 0);

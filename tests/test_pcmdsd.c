@@ -1130,31 +1130,6 @@ paused_start(struct paused *p, const char *pauses)
 	    NULL));
 }
 
-/* Until the server holds at pause name (bounded: a minute). */
-static void
-wait_paused(const char *dir, const char *name)
-{
-	char f[800];
-	int i;
-
-	snprintf(f, sizeof(f), "%s/%s", dir, name);
-	for (i = 0; i < 6000; i++) {
-		if (access(f, F_OK) == 0)
-			return;
-		usleep(10 * 1000);
-	}
-	fail_msg("the server never reached the pause %s", name);
-}
-
-static void
-let_on(const char *dir, const char *name)
-{
-	char f[800];
-
-	snprintf(f, sizeof(f), "%s/%s", dir, name);
-	assert_int_equal(unlink(f), 0);
-}
-
 /* What a client trying to connect saw while the server was loading. */
 struct knock {
 	pthread_t	 thread;
@@ -1167,9 +1142,9 @@ knock_main(void *arg)
 {
 	struct knock *k = arg;
 
-	wait_paused(k->dir, "start-loading");
+	th_pause_wait(k->dir, "start-loading");
 	k->connected = th_can_connect(k->port);
-	let_on(k->dir, "start-loading");
+	th_pause_go(k->dir, "start-loading");
 	return NULL;
 }
 
@@ -1275,12 +1250,12 @@ test_loop_serves_during_batch(void **state)
 	(void)state;
 	paused_start(&p, "records-begun");
 	post_start(&x, &p.s, p.tok, referral(REF1, p.worker, "BD", 1));
-	wait_paused(p.dir, "records-begun");
+	th_pause_wait(p.dir, "records-begun");
 	expect_healthy(&p.s);
 	th_https(&p.s, "GET", "/v1/places", hdr, NULL, 0, &h);
 	assert_int_equal(h.status, 200);
 	th_http_free(&h);
-	let_on(p.dir, "records-begun");
+	th_pause_go(p.dir, "records-begun");
 	post_stored(&x);
 	assert_int_equal(th_server_stop(&p.s, SIGTERM), 0);
 }
@@ -1332,10 +1307,10 @@ test_batches_of_one_referral_at_once(void **state)
 	}
 	paused_start(&p, "records-committed");
 	post_start(&x, &p.s, p.tok, referral(REF1, p.worker, "BD", 1));
-	wait_paused(p.dir, "records-committed");
+	th_pause_wait(p.dir, "records-committed");
 	post_start(&y, &p.s, p.tok, contact(CON1, REF1, p.worker, "BD", 30));
 	expect_healthy(&p.s);
-	let_on(p.dir, "records-committed");
+	th_pause_go(p.dir, "records-committed");
 	post_stored(&x);
 	post_stored(&y);
 	held = impact_text(&p.s, p.auth, &contacts);

@@ -15,74 +15,10 @@
 
 #include "canon.h"
 #include "jfast.h"
+#include "jtree.h"
 #include "rec.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
-
-static int
-index_of(const cJSON *first, const cJSON *c)
-{
-	int i = 0;
-
-	for (; first != NULL; first = first->next, i++)
-		if (first == c)
-			return i;
-	return -1;
-}
-
-static int
-str_differ(const char *a, const char *b)
-{
-	return (a == NULL) != (b == NULL) || (a != NULL && strcmp(a, b) != 0);
-}
-
-static int
-same_tree(const cJSON *a, const cJSON *b)
-{
-	const cJSON *x, *y;
-
-	if (a->type != b->type || a->valueint != b->valueint ||
-	    memcmp(&a->valuedouble, &b->valuedouble, sizeof(double)) != 0 ||
-	    str_differ(a->string, b->string) ||
-	    str_differ(a->valuestring, b->valuestring))
-		return 0;
-	for (x = a->child, y = b->child; x != NULL && y != NULL;
-	    x = x->next, y = y->next)
-		if (index_of(a->child, x->prev) != index_of(b->child, y->prev) ||
-		    !same_tree(x, y))
-			return 0;
-	return x == NULL && y == NULL;
-}
-
-static int
-depth_of(const cJSON *v)
-{
-	const cJSON *c;
-	int d = 0, k;
-
-	for (c = v->child; c != NULL; c = c->next)
-		if ((k = depth_of(c) + 1) > d)
-			d = k;
-	return d;
-}
-
-static int
-ascii_tree(const cJSON *v)
-{
-	const char *s;
-	const cJSON *c;
-
-	for (s = v->string; s != NULL && *s; s++)
-		if ((unsigned char)*s > 0x7f)
-			return 0;
-	for (s = v->valuestring; s != NULL && *s; s++)
-		if ((unsigned char)*s > 0x7f)
-			return 0;
-	for (c = v->child; c != NULL; c = c->next)
-		if (!ascii_tree(c))
-			return 0;
-	return 1;
-}
 
 /* The two records the same outcome, or abort. */
 static void
@@ -126,13 +62,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *text = (const char *)data, *end = NULL;
 	struct jfast_info info;
 	cJSON *fast, *slow;
+	const cJSON *at;
 	struct buf b;
 
 	if ((fast = jfast_parse(text, size, &info)) == NULL)
 		return 0;
 	slow = cJSON_ParseWithLengthOpts(text, size, &end, 0);
-	if (slow == NULL || end != text + size || !same_tree(fast, slow) ||
-	    info.depth != depth_of(slow) || (info.ascii && !ascii_tree(slow)))
+	if (slow == NULL || end != text + size ||
+	    jtree_diff(fast, slow, &at) != NULL ||
+	    info.depth != jtree_depth(slow) ||
+	    (info.ascii && !jtree_ascii(slow)))
 		abort();
 	if (info.canonical) {
 		buf_init(&b, 0);
