@@ -197,27 +197,39 @@ static const char *const short_ids[] = {
 };
 #define NSHORT	(sizeof(short_ids) / sizeof(short_ids[0]))
 
-/* A referral (REF) and a contact of each of short_ids, into cs. */
+/*
+ * In cs's transaction: a referral (REF, seq 1) and a contact of each of
+ * ids[0..n), seqs 2 on.
+ */
 static void
-short_fill(struct cstore *cs)
+put_referral_contacts(struct cstore *cs, const char *const *ids, size_t n,
+    struct err_list *errs)
 {
-	struct err_list errs;
 	struct rec *r;
 	size_t i;
 	int64_t seq;
 
 	opts.today = date_from_ymd(2026, 11, 22);
-	err_init(&errs);
-	assert_int_equal(cstore_begin(cs, &errs), PC_OK);
 	r = mkref(1);
-	assert_int_equal(cstore_insert(cs, r, &errs), PC_OK);
+	assert_int_equal(cstore_insert(cs, r, errs), PC_OK);
 	rec_free(r);
-	for (i = 0; i < NSHORT; i++) {
-		assert_int_equal(cstore_next_seq(cs, &seq, &errs), PC_OK);
-		r = mkcontact(short_ids[i], seq);
-		assert_int_equal(cstore_insert(cs, r, &errs), PC_OK);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(cstore_next_seq(cs, &seq, errs), PC_OK);
+		r = mkcontact(ids[i], seq);
+		assert_int_equal(cstore_insert(cs, r, errs), PC_OK);
 		rec_free(r);
 	}
+}
+
+/* A referral (REF) and a contact of each of short_ids, into cs. */
+static void
+short_fill(struct cstore *cs)
+{
+	struct err_list errs;
+
+	err_init(&errs);
+	assert_int_equal(cstore_begin(cs, &errs), PC_OK);
+	put_referral_contacts(cs, short_ids, NSHORT, &errs);
 	assert_int_equal(cstore_commit(cs, &errs), PC_OK);
 	err_free(&errs);
 }
@@ -610,21 +622,11 @@ outbox_fill(const char *db)
 	};
 	struct err_list errs;
 	struct cstore *cs = open_new(db);
-	struct rec *r;
 	int64_t two = 2;
-	int i;
 
-	opts.today = date_from_ymd(2026, 11, 22);
 	err_init(&errs);
 	assert_int_equal(cstore_begin(cs, &errs), PC_OK);
-	r = mkref(1);
-	assert_int_equal(cstore_insert(cs, r, &errs), PC_OK);
-	rec_free(r);
-	for (i = 0; i < 3; i++) {
-		r = mkcontact(ids[i], i + 2);
-		assert_int_equal(cstore_insert(cs, r, &errs), PC_OK);
-		rec_free(r);
-	}
+	put_referral_contacts(cs, ids, 3, &errs);
 	assert_int_equal(cstore_mark_sent(cs, &two, 1, &errs), PC_OK);
 	assert_int_equal(cstore_mark(cs, ids[1], CS_QUARANTINED,
 	    "[{\"code\":\"E_REFERRAL\"}]", &errs), PC_OK);
