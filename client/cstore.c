@@ -46,6 +46,15 @@ struct cstore {
 	sqlite3		*db;
 	sqlite3_stmt	*ins;
 	sqlite3_stmt	*mark;	/* prepared on first use: a sync marks many */
+	/*
+	 * A referral's records, prepared once: a listing reads every
+	 * referral's, twice, and preparing the statement (its state worked
+	 * out from the outbox) for each was most of a listing (pcmds list
+	 * of 25,030 referrals: 2.36 s, 0.88 s prepared once). In use while
+	 * by_referral_busy; a nested reading prepares its own.
+	 */
+	sqlite3_stmt	*by_referral;
+	int		 by_referral_busy;
 	int		 version;	/* user_version */
 	struct vault_box *box;	/* the data key; NULL while locked */
 	uint8_t		 sid[VAULT_ID_LEN];
@@ -411,6 +420,7 @@ cstore_close(struct cstore *cs)
 		return;
 	sqlite3_finalize(cs->ins);
 	sqlite3_finalize(cs->mark);
+	sqlite3_finalize(cs->by_referral);
 	sqlite3_close(cs->db);
 	vault_box_free(cs->box);
 	vault_buf_wipe(&cs->seal);
@@ -1112,22 +1122,20 @@ read_row(struct cstore *cs, sqlite3_stmt *st, struct cstore_row *r,
 #define ROW_COLS	ROW_COLS_AS(STATE_OF("records"))
 
 /*
- * Runs a prepared query, handing each row to cb; finalizes st. The
+ * Runs a prepared query (the caller's still), handing each row to cb. The
  * plaintext lives in buffers of this call (callbacks may read the store
  * again), wiped before it returns.
  */
 static pc_rc
-each_row(struct cstore *cs, sqlite3_stmt *st, cstore_cb cb, void *arg)
+run_rows(struct cstore *cs, sqlite3_stmt *st, cstore_cb cb, void *arg)
 {
 	struct cstore_row row;
 	struct buf plain, why;
 	pc_rc prc = PC_OK;
 	int rc;
 
-	if (cs->box == NULL) {
-		sqlite3_finalize(st);
+	if (cs->box == NULL)
 		return PC_EAUTH;
-	}
 	buf_init(&plain, 0);
 	buf_init(&why, 0);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -1138,13 +1146,22 @@ each_row(struct cstore *cs, sqlite3_stmt *st, cstore_cb cb, void *arg)
 			break;
 		}
 	}
-	sqlite3_finalize(st);
 	vault_buf_wipe(&plain);
 	vault_buf_wipe(&why);
 	if (prc != PC_OK)
 		return db_fail(cs, NULL, "a stored record cannot be decrypted "
 		    "(damaged, or sealed by another key)");
 	return rc == SQLITE_DONE ? PC_OK : db_fail(cs, NULL, "reading");
+}
+
+/* run_rows, and st finalized. */
+static pc_rc
+each_row(struct cstore *cs, sqlite3_stmt *st, cstore_cb cb, void *arg)
+{
+	pc_rc rc = run_rows(cs, st, cb, arg);
+
+	sqlite3_finalize(st);
+	return rc;
 }
 
 pc_rc
@@ -1231,14 +1248,28 @@ pc_rc
 cstore_referral_each(struct cstore *cs, const char *referral, cstore_cb cb,
     void *arg)
 {
+	static const char sql[] = "SELECT " ROW_COLS " FROM records WHERE "
+	    "referral = ? AND state <> 'superseded' ORDER BY seq";
 	sqlite3_stmt *st;
+	pc_rc rc;
 
-	if (sqlite3_prepare_v2(cs->db, "SELECT " ROW_COLS " FROM records WHERE "
-	    "referral = ? AND state <> 'superseded' ORDER BY seq", -1, &st,
-	    NULL) != SQLITE_OK)
+	if (cs->by_referral_busy) {	/* from a callback of its own */
+		if (sqlite3_prepare_v2(cs->db, sql, -1, &st, NULL) != SQLITE_OK)
+			return PC_ESTORE;
+		sqlite3_bind_text(st, 1, referral, -1, SQLITE_TRANSIENT);
+		return each_row(cs, st, cb, arg);
+	}
+	if (cs->by_referral == NULL && sqlite3_prepare_v2(cs->db, sql, -1,
+	    &cs->by_referral, NULL) != SQLITE_OK)
 		return PC_ESTORE;
+	st = cs->by_referral;
 	sqlite3_bind_text(st, 1, referral, -1, SQLITE_TRANSIENT);
-	return each_row(cs, st, cb, arg);
+	cs->by_referral_busy = 1;
+	rc = run_rows(cs, st, cb, arg);
+	cs->by_referral_busy = 0;
+	sqlite3_reset(st);	/* its outcome is rc's */
+	sqlite3_clear_bindings(st);
+	return rc;
 }
 
 pc_rc

@@ -295,6 +295,55 @@ short_check(struct cstore *cs)
 	err_free(&errs);
 }
 
+static int outer_rows;
+
+/* Each record of REF reads the whole referral again, from inside. */
+static int
+read_again(void *arg, const struct cstore_row *row)
+{
+	struct cstore *cs = arg;
+	struct err_list errs;
+	struct timeline tl;
+
+	(void)row;
+	outer_rows++;
+	err_init(&errs);
+	assert_int_equal(cstore_timeline(cs, REF, &tl, &errs), PC_OK);
+	assert_int_equal(tl.n, 1 + NSHORT);
+	tl_free(&tl);
+	err_free(&errs);
+	return 0;
+}
+
+static int
+count_row(void *arg, const struct cstore_row *row)
+{
+	(void)row;
+	++*(int *)arg;
+	return 0;
+}
+
+/*
+ * A referral's records read while a reading of them is under way (the
+ * statement kept for them is in use): both whole, and after them the
+ * kept one again.
+ */
+static void
+test_referral_read_nested(void **state)
+{
+	struct cstore *cs;
+	int n = 0;
+
+	(void)state;
+	cs = open_new(th_path(th_tmpdir(), "s.db"));
+	short_fill(cs);
+	assert_int_equal(cstore_referral_each(cs, REF, read_again, cs), PC_OK);
+	assert_int_equal(outer_rows, 1 + NSHORT);
+	assert_int_equal(cstore_referral_each(cs, REF, count_row, &n), PC_OK);
+	assert_int_equal(n, 1 + NSHORT);
+	cstore_close(cs);
+}
+
 /*
  * Short ids are read from the random end of an id (uuid.h); a version 7
  * id's first digits are its time and name nothing, while the first
@@ -801,6 +850,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_store),
 		cmocka_unit_test(test_short_ids),
+		cmocka_unit_test(test_referral_read_nested),
 		cmocka_unit_test(test_short_ids_upgraded),
 		cmocka_unit_test(test_schema_guard),
 		cmocka_unit_test(test_sealed),
