@@ -1409,6 +1409,38 @@ th_tls_close(struct th_tls *t)
 	ERR_clear_error();
 }
 
+/* The server's open connections, as its /metrics counts them. */
+static long
+open_connections(struct th_server *s)
+{
+	const char *name = "\npcmds_open_connections ";
+	struct th_http h;
+	const char *at;
+	long n;
+
+	th_https(s, "GET", "/metrics", NULL, NULL, 0, &h);
+	assert_int_equal(h.status, 200);
+	assert_non_null(at = strstr(h.body, name));
+	n = strtol(at + strlen(name), NULL, 10);
+	th_http_free(&h);
+	return n;
+}
+
+void
+th_tls_reset(struct th_server *s, struct th_tls *t)
+{
+	struct linger l = {1, 0};
+	int i;
+
+	assert_int_equal(setsockopt(t->fd, SOL_SOCKET, SO_LINGER, &l,
+	    sizeof(l)), 0);
+	th_tls_close(t);
+	for (i = 0; i < 6000 && open_connections(s) > 1; i++)
+		usleep(10 * 1000);
+	if (open_connections(s) > 1)
+		fail_msg("the server never let a reset connection go");
+}
+
 void
 th_quiet(int err)
 {

@@ -254,6 +254,13 @@ const char *th_tls_read(struct th_tls *, int ms);
 /* 1 when the server closed the connection (read returns end). */
 int	 th_tls_closed(struct th_tls *, int ms);
 void	 th_tls_close(struct th_tls *);
+/*
+ * Closes as a client that is gone does (a reset, whatever it had not
+ * read), then waits, a minute at most, until the server has let the
+ * connection go (pcmds_open_connections in /metrics counts only that
+ * request's own again).
+ */
+void	 th_tls_reset(struct th_server *, struct th_tls *);
 
 /*
  * |a - b| <= eps in double precision (cmocka's assert_float_equal casts
