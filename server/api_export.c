@@ -237,13 +237,18 @@ export_closed(struct evhttp_connection *evcon, void *arg)
 /*
  * A cut answer's connection is ours until it is freed: evhttp calls our
  * chunk callback again as the rows already queued drain, so x lives
- * until then and the callback sees it cut.
+ * until then and the callback sees it cut. Freed as its client leaves,
+ * it has left the request to us, as in export_closed.
  */
 static void
 export_gone(struct evhttp_connection *evcon, void *arg)
 {
+	struct export *x = arg;
+
 	(void)evcon;
-	export_free(arg);
+	if (evhttp_request_get_connection(x->req) == NULL)
+		evhttp_request_free(x->req);
+	export_free(x);
 }
 
 /*

@@ -512,7 +512,12 @@ conn_last(const struct conn *c, long seq)
 void
 conn_end(struct conn *c)
 {
-	bufferevent_disable(c->top, EV_READ);	/* no further request */
+	/*
+	 * No further request; reading goes on (a filter that stops
+	 * reading stops TLS under it), so that the client's leaving is
+	 * seen and the connection freed then, not at the deadline.
+	 */
+	wire_stop(&c->wire);
 	c->busy = 0;
 	deadline_arm(c);	/* a client that never closes is cut */
 	if (c->closing == 0)

@@ -378,6 +378,13 @@ wire_refuse(struct wire *w, struct evbuffer *dst)
 	evbuffer_add(dst, standin, sizeof(standin) - 1);
 }
 
+void
+wire_stop(struct wire *w)
+{
+	w->close_at = w->nreq;
+	w->state = WIRE_DISCARD;
+}
+
 /* Empty lines before a request line are skipped (RFC 9112 2.2). */
 static int
 skip_blank(struct wire *w, struct evbuffer *src)

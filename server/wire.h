@@ -73,6 +73,8 @@ struct wire {
 
 void	 wire_init(struct wire *, size_t max_headers, size_t max_body);
 void	 wire_free(struct wire *);
+/* No further request: what the client still sends is read and dropped. */
+void	 wire_stop(struct wire *);
 /* The input filter (bufferevent_filter_cb); ctx is the struct wire. */
 enum bufferevent_filter_result wire_filter(struct evbuffer *src,
 	    struct evbuffer *dst, ev_ssize_t limit,

@@ -255,10 +255,13 @@ const char *th_tls_read(struct th_tls *, int ms);
 int	 th_tls_closed(struct th_tls *, int ms);
 void	 th_tls_close(struct th_tls *);
 /*
+ * Waits, a minute at most, until the server holds no connection but the
+ * asking one (pcmds_open_connections in /metrics is 1); fails if not.
+ */
+void	 th_connections_gone(struct th_server *);
+/*
  * Closes as a client that is gone does (a reset, whatever it had not
- * read), then waits, a minute at most, until the server has let the
- * connection go (pcmds_open_connections in /metrics counts only that
- * request's own again).
+ * read), then waits until the server has let the connection go.
  */
 void	 th_tls_reset(struct th_server *, struct th_tls *);
 
