@@ -274,7 +274,6 @@ _Static_assert(CKM_KEYS <= 4096, "record keys fit 12 bits");
 struct chunk {
 	struct qhot	 h[CHUNK];	/* in arrival order */
 	struct qcold	 c[CHUNK];	/* the same facts' */
-	uint8_t		 id[CHUNK][16];	/* referral ids, binary */
 	uint32_t	 place, n;
 };
 
@@ -299,7 +298,6 @@ static void	 gsums_drop(struct agg *, enum agg_dim);
 
 #define HOT(a, g)	(&(a)->chunk[(g) >> CHUNK_BITS]->h[(g) & (CHUNK - 1)])
 #define COLD(a, g)	(&(a)->chunk[(g) >> CHUNK_BITS]->c[(g) & (CHUNK - 1)])
-#define FACT_ID(a, g)	((a)->chunk[(g) >> CHUNK_BITS]->id[(g) & (CHUNK - 1)])
 
 /*
  * Open addressing in a table of any size, not only a power of two: a
@@ -338,60 +336,32 @@ slots_cap(size_t n)
 	return cap <= UINT32_MAX ? cap : 0;
 }
 
-/* A well mixed hash of 16 bytes (ids of every version, v7's too). */
-static uint64_t
-hash16(const uint8_t id[16])
-{
-	uint64_t x, y;
-
-	memcpy(&x, id, 8);
-	memcpy(&y, id + 8, 8);
-	x = (x ^ (y * 0x9e3779b97f4a7c15ULL)) * 0xc2b2ae3d27d4eb4fULL;
-	return x ^ x >> 31;
-}
-
 /*
- * Referral id -> fact number + 1, open addressing (0 marks a free slot);
- * the ids themselves are in the chunks, beside their facts.
+ * Store key -> fact number + 1 (0: none yet). Keys are dense (the store
+ * numbers its referrals 1, 2, 3...), so an array serves, 4 bytes a
+ * referral, without the ids themselves in memory.
  */
 static uint32_t *
-id_slot(const struct agg *a, const uint8_t id[16])
+key_slot(struct agg *a, int64_t key)
 {
-	size_t i = slot_home(hash16(id), a->id_cap);
+	size_t cap, want;
+	uint32_t *nv;
 
-	while (a->id_slot[i] != 0 &&
-	    memcmp(FACT_ID(a, a->id_slot[i] - 1), id, 16) != 0)
-		i = slot_next(i, a->id_cap);
-	return &a->id_slot[i];
-}
-
-static int
-ids_grow(struct agg *a)
-{
-	uint32_t *old = a->id_slot, *nv;
-	size_t oc = a->id_cap, cap = slots_cap(a->nid), i;
-
-	if (cap == 0 || (nv = calloc(cap, sizeof(*nv))) == NULL)
-		return -1;
-	a->id_slot = nv;
-	a->id_cap = cap;
-	for (i = 0; i < oc; i++)
-		if (old[i] != 0)
-			*id_slot(a, FACT_ID(a, old[i] - 1)) = old[i];
-	free(old);
-	return 0;
-}
-
-/* The fact number of a referral, or -1. */
-static int64_t
-fact_of_id(const struct agg *a, const uint8_t id[16])
-{
-	uint32_t *s;
-
-	if (a->id_cap == 0)
-		return -1;
-	s = id_slot(a, id);
-	return *s != 0 ? (int64_t)*s - 1 : -1;
+	if (key <= 0 || key >= (int64_t)UINT32_MAX)
+		return NULL;
+	if ((size_t)key < a->nkey)
+		return &a->by_key[key];
+	/* a quarter more at a time: at most a fifth of it unused */
+	want = (size_t)key + 1;
+	cap = a->nkey + a->nkey / 4;
+	cap = cap < want ? want : cap;
+	cap = (cap + 1023) & ~(size_t)1023;
+	if ((nv = realloc(a->by_key, cap * sizeof(*nv))) == NULL)
+		return NULL;
+	memset(nv + a->nkey, 0, (cap - a->nkey) * sizeof(*nv));
+	a->by_key = nv;
+	a->nkey = cap;
+	return &a->by_key[key];
 }
 
 /*
@@ -761,8 +731,7 @@ qfact_of(struct agg *a, const struct fact *f, struct qfact *q)
 
 /* A new fact at the end of place p: its number, or -1. */
 static int64_t
-place_append(struct agg *a, struct agg_place *p, const uint8_t id[16],
-    const struct qfact *q)
+place_append(struct agg *a, struct agg_place *p, const struct qfact *q)
 {
 	struct chunk *c = p->nchunks ? a->chunk[p->chunks[p->nchunks - 1]] :
 	    NULL;
@@ -801,7 +770,6 @@ place_append(struct agg *a, struct agg_place *p, const uint8_t id[16],
 	cn = p->chunks[p->nchunks - 1];
 	c->h[c->n] = q->h;
 	c->c[c->n] = q->c;
-	memcpy(c->id[c->n], id, 16);
 	return (int64_t)cn << CHUNK_BITS | c->n++;
 }
 
@@ -826,23 +794,23 @@ agg_apply(struct agg *a, const struct fact *facts, size_t n)
 	for (i = 0; i < n; i++) {
 		const struct fact *nf = &facts[i];
 		struct agg_place *p = place_for(a, nf->place);
-		uint8_t id[16];
 		struct qfact q;
-		int64_t g, ng;
 		uint32_t *slot;
+		int64_t g, ng;
 
-		if (uuid_parse(nf->id, id) != 0) {
-			/* never a stored fact's: decoding checks the id */
-			log_warnx("aggregates: a fact with no valid referral "
-			    "id (\"%.40s\") is not counted", nf->id);
+		if ((slot = key_slot(a, nf->key)) == NULL && (nf->key <= 0 ||
+		    nf->key >= (int64_t)UINT32_MAX)) {
+			/* never a stored fact's: the store gives every one */
+			log_warnx("aggregates: a fact with no key (referral "
+			    "%.40s) is not counted", nf->id);
 			continue;
 		}
-		if (p == NULL)
+		if (p == NULL || slot == NULL)
 			goto nomem;
 		qfact_of(a, nf, &q);
-		if ((g = fact_of_id(a, id)) >= 0 &&
-		    a->chunk[g >> CHUNK_BITS]->place == (uint32_t)(p -
-		    a->places)) {
+		g = (int64_t)*slot - 1;
+		if (g >= 0 && a->chunk[g >> CHUNK_BITS]->place ==
+		    (uint32_t)(p - a->places)) {
 			/* the referral, updated */
 			month_fact(a, p, HOT(a, g), COLD(a, g), -1);
 			*HOT(a, g) = q.h;
@@ -850,15 +818,12 @@ agg_apply(struct agg *a, const struct fact *facts, size_t n)
 			month_fact(a, p, &q.h, &q.c, 1);
 			continue;
 		}
-		if (g < 0 && slots_full(a->nid, a->id_cap) && ids_grow(a) != 0)
-			goto nomem;
 		/* moved place: the old one forgets it */
 		if (g >= 0)
 			forget(a, g);
-		if ((ng = place_append(a, p, id, &q)) < 0)
+		if ((ng = place_append(a, p, &q)) < 0)
 			goto nomem;	/* counted nowhere rather than wrongly */
 		month_fact(a, p, &q.h, &q.c, 1);
-		slot = id_slot(a, id);
 		a->nid += *slot == 0;
 		*slot = (uint32_t)ng + 1;
 		continue;
@@ -1192,8 +1157,9 @@ struct stage {
 	pc_rc		 rc;
 };
 
+/* Stores f; f->key becomes the store's key of its referral. */
 static pc_rc
-fact_put(struct store *st, const struct fact *f)
+fact_put(struct store *st, struct fact *f)
 {
 	struct buf b;
 	pc_rc rc;
@@ -1203,14 +1169,14 @@ fact_put(struct store *st, const struct fact *f)
 	buf_reserve(&b, 512);
 	if ((rc = agg_fact_encode(f, &b)) == PC_OK)
 		rc = store_fact_put(st, f->id, f->place, f->referred_on,
-		    f->consent && !f->voided, b.p, b.len);
+		    f->consent && !f->voided, b.p, b.len, &f->key);
 	buf_free(&b);
 	return rc;
 }
 
 /* A fact, and beside it its referral's take-up (tl: its records). */
 static pc_rc
-fact_store(struct store *st, const struct timeline *tl, const struct fact *f)
+fact_store(struct store *st, const struct timeline *tl, struct fact *f)
 {
 	pc_rc rc = fact_put(st, f);
 
@@ -1244,9 +1210,9 @@ stage_step(const char *key, void *val, void *arg)
 	if (s->rc != PC_OK || a->off || a->added == 0)
 		return;		/* nothing changed, or its timeline's */
 	s->v[s->n] = a->f;
-	if ((s->rc = fact_put(s->st, &a->f)) == PC_OK && a->nsup > 0)
-		s->rc = store_takeup_add(s->st, a->f.id, a->f.place,
-		    a->f.referred_on, a->sup, a->nsup);
+	if ((s->rc = fact_put(s->st, &s->v[s->n])) == PC_OK && a->nsup > 0)
+		s->rc = store_takeup_add(s->st, a->f.id, s->v[s->n].key,
+		    a->f.place, a->f.referred_on, a->sup, a->nsup);
 	s->n++;
 }
 
@@ -1353,6 +1319,7 @@ load_place(void *arg, const struct store_place *p)
 struct load {
 	struct agg	*a;
 	char		(*redo)[UUID_LEN];
+	int64_t		*keys;		/* their store keys */
 	int		*rewrite;	/* written by an older version */
 	size_t		 nredo, cap;
 	long		 n;
@@ -1361,7 +1328,7 @@ struct load {
 };
 
 static int
-load_fact(void *arg, const void *blob, size_t len)
+load_fact(void *arg, int64_t key, const void *blob, size_t len)
 {
 	struct load *l = arg;
 	struct fact f;
@@ -1371,6 +1338,7 @@ load_fact(void *arg, const void *blob, size_t len)
 	if (l->catching && l->n == 0)
 		FAILPOINT_PAUSE("catch-up-apply");
 	l->n++;
+	f.key = key;
 	if (k == 0) {
 		agg_apply(l->a, &f, 1);
 		return 0;
@@ -1381,18 +1349,22 @@ load_fact(void *arg, const void *blob, size_t len)
 		size_t cap = l->cap ? l->cap * 2 : 64;
 		char (*nr)[UUID_LEN] = realloc(l->redo, cap * sizeof(*nr));
 		int *nw = realloc(l->rewrite, cap * sizeof(*nw));
+		int64_t *nk = realloc(l->keys, cap * sizeof(*nk));
 
 		if (nr != NULL)
 			l->redo = nr;
 		if (nw != NULL)
 			l->rewrite = nw;
-		if (nr == NULL || nw == NULL) {
+		if (nk != NULL)
+			l->keys = nk;
+		if (nr == NULL || nw == NULL || nk == NULL) {
 			l->rc = PC_ENOMEM;
 			return 1;
 		}
 		l->cap = cap;
 	}
 	memcpy(l->redo[l->nredo], f.id, UUID_LEN);
+	l->keys[l->nredo] = key;
 	l->rewrite[l->nredo++] = v < FACT_VERSION;
 	return 0;
 }
@@ -1424,6 +1396,7 @@ redo_facts(struct agg *a, struct store *st, struct load *l, int write)
 			if ((rc = store_record_timeline(st, refs[i], &tl)) ==
 			    PC_OK) {
 				agg_fact(&tl, &f);
+				f.key = l->keys[at + i];
 				if (f.place[0] != '\0' && write &&
 				    l->rewrite[at + i])
 					rc = fact_store(st, &tl, &f);
@@ -1462,6 +1435,7 @@ load(struct agg *a, struct store *st, struct agg_catch *c, int write)
 		rc = redo_facts(a, st, &l, write);
 	}
 	free(l.redo);
+	free(l.keys);
 	free(l.rewrite);
 	return rc;
 }
@@ -1530,8 +1504,8 @@ log_sizes(const struct agg *a)
 	double mib = 1024.0 * 1024.0;
 
 	log_info("aggregates: %zu referrals in %.1f MiB, the table of their "
-	    "ids %.1f MiB; %lu people in %.1f MiB", a->nid, (double)a->nchunk *
-	    sizeof(struct chunk) / mib, (double)a->id_cap * sizeof(uint32_t) /
+	    "keys %.1f MiB; %lu people in %.1f MiB", a->nid, (double)a->nchunk *
+	    sizeof(struct chunk) / mib, (double)a->nkey * sizeof(uint32_t) /
 	    mib, (unsigned long)(ps->n > 0 ? ps->n - 1 : 0), ((double)ps->cap *
 	    sizeof(*ps->slot) + (double)ps->capn * (sizeof(*ps->key) +
 	    sizeof(*ps->rkey))) / mib);
@@ -1612,7 +1586,7 @@ agg_close(struct agg *a)
 	for (i = 0; i < a->nchunk; i++)
 		free(a->chunk[i]);
 	free(a->chunk);
-	free(a->id_slot);
+	free(a->by_key);
 	for (d = 0; d < DIM_N; d++)
 		gsums_drop(a, (enum agg_dim)d);
 	for (i = 0; i < a->nplaces; i++) {
@@ -2819,13 +2793,14 @@ agg_run_pcns(struct agg *a, const struct agg_query *q, long *any, long *cyp)
 }
 
 int
-agg_referral_key(const struct agg *a, const uint8_t referral[16], long *key)
+agg_referral_key(const struct agg *a, int64_t referral, long *key)
 {
 	const struct qhot *f;
 	int64_t g;
 
 	*key = 0;
-	if ((g = fact_of_id(a, referral)) < 0)
+	if (referral <= 0 || (size_t)referral >= a->nkey ||
+	    (g = (int64_t)a->by_key[referral] - 1) < 0)
 		return 0;
 	f = HOT(a, g);
 	if (f->rk & Q_VOIDED)

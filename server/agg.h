@@ -5,8 +5,9 @@
  * when, by whom, what happened, the ONS4 pair) computed from its records
  * with corrections applied (common/timeline.c). Facts are stored beside
  * the records, in the same transaction, and held in memory per place as
- * packed query-ready copies of 36 bytes (codes as they are, people
- * numbered densely, the referral id as 16 bytes beside them), and as sums
+ * packed query-ready copies of 34 bytes (codes as they are, people
+ * numbered densely), found again by the store's dense number for their
+ * referral (its key) through an array of 4 bytes a key, and as sums
  * per place and calendar month of every count but people, kept in step
  * as facts come, change and go; for each dimension a query has broken
  * figures down by, also each group's sums per place and month of what a
@@ -60,6 +61,9 @@ enum { FLAG_NOT_KNOWN, FLAG_YES, FLAG_NO, FLAG_N };
 
 struct fact {
 	char		 id[UUID_LEN];
+	/* the store's number for the referral (store_fact_put), by which
+	   the aggregates find its fact; not part of the stored fact */
+	int64_t		 key;
 	char		 place[REC_PLACE_MAX + 1];
 	uint64_t	 person;	/* first 64 bits of the pseudonym */
 	int32_t		 referred_on;
@@ -198,8 +202,8 @@ struct agg {
 	size_t			 npcns;
 	struct chunk		**chunk;	/* every place's, by number */
 	size_t			 nchunk, capchunk;
-	uint32_t		*id_slot;	/* referral id -> its fact */
-	size_t			 id_cap, nid;
+	uint32_t		*by_key;	/* store key -> its fact (agg.c) */
+	size_t			 nkey, nid;	/* room; facts held */
 	struct persons		*persons;
 	/* dimensions with group sums (bit per agg_dim): set under gbuild
 	   while reading, cleared under the lock for writing */
@@ -336,13 +340,13 @@ pc_rc	 agg_run_months(struct agg *, const struct agg_query *q,
 pc_rc	 agg_run_pcns(struct agg *, const struct agg_query *q, long *any,
 	    long *cyp);
 /*
- * Whether the aggregates count a referral (its id binary, as uuid_parse
- * makes it; known and not voided), with the record key of its person
+ * Whether the aggregates count a referral (by its store key, store.h;
+ * known and not voided), with the record key of its person
  * (ckm.h) when they do: figures made elsewhere (takeup.h) then carry the
  * same keys as every other count. 1 counted, 0 not. Under
  * agg_read_begin().
  */
-int	 agg_referral_key(const struct agg *, const uint8_t referral[16],
+int	 agg_referral_key(const struct agg *, int64_t referral,
 	    long *key);
 /* The first day referred on among a place's referrals (or all, -1). */
 int32_t	 agg_first_day(const struct agg *, int place);

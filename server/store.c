@@ -547,15 +547,16 @@ store_record_count(struct store *st, int64_t *n)
 
 pc_rc
 store_fact_put(struct store *st, const char *referral, const char *place,
-    int32_t referred_on, int exportable, const void *blob, size_t len)
+    int32_t referred_on, int exportable, const void *blob, size_t len,
+    int64_t *key)
 {
 	return st->ops->fact_put(st, referral, place, referred_on, exportable,
-	    blob, len);
+	    blob, len, key);
 }
 
 pc_rc
-store_fact_each(struct store *st, int (*cb)(void *, const void *, size_t),
-    void *arg)
+store_fact_each(struct store *st, int (*cb)(void *, int64_t, const void *,
+    size_t), void *arg)
 {
 	return st->ops->fact_each(st, cb, arg);
 }
@@ -574,24 +575,27 @@ store_facts_of(struct store *st, const char *const *referrals, size_t n,
 }
 
 pc_rc
-store_takeup_put(struct store *st, const char *referral, const char *place,
-    int32_t referred_on, const struct store_takeup *v, size_t n)
+store_takeup_put(struct store *st, const char *referral, int64_t key,
+    const char *place, int32_t referred_on, const struct store_takeup *v,
+    size_t n)
 {
-	return st->ops->takeup_put(st, referral, place, referred_on, v, n);
+	return st->ops->takeup_put(st, referral, key, place, referred_on, v,
+	    n);
 }
 
 pc_rc
-store_takeup_add(struct store *st, const char *referral, const char *place,
-    int32_t referred_on, const struct store_takeup *v, size_t n)
+store_takeup_add(struct store *st, const char *referral, int64_t key,
+    const char *place, int32_t referred_on, const struct store_takeup *v,
+    size_t n)
 {
-	return n == 0 ? PC_OK : st->ops->takeup_add(st, referral, place,
+	return n == 0 ? PC_OK : st->ops->takeup_add(st, referral, key, place,
 	    referred_on, v, n);
 }
 
 pc_rc
 store_takeup_each(struct store *st, const char *place, int32_t from,
-    int32_t to, int (*cb)(void *, const char *, const struct store_takeup *),
-    void *arg)
+    int32_t to, int (*cb)(void *, const char *, int64_t,
+    const struct store_takeup *), void *arg)
 {
 	return st->ops->takeup_each(st, place, from, to, cb, arg);
 }
@@ -612,7 +616,7 @@ store_watermark(struct store *st, char mark[STORE_MARK_LEN])
 pc_rc
 store_facts_since(struct store *st, const char *since,
     const char (*skip)[STORE_MARK_LEN], size_t nskip, int (*cb)(void *,
-    const void *, size_t), void *arg, char upto[STORE_SNAP_LEN])
+    int64_t, const void *, size_t), void *arg, char upto[STORE_SNAP_LEN])
 {
 	return st->ops->facts_since(st, since, skip, nskip, cb, arg, upto);
 }

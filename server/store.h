@@ -35,7 +35,7 @@
 #include "sec.h"
 #include "timeline.h"
 
-#define STORE_SCHEMA_VERSION	8	/* SQLite's; PostgreSQL's: store_pg.c */
+#define STORE_SCHEMA_VERSION	9	/* SQLite's; PostgreSQL's: store_pg.c */
 #define STORE_MARK_LEN		24	/* a watermark: a decimal number */
 #define STORE_SNAP_LEN		4096	/* a snapshot as text */
 
@@ -368,12 +368,19 @@ pc_rc	 store_record_count(struct store *, int64_t *);
 
 /*
  * Per-referral facts for the aggregates (an opaque blob owned by agg.c),
- * with the columns exports select on.
+ * with the columns exports select on. Each referral's fact has a key,
+ * given by the store: 1, 2, 3... in the order referrals come (a few
+ * numbers may go unused), the same for good and for every server on the
+ * database, so that the aggregates find a fact again without its id.
+ * put sets *key to the referral's (valid once the transaction commits);
+ * each and store_facts_since() pass it with every fact.
  */
 pc_rc	 store_fact_put(struct store *, const char *referral, const char *place,
-	    int32_t referred_on, int exportable, const void *blob, size_t len);
+	    int32_t referred_on, int exportable, const void *blob, size_t len,
+	    int64_t *key);
 pc_rc	 store_fact_each(struct store *,
-	    int (*cb)(void *, const void *blob, size_t len), void *);
+	    int (*cb)(void *, int64_t key, const void *blob, size_t len),
+	    void *);
 pc_rc	 store_fact_clear(struct store *);
 /*
  * The stored facts of a batch's referrals, in one go: cb with each
@@ -411,8 +418,8 @@ pc_rc	 store_referral_each(struct store *,
 pc_rc	 store_watermark(struct store *, char mark[STORE_MARK_LEN]);
 pc_rc	 store_facts_since(struct store *, const char *since,
 	    const char (*skip)[STORE_MARK_LEN], size_t nskip,
-	    int (*cb)(void *, const void *blob, size_t len), void *,
-	    char upto[STORE_SNAP_LEN]);
+	    int (*cb)(void *, int64_t key, const void *blob, size_t len),
+	    void *, char upto[STORE_SNAP_LEN]);
 int	 store_covers(const struct store *, const char *upto,
 	    const char *mark);
 int	 store_may_read(const struct store *, const char *since,
@@ -499,10 +506,11 @@ pc_rc	 store_texts_get(struct store_texts *, size_t i,
  * each referral, a row per asset its support records name ("" for the
  * support recorded as free text), taken when one of them was taken up.
  * put replaces the referral's rows (n = 0: none) inside the transaction
- * that stores its fact, with the date it was referred on; asset strings
- * are the caller's. store_fact_clear() clears them with the facts. each
- * calls cb with every row of a place's referrals referred on [from, to]
- * (borrowed for the call), in no particular order; cb returning non-zero
+ * that stores its fact, after it (key: what store_fact_put gave), with
+ * the date it was referred on; asset strings are the caller's.
+ * store_fact_clear() clears them with the facts. each calls cb with
+ * every row of a place's referrals referred on [from, to], with the
+ * referral's key (borrowed for the call), in no particular order; cb returning non-zero
  * stops the walk (PC_OK); a walk that failed part way is PC_ESTORE,
  * never PC_OK.
  */
@@ -511,18 +519,18 @@ struct store_takeup {
 	int		 taken;
 };
 
-pc_rc	 store_takeup_put(struct store *, const char *referral,
+pc_rc	 store_takeup_put(struct store *, const char *referral, int64_t key,
 	    const char *place, int32_t referred_on, const struct store_takeup *,
 	    size_t n);
 /*
  * Adds rows to a referral's (the others stay), a row already there
  * taken when either is: for records added to what put stored.
  */
-pc_rc	 store_takeup_add(struct store *, const char *referral,
+pc_rc	 store_takeup_add(struct store *, const char *referral, int64_t key,
 	    const char *place, int32_t referred_on, const struct store_takeup *,
 	    size_t n);
 pc_rc	 store_takeup_each(struct store *, const char *place, int32_t from,
-	    int32_t to, int (*cb)(void *, const char *referral,
+	    int32_t to, int (*cb)(void *, const char *referral, int64_t key,
 	    const struct store_takeup *), void *);
 
 /*

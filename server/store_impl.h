@@ -74,26 +74,27 @@ struct store_ops {
 		    struct timeline *);
 	pc_rc	(*record_count)(struct store *, int64_t *);
 	pc_rc	(*fact_put)(struct store *, const char *, const char *, int32_t,
-		    int, const void *, size_t);
+		    int, const void *, size_t, int64_t *);
 	pc_rc	(*fact_each)(struct store *,
-		    int (*)(void *, const void *, size_t), void *);
+		    int (*)(void *, int64_t, const void *, size_t), void *);
 	pc_rc	(*fact_clear)(struct store *);
 	pc_rc	(*facts_of)(struct store *, const char *const *, size_t,
 		    int (*)(void *, const char *, const void *, size_t),
 		    void *);
-	pc_rc	(*takeup_put)(struct store *, const char *, const char *,
-		    int32_t, const struct store_takeup *, size_t);
-	pc_rc	(*takeup_add)(struct store *, const char *, const char *,
-		    int32_t, const struct store_takeup *, size_t);
+	pc_rc	(*takeup_put)(struct store *, const char *, int64_t,
+		    const char *, int32_t, const struct store_takeup *, size_t);
+	pc_rc	(*takeup_add)(struct store *, const char *, int64_t,
+		    const char *, int32_t, const struct store_takeup *, size_t);
 	pc_rc	(*takeup_each)(struct store *, const char *, int32_t, int32_t,
-		    int (*)(void *, const char *, const struct store_takeup *),
-		    void *);
+		    int (*)(void *, const char *, int64_t,
+		    const struct store_takeup *), void *);
 	pc_rc	(*referral_each)(struct store *, int (*)(void *, const char *),
 		    void *);
 	pc_rc	(*watermark)(struct store *, char *);
 	pc_rc	(*facts_since)(struct store *, const char *,
 		    const char (*)[STORE_MARK_LEN], size_t,
-		    int (*)(void *, const void *, size_t), void *, char *);
+		    int (*)(void *, int64_t, const void *, size_t), void *,
+		    char *);
 	int	(*covers)(const char *, const char *);
 	int	(*may_read)(const char *, const char *);
 	pc_rc	(*places_version)(struct store *, int64_t *);

@@ -54,7 +54,7 @@
 #include "map.h"
 #include "store_impl.h"
 
-#define PG_SCHEMA_VERSION	4
+#define PG_SCHEMA_VERSION	5
 #define LOCK_CLASS		0x70636d64	/* "pcmd": advisory lock keys */
 #define LOCK_MIGRATE		0
 #define FETCH_ROWS		1000
@@ -71,6 +71,7 @@ enum {
 	Q_HASHES,
 	Q_TIMELINES,
 	Q_FACTS_OF,
+	Q_KEY,
 	Q_RATE_TAKE,
 	Q_NQUERIES
 };
@@ -87,17 +88,28 @@ static const char *const queries[Q_NQUERIES] = {
 	[Q_AUDIT_INSERT] = "INSERT INTO audit(chain, seq, at, actor, action, "
 	    "object, outcome, prev, hash, records) VALUES ($1, $2, $3, $4, $5,"
 	    " $6, $7, $8, $9, $10)",
-	/* a referral's lock row, made if new; waits for one being made */
-	[Q_LOCK_MAKE] = "INSERT INTO referrals(id) SELECT unnest($1::text[]) "
-	    "ORDER BY 1 ON CONFLICT DO NOTHING",
-	[Q_LOCK_TAKE] = "SELECT id FROM referrals WHERE id = ANY($1::text[]) "
-	    "ORDER BY id FOR UPDATE",
+	/*
+	 * a referral's lock row, made if new; waits for one being made.
+	 * Those there already are left out before the insert, which would
+	 * take a number of the key's sequence for each (and leave it
+	 * unused on the conflict).
+	 */
+	[Q_LOCK_MAKE] = "INSERT INTO referrals(id) SELECT x FROM "
+	    "unnest($1::text[]) x WHERE NOT EXISTS (SELECT 1 FROM referrals r "
+	    "WHERE r.id = x) ORDER BY 1 ON CONFLICT DO NOTHING",
+	[Q_LOCK_TAKE] = "SELECT id, k FROM referrals WHERE id = "
+	    "ANY($1::text[]) ORDER BY id FOR UPDATE",
 	[Q_HASHES] = "SELECT id, encode(hash, 'hex') FROM records WHERE "
 	    "id = ANY($1::text[])",
 	[Q_TIMELINES] = "SELECT referral, json FROM records WHERE referral = "
 	    "ANY($1::text[]) ORDER BY referral, seq",
 	[Q_FACTS_OF] = "SELECT referral, data FROM facts WHERE referral = "
 	    "ANY($1::text[])",
+	/* a referral's key outside a batch's locks: its row made if new */
+	[Q_KEY] = "WITH made AS (INSERT INTO referrals(id) SELECT $1::text WHERE "
+	    "NOT EXISTS (SELECT 1 FROM referrals WHERE id = $1::text) ON "
+	    "CONFLICT DO NOTHING RETURNING k) SELECT k FROM made UNION ALL "
+	    "SELECT k FROM referrals WHERE id = $1::text",
 	/* the database's clock, the same for every server */
 	[Q_RATE_TAKE] = "INSERT INTO rate AS r(key, tokens, at, took) VALUES "
 	    "($1, $3::float8 - 1, extract(epoch FROM clock_timestamp()), true) "
@@ -259,6 +271,26 @@ static const char *const migrations[PG_SCHEMA_VERSION] = {
 	"CREATE TRIGGER population_changed BEFORE INSERT OR UPDATE OR DELETE"
 	"  OR TRUNCATE ON population FOR EACH STATEMENT EXECUTE FUNCTION"
 	"  pcmds_places_changed();",
+
+	/*
+	 * 5: each referral numbered (its key, store.h) in its lock row,
+	 * which every fact's referral has (made here for any without);
+	 * the numbers already there given in the order of the facts' load.
+	 */
+	"INSERT INTO referrals(id) SELECT referral FROM facts f WHERE NOT"
+	"  EXISTS (SELECT 1 FROM referrals r WHERE r.id = f.referral);"
+	"ALTER TABLE referrals ADD COLUMN k bigint;"
+	"CREATE SEQUENCE referrals_k_seq OWNED BY referrals.k;"
+	"UPDATE referrals r SET k = o.n FROM (SELECT id, row_number() OVER"
+	"  (ORDER BY place, referred_on, id) AS n FROM (SELECT r.id, f.place,"
+	"  f.referred_on FROM referrals r LEFT JOIN facts f ON f.referral ="
+	"  r.id) x) o WHERE o.id = r.id;"
+	"SELECT setval('referrals_k_seq', greatest(1, (SELECT max(k) FROM"
+	"  referrals)), (SELECT count(*) > 0 FROM referrals));"
+	"ALTER TABLE referrals ALTER COLUMN k SET DEFAULT"
+	"  nextval('referrals_k_seq');"
+	"ALTER TABLE referrals ALTER COLUMN k SET NOT NULL;"
+	"CREATE UNIQUE INDEX referrals_by_k ON referrals(k);",
 };
 
 /* Values the parameters of one statement point into. */
@@ -305,6 +337,7 @@ struct pg {
 	struct map	 timelines;
 	struct map	 ahead_facts;
 	int		 facts_ahead;
+	struct map	 keys;		/* referral -> its key, locked */
 	struct pending	 pend;
 	struct pfact	*facts;
 	size_t		 nfacts, capfacts;
@@ -867,6 +900,7 @@ store_pg_open(const char *conninfo, struct store **out, struct err_list *errs)
 	map_init(&st->hashes);
 	map_init(&st->timelines);
 	map_init(&st->ahead_facts);
+	map_init(&st->keys);
 	map_init(&st->pend.ids);
 	buf_init(&st->pend.copy, 0);
 	buf_init(&st->copy, 0);
@@ -933,6 +967,8 @@ tx_forget(struct pg *st)
 	map_free(&st->ahead_facts);
 	map_init(&st->ahead_facts);
 	st->facts_ahead = 0;
+	map_free(&st->keys);	/* numbers, nothing to free */
+	map_init(&st->keys);
 	map_each(&st->pend.ids, free_str, NULL);
 	map_free(&st->pend.ids);
 	map_init(&st->pend.ids);
@@ -960,6 +996,7 @@ pg_close(struct store *base)
 	map_free(&st->hashes);
 	map_free(&st->timelines);
 	map_free(&st->ahead_facts);
+	map_free(&st->keys);
 	map_free(&st->pend.ids);
 	buf_free(&st->pend.copy);
 	buf_free(&st->copy);
@@ -1686,6 +1723,21 @@ take_facts(struct pg *st, const PGresult *r)
 	return rc;
 }
 
+/* The referrals' keys, from their lock rows (rows of id, k). */
+static pc_rc
+take_keys(struct pg *st, const PGresult *r)
+{
+	int i, n;
+	int64_t k;
+	pc_rc rc = PC_OK;
+
+	for (i = 0, n = PQntuples(r); rc == PC_OK && i < n; i++)
+		if ((k = col_int(r, i, 1)) > 0)
+			rc = map_put(&st->keys, PQgetvalue(r, i, 0),
+			    (void *)(intptr_t)k);
+	return rc;
+}
+
 /*
  * The referrals' lock rows made and taken, in id order, then (held now:
  * what is read is what was committed) the ids' hashes and what the
@@ -1724,7 +1776,9 @@ pg_batch_lock(struct store *base, const char *const *referrals, size_t nref,
 	s[2] = stmt_of(Q_HASHES, NULL, &pi);
 	s[3] = stmt_of(nids > 0 ? Q_FACTS_OF : Q_TIMELINES, NULL, &pr);
 	if ((rc = pipeline(st, 4, s, r)) == PC_OK) {
-		rc = take_hashes(st, r[2], ids, nids);
+		rc = take_keys(st, r[1]);
+		if (rc == PC_OK)
+			rc = take_hashes(st, r[2], ids, nids);
 		if (rc == PC_OK)
 			rc = nids > 0 ? take_facts(st, r[3]) :
 			    take_timelines(st, r[3]);
@@ -1857,15 +1911,41 @@ pg_record_count(struct store *base, int64_t *n)
 
 /* -- facts ---------------------------------------------------------------- */
 
+/* A referral's key: as its lock was taken, or read (its row made if new). */
+static pc_rc
+key_of(struct pg *st, const char *referral, int64_t *key)
+{
+	struct params p = {0};
+	PGresult *r;
+	void *v;
+
+	if ((v = map_get(&st->keys, referral)) != NULL) {
+		*key = (int64_t)(intptr_t)v;
+		return PC_OK;
+	}
+	p_text(&p, referral);
+	r = run_prep(st, Q_KEY, &p);
+	*key = res_ok(r) && PQntuples(r) == 1 ? col_int(r, 0, 0) : 0;
+	PQclear(r);
+	if (*key <= 0)
+		return PC_ESTORE;
+	return map_put(&st->keys, referral, (void *)(intptr_t)*key);
+}
+
 static pc_rc
 pg_fact_put(struct store *base, const char *referral, const char *place,
-    int32_t referred_on, int exportable, const void *blob, size_t len)
+    int32_t referred_on, int exportable, const void *blob, size_t len,
+    int64_t *key)
 {
 	struct pg *st = pg_of(base);
 	struct pfact *f;
+	pc_rc rc;
 
+	*key = 0;
 	if (!st->in_tx)
 		return PC_EUSAGE;
+	if ((rc = key_of(st, referral, key)) != PC_OK)
+		return rc;
 	if (st->nfacts == st->capfacts) {
 		size_t cap = st->capfacts ? st->capfacts * 2 : 64;
 		struct pfact *nf = realloc(st->facts, cap * sizeof(*nf));
@@ -1891,8 +1971,9 @@ pg_fact_put(struct store *base, const char *referral, const char *place,
 	return st->nfacts >= FACTS_PER_STMT ? flush(st) : PC_OK;
 }
 
+/* Rows of a fact's key and blob, to cb. */
 struct blob_walk {
-	int	(*cb)(void *, const void *, size_t);
+	int	(*cb)(void *, int64_t, const void *, size_t);
 	void	*arg;
 	pc_rc	 rc;
 };
@@ -1905,22 +1986,23 @@ blob_row(void *arg, const PGresult *r, int i)
 	size_t len;
 	int stop;
 
-	if ((b = col_blob(r, i, 0, &len)) == NULL) {
+	if ((b = col_blob(r, i, 1, &len)) == NULL) {
 		w->rc = PC_ENOMEM;
 		return 1;
 	}
-	stop = w->cb(w->arg, b, len);
+	stop = w->cb(w->arg, col_int(r, i, 0), b, len);
 	free(b);
 	return stop;
 }
 
 static pc_rc
-pg_fact_each(struct store *base, int (*cb)(void *, const void *, size_t),
-    void *arg)
+pg_fact_each(struct store *base, int (*cb)(void *, int64_t, const void *,
+    size_t), void *arg)
 {
 	struct blob_walk w = {cb, arg, PC_OK};
-	pc_rc rc = each(pg_of(base), "SELECT data FROM facts ORDER BY place, "
-	    "referred_on", NULL, blob_row, &w);
+	pc_rc rc = each(pg_of(base), "SELECT r.k, f.data FROM facts f JOIN "
+	    "referrals r ON r.id = f.referral ORDER BY f.place, f.referred_on",
+	    NULL, blob_row, &w);
 
 	return rc != PC_OK ? rc : w.rc;
 }
@@ -1994,9 +2076,11 @@ takeup_rows(struct pg *st, const char *sql, const char *referral,
  * the statement never meet).
  */
 static pc_rc
-pg_takeup_put(struct store *base, const char *referral, const char *place,
-    int32_t referred_on, const struct store_takeup *v, size_t n)
+pg_takeup_put(struct store *base, const char *referral, int64_t key,
+    const char *place, int32_t referred_on, const struct store_takeup *v,
+    size_t n)
 {
+	(void)key;	/* the referral's row has it */
 	return takeup_rows(pg_of(base), "WITH gone AS (DELETE FROM takeup "
 	    "WHERE referral = $1 AND asset <> ALL ($4::text[])) INSERT INTO "
 	    "takeup(referral, asset, place, referred_on, taken) SELECT $1, "
@@ -2008,9 +2092,11 @@ pg_takeup_put(struct store *base, const char *referral, const char *place,
 
 /* One statement a referral too; the rows already there stay. */
 static pc_rc
-pg_takeup_add(struct store *base, const char *referral, const char *place,
-    int32_t referred_on, const struct store_takeup *v, size_t n)
+pg_takeup_add(struct store *base, const char *referral, int64_t key,
+    const char *place, int32_t referred_on, const struct store_takeup *v,
+    size_t n)
 {
+	(void)key;
 	return takeup_rows(pg_of(base), "INSERT INTO takeup(referral, asset, "
 	    "place, referred_on, taken) SELECT $1, a, $2, $3, t FROM "
 	    "unnest($4::text[], $5::int[]) AS u(a, t) ON CONFLICT "
@@ -2085,7 +2171,8 @@ pg_facts_of(struct store *base, const char *const *referrals, size_t n,
 }
 
 struct takeup_walk {
-	int	(*cb)(void *, const char *, const struct store_takeup *);
+	int	(*cb)(void *, const char *, int64_t,
+		    const struct store_takeup *);
 	void	*arg;
 };
 
@@ -2095,13 +2182,13 @@ takeup_row(void *arg, const PGresult *r, int i)
 	struct takeup_walk *w = arg;
 	struct store_takeup t = {PQgetvalue(r, i, 1), (int)col_int(r, i, 2)};
 
-	return w->cb(w->arg, PQgetvalue(r, i, 0), &t);
+	return w->cb(w->arg, PQgetvalue(r, i, 0), col_int(r, i, 3), &t);
 }
 
 static pc_rc
 pg_takeup_each(struct store *base, const char *place, int32_t from,
-    int32_t to, int (*cb)(void *, const char *, const struct store_takeup *),
-    void *arg)
+    int32_t to, int (*cb)(void *, const char *, int64_t,
+    const struct store_takeup *), void *arg)
 {
 	struct takeup_walk w = {cb, arg};
 	struct params p = {0};
@@ -2109,8 +2196,10 @@ pg_takeup_each(struct store *base, const char *place, int32_t from,
 	p_text(&p, place);
 	p_int(&p, from);
 	p_int(&p, to);
-	return each(pg_of(base), "SELECT referral, asset, taken FROM takeup "
-	    "WHERE place = $1 AND referred_on BETWEEN $2 AND $3", &p,
+	/* the key from the referral's row, by its primary key */
+	return each(pg_of(base), "SELECT t.referral, t.asset, t.taken, r.k "
+	    "FROM takeup t JOIN referrals r ON r.id = t.referral WHERE "
+	    "t.place = $1 AND t.referred_on BETWEEN $2 AND $3", &p,
 	    takeup_row, &w);
 }
 
@@ -2174,7 +2263,7 @@ marks_array(const char (*v)[STORE_MARK_LEN], size_t n, struct buf *b)
 static pc_rc
 pg_facts_since(struct store *base, const char *since,
     const char (*skip)[STORE_MARK_LEN], size_t nskip,
-    int (*cb)(void *, const void *, size_t), void *arg,
+    int (*cb)(void *, int64_t, const void *, size_t), void *arg,
     char upto[STORE_SNAP_LEN])
 {
 	struct pg *st = pg_of(base);
@@ -2212,10 +2301,12 @@ pg_facts_since(struct store *base, const char *since,
 	p_text(&p, buf_str(&skips));
 	p_text(&p, since != NULL ? since : "");
 	/* what since saw was read by the catch-up that read it */
-	rc = each(st, from == 0 ? "SELECT data FROM facts WHERE xid >= "
-	    "$1::text::xid8 AND xid <> ALL($2::xid8[]) AND $3 = ''" :
-	    "SELECT data FROM facts WHERE xid >= $1::text::xid8 AND xid <> "
-	    "ALL($2::xid8[]) AND NOT pg_visible_in_snapshot(xid, "
+	rc = each(st, from == 0 ? "SELECT r.k, f.data FROM facts f JOIN "
+	    "referrals r ON r.id = f.referral WHERE f.xid >= $1::text::xid8 "
+	    "AND f.xid <> ALL($2::xid8[]) AND $3 = ''" :
+	    "SELECT r.k, f.data FROM facts f JOIN referrals r ON r.id = "
+	    "f.referral WHERE f.xid >= $1::text::xid8 AND f.xid <> "
+	    "ALL($2::xid8[]) AND NOT pg_visible_in_snapshot(f.xid, "
 	    "$3::pg_snapshot)", &p, blob_row, &w);
 	if (rc == PC_OK)
 		rc = w.rc;

@@ -60,12 +60,12 @@ static const char *const queries[Q_NQUERIES] = {
 	    "exportable, data) VALUES (?,?,?,?,?) ON CONFLICT(referral) DO "
 	    "UPDATE SET place = excluded.place, referred_on = "
 	    "excluded.referred_on, exportable = excluded.exportable, data = "
-	    "excluded.data",
+	    "excluded.data RETURNING k",
 	[Q_TAKEUP_DEL] = "DELETE FROM takeup WHERE referral = ?",
 	[Q_TAKEUP_PUT] = "INSERT INTO takeup(referral, asset, place, "
-	    "referred_on, taken) VALUES (?,?,?,?,?)",
+	    "referred_on, taken, k) VALUES (?,?,?,?,?,?)",
 	[Q_TAKEUP_ADD] = "INSERT INTO takeup(referral, asset, place, "
-	    "referred_on, taken) VALUES (?,?,?,?,?) ON CONFLICT(referral, "
+	    "referred_on, taken, k) VALUES (?,?,?,?,?,?) ON CONFLICT(referral, "
 	    "asset) DO UPDATE SET taken = max(taken, excluded.taken)",
 	/* a batch's referrals as a JSON array of ids */
 	[Q_FACTS_OF] = "SELECT referral, data FROM facts WHERE referral IN "
@@ -357,6 +357,42 @@ static const char *const migrations[] = {
 	"  PRIMARY KEY (referral, asset)) STRICT, WITHOUT ROWID;"
 	/* covering: a place's rows are read from the index alone */
 	"CREATE INDEX takeup_by_place ON takeup(place, referred_on, taken);",
+
+	/*
+	 * 9: each referral's fact keyed by a number (store.h), the rowid:
+	 * a new referral's is the largest + 1, and an upsert keeps it. The
+	 * facts there are numbered in the order they load. The index by
+	 * place ends with the referral, as the old table's key made it, for
+	 * exports' order.
+	 */
+	"CREATE TABLE facts_keyed("
+	"  k INTEGER PRIMARY KEY,"
+	"  referral TEXT NOT NULL UNIQUE,"
+	"  place TEXT NOT NULL,"
+	"  referred_on INTEGER NOT NULL,"
+	"  exportable INTEGER NOT NULL,"
+	"  data BLOB NOT NULL) STRICT;"
+	"INSERT INTO facts_keyed(referral, place, referred_on, exportable, data)"
+	"  SELECT referral, place, referred_on, exportable, data FROM facts"
+	"  ORDER BY place, referred_on, referral;"
+	"DROP TABLE facts;"
+	"ALTER TABLE facts_keyed RENAME TO facts;"
+	"CREATE INDEX facts_by_place ON facts(place, referred_on, referral);"
+	/* take-up rows with their referral's key, for the aggregates */
+	"CREATE TABLE takeup_keyed("
+	"  referral TEXT NOT NULL,"
+	"  asset TEXT NOT NULL,"
+	"  place TEXT NOT NULL,"
+	"  referred_on INTEGER NOT NULL,"
+	"  taken INTEGER NOT NULL,"
+	"  k INTEGER NOT NULL,"
+	"  PRIMARY KEY (referral, asset)) STRICT, WITHOUT ROWID;"
+	"INSERT INTO takeup_keyed SELECT t.referral, t.asset, t.place,"
+	"  t.referred_on, t.taken, COALESCE(f.k, 0) FROM takeup t LEFT JOIN"
+	"  facts f ON f.referral = t.referral;"
+	"DROP TABLE takeup;"
+	"ALTER TABLE takeup_keyed RENAME TO takeup;"
+	"CREATE INDEX takeup_by_place ON takeup(place, referred_on, taken, k);",
 };
 #define NMIGRATIONS	(sizeof(migrations) / sizeof(migrations[0]))
 _Static_assert(NMIGRATIONS == STORE_SCHEMA_VERSION, "a migration per version");
@@ -1749,7 +1785,8 @@ sq_record_row(struct store *base, const char *id,
 
 static pc_rc
 sq_fact_put(struct store *base, const char *referral, const char *place,
-    int32_t referred_on, int exportable, const void *blob, size_t len)
+    int32_t referred_on, int exportable, const void *blob, size_t len,
+    int64_t *key)
 {
 	struct sq *st = sq_of(base);
 	sqlite3_stmt *s = st->q[Q_FACT_PUT];
@@ -1761,25 +1798,29 @@ sq_fact_put(struct store *base, const char *referral, const char *place,
 	sqlite3_bind_int(s, 3, referred_on);
 	sqlite3_bind_int(s, 4, exportable);
 	sqlite3_bind_blob(s, 5, blob, (int)len, SQLITE_STATIC);
-	rc = sq_step(s);
+	*key = 0;
+	if ((rc = sq_step(s)) == SQLITE_ROW) {
+		*key = sqlite3_column_int64(s, 0);
+		rc = sq_step(s);
+	}
 	sqlite3_reset(s);
-	return rc == SQLITE_DONE ? PC_OK : PC_ESTORE;
+	return rc == SQLITE_DONE && *key > 0 ? PC_OK : PC_ESTORE;
 }
 
 static pc_rc
-sq_fact_each(struct store *base, int (*cb)(void *, const void *, size_t),
-    void *arg)
+sq_fact_each(struct store *base, int (*cb)(void *, int64_t, const void *,
+    size_t), void *arg)
 {
 	struct sq *st = sq_of(base);
-	sqlite3_stmt *s = prep(st, "SELECT data FROM facts ORDER BY place, "
+	sqlite3_stmt *s = prep(st, "SELECT k, data FROM facts ORDER BY place, "
 	    "referred_on");
 	int rc;
 
 	if (s == NULL)
 		return PC_ESTORE;
 	while ((rc = sq_step(s)) == SQLITE_ROW)
-		if (cb(arg, sqlite3_column_blob(s, 0),
-		    (size_t)sqlite3_column_bytes(s, 0)) != 0)
+		if (cb(arg, sqlite3_column_int64(s, 0), sqlite3_column_blob(s,
+		    1), (size_t)sqlite3_column_bytes(s, 1)) != 0)
 			break;
 	return each_end(s, rc);
 }
@@ -1793,8 +1834,9 @@ sq_fact_clear(struct store *base)
 
 /* The rows v by statement s (Q_TAKEUP_PUT or Q_TAKEUP_ADD). */
 static int
-takeup_rows(sqlite3_stmt *s, const char *referral, const char *place,
-    int32_t referred_on, const struct store_takeup *v, size_t n)
+takeup_rows(sqlite3_stmt *s, const char *referral, int64_t key,
+    const char *place, int32_t referred_on, const struct store_takeup *v,
+    size_t n)
 {
 	size_t i;
 	int rc = SQLITE_DONE;
@@ -1806,6 +1848,7 @@ takeup_rows(sqlite3_stmt *s, const char *referral, const char *place,
 		sqlite3_bind_text(s, 3, place, -1, SQLITE_STATIC);
 		sqlite3_bind_int(s, 4, referred_on);
 		sqlite3_bind_int(s, 5, v[i].taken != 0);
+		sqlite3_bind_int64(s, 6, key);
 		rc = sq_step(s);
 		sqlite3_reset(s);
 	}
@@ -1813,8 +1856,9 @@ takeup_rows(sqlite3_stmt *s, const char *referral, const char *place,
 }
 
 static pc_rc
-sq_takeup_put(struct store *base, const char *referral, const char *place,
-    int32_t referred_on, const struct store_takeup *v, size_t n)
+sq_takeup_put(struct store *base, const char *referral, int64_t key,
+    const char *place, int32_t referred_on, const struct store_takeup *v,
+    size_t n)
 {
 	struct sq *st = sq_of(base);
 	sqlite3_stmt *s = st->q[Q_TAKEUP_DEL];
@@ -1825,16 +1869,17 @@ sq_takeup_put(struct store *base, const char *referral, const char *place,
 	rc = sq_step(s);
 	sqlite3_reset(s);
 	if (rc == SQLITE_DONE)
-		rc = takeup_rows(st->q[Q_TAKEUP_PUT], referral, place,
+		rc = takeup_rows(st->q[Q_TAKEUP_PUT], referral, key, place,
 		    referred_on, v, n);
 	return rc == SQLITE_DONE ? PC_OK : PC_ESTORE;
 }
 
 static pc_rc
-sq_takeup_add(struct store *base, const char *referral, const char *place,
-    int32_t referred_on, const struct store_takeup *v, size_t n)
+sq_takeup_add(struct store *base, const char *referral, int64_t key,
+    const char *place, int32_t referred_on, const struct store_takeup *v,
+    size_t n)
 {
-	return takeup_rows(sq_of(base)->q[Q_TAKEUP_ADD], referral, place,
+	return takeup_rows(sq_of(base)->q[Q_TAKEUP_ADD], referral, key, place,
 	    referred_on, v, n) == SQLITE_DONE ? PC_OK : PC_ESTORE;
 }
 
@@ -1878,12 +1923,12 @@ sq_facts_of(struct store *base, const char *const *referrals, size_t n,
 
 static pc_rc
 sq_takeup_each(struct store *base, const char *place, int32_t from,
-    int32_t to, int (*cb)(void *, const char *,
+    int32_t to, int (*cb)(void *, const char *, int64_t,
     const struct store_takeup *), void *arg)
 {
 	struct sq *st = sq_of(base);
-	sqlite3_stmt *s = prep(st, "SELECT referral, asset, taken FROM takeup "
-	    "WHERE place = ?1 AND referred_on BETWEEN ?2 AND ?3");
+	sqlite3_stmt *s = prep(st, "SELECT referral, asset, taken, k FROM "
+	    "takeup WHERE place = ?1 AND referred_on BETWEEN ?2 AND ?3");
 	struct store_takeup t;
 	int rc;
 
@@ -1901,7 +1946,7 @@ sq_takeup_each(struct store *base, const char *place, int32_t from,
 			rc = SQLITE_ERROR;
 			break;
 		}
-		if (cb(arg, ref, &t) != 0)
+		if (cb(arg, ref, sqlite3_column_int64(s, 3), &t) != 0)
 			break;
 	}
 	return each_end(s, rc);
@@ -2059,7 +2104,7 @@ sq_watermark(struct store *base, char mark[STORE_MARK_LEN])
 static pc_rc
 sq_facts_since(struct store *base, const char *since,
     const char (*skip)[STORE_MARK_LEN], size_t nskip,
-    int (*cb)(void *, const void *, size_t), void *arg,
+    int (*cb)(void *, int64_t, const void *, size_t), void *arg,
     char upto[STORE_SNAP_LEN])
 {
 	(void)skip;	/* one writer: its watermarks are all "" */

@@ -9,7 +9,6 @@
 
 #include "map.h"
 #include "takeup.h"
-#include "uuid.h"
 
 /* One row: an entry of the directory, or the free text. */
 struct row {
@@ -89,14 +88,15 @@ row_of(struct takeup *t, const char *id)
  * held in 20 bytes, its referral's id binary.
  */
 struct seen {
-	uint8_t		 referral[16];
+	int64_t		 key;		/* its referral's (store.h) */
 	uint32_t	 row;		/* its row, and SEEN_TAKEN */
 };
 
 #define SEEN_TAKEN	0x80000000u
 
 static int
-one_row(void *arg, const char *referral, const struct store_takeup *u)
+one_row(void *arg, const char *referral, int64_t key,
+    const struct store_takeup *u)
 {
 	struct takeup *t = arg;
 	struct row *r;
@@ -112,9 +112,10 @@ one_row(void *arg, const char *referral, const struct store_takeup *u)
 		t->seen = ns;
 		t->capseen = cap;
 	}
+	(void)referral;
 	ns = &t->seen[t->nseen];
-	if (uuid_parse(referral, ns->referral) != 0 ||
-	    (size_t)(r - t->v) >= SEEN_TAKEN)
+	ns->key = key;
+	if ((size_t)(r - t->v) >= SEEN_TAKEN)
 		return 0;	/* never a fact's: the aggregates count none */
 	ns->row = (uint32_t)(r - t->v) | (u->taken != 0 ? SEEN_TAKEN : 0);
 	t->nseen++;
@@ -137,7 +138,7 @@ count_seen(struct takeup *t)
 	for (i = 0; i < t->nseen; i++) {
 		struct row *r = &t->v[t->seen[i].row & ~SEEN_TAKEN];
 
-		if (!agg_referral_key(t->agg, t->seen[i].referral, &key))
+		if (!agg_referral_key(t->agg, t->seen[i].key, &key))
 			continue;
 		r->n_off.n++;
 		r->n_off.key += key;
@@ -203,7 +204,8 @@ takeup_stage(struct store *st, const struct timeline *tl,
 			return PC_ENOMEM;
 		}
 	}
-	rc = store_takeup_put(st, f->id, f->place, f->referred_on, v, n);
+	rc = store_takeup_put(st, f->id, f->key, f->place, f->referred_on, v,
+	    n);
 	free(v);
 	return rc;
 }

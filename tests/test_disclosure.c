@@ -50,6 +50,7 @@ put(int32_t on, const char *source, const char *ethnicity, int pair,
 	memset(&f, 0, sizeof(f));
 	nfacts++;
 	snprintf(f.id, sizeof(f.id), "d0000000-0000-4000-8000-%012d", nfacts);
+	f.key = nfacts;
 	snprintf(f.place, sizeof(f.place), "SM");
 	f.person = 0x1000 + (uint64_t)nfacts;
 	f.referred_on = on;

@@ -114,8 +114,9 @@ count_audit(void *arg, const struct store_audit *a)
 }
 
 static int
-count_fact(void *arg, const void *blob, size_t len)
+count_fact(void *arg, int64_t key, const void *blob, size_t len)
 {
+	(void)key;
 	(void)blob;
 	(void)len;
 	(*(long *)arg)++;

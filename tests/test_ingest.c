@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "agg.h"
 #include "harness.h"
@@ -398,15 +399,33 @@ test_both_ways(void **state)
 static struct store *st;
 static struct store_auth who;
 
+/* The directory entries a1 and a2 of TH, that support records name. */
+static void
+assets_put(struct store *s)
+{
+	struct store_asset a;
+	int i;
+
+	memset(&a, 0, sizeof(a));
+	snprintf(a.place, sizeof(a.place), "TH");
+	snprintf(a.category, sizeof(a.category), "food");
+	a.active = 1;
+	assert_int_equal(store_begin(s), PC_OK);
+	for (i = 1; i <= 2; i++) {
+		snprintf(a.id, sizeof(a.id), "a%d", i);
+		snprintf(a.name, sizeof(a.name), "Asset %d", i);
+		assert_int_equal(store_asset_put(s, &a), PC_OK);
+	}
+	assert_int_equal(store_commit(s), PC_OK);
+}
+
 static int
 open_store(void **state)
 {
 	static const uint8_t key[SEC_SHA256_LEN] = {7, 7, 7};
-	struct store_asset a;
 	struct err_list errs;
 	const char *db = th_store_pg() ? th_pg_db(NULL) :
 	    th_path(th_tmpdir(), "ingest.db");
-	int i;
 
 	(void)state;
 	err_init(&errs);
@@ -414,17 +433,7 @@ open_store(void **state)
 		fail_msg("store: %s", errs.n ? errs.v[0].msg : "?");
 	err_free(&errs);
 	store_audit_key_set(st, key);
-	memset(&a, 0, sizeof(a));
-	snprintf(a.place, sizeof(a.place), "TH");
-	snprintf(a.category, sizeof(a.category), "food");
-	a.active = 1;
-	assert_int_equal(store_begin(st), PC_OK);
-	for (i = 1; i <= 2; i++) {
-		snprintf(a.id, sizeof(a.id), "a%d", i);
-		snprintf(a.name, sizeof(a.name), "Asset %d", i);
-		assert_int_equal(store_asset_put(st, &a), PC_OK);
-	}
-	assert_int_equal(store_commit(st), PC_OK);
+	assets_put(st);
 	memset(&who, 0, sizeof(who));
 	who.user.id = 1;
 	who.user.role = ROLE_LINK_WORKER;
@@ -481,11 +490,13 @@ struct rows {
 };
 
 static int
-one_row(void *arg, const char *referral, const struct store_takeup *u)
+one_row(void *arg, const char *referral, int64_t key,
+    const struct store_takeup *u)
 {
 	struct rows *r = arg;
 	char t[64];
 
+	assert_true(key > 0);
 	if (strcmp(referral, r->ref) != 0 || r->n == 64)
 		return 0;
 	snprintf(t, sizeof(t), "%s=%d", u->asset, u->taken != 0);
@@ -758,6 +769,326 @@ test_through_ingest(void **state)
 	}
 }
 
+/*
+ * The keys of the referrals' facts (store.h), by which the aggregates
+ * find a fact again without its id: 1, 2, 3... one a referral, the same
+ * after a restart and after the migration from the schema without them
+ * (figures and cell keys as they were, take-up rows keyed as their
+ * facts), and records ingested after either update their referral's
+ * fact, not a new one: figures as a start from the store gives them, at
+ * commit and (PostgreSQL) through another server's catch-up.
+ */
+#define KEYS_N	40
+
+struct keyed {
+	char	 id[UUID_LEN];
+	int64_t	 key;
+};
+
+struct keys {
+	struct keyed	 v[KEYS_N];
+	int		 n;
+};
+
+static int
+key_row(void *arg, int64_t key, const void *blob, size_t len)
+{
+	struct keys *k = arg;
+	struct fact f;
+	int v;
+
+	assert_true(agg_fact_decode(blob, len, &f, &v) >= 0);
+	assert_true(k->n < KEYS_N);
+	memcpy(k->v[k->n].id, f.id, UUID_LEN);
+	k->v[k->n++].key = key;
+	return 0;
+}
+
+static int
+by_id(const void *a, const void *b)
+{
+	return strcmp(((const struct keyed *)a)->id,
+	    ((const struct keyed *)b)->id);
+}
+
+static int
+by_key(const void *a, const void *b)
+{
+	int64_t x = ((const struct keyed *)a)->key;
+	int64_t y = ((const struct keyed *)b)->key;
+
+	return (x > y) - (x < y);
+}
+
+/* Every fact's key, by referral id; they are 1..n, each once. */
+static void
+keys_of(struct store *s, struct keys *k)
+{
+	struct keys sorted;
+	int i;
+
+	memset(k, 0, sizeof(*k));
+	assert_int_equal(store_fact_each(s, key_row, k), PC_OK);
+	sorted = *k;
+	qsort(sorted.v, (size_t)sorted.n, sizeof(sorted.v[0]), by_key);
+	for (i = 0; i < sorted.n; i++)
+		assert_int_equal(sorted.v[i].key, i + 1);
+	qsort(k->v, (size_t)k->n, sizeof(k->v[0]), by_id);
+}
+
+static void
+same_keys(const struct keys *a, const struct keys *b)
+{
+	int i;
+
+	assert_int_equal(a->n, b->n);
+	for (i = 0; i < a->n; i++) {
+		assert_string_equal(a->v[i].id, b->v[i].id);
+		assert_int_equal(a->v[i].key, b->v[i].key);
+	}
+}
+
+static int
+takeup_key(void *arg, const char *referral, int64_t key,
+    const struct store_takeup *u)
+{
+	const struct keys *k = arg;
+	struct keyed want, *f;
+
+	(void)u;
+	snprintf(want.id, sizeof(want.id), "%s", referral);
+	f = bsearch(&want, k->v, (size_t)k->n, sizeof(k->v[0]), by_id);
+	assert_non_null(f);
+	assert_int_equal(key, f->key);
+	return 0;
+}
+
+/* The figures of every place, cell keys too. */
+static void
+figures(struct agg *a, struct agg_cell *out)
+{
+	struct agg_query q = {-1, INT32_MIN, INT32_MAX, DIM_NONE};
+	struct agg_result r;
+
+	assert_int_equal(agg_run(a, &q, &r), PC_OK);
+	*out = r.total;
+	agg_result_free(&r);
+}
+
+/* What a start from the store holds: the figures of a. */
+static void
+same_as_start(struct store *s, struct agg *a)
+{
+	static const uint8_t cell[32] = {9, 8, 7};
+	struct agg_cell *x, *y;
+	struct err_list errs;
+	char upto[STORE_SNAP_LEN];
+	struct agg *b;
+
+	x = malloc(sizeof(*x));
+	y = malloc(sizeof(*y));
+	assert_true(x != NULL && y != NULL);
+	err_init(&errs);
+	assert_int_equal(agg_open(&b, s, cell, upto, &errs), PC_OK);
+	err_free(&errs);
+	figures(a, x);
+	figures(b, y);
+	assert_true(x->referrals > 0);
+	assert_memory_equal(x, y, sizeof(*x));
+	agg_close(b);
+	free(x);
+	free(y);
+}
+
+/* Records (texts) through ingest on s, applied to a at commit. */
+static long
+ingest_texts(struct store *s, struct agg *a, char *const *texts, int n)
+{
+	struct staged sg = {NULL, 0};
+	cJSON *arr = cJSON_CreateArray();
+	struct ingest in;
+	long stored = 0;
+	size_t k;
+	int i;
+
+	for (i = 0; i < n; i++)
+		cJSON_AddItemToArray(arr, th_json(texts[i]));
+	ingest_init(&in);
+	assert_int_equal(ingest_run(&in, s, &who, arr, &opts, 1700000000,
+	    stage, &sg), PC_OK);
+	for (k = 0; k < in.n; k++)
+		stored += in.v[k].status == MR_STORED;
+	if (a != NULL)
+		agg_apply(a, sg.v, sg.n);
+	free(sg.v);
+	ingest_free(&in);
+	cJSON_Delete(arr);
+	return stored;
+}
+
+/* A contact on the day of each referral's first record: a change. */
+static long
+contacts_for(struct store *s, struct agg *a, struct gen *g, int n)
+{
+	char *texts[KEYS_N], d[DATE_LEN];
+	long stored;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		char f[256];
+
+		day(g[i].day0, d);
+		snprintf(f, sizeof(f), "\"contact_on\":\"%s\",\"mode\":"
+		    "\"phone\",\"minutes\":20,\"attended\":true", d);
+		add(&g[i], KIND_CONTACT, "TH", f);
+		texts[i] = g[i].text[g[i].n - 1];
+	}
+	stored = ingest_texts(s, a, texts, n);
+	return stored;
+}
+
+static void
+store_reopen(struct store **s, const char *db)
+{
+	struct err_list errs;
+
+	store_close(*s);
+	err_init(&errs);
+	if (store_open(db, s, &errs) != PC_OK)
+		fail_msg("store: %s", errs.n ? errs.v[0].msg : "?");
+	err_free(&errs);
+	store_audit_key_set(*s, (const uint8_t[SEC_SHA256_LEN]){7, 7, 7});
+}
+
+/* Back to the schema before keys, as an older pcmdsd left it. */
+static void
+unkey(const char *db)
+{
+	if (th_store_pg()) {
+		th_sql(db, "DROP INDEX referrals_by_k; ALTER TABLE referrals "
+		    "DROP COLUMN k; DELETE FROM pcmds_schema WHERE version = 5");
+		return;
+	}
+	th_sql(db, "CREATE TABLE f8(referral TEXT PRIMARY KEY, place TEXT NOT "
+	    "NULL, referred_on INTEGER NOT NULL, exportable INTEGER NOT NULL, "
+	    "data BLOB NOT NULL) STRICT, WITHOUT ROWID;"
+	    "INSERT INTO f8 SELECT referral, place, referred_on, exportable, "
+	    "data FROM facts; DROP TABLE facts; ALTER TABLE f8 RENAME TO facts;"
+	    "CREATE INDEX facts_by_place ON facts(place, referred_on);"
+	    "CREATE TABLE t8(referral TEXT NOT NULL, asset TEXT NOT NULL, "
+	    "place TEXT NOT NULL, referred_on INTEGER NOT NULL, taken INTEGER "
+	    "NOT NULL, PRIMARY KEY (referral, asset)) STRICT, WITHOUT ROWID;"
+	    "INSERT INTO t8 SELECT referral, asset, place, referred_on, taken "
+	    "FROM takeup; DROP TABLE takeup; ALTER TABLE t8 RENAME TO takeup;"
+	    "CREATE INDEX takeup_by_place ON takeup(place, referred_on, taken);"
+	    "PRAGMA user_version = 8");
+}
+
+static void
+test_keys(void **state)
+{
+	static const uint8_t cell[32] = {9, 8, 7};
+	static struct gen g[KEYS_N];
+	struct keys k0, k1;
+	struct err_list errs;
+	char upto[STORE_SNAP_LEN], dir[256], db[300], file[300];
+	struct agg *a;
+	long rows = 0;
+	int i, j;
+
+	(void)state;
+	rng = 0x9e3779b97f4a7c15ULL;
+	snprintf(dir, sizeof(dir), "%s", th_path(th_tmpdir(), "keys"));
+	assert_int_equal(mkdir(dir, 0700), 0);
+	snprintf(file, sizeof(file), "%s", th_path(dir, "pcmds.db"));
+	snprintf(db, sizeof(db), "%s", file);
+	if (th_store_pg()) {
+		char conf[512];
+
+		/* th_sql finds the database beside its "file" */
+		snprintf(conf, sizeof(conf), "database = %s\n", th_pg_db(NULL));
+		th_write(th_path(dir, "pcmdsd.conf"), conf);
+		snprintf(db, sizeof(db), "%s", th_db_uri(file));
+	}
+	store_close(st);
+	st = NULL;
+	store_reopen(&st, db);
+	assets_put(st);
+	err_init(&errs);
+	assert_int_equal(agg_open(&a, st, cell, upto, &errs), PC_OK);
+	err_free(&errs);
+	/* referrals in batches of a few, facts applied as they commit */
+	for (i = 0; i < KEYS_N; i++)
+		generate(&g[i], 0);
+	for (i = 0; i < KEYS_N; i += 4)
+		for (j = 0; j < MAXREC; j++) {
+			char *texts[4];
+			int n = 0, m;
+
+			for (m = i; m < i + 4 && m < KEYS_N; m++)
+				if (j < g[m].n)
+					texts[n++] = g[m].text[j];
+			if (n > 0)
+				rows += ingest_texts(st, a, texts, n);
+		}
+	assert_true(rows > KEYS_N);
+	keys_of(st, &k0);
+	assert_int_equal(k0.n, KEYS_N);
+	assert_int_equal(store_takeup_each(st, "TH", INT32_MIN, INT32_MAX,
+	    takeup_key, &k0), PC_OK);
+	same_as_start(st, a);
+
+	/* a restart: the same keys; a change updates its fact */
+	store_reopen(&st, db);
+	keys_of(st, &k1);
+	same_keys(&k0, &k1);
+	agg_close(a);
+	err_init(&errs);
+	assert_int_equal(agg_open(&a, st, cell, upto, &errs), PC_OK);
+	err_free(&errs);
+	assert_true(contacts_for(st, a, g, 10) > 0);
+	same_as_start(st, a);
+	keys_of(st, &k1);
+	same_keys(&k0, &k1);
+
+	/* the schema before keys, migrated: figures and take-up as they
+	   were, every referral keyed once */
+	agg_close(a);
+	store_close(st);
+	st = NULL;
+	unkey(file);
+	store_reopen(&st, db);
+	keys_of(st, &k1);
+	assert_int_equal(k1.n, KEYS_N);
+	for (i = 0; i < KEYS_N; i++)
+		assert_string_equal(k1.v[i].id, k0.v[i].id);
+	assert_int_equal(store_takeup_each(st, "TH", INT32_MIN, INT32_MAX,
+	    takeup_key, &k1), PC_OK);
+	err_init(&errs);
+	assert_int_equal(agg_open(&a, st, cell, upto, &errs), PC_OK);
+	err_free(&errs);
+	assert_true(contacts_for(st, a, g + 10, 10) > 0);
+	same_as_start(st, a);
+	keys_of(st, &k0);
+	same_keys(&k0, &k1);
+
+	/* another server's changes, as a catch-up reads them */
+	if (th_store_pg()) {
+		struct agg_catch c = {upto, NULL, 0, -1, "", 0};
+		struct store *other = NULL;
+
+		store_reopen(&other, db);
+		assert_true(contacts_for(other, NULL, g + 20, 10) > 0);
+		assert_int_equal(agg_catch_up(a, st, &c), PC_OK);
+		assert_true(c.read > 0);
+		same_as_start(st, a);
+		store_close(other);
+	}
+	agg_close(a);
+	for (i = 0; i < KEYS_N; i++)
+		gen_free(&g[i]);
+}
+
 int
 main(void)
 {
@@ -765,6 +1096,8 @@ main(void)
 		cmocka_unit_test(test_both_ways),
 		cmocka_unit_test_setup_teardown(test_through_ingest,
 		    open_store, close_store),
+		cmocka_unit_test_setup_teardown(test_keys, open_store,
+		    close_store),
 	};
 
 	opts.today = date_from_ymd(2026, 11, 22);

@@ -234,6 +234,7 @@ caseload(void)
 	for (i = 0; i < 1200; i++) {
 		memset(&f, 0, sizeof(f));
 		snprintf(f.id, sizeof(f.id), "00000000-0000-4000-8000-%012d", i);
+		f.key = i + 1;
 		snprintf(f.place, sizeof(f.place), "NH");
 		f.person = 1000 + (uint64_t)i;
 		f.referred_on = date_from_ymd(2025, 1 + (int)draw(12), 1 +
