@@ -425,6 +425,9 @@ struct persons {
 /* Merged when this many are new: at most an eighth more to sort in. */
 #define PERSONS_NEW(ps)	((ps)->nent / 8 > 4096 ? (ps)->nent / 8 : 4096)
 
+/* Bytes past the last entry, for le_get's reads of 8. */
+#define PERSONS_PAD	8
+
 /* One to one (an odd multiple, then a shift), spread over the bits. */
 static inline uint64_t
 pmix(uint64_t k)
@@ -452,15 +455,23 @@ prest(uint64_t h, int bbits)
 	return bbits > 0 ? h & (~0ULL >> bbits) : h;
 }
 
-/* n bytes at e, least significant first. */
+/*
+ * n bytes at e (1 to 8), least significant first; 8 bytes from e are
+ * readable (PERSONS_PAD), so that a little-endian host reads them at once.
+ */
 static inline uint64_t
 le_get(const uint8_t *e, int n)
 {
 	uint64_t r = 0;
 
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	memcpy(&r, e, sizeof(r));
+	return n < 8 ? r & ((1ULL << 8 * n) - 1) : r;
+#else
 	while (n-- > 0)
 		r = r << 8 | e[n];
 	return r;
+#endif
 }
 
 static inline void
@@ -534,41 +545,16 @@ persons_bbits(uint32_t n)
 	return b;
 }
 
-/*
- * The people numbered since the last merge, sorted into the merged ones
- * (whose numbers stay as they are); -1 no memory, nothing changed.
- */
-static int
-persons_merge(struct persons *ps)
+/* The merge entry by entry, the layout changed (m's, total of them). */
+static void
+merge_each(const struct persons *ps, struct persons *m, const struct pent *v,
+    uint32_t nnew)
 {
-	uint32_t nnew = ps->n - ps->merged, total = ps->nent + nnew, i, j, o;
-	struct persons m = *ps;
-	struct pent *v, e;
-	size_t nb, es;
+	uint32_t total = ps->nent + nnew, i, j, o;
+	size_t nb = (size_t)1 << m->bbits, es = esize(m);
 	uint64_t ob = 0;
+	struct pent e = {0, 0};
 
-	if (nnew == 0)
-		return 0;
-	m.bbits = persons_bbits(total);
-	m.rbytes = (64 - m.bbits + 7) / 8;
-	/* numbers up to ps->n - 1 */
-	m.nbytes = ps->n - 1 < 1u << 24 ? 3 : 4;
-	es = esize(&m);
-	nb = (size_t)1 << m.bbits;
-	v = malloc((size_t)nnew * sizeof(*v));
-	m.ent = malloc((size_t)total * es);
-	m.bucket = calloc(nb + 1, sizeof(*m.bucket));
-	if (v == NULL || m.ent == NULL || m.bucket == NULL) {
-		free(v);
-		free(m.ent);
-		free(m.bucket);
-		return -1;
-	}
-	for (i = 0; i < nnew; i++) {
-		v[i].h = pmix(ps->key[i]);
-		v[i].num = ps->merged + i;
-	}
-	qsort(v, nnew, sizeof(*v), pent_cmp);
 	for (i = j = o = 0; o < total; o++) {
 		if (i < ps->nent) {
 			while (ps->bucket[ob + 1] <= i)
@@ -581,12 +567,96 @@ persons_merge(struct persons *ps)
 			i++;
 		else
 			e = v[j++];
-		le_put(m.ent + o * es, m.rbytes, prest(e.h, m.bbits));
-		le_put(m.ent + o * es + m.rbytes, m.nbytes, e.num);
-		m.bucket[pbucket(e.h, m.bbits) + 1]++;
+		le_put(m->ent + o * es, m->rbytes, prest(e.h, m->bbits));
+		le_put(m->ent + o * es + m->rbytes, m->nbytes, e.num);
+		m->bucket[pbucket(e.h, m->bbits) + 1]++;
 	}
 	for (i = 1; i <= nb; i++)
-		m.bucket[i] += m.bucket[i - 1];
+		m->bucket[i] += m->bucket[i - 1];
+}
+
+/*
+ * The same layout (most merges): the merged entries copied whole in the
+ * runs between the new ones, and their buckets moved up by the new ones
+ * before them.
+ */
+static void
+merge_runs(const struct persons *ps, struct persons *m, const struct pent *v,
+    uint32_t nnew)
+{
+	size_t nb = (size_t)1 << m->bbits, es = esize(m), b, lo, hi, mid;
+	uint32_t i = 0, j, o = 0, acc = 0;
+	uint64_t r;
+
+	for (j = 0; j < nnew; j++) {
+		b = pbucket(v[j].h, m->bbits);
+		r = prest(v[j].h, m->bbits);
+		/* the first of its bucket with a greater rest (none equal) */
+		lo = ps->bucket[b] > i ? ps->bucket[b] : i;
+		hi = ps->bucket[b + 1];
+		while (lo < hi) {
+			mid = lo + (hi - lo) / 2;
+			if (ent_rest(ps, mid) < r)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		memcpy(m->ent + (size_t)o * es, ps->ent + (size_t)i * es,
+		    (lo - i) * es);
+		o += (uint32_t)(lo - i);
+		i = (uint32_t)lo;
+		le_put(m->ent + (size_t)o * es, m->rbytes, r);
+		le_put(m->ent + (size_t)o * es + m->rbytes, m->nbytes, v[j].num);
+		o++;
+		m->bucket[b + 1]++;
+	}
+	memcpy(m->ent + (size_t)o * es, ps->ent + (size_t)i * es,
+	    (size_t)(ps->nent - i) * es);
+	for (b = 0; b <= nb; b++) {
+		acc += m->bucket[b];
+		m->bucket[b] = ps->bucket[b] + acc;
+	}
+}
+
+/*
+ * The people numbered since the last merge, sorted into the merged ones
+ * (whose numbers stay as they are); -1 no memory, nothing changed.
+ */
+static int
+persons_merge(struct persons *ps)
+{
+	uint32_t nnew = ps->n - ps->merged, total = ps->nent + nnew, i;
+	struct persons m = *ps;
+	struct pent *v;
+	size_t nb;
+
+	if (nnew == 0)
+		return 0;
+	m.bbits = persons_bbits(total);
+	m.rbytes = (64 - m.bbits + 7) / 8;
+	/* numbers up to ps->n - 1 */
+	m.nbytes = ps->n - 1 < 1u << 24 ? 3 : 4;
+	nb = (size_t)1 << m.bbits;
+	v = malloc((size_t)nnew * sizeof(*v));
+	m.ent = malloc((size_t)total * esize(&m) + PERSONS_PAD);
+	m.bucket = calloc(nb + 1, sizeof(*m.bucket));
+	if (v == NULL || m.ent == NULL || m.bucket == NULL) {
+		free(v);
+		free(m.ent);
+		free(m.bucket);
+		return -1;
+	}
+	memset(m.ent + (size_t)total * esize(&m), 0, PERSONS_PAD);
+	for (i = 0; i < nnew; i++) {
+		v[i].h = pmix(ps->key[i]);
+		v[i].num = ps->merged + i;
+	}
+	qsort(v, nnew, sizeof(*v), pent_cmp);
+	if (ps->nent > 0 && m.bbits == ps->bbits && m.rbytes == ps->rbytes &&
+	    m.nbytes == ps->nbytes)
+		merge_runs(ps, &m, v, nnew);
+	else
+		merge_each(ps, &m, v, nnew);
 	free(v);
 	free(ps->ent);
 	free(ps->bucket);

@@ -1229,15 +1229,16 @@ test_tables_grow(void **state)
  * each time enough new ones have come), the others in a small table:
  * whatever their keys (small, alike but in their top or low bits), each
  * is one person with one record key, known again after every merge, a
- * restart's loading included. PEOPLE_N facts are stored, as many more
- * come after the start, then all of them are loaded again.
+ * restart's loading included. PEOPLE_N facts are stored, three times as
+ * many come after the start (merged five times, in a new layout or the
+ * same), then all of them are loaded again.
  */
 #define PEOPLE_N	9000
 
 static uint64_t
 people_key(int k)
 {
-	int i = k % 3000;
+	int i = k % 3000 + 3000 * (k / 12000);
 
 	/* one in five of an earlier referral's person */
 	if (k % 5 == 4)
@@ -1366,19 +1367,19 @@ test_people_merged(void **state)
 	people_store(st, 0, PEOPLE_N);
 	a = people_open(st);
 	people_counted(a, PEOPLE_N);
-	/* as many again after the start, some of those loaded */
-	for (k = PEOPLE_N; k < 2 * PEOPLE_N; k++) {
+	/* more after the start, some of them people loaded */
+	for (k = PEOPLE_N; k < 4 * PEOPLE_N; k++) {
 		people_fact(&f, k);
 		agg_apply(a, &f, 1);
 		if (k % 1500 == 0)
 			people_counted(a, k + 1);
 	}
-	people_counted(a, 2 * PEOPLE_N);
+	people_counted(a, 4 * PEOPLE_N);
 	agg_close(a);
 	/* stored, then loaded again: the same people, the same keys */
-	people_store(st, PEOPLE_N, 2 * PEOPLE_N);
+	people_store(st, PEOPLE_N, 4 * PEOPLE_N);
 	a = people_open(st);
-	people_counted(a, 2 * PEOPLE_N);
+	people_counted(a, 4 * PEOPLE_N);
 	agg_close(a);
 	store_close(st);
 }
