@@ -411,7 +411,8 @@ struct persons {
 	uint32_t	*bucket;	/* 2^bbits + 1: where each starts */
 	uint32_t	 nent;
 	int		 bbits;
-	int		 rbytes, nbytes;	/* of the rest (64 - bbits bits), number */
+	/* bytes of an entry's rest (64 - bbits bits) and number */
+	int		 rbytes, nbytes;
 	uint32_t	 merged;	/* numbers below it are in ent (or 0) */
 	uint32_t	*slot;		/* numbers since; 0 marks a free slot */
 	size_t		 cap;		/* slots: at most 4/5 taken (slots_full) */
@@ -419,7 +420,7 @@ struct persons {
 	uint32_t	 capkey;
 	uint16_t	*rkey;		/* by number */
 	uint32_t	 n, capn;	/* numbers given; room for */
-	int		 loading;	/* 1: merged once, when loaded (agg_open) */
+	int		 loading;	/* 1: merged once loaded (agg_open) */
 };
 
 /* Merged when this many are new: at most an eighth more to sort in. */
@@ -606,7 +607,8 @@ merge_runs(const struct persons *ps, struct persons *m, const struct pent *v,
 		o += (uint32_t)(lo - i);
 		i = (uint32_t)lo;
 		le_put(m->ent + (size_t)o * es, m->rbytes, r);
-		le_put(m->ent + (size_t)o * es + m->rbytes, m->nbytes, v[j].num);
+		le_put(m->ent + (size_t)o * es + m->rbytes, m->nbytes,
+		    v[j].num);
 		o++;
 		m->bucket[b + 1]++;
 	}
