@@ -420,7 +420,6 @@ struct persons {
 	uint32_t	 capkey;
 	uint16_t	*rkey;		/* by number */
 	uint32_t	 n, capn;	/* numbers given; room for */
-	int		 loading;	/* 1: merged once loaded (agg_open) */
 };
 
 /* Merged when this many are new: at most an eighth more to sort in. */
@@ -739,7 +738,6 @@ persons_fit(struct persons *ps)
 {
 	uint16_t *r;
 
-	ps->loading = 0;
 	if (persons_merge(ps) != 0 || ps->n == 0 || ps->n == ps->capn)
 		return;		/* no memory: only left as it was */
 	if ((r = realloc(ps->rkey, ps->n * sizeof(*r))) != NULL) {
@@ -768,7 +766,7 @@ person_number(struct agg *a, uint64_t k)
 	if (ps->cap > 0 && ps->slot[i = persons_slot(ps, k)] != 0)
 		return ps->slot[i];
 	/* someone new: room made for them; if not, only memory is lost */
-	if (!ps->loading && ps->n - ps->merged >= PERSONS_NEW(ps))
+	if (ps->n - ps->merged >= PERSONS_NEW(ps))
 		(void)persons_merge(ps);
 	if ((slots_full(ps->n - ps->merged, ps->cap) &&
 	    persons_grow(ps) != 0) || persons_room(ps) != 0)
@@ -1843,7 +1841,6 @@ agg_open(struct agg **out, struct store *st, const uint8_t cell_key[32],
 	if ((a = agg_new(cell_key)) == NULL)
 		return PC_ENOMEM;
 	FAILPOINT_PAUSE("start-loading");	/* test builds: held here */
-	a->persons->loading = 1;
 	if ((rc = store_place_each(st, load_place, a)) != PC_OK ||
 	    (rc = pop_load(st, a->pop)) != PC_OK ||
 	    (rc = rebuild_facts(st)) != PC_OK ||
