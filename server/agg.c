@@ -367,23 +367,288 @@ key_slot(struct agg *a, int64_t key)
 /*
  * People numbered 1, 2, 3... in order of first appearance (0 is the zero
  * key's, the one "no key" person): a distinct count is then a bitmap the
- * size of the population, not a hash set the size of the query. The
- * table holds numbers; keys and record keys are by number.
+ * size of the population, not a hash set the size of the query, and the
+ * people of a place and month have numbers close together (struct gsum).
+ * Those numbered before the last merge (persons_merge) are held sorted by
+ * their key's mix (pmix), in buckets of its top bbits bits, each as the
+ * rest of the mix and its number: 9 bytes a person at a million, where
+ * a hash table of numbers beside the keys by number took 14 or so. Those
+ * numbered since, a few, are in a small open addressing table, until
+ * there are enough of them to merge in. Record keys are by number.
  */
 struct persons {
-	uint32_t	*slot;		/* open addressing; 0 marks a free slot */
+	uint8_t		*ent;		/* nent of esize bytes: rest, number */
+	uint32_t	*bucket;	/* 2^bbits + 1: where each starts */
+	uint32_t	 nent;
+	int		 bbits;
+	/* bytes of an entry's rest (64 - bbits bits) and number */
+	int		 rbytes, nbytes;
+	uint32_t	 merged;	/* numbers below it are in ent (or 0) */
+	uint32_t	*slot;		/* numbers since; 0 marks a free slot */
 	size_t		 cap;		/* slots: at most 4/5 taken (slots_full) */
-	uint64_t	*key;		/* by number */
+	uint64_t	*key;		/* by number - merged */
+	uint32_t	 capkey;
 	uint16_t	*rkey;		/* by number */
 	uint32_t	 n, capn;	/* numbers given; room for */
 };
 
+/* Merged when this many are new: at most an eighth more to sort in. */
+#define PERSONS_NEW(ps)	((ps)->nent / 8 > 4096 ? (ps)->nent / 8 : 4096)
+
+/* Bytes past the last entry, for le_get's reads of 8. */
+#define PERSONS_PAD	8
+
+/* One to one (an odd multiple, then a shift), spread over the bits. */
+static inline uint64_t
+pmix(uint64_t k)
+{
+	uint64_t x = k * 0x9e3779b97f4a7c15ULL;
+
+	return x ^ x >> 29;
+}
+
+static inline size_t
+esize(const struct persons *ps)
+{
+	return (size_t)ps->rbytes + (size_t)ps->nbytes;
+}
+
+static inline uint64_t
+pbucket(uint64_t h, int bbits)
+{
+	return bbits > 0 ? h >> (64 - bbits) : 0;
+}
+
+static inline uint64_t
+prest(uint64_t h, int bbits)
+{
+	return bbits > 0 ? h & (~0ULL >> bbits) : h;
+}
+
+/*
+ * n bytes at e (1 to 8), least significant first; 8 bytes from e are
+ * readable (PERSONS_PAD), so that a little-endian host reads them at once.
+ */
+static inline uint64_t
+le_get(const uint8_t *e, int n)
+{
+	uint64_t r = 0;
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	memcpy(&r, e, sizeof(r));
+	return n < 8 ? r & ((1ULL << 8 * n) - 1) : r;
+#else
+	while (n-- > 0)
+		r = r << 8 | e[n];
+	return r;
+#endif
+}
+
+static inline void
+le_put(uint8_t *e, int n, uint64_t v)
+{
+	int b;
+
+	for (b = 0; b < n; b++)
+		e[b] = (uint8_t)(v >> 8 * b);
+}
+
+static inline uint64_t
+ent_rest(const struct persons *ps, size_t i)
+{
+	return le_get(ps->ent + i * esize(ps), ps->rbytes);
+}
+
+static inline uint32_t
+ent_number(const struct persons *ps, size_t i)
+{
+	return (uint32_t)le_get(ps->ent + i * esize(ps) + ps->rbytes,
+	    ps->nbytes);
+}
+
+/* The number of the person whose key's mix is h, if merged; 0 if not. */
+static uint32_t
+persons_merged(const struct persons *ps, uint64_t h)
+{
+	uint64_t b, r, x;
+	size_t lo, hi, mid;
+
+	if (ps->nent == 0)
+		return 0;
+	b = pbucket(h, ps->bbits);
+	r = prest(h, ps->bbits);
+	lo = ps->bucket[b];
+	hi = ps->bucket[b + 1];
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if ((x = ent_rest(ps, mid)) == r)
+			return ent_number(ps, mid);
+		if (x < r)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+struct pent {
+	uint64_t	 h;
+	uint32_t	 num;
+};
+
+static int
+pent_cmp(const void *x, const void *y)
+{
+	const struct pent *p = x, *q = y;
+
+	return p->h < q->h ? -1 : p->h > q->h;
+}
+
+/* Bits of bucket for n merged: four to eight a bucket. */
+static int
+persons_bbits(uint32_t n)
+{
+	int b = 0;
+
+	while (b < 24 && (uint64_t)4 << (b + 1) <= n)
+		b++;
+	return b;
+}
+
+/* The merge entry by entry, the layout changed (m's, total of them). */
+static void
+merge_each(const struct persons *ps, struct persons *m, const struct pent *v,
+    uint32_t nnew)
+{
+	uint32_t total = ps->nent + nnew, i, j, o;
+	size_t nb = (size_t)1 << m->bbits, es = esize(m);
+	uint64_t ob = 0;
+	struct pent e = {0, 0};
+
+	for (i = j = o = 0; o < total; o++) {
+		if (i < ps->nent) {
+			while (ps->bucket[ob + 1] <= i)
+				ob++;
+			e.h = ps->bbits > 0 ? ob << (64 - ps->bbits) |
+			    ent_rest(ps, i) : ent_rest(ps, i);
+			e.num = ent_number(ps, i);
+		}
+		if (i < ps->nent && (j == nnew || e.h < v[j].h))
+			i++;
+		else
+			e = v[j++];
+		le_put(m->ent + o * es, m->rbytes, prest(e.h, m->bbits));
+		le_put(m->ent + o * es + m->rbytes, m->nbytes, e.num);
+		m->bucket[pbucket(e.h, m->bbits) + 1]++;
+	}
+	for (i = 1; i <= nb; i++)
+		m->bucket[i] += m->bucket[i - 1];
+}
+
+/*
+ * The same layout (most merges): the merged entries copied whole in the
+ * runs between the new ones, and their buckets moved up by the new ones
+ * before them.
+ */
+static void
+merge_runs(const struct persons *ps, struct persons *m, const struct pent *v,
+    uint32_t nnew)
+{
+	size_t nb = (size_t)1 << m->bbits, es = esize(m), b, lo, hi, mid;
+	uint32_t i = 0, j, o = 0, acc = 0;
+	uint64_t r;
+
+	for (j = 0; j < nnew; j++) {
+		b = pbucket(v[j].h, m->bbits);
+		r = prest(v[j].h, m->bbits);
+		/* the first of its bucket with a greater rest (none equal) */
+		lo = ps->bucket[b] > i ? ps->bucket[b] : i;
+		hi = ps->bucket[b + 1];
+		while (lo < hi) {
+			mid = lo + (hi - lo) / 2;
+			if (ent_rest(ps, mid) < r)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		memcpy(m->ent + (size_t)o * es, ps->ent + (size_t)i * es,
+		    (lo - i) * es);
+		o += (uint32_t)(lo - i);
+		i = (uint32_t)lo;
+		le_put(m->ent + (size_t)o * es, m->rbytes, r);
+		le_put(m->ent + (size_t)o * es + m->rbytes, m->nbytes,
+		    v[j].num);
+		o++;
+		m->bucket[b + 1]++;
+	}
+	memcpy(m->ent + (size_t)o * es, ps->ent + (size_t)i * es,
+	    (size_t)(ps->nent - i) * es);
+	for (b = 0; b <= nb; b++) {
+		acc += m->bucket[b];
+		m->bucket[b] = ps->bucket[b] + acc;
+	}
+}
+
+/*
+ * The people numbered since the last merge, sorted into the merged ones
+ * (whose numbers stay as they are); -1 no memory, nothing changed.
+ */
+static int
+persons_merge(struct persons *ps)
+{
+	uint32_t nnew = ps->n - ps->merged, total = ps->nent + nnew, i;
+	struct persons m = *ps;
+	struct pent *v;
+	size_t nb;
+
+	if (nnew == 0)
+		return 0;
+	m.bbits = persons_bbits(total);
+	m.rbytes = (64 - m.bbits + 7) / 8;
+	/* numbers up to ps->n - 1 */
+	m.nbytes = ps->n - 1 < 1u << 24 ? 3 : 4;
+	nb = (size_t)1 << m.bbits;
+	v = malloc((size_t)nnew * sizeof(*v));
+	m.ent = malloc((size_t)total * esize(&m) + PERSONS_PAD);
+	m.bucket = calloc(nb + 1, sizeof(*m.bucket));
+	if (v == NULL || m.ent == NULL || m.bucket == NULL) {
+		free(v);
+		free(m.ent);
+		free(m.bucket);
+		return -1;
+	}
+	memset(m.ent + (size_t)total * esize(&m), 0, PERSONS_PAD);
+	for (i = 0; i < nnew; i++) {
+		v[i].h = pmix(ps->key[i]);
+		v[i].num = ps->merged + i;
+	}
+	qsort(v, nnew, sizeof(*v), pent_cmp);
+	if (ps->nent > 0 && m.bbits == ps->bbits && m.rbytes == ps->rbytes &&
+	    m.nbytes == ps->nbytes)
+		merge_runs(ps, &m, v, nnew);
+	else
+		merge_each(ps, &m, v, nnew);
+	free(v);
+	free(ps->ent);
+	free(ps->bucket);
+	free(ps->slot);
+	free(ps->key);
+	m.nent = total;
+	m.merged = ps->n;
+	m.slot = NULL;
+	m.cap = 0;
+	m.key = NULL;
+	m.capkey = 0;
+	*ps = m;
+	return 0;
+}
+
 static size_t
 persons_slot(const struct persons *ps, uint64_t k)
 {
-	size_t i = slot_home(k * 0x9e3779b97f4a7c15ULL, ps->cap);
+	size_t i = slot_home(pmix(k), ps->cap);
 
-	while (ps->slot[i] != 0 && ps->key[ps->slot[i]] != k)
+	while (ps->slot[i] != 0 && ps->key[ps->slot[i] - ps->merged] != k)
 		i = slot_next(i, ps->cap);
 	return i;
 }
@@ -392,7 +657,7 @@ static int
 persons_grow(struct persons *ps)
 {
 	uint32_t *old = ps->slot, *nv;
-	size_t oc = ps->cap, cap = slots_cap(ps->n), i;
+	size_t oc = ps->cap, cap = slots_cap(ps->n - ps->merged), i;
 
 	if (cap == 0 || (nv = calloc(cap, sizeof(*nv))) == NULL)
 		return -1;
@@ -400,7 +665,8 @@ persons_grow(struct persons *ps)
 	ps->cap = cap;
 	for (i = 0; i < oc; i++)
 		if (old[i] != 0)
-			ps->slot[persons_slot(ps, ps->key[old[i]])] = old[i];
+			ps->slot[persons_slot(ps, ps->key[old[i] -
+			    ps->merged])] = old[i];
 	free(old);
 	return 0;
 }
@@ -412,18 +678,23 @@ persons_grow(struct persons *ps)
 static int
 persons_room(struct persons *ps)
 {
-	uint32_t cap;
+	uint32_t cap, since = ps->n - ps->merged;
 	uint64_t *k;
 	uint16_t *r;
 
+	if (since >= ps->capkey) {
+		cap = since + since / 8 + 1024;
+		if (cap <= since || (k = realloc(ps->key, cap *
+		    sizeof(*k))) == NULL)
+			return -1;
+		ps->key = k;
+		ps->capkey = cap;
+	}
 	if (ps->n < ps->capn)
 		return 0;
 	cap = ps->capn + ps->capn / 8 + 1024;
 	if (cap <= ps->capn)
 		return -1;
-	if ((k = realloc(ps->key, cap * sizeof(*k))) == NULL)
-		return -1;
-	ps->key = k;
 	if ((r = realloc(ps->rkey, cap * sizeof(*r))) == NULL)
 		return -1;
 	ps->rkey = r;
@@ -431,29 +702,47 @@ persons_room(struct persons *ps)
 	return 0;
 }
 
+/* Everyone so far merged, and no room left over (what a start loaded). */
+static void
+persons_fit(struct persons *ps)
+{
+	uint16_t *r;
+
+	if (persons_merge(ps) != 0 || ps->n == 0 || ps->n == ps->capn)
+		return;		/* no memory: only left as it was */
+	if ((r = realloc(ps->rkey, ps->n * sizeof(*r))) != NULL) {
+		ps->rkey = r;
+		ps->capn = ps->n;
+	}
+}
+
 static uint32_t
 person_number(struct agg *a, uint64_t k)
 {
 	struct persons *ps = a->persons;
+	uint32_t num;
 	size_t i;
 
 	if (ps->n == 0) {
-		if (persons_room(ps) != 0 || persons_grow(ps) != 0)
+		if (persons_room(ps) != 0)
 			return 0;
-		ps->n = 1;	/* 0: the one "no key" person */
-		ps->key[0] = 0;
+		ps->n = ps->merged = 1;	/* 0: the one "no key" person */
 		ps->rkey[0] = ckm_keyer_key(a->keyer, 0);
 	}
 	if (k == 0)
 		return 0;
-	if (slots_full(ps->n, ps->cap) && persons_grow(ps) != 0)
+	if ((num = persons_merged(ps, pmix(k))) != 0)
+		return num;
+	if (ps->cap > 0 && ps->slot[i = persons_slot(ps, k)] != 0)
+		return ps->slot[i];
+	/* someone new: room made for them; if not, only memory is lost */
+	if (ps->n - ps->merged >= PERSONS_NEW(ps))
+		(void)persons_merge(ps);
+	if ((slots_full(ps->n - ps->merged, ps->cap) &&
+	    persons_grow(ps) != 0) || persons_room(ps) != 0)
 		return 0;
 	i = persons_slot(ps, k);
-	if (ps->slot[i] != 0)
-		return ps->slot[i];
-	if (persons_room(ps) != 0)
-		return 0;
-	ps->key[ps->n] = k;
+	ps->key[ps->n - ps->merged] = k;
 	ps->rkey[ps->n] = ckm_keyer_key(a->keyer, k);
 	ps->slot[i] = ps->n;
 	return ps->n++;
@@ -1506,9 +1795,11 @@ log_sizes(const struct agg *a)
 	log_info("aggregates: %zu referrals in %.1f MiB, the table of their "
 	    "keys %.1f MiB; %lu people in %.1f MiB", a->nid, (double)a->nchunk *
 	    sizeof(struct chunk) / mib, (double)a->nkey * sizeof(uint32_t) /
-	    mib, (unsigned long)(ps->n > 0 ? ps->n - 1 : 0), ((double)ps->cap *
-	    sizeof(*ps->slot) + (double)ps->capn * (sizeof(*ps->key) +
-	    sizeof(*ps->rkey))) / mib);
+	    mib, (unsigned long)(ps->n > 0 ? ps->n - 1 : 0), ((double)ps->nent *
+	    esize(ps) + (ps->nent > 0 ? (double)((size_t)1 << ps->bbits) + 1 :
+	    0) * sizeof(*ps->bucket) + (double)ps->cap * sizeof(*ps->slot) +
+	    (double)ps->capkey * sizeof(*ps->key) + (double)ps->capn *
+	    sizeof(*ps->rkey)) / mib);
 }
 
 pc_rc
@@ -1534,6 +1825,7 @@ agg_open(struct agg **out, struct store *st, const uint8_t cell_key[32],
 		return rc;
 	}
 	memcpy(upto, c.upto, STORE_SNAP_LEN);
+	persons_fit(a->persons);
 #ifdef __GLIBC__
 	/* what loading took and gave back (timelines, statements) goes
 	 * back to the system, not kept in the server's resident set */
@@ -1599,6 +1891,8 @@ agg_close(struct agg *a)
 	free(a->pcns);
 	pop_free(a->pop);
 	free(a->pop);
+	free(a->persons->ent);
+	free(a->persons->bucket);
 	free(a->persons->slot);
 	free(a->persons->key);
 	free(a->persons->rkey);

@@ -1244,6 +1244,169 @@ test_tables_grow(void **state)
 	agg_close(a);
 }
 
+/*
+ * People are held sorted by their key's mix once merged (at start, and
+ * each time enough new ones have come), the others in a small table:
+ * whatever their keys (small, alike but in their top or low bits), each
+ * is one person with one record key, known again after every merge, a
+ * restart's loading included. PEOPLE_N facts are stored, three times as
+ * many come after the start (merged five times, in a new layout or the
+ * same), then all of them are loaded again.
+ */
+#define PEOPLE_N	9000
+
+static uint64_t
+people_key(int k)
+{
+	int i = k % 3000 + 3000 * (k / 12000);
+
+	/* one in five of an earlier referral's person */
+	if (k % 5 == 4)
+		return people_key(k / 2);
+	switch (k / 3000 % 4) {
+	case 0: return 1 + (uint64_t)i;
+	case 1: return (uint64_t)(i + 1) << 48;
+	case 2: return 0xffffffff00000000ULL | (uint64_t)i;
+	default: return 0x5bd1e9955bd1e995ULL * (uint64_t)(k + 1);
+	}
+}
+
+static void
+people_fact(struct fact *f, int k)
+{
+	memset(f, 0, sizeof(*f));
+	snprintf(f->id, sizeof(f->id), "e%07d-0000-4000-8000-%012d", k, k);
+	f->key = k + 1;	/* as the store gives them, in order */
+	snprintf(f->place, sizeof(f->place), "%s", k % 2 ? "AA" : "BB");
+	f->person = people_key(k);
+	f->referred_on = date_from_ymd(2025, 1, 1) + k % 700;
+	f->close_reason = 255;
+	f->first_contact = -1;
+	f->consent = 1;
+	f->ethnicity = (uint8_t)(k % 18);
+}
+
+static int
+u64_cmp(const void *x, const void *y)
+{
+	const uint64_t *p = x, *q = y;
+
+	return *p < *q ? -1 : *p > *q;
+}
+
+/* People and their key sum of referrals 0..n-1, counted here. */
+static void
+people_want(const struct agg *a, int n, long *people, long *key)
+{
+	uint64_t *keys;
+	int k;
+
+	assert_non_null(keys = calloc((size_t)n, sizeof(*keys)));
+	for (k = 0; k < n; k++)
+		keys[k] = people_key(k);
+	qsort(keys, (size_t)n, sizeof(*keys), u64_cmp);
+	*people = *key = 0;
+	for (k = 0; k < n; k++)
+		if (k == 0 || keys[k] != keys[k - 1]) {
+			(*people)++;
+			*key += ckm_keyer_key(a->keyer, keys[k]);
+		}
+	free(keys);
+}
+
+/* What a, holding referrals 0..n-1, counts: all, by group, by place. */
+static void
+people_counted(struct agg *a, int n)
+{
+	struct agg_query q = {-1, INT32_MIN, INT32_MAX, DIM_NONE};
+	struct agg_result r;
+	long people, key;
+
+	people_want(a, n, &people, &key);
+	assert_int_equal(agg_run(a, &q, &r), PC_OK);
+	assert_int_equal(r.total.referrals, n);
+	assert_int_equal(r.total.people, people);
+	assert_int_equal(r.total.key.people, key);
+	agg_result_free(&r);
+	q.group_by = DIM_ETHNIC_GROUP;
+	assert_int_equal(agg_run(a, &q, &r), PC_OK);
+	assert_int_equal(r.total.people, people);
+	assert_int_equal(r.total.key.people, key);
+	agg_result_free(&r);
+	same_run(a, -1, INT32_MIN, INT32_MAX, DIM_ETHNIC_GROUP);
+	same_run(a, 0, INT32_MIN, INT32_MAX, DIM_NONE);
+}
+
+static void
+people_store(struct store *st, int from, int to)
+{
+	struct fact f;
+	struct buf b;
+	int64_t key;
+	int k;
+
+	assert_int_equal(store_begin(st), PC_OK);
+	for (k = from; k < to; k++) {
+		people_fact(&f, k);
+		buf_init(&b, 0);
+		assert_int_equal(agg_fact_encode(&f, &b), PC_OK);
+		assert_int_equal(store_fact_put(st, f.id, f.place,
+		    f.referred_on, 1, b.p, b.len, &key), PC_OK);
+		assert_int_equal(key, f.key);
+		buf_free(&b);
+	}
+	assert_int_equal(store_commit(st), PC_OK);
+}
+
+static struct agg *
+people_open(struct store *st)
+{
+	char upto[STORE_SNAP_LEN];
+	struct err_list errs;
+	struct agg *a;
+
+	err_init(&errs);
+	assert_int_equal(agg_open(&a, st, cell_key, upto, &errs), PC_OK);
+	err_free(&errs);
+	return a;
+}
+
+static void
+test_people_merged(void **state)
+{
+	struct err_list errs;
+	struct store *st;
+	struct agg *a;
+	struct fact f;
+	char v[16];
+	int k;
+
+	(void)state;
+	err_init(&errs);
+	assert_int_equal(store_open(":memory:", &st, &errs), PC_OK);
+	err_free(&errs);
+	snprintf(v, sizeof(v), "%d", FACT_VERSION);
+	assert_int_equal(store_meta_set(st, "fact_version", v), PC_OK);
+	people_store(st, 0, PEOPLE_N);
+	a = people_open(st);
+	people_counted(a, PEOPLE_N);
+	/* more after the start, some of them people loaded */
+	for (k = PEOPLE_N; k < 4 * PEOPLE_N; k++) {
+		people_fact(&f, k);
+		agg_apply(a, &f, 1);
+		if (k % 1500 == 0)
+			people_counted(a, k + 1);
+	}
+	people_counted(a, 4 * PEOPLE_N);
+	agg_close(a);
+	/* stored, then loaded again: the same people, the same keys */
+	people_store(st, PEOPLE_N, 4 * PEOPLE_N);
+	a = people_open(st);
+	people_counted(a, 4 * PEOPLE_N);
+	agg_close(a);
+	store_close(st);
+}
+
 int
 main(void)
 {
@@ -1261,6 +1424,7 @@ main(void)
 		cmocka_unit_test(test_month_sums),
 		cmocka_unit_test(test_month_people),
 		cmocka_unit_test(test_tables_grow),
+		cmocka_unit_test(test_people_merged),
 	};
 
 	return cmocka_run_group_tests_name("agg", tests, setup, teardown);
