@@ -160,18 +160,26 @@ known_id(struct ingest *in, struct store *st, const struct rec *r,
 	return MR_CONFLICT;
 }
 
-/* A correction of a referral's consent to evaluation, before it applies. */
+/*
+ * A correction of a referral's consent to evaluation, before it applies.
+ * Only a correction's fields are looked up: reading them by name walks
+ * every key of the record, and most records are not corrections.
+ */
 static void
 consent_change(const struct timeline *tl, const struct rec *r,
     struct ingest_item *it)
 {
-	const cJSON *set = rec_get(r->json, "set");
-	const char *target = rec_str(r->json, "target");
+	const cJSON *set;
+	const char *target;
 	int i;
 
 	it->consent_from = it->consent_to = -2;
-	if (r->kind != KIND_CORRECTION || rec_get(set, "consent_evaluation") ==
-	    NULL || target == NULL || (i = tl_find(tl, target)) < 0 ||
+	if (r->kind != KIND_CORRECTION)
+		return;
+	set = rec_get(r->json, "set");
+	target = rec_str(r->json, "target");
+	if (rec_get(set, "consent_evaluation") == NULL || target == NULL ||
+	    (i = tl_find(tl, target)) < 0 ||
 	    tl->v[i].rec->kind != KIND_REFERRAL)
 		return;
 	snprintf(it->consent_ref, sizeof(it->consent_ref), "%s", target);
