@@ -703,6 +703,19 @@ struct name_slot {
 static struct name_slot names[NAMES_CAP];
 static pthread_once_t names_once = PTHREAD_ONCE_INIT;
 
+/* The fields struct rec_vals reads, and their slots in each kind. */
+enum {
+	VS_AGE, VS_DECLINED, VS_STAGE, VS_SCORE, VS_ATTENDED = VS_SCORE +
+	    ONS4_N, VS_CATEGORY, VS_OUTCOME, VS_REASON, VS_N
+};
+
+static const char *vs_names[VS_N] = {
+	[VS_AGE] = "age", [VS_DECLINED] = "declined", [VS_STAGE] = "stage",
+	[VS_ATTENDED] = "attended", [VS_CATEGORY] = "category",
+	[VS_OUTCOME] = "outcome", [VS_REASON] = "reason",
+};
+static signed char vs_slot[KIND_N][VS_N];
+
 static size_t
 name_hash(const char *s)
 {
@@ -740,7 +753,7 @@ static void
 names_init(void)
 {
 	size_t i;
-	int k;
+	int k, j;
 
 	for (i = rec_envelope_n; i-- > 0;)
 		name_add(rec_envelope[i].name)->env = (signed char)i;
@@ -749,6 +762,11 @@ names_init(void)
 		for (i = kinds[k].n; i-- > 0;)
 			name_add(kinds[k].fields[i].name)->of[k] =
 			    (signed char)(rec_envelope_n + i);
+	for (j = 0; j < ONS4_N; j++)
+		vs_names[VS_SCORE + j] = ons4_measures[j].field;
+	for (k = 0; k < KIND_N; k++)
+		for (j = 0; j < VS_N; j++)
+			vs_slot[k][j] = name_find(vs_names[j])->of[k];
 }
 
 static int
@@ -995,6 +1013,69 @@ day_of(const cJSON *v)
 	return d;
 }
 
+static const char *
+str_of(const cJSON *v)
+{
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* As rec_int() reads it. */
+static int
+int_of(const cJSON *v, int dflt)
+{
+	return cJSON_IsNumber(v) ? (int)v->valuedouble : dflt;
+}
+
+/* The value of one of the fields struct rec_vals reads, or NULL. */
+static const cJSON *
+vs_get(enum rec_kind k, const struct slots *sl, int j)
+{
+	int i = vs_slot[k][j];
+
+	return i >= 0 ? sl->v[i] : NULL;
+}
+
+/* The record's struct rec_vals, from its slots, kind by kind. */
+static void
+vals_of(enum rec_kind k, const struct slots *sl, struct rec_vals *rv)
+{
+	const char *out;
+	int m;
+
+	memset(rv, 0, sizeof(*rv));
+	rv->code = -1;
+	for (m = 0; m < ONS4_N; m++)
+		rv->score[m] = -1;
+	switch (k) {
+	case KIND_REFERRAL:
+		rv->age = int_of(vs_get(k, sl, VS_AGE), 0);
+		break;
+	case KIND_ASSESSMENT:
+		rv->flag = cJSON_IsTrue(vs_get(k, sl, VS_DECLINED));
+		rv->code = code_index(&codes_stage, str_of(vs_get(k, sl,
+		    VS_STAGE)));
+		for (m = 0; m < ONS4_N; m++)
+			rv->score[m] = int_of(vs_get(k, sl, VS_SCORE + m), -1);
+		break;
+	case KIND_CONTACT:
+		rv->flag = cJSON_IsTrue(vs_get(k, sl, VS_ATTENDED));
+		break;
+	case KIND_SUPPORT:
+		rv->code = code_index(&codes_support, str_of(vs_get(k, sl,
+		    VS_CATEGORY)));
+		out = str_of(vs_get(k, sl, VS_OUTCOME));
+		rv->taken = out != NULL && (strcmp(out, "taken_up") == 0 ||
+		    strcmp(out, "completed") == 0);
+		break;
+	case KIND_CLOSURE:
+		rv->code = code_index(&codes_closure, str_of(vs_get(k, sl,
+		    VS_REASON)));
+		break;
+	default:
+		break;
+	}
+}
+
 /* Canonical records are a few hundred bytes; a 1 KiB block or more
    would make malloc sweep its caches on every record. */
 #define CANON_GUESS	960
@@ -1030,6 +1111,7 @@ rec_build_from(enum rec_kind k, cJSON *json, const struct slots *sl,
 	r->device_seq = whole(env[ENV_DEVICE_SEQ], &ok);
 	df = rec_date_field(k);
 	r->date = df ? day_of(slot_get(sl, df)) : -1;
+	vals_of(k, sl, &r->vals);
 	buf_init(&b, 0);
 	if (canon != NULL) {
 		memcpy(r->digest, digest, sizeof(r->digest));
