@@ -323,16 +323,22 @@ check_range(struct workq_job *job)
 	for (i = cr->from; i < cr->to; i++) {
 		struct ingest_item *it = &cr->v[i];
 		const cJSON *id;
+		char given[UUID_LEN] = "";
 
 		if (it->json == NULL && parse_text(it) != 0)
 			continue;
 		id = cJSON_GetObjectItemCaseSensitive(it->json, "id");
-		if (cJSON_IsString(id) && uuid_valid(id->valuestring))
-			memcpy(it->id, id->valuestring, sizeof(it->id));
+		if (cJSON_IsString(id) && strlen(id->valuestring) < UUID_LEN)
+			memcpy(given, id->valuestring, strlen(id->valuestring));
 		it->checked = it->fast ? rec_adopt_fast(it->json, &it->seen,
 		    it->text, it->text_len, cr->ro, &it->rec, &it->errs) :
 		    rec_adopt(it->json, cr->ro, &it->rec, &it->errs);
 		it->json = NULL;
+		/* a valid record's id was checked with it; another's, here */
+		if (it->rec != NULL)
+			memcpy(it->id, it->rec->id, sizeof(it->id));
+		else if (uuid_valid(given))
+			memcpy(it->id, given, sizeof(it->id));
 	}
 	jarena_use(NULL);
 }
