@@ -7,6 +7,8 @@
  */
 #include <ctype.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -684,17 +686,116 @@ struct slots {
 	const cJSON	*v[REC_KEYS_MAX];
 };
 
+/*
+ * Every field name with its slot, the envelope's and each kind's, in one
+ * table made once: a key is found by a hash and one comparison. Finding
+ * it by comparing it with the names of the envelope and then the kind,
+ * as rec_field() does, was most of checking a record's keys.
+ */
+#define NAMES_CAP	128	/* a power of two, over twice the names */
+
+struct name_slot {
+	const char	*name;		/* NULL: free */
+	signed char	 env;		/* its envelope slot, -1 none */
+	signed char	 of[KIND_N];	/* its slot in each kind, -1 none */
+};
+
+static struct name_slot names[NAMES_CAP];
+static pthread_once_t names_once = PTHREAD_ONCE_INIT;
+
+/* The fields struct rec_vals reads, and their slots in each kind. */
+enum {
+	VS_AGE, VS_DECLINED, VS_STAGE, VS_SCORE, VS_ATTENDED = VS_SCORE +
+	    ONS4_N, VS_CATEGORY, VS_OUTCOME, VS_REASON, VS_N
+};
+
+static const char *vs_names[VS_N] = {
+	[VS_AGE] = "age", [VS_DECLINED] = "declined", [VS_STAGE] = "stage",
+	[VS_ATTENDED] = "attended", [VS_CATEGORY] = "category",
+	[VS_OUTCOME] = "outcome", [VS_REASON] = "reason",
+};
+static signed char vs_slot[KIND_N][VS_N];
+
+/*
+ * Length, first, middle and last letter tell the names apart well
+ * enough (the comparison settles it), for less than hashing every byte.
+ */
+static size_t
+name_hash(const char *s)
+{
+	size_t n = strlen(s);
+	uint32_t h;
+
+	if (n == 0)
+		return 0;
+	h = (uint32_t)n * 0x9e3779b1u ^ (unsigned char)s[0] * 0x85ebca6bu ^
+	    (unsigned char)s[n / 2] * 0xc2b2ae35u ^
+	    (unsigned char)s[n - 1] * 0x27d4eb2fu;
+	return (h ^ h >> 15) & (NAMES_CAP - 1);
+}
+
+static struct name_slot *
+name_find(const char *name)
+{
+	size_t i;
+
+	for (i = name_hash(name);; i = (i + 1) & (NAMES_CAP - 1))
+		if (names[i].name == NULL || strcmp(names[i].name, name) == 0)
+			return &names[i];
+}
+
+static struct name_slot *
+name_add(const char *name)
+{
+	struct name_slot *ns = name_find(name);
+
+	if (ns->name == NULL) {
+		ns->name = name;
+		ns->env = -1;
+		memset(ns->of, -1, sizeof(ns->of));
+	}
+	return ns;
+}
+
+static void
+names_init(void)
+{
+	size_t i;
+	int k, j;
+
+	for (i = rec_envelope_n; i-- > 0;)
+		name_add(rec_envelope[i].name)->env = (signed char)i;
+	/* the first of a name wins, as in field_index() */
+	for (k = 0; k < KIND_N; k++)
+		for (i = kinds[k].n; i-- > 0;)
+			name_add(kinds[k].fields[i].name)->of[k] =
+			    (signed char)(rec_envelope_n + i);
+	for (j = 0; j < ONS4_N; j++)
+		vs_names[VS_SCORE + j] = ons4_measures[j].field;
+	for (k = 0; k < KIND_N; k++)
+		for (j = 0; j < VS_N; j++)
+			vs_slot[k][j] = name_find(vs_names[j])->of[k];
+}
+
 static int
 slot_of(const struct slots *sl, const char *name)
 {
-	int i;
+	const struct name_slot *ns = name_find(name);
 
-	if ((i = field_index(rec_envelope, rec_envelope_n, name)) >= 0)
-		return i;
-	if (sl->kind < KIND_N && (i = field_index(kinds[sl->kind].fields,
-	    kinds[sl->kind].n, name)) >= 0)
-		return (int)rec_envelope_n + i;
-	return -1;
+	if (ns->name == NULL)
+		return -1;
+	if (ns->env >= 0)
+		return ns->env;
+	return sl->kind < KIND_N ? ns->of[sl->kind] : -1;
+}
+
+/* The value of a field of the record's kind or envelope, as rec_get(). */
+static const cJSON *
+slot_get(const struct slots *sl, const char *name)
+{
+	int i = slot_of(sl, name);
+
+	return i >= 0 ? sl->v[i] : NULL;
 }
 
 /* Every kind's fields and the envelope's fit in the slots. */
@@ -703,6 +804,10 @@ _Static_assert(FITS(referral_fields) && FITS(assessment_fields) &&
     FITS(contact_fields) && FITS(support_fields) && FITS(closure_fields) &&
     FITS(correction_fields), "REC_KEYS_MAX is too small");
 #undef FITS
+_Static_assert(NELEM(rec_envelope) + NELEM(referral_fields) +
+    NELEM(assessment_fields) + NELEM(contact_fields) + NELEM(support_fields) +
+    NELEM(closure_fields) + NELEM(correction_fields) <= NAMES_CAP / 2,
+    "NAMES_CAP is too small");
 
 /* The envelope's fields in the slots, in rec_envelope's order. */
 enum {
@@ -710,18 +815,19 @@ enum {
 	ENV_WORKER, ENV_PLACE, ENV_PCN, ENV_REFERRAL
 };
 
-/* The envelope's slots of a record known to be well formed. */
+/* The slots of a record of kind k known to be well formed. */
 static void
-slots_find(const cJSON *obj, struct slots *sl)
+slots_find(const cJSON *obj, enum rec_kind k, struct slots *sl)
 {
 	const cJSON *c;
 	int i;
 
+	pthread_once(&names_once, names_init);
 	memset(sl, 0, sizeof(*sl));
-	sl->kind = KIND_N;
+	sl->kind = k;
 	for (c = obj->child; c != NULL; c = c->next)
-		if ((i = field_index(rec_envelope, rec_envelope_n,
-		    c->string)) >= 0 && sl->v[i] == NULL)
+		if (c->string != NULL && (i = slot_of(sl, c->string)) >= 0 &&
+		    sl->v[i] == NULL)
 			sl->v[i] = c;
 }
 
@@ -732,10 +838,11 @@ slots_fill(const cJSON *obj, struct slots *sl, struct err_list *errs)
 	const cJSON *c;
 	int n = 0, i;
 
+	pthread_once(&names_once, names_init);
 	memset(sl, 0, sizeof(*sl));
 	sl->kind = KIND_N;
 	for (c = obj->child; c != NULL; c = c->next)
-		if (strcmp(c->string, "kind") == 0) {
+		if (c->string[0] == 'k' && strcmp(c->string, "kind") == 0) {
 			if (cJSON_IsString(c))
 				sl->kind = rec_kind_parse(c->valuestring);
 			break;
@@ -779,11 +886,10 @@ check_fields(const struct field *fs, size_t n, const cJSON *const *v,
 }
 
 static void
-check_assessment(const cJSON *obj, struct err_list *errs)
+check_assessment(const struct slots *sl, struct err_list *errs)
 {
 	const struct kind_info *ki = &kinds[KIND_ASSESSMENT];
-	int declined = cJSON_IsTrue(rec_get(obj,
-	    "declined"));
+	int declined = cJSON_IsTrue(slot_get(sl, "declined"));
 	size_t i;
 
 	for (i = 0; i < ki->n; i++) {
@@ -792,7 +898,7 @@ check_assessment(const cJSON *obj, struct err_list *errs)
 
 		if (!(f->flags & FF_SCORE))
 			continue;
-		v = rec_get(obj, f->name);
+		v = sl->v[rec_envelope_n + i];
 		if (declined && v != NULL)
 			err_add(errs, E_RULE, f->name, "a declined assessment "
 			    "has no scores; remove %s", f->label);
@@ -804,13 +910,13 @@ check_assessment(const cJSON *obj, struct err_list *errs)
 }
 
 static void
-check_correction(const cJSON *obj, struct err_list *errs)
+check_correction(const struct slots *sl, struct err_list *errs)
 {
-	const cJSON *set = rec_get(obj, "set");
-	const cJSON *vd = rec_get(obj, "void");
-	const cJSON *reason = rec_get(obj, "reason");
-	const cJSON *id = rec_get(obj, "id");
-	const cJSON *target = rec_get(obj, "target");
+	const cJSON *set = slot_get(sl, "set");
+	const cJSON *vd = slot_get(sl, "void");
+	const cJSON *reason = slot_get(sl, "reason");
+	const cJSON *id = sl->v[ENV_ID];
+	const cJSON *target = slot_get(sl, "target");
 	const cJSON *c;
 	char path[ERR_FIELD_MAX];
 
@@ -855,11 +961,12 @@ check_correction(const cJSON *obj, struct err_list *errs)
 	}
 }
 
+/* Read from the slots: the fields the walk over the keys found. */
 static void
-check_rules(enum rec_kind k, const cJSON *obj, struct err_list *errs)
+check_rules(enum rec_kind k, const struct slots *sl, struct err_list *errs)
 {
-	const cJSON *id = rec_get(obj, "id");
-	const cJSON *ref = rec_get(obj, "referral");
+	const cJSON *id = sl->v[ENV_ID];
+	const cJSON *ref = sl->v[ENV_REFERRAL];
 
 	switch (k) {
 	case KIND_REFERRAL:
@@ -869,10 +976,10 @@ check_rules(enum rec_kind k, const cJSON *obj, struct err_list *errs)
 			    "record's referral must be its own id");
 		break;
 	case KIND_ASSESSMENT:
-		check_assessment(obj, errs);
+		check_assessment(sl, errs);
 		break;
 	case KIND_CORRECTION:
-		check_correction(obj, errs);
+		check_correction(sl, errs);
 		break;
 	default:
 		break;
@@ -901,6 +1008,80 @@ copy_str(char *dst, size_t len, const cJSON *v)
 		n = len - 1;
 	memcpy(dst, s, n);
 	dst[n] = '\0';
+}
+
+/* The day of a date value, -1 when it is none: rec_day()'s answer. */
+static int32_t
+day_of(const cJSON *v)
+{
+	int32_t d;
+
+	if (!cJSON_IsString(v) || date_parse(v->valuestring, &d) != 0)
+		return -1;
+	return d;
+}
+
+static const char *
+str_of(const cJSON *v)
+{
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* As rec_int() reads it. */
+static int
+int_of(const cJSON *v, int dflt)
+{
+	return cJSON_IsNumber(v) ? (int)v->valuedouble : dflt;
+}
+
+/* The value of one of the fields struct rec_vals reads, or NULL. */
+static const cJSON *
+vs_get(enum rec_kind k, const struct slots *sl, int j)
+{
+	int i = vs_slot[k][j];
+
+	return i >= 0 ? sl->v[i] : NULL;
+}
+
+/* The record's struct rec_vals, from its slots, kind by kind. */
+static void
+vals_of(enum rec_kind k, const struct slots *sl, struct rec_vals *rv)
+{
+	const char *out;
+	int m;
+
+	memset(rv, 0, sizeof(*rv));
+	rv->code = -1;
+	for (m = 0; m < ONS4_N; m++)
+		rv->score[m] = -1;
+	switch (k) {
+	case KIND_REFERRAL:
+		rv->age = int_of(vs_get(k, sl, VS_AGE), 0);
+		break;
+	case KIND_ASSESSMENT:
+		rv->flag = cJSON_IsTrue(vs_get(k, sl, VS_DECLINED));
+		rv->code = code_index(&codes_stage, str_of(vs_get(k, sl,
+		    VS_STAGE)));
+		for (m = 0; m < ONS4_N; m++)
+			rv->score[m] = int_of(vs_get(k, sl, VS_SCORE + m), -1);
+		break;
+	case KIND_CONTACT:
+		rv->flag = cJSON_IsTrue(vs_get(k, sl, VS_ATTENDED));
+		break;
+	case KIND_SUPPORT:
+		rv->code = code_index(&codes_support, str_of(vs_get(k, sl,
+		    VS_CATEGORY)));
+		out = str_of(vs_get(k, sl, VS_OUTCOME));
+		rv->taken = out != NULL && (strcmp(out, "taken_up") == 0 ||
+		    strcmp(out, "completed") == 0);
+		break;
+	case KIND_CLOSURE:
+		rv->code = code_index(&codes_closure, str_of(vs_get(k, sl,
+		    VS_REASON)));
+		break;
+	default:
+		break;
+	}
 }
 
 /* Canonical records are a few hundred bytes; a 1 KiB block or more
@@ -937,7 +1118,8 @@ rec_build_from(enum rec_kind k, cJSON *json, const struct slots *sl,
 	copy_str(r->recorded_at, sizeof(r->recorded_at), env[ENV_RECORDED_AT]);
 	r->device_seq = whole(env[ENV_DEVICE_SEQ], &ok);
 	df = rec_date_field(k);
-	r->date = df ? rec_day(json, df) : -1;
+	r->date = df ? day_of(slot_get(sl, df)) : -1;
+	vals_of(k, sl, &r->vals);
 	buf_init(&b, 0);
 	if (canon != NULL) {
 		memcpy(r->digest, digest, sizeof(r->digest));
@@ -990,7 +1172,7 @@ rec_check(const cJSON *obj, const struct rec_opts *o, struct err_list *errs,
 		check_unknown(k, obj, errs);
 	check_fields(kinds[k].fields, kinds[k].n, sl.v + rec_envelope_n, o,
 	    errs);
-	check_rules(k, obj, errs);
+	check_rules(k, &sl, errs);
 	*slp = sl;
 	return err_count(errs) == before ? k : KIND_N;
 }
@@ -1008,7 +1190,7 @@ rec_validate(const cJSON *obj, const struct rec_opts *o, struct rec **out,
 		return PC_EINVAL;
 	if ((copy = cJSON_Duplicate(obj, 1)) == NULL)
 		return PC_ENOMEM;
-	slots_find(copy, &sl);
+	slots_find(copy, k, &sl);
 	return rec_build(k, copy, &sl, out);
 }
 
@@ -1093,7 +1275,7 @@ rec_load_canon(const char *text, size_t len, const uint8_t *digest,
 		cJSON_Delete(obj);
 		return PC_EINVAL;
 	}
-	slots_find(obj, &sl);
+	slots_find(obj, k, &sl);
 	/* canonical already: hashed as it is, not serialised again */
 	if (digest == NULL && fast && info.canonical) {
 		sec_sha256(text, len, md);

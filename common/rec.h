@@ -20,6 +20,7 @@
 #include "date.h"
 #include "err.h"
 #include "jfast.h"
+#include "ons4.h"
 #include "sec.h"
 #include "uuid.h"
 
@@ -108,6 +109,23 @@ struct rec_opts {
  */
 void	 rec_opts_init(struct rec_opts *, time_t now);
 
+/*
+ * What the cross-record rules and a referral's summary read of a record
+ * (timeline.h), read from its slots once, when it is built: reading them
+ * by name walked its keys each time. They are the record as recorded,
+ * not as corrected. Each is what the read by name it replaces gave.
+ */
+struct rec_vals {
+	int	 flag;		/* 1: an assessment declined, a contact
+				   attended; else 0 */
+	int	 code;		/* codes index of an assessment's stage, a
+				   support's category, a closure's reason;
+				   -1 none */
+	int	 taken;		/* 1: a support taken up or completed */
+	int	 score[ONS4_N];	/* an assessment's; -1 absent */
+	int	 age;		/* a referral's; 0 absent */
+};
+
 struct rec {
 	enum rec_kind	 kind;
 	char		 id[UUID_LEN];
@@ -118,6 +136,7 @@ struct rec {
 	char		 recorded_at[TIME_LEN + 16];
 	int64_t		 device_seq;
 	int32_t		 date;		/* event date; -1 for corrections */
+	struct rec_vals	 vals;
 	cJSON		*json;		/* the validated record (owned) */
 	char		*canon;		/* canonical text (owned) */
 	size_t		 canon_len;

@@ -71,6 +71,16 @@ tl_content(const struct tl_entry *e)
 	return e->own != NULL ? e->own : e->rec->json;
 }
 
+/*
+ * The values a record read when it was built (rec.h), while a correction
+ * has not changed it: then its content must be read.
+ */
+static const struct rec_vals *
+own_vals(const struct tl_entry *e)
+{
+	return e->own == NULL ? &e->rec->vals : NULL;
+}
+
 static const struct tl_entry *
 referral_entry(const struct timeline *tl)
 {
@@ -99,8 +109,33 @@ event_date(const struct tl_entry *e)
 static int
 scored(const struct tl_entry *e)
 {
-	return e->rec->kind == KIND_ASSESSMENT &&
-	    rec_flag(tl_content(e), "declined", 0) != 1;
+	const struct rec_vals *v = own_vals(e);
+
+	if (e->rec->kind != KIND_ASSESSMENT)
+		return 0;
+	return v != NULL ? !v->flag : rec_flag(tl_content(e), "declined",
+	    0) != 1;
+}
+
+/* The referral's date and age, of entry 0. */
+static int32_t
+referred_on(const struct timeline *tl)
+{
+	const struct tl_entry *e = &tl->v[0];
+
+	if (e->rec->kind == KIND_REFERRAL)
+		return event_date(e);	/* its date is referred_on */
+	return rec_day(tl_content(e), "referred_on");
+}
+
+static int
+referral_age(const struct timeline *tl)
+{
+	const struct tl_entry *e = &tl->v[0];
+
+	if (e->rec->kind == KIND_REFERRAL && e->own == NULL)
+		return e->rec->vals.age;
+	return rec_int(tl_content(e), "age", 0);
 }
 
 /* What taking a correction back restores in its target. */
@@ -226,9 +261,8 @@ static void
 check_referral_entry(const struct timeline *tl, const char *pre,
     struct err_list *errs)
 {
-	const cJSON *ref = tl_content(&tl->v[0]);
-	int32_t refd = rec_day(ref, "referred_on");
-	int age = rec_int(ref, "age", 0);
+	int32_t refd = referred_on(tl);
+	int age = referral_age(tl);
 	char d1[DATE_LEN], path[ERR_FIELD_MAX];
 	size_t j;
 
@@ -301,8 +335,7 @@ static void
 check_event(const struct timeline *tl, enum rec_kind k, int32_t d,
     int scored_, size_t skip, const char *pre, struct err_list *errs)
 {
-	const cJSON *ref = tl_content(&tl->v[0]);
-	int32_t refd = rec_day(ref, "referred_on"), cd;
+	int32_t refd = referred_on(tl), cd;
 	char d1[DATE_LEN], d2[DATE_LEN], path[ERR_FIELD_MAX];
 	size_t j;
 
@@ -313,10 +346,10 @@ check_event(const struct timeline *tl, enum rec_kind k, int32_t d,
 		err_add(errs, E_DATE, path, "%s %s is before the referral date "
 		    "%s", date_label(k), d1, d2);
 	}
-	if (scored_ && rec_int(ref, "age", 0) < ONS4_MIN_AGE)
+	if (scored_ && referral_age(tl) < ONS4_MIN_AGE)
 		err_add(errs, E_AGE, pre[0] ? "set" : "stage", "ONS4 is asked "
 		    "of people aged %d and over; this referral records age %d",
-		    ONS4_MIN_AGE, rec_int(ref, "age", 0));
+		    ONS4_MIN_AGE, referral_age(tl));
 	if (k == KIND_CLOSURE) {
 		check_closure(tl, d, skip, path, errs);
 		return;
@@ -504,21 +537,25 @@ pair(struct tl_summary *s)
 		memset(&s->followup, 0, sizeof(s->followup));
 }
 
+/* v: the record's values, when c is the record as built; else NULL. */
 static void
-step_assessment(struct tl_summary *s, int32_t on, const cJSON *c)
+step_assessment(struct tl_summary *s, int32_t on, const cJSON *c,
+    const struct rec_vals *v)
 {
 	struct tl_assess a;
 	int m;
 
 	s->assessments++;
-	if (rec_flag(c, "declined", 0) == 1) {
+	if (v != NULL ? v->flag : rec_flag(c, "declined", 0) == 1) {
 		s->declined++;
 		return;
 	}
 	a.on = on;
-	a.stage = code_index(&codes_stage, rec_str(c, "stage"));
+	a.stage = v != NULL ? v->code : code_index(&codes_stage, rec_str(c,
+	    "stage"));
 	for (m = 0; m < ONS4_N; m++)
-		a.score[m] = rec_int(c, ons4_measures[m].field, -1);
+		a.score[m] = v != NULL ? v->score[m] : rec_int(c,
+		    ons4_measures[m].field, -1);
 	if (a.stage == 0) {
 		if (!s->has_baseline || a.on < s->baseline.on) {
 			s->baseline = a;
@@ -530,8 +567,10 @@ step_assessment(struct tl_summary *s, int32_t on, const cJSON *c)
 	}
 }
 
-void
-tl_step(struct tl_summary *s, enum rec_kind k, int32_t d, const cJSON *c)
+/* tl_step(); v as for step_assessment(). */
+static void
+step(struct tl_summary *s, enum rec_kind k, int32_t d, const cJSON *c,
+    const struct rec_vals *v)
 {
 	int i;
 
@@ -540,7 +579,7 @@ tl_step(struct tl_summary *s, enum rec_kind k, int32_t d, const cJSON *c)
 	switch (k) {
 	case KIND_CONTACT:
 		s->contacts++;
-		if (rec_flag(c, "attended", 0) == 1) {
+		if (v != NULL ? v->flag : rec_flag(c, "attended", 0) == 1) {
 			s->attended++;
 			if (s->first_contact < 0 || d < s->first_contact)
 				s->first_contact = d;
@@ -548,29 +587,37 @@ tl_step(struct tl_summary *s, enum rec_kind k, int32_t d, const cJSON *c)
 		break;
 	case KIND_SUPPORT:
 		s->supports++;
-		i = code_index(&codes_support, rec_str(c, "category"));
+		i = v != NULL ? v->code : code_index(&codes_support,
+		    rec_str(c, "category"));
 		if (i >= 0) {
-			const char *out = rec_str(c, "outcome");
+			const char *out = v != NULL ? NULL : rec_str(c,
+			    "outcome");
 
 			s->support_offered |= 1u << i;
-			if (strcmp(out, "taken_up") == 0 ||
-			    strcmp(out, "completed") == 0)
+			if (v != NULL ? v->taken : strcmp(out, "taken_up") ==
+			    0 || strcmp(out, "completed") == 0)
 				s->support_taken |= 1u << i;
 		}
 		break;
 	case KIND_CLOSURE:
 		s->closures++;
 		s->closed_on = d;
-		s->close_reason = code_index(&codes_closure, rec_str(c,
-		    "reason"));
+		s->close_reason = v != NULL ? v->code : code_index(
+		    &codes_closure, rec_str(c, "reason"));
 		break;
 	case KIND_ASSESSMENT:
-		step_assessment(s, d, c);
+		step_assessment(s, d, c, v);
 		break;
 	default:
 		break;
 	}
 	pair(s);
+}
+
+void
+tl_step(struct tl_summary *s, enum rec_kind k, int32_t d, const cJSON *c)
+{
+	step(s, k, d, c, NULL);
 }
 
 void
@@ -589,13 +636,13 @@ tl_summarise(const struct timeline *tl, struct tl_summary *s)
 		return;
 	s->referral = tl_content(ref);
 	s->voided = ref->voided;
-	s->referred_on = rec_day(s->referral, "referred_on");
-	s->age = rec_int(s->referral, "age", 0);
+	s->referred_on = referred_on(tl);
+	s->age = referral_age(tl);
 	s->records = (int)tl->n;
 	for (i = 1; i < tl->n; i++)
 		if (is_event(&tl->v[i]))
-			tl_step(s, tl->v[i].rec->kind, event_date(&tl->v[i]),
-			    tl_content(&tl->v[i]));
+			step(s, tl->v[i].rec->kind, event_date(&tl->v[i]),
+			    tl_content(&tl->v[i]), own_vals(&tl->v[i]));
 }
 
 /*
@@ -606,8 +653,7 @@ int
 tl_add(struct tl_summary *s, const char *place, const struct rec *r)
 {
 	int32_t d = r->date;
-	int scores = r->kind == KIND_ASSESSMENT &&
-	    rec_flag(r->json, "declined", 0) != 1;
+	int scores = r->kind == KIND_ASSESSMENT && !r->vals.flag;
 
 	if ((r->kind != KIND_ASSESSMENT && r->kind != KIND_CONTACT &&
 	    r->kind != KIND_SUPPORT && r->kind != KIND_CLOSURE) ||
@@ -620,6 +666,6 @@ tl_add(struct tl_summary *s, const char *place, const struct rec *r)
 	    s->closures == 1 && s->closed_on < d)
 		return 0;
 	s->records++;
-	tl_step(s, r->kind, d, r->json);
+	step(s, r->kind, d, r->json, &r->vals);
 	return 1;
 }

@@ -160,18 +160,26 @@ known_id(struct ingest *in, struct store *st, const struct rec *r,
 	return MR_CONFLICT;
 }
 
-/* A correction of a referral's consent to evaluation, before it applies. */
+/*
+ * A correction of a referral's consent to evaluation, before it applies.
+ * Only a correction's fields are looked up: reading them by name walks
+ * every key of the record, and most records are not corrections.
+ */
 static void
 consent_change(const struct timeline *tl, const struct rec *r,
     struct ingest_item *it)
 {
-	const cJSON *set = rec_get(r->json, "set");
-	const char *target = rec_str(r->json, "target");
+	const cJSON *set;
+	const char *target;
 	int i;
 
 	it->consent_from = it->consent_to = -2;
-	if (r->kind != KIND_CORRECTION || rec_get(set, "consent_evaluation") ==
-	    NULL || target == NULL || (i = tl_find(tl, target)) < 0 ||
+	if (r->kind != KIND_CORRECTION)
+		return;
+	set = rec_get(r->json, "set");
+	target = rec_str(r->json, "target");
+	if (rec_get(set, "consent_evaluation") == NULL || target == NULL ||
+	    (i = tl_find(tl, target)) < 0 ||
 	    tl->v[i].rec->kind != KIND_REFERRAL)
 		return;
 	snprintf(it->consent_ref, sizeof(it->consent_ref), "%s", target);
@@ -315,16 +323,22 @@ check_range(struct workq_job *job)
 	for (i = cr->from; i < cr->to; i++) {
 		struct ingest_item *it = &cr->v[i];
 		const cJSON *id;
+		char given[UUID_LEN] = "";
 
 		if (it->json == NULL && parse_text(it) != 0)
 			continue;
 		id = cJSON_GetObjectItemCaseSensitive(it->json, "id");
-		if (cJSON_IsString(id) && uuid_valid(id->valuestring))
-			memcpy(it->id, id->valuestring, sizeof(it->id));
+		if (cJSON_IsString(id) && strlen(id->valuestring) < UUID_LEN)
+			memcpy(given, id->valuestring, strlen(id->valuestring));
 		it->checked = it->fast ? rec_adopt_fast(it->json, &it->seen,
 		    it->text, it->text_len, cr->ro, &it->rec, &it->errs) :
 		    rec_adopt(it->json, cr->ro, &it->rec, &it->errs);
 		it->json = NULL;
+		/* a valid record's id was checked with it; another's, here */
+		if (it->rec != NULL)
+			memcpy(it->id, it->rec->id, sizeof(it->id));
+		else if (uuid_valid(given))
+			memcpy(it->id, given, sizeof(it->id));
 	}
 	jarena_use(NULL);
 }

@@ -646,6 +646,63 @@ check_answer_and_entry(const struct ingest *in)
 	buf_free(&want);
 }
 
+/*
+ * The id each result names: a valid record's, a rejected record's when
+ * it is a valid id, none when the id is not one (or not text, or the
+ * text not JSON).
+ */
+static void
+test_answer_ids(void **state)
+{
+	static const char *const ids[] = {
+		"0b7f3c2e-5d4a-4e6b-9c8d-1a2b3c4d5e6f",	/* valid */
+		"1b7f3c2e-5d4a-4e6b-9c8d-1a2b3c4d5e6f",	/* age out of range */
+		"not-a-uuid",
+		"00000000-0000-0000-0000-000000000000",	/* nil */
+		"2B7F3C2E-5D4A-4E6B-9C8D-1A2B3C4D5E6F",	/* not lowercase */
+		"3b7f3c2e-5d4a-4e6b-9c8d-1a2b3c4d5e6f0",	/* too long */
+	};
+	static const char *const want[] = {
+		"0b7f3c2e-5d4a-4e6b-9c8d-1a2b3c4d5e6f",
+		"1b7f3c2e-5d4a-4e6b-9c8d-1a2b3c4d5e6f", "", "", "", "", "",
+	};
+	enum { N = sizeof(ids) / sizeof(ids[0]) };
+	struct jsplit_span v[N + 1];
+	char text[N + 1][1024];
+	struct ingest in;
+	size_t k;
+
+	(void)state;
+	for (k = 0; k < N; k++) {
+		snprintf(text[k], sizeof(text[k]), "{\"age\":%d,"
+		    "\"consent_evaluation\":true,\"device_seq\":%zu,"
+		    "\"ethnicity\":\"K\",\"gender\":\"male\",\"id\":\"%s\","
+		    "\"kind\":\"referral\",\"pcn\":\"U12345\","
+		    "\"person\":\"" PERSON "\",\"person_basis\":\"local\","
+		    "\"place\":\"TH\",\"reasons\":[\"stress\"],"
+		    "\"recorded_at\":\"2026-03-02T10:15:00Z\","
+		    "\"referral\":\"%s\",\"referred_on\":\"2026-03-01\","
+		    "\"schema\":\"pcmds/1\",\"service\":\"general\","
+		    "\"source\":\"pharmacy\",\"worker\":\"lw1\"}",
+		    k == 1 ? 130 : 40, k + 1, ids[k], ids[k]);
+		v[k].p = text[k];
+		v[k].len = strlen(text[k]);
+	}
+	/* an id that is a number */
+	snprintf(text[N], sizeof(text[N]), "{\"id\":7,\"kind\":\"contact\"}");
+	v[N].p = text[N];
+	v[N].len = strlen(text[N]);
+	ingest_init(&in);
+	assert_int_equal(ingest_check_text(&in, v, N + 1, &opts), PC_OK);
+	assert_int_equal(in.n, N + 1);
+	assert_int_equal(in.v[0].checked, PC_OK);
+	for (k = 1; k <= N; k++)
+		assert_int_equal(in.v[k].checked, PC_EINVAL);
+	for (k = 0; k <= N; k++)
+		assert_string_equal(in.v[k].id, want[k]);
+	ingest_free(&in);
+}
+
 static void
 test_through_ingest(void **state)
 {
@@ -1094,6 +1151,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_both_ways),
+		cmocka_unit_test(test_answer_ids),
 		cmocka_unit_test_setup_teardown(test_through_ingest,
 		    open_store, close_store),
 		cmocka_unit_test_setup_teardown(test_keys, open_store,

@@ -731,6 +731,71 @@ test_record_fields(void **state)
 	err_free(&errs);
 }
 
+/*
+ * What a record's rec_vals hold is what the reads by name that the
+ * rules and the summary made before gave, kind by kind, whichever way
+ * the record was built.
+ */
+static void
+vals_match(cJSON *o)
+{
+	struct err_list errs;
+	struct rec *r, *l;
+	const char *out;
+	int m, code = -1;
+
+	err_init(&errs);
+	assert_int_equal(rec_validate(o, &opts, &r, &errs), PC_OK);
+	assert_int_equal(r->vals.age, r->kind == KIND_REFERRAL ?
+	    rec_int(o, "age", 0) : 0);
+	assert_int_equal(r->vals.flag, (r->kind == KIND_ASSESSMENT &&
+	    rec_flag(o, "declined", 0) == 1) || (r->kind == KIND_CONTACT &&
+	    rec_flag(o, "attended", 0) == 1));
+	if (r->kind == KIND_ASSESSMENT)
+		code = code_index(&codes_stage, rec_str(o, "stage"));
+	else if (r->kind == KIND_SUPPORT)
+		code = code_index(&codes_support, rec_str(o, "category"));
+	else if (r->kind == KIND_CLOSURE)
+		code = code_index(&codes_closure, rec_str(o, "reason"));
+	assert_int_equal(r->vals.code, code);
+	out = r->kind == KIND_SUPPORT ? rec_str(o, "outcome") : NULL;
+	assert_int_equal(r->vals.taken, out != NULL &&
+	    (strcmp(out, "taken_up") == 0 || strcmp(out, "completed") == 0));
+	for (m = 0; m < ONS4_N; m++)
+		assert_int_equal(r->vals.score[m], r->kind == KIND_ASSESSMENT ?
+		    rec_int(o, ons4_measures[m].field, -1) : -1);
+	assert_int_equal(rec_load(r->canon, r->canon_len, &l), PC_OK);
+	assert_memory_equal(&l->vals, &r->vals, sizeof(r->vals));
+	rec_free(l);
+	rec_free(r);
+	cJSON_Delete(o);
+	err_free(&errs);
+}
+
+static void
+test_record_vals(void **state)
+{
+	cJSON *o;
+
+	(void)state;
+	vals_match(referral());
+	vals_match(assessment());
+	vals_match(with_str(assessment(), "stage", "final"));
+	o = without(without(without(without(assessment(), "life_satisfaction"),
+	    "worthwhile"), "happy"), "anxious");
+	cJSON_AddBoolToObject(o, "declined", 1);
+	vals_match(o);
+	vals_match(contact());
+	o = without(contact(), "attended");
+	cJSON_AddBoolToObject(o, "attended", 0);
+	vals_match(o);
+	vals_match(support());
+	vals_match(with_str(support(), "outcome", "completed"));
+	vals_match(with_str(support(), "outcome", "declined"));
+	vals_match(closure());
+	vals_match(correction());
+}
+
 static void
 test_content_hash(void **state)
 {
@@ -923,6 +988,7 @@ main(void)
 		cmocka_unit_test(test_unknown_and_shape),
 		cmocka_unit_test(test_correction_shape),
 		cmocka_unit_test(test_record_fields),
+		cmocka_unit_test(test_record_vals),
 		cmocka_unit_test(test_content_hash),
 		cmocka_unit_test(test_fast_path),
 		cmocka_unit_test(test_tables),

@@ -261,6 +261,50 @@ test_corrections(void **state)
 	tl_free(&tl);
 }
 
+/*
+ * A corrected record is summarised and judged by its corrected content,
+ * not by what it read when it was built (rec_vals).
+ */
+static void
+test_corrected_content(void **state)
+{
+	struct timeline tl;
+	struct tl_summary s;
+
+	(void)state;
+	tl_init(&tl, REF);
+	admit_ok(&tl, referral(40));
+	admit_ok(&tl, contact(1, "2026-03-05", 1));
+	admit_ok(&tl, assess(2, "2026-03-06", "baseline", 4, 5, 3, 7));
+	tl_summarise(&tl, &s);
+	assert_int_equal(s.age, 40);
+	assert_int_equal(s.attended, 1);
+	assert_int_equal(s.first_contact, date_from_ymd(2026, 3, 5));
+	assert_true(s.has_baseline);
+	assert_int_equal(s.baseline.score[0], 4);
+	admit_ok(&tl, correct(3, 1, "\"set\":{\"attended\":false}"));
+	admit_ok(&tl, correct(4, 2, "\"set\":{\"stage\":\"review\","
+	    "\"life_satisfaction\":9}"));
+	admit_ok(&tl, correct(5, 0, "\"set\":{\"age\":41}"));
+	tl_summarise(&tl, &s);
+	assert_int_equal(s.age, 41);
+	assert_int_equal(s.contacts, 1);
+	assert_int_equal(s.attended, 0);
+	assert_int_equal(s.first_contact, -1);
+	assert_false(s.has_baseline);
+	assert_true(s.has_latest);
+	assert_int_equal(s.latest.score[0], 9);
+	/* the corrected age is the one the rule reads */
+	admit_bad(&tl, correct(6, 0, "\"set\":{\"age\":15}"), E_AGE,
+	    "set.age");
+	admit_ok(&tl, correct(7, 0, "\"set\":{\"referred_on\":"
+	    "\"2026-02-01\"}"));
+	tl_summarise(&tl, &s);
+	assert_int_equal(s.referred_on, date_from_ymd(2026, 2, 1));
+	admit_bad(&tl, contact(8, "2026-01-20", 1), E_DATE, "contact_on");
+	tl_free(&tl);
+}
+
 static void
 test_age_rule(void **state)
 {
@@ -456,6 +500,7 @@ main(void)
 		cmocka_unit_test(test_needs_referral),
 		cmocka_unit_test(test_dates_and_closure),
 		cmocka_unit_test(test_corrections),
+		cmocka_unit_test(test_corrected_content),
 		cmocka_unit_test(test_age_rule),
 		cmocka_unit_test(test_ons4_pairs),
 		cmocka_unit_test(test_support_and_find),
