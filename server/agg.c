@@ -365,6 +365,28 @@ key_slot(struct agg *a, int64_t key)
 }
 
 /*
+ * The key table cut to the largest key a start loaded and AGG_KEYS_SLACK
+ * more: up to a quarter of it was room grown for keys that never came.
+ * Keys after it grow it again (key_slot).
+ */
+static void
+keys_fit(struct agg *a)
+{
+	size_t n = a->nkey, cap;
+	uint32_t *nv;
+
+	while (n > 0 && a->by_key[n - 1] == 0)
+		n--;
+	cap = n + AGG_KEYS_SLACK;
+	if (cap >= a->nkey)
+		return;
+	if ((nv = realloc(a->by_key, cap * sizeof(*nv))) == NULL)
+		return;		/* no memory: only left as it was */
+	a->by_key = nv;
+	a->nkey = cap;
+}
+
+/*
  * People numbered 1, 2, 3... in order of first appearance (0 is the zero
  * key's, the one "no key" person): a distinct count is then a bitmap the
  * size of the population, not a hash set the size of the query, and the
@@ -1825,6 +1847,7 @@ agg_open(struct agg **out, struct store *st, const uint8_t cell_key[32],
 		return rc;
 	}
 	memcpy(upto, c.upto, STORE_SNAP_LEN);
+	keys_fit(a);
 	persons_fit(a->persons);
 #ifdef __GLIBC__
 	/* what loading took and gave back (timelines, statements) goes

@@ -183,6 +183,7 @@ struct gsum;		/* a group's sums of one month (agg.c) */
 struct workq;		/* threads sharing queries' passes (workq.h) */
 
 #define AGG_WORKERS_MAX	3	/* besides the caller */
+#define AGG_KEYS_SLACK	1024	/* keys' room past a start's last */
 
 struct agg_place {
 	struct store_place	 p;

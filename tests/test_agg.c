@@ -1371,6 +1371,14 @@ people_open(struct store *st)
 	return a;
 }
 
+/* Room for keys 1..n and at most AGG_KEYS_SLACK more, as a start leaves it. */
+static void
+keys_fitted(const struct agg *a, size_t n)
+{
+	assert_true(a->nkey >= n + 1);
+	assert_true(a->nkey <= n + 1 + AGG_KEYS_SLACK);
+}
+
 static void
 test_people_merged(void **state)
 {
@@ -1389,6 +1397,8 @@ test_people_merged(void **state)
 	assert_int_equal(store_meta_set(st, "fact_version", v), PC_OK);
 	people_store(st, 0, PEOPLE_N);
 	a = people_open(st);
+	/* the key table cut to the last key loaded, grown again after */
+	keys_fitted(a, PEOPLE_N);
 	people_counted(a, PEOPLE_N);
 	/* more after the start, some of them people loaded */
 	for (k = PEOPLE_N; k < 4 * PEOPLE_N; k++) {
@@ -1402,6 +1412,7 @@ test_people_merged(void **state)
 	/* stored, then loaded again: the same people, the same keys */
 	people_store(st, PEOPLE_N, 4 * PEOPLE_N);
 	a = people_open(st);
+	keys_fitted(a, 4 * PEOPLE_N);
 	people_counted(a, 4 * PEOPLE_N);
 	agg_close(a);
 	store_close(st);
