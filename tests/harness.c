@@ -510,21 +510,57 @@ th_file_count(const char *path, const char *needle, size_t nlen)
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+/*
+ * The lowest port the kernel hands out to connections of its own choosing
+ * (32768 when it cannot be read).
+ */
+static int
+ephemeral_low(void)
+{
+	FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+	int low = 32768;
+
+	if (f != NULL) {
+		if (fscanf(f, "%d", &low) != 1 || low < 2048 || low > 65535)
+			low = 32768;
+		fclose(f);
+	}
+	return low;
+}
+
+/*
+ * A port nothing listens on, taken at random below the kernel's ephemeral
+ * range: a port the kernel chose could meanwhile become another test's
+ * connection's own port while a server is down between a kill and its
+ * restart, and its next start would find it in use.
+ */
 int
 th_free_port(void)
 {
+	static unsigned seed;
 	struct sockaddr_in sa;
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+	int low = ephemeral_low(), i, one = 1;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
-	port = ntohs(sa.sin_port);
-	close(fd);
-	return port;
+	if (seed == 0)
+		seed = (unsigned)getpid() ^ (unsigned)time(NULL);
+	for (i = 0; i < 1000; i++) {
+		int fd = socket(AF_INET, SOCK_STREAM, 0), port, ok;
+
+		assert_true(fd >= 0);
+		port = low / 2 + (int)(rand_r(&seed) % (unsigned)(low - low / 2));
+		memset(&sa, 0, sizeof(sa));
+		sa.sin_family = AF_INET;
+		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		sa.sin_port = htons((uint16_t)port);
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		ok = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+		    listen(fd, 1) == 0;
+		close(fd);
+		if (ok)
+			return port;
+	}
+	fail_msg("no free port below %d on the loopback", low);
+	return -1;
 }
 
 /* -- PostgreSQL ------------------------------------------------------- */
