@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "answer.h"
 #include "client.h"
 #include "crash.h"
 #include "date.h"
@@ -372,46 +373,29 @@ reason_of(const cJSON *result)
 	return e ? cJSON_Duplicate(e, 1) : cJSON_CreateArray();
 }
 
-/* Marks every record of the batch from the server's answer. */
+/*
+ * Marks, in the transaction begun, the records of an answer read in
+ * full: those stored or duplicate go into a->sent, the others are
+ * quarantined with the server's errors.
+ */
 static pc_rc
-apply(struct sync *s, const struct batch *b, const struct net_resp *r,
-    struct err_list *errs)
+mark_each(struct cstore *cs, const struct batch *b, const cJSON *res,
+    struct answer_plain *a, long *quar, struct err_list *errs)
 {
-	cJSON *j = cJSON_Parse(buf_str(&r->body)), *res, *it;
-	struct cstore *cs = s->c->store;
-	int64_t *sent = NULL;
-	size_t nsent = 0;
-	long stored = 0, dup = 0, quar = 0;
+	const cJSON *it;
 	int i = 0;
-	pc_rc rc;
+	pc_rc rc = PC_OK;
 
-	res = cJSON_GetObjectItemCaseSensitive(j, "results");
-	if (cJSON_GetArraySize(res) != b->n) {
-		cJSON_Delete(j);
-		err_add(errs, E_SYSTEM, "", "the server's answer did not match "
-		    "the batch; the records stay pending");
-		return PC_EPROTO;
-	}
-	if ((sent = calloc((size_t)b->n + 1, sizeof(*sent))) == NULL) {
-		cJSON_Delete(j);
-		return PC_ENOMEM;
-	}
-	if ((rc = cstore_begin(cs, errs)) != PC_OK) {
-		cJSON_Delete(j);
-		free(sent);
-		return rc;
-	}
 	cJSON_ArrayForEach(it, res) {
 		const char *id = rec_str(it, "id"), *st = rec_str(it, "status");
 		char *why;
 
-		if (id == NULL || st == NULL || strcmp(id, b->ids[i]) != 0) {
-			rc = PC_EPROTO;
-			break;
-		}
+		if (id == NULL || st == NULL || strcmp(id, b->ids[i]) != 0)
+			return PC_EPROTO;
 		if (strcmp(st, "stored") == 0 || strcmp(st, "duplicate") == 0) {
-			sent[nsent++] = b->seqs[i];
-			*(strcmp(st, "stored") == 0 ? &stored : &dup) += 1;
+			a->sent[a->nsent++] = b->seqs[i];
+			*(strcmp(st, "stored") == 0 ? &a->stored :
+			    &a->duplicate) += 1;
 		} else {
 			cJSON *reason = reason_of(it);
 
@@ -419,16 +403,54 @@ apply(struct sync *s, const struct batch *b, const struct net_resp *r,
 			rc = cstore_mark(cs, id, CS_QUARANTINED, why, errs);
 			free(why);
 			cJSON_Delete(reason);
-			quar++;
+			(*quar)++;
 		}
 		i++;
 		if (rc != PC_OK)
-			break;
+			return rc;
 	}
+	return PC_OK;
+}
+
+/*
+ * Marks every record of the batch from the server's answer: the common
+ * one (all stored or duplicate) read in one pass, any other parsed.
+ */
+static pc_rc
+apply(struct sync *s, const struct batch *b, const struct net_resp *r,
+    struct err_list *errs)
+{
+	struct cstore *cs = s->c->store;
+	struct answer_plain a = {NULL, 0, 0, 0};
+	cJSON *j = NULL, *res = NULL;
+	long quar = 0;
+	pc_rc rc;
+
+	if ((a.sent = calloc((size_t)b->n + 1, sizeof(*a.sent))) == NULL)
+		return PC_ENOMEM;
+	if (!answer_plain(r->body.p, r->body.len, (const char (*)[UUID_LEN])
+	    b->ids, b->seqs, b->n, &a)) {
+		j = cJSON_Parse(buf_str(&r->body));
+		res = cJSON_GetObjectItemCaseSensitive(j, "results");
+		if (cJSON_GetArraySize(res) != b->n) {
+			cJSON_Delete(j);
+			free(a.sent);
+			err_add(errs, E_SYSTEM, "", "the server's answer did not "
+			    "match the batch; the records stay pending");
+			return PC_EPROTO;
+		}
+	}
+	if ((rc = cstore_begin(cs, errs)) != PC_OK) {
+		cJSON_Delete(j);
+		free(a.sent);
+		return rc;
+	}
+	if (j != NULL)
+		rc = mark_each(cs, b, res, &a, &quar, errs);
 	cJSON_Delete(j);
 	if (rc == PC_OK)
-		rc = cstore_mark_sent(cs, sent, nsent, errs);
-	free(sent);
+		rc = cstore_mark_sent(cs, a.sent, a.nsent, errs);
+	free(a.sent);
 	if (rc == PC_OK) {
 		/* killed on either side: the batch is marked whole, or not */
 		crash_point("sync.marking");
@@ -437,8 +459,8 @@ apply(struct sync *s, const struct batch *b, const struct net_resp *r,
 	}
 	if (rc == PC_OK) {
 		/* counted once marked: the summary says what this device holds */
-		s->sent += stored;
-		s->duplicate += dup;
+		s->sent += a.stored;
+		s->duplicate += a.duplicate;
 		s->quarantined += quar;
 		return PC_OK;
 	}
@@ -447,7 +469,7 @@ apply(struct sync *s, const struct batch *b, const struct net_resp *r,
 		err_add(errs, E_SYSTEM, "", "the server's answer did not match "
 		    "the batch; the records stay pending");
 	else
-		s->unrecorded += stored + dup;	/* said by run_sync */
+		s->unrecorded += a.stored + a.duplicate;	/* said by run_sync */
 	return rc;
 }
 

@@ -36,22 +36,28 @@ map_free(struct map *m)
 	map_init(m);
 }
 
+/*
+ * The slot of key (hashed h), or the empty one it would go in. Keys are
+ * compared only when their hashes are equal: the maps hold ids that
+ * share no prefix, so strcmp ran once for every slot probed.
+ */
 static struct map_slot *
-find(const struct map *m, const char *key)
+find(const struct map *m, const char *key, uint64_t h)
 {
 	size_t i;
 
 	if (m->cap == 0)
 		return NULL;
-	for (i = hash(key) & (m->cap - 1);; i = (i + 1) & (m->cap - 1))
-		if (m->v[i].key == NULL || strcmp(m->v[i].key, key) == 0)
+	for (i = h & (m->cap - 1);; i = (i + 1) & (m->cap - 1))
+		if (m->v[i].key == NULL || (m->v[i].hash == h &&
+		    strcmp(m->v[i].key, key) == 0))
 			return &m->v[i];
 }
 
 void *
 map_get(const struct map *m, const char *key)
 {
-	struct map_slot *s = find(m, key);
+	struct map_slot *s = m->cap ? find(m, key, hash(key)) : NULL;
 
 	return s != NULL && s->key != NULL ? s->val : NULL;
 }
@@ -70,7 +76,7 @@ grow(struct map *m)
 	m->n = 0;
 	for (i = 0; i < old.cap; i++)
 		if (old.v[i].key != NULL) {
-			*find(m, old.v[i].key) = old.v[i];
+			*find(m, old.v[i].key, old.v[i].hash) = old.v[i];
 			m->n++;
 		}
 	free(old.v);
@@ -80,14 +86,16 @@ grow(struct map *m)
 pc_rc
 map_put(struct map *m, const char *key, void *val)
 {
+	uint64_t h = hash(key);
 	struct map_slot *s;
 
 	if ((m->n + 1) * 10 > m->cap * 7 && grow(m) != PC_OK)
 		return PC_ENOMEM;
-	s = find(m, key);
+	s = find(m, key, h);
 	if (s->key == NULL) {
 		if ((s->key = strdup(key)) == NULL)
 			return PC_ENOMEM;
+		s->hash = h;
 		m->n++;
 	}
 	s->val = val;

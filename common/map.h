@@ -8,12 +8,14 @@
 #define PCMDS_MAP_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "err.h"
 
 struct map_slot {
-	char	*key;
-	void	*val;
+	char		*key;
+	void		*val;
+	uint64_t	 hash;	/* the key's: most probes need no strcmp */
 };
 
 struct map {

@@ -344,6 +344,66 @@ test_referral_read_nested(void **state)
 	cstore_close(cs);
 }
 
+struct pending_nest {
+	struct cstore	*cs;
+	int		 outer, inner;
+};
+
+/* Each pending row reads the pending rows after it again, from inside. */
+static int
+pending_again(void *arg, const struct cstore_row *row)
+{
+	struct pending_nest *pn = arg;
+	int n = 0;
+
+	pn->outer++;
+	assert_int_equal(cstore_pending(pn->cs, row->seq, 100, 0, count_row,
+	    &n), PC_OK);
+	pn->inner += n;
+	return 0;
+}
+
+/*
+ * The pending rows, read with the statement kept for them again and
+ * again as a sync does (from a seq, a limit at a time), while it is in
+ * use (a nested reading), and after the rows change: each reading sees
+ * the store as it then is.
+ */
+static void
+test_pending_kept(void **state)
+{
+	struct pending_nest pn = {NULL, 0, 0};
+	struct err_list errs;
+	struct cstore *cs;
+	int n = 0, total = 1 + (int)NSHORT;
+
+	(void)state;
+	err_init(&errs);
+	pn.cs = cs = open_new(th_path(th_tmpdir(), "s.db"));
+	short_fill(cs);
+	assert_int_equal(cstore_pending(cs, 0, 100, 0, pending_again, &pn),
+	    PC_OK);
+	assert_int_equal(pn.outer, total);
+	assert_int_equal(pn.inner, total * (total - 1) / 2);
+	/* a limit at a time, from where the last reading ended */
+	assert_int_equal(cstore_pending(cs, 0, 2, 0, count_row, &n), PC_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(cstore_pending(cs, 2, 100, 0, count_row, &n), PC_OK);
+	assert_int_equal(n, total);
+	/* one sent: no longer pending, but among the rows sent again */
+	assert_int_equal(cstore_begin(cs, &errs), PC_OK);
+	assert_int_equal(cstore_mark(cs, REF, CS_SENT, NULL, &errs), PC_OK);
+	assert_int_equal(cstore_commit(cs, &errs), PC_OK);
+	n = 0;
+	assert_int_equal(cstore_pending(cs, 0, 100, 0, count_row, &n), PC_OK);
+	assert_int_equal(n, total - 1);
+	n = 0;
+	assert_int_equal(cstore_pending(cs, 0, 100, 1, count_row, &n), PC_OK);
+	assert_int_equal(n, total);
+	cstore_close(cs);
+	err_free(&errs);
+}
+
 /*
  * Short ids are read from the random end of an id (uuid.h); a version 7
  * id's first digits are its time and name nothing, while the first
@@ -851,6 +911,7 @@ main(void)
 		cmocka_unit_test(test_store),
 		cmocka_unit_test(test_short_ids),
 		cmocka_unit_test(test_referral_read_nested),
+		cmocka_unit_test(test_pending_kept),
 		cmocka_unit_test(test_short_ids_upgraded),
 		cmocka_unit_test(test_schema_guard),
 		cmocka_unit_test(test_sealed),
