@@ -39,6 +39,7 @@ enum {
 	Q_TIMELINE,
 	Q_CRED_FIND,
 	Q_FACT_PUT,
+	Q_FACT_MOVE,
 	Q_TAKEUP_DEL,
 	Q_TAKEUP_PUT,
 	Q_TAKEUP_ADD,
@@ -56,11 +57,19 @@ static const char *const queries[Q_NQUERIES] = {
 	[Q_CRED_FIND] = "SELECT u.id, u.name, u.role, u.place, u.pcn, u.worker,"
 	    " u.created, u.revoked, c.expires, c.revoked, c.device FROM creds c"
 	    " JOIN users u ON u.id = c.user_id WHERE c.hash = ? AND c.kind = ?",
+	/*
+	 * A fact's place and date seldom change, and an UPDATE naming them
+	 * rewrites its facts_by_place entry (a page more a fact, scattered)
+	 * even when they stay: this one leaves them, and no row comes back
+	 * when they differ, for Q_FACT_MOVE.
+	 */
 	[Q_FACT_PUT] = "INSERT INTO facts(referral, place, referred_on, "
 	    "exportable, data) VALUES (?,?,?,?,?) ON CONFLICT(referral) DO "
-	    "UPDATE SET place = excluded.place, referred_on = "
-	    "excluded.referred_on, exportable = excluded.exportable, data = "
-	    "excluded.data RETURNING k",
+	    "UPDATE SET exportable = excluded.exportable, data = excluded.data"
+	    " WHERE place = excluded.place AND referred_on = "
+	    "excluded.referred_on RETURNING k",
+	[Q_FACT_MOVE] = "UPDATE facts SET place = ?2, referred_on = ?3, "
+	    "exportable = ?4, data = ?5 WHERE referral = ?1 RETURNING k",
 	[Q_TAKEUP_DEL] = "DELETE FROM takeup WHERE referral = ?",
 	[Q_TAKEUP_PUT] = "INSERT INTO takeup(referral, asset, place, "
 	    "referred_on, taken, k) VALUES (?,?,?,?,?,?)",
@@ -1783,13 +1792,12 @@ sq_record_row(struct store *base, const char *id,
 	return seen ? PC_OK : PC_ENOTFOUND;
 }
 
-static pc_rc
-sq_fact_put(struct store *base, const char *referral, const char *place,
+/* One of Q_FACT_PUT, Q_FACT_MOVE (the same parameters): its row's key. */
+static int
+fact_step(sqlite3_stmt *s, const char *referral, const char *place,
     int32_t referred_on, int exportable, const void *blob, size_t len,
     int64_t *key)
 {
-	struct sq *st = sq_of(base);
-	sqlite3_stmt *s = st->q[Q_FACT_PUT];
 	int rc;
 
 	sqlite3_reset(s);
@@ -1798,12 +1806,29 @@ sq_fact_put(struct store *base, const char *referral, const char *place,
 	sqlite3_bind_int(s, 3, referred_on);
 	sqlite3_bind_int(s, 4, exportable);
 	sqlite3_bind_blob(s, 5, blob, (int)len, SQLITE_STATIC);
-	*key = 0;
 	if ((rc = sq_step(s)) == SQLITE_ROW) {
 		*key = sqlite3_column_int64(s, 0);
 		rc = sq_step(s);
 	}
 	sqlite3_reset(s);
+	return rc;
+}
+
+static pc_rc
+sq_fact_put(struct store *base, const char *referral, const char *place,
+    int32_t referred_on, int exportable, const void *blob, size_t len,
+    int64_t *key)
+{
+	struct sq *st = sq_of(base);
+	int rc;
+
+	*key = 0;
+	rc = fact_step(st->q[Q_FACT_PUT], referral, place, referred_on,
+	    exportable, blob, len, key);
+	/* no key: a fact there already, that moves place or date */
+	if (rc == SQLITE_DONE && *key == 0)
+		rc = fact_step(st->q[Q_FACT_MOVE], referral, place,
+		    referred_on, exportable, blob, len, key);
 	return rc == SQLITE_DONE && *key > 0 ? PC_OK : PC_ESTORE;
 }
 

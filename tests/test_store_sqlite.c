@@ -6,7 +6,9 @@
  * database, one referral at a time with plain SQL. And its background
  * checkpoints keep its WAL to about their threshold while a writer
  * commits without a pause, as batches do under load: the WAL starts
- * again from its beginning, rather than growing by every commit.
+ * again from its beginning, rather than growing by every commit. A
+ * fact's update leaves its entry by place unwritten unless its place or
+ * date change.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -200,6 +202,80 @@ test_export_some_days(void **state)
 	same_as_sql("NH", 30000, 30001);	/* none */
 }
 
+#define NFACTS	300	/* the facts and their index span several pages */
+
+/* WAL frames the commit of one fact_put wrote, with the key it gave. */
+static long
+fact_frames(struct store *st, const char *wal, long page, int i,
+    const char *place, int32_t on, const char *data, int64_t *key)
+{
+	struct stat a, b;
+	char id[UUID_LEN];
+
+	ref_id(i, id);
+	assert_int_equal(stat(wal, &a), 0);
+	assert_int_equal(store_begin(st), PC_OK);
+	assert_int_equal(store_fact_put(st, id, place, on, 1, data,
+	    strlen(data), key), PC_OK);
+	assert_int_equal(store_commit(st), PC_OK);
+	assert_int_equal(stat(wal, &b), 0);
+	return (long)(b.st_size - a.st_size) / (page + 24);
+}
+
+static void
+test_fact_update_pages(void **state)
+{
+	const char *db = th_path(th_tmpdir(), "facts.db");
+	char wal[4200], id[UUID_LEN], *ok;
+	struct err_list errs;
+	struct store *st;
+	int64_t key, k;
+	long page, same, moved;
+	int i;
+
+	(void)state;
+	snprintf(wal, sizeof(wal), "%s-wal", db);
+	err_init(&errs);
+	assert_int_equal(store_open(db, &st, &errs), PC_OK);
+	err_free(&errs);
+	page = th_sql_long(db, "PRAGMA page_size");
+	assert_int_equal(store_begin(st), PC_OK);
+	for (i = 0; i < NFACTS; i++) {
+		ref_id(i, id);
+		assert_int_equal(store_fact_put(st, id, i % 2 ? "NH" : "TH",
+		    20000 + i, 1, "first", 5, &key), PC_OK);
+		assert_int_equal(key, i + 1);
+	}
+	assert_int_equal(store_commit(st), PC_OK);
+	/* the same place and date: the fact's own page, not its index's */
+	same = fact_frames(st, wal, page, 100, "TH", 20100, "second", &k);
+	assert_int_equal(k, 101);
+	moved = fact_frames(st, wal, page, 100, "NH", 20100, "third", &k);
+	assert_int_equal(k, 101);
+	print_message("frames: %ld for an update in place, %ld for a move\n",
+	    same, moved);
+	assert_int_equal(same, 1);
+	assert_true(moved > same);
+	/* a new date moves it too; a new fact still gets a new key */
+	assert_true(fact_frames(st, wal, page, 100, "NH", 20500, "fourth",
+	    &k) > same);
+	assert_int_equal(k, 101);
+	assert_true(fact_frames(st, wal, page, NFACTS, "TH", 1, "new", &k) > 0);
+	assert_int_equal(k, NFACTS + 1);
+	store_close(st);
+	/* found by place and date where they are now (facts_by_place) */
+	assert_int_equal(th_sql_long(db, "SELECT count(*) FROM facts WHERE "
+	    "place = 'NH' AND referred_on = 20500 AND data = "
+	    "CAST('fourth' AS BLOB)"), 1);
+	assert_int_equal(th_sql_long(db, "SELECT count(*) FROM facts WHERE "
+	    "place = 'TH' AND referred_on = 20100"), 0);
+	assert_int_equal(th_sql_long(db, "SELECT count(*) FROM facts WHERE "
+	    "place = 'NH'"), NFACTS / 2 + 1);
+	ok = th_sql_dup(db, "PRAGMA integrity_check");
+	assert_string_equal(ok, "ok");
+	free(ok);
+}
+
 #define CKPT_PAGES	10000	/* store_sqlite.c's threshold */
 #define ENTRY_BYTES	3500	/* an entry's object: most of a page */
 #define PER_COMMIT	1000
@@ -263,6 +339,7 @@ main(void)
 		cmocka_unit_test(test_export_every_place),
 		cmocka_unit_test(test_export_some_days),
 		cmocka_unit_test(test_wal_starts_again),
+		cmocka_unit_test(test_fact_update_pages),
 	};
 
 	return cmocka_run_group_tests(tests, up, NULL);

@@ -65,8 +65,8 @@ static const char sql_audit[] = "INSERT INTO audit(seq, at, actor, action, "
     "object, outcome, prev, hash, records) VALUES (?,?,?,?,?,?,?,?,?)";
 static const char sql_fact[] = "INSERT INTO facts(referral, place, "
     "referred_on, exportable, data) VALUES (?,?,?,?,?) ON CONFLICT(referral) "
-    "DO UPDATE SET place = excluded.place, referred_on = excluded.referred_on,"
-    " exportable = excluded.exportable, data = excluded.data";
+    "DO UPDATE SET exportable = excluded.exportable, data = excluded.data "
+    "WHERE place = excluded.place AND referred_on = excluded.referred_on";
 static const char sql_export_place[] = "SELECT referral FROM facts WHERE "
     "place = ?1 AND referred_on BETWEEN ?2 AND ?3 AND exportable = 1 "
     "ORDER BY referred_on, referral";
