@@ -5,9 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 
 #include "agg.h"
 #include "ckm.h"
@@ -1849,11 +1846,6 @@ agg_open(struct agg **out, struct store *st, const uint8_t cell_key[32],
 	memcpy(upto, c.upto, STORE_SNAP_LEN);
 	keys_fit(a);
 	persons_fit(a->persons);
-#ifdef __GLIBC__
-	/* what loading took and gave back (timelines, statements) goes
-	 * back to the system, not kept in the server's resident set */
-	malloc_trim(0);
-#endif
 	log_sizes(a);
 	*out = a;
 	return PC_OK;

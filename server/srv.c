@@ -825,6 +825,28 @@ malloc_settings(void)
 #endif
 }
 
+/*
+ * Once the start has loaded: the loop's page cache emptied of the pages
+ * the load read once (queries would not read them again) and set to its
+ * size for serving, then what the load took and gave back (timelines,
+ * statements, those pages) returned to the system rather than kept in
+ * the server's resident set.
+ */
+static pc_rc
+after_load(struct server *srv)
+{
+	pc_rc rc;
+
+	if ((rc = store_cache_size(srv->store, 0)) != PC_OK ||
+	    (rc = store_cache_size(srv->store, srv->conf->cache_size)) !=
+	    PC_OK)
+		return rc;
+#ifdef __GLIBC__
+	malloc_trim(0);
+#endif
+	return PC_OK;
+}
+
 int
 srv_run(struct conf *cf)
 {
@@ -860,7 +882,7 @@ srv_run(struct conf *cf)
 	    first_places(&srv, &errs) != PC_OK ||
 	    secret_derive(&srv.secret, SECRET_CELL_KEY, cell_key) != PC_OK ||
 	    agg_open(&srv.agg, srv.store, cell_key, upto, &errs) != PC_OK ||
-	    store_cache_size(srv.store, cf->cache_size) != PC_OK ||
+	    after_load(&srv) != PC_OK ||
 	    start_shared(&srv, upto, &errs) != PC_OK ||
 	    start_head_log(&srv) != 0 || (srv.oidc != NULL &&
 	    oidc_start(srv.oidc, srv.base, &errs) != PC_OK) ||
