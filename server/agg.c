@@ -334,53 +334,126 @@ slots_cap(size_t n)
 }
 
 /*
- * Store key -> fact number + 1 (0: none yet). Keys are dense (the store
- * numbers its referrals 1, 2, 3...), so an array serves, 4 bytes a
- * referral, without the ids themselves in memory.
+ * n bytes at e (1 to 8), least significant first; 8 bytes from e are
+ * readable (PERSONS_PAD, KEYS_PAD), so that a little-endian host reads
+ * them at once.
  */
-static uint32_t *
-key_slot(struct agg *a, int64_t key)
+static inline uint64_t
+le_get(const uint8_t *e, int n)
+{
+	uint64_t r = 0;
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	memcpy(&r, e, sizeof(r));
+	return n < 8 ? r & ((1ULL << 8 * n) - 1) : r;
+#else
+	while (n-- > 0)
+		r = r << 8 | e[n];
+	return r;
+#endif
+}
+
+static inline void
+le_put(uint8_t *e, int n, uint64_t v)
+{
+	int b;
+
+	for (b = 0; b < n; b++)
+		e[b] = (uint8_t)(v >> 8 * b);
+}
+
+/*
+ * Store key -> fact number + 1 (0: none yet). Keys are dense (the store
+ * numbers its referrals 1, 2, 3...), so an array serves, without the ids
+ * themselves in memory: kbytes a key, as few as the facts' numbers need
+ * (3 up to 16 million facts, where 4 took a quarter more), widened as
+ * they grow.
+ */
+#define KEYS_PAD	8	/* past the last entry, for le_get */
+
+static inline uint32_t
+key_get(const struct agg *a, size_t k)
+{
+	return (uint32_t)le_get(a->by_key + k * (size_t)a->kbytes, a->kbytes);
+}
+
+static inline void
+key_put(struct agg *a, size_t k, uint32_t v)
+{
+	le_put(a->by_key + k * (size_t)a->kbytes, a->kbytes, v);
+}
+
+/* The table as cap keys of nb bytes each; -1 no memory, nothing changed. */
+static int
+keys_resize(struct agg *a, size_t cap, int nb)
+{
+	size_t keep = cap < a->nkey ? cap : a->nkey, k;
+	uint8_t *nv;
+
+	if (nb == a->kbytes) {
+		if ((nv = realloc(a->by_key, cap * (size_t)nb + KEYS_PAD)) ==
+		    NULL)
+			return -1;
+	} else {
+		if ((nv = malloc(cap * (size_t)nb + KEYS_PAD)) == NULL)
+			return -1;
+		for (k = 0; k < keep; k++)
+			le_put(nv + k * (size_t)nb, nb, key_get(a, k));
+		free(a->by_key);
+	}
+	memset(nv + keep * (size_t)nb, 0, (cap - keep) * (size_t)nb +
+	    KEYS_PAD);
+	a->by_key = nv;
+	a->nkey = cap;
+	a->kbytes = nb;
+	return 0;
+}
+
+/* Room in the table for key; -1 when it cannot have any. */
+static int64_t
+key_room(struct agg *a, int64_t key)
 {
 	size_t cap, want;
-	uint32_t *nv;
 
 	if (key <= 0 || key >= (int64_t)UINT32_MAX)
-		return NULL;
+		return -1;
 	if ((size_t)key < a->nkey)
-		return &a->by_key[key];
+		return key;
 	/* a quarter more at a time: at most a fifth of it unused */
 	want = (size_t)key + 1;
 	cap = a->nkey + a->nkey / 4;
 	cap = cap < want ? want : cap;
 	cap = (cap + 1023) & ~(size_t)1023;
-	if ((nv = realloc(a->by_key, cap * sizeof(*nv))) == NULL)
-		return NULL;
-	memset(nv + a->nkey, 0, (cap - a->nkey) * sizeof(*nv));
-	a->by_key = nv;
-	a->nkey = cap;
-	return &a->by_key[key];
+	return keys_resize(a, cap, a->kbytes > 0 ? a->kbytes : 1) == 0 ?
+	    key : -1;
+}
+
+/* Entries wide enough for every fact number below n; -1 no memory. */
+static int
+keys_wide(struct agg *a, uint64_t n)
+{
+	int nb = a->kbytes > 0 ? a->kbytes : 1;
+
+	while (nb < 4 && n >= 1ULL << 8 * nb)
+		nb++;
+	return nb == a->kbytes ? 0 : keys_resize(a, a->nkey, nb);
 }
 
 /*
  * The key table cut to the largest key a start loaded and AGG_KEYS_SLACK
  * more: up to a quarter of it was room grown for keys that never came.
- * Keys after it grow it again (key_slot).
+ * Keys after it grow it again (key_room).
  */
 static void
 keys_fit(struct agg *a)
 {
-	size_t n = a->nkey, cap;
-	uint32_t *nv;
+	size_t n = a->nkey;
 
-	while (n > 0 && a->by_key[n - 1] == 0)
+	while (n > 0 && key_get(a, n - 1) == 0)
 		n--;
-	cap = n + AGG_KEYS_SLACK;
-	if (cap >= a->nkey)
-		return;
-	if ((nv = realloc(a->by_key, cap * sizeof(*nv))) == NULL)
-		return;		/* no memory: only left as it was */
-	a->by_key = nv;
-	a->nkey = cap;
+	if (n + AGG_KEYS_SLACK < a->nkey)
+		(void)keys_resize(a, n + AGG_KEYS_SLACK, a->kbytes);
+	/* no memory: only left as it was */
 }
 
 /*
@@ -442,34 +515,6 @@ static inline uint64_t
 prest(uint64_t h, int bbits)
 {
 	return bbits > 0 ? h & (~0ULL >> bbits) : h;
-}
-
-/*
- * n bytes at e (1 to 8), least significant first; 8 bytes from e are
- * readable (PERSONS_PAD), so that a little-endian host reads them at once.
- */
-static inline uint64_t
-le_get(const uint8_t *e, int n)
-{
-	uint64_t r = 0;
-
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	memcpy(&r, e, sizeof(r));
-	return n < 8 ? r & ((1ULL << 8 * n) - 1) : r;
-#else
-	while (n-- > 0)
-		r = r << 8 | e[n];
-	return r;
-#endif
-}
-
-static inline void
-le_put(uint8_t *e, int n, uint64_t v)
-{
-	int b;
-
-	for (b = 0; b < n; b++)
-		e[b] = (uint8_t)(v >> 8 * b);
 }
 
 static inline uint64_t
@@ -1103,20 +1148,19 @@ agg_apply(struct agg *a, const struct fact *facts, size_t n)
 		const struct fact *nf = &facts[i];
 		struct agg_place *p = place_for(a, nf->place);
 		struct qfact q;
-		uint32_t *slot;
-		int64_t g, ng;
+		int64_t k, g, ng;
 
-		if ((slot = key_slot(a, nf->key)) == NULL && (nf->key <= 0 ||
+		if ((k = key_room(a, nf->key)) < 0 && (nf->key <= 0 ||
 		    nf->key >= (int64_t)UINT32_MAX)) {
 			/* never a stored fact's: the store gives every one */
 			log_warnx("aggregates: a fact with no key (referral "
 			    "%.40s) is not counted", nf->id);
 			continue;
 		}
-		if (p == NULL || slot == NULL)
+		if (p == NULL || k < 0)
 			goto nomem;
 		qfact_of(a, nf, &q);
-		g = (int64_t)*slot - 1;
+		g = (int64_t)key_get(a, (size_t)k) - 1;
 		if (g >= 0 && a->chunk[g >> CHUNK_BITS]->place ==
 		    (uint32_t)(p - a->places)) {
 			/* the referral, updated */
@@ -1126,14 +1170,17 @@ agg_apply(struct agg *a, const struct fact *facts, size_t n)
 			month_fact(a, p, &q.h, &q.c, 1);
 			continue;
 		}
+		/* its number, below the next chunk's first, fits the table */
+		if (keys_wide(a, ((uint64_t)a->nchunk + 1) << CHUNK_BITS) != 0)
+			goto nomem;
 		/* moved place: the old one forgets it */
 		if (g >= 0)
 			forget(a, g);
 		if ((ng = place_append(a, p, &q)) < 0)
 			goto nomem;	/* counted nowhere rather than wrongly */
 		month_fact(a, p, &q.h, &q.c, 1);
-		a->nid += *slot == 0;
-		*slot = (uint32_t)ng + 1;
+		a->nid += g < 0;
+		key_put(a, (size_t)k, (uint32_t)ng + 1);
 		continue;
 nomem:
 		log_warnx("aggregates: out of memory");
@@ -1813,7 +1860,7 @@ log_sizes(const struct agg *a)
 
 	log_info("aggregates: %zu referrals in %.1f MiB, the table of their "
 	    "keys %.1f MiB; %lu people in %.1f MiB", a->nid, (double)a->nchunk *
-	    sizeof(struct chunk) / mib, (double)a->nkey * sizeof(uint32_t) /
+	    sizeof(struct chunk) / mib, (double)a->nkey * (double)a->kbytes /
 	    mib, (unsigned long)(ps->n > 0 ? ps->n - 1 : 0), ((double)ps->nent *
 	    esize(ps) + (ps->nent > 0 ? (double)((size_t)1 << ps->bbits) + 1 :
 	    0) * sizeof(*ps->bucket) + (double)ps->cap * sizeof(*ps->slot) +
@@ -3109,7 +3156,7 @@ agg_referral_key(const struct agg *a, int64_t referral, long *key)
 
 	*key = 0;
 	if (referral <= 0 || (size_t)referral >= a->nkey ||
-	    (g = (int64_t)a->by_key[referral] - 1) < 0)
+	    (g = (int64_t)key_get(a, (size_t)referral) - 1) < 0)
 		return 0;
 	f = HOT(a, g);
 	if (f->rk & Q_VOIDED)

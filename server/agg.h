@@ -7,7 +7,8 @@
  * the records, in the same transaction, and held in memory per place as
  * packed query-ready copies of 34 bytes (codes as they are, people
  * numbered densely), found again by the store's dense number for their
- * referral (its key) through an array of 4 bytes a key, and as sums
+ * referral (its key) through an array of 3 bytes a key (up to 16
+ * million facts), and as sums
  * per place and calendar month of every count but people, kept in step
  * as facts come, change and go; for each dimension a query has broken
  * figures down by, also each group's sums per place and month of what a
@@ -203,7 +204,8 @@ struct agg {
 	size_t			 npcns;
 	struct chunk		**chunk;	/* every place's, by number */
 	size_t			 nchunk, capchunk;
-	uint32_t		*by_key;	/* store key -> its fact (agg.c) */
+	uint8_t			*by_key;	/* store key -> its fact (agg.c) */
+	int			 kbytes;	/* of each key's entry */
 	size_t			 nkey, nid;	/* room; facts held */
 	struct persons		*persons;
 	/* dimensions with group sums (bit per agg_dim): set under gbuild
