@@ -568,15 +568,23 @@ pent_cmp(const void *x, const void *y)
 	return p->h < q->h ? -1 : p->h > q->h;
 }
 
-/* Bits of bucket for n merged: four to eight a bucket. */
+/*
+ * Bits of bucket for n merged: four to eight a bucket, or up to four
+ * times that where fewer bits keep an entry's rest in as many bytes (a
+ * million: 17 bits for 47 of rest in 6 bytes, 16 for 48 in 6, with half
+ * the buckets' memory for one more step of the search).
+ */
 static int
 persons_bbits(uint32_t n)
 {
-	int b = 0;
+	int b = 0, m;
 
 	while (b < 24 && (uint64_t)4 << (b + 1) <= n)
 		b++;
-	return b;
+	for (m = b; m > 0 && b - m < 2 &&
+	    (64 - (m - 1) + 7) / 8 == (64 - b + 7) / 8; m--)
+		;
+	return m;
 }
 
 /* The merge entry by entry, the layout changed (m's, total of them). */
