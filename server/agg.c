@@ -466,7 +466,8 @@ keys_fit(struct agg *a)
  * rest of the mix and its number: 9 bytes a person at a million, where
  * a hash table of numbers beside the keys by number took 14 or so. Those
  * numbered since, a few, are in a small open addressing table, until
- * there are enough of them to merge in. Record keys are by number.
+ * there are enough of them to merge in. Record keys are by number, in
+ * 12 bits each (CKM_KEYS), two in three bytes.
  */
 struct persons {
 	uint8_t		*ent;		/* nent of esize bytes: rest, number */
@@ -480,9 +481,35 @@ struct persons {
 	size_t		 cap;		/* slots: at most 4/5 taken (slots_full) */
 	uint64_t	*key;		/* by number - merged */
 	uint32_t	 capkey;
-	uint16_t	*rkey;		/* by number */
+	uint8_t		*rkey;		/* by number, 12 bits (RKEY_BYTES) */
 	uint32_t	 n, capn;	/* numbers given; room for */
 };
+
+/* Bytes for n record keys of 12 bits, and one past them for rkey_get. */
+#define RKEY_BYTES(n)	((size_t)(n) / 2 * 3 + 3)
+
+static inline long
+rkey_get(const uint8_t *r, uint32_t pid)
+{
+	const uint8_t *p = r + (size_t)pid / 2 * 3 + (pid & 1);
+	unsigned v = (unsigned)p[0] | (unsigned)p[1] << 8;
+
+	return (long)((pid & 1) ? v >> 4 : v & 0xfff);
+}
+
+static inline void
+rkey_put(uint8_t *r, uint32_t pid, unsigned key)
+{
+	uint8_t *p = r + (size_t)pid / 2 * 3 + (pid & 1);
+
+	if (pid & 1) {
+		p[0] = (uint8_t)((p[0] & 0x0f) | (key & 0xf) << 4);
+		p[1] = (uint8_t)(key >> 4);
+	} else {
+		p[0] = (uint8_t)key;
+		p[1] = (uint8_t)((p[1] & 0xf0) | (key >> 8 & 0xf));
+	}
+}
 
 /* Merged when this many are new: at most an eighth more to sort in. */
 #define PERSONS_NEW(ps)	((ps)->nent / 8 > 4096 ? (ps)->nent / 8 : 4096)
@@ -752,7 +779,7 @@ persons_room(struct persons *ps)
 {
 	uint32_t cap, since = ps->n - ps->merged;
 	uint64_t *k;
-	uint16_t *r;
+	uint8_t *r;
 
 	if (since >= ps->capkey) {
 		cap = since + since / 8 + 1024;
@@ -767,7 +794,7 @@ persons_room(struct persons *ps)
 	cap = ps->capn + ps->capn / 8 + 1024;
 	if (cap <= ps->capn)
 		return -1;
-	if ((r = realloc(ps->rkey, cap * sizeof(*r))) == NULL)
+	if ((r = realloc(ps->rkey, RKEY_BYTES(cap))) == NULL)
 		return -1;
 	ps->rkey = r;
 	ps->capn = cap;
@@ -778,11 +805,11 @@ persons_room(struct persons *ps)
 static void
 persons_fit(struct persons *ps)
 {
-	uint16_t *r;
+	uint8_t *r;
 
 	if (persons_merge(ps) != 0 || ps->n == 0 || ps->n == ps->capn)
 		return;		/* no memory: only left as it was */
-	if ((r = realloc(ps->rkey, ps->n * sizeof(*r))) != NULL) {
+	if ((r = realloc(ps->rkey, RKEY_BYTES(ps->n))) != NULL) {
 		ps->rkey = r;
 		ps->capn = ps->n;
 	}
@@ -799,7 +826,7 @@ person_number(struct agg *a, uint64_t k)
 		if (persons_room(ps) != 0)
 			return 0;
 		ps->n = ps->merged = 1;	/* 0: the one "no key" person */
-		ps->rkey[0] = ckm_keyer_key(a->keyer, 0);
+		rkey_put(ps->rkey, 0, ckm_keyer_key(a->keyer, 0));
 	}
 	if (k == 0)
 		return 0;
@@ -815,7 +842,7 @@ person_number(struct agg *a, uint64_t k)
 		return 0;
 	i = persons_slot(ps, k);
 	ps->key[ps->n - ps->merged] = k;
-	ps->rkey[ps->n] = ckm_keyer_key(a->keyer, k);
+	rkey_put(ps->rkey, ps->n, ckm_keyer_key(a->keyer, k));
 	ps->slot[i] = ps->n;
 	return ps->n++;
 }
@@ -1063,7 +1090,7 @@ qfact_of(struct agg *a, const struct fact *f, struct qfact *q)
 	h->pid = person_number(a, f->person);
 	/* no table only when memory ran out before the first person */
 	h->rk = (uint16_t)(a->persons->rkey != NULL ?
-	    a->persons->rkey[h->pid] : 0);
+	    rkey_get(a->persons->rkey, h->pid) : 0);
 	sets = (uint64_t)(f->support_offered & BITS18) |
 	    (uint64_t)(f->support_taken & BITS18) << 18 |
 	    (uint64_t)(f->reasons & BITS18) << 36;
@@ -1873,7 +1900,7 @@ log_sizes(const struct agg *a)
 	    esize(ps) + (ps->nent > 0 ? (double)((size_t)1 << ps->bbits) + 1 :
 	    0) * sizeof(*ps->bucket) + (double)ps->cap * sizeof(*ps->slot) +
 	    (double)ps->capkey * sizeof(*ps->key) + (double)ps->capn *
-	    sizeof(*ps->rkey)) / mib);
+	    3.0 / 2) / mib);
 }
 
 pc_rc
@@ -2382,12 +2409,12 @@ people_put(struct gsum *g, uint32_t pid, long s)
 static inline long
 person_key(const struct agg *a, uint32_t pid)
 {
-	return a->persons->rkey != NULL ? a->persons->rkey[pid] : 0;
+	return a->persons->rkey != NULL ? rkey_get(a->persons->rkey, pid) : 0;
 }
 
 /* Person pid into a query's bitmap (see()), its count and key sum. */
 static inline void
-see_pid(uint64_t *bits, const uint16_t *rkey, uint32_t pid, long *n,
+see_pid(uint64_t *bits, const uint8_t *rkey, uint32_t pid, long *n,
     long *key)
 {
 	uint64_t bit = 1ULL << (pid & 63), *w = &bits[pid >> 6];
@@ -2395,7 +2422,7 @@ see_pid(uint64_t *bits, const uint16_t *rkey, uint32_t pid, long *n,
 	if (!(*w & bit)) {
 		*w |= bit;
 		(*n)++;
-		*key += rkey != NULL ? rkey[pid] : 0;
+		*key += rkey != NULL ? rkey_get(rkey, pid) : 0;
 	}
 }
 
@@ -2403,7 +2430,7 @@ see_pid(uint64_t *bits, const uint16_t *rkey, uint32_t pid, long *n,
 static void
 see_people(const struct agg *a, struct seen *people, const struct gsum *g)
 {
-	const uint16_t *rkey = a->persons->rkey;
+	const uint8_t *rkey = a->persons->rkey;
 	uint64_t *bits = people->bits;
 	long n = 0, key = 0;
 	uint32_t i, pid;
@@ -2877,8 +2904,8 @@ seen_merge(const struct agg *a, struct seen *to, const struct seen *from)
 		to->bits[w] |= from->bits[w];
 		for (to->n -= __builtin_popcountll(both); both != 0;
 		    both &= both - 1)
-			to->key -= a->persons->rkey[w * 64 +
-			    (size_t)__builtin_ctzll(both)];
+			to->key -= rkey_get(a->persons->rkey,
+			    (uint32_t)(w * 64 + (size_t)__builtin_ctzll(both)));
 	}
 }
 
