@@ -2227,6 +2227,133 @@ cell_add(struct agg_cell *dst, const struct agg_cell *src)
 		d[i] += sv[i];
 }
 
+/*
+ * A place's sums of one month: a cell's counts in 32 bits (a place's
+ * month counts far fewer than 2^31 of anything, where a cell of a query
+ * may add up many), then its cell keys in 64 as a cell has them (each a
+ * sum of keys up to 4095 a count); field for field in a cell's order,
+ * index i of a cell's longs being count i or key i - CELL_COUNTS. Some
+ * 6 KiB a month where a cell takes 10.
+ */
+#define CELL_LONGS	(sizeof(struct agg_cell) / sizeof(long))
+#define CELL_COUNTS	(offsetof(struct agg_cell, key) / sizeof(long))
+/* index of a field (or its first element) among a cell's longs */
+#define CI(field)	(offsetof(struct agg_cell, field) / sizeof(long))
+#define ONS4_LONGS	(sizeof(struct agg_ons4) / sizeof(long))
+
+_Static_assert(offsetof(struct agg_cell, key) + sizeof(struct agg_keys) ==
+    sizeof(struct agg_cell), "a cell's keys come last");
+
+struct mcell {
+	int32_t		 n[CELL_COUNTS];
+	long		 key[CELL_LONGS - CELL_COUNTS];
+};
+
+static inline void
+mc_n(struct mcell *m, size_t i, long v)
+{
+	m->n[i] = (int32_t)(m->n[i] + v);
+}
+
+static inline void
+mc_k(struct mcell *m, size_t i, long v)
+{
+	m->key[i - CELL_COUNTS] += v;
+}
+
+/* What cell_fact() adds to a cell, into a month's sums. */
+static void
+month_cell_fact(struct mcell *c, const struct qhot *f,
+    const struct qcold *fc, long s)
+{
+	long k = Q_KEY(f) * s, consent = (f->rk & Q_CONSENT) != 0;
+	uint64_t sets = qsets(fc);
+	int close = Q_CLOSE(f), days = S_DAYS(sets), d, m;
+	uint32_t b;
+
+	mc_n(c, CI(referrals), s);
+	mc_k(c, CI(key.referrals), k);
+	mc_n(c, CI(consented), s * consent);
+	mc_k(c, CI(key.consented), k * consent);
+	mc_n(c, CI(contacts), s * fc->contacts);
+	mc_k(c, CI(key.contacts), k * fc->contacts);
+	mc_n(c, CI(attended), s * fc->attended);
+	mc_k(c, CI(key.attended), k * fc->attended);
+	if (close != Q_OPEN) {
+		mc_n(c, CI(closed), s);
+		mc_k(c, CI(key.closed), k);
+		mc_n(c, CI(closed_by) + (close & 7), s);
+		mc_k(c, CI(key.closed_by) + (close & 7), k);
+		mc_n(c, CI(closed_contacts) + (fc->attended < AGG_CONTACTS - 1 ?
+		    fc->attended : AGG_CONTACTS - 1), s);
+	}
+	if (days >= 0) {
+		mc_n(c, CI(days_hist) + (size_t)days, s);
+		mc_n(c, CI(days_n), s);
+		mc_k(c, CI(key.days_n), k);
+	}
+	for (b = S_OFFERED(sets); b != 0; b &= b - 1) {
+		mc_n(c, CI(offered) + (size_t)__builtin_ctz(b), s);
+		mc_k(c, CI(key.offered) + (size_t)__builtin_ctz(b), k);
+	}
+	for (b = S_TAKEN(sets); b != 0; b &= b - 1) {
+		mc_n(c, CI(taken) + (size_t)__builtin_ctz(b), s);
+		mc_k(c, CI(key.taken) + (size_t)__builtin_ctz(b), k);
+	}
+	for (d = 1; d < DIM_N; d++) {
+		size_t g;
+
+		if (d == DIM_REASON)
+			continue;
+		g = (size_t)d * 18 + group_tab[d][qcode(f, (enum agg_dim)d)];
+		mc_n(c, CI(by) + g, s);
+		mc_k(c, CI(key.by) + g, k);
+	}
+	for (b = S_REASONS(sets); b != 0; b &= b - 1) {
+		mc_n(c, CI(by) + DIM_REASON * 18 + (size_t)__builtin_ctz(b), s);
+		mc_k(c, CI(key.by) + DIM_REASON * 18 +
+		    (size_t)__builtin_ctz(b), k);
+	}
+	if (!consent || !(f->rk & Q_PAIR))
+		return;
+	mc_n(c, CI(pairs), s);
+	mc_k(c, CI(key.pairs), k);
+	for (m = 0; m < ONS4_N; m++) {
+		size_t o = CI(ons4) + (size_t)m * ONS4_LONGS;
+		int sb = fc->score[m] & 15, fo = fc->score[m] >> 4, df = fo - sb;
+		long t = pair_tab[m][fc->score[m]];
+
+		mc_k(c, CI(key.improved) + (size_t)m, k * (t & 1));
+		mc_k(c, CI(key.worst_base) + (size_t)m, k * (t >> 1 & 1));
+		mc_k(c, CI(key.left_worst) + (size_t)m, k * (t >> 2 & 1));
+		mc_n(c, o + CI(ons4[0].n) - CI(ons4), s);
+		mc_n(c, o + CI(ons4[0].sum_base) - CI(ons4), s * sb);
+		mc_n(c, o + CI(ons4[0].sum_follow) - CI(ons4), s * fo);
+		mc_n(c, o + CI(ons4[0].sum_d) - CI(ons4), s * df);
+		mc_n(c, o + CI(ons4[0].sum_d2) - CI(ons4), s * df * df);
+		mc_n(c, o + CI(ons4[0].hist_d) - CI(ons4) + (size_t)(df + 10),
+		    s);
+		mc_n(c, o + CI(ons4[0].improved) - CI(ons4), s * (t & 1));
+		mc_n(c, o + CI(ons4[0].worst_base) - CI(ons4),
+		    s * (t >> 1 & 1));
+		mc_n(c, o + CI(ons4[0].left_worst) - CI(ons4),
+		    s * (t >> 2 & 1));
+	}
+}
+
+/* A month's sums into a cell. */
+static void
+month_add(struct agg_cell *dst, const struct mcell *src)
+{
+	long *d = (long *)dst;
+	size_t i;
+
+	for (i = 0; i < CELL_COUNTS; i++)
+		d[i] += src->n[i];
+	for (; i < CELL_LONGS; i++)
+		d[i] += src->key[i - CELL_COUNTS];
+}
+
 /* The month cell of day d, -1 outside MONTHS_FROM.. (a pass adds those). */
 static int
 month_of(int32_t d)
@@ -2599,7 +2726,7 @@ month_fact(struct agg *a, struct agg_place *p, const struct qhot *f,
 	if (p->month[mi] == NULL &&
 	    (p->month[mi] = calloc(1, sizeof(*p->month[mi]))) == NULL)
 		goto nomem;
-	cell_fact(p->month[mi], f, fc, s);
+	month_cell_fact(p->month[mi], f, fc, s);
 	for (d = 1; mi != MONTH_OUT && d < DIM_N; d++)
 		if ((dims & 1u << d) && gmonth_fact(p, (enum agg_dim)d, mi, f,
 		    fc, s) != 0)
@@ -2649,7 +2776,7 @@ static int
 month_any(const struct agg_place *p, int mi)
 {
 	return mi >= 0 && mi <= MONTH_OUT && p->month[mi] != NULL &&
-	    p->month[mi]->referrals != 0;
+	    p->month[mi]->n[CI(referrals)] != 0;
 }
 
 /*
@@ -2697,7 +2824,7 @@ add_chunks(const struct agg *a, const struct agg_place *p,
 	gs = gs && p->gmonth[d] != NULL;
 	for (mi = sp.m0; months && mi <= sp.m1; mi++) {
 		if (p->month[mi] != NULL)
-			cell_add(tot, p->month[mi]);
+			month_add(tot, p->month[mi]);
 		for (g = 0; gs && p->gmonth[d][mi] != NULL && g < r->ngroups;
 		    g++)
 			gsum_add(&r->groups[g], &p->gmonth[d][mi][g]);
@@ -3121,7 +3248,7 @@ agg_run_months(struct agg *a, const struct agg_query *q,
 
 			if (start[k] >= sp.from && start[k + 1] - 1 <= sp.to &&
 			    p->month[mi] != NULL)
-				cell_add(&(*out)[k], p->month[mi]);
+				month_add(&(*out)[k], p->month[mi]);
 		}
 		for (EACH(a, p, ci, ch, f, end)) {
 			int lo = 0, hi = *n;

@@ -181,6 +181,7 @@ struct pop;
 struct chunk;		/* facts as queries read them, of one place (agg.c) */
 struct persons;		/* person key -> dense number (agg.c) */
 struct gsum;		/* a group's sums of one month (agg.c) */
+struct mcell;		/* a place's sums of one month (agg.c) */
 struct workq;		/* threads sharing queries' passes (workq.h) */
 
 #define AGG_WORKERS_MAX	3	/* besides the caller */
@@ -190,7 +191,7 @@ struct agg_place {
 	struct store_place	 p;
 	uint32_t		*chunks;	/* its chunks, in arrival order */
 	size_t			 nchunks, capchunks;
-	struct agg_cell		**month;	/* sums by month (agg.c) */
+	struct mcell		**month;	/* sums by month (agg.c) */
 	int			 month_lost;	/* 1: out of memory for them */
 	/* each group's sums by month, of the dimensions in agg gdims */
 	struct gsum		**gmonth[DIM_N];
