@@ -1883,6 +1883,12 @@ rebuild_facts(struct store *st)
 	return r.rc;
 }
 
+pc_rc
+agg_rebuild(struct store *st)
+{
+	return rebuild_facts(st);
+}
+
 /*
  * What the tables held in memory take, for an operator sizing a host
  * (people: those with a key; number 0 is no one's).
