@@ -841,7 +841,7 @@ facts_first(const struct conf *cf, struct err_list *errs)
 
 	if ((rc = store_open(cf->database, &st, errs)) != PC_OK)
 		return rc;
-	if ((rc = store_cache_size(st, START_CACHE_MIB)) == PC_OK &&
+	if ((rc = store_cache_size(st, START_CACHE_MIB)) != PC_OK ||
 	    (rc = agg_rebuild(st)) != PC_OK)
 		err_add(errs, E_SYSTEM, "", "cannot work out the aggregates: "
 		    "%s", pc_strerror(rc));
