@@ -488,13 +488,14 @@ struct persons {
 /* Bytes for n record keys of 12 bits, and one past them for rkey_get. */
 #define RKEY_BYTES(n)	((size_t)(n) / 2 * 3 + 3)
 
+/* No branch on the number's parity: a query's people come in any. */
 static inline long
 rkey_get(const uint8_t *r, uint32_t pid)
 {
 	const uint8_t *p = r + (size_t)pid / 2 * 3 + (pid & 1);
 	unsigned v = (unsigned)p[0] | (unsigned)p[1] << 8;
 
-	return (long)((pid & 1) ? v >> 4 : v & 0xfff);
+	return (long)(v >> (pid & 1) * 4 & 0xfff);
 }
 
 static inline void
