@@ -191,9 +191,7 @@ gamma_quantile(double p, double a)
 double
 poisson_gamma_quantile(double p, double a)
 {
-	static _Thread_local struct stats_memo memo;
-
-	return stats_memo_of(&memo, p, a, gamma_quantile);
+	return stats_memo_thread(STATS_MEMO_GAMMA, p, a, gamma_quantile);
 }
 
 void

@@ -7,6 +7,7 @@
  * freedom, P(|T| > t) = I_{df/(df+t^2)}(df/2, 1/2).
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -253,12 +254,68 @@ stats_memo_of(struct stats_memo *m, double a, double b,
 	return v;
 }
 
+/* A thread's memos, each made on first use (a key's value per thread). */
+struct memos {
+	struct stats_memo	*m[STATS_MEMOS];
+};
+
+static pthread_key_t memo_key;
+static pthread_once_t memo_once = PTHREAD_ONCE_INIT;
+static int memo_keyed;
+
+static void
+memos_free(void *p)
+{
+	struct memos *ms = p;
+	int i;
+
+	for (i = 0; i < STATS_MEMOS; i++)
+		free(ms->m[i]);
+	free(ms);
+}
+
+static void
+memo_key_make(void)
+{
+	memo_keyed = pthread_key_create(&memo_key, memos_free) == 0;
+}
+
+static struct stats_memo *
+memo_mine(int which)
+{
+	struct memos *ms;
+
+	if (pthread_once(&memo_once, memo_key_make) != 0 || !memo_keyed)
+		return NULL;
+	if ((ms = pthread_getspecific(memo_key)) == NULL) {
+		if ((ms = calloc(1, sizeof(*ms))) == NULL)
+			return NULL;
+		if (pthread_setspecific(memo_key, ms) != 0) {
+			free(ms);
+			return NULL;
+		}
+	}
+	if (ms->m[which] == NULL)
+		ms->m[which] = calloc(1, sizeof(*ms->m[which]));
+	return ms->m[which];
+}
+
+double
+stats_memo_thread(int which, double a, double b,
+    double (*fn)(double, double))
+{
+	struct stats_memo *m;
+
+	if (which < 0 || which >= STATS_MEMOS ||
+	    (m = memo_mine(which)) == NULL)
+		return fn(a, b);
+	return stats_memo_of(m, a, b, fn);
+}
+
 double
 stats_t_quantile(double p, double df)
 {
-	static _Thread_local struct stats_memo memo;
-
-	return stats_memo_of(&memo, p, df, t_quantile);
+	return stats_memo_thread(STATS_MEMO_T, p, df, t_quantile);
 }
 
 void

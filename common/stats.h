@@ -76,6 +76,16 @@ void	 stats_memo_put(struct stats_memo *, double a, double b, double v);
 /* fn(a, b), from the memo when kept there, else worked out and kept. */
 double	 stats_memo_of(struct stats_memo *, double a, double b,
 	    double (*fn)(double, double));
+/*
+ * The same from the calling thread's memo number which, made on its
+ * first use and freed when the thread ends: a memo is 50 KiB, and kept
+ * as thread-local storage it would be in every thread (each server
+ * thread's stack had two, zeroed at its start), asked for or not.
+ * Without the memory for it, fn(a, b) is worked out each time.
+ */
+enum { STATS_MEMO_T, STATS_MEMO_GAMMA, STATS_MEMOS };
+double	 stats_memo_thread(int which, double a, double b,
+	    double (*fn)(double, double));
 /* Regularised incomplete beta function I_x(a, b), and 1 - I_x(a, b). */
 double	 stats_ibeta(double x, double a, double b);
 double	 stats_ibetac(double x, double a, double b);

@@ -5,9 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 
 #include "agg.h"
 #include "ckm.h"
@@ -337,53 +334,126 @@ slots_cap(size_t n)
 }
 
 /*
- * Store key -> fact number + 1 (0: none yet). Keys are dense (the store
- * numbers its referrals 1, 2, 3...), so an array serves, 4 bytes a
- * referral, without the ids themselves in memory.
+ * n bytes at e (1 to 8), least significant first; 8 bytes from e are
+ * readable (PERSONS_PAD, KEYS_PAD), so that a little-endian host reads
+ * them at once.
  */
-static uint32_t *
-key_slot(struct agg *a, int64_t key)
+static inline uint64_t
+le_get(const uint8_t *e, int n)
+{
+	uint64_t r = 0;
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	memcpy(&r, e, sizeof(r));
+	return n < 8 ? r & ((1ULL << 8 * n) - 1) : r;
+#else
+	while (n-- > 0)
+		r = r << 8 | e[n];
+	return r;
+#endif
+}
+
+static inline void
+le_put(uint8_t *e, int n, uint64_t v)
+{
+	int b;
+
+	for (b = 0; b < n; b++)
+		e[b] = (uint8_t)(v >> 8 * b);
+}
+
+/*
+ * Store key -> fact number + 1 (0: none yet). Keys are dense (the store
+ * numbers its referrals 1, 2, 3...), so an array serves, without the ids
+ * themselves in memory: kbytes a key, as few as the facts' numbers need
+ * (3 up to 16 million facts, where 4 took a quarter more), widened as
+ * they grow.
+ */
+#define KEYS_PAD	8	/* past the last entry, for le_get */
+
+static inline uint32_t
+key_get(const struct agg *a, size_t k)
+{
+	return (uint32_t)le_get(a->by_key + k * (size_t)a->kbytes, a->kbytes);
+}
+
+static inline void
+key_put(struct agg *a, size_t k, uint32_t v)
+{
+	le_put(a->by_key + k * (size_t)a->kbytes, a->kbytes, v);
+}
+
+/* The table as cap keys of nb bytes each; -1 no memory, nothing changed. */
+static int
+keys_resize(struct agg *a, size_t cap, int nb)
+{
+	size_t keep = cap < a->nkey ? cap : a->nkey, k;
+	uint8_t *nv;
+
+	if (nb == a->kbytes) {
+		if ((nv = realloc(a->by_key, cap * (size_t)nb + KEYS_PAD)) ==
+		    NULL)
+			return -1;
+	} else {
+		if ((nv = malloc(cap * (size_t)nb + KEYS_PAD)) == NULL)
+			return -1;
+		for (k = 0; k < keep; k++)
+			le_put(nv + k * (size_t)nb, nb, key_get(a, k));
+		free(a->by_key);
+	}
+	memset(nv + keep * (size_t)nb, 0, (cap - keep) * (size_t)nb +
+	    KEYS_PAD);
+	a->by_key = nv;
+	a->nkey = cap;
+	a->kbytes = nb;
+	return 0;
+}
+
+/* Room in the table for key; -1 when it cannot have any. */
+static int64_t
+key_room(struct agg *a, int64_t key)
 {
 	size_t cap, want;
-	uint32_t *nv;
 
 	if (key <= 0 || key >= (int64_t)UINT32_MAX)
-		return NULL;
+		return -1;
 	if ((size_t)key < a->nkey)
-		return &a->by_key[key];
+		return key;
 	/* a quarter more at a time: at most a fifth of it unused */
 	want = (size_t)key + 1;
 	cap = a->nkey + a->nkey / 4;
 	cap = cap < want ? want : cap;
 	cap = (cap + 1023) & ~(size_t)1023;
-	if ((nv = realloc(a->by_key, cap * sizeof(*nv))) == NULL)
-		return NULL;
-	memset(nv + a->nkey, 0, (cap - a->nkey) * sizeof(*nv));
-	a->by_key = nv;
-	a->nkey = cap;
-	return &a->by_key[key];
+	return keys_resize(a, cap, a->kbytes > 0 ? a->kbytes : 1) == 0 ?
+	    key : -1;
+}
+
+/* Entries wide enough for every fact number below n; -1 no memory. */
+static int
+keys_wide(struct agg *a, uint64_t n)
+{
+	int nb = a->kbytes > 0 ? a->kbytes : 1;
+
+	while (nb < 4 && n >= 1ULL << 8 * nb)
+		nb++;
+	return nb == a->kbytes ? 0 : keys_resize(a, a->nkey, nb);
 }
 
 /*
  * The key table cut to the largest key a start loaded and AGG_KEYS_SLACK
  * more: up to a quarter of it was room grown for keys that never came.
- * Keys after it grow it again (key_slot).
+ * Keys after it grow it again (key_room).
  */
 static void
 keys_fit(struct agg *a)
 {
-	size_t n = a->nkey, cap;
-	uint32_t *nv;
+	size_t n = a->nkey;
 
-	while (n > 0 && a->by_key[n - 1] == 0)
+	while (n > 0 && key_get(a, n - 1) == 0)
 		n--;
-	cap = n + AGG_KEYS_SLACK;
-	if (cap >= a->nkey)
-		return;
-	if ((nv = realloc(a->by_key, cap * sizeof(*nv))) == NULL)
-		return;		/* no memory: only left as it was */
-	a->by_key = nv;
-	a->nkey = cap;
+	if (n + AGG_KEYS_SLACK < a->nkey)
+		(void)keys_resize(a, n + AGG_KEYS_SLACK, a->kbytes);
+	/* no memory: only left as it was */
 }
 
 /*
@@ -396,7 +466,8 @@ keys_fit(struct agg *a)
  * rest of the mix and its number: 9 bytes a person at a million, where
  * a hash table of numbers beside the keys by number took 14 or so. Those
  * numbered since, a few, are in a small open addressing table, until
- * there are enough of them to merge in. Record keys are by number.
+ * there are enough of them to merge in. Record keys are by number, in
+ * 12 bits each (CKM_KEYS), two in three bytes.
  */
 struct persons {
 	uint8_t		*ent;		/* nent of esize bytes: rest, number */
@@ -410,9 +481,36 @@ struct persons {
 	size_t		 cap;		/* slots: at most 4/5 taken (slots_full) */
 	uint64_t	*key;		/* by number - merged */
 	uint32_t	 capkey;
-	uint16_t	*rkey;		/* by number */
+	uint8_t		*rkey;		/* by number, 12 bits (RKEY_BYTES) */
 	uint32_t	 n, capn;	/* numbers given; room for */
 };
+
+/* Bytes for n record keys of 12 bits, and one past them for rkey_get. */
+#define RKEY_BYTES(n)	((size_t)(n) / 2 * 3 + 3)
+
+/* No branch on the number's parity: a query's people come in any. */
+static inline long
+rkey_get(const uint8_t *r, uint32_t pid)
+{
+	const uint8_t *p = r + (size_t)pid / 2 * 3 + (pid & 1);
+	unsigned v = (unsigned)p[0] | (unsigned)p[1] << 8;
+
+	return (long)(v >> (pid & 1) * 4 & 0xfff);
+}
+
+static inline void
+rkey_put(uint8_t *r, uint32_t pid, unsigned key)
+{
+	uint8_t *p = r + (size_t)pid / 2 * 3 + (pid & 1);
+
+	if (pid & 1) {
+		p[0] = (uint8_t)((p[0] & 0x0f) | (key & 0xf) << 4);
+		p[1] = (uint8_t)(key >> 4);
+	} else {
+		p[0] = (uint8_t)key;
+		p[1] = (uint8_t)((p[1] & 0xf0) | (key >> 8 & 0xf));
+	}
+}
 
 /* Merged when this many are new: at most an eighth more to sort in. */
 #define PERSONS_NEW(ps)	((ps)->nent / 8 > 4096 ? (ps)->nent / 8 : 4096)
@@ -445,34 +543,6 @@ static inline uint64_t
 prest(uint64_t h, int bbits)
 {
 	return bbits > 0 ? h & (~0ULL >> bbits) : h;
-}
-
-/*
- * n bytes at e (1 to 8), least significant first; 8 bytes from e are
- * readable (PERSONS_PAD), so that a little-endian host reads them at once.
- */
-static inline uint64_t
-le_get(const uint8_t *e, int n)
-{
-	uint64_t r = 0;
-
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	memcpy(&r, e, sizeof(r));
-	return n < 8 ? r & ((1ULL << 8 * n) - 1) : r;
-#else
-	while (n-- > 0)
-		r = r << 8 | e[n];
-	return r;
-#endif
-}
-
-static inline void
-le_put(uint8_t *e, int n, uint64_t v)
-{
-	int b;
-
-	for (b = 0; b < n; b++)
-		e[b] = (uint8_t)(v >> 8 * b);
 }
 
 static inline uint64_t
@@ -526,15 +596,23 @@ pent_cmp(const void *x, const void *y)
 	return p->h < q->h ? -1 : p->h > q->h;
 }
 
-/* Bits of bucket for n merged: four to eight a bucket. */
+/*
+ * Bits of bucket for n merged: four to eight a bucket, or up to four
+ * times that where fewer bits keep an entry's rest in as many bytes (a
+ * million: 17 bits for 47 of rest in 6 bytes, 16 for 48 in 6, with half
+ * the buckets' memory for one more step of the search).
+ */
 static int
 persons_bbits(uint32_t n)
 {
-	int b = 0;
+	int b = 0, m;
 
 	while (b < 24 && (uint64_t)4 << (b + 1) <= n)
 		b++;
-	return b;
+	for (m = b; m > 0 && b - m < 2 &&
+	    (64 - (m - 1) + 7) / 8 == (64 - b + 7) / 8; m--)
+		;
+	return m;
 }
 
 /* The merge entry by entry, the layout changed (m's, total of them). */
@@ -702,7 +780,7 @@ persons_room(struct persons *ps)
 {
 	uint32_t cap, since = ps->n - ps->merged;
 	uint64_t *k;
-	uint16_t *r;
+	uint8_t *r;
 
 	if (since >= ps->capkey) {
 		cap = since + since / 8 + 1024;
@@ -717,7 +795,7 @@ persons_room(struct persons *ps)
 	cap = ps->capn + ps->capn / 8 + 1024;
 	if (cap <= ps->capn)
 		return -1;
-	if ((r = realloc(ps->rkey, cap * sizeof(*r))) == NULL)
+	if ((r = realloc(ps->rkey, RKEY_BYTES(cap))) == NULL)
 		return -1;
 	ps->rkey = r;
 	ps->capn = cap;
@@ -728,11 +806,11 @@ persons_room(struct persons *ps)
 static void
 persons_fit(struct persons *ps)
 {
-	uint16_t *r;
+	uint8_t *r;
 
 	if (persons_merge(ps) != 0 || ps->n == 0 || ps->n == ps->capn)
 		return;		/* no memory: only left as it was */
-	if ((r = realloc(ps->rkey, ps->n * sizeof(*r))) != NULL) {
+	if ((r = realloc(ps->rkey, RKEY_BYTES(ps->n))) != NULL) {
 		ps->rkey = r;
 		ps->capn = ps->n;
 	}
@@ -749,7 +827,7 @@ person_number(struct agg *a, uint64_t k)
 		if (persons_room(ps) != 0)
 			return 0;
 		ps->n = ps->merged = 1;	/* 0: the one "no key" person */
-		ps->rkey[0] = ckm_keyer_key(a->keyer, 0);
+		rkey_put(ps->rkey, 0, ckm_keyer_key(a->keyer, 0));
 	}
 	if (k == 0)
 		return 0;
@@ -765,7 +843,7 @@ person_number(struct agg *a, uint64_t k)
 		return 0;
 	i = persons_slot(ps, k);
 	ps->key[ps->n - ps->merged] = k;
-	ps->rkey[ps->n] = ckm_keyer_key(a->keyer, k);
+	rkey_put(ps->rkey, ps->n, ckm_keyer_key(a->keyer, k));
 	ps->slot[i] = ps->n;
 	return ps->n++;
 }
@@ -1013,7 +1091,7 @@ qfact_of(struct agg *a, const struct fact *f, struct qfact *q)
 	h->pid = person_number(a, f->person);
 	/* no table only when memory ran out before the first person */
 	h->rk = (uint16_t)(a->persons->rkey != NULL ?
-	    a->persons->rkey[h->pid] : 0);
+	    rkey_get(a->persons->rkey, h->pid) : 0);
 	sets = (uint64_t)(f->support_offered & BITS18) |
 	    (uint64_t)(f->support_taken & BITS18) << 18 |
 	    (uint64_t)(f->reasons & BITS18) << 36;
@@ -1106,20 +1184,19 @@ agg_apply(struct agg *a, const struct fact *facts, size_t n)
 		const struct fact *nf = &facts[i];
 		struct agg_place *p = place_for(a, nf->place);
 		struct qfact q;
-		uint32_t *slot;
-		int64_t g, ng;
+		int64_t k, g, ng;
 
-		if ((slot = key_slot(a, nf->key)) == NULL && (nf->key <= 0 ||
+		if ((k = key_room(a, nf->key)) < 0 && (nf->key <= 0 ||
 		    nf->key >= (int64_t)UINT32_MAX)) {
 			/* never a stored fact's: the store gives every one */
 			log_warnx("aggregates: a fact with no key (referral "
 			    "%.40s) is not counted", nf->id);
 			continue;
 		}
-		if (p == NULL || slot == NULL)
+		if (p == NULL || k < 0)
 			goto nomem;
 		qfact_of(a, nf, &q);
-		g = (int64_t)*slot - 1;
+		g = (int64_t)key_get(a, (size_t)k) - 1;
 		if (g >= 0 && a->chunk[g >> CHUNK_BITS]->place ==
 		    (uint32_t)(p - a->places)) {
 			/* the referral, updated */
@@ -1129,14 +1206,17 @@ agg_apply(struct agg *a, const struct fact *facts, size_t n)
 			month_fact(a, p, &q.h, &q.c, 1);
 			continue;
 		}
+		/* its number, below the next chunk's first, fits the table */
+		if (keys_wide(a, ((uint64_t)a->nchunk + 1) << CHUNK_BITS) != 0)
+			goto nomem;
 		/* moved place: the old one forgets it */
 		if (g >= 0)
 			forget(a, g);
 		if ((ng = place_append(a, p, &q)) < 0)
 			goto nomem;	/* counted nowhere rather than wrongly */
 		month_fact(a, p, &q.h, &q.c, 1);
-		a->nid += *slot == 0;
-		*slot = (uint32_t)ng + 1;
+		a->nid += g < 0;
+		key_put(a, (size_t)k, (uint32_t)ng + 1);
 		continue;
 nomem:
 		log_warnx("aggregates: out of memory");
@@ -1804,6 +1884,12 @@ rebuild_facts(struct store *st)
 	return r.rc;
 }
 
+pc_rc
+agg_rebuild(struct store *st)
+{
+	return rebuild_facts(st);
+}
+
 /*
  * What the tables held in memory take, for an operator sizing a host
  * (people: those with a key; number 0 is no one's).
@@ -1816,12 +1902,12 @@ log_sizes(const struct agg *a)
 
 	log_info("aggregates: %zu referrals in %.1f MiB, the table of their "
 	    "keys %.1f MiB; %lu people in %.1f MiB", a->nid, (double)a->nchunk *
-	    sizeof(struct chunk) / mib, (double)a->nkey * sizeof(uint32_t) /
+	    sizeof(struct chunk) / mib, (double)a->nkey * (double)a->kbytes /
 	    mib, (unsigned long)(ps->n > 0 ? ps->n - 1 : 0), ((double)ps->nent *
 	    esize(ps) + (ps->nent > 0 ? (double)((size_t)1 << ps->bbits) + 1 :
 	    0) * sizeof(*ps->bucket) + (double)ps->cap * sizeof(*ps->slot) +
 	    (double)ps->capkey * sizeof(*ps->key) + (double)ps->capn *
-	    sizeof(*ps->rkey)) / mib);
+	    3.0 / 2) / mib);
 }
 
 pc_rc
@@ -1849,11 +1935,6 @@ agg_open(struct agg **out, struct store *st, const uint8_t cell_key[32],
 	memcpy(upto, c.upto, STORE_SNAP_LEN);
 	keys_fit(a);
 	persons_fit(a->persons);
-#ifdef __GLIBC__
-	/* what loading took and gave back (timelines, statements) goes
-	 * back to the system, not kept in the server's resident set */
-	malloc_trim(0);
-#endif
 	log_sizes(a);
 	*out = a;
 	return PC_OK;
@@ -2153,6 +2234,133 @@ cell_add(struct agg_cell *dst, const struct agg_cell *src)
 		d[i] += sv[i];
 }
 
+/*
+ * A place's sums of one month: a cell's counts in 32 bits (a place's
+ * month counts far fewer than 2^31 of anything, where a cell of a query
+ * may add up many), then its cell keys in 64 as a cell has them (each a
+ * sum of keys up to 4095 a count); field for field in a cell's order,
+ * index i of a cell's longs being count i or key i - CELL_COUNTS. Some
+ * 6 KiB a month where a cell takes 10.
+ */
+#define CELL_LONGS	(sizeof(struct agg_cell) / sizeof(long))
+#define CELL_COUNTS	(offsetof(struct agg_cell, key) / sizeof(long))
+/* index of a field (or its first element) among a cell's longs */
+#define CI(field)	(offsetof(struct agg_cell, field) / sizeof(long))
+#define ONS4_LONGS	(sizeof(struct agg_ons4) / sizeof(long))
+
+_Static_assert(offsetof(struct agg_cell, key) + sizeof(struct agg_keys) ==
+    sizeof(struct agg_cell), "a cell's keys come last");
+
+struct mcell {
+	int32_t		 n[CELL_COUNTS];
+	long		 key[CELL_LONGS - CELL_COUNTS];
+};
+
+static inline void
+mc_n(struct mcell *m, size_t i, long v)
+{
+	m->n[i] = (int32_t)(m->n[i] + v);
+}
+
+static inline void
+mc_k(struct mcell *m, size_t i, long v)
+{
+	m->key[i - CELL_COUNTS] += v;
+}
+
+/* What cell_fact() adds to a cell, into a month's sums. */
+static void
+month_cell_fact(struct mcell *c, const struct qhot *f,
+    const struct qcold *fc, long s)
+{
+	long k = Q_KEY(f) * s, consent = (f->rk & Q_CONSENT) != 0;
+	uint64_t sets = qsets(fc);
+	int close = Q_CLOSE(f), days = S_DAYS(sets), d, m;
+	uint32_t b;
+
+	mc_n(c, CI(referrals), s);
+	mc_k(c, CI(key.referrals), k);
+	mc_n(c, CI(consented), s * consent);
+	mc_k(c, CI(key.consented), k * consent);
+	mc_n(c, CI(contacts), s * fc->contacts);
+	mc_k(c, CI(key.contacts), k * fc->contacts);
+	mc_n(c, CI(attended), s * fc->attended);
+	mc_k(c, CI(key.attended), k * fc->attended);
+	if (close != Q_OPEN) {
+		mc_n(c, CI(closed), s);
+		mc_k(c, CI(key.closed), k);
+		mc_n(c, CI(closed_by) + (close & 7), s);
+		mc_k(c, CI(key.closed_by) + (close & 7), k);
+		mc_n(c, CI(closed_contacts) + (fc->attended < AGG_CONTACTS - 1 ?
+		    fc->attended : AGG_CONTACTS - 1), s);
+	}
+	if (days >= 0) {
+		mc_n(c, CI(days_hist) + (size_t)days, s);
+		mc_n(c, CI(days_n), s);
+		mc_k(c, CI(key.days_n), k);
+	}
+	for (b = S_OFFERED(sets); b != 0; b &= b - 1) {
+		mc_n(c, CI(offered) + (size_t)__builtin_ctz(b), s);
+		mc_k(c, CI(key.offered) + (size_t)__builtin_ctz(b), k);
+	}
+	for (b = S_TAKEN(sets); b != 0; b &= b - 1) {
+		mc_n(c, CI(taken) + (size_t)__builtin_ctz(b), s);
+		mc_k(c, CI(key.taken) + (size_t)__builtin_ctz(b), k);
+	}
+	for (d = 1; d < DIM_N; d++) {
+		size_t g;
+
+		if (d == DIM_REASON)
+			continue;
+		g = (size_t)d * 18 + group_tab[d][qcode(f, (enum agg_dim)d)];
+		mc_n(c, CI(by) + g, s);
+		mc_k(c, CI(key.by) + g, k);
+	}
+	for (b = S_REASONS(sets); b != 0; b &= b - 1) {
+		mc_n(c, CI(by) + DIM_REASON * 18 + (size_t)__builtin_ctz(b), s);
+		mc_k(c, CI(key.by) + DIM_REASON * 18 +
+		    (size_t)__builtin_ctz(b), k);
+	}
+	if (!consent || !(f->rk & Q_PAIR))
+		return;
+	mc_n(c, CI(pairs), s);
+	mc_k(c, CI(key.pairs), k);
+	for (m = 0; m < ONS4_N; m++) {
+		size_t o = CI(ons4) + (size_t)m * ONS4_LONGS;
+		int sb = fc->score[m] & 15, fo = fc->score[m] >> 4, df = fo - sb;
+		long t = pair_tab[m][fc->score[m]];
+
+		mc_k(c, CI(key.improved) + (size_t)m, k * (t & 1));
+		mc_k(c, CI(key.worst_base) + (size_t)m, k * (t >> 1 & 1));
+		mc_k(c, CI(key.left_worst) + (size_t)m, k * (t >> 2 & 1));
+		mc_n(c, o + CI(ons4[0].n) - CI(ons4), s);
+		mc_n(c, o + CI(ons4[0].sum_base) - CI(ons4), s * sb);
+		mc_n(c, o + CI(ons4[0].sum_follow) - CI(ons4), s * fo);
+		mc_n(c, o + CI(ons4[0].sum_d) - CI(ons4), s * df);
+		mc_n(c, o + CI(ons4[0].sum_d2) - CI(ons4), s * df * df);
+		mc_n(c, o + CI(ons4[0].hist_d) - CI(ons4) + (size_t)(df + 10),
+		    s);
+		mc_n(c, o + CI(ons4[0].improved) - CI(ons4), s * (t & 1));
+		mc_n(c, o + CI(ons4[0].worst_base) - CI(ons4),
+		    s * (t >> 1 & 1));
+		mc_n(c, o + CI(ons4[0].left_worst) - CI(ons4),
+		    s * (t >> 2 & 1));
+	}
+}
+
+/* A month's sums into a cell. */
+static void
+month_add(struct agg_cell *dst, const struct mcell *src)
+{
+	long *d = (long *)dst;
+	size_t i;
+
+	for (i = 0; i < CELL_COUNTS; i++)
+		d[i] += src->n[i];
+	for (; i < CELL_LONGS; i++)
+		d[i] += src->key[i - CELL_COUNTS];
+}
+
 /* The month cell of day d, -1 outside MONTHS_FROM.. (a pass adds those). */
 static int
 month_of(int32_t d)
@@ -2335,12 +2543,12 @@ people_put(struct gsum *g, uint32_t pid, long s)
 static inline long
 person_key(const struct agg *a, uint32_t pid)
 {
-	return a->persons->rkey != NULL ? a->persons->rkey[pid] : 0;
+	return a->persons->rkey != NULL ? rkey_get(a->persons->rkey, pid) : 0;
 }
 
 /* Person pid into a query's bitmap (see()), its count and key sum. */
 static inline void
-see_pid(uint64_t *bits, const uint16_t *rkey, uint32_t pid, long *n,
+see_pid(uint64_t *bits, const uint8_t *rkey, uint32_t pid, long *n,
     long *key)
 {
 	uint64_t bit = 1ULL << (pid & 63), *w = &bits[pid >> 6];
@@ -2348,7 +2556,7 @@ see_pid(uint64_t *bits, const uint16_t *rkey, uint32_t pid, long *n,
 	if (!(*w & bit)) {
 		*w |= bit;
 		(*n)++;
-		*key += rkey != NULL ? rkey[pid] : 0;
+		*key += rkey != NULL ? rkey_get(rkey, pid) : 0;
 	}
 }
 
@@ -2356,7 +2564,7 @@ see_pid(uint64_t *bits, const uint16_t *rkey, uint32_t pid, long *n,
 static void
 see_people(const struct agg *a, struct seen *people, const struct gsum *g)
 {
-	const uint16_t *rkey = a->persons->rkey;
+	const uint8_t *rkey = a->persons->rkey;
 	uint64_t *bits = people->bits;
 	long n = 0, key = 0;
 	uint32_t i, pid;
@@ -2525,7 +2733,7 @@ month_fact(struct agg *a, struct agg_place *p, const struct qhot *f,
 	if (p->month[mi] == NULL &&
 	    (p->month[mi] = calloc(1, sizeof(*p->month[mi]))) == NULL)
 		goto nomem;
-	cell_fact(p->month[mi], f, fc, s);
+	month_cell_fact(p->month[mi], f, fc, s);
 	for (d = 1; mi != MONTH_OUT && d < DIM_N; d++)
 		if ((dims & 1u << d) && gmonth_fact(p, (enum agg_dim)d, mi, f,
 		    fc, s) != 0)
@@ -2575,7 +2783,7 @@ static int
 month_any(const struct agg_place *p, int mi)
 {
 	return mi >= 0 && mi <= MONTH_OUT && p->month[mi] != NULL &&
-	    p->month[mi]->referrals != 0;
+	    p->month[mi]->n[CI(referrals)] != 0;
 }
 
 /*
@@ -2623,7 +2831,7 @@ add_chunks(const struct agg *a, const struct agg_place *p,
 	gs = gs && p->gmonth[d] != NULL;
 	for (mi = sp.m0; months && mi <= sp.m1; mi++) {
 		if (p->month[mi] != NULL)
-			cell_add(tot, p->month[mi]);
+			month_add(tot, p->month[mi]);
 		for (g = 0; gs && p->gmonth[d][mi] != NULL && g < r->ngroups;
 		    g++)
 			gsum_add(&r->groups[g], &p->gmonth[d][mi][g]);
@@ -2830,8 +3038,8 @@ seen_merge(const struct agg *a, struct seen *to, const struct seen *from)
 		to->bits[w] |= from->bits[w];
 		for (to->n -= __builtin_popcountll(both); both != 0;
 		    both &= both - 1)
-			to->key -= a->persons->rkey[w * 64 +
-			    (size_t)__builtin_ctzll(both)];
+			to->key -= rkey_get(a->persons->rkey,
+			    (uint32_t)(w * 64 + (size_t)__builtin_ctzll(both)));
 	}
 }
 
@@ -3047,7 +3255,7 @@ agg_run_months(struct agg *a, const struct agg_query *q,
 
 			if (start[k] >= sp.from && start[k + 1] - 1 <= sp.to &&
 			    p->month[mi] != NULL)
-				cell_add(&(*out)[k], p->month[mi]);
+				month_add(&(*out)[k], p->month[mi]);
 		}
 		for (EACH(a, p, ci, ch, f, end)) {
 			int lo = 0, hi = *n;
@@ -3117,7 +3325,7 @@ agg_referral_key(const struct agg *a, int64_t referral, long *key)
 
 	*key = 0;
 	if (referral <= 0 || (size_t)referral >= a->nkey ||
-	    (g = (int64_t)a->by_key[referral] - 1) < 0)
+	    (g = (int64_t)key_get(a, (size_t)referral) - 1) < 0)
 		return 0;
 	f = HOT(a, g);
 	if (f->rk & Q_VOIDED)

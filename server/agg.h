@@ -7,7 +7,8 @@
  * the records, in the same transaction, and held in memory per place as
  * packed query-ready copies of 34 bytes (codes as they are, people
  * numbered densely), found again by the store's dense number for their
- * referral (its key) through an array of 4 bytes a key, and as sums
+ * referral (its key) through an array of 3 bytes a key (up to 16
+ * million facts), and as sums
  * per place and calendar month of every count but people, kept in step
  * as facts come, change and go; for each dimension a query has broken
  * figures down by, also each group's sums per place and month of what a
@@ -180,6 +181,7 @@ struct pop;
 struct chunk;		/* facts as queries read them, of one place (agg.c) */
 struct persons;		/* person key -> dense number (agg.c) */
 struct gsum;		/* a group's sums of one month (agg.c) */
+struct mcell;		/* a place's sums of one month (agg.c) */
 struct workq;		/* threads sharing queries' passes (workq.h) */
 
 #define AGG_WORKERS_MAX	3	/* besides the caller */
@@ -189,7 +191,7 @@ struct agg_place {
 	struct store_place	 p;
 	uint32_t		*chunks;	/* its chunks, in arrival order */
 	size_t			 nchunks, capchunks;
-	struct agg_cell		**month;	/* sums by month (agg.c) */
+	struct mcell		**month;	/* sums by month (agg.c) */
 	int			 month_lost;	/* 1: out of memory for them */
 	/* each group's sums by month, of the dimensions in agg gdims */
 	struct gsum		**gmonth[DIM_N];
@@ -203,7 +205,8 @@ struct agg {
 	size_t			 npcns;
 	struct chunk		**chunk;	/* every place's, by number */
 	size_t			 nchunk, capchunk;
-	uint32_t		*by_key;	/* store key -> its fact (agg.c) */
+	uint8_t			*by_key;	/* store key -> its fact (agg.c) */
+	int			 kbytes;	/* of each key's entry */
 	size_t			 nkey, nid;	/* room; facts held */
 	struct persons		*persons;
 	/* dimensions with group sums (bit per agg_dim): set under gbuild
@@ -234,6 +237,14 @@ pc_rc	 agg_place_set(struct agg *, const struct store_place *);
  */
 pc_rc	 agg_open(struct agg **, struct store *, const uint8_t cell_key[32],
 	    char upto[STORE_SNAP_LEN], struct err_list *);
+/*
+ * Works out, and stores, every referral's fact when the store has none
+ * of this version's (a database from before facts); agg_open() does
+ * the same. A server does it first on a connection of its own, closed
+ * after, so that what SQLite mapped for its one long transaction (the
+ * index of the write-ahead log, which grows with it) goes with it.
+ */
+pc_rc	 agg_rebuild(struct store *);
 /* Stops the workers too. */
 void	 agg_close(struct agg *);
 /*

@@ -825,6 +825,52 @@ malloc_settings(void)
 #endif
 }
 
+/*
+ * Every referral's fact worked out, when the store has none (a database
+ * from before facts, or an upgrade's first start), on a connection
+ * closed before the server opens its own: SQLite's index of the
+ * write-ahead log grows with that one long transaction, some 1 MiB at a
+ * million referrals, and stays mapped for as long as any connection of
+ * the process is open.
+ */
+static pc_rc
+facts_first(const struct conf *cf, struct err_list *errs)
+{
+	struct store *st;
+	pc_rc rc;
+
+	if ((rc = store_open(cf->database, &st, errs)) != PC_OK)
+		return rc;
+	if ((rc = store_cache_size(st, START_CACHE_MIB)) != PC_OK ||
+	    (rc = agg_rebuild(st)) != PC_OK)
+		err_add(errs, E_SYSTEM, "", "cannot work out the aggregates: "
+		    "%s", pc_strerror(rc));
+	store_close(st);
+	return rc;
+}
+
+/*
+ * Once the start has loaded: the loop's page cache emptied of the pages
+ * the load read once (queries would not read them again) and set to its
+ * size for serving, then what the load took and gave back (timelines,
+ * statements, those pages) returned to the system rather than kept in
+ * the server's resident set.
+ */
+static pc_rc
+after_load(struct server *srv)
+{
+	pc_rc rc;
+
+	if ((rc = store_cache_size(srv->store, 0)) != PC_OK ||
+	    (rc = store_cache_size(srv->store, srv->conf->cache_size)) !=
+	    PC_OK)
+		return rc;
+#ifdef __GLIBC__
+	malloc_trim(0);
+#endif
+	return PC_OK;
+}
+
 int
 srv_run(struct conf *cf)
 {
@@ -850,6 +896,7 @@ srv_run(struct conf *cf)
 	    setup_signals(&srv) != 0 || setup_http(&srv) != 0 ||
 	    oidc_open(&srv.oidc, cf, &srv.secret, &errs) != PC_OK ||
 	    drop_privileges(cf->user) != 0 ||
+	    facts_first(cf, &errs) != PC_OK ||
 	    store_open(cf->database, &srv.store, &errs) != PC_OK ||
 	    /* agg_open's passes read each page once: a larger cache would
 	     * fill with pages no request reads, its memory kept for good */
@@ -860,7 +907,7 @@ srv_run(struct conf *cf)
 	    first_places(&srv, &errs) != PC_OK ||
 	    secret_derive(&srv.secret, SECRET_CELL_KEY, cell_key) != PC_OK ||
 	    agg_open(&srv.agg, srv.store, cell_key, upto, &errs) != PC_OK ||
-	    store_cache_size(srv.store, cf->cache_size) != PC_OK ||
+	    after_load(&srv) != PC_OK ||
 	    start_shared(&srv, upto, &errs) != PC_OK ||
 	    start_head_log(&srv) != 0 || (srv.oidc != NULL &&
 	    oidc_start(srv.oidc, srv.base, &errs) != PC_OK) ||

@@ -498,6 +498,11 @@ static void
 config_sqlite(void)
 {
 	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	/* no page cache made ahead (SQLite's 20 pages, some 87 KiB, each
+	 * written once at a connection's first read, whether it reads that
+	 * much or not: the server has eight or so connections, those that
+	 * checkpoint never cache a page); pages are allocated as read */
+	(void)sqlite3_config(SQLITE_CONFIG_PAGECACHE, NULL, 0, 0);
 }
 
 pc_rc

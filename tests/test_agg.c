@@ -1177,12 +1177,13 @@ test_month_people(void **state)
 
 /*
  * The array of referral keys and the table of people grow as facts come,
- * to sizes
- * that are not powers of two: every referral and person must still be
- * found again after each growth, so that a correction replaces its fact
- * (the count stays one a referral) and takeup's lookups get its key.
+ * to sizes that are not powers of two, and the array's entries widen as
+ * the facts' numbers do (past 2^8 and 2^16 here, to 3 bytes): every
+ * referral and person must still be found again after each growth, so
+ * that a correction replaces its fact (the count stays one a referral)
+ * and takeup's lookups get its key.
  */
-#define GROW_N	20000
+#define GROW_N	70000
 
 static void
 grow_fact(struct fact *f, int k, int32_t day)
@@ -1237,6 +1238,7 @@ test_tables_grow(void **state)
 		assert_int_equal(agg_referral_key(a, f.key, &key), 1);
 		assert_int_equal(key, ckm_keyer_key(a->keyer, f.person));
 	}
+	assert_int_equal(a->kbytes, 3);
 	/* keys never given, or that no store gives */
 	assert_int_equal(agg_referral_key(a, GROW_N + 1, &key), 0);
 	assert_int_equal(agg_referral_key(a, (int64_t)1 << 40, &key), 0);

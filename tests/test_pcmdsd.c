@@ -772,6 +772,53 @@ test_start_sizes(void **state)
 	free(log);
 }
 
+/*
+ * A store without facts (from before them, or an upgrade's first start)
+ * has them worked out before the server opens its own connections, and
+ * served as any loaded: the server starts with both referrals counted
+ * and their facts stored.
+ */
+static void
+test_facts_worked_out_first(void **state)
+{
+	struct th_server s2;
+	const char *tok;
+	char worker[32], batch[4096], path[700];
+	struct th_http h;
+	char *log, *at;
+
+	(void)state;
+	th_server_init(&s2, NULL);
+	snprintf(path, sizeof(path), "%s/pcmds.db", s2.dir);
+	th_server_start(&s2, NULL);
+	tok = th_enrol(&s2, th_server_user(&s2, "link_worker", "BD", NULL),
+	    NULL);
+	snprintf(worker, sizeof(worker), "bd-lw%ld", th_sql_long(path,
+	    "SELECT MAX(id) FROM users"));
+	snprintf(batch, sizeof(batch), "{\"records\":[%s,%s]}",
+	    referral(REF_V4, worker, "BD", 1), referral(REF_V7, worker, "BD",
+	    2));
+	th_post_records(&s2, tok, batch, &h);
+	assert_int_equal(h.status, 200);
+	th_http_free(&h);
+	assert_int_equal(th_server_stop(&s2, SIGTERM), 0);
+	th_sql(path, "DELETE FROM facts; DELETE FROM meta WHERE key = "
+	    "'fact_version'");
+	th_server_start(&s2, NULL);
+	assert_int_equal(th_sql_long(path, "SELECT COUNT(*) FROM facts"), 2);
+	assert_int_equal(th_server_stop(&s2, SIGTERM), 0);
+	log = th_slurp(s2.log, NULL);
+	assert_non_null(at = strstr(log, "aggregates: computing the facts of "
+	    "every referral\n"));
+	at = strchr(at, '\n');
+	if ((at = strstr(at, "aggregates: computing")) == NULL ||
+	    strstr(at, "aggregates: 2 referrals\n") == NULL ||
+	    strstr(at, "aggregates: 2 referrals in 0.0 MiB") == NULL)
+		fail_msg("no facts of 2 referrals worked out at the second "
+		    "start:\n%s", log);
+	free(log);
+}
+
 static void
 test_config_errors(void **state)
 {
@@ -1342,6 +1389,7 @@ main(void)
 		cmocka_unit_test(test_rate_limit),
 		cmocka_unit_test(test_shutdown_and_reload),
 		cmocka_unit_test(test_start_sizes),
+		cmocka_unit_test(test_facts_worked_out_first),
 		cmocka_unit_test(test_config_errors),
 		cmocka_unit_test(test_port_taken),
 		cmocka_unit_test(test_newer_schema),

@@ -45,7 +45,9 @@
  *    normal approximation is used"; zeros are dropped and also switch
  *    the exact test off.
  */
+#include <link.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 
 #include "harness.h"
@@ -325,12 +327,57 @@ test_memo(void **state)
 	free(m);
 }
 
+static void *
+quantile_thread(void *arg)
+{
+	double *v = arg;
+
+	v[0] = stats_t_quantile(0.975, 9);
+	v[1] = stats_t_quantile(0.975, 9);	/* from this thread's memo */
+	return NULL;
+}
+
+static int
+tls_size(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	size_t *tls = arg, i;
+
+	(void)size;
+	for (i = 0; info->dlpi_name[0] == '\0' && i < info->dlpi_phnum; i++)
+		if (info->dlpi_phdr[i].p_type == PT_TLS)
+			*tls += info->dlpi_phdr[i].p_memsz;
+	return 0;
+}
+
+/*
+ * Each thread's memo is its own, made when it first asks (and freed
+ * when it ends: the sanitizers' leak check sees one that is not), not
+ * a part of every thread's static storage: the program's thread-local
+ * storage is a few bytes, not the memos' 100 KiB.
+ */
+static void
+test_memo_threads(void **state)
+{
+	double here = stats_t_quantile(0.975, 9), there[2];
+	pthread_t t;
+	size_t tls = 0;
+
+	(void)state;
+	assert_int_equal(pthread_create(&t, NULL, quantile_thread, there), 0);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_memory_equal(&here, &there[0], sizeof(here));
+	assert_memory_equal(&here, &there[1], sizeof(here));
+	dl_iterate_phdr(tls_size, &tls);
+	assert_true(tls < sizeof(struct stats_memo) / 8);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_t_distribution),
 		cmocka_unit_test(test_memo),
+		cmocka_unit_test(test_memo_threads),
 		cmocka_unit_test(test_t_quantile_inverts),
 		cmocka_unit_test(test_sleep_paired),
 		cmocka_unit_test(test_integer_pairs),
