@@ -737,31 +737,42 @@ test_shutdown_and_reload(void **state)
 }
 
 /* At start the server tells what its tables of referrals hold. */
+/*
+ * A server of its own, its database at path, that has stored two
+ * referrals of one person from an enrolled link worker; stopped.
+ */
+static void
+two_referrals_stored(struct th_server *s2, char *path, size_t len)
+{
+	const char *tok;
+	char worker[32], batch[4096];
+	struct th_http h;
+
+	th_server_init(s2, NULL);
+	snprintf(path, len, "%s/pcmds.db", s2->dir);
+	th_server_start(s2, NULL);
+	tok = th_enrol(s2, th_server_user(s2, "link_worker", "BD", NULL),
+	    NULL);
+	snprintf(worker, sizeof(worker), "bd-lw%ld", th_sql_long(path,
+	    "SELECT MAX(id) FROM users"));
+	snprintf(batch, sizeof(batch), "{\"records\":[%s,%s]}",
+	    referral(REF_V4, worker, "BD", 1), referral(REF_V7, worker, "BD",
+	    2));
+	th_post_records(s2, tok, batch, &h);
+	assert_int_equal(h.status, 200);
+	th_http_free(&h);
+	assert_int_equal(th_server_stop(s2, SIGTERM), 0);
+}
+
 static void
 test_start_sizes(void **state)
 {
 	struct th_server s2;
-	const char *tok;
-	char worker[32], batch[4096], path[700];
-	struct th_http h;
+	char path[700];
 	char *log;
 
 	(void)state;
-	th_server_init(&s2, NULL);
-	snprintf(path, sizeof(path), "%s/pcmds.db", s2.dir);
-	th_server_start(&s2, NULL);
-	tok = th_enrol(&s2, th_server_user(&s2, "link_worker", "BD", NULL),
-	    NULL);
-	snprintf(worker, sizeof(worker), "bd-lw%ld", th_sql_long(path,
-	    "SELECT MAX(id) FROM users"));
-	/* two referrals of one person */
-	snprintf(batch, sizeof(batch), "{\"records\":[%s,%s]}",
-	    referral(REF_V4, worker, "BD", 1), referral(REF_V7, worker, "BD",
-	    2));
-	th_post_records(&s2, tok, batch, &h);
-	assert_int_equal(h.status, 200);
-	th_http_free(&h);
-	assert_int_equal(th_server_stop(&s2, SIGTERM), 0);
+	two_referrals_stored(&s2, path, sizeof(path));
 	th_server_start(&s2, NULL);
 	assert_int_equal(th_server_stop(&s2, SIGTERM), 0);
 	log = th_slurp(s2.log, NULL);
@@ -782,26 +793,11 @@ static void
 test_facts_worked_out_first(void **state)
 {
 	struct th_server s2;
-	const char *tok;
-	char worker[32], batch[4096], path[700];
-	struct th_http h;
+	char path[700];
 	char *log, *at;
 
 	(void)state;
-	th_server_init(&s2, NULL);
-	snprintf(path, sizeof(path), "%s/pcmds.db", s2.dir);
-	th_server_start(&s2, NULL);
-	tok = th_enrol(&s2, th_server_user(&s2, "link_worker", "BD", NULL),
-	    NULL);
-	snprintf(worker, sizeof(worker), "bd-lw%ld", th_sql_long(path,
-	    "SELECT MAX(id) FROM users"));
-	snprintf(batch, sizeof(batch), "{\"records\":[%s,%s]}",
-	    referral(REF_V4, worker, "BD", 1), referral(REF_V7, worker, "BD",
-	    2));
-	th_post_records(&s2, tok, batch, &h);
-	assert_int_equal(h.status, 200);
-	th_http_free(&h);
-	assert_int_equal(th_server_stop(&s2, SIGTERM), 0);
+	two_referrals_stored(&s2, path, sizeof(path));
 	th_sql(path, "DELETE FROM facts; DELETE FROM meta WHERE key = "
 	    "'fact_version'");
 	th_server_start(&s2, NULL);
