@@ -1858,8 +1858,8 @@ rebuild_one(void *arg, const char *referral)
  * A database whose facts were never computed (from before facts) gets
  * them all; from then on each fact is read, or worked out again, alone.
  */
-static pc_rc
-rebuild_facts(struct store *st)
+pc_rc
+agg_rebuild(struct store *st)
 {
 	struct rebuild r = {st, 0, PC_OK};
 	char v[16], want[16];
@@ -1882,12 +1882,6 @@ rebuild_facts(struct store *st)
 	else
 		log_info("aggregates: %ld referrals", r.n);
 	return r.rc;
-}
-
-pc_rc
-agg_rebuild(struct store *st)
-{
-	return rebuild_facts(st);
 }
 
 /*
@@ -1925,7 +1919,7 @@ agg_open(struct agg **out, struct store *st, const uint8_t cell_key[32],
 	FAILPOINT_PAUSE("start-loading");	/* test builds: held here */
 	if ((rc = store_place_each(st, load_place, a)) != PC_OK ||
 	    (rc = pop_load(st, a->pop)) != PC_OK ||
-	    (rc = rebuild_facts(st)) != PC_OK ||
+	    (rc = agg_rebuild(st)) != PC_OK ||
 	    (rc = load(a, st, &c, 1)) != PC_OK) {
 		err_add(errs, E_SYSTEM, "", "cannot load the aggregates: %s",
 		    pc_strerror(rc));

@@ -151,34 +151,34 @@ test_mismatch_parsed(void **state)
 static void
 test_other_layouts_parsed(void **state)
 {
+	/* each a format of one result, the id at %s */
+	static const char *const other[] = {
+		"{\"results\": [{\"index\":0,\"id\":\"%s\",\"status\":"
+		    "\"stored\"}],\"summary\":{}}",
+		"{\"results\":[{\"id\":\"%s\",\"index\":0,\"status\":"
+		    "\"stored\"}],\"summary\":{}}",
+		"{\"results\":[{\"index\":0,\"id\":\"%s\",\"status\":"
+		    "\"conflict\"}],\"summary\":{}}",
+		"{\"results\":[{\"index\":00,\"id\":\"%s\",\"status\":"
+		    "\"stored\"}],\"summary\":{}}",
+		"{\"results\":[{\"index\":0,\"id\":\"%s\",\"status\":"
+		    "\"stored\"}]}",
+	};
+	struct answer_plain a;
 	char text[512];
+	size_t i;
 
 	(void)state;
 	fixture();
-	snprintf(text, sizeof(text), "{\"results\": [{\"index\":0,\"id\":"
-	    "\"%s\",\"status\":\"stored\"}],\"summary\":{}}", ids[0]);
-	assert_not_plain(text, strlen(text), 1);
-	snprintf(text, sizeof(text), "{\"results\":[{\"id\":\"%s\",\"index\":"
-	    "0,\"status\":\"stored\"}],\"summary\":{}}", ids[0]);
-	assert_not_plain(text, strlen(text), 1);
-	snprintf(text, sizeof(text), "{\"results\":[{\"index\":0,\"id\":"
-	    "\"%s\",\"status\":\"conflict\"}],\"summary\":{}}", ids[0]);
-	assert_not_plain(text, strlen(text), 1);
-	snprintf(text, sizeof(text), "{\"results\":[{\"index\":00,\"id\":"
-	    "\"%s\",\"status\":\"stored\"}],\"summary\":{}}", ids[0]);
-	assert_not_plain(text, strlen(text), 1);
-	snprintf(text, sizeof(text), "{\"results\":[{\"index\":0,\"id\":"
-	    "\"%s\",\"status\":\"stored\"}]}", ids[0]);
-	assert_not_plain(text, strlen(text), 1);
+	for (i = 0; i < sizeof(other) / sizeof(other[0]); i++) {
+		snprintf(text, sizeof(text), other[i], ids[0]);
+		assert_not_plain(text, strlen(text), 1);
+	}
 	/* what is read: the same without the watermark */
 	snprintf(text, sizeof(text), "{\"results\":[{\"index\":0,\"id\":"
 	    "\"%s\",\"status\":\"stored\"}],\"summary\":{}}", ids[0]);
-	{
-		struct answer_plain a;
-
-		assert_true(read_plain(text, strlen(text), 1, &a));
-		assert_int_equal(a.stored, 1);
-	}
+	assert_true(read_plain(text, strlen(text), 1, &a));
+	assert_int_equal(a.stored, 1);
 }
 
 int
