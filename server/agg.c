@@ -1857,6 +1857,11 @@ rebuild_one(void *arg, const char *referral)
 /*
  * A database whose facts were never computed (from before facts) gets
  * them all; from then on each fact is read, or worked out again, alone.
+ * The meta key only says that this was done once (its value, the
+ * version that did it, is for an operator): an upgrade is not a rebuild,
+ * since every fact carries the version that wrote it and load() works
+ * out again, and stores, those an older version wrote, referral by
+ * referral under their locks while ingest goes on.
  */
 pc_rc
 agg_rebuild(struct store *st)

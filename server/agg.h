@@ -238,9 +238,10 @@ pc_rc	 agg_place_set(struct agg *, const struct store_place *);
 pc_rc	 agg_open(struct agg **, struct store *, const uint8_t cell_key[32],
 	    char upto[STORE_SNAP_LEN], struct err_list *);
 /*
- * Works out, and stores, every referral's fact when the store has none
- * of this version's (a database from before facts); agg_open() does
- * the same. A server does it first on a connection of its own, closed
+ * Works out, and stores, every referral's fact when the store's facts
+ * were never computed (a database from before facts: no "fact_version"
+ * in its meta); agg_open() does the same. Facts an older version wrote
+ * are not its business: agg_open() works those out again one by one. A server does it first on a connection of its own, closed
  * after, so that what SQLite mapped for its one long transaction (the
  * index of the write-ahead log, which grows with it) goes with it.
  */
