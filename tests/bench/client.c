@@ -155,7 +155,7 @@ bench_sync(void)
 	    "referral of an earlier batch)", n, cl.nrefs, BENCH_SYNC_BATCH,
 	    100.0 * (double)later / (double)n), bench_fmt("%.2f s (%.0f "
 	    "records/s); client CPU %.2f s user, %.2f s system; client peak "
-	    "RSS %.1f MiB; server CPU a record %.0f us user + %.0f us system",
+	    "RSS %.1f MiB; server CPU a record %.1f us user + %.1f us system",
 	    t, (double)n / t, ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6,
 	    ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6,
 	    peak / 1024.0, (u1 - u0) * 1e6 / (double)n,
