@@ -45,6 +45,17 @@
 #define BACKOFF_BASE	0.25	/* s */
 #define BACKOFF_CAP	15.0	/* s */
 #define BUDGET_DEFAULT	60	/* s of retrying without an answer */
+/*
+ * Records a request: the most a server takes by default (its max_batch).
+ * The server's commit writes every page the batch touched, and most are
+ * pages of the referrals' facts and of the index of records by referral,
+ * scattered; a larger batch shares more of them among its records and
+ * fsyncs half as often: 1000 a batch write a quarter fewer pages a record
+ * than 500.
+ */
+#define BATCH_DEFAULT	1000
+#define STR(x)		#x
+#define STR_OF(x)	STR(x)
 #define LATER_MAX(s)	(2 * (s)->batch)	/* rows put off, at most */
 
 /* A row put off: its referral is in the batch in flight. */
@@ -824,7 +835,7 @@ run_sync(struct ctx *c, struct opt_result *o)
 	memset(&s, 0, sizeof(s));
 	s.c = c;
 	s.started = now();
-	s.batch = (v = opt_get(o, "batch")) ? atoi(v) : 500;
+	s.batch = (v = opt_get(o, "batch")) ? atoi(v) : BATCH_DEFAULT;
 	s.budget = (v = opt_get(o, "timeout")) ? atof(v) : BUDGET_DEFAULT;
 	s.deadline = s.started + s.budget;
 	s.json = opt_has(o, "json");
@@ -902,7 +913,8 @@ run_sync(struct ctx *c, struct opt_result *o)
 }
 
 static const struct opt_spec sync_opts[] = {
-	{"batch", OPT_VALUE, "N", "records per request (default 500)"},
+	{"batch", OPT_VALUE, "N", "records per request (default "
+	    STR_OF(BATCH_DEFAULT) ")"},
 	{"timeout", OPT_VALUE, "SECONDS", "the time budget: how long to keep "
 	    "retrying while the server cannot be reached or is busy (default "
 	    "60)"},

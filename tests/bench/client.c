@@ -135,7 +135,7 @@ bench_sync(void)
 	/* its batches go in the order made: follow-ups of earlier batches */
 	for (i = 0; i < cl.nrecs; i++)
 		later += cl.recs[i].ev > 0 && cl.refs[cl.recs[i].ref].rec[0] /
-		    BENCH_BATCH < i / BENCH_BATCH;
+		    BENCH_SYNC_BATCH < i / BENCH_SYNC_BATCH;
 	snprintf(exe, sizeof(exe), "%s/pcmds", th_build());
 	u0 = bench_cpu(srv.s.pid, &s0);
 	t0 = th_now();
@@ -152,10 +152,10 @@ bench_sync(void)
 	bench_srv_stop(&srv);
 	bench_row(bench_fmt("pcmds sync of %ld offline records to the server "
 	    "(%zu referrals; in batches of %d, %.0f%% of records follow up a "
-	    "referral of an earlier batch)", n, cl.nrefs, BENCH_BATCH,
+	    "referral of an earlier batch)", n, cl.nrefs, BENCH_SYNC_BATCH,
 	    100.0 * (double)later / (double)n), bench_fmt("%.2f s (%.0f "
 	    "records/s); client CPU %.2f s user, %.2f s system; client peak "
-	    "RSS %.1f MiB; server CPU a record %.0f us user + %.0f us system",
+	    "RSS %.1f MiB; server CPU a record %.1f us user + %.1f us system",
 	    t, (double)n / t, ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6,
 	    ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6,
 	    peak / 1024.0, (u1 - u0) * 1e6 / (double)n,

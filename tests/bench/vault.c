@@ -346,5 +346,5 @@ bench_vault(void)
 	    "the same for both. Unlocking is the scrypt of the passphrase at "
 	    "the cost new stores get (the unwrap of the keys pcmds unlock "
 	    "does), in this process: its CPU time is what a guess costs.",
-	    rows, BENCH_BATCH);
+	    rows, BENCH_SYNC_BATCH);
 }
