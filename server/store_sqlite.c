@@ -12,6 +12,7 @@
  * watermark to wait for.
  */
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include <cjson/cJSON.h>
 #include <sqlite3.h>
 
+#include "map.h"
 #include "store_impl.h"
 #include "turns.h"
 
@@ -38,7 +40,9 @@ enum {
 	Q_RECORD_PUT,
 	Q_TIMELINE,
 	Q_CRED_FIND,
+	Q_FACT_SET,
 	Q_FACT_PUT,
+	Q_FACT_KEY,
 	Q_FACT_MOVE,
 	Q_TAKEUP_DEL,
 	Q_TAKEUP_PUT,
@@ -58,16 +62,27 @@ static const char *const queries[Q_NQUERIES] = {
 	    " u.created, u.revoked, c.expires, c.revoked, c.device FROM creds c"
 	    " JOIN users u ON u.id = c.user_id WHERE c.hash = ? AND c.kind = ?",
 	/*
+	 * A fact the batch read (sq_facts_of), by the key read with it: a
+	 * rowid, not the referral's index, and nothing to return. No row
+	 * changes when it is not that referral's or moves place or date.
+	 */
+	[Q_FACT_SET] = "UPDATE facts SET exportable = ?4, data = ?5 WHERE "
+	    "k = ?6 AND referral = ?1 AND place = ?2 AND referred_on = ?3",
+	/*
 	 * A fact's place and date seldom change, and an UPDATE naming them
 	 * rewrites its facts_by_place entry (a page more a fact, scattered)
-	 * even when they stay: this one leaves them, and no row comes back
-	 * when they differ, for Q_FACT_MOVE.
+	 * even when they stay: this one leaves them, and changes no row
+	 * when they differ, for Q_FACT_MOVE. No RETURNING: SQLite runs such
+	 * a statement into a table of its own first, which cost more than
+	 * the upsert; a new row's key is the last rowid inserted, an
+	 * updated one's is read (Q_FACT_KEY).
 	 */
 	[Q_FACT_PUT] = "INSERT INTO facts(referral, place, referred_on, "
 	    "exportable, data) VALUES (?,?,?,?,?) ON CONFLICT(referral) DO "
 	    "UPDATE SET exportable = excluded.exportable, data = excluded.data"
 	    " WHERE place = excluded.place AND referred_on = "
-	    "excluded.referred_on RETURNING k",
+	    "excluded.referred_on",
+	[Q_FACT_KEY] = "SELECT k FROM facts WHERE referral = ?",
 	[Q_FACT_MOVE] = "UPDATE facts SET place = ?2, referred_on = ?3, "
 	    "exportable = ?4, data = ?5 WHERE referral = ?1 RETURNING k",
 	[Q_TAKEUP_DEL] = "DELETE FROM takeup WHERE referral = ?",
@@ -77,8 +92,8 @@ static const char *const queries[Q_NQUERIES] = {
 	    "referred_on, taken, k) VALUES (?,?,?,?,?,?) ON CONFLICT(referral, "
 	    "asset) DO UPDATE SET taken = max(taken, excluded.taken)",
 	/* a batch's referrals as a JSON array of ids */
-	[Q_FACTS_OF] = "SELECT referral, data FROM facts WHERE referral IN "
-	    "(SELECT value FROM json_each(?))",
+	[Q_FACTS_OF] = "SELECT referral, data, k FROM facts WHERE referral "
+	    "IN (SELECT value FROM json_each(?))",
 };
 
 /*
@@ -123,6 +138,9 @@ struct sq {
 	struct wlock	*wl;	/* NULL: an in-memory database */
 	int		 wl_mine;	/* this connection holds it */
 	sqlite3_stmt	*q[Q_NQUERIES];
+	/* referral -> its fact's key, as sq_facts_of read them in this
+	   transaction: a hint for sq_fact_put, which checks it */
+	struct map	 fkeys;
 	struct ckpt	*ckpt;	/* NULL: SQLite checkpoints on commit */
 	char		 path[4096];
 	/* what the failed call of the current transaction met (see fault) */
@@ -516,6 +534,7 @@ store_sqlite_open(const char *path, struct store **out, struct err_list *errs)
 	if ((st = calloc(1, sizeof(*st))) == NULL)
 		return PC_ENOMEM;
 	st->base.ops = &sq_ops;
+	map_init(&st->fkeys);
 	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		err_add(errs, E_SYSTEM, "", "cannot open database %s: %s", path,
@@ -695,6 +714,7 @@ sq_close(struct store *base)
 	for (i = 0; i < Q_NQUERIES; i++)
 		sqlite3_finalize(st->q[i]);
 	sqlite3_close(st->db);
+	map_free(&st->fkeys);
 	free(st);
 }
 
@@ -715,6 +735,14 @@ note_fault(struct sq *st)
 	    sqlite3_errmsg(st->db));
 }
 
+/* The keys sq_facts_of read are the transaction's hints, not longer. */
+static void
+fkeys_forget(struct sq *st)
+{
+	if (st->fkeys.cap > 0)
+		map_free(&st->fkeys);
+}
+
 static pc_rc
 sq_begin(struct store *base)
 {
@@ -722,6 +750,7 @@ sq_begin(struct store *base)
 	pc_rc rc;
 
 	st->fault = 0;
+	fkeys_forget(st);
 	if (!st->wl_mine)
 		st->wl_mine = wlock_take(st->wl);
 	if ((rc = exec(st, "BEGIN IMMEDIATE", NULL)) != PC_OK) {
@@ -739,6 +768,8 @@ sq_commit(struct store *base)
 
 	if ((rc = exec(st, "COMMIT", NULL)) != PC_OK)
 		note_fault(st);
+	else
+		fkeys_forget(st);
 	wlock_end(st);	/* a failed COMMIT leaves it open: rollback's */
 	return rc;
 }
@@ -751,6 +782,7 @@ sq_rollback(struct store *base)
 	note_fault(st);
 	if (!sqlite3_get_autocommit(st->db))
 		(void)exec(st, "ROLLBACK", NULL);
+	fkeys_forget(st);
 	wlock_end(st);
 }
 
@@ -1797,20 +1829,38 @@ sq_record_row(struct store *base, const char *id,
 	return seen ? PC_OK : PC_ENOTFOUND;
 }
 
-/* One of Q_FACT_PUT, Q_FACT_MOVE (the same parameters): its row's key. */
-static int
-fact_step(sqlite3_stmt *s, const char *referral, const char *place,
-    int32_t referred_on, int exportable, const void *blob, size_t len,
-    int64_t *key)
+/* A fact's columns: the parameters of Q_FACT_SET, _PUT and _MOVE. */
+static void
+fact_bind(sqlite3_stmt *s, const char *referral, const char *place,
+    int32_t referred_on, int exportable, const void *blob, size_t len)
 {
-	int rc;
-
 	sqlite3_reset(s);
 	sqlite3_bind_text(s, 1, referral, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, place, -1, SQLITE_STATIC);
 	sqlite3_bind_int(s, 3, referred_on);
 	sqlite3_bind_int(s, 4, exportable);
 	sqlite3_bind_blob(s, 5, blob, (int)len, SQLITE_STATIC);
+}
+
+/* s, bound, run to its end: the rows it changed, -1 on an error. */
+static int
+fact_run(struct sq *st, sqlite3_stmt *s)
+{
+	int rc = sq_step(s), n = sqlite3_changes(st->db);
+
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? n : -1;
+}
+
+/* The key of a referral's stored fact (Q_FACT_KEY). */
+static int
+fact_key(struct sq *st, const char *referral, int64_t *key)
+{
+	sqlite3_stmt *s = st->q[Q_FACT_KEY];
+	int rc;
+
+	sqlite3_reset(s);
+	sqlite3_bind_text(s, 1, referral, -1, SQLITE_STATIC);
 	if ((rc = sq_step(s)) == SQLITE_ROW) {
 		*key = sqlite3_column_int64(s, 0);
 		rc = sq_step(s);
@@ -1825,15 +1875,44 @@ sq_fact_put(struct store *base, const char *referral, const char *place,
     int64_t *key)
 {
 	struct sq *st = sq_of(base);
-	int rc;
+	void *known = map_get(&st->fkeys, referral);
+	sqlite3_stmt *s;
+	int n, rc;
 
 	*key = 0;
-	rc = fact_step(st->q[Q_FACT_PUT], referral, place, referred_on,
-	    exportable, blob, len, key);
-	/* no key: a fact there already, that moves place or date */
-	if (rc == SQLITE_DONE && *key == 0)
-		rc = fact_step(st->q[Q_FACT_MOVE], referral, place,
-		    referred_on, exportable, blob, len, key);
+	/* read by this batch: rewritten by its key, unless it moves */
+	if (known != NULL) {
+		s = st->q[Q_FACT_SET];
+		fact_bind(s, referral, place, referred_on, exportable, blob,
+		    len);
+		sqlite3_bind_int64(s, 6, (int64_t)(intptr_t)known);
+		if ((n = fact_run(st, s)) < 0)
+			return PC_ESTORE;
+		if (n == 1) {
+			*key = (int64_t)(intptr_t)known;
+			return PC_OK;
+		}
+	}
+	/* a rowid inserted shows as the last; an update leaves it as set */
+	s = st->q[Q_FACT_PUT];
+	fact_bind(s, referral, place, referred_on, exportable, blob, len);
+	sqlite3_set_last_insert_rowid(st->db, 0);
+	if ((n = fact_run(st, s)) < 0)
+		return PC_ESTORE;
+	if ((*key = sqlite3_last_insert_rowid(st->db)) > 0)
+		return PC_OK;			/* a new fact */
+	if (n == 1)				/* one updated in place */
+		rc = fact_key(st, referral, key);
+	else {	/* none: a fact there already, that moves place or date */
+		s = st->q[Q_FACT_MOVE];
+		fact_bind(s, referral, place, referred_on, exportable, blob,
+		    len);
+		if ((rc = sq_step(s)) == SQLITE_ROW) {
+			*key = sqlite3_column_int64(s, 0);
+			rc = sq_step(s);
+		}
+		sqlite3_reset(s);
+	}
 	return rc == SQLITE_DONE && *key > 0 ? PC_OK : PC_ESTORE;
 }
 
@@ -1939,13 +2018,19 @@ sq_facts_of(struct store *base, const char *const *referrals, size_t n,
 	}
 	sqlite3_reset(s);
 	sqlite3_bind_text(s, 1, ids.p, (int)ids.len, SQLITE_STATIC);
-	while ((rc = sq_step(s)) == SQLITE_ROW)
-		if (cb(arg, (const char *)sqlite3_column_text(s, 0),
-		    sqlite3_column_blob(s, 1),
+	while ((rc = sq_step(s)) == SQLITE_ROW) {
+		const char *ref = (const char *)sqlite3_column_text(s, 0);
+		int64_t k = sqlite3_column_int64(s, 2);
+
+		/* no memory for the hint: the fact is found by its referral */
+		if (ref != NULL && k > 0 && k <= INTPTR_MAX)
+			(void)map_put(&st->fkeys, ref, (void *)(intptr_t)k);
+		if (cb(arg, ref, sqlite3_column_blob(s, 1),
 		    (size_t)sqlite3_column_bytes(s, 1)) != 0) {
 			rc = SQLITE_DONE;
 			break;
 		}
+	}
 	sqlite3_reset(s);
 	buf_free(&ids);
 	return rc == SQLITE_DONE ? PC_OK : PC_ESTORE;

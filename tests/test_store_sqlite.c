@@ -276,6 +276,89 @@ test_fact_update_pages(void **state)
 	free(ok);
 }
 
+/* store_facts_of's callback: counts the facts it gives. */
+static int
+count_fact(void *arg, const char *referral, const void *blob, size_t len)
+{
+	(void)referral;
+	(void)blob;
+	(void)len;
+	(*(int *)arg)++;
+	return 0;
+}
+
+/*
+ * A fact the batch read (store_facts_of) is rewritten by the key read
+ * with it; that key is a hint, checked: a fact that moves, or whose row
+ * is gone or another's, is written as one not read, and each gets the
+ * key its row has.
+ */
+static void
+test_fact_put_read_first(void **state)
+{
+	const char *db = th_path(th_tmpdir(), "read.db");
+	char ids[4][UUID_LEN];
+	const char *refs[4];
+	struct err_list errs;
+	struct store *st;
+	int64_t key;
+	int i, seen = 0;
+
+	(void)state;
+	err_init(&errs);
+	assert_int_equal(store_open(db, &st, &errs), PC_OK);
+	err_free(&errs);
+	for (i = 0; i < 4; i++) {
+		ref_id(i, ids[i]);
+		refs[i] = ids[i];
+	}
+	assert_int_equal(store_begin(st), PC_OK);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(store_fact_put(st, ids[i], "TH", 20000 + i, 1,
+		    "first", 5, &key), PC_OK);
+		assert_int_equal(key, i + 1);
+	}
+	assert_int_equal(store_commit(st), PC_OK);
+	assert_int_equal(store_begin(st), PC_OK);
+	assert_int_equal(store_facts_of(st, refs, 4, count_fact, &seen),
+	    PC_OK);
+	assert_int_equal(seen, 3);
+	/* in place; moved; not read (none stored) */
+	assert_int_equal(store_fact_put(st, ids[0], "TH", 20000, 0, "second",
+	    6, &key), PC_OK);
+	assert_int_equal(key, 1);
+	assert_int_equal(store_fact_put(st, ids[1], "NH", 20001, 1, "second",
+	    6, &key), PC_OK);
+	assert_int_equal(key, 2);
+	assert_int_equal(store_fact_put(st, ids[3], "TH", 20003, 1, "new", 3,
+	    &key), PC_OK);
+	assert_int_equal(key, 4);
+	assert_int_equal(store_commit(st), PC_OK);
+	/* the rows gone after they were read: the keys read name others */
+	assert_int_equal(store_begin(st), PC_OK);
+	seen = 0;
+	assert_int_equal(store_facts_of(st, refs, 4, count_fact, &seen),
+	    PC_OK);
+	assert_int_equal(seen, 4);
+	assert_int_equal(store_fact_clear(st), PC_OK);
+	/* at ids[0]'s key when it was read, with its place and date */
+	assert_int_equal(store_fact_put(st, ids[2], "TH", 20000, 1, "third", 5,
+	    &key), PC_OK);
+	assert_int_equal(key, 1);
+	assert_int_equal(store_fact_put(st, ids[0], "TH", 20000, 1, "third", 5,
+	    &key), PC_OK);
+	assert_int_equal(key, 2);
+	assert_int_equal(store_commit(st), PC_OK);
+	store_close(st);
+	assert_int_equal(th_sql_long(db, "SELECT count(*) FROM facts"), 2);
+	assert_int_equal(th_sql_long(db, "SELECT k FROM facts WHERE referral = "
+	    "'00000000-0000-4000-8000-000000000002' AND data = "
+	    "CAST('third' AS BLOB) AND referred_on = 20000"), 1);
+	assert_int_equal(th_sql_long(db, "SELECT k FROM facts WHERE referral = "
+	    "'00000000-0000-4000-8000-000000000000' AND data = "
+	    "CAST('third' AS BLOB) AND referred_on = 20000"), 2);
+}
+
 #define CKPT_PAGES	10000	/* store_sqlite.c's threshold */
 #define ENTRY_BYTES	3500	/* an entry's object: most of a page */
 #define PER_COMMIT	1000
@@ -340,6 +423,7 @@ main(void)
 		cmocka_unit_test(test_export_some_days),
 		cmocka_unit_test(test_wal_starts_again),
 		cmocka_unit_test(test_fact_update_pages),
+		cmocka_unit_test(test_fact_put_read_first),
 	};
 
 	return cmocka_run_group_tests(tests, up, NULL);

@@ -330,8 +330,10 @@ bench_ingest(void)
 	    "inserted into a fresh database with the same schema and indexes "
 	    "(copied from the server's), opened as the server opens its own "
 	    "(WAL, synchronous=FULL, a 16 MiB cache, checkpoints on a thread), "
-	    "with the server's statements, committing where the server "
-	    "committed (a batch each), every step checked. What separates "
+	    "with the server's statements (a fact an earlier batch stored "
+	    "rewritten by its key, as the server rewrites those its batch "
+	    "read), committing where the server committed (a batch each), "
+	    "every step checked. What separates "
 	    "ingest from it is the work of accepting a record: reading it, "
 	    "checking it and its referral, deduplicating it, the answer.");
 	bench_note("To see where ingest's time goes, run `pcmds-bench --only "

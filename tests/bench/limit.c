@@ -67,6 +67,9 @@ static const char sql_fact[] = "INSERT INTO facts(referral, place, "
     "referred_on, exportable, data) VALUES (?,?,?,?,?) ON CONFLICT(referral) "
     "DO UPDATE SET exportable = excluded.exportable, data = excluded.data "
     "WHERE place = excluded.place AND referred_on = excluded.referred_on";
+/* a fact stored by an earlier batch, by its key, as the server has it */
+static const char sql_fact_set[] = "UPDATE facts SET exportable = ?4, data = "
+    "?5 WHERE k = ?6 AND referral = ?1 AND place = ?2 AND referred_on = ?3";
 static const char sql_export_place[] = "SELECT referral FROM facts WHERE "
     "place = ?1 AND referred_on BETWEEN ?2 AND ?3 AND exportable = 1 "
     "ORDER BY referred_on, referral";
@@ -422,9 +425,34 @@ exec(sqlite3 *db, const char *sql)
 	check(db, sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK, sql);
 }
 
+/*
+ * A fact: the first batch that touches it inserts it (the key it gets
+ * kept in *key), the later ones rewrite it by that key.
+ */
+static void
+put_fact(sqlite3 *db, sqlite3_stmt *fs, sqlite3_stmt *ss,
+    const struct lfact *f, int64_t *key)
+{
+	sqlite3_stmt *s = *key > 0 ? ss : fs;
+
+	bind_val(db, s, 1, &f->referral, 0);
+	bind_val(db, s, 2, &f->place, 0);
+	check(db, sqlite3_bind_int(s, 3, f->referred_on), SQLITE_OK, "bind");
+	check(db, sqlite3_bind_int(s, 4, f->exportable), SQLITE_OK, "bind");
+	bind_val(db, s, 5, &f->data, 1);
+	if (*key > 0)
+		check(db, sqlite3_bind_int64(s, 6, *key), SQLITE_OK, "bind");
+	step(db, s, "storing a fact");
+	if (sqlite3_changes(db) != 1)
+		fail_msg("limit: fact %s not stored", f->referral.p);
+	if (*key == 0 && (*key = sqlite3_last_insert_rowid(db)) <= 0)
+		fail_msg("limit: fact %s has no key", f->referral.p);
+}
+
 static void
 insert_batch(const struct limit *l, const struct lbatch *b, sqlite3 *db,
-    sqlite3_stmt *rs, sqlite3_stmt *as, sqlite3_stmt *fs, struct ckpt *c)
+    sqlite3_stmt *rs, sqlite3_stmt *as, sqlite3_stmt *fs, sqlite3_stmt *ss,
+    int64_t *keys, struct ckpt *c)
 {
 	size_t i;
 
@@ -461,18 +489,8 @@ insert_batch(const struct limit *l, const struct lbatch *b, sqlite3 *db,
 		bind_val(db, as, 9, &a->records, 1);
 		step(db, as, "inserting an audit entry");
 	}
-	for (i = b->fact; i < b->fact + b->nfact; i++) {
-		const struct lfact *f = &l->f[l->touch[i]];
-
-		bind_val(db, fs, 1, &f->referral, 0);
-		bind_val(db, fs, 2, &f->place, 0);
-		check(db, sqlite3_bind_int(fs, 3, f->referred_on), SQLITE_OK,
-		    "bind");
-		check(db, sqlite3_bind_int(fs, 4, f->exportable), SQLITE_OK,
-		    "bind");
-		bind_val(db, fs, 5, &f->data, 1);
-		step(db, fs, "storing a fact");
-	}
+	for (i = b->fact; i < b->fact + b->nfact; i++)
+		put_fact(db, fs, ss, &l->f[l->touch[i]], &keys[l->touch[i]]);
 	exec(db, "COMMIT");
 	pthread_mutex_unlock(&c->turn);
 }
@@ -490,7 +508,8 @@ limit_insert(const struct limit *l, const char *dir, double *cpu)
 	char path[700];
 	struct ckpt c;
 	sqlite3 *db;
-	sqlite3_stmt *rs, *as, *fs;
+	sqlite3_stmt *rs, *as, *fs, *ss;
+	int64_t *keys;
 	double t0, t;
 	size_t i;
 
@@ -516,10 +535,13 @@ limit_insert(const struct limit *l, const char *dir, double *cpu)
 	rs = prep(db, sql_record);
 	as = prep(db, sql_audit);
 	fs = prep(db, sql_fact);
+	ss = prep(db, sql_fact_set);
+	if ((keys = calloc(l->nf ? l->nf : 1, sizeof(*keys))) == NULL)
+		fail_msg("limit: out of memory");
 	getrusage(RUSAGE_SELF, &r0);
 	t0 = th_now();
 	for (i = 0; i < l->nb; i++)
-		insert_batch(l, &l->b[i], db, rs, as, fs, &c);
+		insert_batch(l, &l->b[i], db, rs, as, fs, ss, keys, &c);
 	t = th_now() - t0;
 	pthread_mutex_lock(&c.mu);
 	c.stop = 1;
@@ -532,6 +554,8 @@ limit_insert(const struct limit *l, const char *dir, double *cpu)
 	sqlite3_finalize(rs);
 	sqlite3_finalize(as);
 	sqlite3_finalize(fs);
+	sqlite3_finalize(ss);
+	free(keys);
 	check(c.db, sqlite3_close(c.db), SQLITE_OK, "close");
 	check(db, sqlite3_close(db), SQLITE_OK, "close");
 	pthread_mutex_destroy(&c.mu);
