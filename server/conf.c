@@ -18,7 +18,7 @@ conf_defaults(struct conf *c)
 	c->max_body = 4 * 1024 * 1024;
 	c->max_inflated = 16 * 1024 * 1024;
 	c->max_headers = 16 * 1024;
-	c->max_batch = 1000;
+	c->max_batch = 2000;
 	c->max_connections = 1024;
 	c->max_connections_per_address = 64;
 	c->idle_timeout = 15;
@@ -296,7 +296,7 @@ conf_template(char *out, size_t len, const char *listen, const char *database)
 	    "# max_body = 4194304\n"
 	    "# max_inflated = 16777216\n"
 	    "# max_headers = 16384\n"
-	    "# max_batch = 1000\n"
+	    "# max_batch = 2000\n"
 	    "# max_connections = 1024\n"
 	    "# Connections open at once from one client address. Behind a load\n"
 	    "# balancer, list it in proxy_from so that clients are told apart.\n"

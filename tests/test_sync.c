@@ -810,7 +810,7 @@ test_server_disk_full(void **state)
 	assert_null(strstr(r.err, "unreachable"));
 	th_run_free(&r);
 	log = th_slurp(s.log, NULL);
-	snprintf(want, sizeof(want), "batch of 1000 not stored, nothing kept: "
+	snprintf(want, sizeof(want), "batch of 1200 not stored, nothing kept: "
 	    "the disk holding %s is full (database %s/pcmds.db: database or "
 	    "disk is full)", s.dir, s.dir);
 	if (strstr(log, want) == NULL)

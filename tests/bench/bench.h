@@ -32,7 +32,7 @@ extern struct bench_opts bench;
 
 #define BENCH_PLACES	7
 #define BENCH_BATCH	500	/* records a request: the ingest sections' */
-#define BENCH_SYNC_BATCH 1000	/* pcmds sync's default (client/sync.c) */
+#define BENCH_SYNC_BATCH 2000	/* pcmds sync's default (client/sync.c) */
 #define BENCH_SEED	42	/* the caseload's seed: the same each run */
 extern const char *const bench_places[BENCH_PLACES];
 
