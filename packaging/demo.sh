@@ -65,15 +65,18 @@ cleanup() {
 	fi
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'exit 130' INT TERM HUP
 
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 port=$((18443 + RANDOM % 2000))
 while ! port_free "$port"; do port=$((port + 1)); done
 
 # Starts pcmdsd for the deployment in $1 on port $2; its pid in $started_pid.
+# In a session of its own, so that a Ctrl-C reaches this script alone:
+# the server, which stops on SIGINT too, could otherwise end first and
+# the wait for it return before the trap had run. cleanup stops it.
 start_server() {
-	"$pcmdsd" --config "$1/pcmdsd.conf" serve >"$1/server.log" 2>&1 &
+	setsid "$pcmdsd" --config "$1/pcmdsd.conf" serve >"$1/server.log" 2>&1 &
 	started_pid=$!
 	for _ in $(seq 1 200); do
 		port_free "$2" || return 0
@@ -275,7 +278,7 @@ echo "   Done in $((SECONDS - started)) s."
 if [ "$serve" = 1 ]; then
 	# Ctrl-C is how this ends: a clean stop, not an error for make (set
 	# before the line that invites it)
-	trap 'echo; echo "   Server stopped; demo files removed."; exit 0' INT TERM
+	trap 'echo; echo "   Server stopped; demo files removed."; exit 0' INT TERM HUP
 	echo "   Dashboard: $url/login  with the one-time code  $lead_code"
 	echo "   (a place lead for Newham: type the code into the sign-in form; the"
 	echo "   browser will not know the demo's own CA, $dir/server/ca.pem, and"
@@ -284,6 +287,10 @@ if [ "$serve" = 1 ]; then
 	echo "   The server runs until Ctrl-C. Try: pcmds --home $dir/evaluator"
 	echo "   report --place NH --by imd_quintile (passphrase: in $dir/passphrase)"
 	wait "$server"
+	# only the trap ends the demo: the server stopped of its own accord
+	echo "   the demo's server stopped (status $?) before Ctrl-C; its log:"
+	sed 's/^/   /' "$dir/server/server.log"
+	exit 1
 else
 	echo "   The demo's server has stopped with it. For a dashboard to open in"
 	echo "   a browser, run make demo-serve: the same demo, with the server kept"
