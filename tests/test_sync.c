@@ -1170,9 +1170,16 @@ test_other_identity_and_quarantine(void **state)
 	th_cmd(&r, NULL, "pcmds", "--home", home, "correct", "7777", "--void",
 	    "--reason", "no such referral", NULL);
 	assert_int_equal(r.status, 0);
+	/* what is withdrawn is never sent, and the message says so */
+	assert_non_null(strstr(r.err, "withdrawn: it never reached the "
+	    "server and is not sent"));
+	assert_null(strstr(r.err, "will be sent"));
 	th_run_free(&r);
 	assert_int_equal(client_count(home, "quarantined"), 0);
 	assert_int_equal(client_count(home, "withdrawn"), 1);
+	th_cmd(&r, NULL, "pcmds", "--home", home, "sync", NULL);
+	assert_non_null(strstr(r.out, "sent 0 "));
+	th_run_free(&r);
 	th_server_stop(&s, SIGTERM);
 }
 
