@@ -884,6 +884,11 @@ run_sync(struct ctx *c, struct opt_result *o)
 		fprintf(stderr, "pcmds: the server answered but the connection "
 		    "kept breaking; %ld records kept pending for the next "
 		    "sync\n", counts[CS_PENDING]);
+	else if (rc == PC_ENET && (s.net[0].answered || s.net[1].answered))
+		fprintf(stderr, "pcmds: something answered at the server's "
+		    "address but no TLS handshake with it completed; %ld "
+		    "records kept pending for the next sync\n",
+		    counts[CS_PENDING]);
 	else if (rc == PC_ENET)
 		fprintf(stderr, "pcmds: server unreachable; %ld records kept "
 		    "pending for the next sync\n", counts[CS_PENDING]);
