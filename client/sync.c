@@ -936,6 +936,7 @@ const struct command cmd_sync = {
 	"sync", "", 0, 0, "send pending records to the server", sync_opts,
 	run_sync,
 	"Exit codes: 0 everything sent; 4 some records quarantined (refused by "
-	"the\nserver: see pcmds status); 5 server unreachable, busy or "
-	"failing (records kept\npending); 6 enrolment expired or revoked.\n",
+	"the\nserver: see pcmds status); 5 server unreachable, not trusted (its "
+	"certificate),\nbusy or failing (records kept pending); 6 enrolment "
+	"expired or revoked.\n",
 };

@@ -113,6 +113,11 @@ test_help(void **state)
 	assert_int_equal(r.status, 0);
 	assert_non_null(strstr(r.out, "referral"));
 	assert_non_null(strstr(r.out, "import"));
+	/* an untrusted certificate exits 5 too (test_sync): the help says so */
+	assert_non_null(strstr(r.out, "5 server unreachable, not trusted"));
+	done();
+	th_cmd(&r, NULL, "pcmds", "help", "sync", NULL);
+	assert_non_null(strstr(r.out, "5 server unreachable, not trusted"));
 	done();
 	th_cmd(&r, NULL, "pcmds", "referral", "--help", NULL);
 	assert_int_equal(r.status, 0);
