@@ -229,6 +229,18 @@ test_plain_sync(void **state)
 	th_server_start(&s, NULL);
 	home = client(&s, "BD");
 	caseload(home, 30, 0);
+	/* a value that is not a number is refused, not read as 0 or 12 */
+	th_cmd(&r, NULL, "pcmds", "--home", home, "sync", "--timeout", "abc",
+	    NULL);
+	assert_int_equal(r.status, 2);
+	says(r.err, "--timeout must be 0 to 86400 seconds; got \"abc\"");
+	th_run_free(&r);
+	th_cmd(&r, NULL, "pcmds", "--home", home, "sync", "--batch", "12abc",
+	    NULL);
+	assert_int_equal(r.status, 2);
+	says(r.err, "--batch must be a whole number from 1 to 10000");
+	th_run_free(&r);
+	assert_int_equal(client_count(home, "pending"), 120);	/* none sent */
 	th_cmd(&r, NULL, "pcmds", "--home", home, "sync", "--json", NULL);
 	assert_int_equal(r.status, 0);
 	assert_non_null(strstr(r.out, "\"stored\":120"));
