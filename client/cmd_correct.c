@@ -81,11 +81,16 @@ run_correct(struct ctx *c, struct opt_result *o)
 		fflush(stdout);
 		ctx_readback(c, id, !(t.state == CS_QUARANTINED &&
 		    opt_has(o, "void")));
-		if (t.state == CS_QUARANTINED)
-			fprintf(stderr, "pcmds: %s %s %s; it will be sent at "
-			    "the next sync\n", t.kind, uuid_short(t.id).s, opt_has(o, "void") ?
-			    "withdrawn (it never reached the server)" :
-			    "replaced by the corrected version");
+		/* a withdrawn record is kept here and never sent: say so */
+		if (t.state == CS_QUARANTINED && opt_has(o, "void"))
+			fprintf(stderr, "pcmds: %s %s withdrawn: it never "
+			    "reached the server and is not sent (kept on this "
+			    "device, marked withdrawn)\n", t.kind,
+			    uuid_short(t.id).s);
+		else if (t.state == CS_QUARANTINED)
+			fprintf(stderr, "pcmds: %s %s replaced by the corrected "
+			    "version; it will be sent at the next sync\n",
+			    t.kind, uuid_short(t.id).s);
 	} else
 		ctx_report(&errs, alias);
 	err_free(&errs);

@@ -1,10 +1,28 @@
 /*
  * cmd_ui.c - pcmds ui: the link worker's app in the browser.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "ui.h"
+
+/*
+ * v as a whole number, all of it, or -1 ("80abc" is not 80, as atoi would
+ * have it). Values past 1 million are cut to it: no flag here takes one.
+ */
+static int
+whole(const char *v)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (end == v || *end != '\0' || errno != 0)
+		return -1;
+	return n > 1000000 ? 1000000 : n < -1 ? -1 : (int)n;
+}
 
 static int
 run_ui(struct ctx *c, struct opt_result *o)
@@ -19,13 +37,15 @@ run_ui(struct ctx *c, struct opt_result *o)
 		return EXIT_OK;
 	}
 	if ((v = opt_get(o, "port")) != NULL &&
-	    ((port = atoi(v)) < 1 || port > 65535)) {
-		fprintf(stderr, "pcmds: --port must be 1 to 65535\n");
+	    ((port = whole(v)) < 1 || port > 65535)) {
+		fprintf(stderr, "pcmds: --port must be 1 to 65535; got \"%s\"\n",
+		    v);
 		return EXIT_USAGE;
 	}
 	if ((v = opt_get(o, "idle")) != NULL &&
-	    ((idle = atoi(v)) < 1 || idle > 24 * 60)) {
-		fprintf(stderr, "pcmds: --idle must be 1 to 1440 minutes\n");
+	    ((idle = whole(v)) < 1 || idle > 24 * 60)) {
+		fprintf(stderr, "pcmds: --idle must be 1 to 1440 minutes; got "
+		    "\"%s\"\n", v);
 		return EXIT_USAGE;
 	}
 	err_init(&errs);

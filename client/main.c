@@ -58,8 +58,9 @@ usage_all(FILE *fp)
 	    "unlock asks for the passphrase once;\n--passphrase-fd N reads it "
 	    "from file descriptor N instead (for scripts).\nExit codes: 0 ok, 1 "
 	    "invalid data or refused, 2 usage, 3 store\nerror, 4 some records "
-	    "quarantined, 5 server unreachable, 6 authentication,\n7 store "
-	    "locked or wrong passphrase.\n");
+	    "quarantined, 5 server unreachable, not trusted (its\ncertificate), "
+	    "busy or failing, 6 authentication, 7 store locked or wrong\n"
+	    "passphrase.\n");
 }
 
 static void

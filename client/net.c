@@ -202,6 +202,18 @@ reached(CURL *c)
 }
 
 /*
+ * 1 when something at the server's address accepted the connection but no
+ * TLS handshake with it completed: a TLS handshake that failed (and not
+ * over the certificate) was begun, so a connection had been made. (curl
+ * does not give a connect time for a connection whose filters failed.)
+ */
+static int
+answered(CURLcode cc, CURL *c)
+{
+	return cc == CURLE_SSL_CONNECT_ERROR && !reached(c);
+}
+
+/*
  * A failed transfer. Only a failed verification of the certificate is
  * PC_ETLS (never retried: it will not mend itself); a handshake cut short
  * by a server restarting, a reset, a refused connection are PC_ENET,
@@ -260,6 +272,10 @@ classify(CURLcode cc, CURL *c, const char *errbuf, const char *base,
 	if (reached(c))
 		err_add(errs, E_SYSTEM, "server", "the connection to %s broke "
 		    "before its answer was complete: %s", base, detail);
+	else if (answered(cc, c))
+		err_add(errs, E_SYSTEM, "server", "something answered at %s, "
+		    "but no TLS handshake with it completed (%s): check that "
+		    "this is the address of the pcmds server", base, detail);
 	else
 		err_add(errs, E_SYSTEM, "server", "cannot reach %s: %s", base,
 		    detail);
@@ -330,6 +346,7 @@ net_request(struct net *n, const char *method, const char *path,
 	sec_wipe(auth, sizeof(auth));
 	if (cc != CURLE_OK) {
 		n->reached = reached(c);
+		n->answered = answered(cc, c);
 		return classify(cc, c, errbuf, n->base, errs);
 	}
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
@@ -365,6 +382,7 @@ net_stream(struct net *n, const char *path, const char *token,
 		return PC_EIO;	/* the sink refused: it says why */
 	if (cc != CURLE_OK) {
 		n->reached = reached(c);
+		n->answered = answered(cc, c);
 		return classify(cc, c, errbuf, n->base, errs);
 	}
 	return PC_OK;

@@ -26,6 +26,12 @@ struct net {
 	 */
 	int	 ask_first;
 	int	 reached;	/* the last failure came after the handshake */
+	/*
+	 * The last failure came after something accepted the connection but
+	 * before a TLS handshake with it completed (a plain HTTP service at
+	 * the address, say): something answered, so it was not unreachable.
+	 */
+	int	 answered;
 };
 
 struct net_resp {

@@ -24,6 +24,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -823,6 +824,26 @@ summary(struct sync *s, pc_rc rc, long pending, long quarantined)
 	}
 }
 
+/*
+ * A flag's value as a number, the whole of it ("12abc", "abc" and "" are
+ * not numbers, where atoi and atof would take 12 and 0); -1, which
+ * neither --batch nor --timeout takes, when it is not one, or when it
+ * must be whole and is not.
+ */
+static double
+number_of(const char *v, int whole)
+{
+	char *end;
+	double d;
+
+	errno = 0;
+	d = strtod(v, &end);
+	if (end == v || *end != '\0' || errno != 0 || isnan(d) ||
+	    (whole && d != floor(d)))
+		return -1;
+	return d;
+}
+
 static int
 run_sync(struct ctx *c, struct opt_result *o)
 {
@@ -836,8 +857,10 @@ run_sync(struct ctx *c, struct opt_result *o)
 	memset(&s, 0, sizeof(s));
 	s.c = c;
 	s.started = now();
-	s.batch = (v = opt_get(o, "batch")) ? atoi(v) : BATCH_DEFAULT;
-	s.budget = (v = opt_get(o, "timeout")) ? atof(v) : BUDGET_DEFAULT;
+	s.batch = (v = opt_get(o, "batch")) ? (int)fmin(number_of(v, 1),
+	    INT_MAX) : BATCH_DEFAULT;
+	s.budget = (v = opt_get(o, "timeout")) ? number_of(v, 0) :
+	    BUDGET_DEFAULT;
 	s.deadline = s.started + s.budget;
 	s.json = opt_has(o, "json");
 	s.resend = opt_has(o, "resend-all");
@@ -845,11 +868,13 @@ run_sync(struct ctx *c, struct opt_result *o)
 	s.progress_fd = (v = opt_get(o, "progress-fd")) ? atoi(v) : -1;
 	err_init(&errs);
 	if (s.batch < 1 || s.batch > 10000) {
-		fprintf(stderr, "pcmds: --batch must be 1 to 10000\n");
+		fprintf(stderr, "pcmds: --batch must be a whole number from 1 to "
+		    "10000; got \"%s\"\n", opt_get(o, "batch"));
 		return EXIT_USAGE;
 	}
 	if (!(s.budget >= 0 && s.budget <= 86400)) {
-		fprintf(stderr, "pcmds: --timeout must be 0 to 86400 seconds\n");
+		fprintf(stderr, "pcmds: --timeout must be 0 to 86400 seconds; "
+		    "got \"%s\"\n", opt_get(o, "timeout"));
 		return EXIT_USAGE;
 	}
 	if (c->cfg.token[0] == '\0') {
@@ -885,6 +910,11 @@ run_sync(struct ctx *c, struct opt_result *o)
 		fprintf(stderr, "pcmds: the server answered but the connection "
 		    "kept breaking; %ld records kept pending for the next "
 		    "sync\n", counts[CS_PENDING]);
+	else if (rc == PC_ENET && (s.net[0].answered || s.net[1].answered))
+		fprintf(stderr, "pcmds: something answered at the server's "
+		    "address but no TLS handshake with it completed; %ld "
+		    "records kept pending for the next sync\n",
+		    counts[CS_PENDING]);
 	else if (rc == PC_ENET)
 		fprintf(stderr, "pcmds: server unreachable; %ld records kept "
 		    "pending for the next sync\n", counts[CS_PENDING]);
@@ -932,6 +962,7 @@ const struct command cmd_sync = {
 	"sync", "", 0, 0, "send pending records to the server", sync_opts,
 	run_sync,
 	"Exit codes: 0 everything sent; 4 some records quarantined (refused by "
-	"the\nserver: see pcmds status); 5 server unreachable, busy or "
-	"failing (records kept\npending); 6 enrolment expired or revoked.\n",
+	"the\nserver: see pcmds status); 5 server unreachable, not trusted (its "
+	"certificate),\nbusy or failing (records kept pending); 6 enrolment "
+	"expired or revoked.\n",
 };

@@ -270,6 +270,14 @@ check_months(struct http_req *hr, struct impact_req *q, int has_to, int html)
 		    "the latest to=%s", m, last);
 		return -1;
 	}
+	if (q->from > q->to && q->to_defaulted) {
+		/* no to was given: the from is what is not over yet */
+		month_text(q->from, m);
+		refuse(hr, html, 400, "E_PERIOD", "%s is not over yet: under "
+		    "disclosure control figures end with a completed month, so "
+		    "from is at the latest from=%s", m, last);
+		return -1;
+	}
 	if (q->from > q->to) {
 		refuse(hr, html, 400, "E_PERIOD", "from is after to (the last "
 		    "completed month is %s)", last);

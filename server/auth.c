@@ -203,6 +203,31 @@ credential(struct http_req *hr, unsigned roles, enum store_cred *kind,
 	return buf;
 }
 
+/*
+ * The roles a request is for, in words ("a place_lead or an evaluator"),
+ * so that a refused one knows whose it is.
+ */
+static void
+roles_text(unsigned roles, char *out, size_t len)
+{
+	size_t at = 0;
+	int r, n = 0;
+
+	out[0] = '\0';
+	for (r = 0; r < ROLE_N; r++) {
+		const char *name = store_role_name((enum store_role)r);
+		int w;
+
+		if (!(roles & (1u << r)))
+			continue;
+		w = snprintf(out + at, len - at, "%s%s %s", n++ ? " or " : "",
+		    strchr("aeiou", name[0]) ? "an" : "a", name);
+		if (w < 0 || (size_t)w >= len - at)
+			return;
+		at += (size_t)w;
+	}
+}
+
 static int
 deny(struct http_req *hr, const char *why, const char *msg)
 {
@@ -236,8 +261,19 @@ auth_require(struct http_req *hr, unsigned roles)
 	sec_sha256(tok, strlen(tok), hash);
 	rc = store_cred_find(hr->store, hash, kind, (int64_t)srv_now(),
 	    &hr->auth);
+	/* what to do differs: a device enrols again, a browser signs in */
+	if (rc == PC_ENOTFOUND && kind == CRED_SESSION)
+		return deny(hr, "unknown session", "this dashboard session is "
+		    "not known to this server (it was ended, or the server was "
+		    "restored from a backup): sign in again at /login");
 	if (rc == PC_ENOTFOUND)
-		return deny(hr, "unknown token", "the token is not known");
+		return deny(hr, "unknown token", "the token is not known to "
+		    "this server (enrolled with another deployment, or after "
+		    "the backup this server was restored from): run pcmds "
+		    "setup again with a new code from the administrator");
+	if (rc == PC_EAUTH && kind == CRED_SESSION)
+		return deny(hr, "expired or revoked", "this dashboard session "
+		    "has expired or was ended: sign in again at /login");
 	if (rc == PC_EAUTH)
 		return deny(hr, "expired or revoked", "the token has expired or "
 		    "was revoked: enrolment expired or revoked, run pcmds setup "
@@ -249,8 +285,12 @@ auth_require(struct http_req *hr, unsigned roles)
 	}
 	hr->authed = 1;
 	if (!(roles & (1u << hr->auth.user.role))) {
-		http_reply_error(hr, 403, "E_ROLE", "a %s may not do this",
-		    store_role_name(hr->auth.user.role));
+		char whose[96];
+
+		roles_text(roles, whose, sizeof(whose));
+		http_reply_error(hr, 403, "E_ROLE", "a %s may not do this: it "
+		    "is for %s", store_role_name(hr->auth.user.role),
+		    whose[0] ? whose : "another role");
 		return 0;
 	}
 	sec_hex(hash, 16, key);

@@ -291,6 +291,15 @@ test_periods(void **state)
 	assert_int_equal(h.status, 400);
 	assert_non_null(strstr(h.body, "is not over yet"));
 	th_http_free(&h);
+	/* from in the month still running and no to: that month is named */
+	snprintf(path, sizeof(path), "/v1/places/BD/impact?from=%s", month);
+	get(lead_bd, path, &h);
+	assert_int_equal(h.status, 400);
+	assert_non_null(strstr(h.body, "is not over yet"));
+	assert_null(strstr(h.body, "from is after to"));
+	snprintf(path, sizeof(path), "from=%.7s", end);
+	assert_non_null(strstr(h.body, path));
+	th_http_free(&h);
 	/* evaluators under control too; months in either form are fine */
 	get(eval_tok, "/v1/places/BD/impact?from=2026-02-03&to=2026-02-03", &h);
 	assert_int_equal(h.status, 400);

@@ -113,6 +113,21 @@ test_help(void **state)
 	assert_int_equal(r.status, 0);
 	assert_non_null(strstr(r.out, "referral"));
 	assert_non_null(strstr(r.out, "import"));
+	/* an untrusted certificate exits 5 too (test_sync): the help says so */
+	assert_non_null(strstr(r.out, "5 server unreachable, not trusted"));
+	done();
+	th_cmd(&r, NULL, "pcmds", "help", "sync", NULL);
+	assert_non_null(strstr(r.out, "5 server unreachable, not trusted"));
+	done();
+	/* numbers are read whole: 80abc is not port 80 */
+	th_cmd(&r, NULL, "pcmds", "ui", "--port", "80abc", NULL);
+	assert_int_equal(r.status, 2);
+	assert_non_null(strstr(r.err, "--port must be 1 to 65535; got "
+	    "\"80abc\""));
+	done();
+	th_cmd(&r, NULL, "pcmds", "ui", "--idle", "5x", NULL);
+	assert_int_equal(r.status, 2);
+	assert_non_null(strstr(r.err, "--idle must be 1 to 1440"));
 	done();
 	th_cmd(&r, NULL, "pcmds", "referral", "--help", NULL);
 	assert_int_equal(r.status, 0);

@@ -611,8 +611,10 @@ test_roles_and_revocation(void **state)
 	snprintf(worker, sizeof(worker), "wf-lw%ld", id);
 	snprintf(batch, sizeof(batch), "{\"records\":[%s]}", referral(
 	    "66666666-6666-4666-8666-666666666666", worker, "WF", 1));
-	/* a place lead may not send records */
+	/* a place lead may not send records, and is told whose they are */
 	th_post_records(&srv, lead, batch, &h);
+	assert_non_null(strstr(h.body, "a place_lead may not do this: it is "
+	    "for a link_worker"));
 	expect_error(&h, 403, "E_ROLE");
 	th_post_records(&srv, tok, batch, &h);
 	assert_int_equal(h.status, 200);
@@ -627,6 +629,13 @@ test_roles_and_revocation(void **state)
 	/* an expired token too */
 	th_sql(db, "UPDATE creds SET expires = 1 WHERE kind = 'device'");
 	th_post_records(&srv, lead, batch, &h);
+	expect_error(&h, 401, "E_AUTH");
+	/* a token this server never issued (restored from an older backup) */
+	th_post_records(&srv, "Q2bW1oO7n2a3sT6kG0hJ9yX4vC8mL5pR1eD3fZ7uI0c",
+	    batch, &h);
+	assert_non_null(strstr(h.body, "not known to this server"));
+	assert_non_null(strstr(h.body, "run pcmds setup again with a new "
+	    "code"));
 	expect_error(&h, 401, "E_AUTH");
 }
 
@@ -1001,6 +1010,18 @@ test_sign_in(void **state)
 	assert_int_equal(dashboard(cookie), 200);
 	snprintf(cookie, sizeof(cookie), "__Host-pcmds=%s", first);
 	assert_int_equal(dashboard(cookie), 401);
+	{
+		/* the ended session is told to sign in, not to enrol */
+		char hdr[256];
+		const char *hl[] = {hdr, NULL};
+
+		snprintf(hdr, sizeof(hdr), "Cookie: %s", cookie);
+		th_https(&srv, "GET", "/dashboard", hl, NULL, 0, &h);
+		assert_int_equal(h.status, 401);
+		assert_non_null(strstr(h.body, "sign in again at /login"));
+		assert_null(strstr(h.body, "pcmds setup"));
+		th_http_free(&h);
+	}
 }
 
 /*

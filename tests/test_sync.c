@@ -229,6 +229,18 @@ test_plain_sync(void **state)
 	th_server_start(&s, NULL);
 	home = client(&s, "BD");
 	caseload(home, 30, 0);
+	/* a value that is not a number is refused, not read as 0 or 12 */
+	th_cmd(&r, NULL, "pcmds", "--home", home, "sync", "--timeout", "abc",
+	    NULL);
+	assert_int_equal(r.status, 2);
+	says(r.err, "--timeout must be 0 to 86400 seconds; got \"abc\"");
+	th_run_free(&r);
+	th_cmd(&r, NULL, "pcmds", "--home", home, "sync", "--batch", "12abc",
+	    NULL);
+	assert_int_equal(r.status, 2);
+	says(r.err, "--batch must be a whole number from 1 to 10000");
+	th_run_free(&r);
+	assert_int_equal(client_count(home, "pending"), 120);	/* none sent */
 	th_cmd(&r, NULL, "pcmds", "--home", home, "sync", "--json", NULL);
 	assert_int_equal(r.status, 0);
 	assert_non_null(strstr(r.out, "\"stored\":120"));
@@ -1170,10 +1182,83 @@ test_other_identity_and_quarantine(void **state)
 	th_cmd(&r, NULL, "pcmds", "--home", home, "correct", "7777", "--void",
 	    "--reason", "no such referral", NULL);
 	assert_int_equal(r.status, 0);
+	/* what is withdrawn is never sent, and the message says so */
+	assert_non_null(strstr(r.err, "withdrawn: it never reached the "
+	    "server and is not sent"));
+	assert_null(strstr(r.err, "will be sent"));
 	th_run_free(&r);
 	assert_int_equal(client_count(home, "quarantined"), 0);
 	assert_int_equal(client_count(home, "withdrawn"), 1);
+	th_cmd(&r, NULL, "pcmds", "--home", home, "sync", NULL);
+	assert_non_null(strstr(r.out, "sent 0 "));
+	th_run_free(&r);
 	th_server_stop(&s, SIGTERM);
+}
+
+/*
+ * Something that is not a TLS server at the server's address (a plain
+ * HTTP service, a port given wrongly): it answered, so the sync must not
+ * call the server unreachable, nor blame a certificate.
+ */
+static const char plain_http[] =
+    "import socket, sys, time\n"
+    "s = socket.socket()\n"
+    "s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+    "for i in range(200):\n"
+    "    try:\n"
+    "        s.bind(('127.0.0.1', int(sys.argv[1])))\n"
+    "        break\n"
+    "    except OSError:\n"
+    "        if i == 199:\n"
+    "            raise\n"
+    "        time.sleep(0.05)\n"
+    "s.listen(16)\n"
+    "while True:\n"
+    "    c, _ = s.accept()\n"
+    "    try:\n"
+    "        c.recv(4096)\n"
+    "        c.sendall(b'HTTP/1.0 400 Bad Request\\r\\n\\r\\n')\n"
+    "    except OSError:\n"
+    "        pass\n"
+    "    c.close()\n";
+
+static void
+test_not_tls(void **state)
+{
+	struct th_server s;
+	const char *home;
+	struct th_run r;
+	char port[16];
+	pid_t pid;
+	int i;
+
+	(void)state;
+	th_server_init(&s, NULL);
+	th_server_start(&s, NULL);
+	home = client(&s, "BD");
+	caseload(home, 2, 0);
+	th_server_stop(&s, SIGTERM);
+	snprintf(port, sizeof(port), "%d", s.port);
+	if ((pid = fork()) == 0) {
+		execlp("python3", "python3", "-c", plain_http, port,
+		    (char *)NULL);
+		_exit(127);
+	}
+	assert_true(pid > 0);
+	for (i = 0; i < 240 && !th_can_connect(s.port); i++)
+		usleep(50 * 1000);
+	th_cmd(&r, NULL, "pcmds", "--home", home, "sync", "--timeout", "1",
+	    NULL);
+	th_kill(pid, SIGKILL);
+	assert_int_equal(r.status, 5);
+	says(r.err, "something answered at https://");
+	says(r.err, "but no TLS handshake with it completed; 8 records kept "
+	    "pending");
+	assert_null(strstr(r.err, "unreachable"));
+	assert_null(strstr(r.err, "cannot reach"));
+	assert_null(strstr(r.err, "certificate"));
+	th_run_free(&r);
+	assert_int_equal(client_count(home, "pending"), 8);
 }
 
 static void
@@ -1321,6 +1406,7 @@ main(void)
 		cmocka_unit_test(test_server_disk_full),
 		cmocka_unit_test(test_certificate_reasons),
 		cmocka_unit_test(test_connection_breaks),
+		cmocka_unit_test(test_not_tls),
 		cmocka_unit_test(test_client_disk_full),
 		cmocka_unit_test(test_wrong_ca),
 		cmocka_unit_test(test_expired_and_revoked),
