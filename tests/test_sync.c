@@ -951,32 +951,51 @@ static const char breaker[] =
     "    except (OSError, ssl.SSLError):\n"
     "        c.close()\n";
 
+/*
+ * A device with 8 records pending for a server that has stopped, and at
+ * its port instead the Python program script, given the server's
+ * certificate and key before the port when tls: the program's pid.
+ */
+static pid_t
+impostor(struct th_server *s, const char **home, const char *script,
+    int tls)
+{
+	char port[16];
+	pid_t pid;
+	int i;
+
+	th_server_init(s, NULL);
+	th_server_start(s, NULL);
+	*home = client(s, "BD");
+	caseload(*home, 2, 0);
+	th_server_stop(s, SIGTERM);
+	snprintf(port, sizeof(port), "%d", s->port);
+	if ((pid = fork()) == 0) {
+		if (tls)
+			execlp("python3", "python3", "-c", script,
+			    th_path(s->dir, "server.pem"),
+			    th_path(s->dir, "server.key"), port, (char *)NULL);
+		else
+			execlp("python3", "python3", "-c", script, port,
+			    (char *)NULL);
+		_exit(127);
+	}
+	assert_true(pid > 0);
+	for (i = 0; i < 240 && !th_can_connect(s->port); i++)
+		usleep(50 * 1000);
+	return pid;
+}
+
 static void
 test_connection_breaks(void **state)
 {
 	struct th_server s;
 	const char *home;
 	struct th_run r;
-	char port[16];
 	pid_t pid;
-	int i;
 
 	(void)state;
-	th_server_init(&s, NULL);
-	th_server_start(&s, NULL);
-	home = client(&s, "BD");
-	caseload(home, 2, 0);
-	th_server_stop(&s, SIGTERM);
-	snprintf(port, sizeof(port), "%d", s.port);
-	if ((pid = fork()) == 0) {
-		execlp("python3", "python3", "-c", breaker,
-		    th_path(s.dir, "server.pem"), th_path(s.dir, "server.key"),
-		    port, (char *)NULL);
-		_exit(127);
-	}
-	assert_true(pid > 0);
-	for (i = 0; i < 240 && !th_can_connect(s.port); i++)
-		usleep(50 * 1000);
+	pid = impostor(&s, &home, breaker, 1);
 	th_cmd(&r, NULL, "pcmds", "--home", home, "sync", "--timeout", "2",
 	    NULL);
 	th_kill(pid, SIGKILL);
@@ -1228,25 +1247,10 @@ test_not_tls(void **state)
 	struct th_server s;
 	const char *home;
 	struct th_run r;
-	char port[16];
 	pid_t pid;
-	int i;
 
 	(void)state;
-	th_server_init(&s, NULL);
-	th_server_start(&s, NULL);
-	home = client(&s, "BD");
-	caseload(home, 2, 0);
-	th_server_stop(&s, SIGTERM);
-	snprintf(port, sizeof(port), "%d", s.port);
-	if ((pid = fork()) == 0) {
-		execlp("python3", "python3", "-c", plain_http, port,
-		    (char *)NULL);
-		_exit(127);
-	}
-	assert_true(pid > 0);
-	for (i = 0; i < 240 && !th_can_connect(s.port); i++)
-		usleep(50 * 1000);
+	pid = impostor(&s, &home, plain_http, 0);
 	th_cmd(&r, NULL, "pcmds", "--home", home, "sync", "--timeout", "1",
 	    NULL);
 	th_kill(pid, SIGKILL);
