@@ -241,9 +241,10 @@ pc_rc	 agg_open(struct agg **, struct store *, const uint8_t cell_key[32],
  * Works out, and stores, every referral's fact when the store's facts
  * were never computed (a database from before facts: no "fact_version"
  * in its meta); agg_open() does the same. Facts an older version wrote
- * are not its business: agg_open() works those out again one by one. A server does it first on a connection of its own, closed
- * after, so that what SQLite mapped for its one long transaction (the
- * index of the write-ahead log, which grows with it) goes with it.
+ * are not its business: agg_open() works those out again one by one. A
+ * server does it first on a connection of its own, closed after, so that
+ * what SQLite mapped for its one long transaction (the index of the
+ * write-ahead log, which grows with it) goes with it.
  */
 pc_rc	 agg_rebuild(struct store *);
 /* Stops the workers too. */
