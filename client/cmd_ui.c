@@ -1,51 +1,31 @@
 /*
  * cmd_ui.c - pcmds ui: the link worker's app in the browser.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "ui.h"
 
-/*
- * v as a whole number, all of it, or -1 ("80abc" is not 80, as atoi would
- * have it). Values past 1 million are cut to it: no flag here takes one.
- */
-static int
-whole(const char *v)
-{
-	char *end;
-	long n;
-
-	errno = 0;
-	n = strtol(v, &end, 10);
-	if (end == v || *end != '\0' || errno != 0)
-		return -1;
-	return n > 1000000 ? 1000000 : n < -1 ? -1 : (int)n;
-}
-
 static int
 run_ui(struct ctx *c, struct opt_result *o)
 {
 	struct err_list errs;
-	const char *v;
-	int port = 0, idle = 30;
+	double port, idle;
 	pc_rc rc;
 
 	if (opt_has(o, "routes")) {
 		ui_print_routes();
 		return EXIT_OK;
 	}
-	if ((v = opt_get(o, "port")) != NULL &&
-	    ((port = whole(v)) < 1 || port > 65535)) {
+	/* no --port: 0, a port the system picks */
+	if (opt_number(o, "port", 1, 65535, 1, 0, &port) != 0) {
 		fprintf(stderr, "pcmds: --port must be 1 to 65535; got \"%s\"\n",
-		    v);
+		    opt_get(o, "port"));
 		return EXIT_USAGE;
 	}
-	if ((v = opt_get(o, "idle")) != NULL &&
-	    ((idle = whole(v)) < 1 || idle > 24 * 60)) {
+	if (opt_number(o, "idle", 1, 24 * 60, 1, 30, &idle) != 0) {
 		fprintf(stderr, "pcmds: --idle must be 1 to 1440 minutes; got "
-		    "\"%s\"\n", v);
+		    "\"%s\"\n", opt_get(o, "idle"));
 		return EXIT_USAGE;
 	}
 	err_init(&errs);
@@ -55,7 +35,7 @@ run_ui(struct ctx *c, struct opt_result *o)
 	    (ctx_needs_unlock(c) != 1 && (rc = ctx_store(c, &errs)) != PC_OK))
 		return ctx_fail(&errs, rc);
 	err_free(&errs);
-	return ui_run(c, port, idle * 60, !opt_has(o, "no-browser"));
+	return ui_run(c, (int)port, (int)idle * 60, !opt_has(o, "no-browser"));
 }
 
 static const struct opt_spec ui_opts[] = {

@@ -1,7 +1,10 @@
 /*
  * opt.c - long-option parsing driven by a table.
  */
+#include <errno.h>
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "opt.h"
@@ -142,6 +145,27 @@ int
 opt_has(const struct opt_result *r, const char *name)
 {
 	return opt_get(r, name) != NULL;
+}
+
+int
+opt_number(const struct opt_result *r, const char *name, double lo,
+    double hi, int whole, double dflt, double *out)
+{
+	const char *v = opt_get(r, name);
+	char *end;
+	double d;
+
+	*out = dflt;
+	if (v == NULL)
+		return 0;
+	errno = 0;
+	d = strtod(v, &end);
+	/* the range also refuses NaN and the infinities */
+	if (end == v || *end != '\0' || errno != 0 || !(d >= lo && d <= hi) ||
+	    (whole && d != floor(d)))
+		return -1;
+	*out = d;
+	return 0;
 }
 
 void

@@ -48,6 +48,14 @@ pc_rc	 opt_parse(const struct opt_spec *, int minpos, int maxpos, int argc,
 /* The value of option name, or NULL when not given. */
 const char *opt_get(const struct opt_result *, const char *name);
 int	 opt_has(const struct opt_result *, const char *name);
+/*
+ * The value of option name as a number from lo to hi (a whole one when
+ * whole) in *out, or dflt when it is not given: 0; -1 when it is given
+ * and is not such a number, all of it ("12abc" and "" are none, where
+ * atoi would take 12 and 0).
+ */
+int	 opt_number(const struct opt_result *, const char *name, double lo,
+	    double hi, int whole, double dflt, double *out);
 /* Writes the option table as help text to stdout. */
 void	 opt_usage(const struct opt_spec *);
 

@@ -24,7 +24,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -824,26 +823,6 @@ summary(struct sync *s, pc_rc rc, long pending, long quarantined)
 	}
 }
 
-/*
- * A flag's value as a number, the whole of it ("12abc", "abc" and "" are
- * not numbers, where atoi and atof would take 12 and 0); -1, which
- * neither --batch nor --timeout takes, when it is not one, or when it
- * must be whole and is not.
- */
-static double
-number_of(const char *v, int whole)
-{
-	char *end;
-	double d;
-
-	errno = 0;
-	d = strtod(v, &end);
-	if (end == v || *end != '\0' || errno != 0 || isnan(d) ||
-	    (whole && d != floor(d)))
-		return -1;
-	return d;
-}
-
 static int
 run_sync(struct ctx *c, struct opt_result *o)
 {
@@ -851,32 +830,31 @@ run_sync(struct ctx *c, struct opt_result *o)
 	struct err_list errs;
 	long counts[CS_NSTATES];
 	const char *v;
+	double batch;
 	int lock = -1, ex;
 	pc_rc rc;
 
 	memset(&s, 0, sizeof(s));
 	s.c = c;
 	s.started = now();
-	s.batch = (v = opt_get(o, "batch")) ? (int)fmin(number_of(v, 1),
-	    INT_MAX) : BATCH_DEFAULT;
-	s.budget = (v = opt_get(o, "timeout")) ? number_of(v, 0) :
-	    BUDGET_DEFAULT;
+	if (opt_number(o, "batch", 1, 10000, 1, BATCH_DEFAULT, &batch) != 0) {
+		fprintf(stderr, "pcmds: --batch must be a whole number from 1 to "
+		    "10000; got \"%s\"\n", opt_get(o, "batch"));
+		return EXIT_USAGE;
+	}
+	if (opt_number(o, "timeout", 0, 86400, 0, BUDGET_DEFAULT,
+	    &s.budget) != 0) {
+		fprintf(stderr, "pcmds: --timeout must be 0 to 86400 seconds; "
+		    "got \"%s\"\n", opt_get(o, "timeout"));
+		return EXIT_USAGE;
+	}
+	s.batch = (int)batch;
 	s.deadline = s.started + s.budget;
 	s.json = opt_has(o, "json");
 	s.resend = opt_has(o, "resend-all");
 	s.tty = isatty(STDERR_FILENO);
 	s.progress_fd = (v = opt_get(o, "progress-fd")) ? atoi(v) : -1;
 	err_init(&errs);
-	if (s.batch < 1 || s.batch > 10000) {
-		fprintf(stderr, "pcmds: --batch must be a whole number from 1 to "
-		    "10000; got \"%s\"\n", opt_get(o, "batch"));
-		return EXIT_USAGE;
-	}
-	if (!(s.budget >= 0 && s.budget <= 86400)) {
-		fprintf(stderr, "pcmds: --timeout must be 0 to 86400 seconds; "
-		    "got \"%s\"\n", opt_get(o, "timeout"));
-		return EXIT_USAGE;
-	}
 	if (c->cfg.token[0] == '\0') {
 		fprintf(stderr, "pcmds: this device is not enrolled: run pcmds "
 		    "setup --server URL --code CODE first\n");

@@ -1852,15 +1852,12 @@ fact_run(struct sq *st, sqlite3_stmt *s)
 	return rc == SQLITE_DONE ? n : -1;
 }
 
-/* The key of a referral's stored fact (Q_FACT_KEY). */
+/* s, bound, run for the one key it gives (Q_FACT_KEY, Q_FACT_MOVE). */
 static int
-fact_key(struct sq *st, const char *referral, int64_t *key)
+fact_key(sqlite3_stmt *s, int64_t *key)
 {
-	sqlite3_stmt *s = st->q[Q_FACT_KEY];
 	int rc;
 
-	sqlite3_reset(s);
-	sqlite3_bind_text(s, 1, referral, -1, SQLITE_STATIC);
 	if ((rc = sq_step(s)) == SQLITE_ROW) {
 		*key = sqlite3_column_int64(s, 0);
 		rc = sq_step(s);
@@ -1901,18 +1898,16 @@ sq_fact_put(struct store *base, const char *referral, const char *place,
 		return PC_ESTORE;
 	if ((*key = sqlite3_last_insert_rowid(st->db)) > 0)
 		return PC_OK;			/* a new fact */
-	if (n == 1)				/* one updated in place */
-		rc = fact_key(st, referral, key);
-	else {	/* none: a fact there already, that moves place or date */
+	if (n == 1) {				/* one updated in place */
+		s = st->q[Q_FACT_KEY];
+		sqlite3_reset(s);
+		sqlite3_bind_text(s, 1, referral, -1, SQLITE_STATIC);
+	} else {	/* none: a fact there already, that moves place or date */
 		s = st->q[Q_FACT_MOVE];
 		fact_bind(s, referral, place, referred_on, exportable, blob,
 		    len);
-		if ((rc = sq_step(s)) == SQLITE_ROW) {
-			*key = sqlite3_column_int64(s, 0);
-			rc = sq_step(s);
-		}
-		sqlite3_reset(s);
 	}
+	rc = fact_key(s, key);
 	return rc == SQLITE_DONE && *key > 0 ? PC_OK : PC_ESTORE;
 }
 

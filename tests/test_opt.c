@@ -1,6 +1,7 @@
 /*
  * test_opt.c - command-line parsing.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "harness.h"
@@ -87,12 +88,50 @@ test_errors(void **state)
 	err_free(&errs);
 }
 
+/*
+ * A number is the whole value, in range, whole when asked: "12abc",
+ * "", "nan", "inf", 1.5 for a whole one and values out of range are
+ * refused, keeping the default in *out; not given, the default.
+ */
+static void
+test_number(void **state)
+{
+	static const char *const bad[] = {"12abc", "", "abc", " ", "nan",
+	    "inf", "-1", "101", "1.5", "1e400", "0x"};
+	struct opt_result r;
+	struct err_list errs;
+	double d;
+	size_t i;
+	char arg[32];
+
+	(void)state;
+	err_init(&errs);
+	assert_int_equal(parse(&r, &errs, 0, 0, NULL), PC_OK);
+	assert_int_equal(opt_number(&r, "age", 0, 100, 1, 42, &d), 0);
+	assert_true(d == 42);
+	assert_int_equal(parse(&r, &errs, 0, 0, "--age", "17", NULL), PC_OK);
+	assert_int_equal(opt_number(&r, "age", 0, 100, 1, 42, &d), 0);
+	assert_true(d == 17);
+	assert_int_equal(parse(&r, &errs, 0, 0, "--age=2.5", NULL), PC_OK);
+	assert_int_equal(opt_number(&r, "age", 0, 100, 0, 42, &d), 0);
+	assert_true(d == 2.5);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(arg, sizeof(arg), "--age=%s", bad[i]);
+		assert_int_equal(parse(&r, &errs, 0, 0, arg, NULL), PC_OK);
+		if (opt_number(&r, "age", 0, 100, 1, 42, &d) != -1)
+			fail_msg("\"%s\" taken as %g", bad[i], d);
+		assert_true(d == 42);
+	}
+	err_free(&errs);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_number),
 	};
 
 	return cmocka_run_group_tests_name("opt", tests, NULL, NULL);
