@@ -286,9 +286,10 @@ if [ "$serve" = 1 ]; then
 	echo
 	echo "   The server runs until Ctrl-C. Try: pcmds --home $dir/evaluator"
 	echo "   report --place NH --by imd_quintile (passphrase: in $dir/passphrase)"
-	wait "$server"
+	status=0
+	wait "$server" || status=$?
 	# only the trap ends the demo: the server stopped of its own accord
-	echo "   the demo's server stopped (status $?) before Ctrl-C; its log:"
+	echo "   the demo's server stopped (status $status) before Ctrl-C; its log:"
 	sed 's/^/   /' "$dir/server/server.log"
 	exit 1
 else
